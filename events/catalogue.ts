@@ -1,0 +1,246 @@
+/**
+ * The catalogue of every fact the engine records. Events are past tense, `{type, data}`, and this is
+ * the only file that spells their names. Each type has a current schema version; older versions
+ * are upcast on read (see upcasters.ts), so a log written by an older engine stays readable.
+ */
+
+/** Resource limits as recorded on create and update (Docker's HostConfig field names, in bytes / units). */
+export interface Limits {
+  readonly Memory?: number; // bytes, 0 = unlimited
+  readonly MemorySwap?: number; // bytes of memory+swap, -1 = unlimited swap
+  readonly MemoryReservation?: number; // bytes (soft limit)
+  readonly NanoCpus?: number; // 1e9 = one CPU
+  readonly CpuQuota?: number; // microseconds per period
+  readonly CpuPeriod?: number; // microseconds
+  readonly CpuShares?: number; // relative weight, 1024 = default
+  readonly CpusetCpus?: string;
+  readonly CpusetMems?: string;
+  readonly PidsLimit?: number; // 0 or -1 = unlimited
+  readonly BlkioWeight?: number; // 10..1000
+  readonly BlkioDeviceReadBps?: readonly ThrottleDevice[];
+  readonly BlkioDeviceWriteBps?: readonly ThrottleDevice[];
+}
+
+export interface ThrottleDevice {
+  readonly Path: string;
+  readonly Rate: number;
+}
+
+export interface LogConfig {
+  readonly Type: string; // driver id, e.g. "json-file", "none"
+  readonly Config: Readonly<Record<string, string>>; // --log-opt key=value
+}
+
+/** What the container runs: Docker's Config, the fields this engine honours. */
+export interface ContainerConfig {
+  readonly Cmd: readonly string[];
+  readonly Entrypoint: readonly string[] | null;
+  readonly Env: readonly string[];
+  readonly WorkingDir: string;
+  readonly User: string;
+  readonly Hostname: string;
+  readonly Tty: boolean;
+  readonly OpenStdin: boolean;
+  readonly StdinOnce: boolean;
+  readonly AttachStdin: boolean;
+  readonly AttachStdout: boolean;
+  readonly AttachStderr: boolean;
+  readonly Labels: Readonly<Record<string, string>>;
+  readonly ExposedPorts?: Readonly<Record<string, Record<string, never>>>;
+}
+
+export interface HostConfig extends Limits {
+  readonly AutoRemove: boolean;
+  readonly LogConfig: LogConfig;
+  readonly ConsoleSize?: readonly [number, number];
+}
+
+export interface ImageRef {
+  /** What the user typed ("busybox", "/tmp/busybox.tar"). */
+  readonly ref: string;
+  /** The image id, "sha256:<64 hex>". */
+  readonly id: string;
+}
+
+export interface LayerDescriptor {
+  /** sha256 of the uncompressed layer tar: the OCI diff id, "sha256:<hex>". */
+  readonly diffId: string;
+  readonly size: number;
+}
+
+export interface ImageConfig {
+  readonly Env: readonly string[];
+  readonly Cmd: readonly string[] | null;
+  readonly Entrypoint: readonly string[] | null;
+  readonly WorkingDir: string;
+  readonly User: string;
+  readonly Labels: Readonly<Record<string, string>>;
+  readonly ExposedPorts?: Readonly<Record<string, Record<string, never>>>;
+}
+
+export interface HistoryEntry {
+  readonly created: string;
+  readonly created_by: string;
+  readonly comment?: string;
+  readonly author?: string;
+  readonly empty_layer?: boolean;
+}
+
+/** The exit of a process: a code, or the signal that ended it (then code = 128 + signal). */
+export interface ExitStatus {
+  readonly exitCode: number;
+  readonly signal: number | null;
+  readonly oomKilled: boolean;
+  /** RFC 3339 with nanoseconds, UTC: when the process really ended (read from the shim's exit file). */
+  readonly finishedAt: string;
+}
+
+type EventOf<T extends string, D> = { readonly type: T; readonly data: Readonly<D> };
+
+// ---- containers: stream "container-<id>" ----
+export type ContainerCreated = EventOf<'ContainerCreated', {
+  id: string;
+  name: string;
+  image: ImageRef;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+}>;
+export type ContainerStarted = EventOf<'ContainerStarted', {
+  id: string;
+  pid: number;
+  shimPid: number;
+  /** The driver order that ran, for `inspect` and for compensation; e.g. ["storage.v1.overlayfs", ...]. */
+  drivers: readonly string[];
+}>;
+export type ContainerStartFailed = EventOf<'ContainerStartFailed', {
+  id: string;
+  /** The driver that failed, e.g. "isolator.v1.namespaces". */
+  driver: string;
+  message: string;
+  /** Docker's exit code for the failure: 125 engine, 126 not executable, 127 not found. */
+  exitCode: number;
+}>;
+export type ContainerExited = EventOf<'ContainerExited', { id: string } & ExitStatus>;
+export type ContainerStopRequested = EventOf<'ContainerStopRequested', { id: string; signal: string; timeoutSeconds: number }>;
+export type ContainerKillRequested = EventOf<'ContainerKillRequested', { id: string; signal: string }>;
+export type ContainerRemoved = EventOf<'ContainerRemoved', { id: string }>;
+export type ContainerRenamed = EventOf<'ContainerRenamed', { id: string; oldName: string; newName: string }>;
+export type ContainerLimitsUpdated = EventOf<'ContainerLimitsUpdated', { id: string; limits: Limits }>;
+export type ContainerPaused = EventOf<'ContainerPaused', { id: string }>;
+export type ContainerUnpaused = EventOf<'ContainerUnpaused', { id: string }>;
+export type ContainerCommitted = EventOf<'ContainerCommitted', { id: string; imageId: string; ref: string | null }>;
+export type ExecCreated = EventOf<'ExecCreated', {
+  id: string;
+  execId: string;
+  cmd: readonly string[];
+  env: readonly string[];
+  workingDir: string;
+  user: string;
+  tty: boolean;
+  attachStdin: boolean;
+  attachStdout: boolean;
+  attachStderr: boolean;
+}>;
+export type ExecStarted = EventOf<'ExecStarted', { id: string; execId: string; pid: number }>;
+export type ExecExited = EventOf<'ExecExited', { id: string; execId: string; exitCode: number }>;
+
+// ---- images: stream "image-<hex id>" ----
+export type ImageCreated = EventOf<'ImageCreated', {
+  id: string;
+  /** How it came to be: "import" (a tarball), "commit", "load", "builtin". */
+  origin: 'import' | 'commit' | 'load' | 'builtin';
+  source: string;
+  parent: string | null;
+  layers: readonly LayerDescriptor[];
+  config: ImageConfig;
+  history: readonly HistoryEntry[];
+  created: string;
+  architecture: string;
+  os: string;
+}>;
+export type ImageTagged = EventOf<'ImageTagged', { id: string; ref: string }>;
+export type ImageUntagged = EventOf<'ImageUntagged', { id: string; ref: string }>;
+export type ImageRemoved = EventOf<'ImageRemoved', { id: string }>;
+
+// ---- the daemon: stream "daemon" ----
+export type DaemonStarted = EventOf<'DaemonStarted', { pid: number; version: string; plugins: readonly { id: string; status: string; reason?: string }[] }>;
+export type DaemonStopped = EventOf<'DaemonStopped', { pid: number }>;
+export type DaemonReconciled = EventOf<'DaemonReconciled', { running: readonly string[]; exited: readonly string[] }>;
+
+export type ContainerEvent =
+  | ContainerCreated | ContainerStarted | ContainerStartFailed | ContainerExited | ContainerStopRequested
+  | ContainerKillRequested | ContainerRemoved | ContainerRenamed | ContainerLimitsUpdated | ContainerPaused
+  | ContainerUnpaused | ContainerCommitted | ExecCreated | ExecStarted | ExecExited;
+export type ImageEvent = ImageCreated | ImageTagged | ImageUntagged | ImageRemoved;
+export type DaemonEvent = DaemonStarted | DaemonStopped | DaemonReconciled;
+
+/** Every event the engine records. */
+export type EngineEvent = ContainerEvent | ImageEvent | DaemonEvent;
+export type EventType = EngineEvent['type'];
+export type EventData<T extends EventType> = Extract<EngineEvent, { type: T }>['data'];
+
+/** Current schema version of each event type. Bump it and add an upcaster when a shape changes. */
+export const SCHEMA_VERSIONS: { readonly [T in EventType]: number } = {
+  ContainerCreated: 1,
+  ContainerStarted: 1,
+  ContainerStartFailed: 1,
+  ContainerExited: 1,
+  ContainerStopRequested: 1,
+  ContainerKillRequested: 1,
+  ContainerRemoved: 1,
+  ContainerRenamed: 1,
+  ContainerLimitsUpdated: 1,
+  ContainerPaused: 1,
+  ContainerUnpaused: 1,
+  ContainerCommitted: 1,
+  ExecCreated: 1,
+  ExecStarted: 1,
+  ExecExited: 1,
+  ImageCreated: 1,
+  ImageTagged: 1,
+  ImageUntagged: 1,
+  ImageRemoved: 1,
+  DaemonStarted: 1,
+  DaemonStopped: 1,
+  DaemonReconciled: 1,
+};
+
+export const EVENT_TYPES = Object.keys(SCHEMA_VERSIONS) as readonly EventType[];
+
+export function isEventType(value: string): value is EventType {
+  return Object.prototype.hasOwnProperty.call(SCHEMA_VERSIONS, value);
+}
+
+/** Which Docker event (Type, Action) an engine event shows as in `events` and the API. */
+export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'container' | 'image' | 'daemon', action: string] } = {
+  ContainerCreated: ['container', 'create'],
+  ContainerStarted: ['container', 'start'],
+  ContainerStartFailed: ['container', 'die'],
+  ContainerExited: ['container', 'die'],
+  ContainerStopRequested: ['container', 'stop'],
+  ContainerKillRequested: ['container', 'kill'],
+  ContainerRemoved: ['container', 'destroy'],
+  ContainerRenamed: ['container', 'rename'],
+  ContainerLimitsUpdated: ['container', 'update'],
+  ContainerPaused: ['container', 'pause'],
+  ContainerUnpaused: ['container', 'unpause'],
+  ContainerCommitted: ['container', 'commit'],
+  ExecCreated: ['container', 'exec_create'],
+  ExecStarted: ['container', 'exec_start'],
+  ExecExited: ['container', 'exec_die'],
+  ImageCreated: ['image', 'import'],
+  ImageTagged: ['image', 'tag'],
+  ImageUntagged: ['image', 'untag'],
+  ImageRemoved: ['image', 'delete'],
+  DaemonStarted: ['daemon', 'start'],
+  DaemonStopped: ['daemon', 'stop'],
+  DaemonReconciled: ['daemon', 'reconcile'],
+};
+
+export function containerStream(id: string): string {
+  return `container-${id}`;
+}
+export function imageStream(id: string): string {
+  return `image-${id.replace(/^sha256:/, '')}`;
+}
+export const DAEMON_STREAM = 'daemon';

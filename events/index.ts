@@ -1,0 +1,4 @@
+export * from './catalogue.js';
+export * from './envelope.js';
+export * from './validators.js';
+export * from './upcasters.js';

@@ -1,0 +1,89 @@
+import type { EngineEvent, EventType } from './catalogue.js';
+import { SCHEMA_VERSIONS, isEventType } from './catalogue.js';
+import type { EventEnvelope } from './envelope.js';
+import {
+  any, arrayOf, bool, containerId, int, nullable, num, obj, oneOf, optional, recordOf, sha256Id, str, type Check,
+} from './schema.js';
+
+const throttle = arrayOf(obj({ Path: str, Rate: num }));
+const limits = {
+  Memory: optional(num), MemorySwap: optional(num), MemoryReservation: optional(num), NanoCpus: optional(num),
+  CpuQuota: optional(num), CpuPeriod: optional(num), CpuShares: optional(num), CpusetCpus: optional(str),
+  CpusetMems: optional(str), PidsLimit: optional(num), BlkioWeight: optional(num),
+  BlkioDeviceReadBps: optional(throttle), BlkioDeviceWriteBps: optional(throttle),
+};
+const strings = arrayOf(str);
+const containerConfig = obj({
+  Cmd: strings, Entrypoint: nullable(strings), Env: strings, WorkingDir: str, User: str, Hostname: str, Tty: bool,
+  OpenStdin: bool, StdinOnce: bool, AttachStdin: bool, AttachStdout: bool, AttachStderr: bool, Labels: recordOf(str),
+  ExposedPorts: optional(recordOf(any)),
+});
+const hostConfig = obj({ ...limits, AutoRemove: bool, LogConfig: obj({ Type: str, Config: recordOf(str) }), ConsoleSize: optional(arrayOf(int)) });
+const imageConfig = obj({
+  Env: strings, Cmd: nullable(strings), Entrypoint: nullable(strings), WorkingDir: str, User: str, Labels: recordOf(str),
+  ExposedPorts: optional(recordOf(any)),
+});
+const history = arrayOf(obj({ created: str, created_by: str, comment: optional(str), author: optional(str), empty_layer: optional(bool) }));
+const id = containerId;
+const exec = { id, execId: str };
+
+/** The shape of each event's data, by type. */
+export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
+  ContainerCreated: obj({ id, name: str, image: obj({ ref: str, id: sha256Id }), config: containerConfig, hostConfig }),
+  ContainerStarted: obj({ id, pid: int, shimPid: int, drivers: strings }),
+  ContainerStartFailed: obj({ id, driver: str, message: str, exitCode: int }),
+  ContainerExited: obj({ id, exitCode: int, signal: nullable(int), oomKilled: bool, finishedAt: str }),
+  ContainerStopRequested: obj({ id, signal: str, timeoutSeconds: num }),
+  ContainerKillRequested: obj({ id, signal: str }),
+  ContainerRemoved: obj({ id }),
+  ContainerRenamed: obj({ id, oldName: str, newName: str }),
+  ContainerLimitsUpdated: obj({ id, limits: obj(limits) }),
+  ContainerPaused: obj({ id }),
+  ContainerUnpaused: obj({ id }),
+  ContainerCommitted: obj({ id, imageId: sha256Id, ref: nullable(str) }),
+  ExecCreated: obj({
+    ...exec, cmd: strings, env: strings, workingDir: str, user: str, tty: bool, attachStdin: bool, attachStdout: bool,
+    attachStderr: bool,
+  }),
+  ExecStarted: obj({ ...exec, pid: int }),
+  ExecExited: obj({ ...exec, exitCode: int }),
+  ImageCreated: obj({
+    id: sha256Id, origin: oneOf('import', 'commit', 'load', 'builtin'), source: str, parent: nullable(sha256Id),
+    layers: arrayOf(obj({ diffId: sha256Id, size: int })), config: imageConfig, history, created: str,
+    architecture: str, os: str,
+  }),
+  ImageTagged: obj({ id: sha256Id, ref: str }),
+  ImageUntagged: obj({ id: sha256Id, ref: str }),
+  ImageRemoved: obj({ id: sha256Id }),
+  DaemonStarted: obj({ pid: int, version: str, plugins: arrayOf(obj({ id: str, status: str, reason: optional(str) })) }),
+  DaemonStopped: obj({ pid: int }),
+  DaemonReconciled: obj({ running: strings, exited: strings }),
+};
+
+export class InvalidEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidEventError';
+  }
+}
+
+/** Validates an event before it is appended; throws InvalidEventError naming the bad field. */
+export function validateEvent(event: EngineEvent): void {
+  if (!isEventType(event.type)) throw new InvalidEventError(`unknown event type ${JSON.stringify(event.type)}`);
+  const err = DATA_SCHEMAS[event.type](event.data, `${event.type}.data`);
+  if (err) throw new InvalidEventError(`invalid event: ${err}`);
+}
+
+/** Validates a stored envelope (after upcasting) as read back from the log. */
+export function validateEnvelope(e: EventEnvelope): void {
+  const err = obj({
+    position: int, streamId: str, streamVersion: int, time: str, type: str, schemaVersion: int, metadata: recordOf(any),
+  })(e, 'envelope');
+  if (err) throw new InvalidEventError(`invalid envelope: ${err}`);
+  if (!isEventType(e.type)) throw new InvalidEventError(`unknown event type ${JSON.stringify(e.type)} at position ${e.position}`);
+  if (e.schemaVersion !== SCHEMA_VERSIONS[e.type]) {
+    throw new InvalidEventError(`${e.type} at position ${e.position} has schema version ${e.schemaVersion}, expected ${SCHEMA_VERSIONS[e.type]}`);
+  }
+  const dataErr = DATA_SCHEMAS[e.type](e.data, `${e.type}.data`);
+  if (dataErr) throw new InvalidEventError(`invalid event at position ${e.position}: ${dataErr}`);
+}

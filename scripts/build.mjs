@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Builds everything a fresh clone needs: TypeScript, plugin package manifests, the C shim, the oclif manifest.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const quiet = process.argv.includes('--quiet');
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) {
+    console.error(`build: ${cmd} ${args.join(' ')} failed with exit code ${r.status}`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+function step(name) {
+  if (!quiet) console.error(`build: ${name}`);
+}
+
+step('tsc');
+run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+
+step('plugin manifests and native parts');
+for (const name of readdirSync(join(root, 'plugins'))) {
+  const src = join(root, 'plugins', name);
+  const out = join(root, 'dist', 'plugins', name);
+  mkdirSync(out, { recursive: true });
+  if (existsSync(join(src, 'package.json'))) cpSync(join(src, 'package.json'), join(out, 'package.json'));
+  if (existsSync(join(src, 'shim', 'Makefile'))) {
+    const cc = process.env.CC ?? 'cc';
+    const probe = spawnSync(cc, ['--version'], { stdio: 'ignore' });
+    if (probe.error || probe.status !== 0) {
+      console.error(`build: no C compiler found (tried "${cc}"): install one with "apt-get install -y gcc make" and run "npm run build" again`);
+      process.exit(1);
+    }
+    run('make', ['-s', '-C', join(src, 'shim'), `OUT=${join(out, 'bin')}`, `CC=${cc}`]);
+  }
+}
+
+step('oclif manifest');
+const { Plugin } = await import('@oclif/core');
+const plugin = new Plugin({ root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true });
+await plugin.load();
+writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2) + '\n');
+step('done');

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// The one test command: build, lint, type check, then unit, integration and end-to-end tests with
+// node's own runner, then a leak check (mounts, cgroups, shim processes) that fails the run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv.slice(2); // e.g. `npm test -- unit` or a file path fragment
+
+function run(label, cmd, args, env = {}) {
+  console.error(`\n== ${label}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  return r.status === 0;
+}
+
+function testFiles(kind) {
+  const dir = join(root, 'dist', 'test', kind);
+  if (!existsSync(dir)) return [];
+  const out = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.test.js')) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.filter((f) => only.length === 0 || only.some((o) => f.includes(o) || o === kind)).sort();
+}
+
+let ok = run('build', process.execPath, [join(root, 'scripts/build.mjs'), '--quiet']);
+if (!ok) process.exit(1);
+if (only.length === 0) {
+  ok = run('lint', process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '--max-warnings=0', '.']) && ok;
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'tiny-docker-test-'));
+const env = { TINY_DOCKER_TEST_SCRATCH: scratch, MINI_DOCKER_NO_AUTOSTART: '', XDG_DATA_HOME: join(scratch, 'xdg-data') };
+const parallel = String(Math.max(2, cpus().length));
+for (const [kind, concurrency] of [['unit', parallel], ['integration', parallel], ['e2e', parallel]]) {
+  const files = testFiles(kind);
+  if (files.length === 0) continue;
+  ok = run(`${kind} tests (${files.length} files)`, process.execPath,
+    ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], env) && ok;
+}
+
+console.error('\n== leak check');
+const leaks = [];
+for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+  const target = line.split(' ')[1] ?? '';
+  if (target.includes('tiny-docker-test-') || target.includes('mini-docker')) leaks.push(`mount ${target}`);
+}
+const findCgroups = (d, depth) => {
+  if (depth > 5 || !existsSync(d)) return;
+  for (const name of readdirSync(d)) {
+    const p = join(d, name);
+    let isDir = false;
+    try { isDir = statSync(p).isDirectory(); } catch { continue; }
+    if (!isDir) continue;
+    if (name.startsWith('mini-docker')) leaks.push(`cgroup ${p}`);
+    else findCgroups(p, depth + 1);
+  }
+};
+findCgroups('/sys/fs/cgroup', 0);
+for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (cmd.some((a) => a.includes(scratch))) leaks.push(`process ${pid}: ${cmd.join(' ').trim()}`);
+  } catch { /* exited */ }
+}
+if (leaks.length > 0) {
+  console.error(`leaked after the tests:\n  ${leaks.join('\n  ')}`);
+  ok = false;
+} else {
+  console.error('nothing leaked');
+  rmSync(scratch, { recursive: true, force: true });
+}
+process.exit(ok ? 0 : 1);
