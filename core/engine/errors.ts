@@ -1,0 +1,57 @@
+/**
+ * Errors the engine raises on purpose. Each carries the HTTP status the API answers with, so the
+ * API layer maps them without knowing the engine, and a one-line message a person can act on.
+ */
+export abstract class EngineError extends Error {
+  abstract readonly status: number;
+}
+
+export class NotFoundError extends EngineError {
+  readonly status = 404;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends EngineError {
+  readonly status = 409;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+export class InvalidArgumentError extends EngineError {
+  readonly status = 400;
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidArgumentError';
+  }
+}
+
+/** The request changed nothing (start of a running container, stop of a stopped one): HTTP 304. */
+export class NotModifiedError extends EngineError {
+  readonly status = 304;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotModifiedError';
+  }
+}
+
+/** The container could not start; `exitCode` is what `run` exits with (125, 126 or 127). */
+export class StartFailedError extends EngineError {
+  readonly status = 400;
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+    this.name = 'StartFailedError';
+  }
+}
+
+export class NotImplementedError extends EngineError {
+  readonly status = 501;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotImplementedError';
+  }
+}

@@ -1,0 +1,254 @@
+import type { Readable } from 'node:stream';
+import type { EventEnvelope, ExitStatus, Limits } from '../../events/index.js';
+
+/** What a driver learns about the host and where it may keep files. */
+export interface DriverContext {
+  /** The daemon's data root, e.g. /var/lib/mini-docker. */
+  readonly dataRoot: string;
+  /** The daemon's exec root, e.g. /run/mini-docker. */
+  readonly execRoot: string;
+  /** A folder of this driver's own under the data root: `<dataRoot>/<driver id>`. */
+  readonly stateDir: string;
+  /** A folder of this driver's own under the exec root (tmpfs, gone at reboot). */
+  readonly runDir: string;
+  readonly logger: Logger;
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export type DriverStatus =
+  | { readonly status: 'ok' }
+  /** The host lacks what the driver needs (no cgroup v2, not root...): not an error. */
+  | { readonly status: 'skipped'; readonly reason: string };
+
+/**
+ * The contribution every plugin makes: bind a class under this symbol in the plugin's
+ * ContainerModule (`bind(Driver).to(MyDriver).inSingletonScope()`); the daemon collects all of them.
+ */
+export const Driver = Symbol.for('tiny-docker.Driver');
+export interface Driver {
+  /** `<kind>.<name>`, e.g. "storage.v1.overlayfs" (kinds are in kinds.ts). */
+  readonly id: string;
+  /** Driver ids or kinds that must be initialised before this one. */
+  readonly requires?: readonly string[];
+  /** Checks the host and prepares the driver's folders. Throwing marks the driver failed. */
+  init(context: DriverContext): Promise<DriverStatus>;
+  /**
+   * Called after each event is durably appended, in log order, never on replay. Reactors (audit,
+   * metrics) do all their work here; other kinds use it for clean-up on e.g. ContainerRemoved.
+   */
+  onEvent?(event: EventEnvelope): Promise<void> | void;
+  close?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// storage.v1: image layers and the container's writable layer.
+// ---------------------------------------------------------------------------------------------
+
+/** One mount the isolator performs inside the container's mount namespace. */
+export interface MountSpec {
+  readonly type: string;
+  readonly source: string;
+  /** Absolute host path where it is mounted (the rootfs for the root mount). */
+  readonly target: string;
+  readonly options: readonly string[];
+}
+
+/**
+ * Keeps unpacked layers and gives each container a writable layer. It returns mount specs and
+ * never mounts for a running container (the isolator does, inside the container's namespace).
+ *
+ * Example: `prepare("3f2a…", ["sha256:aa…", "sha256:bb…"])` (bottom layer first) creates
+ * upper/work folders for 3f2a… and returns `[{type: "overlay", source: "overlay",
+ * target: ".../3f2a…/merged", options: ["lowerdir=.../bb…:.../aa…", "upperdir=…", "workdir=…"]}]`.
+ * `remove("3f2a…")` deletes the upper, work and merged folders.
+ */
+export interface StorageDriver extends Driver {
+  /** Unpacks a layer tar (uncompressed) under its diff id; a no-op when already there. */
+  applyLayer(diffId: string, tar: Readable): Promise<void>;
+  hasLayer(diffId: string): Promise<boolean>;
+  removeLayer(diffId: string): Promise<void>;
+  /** Creates the container's writable layer; idempotent (a restart calls it again). */
+  prepare(containerId: string, layers: readonly string[]): Promise<readonly MountSpec[]>;
+  /** The folder holding the container's own changes (overlay upper dir), for commit and diff. */
+  diffPath(containerId: string): string;
+  /** Mounts the container's filesystem read-only at a temporary path (export); call the returned function to unmount. */
+  mountReadOnly(containerId: string, layers: readonly string[]): Promise<{ path: string; release(): Promise<void> }>;
+  remove(containerId: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// limiter.v1: cgroups.
+// ---------------------------------------------------------------------------------------------
+
+export interface ResourceStats {
+  readonly read: string; // RFC 3339 time of the reading
+  readonly cpuUsageNanos: number; // total CPU time used
+  readonly systemCpuNanos: number; // host CPU time (from /proc/stat), for the percentage
+  readonly onlineCpus: number;
+  readonly memoryUsage: number;
+  readonly memoryLimit: number; // host memory when unlimited
+  readonly memoryCache: number;
+  readonly pids: number;
+  readonly pidsLimit: number; // 0 = unlimited
+  readonly blkioReadBytes: number;
+  readonly blkioWriteBytes: number;
+}
+
+/**
+ * Creates, updates and removes a container's cgroups. Validation happens before anything exists.
+ *
+ * Example: `create("3f2a…", {Memory: 33554432, PidsLimit: 20})` on a v1 host makes
+ * `/sys/fs/cgroup/memory/<daemon's cgroup>/mini-docker-3f2a…/` with memory.limit_in_bytes = 33554432
+ * (and the same folder in the other hierarchies) and returns those folders; the shim writes the
+ * container's pid into each `cgroup.procs` before the command runs.
+ */
+export interface LimiterDriver extends Driver {
+  /** Throws an Error with a one-line message when a limit is invalid or unsupported here. */
+  validate(limits: Limits): void;
+  create(containerId: string, limits: Limits): Promise<readonly string[]>;
+  /** The cgroup folders of an existing container (for exec and reattach). */
+  paths(containerId: string): readonly string[];
+  update(containerId: string, limits: Limits): Promise<void>;
+  stats(containerId: string): Promise<ResourceStats>;
+  /** True when the OOM killer killed a process of this container. */
+  oomKilled(containerId: string): Promise<boolean>;
+  freeze(containerId: string): Promise<void>;
+  thaw(containerId: string): Promise<void>;
+  /** Pids in the container's cgroup (top). */
+  pids(containerId: string): Promise<readonly number[]>;
+  /** Removes the cgroups (killing what is left in them); a no-op when they do not exist. */
+  remove(containerId: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// log.v1: container output.
+// ---------------------------------------------------------------------------------------------
+
+export interface LogEntry {
+  readonly stream: 'stdout' | 'stderr';
+  /** RFC 3339 with nanoseconds, UTC. */
+  readonly time: string;
+  readonly data: Buffer;
+}
+
+export interface LogReadOptions {
+  readonly tail?: number; // last N entries; undefined = all
+  readonly since?: string; // RFC 3339
+  readonly until?: string;
+  readonly follow?: boolean;
+  /** Ends a follow. */
+  readonly signal?: AbortSignal;
+}
+
+export interface LogWriter {
+  /** The shim's output offset up to which everything is stored (to drop resent chunks after a restart). */
+  readonly storedOffset: number;
+  write(entry: LogEntry, endOffset: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Stores and reads a container's output. `name` is what `--log-driver` selects ("json-file", "none").
+ * A follow read yields the stored entries, then new ones as they are written, until the signal aborts.
+ */
+export interface LogDriver extends Driver {
+  readonly name: string;
+  /** Checks `--log-opt` values for this driver; throws a one-line message. */
+  validateOptions(options: Readonly<Record<string, string>>): void;
+  open(containerId: string, options: Readonly<Record<string, string>>): Promise<LogWriter>;
+  read(containerId: string, options: LogReadOptions): AsyncIterable<LogEntry>;
+  remove(containerId: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// isolator.v1: the process.
+// ---------------------------------------------------------------------------------------------
+
+export interface ProcessSpec {
+  readonly containerId: string;
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  readonly cwd: string;
+  readonly user: string;
+  readonly hostname: string;
+  readonly tty: boolean;
+  readonly stdin: boolean;
+  readonly consoleSize?: readonly [number, number];
+  readonly mounts: readonly MountSpec[];
+  readonly rootfs: string;
+  readonly cgroups: readonly string[];
+}
+
+export interface ExecSpec {
+  readonly containerId: string;
+  readonly execId: string;
+  readonly initPid: number;
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  readonly cwd: string;
+  readonly user: string;
+  readonly tty: boolean;
+  readonly stdin: boolean;
+  readonly consoleSize?: readonly [number, number];
+  readonly cgroups: readonly string[];
+}
+
+/** A start or exec that failed before the command ran; exitCode is Docker's 125/126/127. */
+export class ProcessStartError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+    this.name = 'ProcessStartError';
+  }
+}
+
+/** Output and control of a running process, as the engine sees it. */
+export interface ProcessIO {
+  onOutput(listener: (stream: 'stdout' | 'stderr', data: Buffer, endOffset: number) => void): void;
+  onExit(listener: (status: ExitStatus) => void): void;
+  /** Tells the shim everything before `offset` is stored. */
+  ack(offset: number): void;
+  write(data: Buffer): void;
+  closeStdin(): void;
+  resize(rows: number, cols: number): void;
+  signal(signal: number): void;
+  close(): void;
+}
+
+export interface ExecProcess extends ProcessIO {
+  readonly pid: number;
+}
+
+/**
+ * Runs a container's process in its own namespaces (through the shim) and execs into it.
+ * `start` resolves once the user's command is running (or rejects with ProcessStartError).
+ */
+export interface IsolatorDriver extends Driver {
+  start(spec: ProcessSpec): Promise<{ pid: number; shimPid: number }>;
+  /** Connects to a running (or exited, not yet drained) container's shim: also after a daemon restart. */
+  connect(containerId: string): Promise<ProcessIO>;
+  /** Whether the shim of this container is alive. */
+  isAlive(containerId: string, shimPid: number): boolean;
+  /** The recorded exit of the container's process, if it has exited. */
+  exitStatus(containerId: string): Promise<ExitStatus | null>;
+  kill(containerId: string, pid: number, signal: number): Promise<void>;
+  exec(spec: ExecSpec): Promise<ExecProcess>;
+  /** Removes what the isolator kept for the container (bundle folder); kills a left-over shim. */
+  cleanup(containerId: string, shimPid: number): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// exporter.v1: images out of containers.
+// ---------------------------------------------------------------------------------------------
+
+/** Turns a container's changes into a layer tar (OCI whiteouts for deletions). */
+export interface ExporterDriver extends Driver {
+  /** Writes the layer tar of the changes under `diffPath` to `out`; resolves with its size in bytes. */
+  exportDiff(diffPath: string, out: NodeJS.WritableStream): Promise<number>;
+  /** Writes the merged filesystem under `rootPath` as one tar (docker export). */
+  exportTree(rootPath: string, out: NodeJS.WritableStream): Promise<number>;
+}

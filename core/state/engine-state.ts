@@ -1,0 +1,78 @@
+import type { ContainerConfig, HistoryEntry, HostConfig, ImageConfig, ImageRef, LayerDescriptor } from '../../events/index.js';
+
+/** Docker's container states; this engine uses created, running, paused, exited, removing, dead. */
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ExecState {
+  readonly execId: string;
+  readonly containerId: string;
+  readonly cmd: readonly string[];
+  readonly env: readonly string[];
+  readonly workingDir: string;
+  readonly user: string;
+  readonly tty: boolean;
+  readonly attachStdin: boolean;
+  readonly attachStdout: boolean;
+  readonly attachStderr: boolean;
+  readonly running: boolean;
+  readonly pid: number;
+  readonly exitCode: number | null;
+}
+
+/** One container as ps and inspect see it: a pure fold of its stream. */
+export interface ContainerState {
+  readonly id: string;
+  readonly name: string;
+  readonly image: ImageRef;
+  readonly config: ContainerConfig;
+  readonly hostConfig: HostConfig;
+  readonly created: string;
+  readonly status: ContainerStatus;
+  readonly pid: number;
+  readonly shimPid: number;
+  readonly exitCode: number;
+  readonly signal: number | null;
+  readonly oomKilled: boolean;
+  /** Start failure message, "" otherwise (Docker's State.Error). */
+  readonly error: string;
+  readonly startedAt: string; // "0001-01-01T00:00:00Z" when never
+  readonly finishedAt: string;
+  readonly restartCount: number;
+  /** Driver ids that ran on the last start, in order. */
+  readonly drivers: readonly string[];
+  readonly execIds: readonly string[];
+  /** Stream version of the container's stream: what the next append must expect. */
+  readonly version: number;
+  /** Global position of the last event that touched this container. */
+  readonly position: number;
+}
+
+export interface ImageState {
+  readonly id: string;
+  readonly origin: string;
+  readonly source: string;
+  readonly parent: string | null;
+  readonly layers: readonly LayerDescriptor[];
+  readonly config: ImageConfig;
+  readonly history: readonly HistoryEntry[];
+  readonly created: string;
+  readonly architecture: string;
+  readonly os: string;
+  /** "busybox:latest", ... in the order they were tagged. */
+  readonly tags: readonly string[];
+  readonly size: number;
+  readonly version: number;
+}
+
+/** Everything the daemon knows, folded from the log. Plain data, JSON-serialisable (snapshots). */
+export interface EngineState {
+  readonly containers: Readonly<Record<string, ContainerState>>;
+  readonly images: Readonly<Record<string, ImageState>>;
+  readonly execs: Readonly<Record<string, ExecState>>;
+  /** Global position of the last applied event. */
+  readonly position: number;
+  /** Time of the last applied event. */
+  readonly time: string;
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
