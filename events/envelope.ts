@@ -13,7 +13,7 @@ export interface EventMetadata {
  * An event as stored: the fact plus where it sits. `position` is the global order (1, 2, 3...);
  * `streamVersion` is the order within its stream (1 for the first event of a container).
  */
-export interface EventEnvelope<E extends EngineEvent = EngineEvent> {
+export interface EnvelopeOf<E extends EngineEvent> {
   readonly position: number;
   readonly streamId: string;
   readonly streamVersion: number;
@@ -25,14 +25,15 @@ export interface EventEnvelope<E extends EngineEvent = EngineEvent> {
   readonly metadata: EventMetadata;
 }
 
+/** A stored event; for the default parameter a union discriminated by `type` (switch on it to narrow). */
+export type EventEnvelope<E extends EngineEvent = EngineEvent> = E extends EngineEvent ? EnvelopeOf<E> : never;
+
 /** What a caller hands to append: the event and the stream it belongs to. */
 export interface PendingEvent<E extends EngineEvent = EngineEvent> {
   readonly streamId: string;
   readonly event: E;
   readonly metadata?: EventMetadata;
 }
-
-export type AnyEnvelope = { [T in EventType]: EventEnvelope<Extract<EngineEvent, { type: T }>> }[EventType];
 
 /** Narrows an envelope to one event type. */
 export function isEnvelopeOf<T extends EventType>(e: EventEnvelope, type: T): e is EventEnvelope<Extract<EngineEvent, { type: T }>> {

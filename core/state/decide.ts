@@ -1,0 +1,87 @@
+import type {
+  ContainerCreated, ContainerKillRequested, ContainerRemoved, ContainerRenamed, ContainerStopRequested, ExecCreated,
+  ContainerLimitsUpdated, Limits, ContainerPaused, ContainerUnpaused,
+} from '../../events/index.js';
+import { ConflictError, InvalidArgumentError, NotModifiedError } from '../engine/errors.js';
+import type { ContainerState, EngineState } from './engine-state.js';
+import { containerByName } from './lookup.js';
+
+/**
+ * The lifecycle rules, as pure functions from (command, state) to the events to append, or an
+ * error. The engine runs them against the fold, appends with the stream version they read, and
+ * only then lets drivers act; tests read "given events, when command, then events or error".
+ */
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export function validateName(name: string): void {
+  if (!NAME_RE.test(name)) {
+    throw new InvalidArgumentError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+}
+
+export function decideCreate(state: EngineState, data: ContainerCreated['data']): ContainerCreated[] {
+  validateName(data.name);
+  const taken = containerByName(state, data.name);
+  if (taken) {
+    throw new ConflictError(`Conflict. The container name "/${data.name}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+  }
+  if (state.containers[data.id]) throw new ConflictError(`container id ${data.id} already exists`);
+  return [{ type: 'ContainerCreated', data }];
+}
+
+/** Start is allowed from created or exited; a running container answers 304. */
+export function decideStart(c: ContainerState): void {
+  if (c.status === 'running') throw new NotModifiedError(`container ${c.id} is already running`);
+  if (c.status === 'paused') throw new ConflictError(`cannot start a paused container, try unpause instead`);
+  if (c.status === 'removing') throw new ConflictError(`container ${c.id} is marked for removal and cannot be started`);
+}
+
+export function decideStop(c: ContainerState, signal: string, timeoutSeconds: number): ContainerStopRequested[] {
+  if (c.status !== 'running' && c.status !== 'paused') throw new NotModifiedError(`container ${c.id} is not running`);
+  return [{ type: 'ContainerStopRequested', data: { id: c.id, signal, timeoutSeconds } }];
+}
+
+export function decideKill(c: ContainerState, signal: string): ContainerKillRequested[] {
+  if (c.status !== 'running' && c.status !== 'paused') throw new ConflictError(`container ${c.id} is not running`);
+  return [{ type: 'ContainerKillRequested', data: { id: c.id, signal } }];
+}
+
+export function decideRemove(c: ContainerState, force: boolean): ContainerRemoved[] {
+  if ((c.status === 'running' || c.status === 'paused') && !force) {
+    throw new ConflictError(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
+  }
+  return [{ type: 'ContainerRemoved', data: { id: c.id } }];
+}
+
+export function decideRename(state: EngineState, c: ContainerState, newName: string): ContainerRenamed[] {
+  const name = newName.startsWith('/') ? newName.slice(1) : newName;
+  validateName(name);
+  if (name === c.name) throw new ConflictError(`Renaming a container with the same name as its current name`);
+  const taken = containerByName(state, name);
+  if (taken) throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+  return [{ type: 'ContainerRenamed', data: { id: c.id, oldName: c.name, newName: name } }];
+}
+
+export function decideUpdate(c: ContainerState, limits: Limits): ContainerLimitsUpdated[] {
+  if (c.status === 'removing') throw new ConflictError(`container ${c.id} is marked for removal`);
+  return [{ type: 'ContainerLimitsUpdated', data: { id: c.id, limits } }];
+}
+
+export function decidePause(c: ContainerState): ContainerPaused[] {
+  if (c.status === 'paused') throw new ConflictError(`container ${c.id} is already paused`);
+  if (c.status !== 'running') throw new ConflictError(`container ${c.id} is not running`);
+  return [{ type: 'ContainerPaused', data: { id: c.id } }];
+}
+
+export function decideUnpause(c: ContainerState): ContainerUnpaused[] {
+  if (c.status !== 'paused') throw new ConflictError(`container ${c.id} is not paused`);
+  return [{ type: 'ContainerUnpaused', data: { id: c.id } }];
+}
+
+export function decideExecCreate(c: ContainerState, data: ExecCreated['data']): ExecCreated[] {
+  if (c.status === 'paused') throw new ConflictError(`container ${c.id} is paused, unpause the container before exec`);
+  if (c.status !== 'running') throw new ConflictError(`container ${c.id} is not running`);
+  if (data.cmd.length === 0) throw new InvalidArgumentError(`no exec command specified`);
+  return [{ type: 'ExecCreated', data }];
+}

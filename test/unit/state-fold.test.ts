@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { EngineEvent, EventEnvelope } from '../../events/index.js';
+import { ConflictError, NotModifiedError, NotFoundError } from '../../core/engine/errors.js';
+import { decideCreate, decideKill, decideRemove, decideRename, decideStart, decideStop } from '../../core/state/decide.js';
+import { foldAll } from '../../core/state/evolve.js';
+import { findContainer, findImage } from '../../core/state/lookup.js';
+
+const ID = 'a'.repeat(63) + '1';
+const ID2 = 'b'.repeat(63) + '2';
+const IMG = `sha256:${'c'.repeat(64)}`;
+
+function envelopes(events: readonly EngineEvent[]): EventEnvelope[] {
+  const versions = new Map<string, number>();
+  return events.map((event, i) => {
+    const streamId = 'id' in event.data && typeof event.data.id === 'string' ? event.data.id : 'daemon';
+    const v = (versions.get(streamId) ?? 0) + 1;
+    versions.set(streamId, v);
+    return {
+      position: i + 1, streamId, streamVersion: v, time: `2026-11-28T10:00:0${i % 10}.000000000Z`,
+      type: event.type, schemaVersion: 1, data: event.data, metadata: {},
+    } as EventEnvelope;
+  });
+}
+
+const created = (id: string, name: string): EngineEvent => ({
+  type: 'ContainerCreated',
+  data: {
+    id, name, image: { ref: 'busybox', id: IMG },
+    config: {
+      Cmd: ['sh'], Entrypoint: null, Env: [], WorkingDir: '', User: '', Hostname: id.slice(0, 12), Tty: false, OpenStdin: false,
+      StdinOnce: false, AttachStdin: false, AttachStdout: true, AttachStderr: true, Labels: {},
+    },
+    hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} } },
+  },
+});
+
+describe('unit: the fold', () => {
+  it('given created, started, exited: ps shows the exit code and the real finish time', () => {
+    const s = foldAll(envelopes([
+      created(ID, 'web'),
+      { type: 'ContainerStarted', data: { id: ID, pid: 42, shimPid: 41, drivers: ['isolator.v1.namespaces'] } },
+      { type: 'ContainerExited', data: { id: ID, exitCode: 137, signal: 9, oomKilled: true, finishedAt: '2026-11-28T09:59:00Z' } },
+    ]));
+    const c = s.containers[ID]!;
+    assert.equal(c.status, 'exited');
+    assert.equal(c.exitCode, 137);
+    assert.equal(c.oomKilled, true);
+    assert.equal(c.finishedAt, '2026-11-28T09:59:00Z');
+    assert.equal(c.version, 3);
+    assert.equal(s.position, 3);
+  });
+
+  it('removed containers leave the state, with their execs', () => {
+    const s = foldAll(envelopes([
+      created(ID, 'web'),
+      { type: 'ContainerStarted', data: { id: ID, pid: 42, shimPid: 41, drivers: [] } },
+      { type: 'ExecCreated', data: { id: ID, execId: 'e1', cmd: ['true'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true } },
+      { type: 'ContainerRemoved', data: { id: ID } },
+    ]));
+    assert.deepEqual(Object.keys(s.containers), []);
+    assert.deepEqual(Object.keys(s.execs), []);
+  });
+
+  it('a tag moves from one image to another', () => {
+    const img2 = `sha256:${'d'.repeat(64)}`;
+    const image = (id: string): EngineEvent => ({
+      type: 'ImageCreated',
+      data: {
+        id, origin: 'import', source: 'x.tar', parent: null, layers: [{ diffId: id, size: 10 }],
+        config: { Env: [], Cmd: null, Entrypoint: null, WorkingDir: '', User: '', Labels: {} }, history: [],
+        created: '2026-01-01T00:00:00Z', architecture: 'amd64', os: 'linux',
+      },
+    });
+    const s = foldAll(envelopes([
+      image(IMG), { type: 'ImageTagged', data: { id: IMG, ref: 'app:latest' } },
+      image(img2), { type: 'ImageTagged', data: { id: img2, ref: 'app:latest' } },
+    ]));
+    assert.deepEqual(s.images[IMG]!.tags, []);
+    assert.deepEqual(s.images[img2]!.tags, ['app:latest']);
+    assert.equal(findImage(s, 'app').id, img2);
+    assert.equal(findImage(s, 'docker.io/library/app:latest').id, img2);
+    assert.equal(findImage(s, 'dddd').id, img2);
+  });
+});
+
+describe('unit: lifecycle rules (decide)', () => {
+  const s = foldAll(envelopes([created(ID, 'web'), created(ID2, 'db')]));
+
+  it('a taken name is a conflict with Docker\'s message', () => {
+    const again = created(ID2.replace('2', '3'), 'web');
+    assert.ok(again.type === 'ContainerCreated');
+    assert.throws(() => decideCreate(s, again.data), ConflictError);
+    assert.throws(() => decideRename(s, s.containers[ID2]!, 'web'), /already in use/);
+  });
+
+  it('stop of a created container is 304, kill is 409, rm without force of a running one is 409', () => {
+    const c = s.containers[ID]!;
+    assert.throws(() => decideStop(c, 'SIGTERM', 10), NotModifiedError);
+    assert.throws(() => decideKill(c, 'SIGKILL'), ConflictError);
+    const running = { ...c, status: 'running' as const };
+    assert.throws(() => decideRemove(running, false), /container is running/);
+    assert.deepEqual(decideRemove(running, true), [{ type: 'ContainerRemoved', data: { id: ID } }]);
+    assert.throws(() => decideStart(running), NotModifiedError);
+  });
+
+  it('finds containers by id, prefix and name', () => {
+    assert.equal(findContainer(s, 'web').id, ID);
+    assert.equal(findContainer(s, '/db').id, ID2);
+    assert.equal(findContainer(s, 'aaaa').id, ID);
+    assert.throws(() => findContainer(s, 'nope'), NotFoundError);
+  });
+});
