@@ -1,0 +1,156 @@
+#include "container.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "exec.h"
+#include "namespaces/rootfs.h"
+#include "user.h"
+
+static void close_fd(int *fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+int child_pipes_open(struct child_pipes *p, struct shim_err *e) {
+  int s[2], r[2];
+  if (pipe2(s, O_CLOEXEC) < 0) return shim_fail(e, errno, "pipe2 sync");
+  if (pipe2(r, O_CLOEXEC) < 0) {
+    close(s[0]);
+    close(s[1]);
+    return shim_fail(e, errno, "pipe2 error report");
+  }
+  *p = (struct child_pipes){.sync_rd = s[0], .sync_wr = s[1], .err_rd = r[0], .err_wr = r[1]};
+  return 0;
+}
+
+void child_pipes_close(struct child_pipes *p) {
+  close_fd(&p->sync_rd);
+  close_fd(&p->sync_wr);
+  close_fd(&p->err_rd);
+  close_fd(&p->err_wr);
+}
+
+void child_report_and_exit(struct child_pipes *p, const struct shim_err *e) {
+  ssize_t n = write(p->err_wr, e, sizeof *e);
+  (void)n;
+  _exit(e->code ? e->code : SHIM_EXIT_OTHER);
+}
+
+/* The shim blocks signals for its signalfd and ignores SIGPIPE: undo both for the process. */
+static int reset_signals(struct shim_err *e) {
+  sigset_t none;
+  sigemptyset(&none);
+  if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) return shim_fail(e, errno, "sigprocmask");
+  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+  return 0;
+}
+
+static int wait_release(struct child_pipes *p, struct shim_err *e) {
+  close_fd(&p->sync_wr);
+  close_fd(&p->err_rd);
+  char c;
+  ssize_t n;
+  do n = read(p->sync_rd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) return shim_fail_code(e, SHIM_EXIT_OTHER, EPIPE, "read sync pipe: shim went away");
+  close_fd(&p->sync_rd);
+  return 0;
+}
+
+static void loopback_up(void) {
+  cleanup_close int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  struct ifreq ifr = {0};
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) return;
+  ifr.ifr_flags |= IFF_UP;
+  (void)ioctl(fd, SIOCSIFFLAGS, &ifr);
+}
+
+/* Shared tail of run and exec: user, cwd, capabilities, no_new_privs, environment, execve. */
+static int finish_and_exec(const struct spec *s, struct shim_err *e) {
+  struct user_ids u;
+  if (user_resolve(s->user, &u, e) < 0) return -1;
+  const char *cwd = s->cwd && *s->cwd ? s->cwd : "/";
+  if (mkdir_p(cwd, 0755, e) < 0) return -1;
+  if (chdir(cwd) < 0) return shim_fail(e, errno, "chdir %s", cwd);
+  if (caps_drop_bounding(e) < 0) return -1;
+  if (user_switch(&u, e) < 0) return -1;
+  if (caps_set_final(u.uid, e) < 0) return -1;
+  if (set_no_new_privs(e) < 0) return -1;
+  struct strv env = {0};
+  char home[PATH_MAX + 8];
+  if (build_env(&s->env, u.home, &env, home, sizeof home) < 0) return shim_fail(e, ENOMEM, "environment");
+  exec_command(s->args.items, env.items, e);
+  free(env.items);
+  return -1;
+}
+
+int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, struct shim_err *e) {
+  if (reset_signals(e) < 0 || stdio_install(io, e) < 0) return -1;
+  if (wait_release(p, e) < 0) return -1;
+  /* Now in its cgroups: a new cgroup namespace makes them its root. */
+  if (unshare(CLONE_NEWCGROUP) < 0) return shim_fail(e, errno, "unshare CLONE_NEWCGROUP");
+  if (rootfs_setup(s, e) < 0 || rootfs_mask_paths(e) < 0) return -1;
+  if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+    return shim_fail(e, errno, "sethostname %s", s->hostname);
+  loopback_up();
+  return finish_and_exec(s, e);
+}
+
+int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int cgroup_ns, int mnt_ns,
+               struct shim_err *e) {
+  if (reset_signals(e) < 0 || stdio_install(io, e) < 0) return -1;
+  if (wait_release(p, e) < 0) return -1;
+  if (cgroup_ns >= 0 && setns(cgroup_ns, CLONE_NEWCGROUP) < 0) return shim_fail(e, errno, "setns cgroup of pid %d", (int)s->pid);
+  if (setns(mnt_ns, CLONE_NEWNS) < 0) return shim_fail(e, errno, "setns mnt of pid %d", (int)s->pid);
+  return finish_and_exec(s, e);
+}
+
+int child_release(struct child_pipes *p, struct shim_err *e) {
+  close_fd(&p->sync_rd);
+  close_fd(&p->err_wr);
+  char c = 1;
+  if (write(p->sync_wr, &c, 1) != 1) return shim_fail(e, errno, "write sync pipe");
+  close_fd(&p->sync_wr);
+  return 0;
+}
+
+int child_wait_exec(struct child_pipes *p, struct shim_err *e) {
+  struct shim_err child_err;
+  size_t got = 0;
+  while (got < sizeof child_err) {
+    ssize_t n = read(p->err_rd, (char *)&child_err + got, sizeof child_err - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  close_fd(&p->err_rd);
+  if (got == 0) return 0;
+  if (got < sizeof child_err) return shim_fail_code(e, SHIM_EXIT_OTHER, EPIPE, "container process died during setup");
+  child_err.msg[sizeof child_err.msg - 1] = '\0';
+  *e = child_err;
+  return 1;
+}
+
+int cgroups_join(const struct spec *s, pid_t pid, struct shim_err *e) {
+  for (size_t i = 0; i < s->cgroups.n; i++) {
+    char path[PATH_MAX + 16], buf[32];
+    snprintf(path, sizeof path, "%s/cgroup.procs", s->cgroups.items[i]);
+    cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return shim_fail(e, errno, "open %s", path);
+    int n = snprintf(buf, sizeof buf, "%d", (int)pid);
+    if (write(fd, buf, (size_t)n) != n) return shim_fail(e, errno, "write %s", path);
+  }
+  return 0;
+}

@@ -1,0 +1,12 @@
+/* The last step of a container process: environment, PATH lookup, execve. */
+#pragma once
+#include "err.h"
+#include "spec.h"
+
+#define SHIM_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Builds the environment: the spec's env exactly, plus PATH and HOME when it does not set them. */
+int build_env(const struct strv *spec_env, const char *home, struct strv *out, char *home_buf, size_t home_len);
+/* Looks argv[0] up in the environment's PATH (unless it has a slash) and execs. Returns only on
+ * failure, with code 127 (not found) or 126 (not executable) and Docker's wording. */
+int exec_command(char *const argv[], char *const envp[], struct shim_err *e);

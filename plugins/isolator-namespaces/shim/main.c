@@ -1,0 +1,200 @@
+/* mini-docker-shim: one per container (run) or per exec. See docs/shim.md. */
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "err.h"
+#include "exec-mode.h"
+#include "run.h"
+#include "spec.h"
+#include "stdio-fds.h"
+
+static int write_all(int fd, const char *buf, size_t len) {
+  while (len) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    buf += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+/* The one line the daemon waits for: "ok <shimPid> <initPid>" or "error <code> <message>". */
+static void report_error(int fd, const struct shim_err *e) {
+  char line[sizeof e->msg + 32];
+  int n = snprintf(line, sizeof line, "error %d %s", e->code ? e->code : 125, e->msg);
+  for (int i = 0; i < n; i++)
+    if (line[i] == '\n') line[i] = ' ';
+  line[n++] = '\n';
+  write_all(fd, line, (size_t)n);
+}
+
+static int write_pid_file(const char *bundle, pid_t pid, struct shim_err *e) {
+  char path[PATH_MAX + 16], buf[32];
+  snprintf(path, sizeof path, "%s/shim.pid", bundle);
+  cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return shim_fail(e, errno, "open %s", path);
+  int n = snprintf(buf, sizeof buf, "%d\n", (int)pid);
+  if (write_all(fd, buf, (size_t)n) < 0) return shim_fail(e, errno, "write %s", path);
+  return 0;
+}
+
+static int forwarded_signals(sigset_t *set) {
+  sigemptyset(set);
+  int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaddset(set, sigs[i]);
+  return 0;
+}
+
+static void remove_bundle_file(const char *bundle, const char *name) {
+  char path[PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/%s", bundle, name);
+  unlink(path);
+}
+
+/* The detached shim: starts the init, reports on report_fd, then serves until the exit is delivered. */
+static int serve_container(struct spec *s, const char *bundle, int report_fd) {
+  struct shim_err e = {.code = SHIM_EXIT_OTHER};
+  struct stdio_fds io = {.out = -1, .err = -1, .in = -1, .child_in = -1, .child_out = -1, .child_err = -1};
+  struct child_pipes cp = {-1, -1, -1, -1};
+  sigset_t mask;
+  forwarded_signals(&mask);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  cleanup_close int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  cleanup_close int lfd = -1;
+  pid_t shim_pid = getpid(), init_pid = -1;
+
+  if (sfd < 0) shim_fail(&e, errno, "signalfd");
+  else if (write_pid_file(bundle, shim_pid, &e) < 0) {
+  } else if ((lfd = run_listen(bundle, &e)) < 0) {
+  } else if (stdio_create(&io, s->tty, s->stdin_open, "/dev/ptmx", s->rows, s->cols, &e) < 0) {
+  } else if (child_pipes_open(&cp, &e) < 0) {
+  } else if ((init_pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET | SIGCHLD,
+                                        NULL, NULL, NULL, 0)) < 0) {
+    shim_fail(&e, errno, "clone container init");
+  } else if (init_pid == 0) {
+    close(report_fd);
+    container_init(s, &io, &cp, &e);
+    child_report_and_exit(&cp, &e);
+  } else {
+    stdio_close_child_side(&io);
+    int failed = cgroups_join(s, init_pid, &e) < 0 || child_release(&cp, &e) < 0;
+    if (failed) kill(init_pid, SIGKILL);
+    if (!failed && child_wait_exec(&cp, &e) == 0) {
+      char line[64];
+      int n = snprintf(line, sizeof line, "ok %d %d\n", (int)shim_pid, (int)init_pid);
+      write_all(report_fd, line, (size_t)n);
+      close(report_fd);
+      child_pipes_close(&cp);
+      struct run_ctx ctx = {.spec = s, .bundle = bundle, .shim_pid = shim_pid, .init_pid = init_pid, .signal_fd = sfd, .listen_fd = lfd, .io = &io};
+      int r = run_serve(&ctx, &e);
+      stdio_close(&io);
+      remove_bundle_file(bundle, "shim.sock");
+      return r < 0 ? 1 : 0;
+    }
+    waitpid(init_pid, NULL, 0);
+  }
+  report_error(report_fd, &e);
+  close(report_fd);
+  child_pipes_close(&cp);
+  stdio_close(&io);
+  if (lfd >= 0) remove_bundle_file(bundle, "shim.sock");
+  remove_bundle_file(bundle, "shim.pid");
+  return e.code;
+}
+
+/* Relays the detached shim's report line to our stdout; exits 0 for ok, the error code otherwise. */
+static int relay_report(int report_rd) {
+  char line[1024];
+  size_t len = 0;
+  ssize_t n;
+  while (len < sizeof line - 1 && (n = read(report_rd, line + len, sizeof line - 1 - len)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    len += (size_t)n;
+  }
+  line[len] = '\0';
+  if (len == 0) {
+    const char *msg = "error 125 shim died before reporting\n";
+    write_all(1, msg, strlen(msg));
+    return 125;
+  }
+  write_all(1, line, len);
+  return strncmp(line, "ok ", 3) == 0 ? 0 : atoi(line + 6) ? atoi(line + 6) : 125;
+}
+
+static int redirect_stdio_to_null(void) {
+  int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -1;
+  for (int i = 0; i < 3; i++) dup2(fd, i);
+  if (fd > 2) close(fd);
+  return 0;
+}
+
+static int run_mode(const char *bundle_arg) {
+  struct shim_err e = {0};
+  char bundle[PATH_MAX];
+  struct spec s;
+  char spec_path[PATH_MAX + 8];
+  syscall(SYS_close_range, 3U, ~0U, 0U); /* nothing of the daemon's leaks into the container */
+  if (!realpath(bundle_arg, bundle)) {
+    shim_fail(&e, errno, "realpath %s", bundle_arg);
+    report_error(1, &e);
+    return e.code;
+  }
+  snprintf(spec_path, sizeof spec_path, "%s/spec", bundle);
+  if (spec_load(&s, spec_path, &e) < 0) {
+    report_error(1, &e);
+    spec_free(&s);
+    return e.code;
+  }
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) < 0) {
+    shim_fail(&e, errno, "pipe2 report");
+    report_error(1, &e);
+    return e.code;
+  }
+  pid_t middle = fork();
+  if (middle < 0) {
+    shim_fail(&e, errno, "fork");
+    report_error(1, &e);
+    return e.code;
+  }
+  if (middle > 0) {
+    close(report[1]);
+    waitpid(middle, NULL, 0);
+    int code = relay_report(report[0]);
+    spec_free(&s);
+    return code;
+  }
+  /* Double fork with a new session: the shim is not the daemon's child and survives its death. */
+  close(report[0]);
+  setsid();
+  pid_t shim = fork();
+  if (shim != 0) _exit(shim < 0 ? 1 : 0);
+  redirect_stdio_to_null();
+  umask(022);
+  if (chdir("/") < 0) return 1;
+  int code = serve_container(&s, bundle, report[1]);
+  spec_free(&s);
+  return code;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "run") == 0) return run_mode(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "exec") == 0) return exec_mode_main(argv[2]);
+  fprintf(stderr, "usage: mini-docker-shim run <bundle-dir> | exec <spec-file>\n");
+  return 2;
+}

@@ -1,0 +1,15 @@
+/* Exec mode: the namespaces of a running container, opened from /proc/<pid>/ns before any is joined. */
+#pragma once
+#include <sys/types.h>
+
+#include "err.h"
+
+struct ns_fds {
+  int ipc, uts, net, pid, cgroup, mnt;
+};
+
+int ns_open(pid_t pid, struct ns_fds *ns, struct shim_err *e);
+/* Joins ipc, uts, net and pid (the pid one applies to children forked afterwards). The child
+ * joins cgroup and mnt itself after the shim put it into the container's cgroups. */
+int ns_join_for_fork(const struct ns_fds *ns, pid_t pid, struct shim_err *e);
+void ns_close(struct ns_fds *ns);

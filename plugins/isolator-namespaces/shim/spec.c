@@ -1,0 +1,163 @@
+#include "spec.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int strv_push(struct strv *v, char *s) {
+  char **items = realloc(v->items, (v->n + 2) * sizeof *items);
+  if (!items) return -1;
+  items[v->n++] = s;
+  items[v->n] = NULL;
+  v->items = items;
+  return 0;
+}
+
+static void strv_free(struct strv *v) {
+  free(v->items);
+  v->items = NULL;
+  v->n = 0;
+}
+
+/* Undoes the spec escaping (\\ \n \t) in place. Returns -1 on any other escape. */
+static int unescape(char *s) {
+  char *w = s;
+  for (char *r = s; *r; r++) {
+    if (*r != '\\') {
+      *w++ = *r;
+      continue;
+    }
+    r++;
+    if (*r == '\\') *w++ = '\\';
+    else if (*r == 'n') *w++ = '\n';
+    else if (*r == 't') *w++ = '\t';
+    else return -1;
+  }
+  *w = '\0';
+  return 0;
+}
+
+static int read_file(const char *path, char **out, struct shim_err *e) {
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return shim_fail(e, errno, "open %s", path);
+  struct stat st;
+  if (fstat(fd, &st) < 0) return shim_fail(e, errno, "fstat %s", path);
+  if (st.st_size > 16 * 1024 * 1024) return shim_fail(e, EFBIG, "read %s", path);
+  char *buf = malloc((size_t)st.st_size + 1);
+  if (!buf) return shim_fail(e, ENOMEM, "read %s", path);
+  size_t got = 0;
+  while (got < (size_t)st.st_size) {
+    ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      free(buf);
+      return shim_fail(e, err, "read %s", path);
+    }
+    got += (size_t)n;
+  }
+  buf[got] = '\0';
+  *out = buf;
+  return 0;
+}
+
+static int parse_uint(const char *v, unsigned long max, unsigned long *out) {
+  char *end;
+  errno = 0;
+  unsigned long n = strtoul(v, &end, 10);
+  if (errno || end == v || *end || n > max || *v == '-') return -1;
+  *out = n;
+  return 0;
+}
+
+static int parse_mount(struct spec *s, char *value) {
+  char *fields[4];
+  for (int i = 0; i < 4; i++) {
+    fields[i] = value;
+    char *sp = value ? strchr(value, ' ') : NULL;
+    if (i < 3) {
+      if (!sp) return -1;
+      *sp = '\0';
+      value = sp + 1;
+    } else if (sp) {
+      return -1;
+    }
+  }
+  for (int i = 0; i < 4; i++)
+    if (unescape(fields[i]) < 0 || !*fields[i]) return -1;
+  if (fields[2][0] != '/') return -1;
+  struct mount_entry *m = realloc(s->mounts, (s->n_mounts + 1) * sizeof *m);
+  if (!m) return -1;
+  s->mounts = m;
+  m[s->n_mounts++] = (struct mount_entry){
+      .type = fields[0],
+      .source = fields[1],
+      .target = fields[2],
+      .options = strcmp(fields[3], "-") == 0 ? fields[3] + 1 : fields[3],
+  };
+  return 0;
+}
+
+/* Applies one "<key> <value>" line. Returns 0, -1 for a bad value, -2 for an unknown key. */
+static int apply(struct spec *s, const char *key, char *value) {
+  unsigned long n;
+  if (strcmp(key, "mount") == 0) return parse_mount(s, value);
+  if (unescape(value) < 0) return -1;
+  if (strcmp(key, "id") == 0) s->id = value;
+  else if (strcmp(key, "rootfs") == 0) s->rootfs = value;
+  else if (strcmp(key, "arg") == 0) return strv_push(&s->args, value);
+  else if (strcmp(key, "env") == 0) return strchr(value, '=') ? strv_push(&s->env, value) : -1;
+  else if (strcmp(key, "cgroup") == 0) return value[0] == '/' ? strv_push(&s->cgroups, value) : -1;
+  else if (strcmp(key, "cwd") == 0) s->cwd = value;
+  else if (strcmp(key, "user") == 0) s->user = value;
+  else if (strcmp(key, "hostname") == 0) s->hostname = value;
+  else if (strcmp(key, "tty") == 0 || strcmp(key, "stdin") == 0) {
+    if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) return -1;
+    *(key[0] == 't' ? &s->tty : &s->stdin_open) = value[0] == '1';
+  } else if (strcmp(key, "rows") == 0 || strcmp(key, "cols") == 0) {
+    if (parse_uint(value, 65535, &n) < 0) return -1;
+    *(key[0] == 'r' ? &s->rows : &s->cols) = (unsigned)n;
+  } else if (strcmp(key, "buffer") == 0) {
+    if (parse_uint(value, 1UL << 30, &n) < 0 || n < 4096) return -1;
+    s->buffer = n;
+  } else if (strcmp(key, "pid") == 0) {
+    if (parse_uint(value, INT_MAX, &n) < 0 || n == 0) return -1;
+    s->pid = (pid_t)n;
+  } else return -2;
+  return 0;
+}
+
+int spec_load(struct spec *s, const char *path, struct shim_err *e) {
+  *s = (struct spec){.buffer = SHIM_DEFAULT_BUFFER, .cwd = "/", .user = "", .hostname = ""};
+  if (read_file(path, &s->text, e) < 0) return -1;
+  int lineno = 0;
+  char *save = NULL;
+  for (char *line = strtok_r(s->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    lineno++;
+    char *sp = strchr(line, ' ');
+    if (!sp) return shim_fail_code(e, SHIM_EXIT_OTHER, EINVAL, "spec %s line %d: expected \"<key> <value>\"", path, lineno);
+    *sp = '\0';
+    if (lineno == 1 && (strcmp(line, "version") != 0 || strcmp(sp + 1, "1") != 0))
+      return shim_fail_code(e, SHIM_EXIT_OTHER, EINVAL, "spec %s: unsupported spec version (first line must be \"version 1\")", path);
+    if (lineno == 1) continue;
+    int r = apply(s, line, sp + 1);
+    if (r == -2) return shim_fail_code(e, SHIM_EXIT_OTHER, EINVAL, "spec %s line %d: unknown key \"%s\"", path, lineno, line);
+    if (r < 0) return shim_fail_code(e, SHIM_EXIT_OTHER, EINVAL, "spec %s line %d: invalid value for \"%s\"", path, lineno, line);
+  }
+  if (lineno == 0) return shim_fail_code(e, SHIM_EXIT_OTHER, EINVAL, "spec %s: empty", path);
+  if (s->args.n == 0) return shim_fail_code(e, SHIM_EXIT_OTHER, EINVAL, "spec %s: no \"arg\" line", path);
+  return 0;
+}
+
+void spec_free(struct spec *s) {
+  strv_free(&s->args);
+  strv_free(&s->env);
+  strv_free(&s->cgroups);
+  free(s->mounts);
+  free(s->text);
+  s->text = NULL;
+  s->mounts = NULL;
+}

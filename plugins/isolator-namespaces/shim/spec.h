@@ -1,0 +1,44 @@
+/* The bundle spec: "<key> <escaped value>" lines, written by ../shim-protocol.ts writeSpec(). */
+#pragma once
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+struct strv {
+  char **items; /* NULL-terminated, for execve */
+  size_t n;
+};
+
+struct mount_entry {
+  char *type;
+  char *source;
+  char *target;
+  char *options; /* "" when the spec said "-" */
+};
+
+struct spec {
+  char *text; /* owns every string below */
+  char *id;
+  char *rootfs;
+  struct mount_entry *mounts;
+  size_t n_mounts;
+  struct strv args;
+  struct strv env;
+  struct strv cgroups;
+  char *cwd;
+  char *user;
+  char *hostname;
+  int tty;
+  int stdin_open;
+  unsigned rows;
+  unsigned cols;
+  size_t buffer;
+  pid_t pid; /* exec mode: the container init, host view */
+};
+
+#define SHIM_DEFAULT_BUFFER (1024 * 1024)
+
+int spec_load(struct spec *s, const char *path, struct shim_err *e);
+void spec_free(struct spec *s);
+int strv_push(struct strv *v, char *s);
