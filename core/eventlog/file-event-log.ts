@@ -1,0 +1,362 @@
+import { constants } from 'node:fs';
+import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  SCHEMA_VERSIONS, upcast, validateEnvelope, type EngineEvent, type EventEnvelope, type EventMetadata, type RawEnvelope,
+} from '../../events/index.js';
+import type { EventLog, ExpectedVersion, OpenReport, ReadOptions } from './event-log.js';
+import { readLineChunks } from './line-chunk-reader.js';
+import { LogCorruptionError } from './log-corruption-error.js';
+import { LogLock } from './log-lock.js';
+import { scanLog, SPARSE_INDEX_INTERVAL } from './log-scanner.js';
+import {
+  encodeCommit, envelopeJson, LOG_FORMAT_VERSION, LOG_HEADER, LOG_HEADER_PATTERN, NEWLINE, parseFrame, readPositionFast, RecordFrame,
+} from './record-codec.js';
+import { utcNow } from './utc-clock.js';
+import { expectedVersionConflict, validateAppend } from './validate-append.js';
+
+export interface FileEventLogOptions {
+  /**
+   * Read a copied log offline (`replay --log FILE`): `location` may be the log file or its
+   * directory; no lock is taken, nothing is written, and a torn tail is skipped with a warning.
+   */
+  readonly readOnly?: boolean;
+  /** Called with each warning (also returned in OpenReport): a torn tail cut off, a stale lock taken over. */
+  readonly warn?: (message: string) => void;
+}
+
+/** An append waiting for its commit. */
+interface QueuedAppend {
+  readonly streamId: string;
+  readonly events: readonly EngineEvent[];
+  readonly expected: ExpectedVersion;
+  readonly metadataJson: string;
+  readonly dataJsons: readonly string[];
+  readonly resolve: (envelopes: readonly EventEnvelope[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The state of an open log. */
+interface OpenState {
+  readonly file: string;
+  readonly handle: FileHandle;
+  readonly lock: LogLock | null;
+  readonly headerBytes: number;
+  committedBytes: number;
+  lastPosition: number;
+  readonly streamVersions: Map<string, number>;
+  readonly sparseIndex: number[];
+}
+
+/**
+ * The daemon's event log: one append-only file, `<directory>/events.log`, of self-checking JSON
+ * lines (format in docs/log-format.md). Appends are validated, queued and committed in order;
+ * appends that queue up while a commit is being written go together into the next one (group
+ * commit): one write() and one fdatasync for all of them, each append still checked against its
+ * expected version on its own. A commit is acknowledged only after fdatasync returns. open()
+ * checks every record, cuts off a torn tail with a warning, refuses a log damaged elsewhere, and
+ * keeps stream versions and a sparse position index in memory; read() streams from disk.
+ */
+export class FileEventLog implements EventLog {
+  static readonly FILE_NAME = 'events.log';
+
+  private readonly readOnly: boolean;
+  private readonly warn: (message: string) => void;
+  private state: OpenState | null = null;
+  private queue: QueuedAppend[] = [];
+  private committing: Promise<void> | null = null;
+  /** Set when a write or fdatasync failed: the file's durable content is unknown until reopened. */
+  private failure: Error | null = null;
+
+  /**
+   * @param location the log directory (created if needed); read-only, the log file itself may be given
+   * @param options a warn callback, or options
+   */
+  constructor(
+    readonly location: string,
+    options: FileEventLogOptions | ((message: string) => void) = {},
+  ) {
+    const resolved = typeof options === 'function' ? { warn: options } : options;
+    this.readOnly = resolved.readOnly ?? false;
+    this.warn = resolved.warn ?? (() => undefined);
+  }
+
+  async open(): Promise<OpenReport> {
+    if (this.state) throw new Error(`event log ${this.location} is already open`);
+    const warnings: string[] = [];
+    const warn = (message: string): void => {
+      warnings.push(message);
+      this.warn(message);
+    };
+    const { file, handle, lock } = this.readOnly ? await this.openForReading() : await this.openForWriting(warn);
+    try {
+      const headerBytes = await this.checkHeader(file, handle, warn);
+      const size = (await handle.stat()).size;
+      const scan = await scanLog(handle, file, headerBytes, size);
+      if (scan.tornTail) {
+        const { offset, bytes, reason, droppedEvents } = scan.tornTail;
+        const dropped = droppedEvents > 0 ? `, with ${droppedEvents} intact event(s) of that unacknowledged commit` : '';
+        if (this.readOnly) {
+          warn(`ignored a torn last record in ${file} at byte ${offset} (${bytes} bytes${dropped}): ${reason}`);
+        } else {
+          await handle.truncate(offset);
+          await handle.datasync();
+          warn(`cut off a torn last record in ${file} at byte ${offset} (${bytes} bytes${dropped}): ${reason}`);
+        }
+      }
+      this.state = {
+        file, handle, lock, headerBytes,
+        committedBytes: scan.committedBytes,
+        lastPosition: scan.lastPosition,
+        streamVersions: scan.streamVersions,
+        sparseIndex: scan.sparseIndex,
+      };
+      this.failure = null;
+      return { warnings, lastPosition: scan.lastPosition };
+    } catch (error) {
+      await handle.close();
+      await lock?.release();
+      throw error;
+    }
+  }
+
+  append(streamId: string, events: readonly EngineEvent[], expected: ExpectedVersion, metadata?: EventMetadata): Promise<readonly EventEnvelope[]> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.assertWritable();
+        validateAppend(streamId, events, expected, metadata);
+        // Serialised now, so an unserialisable event fails alone and later changes by the caller do not leak in.
+        const dataJsons = events.map((event) => JSON.stringify(event.data));
+        this.queue.push({ streamId, events, expected, metadataJson: JSON.stringify(metadata ?? {}), dataJsons, resolve, reject });
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      // Deferred a microtask so that appends issued in the same tick share one commit.
+      this.committing ??= Promise.resolve().then(() => this.commitQueued());
+    });
+  }
+
+  async *read(options: ReadOptions = {}): AsyncIterable<EventEnvelope> {
+    const state = this.assertOpen();
+    const after = options.after ?? 0;
+    const until = options.until ?? Number.POSITIVE_INFINITY;
+    if (until <= after || after >= state.lastPosition) return;
+    const handle = this.readOnly ? state.handle : await open(state.file, 'r');
+    const frame = new RecordFrame();
+    try {
+      for await (const chunk of readLineChunks(handle, this.offsetOfPosition(after + 1), () => state.committedBytes)) {
+        const batch: EventEnvelope[] = [];
+        const bytes = chunk.bytes;
+        let start = 0;
+        let done = false;
+        while (start < bytes.length) {
+          const newline = chunk.complete ? bytes.indexOf(NEWLINE, start) : -1;
+          const end = newline >= 0 ? newline : bytes.length;
+          const reason = newline >= 0 ? parseFrame(bytes, start, end, frame) : 'unterminated record inside the committed log';
+          if (reason !== null) throw new LogCorruptionError(state.file, chunk.fileOffset + start, `${reason} (the log changed on disk after it was opened)`);
+          let position = readPositionFast(bytes, frame.jsonStart, frame.jsonEnd);
+          if (position < 0 || position > after) {
+            const envelope = decodeEnvelope(bytes.toString('utf8', frame.jsonStart, frame.jsonEnd), state.file, chunk.fileOffset + start);
+            position = envelope.position;
+            if (position > until) {
+              done = true;
+              break;
+            }
+            if (position > after) batch.push(envelope);
+          }
+          start = end + 1;
+        }
+        for (const envelope of batch) yield envelope;
+        if (done) return;
+      }
+    } finally {
+      if (handle !== state.handle) await handle.close();
+    }
+  }
+
+  streamVersion(streamId: string): number {
+    return this.assertOpen().streamVersions.get(streamId) ?? 0;
+  }
+
+  lastPosition(): number {
+    return this.assertOpen().lastPosition;
+  }
+
+  /** The log file in use (known once open). */
+  filePath(): string {
+    return this.assertOpen().file;
+  }
+
+  async close(): Promise<void> {
+    const state = this.state;
+    if (!state) return;
+    while (this.committing) await this.committing;
+    this.state = null;
+    await state.handle.close();
+    await state.lock?.release();
+  }
+
+  private async openForWriting(warn: (message: string) => void): Promise<{ file: string; handle: FileHandle; lock: LogLock }> {
+    await mkdir(this.location, { recursive: true });
+    const lock = await LogLock.acquire(this.location, warn);
+    const file = join(this.location, FileEventLog.FILE_NAME);
+    try {
+      const handle = await open(file, constants.O_RDWR | constants.O_CREAT);
+      return { file, handle, lock };
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  private async openForReading(): Promise<{ file: string; handle: FileHandle; lock: null }> {
+    const info = await stat(this.location).catch((error: unknown) => {
+      throw new Error(`no event log at ${this.location}: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    const file = info.isDirectory() ? join(this.location, FileEventLog.FILE_NAME) : this.location;
+    const handle = await open(file, 'r').catch((error: unknown) => {
+      throw new Error(`no event log at ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    return { file, handle, lock: null };
+  }
+
+  /** Checks (or, for a new or torn-at-birth file, writes) the header line; returns its length. */
+  private async checkHeader(file: string, handle: FileHandle, warn: (message: string) => void): Promise<number> {
+    const head = Buffer.alloc(64);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const text = head.toString('latin1', 0, bytesRead);
+    const match = LOG_HEADER_PATTERN.exec(text);
+    if (match) {
+      if (Number(match[1]) !== LOG_FORMAT_VERSION) {
+        throw new Error(`${file} is an event log of format ${match[1]}; this engine reads format ${LOG_FORMAT_VERSION}`);
+      }
+      return match[0].length;
+    }
+    if (!LOG_HEADER.startsWith(text)) {
+      throw new Error(`${file} is not a tiny-docker event log: it does not start with "${LOG_HEADER.trim()}"`);
+    }
+    if (bytesRead > 0) warn(`${file} holds only part of its header (${bytesRead} bytes): it was created when the daemon stopped; starting it afresh`);
+    if (this.readOnly) return bytesRead;
+    await handle.truncate(0);
+    await handle.write(LOG_HEADER, 0, 'latin1');
+    await handle.datasync();
+    await syncDirectory(dirname(file));
+    return LOG_HEADER.length;
+  }
+
+  private async commitQueued(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.commit(batch);
+      }
+    } finally {
+      this.committing = null;
+    }
+  }
+
+  /** Checks each append against the stream versions, writes the winners as one commit, fdatasyncs, acknowledges. */
+  private async commit(batch: readonly QueuedAppend[]): Promise<void> {
+    const state = this.state;
+    if (!state || this.failure) {
+      const error = this.failure ?? new Error(`event log ${this.location} was closed`);
+      for (const append of batch) append.reject(error);
+      return;
+    }
+    const versions = new Map<string, number>();
+    const accepted: { append: QueuedAppend; envelopes: EventEnvelope[] }[] = [];
+    const jsons: string[] = [];
+    const time = utcNow();
+    let position = state.lastPosition;
+    for (const append of batch) {
+      const current = versions.get(append.streamId) ?? state.streamVersions.get(append.streamId) ?? 0;
+      const conflict = expectedVersionConflict(append.streamId, append.expected, current);
+      if (conflict) {
+        append.reject(conflict);
+        continue;
+      }
+      const envelopes = append.events.map((event, i) => {
+        const fields = {
+          position: ++position, streamId: append.streamId, streamVersion: current + i + 1, time,
+          type: event.type, schemaVersion: SCHEMA_VERSIONS[event.type],
+        };
+        jsons.push(envelopeJson({ ...fields, dataJson: append.dataJsons[i]!, metadataJson: append.metadataJson }));
+        return { ...fields, data: JSON.parse(append.dataJsons[i]!), metadata: JSON.parse(append.metadataJson) } as EventEnvelope;
+      });
+      versions.set(append.streamId, current + append.events.length);
+      accepted.push({ append, envelopes });
+    }
+    if (accepted.length === 0) return;
+
+    const { bytes, recordOffsets } = encodeCommit(jsons);
+    try {
+      await writeFully(state.handle, bytes, state.committedBytes);
+      await state.handle.datasync();
+    } catch (error) {
+      // What reached the disk is unknown (after a failed fsync the kernel may have dropped the dirty pages):
+      // refuse further appends until the log is reopened, which re-checks the file.
+      this.failure = new Error(`event log ${state.file} failed to write a commit, so it refuses appends until reopened: ${error instanceof Error ? error.message : String(error)}`);
+      await state.handle.truncate(state.committedBytes).catch(() => undefined);
+      for (const { append } of accepted) append.reject(error);
+      return;
+    }
+    for (const relative of recordOffsets) {
+      if (state.lastPosition % SPARSE_INDEX_INTERVAL === 0) state.sparseIndex.push(state.committedBytes + relative);
+      state.lastPosition++;
+    }
+    state.committedBytes += bytes.length;
+    for (const [streamId, version] of versions) state.streamVersions.set(streamId, version);
+    for (const { append, envelopes } of accepted) append.resolve(envelopes);
+  }
+
+  /** Byte offset to start reading at to reach `position`: the indexed record at or before it. */
+  private offsetOfPosition(position: number): number {
+    const state = this.assertOpen();
+    const slot = Math.min(Math.floor((position - 1) / SPARSE_INDEX_INTERVAL), state.sparseIndex.length - 1);
+    return slot >= 0 ? state.sparseIndex[slot]! : state.headerBytes;
+  }
+
+  private assertOpen(): OpenState {
+    if (!this.state) throw new Error(`event log ${this.location} is not open: call open() first`);
+    return this.state;
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.readOnly) throw new Error(`event log ${this.location} was opened read-only`);
+    if (this.failure) throw this.failure;
+  }
+}
+
+/** Parses, upcasts and validates one stored envelope. */
+function decodeEnvelope(json: string, file: string, offset: number): EventEnvelope {
+  let raw: RawEnvelope;
+  try {
+    raw = JSON.parse(json) as RawEnvelope;
+  } catch (error) {
+    throw new LogCorruptionError(file, offset, `a record with a valid checksum holds invalid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const envelope = upcast(raw);
+  validateEnvelope(envelope);
+  return envelope;
+}
+
+async function writeFully(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, position + written);
+    written += bytesWritten;
+  }
+}
+
+/** fsyncs a directory so a file created in it survives a crash. */
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The log directory is held by another live process. */
+export class LogLockedError extends Error {
+  constructor(
+    readonly pid: number,
+    readonly directory: string,
+  ) {
+    super(`another mini-dockerd (pid ${pid}) is using ${directory}`);
+    this.name = 'LogLockedError';
+  }
+}
+
+/** Who holds a lock: a pid plus its start time (clock ticks since boot), so a reused pid is not mistaken for the holder. */
+interface LockOwner {
+  readonly pid: number;
+  readonly startTime: number;
+}
+
+/** Lock paths held by this process, so a second writer in the same process is refused too. */
+const heldInThisProcess = new Set<string>();
+
+/**
+ * An exclusive claim on a log directory, for one writer at a time (Node has no flock). The lock
+ * file `events.lock` holds "<pid> <start time>"; it is created atomically (written to a temporary
+ * file, then link()ed, which fails if the lock exists). A lock whose holder is dead, a zombie, or
+ * a different process that reused the pid is stale and is taken over with a warning.
+ */
+export class LogLock {
+  static readonly FILE_NAME = 'events.lock';
+
+  private constructor(
+    readonly path: string,
+    private readonly content: string,
+  ) {}
+
+  static async acquire(directory: string, warn: (message: string) => void): Promise<LogLock> {
+    const path = join(directory, LogLock.FILE_NAME);
+    const content = `${process.pid} ${readProcessStat(process.pid)?.startTime ?? 0}\n`;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (await createExclusively(path, content)) {
+        heldInThisProcess.add(path);
+        return new LogLock(path, content);
+      }
+      const existing = await readFile(path, 'utf8').catch(() => null);
+      if (existing === null) continue; // released meanwhile: try again
+      const owner = parseOwner(existing);
+      if (owner && isHolding(owner, path)) throw new LogLockedError(owner.pid, directory);
+      if (await removeStaleLock(path, existing)) {
+        warn(`took over the lock of ${directory} from ${owner ? `pid ${owner.pid}, which is no longer running` : 'an unreadable lock file'}`);
+      }
+    }
+    throw new Error(`could not take the lock ${path}: it kept changing hands; is another mini-dockerd starting on ${directory}?`);
+  }
+
+  /** Gives the directory up; only removes the lock file if it is still ours. */
+  async release(): Promise<void> {
+    heldInThisProcess.delete(this.path);
+    const current = await readFile(this.path, 'utf8').catch(() => null);
+    if (current === this.content) await unlink(this.path).catch(() => undefined);
+  }
+}
+
+async function createExclusively(path: string, content: string): Promise<boolean> {
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(temporary, content, { flag: 'wx' });
+  try {
+    await link(temporary, path);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+}
+
+/**
+ * Moves a stale lock aside and removes it, unless it changed since it was judged stale (another
+ * starter replaced it): then it goes back. Returns whether a stale lock was removed.
+ */
+async function removeStaleLock(path: string, staleContent: string): Promise<boolean> {
+  const aside = `${path}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => null);
+  if (moved !== staleContent) await link(aside, path).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
+  return moved === staleContent;
+}
+
+function parseOwner(content: string): LockOwner | null {
+  const match = /^(\d+) (\d+)\n?$/.exec(content);
+  return match ? { pid: Number(match[1]), startTime: Number(match[2]) } : null;
+}
+
+function isHolding(owner: LockOwner, path: string): boolean {
+  if (owner.pid === process.pid) return heldInThisProcess.has(path);
+  if (!existsSync('/proc/self/stat')) return signalZeroSucceeds(owner.pid);
+  const stat = readProcessStat(owner.pid);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
+  return owner.startTime === 0 || stat.startTime === owner.startTime;
+}
+
+function signalZeroSucceeds(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errorCode(error) === 'EPERM';
+  }
+}
+
+/** State and start time of a process from /proc/<pid>/stat, or null if there is no such process. */
+function readProcessStat(pid: number): { state: string; startTime: number } | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // "pid (comm) state ppid ..." where comm may hold spaces and parentheses; starttime is field 22.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '', startTime: Number(fields[19] ?? 0) };
+}
+
+function errorCode(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error ? String((error as NodeJS.ErrnoException).code) : undefined;
+}
