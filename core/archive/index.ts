@@ -1,0 +1,20 @@
+/** Tar archives: a streaming reader and writer, safe extraction, and tree archiving. */
+export {
+  BLOCK_SIZE,
+  TarFormatError,
+  type TarEntryType,
+  type TarHeader,
+  type TarHeaderInput,
+} from './tar-header.js';
+export { readTar, type ReadTarOptions, type TarEntry } from './tar-reader.js';
+export { TarWriter, type TarWriterOptions } from './tar-writer.js';
+export {
+  extractTar,
+  OVERLAY_OPAQUE_XATTR,
+  WHITEOUT_OPAQUE,
+  WHITEOUT_PREFIX,
+  type ExtractOptions,
+  type ExtractResult,
+} from './extract-tar.js';
+export { writeTar, splitDevice, type WriteTarOptions } from './write-tar.js';
+export { resolveInRoot, cleanInRoot, type ResolveOptions } from './resolve-in-root.js';

@@ -1,0 +1,139 @@
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { OVERLAY_OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './extract-tar.js';
+import type { TarHeaderInput } from './tar-header.js';
+import { TarWriter } from './tar-writer.js';
+import { readXattrTree } from './xattrs.js';
+
+export interface WriteTarOptions {
+  /**
+   * "oci" turns overlayfs whiteouts (0/0 char devices, `trusted.overlay.opaque=y` folders) into
+   * OCI `.wh.<name>` / `.wh..wh..opq` entries: how a container's upper dir becomes a layer.
+   * "none" (the default) writes the tree as it is.
+   */
+  readonly whiteouts?: 'oci' | 'none';
+  /** Include extended attributes (read with getfattr); default true. `trusted.overlay.*` never are. */
+  readonly xattrs?: boolean;
+  /** End `out` when the archive is written, and wait until it is flushed; default true. */
+  readonly end?: boolean;
+  /** Called with the number of bytes written so far. */
+  readonly onProgress?: (bytes: number) => void;
+  /** Told about files that are skipped (sockets) or cannot be represented; default: console.warn. */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** Splits a Linux dev_t into major and minor numbers (glibc's encoding). */
+export function splitDevice(rdev: number): { major: number; minor: number } {
+  const high = Math.floor(rdev / 2 ** 32);
+  const low = rdev >>> 0;
+  return {
+    major: ((low >>> 8) & 0xfff) | ((high & 0xfffff000) >>> 0),
+    minor: ((low & 0xff) | ((low >>> 12) & 0xfff00) | ((high & 0xfff) << 20)) >>> 0,
+  };
+}
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+async function* readExactly(path: string, size: number): AsyncGenerator<Buffer> {
+  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    let position = 0;
+    while (position < size) {
+      const buffer = Buffer.allocUnsafe(Math.min(size - position, 1 << 20));
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break; // shrank meanwhile: the writer pads with zeros
+      position += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Writes the tree under `rootDir` as a tar archive to `out` and resolves with its size in bytes.
+ * Entries are in byte order, depth first, named relative to `rootDir` ("bin/", "bin/sh"), without
+ * the root itself. Files with several links become one file and hardlinks to it (by inode);
+ * devices, fifos, symlinks, owners, modes, mtimes (whole seconds) and xattrs are kept; sockets are
+ * skipped. Long names, links and xattrs get PAX headers.
+ */
+export async function writeTar(rootDir: string, out: NodeJS.WritableStream, options: WriteTarOptions = {}): Promise<number> {
+  const root = resolve(rootDir);
+  const warn = options.onWarning ?? ((message: string) => console.warn(`tar: ${message}`));
+  const oci = options.whiteouts === 'oci';
+  const xattrTree = options.xattrs === false ? new Map<string, Record<string, Buffer>>() : await readXattrTree(root, warn);
+  const writer = new TarWriter(out, { onProgress: options.onProgress });
+  const inodes = new Map<string, string>();
+
+  const xattrsOf = (path: string, entry: string): Record<string, Buffer> => {
+    const all = xattrTree.get(path) ?? {};
+    const kept: Record<string, Buffer> = {};
+    for (const name of Object.keys(all).sort()) {
+      if (name.startsWith('trusted.overlay.')) {
+        if (oci && name === 'trusted.overlay.redirect') warn(`${entry}: a renamed folder (overlay redirect) is exported as a new folder`);
+        continue;
+      }
+      kept[name] = all[name]!;
+    }
+    return kept;
+  };
+
+  const walk = async (relDir: string): Promise<void> => {
+    const names = (await readdir(join(root, relDir))).sort(byteOrder);
+    for (const name of names) {
+      const rel = relDir === '' ? name : `${relDir}/${name}`;
+      const path = join(root, rel);
+      const stats = await lstat(path);
+      const base = {
+        path: rel,
+        mode: stats.mode & 0o7777,
+        uid: stats.uid,
+        gid: stats.gid,
+        mtime: Math.floor(stats.mtimeMs / 1000),
+        xattrs: xattrsOf(path, rel),
+      };
+      if (stats.isDirectory()) {
+        await writer.add({ ...base, type: 'directory' });
+        if (oci && xattrTree.get(path)?.[OVERLAY_OPAQUE_XATTR]?.toString() === 'y') {
+          await writer.add({ ...base, path: `${rel}/${WHITEOUT_OPAQUE}`, type: 'file', mode: 0, size: 0, xattrs: {} });
+        }
+        await walk(rel);
+      } else if (stats.isFile()) {
+        const key = `${stats.dev}:${stats.ino}`;
+        const first = stats.nlink > 1 ? inodes.get(key) : undefined;
+        if (first !== undefined) {
+          await writer.add({ ...base, type: 'hardlink', linkname: first, xattrs: {} });
+        } else {
+          if (stats.nlink > 1) inodes.set(key, rel);
+          await writer.add({ ...base, type: 'file', size: stats.size }, readExactly(path, stats.size));
+        }
+      } else if (stats.isSymbolicLink()) {
+        await writer.add({ ...base, type: 'symlink', linkname: await readlink(path) });
+      } else if (stats.isCharacterDevice() || stats.isBlockDevice()) {
+        const { major, minor } = splitDevice(stats.rdev);
+        if (oci && stats.isCharacterDevice() && major === 0 && minor === 0) {
+          const whiteout: TarHeaderInput = { ...base, path: `${relDir === '' ? '' : `${relDir}/`}${WHITEOUT_PREFIX}${name}`, type: 'file', mode: 0, size: 0, xattrs: {} };
+          await writer.add(whiteout);
+        } else {
+          await writer.add({ ...base, type: stats.isCharacterDevice() ? 'char-device' : 'block-device', devmajor: major, devminor: minor });
+        }
+      } else if (stats.isFIFO()) {
+        await writer.add({ ...base, type: 'fifo' });
+      } else {
+        warn(`skipped the socket ${rel}`);
+      }
+    }
+  };
+
+  await walk('');
+  const size = await writer.finish();
+  if (options.end !== false) {
+    out.end();
+    await finished(out);
+  }
+  return size;
+}

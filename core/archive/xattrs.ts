@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+
+/** Where a missing tool is reported; once per process per tool, since every entry would repeat it. */
+const warned = new Set<string>();
+
+function warnOnce(tool: string, warn: (message: string) => void): void {
+  if (warned.has(tool)) return;
+  warned.add(tool);
+  warn(`${tool} not found: extended attributes are skipped (install the Debian package "attr")`);
+}
+
+function run(command: string, args: readonly string[]): Promise<{ stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { encoding: 'buffer', maxBuffer: 256 << 20 }, (error, stdout, stderr) => {
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') reject(error);
+      else if (error && stdout.length === 0) reject(new Error(`${command} ${args.join(' ')}: ${stderr.toString().trim() || error.message}`));
+      else resolve({ stdout, stderr: stderr.toString() });
+    });
+  });
+}
+
+function isMissingTool(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/**
+ * Sets one extended attribute on `path` without following a symlink there (`setfattr -h`, since
+ * Node has no setxattr). Returns false when setfattr is not installed (warned once).
+ */
+export async function setXattr(path: string, name: string, value: Buffer, warn: (message: string) => void): Promise<boolean> {
+  try {
+    await run('setfattr', ['-h', '-n', name, '-v', `0x${value.toString('hex')}`, '--', path]);
+    return true;
+  } catch (error) {
+    if (isMissingTool(error)) {
+      warnOnce('setfattr', warn);
+      return false;
+    }
+    throw error;
+  }
+}
+
+/** Undoes getfattr's quoting of file names (`\ooo` for unprintable bytes and backslashes). */
+function unquote(text: Buffer): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const byte = text[i]!;
+    if (byte === 0x5c && i + 3 < text.length && /^[0-7]{3}$/.test(text.subarray(i + 1, i + 4).toString('latin1'))) {
+      out.push(parseInt(text.subarray(i + 1, i + 4).toString('latin1'), 8));
+      i += 3;
+    } else {
+      out.push(byte);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/**
+ * Reads the extended attributes of every file under `root` (not following symlinks) with one
+ * `getfattr -R` run. Keys are absolute paths; files without attributes are absent. An empty map
+ * when getfattr is not installed (warned once).
+ */
+export async function readXattrTree(root: string, warn: (message: string) => void): Promise<Map<string, Record<string, Buffer>>> {
+  const result = new Map<string, Record<string, Buffer>>();
+  let stdout: Buffer;
+  try {
+    ({ stdout } = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--', root]));
+  } catch (error) {
+    if (isMissingTool(error)) {
+      warnOnce('getfattr', warn);
+      return result;
+    }
+    throw error;
+  }
+  let current: Record<string, Buffer> | null = null;
+  let start = 0;
+  while (start < stdout.length) {
+    let end = stdout.indexOf(0x0a, start);
+    if (end === -1) end = stdout.length;
+    const line = stdout.subarray(start, end);
+    start = end + 1;
+    if (line.length === 0) continue;
+    if (line.subarray(0, 8).toString('latin1') === '# file: ') {
+      current = {};
+      result.set(unquote(line.subarray(8)).toString('utf8'), current);
+      continue;
+    }
+    if (current === null) continue;
+    const text = line.toString('latin1');
+    const equals = text.indexOf('=');
+    const name = unquote(Buffer.from(equals === -1 ? text : text.slice(0, equals), 'latin1')).toString('utf8');
+    const value = equals === -1 ? '' : text.slice(equals + 1);
+    current[name] = value.startsWith('0x') ? Buffer.from(value.slice(2), 'hex') : Buffer.from(value.replace(/^"|"$/g, ''), 'latin1');
+  }
+  return result;
+}

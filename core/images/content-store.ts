@@ -1,0 +1,183 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { TarFormatError, readTar } from '../archive/index.js';
+import { digestHex, imageConfigBytes, sha256Digest, type ImageConfigDocument } from './image-config.js';
+
+/** A layer tar in the store. */
+export interface LayerBlob {
+  /** sha256 of the uncompressed tar: the OCI diff id, "sha256:<hex>". */
+  readonly diffId: string;
+  /** Bytes of the uncompressed tar. */
+  readonly size: number;
+  /** Where the blob is: `<data-root>/images/blobs/sha256/<hex>`. */
+  readonly path: string;
+}
+
+export interface ImportOptions {
+  /** Called with the number of uncompressed bytes stored so far. */
+  readonly onProgress?: (bytes: number) => void;
+}
+
+const COMPRESSIONS: readonly { readonly name: string; readonly magic: Buffer }[] = [
+  { name: 'bzip2', magic: Buffer.from('BZh') },
+  { name: 'xz', magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) },
+  { name: 'zstd', magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]) },
+];
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+/** Yields the input uncompressed: gzip (by its magic bytes) goes through zlib; other compressions are refused. */
+async function* uncompressed(source: AsyncIterable<Uint8Array | string>, what: string): AsyncGenerator<Buffer> {
+  const iterator = source[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  let ended = false;
+  while (head.length < 6 && !ended) {
+    const next = await iterator.next();
+    if (next.done) ended = true;
+    else head = Buffer.concat([head, Buffer.from(next.value)]);
+  }
+  if (head.length === 0) throw new Error(`${what}: empty, not a tar archive`);
+  const compression = COMPRESSIONS.find((c) => head.subarray(0, c.magic.length).equals(c.magic));
+  if (compression) throw new Error(`${what}: compressed with ${compression.name}; only plain and gzip-compressed tar archives can be imported`);
+  async function* all(): AsyncGenerator<Buffer> {
+    yield head;
+    if (ended) return;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield Buffer.from(next.value);
+  }
+  if (!head.subarray(0, 2).equals(GZIP_MAGIC)) {
+    yield* all();
+    return;
+  }
+  const gunzip = createGunzip();
+  // Errors of either side come out of the iteration below.
+  pipeline(Readable.from(all()), gunzip, () => undefined);
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code.startsWith('Z_')) throw new Error(`${what}: gzip data is corrupt: ${(error as Error).message}`);
+    throw error;
+  } finally {
+    gunzip.destroy();
+  }
+}
+
+/**
+ * The content-addressed store of image blobs under `<data-root>/images/`: layer tars and image
+ * configs, each at `blobs/sha256/<hex>` named by the sha256 of its (uncompressed) bytes. It keeps
+ * no record of which images exist (that is the engine's fold of the event log); it only stores
+ * and hands out bytes. Writes go to `tmp/` first and are renamed into place, so a blob under its
+ * final name is always complete.
+ */
+export class ContentStore {
+  /** `<data-root>/images`. */
+  readonly root: string;
+
+  constructor(dataRoot: string) {
+    this.root = join(dataRoot, 'images');
+  }
+
+  /** Where the blob with this digest lives (whether or not it exists). */
+  blobPath(digest: string): string {
+    return join(this.root, 'blobs', 'sha256', digestHex(digest));
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    try {
+      return (await stat(this.blobPath(digest))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Copies a layer tar (a file path or a stream; gzip-compressed or not) into the store while
+   * hashing it, checks that it is a tar archive, and returns its diff id (sha256 of the
+   * uncompressed bytes) and size. Importing the same content again returns the same blob.
+   */
+  async importLayerTar(source: string | AsyncIterable<Uint8Array | string>, options: ImportOptions = {}): Promise<LayerBlob> {
+    const what = typeof source === 'string' ? source : 'the layer';
+    if (typeof source === 'string') {
+      const stats = await stat(source).catch((error: NodeJS.ErrnoException) => {
+        throw new Error(`${source}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+      });
+      if (!stats.isFile()) throw new Error(`${source}: not a file`);
+    }
+    const input = typeof source === 'string' ? createReadStream(source) : source;
+    const tmp = await this.tempPath();
+    const file = await open(tmp, 'wx', 0o644);
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      async function* stored(): AsyncGenerator<Buffer> {
+        for await (const chunk of uncompressed(input, what)) {
+          hash.update(chunk);
+          let offset = 0;
+          while (offset < chunk.length) offset += (await file.write(chunk, offset, chunk.length - offset)).bytesWritten;
+          size += chunk.length;
+          options.onProgress?.(size);
+          yield chunk;
+        }
+      }
+      try {
+        for await (const entry of readTar(stored())) void entry; // walks the headers; bodies are skipped
+      } catch (error) {
+        if (error instanceof TarFormatError) throw new Error(`${what}: not a valid tar archive: ${error.message}`);
+        throw error;
+      }
+      await file.sync();
+      await file.close();
+      const diffId = `sha256:${hash.digest('hex')}`;
+      const path = this.blobPath(diffId);
+      await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true });
+      await rename(tmp, path);
+      return { diffId, size, path };
+    } catch (error) {
+      await file.close().catch(() => undefined);
+      throw error;
+    } finally {
+      await rm(tmp, { force: true });
+      if (input instanceof Readable) input.destroy();
+    }
+  }
+
+  /** Stores an image config as canonical JSON; returns the image id (the blob's digest). */
+  async writeImageConfig(config: ImageConfigDocument): Promise<string> {
+    const bytes = imageConfigBytes(config);
+    const id = sha256Digest(bytes);
+    if (await this.hasBlob(id)) return id;
+    const tmp = await this.tempPath();
+    try {
+      await writeFile(tmp, bytes, { mode: 0o644, flag: 'wx', flush: true });
+      await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true });
+      await rename(tmp, this.blobPath(id));
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    return id;
+  }
+
+  /** The bytes of a blob (meant for configs; open `blobPath()` as a stream for layers). */
+  async readBlob(digest: string): Promise<Buffer> {
+    try {
+      return await readFile(this.blobPath(digest));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`blob ${digest} is not in the image store`);
+      throw error;
+    }
+  }
+
+  /** Deletes a blob; a no-op when it is not there. */
+  async removeBlob(digest: string): Promise<void> {
+    await rm(this.blobPath(digest), { force: true });
+  }
+
+  private async tempPath(): Promise<string> {
+    const dir = join(this.root, 'tmp');
+    await mkdir(dir, { recursive: true });
+    return join(dir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+}
