@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+
+/** Where the daemon keeps things; from flags, then the environment, then the defaults. */
+export interface DaemonConfig {
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  /** Path of the API socket. */
+  readonly socketPath: string;
+  readonly pidFile: string;
+  /** The engine's package root (to find built-in plugins and the version). */
+  readonly packageRoot: string;
+  readonly version: string;
+  /** Whether the busybox image is made at start when missing. */
+  readonly builtinBusybox: boolean;
+}
+
+export const DaemonConfig = Symbol.for('tiny-docker.core.DaemonConfig');
+
+export const DEFAULT_DATA_ROOT = '/var/lib/mini-docker';
+export const DEFAULT_EXEC_ROOT = '/run/mini-docker';
+
+/** Resolves the socket path from `unix:///path` or a bare path. */
+export function socketPathFromHost(host: string): string {
+  if (host.startsWith('unix://')) return host.slice('unix://'.length);
+  if (host.includes('://')) throw new Error(`unsupported host ${host}: only unix:///path sockets are supported`);
+  return host;
+}
+
+export function resolveDaemonPaths(opts: { dataRoot?: string; execRoot?: string; host?: string }, env: NodeJS.ProcessEnv = process.env): { dataRoot: string; execRoot: string; socketPath: string; pidFile: string } {
+  const dataRoot = opts.dataRoot ?? env.MINI_DOCKER_DATA_ROOT ?? DEFAULT_DATA_ROOT;
+  const execRoot = opts.execRoot ?? env.MINI_DOCKER_EXEC_ROOT ?? DEFAULT_EXEC_ROOT;
+  const host = opts.host ?? env.MINI_DOCKER_HOST;
+  const socketPath = host ? socketPathFromHost(host) : join(execRoot, 'mini-docker.sock');
+  return { dataRoot, execRoot, socketPath, pidFile: join(execRoot, 'mini-dockerd.pid') };
+}

@@ -1,0 +1,126 @@
+import { join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { Container } from 'inversify';
+import { concatMap, type Subscription } from 'rxjs';
+import { DAEMON_STREAM } from '../../events/index.js';
+import { createApiServer } from '../api/api-server.js';
+import { ContainerEngine } from '../engine/container-engine.js';
+import { Engine } from '../engine/engine.js';
+import { EventStore } from '../engine/event-store.js';
+import { reconcile } from '../engine/reconciler.js';
+import { StoreImageService } from '../engine/store-image-service.js';
+import { EventLog } from '../eventlog/event-log.js';
+import { FileEventLog } from '../eventlog/file-event-log.js';
+import { SnapshotStore } from '../eventlog/snapshot-store.js';
+import type { Driver, DriverContext } from '../plugins/driver.js';
+import { Logger } from '../plugins/logger.js';
+import { discoverPlugins, loadDrivers } from '../plugins/plugin-loader.js';
+import { PluginRegistry } from '../plugins/plugin-registry.js';
+import { DaemonConfig } from './daemon-config.js';
+
+export interface RunningDaemon {
+  readonly engine: ContainerEngine;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, socketPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Wires the daemon: the event log (durable, locked to this daemon), the fold rebuilt from snapshot
+ * + tail, the plugins (discovered, ordered by what they require, initialised: ok/skipped/error),
+ * the engine, reconciliation with what happened while no daemon ran, then the API socket.
+ */
+export async function startDaemon(config: DaemonConfig, logger: Logger): Promise<RunningDaemon> {
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.bind<DaemonConfig>(DaemonConfig).toConstantValue(config);
+  container.bind<Logger>(Logger).toConstantValue(logger);
+
+  const logDir = join(config.dataRoot, 'events');
+  const log = new FileEventLog(logDir, { warn: (m) => logger.warn(`event log: ${m}`) });
+  await log.open();
+  container.bind<EventLog>(EventLog).toConstantValue(log);
+  const store = new EventStore(log, new SnapshotStore(logDir, { warn: (m) => logger.warn(`snapshot: ${m}`) }));
+  const loaded = await store.load((m) => logger.warn(m));
+  container.bind(EventStore).toConstantValue(store);
+  logger.info(`state rebuilt: ${loaded.eventsReplayed} events replayed${loaded.snapshotPosition !== null ? ` after the snapshot at ${loaded.snapshotPosition}` : ''}`);
+
+  const packages = await discoverPlugins(config.packageRoot);
+  const { drivers, failures } = await loadDrivers(packages, container);
+  for (const f of failures) logger.error(`plugin ${f.packageName} failed to load: ${f.reason}`);
+  const registry = new PluginRegistry();
+  const contextFor = async (d: Driver): Promise<DriverContext> => {
+    const stateDir = join(config.dataRoot, d.id);
+    const runDir = join(config.execRoot, d.id);
+    await mkdir(stateDir, { recursive: true, mode: 0o711 });
+    await mkdir(runDir, { recursive: true, mode: 0o711 });
+    const prefix = `[${d.id}] `;
+    return {
+      dataRoot: config.dataRoot, execRoot: config.execRoot, stateDir, runDir,
+      logger: { info: (m) => logger.info(prefix + m), warn: (m) => logger.warn(prefix + m), error: (m) => logger.error(prefix + m) },
+    };
+  };
+  const records = await registry.initialise(drivers, contextFor);
+  for (const r of records) logger.info(`driver ${r.driver.id} (${r.packageName}): ${r.status}${r.reason ? ` - ${r.reason}` : ''}`);
+  container.bind(PluginRegistry).toConstantValue(registry);
+
+  // Reactors: every ok driver with onEvent sees each stored event once, in order, after the append.
+  const subscriptions: Subscription[] = [];
+  for (const d of registry.okDrivers()) {
+    if (!d.onEvent) continue;
+    const handler = d.onEvent.bind(d);
+    subscriptions.push(store.events.pipe(concatMap(async (e) => {
+      try {
+        await handler(e);
+      } catch (err) {
+        logger.error(`driver ${d.id} failed on ${e.type} #${e.position}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    })).subscribe());
+  }
+
+  const images = new StoreImageService(store, registry, config, logger);
+  const engine = new ContainerEngine(store, registry, images, logger, {
+    id: config.dataRoot, version: config.version, dataRoot: config.dataRoot, execRoot: config.execRoot,
+  });
+  container.bind<Engine>(Engine).toConstantValue(engine);
+
+  const plugins = records.map((r) => ({ id: r.driver.id, status: r.status, ...(r.reason ? { reason: r.reason } : {}) }));
+  await store.append(DAEMON_STREAM, [{ type: 'DaemonStarted', data: { pid: process.pid, version: config.version, plugins } }], 'any');
+  if (config.builtinBusybox) {
+    await images.ensureBuiltins().catch((err: unknown) => logger.warn(`the default busybox image could not be made: ${err instanceof Error ? err.message : String(err)}`));
+  }
+  const reconciled = await reconcile(engine, store, logger);
+  if (reconciled.running.length + reconciled.exited.length > 0) {
+    logger.info(`reconciled: ${reconciled.running.length} reattached, ${reconciled.exited.length} exited while the daemon was down`);
+  }
+
+  await rm(config.socketPath, { force: true });
+  const server = createApiServer(engine, { version: config.version, logger });
+  await listen(server, config.socketPath);
+
+  return {
+    engine,
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await engine.shutdown();
+      await store.append(DAEMON_STREAM, [{ type: 'DaemonStopped', data: { pid: process.pid } }], 'any').catch(() => undefined);
+      await store.snapshot().catch((err: unknown) => logger.warn(`snapshot on shutdown failed: ${String(err)}`));
+      for (const s of subscriptions) s.unsubscribe();
+      for (const d of registry.okDrivers()) await d.close?.().catch(() => undefined);
+      store.complete();
+      await log.close();
+      await rm(config.socketPath, { force: true });
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { Observable, Subject } from 'rxjs';
+import type { ExitStatus } from '../../events/index.js';
+import type { LogWriter, ProcessIO } from '../plugins/driver.js';
+import type { OutputChunk } from './engine.js';
+
+/**
+ * The daemon's end of one running process (a container's init or an exec): output goes to the
+ * log writer (then the shim is ACKed, so nothing is lost or doubled across restarts) and to every
+ * attached client; stdin from clients goes to the process. It exists while the process runs.
+ */
+export class ProcessHub {
+  private readonly output = new Subject<OutputChunk>();
+  /** Output that came before anyone subscribed (an exec's first bytes race its client). */
+  private early: OutputChunk[] | undefined = [];
+  private completed = false;
+  private writes: Promise<void> = Promise.resolve();
+  private exitStatus: ExitStatus | undefined;
+  private readonly exited: Promise<ExitStatus>;
+
+  constructor(
+    private readonly io: ProcessIO,
+    private readonly writer: LogWriter | undefined,
+    private readonly onWriteError: (err: unknown) => void,
+  ) {
+    let resolveExit!: (s: ExitStatus) => void;
+    this.exited = new Promise((r) => { resolveExit = r; });
+    io.onOutput((stream, data, endOffset) => this.receive(stream, data, endOffset));
+    io.onExit((status) => {
+      // Output first: the exit is known only once everything before it is stored.
+      void this.writes.then(() => {
+        this.exitStatus = status;
+        resolveExit(status);
+      });
+    });
+  }
+
+  private receive(stream: 'stdout' | 'stderr', data: Buffer, endOffset: number): void {
+    const writer = this.writer;
+    if (writer && endOffset <= writer.storedOffset) {
+      this.io.ack(endOffset); // resent after a daemon restart: already stored
+      return;
+    }
+    if (this.early) this.early.push({ stream, data });
+    else this.output.next({ stream, data });
+    this.writes = this.writes.then(async () => {
+      try {
+        if (writer) await writer.write({ stream, time: nowRfc3339Nano(), data }, endOffset);
+        this.io.ack(endOffset);
+      } catch (err) {
+        this.onWriteError(err);
+      }
+    });
+  }
+
+  /**
+   * Live output; completes when the process exited and all its output was delivered. The first
+   * subscriber also gets what came before it subscribed.
+   */
+  get live(): Observable<OutputChunk> {
+    return new Observable<OutputChunk>((subscriber) => {
+      const early = this.early ?? [];
+      this.early = undefined;
+      for (const chunk of early) subscriber.next(chunk);
+      if (this.completed) {
+        subscriber.complete();
+        return undefined;
+      }
+      const sub = this.output.subscribe(subscriber);
+      return () => sub.unsubscribe();
+    });
+  }
+
+  /** Resolves with the exit status once all output before it is stored. */
+  whenExited(): Promise<ExitStatus> {
+    return this.exited;
+  }
+
+  get hasExited(): boolean {
+    return this.exitStatus !== undefined;
+  }
+
+  write(data: Buffer): void {
+    this.io.write(data);
+  }
+
+  closeStdin(): void {
+    this.io.closeStdin();
+  }
+
+  resize(rows: number, cols: number): void {
+    this.io.resize(rows, cols);
+  }
+
+  signal(signal: number): void {
+    this.io.signal(signal);
+  }
+
+  /** Lets go of the process without ending it (daemon shutdown): the shim keeps its output until the next daemon. */
+  detach(): void {
+    this.io.close();
+  }
+
+  /** Ends the hub after the exit was recorded: completes the output and closes the log writer and the connection. */
+  async finish(): Promise<void> {
+    await this.writes;
+    this.completed = true;
+    this.output.complete();
+    await this.writer?.close();
+    this.io.close();
+  }
+}
+
+/** Now as RFC 3339 UTC with nanoseconds (the millisecond clock padded with hrtime's sub-ms digits). */
+export function nowRfc3339Nano(): string {
+  const ms = Date.now();
+  const iso = new Date(ms).toISOString(); // 2026-11-28T16:04:51.592Z
+  const subMs = Number(process.hrtime.bigint() % 1_000_000n).toString().padStart(6, '0');
+  return `${iso.slice(0, 23)}${subMs}Z`;
+}

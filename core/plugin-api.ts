@@ -1,0 +1,14 @@
+/**
+ * The one entry point plugins import: `import { ContainerModule, injectable, Driver, DriverKinds } from 'tiny-docker/plugin-api'`.
+ * It re-exports the engine's own copy of inversify and reflect-metadata so that an installed plugin
+ * never brings a second copy (which would break decorator metadata). Plugins declare tiny-docker
+ * as a peer dependency; the daemon resolves `tiny-docker` to itself for every plugin it loads.
+ */
+import 'reflect-metadata';
+
+export { ContainerModule, injectable, inject, multiInject, optional } from 'inversify';
+export type { ContainerModuleLoadOptions } from 'inversify';
+export * from './plugins/driver.js';
+export * from './plugins/kinds.js';
+export { Logger as LoggerService } from './plugins/logger.js';
+export type * from '../events/index.js';

@@ -1,0 +1,183 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { injectable } from 'inversify';
+import type { ExitStatus } from '../../events/index.js';
+import type {
+  DriverContext, DriverStatus, ExecProcess, ExecSpec, IsolatorDriver, ProcessIO, ProcessSpec,
+} from '../../core/plugins/driver.js';
+import { ProcessStartError } from '../../core/plugins/driver.js';
+import { DriverKinds } from '../../core/plugins/kinds.js';
+import {
+  ShimConnection, ShimStartError, readExitFile, spawnExec, startShim, writeSpec, type ExitMessage,
+} from './shim-protocol.js';
+
+const NAMESPACES = ['mnt', 'uts', 'ipc', 'pid', 'net', 'cgroup'] as const;
+
+function toExitStatus(m: { exitCode: number; signal: number; finishedAt: string }): ExitStatus {
+  return { exitCode: m.exitCode, signal: m.signal > 0 ? m.signal : null, oomKilled: false, finishedAt: m.finishedAt };
+}
+
+function errno(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
+/**
+ * Runs a container's process through `mini-docker-shim run` (one detached shim per container,
+ * which outlives the daemon) and execs through `mini-docker-shim exec`. Each container has a
+ * bundle folder under the driver's run dir: spec, shim.sock, shim.pid, exit.
+ */
+@injectable()
+export class NamespaceIsolator implements IsolatorDriver {
+  readonly id = `${DriverKinds.isolator}.namespaces`;
+  readonly requires = [DriverKinds.storage];
+  private runDir = '';
+  readonly shimBinary = join(dirname(fileURLToPath(import.meta.url)), 'bin', 'mini-docker-shim');
+
+  async init(context: DriverContext): Promise<DriverStatus> {
+    this.runDir = context.runDir;
+    if (!existsSync(this.shimBinary)) {
+      return { status: 'skipped', reason: `the shim is not built (${this.shimBinary}): install a C compiler (apt-get install -y gcc make) and run npm run build` };
+    }
+    if (typeof process.getuid === 'function' && process.getuid() !== 0) return { status: 'skipped', reason: 'namespaces need root' };
+    const missing = NAMESPACES.filter((ns) => !existsSync(`/proc/self/ns/${ns}`));
+    if (missing.length > 0) return { status: 'skipped', reason: `the kernel lacks namespaces: ${missing.join(', ')}` };
+    return { status: 'ok' };
+  }
+
+  bundle(containerId: string): string {
+    return join(this.runDir, containerId);
+  }
+
+  async start(spec: ProcessSpec): Promise<{ pid: number; shimPid: number }> {
+    const bundle = this.bundle(spec.containerId);
+    await rm(bundle, { recursive: true, force: true });
+    await mkdir(bundle, { recursive: true, mode: 0o700 });
+    await writeSpec(join(bundle, 'spec'), {
+      id: spec.containerId,
+      rootfs: spec.rootfs,
+      mounts: spec.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, options: m.options })),
+      hostname: spec.hostname,
+      args: spec.args,
+      env: spec.env,
+      cwd: spec.cwd,
+      user: spec.user,
+      tty: spec.tty,
+      stdin: spec.stdin,
+      ...(spec.consoleSize ? { rows: spec.consoleSize[0], cols: spec.consoleSize[1] } : {}),
+      cgroups: spec.cgroups,
+    });
+    try {
+      const started = await startShim(this.shimBinary, bundle);
+      return { pid: started.initPid, shimPid: started.shimPid };
+    } catch (err) {
+      if (err instanceof ShimStartError) throw new ProcessStartError(err.message, err.exitCode);
+      throw err;
+    }
+  }
+
+  async connect(containerId: string): Promise<ProcessIO> {
+    const conn = new ShimConnection(this.bundle(containerId));
+    await conn.ready;
+    let exited = false;
+    const exitListeners: ((s: ExitStatus) => void)[] = [];
+    const fireExit = (s: ExitStatus): void => {
+      if (exited) return;
+      exited = true;
+      for (const l of exitListeners) l(s);
+    };
+    conn.on('exit', (m: ExitMessage) => fireExit(toExitStatus(m)));
+    conn.on('close', () => {
+      // The shim went away without EXIT (killed): the exit file says what happened, if anything.
+      void readExitFile(this.bundle(containerId)).then(
+        (s) => fireExit(s ? toExitStatus(s) : { exitCode: 137, signal: 9, oomKilled: false, finishedAt: new Date().toISOString() }),
+        () => fireExit({ exitCode: 255, signal: null, oomKilled: false, finishedAt: new Date().toISOString() }),
+      );
+    });
+    return {
+      onOutput: (listener) => conn.on('output', (m) => listener(m.stream, m.data, m.end)),
+      onExit: (listener) => { exitListeners.push(listener); },
+      ack: (offset) => conn.ack(offset),
+      write: (data) => conn.stdin(data),
+      closeStdin: () => conn.closeStdin(),
+      resize: (rows, cols) => conn.resize(rows, cols),
+      signal: (signal) => conn.signal(signal),
+      close: () => conn.close(),
+    };
+  }
+
+  isAlive(containerId: string, shimPid: number): boolean {
+    if (shimPid <= 0) return false;
+    try {
+      const cmdline = readFileSync(`/proc/${shimPid}/cmdline`, 'utf8').split('\0');
+      return cmdline.some((a) => a.endsWith('mini-docker-shim')) && cmdline.includes(this.bundle(containerId));
+    } catch {
+      return false;
+    }
+  }
+
+  async exitStatus(containerId: string): Promise<ExitStatus | null> {
+    const s = await readExitFile(this.bundle(containerId));
+    return s ? toExitStatus(s) : null;
+  }
+
+  async kill(_containerId: string, pid: number, signal: number): Promise<void> {
+    if (pid <= 0) return;
+    try {
+      process.kill(pid, signal);
+    } catch (err) {
+      if (errno(err) !== 'ESRCH') throw err;
+    }
+  }
+
+  async exec(spec: ExecSpec): Promise<ExecProcess> {
+    const specPath = join(this.bundle(spec.containerId), `exec-${spec.execId}.spec`);
+    await writeSpec(specPath, {
+      id: spec.containerId, pid: spec.initPid, args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, tty: spec.tty,
+      stdin: spec.stdin, cgroups: spec.cgroups,
+      ...(spec.consoleSize ? { rows: spec.consoleSize[0], cols: spec.consoleSize[1] } : {}),
+    });
+    const handle = spawnExec(this.shimBinary, specPath);
+    const outputs: ((stream: 'stdout' | 'stderr', data: Buffer, end: number) => void)[] = [];
+    const pending: [stream: 'stdout' | 'stderr', data: Buffer, end: number][] = [];
+    handle.on('output', (m) => {
+      if (outputs.length === 0) pending.push([m.stream, m.data, m.end]);
+      for (const l of outputs) l(m.stream, m.data, m.end);
+    });
+    let pid: number;
+    try {
+      pid = await handle.started;
+    } catch (err) {
+      await rm(specPath, { force: true });
+      if (err instanceof ShimStartError) throw new ProcessStartError(err.message, err.exitCode);
+      throw err;
+    }
+    const exited = handle.exited.then(toExitStatus, () => ({ exitCode: 137, signal: 9, oomKilled: false, finishedAt: new Date().toISOString() } as ExitStatus));
+    void exited.finally(() => rm(specPath, { force: true }));
+    return {
+      pid,
+      onOutput: (listener) => {
+        outputs.push(listener);
+        for (const [s, d, e] of pending.splice(0)) listener(s, d, e);
+      },
+      onExit: (listener) => { void exited.then(listener); },
+      ack: () => undefined,
+      write: (data) => handle.stdin(data),
+      closeStdin: () => handle.closeStdin(),
+      resize: (rows, cols) => handle.resize(rows, cols),
+      signal: (signal) => handle.signal(signal),
+      close: () => undefined,
+    };
+  }
+
+  async cleanup(containerId: string, shimPid: number): Promise<void> {
+    if (this.isAlive(containerId, shimPid)) {
+      try {
+        process.kill(shimPid, 'SIGKILL');
+      } catch { /* already gone */ }
+      for (let i = 0; i < 100 && this.isAlive(containerId, shimPid); i++) await new Promise((r) => setTimeout(r, 20));
+    }
+    await rm(this.bundle(containerId), { recursive: true, force: true });
+  }
+}
