@@ -1,0 +1,42 @@
+import { injectable } from 'inversify';
+import type { DriverStatus, LogDriver, LogEntry, LogReadOptions, LogWriter } from '../../core/plugins/driver.js';
+
+/**
+ * `--log-driver none`: keeps nothing. Reading throws, as `docker logs` does for such a container:
+ * "configured logging driver does not support reading".
+ */
+@injectable()
+export class NoneLogDriver implements LogDriver {
+  readonly id = 'log.v1.none';
+  readonly name = 'none';
+
+  async init(): Promise<DriverStatus> {
+    return { status: 'ok' };
+  }
+
+  validateOptions(options: Readonly<Record<string, string>>): void {
+    const key = Object.keys(options)[0];
+    if (key !== undefined) throw new Error(`unknown log-opt "${key}" for log driver none (it takes no options)`);
+  }
+
+  async open(_containerId: string, options: Readonly<Record<string, string>>): Promise<LogWriter> {
+    this.validateOptions(options);
+    let offset = 0;
+    return {
+      get storedOffset() {
+        return offset;
+      },
+      write: async (_entry: LogEntry, endOffset: number) => {
+        offset = Math.max(offset, endOffset);
+      },
+      close: async () => undefined,
+    };
+  }
+
+  /** Throws at once (before any iteration), so the API can answer with an error. */
+  read(_containerId: string, _options: LogReadOptions): AsyncIterable<LogEntry> {
+    throw new Error('configured logging driver does not support reading');
+  }
+
+  async remove(_containerId: string): Promise<void> {}
+}
