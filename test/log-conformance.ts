@@ -342,6 +342,7 @@ export function logDriverConformance(name: string, factory: LogDriverFactory, op
       assertSameEntries(await collectLog(second.read(id, {})), entries);
       // The driver itself ignores a chunk that ends at or before what it stored, should one come again.
       await reopened.write(entries[3]!, ends[3]!);
+      assert.equal(reopened.storedOffset, ends[19], 'a stale chunk does not move storedOffset back');
       await reopened.write(entries[19]!, ends[19]!);
       assertSameEntries(await collectLog(second.read(id, {})), entries);
       assert.equal(reopened.storedOffset, ends[19]);

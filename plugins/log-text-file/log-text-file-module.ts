@@ -1,0 +1,8 @@
+import { ContainerModule } from 'inversify';
+import { Driver } from '../../core/plugins/driver.js';
+import { TextFileLogDriver } from './text-file-log-driver.js';
+
+/** The plugin's one contribution: the text-file log driver, bound under `Driver`. */
+export default new ContainerModule((options) => {
+  options.bind(Driver).to(TextFileLogDriver).inSingletonScope();
+});

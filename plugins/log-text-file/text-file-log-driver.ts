@@ -1,0 +1,177 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EventEmitter } from 'eventemitter3';
+import { injectable } from 'inversify';
+import type {
+  DriverContext,
+  DriverStatus,
+  LogDriver,
+  LogEntry,
+  Logger,
+  LogReadOptions,
+  LogWriter,
+} from '../../core/plugins/driver.js';
+import { FollowQueue } from './follow-queue.js';
+import { parseLogTime } from './log-time.js';
+import { fileLines, fileSize, TextLogFile } from './text-log-file.js';
+import { decodeTextLogLine, type StoredEntry } from './text-log-line.js';
+
+const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+interface OpenFile {
+  readonly file: Promise<TextLogFile>;
+  writers: number;
+}
+
+/**
+ * The smallest log driver that can read back: plain text lines `<time> <stream> <offset> <text>`
+ * in `<stateDir>/<containerId>.log`, no options, no rotation. Reads scan the file from the start
+ * (tail keeps the last N in memory), which is fine for the example it is; json-file is the one for
+ * big logs.
+ */
+@injectable()
+export class TextFileLogDriver implements LogDriver {
+  readonly id = 'log.v1.text-file';
+  readonly name = 'text-file';
+
+  private stateDir: string | undefined;
+  private logger: Logger | undefined;
+  private readonly files = new Map<string, OpenFile>();
+  private readonly written = new EventEmitter<Record<string, (stored: StoredEntry) => void>>();
+
+  async init(context: DriverContext): Promise<DriverStatus> {
+    await mkdir(context.stateDir, { recursive: true });
+    this.stateDir = context.stateDir;
+    this.logger = context.logger;
+    return { status: 'ok' };
+  }
+
+  validateOptions(options: Readonly<Record<string, string>>): void {
+    const key = Object.keys(options)[0];
+    if (key !== undefined) throw new Error(`unknown log-opt "${key}" for log driver text-file (it takes no options)`);
+  }
+
+  async open(containerId: string, options: Readonly<Record<string, string>>): Promise<LogWriter> {
+    this.validateOptions(options);
+    const path = this.pathOf(containerId);
+    let open = this.files.get(containerId);
+    if (!open) {
+      open = { file: TextLogFile.open(path, this.logger!, (stored) => this.written.emit(containerId, stored)), writers: 0 };
+      this.files.set(containerId, open);
+    }
+    open.writers++;
+    let file: TextLogFile;
+    try {
+      file = await open.file;
+    } catch (err) {
+      if (this.files.get(containerId) === open) this.files.delete(containerId);
+      throw err;
+    }
+    let closed = false;
+    const release = async (): Promise<void> => {
+      if (closed) return;
+      closed = true;
+      if (--open.writers > 0) return;
+      if (this.files.get(containerId) === open) this.files.delete(containerId);
+      await file.close();
+    };
+    return {
+      get storedOffset() {
+        return file.storedOffset;
+      },
+      write: (entry: LogEntry, endOffset: number) => file.write(entry, endOffset),
+      close: release,
+    };
+  }
+
+  read(containerId: string, options: LogReadOptions): AsyncIterable<LogEntry> {
+    const path = this.pathOf(containerId);
+    const since = options.since === undefined ? undefined : parseLogTime(options.since);
+    const until = options.until === undefined ? undefined : parseLogTime(options.until);
+    const place = (entry: LogEntry): 'before' | 'inside' | 'after' => {
+      if (since === undefined && until === undefined) return 'inside';
+      const time = parseLogTime(entry.time);
+      return until !== undefined && time > until ? 'after' : since !== undefined && time < since ? 'before' : 'inside';
+    };
+    return this.entries(containerId, path, options, place, until);
+  }
+
+  async remove(containerId: string): Promise<void> {
+    const path = this.pathOf(containerId);
+    const open = this.files.get(containerId);
+    if (open) {
+      this.files.delete(containerId);
+      await (await open.file.catch(() => undefined))?.close();
+    }
+    await rm(path, { force: true });
+  }
+
+  async close(): Promise<void> {
+    const open = [...this.files.values()];
+    this.files.clear();
+    await Promise.all(open.map(async (o) => (await o.file.catch(() => undefined))?.close()));
+  }
+
+  /** Same follow scheme as json-file: listen first, read the file, then pass on new entries not yet seen (by offset). */
+  private async *entries(
+    containerId: string,
+    path: string,
+    options: LogReadOptions,
+    place: (entry: LogEntry) => 'before' | 'inside' | 'after',
+    until: bigint | undefined,
+  ): AsyncGenerator<LogEntry> {
+    const queue = options.follow ? new FollowQueue() : undefined;
+    if (queue) this.written.on(containerId, queue.push);
+    try {
+      let last = -1;
+      for (let first = true; ; first = false) {
+        queue?.reset();
+        const open = this.files.get(containerId);
+        const writing = open ? await open.file.catch(() => undefined) : undefined;
+        const size = writing ? await writing.currentSize() : await fileSize(path);
+        const tail = first && options.tail !== undefined && options.tail >= 0 ? options.tail : undefined;
+        const kept: LogEntry[] = [];
+        let ended = false;
+        for await (const { line } of fileLines(path, size)) {
+          const stored = decodeTextLogLine(line);
+          if (!stored || stored.offset <= last) continue;
+          last = stored.offset;
+          const where = place(stored.entry);
+          if (where === 'after') {
+            ended = true;
+            break;
+          }
+          if (where !== 'inside') continue;
+          if (tail === undefined) yield stored.entry;
+          else if (tail > 0 && kept.push(stored.entry) > tail) kept.shift();
+        }
+        yield* kept;
+        if (ended || !queue) return;
+        for (;;) {
+          const { items, overflowed } = queue.take();
+          if (overflowed) break;
+          for (const stored of items) {
+            if (stored.offset <= last) continue;
+            last = stored.offset;
+            const where = place(stored.entry);
+            if (where === 'after') return;
+            if (where === 'inside') yield stored.entry;
+          }
+          if (items.length > 0) continue;
+          if (options.signal?.aborted) return;
+          const untilMs = until === undefined ? undefined : Number(until / 1_000_000n) - Date.now();
+          if (untilMs !== undefined && untilMs < 0) return;
+          await queue.wait(options.signal, untilMs);
+        }
+      }
+    } finally {
+      if (queue) this.written.off(containerId, queue.push);
+    }
+  }
+
+  private pathOf(containerId: string): string {
+    if (this.stateDir === undefined) throw new Error('text-file: the driver was used before init()');
+    if (!CONTAINER_ID.test(containerId)) throw new Error(`text-file: invalid container id "${containerId}"`);
+    return join(this.stateDir, `${containerId}.log`);
+  }
+}
