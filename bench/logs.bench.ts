@@ -1,0 +1,105 @@
+// Log driver figures: write 10,000 lines through the driver, then time reading them all and the
+// last 100 (plus the last 100 of a 1,000,000-line log, which must not read the whole file).
+// Prints one JSON object. Run: `npx tsc -p tsconfig.json && node dist/bench/logs.bench.js`.
+// Reference: `docker logs` of 10,000 lines takes about 140 ms on the development machine.
+import 'reflect-metadata';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DriverContext, LogDriver, LogEntry } from '../core/plugins/driver.js';
+import { JsonFileLogDriver } from '../plugins/log-json-file/json-file-log-driver.js';
+import { encodeJsonLogLine } from '../plugins/log-json-file/json-log-line.js';
+import { TextFileLogDriver } from '../plugins/log-text-file/text-file-log-driver.js';
+
+const LINES = 10_000;
+const BIG_LINES = 1_000_000;
+const RUNS = 7;
+const DOCKER_LOGS_10K_MS = 140;
+const id = 'b'.repeat(64);
+
+function entry(i: number): LogEntry {
+  const time = new Date(Date.UTC(2026, 0, 2) + i).toISOString().replace('Z', '123456Z');
+  return { stream: i % 10 === 9 ? 'stderr' : 'stdout', time, data: Buffer.from(`${i} the quick brown fox jumps over the lazy dog\n`) };
+}
+
+function context(stateDir: string): DriverContext {
+  return { dataRoot: stateDir, execRoot: stateDir, stateDir, runDir: stateDir, logger: { info() {}, warn() {}, error() {} } };
+}
+
+async function timed(task: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await task();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Median and best of RUNS runs, in ms, rounded to 0.1. */
+async function measure(task: () => Promise<unknown>): Promise<{ medianMs: number; bestMs: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) times.push(await timed(task));
+  times.sort((a, b) => a - b);
+  const round = (n: number): number => Math.round(n * 10) / 10;
+  return { medianMs: round(times[Math.floor(RUNS / 2)]!), bestMs: round(times[0]!) };
+}
+
+async function drain(iterable: AsyncIterable<LogEntry>, expected: number): Promise<void> {
+  let n = 0;
+  for await (const _ of iterable) n++;
+  if (n !== expected) throw new Error(`read ${n} entries, expected ${expected}`);
+}
+
+async function benchDriver(driver: LogDriver, stateDir: string): Promise<Record<string, unknown>> {
+  await driver.init(context(stateDir));
+  const writer = await driver.open(id, {});
+  let offset = 0;
+  const writeMs = await timed(async () => {
+    for (let i = 0; i < LINES; i++) {
+      const e = entry(i);
+      offset += e.data.length;
+      await writer.write(e, offset);
+    }
+  });
+  await writer.close();
+  return {
+    write10kMs: Math.round(writeMs * 10) / 10,
+    readAll10k: await measure(() => drain(driver.read(id, {}), LINES)),
+    tail100of10k: await measure(() => drain(driver.read(id, { tail: 100 }), 100)),
+  };
+}
+
+const scratch = await mkdtemp(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'logs-bench-'));
+try {
+  const jsonFile = await benchDriver(new JsonFileLogDriver(), join(scratch, 'json-file'));
+  const textFile = await benchDriver(new TextFileLogDriver(), join(scratch, 'text-file'));
+
+  // A 1,000,000-line json-file log, written directly (the driver would take a while), then tail 100.
+  const bigDir = join(scratch, 'json-file-big');
+  await mkdir(join(bigDir, id), { recursive: true });
+  const lines: Buffer[] = [];
+  let offset = 0;
+  for (let i = 0; i < BIG_LINES; i++) {
+    const e = entry(i);
+    lines.push(encodeJsonLogLine(e, (offset += e.data.length)));
+  }
+  await writeFile(join(bigDir, id, `${id}-json.log`), Buffer.concat(lines));
+  const big = new JsonFileLogDriver();
+  await big.init(context(bigDir));
+  const tail100of1M = await measure(() => drain(big.read(id, { tail: 100 }), 100));
+
+  const readAllMs = (jsonFile.readAll10k as { medianMs: number }).medianMs;
+  console.log(
+    JSON.stringify(
+      {
+        lines: LINES,
+        runs: RUNS,
+        dockerLogs10kReferenceMs: DOCKER_LOGS_10K_MS,
+        jsonFile: { ...jsonFile, tail100of1M },
+        textFile,
+        jsonFileReadAllFasterThanDocker: readAllMs < DOCKER_LOGS_10K_MS,
+      },
+      null,
+      2,
+    ),
+  );
+} finally {
+  await rm(scratch, { recursive: true, force: true });
+}
