@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -88,6 +89,8 @@ static int finish_and_exec(const struct spec *s, struct shim_err *e) {
   if (user_switch(&u, e) < 0) return -1;
   if (caps_set_final(u.uid, e) < 0) return -1;
   if (set_no_new_privs(e) < 0) return -1;
+  /* Killing the shim (rm -f) takes the process with it; set after the uid change, which clears it. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) return shim_fail(e, errno, "prctl PR_SET_PDEATHSIG");
   struct strv env = {0};
   char home[PATH_MAX + 8];
   if (build_env(&s->env, u.home, &env, home, sizeof home) < 0) return shim_fail(e, ENOMEM, "environment");

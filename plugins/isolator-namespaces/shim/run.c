@@ -221,7 +221,7 @@ static void advance_exit(struct loop *l, struct shim_err *e) {
     if (exit_file_write(l->ctx->bundle, &l->status, e) < 0) return;
     l->exit_file_written = 1;
   }
-  if (l->client >= 0 && !l->exit_sent && out_buffer_empty(&l->buf) && l->to_client.len == 0) {
+  if (l->client >= 0 && !l->exit_sent && out_buffer_empty(&l->buf)) {
     if (frame_append_exit(&l->to_client, l->status.code, l->status.signal, l->status.finished_at) == 0) {
       l->exit_sent = 1;
       l->exit_deadline = now_ms() + EXIT_GRACE_MS;

@@ -1,0 +1,491 @@
+// Integration: the real shim against the real kernel (root, namespaces, overlayfs, cgroup v1).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import {
+  ShimConnection,
+  ShimStartError,
+  readExitFile,
+  spawnExec,
+  startShim,
+  writeSpec,
+  type ExitMessage,
+  type OutputMessage,
+  type ShimExecSpec,
+  type ShimRunSpec,
+  type ShimStarted,
+} from '../../plugins/isolator-namespaces/shim-protocol.js';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const binDir = join(repo, 'dist', 'plugins', 'isolator-namespaces', 'bin');
+const shimBinary = join(binDir, 'mini-docker-shim');
+const isRoot = process.getuid?.() === 0;
+const skip = isRoot ? false : 'needs root';
+
+const APPLETS = ['sh', 'cat', 'echo', 'id', 'hostname', 'ps', 'ls', 'sleep', 'stty', 'pwd', 'grep', 'wc', 'touch', 'env', 'tty', 'test', 'read', 'kill', 'printf', 'head', 'seq'];
+const DOCKER_DEFAULT_CAPS = '00000000a80425fb';
+
+let scratch = '';
+let rootfs = '';
+const shimPids = new Set<number>();
+
+function makeRootfs(dir: string): void {
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  mkdirSync(join(dir, 'etc'), { recursive: true });
+  copyFileSync('/bin/busybox', join(dir, 'bin', 'busybox'));
+  chmodSync(join(dir, 'bin', 'busybox'), 0o755);
+  const available = new Set(execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n'));
+  for (const a of APPLETS) if (available.has(a)) symlinkSync('busybox', join(dir, 'bin', a));
+  writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n');
+  writeFileSync(join(dir, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\nstaff:x:50:nobody\n');
+  writeFileSync(join(dir, 'etc', 'not-executable'), 'data\n');
+}
+
+function newBundle(): string {
+  return mkdtempSync(join(scratch, 'bundle-'));
+}
+
+function baseSpec(args: string[], extra: Partial<ShimRunSpec> = {}): ShimRunSpec {
+  return { id: 'test', rootfs, args, env: ['PATH=/bin', 'HOSTNAME=box'], hostname: 'box', ...extra };
+}
+
+async function run(spec: ShimRunSpec, bundle = newBundle()): Promise<ShimStarted & { bundle: string }> {
+  await writeSpec(join(bundle, 'spec'), spec);
+  const started = await startShim(shimBinary, bundle);
+  shimPids.add(started.shimPid);
+  return { ...started, bundle };
+}
+
+interface Collected {
+  stdout: string;
+  stderr: string;
+  chunks: OutputMessage[];
+  exit: ExitMessage;
+}
+
+/** Connects, acks every chunk, and resolves at EXIT (then closes, letting the shim exit). */
+function attach(bundle: string, onOutput?: (m: OutputMessage, c: ShimConnection) => void): { conn: ShimConnection; done: Promise<Collected> } {
+  const conn = new ShimConnection(bundle);
+  const chunks: OutputMessage[] = [];
+  const done = new Promise<Collected>((resolve, reject) => {
+    conn.on('output', (m) => {
+      chunks.push(m);
+      conn.ack(m.end);
+      onOutput?.(m, conn);
+    });
+    conn.on('exit', (exit) => {
+      conn.close();
+      const text = (s: string): string => Buffer.concat(chunks.filter((c) => c.stream === s).map((c) => c.data)).toString();
+      resolve({ stdout: text('stdout'), stderr: text('stderr'), chunks, exit });
+    });
+    conn.on('close', (err) => reject(err ?? new Error('closed before EXIT')));
+  });
+  return { conn, done };
+}
+
+function collect(bundle: string, onOutput?: (m: OutputMessage, c: ShimConnection) => void): Promise<Collected> {
+  return attach(bundle, onOutput).done;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function waitExit(pid: number): Promise<void> {
+  await waitFor(() => !alive(pid), 5000);
+  shimPids.delete(pid);
+}
+
+/** Ends a running container the way a daemon would: SIGKILL the init, collect the exit. */
+async function stop(c: ShimStarted & { bundle: string }): Promise<void> {
+  const exit = collect(c.bundle);
+  process.kill(c.initPid, 'SIGKILL');
+  await exit;
+  await waitExit(c.shimPid);
+}
+
+function killShim(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+before(() => {
+  if (!isRoot) return;
+  const r = spawnSync('make', ['-s', '-C', join(repo, 'plugins', 'isolator-namespaces', 'shim'), `OUT=${binDir}`], { stdio: 'inherit' });
+  assert.equal(r.status, 0, 'building the shim');
+  scratch = mkdtempSync(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'shim-test-'));
+  rootfs = join(scratch, 'rootfs');
+  makeRootfs(rootfs);
+});
+
+after(() => {
+  for (const pid of shimPids) killShim(pid);
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('integration: shim run mode', { skip }, () => {
+  it('runs the command as PID 1 in new namespaces with Docker-like isolation', async () => {
+    const script = [
+      'echo "pid=$$ cmd=$(head -c 2 /proc/1/cmdline)"',
+      'echo "host=$(hostname)"',
+      'grep -c : /proc/net/dev',
+      'grep -o "^ *lo:" /proc/net/dev',
+      'test -e /usr/bin/node && echo "host visible" || echo "host hidden"',
+      'for f in /proc/kcore /proc/timer_list /proc/keys; do test -e $f && echo "masked $f=$(wc -c < $f)"; done',
+      'touch /sys/x 2>/dev/null && echo "sys rw" || echo "sys ro"',
+      'grep -E "^(CapEff|CapBnd|NoNewPrivs):" /proc/self/status',
+      'echo "cwd=$(pwd) foo=$FOO home=$HOME"',
+      'ls /dev',
+      'echo oops >&2',
+      'exit 3',
+    ].join('; ');
+    const c = await run(baseSpec(['sh', '-c', script], { cwd: '/work/dir', env: ['PATH=/bin', 'FOO=a b\tc'] }));
+    const out = await collect(c.bundle);
+    assert.match(out.stdout, /^pid=1 cmd=sh$/m);
+    assert.match(out.stdout, /^host=box$/m);
+    assert.match(out.stdout, /^1$/m, 'only one interface in /proc/net/dev');
+    assert.match(out.stdout, /^ *lo:$/m);
+    assert.match(out.stdout, /^host hidden$/m);
+    assert.match(out.stdout, /^masked \/proc\/timer_list=0$/m);
+    for (const m of out.stdout.matchAll(/^masked (\S+)=(\d+)$/gm)) assert.equal(m[2], '0', `${m[1]} masked`);
+    if (existsSync('/proc/kcore')) assert.match(out.stdout, /^masked \/proc\/kcore=0$/m);
+    assert.match(out.stdout, /^sys ro$/m);
+    assert.match(out.stdout, new RegExp(`^CapEff:\\s+${DOCKER_DEFAULT_CAPS}$`, 'm'));
+    assert.match(out.stdout, new RegExp(`^CapBnd:\\s+${DOCKER_DEFAULT_CAPS}$`, 'm'));
+    assert.match(out.stdout, /^NoNewPrivs:\s+1$/m);
+    assert.match(out.stdout, /^cwd=\/work\/dir foo=a b\tc home=\/root$/m);
+    for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'pts', 'ptmx', 'shm', 'fd', 'stdin']) assert.match(out.stdout, new RegExp(`^${dev}$`, 'm'));
+    assert.equal(out.stderr, 'oops\n');
+    assert.equal(out.exit.exitCode, 3);
+    assert.equal(out.exit.signal, 0);
+    await waitExit(c.shimPid);
+    assert.ok(!existsSync(join(c.bundle, 'shim.sock')), 'socket removed at exit');
+  });
+
+  it('writes the exit file atomically with code, signal and time', async () => {
+    const c = await run(baseSpec(['sh', '-c', 'exit 0']));
+    await waitFor(async () => (await readExitFile(c.bundle)) !== null);
+    const exit = await readExitFile(c.bundle);
+    assert.ok(exit);
+    assert.equal(exit.exitCode, 0);
+    assert.equal(exit.signal, 0);
+    assert.match(exit.finishedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    assert.ok(Math.abs(Date.parse(exit.finishedAt) - Date.now()) < 10_000);
+    assert.match(readFileSync(join(c.bundle, 'exit'), 'utf8'), /^0 0 \S+\n$/);
+    assert.ok(!existsSync(join(c.bundle, 'exit.tmp')));
+    assert.equal(readFileSync(join(c.bundle, 'shim.pid'), 'utf8').trim(), String(c.shimPid));
+    const out = await collect(c.bundle);
+    assert.deepEqual(out.exit, { type: 'exit', ...exit });
+    await waitExit(c.shimPid);
+  });
+
+  it('reports 128+n when the init is killed by a signal (SIGNAL frame)', async () => {
+    const c = await run(baseSpec(['sleep', '1000']));
+    const conn = new ShimConnection(c.bundle);
+    const exit = new Promise<ExitMessage>((resolve) => conn.on('exit', resolve));
+    await conn.ready;
+    conn.signal(9);
+    const e = await exit;
+    conn.close();
+    assert.equal(e.exitCode, 137);
+    assert.equal(e.signal, 9);
+    assert.equal((await readExitFile(c.bundle))?.exitCode, 137);
+    await waitExit(c.shimPid);
+  });
+
+  it('forwards SIGTERM sent to the shim to the init', async () => {
+    const c = await run(baseSpec(['sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.05; done']));
+    const done = collect(c.bundle, (m) => {
+      if (m.data.toString().includes('ready')) process.kill(c.shimPid, 'SIGTERM');
+    });
+    const out = await done;
+    assert.match(out.stdout, /got-term/);
+    assert.equal(out.exit.exitCode, 7);
+    await waitExit(c.shimPid);
+  });
+
+  it('reports 127 / 126 / 125 with Docker wording when the process cannot start', async () => {
+    const cases: Array<[string[], number, RegExp, Partial<ShimRunSpec>?]> = [
+      [['no-such-cmd'], 127, /exec: "no-such-cmd": executable file not found in \$PATH/],
+      [['/bin/nope'], 127, /no such file or directory/],
+      [['/etc/not-executable'], 126, /permission denied/],
+      [['/etc'], 126, /is a directory/],
+      [['id'], 125, /unable to find user ghost/, { user: 'ghost' }],
+      [['id'], 125, /mount .*tmpfs/, { mounts: [{ type: 'tmpfs', source: 'tmpfs', target: join(scratch, 'm'), options: 'bogus_option=1' }] }],
+    ];
+    for (const [args, code, message, extra] of cases) {
+      const bundle = newBundle();
+      await writeSpec(join(bundle, 'spec'), baseSpec(args, extra));
+      await assert.rejects(startShim(shimBinary, bundle), (err: unknown) => {
+        assert.ok(err instanceof ShimStartError, String(err));
+        assert.equal(err.exitCode, code, err.message);
+        assert.match(err.message, message);
+        return true;
+      });
+      assert.ok(!existsSync(join(bundle, 'shim.sock')));
+    }
+  });
+
+  it('refuses a bad spec with the key and line', async () => {
+    const bundle = newBundle();
+    writeFileSync(join(bundle, 'spec'), 'version 1\narg x\nfrobnicate 1\n');
+    await assert.rejects(startShim(shimBinary, bundle), /line 3: unknown key "frobnicate"/);
+    writeFileSync(join(bundle, 'spec'), 'version 2\narg x\n');
+    await assert.rejects(startShim(shimBinary, bundle), /version/);
+  });
+
+  it('switches user (name, uid:gid) with supplementary groups from /etc/group', async () => {
+    const a = await collect((await run(baseSpec(['id'], { user: 'nobody' }))).bundle);
+    assert.equal(a.stdout, 'uid=65534(nobody) gid=65534(nogroup) groups=50(staff)\n');
+    const b = await run(baseSpec(['sh', '-c', 'id; grep CapEff /proc/self/status; echo $HOME'], { user: '1000:50' }));
+    const out = await collect(b.bundle);
+    assert.match(out.stdout, /^uid=1000 gid=50\(staff\)/m);
+    assert.match(out.stdout, /^CapEff:\s+0000000000000000$/m);
+    assert.match(out.stdout, /^\/$/m);
+  });
+
+  it('pipes stdin to the process and closes it on STDIN_CLOSE', async () => {
+    const c = await run(baseSpec(['sh', '-c', 'cat; echo done'], { stdin: true }));
+    const { conn, done } = attach(c.bundle);
+    await conn.ready;
+    conn.stdin(Buffer.from('line one\n'));
+    conn.stdin(Buffer.from('line two\n'));
+    conn.closeStdin();
+    const out = await done;
+    assert.equal(out.stdout, 'line one\nline two\ndone\n');
+    assert.equal(out.exit.exitCode, 0);
+    await waitExit(c.shimPid);
+  });
+
+  it('gives /dev/null as stdin without `stdin 1`', async () => {
+    const out = await collect((await run(baseSpec(['sh', '-c', 'cat; echo eof']))).bundle);
+    assert.equal(out.stdout, 'eof\n');
+  });
+
+  it('runs on an overlay rootfs from a mount line, leaving the lower layer untouched', async () => {
+    const layer = mkdtempSync(join(scratch, 'overlay-'));
+    for (const d of ['upper', 'work', 'merged']) mkdirSync(join(layer, d));
+    const merged = join(layer, 'merged');
+    const spec = baseSpec(['sh', '-c', 'echo new > /created; ls /created; cat /proc/1/mountinfo | grep " / / "'], {
+      rootfs: merged,
+      mounts: [{ type: 'overlay', source: 'overlay', target: merged, options: [`lowerdir=${rootfs}`, `upperdir=${join(layer, 'upper')}`, `workdir=${join(layer, 'work')}`] }],
+    });
+    const out = await collect((await run(spec)).bundle);
+    assert.equal(out.exit.exitCode, 0, out.stderr);
+    assert.match(out.stdout, /overlay/);
+    assert.equal(readFileSync(join(layer, 'upper', 'created'), 'utf8'), 'new\n');
+    assert.ok(!existsSync(join(rootfs, 'created')));
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(merged), 'the overlay lives only in the container mount namespace');
+  });
+
+  it('puts the init into the spec cgroups with its own cgroup namespace', async () => {
+    const name = `mini-docker-test-${randomBytes(4).toString('hex')}`;
+    const dir = join('/sys/fs/cgroup/pids', name);
+    mkdirSync(dir);
+    try {
+      const c = await run(baseSpec(['sh', '-c', 'grep pids /proc/self/cgroup; read x'], { cgroups: [dir], stdin: true }));
+      assert.match(readFileSync(`/proc/${c.initPid}/cgroup`, 'utf8'), new RegExp(`:pids:/${name}$`, 'm'));
+      assert.ok(readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').includes(String(c.initPid)));
+      const { conn, done } = attach(c.bundle);
+      await conn.ready;
+      conn.closeStdin();
+      const out = await done;
+      assert.match(out.stdout, /:pids:\/$/m, 'the cgroup namespace root is the container cgroup');
+      await waitExit(c.shimPid);
+    } finally {
+      await waitFor(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() === '');
+      rmdirSync(dir);
+    }
+  });
+});
+
+describe('integration: shim output buffering', { skip }, () => {
+  it('keeps output produced while no daemon is connected and delivers it once, in order', async () => {
+    const c = await run(baseSpec(['sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; sleep 0.02; done; exit 4']));
+    await waitFor(async () => (await readExitFile(c.bundle)) !== null);
+    const out = await collect(c.bundle);
+    assert.equal(out.stdout, 'out1\nout2\nout3\nout4\nout5\n');
+    assert.equal(out.stderr, 'err1\nerr2\nerr3\nerr4\nerr5\n');
+    let expected = 0;
+    for (const ch of out.chunks) {
+      assert.equal(ch.offset, expected, 'contiguous offsets, nothing twice');
+      expected = ch.end;
+    }
+    assert.equal(out.exit.exitCode, 4);
+    await waitExit(c.shimPid);
+  });
+
+  it('resends only unacked output on reconnect, and sends EXIT only when all is acked', async () => {
+    const c = await run(baseSpec(['sh', '-c', 'echo one; sleep 0.2; echo two; sleep 0.2; echo three']));
+    await waitFor(async () => (await readExitFile(c.bundle)) !== null);
+
+    const first: OutputMessage[] = [];
+    let sawExit = false;
+    const conn1 = new ShimConnection(c.bundle);
+    conn1.on('output', (m) => first.push(m));
+    conn1.on('exit', () => (sawExit = true));
+    await waitFor(() => Buffer.concat(first.map((m) => m.data)).toString() === 'one\ntwo\nthree\n');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(sawExit, false, 'no EXIT while output is unacked');
+    assert.ok(first.length >= 2, `separate chunks (${first.length})`);
+    conn1.ack(first[0]!.end);
+    await new Promise((r) => setTimeout(r, 50));
+    conn1.close();
+
+    const second = await collect(c.bundle);
+    assert.equal(second.chunks[0]!.offset, first[0]!.end, 'resent from the first unacked offset');
+    assert.deepEqual(
+      second.chunks.map((m) => [m.offset, m.data.toString()]),
+      first.slice(1).map((m) => [m.offset, m.data.toString()]),
+    );
+    assert.equal(second.exit.exitCode, 0);
+    await waitExit(c.shimPid);
+  });
+
+  it('blocks the writer when the buffer is full and never drops output', async () => {
+    const c = await run(baseSpec(['sh', '-c', 'seq 1 40000; echo end'], { bufferBytes: 16384 }));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await readExitFile(c.bundle), null, 'the writer is blocked while nobody acks');
+    const out = await collect(c.bundle);
+    const expected = Array.from({ length: 40000 }, (_, i) => String(i + 1)).join('\n') + '\nend\n';
+    assert.equal(out.stdout, expected);
+    await waitExit(c.shimPid);
+  });
+
+  it('survives the death of the process that started it', async () => {
+    const bundle = newBundle();
+    await writeSpec(join(bundle, 'spec'), baseSpec(['sh', '-c', 'read x; echo after $x']));
+    // A throwaway parent (like a daemon) that starts the shim and is then killed with -9.
+    const parent = spawn('sh', ['-c', `"${shimBinary}" run "${bundle}"; sleep 60`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const line = await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
+    const [, shimPid] = /^ok (\d+) (\d+)/.exec(line)!.map(Number);
+    shimPids.add(shimPid!);
+    parent.kill('SIGKILL');
+    await new Promise((r) => parent.once('close', r));
+    assert.ok(alive(shimPid!), 'shim still running');
+    const ppid = Number(readFileSync(`/proc/${shimPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    assert.notEqual(ppid, parent.pid);
+    assert.notEqual(ppid, process.pid);
+    const fds = execFileSync('ls', ['-l', `/proc/${shimPid}/fd`], { encoding: 'utf8' });
+    assert.match(fds, /0 -> \/dev\/null/);
+    assert.match(fds, /1 -> \/dev\/null/);
+    const { conn, done } = attach(bundle);
+    await conn.ready;
+    conn.closeStdin();
+    const out = await done;
+    assert.equal(out.stdout, 'after\n');
+    await waitExit(shimPid!);
+  });
+
+  it('stays small (RSS under 2 MB)', async () => {
+    const c = await run(baseSpec(['sleep', '1000']));
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${c.shimPid}/status`, 'utf8'))![1]);
+    killShim(c.shimPid);
+    await waitFor(() => !alive(c.initPid), 5000);
+    shimPids.delete(c.shimPid);
+    assert.ok(rss < 2048, `RSS ${rss} kB`);
+  });
+});
+
+describe('integration: shim tty', { skip }, () => {
+  it('gives the process a pty with the spec size and applies RESIZE', async () => {
+    const c = await run(baseSpec(['sh', '-c', 'test -t 0 && test -t 1 && echo is-a-tty; stty size; read x; stty size'], { tty: true, stdin: true, rows: 30, cols: 100 }));
+    let resized = false;
+    const { conn, done } = attach(c.bundle, (_m, cn) => {
+      if (!resized && _m.data.toString().includes('100')) {
+        resized = true;
+        cn.resize(50, 120);
+        cn.stdin(Buffer.from('go\n'));
+      }
+    });
+    await conn.ready;
+    const out = await done;
+    assert.match(out.stdout, /is-a-tty\r\n/);
+    assert.match(out.stdout, /30 100\r\n/);
+    assert.match(out.stdout, /50 120\r\n/);
+    assert.equal(out.stderr, '');
+    await waitExit(c.shimPid);
+  });
+});
+
+describe('integration: shim exec mode', { skip }, () => {
+  it('joins a running container: hostname, processes, cwd, env, cgroup, exit code', async () => {
+    const name = `mini-docker-test-${randomBytes(4).toString('hex')}`;
+    const dir = join('/sys/fs/cgroup/pids', name);
+    mkdirSync(dir);
+    const c = await run(baseSpec(['sleep', '1000'], { cgroups: [dir], cwd: '/app' }));
+    try {
+      const specPath = join(c.bundle, 'exec-1.spec');
+      const spec: ShimExecSpec = { pid: c.initPid, args: ['sh', '-c', 'hostname; ps -o pid,args; pwd; echo "foo=$FOO"; grep pids /proc/self/cgroup; echo e >&2; exit 5'], env: ['PATH=/bin', 'FOO=bar'], cwd: '/app', cgroups: [dir] };
+      await writeSpec(specPath, spec);
+      const h = spawnExec(shimBinary, specPath);
+      const chunks: OutputMessage[] = [];
+      h.on('output', (m) => chunks.push(m));
+      const pid = await h.started;
+      assert.ok(pid > 0);
+      const exit = await h.exited;
+      const stdout = Buffer.concat(chunks.filter((m) => m.stream === 'stdout').map((m) => m.data)).toString();
+      const stderr = Buffer.concat(chunks.filter((m) => m.stream === 'stderr').map((m) => m.data)).toString();
+      assert.match(stdout, /^box$/m);
+      assert.match(stdout, /^\s*1 sleep 1000$/m, 'sees the container init as pid 1');
+      assert.match(stdout, /^\/app$/m);
+      assert.match(stdout, /^foo=bar$/m);
+      assert.match(stdout, /:pids:\/$/m);
+      assert.equal(stderr, 'e\n');
+      assert.equal(exit.exitCode, 5);
+    } finally {
+      await stop(c);
+      await waitFor(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() === '');
+      rmdirSync(dir);
+    }
+  });
+
+  it('reports 127 for a missing command and supports a tty with stdin', async () => {
+    const c = await run(baseSpec(['sleep', '1000']));
+    try {
+      const missingPath = join(c.bundle, 'exec-missing.spec');
+      await writeSpec(missingPath, { pid: c.initPid, args: ['nope'], env: ['PATH=/bin'] });
+      const missing = spawnExec(shimBinary, missingPath);
+      await assert.rejects(missing.started, (err: unknown) => err instanceof ShimStartError && err.exitCode === 127 && /executable file not found in \$PATH/.test(err.message));
+      assert.equal((await missing.exited).exitCode, 127);
+
+      const ttyPath = join(c.bundle, 'exec-tty.spec');
+      await writeSpec(ttyPath, { pid: c.initPid, args: ['sh', '-c', 'tty; stty size; read x; echo "got $x"'], env: ['PATH=/bin'], tty: true, stdin: true, rows: 33, cols: 77 });
+      const h = spawnExec(shimBinary, ttyPath);
+      const chunks: Buffer[] = [];
+      h.on('output', (m) => chunks.push(m.data));
+      await h.started;
+      h.stdin(Buffer.from('hello\n'));
+      const exit = await h.exited;
+      const out = Buffer.concat(chunks).toString();
+      assert.match(out, /^\/dev\/pts\/0\r$/m);
+      assert.match(out, /33 77/);
+      assert.match(out, /got hello/);
+      assert.equal(exit.exitCode, 0);
+    } finally {
+      await stop(c);
+    }
+  });
+});
