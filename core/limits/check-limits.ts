@@ -29,7 +29,8 @@ export function checkLimits(limits: Limits): void {
   for (const key of ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuQuota', 'CpuPeriod', 'CpuShares', 'PidsLimit', 'BlkioWeight'] as const) {
     checkWhole(key, l[key]);
   }
-  if (l.Memory !== undefined && (l.Memory < 0 || (l.Memory > 0 && l.Memory < MIN_MEMORY))) {
+  // -1 lifts a memory limit on update (like MemorySwap -1 and CpuQuota -1).
+  if (l.Memory !== undefined && (l.Memory < -1 || (l.Memory > 0 && l.Memory < MIN_MEMORY))) {
     throw new Error('Minimum memory limit allowed is 6MB');
   }
   if (l.MemoryReservation !== undefined && (l.MemoryReservation < 0 || (l.MemoryReservation > 0 && l.MemoryReservation < MIN_MEMORY))) {

@@ -1,0 +1,131 @@
+/**
+ * The file operations the backends do on a cgroup file system. The default works on the real
+ * /sys/fs/cgroup; tests pass one that plays the kernel's part over a temporary folder.
+ */
+import { constants } from 'node:fs';
+import { access, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+
+export interface CgroupEntry {
+  readonly name: string;
+  readonly dir: boolean;
+}
+
+export interface CgroupFiles {
+  read(path: string): Promise<string>;
+  /** Writes one value the way `echo value > path` does (the file must exist). */
+  write(path: string, value: string): Promise<void>;
+  exists(path: string): Promise<boolean>;
+  /** Creates one cgroup; fails with code EEXIST when it is there. */
+  mkdir(path: string): Promise<void>;
+  /** Removes one empty cgroup (no processes, no child cgroups). */
+  rmdir(path: string): Promise<void>;
+  list(path: string): Promise<readonly CgroupEntry[]>;
+}
+
+/** A failed file operation, with the errno code kept for the callers that handle EBUSY, EINVAL... */
+export class CgroupFileError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+    this.name = 'CgroupFileError';
+  }
+}
+
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  return undefined;
+}
+
+function describe(error: unknown): string {
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  // Node's messages repeat the syscall and path; keep just "EBUSY: device or resource busy".
+  const m = /^([A-Z]+): ([^,]+)/.exec(message);
+  return m ? `${m[1]} (${m[2]})` : code ?? message;
+}
+
+function wrap(error: unknown, what: string): CgroupFileError {
+  return new CgroupFileError(`${what}: ${describe(error)}`, errorCode(error) ?? 'EIO');
+}
+
+/** The real cgroup file system. */
+export class NodeCgroupFiles implements CgroupFiles {
+  async read(path: string): Promise<string> {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (e) {
+      throw wrap(e, `cannot read ${path}`);
+    }
+  }
+
+  async write(path: string, value: string): Promise<void> {
+    try {
+      // No O_CREAT: a missing interface file is an error, never a new regular file.
+      await writeFile(path, value, { flag: constants.O_WRONLY | constants.O_TRUNC });
+    } catch (e) {
+      throw wrap(e, `cannot write "${value}" to ${path}`);
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await access(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async mkdir(path: string): Promise<void> {
+    try {
+      await mkdir(path);
+    } catch (e) {
+      throw wrap(e, `cannot create cgroup ${path}`);
+    }
+  }
+
+  async rmdir(path: string): Promise<void> {
+    try {
+      await rmdir(path);
+    } catch (e) {
+      throw wrap(e, `cannot remove cgroup ${path}`);
+    }
+  }
+
+  async list(path: string): Promise<readonly CgroupEntry[]> {
+    try {
+      const entries = await readdir(path, { withFileTypes: true });
+      return entries.map((e) => ({ name: e.name, dir: e.isDirectory() }));
+    } catch (e) {
+      throw wrap(e, `cannot list ${path}`);
+    }
+  }
+}
+
+/** "key value" lines (memory.stat, cpu.stat, memory.events, ...) → a map of numbers. */
+export function parseKeyValues(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [key, value] = line.trim().split(/\s+/);
+    if (key && value !== undefined && /^-?\d+$/.test(value)) out.set(key, Number(value));
+  }
+  return out;
+}
+
+/** The pids in a cgroup.procs file. */
+export function parsePids(text: string): number[] {
+  return text.split('\n').filter((l) => /^\d+$/.test(l.trim())).map(Number);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `done` every few milliseconds until it is true or `timeoutMs` passes; returns whether it became true. */
+export async function waitUntil(done: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 2;
+  for (;;) {
+    if (await done()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(delay);
+    delay = Math.min(delay * 2, 50);
+  }
+}

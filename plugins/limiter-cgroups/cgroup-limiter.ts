@@ -1,0 +1,170 @@
+/**
+ * limiter.v1.cgroups: puts each container in cgroups named `mini-docker-<container id>` under the
+ * daemon's own cgroup, on cgroup v2 (pure unified hosts) or v1 (hybrid hosts), detected in init.
+ *
+ * Example on this project's hybrid development hosts: `create("3f2a…", {Memory: 33554432})` makes
+ * /sys/fs/cgroup/memory/process_api/c8a2…/mini-docker-3f2a…/ (memory.limit_in_bytes = 33554432),
+ * /sys/fs/cgroup/cpu/mini-docker-3f2a…/, ... and returns those folders; the shim writes the
+ * container's pid into each folder's cgroup.procs before the user's command runs.
+ */
+import { inject, injectable, optional } from 'inversify';
+import { join } from 'node:path';
+import type { Limits } from '../../events/index.js';
+import type { DriverContext, DriverStatus, LimiterDriver, ResourceStats } from '../../core/plugins/driver.js';
+import { checkLimits } from '../../core/limits/index.js';
+import { type CgroupBackend, CGROUP_PREFIX, defaultKill } from './cgroup-backend.js';
+import { type CgroupFiles, NodeCgroupFiles } from './cgroup-files.js';
+import { Cgroup1Backend, V1_CONTROLLERS } from './cgroup1-backend.js';
+import { Cgroup2Backend } from './cgroup2-backend.js';
+import { type HostInfo, ProcHostInfo, type SelfCgroupReader, readSelfCgroup } from './host.js';
+
+/** Optional settings, bound by whoever wants other than the defaults (tests, a daemon config). */
+export const CgroupLimiterOptions = Symbol.for('tiny-docker.limiter-cgroups.Options');
+export interface CgroupLimiterOptions {
+  /** Where cgroup file systems are mounted; default /sys/fs/cgroup. */
+  readonly root?: string;
+  /** Returns the text of /proc/self/cgroup. */
+  readonly readSelfCgroup?: SelfCgroupReader;
+  readonly files?: CgroupFiles;
+  readonly host?: HostInfo;
+  /** Whether this process may create cgroups; default: running as root. */
+  readonly isRoot?: () => boolean;
+  /** How processes left in a cgroup are killed on remove (v1, and v2 kernels without cgroup.kill). */
+  readonly kill?: (pid: number, signal: NodeJS.Signals) => void;
+}
+
+export type CgroupLayout =
+  | { readonly layout: 'v2'; readonly description: string }
+  | { readonly layout: 'v1'; readonly description: string }
+  | { readonly layout: null; readonly reason: string };
+
+/**
+ * Pure v2: <root>/cgroup.controllers exists (root is a cgroup2 mount). v1 or hybrid: v1 controllers
+ * are mounted in <root>/<controller>; a cgroup2 at <root>/unified is then ignored (on hybrid hosts
+ * every controller is bound to v1, so it has none to offer).
+ */
+export async function detectLayout(root: string, files: CgroupFiles): Promise<CgroupLayout> {
+  const controllers = await files.read(join(root, 'cgroup.controllers')).catch(() => null);
+  if (controllers !== null) {
+    if (controllers.trim() === '') return { layout: null, reason: `the cgroup v2 mount at ${root} offers no controllers` };
+    return { layout: 'v2', description: `cgroup v2 (unified) at ${root}` };
+  }
+  const mounted: string[] = [];
+  for (const c of V1_CONTROLLERS) if (await files.exists(join(root, c, 'cgroup.procs'))) mounted.push(c);
+  if (mounted.length > 0) {
+    const hybrid = await files.exists(join(root, 'unified', 'cgroup.procs'));
+    return { layout: 'v1', description: `cgroup v1${hybrid ? ' (hybrid layout)' : ''} at ${root}: ${mounted.join(', ')}` };
+  }
+  return { layout: null, reason: `no cgroup file system is mounted at ${root}` };
+}
+
+/** The folder name of a container's cgroup in every hierarchy. */
+export function cgroupName(containerId: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(containerId)) throw new Error(`invalid container id "${containerId}" for a cgroup name`);
+  return `${CGROUP_PREFIX}${containerId}`;
+}
+
+@injectable()
+export class CgroupLimiter implements LimiterDriver {
+  readonly id = 'limiter.v1.cgroups';
+  private backend: CgroupBackend | null = null;
+  private notReady = 'limiter.v1.cgroups is not initialised';
+
+  constructor(@inject(CgroupLimiterOptions) @optional() private readonly options: CgroupLimiterOptions = {}) {}
+
+  /** 'v1' or 'v2' once initialised, else null. */
+  get layout(): 'v1' | 'v2' | null {
+    return this.backend?.layout ?? null;
+  }
+
+  /** Docker's `info` CgroupVersion: "1" or "2" (undefined until initialised). */
+  get cgroupVersion(): '1' | '2' | undefined {
+    return this.backend ? (this.backend.layout === 'v2' ? '2' : '1') : undefined;
+  }
+
+  async init(context: DriverContext): Promise<DriverStatus> {
+    const o = this.options;
+    const isRoot = o.isRoot ?? (() => process.getuid?.() === 0);
+    if (!isRoot()) return this.skip('not running as root: creating cgroups needs root');
+    const root = o.root ?? '/sys/fs/cgroup';
+    const files = o.files ?? new NodeCgroupFiles();
+    const detected = await detectLayout(root, files);
+    if (detected.layout === null) return this.skip(detected.reason);
+    const options = {
+      root,
+      files,
+      readSelfCgroup: o.readSelfCgroup ?? readSelfCgroup,
+      host: o.host ?? new ProcHostInfo(),
+      kill: o.kill ?? defaultKill,
+    };
+    const backend = detected.layout === 'v2' ? new Cgroup2Backend(options) : new Cgroup1Backend(options);
+    const reason = await backend.init(context.logger);
+    if (reason !== null) return this.skip(reason);
+    this.backend = backend;
+    context.logger.info(`${this.id}: ${detected.description}; container cgroups: ${backend.paths(`${CGROUP_PREFIX}<id>`).join(', ')}`);
+    return { status: 'ok' };
+  }
+
+  private skip(reason: string): DriverStatus {
+    this.backend = null;
+    this.notReady = `limiter.v1.cgroups is not available on this host: ${reason}`;
+    return { status: 'skipped', reason };
+  }
+
+  private ready(): CgroupBackend {
+    if (this.backend === null) throw new Error(this.notReady);
+    return this.backend;
+  }
+
+  validate(limits: Limits): void {
+    const backend = this.ready();
+    checkLimits(limits);
+    backend.check(limits);
+  }
+
+  async create(containerId: string, limits: Limits): Promise<readonly string[]> {
+    const name = cgroupName(containerId);
+    this.validate(limits);
+    return this.ready().create(name, limits);
+  }
+
+  paths(containerId: string): readonly string[] {
+    return this.ready().paths(cgroupName(containerId));
+  }
+
+  async update(containerId: string, limits: Limits): Promise<void> {
+    const name = cgroupName(containerId);
+    this.validate(limits);
+    await this.ready().update(name, limits);
+  }
+
+  stats(containerId: string): Promise<ResourceStats> {
+    return this.ready().stats(cgroupName(containerId));
+  }
+
+  oomKilled(containerId: string): Promise<boolean> {
+    return this.ready().oomKilled(cgroupName(containerId));
+  }
+
+  freeze(containerId: string): Promise<void> {
+    return this.ready().freeze(cgroupName(containerId));
+  }
+
+  thaw(containerId: string): Promise<void> {
+    return this.ready().thaw(cgroupName(containerId));
+  }
+
+  pids(containerId: string): Promise<readonly number[]> {
+    return this.ready().pids(cgroupName(containerId));
+  }
+
+  async remove(containerId: string): Promise<void> {
+    const name = cgroupName(containerId);
+    if (this.backend === null) return;
+    await this.backend.remove(name);
+  }
+
+  async close(): Promise<void> {
+    await this.backend?.close();
+  }
+}

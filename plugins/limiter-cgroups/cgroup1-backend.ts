@@ -1,0 +1,362 @@
+/**
+ * cgroup v1: one folder per hierarchy (/sys/fs/cgroup/<controller>/<daemon's cgroup>/mini-docker-<id>),
+ * the layout of hybrid hosts such as the development machines.
+ */
+import { join } from 'node:path';
+import type { Limits } from '../../events/index.js';
+import type { Logger, ResourceStats } from '../../core/plugins/driver.js';
+import { formatBytes } from '../../core/limits/index.js';
+import {
+  type BackendOptions, type CgroupBackend, type HostFacts, SETTLE_TIMEOUT_MS, checkHostLimits, isPermissionError,
+  makeFolders, pidsUnder, probeName, readOptional, removeQuietly, removeTree, sumV1IoBytes,
+} from './cgroup-backend.js';
+import { errorCode, parseKeyValues, waitUntil } from './cgroup-files.js';
+import { blockDeviceNumbers, isUnlimitedV1, nanoCpusToQuota } from './convert.js';
+import { DEFAULT_CPU_PERIOD } from '../../core/limits/index.js';
+import { parseProcCgroup } from './host.js';
+
+/** The v1 controllers a container joins. Named hierarchies (name=systemd) are left alone. */
+export const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio', 'freezer', 'devices'] as const;
+type V1Controller = (typeof V1_CONTROLLERS)[number];
+
+interface Hierarchy {
+  readonly controllers: readonly V1Controller[];
+  /** The daemon's own cgroup in this hierarchy, e.g. /sys/fs/cgroup/memory/process_api/c8a2…. */
+  readonly base: string;
+  /** Interface files a fresh child cgroup has here (learnt from a probe cgroup in init). */
+  readonly childFiles: ReadonlySet<string>;
+}
+
+const isV1Controller = (c: string): c is V1Controller => (V1_CONTROLLERS as readonly string[]).includes(c);
+
+export class Cgroup1Backend implements CgroupBackend {
+  readonly layout = 'v1';
+  private hierarchies: Hierarchy[] = [];
+  private facts: HostFacts = { onlineCpus: 1, cpus: '', mems: '' };
+
+  constructor(private readonly options: BackendOptions) {}
+
+  private get files() {
+    return this.options.files;
+  }
+
+  async init(logger: Logger): Promise<string | null> {
+    const { root, files } = this.options;
+    const self = parseProcCgroup(this.options.readSelfCgroup());
+    const found: { controllers: V1Controller[]; base: string }[] = [];
+    for (const h of self.v1) {
+      const controllers = h.controllers.filter(isV1Controller);
+      if (controllers.length === 0) continue;
+      // "cpu,cpuacct" is usually mounted as one folder with a symlink per controller.
+      const candidates = [h.controllers.join(','), ...controllers].map((name) => join(root, name));
+      let mount: string | null = null;
+      for (const c of candidates) {
+        if (await files.exists(join(c, 'cgroup.procs'))) {
+          mount = c;
+          break;
+        }
+      }
+      if (mount === null) continue;
+      const base = join(mount, h.path);
+      if (!(await files.exists(join(base, 'cgroup.procs')))) {
+        return `this process's ${controllers.join(',')} cgroup ${h.path} is not visible at ${base}`;
+      }
+      found.push({ controllers, base });
+    }
+    if (found.length === 0) return `no cgroup v1 controllers of this process are mounted under ${root}`;
+
+    const probe = probeName();
+    const hierarchies: Hierarchy[] = [];
+    for (const h of found) {
+      const dir = join(h.base, probe);
+      try {
+        await files.mkdir(dir);
+      } catch (e) {
+        if (isPermissionError(e)) return `cannot create cgroups under ${h.base}: ${e instanceof Error ? e.message : String(e)}`;
+        throw e;
+      }
+      try {
+        const names = (await files.list(dir)).filter((e) => !e.dir).map((e) => e.name);
+        hierarchies.push({ ...h, childFiles: new Set(names) });
+      } finally {
+        await files.rmdir(dir);
+      }
+    }
+    this.hierarchies = hierarchies;
+
+    const cpuset = this.dirOf('cpuset');
+    this.facts = {
+      onlineCpus: this.options.host.onlineCpus(),
+      cpus: cpuset ? ((await readOptional(files, join(cpuset, 'cpuset.effective_cpus'))) ?? '').trim() : '',
+      mems: cpuset ? ((await readOptional(files, join(cpuset, 'cpuset.effective_mems'))) ?? '').trim() : '',
+    };
+    if (!this.has('memory', 'memory.memsw.limit_in_bytes')) {
+      logger.warn('cgroup v1: no memory.memsw.limit_in_bytes (swap accounting is off): --memory-swap cannot be set, memory is limited without swap');
+    }
+    return null;
+  }
+
+  private hierarchy(controller: V1Controller): Hierarchy | undefined {
+    return this.hierarchies.find((h) => h.controllers.includes(controller));
+  }
+
+  /** The daemon's cgroup folder in the hierarchy of `controller`. */
+  private dirOf(controller: V1Controller): string | undefined {
+    return this.hierarchy(controller)?.base;
+  }
+
+  private has(controller: V1Controller, file?: string): boolean {
+    const h = this.hierarchy(controller);
+    return h !== undefined && (file === undefined || h.childFiles.has(file));
+  }
+
+  private need(controller: V1Controller, file: string, what: string): void {
+    if (!this.has(controller)) throw new Error(`${what} needs the cgroup v1 ${controller} controller, which is not mounted on this host`);
+    if (!this.has(controller, file)) throw new Error(`${what} is not supported by this host's kernel (no ${file} in the ${controller} cgroup)`);
+  }
+
+  check(limits: Limits): void {
+    const l = limits;
+    if (l.Memory) this.need('memory', 'memory.limit_in_bytes', 'Memory (--memory)');
+    if (l.MemoryReservation) this.need('memory', 'memory.soft_limit_in_bytes', 'MemoryReservation (--memory-reservation)');
+    if (l.MemorySwap && l.MemorySwap > 0 && !this.has('memory', 'memory.memsw.limit_in_bytes')) {
+      throw new Error('Your kernel does not support swap limit capabilities or the cgroup is not mounted: --memory-swap cannot be set on this host (no memory.memsw.limit_in_bytes; boot with swapaccount=1)');
+    }
+    if (l.NanoCpus) this.need('cpu', 'cpu.cfs_quota_us', 'NanoCpus (--cpus)');
+    if (l.CpuQuota || l.CpuPeriod) this.need('cpu', 'cpu.cfs_quota_us', 'CpuQuota/CpuPeriod (-c, --cpu-quota, --cpu-period)');
+    if (l.CpuShares) this.need('cpu', 'cpu.shares', 'CpuShares (--cpu-shares)');
+    if (l.CpusetCpus) this.need('cpuset', 'cpuset.cpus', 'CpusetCpus (--cpuset-cpus)');
+    if (l.CpusetMems) this.need('cpuset', 'cpuset.mems', 'CpusetMems (--cpuset-mems)');
+    if (l.PidsLimit && l.PidsLimit > 0) this.need('pids', 'pids.max', 'PidsLimit (--pids-limit)');
+    if (l.BlkioWeight && this.weightFile() === null) {
+      throw new Error('Your kernel does not support Block I/O weight or the cgroup is not mounted: --blkio-weight cannot be set on this host (no blkio.weight or blkio.bfq.weight: the I/O scheduler has no weights)');
+    }
+    if (l.BlkioDeviceReadBps?.length) this.need('blkio', 'blkio.throttle.read_bps_device', 'BlkioDeviceReadBps (--device-read-bps)');
+    if (l.BlkioDeviceWriteBps?.length) this.need('blkio', 'blkio.throttle.write_bps_device', 'BlkioDeviceWriteBps (--device-write-bps)');
+    checkHostLimits(l, this.facts);
+  }
+
+  private weightFile(): string | null {
+    if (this.has('blkio', 'blkio.weight')) return 'blkio.weight';
+    if (this.has('blkio', 'blkio.bfq.weight')) return 'blkio.bfq.weight';
+    return null;
+  }
+
+  paths(name: string): readonly string[] {
+    return this.hierarchies.map((h) => join(h.base, name));
+  }
+
+  private path(controller: V1Controller, name: string, file: string): string {
+    const dir = this.dirOf(controller);
+    if (dir === undefined) throw new Error(`the cgroup v1 ${controller} controller is not mounted on this host`);
+    return join(dir, name, file);
+  }
+
+  private write(controller: V1Controller, name: string, file: string, value: string | number): Promise<void> {
+    return this.files.write(this.path(controller, name, file), String(value));
+  }
+
+  private async readNumber(controller: V1Controller, name: string, file: string): Promise<number | null> {
+    if (!this.has(controller)) return null;
+    const text = await readOptional(this.files, this.path(controller, name, file));
+    if (text === null) return null;
+    const value = text.trim();
+    return value === 'max' ? -1 : /^-?\d+$/.test(value) ? Number(value) : null;
+  }
+
+  async create(name: string, limits: Limits): Promise<readonly string[]> {
+    const paths = this.paths(name);
+    const made = await makeFolders(this.files, paths);
+    try {
+      const cpuset = this.dirOf('cpuset');
+      if (cpuset) {
+        // A v1 cpuset child starts empty and cannot take tasks until it has CPUs and nodes.
+        for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+          const mine = (await this.files.read(join(cpuset, name, file))).trim();
+          if (mine === '') await this.files.write(join(cpuset, name, file), (await this.files.read(join(cpuset, file))).trim());
+        }
+      }
+      await this.apply(name, limits, 'create');
+    } catch (e) {
+      await removeQuietly(this.files, made);
+      throw e;
+    }
+    return paths;
+  }
+
+  update(name: string, limits: Limits): Promise<void> {
+    return this.apply(name, limits, 'update');
+  }
+
+  /**
+   * Writes the limits that are set. On create, 0/undefined fields keep the kernel's defaults; on
+   * update they keep the current value, and -1 (Memory, MemorySwap, CpuQuota) or 0/-1 (PidsLimit) lift a limit.
+   */
+  private async apply(name: string, l: Limits, mode: 'create' | 'update'): Promise<void> {
+    const memory = l.Memory && l.Memory > 0 ? l.Memory : l.Memory === -1 && mode === 'update' ? -1 : undefined;
+    let swap = l.MemorySwap && l.MemorySwap > 0 ? l.MemorySwap : l.MemorySwap === -1 ? -1 : undefined;
+    if (swap === undefined && mode === 'create' && memory !== undefined && memory > 0) swap = memory * 2; // Docker's default: as much swap as memory
+    if (!this.has('memory', 'memory.memsw.limit_in_bytes') || (swap === -1 && mode === 'create')) swap = undefined;
+    if (memory !== undefined || swap !== undefined) await this.writeMemory(name, memory, swap);
+    if (l.MemoryReservation && l.MemoryReservation > 0) await this.write('memory', name, 'memory.soft_limit_in_bytes', l.MemoryReservation);
+
+    let period: number | undefined;
+    let quota: number | undefined;
+    if (l.NanoCpus && l.NanoCpus > 0) {
+      period = DEFAULT_CPU_PERIOD;
+      quota = nanoCpusToQuota(l.NanoCpus);
+    } else {
+      if (l.CpuPeriod && l.CpuPeriod > 0) period = l.CpuPeriod;
+      if (l.CpuQuota && l.CpuQuota > 0) quota = l.CpuQuota;
+      else if (l.CpuQuota === -1 && mode === 'update') quota = -1;
+    }
+    if (period !== undefined) await this.write('cpu', name, 'cpu.cfs_period_us', period);
+    if (quota !== undefined) await this.write('cpu', name, 'cpu.cfs_quota_us', quota);
+    if (l.CpuShares && l.CpuShares > 0) await this.write('cpu', name, 'cpu.shares', l.CpuShares);
+
+    if (l.CpusetCpus) await this.write('cpuset', name, 'cpuset.cpus', l.CpusetCpus);
+    if (l.CpusetMems) await this.write('cpuset', name, 'cpuset.mems', l.CpusetMems);
+
+    if (l.PidsLimit !== undefined) {
+      if (l.PidsLimit > 0) await this.write('pids', name, 'pids.max', l.PidsLimit);
+      else if (mode === 'update' && this.has('pids')) await this.write('pids', name, 'pids.max', 'max');
+    }
+
+    const weightFile = this.weightFile();
+    if (l.BlkioWeight && l.BlkioWeight > 0 && weightFile) await this.write('blkio', name, weightFile, l.BlkioWeight);
+    for (const [file, devices] of [['blkio.throttle.read_bps_device', l.BlkioDeviceReadBps], ['blkio.throttle.write_bps_device', l.BlkioDeviceWriteBps]] as const) {
+      for (const d of devices ?? []) {
+        const { major, minor } = blockDeviceNumbers(d.Path);
+        await this.write('blkio', name, file, `${major}:${minor} ${d.Rate}`);
+      }
+    }
+  }
+
+  /**
+   * memory.limit_in_bytes must never exceed memory.memsw.limit_in_bytes, so the order of the two
+   * writes depends on the current swap limit. -1 is unlimited.
+   */
+  private async writeMemory(name: string, memory: number | undefined, swap: number | undefined): Promise<void> {
+    const size = (n: number) => (n === -1 ? Infinity : n);
+    const currentSwap = (await this.readNumber('memory', name, 'memory.memsw.limit_in_bytes')) ?? -1;
+    const writeLimit = async (bytes: number) => {
+      try {
+        await this.write('memory', name, 'memory.limit_in_bytes', bytes);
+      } catch (e) {
+        if (errorCode(e) === 'EBUSY') {
+          const usage = (await this.readNumber('memory', name, 'memory.usage_in_bytes')) ?? 0;
+          throw new Error(`cannot set the memory limit to ${formatBytes(bytes)}: the container uses ${formatBytes(usage)} and the kernel could not reclaim enough`);
+        }
+        if (errorCode(e) === 'EINVAL' && swap === undefined) {
+          throw new Error('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+        }
+        throw e;
+      }
+    };
+    const writeSwap = async (bytes: number) => {
+      try {
+        await this.write('memory', name, 'memory.memsw.limit_in_bytes', bytes);
+      } catch (e) {
+        if (errorCode(e) === 'EINVAL') throw new Error(`cannot set memory+swap to ${formatBytes(bytes)}: it must be at least the memory limit`);
+        throw e;
+      }
+    };
+    if (memory !== undefined && swap !== undefined && size(memory) > size(currentSwap)) {
+      await writeSwap(swap);
+      await writeLimit(memory);
+      return;
+    }
+    if (memory !== undefined) await writeLimit(memory);
+    if (swap !== undefined) await writeSwap(swap);
+  }
+
+  async stats(name: string): Promise<ResourceStats> {
+    const { files, host } = this.options;
+    const stat = this.has('memory') ? parseKeyValues((await readOptional(files, this.path('memory', name, 'memory.stat'))) ?? '') : new Map<string, number>();
+    const usage = (await this.readNumber('memory', name, 'memory.usage_in_bytes')) ?? 0;
+    const inactiveFile = stat.get('total_inactive_file') ?? stat.get('inactive_file') ?? 0;
+    const limit = await this.readNumber('memory', name, 'memory.limit_in_bytes');
+    const pidsMax = await this.readNumber('pids', name, 'pids.max');
+    let io = { read: 0, write: 0 };
+    if (this.has('blkio')) {
+      for (const file of ['blkio.io_service_bytes_recursive', 'blkio.throttle.io_service_bytes_recursive']) {
+        const text = await readOptional(files, this.path('blkio', name, file));
+        if (text !== null) {
+          io = sumV1IoBytes(text);
+          break;
+        }
+      }
+    }
+    return {
+      read: new Date().toISOString(),
+      cpuUsageNanos: (await this.readNumber('cpuacct', name, 'cpuacct.usage')) ?? 0,
+      systemCpuNanos: await host.systemCpuNanos(),
+      onlineCpus: host.onlineCpus(),
+      memoryUsage: usage > inactiveFile ? usage - inactiveFile : usage,
+      memoryLimit: limit === null || isUnlimitedV1(limit) ? await host.memTotal() : limit,
+      memoryCache: stat.get('total_cache') ?? stat.get('cache') ?? 0,
+      pids: (await this.readNumber('pids', name, 'pids.current')) ?? (await this.pids(name)).length,
+      pidsLimit: pidsMax === null || pidsMax < 0 ? 0 : pidsMax,
+      blkioReadBytes: io.read,
+      blkioWriteBytes: io.write,
+    };
+  }
+
+  async oomKilled(name: string): Promise<boolean> {
+    if (!this.has('memory')) return false;
+    const text = await readOptional(this.files, this.path('memory', name, 'memory.oom_control'));
+    return (parseKeyValues(text ?? '').get('oom_kill') ?? 0) > 0;
+  }
+
+  async freeze(name: string): Promise<void> {
+    await this.setFreezer(name, 'FROZEN');
+  }
+
+  async thaw(name: string): Promise<void> {
+    await this.setFreezer(name, 'THAWED');
+  }
+
+  private async setFreezer(name: string, state: 'FROZEN' | 'THAWED'): Promise<void> {
+    if (!this.has('freezer')) throw new Error('pause needs the cgroup v1 freezer controller, which is not mounted on this host');
+    const file = this.path('freezer', name, 'freezer.state');
+    await this.files.write(file, state);
+    // FREEZING until every task is stopped; writing again nudges tasks that were forking.
+    const settled = await waitUntil(async () => {
+      if ((await this.files.read(file)).trim() === state) return true;
+      await this.files.write(file, state);
+      return false;
+    }, SETTLE_TIMEOUT_MS);
+    if (!settled) {
+      if (state === 'FROZEN') await this.files.write(file, 'THAWED');
+      throw new Error(`cgroup ${name} did not become ${state} within ${SETTLE_TIMEOUT_MS / 1000}s`);
+    }
+  }
+
+  async pids(name: string): Promise<readonly number[]> {
+    const all = new Set<number>();
+    for (const dir of this.paths(name)) for (const pid of await pidsUnder(this.files, dir)) all.add(pid);
+    return [...all].sort((a, b) => a - b);
+  }
+
+  async remove(name: string): Promise<void> {
+    const existing: string[] = [];
+    for (const dir of this.paths(name)) if (await this.files.exists(dir)) existing.push(dir);
+    if (existing.length === 0) return;
+    const freezer = this.has('freezer') && (await this.files.exists(join(this.dirOf('freezer')!, name))) ? this.path('freezer', name, 'freezer.state') : null;
+    const emptied = await waitUntil(async () => {
+      const pids = await this.pids(name);
+      if (pids.length === 0) return true;
+      // Frozen, nothing can fork between reading the list and the kills.
+      if (freezer) await this.files.write(freezer, 'FROZEN').catch(() => undefined);
+      for (const pid of pids) this.options.kill(pid, 'SIGKILL');
+      if (freezer) await this.files.write(freezer, 'THAWED').catch(() => undefined);
+      return false;
+    }, SETTLE_TIMEOUT_MS);
+    if (!emptied) throw new Error(`cannot remove cgroup ${name}: processes ${(await this.pids(name)).join(', ')} survived SIGKILL`);
+    for (const dir of existing) await removeTree(this.files, dir);
+  }
+
+  async close(): Promise<void> {
+    // Nothing to undo: v1 needs no change to the daemon's own cgroups.
+  }
+}
