@@ -185,13 +185,16 @@ export async function extractTar(
         break;
       }
       case 'hardlink': {
-        const target = await resolveInRoot(root, cleanInRoot(header.linkname).join('/'), { followFinal: false, create: false });
-        const targetStats = await lstatOrNull(target);
+        const target = await resolveInRoot(root, cleanInRoot(header.linkname).join('/'), { followFinal: false, create: false }).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
+          throw error;
+        });
+        const targetStats = target === null ? null : await lstatOrNull(target);
         if (targetStats === null) throw new Error(`tar entry ${header.path}: hardlink target ${header.linkname} is not in the archive`);
         if (targetStats.isDirectory()) throw new Error(`tar entry ${header.path}: hardlink target ${header.linkname} is a directory`);
         if (target === path) break;
         if (existing) await removeExisting(path);
-        await link(target, path);
+        await link(target!, path);
         break;
       }
       case 'char-device':
