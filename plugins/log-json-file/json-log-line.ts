@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { LogEntry } from '../../core/plugins/driver.js';
+import type { LogEntry } from '../../core/plugin-api.js';
 
 /**
  * One stored line: Docker's json-file shape plus `offset`, the shim's output offset just after

@@ -1,6 +1,6 @@
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogEntry, Logger } from '../../core/plugins/driver.js';
+import type { LogEntry, Logger } from '../../core/plugin-api.js';
 import type { JsonFileOptions } from './json-file-options.js';
 import { decodeJsonLogLine, encodeJsonLogLine, type StoredEntry } from './json-log-line.js';
 import { completeLength, linesBackward, LogFileSnapshot, logFileNames, rotationIndex } from './log-file-snapshot.js';

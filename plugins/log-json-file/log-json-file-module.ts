@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { Driver } from '../../core/plugins/driver.js';
+import { ContainerModule, Driver } from '../../core/plugin-api.js';
 import { JsonFileLogDriver } from './json-file-log-driver.js';
 import { NoneLogDriver } from './none-log-driver.js';
 

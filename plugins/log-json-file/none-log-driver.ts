@@ -1,5 +1,5 @@
-import { injectable } from 'inversify';
-import type { DriverStatus, LogDriver, LogEntry, LogReadOptions, LogWriter } from '../../core/plugins/driver.js';
+import { injectable } from '../../core/plugin-api.js';
+import type { DriverStatus, LogDriver, LogEntry, LogReadOptions, LogWriter } from '../../core/plugin-api.js';
 
 /**
  * `--log-driver none`: keeps nothing. Reading throws, as `docker logs` does for such a container:

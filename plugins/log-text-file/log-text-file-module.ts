@@ -1,5 +1,4 @@
-import { ContainerModule } from 'inversify';
-import { Driver } from '../../core/plugins/driver.js';
+import { ContainerModule, Driver } from '../../core/plugin-api.js';
 import { TextFileLogDriver } from './text-file-log-driver.js';
 
 /** The plugin's one contribution: the text-file log driver, bound under `Driver`. */

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { injectable } from 'inversify';
+import { injectable } from '../../core/plugin-api.js';
 import type {
   DriverContext,
   DriverStatus,
@@ -10,7 +10,7 @@ import type {
   Logger,
   LogReadOptions,
   LogWriter,
-} from '../../core/plugins/driver.js';
+} from '../../core/plugin-api.js';
 import { FollowQueue } from './follow-queue.js';
 import { parseLogTime } from './log-time.js';
 import { fileLines, fileSize, TextLogFile } from './text-log-file.js';

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import type { LogEntry, Logger } from '../../core/plugins/driver.js';
+import type { LogEntry, Logger } from '../../core/plugin-api.js';
 import { decodeTextLogLine, encodeTextLogLine, type StoredEntry } from './text-log-line.js';
 
 /**

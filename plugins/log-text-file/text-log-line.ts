@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { LogEntry } from '../../core/plugins/driver.js';
+import type { LogEntry } from '../../core/plugin-api.js';
 
 /** A stored entry with the output offset it ends at. */
 export interface StoredEntry {

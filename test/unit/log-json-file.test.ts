@@ -4,8 +4,10 @@ import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Container } from 'inversify';
 import { Driver, type DriverContext, type LogDriver } from '../../core/plugins/driver.js';
+import { loadDrivers } from '../../core/plugins/plugin-loader.js';
 import { JsonFileLogDriver } from '../../plugins/log-json-file/json-file-log-driver.js';
 import { parseJsonFileOptions } from '../../plugins/log-json-file/json-file-options.js';
 import { decodeJsonLogLine, encodeJsonLogLine } from '../../plugins/log-json-file/json-log-line.js';
@@ -238,6 +240,13 @@ describe('log-json-file plugin package', () => {
     const bound = container.getAll<LogDriver>(Driver);
     assert.deepEqual(bound.map((d) => d.id).sort(), ['log.v1.json-file', 'log.v1.none']);
     assert.equal(container.getAll<LogDriver>(Driver)[0], bound[0]);
+  });
+
+  it('loads through the daemon\'s plugin loader', async () => {
+    const modulePath = fileURLToPath(new URL('../../plugins/log-json-file/log-json-file-module.js', import.meta.url));
+    const { drivers, failures } = await loadDrivers([{ name: '@tiny-docker/log-json-file', root: '.', modulePath, source: 'builtin' }], new Container());
+    assert.deepEqual(failures, []);
+    assert.deepEqual(drivers.map((d) => d.driver.id).sort(), ['log.v1.json-file', 'log.v1.none']);
   });
 
   it('names its module in package.json', async () => {

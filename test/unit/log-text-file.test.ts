@@ -4,8 +4,10 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Container } from 'inversify';
 import { Driver, type DriverContext, type LogDriver } from '../../core/plugins/driver.js';
+import { loadDrivers } from '../../core/plugins/plugin-loader.js';
 import logTextFileModule from '../../plugins/log-text-file/log-text-file-module.js';
 import { TextFileLogDriver } from '../../plugins/log-text-file/text-file-log-driver.js';
 import { decodeTextLogLine, encodeTextLogLine } from '../../plugins/log-text-file/text-log-line.js';
@@ -97,6 +99,13 @@ describe('log-text-file plugin package', () => {
     const container = new Container();
     await container.load(logTextFileModule);
     assert.deepEqual(container.getAll<LogDriver>(Driver).map((d) => d.id), ['log.v1.text-file']);
+  });
+
+  it('loads through the daemon\'s plugin loader', async () => {
+    const modulePath = fileURLToPath(new URL('../../plugins/log-text-file/log-text-file-module.js', import.meta.url));
+    const { drivers, failures } = await loadDrivers([{ name: '@tiny-docker/log-text-file', root: '.', modulePath, source: 'builtin' }], new Container());
+    assert.deepEqual(failures, []);
+    assert.deepEqual(drivers.map((d) => d.driver.id).sort(), ['log.v1.text-file']);
   });
 
   it('names its module in package.json', async () => {
