@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { lstat, open, readdir, readlink, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { OVERLAY_OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './extract-tar.js';
 import type { TarHeaderInput } from './tar-header.js';
@@ -38,9 +38,12 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-async function* readExactly(path: string, size: number): AsyncGenerator<Buffer> {
+/** Reads `size` bytes of the file the walk saw (same device and inode), or fails: never another file. */
+async function* readExactly(path: string, size: number, seen: { dev: number; ino: number }): AsyncGenerator<Buffer> {
   const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
+    const opened = await file.stat();
+    if (opened.dev !== seen.dev || opened.ino !== seen.ino) throw new Error(`${path} changed while it was being archived`);
     let position = 0;
     while (position < size) {
       const buffer = Buffer.allocUnsafe(Math.min(size - position, 1 << 20));
@@ -60,9 +63,12 @@ async function* readExactly(path: string, size: number): AsyncGenerator<Buffer> 
  * the root itself. Files with several links become one file and hardlinks to it (by inode);
  * devices, fifos, symlinks, owners, modes, mtimes (whole seconds) and xattrs are kept; sockets are
  * skipped. Long names, links and xattrs get PAX headers.
+ *
+ * Symlinks are never followed, but a folder swapped for a symlink while the walk is in it would be
+ * (Node has no openat): archive trees nothing changes meanwhile (a stopped or paused container).
  */
 export async function writeTar(rootDir: string, out: NodeJS.WritableStream, options: WriteTarOptions = {}): Promise<number> {
-  const root = resolve(rootDir);
+  const root = await realpath(rootDir);
   const warn = options.onWarning ?? ((message: string) => console.warn(`tar: ${message}`));
   const oci = options.whiteouts === 'oci';
   const xattrTree = options.xattrs === false ? new Map<string, Record<string, Buffer>>() : await readXattrTree(root, warn);
@@ -109,7 +115,7 @@ export async function writeTar(rootDir: string, out: NodeJS.WritableStream, opti
           await writer.add({ ...base, type: 'hardlink', linkname: first, xattrs: {} });
         } else {
           if (stats.nlink > 1) inodes.set(key, rel);
-          await writer.add({ ...base, type: 'file', size: stats.size }, readExactly(path, stats.size));
+          await writer.add({ ...base, type: 'file', size: stats.size }, readExactly(path, stats.size, stats));
         }
       } else if (stats.isSymbolicLink()) {
         await writer.add({ ...base, type: 'symlink', linkname: await readlink(path) });

@@ -9,12 +9,18 @@ function warnOnce(tool: string, warn: (message: string) => void): void {
   warn(`${tool} not found: extended attributes are skipped (install the Debian package "attr")`);
 }
 
-function run(command: string, args: readonly string[]): Promise<{ stdout: Buffer; stderr: string }> {
+interface RunResult {
+  readonly stdout: Buffer;
+  /** Set when the command failed (its output may still be partly usable). */
+  readonly failure: string | null;
+}
+
+/** Runs a command; rejects only when it cannot be started (ENOENT: not installed). */
+function run(command: string, args: readonly string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { encoding: 'buffer', maxBuffer: 256 << 20 }, (error, stdout, stderr) => {
       if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') reject(error);
-      else if (error && stdout.length === 0) reject(new Error(`${command} ${args.join(' ')}: ${stderr.toString().trim() || error.message}`));
-      else resolve({ stdout, stderr: stderr.toString() });
+      else resolve({ stdout, failure: error ? `${command} ${args.join(' ')}: ${stderr.toString().trim() || error.message}` : null });
     });
   });
 }
@@ -29,7 +35,8 @@ function isMissingTool(error: unknown): boolean {
  */
 export async function setXattr(path: string, name: string, value: Buffer, warn: (message: string) => void): Promise<boolean> {
   try {
-    await run('setfattr', ['-h', '-n', name, '-v', `0x${value.toString('hex')}`, '--', path]);
+    const { failure } = await run('setfattr', ['-h', '-n', name, '-v', `0x${value.toString('hex')}`, '--', path]);
+    if (failure !== null) throw new Error(failure);
     return true;
   } catch (error) {
     if (isMissingTool(error)) {
@@ -58,13 +65,16 @@ function unquote(text: Buffer): Buffer {
 /**
  * Reads the extended attributes of every file under `root` (not following symlinks) with one
  * `getfattr -R` run. Keys are absolute paths; files without attributes are absent. An empty map
- * when getfattr is not installed (warned once).
+ * when getfattr is not installed (warned once); what it could read when it failed on some file (warned).
  */
 export async function readXattrTree(root: string, warn: (message: string) => void): Promise<Map<string, Record<string, Buffer>>> {
   const result = new Map<string, Record<string, Buffer>>();
   let stdout: Buffer;
   try {
-    ({ stdout } = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--', root]));
+    const result = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--', root]);
+    // A file that vanished or cannot be read makes getfattr fail; the rest of its output stands.
+    if (result.failure !== null) warn(result.failure);
+    stdout = result.stdout;
   } catch (error) {
     if (isMissingTool(error)) {
       warnOnce('getfattr', warn);

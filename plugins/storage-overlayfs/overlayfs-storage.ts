@@ -173,6 +173,7 @@ export class OverlayfsStorage implements StorageDriver {
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error; // else another process unpacked it first
       }
     } finally {
+      tar.destroy(); // read to the end, or abandoned after an error: either way done with
       await rm(tmp, { recursive: true, force: true });
     }
   }

@@ -160,6 +160,17 @@ describe('overlayfs storage specifics', { skip: notRoot }, () => {
     for await (const { header } of readTar(Readable.from([plain]))) plainNames.push(`${header.type} ${header.path}`);
     assert.ok(plainNames.includes('char-device etc/base-file'));
 
+    const view = await driver.mountReadOnly('changed', layers);
+    const flatNames: string[] = [];
+    try {
+      for await (const { header } of readTar(Readable.from([await tarOf(view.path, 'none')]))) flatNames.push(`${header.type} ${header.path}`);
+    } finally {
+      await view.release();
+    }
+    assert.deepEqual(flatNames, [
+      'directory bin', 'file bin/only', 'directory etc', 'file etc/added', 'file etc/shared', 'directory opq', 'file opq/new',
+    ], 'docker export of the merged tree: no whiteouts, no hidden files');
+
     const diffId = digest(diff);
     await driver.applyLayer(diffId, Readable.from([diff]));
     const [again] = await driver.prepare('rebuilt', [...layers, diffId]);
