@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -203,6 +204,7 @@ int exec_mode_main(const char *spec_path) {
   struct ns_fds ns = {-1, -1, -1, -1, -1, -1};
   struct bytes hello = {0};
   char ptmx[64];
+  syscall(SYS_close_range, 3U, ~0U, 0U); /* nothing of the daemon's leaks into the container */
   int loaded = spec_load(&s, spec_path, &e) == 0;
   frame_append_hello(&hello, (uint32_t)getpid(), loaded ? (uint32_t)s.pid : 0);
   send_frames(&hello);
