@@ -10,7 +10,7 @@ import { mountOverlay, mountPoints, run, unmountAll } from './mount-table.js';
 /**
  * mount(2) copies at most one page of options; the overlay options string (lowerdir=…,upperdir=…,
  * workdir=…) and its NUL must fit in it. 4096 bytes is the page size on x86-64 (and the smallest
- * anywhere), which with the default data root allows about 35 layers.
+ * anywhere), which with the default data root allows about 33 layers.
  */
 export const MOUNT_OPTIONS_LIMIT = 4096;
 
