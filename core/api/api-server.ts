@@ -1,0 +1,118 @@
+import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Engine } from '../engine/engine.js';
+import { EngineError } from '../engine/errors.js';
+import type { Logger } from '../plugins/driver.js';
+import { registerContainerRoutes } from './container-routes.js';
+import { registerContainerStreamRoutes } from './container-stream-routes.js';
+import { registerEventRoutes } from './event-routes.js';
+import { registerExecRoutes } from './exec-routes.js';
+import { commonHeaders, errorBody, type ApiRequest, type ApiResponse } from './exchange.js';
+import { registerImageRoutes } from './image-routes.js';
+import { HttpApiRequest, HttpApiResponse } from './http-exchange.js';
+import { API_VERSION, splitVersion } from './http-params.js';
+import { RawApiRequest, RawApiResponse } from './raw-exchange.js';
+import { SocketInput } from './hijack.js';
+import { Router } from './router.js';
+import { messageOf, type RouteDeps } from './route-support.js';
+import { registerSystemRoutes } from './system-routes.js';
+
+export interface ApiServerOptions {
+  /** The daemon's version, shown in `Server: mini-dockerd/<version> (linux)` and `/version`. */
+  readonly version: string;
+  /** Where server errors (500s, broken streams) are logged; silent when absent. */
+  readonly logger?: Logger;
+}
+
+const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Every Docker route this daemon serves, in one router. */
+export function buildRouter(deps: RouteDeps): Router {
+  const router = new Router();
+  registerSystemRoutes(router, deps);
+  registerContainerRoutes(router, deps);
+  registerContainerStreamRoutes(router, deps);
+  registerExecRoutes(router, deps);
+  registerImageRoutes(router, deps);
+  registerEventRoutes(router, deps);
+  return router;
+}
+
+/** The HTTP status an error maps to: an EngineError's own, else 500. */
+export function statusOf(err: unknown): number {
+  if (err instanceof EngineError) return err.status;
+  if (err instanceof Error && 'status' in err && typeof err.status === 'number' && err.status >= 300 && err.status < 600) return err.status;
+  return 500;
+}
+
+/**
+ * The Docker Engine API server (a subset, docker-api.md): node's `http` server with a router.
+ * Listen on a unix socket with `server.listen(path)`. Requests with `Upgrade: tcp` (attach and
+ * exec start from the docker CLI) come through node's `upgrade` event and are answered raw on
+ * the socket; everything else through `request`. Both go through the same routes.
+ */
+export function createApiServer(engine: Engine, options: ApiServerOptions): http.Server {
+  const logger = options.logger ?? silentLogger;
+  const router = buildRouter({ engine, version: options.version, logger });
+
+  async function dispatch(method: string, url: string, make: (path: string, version: string, query: URLSearchParams) => { req: ApiRequest; res: ApiResponse }): Promise<void> {
+    const parsed = new URL(url, 'http://localhost');
+    let split: { version: string; path: string } | undefined;
+    let versionError: unknown;
+    try {
+      split = splitVersion(parsed.pathname);
+    } catch (err) {
+      versionError = err;
+    }
+    const { req, res } = make(split?.path ?? parsed.pathname, split?.version ?? API_VERSION, parsed.searchParams);
+    try {
+      if (versionError !== undefined) throw versionError;
+      const match = router.match(method, req.path) ?? (method === 'HEAD' ? router.match('GET', req.path) : undefined);
+      if (!match) {
+        res.rawJson(404, errorBody('page not found'));
+        return;
+      }
+      await match.handler({ req, res, params: match.params });
+    } catch (err) {
+      const status = statusOf(err);
+      if (status >= 500) logger.error(`${method} ${url}: ${err instanceof Error && err.stack ? err.stack : messageOf(err)}`);
+      if (res.started) {
+        // The status line is gone; cutting the connection is the only way to say it failed.
+        logger.warn(`${method} ${url} failed after the response started: ${messageOf(err)}`);
+        res.destroy();
+        return;
+      }
+      if (status === 304) res.empty(304);
+      else res.rawJson(status, errorBody(messageOf(err)));
+    }
+  }
+
+  const server = http.createServer((incoming, response) => {
+    const headers = commonHeaders(options.version, API_VERSION);
+    for (const [k, v] of Object.entries(headers)) response.setHeader(k, v);
+    void dispatch(incoming.method ?? 'GET', incoming.url ?? '/', (path, version, query) => {
+      const req = new HttpApiRequest(incoming, path, version, query);
+      return { req, res: new HttpApiResponse(incoming, response, req) };
+    });
+  });
+
+  server.on('upgrade', (incoming: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (err) => logger.info(`hijacked connection: ${err.message}`));
+    const input = new SocketInput(socket, head);
+    void dispatch(incoming.method ?? 'GET', incoming.url ?? '/', (path, version, query) => {
+      const req = new RawApiRequest(incoming, input, path, version, query);
+      return { req, res: new RawApiResponse(socket, req, commonHeaders(options.version, API_VERSION)) };
+    });
+  });
+
+  server.on('clientError', (err: Error, socket: Duplex) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+    logger.info(`bad request from a client: ${err.message}`);
+  });
+
+  // Uploads (import, load) and streams (events, logs -f) may take as long as they take.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  return server;
+}

@@ -1,0 +1,139 @@
+/**
+ * Docker's create and update bodies mapped into the engine's requests. Only the fields this engine
+ * honours are read; a feature the client asked for that we do not have yet (volumes, ports, a
+ * restart policy) becomes a warning the CLI prints as `WARNING: ...`, never a silent no-op.
+ */
+import type { ContainerConfig, HostConfig, Limits, LogConfig, ThrottleDevice } from '../../events/index.js';
+import type { CreateContainerRequest } from '../engine/engine.js';
+import { InvalidArgumentError } from '../engine/errors.js';
+import {
+  isRecord, optBool, optNumber, optNumberPair, optObject, optString, optStringArray, optStringMap, type JsonObject,
+} from './narrow.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function throttleDevices(obj: JsonObject, key: string): ThrottleDevice[] | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw new InvalidArgumentError(`invalid value for ${key}: expected an array of {Path, Rate}`);
+  return v.map((d, i) => {
+    if (!isRecord(d)) throw new InvalidArgumentError(`invalid value for ${key}[${i}]: expected {Path, Rate}`);
+    const path = optString(d, 'Path');
+    const rate = optNumber(d, 'Rate');
+    if (path === undefined || rate === undefined) throw new InvalidArgumentError(`invalid value for ${key}[${i}]: Path and Rate are required`);
+    return { Path: path, Rate: rate };
+  });
+}
+
+/** The resource limits in a HostConfig (create) or an update body, by Docker's field names. */
+export function parseLimits(obj: JsonObject): Limits {
+  const out: Mutable<Limits> = {};
+  for (const key of ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuQuota', 'CpuPeriod', 'CpuShares', 'PidsLimit', 'BlkioWeight'] as const) {
+    const n = optNumber(obj, key);
+    if (n !== undefined) out[key] = n;
+  }
+  const cpus = optString(obj, 'CpusetCpus');
+  if (cpus) out.CpusetCpus = cpus;
+  const mems = optString(obj, 'CpusetMems');
+  if (mems) out.CpusetMems = mems;
+  const read = throttleDevices(obj, 'BlkioDeviceReadBps');
+  if (read && read.length > 0) out.BlkioDeviceReadBps = read;
+  const write = throttleDevices(obj, 'BlkioDeviceWriteBps');
+  if (write && write.length > 0) out.BlkioDeviceWriteBps = write;
+  return out;
+}
+
+function parseLogConfig(hc: JsonObject): LogConfig | undefined {
+  const lc = optObject(hc, 'LogConfig');
+  if (!lc) return undefined;
+  const type = optString(lc, 'Type');
+  if (!type) return undefined;
+  return { Type: type, Config: optStringMap(lc, 'Config') ?? {} };
+}
+
+/** Warnings for what a HostConfig asks that the engine does not do yet. */
+function unsupportedHostConfig(hc: JsonObject): string[] {
+  const warnings: string[] = [];
+  const nonEmpty = (key: string): boolean => {
+    const v = hc[key];
+    return Array.isArray(v) ? v.length > 0 : isRecord(v) ? Object.keys(v).length > 0 : false;
+  };
+  if (nonEmpty('Binds') || nonEmpty('Mounts')) warnings.push('volumes and bind mounts are not supported yet: -v/--mount were ignored');
+  if (nonEmpty('PortBindings') || optBool(hc, 'PublishAllPorts')) warnings.push('port publishing is not supported yet: -p/-P were ignored');
+  const restart = optObject(hc, 'RestartPolicy');
+  const policy = restart ? optString(restart, 'Name') : undefined;
+  if (policy && policy !== 'no') warnings.push(`restart policies are not supported yet: --restart ${policy} was ignored`);
+  if (optBool(hc, 'Privileged')) warnings.push('privileged containers are not supported: --privileged was ignored');
+  const network = optString(hc, 'NetworkMode');
+  if (network && !['', 'default', 'none', 'bridge'].includes(network)) warnings.push(`networks are not supported yet: --network ${network} was ignored`);
+  return warnings;
+}
+
+/**
+ * Maps a create body (Config fields at the top level, plus HostConfig) and the `name` query value.
+ * Fields the client left null keep the engine's defaults (the image's Cmd, Env, ...).
+ */
+export function parseCreateRequest(body: JsonObject, name: string | undefined): { request: CreateContainerRequest; warnings: string[] } {
+  const image = optString(body, 'Image');
+  if (!image) throw new InvalidArgumentError('no image given: Config.Image is required');
+
+  const config: Partial<Mutable<ContainerConfig>> = {};
+  const cmd = optStringArray(body, 'Cmd');
+  if (cmd && cmd.length > 0) config.Cmd = cmd;
+  const entrypoint = optStringArray(body, 'Entrypoint');
+  if (entrypoint) config.Entrypoint = entrypoint;
+  const env = optStringArray(body, 'Env');
+  if (env) config.Env = env;
+  for (const key of ['WorkingDir', 'User', 'Hostname'] as const) {
+    const v = optString(body, key);
+    if (v) config[key] = v;
+  }
+  for (const key of ['Tty', 'OpenStdin', 'StdinOnce', 'AttachStdin', 'AttachStdout', 'AttachStderr'] as const) {
+    const v = optBool(body, key);
+    if (v !== undefined) config[key] = v;
+  }
+  const labels = optStringMap(body, 'Labels');
+  if (labels) config.Labels = labels;
+  const exposed = optObject(body, 'ExposedPorts');
+  if (exposed && Object.keys(exposed).length > 0) {
+    const ports: Record<string, Record<string, never>> = {};
+    for (const port of Object.keys(exposed)) ports[port] = {};
+    config.ExposedPorts = ports;
+  }
+
+  const hc = optObject(body, 'HostConfig') ?? {};
+  const hostConfig: Partial<Mutable<HostConfig>> = { ...parseLimits(hc) };
+  const autoRemove = optBool(hc, 'AutoRemove');
+  if (autoRemove !== undefined) hostConfig.AutoRemove = autoRemove;
+  const logConfig = parseLogConfig(hc);
+  if (logConfig) hostConfig.LogConfig = logConfig;
+  const consoleSize = optNumberPair(hc, 'ConsoleSize');
+  if (consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0) hostConfig.ConsoleSize = consoleSize;
+
+  const cleanName = name?.replace(/^\//, '');
+  return {
+    request: { ...(cleanName ? { name: cleanName } : {}), image, config, hostConfig },
+    warnings: unsupportedHostConfig(hc),
+  };
+}
+
+/** The exec create body. */
+export function parseExecRequest(body: JsonObject): {
+  cmd: string[]; env?: string[]; workingDir?: string; user?: string; tty: boolean; attachStdin: boolean; attachStdout: boolean; attachStderr: boolean;
+} {
+  const cmd = optStringArray(body, 'Cmd');
+  if (!cmd || cmd.length === 0) throw new InvalidArgumentError('No exec command specified');
+  const env = optStringArray(body, 'Env');
+  const workingDir = optString(body, 'WorkingDir');
+  const user = optString(body, 'User');
+  return {
+    cmd,
+    ...(env ? { env } : {}),
+    ...(workingDir ? { workingDir } : {}),
+    ...(user ? { user } : {}),
+    tty: optBool(body, 'Tty') ?? false,
+    attachStdin: optBool(body, 'AttachStdin') ?? false,
+    attachStdout: optBool(body, 'AttachStdout') ?? false,
+    attachStderr: optBool(body, 'AttachStderr') ?? false,
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * Maps the engine's event envelopes to Docker's event messages (docker-api.md §8.2) and filters
+ * them like moby. The mapper remembers what it saw (names, images, exec commands, start times)
+ * so events of containers that are gone still carry their name; a lookup into the current state
+ * fills in what the stream did not show.
+ */
+import { DOCKER_ACTIONS, type EventEnvelope } from '../../events/index.js';
+import { familiarRef, withTag } from './image-presenters.js';
+import type { Filters } from './http-params.js';
+import { signalNumber } from './signals.js';
+import { toUnixNanos } from './time.js';
+
+/** One Docker event as `GET /events` streams it. */
+export interface DockerEvent {
+  /** Deprecated copies kept for old clients (container and image events only). */
+  status?: string;
+  id?: string;
+  from?: string;
+  Type: 'container' | 'image' | 'daemon';
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope: 'local';
+  time: number;
+  /** Exact: a JS number cannot hold nanoseconds since 1970; see serializeDockerEvent. */
+  timeNano: bigint;
+}
+
+/** What the mapper can ask about things it did not see created in the stream. */
+export interface EventLookup {
+  container?(id: string): { name: string; image: string; labels: Readonly<Record<string, string>> } | undefined;
+  exec?(execId: string): { cmd: readonly string[] } | undefined;
+}
+
+interface KnownContainer {
+  name: string;
+  image: string;
+  labels: Readonly<Record<string, string>>;
+  startedAt?: bigint;
+}
+
+const NANOS_PER_SECOND = 1_000_000_000n;
+
+/** A stateful mapper for one event stream. */
+export class DockerEventMapper {
+  private readonly containers = new Map<string, KnownContainer>();
+  private readonly execs = new Map<string, readonly string[]>();
+
+  constructor(private readonly lookup: EventLookup = {}, private readonly daemonId = '') {}
+
+  private container(id: string): KnownContainer {
+    let known = this.containers.get(id);
+    if (!known) {
+      const found = this.lookup.container?.(id);
+      known = found ? { name: found.name, image: found.image, labels: found.labels } : { name: '', image: '', labels: {} };
+      this.containers.set(id, known);
+    }
+    return known;
+  }
+
+  private execCmd(execId: string): readonly string[] {
+    return this.execs.get(execId) ?? this.lookup.exec?.(execId)?.cmd ?? [];
+  }
+
+  /** The Docker messages for one envelope: none, one, or two (`oom` before `die`). */
+  map(e: EventEnvelope): DockerEvent[] {
+    const nanos = toUnixNanos(e.time) ?? 0n;
+    const [type, defaultAction] = DOCKER_ACTIONS[e.type];
+    const make = (t: DockerEvent['Type'], action: string, id: string, attributes: Record<string, string>): DockerEvent => {
+      const ev: DockerEvent = {
+        Type: t,
+        Action: action,
+        Actor: { ID: id, Attributes: attributes },
+        scope: 'local',
+        time: Number(nanos / NANOS_PER_SECOND),
+        timeNano: nanos,
+      };
+      if (t === 'container') return { status: action, id, from: attributes.image ?? '', ...ev };
+      if (t === 'image') return { status: action, id, ...ev };
+      return ev;
+    };
+    const forContainer = (id: string, action: string, extra: Record<string, string> = {}): DockerEvent => {
+      const c = this.container(id);
+      return make('container', action, id, { ...c.labels, image: c.image, name: c.name, ...extra });
+    };
+
+    switch (e.type) {
+      case 'ContainerCreated': {
+        const d = e.data;
+        this.containers.set(d.id, { name: d.name, image: d.image.ref, labels: { ...(d.config.Labels ?? {}) } });
+        return [forContainer(d.id, defaultAction)];
+      }
+      case 'ContainerStarted':
+        this.container(e.data.id).startedAt = nanos;
+        return [forContainer(e.data.id, defaultAction)];
+      case 'ContainerStartFailed':
+        return [forContainer(e.data.id, defaultAction, { exitCode: String(e.data.exitCode) })];
+      case 'ContainerExited': {
+        const d = e.data;
+        const out: DockerEvent[] = [];
+        if (d.oomKilled) out.push(forContainer(d.id, 'oom'));
+        const extra: Record<string, string> = { exitCode: String(d.exitCode) };
+        const started = this.container(d.id).startedAt;
+        const finished = toUnixNanos(d.finishedAt);
+        if (started !== undefined && finished !== undefined && finished >= started) extra.execDuration = String((finished - started) / NANOS_PER_SECOND);
+        out.push(forContainer(d.id, defaultAction, extra));
+        return out;
+      }
+      case 'ContainerKillRequested': {
+        const n = signalNumber(e.data.signal);
+        return [forContainer(e.data.id, defaultAction, { signal: n === undefined ? e.data.signal : String(n) })];
+      }
+      case 'ContainerRenamed': {
+        const c = this.container(e.data.id);
+        c.name = e.data.newName;
+        return [forContainer(e.data.id, defaultAction, { oldName: `/${e.data.oldName}` })];
+      }
+      case 'ContainerCommitted':
+        return [forContainer(e.data.id, defaultAction, { comment: '', imageID: e.data.imageId, ...(e.data.ref ? { imageRef: familiarRef(e.data.ref) } : {}) })];
+      case 'ContainerRemoved': {
+        const ev = forContainer(e.data.id, defaultAction);
+        this.containers.delete(e.data.id);
+        return [ev];
+      }
+      case 'ContainerStopRequested':
+      case 'ContainerLimitsUpdated':
+      case 'ContainerPaused':
+      case 'ContainerUnpaused':
+        return [forContainer(e.data.id, defaultAction)];
+      case 'ExecCreated':
+        this.execs.set(e.data.execId, e.data.cmd);
+        return [forContainer(e.data.id, `${defaultAction}: ${e.data.cmd.join(' ')}`, { execID: e.data.execId })];
+      case 'ExecStarted':
+        return [forContainer(e.data.id, `${defaultAction}: ${this.execCmd(e.data.execId).join(' ')}`, { execID: e.data.execId })];
+      case 'ExecExited':
+        return [forContainer(e.data.id, defaultAction, { execID: e.data.execId, exitCode: String(e.data.exitCode) })];
+      case 'ImageCreated':
+        // A commit shows as the container's `commit` event, as in moby.
+        if (e.data.origin === 'commit') return [];
+        return [make('image', e.data.origin === 'load' ? 'load' : defaultAction, e.data.id, { name: e.data.id })];
+      case 'ImageTagged':
+      case 'ImageUntagged':
+        return [make('image', defaultAction, e.data.id, { name: familiarRef(e.data.ref) })];
+      case 'ImageRemoved':
+        return [make('image', defaultAction, e.data.id, { name: e.data.id })];
+      case 'DaemonStarted':
+      case 'DaemonStopped':
+      case 'DaemonReconciled':
+        return [make(type, defaultAction, this.daemonId, {})];
+    }
+  }
+}
+
+/** JSON for one event, with `timeNano` printed exactly (an int64 in Go). */
+export function serializeDockerEvent(ev: DockerEvent): string {
+  const { timeNano, ...rest } = ev;
+  return `${JSON.stringify(rest).slice(0, -1)},"timeNano":${timeNano.toString()}}`;
+}
+
+
+/** The filter keys `GET /events` accepts. */
+export const EVENT_FILTER_KEYS = ['type', 'container', 'event', 'image', 'label', 'daemon', 'scope'] as const;
+
+/** Whether an event passes moby's event filters (each key given must match one of its values). */
+export function matchesEventFilters(ev: DockerEvent, filters: Filters): boolean {
+  const test = (key: string, pred: (value: string) => boolean): boolean => {
+    const values = filters.get(key);
+    return values === undefined || values.length === 0 || values.some(pred);
+  };
+  const attrs = ev.Actor.Attributes;
+  return (
+    test('type', (v) => v === ev.Type) &&
+    test('scope', (v) => v === ev.scope) &&
+    test('event', (v) => v === ev.Action.split(':')[0]!.trim()) &&
+    test('container', (v) => ev.Type === 'container' && ((v.length > 0 && ev.Actor.ID.startsWith(v)) || attrs.name === v.replace(/^\//, ''))) &&
+    test('image', (v) => {
+      const candidates = ev.Type === 'image' ? [ev.Actor.ID, attrs.name ?? ''] : [attrs.image ?? ''];
+      return candidates.some((c) => c !== '' && (c === v || withTag(c) === withTag(v)));
+    }) &&
+    test('label', (v) => {
+      const eq = v.indexOf('=');
+      return eq < 0 ? v in attrs : attrs[v.slice(0, eq)] === v.slice(eq + 1);
+    }) &&
+    test('daemon', (v) => ev.Type === 'daemon' && (ev.Actor.ID === v || attrs.name === v))
+  );
+}

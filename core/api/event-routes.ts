@@ -1,0 +1,120 @@
+import { Subscription, type Observable } from 'rxjs';
+import type { EventEnvelope } from '../../events/index.js';
+import type { Engine, EventQuery } from '../engine/engine.js';
+import { InvalidArgumentError } from '../engine/errors.js';
+import type { Logger } from '../plugins/driver.js';
+import { DockerEventMapper, EVENT_FILTER_KEYS, matchesEventFilters, serializeDockerEvent, type EventLookup } from './event-presenter.js';
+import type { ApiResponse } from './exchange.js';
+import { checkFilterKeys, parseFilters, queryString } from './http-params.js';
+import type { Router } from './router.js';
+import { messageOf, type RouteDeps } from './route-support.js';
+import { fromUnixNanos, parseDockerTime, toUnixNanos } from './time.js';
+
+/** setTimeout cannot wait longer than this (about 24.8 days); later `until`s rely on the engine. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Streams an observable of envelopes as lines until it completes, the client leaves, or `untilMs`
+ * (wall clock) arrives. `write` returns false to end the stream early.
+ */
+function streamEvents(
+  source: Observable<EventEnvelope>,
+  res: ApiResponse,
+  logger: Logger,
+  untilMs: number | undefined,
+  write: (out: NodeJS.WritableStream, e: EventEnvelope) => boolean,
+): Promise<void> {
+  const out = res.stream('application/json');
+  return new Promise<void>((resolve) => {
+    let finished = false;
+    // Added to a closed Subscription, the inner one is torn down at once (a synchronous complete).
+    const subscription = new Subscription();
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      subscription.unsubscribe();
+      if (timer) clearTimeout(timer);
+      res.signal.removeEventListener('abort', finish);
+      if (!res.signal.aborted && !out.writableEnded) out.end();
+      resolve();
+    };
+    res.signal.addEventListener('abort', finish, { once: true });
+    if (untilMs !== undefined) {
+      const delay = untilMs - Date.now();
+      if (delay <= MAX_TIMER_MS) timer = setTimeout(finish, Math.max(0, delay) + 1);
+    }
+    subscription.add(source.subscribe({
+      next: (e) => {
+        if (!finished && !write(out, e)) finish();
+      },
+      error: (err: unknown) => {
+        logger.warn(`event stream ended: ${messageOf(err)}`);
+        finish();
+      },
+      complete: finish,
+    }));
+  });
+}
+
+function lookupIn(engine: Engine): EventLookup {
+  return {
+    container: (id) => {
+      const c = engine.state().containers[id];
+      return c ? { name: c.name, image: c.image.ref, labels: c.config.Labels ?? {} } : undefined;
+    },
+    exec: (execId) => engine.state().execs[execId],
+  };
+}
+
+/** A position or an RFC 3339 time (the tiny-docker endpoints). */
+function positionOrTime(value: string, name: string): { position: number } | { time: string } {
+  if (/^\d+$/.test(value)) return { position: Number(value) };
+  if (toUnixNanos(value) === undefined) throw new InvalidArgumentError(`invalid value for ${name}: ${value}: expected a position or an RFC 3339 time`);
+  return { time: value };
+}
+
+/** `GET /events` (Docker's messages) and `GET /tiny/events` (our envelopes, with positions). */
+export function registerEventRoutes(router: Router, { engine, logger }: RouteDeps): void {
+  router.get('/events', async ({ req, res }) => {
+    const q = req.query;
+    const filters = parseFilters(q.get('filters'));
+    checkFilterKeys(filters, EVENT_FILTER_KEYS);
+    const sinceRaw = queryString(q, 'since');
+    const untilRaw = queryString(q, 'until');
+    const since = sinceRaw === undefined ? undefined : parseDockerTime(sinceRaw, 'since');
+    const until = untilRaw === undefined ? undefined : parseDockerTime(untilRaw, 'until');
+    const query: EventQuery = {
+      // `until` alone replays from the start, as moby does with its buffer.
+      ...(since !== undefined ? { since: { time: fromUnixNanos(since) } } : until !== undefined ? { since: { position: 0 } } : {}),
+      ...(until !== undefined ? { until: { time: fromUnixNanos(until) } } : {}),
+    };
+    const mapper = new DockerEventMapper(lookupIn(engine), engine.info().id);
+    const untilMs = until === undefined ? undefined : Number(until / 1_000_000n);
+    await streamEvents(engine.events(query), res, logger, untilMs, (out, e) => {
+      for (const ev of mapper.map(e)) {
+        if (until !== undefined && ev.timeNano > until) return false;
+        if (since !== undefined && ev.timeNano < since) continue;
+        if (matchesEventFilters(ev, filters)) out.write(`${serializeDockerEvent(ev)}\n`);
+      }
+      return true;
+    });
+  });
+
+  router.get('/tiny/events', async ({ req, res }) => {
+    const after = queryString(req.query, 'after');
+    const untilRaw = queryString(req.query, 'until');
+    if (after !== undefined && !/^\d+$/.test(after)) throw new InvalidArgumentError(`invalid value for after: ${after}: expected a position`);
+    const until = untilRaw === undefined ? undefined : positionOrTime(untilRaw, 'until');
+    const query: EventQuery = {
+      ...(after !== undefined ? { since: { position: Number(after) } } : {}),
+      ...(until !== undefined ? { until } : {}),
+    };
+    const untilMs = until && 'time' in until ? Date.parse(until.time) : undefined;
+    await streamEvents(engine.events(query), res, logger, untilMs, (out, e) => {
+      if (until && 'position' in until && e.position > until.position) return false;
+      out.write(`${JSON.stringify(e)}\n`);
+      return !(until && 'position' in until && e.position >= until.position);
+    });
+  });
+}

@@ -1,0 +1,103 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable, Writable } from 'node:stream';
+import { InvalidArgumentError } from '../engine/errors.js';
+import type { ApiRequest, ApiResponse, HijackedConnection } from './exchange.js';
+import { StreamedConnection } from './hijack.js';
+
+/** JSON bodies (create, exec, update...) are small; uploads go through bodyStream. */
+const MAX_JSON_BODY = 16 * 1024 * 1024;
+
+/** An ApiRequest over node's IncomingMessage (the `request` event). */
+export class HttpApiRequest implements ApiRequest {
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly upgrade = false;
+  private consumed: Promise<Buffer> | undefined;
+
+  constructor(private readonly incoming: IncomingMessage, readonly path: string, readonly apiVersion: string, readonly query: URLSearchParams) {
+    this.method = incoming.method ?? 'GET';
+    this.headers = incoming.headers;
+  }
+
+  /** True once the body was read (or handed out as a stream). */
+  get bodyConsumed(): boolean {
+    return this.consumed !== undefined;
+  }
+
+  body(): Promise<Buffer> {
+    this.consumed ??= new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      this.incoming.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_JSON_BODY) {
+          reject(new InvalidArgumentError(`request body larger than ${MAX_JSON_BODY} bytes`));
+          this.incoming.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      this.incoming.on('end', () => resolve(Buffer.concat(chunks)));
+      this.incoming.on('error', reject);
+    });
+    return this.consumed;
+  }
+
+  bodyStream(): Readable {
+    this.consumed ??= Promise.resolve(Buffer.alloc(0));
+    return this.incoming;
+  }
+}
+
+/** An ApiResponse over node's ServerResponse; the common headers are already set on it. */
+export class HttpApiResponse implements ApiResponse {
+  private readonly aborter = new AbortController();
+
+  constructor(private readonly incoming: IncomingMessage, private readonly res: ServerResponse, private readonly request: HttpApiRequest) {
+    res.on('close', () => this.aborter.abort());
+  }
+
+  get started(): boolean {
+    return this.res.headersSent;
+  }
+
+  get signal(): AbortSignal {
+    return this.aborter.signal;
+  }
+
+  json(status: number, body: unknown): void {
+    this.rawJson(status, JSON.stringify(body));
+  }
+
+  rawJson(status: number, text: string): void {
+    this.res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    this.res.end(text);
+  }
+
+  empty(status: number): void {
+    this.res.writeHead(status, status === 204 || status === 304 ? {} : { 'Content-Length': 0 });
+    this.res.end();
+  }
+
+  text(status: number, contentType: string, body: string, extraHeaders: Readonly<Record<string, string>> = {}): void {
+    this.res.writeHead(status, { ...extraHeaders, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+    this.res.end(body);
+  }
+
+  stream(contentType: string): Writable {
+    this.res.writeHead(200, { 'Content-Type': contentType });
+    this.res.flushHeaders();
+    return this.res;
+  }
+
+  hijack(contentType: string): HijackedConnection {
+    this.res.writeHead(200, { 'Content-Type': contentType });
+    this.res.flushHeaders();
+    return new StreamedConnection(this.incoming, this.res, () => this.request.bodyConsumed);
+  }
+
+  /** Cuts a response that failed half way, so the client does not take it for complete. */
+  destroy(): void {
+    this.res.destroy();
+  }
+}

@@ -1,0 +1,333 @@
+/**
+ * Pure mappings from the engine's folded state to Docker's JSON shapes (docker-api.md §9), plus the
+ * human texts `ps` shows. No I/O and no clock: callers pass `now`. The mini-docker CLI uses
+ * `statusText` and `humanDuration` too, so both speak exactly like Docker.
+ */
+import type { ContainerConfig, HostConfig } from '../../events/index.js';
+import type { ResourceStats } from '../plugins/driver.js';
+import type { ContainerState, ExecState } from '../state/engine-state.js';
+import { ZERO_TIME, fixedNanos, toMillis, toUnixSeconds } from './time.js';
+
+export * from './image-presenters.js';
+export * from './system-presenters.js';
+
+/**
+ * Docker's go-units HumanDuration: "Less than a second", "1 second", "5 seconds", "About a minute",
+ * "3 minutes", "About an hour", "5 hours", "3 days", "2 weeks", "4 months", "2 years".
+ * Takes milliseconds; negative durations (clock skew) read as "Less than a second".
+ */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.trunc(ms / 60_000);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.trunc(ms / 3_600_000 + 0.5);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
+}
+
+/** The fields of a container that its status text depends on. */
+export type StatusFields = Pick<ContainerState, 'status' | 'startedAt' | 'finishedAt' | 'exitCode'>;
+
+/**
+ * The `STATUS` column of `ps`, as moby's State.String(): "Up 3 minutes", "Up 2 hours (Paused)",
+ * "Exited (137) 2 seconds ago", "Created" (also for a container whose start failed), "Dead".
+ */
+export function statusText(state: StatusFields, now: Date): string {
+  const since = (time: string): string => humanDuration(now.getTime() - toMillis(time));
+  switch (state.status) {
+    case 'running':
+      return `Up ${since(state.startedAt)}`;
+    case 'paused':
+      return `Up ${since(state.startedAt)} (Paused)`;
+    case 'restarting':
+      return `Restarting (${state.exitCode}) ${since(state.finishedAt)} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+    default:
+      if (state.status === 'created' || state.startedAt === ZERO_TIME) return 'Created';
+      if (state.finishedAt === ZERO_TIME) return '';
+      return `Exited (${state.exitCode}) ${since(state.finishedAt)} ago`;
+  }
+}
+
+/** The program and its arguments, as Docker derives Path and Args from Entrypoint and Cmd. */
+export function pathAndArgs(config: Pick<ContainerConfig, 'Entrypoint' | 'Cmd'>): { path: string; args: string[] } {
+  const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+  return { path: argv[0] ?? '', args: argv.slice(1) };
+}
+
+/** A container as `GET /containers/json` lists it. */
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  ImageID: string;
+  Command: string;
+  Created: number;
+  Ports: never[];
+  Labels: Record<string, string>;
+  State: string;
+  Status: string;
+  HostConfig: { NetworkMode: string };
+  NetworkSettings: { Networks: Record<string, never> };
+  Mounts: never[];
+}
+
+/** Docker's summary; `Names` carry the leading slash the CLI strips. */
+export function presentContainerSummary(c: ContainerState, now: Date): ContainerSummary {
+  const { path, args } = pathAndArgs(c.config);
+  return {
+    Id: c.id,
+    Names: [`/${c.name}`],
+    Image: c.image.ref,
+    ImageID: c.image.id,
+    Command: [path, ...args].join(' '),
+    Created: toUnixSeconds(c.created),
+    Ports: [],
+    Labels: { ...(c.config.Labels ?? {}) },
+    State: c.status,
+    Status: statusText(c, now),
+    HostConfig: { NetworkMode: 'none' },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+  };
+}
+
+/** HostConfig with Docker's names: what was created (and updated), with Docker's zero values elsewhere. */
+export function presentHostConfig(hc: Partial<HostConfig>): Record<string, unknown> {
+  return {
+    Binds: null,
+    ContainerIDFile: '',
+    LogConfig: { Type: hc.LogConfig?.Type ?? 'json-file', Config: { ...(hc.LogConfig?.Config ?? {}) } },
+    NetworkMode: 'none',
+    PortBindings: {},
+    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    AutoRemove: hc.AutoRemove ?? false,
+    VolumeDriver: '',
+    VolumesFrom: null,
+    ConsoleSize: hc.ConsoleSize ? [...hc.ConsoleSize] : [0, 0],
+    CapAdd: null,
+    CapDrop: null,
+    CgroupnsMode: 'private',
+    Dns: [],
+    DnsOptions: [],
+    DnsSearch: [],
+    ExtraHosts: null,
+    GroupAdd: null,
+    IpcMode: 'private',
+    Cgroup: '',
+    Links: null,
+    OomScoreAdj: 0,
+    PidMode: '',
+    Privileged: false,
+    PublishAllPorts: false,
+    ReadonlyRootfs: false,
+    SecurityOpt: null,
+    UTSMode: '',
+    UsernsMode: '',
+    ShmSize: 67108864,
+    Runtime: 'tiny-docker',
+    Isolation: '',
+    CpuShares: hc.CpuShares ?? 0,
+    Memory: hc.Memory ?? 0,
+    NanoCpus: hc.NanoCpus ?? 0,
+    CgroupParent: '',
+    BlkioWeight: hc.BlkioWeight ?? 0,
+    BlkioWeightDevice: [],
+    BlkioDeviceReadBps: (hc.BlkioDeviceReadBps ?? []).map((d) => ({ Path: d.Path, Rate: d.Rate })),
+    BlkioDeviceWriteBps: (hc.BlkioDeviceWriteBps ?? []).map((d) => ({ Path: d.Path, Rate: d.Rate })),
+    BlkioDeviceReadIOps: [],
+    BlkioDeviceWriteIOps: [],
+    CpuPeriod: hc.CpuPeriod ?? 0,
+    CpuQuota: hc.CpuQuota ?? 0,
+    CpuRealtimePeriod: 0,
+    CpuRealtimeRuntime: 0,
+    CpusetCpus: hc.CpusetCpus ?? '',
+    CpusetMems: hc.CpusetMems ?? '',
+    Devices: [],
+    DeviceCgroupRules: null,
+    DeviceRequests: null,
+    MemoryReservation: hc.MemoryReservation ?? 0,
+    MemorySwap: hc.MemorySwap ?? 0,
+    MemorySwappiness: null,
+    OomKillDisable: false,
+    PidsLimit: hc.PidsLimit && hc.PidsLimit > 0 ? hc.PidsLimit : null,
+    Ulimits: [],
+    CpuCount: 0,
+    CpuPercent: 0,
+    IOMaximumIOps: 0,
+    IOMaximumBandwidth: 0,
+  };
+}
+
+/** Config as inspect shows it: never null (docker logs dereferences it), with `Tty`. */
+export function presentContainerConfig(c: ContainerState): Record<string, unknown> {
+  const cfg = c.config;
+  const out: Record<string, unknown> = {
+    Hostname: cfg.Hostname || c.id.slice(0, 12),
+    Domainname: '',
+    User: cfg.User ?? '',
+    AttachStdin: cfg.AttachStdin ?? false,
+    AttachStdout: cfg.AttachStdout ?? false,
+    AttachStderr: cfg.AttachStderr ?? false,
+    Tty: cfg.Tty ?? false,
+    OpenStdin: cfg.OpenStdin ?? false,
+    StdinOnce: cfg.StdinOnce ?? false,
+    Env: [...(cfg.Env ?? [])],
+    Cmd: cfg.Cmd ? [...cfg.Cmd] : null,
+    Image: c.image.ref,
+    Volumes: null,
+    WorkingDir: cfg.WorkingDir ?? '',
+    Entrypoint: cfg.Entrypoint ? [...cfg.Entrypoint] : null,
+    OnBuild: null,
+    Labels: { ...(cfg.Labels ?? {}) },
+  };
+  if (cfg.ExposedPorts && Object.keys(cfg.ExposedPorts).length > 0) out.ExposedPorts = { ...cfg.ExposedPorts };
+  return out;
+}
+
+/** The short name Docker shows for a driver id ("storage.v1.overlayfs" → "overlayfs"). */
+export function driverName(driverId: string): string {
+  const parts = driverId.split('.');
+  return parts[parts.length - 1] ?? driverId;
+}
+
+/** `GET /containers/{id}/json`: Docker's inspect, plus a `TinyDocker` field with what is ours. */
+export function presentContainerInspect(c: ContainerState, context: { storageDriver: string }): Record<string, unknown> {
+  const { path, args } = pathAndArgs(c.config);
+  const running = c.status === 'running' || c.status === 'paused' || c.status === 'restarting';
+  const storage = driverName(context.storageDriver);
+  return {
+    Id: c.id,
+    Created: fixedNanos(c.created),
+    Path: path,
+    Args: args,
+    State: {
+      Status: c.status,
+      Running: running,
+      Paused: c.status === 'paused',
+      Restarting: c.status === 'restarting',
+      OOMKilled: c.oomKilled,
+      Dead: c.status === 'dead',
+      Pid: c.pid,
+      ExitCode: c.exitCode,
+      Error: c.error,
+      StartedAt: c.startedAt,
+      FinishedAt: c.finishedAt,
+    },
+    Image: c.image.id,
+    ResolvConfPath: '',
+    HostnamePath: '',
+    HostsPath: '',
+    LogPath: '',
+    Name: `/${c.name}`,
+    RestartCount: c.restartCount,
+    Driver: storage,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: c.execIds.length > 0 ? [...c.execIds] : null,
+    HostConfig: presentHostConfig(c.hostConfig),
+    GraphDriver: { Name: storage, Data: null },
+    Mounts: [],
+    Config: presentContainerConfig(c),
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: '',
+      SandboxKey: '',
+      Ports: {},
+      IPAddress: '',
+      IPPrefixLen: 0,
+      Gateway: '',
+      MacAddress: '',
+      Networks: {},
+    },
+    TinyDocker: {
+      ShimPid: c.shimPid,
+      Signal: c.signal,
+      Drivers: [...c.drivers],
+      ImageRef: c.image.ref,
+      StreamVersion: c.version,
+      Position: c.position,
+    },
+  };
+}
+
+/** `GET /exec/{id}/json`. */
+export function presentExecInspect(x: ExecState): Record<string, unknown> {
+  return {
+    ID: x.execId,
+    Running: x.running,
+    ExitCode: x.exitCode,
+    ProcessConfig: {
+      tty: x.tty,
+      entrypoint: x.cmd[0] ?? '',
+      arguments: x.cmd.slice(1),
+      privileged: false,
+      user: x.user,
+    },
+    OpenStdin: x.attachStdin,
+    OpenStdout: x.attachStdout,
+    OpenStderr: x.attachStderr,
+    CanRemove: false,
+    ContainerID: x.containerId,
+    DetachKeys: '',
+    Pid: x.pid,
+  };
+}
+
+function cpuStats(s: ResourceStats | undefined): Record<string, unknown> {
+  return {
+    cpu_usage: { total_usage: s?.cpuUsageNanos ?? 0, usage_in_kernelmode: 0, usage_in_usermode: 0 },
+    system_cpu_usage: s?.systemCpuNanos ?? 0,
+    online_cpus: s?.onlineCpus ?? 0,
+    throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
+  };
+}
+
+/**
+ * Docker's stats JSON for one reading. `previous` fills `precpu_stats` (the CLI's CPU % is the
+ * difference between the two); without it they are zero, as in moby's first streamed reading.
+ * `current` undefined gives the all-zero document moby sends for a container that is not running.
+ */
+export function presentStats(c: Pick<ContainerState, 'id' | 'name'>, current: ResourceStats | undefined, previous?: ResourceStats): Record<string, unknown> {
+  return {
+    read: current?.read ?? ZERO_TIME,
+    preread: previous?.read ?? ZERO_TIME,
+    pids_stats: current ? { current: current.pids, ...(current.pidsLimit > 0 ? { limit: current.pidsLimit } : {}) } : {},
+    blkio_stats: {
+      io_service_bytes_recursive: current
+        ? [
+            { major: 0, minor: 0, op: 'read', value: current.blkioReadBytes },
+            { major: 0, minor: 0, op: 'write', value: current.blkioWriteBytes },
+          ]
+        : null,
+      io_serviced_recursive: null,
+      io_queue_recursive: null,
+      io_service_time_recursive: null,
+      io_wait_time_recursive: null,
+      io_merged_recursive: null,
+      io_time_recursive: null,
+      sectors_recursive: null,
+    },
+    num_procs: 0,
+    storage_stats: {},
+    cpu_stats: cpuStats(current),
+    precpu_stats: cpuStats(previous),
+    memory_stats: current ? { usage: current.memoryUsage, limit: current.memoryLimit, stats: { cache: current.memoryCache } } : {},
+    name: `/${c.name}`,
+    id: c.id,
+    networks: {},
+  };
+}

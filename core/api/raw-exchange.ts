@@ -1,0 +1,97 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { Readable, type Duplex, type Writable } from 'node:stream';
+import type { ApiRequest, ApiResponse, HijackedConnection } from './exchange.js';
+import { SocketInput, UpgradedConnection, writeRawHead } from './hijack.js';
+
+/**
+ * An ApiRequest over a socket node handed over with its `upgrade` event. Node parsed the head
+ * only; the body (exactly Content-Length bytes) is read from `head` and the socket, and whatever
+ * follows is stdin for a hijack.
+ */
+export class RawApiRequest implements ApiRequest {
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly upgrade = true;
+  private consumed: Promise<Buffer> | undefined;
+
+  constructor(incoming: IncomingMessage, readonly input: SocketInput, readonly path: string, readonly apiVersion: string, readonly query: URLSearchParams) {
+    this.method = incoming.method ?? 'GET';
+    this.headers = incoming.headers;
+  }
+
+  body(): Promise<Buffer> {
+    // Chunked bodies are not decoded on upgraded connections; no Docker client sends one there.
+    const length = Number(this.headers['content-length'] ?? '0');
+    this.consumed ??= this.input.read(Number.isInteger(length) && length > 0 ? length : 0);
+    return this.consumed;
+  }
+
+  bodyStream(): Readable {
+    const body = this.body();
+    return new Readable({
+      read() {
+        body.then((b) => {
+          if (b.length > 0) this.push(b);
+          this.push(null);
+        }, (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))));
+      },
+    });
+  }
+}
+
+/** An ApiResponse written raw onto the upgraded socket; anything but a hijack closes the connection after it. */
+export class RawApiResponse implements ApiResponse {
+  private readonly aborter = new AbortController();
+  private sent = false;
+
+  constructor(private readonly socket: Duplex, private readonly request: RawApiRequest, private readonly baseHeaders: Readonly<Record<string, string>>) {
+    socket.on('close', () => this.aborter.abort());
+    socket.on('error', () => this.aborter.abort());
+  }
+
+  get started(): boolean {
+    return this.sent;
+  }
+
+  get signal(): AbortSignal {
+    return this.aborter.signal;
+  }
+
+  private head(status: number, headers: Readonly<Record<string, string>>): void {
+    this.sent = true;
+    writeRawHead(this.socket, status, { ...this.baseHeaders, ...headers });
+  }
+
+  json(status: number, body: unknown): void {
+    this.rawJson(status, JSON.stringify(body));
+  }
+
+  rawJson(status: number, text: string): void {
+    this.text(status, 'application/json', text);
+  }
+
+  empty(status: number): void {
+    this.head(status, status === 204 || status === 304 ? { Connection: 'close' } : { 'Content-Length': '0', Connection: 'close' });
+    this.socket.end();
+  }
+
+  text(status: number, contentType: string, body: string, extraHeaders: Readonly<Record<string, string>> = {}): void {
+    this.head(status, { ...extraHeaders, 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' });
+    this.socket.end(body);
+  }
+
+  stream(contentType: string): Writable {
+    // No length and no chunking: the body ends when the connection closes, as moby does here.
+    this.head(200, { 'Content-Type': contentType, Connection: 'close' });
+    return this.socket;
+  }
+
+  hijack(contentType: string): HijackedConnection {
+    this.head(101, { 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' });
+    return new UpgradedConnection(this.socket, this.request.input, this.request.body());
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

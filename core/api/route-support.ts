@@ -1,0 +1,49 @@
+import type { Writable } from 'node:stream';
+import type { Engine } from '../engine/engine.js';
+import type { Logger } from '../plugins/driver.js';
+import { compareVersions } from './http-params.js';
+
+/** What every route file needs. */
+export interface RouteDeps {
+  readonly engine: Engine;
+  /** The daemon's version, for `/version`, `/info` and the `Server` header. */
+  readonly version: string;
+  readonly logger: Logger;
+}
+
+export const RAW_STREAM = 'application/vnd.docker.raw-stream';
+export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
+
+/** The Content-Type of attach, exec and logs: multiplexed for non-TTY at API ≥ 1.42, raw otherwise. */
+export function streamContentType(tty: boolean, apiVersion: string): string {
+  return !tty && compareVersions(apiVersion, '1.42') >= 0 ? MULTIPLEXED_STREAM : RAW_STREAM;
+}
+
+/** Writes one JSON document and a newline to a streamed response, unless the client is gone. */
+export function writeJsonLine(out: Writable, value: unknown, separator = '\n'): void {
+  if (!out.writableEnded && !out.destroyed) out.write(`${JSON.stringify(value)}${separator}`);
+}
+
+/** The message of anything thrown. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

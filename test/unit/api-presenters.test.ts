@@ -1,0 +1,238 @@
+// Unit: pure parts of the API layer (presenters, parsing, framing, event mapping).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseCreateRequest } from '../../core/api/create-request.js';
+import { DockerEventMapper, matchesEventFilters, serializeDockerEvent } from '../../core/api/event-presenter.js';
+import { parseFilters, queryBool, splitVersion } from '../../core/api/http-params.js';
+import {
+  familiarRef, humanDuration, presentContainerInspect, presentContainerSummary, presentImageHistory, presentStats, statusText, withTag,
+} from '../../core/api/presenters.js';
+import { normaliseSignal } from '../../core/api/signals.js';
+import { frame, parseFrames } from '../../core/api/stdcopy.js';
+import { fromUnixNanos, parseDockerTime, toUnixNanos } from '../../core/api/time.js';
+import { EngineError } from '../../core/engine/errors.js';
+import { containerStream, type EventEnvelope } from '../../events/index.js';
+import { FakeEngine, OLD_ID, WEB_ID } from './fake-engine.js';
+
+const S = 1000;
+const M = 60 * S;
+const H = 60 * M;
+
+describe('humanDuration (go-units HumanDuration)', () => {
+  const cases: [number, string][] = [
+    [0, 'Less than a second'], [999, 'Less than a second'], [-5 * S, 'Less than a second'],
+    [S, '1 second'], [2 * S, '2 seconds'], [59 * S + 999, '59 seconds'],
+    [M, 'About a minute'], [2 * M - 1, 'About a minute'], [2 * M, '2 minutes'], [3 * M, '3 minutes'], [59 * M, '59 minutes'],
+    [60 * M, 'About an hour'], [89 * M, 'About an hour'], [90 * M, '2 hours'], [47 * H, '47 hours'],
+    [48 * H, '2 days'], [13 * 24 * H, '13 days'], [14 * 24 * H, '2 weeks'], [59 * 24 * H, '8 weeks'],
+    [60 * 24 * H, '2 months'], [729 * 24 * H, '24 months'], [730 * 24 * H, '2 years'], [3 * 365 * 24 * H, '3 years'],
+  ];
+  for (const [ms, text] of cases) {
+    it(`${ms} ms → ${text}`, () => assert.equal(humanDuration(ms), text));
+  }
+});
+
+describe('statusText (moby State.String)', () => {
+  const now = new Date('2026-11-28T16:10:00Z');
+  const base = { startedAt: '0001-01-01T00:00:00Z', finishedAt: '0001-01-01T00:00:00Z', exitCode: 0 };
+  it('running: Up 3 minutes', () => {
+    assert.equal(statusText({ ...base, status: 'running', startedAt: '2026-11-28T16:06:59.123456789Z' }, now), 'Up 3 minutes');
+  });
+  it('exited: Exited (137) 2 seconds ago', () => {
+    assert.equal(statusText({ ...base, status: 'exited', exitCode: 137, startedAt: '2026-11-28T16:00:00Z', finishedAt: '2026-11-28T16:09:58Z' }, now), 'Exited (137) 2 seconds ago');
+  });
+  it('created, and a failed start (never started), read Created', () => {
+    assert.equal(statusText({ ...base, status: 'created' }, now), 'Created');
+    assert.equal(statusText({ ...base, status: 'exited', exitCode: 127, finishedAt: '2026-11-28T16:09:00Z' }, now), 'Created');
+  });
+  it('paused and dead', () => {
+    assert.equal(statusText({ ...base, status: 'paused', startedAt: '2026-11-28T14:10:00Z' }, now), 'Up 2 hours (Paused)');
+    assert.equal(statusText({ ...base, status: 'dead' }, now), 'Dead');
+  });
+});
+
+describe('container presenters', () => {
+  const engine = new FakeEngine(Date.parse('2026-11-28T16:10:00Z'));
+  it('summary has a leading slash on names, a command string and unix Created', () => {
+    const s = presentContainerSummary(engine.container('web'), new Date('2026-11-28T16:10:00Z'));
+    assert.deepEqual(s.Names, ['/web']);
+    assert.equal(s.Id, WEB_ID);
+    assert.equal(s.Command, 'sleep 1000');
+    assert.equal(s.State, 'running');
+    assert.equal(s.Status, 'Up 3 minutes');
+    assert.equal(s.Created, Math.floor(Date.parse('2026-11-28T16:05:00Z') / 1000));
+    assert.deepEqual(s.Labels, { app: 'web' });
+  });
+  it('inspect has Id, a non-null Config with Tty, State, limits in HostConfig and TinyDocker', () => {
+    const i = presentContainerInspect(engine.container('web'), { storageDriver: 'storage.v1.overlayfs' });
+    assert.equal(i.Id, WEB_ID);
+    assert.equal(i.Name, '/web');
+    assert.equal(i.Path, 'sleep');
+    assert.deepEqual(i.Args, ['1000']);
+    const config = i.Config as Record<string, unknown>;
+    assert.equal(config.Tty, false);
+    assert.deepEqual(config.Cmd, ['sleep', '1000']);
+    assert.equal(config.Image, 'busybox');
+    const state = i.State as Record<string, unknown>;
+    assert.equal(state.Running, true);
+    assert.equal(state.Pid, 4242);
+    const hc = i.HostConfig as Record<string, unknown>;
+    assert.equal(hc.Memory, 33554432);
+    assert.equal(hc.PidsLimit, 20);
+    assert.equal(hc.NanoCpus, 0);
+    assert.equal(i.Driver, 'overlayfs');
+    assert.deepEqual((i.TinyDocker as Record<string, unknown>).ShimPid, 4241);
+  });
+  it('an exited container that was OOM-killed says so', () => {
+    const i = presentContainerInspect(engine.container(OLD_ID), { storageDriver: 'storage.v1.overlayfs' });
+    const state = i.State as Record<string, unknown>;
+    assert.equal(state.OOMKilled, true);
+    assert.equal(state.ExitCode, 137);
+    assert.equal(state.Running, false);
+  });
+  it('stats: Docker field names, precpu from the previous reading, zeros for a stopped container', () => {
+    const reading = { read: '2026-11-28T16:00:01Z', cpuUsageNanos: 20, systemCpuNanos: 200, onlineCpus: 2, memoryUsage: 100, memoryLimit: 1000, memoryCache: 10, pids: 3, pidsLimit: 20, blkioReadBytes: 1, blkioWriteBytes: 2 };
+    const s = presentStats({ id: 'x', name: 'web' }, reading, { ...reading, cpuUsageNanos: 10, systemCpuNanos: 100 });
+    assert.deepEqual((s.cpu_stats as { cpu_usage: unknown }).cpu_usage, { total_usage: 20, usage_in_kernelmode: 0, usage_in_usermode: 0 });
+    assert.equal((s.precpu_stats as { system_cpu_usage: number }).system_cpu_usage, 100);
+    assert.deepEqual(s.memory_stats, { usage: 100, limit: 1000, stats: { cache: 10 } });
+    assert.deepEqual(s.pids_stats, { current: 3, limit: 20 });
+    assert.equal(s.name, '/web');
+    assert.deepEqual(s.networks, {});
+    assert.equal(presentStats({ id: 'x', name: 'web' }, undefined).read, '0001-01-01T00:00:00Z');
+  });
+});
+
+describe('image presenters and references', () => {
+  it('familiar forms', () => {
+    assert.equal(familiarRef('docker.io/library/snap'), 'snap');
+    assert.equal(familiarRef('docker.io/library/alpine:3.19'), 'alpine:3.19');
+    assert.equal(familiarRef('docker.io/user/app:1'), 'user/app:1');
+    assert.equal(familiarRef('quay.io/x/y'), 'quay.io/x/y');
+    assert.equal(withTag('docker.io/library/alpine', '3.19'), 'alpine:3.19');
+    assert.equal(withTag('busybox'), 'busybox:latest');
+    assert.equal(withTag('localhost:5000/app'), 'localhost:5000/app:latest');
+  });
+  it('history is newest first with the id and tags on top', () => {
+    const engine = new FakeEngine();
+    const rows = presentImageHistory(engine.image('busybox'));
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.Id, engine.image('busybox').id);
+    assert.deepEqual(rows[0]!.Tags, ['busybox:latest']);
+    assert.equal(rows[0]!.Size, 1_200_000);
+  });
+});
+
+describe('request parsing', () => {
+  it('moby booleans', () => {
+    const q = new URLSearchParams('a=1&b=true&c=0&d=false&e=no&f=none&g=&h=yes');
+    assert.deepEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((k) => queryBool(q, k)), [true, true, false, false, false, false, false, true]);
+    assert.equal(queryBool(q, 'absent', true), true);
+  });
+  it('filters in map and legacy list forms', () => {
+    assert.deepEqual([...parseFilters('{"status":{"exited":true},"name":{"web":true}}')], [['status', ['exited']], ['name', ['web']]]);
+    assert.deepEqual([...parseFilters('{"container":["abc"],"type":["container"]}')], [['container', ['abc']], ['type', ['container']]]);
+    assert.equal(parseFilters('').size, 0);
+    assert.throws(() => parseFilters('{nope'), (e: unknown) => e instanceof EngineError && e.status === 400);
+  });
+  it('version prefixes', () => {
+    assert.deepEqual(splitVersion('/v1.50/containers/json'), { version: '1.50', path: '/containers/json' });
+    assert.deepEqual(splitVersion('/v1.24/version'), { version: '1.24', path: '/version' });
+    assert.deepEqual(splitVersion('/containers/json'), { version: '1.50', path: '/containers/json' });
+    assert.throws(() => splitVersion('/v1.12/version'), /client version 1.12 is too old. Minimum supported API version is 1.24/);
+    assert.throws(() => splitVersion('/v1.51/version'), /client version 1.51 is too new. Maximum supported API version is 1.50/);
+  });
+  it('signals in all the forms clients send', () => {
+    assert.equal(normaliseSignal('TERM'), 'SIGTERM');
+    assert.equal(normaliseSignal('SIGTERM'), 'SIGTERM');
+    assert.equal(normaliseSignal('15'), 'SIGTERM');
+    assert.equal(normaliseSignal('sigkill'), 'SIGKILL');
+    assert.throws(() => normaliseSignal('SIGNOPE'), /Invalid signal: SIGNOPE/);
+  });
+  it('create body: Config fields, HostConfig limits, and warnings for what we ignore', () => {
+    const { request, warnings } = parseCreateRequest({
+      Image: 'busybox', Cmd: ['sh', '-c', 'exit 3'], Entrypoint: null, Env: ['A=1'], Tty: true, OpenStdin: true, Labels: { a: 'b' },
+      HostConfig: {
+        Memory: 33554432, MemorySwap: -1, MemoryReservation: 1000, NanoCpus: 500000000, CpuQuota: 50000, CpuPeriod: 100000,
+        CpuShares: 512, CpusetCpus: '0', CpusetMems: '', PidsLimit: 20, BlkioWeight: 300,
+        BlkioDeviceReadBps: [{ Path: '/dev/sda', Rate: 1048576 }], BlkioDeviceWriteBps: null, AutoRemove: true,
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } }, ConsoleSize: [40, 120], NetworkMode: 'default',
+        Binds: ['/a:/b'], RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      },
+    }, '/job');
+    assert.equal(request.name, 'job');
+    assert.equal(request.image, 'busybox');
+    assert.deepEqual(request.config.Cmd, ['sh', '-c', 'exit 3']);
+    assert.equal(request.config.Entrypoint, undefined);
+    assert.equal(request.config.Tty, true);
+    assert.deepEqual(request.hostConfig, {
+      Memory: 33554432, MemorySwap: -1, MemoryReservation: 1000, NanoCpus: 500000000, CpuQuota: 50000, CpuPeriod: 100000,
+      CpuShares: 512, CpusetCpus: '0', PidsLimit: 20, BlkioWeight: 300, BlkioDeviceReadBps: [{ Path: '/dev/sda', Rate: 1048576 }],
+      AutoRemove: true, LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } }, ConsoleSize: [40, 120],
+    });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /bind mounts are not supported/);
+  });
+  it('create body: wrong types are a 400 naming the field', () => {
+    assert.throws(() => parseCreateRequest({ Image: 'x', HostConfig: { Memory: '1g' } }, undefined), /invalid value for Memory/);
+    assert.throws(() => parseCreateRequest({ Cmd: ['x'] }, undefined), /Image is required/);
+  });
+});
+
+describe('stdcopy and time', () => {
+  it('frames: 8-byte header, type, big-endian length', () => {
+    assert.deepEqual([...frame(1, 'hi\n')], [1, 0, 0, 0, 0, 0, 0, 3, 0x68, 0x69, 0x0a]);
+    assert.equal(frame(2, '').length, 0);
+    const { frames, rest } = parseFrames(Buffer.concat([frame(1, 'a'), frame(2, 'bc'), Buffer.from([1, 0, 0])]));
+    assert.deepEqual(frames.map((f) => [f.stream, f.payload.toString()]), [[1, 'a'], [2, 'bc']]);
+    assert.equal(rest.length, 3);
+  });
+  it('exact nanoseconds', () => {
+    assert.equal(toUnixNanos('2026-11-28T16:04:51.592270080Z'), 1795881891592270080n);
+    assert.equal(fromUnixNanos(1795881891592270080n), '2026-11-28T16:04:51.592270080Z');
+    assert.equal(parseDockerTime('1700000000.5', 'since'), 1700000000500000000n);
+    assert.equal(parseDockerTime('1700000000', 'since'), 1700000000000000000n);
+  });
+});
+
+describe('Docker events from envelopes', () => {
+  const envelope = (position: number, type: EventEnvelope['type'], data: unknown, time = '2026-11-28T16:04:51.592270080Z'): EventEnvelope =>
+    ({ position, streamId: containerStream(WEB_ID), streamVersion: position, time, type, schemaVersion: 1, data, metadata: {} }) as EventEnvelope;
+
+  it('create carries image and name; die carries exitCode; an OOM exit emits oom before die', () => {
+    const mapper = new DockerEventMapper();
+    const [create] = mapper.map(envelope(1, 'ContainerCreated', {
+      id: WEB_ID, name: 'web', image: { ref: 'busybox', id: 'sha256:' + 'b'.repeat(64) },
+      config: { Cmd: ['true'], Entrypoint: null, Env: [], WorkingDir: '', User: '', Hostname: '', Tty: false, OpenStdin: false, StdinOnce: false, AttachStdin: false, AttachStdout: false, AttachStderr: false, Labels: { app: 'web' } },
+      hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} } },
+    }));
+    assert.equal(serializeDockerEvent(create!), `{"status":"create","id":"${WEB_ID}","from":"busybox","Type":"container","Action":"create","Actor":{"ID":"${WEB_ID}","Attributes":{"app":"web","image":"busybox","name":"web"}},"scope":"local","time":1795881891,"timeNano":1795881891592270080}`);
+    mapper.map(envelope(2, 'ContainerStarted', { id: WEB_ID, pid: 1, shimPid: 2, drivers: [] }, '2026-11-28T16:04:41Z'));
+    const events = mapper.map(envelope(3, 'ContainerExited', { id: WEB_ID, exitCode: 137, signal: 9, oomKilled: true, finishedAt: '2026-11-28T16:04:51Z' }));
+    assert.deepEqual(events.map((e) => e.Action), ['oom', 'die']);
+    assert.equal(events[1]!.Actor.Attributes.exitCode, '137');
+    assert.equal(events[1]!.Actor.Attributes.execDuration, '10');
+    assert.equal(events[1]!.Actor.Attributes.name, 'web');
+  });
+  it('kill carries the signal number; exec actions carry the command; names of removed containers are remembered', () => {
+    const mapper = new DockerEventMapper({ container: () => ({ name: 'web', image: 'busybox', labels: {} }) });
+    assert.equal(mapper.map(envelope(1, 'ContainerKillRequested', { id: WEB_ID, signal: 'SIGTERM' }))[0]!.Actor.Attributes.signal, '15');
+    const [created] = mapper.map(envelope(2, 'ExecCreated', { id: WEB_ID, execId: 'e1', cmd: ['sh', '-c', 'exit 5'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true }));
+    assert.equal(created!.Action, 'exec_create: sh -c exit 5');
+    assert.equal(mapper.map(envelope(3, 'ExecStarted', { id: WEB_ID, execId: 'e1', pid: 3 }))[0]!.Action, 'exec_start: sh -c exit 5');
+    const [died] = mapper.map(envelope(4, 'ExecExited', { id: WEB_ID, execId: 'e1', exitCode: 5 }));
+    assert.equal(died!.Action, 'exec_die');
+    assert.equal(died!.Actor.Attributes.exitCode, '5');
+    const [destroy] = mapper.map(envelope(5, 'ContainerRemoved', { id: WEB_ID }));
+    assert.equal(destroy!.Actor.Attributes.name, 'web');
+  });
+  it('filters: type, container by name or id prefix, event (exec actions by prefix), image', () => {
+    const mapper = new DockerEventMapper({ container: () => ({ name: 'web', image: 'busybox', labels: {} }) });
+    const [ev] = mapper.map(envelope(1, 'ExecCreated', { id: WEB_ID, execId: 'e1', cmd: ['ls'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true }));
+    assert.ok(matchesEventFilters(ev!, parseFilters('{"type":{"container":true},"container":{"web":true},"event":{"exec_create":true}}')));
+    assert.ok(matchesEventFilters(ev!, parseFilters(`{"container":["${WEB_ID.slice(0, 12)}"]}`)));
+    assert.ok(matchesEventFilters(ev!, parseFilters('{"image":{"busybox:latest":true}}')));
+    assert.ok(!matchesEventFilters(ev!, parseFilters('{"event":{"die":true}}')));
+    assert.ok(!matchesEventFilters(ev!, parseFilters('{"type":{"image":true}}')));
+  });
+});
