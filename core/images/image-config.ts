@@ -61,3 +61,20 @@ export function ociArchitecture(arch: string = process.arch): string {
   const names: Readonly<Record<string, string>> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
   return names[arch] ?? arch;
 }
+
+/**
+ * The config of an image made from one imported tarball (`docker import`, `run /tmp/x.tar`): no
+ * command, empty environment, one history entry naming the source. The same tar and `created`
+ * give the same id; pass a fixed `created` (e.g. the epoch) when the id must stay stable.
+ */
+export function importedImageDocument(diffId: string, source: string, created: string): ImageConfigDocument {
+  digestHex(diffId);
+  return {
+    architecture: ociArchitecture(),
+    os: 'linux',
+    created,
+    config: { Env: [], Cmd: null, Entrypoint: null, WorkingDir: '', User: '', Labels: {} },
+    rootfs: { type: 'layers', diff_ids: [diffId] },
+    history: [{ created, created_by: '', comment: `Imported from ${source}` }],
+  };
+}

@@ -6,6 +6,7 @@ export {
   digestHex,
   imageConfigBytes,
   imageIdFor,
+  importedImageDocument,
   ociArchitecture,
   sha256Digest,
   type ImageConfigDocument,

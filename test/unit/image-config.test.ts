@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { canonicalJson, digestHex, imageConfigBytes, imageIdFor, ociArchitecture, type ImageConfigDocument } from '../../core/images/index.js';
+import {
+  canonicalJson, digestHex, imageConfigBytes, imageIdFor, importedImageDocument, ociArchitecture, type ImageConfigDocument,
+} from '../../core/images/index.js';
 
 const diffId = `sha256:${'ab'.repeat(32)}`;
 const document: ImageConfigDocument = {
@@ -42,5 +44,14 @@ describe('image configs and ids', () => {
     assert.throws(() => digestHex(`sha512:${'ab'.repeat(32)}`), /invalid digest/);
     assert.equal(ociArchitecture('x64'), 'amd64');
     assert.equal(ociArchitecture('arm64'), 'arm64');
+  });
+
+  it('describes an imported tarball: no command, one history entry, a stable id for a fixed date', () => {
+    const imported = importedImageDocument(diffId, '/tmp/busybox.tar', '1970-01-01T00:00:00Z');
+    assert.deepEqual(imported.rootfs.diff_ids, [diffId]);
+    assert.equal(imported.config.Cmd, null);
+    assert.equal(imported.history[0]!.comment, 'Imported from /tmp/busybox.tar');
+    assert.equal(imageIdFor(imported), imageIdFor(importedImageDocument(diffId, '/tmp/busybox.tar', '1970-01-01T00:00:00Z')));
+    assert.throws(() => importedImageDocument('nope', 'x', '1970-01-01T00:00:00Z'), /invalid digest/);
   });
 });
