@@ -438,7 +438,7 @@ describe('integration: shim exec mode', { skip }, () => {
     const c = await run(baseSpec(['sleep', '1000'], { cgroups: [dir], cwd: '/app' }));
     try {
       const specPath = join(c.bundle, 'exec-1.spec');
-      const spec: ShimExecSpec = { pid: c.initPid, args: ['sh', '-c', 'hostname; ps -o pid,args; pwd; echo "foo=$FOO"; grep pids /proc/self/cgroup; echo e >&2; exit 5'], env: ['PATH=/bin', 'FOO=bar'], cwd: '/app', cgroups: [dir] };
+      const spec: ShimExecSpec = { pid: c.initPid, args: ['sh', '-c', 'hostname; ps -o pid,args; pwd; echo "foo=$FOO"; grep pids /proc/self/cgroup; id; grep NoNewPrivs /proc/self/status; echo e >&2; exit 5'], env: ['PATH=/bin', 'FOO=bar'], cwd: '/app', cgroups: [dir], user: 'nobody' };
       await writeSpec(specPath, spec);
       const h = spawnExec(shimBinary, specPath);
       const chunks: OutputMessage[] = [];
@@ -453,6 +453,8 @@ describe('integration: shim exec mode', { skip }, () => {
       assert.match(stdout, /^\/app$/m);
       assert.match(stdout, /^foo=bar$/m);
       assert.match(stdout, /:pids:\/$/m);
+      assert.match(stdout, /^uid=65534\(nobody\) gid=65534\(nogroup\)/m);
+      assert.match(stdout, /^NoNewPrivs:\s+1$/m);
       assert.equal(stderr, 'e\n');
       assert.equal(exit.exitCode, 5);
     } finally {

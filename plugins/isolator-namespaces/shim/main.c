@@ -106,12 +106,13 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd) {
     }
     waitpid(init_pid, NULL, 0);
   }
-  report_error(report_fd, &e);
-  close(report_fd);
+  /* Clean the bundle before reporting: the daemon may look at it as soon as it reads the line. */
   child_pipes_close(&cp);
   stdio_close(&io);
   if (lfd >= 0) remove_bundle_file(bundle, "shim.sock");
   remove_bundle_file(bundle, "shim.pid");
+  report_error(report_fd, &e);
+  close(report_fd);
   return e.code;
 }
 
