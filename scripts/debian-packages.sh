@@ -1,0 +1,12 @@
+# The Debian packages tiny-docker needs, installed only when missing. Sourced by setup.sh and .ci/run.
+DEBIAN_PACKAGES=(busybox-static gcc make libc6-dev attr skopeo procps iproute2 util-linux)
+install_debian_packages() {
+  local missing=()
+  for p in "${DEBIAN_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian packages: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestDaemon } from './harness.js';
+
+describe('e2e: container lifecycle through bin/mini-docker', () => {
+  const d = new TestDaemon('lifecycle');
+  before(async () => { await d.start(); });
+  after(async () => { await d.cleanup(); });
+
+  it('run --rm busybox echo hello prints hello and exits 0', async () => {
+    const r = await d.cli(['run', '--rm', 'busybox', 'echo', 'hello']);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, 'hello\n');
+    assert.equal(r.code, 0);
+    const ps = await d.cli(['ps', '-aq']);
+    assert.equal(ps.stdout.trim(), '', 'the --rm container is gone');
+  });
+
+  it('run exits with the container\'s code; a missing command exits 127', async () => {
+    assert.equal((await d.cli(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3'])).code, 3);
+    const missing = await d.cli(['run', '--rm', 'busybox', 'nosuchcmd']);
+    assert.equal(missing.code, 127);
+    assert.match(missing.stderr, /nosuchcmd/);
+  });
+
+  it('stderr goes to stderr, stdout to stdout', async () => {
+    const r = await d.cli(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+  });
+
+  it('the container is isolated: its own pid 1, hostname, only lo, no host files', async () => {
+    const r = await d.cli(['run', '--rm', '--hostname', 'box', 'busybox', 'sh', '-c',
+      'echo pid1=$(cat /proc/1/comm); hostname; ls /sys/class/net; test -e /work && echo host-visible || echo host-hidden']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /pid1=(sh|cat)/);
+    assert.match(r.stdout, /^box$/m);
+    assert.match(r.stdout, /^lo$/m);
+    assert.doesNotMatch(r.stdout, /eth0|ens/);
+    assert.match(r.stdout, /host-hidden/);
+  });
+
+  it('capabilities, no_new_privs, masked /proc, read-only /sys', async () => {
+    const r = await d.cli(['run', '--rm', 'busybox', 'sh', '-c',
+      'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; wc -c < /proc/kcore; touch /sys/x 2>&1 || echo sys-ro']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /CapEff:\s+00000000a80425fb/);
+    assert.match(r.stdout, /NoNewPrivs:\s+1/);
+    assert.match(r.stdout, /^0$/m);
+    assert.match(r.stdout, /sys-ro|Read-only/);
+  });
+
+  it('-e, -w and -u reach the process', async () => {
+    const r = await d.cli(['run', '--rm', '-e', 'GREETING=hi there', '-w', '/tmp', '-u', 'nobody', 'busybox', 'sh', '-c', 'echo "$GREETING"; pwd; id -un']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'hi there\n/tmp\nnobody\n');
+  });
+
+  it('writes stay in the container: a second container from the same image does not see them', async () => {
+    assert.equal((await d.cli(['run', '--name', 'writer', 'busybox', 'sh', '-c', 'echo x > /etc/written'])).code, 0);
+    const r = await d.cli(['run', '--rm', 'busybox', 'sh', '-c', 'test -e /etc/written && echo seen || echo unseen']);
+    assert.equal(r.stdout, 'unseen\n');
+    assert.equal((await d.cli(['rm', 'writer'])).code, 0);
+  });
+
+  it('run -d, ps, exec, stop, ps -a shows Exited, rm', async () => {
+    const run = await d.cli(['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'while true; do sleep 1; done']);
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const ps = await d.cli(['ps']);
+    assert.match(ps.stdout, /CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES/);
+    assert.match(ps.stdout, new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+.*Up .*web`));
+    const exec = await d.cli(['exec', 'web', 'hostname']);
+    assert.equal(exec.code, 0, exec.stderr);
+    assert.equal(exec.stdout.trim(), id.slice(0, 12));
+    const piped = await d.cli(['exec', '-i', 'web', 'cat'], { input: 'x\n' });
+    assert.equal(piped.stdout, 'x\n');
+    assert.equal((await d.cli(['exec', 'web', 'sh', '-c', 'exit 7'])).code, 7);
+    const stop = await d.cli(['stop', '-t', '1', 'web']);
+    assert.equal(stop.code, 0, stop.stderr);
+    const psa = await d.cli(['ps', '-a']);
+    assert.match(psa.stdout, /Exited \((137|143)\) .*ago\s+web/);
+    assert.equal((await d.cli(['ps', '-q'])).stdout.trim(), '');
+    const inspect = await d.cli(['inspect', '-f', '{{.State.Running}}', 'web']);
+    assert.equal(inspect.stdout.trim(), 'false');
+    assert.equal((await d.cli(['rm', id.slice(0, 5)])).code, 0);
+    const gone = await d.cli(['rm', 'web']);
+    assert.notEqual(gone.code, 0);
+    assert.match(gone.stderr, /No such container: web/);
+  });
+
+  it('rm of a running container needs -f; kill -s; wait returns the code', async () => {
+    const id = (await d.cli(['run', '-d', 'busybox', 'sleep', '1000'])).stdout.trim();
+    const rm = await d.cli(['rm', id]);
+    assert.notEqual(rm.code, 0);
+    assert.match(rm.stderr, /container is running/);
+    assert.equal((await d.cli(['kill', '-s', 'TERM', id])).code, 0);
+    const wait = await d.cli(['wait', id]);
+    assert.equal(wait.stdout.trim(), '143');
+    assert.equal((await d.cli(['rm', id])).code, 0);
+  });
+
+  it('names are unique; rename; create + start -a', async () => {
+    assert.equal((await d.cli(['create', '--name', 'one', 'busybox', 'echo', 'started'])).code, 0);
+    const dup = await d.cli(['create', '--name', 'one', 'busybox', 'true']);
+    assert.equal(dup.code, 125);
+    assert.match(dup.stderr, /already in use/);
+    assert.equal((await d.cli(['rename', 'one', 'two'])).code, 0);
+    const start = await d.cli(['start', '-a', 'two']);
+    assert.equal(start.stdout, 'started\n');
+    assert.equal((await d.cli(['rm', 'two'])).code, 0);
+  });
+
+  it('bad input: a clear one-line error, non-zero exit, nothing half-created', async () => {
+    const before = (await d.cli(['ps', '-aq'])).stdout;
+    const noimg = await d.cli(['run', 'nosuchimage', 'true']);
+    assert.equal(noimg.code, 125);
+    assert.match(noimg.stderr, /No such image/);
+    const badmem = await d.cli(['run', '-m', '12q', 'busybox', 'true']);
+    assert.equal(badmem.code, 125);
+    assert.equal(badmem.stderr.trim().split('\n').length, 1, badmem.stderr);
+    assert.equal((await d.cli(['ps', '-aq'])).stdout, before);
+  });
+});
