@@ -39,9 +39,9 @@ export class JsonLogStore {
     logger: Logger,
     onWritten: (stored: StoredEntry) => void,
   ): Promise<JsonLogStore> {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o750 });
     const path = join(dir, base);
-    const handle = await open(path, 'a+');
+    const handle = await open(path, 'a+', 0o640);
     try {
       let size = (await handle.stat()).size;
       const complete = await completeLength(handle, size);
@@ -138,7 +138,7 @@ export class JsonLogStore {
       if (maxFile > 1) await rename(current, `${current}.1`);
       else await unlinkIfThere(current);
     } finally {
-      this.handle = await open(join(this.dir, this.base), 'a+');
+      this.handle = await open(join(this.dir, this.base), 'a+', 0o640);
       this.size = (await this.handle.stat()).size;
     }
   }

@@ -21,7 +21,7 @@ export class TextLogFile {
 
   /** Opens (creating) the file, cuts a line torn by a crash and recovers the stored offset. */
   static async open(path: string, logger: Logger, onWritten: (stored: StoredEntry) => void): Promise<TextLogFile> {
-    const handle = await open(path, 'a+');
+    const handle = await open(path, 'a+', 0o640);
     try {
       const size = (await handle.stat()).size;
       let complete = 0;
