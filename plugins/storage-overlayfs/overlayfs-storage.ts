@@ -86,6 +86,9 @@ export class OverlayfsStorage implements StorageDriver {
     }
     const problem = await this.probe();
     if (problem !== null) return { status: 'skipped', reason: `overlayfs does not work on ${context.stateDir}: ${problem}` };
+    if (!(await run('setfattr', ['--version']).then(() => true, () => false))) {
+      context.logger.warn(`${this.id}: setfattr not found (Debian package "attr"): opaque folders and xattrs in layers will not be applied`);
+    }
     return { status: 'ok' };
   }
 
