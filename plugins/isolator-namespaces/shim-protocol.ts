@@ -2,9 +2,10 @@
 // docs/shim.md has the full description. No daemon logic here: the isolator driver builds on it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export const SHIM_PROTOCOL_VERSION = 1;
 
@@ -203,6 +204,8 @@ export interface ShimRunSpec extends ShimProcessSpec {
   hostname?: string;
   /** Bytes of unacknowledged output the shim holds before it stops reading (default 1 MiB). */
   bufferBytes?: number;
+  /** Offset of the first output byte (default 0): a restarted container continues its log's sequence. */
+  startOffset?: number;
 }
 
 /** `mini-docker-shim exec <spec>`. */
@@ -255,6 +258,7 @@ export function serializeSpec(spec: ShimSpec): string {
     }
     add('hostname', spec.hostname);
     add('buffer', spec.bufferBytes);
+    add('offset', spec.startOffset);
   } else {
     add('pid', spec.pid);
   }
@@ -355,6 +359,24 @@ export async function readExitFile(bundleDir: string): Promise<ExitStatus | null
   return { exitCode: Number(m[1]), signal: Number(m[2]), finishedAt: m[3]! };
 }
 
+/**
+ * Connects to a unix socket whose path may be longer than sun_path allows (108 bytes), through
+ * /proc/self/fd/<dir fd>/<name>; the directory fd is closed once connected.
+ */
+function connectShort(path: string): Socket {
+  if (Buffer.byteLength(path) < 100) return connect(path);
+  const dirFd = openSync(dirname(path), 'r');
+  const socket = connect(`/proc/self/fd/${dirFd}/${basename(path)}`);
+  let open = true;
+  const release = (): void => {
+    if (open) closeSync(dirFd);
+    open = false;
+  };
+  socket.once('connect', release);
+  socket.once('error', release);
+  return socket;
+}
+
 export interface ShimConnectionEvents {
   hello: [HelloMessage];
   output: [OutputMessage];
@@ -386,7 +408,7 @@ export class ShimConnection extends EventEmitter<ShimConnectionEvents> {
   constructor(bundleDir: string, options: ShimConnectionOptions = {}) {
     super();
     this.skipBefore = options.skipBefore ?? 0;
-    this.socket = connect(join(bundleDir, 'shim.sock'));
+    this.socket = connectShort(join(bundleDir, 'shim.sock'));
     this.ready = new Promise<HelloMessage>((resolve, reject) => {
       this.once('hello', resolve);
       this.once('close', (err) => reject(err ?? new Error('shim connection closed before HELLO')));

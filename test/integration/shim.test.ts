@@ -364,6 +364,11 @@ describe('integration: shim output buffering', { skip }, () => {
     await waitExit(c.shimPid);
   });
 
+  it('starts numbering output at the spec offset', async () => {
+    const out = await collect((await run(baseSpec(['echo', 'hi'], { startOffset: 1000 }))).bundle);
+    assert.deepEqual(out.chunks.map((m) => [m.offset, m.end]), [[1000, 1003]]);
+  });
+
   it('blocks the writer when the buffer is full and never drops output', async () => {
     const c = await run(baseSpec(['sh', '-c', 'seq 1 40000; echo end'], { bufferBytes: 16384 }));
     await new Promise((r) => setTimeout(r, 300));

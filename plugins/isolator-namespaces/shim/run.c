@@ -54,17 +54,19 @@ static void close_fd(int *fd) {
 
 int run_listen(const char *bundle, struct shim_err *e) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (snprintf(addr.sun_path, sizeof addr.sun_path, "%s/shim.sock", bundle) >= (int)sizeof addr.sun_path)
-    return shim_fail(e, ENAMETOOLONG, "bind %s/shim.sock (bundle path too long for a unix socket)", bundle);
+  /* Bind through /proc/self/fd so a long bundle path cannot exceed sun_path (108 bytes). */
+  cleanup_close int dfd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return shim_fail(e, errno, "open %s", bundle);
+  snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/shim.sock", dfd);
   cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return shim_fail(e, errno, "socket for %s", addr.sun_path);
-  unlink(addr.sun_path);
+  if (fd < 0) return shim_fail(e, errno, "socket for %s/shim.sock", bundle);
+  unlinkat(dfd, "shim.sock", 0);
   mode_t old = umask(0177); /* created 0600 from the start, no window */
   int r = bind(fd, (struct sockaddr *)&addr, sizeof addr);
   umask(old);
-  if (r < 0) return shim_fail(e, errno, "bind %s", addr.sun_path);
-  if (chmod(addr.sun_path, 0600) < 0) return shim_fail(e, errno, "chmod %s", addr.sun_path);
-  if (listen(fd, 4) < 0) return shim_fail(e, errno, "listen %s", addr.sun_path);
+  if (r < 0) return shim_fail(e, errno, "bind %s/shim.sock", bundle);
+  if (fchmodat(dfd, "shim.sock", 0600, 0) < 0) return shim_fail(e, errno, "chmod %s/shim.sock", bundle);
+  if (listen(fd, 4) < 0) return shim_fail(e, errno, "listen %s/shim.sock", bundle);
   return take_fd(&fd);
 }
 
@@ -245,6 +247,7 @@ int run_serve(struct run_ctx *ctx, struct shim_err *e) {
   struct stdio_fds *io = ctx->io;
   struct loop l = {.ctx = ctx, .client = -1};
   out_buffer_init(&l.buf, ctx->spec->buffer);
+  l.buf.next_offset = ctx->spec->start_offset;
   for (int *fd = &io->out; fd <= &io->in; fd++)
     if (*fd >= 0) fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
 

@@ -123,6 +123,11 @@ static int apply(struct spec *s, const char *key, char *value) {
   } else if (strcmp(key, "buffer") == 0) {
     if (parse_uint(value, 1UL << 30, &n) < 0 || n < 4096) return -1;
     s->buffer = n;
+  } else if (strcmp(key, "offset") == 0) {
+    char *end;
+    errno = 0;
+    s->start_offset = strtoull(value, &end, 10);
+    if (errno || end == value || *end || *value == '-' || s->start_offset > (1ULL << 53)) return -1;
   } else if (strcmp(key, "pid") == 0) {
     if (parse_uint(value, INT_MAX, &n) < 0 || n == 0) return -1;
     s->pid = (pid_t)n;

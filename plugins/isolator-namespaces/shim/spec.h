@@ -34,6 +34,7 @@ struct spec {
   unsigned rows;
   unsigned cols;
   size_t buffer;
+  unsigned long long start_offset; /* run: offset of the first output byte (continues a log) */
   pid_t pid; /* exec mode: the container init, host view */
 };
 
