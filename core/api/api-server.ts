@@ -16,6 +16,7 @@ import { SocketInput } from './hijack.js';
 import { Router } from './router.js';
 import { messageOf, type RouteDeps } from './route-support.js';
 import { registerSystemRoutes } from './system-routes.js';
+import { registerUnsupportedRoutes } from './unsupported-routes.js';
 
 export interface ApiServerOptions {
   /** The daemon's version, shown in `Server: mini-dockerd/<version> (linux)` and `/version`. */
@@ -35,6 +36,7 @@ export function buildRouter(deps: RouteDeps): Router {
   registerExecRoutes(router, deps);
   registerImageRoutes(router, deps);
   registerEventRoutes(router, deps);
+  registerUnsupportedRoutes(router);
   return router;
 }
 
@@ -56,15 +58,18 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): http
   const router = buildRouter({ engine, version: options.version, logger });
 
   async function dispatch(method: string, url: string, make: (path: string, version: string, query: URLSearchParams) => { req: ApiRequest; res: ApiResponse }): Promise<void> {
-    const parsed = new URL(url, 'http://localhost');
+    // Split by hand: `new URL` would read a path starting with "//" as a host.
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     let split: { version: string; path: string } | undefined;
     let versionError: unknown;
     try {
-      split = splitVersion(parsed.pathname);
+      split = splitVersion(pathname);
     } catch (err) {
       versionError = err;
     }
-    const { req, res } = make(split?.path ?? parsed.pathname, split?.version ?? API_VERSION, parsed.searchParams);
+    const { req, res } = make(split?.path ?? pathname, split?.version ?? API_VERSION, query);
     try {
       if (versionError !== undefined) throw versionError;
       const match = router.match(method, req.path) ?? (method === 'HEAD' ? router.match('GET', req.path) : undefined);

@@ -105,8 +105,12 @@ export class UpgradedConnection implements HijackedConnection {
 
   end(): void {
     if (this.isClosed) return;
-    // FIN after the buffered output, then a hard close in case the client never closes its side.
-    this.socket.end(() => this.socket.destroy());
+    // FIN after the buffered output; the client closes its side when it sees EOF. One that never
+    // does is cut after a grace period (not at once: unread stdin would turn the close into a reset).
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), 5000);
+    timer.unref();
+    this.onClose(() => clearTimeout(timer));
   }
 
   readInput(onData: (chunk: Buffer) => void, onEnd: () => void): void {

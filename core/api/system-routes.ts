@@ -5,6 +5,7 @@ import type { RouteHandler } from './exchange.js';
 import { API_VERSION, MIN_API_VERSION } from './http-params.js';
 import type { Router } from './router.js';
 import type { RouteDeps } from './route-support.js';
+import { presentContainerSummary, presentImageSummary } from './presenters.js';
 import { dockerArch, presentInfo, presentVersion, type HostFacts } from './system-presenters.js';
 
 function operatingSystem(): string {
@@ -52,6 +53,22 @@ export function registerSystemRoutes(router: Router, { engine, version }: RouteD
 
   router.get('/info', ({ res }) => {
     res.json(200, presentInfo(engine.state(), engine.info(), facts()));
+  });
+
+  // Disk usage as far as we know it: image sizes; container layers are not measured (0).
+  router.get('/system/df', ({ res }) => {
+    const state = engine.state();
+    const using = new Map<string, number>();
+    for (const c of Object.values(state.containers)) using.set(c.image.id, (using.get(c.image.id) ?? 0) + 1);
+    const images = Object.values(state.images).map((img) => ({ ...presentImageSummary(img, using.get(img.id) ?? 0), SharedSize: 0 }));
+    const now = new Date();
+    res.json(200, {
+      LayersSize: images.reduce((n, i) => n + i.Size, 0),
+      Images: images,
+      Containers: Object.values(state.containers).map((c) => ({ ...presentContainerSummary(c, now), SizeRw: 0, SizeRootFs: 0 })),
+      Volumes: [],
+      BuildCache: [],
+    });
   });
 
   router.get('/tiny/plugins', ({ res }) => {

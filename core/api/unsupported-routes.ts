@@ -1,0 +1,20 @@
+import { NotImplementedError } from '../engine/errors.js';
+import type { Router } from './router.js';
+
+/**
+ * Endpoints of Docker's API that this engine does not have yet, answered with a 501 that says so
+ * (instead of "page not found", which reads like a bug). Networks, volumes and plugins are left
+ * out on purpose: `docker inspect` probes them and needs a 404.
+ */
+export function registerUnsupportedRoutes(router: Router): void {
+  const refuse = (what: string, hint: string) => () => {
+    throw new NotImplementedError(`${what} is not supported yet${hint ? `: ${hint}` : ''}`);
+  };
+  router.post('/build', refuse('building images', 'import a root filesystem (mini-docker import) and use commit with --change'));
+  router.post('/images/{name:.*}/push', refuse('pushing images', 'use docker save / mini-docker save and load'));
+  router.get('/images/search', refuse('searching a registry', ''));
+  router.add('HEAD', '/containers/{id}/archive', refuse('copying files (docker cp)', 'use docker exec with cat, or export'));
+  router.get('/containers/{id}/archive', refuse('copying files (docker cp)', 'use docker exec with cat, or export'));
+  router.add('PUT', '/containers/{id}/archive', refuse('copying files (docker cp)', 'pipe the file through docker exec -i'));
+  router.get('/containers/{id}/changes', refuse('listing container changes (docker diff)', ''));
+}
