@@ -40,6 +40,25 @@ export function buildRouter(deps: RouteDeps): Router {
   return router;
 }
 
+/**
+ * node's http.Server, except that `closeAllConnections()` also ends the connections handed over by
+ * `upgrade` (attach, exec), which node no longer counts as its own; `close()` would wait for them.
+ */
+class ApiHttpServer extends http.Server {
+  private readonly upgraded = new Set<Duplex>();
+
+  track(socket: Duplex): void {
+    this.upgraded.add(socket);
+    socket.on('close', () => this.upgraded.delete(socket));
+  }
+
+  override closeAllConnections(): void {
+    super.closeAllConnections();
+    for (const s of this.upgraded) s.destroy();
+    this.upgraded.clear();
+  }
+}
+
 /** The HTTP status an error maps to: an EngineError's own, else 500. */
 export function statusOf(err: unknown): number {
   if (err instanceof EngineError) return err.status;
@@ -92,7 +111,7 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): http
     }
   }
 
-  const server = http.createServer((incoming, response) => {
+  const server = new ApiHttpServer((incoming, response) => {
     const headers = commonHeaders(options.version, API_VERSION);
     for (const [k, v] of Object.entries(headers)) response.setHeader(k, v);
     void dispatch(incoming.method ?? 'GET', incoming.url ?? '/', (path, version, query) => {
@@ -102,6 +121,7 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): http
   });
 
   server.on('upgrade', (incoming: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    server.track(socket);
     socket.on('error', (err) => logger.info(`hijacked connection: ${err.message}`));
     const input = new SocketInput(socket, head);
     void dispatch(incoming.method ?? 'GET', incoming.url ?? '/', (path, version, query) => {

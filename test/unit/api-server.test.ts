@@ -1,8 +1,13 @@
 // Unit: the API server over a real unix socket, with the fake engine behind it.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
 import * as http from 'node:http';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BUSYBOX_ID, WEB_ID, startHarness, type Harness } from './fake-engine.js';
+import { createApiServer } from '../../core/api/api-server.js';
+import { BUSYBOX_ID, FakeEngine, WEB_ID, startHarness, type Harness } from './fake-engine.js';
 
 function json(body: Buffer): unknown {
   return JSON.parse(body.toString('utf8'));
@@ -400,5 +405,31 @@ describe('API server: tiny-docker extensions', () => {
     const r = await h.request('GET', '/tiny/events?after=2&until=4');
     const lines = r.body.toString().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { position: number; type: string });
     assert.deepEqual(lines.map((e) => [e.position, e.type]), [[3, 'ContainerCreated'], [4, 'ContainerStarted']]);
+  });
+});
+
+describe('API server: shutdown', () => {
+  it('close() + closeAllConnections() also ends hijacked connections and live streams', async () => {
+    const dir = await mkdtemp(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'api-stop-'));
+    const socketPath = join(dir, 'api.sock');
+    const server = createApiServer(new FakeEngine(), { version: 'test' });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const hijacked = await new Promise<net.Socket>((resolve) => {
+        const s = net.connect({ path: socketPath, allowHalfOpen: true }, () => resolve(s));
+      });
+      hijacked.write('POST /v1.50/containers/web/attach?stdout=1&stream=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n');
+      await new Promise((resolve) => hijacked.once('data', resolve));
+      const hijackClosed = new Promise((resolve) => hijacked.on('end', resolve)); // half-open client: it sees the server's FIN
+      const events = await new Promise<http.IncomingMessage>((resolve) => http.get({ socketPath, path: '/events' }, resolve));
+      const eventsClosed = new Promise((resolve) => events.on('close', resolve));
+      events.resume();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await Promise.all([closed, hijackClosed, eventsClosed]);
+      hijacked.destroy();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
