@@ -1,4 +1,5 @@
 import { constants } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
@@ -8,7 +9,10 @@ import type { EventLog, ExpectedVersion, OpenReport, ReadOptions } from './event
 import { readLineChunks } from './line-chunk-reader.js';
 import { LogCorruptionError } from './log-corruption-error.js';
 import { LogLock } from './log-lock.js';
-import { scanLog, SPARSE_INDEX_INTERVAL } from './log-scanner.js';
+import {
+  checkpointPathOf, crc32OfRange, loadCheckpoint, serializeCheckpoint, SPARSE_INDEX_INTERVAL, writeCheckpoint, type LogIndex,
+} from './log-checkpoint.js';
+import { scanLog } from './log-scanner.js';
 import {
   encodeCommit, envelopeJson, LOG_FORMAT_VERSION, LOG_HEADER, LOG_HEADER_PATTERN, NEWLINE, parseFrame, readPositionFast, RecordFrame,
 } from './record-codec.js';
@@ -23,7 +27,11 @@ export interface FileEventLogOptions {
   readonly readOnly?: boolean;
   /** Called with each warning (also returned in OpenReport): a torn tail cut off, a stale lock taken over. */
   readonly warn?: (message: string) => void;
+  /** Write a checkpoint of the log index whenever the log grew by this many bytes since the last one. Default 64 MiB. */
+  readonly checkpointEveryBytes?: number;
 }
+
+const DEFAULT_CHECKPOINT_EVERY_BYTES = 64 * 2 ** 20;
 
 /** An append waiting for its commit. */
 interface QueuedAppend {
@@ -42,10 +50,10 @@ interface OpenState {
   readonly handle: FileHandle;
   readonly lock: LogLock | null;
   readonly headerBytes: number;
-  committedBytes: number;
-  lastPosition: number;
-  readonly streamVersions: Map<string, number>;
-  readonly sparseIndex: number[];
+  readonly index: LogIndex;
+  /** How far the last checkpoint written (or loaded) reaches. */
+  checkpointedBytes: number;
+  checkpointing: Promise<void> | null;
 }
 
 /**
@@ -55,13 +63,16 @@ interface OpenState {
  * commit): one write() and one fdatasync for all of them, each append still checked against its
  * expected version on its own. A commit is acknowledged only after fdatasync returns. open()
  * checks every record, cuts off a torn tail with a warning, refuses a log damaged elsewhere, and
- * keeps stream versions and a sparse position index in memory; read() streams from disk.
+ * keeps stream versions and a sparse position index in memory; read() streams from disk. A
+ * checkpoint of that in-memory index (`events.log.checkpoint`, written every 64 MiB and on close)
+ * lets open() check the bytes it covers with one CRC-32 instead of record by record.
  */
 export class FileEventLog implements EventLog {
   static readonly FILE_NAME = 'events.log';
 
   private readonly readOnly: boolean;
   private readonly warn: (message: string) => void;
+  private readonly checkpointEveryBytes: number;
   private state: OpenState | null = null;
   private queue: QueuedAppend[] = [];
   private committing: Promise<void> | null = null;
@@ -79,6 +90,7 @@ export class FileEventLog implements EventLog {
     const resolved = typeof options === 'function' ? { warn: options } : options;
     this.readOnly = resolved.readOnly ?? false;
     this.warn = resolved.warn ?? (() => undefined);
+    this.checkpointEveryBytes = resolved.checkpointEveryBytes ?? DEFAULT_CHECKPOINT_EVERY_BYTES;
   }
 
   async open(): Promise<OpenReport> {
@@ -92,9 +104,11 @@ export class FileEventLog implements EventLog {
     try {
       const headerBytes = await this.checkHeader(file, handle, warn);
       const size = (await handle.stat()).size;
-      const scan = await scanLog(handle, file, headerBytes, size);
-      if (scan.tornTail) {
-        const { offset, bytes, reason, droppedEvents } = scan.tornTail;
+      const index = await this.startingIndex(file, handle, headerBytes, size, warn);
+      const checkpointedBytes = index.committedBytes;
+      const tornTail = await scanLog(handle, file, index, size);
+      if (tornTail) {
+        const { offset, bytes, reason, droppedEvents } = tornTail;
         const dropped = droppedEvents > 0 ? `, with ${droppedEvents} intact event(s) of that unacknowledged commit` : '';
         if (this.readOnly) {
           warn(`ignored a torn last record in ${file} at byte ${offset} (${bytes} bytes${dropped}): ${reason}`);
@@ -104,15 +118,11 @@ export class FileEventLog implements EventLog {
           warn(`cut off a torn last record in ${file} at byte ${offset} (${bytes} bytes${dropped}): ${reason}`);
         }
       }
-      this.state = {
-        file, handle, lock, headerBytes,
-        committedBytes: scan.committedBytes,
-        lastPosition: scan.lastPosition,
-        streamVersions: scan.streamVersions,
-        sparseIndex: scan.sparseIndex,
-      };
+      const state: OpenState = { file, handle, lock, headerBytes, index, checkpointedBytes, checkpointing: null };
+      this.state = state;
       this.failure = null;
-      return { warnings, lastPosition: scan.lastPosition };
+      this.checkpointIfDue(state);
+      return { warnings, lastPosition: index.lastPosition };
     } catch (error) {
       await handle.close();
       await lock?.release();
@@ -141,11 +151,11 @@ export class FileEventLog implements EventLog {
     const state = this.assertOpen();
     const after = options.after ?? 0;
     const until = options.until ?? Number.POSITIVE_INFINITY;
-    if (until <= after || after >= state.lastPosition) return;
+    if (until <= after || after >= state.index.lastPosition) return;
     const handle = this.readOnly ? state.handle : await open(state.file, 'r');
     const frame = new RecordFrame();
     try {
-      for await (const chunk of readLineChunks(handle, this.offsetOfPosition(after + 1), () => state.committedBytes)) {
+      for await (const chunk of readLineChunks(handle, this.offsetOfPosition(after + 1), () => state.index.committedBytes)) {
         const batch: EventEnvelope[] = [];
         const bytes = chunk.bytes;
         let start = 0;
@@ -176,11 +186,11 @@ export class FileEventLog implements EventLog {
   }
 
   streamVersion(streamId: string): number {
-    return this.assertOpen().streamVersions.get(streamId) ?? 0;
+    return this.assertOpen().index.streamVersions.get(streamId) ?? 0;
   }
 
   lastPosition(): number {
-    return this.assertOpen().lastPosition;
+    return this.assertOpen().index.lastPosition;
   }
 
   /** The log file in use (known once open). */
@@ -193,6 +203,10 @@ export class FileEventLog implements EventLog {
     if (!state) return;
     while (this.committing) await this.committing;
     this.state = null;
+    await state.checkpointing;
+    if (!this.readOnly && !this.failure && state.index.committedBytes !== state.checkpointedBytes) {
+      await this.checkpoint(state);
+    }
     await state.handle.close();
     await state.lock?.release();
   }
@@ -219,6 +233,42 @@ export class FileEventLog implements EventLog {
       throw new Error(`no event log at ${file}: ${error instanceof Error ? error.message : String(error)}`);
     });
     return { file, handle, lock: null };
+  }
+
+  /**
+   * Where the scan starts: the checkpoint's index if the log's first bytes still have the CRC it
+   * recorded, else just past the header (every record is then checked one by one).
+   */
+  private async startingIndex(file: string, handle: FileHandle, headerBytes: number, size: number, warn: (message: string) => void): Promise<LogIndex> {
+    const checkpointPath = checkpointPathOf(file);
+    const checkpoint = await loadCheckpoint(checkpointPath);
+    if (checkpoint !== null) {
+      if (typeof checkpoint === 'string') {
+        warn(`ignored the checkpoint ${checkpointPath} (${checkpoint}); checking every record of the log`);
+      } else if (checkpoint.committedBytes < headerBytes || checkpoint.committedBytes > size) {
+        warn(`ignored the checkpoint ${checkpointPath}: it covers ${checkpoint.committedBytes} bytes, the log has ${size}; checking every record of the log`);
+      } else if ((await crc32OfRange(handle, 0, checkpoint.committedBytes)) !== checkpoint.crc32) {
+        warn(`the log ${file} no longer matches its checkpoint (changed or damaged within its first ${checkpoint.committedBytes} bytes); checking every record`);
+      } else {
+        return checkpoint;
+      }
+    }
+    return {
+      committedBytes: headerBytes, crc32: await crc32OfRange(handle, 0, headerBytes), lastPosition: 0,
+      streamVersions: new Map(), sparseIndex: [],
+    };
+  }
+
+  /** Writes a checkpoint of the index as it is now; a failure only costs a longer open, so it is a warning. */
+  private async checkpoint(state: OpenState): Promise<void> {
+    const text = serializeCheckpoint(state.index);
+    const bytes = state.index.committedBytes;
+    try {
+      await writeCheckpoint(checkpointPathOf(state.file), text);
+      state.checkpointedBytes = bytes;
+    } catch (error) {
+      this.warn(`could not write the checkpoint of ${state.file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** Checks (or, for a new or torn-at-birth file, writes) the header line; returns its length. */
@@ -269,9 +319,10 @@ export class FileEventLog implements EventLog {
     const accepted: { append: QueuedAppend; envelopes: EventEnvelope[] }[] = [];
     const jsons: string[] = [];
     const time = utcNow();
-    let position = state.lastPosition;
+    const { index } = state;
+    let position = index.lastPosition;
     for (const append of batch) {
-      const current = versions.get(append.streamId) ?? state.streamVersions.get(append.streamId) ?? 0;
+      const current = versions.get(append.streamId) ?? index.streamVersions.get(append.streamId) ?? 0;
       const conflict = expectedVersionConflict(append.streamId, append.expected, current);
       if (conflict) {
         append.reject(conflict);
@@ -292,30 +343,41 @@ export class FileEventLog implements EventLog {
 
     const { bytes, recordOffsets } = encodeCommit(jsons);
     try {
-      await writeFully(state.handle, bytes, state.committedBytes);
+      await writeFully(state.handle, bytes, index.committedBytes);
       await state.handle.datasync();
     } catch (error) {
       // What reached the disk is unknown (after a failed fsync the kernel may have dropped the dirty pages):
       // refuse further appends until the log is reopened, which re-checks the file.
       this.failure = new Error(`event log ${state.file} failed to write a commit, so it refuses appends until reopened: ${error instanceof Error ? error.message : String(error)}`);
-      await state.handle.truncate(state.committedBytes).catch(() => undefined);
+      await state.handle.truncate(index.committedBytes).catch(() => undefined);
       for (const { append } of accepted) append.reject(error);
       return;
     }
     for (const relative of recordOffsets) {
-      if (state.lastPosition % SPARSE_INDEX_INTERVAL === 0) state.sparseIndex.push(state.committedBytes + relative);
-      state.lastPosition++;
+      if (index.lastPosition % SPARSE_INDEX_INTERVAL === 0) index.sparseIndex.push(index.committedBytes + relative);
+      index.lastPosition++;
     }
-    state.committedBytes += bytes.length;
-    for (const [streamId, version] of versions) state.streamVersions.set(streamId, version);
+    index.committedBytes += bytes.length;
+    index.crc32 = crc32(bytes, index.crc32);
+    for (const [streamId, version] of versions) index.streamVersions.set(streamId, version);
     for (const { append, envelopes } of accepted) append.resolve(envelopes);
+    this.checkpointIfDue(state);
+  }
+
+  /** Starts writing a checkpoint in the background when the log grew enough since the last one. */
+  private checkpointIfDue(state: OpenState): void {
+    if (this.readOnly || state.checkpointing || state.index.committedBytes - state.checkpointedBytes < this.checkpointEveryBytes) return;
+    state.checkpointing = this.checkpoint(state).finally(() => {
+      state.checkpointing = null;
+    });
   }
 
   /** Byte offset to start reading at to reach `position`: the indexed record at or before it. */
   private offsetOfPosition(position: number): number {
     const state = this.assertOpen();
-    const slot = Math.min(Math.floor((position - 1) / SPARSE_INDEX_INTERVAL), state.sparseIndex.length - 1);
-    return slot >= 0 ? state.sparseIndex[slot]! : state.headerBytes;
+    const { sparseIndex } = state.index;
+    const slot = Math.min(Math.floor((position - 1) / SPARSE_INDEX_INTERVAL), sparseIndex.length - 1);
+    return slot >= 0 ? sparseIndex[slot]! : state.headerBytes;
   }
 
   private assertOpen(): OpenState {

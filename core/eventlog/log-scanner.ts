@@ -1,10 +1,9 @@
 import type { FileHandle } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import { readLineChunks } from './line-chunk-reader.js';
+import { crc32OfRange, SPARSE_INDEX_INTERVAL, type LogIndex } from './log-checkpoint.js';
 import { LogCorruptionError } from './log-corruption-error.js';
 import { NEWLINE, parseFrame, readRecordKey, RecordFrame } from './record-codec.js';
-
-/** Every this many positions the scan remembers a record's byte offset, so a read can start near `after`. */
-export const SPARSE_INDEX_INTERVAL = 1024;
 
 /** A damaged end of the log left by an interrupted commit: it is cut off (or ignored, read-only). */
 export interface TornTail {
@@ -16,16 +15,6 @@ export interface TornTail {
   readonly droppedEvents: number;
 }
 
-/** What a scan of the whole log learnt: how far it is good, and the in-memory state of the log. */
-export interface ScanResult {
-  readonly committedBytes: number;
-  readonly lastPosition: number;
-  readonly streamVersions: Map<string, number>;
-  /** sparseIndex[i] is the byte offset of the record at position i * SPARSE_INDEX_INTERVAL + 1. */
-  readonly sparseIndex: number[];
-  readonly tornTail: TornTail | null;
-}
-
 interface Damage {
   readonly offset: number;
   readonly reason: string;
@@ -34,24 +23,25 @@ interface Damage {
 }
 
 /**
- * Reads the records in [from, size), checks each frame (checksum, length, commit grouping) and the
- * sequence (positions gap-free, stream versions +1), and finds where the last whole commit ends.
- * Damage that only garbles the last commit is a torn tail; damage followed by a later valid commit
- * is corruption inside the log and throws LogCorruptionError naming the byte offset.
+ * Reads the records from index.committedBytes to `size`, checks each frame (checksum, length,
+ * commit grouping) and the sequence (positions gap-free, stream versions +1), and moves `index`
+ * forward commit by commit, so it ends at the last whole commit. Damage that only garbles the last
+ * commit is a torn tail, returned; damage followed by a later intact commit is corruption inside
+ * the log and throws LogCorruptionError naming the byte offset.
  */
-export async function scanLog(handle: FileHandle, file: string, from: number, size: number): Promise<ScanResult> {
+export async function scanLog(handle: FileHandle, file: string, index: LogIndex, size: number): Promise<TornTail | null> {
   const frame = new RecordFrame();
-  const streamVersions = new Map<string, number>();
-  const sparseIndex: number[] = [];
-  let committedBytes = from;
-  let lastPosition = 0;
+  const { streamVersions, sparseIndex } = index;
   // The commit being read: its records' offsets and the stream versions it moves to.
   const groupOffsets: number[] = [];
   const groupVersions = new Map<string, number>();
   let groupCount = 0;
   let damage: Damage | null = null;
+  // The CRC of every byte read so far, and the last chunk end that was also a commit end, with its CRC.
+  let running = index.crc32;
+  let verified = { offset: index.committedBytes, crc: index.crc32 };
 
-  scan: for await (const chunk of readLineChunks(handle, from, () => size)) {
+  scan: for await (const chunk of readLineChunks(handle, index.committedBytes, () => size)) {
     const bytes = chunk.bytes;
     let start = 0;
     while (start < bytes.length) {
@@ -68,11 +58,25 @@ export async function scanLog(handle: FileHandle, file: string, from: number, si
       if (!key) throw new LogCorruptionError(file, offset, 'the record has a valid checksum but no readable position, streamId and streamVersion');
       if (groupOffsets.length === 0) {
         if (frame.index !== 1) throw new LogCorruptionError(file, offset, `a commit starts with record ${frame.index}/${frame.count}`);
+        if (frame.count === 1) {
+          // The common case, a commit of one event, without the bookkeeping of a group.
+          if (key.position !== index.lastPosition + 1) throw new LogCorruptionError(file, offset, `position ${key.position} where ${index.lastPosition + 1} was due`);
+          const current = streamVersions.get(key.streamId) ?? 0;
+          if (key.streamVersion !== current + 1) {
+            throw new LogCorruptionError(file, offset, `${key.streamId} version ${key.streamVersion} where ${current + 1} was due`);
+          }
+          streamVersions.set(key.streamId, key.streamVersion);
+          if (index.lastPosition % SPARSE_INDEX_INTERVAL === 0) sparseIndex.push(offset);
+          index.lastPosition++;
+          index.committedBytes = chunk.fileOffset + end + 1;
+          start = end + 1;
+          continue;
+        }
         groupCount = frame.count;
       } else if (frame.index !== groupOffsets.length + 1 || frame.count !== groupCount) {
         throw new LogCorruptionError(file, offset, `record ${frame.index}/${frame.count} where ${groupOffsets.length + 1}/${groupCount} was due`);
       }
-      const expectedPosition = lastPosition + groupOffsets.length + 1;
+      const expectedPosition = index.lastPosition + groupOffsets.length + 1;
       if (key.position !== expectedPosition) {
         throw new LogCorruptionError(file, offset, `position ${key.position} where ${expectedPosition} was due`);
       }
@@ -84,34 +88,31 @@ export async function scanLog(handle: FileHandle, file: string, from: number, si
       groupOffsets.push(offset);
       if (frame.index === frame.count) {
         for (const recordOffset of groupOffsets) {
-          if (lastPosition % SPARSE_INDEX_INTERVAL === 0) sparseIndex.push(recordOffset);
-          lastPosition++;
+          if (index.lastPosition % SPARSE_INDEX_INTERVAL === 0) sparseIndex.push(recordOffset);
+          index.lastPosition++;
         }
         for (const [streamId, version] of groupVersions) streamVersions.set(streamId, version);
         groupOffsets.length = 0;
         groupVersions.clear();
-        committedBytes = chunk.fileOffset + end + 1;
+        index.committedBytes = chunk.fileOffset + end + 1;
       }
       start = end + 1;
     }
+    running = crc32(bytes, running);
+    if (index.committedBytes === chunk.fileOffset + bytes.length) verified = { offset: index.committedBytes, crc: running };
   }
+  index.crc32 = await crc32OfRange(handle, verified.offset, index.committedBytes, verified.crc);
   if (!damage && groupOffsets.length > 0) {
     damage = { offset: groupOffsets[0]!, reason: `the last commit holds ${groupOffsets.length} of its ${groupCount} records`, declaredEnd: -1 };
   }
-  if (!damage) return { committedBytes, lastPosition, streamVersions, sparseIndex, tornTail: null };
+  if (!damage) return null;
 
-  const torn = { startPosition: lastPosition + 1, count: groupOffsets.length > 0 ? groupCount : 0 };
+  const torn = { startPosition: index.lastPosition + 1, count: groupOffsets.length > 0 ? groupCount : 0 };
   const later = await findLaterCommit(handle, damage, size, torn);
   if (later !== null) {
     throw new LogCorruptionError(file, damage.offset, `${damage.reason}; an intact commit follows at byte ${later}, so this is damage inside the log, not a torn tail`);
   }
-  return {
-    committedBytes,
-    lastPosition,
-    streamVersions,
-    sparseIndex,
-    tornTail: { offset: committedBytes, bytes: size - committedBytes, reason: damage.reason, droppedEvents: groupOffsets.length },
-  };
+  return { offset: index.committedBytes, bytes: size - index.committedBytes, reason: damage.reason, droppedEvents: groupOffsets.length };
 }
 
 /**

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { containerStream, type EventEnvelope } from '../../events/index.js';
 import { FileEventLog } from '../../core/eventlog/file-event-log.js';
+import { checkpointPathOf } from '../../core/eventlog/log-checkpoint.js';
 import { LogCorruptionError } from '../../core/eventlog/log-corruption-error.js';
 import { LogLockedError } from '../../core/eventlog/log-lock.js';
 import { containerIdFor, sampleEvents } from './event-log-conformance.js';
@@ -58,10 +59,14 @@ async function flipByte(file: string, offset: number): Promise<void> {
   await writeFile(file, bytes);
 }
 
+/**
+ * Opens the log; `warnings` leaves out the note that the log no longer matches its checkpoint
+ * (these tests damage bytes that the checkpoint written on close covered, which a crash cannot do).
+ */
 async function openWarnings(directory: string): Promise<{ log: FileEventLog; warnings: readonly string[] }> {
   const log = new FileEventLog(directory);
   const report = await log.open();
-  return { log, warnings: report.warnings };
+  return { log, warnings: report.warnings.filter((w) => !/checkpoint/.test(w)) };
 }
 
 describe('FileEventLog on disk (unit)', () => {
@@ -313,5 +318,119 @@ describe('FileEventLog on disk (unit)', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  describe('the log checkpoint', () => {
+    /** Everything a log knows about itself, to compare two opens of the same file. */
+    async function describeLog(log: FileEventLog, streams: readonly string[]): Promise<unknown> {
+      return { last: log.lastPosition(), versions: streams.map((s) => log.streamVersion(s)), events: await collect(log.read({ after: 1000 })) };
+    }
+    const streams = Array.from({ length: 40 }, (_, i) => containerStream(containerIdFor(i + 1)));
+
+    async function lifecycles(log: FileEventLog, rounds: number): Promise<void> {
+      for (let round = 0; round < rounds; round++) {
+        await Promise.all(streams.map((stream, i) => log.append(stream, [round === 0 ? sampleEvents.created(i + 1) : sampleEvents.started(i + 1)], round)));
+      }
+    }
+
+    it('is written on close and makes a reopen skip the record-by-record check, with the same result', async () => {
+      const directory = await freshDirectory();
+      const log = new FileEventLog(directory);
+      await log.open();
+      await lifecycles(log, 30);
+      const before = await describeLog(log, streams);
+      await log.close();
+      const file = join(directory, FileEventLog.FILE_NAME);
+      const text = await readFile(checkpointPathOf(file), 'utf8');
+      const header = JSON.parse(text.split('\n')[0]!) as { logBytes: number; lastPosition: number };
+      assert.equal(header.logBytes, (await stat(file)).size);
+      assert.equal(header.lastPosition, 1200);
+
+      const withCheckpoint = new FileEventLog(directory);
+      assert.deepEqual((await withCheckpoint.open()).warnings, []);
+      assert.deepEqual(await describeLog(withCheckpoint, streams), before);
+      await withCheckpoint.close();
+      await rm(checkpointPathOf(file));
+      const withoutCheckpoint = new FileEventLog(directory);
+      assert.deepEqual((await withoutCheckpoint.open()).warnings, []);
+      assert.deepEqual(await describeLog(withoutCheckpoint, streams), before);
+      await withoutCheckpoint.close();
+    });
+
+    it('is what open() trusts for the bytes it covers (proved by a forged but well-formed checkpoint)', async () => {
+      const directory = await freshDirectory();
+      const log = new FileEventLog(directory);
+      await log.open();
+      await lifecycles(log, 2);
+      await log.close();
+      const path = checkpointPathOf(join(directory, FileEventLog.FILE_NAME));
+      const [headerLine, bodyLine] = (await readFile(path, 'utf8')).split('\n');
+      const body = JSON.parse(bodyLine!) as { streamIds: string[]; streamVersions: number[] };
+      body.streamVersions[body.streamIds.indexOf(streams[0]!)] = 77;
+      const forged = JSON.stringify(body);
+      const header = { ...(JSON.parse(headerLine!) as object), bodyBytes: Buffer.byteLength(forged), bodyCrc32: (crc32(forged) >>> 0).toString(16).padStart(8, '0') };
+      await writeFile(path, `${JSON.stringify(header)}\n${forged}\n`);
+      const reopened = new FileEventLog(directory);
+      await reopened.open();
+      assert.equal(reopened.streamVersion(streams[0]!), 77);
+      await reopened.close();
+    });
+
+    it('is written as the log grows, so a crashed log only checks the records after it', async () => {
+      const directory = await freshDirectory();
+      const log = new FileEventLog(directory, { checkpointEveryBytes: 16 * 1024 });
+      await log.open();
+      await lifecycles(log, 20);
+      // A copy taken while the writer runs is what a crash leaves: a checkpoint behind the end of the log.
+      const crashed = join(scratch, `crashed-${++counter}`);
+      await cp(directory, crashed, { recursive: true, filter: (source) => !source.endsWith('events.lock') });
+      const expected = await describeLog(log, streams);
+      await log.close();
+      const file = join(crashed, FileEventLog.FILE_NAME);
+      const header = JSON.parse((await readFile(checkpointPathOf(file), 'utf8')).split('\n')[0]!) as { logBytes: number };
+      const size = (await stat(file)).size;
+      assert.ok(header.logBytes > size / 2 && header.logBytes < size, `checkpoint at ${header.logBytes} of ${size} bytes`);
+      const recovered = new FileEventLog(crashed);
+      assert.deepEqual((await recovered.open()).warnings, []);
+      assert.deepEqual(await describeLog(recovered, streams), expected);
+      await recovered.close();
+    });
+
+    it('is ignored with a warning when damaged, or when it covers more than the log holds', async () => {
+      const directory = await freshDirectory();
+      const log = new FileEventLog(directory);
+      await log.open();
+      await lifecycles(log, 3);
+      const expected = await describeLog(log, streams);
+      await log.close();
+      const file = join(directory, FileEventLog.FILE_NAME);
+      const path = checkpointPathOf(file);
+      const good = await readFile(path, 'utf8');
+      await writeFile(path, good.replace('"streamIds":["', '"streamIds":["x'));
+      const damaged = new FileEventLog(directory);
+      assert.match((await damaged.open()).warnings[0]!, /ignored the checkpoint .*damaged checkpoint/);
+      assert.deepEqual(await describeLog(damaged, streams), expected);
+      await damaged.close(); // writes a good checkpoint again
+
+      const size = (await stat(file)).size;
+      const lastRecord = lineStarts(await readFile(file)).at(-1)!;
+      await truncate(file, lastRecord);
+      const shorter = new FileEventLog(directory);
+      const report = await shorter.open();
+      await shorter.close();
+      assert.match(report.warnings[0]!, new RegExp(`ignored the checkpoint .*: it covers ${size} bytes, the log has ${lastRecord}`));
+      // The last round was one group commit of 40 events: missing its last record, all of it goes.
+      assert.match(report.warnings[1]!, /the last commit holds 39 of its 40 records/);
+      assert.equal(report.lastPosition, 80);
+    });
+
+    it('does not hide damage inside the bytes it covers', async () => {
+      const { directory, file } = await writeLog(5);
+      const starts = lineStarts(await readFile(file));
+      await flipByte(file, starts[2]! + 70);
+      const warned: string[] = [];
+      await assert.rejects(new FileEventLog(directory, (message) => warned.push(message)).open(), LogCorruptionError);
+      assert.match(warned[0]!, /no longer matches its checkpoint/);
+    });
   });
 });
