@@ -1,15 +1,21 @@
 /**
+ * Wall clock minus monotonic clock, in ms. Date.now() is whole milliseconds, so each reading only
+ * bounds the true offset from below; the largest reading seen converges on it.
+ */
+let wallMinusMonotonic = Number.NEGATIVE_INFINITY;
+
+/**
  * The current UTC time as RFC 3339 with nanoseconds ("2026-11-28T16:04:51.592270080Z"), the format of
- * every envelope's `time`. Sub-millisecond digits come from the monotonic clock anchored at process
- * start; when the wall clock was adjusted since (they disagree by a millisecond or more), it falls
- * back to the wall clock's milliseconds rather than report a time that drifted away from it.
+ * every envelope's `time`: the monotonic clock's sub-millisecond precision, kept on the wall clock.
+ * When the wall clock was set back by more than a millisecond, it follows the wall clock.
  */
 export function utcNow(): string {
-  const wallMs = Date.now();
-  const preciseMs = performance.timeOrigin + performance.now();
-  const ms = Math.abs(preciseMs - wallMs) < 1 ? preciseMs : wallMs;
+  const monotonic = performance.now();
+  const reading = Date.now() - monotonic;
+  if (reading > wallMinusMonotonic || reading < wallMinusMonotonic - 1) wallMinusMonotonic = reading;
+  const ms = monotonic + wallMinusMonotonic;
   const wholeMs = Math.floor(ms);
-  const subMsNanos = Math.min(999_999, Math.round((ms - wholeMs) * 1e6));
+  const subMsNanos = Math.min(999_999, Math.floor((ms - wholeMs) * 1e6));
   const iso = new Date(wholeMs).toISOString(); // 2026-11-28T16:04:51.592Z
   const nanos = (wholeMs % 1000) * 1_000_000 + subMsNanos;
   return `${iso.slice(0, 19)}.${String(nanos).padStart(9, '0')}Z`;
