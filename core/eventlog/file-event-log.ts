@@ -10,7 +10,8 @@ import { readLineChunks } from './line-chunk-reader.js';
 import { LogCorruptionError } from './log-corruption-error.js';
 import { LogLock } from './log-lock.js';
 import {
-  checkpointPathOf, crc32OfRange, loadCheckpoint, serializeCheckpoint, SPARSE_INDEX_INTERVAL, writeCheckpoint, type LogIndex,
+  checkpointPathOf, crc32OfRange, loadCheckpoint, removeLeftoverCheckpoints, serializeCheckpoint, SPARSE_INDEX_INTERVAL, writeCheckpoint,
+  type LogIndex,
 } from './log-checkpoint.js';
 import { scanLog } from './log-scanner.js';
 import {
@@ -216,6 +217,7 @@ export class FileEventLog implements EventLog {
     const lock = await LogLock.acquire(this.location, warn);
     const file = join(this.location, FileEventLog.FILE_NAME);
     try {
+      await removeLeftoverCheckpoints(file);
       const handle = await open(file, constants.O_RDWR | constants.O_CREAT);
       return { file, handle, lock };
     } catch (error) {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 import { crc32 } from 'node:zlib';
 
@@ -82,6 +83,15 @@ export async function writeCheckpoint(path: string, text: string): Promise<void>
     throw error;
   }
 
+}
+
+/** Removes temporary checkpoint files left by a writer that was killed; call only while holding the log's lock. */
+export async function removeLeftoverCheckpoints(logFile: string): Promise<void> {
+  const prefix = `${basename(checkpointPathOf(logFile))}.`;
+  const directory = dirname(logFile);
+  for (const name of await readdir(directory).catch(() => [])) {
+    if (name.startsWith(prefix) && name.endsWith('.tmp')) await unlink(join(directory, name)).catch(() => undefined);
+  }
 }
 
 /** A checkpoint's index, with the CRC its log prefix must have; null if there is none; a string says why it cannot be used. */

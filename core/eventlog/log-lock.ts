@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The log directory is held by another live process. */
@@ -43,6 +43,7 @@ export class LogLock {
     for (let attempt = 0; attempt < 5; attempt++) {
       if (await createExclusively(path, content)) {
         heldInThisProcess.add(path);
+        await removeLeftovers(directory);
         return new LogLock(path, content);
       }
       const existing = await readFile(path, 'utf8').catch(() => null);
@@ -94,6 +95,20 @@ async function removeStaleLock(path: string, staleContent: string): Promise<bool
   if (moved !== staleContent) await link(aside, path).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
   return moved === staleContent;
+}
+
+/** Temporary lock files that a process killed mid-acquire left behind. */
+async function removeLeftovers(directory: string): Promise<void> {
+  const pattern = new RegExp(`^${LogLock.FILE_NAME.replace('.', '\\.')}\\.(?:stale\\.)?(\\d+)\\.[0-9a-f]{8}$`);
+  for (const name of await readdir(directory).catch(() => [])) {
+    const pid = Number(pattern.exec(name)?.[1] ?? Number.NaN);
+    if (!Number.isNaN(pid) && pid !== process.pid && !processIsAlive(pid)) await unlink(join(directory, name)).catch(() => undefined);
+  }
+}
+
+/** Whether a process with this pid exists (any process: callers that must tell reuse apart use the lock's start time). */
+export function processIsAlive(pid: number): boolean {
+  return signalZeroSucceeds(pid);
 }
 
 function parseOwner(content: string): LockOwner | null {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { processIsAlive } from './log-lock.js';
 import { utcNow } from './utc-clock.js';
 
 /** The event a snapshot was taken at, so a snapshot is only used with the log it was taken from. */
@@ -160,9 +161,15 @@ export class SnapshotStore {
     };
   }
 
+  /** Removes snapshots beyond `keep`, and temporary files of saves whose process was killed. */
   private async prune(): Promise<void> {
     for (const { file } of (await this.list()).slice(this.keep)) {
       await unlink(join(this.directory, file)).catch(() => undefined);
+    }
+    const temporary = new RegExp(`^\\.${this.name.replace(/\./g, '\\.')}-\\d{16}\\.snapshot\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
+    for (const file of await readdir(this.directory).catch(() => [])) {
+      const pid = Number(temporary.exec(file)?.[1] ?? Number.NaN);
+      if (!Number.isNaN(pid) && pid !== process.pid && !processIsAlive(pid)) await unlink(join(this.directory, file)).catch(() => undefined);
     }
   }
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { containerStream, type EventEnvelope } from '../../events/index.js';
+import { containerStream, DAEMON_STREAM, type EventEnvelope } from '../../events/index.js';
 import { FileEventLog } from '../../core/eventlog/file-event-log.js';
 import { checkpointPathOf } from '../../core/eventlog/log-checkpoint.js';
 import { LogCorruptionError } from '../../core/eventlog/log-corruption-error.js';
@@ -262,6 +262,18 @@ describe('FileEventLog on disk (unit)', () => {
     await assert.rejects(stat(lockFile), /ENOENT/, 'close removes the lock');
   });
 
+  it('removes temporary files that a killed writer left behind, once it holds the lock', async () => {
+    const directory = await freshDirectory();
+    const gone = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const leftovers = [`events.lock.${gone}.0badc0de`, `events.lock.stale.${gone}.0badc0de`, `events.log.checkpoint.${gone}.0badc0de.tmp`];
+    for (const name of [...leftovers, 'unrelated.txt']) await writeFile(join(directory, name), 'x');
+    const log = new FileEventLog(directory);
+    await log.open();
+    await log.close();
+    for (const name of leftovers) await assert.rejects(stat(join(directory, name)), /ENOENT/, name);
+    await stat(join(directory, 'unrelated.txt'));
+  });
+
   it('read-only mode reads a live or copied log without the lock, and skips a torn tail without cutting it', async () => {
     const { directory, file } = await writeLog(3);
     const writer = new FileEventLog(directory);
@@ -378,9 +390,10 @@ describe('FileEventLog on disk (unit)', () => {
 
     it('is written as the log grows, so a crashed log only checks the records after it', async () => {
       const directory = await freshDirectory();
-      const log = new FileEventLog(directory, { checkpointEveryBytes: 16 * 1024 });
+      const log = new FileEventLog(directory, { checkpointEveryBytes: 64 * 1024 });
       await log.open();
-      await lifecycles(log, 20);
+      await lifecycles(log, 20); // ~17 KiB per round: checkpoints every 4 rounds
+      await log.append(DAEMON_STREAM, [{ type: 'DaemonStopped', data: { pid: 1 } }], 'any'); // past any checkpoint
       // A copy taken while the writer runs is what a crash leaves: a checkpoint behind the end of the log.
       const crashed = join(scratch, `crashed-${++counter}`);
       await cp(directory, crashed, { recursive: true, filter: (source) => !source.endsWith('events.lock') });

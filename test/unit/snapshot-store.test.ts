@@ -224,5 +224,9 @@ describe('snapshots (unit)', () => {
     assert.equal(header.formatVersion, 1);
     assert.equal(header.position, 16);
     assert.throws(() => new SnapshotStore(directory, { name: '../escape' }), /must be letters/);
+    const leftover = join(store.directory, '.state-0000000000000020.snapshot.999999999.0badc0de.tmp');
+    await writeFile(leftover, 'half a snapshot');
+    await snapshotAt(log, store, 20);
+    await assert.rejects(readFile(leftover), /ENOENT/, 'a temporary file of a dead process is removed');
   });
 });
