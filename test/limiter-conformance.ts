@@ -8,8 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { basename, isAbsolute } from 'node:path';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, isAbsolute, join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { DriverContext, LimiterDriver, Logger } from '../core/plugins/driver.js';
 import type { Limits } from '../events/index.js';
@@ -44,6 +45,19 @@ export function memoryLogger(): Logger & { readonly lines: string[] } {
     info: (m) => lines.push(`info: ${m}`),
     warn: (m) => lines.push(`warn: ${m}`),
     error: (m) => lines.push(`error: ${m}`),
+  };
+}
+
+/** A driver context in a fresh temporary folder (under the test run's scratch folder); delete `root` afterwards. */
+export function tempDriverContext(driverId = 'limiter.v1.cgroups'): DriverContext & { readonly root: string; readonly logger: ReturnType<typeof memoryLogger> } {
+  const root = mkdtempSync(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'limiter-ctx-'));
+  return {
+    root,
+    dataRoot: join(root, 'data'),
+    execRoot: join(root, 'run'),
+    stateDir: join(root, 'data', driverId),
+    runDir: join(root, 'run', driverId),
+    logger: memoryLogger(),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * One interface over cgroup v2 and cgroup v1. The driver (cgroup-limiter.ts) picks a backend from
- * the host's layout; a backend works on cgroup folder names (`mini-docker-<id>`) under the
- * daemon's own cgroup, which it learns from /proc/self/cgroup in `init`.
+ * the host's layout. A backend places new cgroups (`paths(name)`) under the daemon's own cgroup,
+ * which it learns from /proc/self/cgroup in `init`, and works on a container's folders as created
+ * (the driver records them, so a daemon restarted in another cgroup still finds them).
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -11,6 +12,9 @@ import { missingMembers } from '../../core/limits/index.js';
 import { type CgroupFiles, errorCode, parsePids, waitUntil } from './cgroup-files.js';
 import { blockDeviceNumbers } from './convert.js';
 import type { HostInfo, SelfCgroupReader } from './host.js';
+
+/** A container's cgroup folders, one per hierarchy (what `create` made). */
+export type CgroupDirs = readonly string[];
 
 export interface CgroupBackend {
   readonly layout: 'v1' | 'v2';
@@ -22,16 +26,18 @@ export interface CgroupBackend {
   init(logger: Logger): Promise<string | null>;
   /** Host-specific refusals (controller missing, CPUs not present...); Docker's generic rules are checked before. */
   check(limits: Limits): void;
-  /** The folders `name` has or would have, one per hierarchy. */
-  paths(name: string): readonly string[];
-  create(name: string, limits: Limits): Promise<readonly string[]>;
-  update(name: string, limits: Limits): Promise<void>;
-  stats(name: string): Promise<ResourceStats>;
-  oomKilled(name: string): Promise<boolean>;
-  freeze(name: string): Promise<void>;
-  thaw(name: string): Promise<void>;
-  pids(name: string): Promise<readonly number[]>;
-  remove(name: string): Promise<void>;
+  /** The folders a cgroup named `name` gets under this daemon's own cgroup, one per hierarchy. */
+  paths(name: string): CgroupDirs;
+  /** Makes the folders (existing ones are kept) and writes the limits; on failure removes what it made. */
+  create(dirs: CgroupDirs, limits: Limits): Promise<void>;
+  update(dirs: CgroupDirs, limits: Limits): Promise<void>;
+  stats(dirs: CgroupDirs): Promise<ResourceStats>;
+  oomKilled(dirs: CgroupDirs): Promise<boolean>;
+  freeze(dirs: CgroupDirs): Promise<void>;
+  thaw(dirs: CgroupDirs): Promise<void>;
+  pids(dirs: CgroupDirs): Promise<readonly number[]>;
+  /** Kills what is left and removes the folders; a no-op for folders that do not exist. */
+  remove(dirs: CgroupDirs): Promise<void>;
   /** Undoes what `init` did to the daemon's own cgroup when no container cgroup is left. */
   close(): Promise<void>;
 }

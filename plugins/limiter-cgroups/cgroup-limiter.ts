@@ -8,12 +8,14 @@
  * container's pid into each folder's cgroup.procs before the user's command runs.
  */
 import { inject, injectable, optional } from 'inversify';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Limits } from '../../events/index.js';
 import type { DriverContext, DriverStatus, LimiterDriver, ResourceStats } from '../../core/plugins/driver.js';
 import { checkLimits } from '../../core/limits/index.js';
 import { type CgroupBackend, CGROUP_PREFIX, defaultKill } from './cgroup-backend.js';
-import { type CgroupFiles, NodeCgroupFiles } from './cgroup-files.js';
+import { type CgroupFiles, NodeCgroupFiles, errorCode } from './cgroup-files.js';
 import { Cgroup1Backend, V1_CONTROLLERS } from './cgroup1-backend.js';
 import { Cgroup2Backend } from './cgroup2-backend.js';
 import { type HostInfo, ProcHostInfo, type SelfCgroupReader, readSelfCgroup } from './host.js';
@@ -68,6 +70,9 @@ export function cgroupName(containerId: string): string {
 export class CgroupLimiter implements LimiterDriver {
   readonly id = 'limiter.v1.cgroups';
   private backend: CgroupBackend | null = null;
+  /** Where each container's cgroup folders are recorded: `<stateDir>/<container id>.cgroups`. */
+  private stateDir: string | null = null;
+  private files: CgroupFiles = new NodeCgroupFiles();
   private notReady = 'limiter.v1.cgroups is not initialised';
 
   constructor(@inject(CgroupLimiterOptions) @optional() private readonly options: CgroupLimiterOptions = {}) {}
@@ -87,7 +92,8 @@ export class CgroupLimiter implements LimiterDriver {
     const isRoot = o.isRoot ?? (() => process.getuid?.() === 0);
     if (!isRoot()) return this.skip('not running as root: creating cgroups needs root');
     const root = o.root ?? '/sys/fs/cgroup';
-    const files = o.files ?? new NodeCgroupFiles();
+    const files = o.files ?? this.files;
+    this.files = files;
     const detected = await detectLayout(root, files);
     if (detected.layout === null) return this.skip(detected.reason);
     const options = {
@@ -100,6 +106,8 @@ export class CgroupLimiter implements LimiterDriver {
     const backend = detected.layout === 'v2' ? new Cgroup2Backend(options) : new Cgroup1Backend(options);
     const reason = await backend.init(context.logger);
     if (reason !== null) return this.skip(reason);
+    await mkdir(context.stateDir, { recursive: true });
+    this.stateDir = context.stateDir;
     this.backend = backend;
     context.logger.info(`${this.id}: ${detected.description}; container cgroups: ${backend.paths(`${CGROUP_PREFIX}<id>`).join(', ')}`);
     return { status: 'ok' };
@@ -125,43 +133,85 @@ export class CgroupLimiter implements LimiterDriver {
   async create(containerId: string, limits: Limits): Promise<readonly string[]> {
     const name = cgroupName(containerId);
     this.validate(limits);
-    return this.ready().create(name, limits);
+    const backend = this.ready();
+    // A second create (restart) reuses the folders it recorded while they exist, wherever the daemon is now.
+    const recorded = this.recorded(containerId);
+    const dirs = recorded && (await this.anyExists(recorded)) ? recorded : backend.paths(name);
+    await backend.create(dirs, limits);
+    try {
+      await this.record(containerId, dirs);
+    } catch (e) {
+      await backend.remove(dirs).catch(() => undefined);
+      throw e;
+    }
+    return dirs;
   }
 
+  /**
+   * The container's folders: those `create` recorded in the state folder (so a daemon restarted
+   * in another cgroup still finds them), else where this daemon would make them.
+   */
   paths(containerId: string): readonly string[] {
-    return this.ready().paths(cgroupName(containerId));
+    const name = cgroupName(containerId);
+    return this.recorded(containerId) ?? this.ready().paths(name);
   }
 
   async update(containerId: string, limits: Limits): Promise<void> {
-    const name = cgroupName(containerId);
     this.validate(limits);
-    await this.ready().update(name, limits);
+    await this.ready().update(this.paths(containerId), limits);
   }
 
   stats(containerId: string): Promise<ResourceStats> {
-    return this.ready().stats(cgroupName(containerId));
+    return this.ready().stats(this.paths(containerId));
   }
 
   oomKilled(containerId: string): Promise<boolean> {
-    return this.ready().oomKilled(cgroupName(containerId));
+    return this.ready().oomKilled(this.paths(containerId));
   }
 
   freeze(containerId: string): Promise<void> {
-    return this.ready().freeze(cgroupName(containerId));
+    return this.ready().freeze(this.paths(containerId));
   }
 
   thaw(containerId: string): Promise<void> {
-    return this.ready().thaw(cgroupName(containerId));
+    return this.ready().thaw(this.paths(containerId));
   }
 
   pids(containerId: string): Promise<readonly number[]> {
-    return this.ready().pids(cgroupName(containerId));
+    return this.ready().pids(this.paths(containerId));
   }
 
   async remove(containerId: string): Promise<void> {
-    const name = cgroupName(containerId);
+    cgroupName(containerId);
     if (this.backend === null) return;
-    await this.backend.remove(name);
+    await this.backend.remove(this.paths(containerId));
+    await rm(this.recordFile(containerId), { force: true });
+  }
+
+  private recordFile(containerId: string): string {
+    if (this.stateDir === null) throw new Error(this.notReady);
+    return join(this.stateDir, `${containerId}.cgroups`);
+  }
+
+  private recorded(containerId: string): readonly string[] | null {
+    try {
+      const dirs = readFileSync(this.recordFile(containerId), 'utf8').split('\n').filter((l) => l.startsWith('/'));
+      return dirs.length > 0 ? dirs : null;
+    } catch (e) {
+      if (errorCode(e) === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  private async record(containerId: string, dirs: readonly string[]): Promise<void> {
+    const file = this.recordFile(containerId);
+    await writeFile(`${file}.tmp`, dirs.map((d) => `${d}\n`).join(''));
+    await rename(`${file}.tmp`, file);
+  }
+
+  private async anyExists(dirs: readonly string[]): Promise<boolean> {
+    for (const d of dirs) if (await this.files.exists(d)) return true;
+    return false;
   }
 
   async close(): Promise<void> {

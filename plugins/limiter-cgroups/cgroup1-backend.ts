@@ -2,12 +2,12 @@
  * cgroup v1: one folder per hierarchy (/sys/fs/cgroup/<controller>/<daemon's cgroup>/mini-docker-<id>),
  * the layout of hybrid hosts such as the development machines.
  */
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Limits } from '../../events/index.js';
 import type { Logger, ResourceStats } from '../../core/plugins/driver.js';
 import { formatBytes } from '../../core/limits/index.js';
 import {
-  type BackendOptions, type CgroupBackend, type HostFacts, SETTLE_TIMEOUT_MS, checkHostLimits, isPermissionError,
+  type BackendOptions, type CgroupBackend, type CgroupDirs, type HostFacts, SETTLE_TIMEOUT_MS, checkHostLimits, isPermissionError,
   makeFolders, pidsUnder, probeName, readOptional, removeQuietly, removeTree, sumV1IoBytes,
 } from './cgroup-backend.js';
 import { errorCode, parseKeyValues, waitUntil } from './cgroup-files.js';
@@ -21,6 +21,8 @@ type V1Controller = (typeof V1_CONTROLLERS)[number];
 
 interface Hierarchy {
   readonly controllers: readonly V1Controller[];
+  /** Where the hierarchy is mounted, e.g. /sys/fs/cgroup/memory. */
+  readonly mount: string;
   /** The daemon's own cgroup in this hierarchy, e.g. /sys/fs/cgroup/memory/process_api/c8a2…. */
   readonly base: string;
   /** Interface files a fresh child cgroup has here (learnt from a probe cgroup in init). */
@@ -43,7 +45,7 @@ export class Cgroup1Backend implements CgroupBackend {
   async init(logger: Logger): Promise<string | null> {
     const { root, files } = this.options;
     const self = parseProcCgroup(this.options.readSelfCgroup());
-    const found: { controllers: V1Controller[]; base: string }[] = [];
+    const found: { controllers: V1Controller[]; mount: string; base: string }[] = [];
     for (const h of self.v1) {
       const controllers = h.controllers.filter(isV1Controller);
       if (controllers.length === 0) continue;
@@ -61,7 +63,7 @@ export class Cgroup1Backend implements CgroupBackend {
       if (!(await files.exists(join(base, 'cgroup.procs')))) {
         return `this process's ${controllers.join(',')} cgroup ${h.path} is not visible at ${base}`;
       }
-      found.push({ controllers, base });
+      found.push({ controllers, mount, base });
     }
     if (found.length === 0) return `no cgroup v1 controllers of this process are mounted under ${root}`;
 
@@ -146,59 +148,64 @@ export class Cgroup1Backend implements CgroupBackend {
     return this.hierarchies.map((h) => join(h.base, name));
   }
 
-  private path(controller: V1Controller, name: string, file: string): string {
-    const dir = this.dirOf(controller);
-    if (dir === undefined) throw new Error(`the cgroup v1 ${controller} controller is not mounted on this host`);
-    return join(dir, name, file);
+  /** The container's folder in the hierarchy of `controller`, if it has one. */
+  private dirFor(controller: V1Controller, dirs: CgroupDirs): string | undefined {
+    const h = this.hierarchy(controller);
+    return h && dirs.find((d) => d.startsWith(`${h.mount}/`));
   }
 
-  private write(controller: V1Controller, name: string, file: string, value: string | number): Promise<void> {
-    return this.files.write(this.path(controller, name, file), String(value));
+  private path(controller: V1Controller, dirs: CgroupDirs, file: string): string {
+    const dir = this.dirFor(controller, dirs);
+    if (dir === undefined) throw new Error(`${basename(dirs[0] ?? '')} has no cgroup in a v1 ${controller} hierarchy on this host`);
+    return join(dir, file);
   }
 
-  private async readNumber(controller: V1Controller, name: string, file: string): Promise<number | null> {
-    if (!this.has(controller)) return null;
-    const text = await readOptional(this.files, this.path(controller, name, file));
+  private write(controller: V1Controller, dirs: CgroupDirs, file: string, value: string | number): Promise<void> {
+    return this.files.write(this.path(controller, dirs, file), String(value));
+  }
+
+  private async readNumber(controller: V1Controller, dirs: CgroupDirs, file: string): Promise<number | null> {
+    const dir = this.dirFor(controller, dirs);
+    if (dir === undefined) return null;
+    const text = await readOptional(this.files, join(dir, file));
     if (text === null) return null;
     const value = text.trim();
     return value === 'max' ? -1 : /^-?\d+$/.test(value) ? Number(value) : null;
   }
 
-  async create(name: string, limits: Limits): Promise<readonly string[]> {
-    const paths = this.paths(name);
-    const made = await makeFolders(this.files, paths);
+  async create(dirs: CgroupDirs, limits: Limits): Promise<void> {
+    const made = await makeFolders(this.files, dirs);
     try {
-      const cpuset = this.dirOf('cpuset');
+      const cpuset = this.dirFor('cpuset', dirs);
       if (cpuset) {
         // A v1 cpuset child starts empty and cannot take tasks until it has CPUs and nodes.
         for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-          const mine = (await this.files.read(join(cpuset, name, file))).trim();
-          if (mine === '') await this.files.write(join(cpuset, name, file), (await this.files.read(join(cpuset, file))).trim());
+          const mine = (await this.files.read(join(cpuset, file))).trim();
+          if (mine === '') await this.files.write(join(cpuset, file), (await this.files.read(join(dirname(cpuset), file))).trim());
         }
       }
-      await this.apply(name, limits, 'create');
+      await this.apply(dirs, limits, 'create');
     } catch (e) {
       await removeQuietly(this.files, made);
       throw e;
     }
-    return paths;
   }
 
-  update(name: string, limits: Limits): Promise<void> {
-    return this.apply(name, limits, 'update');
+  update(dirs: CgroupDirs, limits: Limits): Promise<void> {
+    return this.apply(dirs, limits, 'update');
   }
 
   /**
    * Writes the limits that are set. On create, 0/undefined fields keep the kernel's defaults; on
    * update they keep the current value, and -1 (Memory, MemorySwap, CpuQuota) or 0/-1 (PidsLimit) lift a limit.
    */
-  private async apply(name: string, l: Limits, mode: 'create' | 'update'): Promise<void> {
+  private async apply(dirs: CgroupDirs, l: Limits, mode: 'create' | 'update'): Promise<void> {
     const memory = l.Memory && l.Memory > 0 ? l.Memory : l.Memory === -1 && mode === 'update' ? -1 : undefined;
     let swap = l.MemorySwap && l.MemorySwap > 0 ? l.MemorySwap : l.MemorySwap === -1 ? -1 : undefined;
     if (swap === undefined && mode === 'create' && memory !== undefined && memory > 0) swap = memory * 2; // Docker's default: as much swap as memory
     if (!this.has('memory', 'memory.memsw.limit_in_bytes') || (swap === -1 && mode === 'create')) swap = undefined;
-    if (memory !== undefined || swap !== undefined) await this.writeMemory(name, memory, swap);
-    if (l.MemoryReservation && l.MemoryReservation > 0) await this.write('memory', name, 'memory.soft_limit_in_bytes', l.MemoryReservation);
+    if (memory !== undefined || swap !== undefined) await this.writeMemory(dirs, memory, swap);
+    if (l.MemoryReservation && l.MemoryReservation > 0) await this.write('memory', dirs, 'memory.soft_limit_in_bytes', l.MemoryReservation);
 
     let period: number | undefined;
     let quota: number | undefined;
@@ -210,24 +217,24 @@ export class Cgroup1Backend implements CgroupBackend {
       if (l.CpuQuota && l.CpuQuota > 0) quota = l.CpuQuota;
       else if (l.CpuQuota === -1 && mode === 'update') quota = -1;
     }
-    if (period !== undefined) await this.write('cpu', name, 'cpu.cfs_period_us', period);
-    if (quota !== undefined) await this.write('cpu', name, 'cpu.cfs_quota_us', quota);
-    if (l.CpuShares && l.CpuShares > 0) await this.write('cpu', name, 'cpu.shares', l.CpuShares);
+    if (period !== undefined) await this.write('cpu', dirs, 'cpu.cfs_period_us', period);
+    if (quota !== undefined) await this.write('cpu', dirs, 'cpu.cfs_quota_us', quota);
+    if (l.CpuShares && l.CpuShares > 0) await this.write('cpu', dirs, 'cpu.shares', l.CpuShares);
 
-    if (l.CpusetCpus) await this.write('cpuset', name, 'cpuset.cpus', l.CpusetCpus);
-    if (l.CpusetMems) await this.write('cpuset', name, 'cpuset.mems', l.CpusetMems);
+    if (l.CpusetCpus) await this.write('cpuset', dirs, 'cpuset.cpus', l.CpusetCpus);
+    if (l.CpusetMems) await this.write('cpuset', dirs, 'cpuset.mems', l.CpusetMems);
 
     if (l.PidsLimit !== undefined) {
-      if (l.PidsLimit > 0) await this.write('pids', name, 'pids.max', l.PidsLimit);
-      else if (mode === 'update' && this.has('pids')) await this.write('pids', name, 'pids.max', 'max');
+      if (l.PidsLimit > 0) await this.write('pids', dirs, 'pids.max', l.PidsLimit);
+      else if (mode === 'update' && this.dirFor('pids', dirs)) await this.write('pids', dirs, 'pids.max', 'max');
     }
 
     const weightFile = this.weightFile();
-    if (l.BlkioWeight && l.BlkioWeight > 0 && weightFile) await this.write('blkio', name, weightFile, l.BlkioWeight);
+    if (l.BlkioWeight && l.BlkioWeight > 0 && weightFile) await this.write('blkio', dirs, weightFile, l.BlkioWeight);
     for (const [file, devices] of [['blkio.throttle.read_bps_device', l.BlkioDeviceReadBps], ['blkio.throttle.write_bps_device', l.BlkioDeviceWriteBps]] as const) {
       for (const d of devices ?? []) {
         const { major, minor } = blockDeviceNumbers(d.Path);
-        await this.write('blkio', name, file, `${major}:${minor} ${d.Rate}`);
+        await this.write('blkio', dirs, file, `${major}:${minor} ${d.Rate}`);
       }
     }
   }
@@ -236,15 +243,15 @@ export class Cgroup1Backend implements CgroupBackend {
    * memory.limit_in_bytes must never exceed memory.memsw.limit_in_bytes, so the order of the two
    * writes depends on the current swap limit. -1 is unlimited.
    */
-  private async writeMemory(name: string, memory: number | undefined, swap: number | undefined): Promise<void> {
+  private async writeMemory(dirs: CgroupDirs, memory: number | undefined, swap: number | undefined): Promise<void> {
     const size = (n: number) => (n === -1 ? Infinity : n);
-    const currentSwap = (await this.readNumber('memory', name, 'memory.memsw.limit_in_bytes')) ?? -1;
+    const currentSwap = (await this.readNumber('memory', dirs, 'memory.memsw.limit_in_bytes')) ?? -1;
     const writeLimit = async (bytes: number) => {
       try {
-        await this.write('memory', name, 'memory.limit_in_bytes', bytes);
+        await this.write('memory', dirs, 'memory.limit_in_bytes', bytes);
       } catch (e) {
         if (errorCode(e) === 'EBUSY') {
-          const usage = (await this.readNumber('memory', name, 'memory.usage_in_bytes')) ?? 0;
+          const usage = (await this.readNumber('memory', dirs, 'memory.usage_in_bytes')) ?? 0;
           throw new Error(`cannot set the memory limit to ${formatBytes(bytes)}: the container uses ${formatBytes(usage)} and the kernel could not reclaim enough`);
         }
         if (errorCode(e) === 'EINVAL' && swap === undefined) {
@@ -255,7 +262,7 @@ export class Cgroup1Backend implements CgroupBackend {
     };
     const writeSwap = async (bytes: number) => {
       try {
-        await this.write('memory', name, 'memory.memsw.limit_in_bytes', bytes);
+        await this.write('memory', dirs, 'memory.memsw.limit_in_bytes', bytes);
       } catch (e) {
         if (errorCode(e) === 'EINVAL') throw new Error(`cannot set memory+swap to ${formatBytes(bytes)}: it must be at least the memory limit`);
         throw e;
@@ -270,17 +277,17 @@ export class Cgroup1Backend implements CgroupBackend {
     if (swap !== undefined) await writeSwap(swap);
   }
 
-  async stats(name: string): Promise<ResourceStats> {
+  async stats(dirs: CgroupDirs): Promise<ResourceStats> {
     const { files, host } = this.options;
-    const stat = this.has('memory') ? parseKeyValues((await readOptional(files, this.path('memory', name, 'memory.stat'))) ?? '') : new Map<string, number>();
-    const usage = (await this.readNumber('memory', name, 'memory.usage_in_bytes')) ?? 0;
+    const stat = this.dirFor('memory', dirs) ? parseKeyValues((await readOptional(files, this.path('memory', dirs, 'memory.stat'))) ?? '') : new Map<string, number>();
+    const usage = (await this.readNumber('memory', dirs, 'memory.usage_in_bytes')) ?? 0;
     const inactiveFile = stat.get('total_inactive_file') ?? stat.get('inactive_file') ?? 0;
-    const limit = await this.readNumber('memory', name, 'memory.limit_in_bytes');
-    const pidsMax = await this.readNumber('pids', name, 'pids.max');
+    const limit = await this.readNumber('memory', dirs, 'memory.limit_in_bytes');
+    const pidsMax = await this.readNumber('pids', dirs, 'pids.max');
     let io = { read: 0, write: 0 };
-    if (this.has('blkio')) {
+    if (this.dirFor('blkio', dirs)) {
       for (const file of ['blkio.io_service_bytes_recursive', 'blkio.throttle.io_service_bytes_recursive']) {
-        const text = await readOptional(files, this.path('blkio', name, file));
+        const text = await readOptional(files, this.path('blkio', dirs, file));
         if (text !== null) {
           io = sumV1IoBytes(text);
           break;
@@ -289,36 +296,36 @@ export class Cgroup1Backend implements CgroupBackend {
     }
     return {
       read: new Date().toISOString(),
-      cpuUsageNanos: (await this.readNumber('cpuacct', name, 'cpuacct.usage')) ?? 0,
+      cpuUsageNanos: (await this.readNumber('cpuacct', dirs, 'cpuacct.usage')) ?? 0,
       systemCpuNanos: await host.systemCpuNanos(),
       onlineCpus: host.onlineCpus(),
       memoryUsage: usage > inactiveFile ? usage - inactiveFile : usage,
       memoryLimit: limit === null || isUnlimitedV1(limit) ? await host.memTotal() : limit,
       memoryCache: stat.get('total_cache') ?? stat.get('cache') ?? 0,
-      pids: (await this.readNumber('pids', name, 'pids.current')) ?? (await this.pids(name)).length,
+      pids: (await this.readNumber('pids', dirs, 'pids.current')) ?? (await this.pids(dirs)).length,
       pidsLimit: pidsMax === null || pidsMax < 0 ? 0 : pidsMax,
       blkioReadBytes: io.read,
       blkioWriteBytes: io.write,
     };
   }
 
-  async oomKilled(name: string): Promise<boolean> {
-    if (!this.has('memory')) return false;
-    const text = await readOptional(this.files, this.path('memory', name, 'memory.oom_control'));
+  async oomKilled(dirs: CgroupDirs): Promise<boolean> {
+    if (!this.dirFor('memory', dirs)) return false;
+    const text = await readOptional(this.files, this.path('memory', dirs, 'memory.oom_control'));
     return (parseKeyValues(text ?? '').get('oom_kill') ?? 0) > 0;
   }
 
-  async freeze(name: string): Promise<void> {
-    await this.setFreezer(name, 'FROZEN');
+  async freeze(dirs: CgroupDirs): Promise<void> {
+    await this.setFreezer(dirs, 'FROZEN');
   }
 
-  async thaw(name: string): Promise<void> {
-    await this.setFreezer(name, 'THAWED');
+  async thaw(dirs: CgroupDirs): Promise<void> {
+    await this.setFreezer(dirs, 'THAWED');
   }
 
-  private async setFreezer(name: string, state: 'FROZEN' | 'THAWED'): Promise<void> {
+  private async setFreezer(dirs: CgroupDirs, state: 'FROZEN' | 'THAWED'): Promise<void> {
     if (!this.has('freezer')) throw new Error('pause needs the cgroup v1 freezer controller, which is not mounted on this host');
-    const file = this.path('freezer', name, 'freezer.state');
+    const file = this.path('freezer', dirs, 'freezer.state');
     await this.files.write(file, state);
     // FREEZING until every task is stopped; writing again nudges tasks that were forking.
     const settled = await waitUntil(async () => {
@@ -328,23 +335,24 @@ export class Cgroup1Backend implements CgroupBackend {
     }, SETTLE_TIMEOUT_MS);
     if (!settled) {
       if (state === 'FROZEN') await this.files.write(file, 'THAWED');
-      throw new Error(`cgroup ${name} did not become ${state} within ${SETTLE_TIMEOUT_MS / 1000}s`);
+      throw new Error(`cgroup ${basename(dirs[0] ?? '')} did not become ${state} within ${SETTLE_TIMEOUT_MS / 1000}s`);
     }
   }
 
-  async pids(name: string): Promise<readonly number[]> {
+  async pids(dirs: CgroupDirs): Promise<readonly number[]> {
     const all = new Set<number>();
-    for (const dir of this.paths(name)) for (const pid of await pidsUnder(this.files, dir)) all.add(pid);
+    for (const dir of dirs) for (const pid of await pidsUnder(this.files, dir)) all.add(pid);
     return [...all].sort((a, b) => a - b);
   }
 
-  async remove(name: string): Promise<void> {
+  async remove(dirs: CgroupDirs): Promise<void> {
     const existing: string[] = [];
-    for (const dir of this.paths(name)) if (await this.files.exists(dir)) existing.push(dir);
+    for (const dir of dirs) if (await this.files.exists(dir)) existing.push(dir);
     if (existing.length === 0) return;
-    const freezer = this.has('freezer') && (await this.files.exists(join(this.dirOf('freezer')!, name))) ? this.path('freezer', name, 'freezer.state') : null;
+    const freezerDir = this.dirFor('freezer', existing);
+    const freezer = freezerDir ? join(freezerDir, 'freezer.state') : null;
     const emptied = await waitUntil(async () => {
-      const pids = await this.pids(name);
+      const pids = await this.pids(dirs);
       if (pids.length === 0) return true;
       // Frozen, nothing can fork between reading the list and the kills.
       if (freezer) await this.files.write(freezer, 'FROZEN').catch(() => undefined);
@@ -352,7 +360,7 @@ export class Cgroup1Backend implements CgroupBackend {
       if (freezer) await this.files.write(freezer, 'THAWED').catch(() => undefined);
       return false;
     }, SETTLE_TIMEOUT_MS);
-    if (!emptied) throw new Error(`cannot remove cgroup ${name}: processes ${(await this.pids(name)).join(', ')} survived SIGKILL`);
+    if (!emptied) throw new Error(`cannot remove cgroup ${basename(dirs[0] ?? '')}: processes ${(await this.pids(dirs)).join(', ')} survived SIGKILL`);
     for (const dir of existing) await removeTree(this.files, dir);
   }
 

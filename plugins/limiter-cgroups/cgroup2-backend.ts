@@ -9,7 +9,7 @@ import type { Limits } from '../../events/index.js';
 import type { Logger, ResourceStats } from '../../core/plugins/driver.js';
 import { DEFAULT_CPU_PERIOD, formatBytes } from '../../core/limits/index.js';
 import {
-  type BackendOptions, type CgroupBackend, type HostFacts, CGROUP_PREFIX, SETTLE_TIMEOUT_MS, checkHostLimits,
+  type BackendOptions, type CgroupBackend, type CgroupDirs, type HostFacts, CGROUP_PREFIX, SETTLE_TIMEOUT_MS, checkHostLimits,
   isPermissionError, makeFolders, pidsUnder, probeName, readOptional, removeQuietly, removeTree, sumV2IoBytes,
 } from './cgroup-backend.js';
 import { errorCode, parseKeyValues, parsePids, waitUntil } from './cgroup-files.js';
@@ -164,48 +164,46 @@ export class Cgroup2Backend implements CgroupBackend {
     return null;
   }
 
-  paths(name: string): readonly string[] {
+  paths(name: string): CgroupDirs {
     return [join(this.base, name)];
   }
 
-  private write(name: string, file: string, value: string | number): Promise<void> {
-    return this.files.write(join(this.base, name, file), String(value));
+  private write(dirs: CgroupDirs, file: string, value: string | number): Promise<void> {
+    return this.files.write(join(dirs[0]!, file), String(value));
   }
 
-  private async read(name: string, file: string): Promise<string | null> {
-    return readOptional(this.files, join(this.base, name, file));
+  private async read(dirs: CgroupDirs, file: string): Promise<string | null> {
+    return readOptional(this.files, join(dirs[0]!, file));
   }
 
-  private async readNumber(name: string, file: string): Promise<number | null> {
-    const text = (await this.read(name, file))?.trim();
+  private async readNumber(dirs: CgroupDirs, file: string): Promise<number | null> {
+    const text = (await this.read(dirs, file))?.trim();
     return text !== undefined && /^\d+$/.test(text) ? Number(text) : null;
   }
 
-  async create(name: string, limits: Limits): Promise<readonly string[]> {
-    const paths = this.paths(name);
-    const made = await makeFolders(this.files, paths);
+  async create(dirs: CgroupDirs, limits: Limits): Promise<void> {
+    const made = await makeFolders(this.files, dirs);
     try {
-      await this.apply(name, limits, 'create');
+      await this.apply(dirs, limits, 'create');
     } catch (e) {
       await removeQuietly(this.files, made);
       throw e;
     }
-    return paths;
   }
 
-  update(name: string, limits: Limits): Promise<void> {
-    return this.apply(name, limits, 'update');
+  update(dirs: CgroupDirs, limits: Limits): Promise<void> {
+    return this.apply(dirs, limits, 'update');
   }
 
   /** Same field rules as the v1 backend: 0/undefined leave a value alone, -1 lifts a limit on update. */
-  private async apply(name: string, l: Limits, mode: 'create' | 'update'): Promise<void> {
+  private async apply(dirs: CgroupDirs, l: Limits, mode: 'create' | 'update'): Promise<void> {
     const memory = l.Memory && l.Memory > 0 ? l.Memory : l.Memory === -1 && mode === 'update' ? -1 : undefined;
     if (memory !== undefined && memory > 0 && mode === 'update') {
       // Lowering memory.max below usage makes the kernel OOM-kill the container: refuse instead.
-      const used = await this.memoryUsage(name);
+      const used = await this.memoryUsage(dirs);
       if (memory < used) throw new Error(`cannot set the memory limit to ${formatBytes(memory)}: the container uses ${formatBytes(used)}`);
     }
-    if (memory !== undefined) await this.write(name, 'memory.max', memory === -1 ? 'max' : memory);
+    if (memory !== undefined) await this.write(dirs, 'memory.max', memory === -1 ? 'max' : memory);
     if (this.childFiles.has('memory.swap.max')) {
       let swap: number | 'max' | undefined;
       if (l.MemorySwap === -1) swap = mode === 'update' ? 'max' : undefined; // unlimited is the default
@@ -214,119 +212,119 @@ export class Cgroup2Backend implements CgroupBackend {
       } else if (mode === 'create' && memory !== undefined && memory > 0) {
         swap = memory; // Docker's default: as much swap as memory
       }
-      if (swap !== undefined) await this.write(name, 'memory.swap.max', swap);
+      if (swap !== undefined) await this.write(dirs, 'memory.swap.max', swap);
     }
-    if (l.MemoryReservation && l.MemoryReservation > 0) await this.write(name, 'memory.low', l.MemoryReservation);
+    if (l.MemoryReservation && l.MemoryReservation > 0) await this.write(dirs, 'memory.low', l.MemoryReservation);
 
-    const cpuMax = await this.cpuMax(name, l, mode);
-    if (cpuMax !== null) await this.write(name, 'cpu.max', cpuMax);
-    if (l.CpuShares && l.CpuShares > 0) await this.write(name, 'cpu.weight', sharesToWeight(l.CpuShares));
+    const cpuMax = await this.cpuMax(dirs, l, mode);
+    if (cpuMax !== null) await this.write(dirs, 'cpu.max', cpuMax);
+    if (l.CpuShares && l.CpuShares > 0) await this.write(dirs, 'cpu.weight', sharesToWeight(l.CpuShares));
 
-    if (l.CpusetCpus) await this.write(name, 'cpuset.cpus', l.CpusetCpus);
-    if (l.CpusetMems) await this.write(name, 'cpuset.mems', l.CpusetMems);
+    if (l.CpusetCpus) await this.write(dirs, 'cpuset.cpus', l.CpusetCpus);
+    if (l.CpusetMems) await this.write(dirs, 'cpuset.mems', l.CpusetMems);
 
     if (l.PidsLimit !== undefined) {
-      if (l.PidsLimit > 0) await this.write(name, 'pids.max', l.PidsLimit);
-      else if (mode === 'update' && this.enabled.has('pids')) await this.write(name, 'pids.max', 'max');
+      if (l.PidsLimit > 0) await this.write(dirs, 'pids.max', l.PidsLimit);
+      else if (mode === 'update' && this.enabled.has('pids')) await this.write(dirs, 'pids.max', 'max');
     }
 
     if (l.BlkioWeight && l.BlkioWeight > 0) {
       const file = this.weightFile();
-      if (file === 'io.bfq.weight') await this.write(name, file, l.BlkioWeight);
-      else if (file === 'io.weight') await this.write(name, file, `default ${blkioWeightToIoWeight(l.BlkioWeight)}`);
+      if (file === 'io.bfq.weight') await this.write(dirs, file, l.BlkioWeight);
+      else if (file === 'io.weight') await this.write(dirs, file, `default ${blkioWeightToIoWeight(l.BlkioWeight)}`);
     }
     for (const [key, devices] of [['rbps', l.BlkioDeviceReadBps], ['wbps', l.BlkioDeviceWriteBps]] as const) {
       for (const d of devices ?? []) {
         const { major, minor } = blockDeviceNumbers(d.Path);
-        await this.write(name, 'io.max', `${major}:${minor} ${key}=${d.Rate === 0 ? 'max' : d.Rate}`);
+        await this.write(dirs, 'io.max', `${major}:${minor} ${key}=${d.Rate === 0 ? 'max' : d.Rate}`);
       }
     }
   }
 
   /** The cpu.max line to write ("50000 100000", "max 100000", or just a quota on update), or null. */
-  private async cpuMax(name: string, l: Limits, mode: 'create' | 'update'): Promise<string | null> {
+  private async cpuMax(dirs: CgroupDirs, l: Limits, mode: 'create' | 'update'): Promise<string | null> {
     if (l.NanoCpus && l.NanoCpus > 0) return `${nanoCpusToQuota(l.NanoCpus)} ${DEFAULT_CPU_PERIOD}`;
     const quota = l.CpuQuota && l.CpuQuota > 0 ? String(l.CpuQuota) : l.CpuQuota === -1 && mode === 'update' ? 'max' : undefined;
     const period = l.CpuPeriod && l.CpuPeriod > 0 ? l.CpuPeriod : undefined;
     if (quota === undefined && period === undefined) return null;
     if (mode === 'create') return `${quota ?? 'max'} ${period ?? DEFAULT_CPU_PERIOD}`;
     if (period === undefined) return quota!; // the kernel keeps the period
-    const currentQuota = words(await this.read(name, 'cpu.max'))[0] ?? 'max';
+    const currentQuota = words(await this.read(dirs, 'cpu.max'))[0] ?? 'max';
     return `${quota ?? currentQuota} ${period}`;
   }
 
-  private async memoryUsage(name: string): Promise<number> {
-    const current = (await this.readNumber(name, 'memory.current')) ?? 0;
-    const inactive = parseKeyValues((await this.read(name, 'memory.stat')) ?? '').get('inactive_file') ?? 0;
+  private async memoryUsage(dirs: CgroupDirs): Promise<number> {
+    const current = (await this.readNumber(dirs, 'memory.current')) ?? 0;
+    const inactive = parseKeyValues((await this.read(dirs, 'memory.stat')) ?? '').get('inactive_file') ?? 0;
     return current > inactive ? current - inactive : current;
   }
 
-  async stats(name: string): Promise<ResourceStats> {
+  async stats(dirs: CgroupDirs): Promise<ResourceStats> {
     const { host } = this.options;
-    const stat = parseKeyValues((await this.read(name, 'memory.stat')) ?? '');
-    const limit = await this.readNumber(name, 'memory.max');
-    const pidsMax = await this.readNumber(name, 'pids.max');
-    const io = sumV2IoBytes((await this.read(name, 'io.stat')) ?? '');
-    const usageUsec = parseKeyValues((await this.read(name, 'cpu.stat')) ?? '').get('usage_usec') ?? 0;
+    const stat = parseKeyValues((await this.read(dirs, 'memory.stat')) ?? '');
+    const limit = await this.readNumber(dirs, 'memory.max');
+    const pidsMax = await this.readNumber(dirs, 'pids.max');
+    const io = sumV2IoBytes((await this.read(dirs, 'io.stat')) ?? '');
+    const usageUsec = parseKeyValues((await this.read(dirs, 'cpu.stat')) ?? '').get('usage_usec') ?? 0;
     return {
       read: new Date().toISOString(),
       cpuUsageNanos: usageUsec * 1000,
       systemCpuNanos: await host.systemCpuNanos(),
       onlineCpus: host.onlineCpus(),
-      memoryUsage: await this.memoryUsage(name),
+      memoryUsage: await this.memoryUsage(dirs),
       memoryLimit: limit ?? (await host.memTotal()),
       memoryCache: stat.get('file') ?? 0,
-      pids: (await this.readNumber(name, 'pids.current')) ?? (await this.pids(name)).length,
+      pids: (await this.readNumber(dirs, 'pids.current')) ?? (await this.pids(dirs)).length,
       pidsLimit: pidsMax ?? 0,
       blkioReadBytes: io.read,
       blkioWriteBytes: io.write,
     };
   }
 
-  async oomKilled(name: string): Promise<boolean> {
-    return (parseKeyValues((await this.read(name, 'memory.events')) ?? '').get('oom_kill') ?? 0) > 0;
+  async oomKilled(dirs: CgroupDirs): Promise<boolean> {
+    return (parseKeyValues((await this.read(dirs, 'memory.events')) ?? '').get('oom_kill') ?? 0) > 0;
   }
 
-  async freeze(name: string): Promise<void> {
-    await this.setFrozen(name, true);
+  async freeze(dirs: CgroupDirs): Promise<void> {
+    await this.setFrozen(dirs, true);
   }
 
-  async thaw(name: string): Promise<void> {
-    await this.setFrozen(name, false);
+  async thaw(dirs: CgroupDirs): Promise<void> {
+    await this.setFrozen(dirs, false);
   }
 
-  private async setFrozen(name: string, frozen: boolean): Promise<void> {
+  private async setFrozen(dirs: CgroupDirs, frozen: boolean): Promise<void> {
     const want = frozen ? 1 : 0;
-    await this.write(name, 'cgroup.freeze', want);
-    const settled = await waitUntil(async () => parseKeyValues((await this.read(name, 'cgroup.events')) ?? '').get('frozen') === want, SETTLE_TIMEOUT_MS);
+    await this.write(dirs, 'cgroup.freeze', want);
+    const settled = await waitUntil(async () => parseKeyValues((await this.read(dirs, 'cgroup.events')) ?? '').get('frozen') === want, SETTLE_TIMEOUT_MS);
     if (!settled) {
-      if (frozen) await this.write(name, 'cgroup.freeze', 0);
-      throw new Error(`cgroup ${name} did not become ${frozen ? 'frozen' : 'thawed'} within ${SETTLE_TIMEOUT_MS / 1000}s`);
+      if (frozen) await this.write(dirs, 'cgroup.freeze', 0);
+      throw new Error(`cgroup ${basename(dirs[0]!)} did not become ${frozen ? 'frozen' : 'thawed'} within ${SETTLE_TIMEOUT_MS / 1000}s`);
     }
   }
 
-  async pids(name: string): Promise<readonly number[]> {
-    return [...new Set(await pidsUnder(this.files, join(this.base, name)))].sort((a, b) => a - b);
+  async pids(dirs: CgroupDirs): Promise<readonly number[]> {
+    return [...new Set(await pidsUnder(this.files, dirs[0]!))].sort((a, b) => a - b);
   }
 
-  async remove(name: string): Promise<void> {
-    const dir = join(this.base, name);
+  async remove(dirs: CgroupDirs): Promise<void> {
+    const dir = dirs[0]!;
     if (!(await this.files.exists(dir))) return;
-    const populated = async () => parseKeyValues((await this.read(name, 'cgroup.events')) ?? '').get('populated') === 1;
+    const populated = async () => parseKeyValues((await this.read(dirs, 'cgroup.events')) ?? '').get('populated') === 1;
     if (await populated()) {
       const hasKill = await this.files.exists(join(dir, 'cgroup.kill'));
       const emptied = await waitUntil(async () => {
         if (!(await populated())) return true;
         if (hasKill) {
-          await this.write(name, 'cgroup.kill', 1);
+          await this.write(dirs, 'cgroup.kill', 1);
         } else {
-          await this.write(name, 'cgroup.freeze', 1).catch(() => undefined);
-          for (const pid of await this.pids(name)) this.options.kill(pid, 'SIGKILL');
-          await this.write(name, 'cgroup.freeze', 0).catch(() => undefined);
+          await this.write(dirs, 'cgroup.freeze', 1).catch(() => undefined);
+          for (const pid of await this.pids(dirs)) this.options.kill(pid, 'SIGKILL');
+          await this.write(dirs, 'cgroup.freeze', 0).catch(() => undefined);
         }
         return false;
       }, SETTLE_TIMEOUT_MS);
-      if (!emptied) throw new Error(`cannot remove cgroup ${name}: processes ${(await this.pids(name)).join(', ')} survived SIGKILL`);
+      if (!emptied) throw new Error(`cannot remove cgroup ${basename(dir)}: processes ${(await this.pids(dirs)).join(', ')} survived SIGKILL`);
     }
     await removeTree(this.files, dir);
   }

@@ -7,14 +7,14 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CgroupLimiter, detectLayout } from '../../plugins/limiter-cgroups/cgroup-limiter.js';
 import { NodeCgroupFiles } from '../../plugins/limiter-cgroups/cgroup-files.js';
 import type { DriverContext } from '../../core/plugins/driver.js';
-import { limiterConformance, memoryLogger, type ObservedLimits } from '../limiter-conformance.js';
+import { limiterConformance, tempDriverContext, type ObservedLimits } from '../limiter-conformance.js';
 
 const MiB = 1024 * 1024;
 const ROOT = '/sys/fs/cgroup';
@@ -24,8 +24,15 @@ const notHere = process.getuid?.() !== 0
   ? 'needs root'
   : layout.layout === 'v1' ? null : `this host is not cgroup v1 or hybrid: ${layout.layout === null ? layout.reason : 'pure cgroup v2'}`;
 
+const contexts: string[] = [];
+after(() => {
+  for (const root of contexts) rmSync(root, { recursive: true, force: true });
+});
+
 function context(): DriverContext {
-  return { dataRoot: '/nonexistent', execRoot: '/nonexistent', stateDir: '/nonexistent', runDir: '/nonexistent', logger: memoryLogger() };
+  const c = tempDriverContext();
+  contexts.push(c.root);
+  return c;
 }
 
 /** The folder among `paths` that has `file` (each v1 hierarchy has its own folder). */
@@ -264,6 +271,33 @@ describe('cgroup v1 limits are enforced (integration, real cgroups)', { skip: no
     const weighted = await create({ BlkioWeight: 300 });
     const file = weighted.paths.some((p) => existsSync(join(p, 'blkio.weight'))) ? 'blkio.weight' : 'blkio.bfq.weight';
     assert.match(readIn(weighted.paths, file), /(^|\s)300$/);
+  });
+
+  test('a daemon restarted in another memory cgroup still finds and removes the old containers', async () => {
+    const ctx = context();
+    const first = new CgroupLimiter();
+    assert.deepEqual(await first.init(ctx), { status: 'ok' });
+    const id = `test-${randomBytes(6).toString('hex')}`;
+    ids.push(id);
+    const paths = await first.create(id, { Memory: 64 * MiB });
+    // The second daemon's memory cgroup: a sibling folder standing in for another session's cgroup.
+    const self = readFileSync('/proc/self/cgroup', 'utf8');
+    const memory = /^(\d+):memory:(.*)$/m.exec(self);
+    if (!memory) return;
+    const otherName = `mini-docker-test-${randomBytes(6).toString('hex')}-daemon`;
+    const otherDir = join(ROOT, 'memory', memory[2]!, otherName);
+    mkdirSync(otherDir);
+    try {
+      const second = new CgroupLimiter({ readSelfCgroup: () => self.replace(/^(\d+):memory:(.*)$/m, `$1:memory:${join(memory[2]!, otherName)}`) });
+      assert.deepEqual(await second.init(ctx), { status: 'ok' });
+      assert.ok(second.paths(`${id}x`).some((p) => p.startsWith(otherDir)), 'new containers go under the new daemon cgroup');
+      assert.deepEqual([...second.paths(id)], [...paths]);
+      assert.equal((await second.stats(id)).memoryLimit, 64 * MiB);
+      await second.remove(id);
+      for (const p of paths) assert.equal(existsSync(p), false, p);
+    } finally {
+      rmdirSync(otherDir);
+    }
   });
 
   test('cgroups are made under the daemon\'s own cgroup in each hierarchy', async () => {

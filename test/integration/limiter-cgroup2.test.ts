@@ -8,21 +8,28 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CgroupLimiter, detectLayout } from '../../plugins/limiter-cgroups/cgroup-limiter.js';
 import { NodeCgroupFiles } from '../../plugins/limiter-cgroups/cgroup-files.js';
 import type { DriverContext } from '../../core/plugins/driver.js';
-import { limiterConformance, memoryLogger, type ObservedLimits } from '../limiter-conformance.js';
+import { limiterConformance, tempDriverContext, type ObservedLimits } from '../limiter-conformance.js';
 
 const MiB = 1024 * 1024;
 const files = new NodeCgroupFiles();
 const pureV2 = (await detectLayout('/sys/fs/cgroup', files)).layout === 'v2';
 const root = pureV2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
 
+const contexts: string[] = [];
+after(() => {
+  for (const root of contexts) rmSync(root, { recursive: true, force: true });
+});
+
 function context(): DriverContext {
-  return { dataRoot: '/nonexistent', execRoot: '/nonexistent', stateDir: '/nonexistent', runDir: '/nonexistent', logger: memoryLogger() };
+  const c = tempDriverContext();
+  contexts.push(c.root);
+  return c;
 }
 
 async function observeV2(paths: readonly string[]): Promise<ObservedLimits> {

@@ -6,7 +6,7 @@
  * assert the exact files and values the backend writes.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
@@ -238,8 +238,10 @@ const fakeHost: HostInfo = {
 };
 
 const fakes: FakeCgroup2[] = [];
+const states: string[] = [];
 after(() => {
   for (const f of fakes) rmSync(f.root, { recursive: true, force: true });
+  for (const d of states) rmSync(d, { recursive: true, force: true });
 });
 
 async function setup(o: FakeOptions = {}) {
@@ -255,7 +257,9 @@ async function setup(o: FakeOptions = {}) {
     isRoot: () => true,
     kill: (pid) => void fake.killPid(pid),
   });
-  const context: DriverContext = { dataRoot: fake.root, execRoot: fake.root, stateDir: fake.root, runDir: fake.root, logger };
+  const state = mkdtempSync(join(tmpdir(), 'tiny-docker-limiter-state-'));
+  states.push(state);
+  const context: DriverContext = { dataRoot: state, execRoot: state, stateDir: join(state, 'limiter.v1.cgroups'), runDir: state, logger };
   const base = join(fake.root, self.endsWith('/mini-docker-daemon') ? dirname(self) : self);
   return { fake, driver, context, logger, base, rel: (p: string) => fake.rel(p) };
 }
@@ -309,6 +313,30 @@ describe('cgroup v2 backend, exact files (unit, fake cgroupfs)', () => {
     assert.deepEqual(await again.init(first.context), { status: 'ok' });
     assert.equal(first.fake.writes.length, before);
     assert.deepEqual(again.paths('x'), [join(first.base, 'mini-docker-x')]);
+  });
+
+  test('a daemon restarted in another cgroup still finds the containers of the one before', async () => {
+    const first = await setup();
+    await first.driver.init(first.context);
+    const [dir] = await first.driver.create('old', { PidsLimit: 20 });
+    assert.equal(readFileSync(join(first.context.stateDir, 'old.cgroups'), 'utf8'), `${dir}\n`);
+    // Another daemon cgroup, with the controllers delegated to it.
+    await first.fake.mkdir(join(first.fake.root, 'other.slice'));
+    await first.fake.write(join(first.fake.root, 'other.slice', 'cgroup.subtree_control'), '+cpuset +cpu +io +memory +pids');
+    await first.fake.mkdir(join(first.fake.root, 'other.slice', 'daemon2'));
+    const second = new CgroupLimiter({
+      root: first.fake.root, files: first.fake, host: fakeHost, isRoot: () => true,
+      readSelfCgroup: () => '0::/other.slice/daemon2\n',
+    });
+    assert.deepEqual(await second.init(first.context), { status: 'ok' });
+    assert.deepEqual(second.paths('old'), [dir]);
+    assert.equal((await second.stats('old')).pidsLimit, 20);
+    assert.deepEqual(await second.create('old', { PidsLimit: 30 }), [dir], 'a restart reuses the recorded folder');
+    await second.remove('old');
+    assert.equal(existsSync(dir!), false);
+    assert.equal(existsSync(join(first.context.stateDir, 'old.cgroups')), false);
+    assert.deepEqual(second.paths('old'), [join(first.fake.root, 'other.slice/daemon2/mini-docker-old')]);
+    assert.deepEqual(await second.create('new', {}), [join(first.fake.root, 'other.slice/daemon2/mini-docker-new')]);
   });
 
   test('create writes exactly the v2 files for every limit', async () => {
