@@ -5,14 +5,13 @@
 import { basename, dirname, join } from 'node:path';
 import type { Limits } from '../../events/index.js';
 import type { Logger, ResourceStats } from '../../core/plugins/driver.js';
-import { formatBytes } from '../../core/limits/index.js';
+import { DEFAULT_CPU_PERIOD, formatBytes } from '../../core/limits/index.js';
 import {
   type BackendOptions, type CgroupBackend, type CgroupDirs, type HostFacts, SETTLE_TIMEOUT_MS, checkHostLimits, isPermissionError,
   makeFolders, pidsUnder, probeName, readOptional, removeQuietly, removeTree, sumV1IoBytes,
 } from './cgroup-backend.js';
 import { errorCode, parseKeyValues, waitUntil } from './cgroup-files.js';
 import { blockDeviceNumbers, isUnlimitedV1, nanoCpusToQuota } from './convert.js';
-import { DEFAULT_CPU_PERIOD } from '../../core/limits/index.js';
 import { parseProcCgroup } from './host.js';
 
 /** The v1 controllers a container joins. Named hierarchies (name=systemd) are left alone. */
@@ -352,11 +351,10 @@ export class Cgroup1Backend implements CgroupBackend {
     const freezerDir = this.dirFor('freezer', existing);
     const freezer = freezerDir ? join(freezerDir, 'freezer.state') : null;
     const emptied = await waitUntil(async () => {
-      const pids = await this.pids(dirs);
-      if (pids.length === 0) return true;
-      // Frozen, nothing can fork between reading the list and the kills.
+      if ((await this.pids(dirs)).length === 0) return true;
+      // Frozen, nothing forks between reading the list and the kills; the kills land on thaw.
       if (freezer) await this.files.write(freezer, 'FROZEN').catch(() => undefined);
-      for (const pid of pids) this.options.kill(pid, 'SIGKILL');
+      for (const pid of await this.pids(dirs)) this.options.kill(pid, 'SIGKILL');
       if (freezer) await this.files.write(freezer, 'THAWED').catch(() => undefined);
       return false;
     }, SETTLE_TIMEOUT_MS);
