@@ -166,15 +166,15 @@ export class FileEventLog implements EventLog {
           const end = newline >= 0 ? newline : bytes.length;
           const reason = newline >= 0 ? parseFrame(bytes, start, end, frame) : 'unterminated record inside the committed log';
           if (reason !== null) throw new LogCorruptionError(state.file, chunk.fileOffset + start, `${reason} (the log changed on disk after it was opened)`);
-          let position = readPositionFast(bytes, frame.jsonStart, frame.jsonEnd);
+          // Records before `after` (from the sparse index's step) are skipped without being parsed.
+          const position = readPositionFast(bytes, frame.jsonStart, frame.jsonEnd);
           if (position < 0 || position > after) {
-            const envelope = decodeEnvelope(bytes.toString('utf8', frame.jsonStart, frame.jsonEnd), state.file, chunk.fileOffset + start);
-            position = envelope.position;
-            if (position > until) {
+            const envelope = position > until ? null : decodeEnvelope(bytes.toString('utf8', frame.jsonStart, frame.jsonEnd), state.file, chunk.fileOffset + start);
+            if (!envelope || envelope.position > until) {
               done = true;
               break;
             }
-            if (position > after) batch.push(envelope);
+            if (envelope.position > after) batch.push(envelope);
           }
           start = end + 1;
         }
@@ -192,11 +192,6 @@ export class FileEventLog implements EventLog {
 
   lastPosition(): number {
     return this.assertOpen().index.lastPosition;
-  }
-
-  /** The log file in use (known once open). */
-  filePath(): string {
-    return this.assertOpen().file;
   }
 
   async close(): Promise<void> {

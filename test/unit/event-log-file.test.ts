@@ -262,6 +262,27 @@ describe('FileEventLog on disk (unit)', () => {
     await assert.rejects(stat(lockFile), /ENOENT/, 'close removes the lock');
   });
 
+  it('reads back stream ids that need escaping or are not ASCII after a full scan', async () => {
+    const directory = await freshDirectory();
+    const odd = ['say "hi"\\', 'ünïcode-流', 'tab\there'];
+    const log = new FileEventLog(directory);
+    await log.open();
+    for (const streamId of odd) {
+      await log.append(streamId, [{ type: 'DaemonStopped', data: { pid: 1 } }], 'no-stream');
+      await log.append(streamId, [{ type: 'DaemonStopped', data: { pid: 2 } }], 1);
+    }
+    await log.close();
+    await rm(checkpointPathOf(join(directory, FileEventLog.FILE_NAME)));
+    const reopened = new FileEventLog(directory);
+    await reopened.open();
+    try {
+      for (const streamId of odd) assert.equal(reopened.streamVersion(streamId), 2, streamId);
+      assert.deepEqual((await collect(reopened.read())).map((e) => e.streamId), odd.flatMap((id) => [id, id]));
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('removes temporary files that a killed writer left behind, once it holds the lock', async () => {
     const directory = await freshDirectory();
     const gone = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
