@@ -71,7 +71,12 @@ export class Cgroup2Backend implements CgroupBackend {
     if (this.enabled.size === 0) return `could not enable any controller in ${join(this.base, 'cgroup.subtree_control')}`;
 
     const probe = join(this.base, probeName());
-    await files.mkdir(probe);
+    try {
+      await files.mkdir(probe);
+    } catch (e) {
+      if (isPermissionError(e)) return `cannot create cgroups under ${this.base}: ${e instanceof Error ? e.message : String(e)}`;
+      throw e;
+    }
     try {
       this.childFiles = new Set((await files.list(probe)).filter((e) => !e.dir).map((e) => e.name));
     } finally {
