@@ -260,10 +260,12 @@ export class ContainerEngine implements Engine {
         run: async () => {
           const root = mounts.find((m) => m.type === 'overlay') ?? mounts[0];
           if (!root) throw new Error(`${storage.id} returned no root mount`);
-          const [args, env] = [[...(c.config.Entrypoint ?? []), ...c.config.Cmd], [...c.config.Env, `HOSTNAME=${c.config.Hostname}`]];
+          const args = [...(c.config.Entrypoint ?? []), ...c.config.Cmd];
+          const env = [...c.config.Env, `HOSTNAME=${c.config.Hostname}`];
+          if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
           started = await isolator.start({
             containerId: id, args, env, cwd: c.config.WorkingDir || '/', user: c.config.User, hostname: c.config.Hostname,
-            tty: c.config.Tty, stdin: c.config.OpenStdin, mounts, rootfs: root.target, cgroups,
+            tty: c.config.Tty, stdin: c.config.OpenStdin, mounts, rootfs: root.target, cgroups, outputOffset: writer?.storedOffset ?? 0,
             ...(c.hostConfig.ConsoleSize && c.hostConfig.ConsoleSize[0] > 0 ? { consoleSize: c.hostConfig.ConsoleSize } : {}),
           });
         },
@@ -690,7 +692,7 @@ export class ContainerEngine implements Engine {
     let process: ExecProcess;
     try {
       process = await this.isolator().exec({
-        containerId: c.id, execId, initPid: c.pid, args: x.cmd, env: mergeEnv(c.config.Env, x.env), cwd: x.workingDir || c.config.WorkingDir || '/',
+        containerId: c.id, execId, initPid: c.pid, args: x.cmd, env: mergeEnv([...c.config.Env, `HOSTNAME=${c.config.Hostname}`, ...(tty ? ['TERM=xterm'] : [])], x.env), cwd: x.workingDir || c.config.WorkingDir || '/',
         user: x.user || c.config.User, tty, stdin: x.attachStdin, cgroups: limiter ? limiter.paths(c.id) : [],
         ...(options.consoleSize && options.consoleSize[0] > 0 ? { consoleSize: options.consoleSize } : {}),
       });

@@ -182,6 +182,8 @@ export interface ProcessSpec {
   readonly mounts: readonly MountSpec[];
   readonly rootfs: string;
   readonly cgroups: readonly string[];
+  /** Where the output byte numbering starts: the log's stored offset, so a restarted container continues its sequence. */
+  readonly outputOffset?: number;
 }
 
 export interface ExecSpec {

@@ -67,6 +67,7 @@ export class NamespaceIsolator implements IsolatorDriver {
       stdin: spec.stdin,
       ...(spec.consoleSize ? { rows: spec.consoleSize[0], cols: spec.consoleSize[1] } : {}),
       cgroups: spec.cgroups,
+      ...(spec.outputOffset ? { startOffset: spec.outputOffset } : {}),
     });
     try {
       const started = await startShim(this.shimBinary, bundle);
@@ -79,12 +80,19 @@ export class NamespaceIsolator implements IsolatorDriver {
 
   async connect(containerId: string): Promise<ProcessIO> {
     const conn = new ShimConnection(this.bundle(containerId));
-    await conn.ready;
-    let exited = false;
+    // Listeners first: output can arrive in the same packet as the HELLO.
+    type Chunk = [stream: 'stdout' | 'stderr', data: Buffer, end: number];
+    const early: Chunk[] = [];
+    let outputListener: ((stream: 'stdout' | 'stderr', data: Buffer, end: number) => void) | undefined;
+    conn.on('output', (m) => {
+      if (outputListener) outputListener(m.stream, m.data, m.end);
+      else early.push([m.stream, m.data, m.end]);
+    });
+    let exitStatus: ExitStatus | undefined;
     const exitListeners: ((s: ExitStatus) => void)[] = [];
     const fireExit = (s: ExitStatus): void => {
-      if (exited) return;
-      exited = true;
+      if (exitStatus) return;
+      exitStatus = s;
       for (const l of exitListeners) l(s);
     };
     conn.on('exit', (m: ExitMessage) => fireExit(toExitStatus(m)));
@@ -95,9 +103,16 @@ export class NamespaceIsolator implements IsolatorDriver {
         () => fireExit({ exitCode: 255, signal: null, oomKilled: false, finishedAt: new Date().toISOString() }),
       );
     });
+    await conn.ready;
     return {
-      onOutput: (listener) => conn.on('output', (m) => listener(m.stream, m.data, m.end)),
-      onExit: (listener) => { exitListeners.push(listener); },
+      onOutput: (listener) => {
+        outputListener = listener;
+        for (const [stream, data, end] of early.splice(0)) listener(stream, data, end);
+      },
+      onExit: (listener) => {
+        exitListeners.push(listener);
+        if (exitStatus) listener(exitStatus);
+      },
       ack: (offset) => conn.ack(offset),
       write: (data) => conn.stdin(data),
       closeStdin: () => conn.closeStdin(),
