@@ -12,6 +12,7 @@ import { fromUnixNanos, parseDockerTime, toUnixNanos } from './time.js';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); later `until`s rely on the engine. */
 const MAX_TIMER_MS = 2_147_483_647;
+const UNTIL_GRACE_MS = 1000;
 
 /**
  * Streams an observable of envelopes as lines until it completes, the client leaves, or `untilMs`
@@ -40,9 +41,11 @@ function streamEvents(
       resolve();
     };
     res.signal.addEventListener('abort', finish, { once: true });
+    // The engine completes at `until` (after the backlog when it lies in the past); this timer is
+    // only a safety net for a future `until`, a little after it so the engine's own end comes first.
     if (untilMs !== undefined) {
-      const delay = untilMs - Date.now();
-      if (delay <= MAX_TIMER_MS) timer = setTimeout(finish, Math.max(0, delay) + 1);
+      const delay = untilMs - Date.now() + UNTIL_GRACE_MS;
+      if (delay > UNTIL_GRACE_MS && delay <= MAX_TIMER_MS) timer = setTimeout(finish, delay);
     }
     subscription.add(source.subscribe({
       next: (e) => {

@@ -490,25 +490,36 @@ export class FakeEngine implements Engine {
       if (query.until?.time !== undefined) return e.time > query.until.time;
       return false;
     };
+    // Like the real engine: the backlog is read asynchronously, then live events follow.
     return new Observable<EventEnvelope>((subscriber) => {
-      for (const e of this.envelopes) {
-        if (!after(e)) continue;
-        if (beyond(e)) {
-          subscriber.complete();
-          return undefined;
-        }
-        subscriber.next(e);
-      }
-      const untilPast = query.until?.time !== undefined ? query.until.time <= new Date().toISOString() : query.until?.position !== undefined && query.until.position <= this.envelopes.length;
-      if (untilPast) {
-        subscriber.complete();
-        return undefined;
-      }
+      const backlog = this.envelopes.filter(after);
+      const buffered: EventEnvelope[] = [];
+      let replaying = true;
       const sub = this.live.subscribe((e) => {
-        if (beyond(e)) subscriber.complete();
+        if (replaying) buffered.push(e);
+        else if (beyond(e)) subscriber.complete();
         else subscriber.next(e);
       });
-      return () => sub.unsubscribe();
+      const timer = setTimeout(() => {
+        for (const e of backlog) {
+          if (beyond(e)) {
+            subscriber.complete();
+            return;
+          }
+          subscriber.next(e);
+        }
+        replaying = false;
+        for (const e of buffered.splice(0)) {
+          if (beyond(e)) subscriber.complete();
+          else subscriber.next(e);
+        }
+        const untilPast = query.until?.time !== undefined ? query.until.time <= new Date().toISOString() : query.until?.position !== undefined && query.until.position <= this.envelopes.length;
+        if (untilPast) subscriber.complete();
+      }, 5);
+      return () => {
+        clearTimeout(timer);
+        sub.unsubscribe();
+      };
     });
   }
 
