@@ -25,6 +25,7 @@ import { findImage, tryFindImage } from '../state/lookup.js';
 import { applyConfigChanges } from './config-changes.js';
 import type { CommitRequest, ImportRequest, ProgressReporter } from './engine.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from './errors.js';
+import { ConcurrencyError } from '../eventlog/event-log.js';
 import type { EventStore } from './event-store.js';
 import type { ImageService } from './image-service.js';
 
@@ -388,13 +389,19 @@ export class StoreImageService implements ImageService {
   ): Promise<void> {
     if (this.store.state().images[id]) return;
     const stream = imageStream(id);
-    await this.store.append(stream, [{
-      type: 'ImageCreated',
-      data: {
-        id, origin, source, parent, layers, config: doc.config, history: doc.history, created: doc.created,
-        architecture: doc.architecture, os: doc.os,
-      },
-    }], this.store.log.streamVersion(stream));
+    try {
+      await this.store.append(stream, [{
+        type: 'ImageCreated',
+        data: {
+          id, origin, source, parent, layers, config: doc.config, history: doc.history, created: doc.created,
+          architecture: doc.architecture, os: doc.os,
+        },
+      }], this.store.log.streamVersion(stream));
+    } catch (err) {
+      // Two loads (or commits) of the same image at once: the other one recorded it.
+      if (err instanceof ConcurrencyError && this.store.state().images[id]) return;
+      throw err;
+    }
   }
 
   /** The container's filesystem as one tar (docker export), read from a read-only overlay mount. */

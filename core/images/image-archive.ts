@@ -515,6 +515,9 @@ async function* maybeGunzipped(source: AsyncIterable<Uint8Array | string>): Asyn
   pipeline(Readable.from(all()), gunzip, () => undefined);
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk;
+  } catch (error) {
+    if (((error as NodeJS.ErrnoException).code ?? '').startsWith('Z_')) throw new ImageArchiveError(`the gzip-compressed archive is corrupt: ${(error as Error).message}`);
+    throw error;
   } finally {
     gunzip.destroy();
   }

@@ -170,6 +170,13 @@ describe('save and load (integration)', { skip: needsRoot }, () => {
     const events = h.store.state().position;
     assert.deepEqual(await h.service.load(createReadStream(saved)), loaded);
     assert.equal(h.store.state().position, events);
+    // An image removed (with its blobs and unpacked layers) comes back whole.
+    await h.service.remove('tiny:v1', true);
+    assert.equal(h.store.state().images[v1], undefined);
+    await h.service.load(createReadStream(saved));
+    assert.deepEqual(essence(h.store.state().images[v1]!), essence(source.store.state().images[v1]!));
+    assert.deepEqual(h.store.state().images[v1]!.tags, ['tiny:v1']);
+    for (const l of h.store.state().images[v1]!.layers) assert.ok(await h.storage.hasLayer(l.diffId), l.diffId);
   });
 
   it('saves every tag of a repository named alone, and an image named by id without tags', async () => {
@@ -234,6 +241,8 @@ describe('save and load (integration)', { skip: needsRoot }, () => {
     });
     assert.deepEqual(h.store.state().images, {});
     await assert.rejects(h.service.load(Readable.from([Buffer.from('not a tar at all'.repeat(64))])), InvalidArgumentError);
+    const gzipped = gzipSync(await readFile(saved));
+    await assert.rejects(h.service.load(Readable.from([gzipped.subarray(0, gzipped.length >> 1)])), /invalid image archive: the gzip-compressed archive is corrupt/);
   });
 
   describe('with skopeo', { skip: needsSkopeo }, () => {
