@@ -125,7 +125,7 @@ export class StoreImageService implements ImageService {
           id, origin, source, parent: null, layers: [{ diffId: blob.diffId, size: blob.size }], config: doc.config,
           history: doc.history, created: doc.created, architecture: doc.architecture, os: doc.os,
         },
-      }], 'no-stream');
+      }], this.store.log.streamVersion(imageStream(id))); // an image removed earlier may come back
     }
     if (repoTag) await this.tagId(id, repoTag);
     return id;
