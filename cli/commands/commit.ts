@@ -1,0 +1,47 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../lib/base-command.js';
+import { splitRepoTag } from '../lib/image-ref.js';
+
+/** `mini-docker commit`: a new image from a container's changes. */
+export default class Commit extends BaseCommand {
+  static override summary = "Create a new image from a container's changes.";
+
+  static override description = `Makes an image of the container's filesystem changes on top of its image (a new layer), with its config changed by -c Dockerfile lines (ENV, CMD, ENTRYPOINT, WORKDIR, USER, LABEL, EXPOSE). The container is paused meanwhile unless --no-pause. Prints the new image id.
+
+Exit codes: 0, or 1 (no such container, bad change line).`;
+
+  static override examples = [
+    '<%= config.bin %> commit web snap:v1',
+    "<%= config.bin %> commit -m 'added curl' -a 'me <me@example.com>' web tools",
+    "<%= config.bin %> commit -c 'ENV DEBUG=1' -c 'CMD [\"sh\"]' web debug:latest",
+  ];
+
+  static override flags = {
+    message: Flags.string({ char: 'm', summary: 'Commit message.' }),
+    author: Flags.string({ char: 'a', summary: 'Author (e.g. "John Hannibal Smith <hannibal@a-team.com>").' }),
+    change: Flags.string({ char: 'c', summary: 'Apply a Dockerfile instruction to the image config; repeatable.', multiple: true, multipleNonGreedy: true }),
+    pause: Flags.boolean({ char: 'p', summary: 'Pause the container during commit.', default: true, allowNo: true }),
+  };
+
+  static override args = {
+    container: Args.string({ required: true, description: 'Container name or id.' }),
+    repository: Args.string({ description: 'REPOSITORY[:TAG] for the new image.' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags, args } = await this.parse(Commit);
+    const ref = args.repository === undefined ? undefined : splitRepoTag(args.repository);
+    const result = await this.client.json<{ Id: string }>('POST', '/commit', {
+      query: {
+        container: args.container,
+        repo: ref?.repo ?? '',
+        tag: ref ? ref.tag ?? 'latest' : '',
+        comment: flags.message ?? '',
+        author: flags.author ?? '',
+        changes: flags.change,
+        pause: flags.pause ? undefined : false,
+      },
+    });
+    this.out(result.Id);
+  }
+}

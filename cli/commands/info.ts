@@ -1,0 +1,68 @@
+import { Flags } from '@oclif/core';
+import type { InfoResponse, PluginStatus } from '../lib/api-types.js';
+import { BaseCommand } from '../lib/base-command.js';
+import { binarySize } from '../lib/human.js';
+import { renderTemplate } from '../lib/template.js';
+
+/** What `info` reports: the daemon's /info plus its plugin list. */
+export interface InfoReport extends InfoResponse {
+  readonly Plugins?: unknown;
+  readonly TinyPlugins: readonly PluginStatus[];
+}
+
+/** `mini-docker info`: daemon-wide facts and the state of every driver plugin. */
+export default class Info extends BaseCommand {
+  static override summary = 'Show daemon-wide information and the status of its plugins.';
+
+  static override description = 'Asks the daemon for GET /info and GET /tiny/plugins: container and image counts, storage and cgroup drivers, roots, and each driver plugin as ok, skipped (with the reason) or error.';
+
+  static override examples = ['<%= config.bin %> info', "<%= config.bin %> info -f '{{.ServerVersion}}'", '<%= config.bin %> info --json'];
+
+  static override enableJsonFlag = true;
+
+  static override flags = {
+    format: Flags.string({ char: 'f', summary: 'Format the output with a Go-like template ({{.Containers}}, {{json .}}).' }),
+  };
+
+  async run(): Promise<InfoReport> {
+    const { flags } = await this.parse(Info);
+    const [info, plugins] = await Promise.all([
+      this.client.json<InfoResponse>('GET', '/info'),
+      this.client.json<readonly PluginStatus[]>('GET', '/tiny/plugins').catch(() => [] as readonly PluginStatus[]),
+    ]);
+    const report: InfoReport = { ...info, TinyPlugins: plugins };
+    if (flags.format) {
+      this.out(renderTemplate(flags.format, report));
+      return report;
+    }
+    const field = (label: string, value: unknown): string | undefined => (value === undefined || value === null || value === '' ? undefined : ` ${label}: ${String(value)}`);
+    const lines = [
+      'Server:',
+      field('Containers', info.Containers),
+      field('  Running', info.ContainersRunning),
+      field('  Paused', info.ContainersPaused),
+      field('  Stopped', info.ContainersStopped),
+      field('Images', info.Images),
+      field('Server Version', info.ServerVersion),
+      field('Storage Driver', info.tinyDocker?.storageDriver ?? info.Driver),
+      field('Logging Driver', info.LoggingDriver),
+      field('Cgroup Driver', info.CgroupDriver),
+      field('Cgroup Version', info.CgroupVersion),
+      plugins.length > 0 ? ' Plugins:' : undefined,
+      ...plugins.map((p) => `  ${p.id}: ${p.status}${p.reason ? ` (${p.reason})` : ''}${p.package ? ` [${p.package}]` : ''}`),
+      field('Kernel Version', info.KernelVersion),
+      field('Operating System', info.OperatingSystem),
+      field('OSType', info.OSType),
+      field('Architecture', info.Architecture),
+      field('CPUs', info.NCPU),
+      field('Total Memory', info.MemTotal === undefined ? undefined : binarySize(info.MemTotal)),
+      field('Name', info.Name),
+      field('ID', info.ID),
+      field('Docker Root Dir', info.DockerRootDir),
+      field('Exec Root', info.tinyDocker?.execRoot),
+      field('Event Log Position', info.tinyDocker?.lastPosition),
+    ];
+    this.out(lines.filter((l): l is string => l !== undefined).join('\n'));
+    return report;
+  }
+}

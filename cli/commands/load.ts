@@ -1,0 +1,31 @@
+import { Flags } from '@oclif/core';
+import type { ProgressMessage } from '../lib/api-types.js';
+import { BaseCommand } from '../lib/base-command.js';
+import { jsonLines } from '../lib/daemon-client.js';
+import { CliError } from '../lib/errors.js';
+import { openInput } from '../lib/file-io.js';
+
+/** `mini-docker load`: images from a tar archive. */
+export default class Load extends BaseCommand {
+  static override summary = 'Load images from a tar archive or STDIN.';
+
+  static override description = 'Reads an archive made by mini-docker save (or docker save) from -i FILE or stdin and prints "Loaded image: …" for each image.\n\nExit codes: 0, or 1 (unreadable or invalid archive).';
+
+  static override examples = ['<%= config.bin %> load -i /tmp/images.tar', '<%= config.bin %> load < busybox-image.tar'];
+
+  static override flags = {
+    input: Flags.string({ char: 'i', summary: 'Read from a tar archive file, instead of STDIN.' }),
+    quiet: Flags.boolean({ char: 'q', summary: 'Suppress the load output.' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Load);
+    const body = openInput(flags.input);
+    const res = await this.client.request('POST', '/images/load', { query: { quiet: flags.quiet || undefined }, body, contentType: 'application/x-tar' });
+    for await (const msg of jsonLines<ProgressMessage>(res)) {
+      if (msg.errorDetail || msg.error) throw new CliError(msg.errorDetail?.message ?? msg.error ?? 'load failed');
+      const text = msg.stream ?? msg.status;
+      if (text && !flags.quiet) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    }
+  }
+}

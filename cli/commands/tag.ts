@@ -1,0 +1,24 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../lib/base-command.js';
+import { imagePath } from '../lib/container-ops.js';
+import { splitRepoTag } from '../lib/image-ref.js';
+
+/** `mini-docker tag`: another name for an image. */
+export default class Tag extends BaseCommand {
+  static override summary = 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.';
+
+  static override description = 'Names an image (by name, id or id prefix) with REPOSITORY[:TAG] (default tag latest). A tag names one image: moving it takes it off the image that had it.\n\nExit codes: 0, or 1 (no such image, invalid name).';
+
+  static override examples = ['<%= config.bin %> tag busybox mybox:v1', '<%= config.bin %> tag 2b8c1a2d3e4f tools'];
+
+  static override args = {
+    source: Args.string({ required: true, description: 'SOURCE_IMAGE[:TAG] or id.' }),
+    target: Args.string({ required: true, description: 'TARGET_IMAGE[:TAG].' }),
+  };
+
+  async run(): Promise<void> {
+    const { args } = await this.parse(Tag);
+    const { repo, tag } = splitRepoTag(args.target);
+    await this.client.call('POST', imagePath(args.source, '/tag'), { query: { repo, tag: tag ?? 'latest' } });
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The CLI's entry point, for bin/mini-docker. `--version` (what oclif would print:
+ * "tiny-docker/0.1.0 linux-x64 node-v20.20.2") is answered from package.json without loading
+ * oclif, since loading @oclif/core alone costs about 100 ms; everything else goes to oclif's
+ * `execute`, which loads only the running command (oclif.manifest.json).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** oclif's user agent line, as `mini-docker --version` prints it. */
+export function versionLine(pkg: { readonly name: string; readonly version: string }): string {
+  return `${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}`;
+}
+
+/** Runs the CLI with these arguments. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  if (argv.length === 1 && argv[0] === '--version') {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
+    process.stdout.write(`${versionLine(pkg)}\n`);
+    return;
+  }
+  const { execute } = await import('@oclif/core');
+  await execute({ dir: root, args: [...argv] });
+}

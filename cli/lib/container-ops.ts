@@ -1,0 +1,62 @@
+import type { ContainerInspect, CreateResponse } from './api-types.js';
+import type { CreateBody } from './container-flags.js';
+import type { DaemonClient } from './daemon-client.js';
+import { CliError, DaemonError, startFailureExitCode } from './errors.js';
+
+/** `/containers/<ref>` with the reference escaped. */
+export function containerPath(ref: string, suffix = ''): string {
+  return `/containers/${encodeURIComponent(ref)}${suffix}`;
+}
+
+/** `/images/<name>` with each path segment escaped (names like `library/busybox` keep their slash). */
+export function imagePath(name: string, suffix = ''): string {
+  return `/images/${name.split('/').map(encodeURIComponent).join('/')}${suffix}`;
+}
+
+/** `POST /containers/create`; prints the daemon's warnings; failures exit 125 (docker's rule). */
+export async function createContainer(client: DaemonClient, body: CreateBody, name: string | undefined, warn: (line: string) => void): Promise<string> {
+  let created: CreateResponse;
+  try {
+    created = await client.json<CreateResponse>('POST', '/containers/create', { query: { name }, json: body });
+  } catch (err) {
+    if (err instanceof DaemonError) throw new CliError(err.message, 125);
+    throw err;
+  }
+  for (const w of created.Warnings ?? []) warn(`WARNING: ${w}`);
+  return created.Id;
+}
+
+/** `POST /containers/{id}/start`; a failure exits 125, 126 or 127 depending on its message. */
+export async function startContainer(client: DaemonClient, id: string): Promise<void> {
+  try {
+    await client.call('POST', containerPath(id, '/start'));
+  } catch (err) {
+    if (err instanceof DaemonError) throw new CliError(err.message, startFailureExitCode(err.message));
+    throw err;
+  }
+}
+
+/** `GET /containers/{ref}/json`. */
+export function inspectContainer(client: DaemonClient, ref: string): Promise<ContainerInspect> {
+  return client.json<ContainerInspect>('GET', containerPath(ref, '/json'));
+}
+
+/**
+ * Runs `action` for each reference like docker's multi-container commands: prints what
+ * `onSuccess` returns, prints each failure as `Error: …` and, if any failed, exits 1 at the end.
+ */
+export async function forEachRef(refs: readonly string[], action: (ref: string) => Promise<string | undefined>, io: { out: (line: string) => void; err: (line: string) => void }): Promise<number> {
+  let failures = 0;
+  for (const ref of refs) {
+    try {
+      const line = await action(ref);
+      if (line !== undefined) io.out(line);
+    } catch (err) {
+      if (err instanceof CliError && err.exitCode !== 1) throw err;
+      if (!(err instanceof DaemonError) && !(err instanceof CliError)) throw err;
+      failures += 1;
+      io.err(`Error: ${err.message}`);
+    }
+  }
+  return failures === 0 ? 0 : 1;
+}

@@ -1,0 +1,34 @@
+import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CliError } from './errors.js';
+
+/**
+ * Writes a downloaded archive (export, save) to `-o FILE` (through a temporary file renamed at
+ * the end, so a failure leaves no half file) or to stdout, refusing a terminal like docker.
+ */
+export async function writeArchive(source: Readable, outputFile: string | undefined): Promise<void> {
+  if (outputFile === undefined) {
+    if (process.stdout.isTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+    await pipeline(source, process.stdout, { end: false });
+    return;
+  }
+  const temp = join(dirname(outputFile), `.${basename(outputFile)}.tmp-${process.pid}`);
+  try {
+    await pipeline(source, createWriteStream(temp));
+    renameSync(temp, outputFile);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
+/** A file to upload (import, load), or stdin for `-`/no file; refuses an interactive terminal. */
+export function openInput(file: string | undefined): Readable {
+  if (file === undefined || file === '-') {
+    if (process.stdin.isTTY) throw new CliError('requested load from stdin, but stdin is empty (use -i FILE or redirect)');
+    return process.stdin;
+  }
+  return createReadStream(file);
+}

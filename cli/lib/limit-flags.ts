@@ -1,0 +1,59 @@
+import { Flags } from '@oclif/core';
+import type { Limits } from '../../events/index.js';
+import { parseLimitFlags } from '../../core/limits/parse-limits.js';
+import { CliError } from './errors.js';
+
+/**
+ * The resource flags of run, create and update, in Docker's spelling (plus the original
+ * project's `-c 'QUOTA PERIOD'`). Values are parsed client-side by the core's parser and sent in
+ * HostConfig field names (Memory, NanoCpus, CpuQuota, ...).
+ */
+export const limitFlags = {
+  memory: Flags.string({ char: 'm', summary: 'Memory limit (e.g. 2000m, 1g; at least 6m).', helpGroup: 'RESOURCES' }),
+  'memory-swap': Flags.string({ summary: 'Memory plus swap limit, or -1 for unlimited swap.', helpGroup: 'RESOURCES' }),
+  'memory-reservation': Flags.string({ summary: 'Memory soft limit.', helpGroup: 'RESOURCES' }),
+  cpu: Flags.string({
+    char: 'c',
+    summary: "CPU quota and period in microseconds, 'QUOTA PERIOD' (the original project's -c, cgroup cpu.max).",
+    description: "'10000 100000' is 10% of one CPU; 'max 100000' means no quota.",
+    helpGroup: 'RESOURCES',
+  }),
+  cpus: Flags.string({ summary: 'Number of CPUs (e.g. 0.5).', helpGroup: 'RESOURCES' }),
+  'cpu-quota': Flags.string({ summary: 'CPU CFS quota in microseconds per period (-1 unlimited).', helpGroup: 'RESOURCES' }),
+  'cpu-period': Flags.string({ summary: 'CPU CFS period in microseconds.', helpGroup: 'RESOURCES' }),
+  'cpu-shares': Flags.string({ summary: 'CPU shares (relative weight, 1024 default).', helpGroup: 'RESOURCES' }),
+  'cpuset-cpus': Flags.string({ summary: 'CPUs the container may use (0-3, 0,1).', helpGroup: 'RESOURCES' }),
+  'cpuset-mems': Flags.string({ summary: 'Memory nodes the container may use (0-3, 0,1).', helpGroup: 'RESOURCES' }),
+  'pids-limit': Flags.string({ summary: 'Maximum number of processes (-1 unlimited).', helpGroup: 'RESOURCES' }),
+  'blkio-weight': Flags.string({ summary: 'Block IO weight (10 to 1000, 0 default).', helpGroup: 'RESOURCES' }),
+  'device-read-bps': Flags.string({ summary: 'Limit read rate from a device (/dev/sda:1mb); repeatable.', multiple: true, multipleNonGreedy: true, helpGroup: 'RESOURCES' }),
+  'device-write-bps': Flags.string({ summary: 'Limit write rate to a device (/dev/sda:1mb); repeatable.', multiple: true, multipleNonGreedy: true, helpGroup: 'RESOURCES' }),
+};
+
+/** The values of `limitFlags` after parsing. */
+export interface LimitFlagValues {
+  readonly memory?: string;
+  readonly 'memory-swap'?: string;
+  readonly 'memory-reservation'?: string;
+  readonly cpu?: string;
+  readonly cpus?: string;
+  readonly 'cpu-quota'?: string;
+  readonly 'cpu-period'?: string;
+  readonly 'cpu-shares'?: string;
+  readonly 'cpuset-cpus'?: string;
+  readonly 'cpuset-mems'?: string;
+  readonly 'pids-limit'?: string;
+  readonly 'blkio-weight'?: string;
+  readonly 'device-read-bps'?: readonly string[];
+  readonly 'device-write-bps'?: readonly string[];
+}
+
+/** Parses the resource flags into HostConfig limits; a bad value is a CliError with `exitCode`. */
+export function limitsFromFlags(flags: LimitFlagValues, exitCode: number): Limits {
+  try {
+    const { cpu, ...rest } = flags;
+    return parseLimitFlags({ ...rest, 'cpu-max': cpu });
+  } catch (err) {
+    throw new CliError((err as Error).message, exitCode);
+  }
+}
