@@ -46,9 +46,12 @@ export function parseLimits(obj: JsonObject): Limits {
 function parseLogConfig(hc: JsonObject): LogConfig | undefined {
   const lc = optObject(hc, 'LogConfig');
   if (!lc) return undefined;
-  const type = optString(lc, 'Type');
-  if (!type) return undefined;
-  return { Type: type, Config: optStringMap(lc, 'Config') ?? {} };
+  // The docker CLI sends Type "" when --log-driver is not given, with the --log-opt values in
+  // Config: an empty Type means the default driver, not "drop the options".
+  const type = optString(lc, 'Type') ?? '';
+  const config = optStringMap(lc, 'Config') ?? {};
+  if (type === '' && Object.keys(config).length === 0) return undefined;
+  return { Type: type, Config: config };
 }
 
 /** Warnings for what a HostConfig asks that the engine does not do yet. */

@@ -173,6 +173,12 @@ describe('request parsing', () => {
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /bind mounts are not supported/);
   });
+  it('create body: --log-opt without --log-driver keeps the options for the default driver', () => {
+    const withOpts = parseCreateRequest({ Image: 'x', HostConfig: { LogConfig: { Type: '', Config: { 'max-size': '1m' } } } }, undefined);
+    assert.deepEqual(withOpts.request.hostConfig.LogConfig, { Type: '', Config: { 'max-size': '1m' } });
+    const bare = parseCreateRequest({ Image: 'x', HostConfig: { LogConfig: { Type: '', Config: {} } } }, undefined);
+    assert.equal(bare.request.hostConfig.LogConfig, undefined);
+  });
   it('create body: wrong types are a 400 naming the field', () => {
     assert.throws(() => parseCreateRequest({ Image: 'x', HostConfig: { Memory: '1g' } }, undefined), /invalid value for Memory/);
     assert.throws(() => parseCreateRequest({ Cmd: ['x'] }, undefined), /Image is required/);
