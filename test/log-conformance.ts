@@ -213,6 +213,31 @@ export function logDriverConformance(name: string, factory: LogDriverFactory, op
       await writer.close();
     });
 
+    it('tail counts lines of output, not entries: a chunk of many lines is cut, a line split across chunks is one', async () => {
+      const driver = await (await fixture()).start();
+      const writer = await driver.open(id, {});
+      const chunks: LogEntry[] = [
+        { stream: 'stdout', time: logTime(0), data: Buffer.from('a1\na2\na3\n') },
+        { stream: 'stdout', time: logTime(0.001), data: Buffer.from('b1\nb2 ') },
+        { stream: 'stdout', time: logTime(0.002), data: Buffer.from('continued\nc1\n') },
+        { stream: 'stderr', time: logTime(0.003), data: Buffer.from('e1\n') },
+      ];
+      await writeEntries(writer, chunks);
+      const tailText = async (tail: number): Promise<string[]> => text(await collectLog(driver.read(id, { tail })));
+      assert.deepEqual(await tailText(1), ['stderr e1\n']);
+      assert.deepEqual(await tailText(2), ['stdout c1\n', 'stderr e1\n']);
+      assert.deepEqual(await tailText(3), ['stdout b2 ', 'stdout continued\nc1\n', 'stderr e1\n']);
+      assert.deepEqual(await tailText(4), ['stdout b1\nb2 ', 'stdout continued\nc1\n', 'stderr e1\n']);
+      assert.deepEqual(await tailText(5), ['stdout a3\n', 'stdout b1\nb2 ', 'stdout continued\nc1\n', 'stderr e1\n']);
+      assert.deepEqual(await tailText(7), text(chunks));
+      assert.deepEqual(await tailText(100), text(chunks));
+      // The newest line not ended by a newline yet is a line too.
+      await writeEntries(writer, [{ stream: 'stdout', time: logTime(0.004), data: Buffer.from('x1\nx2') }]);
+      assert.deepEqual(await tailText(2), ['stdout x1\nx2']);
+      assert.deepEqual(await tailText(1), ['stdout x2']);
+      await writer.close();
+    });
+
     it('since and until select a time window, both inclusive, and tail counts inside it', async () => {
       const driver = await (await fixture()).start();
       const writer = await driver.open(id, {});

@@ -19,6 +19,7 @@ import { LogFileSnapshot, type LinePosition } from './log-file-snapshot.js';
 import { parseLogTime } from './log-time.js';
 
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const NEWLINE = 0x0a;
 
 interface OpenStore {
   readonly store: Promise<JsonLogStore>;
@@ -139,16 +140,24 @@ export class JsonFileLogDriver implements LogDriver {
         queue?.reset();
         const snapshot = await this.snapshot(containerId, dir);
         try {
-          const from = first ? await startPosition(snapshot, options.tail, window) : await positionAfter(snapshot, last);
+          const { position: from, skip } = first ? await startPosition(snapshot, options.tail, window) : { position: await positionAfter(snapshot, last), skip: 0 };
           // With --tail 0 nothing stored is read, but what is stored must not come again from the queue.
           if (first && options.tail === 0) last = await newestOffset(snapshot);
+          let cut = skip; // tail: the lines of the first entry before the last N lines
           for await (const line of snapshot.linesForward(from)) {
             const stored = decodeJsonLogLine(line);
             if (!stored || stored.offset <= last) continue;
             last = stored.offset;
             const place = placeInWindow(stored.entry, window);
             if (place === 'after') return;
-            if (place === 'inside') yield stored.entry;
+            if (place !== 'inside') continue;
+            if (cut > 0) {
+              const data = stored.entry.data.subarray(cut);
+              cut = 0;
+              if (data.length > 0) yield { ...stored.entry, data };
+              continue;
+            }
+            yield stored.entry;
           }
         } finally {
           await snapshot.close();
@@ -198,29 +207,38 @@ function placeInWindow(entry: LogEntry, window: Window): 'before' | 'inside' | '
 }
 
 /**
- * Where to start reading for `tail`: found by reading lines backwards from the end, so the last
- * 100 of a million lines cost 100 lines. The window counts: tail is the last N entries in it.
+ * Where to start reading for `tail`, which counts lines of output as Docker does (an entry is a
+ * chunk that may hold many lines or part of one): found by counting newlines backwards from the
+ * end, so the last 100 lines of a million cost about 100 lines. Returns the entry the N-th line
+ * from the end starts in, and how many of its bytes come before that line. The window counts:
+ * tail is the last N lines in it.
  */
-async function startPosition(snapshot: LogFileSnapshot, tail: number | undefined, window: Window): Promise<LinePosition> {
-  if (tail === undefined || tail < 0) return snapshot.start;
+async function startPosition(snapshot: LogFileSnapshot, tail: number | undefined, window: Window): Promise<{ position: LinePosition; skip: number }> {
+  if (tail === undefined || tail < 0) return { position: snapshot.start, skip: 0 };
   let position = snapshot.end;
-  if (tail === 0) return position;
+  if (tail === 0) return { position, skip: 0 };
   const windowed = window.since !== undefined || window.until !== undefined;
-  let count = 0;
+  let lines = 0;
+  let newest = true;
   for await (const { line, position: at } of snapshot.linesBackward()) {
+    const stored = decodeJsonLogLine(line);
+    if (!stored) continue;
     if (windowed) {
-      const stored = decodeJsonLogLine(line);
-      if (!stored) continue;
       const place = placeInWindow(stored.entry, window);
       if (place === 'after') continue;
       if (place === 'before') break;
-    } else if (line.length === 0) {
-      continue;
+    }
+    const data = stored.entry.data;
+    let end = data.length;
+    // The newline that ends the newest line does not start another one.
+    if (newest && end > 0 && data[end - 1] === NEWLINE) end--;
+    newest = false;
+    for (let nl = end > 0 ? data.lastIndexOf(NEWLINE, end - 1) : -1; nl >= 0; nl = nl > 0 ? data.lastIndexOf(NEWLINE, nl - 1) : -1) {
+      if (++lines >= tail) return { position: at, skip: nl + 1 };
     }
     position = at;
-    if (++count >= tail) break;
   }
-  return position;
+  return { position, skip: 0 };
 }
 
 /** Where the first entry after `offset` is (the start when rotation removed it already). */

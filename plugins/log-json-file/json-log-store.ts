@@ -70,18 +70,26 @@ export class JsonLogStore {
 
   /**
    * Stores one chunk. A chunk ending at or before the stored offset is already stored (the shim
-   * re-sends what was not acknowledged before a restart) and is ignored.
+   * re-sends what was not acknowledged before a restart) and is ignored; of a chunk stored in part
+   * (split below, the daemon killed between two pieces) only the rest is stored.
+   *
+   * With max-size, a chunk whose line would be larger than max-size (the shim reads up to 16 KiB
+   * at a time) is stored as several lines, split after newlines, each with the offset it ends at,
+   * so the files stay within max-size; only a single line of output longer than that stays whole.
    */
   write(entry: LogEntry, endOffset: number): Promise<void> {
     return this.exclusive(async () => {
       if (this.closed) throw new Error('json-file: the log writer is closed');
       if (endOffset <= this.offset) return;
-      const line = encodeJsonLogLine(entry, endOffset);
+      const start = endOffset - entry.data.length;
+      const rest = start < this.offset ? { ...entry, data: entry.data.subarray(this.offset - start) } : entry;
       const { maxSize } = this.options;
-      if (maxSize > 0 && this.size > 0 && this.size + line.length > maxSize) await this.rotate();
-      await this.append(line);
-      this.offset = endOffset;
-      this.onWritten({ entry, offset: endOffset });
+      for (const piece of splitForMaxSize(rest, endOffset, maxSize)) {
+        if (maxSize > 0 && this.size > 0 && this.size + piece.line.length > maxSize) await this.rotate();
+        await this.append(piece.line);
+        this.offset = piece.offset;
+        this.onWritten({ entry: piece.entry, offset: piece.offset });
+      }
     });
   }
 
@@ -142,6 +150,60 @@ export class JsonLogStore {
       this.size = (await this.handle.stat()).size;
     }
   }
+}
+
+interface Piece {
+  readonly entry: LogEntry;
+  readonly offset: number;
+  readonly line: Buffer;
+}
+
+/** One piece when the chunk's line fits in max-size (or there is none), else pieces of whole lines of output that fit. */
+function splitForMaxSize(entry: LogEntry, endOffset: number, maxSize: number): Piece[] {
+  const line = encodeJsonLogLine(entry, endOffset);
+  if (maxSize <= 0 || line.length <= maxSize) return [{ entry, offset: endOffset, line }];
+  const segments: Buffer[] = [];
+  for (let from = 0; from < entry.data.length; ) {
+    const nl = entry.data.indexOf(0x0a, from);
+    const to = nl < 0 ? entry.data.length : nl + 1;
+    segments.push(entry.data.subarray(from, to));
+    from = to;
+  }
+  if (segments.length < 2) return [{ entry, offset: endOffset, line }];
+  // Pack segments greedily by their encoded sizes (with the largest offset, an upper bound but for
+  // a piece that mixes valid and invalid UTF-8, which is checked and halved below).
+  const overhead = encodeJsonLogLine({ ...entry, data: Buffer.alloc(0) }, endOffset).length;
+  const groups: Buffer[][] = [];
+  let group: Buffer[] = [];
+  let size = overhead;
+  for (const segment of segments) {
+    const cost = encodeJsonLogLine({ ...entry, data: segment }, endOffset).length - overhead;
+    if (group.length > 0 && size + cost > maxSize) {
+      groups.push(group);
+      group = [];
+      size = overhead;
+    }
+    group.push(segment);
+    size += cost;
+  }
+  groups.push(group);
+  const pieces: Piece[] = [];
+  let offset = endOffset - entry.data.length;
+  const emit = (parts: Buffer[]): void => {
+    const data = Buffer.concat(parts);
+    const piece = { ...entry, data };
+    const encoded = encodeJsonLogLine(piece, offset + data.length);
+    if (encoded.length > maxSize && parts.length > 1) {
+      const half = Math.ceil(parts.length / 2);
+      emit(parts.slice(0, half));
+      emit(parts.slice(half));
+      return;
+    }
+    offset += data.length;
+    pieces.push({ entry: piece, offset, line: encoded });
+  };
+  for (const g of groups) emit(g);
+  return pieces;
 }
 
 async function recoverOffset(dir: string, base: string, logger: Logger): Promise<number> {

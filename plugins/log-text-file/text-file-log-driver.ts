@@ -131,6 +131,7 @@ export class TextFileLogDriver implements LogDriver {
         const size = writing ? await writing.currentSize() : await fileSize(path);
         const tail = first && options.tail !== undefined && options.tail >= 0 ? options.tail : undefined;
         const kept: LogEntry[] = [];
+        let keptLines = 0;
         let ended = false;
         for await (const { line } of fileLines(path, size)) {
           const stored = decodeTextLogLine(line);
@@ -143,9 +144,14 @@ export class TextFileLogDriver implements LogDriver {
           }
           if (where !== 'inside') continue;
           if (tail === undefined) yield stored.entry;
-          else if (tail > 0 && kept.push(stored.entry) > tail) kept.shift();
+          else if (tail > 0) {
+            kept.push(stored.entry);
+            keptLines += newlines(stored.entry.data);
+            // Enough is kept while the entries after the first still hold tail + 1 newlines.
+            while (kept.length > 1 && keptLines - newlines(kept[0]!.data) > tail) keptLines -= newlines(kept.shift()!.data);
+          }
         }
-        yield* kept;
+        yield* lastLines(kept, tail ?? 0);
         if (ended || !queue) return;
         for (;;) {
           const { items, overflowed } = queue.take();
@@ -174,4 +180,34 @@ export class TextFileLogDriver implements LogDriver {
     if (!CONTAINER_ID.test(containerId)) throw new Error(`text-file: invalid container id "${containerId}"`);
     return join(this.stateDir, `${containerId}.log`);
   }
+}
+
+const NEWLINE = 0x0a;
+
+function newlines(data: Buffer): number {
+  let n = 0;
+  for (let i = data.indexOf(NEWLINE); i >= 0; i = data.indexOf(NEWLINE, i + 1)) n++;
+  return n;
+}
+
+/**
+ * The last `tail` lines of output in `entries` (tail counts lines, as Docker's does; an entry is a
+ * chunk that may hold several lines or part of one): the first entry kept may be cut.
+ */
+function lastLines(entries: readonly LogEntry[], tail: number): LogEntry[] {
+  if (tail <= 0) return [];
+  let lines = 0;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const data = entries[i]!.data;
+    let end = data.length;
+    // The newline that ends the newest line does not start another one.
+    if (i === entries.length - 1 && end > 0 && data[end - 1] === NEWLINE) end--;
+    for (let nl = end > 0 ? data.lastIndexOf(NEWLINE, end - 1) : -1; nl >= 0; nl = nl > 0 ? data.lastIndexOf(NEWLINE, nl - 1) : -1) {
+      if (++lines >= tail) {
+        const first = data.subarray(nl + 1);
+        return [...(first.length > 0 ? [{ ...entries[i]!, data: first }] : []), ...entries.slice(i + 1)];
+      }
+    }
+  }
+  return [...entries];
 }

@@ -139,6 +139,43 @@ describe('json-file log driver', () => {
     await writer.close();
   });
 
+  it('with max-size, a chunk larger than max-size is stored as several lines cut after newlines, so every file stays within max-size', async () => {
+    const { driver, stateDir } = await startDriver();
+    const writer = await driver.open(id, { 'max-size': '1k', 'max-file': '2' });
+    const lines = Array.from({ length: 2000 }, (_, i) => `line ${i + 1}\n`);
+    const data = Buffer.from(lines.join(''));
+    // 16 KiB chunks, as the shim reads them, cut anywhere (also inside a line)
+    const chunks = [];
+    for (let at = 0; at < data.length; at += 16384) chunks.push({ stream: 'stdout' as const, time: logTime(at / 1e6), data: data.subarray(at, at + 16384) });
+    const end = await writeEntries(writer, chunks);
+    assert.equal(writer.storedOffset, end);
+    const files = await readdir(join(stateDir, id));
+    assert.equal(files.length, 2);
+    for (const name of files) assert.ok((await stat(join(stateDir, id, name))).size <= 1024, `${name} within 1k`);
+    const read = Buffer.concat((await collectLog(driver.read(id, {}))).map((e) => e.data)).toString();
+    assert.ok(data.toString().endsWith(read), 'the newest output, contiguous');
+    assert.match(read, /line 2000\n$/);
+    const tail = (await collectLog(driver.read(id, { tail: 3 }))).map((e) => e.data.toString()).join('');
+    assert.equal(tail, 'line 1998\nline 1999\nline 2000\n');
+    // every stored line records the offset it ends at, so dedup still works piece by piece
+    const stored = (await readFile(join(stateDir, id, `${id}-json.log`), 'utf8')).trim().split('\n').map((l) => decodeJsonLogLine(Buffer.from(l))!);
+    for (let i = 1; i < stored.length; i++) assert.equal(stored[i]!.offset, stored[i - 1]!.offset + stored[i]!.entry.data.length);
+    await writer.close();
+  });
+
+  it('a chunk stored in part (the daemon killed between its pieces) stores only the rest when it comes again', async () => {
+    const { driver, stateDir } = await startDriver();
+    const writer = await driver.open(id, {});
+    await writeEntries(writer, [{ stream: 'stdout', time: logTime(0), data: Buffer.from('one\ntwo\n') }]);
+    // resent from offset 4: "two\nthree\n" ends at 14, of which "two\n" (up to 8) is stored
+    await writer.write({ stream: 'stdout', time: logTime(1), data: Buffer.from('two\nthree\n') }, 14);
+    assert.equal(writer.storedOffset, 14);
+    const read = (await collectLog(driver.read(id, {}))).map((e) => e.data.toString()).join('');
+    assert.equal(read, 'one\ntwo\nthree\n');
+    assert.ok(stateDir);
+    await writer.close();
+  });
+
   it('tail of a big log reads from the end: the last lines of 200,000 come back quickly', { timeout: 60_000 }, async () => {
     const { driver, stateDir } = await startDriver();
     const dir = join(stateDir, id);
