@@ -21,7 +21,7 @@ import type {
   CommitRequest, CreateContainerRequest, Engine, EngineInfo, EventQuery, ImportRequest, OutputChunk, ProgressReporter,
   StreamSession, WaitCondition,
 } from './engine.js';
-import { ConflictError, InvalidArgumentError, NotFoundError, StartFailedError } from './errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, NotImplementedError, StartFailedError } from './errors.js';
 import type { EventStore } from './event-store.js';
 import { queryEvents } from './event-query.js';
 import type { ImageService } from './image-service.js';
@@ -203,7 +203,11 @@ export class ContainerEngine implements Engine {
     if (logType !== 'none') {
       const driver = this.logDriver(logType);
       if (!driver) throw new InvalidArgumentError(`logging driver "${logType}" is not available: ${this.whyMissing(DriverKinds.log)}`);
-      driver.validateOptions(logOptions);
+      try {
+        driver.validateOptions(logOptions);
+      } catch (err) {
+        throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+      }
     }
     if (Object.keys(limits).length > 0) {
       const limiter = this.limiter();
@@ -483,6 +487,14 @@ export class ContainerEngine implements Engine {
       const c = findContainer(this.state(), id);
       const limiter = this.limiter();
       if (!limiter) throw new InvalidArgumentError(`resource limits are not supported on this host: ${this.whyMissing(DriverKinds.limiter)}`);
+      // Docker's update rules: --cpus and a CFS quota/period are two ways to set the same files,
+      // so one cannot be changed while the other is set (the merged limits would only say "cannot both be set").
+      const has = (n: number | undefined): boolean => n !== undefined && n > 0;
+      const conflict = has(picked.NanoCpus) && has(c.hostConfig.CpuPeriod) ? 'Nano CPUs cannot be updated as CPU Period has already been set'
+        : has(picked.NanoCpus) && has(c.hostConfig.CpuQuota) ? 'Nano CPUs cannot be updated as CPU Quota has already been set'
+          : has(picked.CpuPeriod) && has(c.hostConfig.NanoCpus) ? 'CPU Period cannot be updated as NanoCPUs has already been set'
+            : has(picked.CpuQuota) && has(c.hostConfig.NanoCpus) ? 'CPU Quota cannot be updated as NanoCPUs has already been set' : undefined;
+      if (conflict) throw new InvalidArgumentError(`Conflicting options: ${conflict}`);
       const merged = { ...pickLimits(c.hostConfig), ...picked };
       try {
         limiter.validate(merged);
@@ -636,11 +648,20 @@ export class ContainerEngine implements Engine {
     return { titles: titles.map((t) => (t === 'COMMAND' ? 'CMD' : t)), processes };
   }
 
-  async *logs(ref: string, options: LogReadOptions & { stdout: boolean; stderr: boolean }): AsyncIterable<LogEntry> {
+  /**
+   * Not a generator itself: an unknown container or a driver that cannot read throws here, before
+   * the API route sent its 200 headers (a generator's body would only run on the first next()).
+   */
+  logs(ref: string, options: LogReadOptions & { stdout: boolean; stderr: boolean }): AsyncIterable<LogEntry> {
     const c = this.container(ref);
     const type = c.hostConfig.LogConfig.Type;
     const driver = type === 'none' ? undefined : this.logDriver(type);
-    if (!driver) throw new ConflictError(`configured logging driver does not support reading`);
+    // Docker's message and status (501: ErrReadLogsNotSupported is a NotImplemented error).
+    if (!driver) throw new NotImplementedError('configured logging driver does not support reading');
+    return this.readLogs(c, driver, options);
+  }
+
+  private async *readLogs(c: ContainerState, driver: LogDriver, options: LogReadOptions & { stdout: boolean; stderr: boolean }): AsyncIterable<LogEntry> {
     const running = c.status === 'running' || c.status === 'paused';
     const follow = options.follow === true && running;
     const abort = new AbortController();
@@ -650,7 +671,11 @@ export class ContainerEngine implements Engine {
     let sub: { unsubscribe(): void } | undefined;
     if (follow) {
       sub = this.store.events.pipe(filter((e) => e.streamId === containerStream(c.id) && (e.type === 'ContainerExited' || e.type === 'ContainerRemoved'))).subscribe(() => abort.abort());
+      // It may have exited since logs() was called: then the follow passes on what is stored and ends.
+      const now = this.state().containers[c.id];
+      if (!now || (now.status !== 'running' && now.status !== 'paused')) abort.abort();
     }
+    if (outer?.aborted) abort.abort();
     try {
       for await (const entry of driver.read(c.id, { ...options, follow, signal: abort.signal })) {
         if ((entry.stream === 'stdout' && options.stdout) || (entry.stream === 'stderr' && options.stderr)) yield entry;
