@@ -78,7 +78,11 @@ export function parseMemoryReservation(value: string, flag = '--memory-reservati
   return parseMemory(value, flag);
 }
 
-/** --cpus "1.5" → 1500000000 nano CPUs; 0 means unset; at least 0.01 otherwise. */
+/**
+ * --cpus "1.5" → 1500000000 nano CPUs; at least 0.01. Docker reads `--cpus 0` as "no limit"; here
+ * it is refused, since a limit of nothing that silently means no limit is surely a mistake (leave
+ * the flag out for no limit). NanoCpus 0 in an API body still means unset.
+ */
 export function parseCpus(value: string | number, flag = '--cpus'): number {
   const text = String(value).trim();
   const m = /^(\d*)(?:\.(\d*))?$/.exec(text);
@@ -87,7 +91,8 @@ export function parseCpus(value: string | number, flag = '--cpus'): number {
   if (fraction.replace(/0+$/, '').length > 9) throw invalid(flag, value, 'the value is too precise (at most 9 decimals)');
   const nanos = Number(m[1] || '0') * 1e9 + Number(fraction.padEnd(9, '0').slice(0, 9));
   if (!Number.isSafeInteger(nanos)) throw invalid(flag, value, 'the number is too large');
-  if (nanos !== 0 && nanos < 1e7) throw invalid(flag, value, 'the minimum is 0.01 CPUs');
+  if (nanos === 0) throw invalid(flag, value, 'the minimum is 0.01 CPUs (leave the flag out for no limit)');
+  if (nanos < 1e7) throw invalid(flag, value, 'the minimum is 0.01 CPUs');
   return nanos;
 }
 

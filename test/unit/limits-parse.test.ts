@@ -88,7 +88,8 @@ describe('cpu flags (unit)', () => {
     assert.equal(parseCpus('2'), 2_000_000_000);
     assert.equal(parseCpus(1.25), 1_250_000_000);
     assert.equal(parseCpus('.5'), 500_000_000);
-    assert.equal(parseCpus('0'), 0);
+    assert.throws(() => parseCpus('0'), { message: 'invalid value "0" for --cpus: the minimum is 0.01 CPUs (leave the flag out for no limit)' });
+    assert.throws(() => parseCpus('0.00'), /the minimum is 0.01 CPUs/);
     assert.throws(() => parseCpus('0.000000001'), /the minimum is 0.01 CPUs/);
     assert.throws(() => parseCpus('0.0000000001'), /too precise/);
     assert.throws(() => parseCpus('0.001'), { message: 'invalid value "0.001" for --cpus: the minimum is 0.01 CPUs' });
