@@ -74,6 +74,8 @@ export class ContainerEngine implements Engine {
   private readonly execs = new Map<string, ExecRuntime>();
   /** Attached clients of containers that are not running yet (docker run attaches before start). */
   private readonly pendingStdin = new Map<string, Buffer[]>();
+  /** Attached clients that closed stdin before the container started (`echo x | docker run -i`). */
+  private readonly pendingStdinClose = new Set<string>();
   private readonly outputs = new Map<string, Set<(c: OutputChunk | null) => void>>();
   private readonly locks = new Map<string, Promise<unknown>>();
 
@@ -314,6 +316,7 @@ export class ContainerEngine implements Engine {
     await this.append(findContainer(this.state(), id), [{ type: 'ContainerStarted', data: { id, pid: proc.pid, shimPid: proc.shimPid, drivers } }]);
     for (const chunk of this.pendingStdin.get(id) ?? []) hub.write(chunk);
     this.pendingStdin.delete(id);
+    if (this.pendingStdinClose.delete(id)) hub.closeStdin();
     void hub.whenExited().then((status) => this.onContainerExit(id, hub, status));
   }
 
@@ -324,6 +327,8 @@ export class ContainerEngine implements Engine {
 
   /** Tells attached clients the output is over. */
   private finishAttached(id: string): void {
+    this.pendingStdin.delete(id);
+    this.pendingStdinClose.delete(id);
     const listeners = this.outputs.get(id);
     this.outputs.delete(id);
     for (const l of listeners ?? []) l(null);
@@ -608,7 +613,10 @@ export class ContainerEngine implements Engine {
         else this.pendingStdin.set(id, [...(this.pendingStdin.get(id) ?? []), data]);
       },
       closeStdin: () => {
-        if (options.stdin && c.config.StdinOnce) this.hubs.get(id)?.closeStdin();
+        if (!options.stdin || !c.config.StdinOnce) return;
+        const hub = this.hubs.get(id);
+        if (hub) hub.closeStdin();
+        else this.pendingStdinClose.add(id);
       },
       close: () => {
         if (listener) this.outputs.get(id)?.delete(listener);
