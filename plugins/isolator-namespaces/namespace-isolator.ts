@@ -96,7 +96,10 @@ export class NamespaceIsolator implements IsolatorDriver {
       for (const l of exitListeners) l(s);
     };
     conn.on('exit', (m: ExitMessage) => fireExit(toExitStatus(m)));
+    // Set when the daemon lets go of the connection itself (shutdown): the container goes on, so that close is no exit.
+    let released = false;
     conn.on('close', () => {
+      if (released) return;
       // The shim went away without EXIT (killed): the exit file says what happened, if anything.
       void readExitFile(this.bundle(containerId)).then(
         (s) => fireExit(s ? toExitStatus(s) : { exitCode: 137, signal: 9, oomKilled: false, finishedAt: new Date().toISOString() }),
@@ -118,7 +121,10 @@ export class NamespaceIsolator implements IsolatorDriver {
       closeStdin: () => conn.closeStdin(),
       resize: (rows, cols) => conn.resize(rows, cols),
       signal: (signal) => conn.signal(signal),
-      close: () => conn.close(),
+      close: () => {
+        if (!exitStatus) released = true;
+        conn.close();
+      },
     };
   }
 
