@@ -840,7 +840,8 @@ export class ContainerEngine implements Engine {
   }
 }
 
+/** A timer that does not keep the daemon alive: a stop's grace period must not delay a shutdown. */
 function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
