@@ -22,7 +22,7 @@ Exit codes: the container's exit code when it ends; 0 after a detach; 1 when it 
   };
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container name or id.' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container name or id.' }),
   };
 
   async run(): Promise<void> {

@@ -24,8 +24,8 @@ Exit codes: 0, or 1 (no such container, bad change line).`;
   };
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container name or id.' }),
-    repository: Args.string({ description: 'REPOSITORY[:TAG] for the new image.' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container name or id.' }),
+    repository: Args.string({ ignoreStdin: true, description: 'REPOSITORY[:TAG] for the new image.' }),
   };
 
   async run(): Promise<void> {

@@ -23,8 +23,8 @@ Exit codes: 0, or 125 when the container cannot be created.`;
   static override flags = { ...createFlags };
 
   static override args = {
-    image: Args.string({ required: true, description: 'Image reference or rootfs tarball path.' }),
-    command: Args.string({ description: 'Command and arguments (after IMAGE, optionally after --).' }),
+    image: Args.string({ ignoreStdin: true, required: true, description: 'Image reference or rootfs tarball path.' }),
+    command: Args.string({ ignoreStdin: true, description: 'Command and arguments (after IMAGE, optionally after --).' }),
   };
 
   protected override errorExitCode = 125;

@@ -38,8 +38,8 @@ Exit codes: the command's exit code; 0 with -d; 1 when the container is missing 
   };
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container name or id.' }),
-    command: Args.string({ required: true, description: 'Command and arguments.' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container name or id.' }),
+    command: Args.string({ ignoreStdin: true, description: 'Command and arguments (required).' }),
   };
 
   async run(): Promise<void> {

@@ -16,7 +16,7 @@ export default class Export extends BaseCommand {
   };
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container name or id.' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container name or id.' }),
   };
 
   async run(): Promise<void> {

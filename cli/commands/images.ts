@@ -26,7 +26,7 @@ export default class Images extends BaseCommand {
   };
 
   static override args = {
-    repository: Args.string({ description: 'Only images of this repository (REPOSITORY[:TAG]).' }),
+    repository: Args.string({ ignoreStdin: true, description: 'Only images of this repository (REPOSITORY[:TAG]).' }),
   };
 
   async run(): Promise<readonly ImageSummary[]> {

@@ -27,8 +27,8 @@ Exit codes: 0, or 1 (unreadable file, not a tar, bad change line).`;
   };
 
   static override args = {
-    file: Args.string({ required: true, description: 'Tarball path, or - for stdin.' }),
-    repository: Args.string({ description: 'REPOSITORY[:TAG] for the image.' }),
+    file: Args.string({ ignoreStdin: true, required: true, description: 'Tarball path, or - for stdin.' }),
+    repository: Args.string({ ignoreStdin: true, description: 'REPOSITORY[:TAG] for the image.' }),
   };
 
   async run(): Promise<void> {

@@ -39,9 +39,9 @@ export default class Info extends BaseCommand {
     const lines = [
       'Server:',
       field('Containers', info.Containers),
-      field('  Running', info.ContainersRunning),
-      field('  Paused', info.ContainersPaused),
-      field('  Stopped', info.ContainersStopped),
+      field(' Running', info.ContainersRunning),
+      field(' Paused', info.ContainersPaused),
+      field(' Stopped', info.ContainersStopped),
       field('Images', info.Images),
       field('Server Version', info.ServerVersion),
       field('Storage Driver', info.tinyDocker?.storageDriver ?? info.Driver),

@@ -30,7 +30,7 @@ Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`
   };
 
   static override args = {
-    name: Args.string({ required: true, description: 'Container or image names or ids.' }),
+    name: Args.string({ ignoreStdin: true, required: true, description: 'Container or image names or ids.' }),
   };
 
   async run(): Promise<readonly unknown[]> {

@@ -17,7 +17,7 @@ export default class Kill extends BaseCommand {
   };
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container names or ids.' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container names or ids.' }),
   };
 
   async run(): Promise<void> {

@@ -29,7 +29,7 @@ export default class Logs extends BaseCommand {
   };
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container name or id.' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container name or id.' }),
   };
 
   async run(): Promise<void> {

@@ -11,12 +11,12 @@ export default class Rename extends BaseCommand {
   static override examples = ['<%= config.bin %> rename web web-old'];
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container name or id.' }),
-    newName: Args.string({ required: true, name: 'NEW_NAME', description: 'The new name.' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container name or id.' }),
+    new_name: Args.string({ ignoreStdin: true, required: true, description: 'The new name.' }),
   };
 
   async run(): Promise<void> {
     const { args } = await this.parse(Rename);
-    await this.client.call('POST', containerPath(args.container, '/rename'), { query: { name: args.newName } });
+    await this.client.call('POST', containerPath(args.container, '/rename'), { query: { name: args.new_name } });
   }
 }

@@ -78,7 +78,7 @@ Online (default) it asks the daemon (GET /tiny/replay). With --log FILE|DIR it r
       if (flags.events) {
         const offline = await import('../lib/offline-replay.js');
         const target = state.position;
-        const source = target === 0 ? emptySource() : this.client.stream<EventEnvelope>('GET', '/tiny/events', { query: { after: 0 } });
+        const source = target === 0 ? emptySource() : this.client.stream<EventEnvelope>('GET', '/tiny/events', { query: { after: 0, until: String(target) } });
         const folded = await this.fold(offline, source, { position: target }, true);
         trace = folded.trace;
       }

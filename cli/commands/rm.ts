@@ -21,7 +21,7 @@ Exit codes: 0; 1 when any container could not be removed. With -f a missing cont
   };
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container names or ids.' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container names or ids.' }),
   };
 
   async run(): Promise<void> {

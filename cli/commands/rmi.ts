@@ -18,7 +18,7 @@ export default class Rmi extends BaseCommand {
   };
 
   static override args = {
-    image: Args.string({ required: true, description: 'Image names or ids.' }),
+    image: Args.string({ ignoreStdin: true, required: true, description: 'Image names or ids.' }),
   };
 
   async run(): Promise<void> {

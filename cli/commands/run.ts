@@ -33,8 +33,8 @@ Exit codes: the container's own; 125 when mini-docker or the daemon fails (bad f
   };
 
   static override args = {
-    image: Args.string({ required: true, description: 'Image reference or rootfs tarball path.' }),
-    command: Args.string({ description: 'Command and arguments (after IMAGE, optionally after --).' }),
+    image: Args.string({ ignoreStdin: true, required: true, description: 'Image reference or rootfs tarball path.' }),
+    command: Args.string({ ignoreStdin: true, description: 'Command and arguments (after IMAGE, optionally after --).' }),
   };
 
   protected override errorExitCode = 125;

@@ -17,7 +17,7 @@ export default class Save extends BaseCommand {
   };
 
   static override args = {
-    image: Args.string({ required: true, description: 'Image names or ids.' }),
+    image: Args.string({ ignoreStdin: true, required: true, description: 'Image names or ids.' }),
   };
 
   async run(): Promise<void> {

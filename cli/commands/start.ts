@@ -24,7 +24,7 @@ Exit codes: 0; 1 when a container could not be started (the others are still sta
   };
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container names or ids.' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container names or ids.' }),
   };
 
   async run(): Promise<void> {

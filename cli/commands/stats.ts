@@ -31,7 +31,7 @@ export default class Stats extends BaseCommand {
   };
 
   static override args = {
-    container: Args.string({ description: 'Container names or ids (default: all running).' }),
+    container: Args.string({ ignoreStdin: true, description: 'Container names or ids (default: all running).' }),
   };
 
   async run(): Promise<readonly StatsSample[]> {

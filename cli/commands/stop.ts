@@ -18,7 +18,7 @@ export default class Stop extends BaseCommand {
   };
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container names or ids.' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container names or ids.' }),
   };
 
   async run(): Promise<void> {

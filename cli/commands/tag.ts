@@ -12,8 +12,8 @@ export default class Tag extends BaseCommand {
   static override examples = ['<%= config.bin %> tag busybox mybox:v1', '<%= config.bin %> tag 2b8c1a2d3e4f tools'];
 
   static override args = {
-    source: Args.string({ required: true, description: 'SOURCE_IMAGE[:TAG] or id.' }),
-    target: Args.string({ required: true, description: 'TARGET_IMAGE[:TAG].' }),
+    source: Args.string({ ignoreStdin: true, required: true, description: 'SOURCE_IMAGE[:TAG] or id.' }),
+    target: Args.string({ ignoreStdin: true, required: true, description: 'TARGET_IMAGE[:TAG].' }),
   };
 
   async run(): Promise<void> {

@@ -18,8 +18,8 @@ export default class Top extends BaseCommand {
   static override strict = false;
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container name or id.' }),
-    psOptions: Args.string({ description: 'ps options (e.g. aux).' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container name or id.' }),
+    psOptions: Args.string({ ignoreStdin: true, description: 'ps options (e.g. aux).' }),
   };
 
   async run(): Promise<TopResponse> {

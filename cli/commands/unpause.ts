@@ -13,7 +13,7 @@ export default class Unpause extends BaseCommand {
   static override strict = false;
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container names or ids.' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container names or ids.' }),
   };
 
   async run(): Promise<void> {

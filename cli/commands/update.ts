@@ -17,7 +17,7 @@ export default class Update extends BaseCommand {
   static override flags = { ...limitFlags };
 
   static override args = {
-    container: Args.string({ required: true, description: 'Container names or ids.' }),
+    container: Args.string({ ignoreStdin: true, required: true, description: 'Container names or ids.' }),
   };
 
   async run(): Promise<void> {

@@ -30,6 +30,9 @@ export function oneLine(message: string): string {
  * What every mini-docker command shares: the global `-H/--host` flag, a daemon client that
  * connects (and starts the daemon) on first use, and errors printed as one `Error: …` line with
  * the right exit code (stack traces only with DEBUG=1).
+ *
+ * Every argument is declared with `ignoreStdin: true`: oclif otherwise reads a missing argument
+ * from piped stdin, which would swallow the input of `exec -i`, `run -i` and `import -`.
  */
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
@@ -106,10 +109,12 @@ export abstract class BaseCommand extends Command {
     if (this.jsonEnabled()) return super.catch(err);
     const parseError = isParseError(err);
     let message = oneLine(err.message || String(err));
-    if (parseError) message = `${message.replace(/ See more help with --help$/, '')} (see 'mini-docker ${this.id?.replace(/:/g, ' ') ?? ''} --help')`;
+    const helpHint = / ?See more help with --help$/;
+    const usageError = parseError || helpHint.test(message);
+    if (usageError) message = `${message.replace(helpHint, '')} (see 'mini-docker ${this.id?.replace(/:/g, ' ') ?? ''} --help')`;
     process.stderr.write(`Error: ${message}\n`);
     if (process.env.DEBUG === '1' && err.stack) process.stderr.write(`${err.stack}\n`);
-    const code = err instanceof CliError ? err.exitCode : parseError ? 125 : this.errorExitCode;
+    const code = err instanceof CliError ? err.exitCode : usageError ? 125 : this.errorExitCode;
     this.exit(code);
   }
 }

@@ -1,0 +1,111 @@
+// Unit: bin/mini-docker as a child process: help lists every command, errors are one line, exit codes.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = join(root, 'bin', 'mini-docker');
+
+/** Command ids from the compiled command files: "ps", "container prune", ... */
+function commandIds(): string[] {
+  const dir = join(root, 'dist', 'cli', 'commands');
+  const ids: string[] = [];
+  const walk = (d: string, prefix: string[]): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p, [...prefix, name]);
+      else if (name.endsWith('.js')) ids.push([...prefix, name.slice(0, -3)].join(' '));
+    }
+  };
+  walk(dir, []);
+  return ids.sort();
+}
+
+describe('bin/mini-docker', () => {
+  let scratch: string;
+  let env: NodeJS.ProcessEnv;
+
+  const cli = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 20_000 });
+
+  before(() => {
+    scratch = mkdtempSync(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'cli-bin-'));
+    env = { ...process.env, MINI_DOCKER_NO_AUTOSTART: '1', MINI_DOCKER_EXEC_ROOT: join(scratch, 'run'), MINI_DOCKER_DATA_ROOT: join(scratch, 'data'), HOME: scratch };
+    delete env.MINI_DOCKER_HOST;
+    delete env.DEBUG;
+  });
+
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('lists every command and the plugins topic in --help', () => {
+    const r = cli(['--help']);
+    assert.equal(r.status, 0, r.stderr);
+    const ids = commandIds();
+    assert.ok(ids.length >= 30, `found only ${ids.length} commands`);
+    for (const id of ids) {
+      const top = id.split(' ')[0]!;
+      assert.match(r.stdout, new RegExp(`^  ${top}\\s`, 'm'), `${top} missing from --help`);
+    }
+    assert.match(r.stdout, /^ {2}plugins\s/m);
+    for (const id of ['run', 'ps', 'replay', 'events', 'exec', 'container prune', 'image prune']) assert.ok(ids.includes(id), id);
+  });
+
+  it('lists the topic commands and the plugin commands', () => {
+    const containers = cli(['container', '--help']);
+    assert.match(containers.stdout, /container prune/);
+    const images = cli(['image', '--help']);
+    assert.match(images.stdout, /image prune/);
+    const plugins = cli(['plugins', '--help']);
+    for (const sub of ['install', 'link', 'uninstall']) assert.match(plugins.stdout, new RegExp(`plugins ${sub}`), sub);
+  });
+
+  it('prints the version without a daemon', () => {
+    const r = cli(['--version']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^tiny-docker\/\d+\.\d+\.\d+\S* linux-\w+ node-v\d+/);
+  });
+
+  it('fails in one line, non-zero, when no daemon answers and autostart is off', () => {
+    const r = cli(['ps']);
+    assert.notEqual(r.status, 0);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.equal(lines[0], `Error: cannot reach mini-dockerd at ${join(scratch, 'run', 'mini-docker.sock')} (ENOENT); not starting it because MINI_DOCKER_NO_AUTOSTART=1`);
+  });
+
+  it('honours -H and MINI_DOCKER_HOST', () => {
+    const flag = cli(['ps', '-H', `unix://${join(scratch, 'other.sock')}`]);
+    assert.match(flag.stderr, new RegExp(`at ${join(scratch, 'other.sock')} `));
+    const fromEnv = spawnSync(process.execPath, [bin, 'images'], { env: { ...env, MINI_DOCKER_HOST: `unix://${join(scratch, 'env.sock')}` }, encoding: 'utf8' });
+    assert.match(fromEnv.stderr, new RegExp(`at ${join(scratch, 'env.sock')} `));
+  });
+
+  it('exits 125 with one line for a bad run flag, 1 for other commands', () => {
+    const run = cli(['run', '--bogus', 'busybox']);
+    assert.equal(run.status, 125);
+    assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, /^Error: unknown flag: --bogus/);
+    const missing = cli(['run']);
+    assert.equal(missing.status, 125);
+    assert.match(missing.stderr, /^Error: 'mini-docker run' requires at least 1 argument/);
+    const bad = cli(['ps', '--bogus']);
+    assert.notEqual(bad.status, 0);
+    assert.equal(bad.stderr.trimEnd().split('\n').length, 1, bad.stderr);
+  });
+
+  it('refuses to prune without confirmation when stdin is not a terminal', () => {
+    const r = cli(['container', 'prune']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^Error: WARNING! This will remove all stopped containers\. Not confirmed: stdin is not a terminal; use -f\/--force\n$/);
+  });
+
+  it('shows stack traces only with DEBUG=1', () => {
+    const r = spawnSync(process.execPath, [bin, 'ps'], { env: { ...env, DEBUG: '1' }, encoding: 'utf8' });
+    assert.match(r.stderr, /^Error: cannot reach/);
+    assert.match(r.stderr, /\n\s+at /);
+  });
+});
