@@ -1,15 +1,21 @@
 // Log driver figures: write 10,000 lines through the driver, then time reading them all and the
 // last 100 (plus the last 100 of a 1,000,000-line log, which must not read the whole file).
-// Prints one JSON object. Run: `npx tsc -p tsconfig.json && node dist/bench/logs.bench.js`.
+// Then end to end (as root; skipped with --no-e2e): a real daemon in a temporary root, a container
+// that printed 10,000 lines, and the time of `mini-docker logs` (a whole CLI process), of the logs
+// route alone (an HTTP client in this process) and of the real `docker logs` against our daemon.
+// Prints one JSON object. Run: `npm run build && node dist/bench/logs.bench.js`.
 // Reference: `docker logs` of 10,000 lines takes about 140 ms on the development machine.
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DriverContext, LogDriver, LogEntry } from '../core/plugins/driver.js';
 import { JsonFileLogDriver } from '../plugins/log-json-file/json-file-log-driver.js';
 import { encodeJsonLogLine } from '../plugins/log-json-file/json-log-line.js';
 import { TextFileLogDriver } from '../plugins/log-text-file/text-file-log-driver.js';
+import { CLI, TestDaemon } from '../test/e2e/harness.js';
 
 const LINES = 10_000;
 const BIG_LINES = 1_000_000;
@@ -66,6 +72,64 @@ async function benchDriver(driver: LogDriver, stateDir: string): Promise<Record<
   };
 }
 
+/** Runs a command to its end, draining its output; rejects on a non-zero exit; resolves with the stdout byte count. */
+function runDrained(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => { bytes += b.length; });
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(bytes) : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err}`))));
+  });
+}
+
+/** GET the logs route over the unix socket, as a client would, draining the framed body. */
+function logsOverApi(socketPath: string, id: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path: `/containers/${id}/logs?stdout=1&stderr=1`, method: 'GET' }, (res) => {
+      let bytes = 0;
+      res.on('data', (b: Buffer) => { bytes += b.length; });
+      res.on('end', () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(`logs: HTTP ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** `mini-docker logs`, the logs route, `docker logs` of 10,000 lines from a real daemon. */
+async function benchEndToEnd(): Promise<Record<string, unknown>> {
+  const d = new TestDaemon('logs-bench');
+  try {
+    await d.start();
+    const run = await d.cli(['run', '-d', 'busybox', 'sh', '-c',
+      `i=0; while [ $i -lt ${LINES} ]; do echo "$i the quick brown fox jumps over the lazy dog"; i=$((i+1)); done`]);
+    if (run.code !== 0) throw new Error(`run: ${run.stderr}`);
+    const id = run.stdout.trim();
+    await d.cli(['wait', id]);
+    const expected = await logsOverApi(d.socketPath, id);
+    const dockerInstalled = await runDrained('docker', ['--version'], process.env).then(() => true, () => false);
+    const dockerEnv = { ...d.env, DOCKER_HOST: `unix://${d.socketPath}` };
+    return {
+      // the whole `mini-docker logs` process: node and oclif start-up, inspect, the logs route, demuxing, writing
+      cliLogs10k: await measure(() => runDrained(process.execPath, [CLI, 'logs', id], d.env)),
+      // the same CLI doing one small request, to tell start-up from reading
+      cliInspectBaseline: await measure(() => runDrained(process.execPath, [CLI, 'inspect', '-f', '{{.Id}}', id], d.env)),
+      // the logs route alone: what the daemon takes to read and frame the 10,000 lines
+      apiLogs10k: await measure(async () => {
+        const bytes = await logsOverApi(d.socketPath, id);
+        if (bytes !== expected) throw new Error(`logs route: ${bytes} bytes, expected ${expected}`);
+      }),
+      // the real docker client (a Go binary, like the 140 ms reference) against this daemon
+      ...(dockerInstalled ? { dockerClientLogs10k: await measure(() => runDrained('docker', ['logs', id], dockerEnv)) } : {}),
+    };
+  } finally {
+    await d.cleanup();
+  }
+}
+
 const scratch = await mkdtemp(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'logs-bench-'));
 try {
   const jsonFile = await benchDriver(new JsonFileLogDriver(), join(scratch, 'json-file'));
@@ -86,6 +150,8 @@ try {
   const tail100of1M = await measure(() => drain(big.read(id, { tail: 100 }), 100));
 
   const readAllMs = (jsonFile.readAll10k as { medianMs: number }).medianMs;
+  const endToEnd = process.argv.includes('--no-e2e') ? { skipped: '--no-e2e' }
+    : process.getuid?.() !== 0 ? { skipped: 'needs root (a real daemon)' } : await benchEndToEnd();
   console.log(
     JSON.stringify(
       {
@@ -94,6 +160,7 @@ try {
         dockerLogs10kReferenceMs: DOCKER_LOGS_10K_MS,
         jsonFile: { ...jsonFile, tail100of1M },
         textFile,
+        endToEnd,
         jsonFileReadAllFasterThanDocker: readAllMs < DOCKER_LOGS_10K_MS,
       },
       null,
