@@ -137,7 +137,7 @@ export interface LogEntry {
 }
 
 export interface LogReadOptions {
-  readonly tail?: number; // last N entries; undefined = all
+  readonly tail?: number; // last N lines of output (an entry may hold several, or part of one: cut the first); undefined = all
   readonly since?: string; // RFC 3339
   readonly until?: string;
   readonly follow?: boolean;
