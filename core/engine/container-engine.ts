@@ -466,9 +466,9 @@ export class ContainerEngine implements Engine {
         }
         await hub.finish();
         this.hubs.delete(id);
-        this.finishAttached(id);
       }
     }
+    this.finishAttached(id); // also clients attached to a container that was not running
     const latest = this.state().containers[id];
     if (!latest) return;
     await this.isolator().cleanup(id, latest.shimPid);
@@ -593,11 +593,9 @@ export class ContainerEngine implements Engine {
         this.outputs.set(id, set);
       }
       set.add(listener);
-      const current = this.state().containers[id];
-      if (!current || (current.status === 'exited' && !this.hubs.has(id) && current.startedAt !== '0001-01-01T00:00:00Z' && !this.locks.has(id))) {
-        // Nothing will run: an attach to an exited container ends at once.
-        if (current?.status === 'exited') subscriber.complete();
-      }
+      // An attach to a container that is not running waits for its next run, as Docker's does:
+      // `start -a` attaches first, then starts (the CLIs refuse a plain attach to a stopped
+      // container themselves). The run's end, a failed start or a removal ends it.
       return () => {
         this.outputs.get(id)?.delete(listener!);
       };

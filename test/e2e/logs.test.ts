@@ -248,16 +248,19 @@ describe('e2e: container logs (issue 5) through bin/mini-docker and the docker c
     assert.equal((await d.docker(['logs', 'plain'])).stdout, 'a\nc\td\n');
   });
 
-  it('a container started again continues its log: offsets go on from the stored one', async () => {
+  it('a container started again continues its log: offsets go on from the stored one; start -a shows the new run', async () => {
     assert.equal((await d.cli(['run', '--name', 'again', 'busybox', 'sh', '-c', 'echo run'])).code, 0);
-    for (let i = 0; i < 2; i++) {
-      assert.equal((await d.cli(['start', 'again'])).code, 0);
-      assert.equal((await d.cli(['wait', 'again'])).stdout.trim(), '0');
-    }
-    assert.equal((await d.cli(['logs', 'again'])).stdout, 'run\nrun\nrun\n');
+    assert.equal((await d.cli(['start', 'again'])).code, 0);
+    assert.equal((await d.cli(['wait', 'again'])).stdout.trim(), '0');
+    const attached = await d.cli(['start', '-a', 'again']);
+    assert.equal(attached.code, 0, attached.stderr);
+    assert.equal(attached.stdout, 'run\n', 'start -a of an exited container shows its new output');
+    const docker = await d.docker(['start', '-a', 'again']);
+    assert.equal(docker.stdout, 'run\n');
+    assert.equal((await d.cli(['logs', 'again'])).stdout, 'run\nrun\nrun\nrun\n');
     const id = (await d.cli(['inspect', '-f', '{{.Id}}', 'again'])).stdout.trim();
     const stored = readFileSync(join(d.dataRoot, 'log.v1.json-file', id, `${id}-json.log`), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { offset: number }).offset);
-    assert.deepEqual(stored, [4, 8, 12]);
+    assert.deepEqual(stored, [4, 8, 12, 16]);
     assert.equal((await d.cli(['rm', 'again'])).code, 0);
     assert.ok(!existsSync(join(d.dataRoot, 'log.v1.json-file', id)), 'rm removes the log');
   });
