@@ -30,6 +30,7 @@ struct exec_loop {
   int signal_fd;
   int frames_in; /* fd 0, -1 once the daemon closed it */
   struct bytes from_daemon, to_stdin;
+  int stdin_close_requested; /* close stdin once to_stdin is written (data and close come in one read) */
   uint64_t offset;
   int exited;
   struct exit_status status;
@@ -77,14 +78,14 @@ static int send_failure(const struct shim_err *e) {
 
 static void request_stdin_close(struct exec_loop *l) {
   if (l->io->tty) bytes_append(&l->to_stdin, "\x04", 1);
-  else if (l->to_stdin.len == 0) close_fd(&l->io->in);
+  else l->stdin_close_requested = 1;
 }
 
 static void handle_frame(struct exec_loop *l, const struct frame *f) {
   struct shim_err e;
   switch (f->type) {
   case FRAME_STDIN:
-    if (l->io->in >= 0) bytes_append(&l->to_stdin, f->payload, f->len);
+    if (l->io->in >= 0 && !l->stdin_close_requested) bytes_append(&l->to_stdin, f->payload, f->len);
     break;
   case FRAME_STDIN_CLOSE:
     request_stdin_close(l);
@@ -188,6 +189,7 @@ static int serve(struct exec_loop *l) {
     if (p[P_OUT].revents) read_output(l, &io->out, STREAM_STDOUT);
     if (p[P_ERR].revents) read_output(l, &io->err, STREAM_STDERR);
     if (p[P_IN].revents && io->in >= 0) write_stdin(l);
+    if (l->stdin_close_requested && l->to_stdin.len == 0 && !io->tty) close_fd(&io->in);
   }
   struct bytes b = {0};
   frame_append_exit(&b, l->status.code, l->status.signal, l->status.finished_at);
@@ -199,7 +201,7 @@ static int serve(struct exec_loop *l) {
 int exec_mode_main(const char *spec_path) {
   struct shim_err e = {.code = SHIM_EXIT_OTHER};
   struct spec s = {0};
-  struct stdio_fds io = {.out = -1, .err = -1, .in = -1, .child_in = -1, .child_out = -1, .child_err = -1};
+  struct stdio_fds io = STDIO_FDS_NONE;
   struct child_pipes cp = {-1, -1, -1, -1};
   struct ns_fds ns = {-1, -1, -1, -1, -1, -1};
   struct bytes hello = {0};
