@@ -433,6 +433,13 @@ describe('integration: shim tty', { skip }, () => {
     assert.equal(out.stderr, '');
     await waitExit(c.shimPid);
   });
+
+  it('makes the pty in the container\'s own devpts, so the process knows its terminal\'s name', async () => {
+    const c = await run(baseSpec(['sh', '-c', 'tty; ls /dev/pts'], { tty: true }));
+    const out = await collect(c.bundle);
+    assert.match(out.stdout, /^\/dev\/pts\/0\r\n0\s+ptmx\r\n$/);
+    await waitExit(c.shimPid);
+  });
 });
 
 describe('integration: shim exec mode', { skip }, () => {
@@ -491,6 +498,18 @@ describe('integration: shim exec mode', { skip }, () => {
       assert.match(out, /33 77/);
       assert.match(out, /got hello/);
       assert.equal(exit.exitCode, 0);
+
+      // stdin and its close in one read (echo x | docker exec -i): the close waits for the data.
+      const pipePath = join(c.bundle, 'exec-pipe.spec');
+      await writeSpec(pipePath, { pid: c.initPid, args: ['sh', '-c', 'cat; echo eof'], env: ['PATH=/bin'], stdin: true });
+      const piped = spawnExec(shimBinary, pipePath);
+      const pipedOut: Buffer[] = [];
+      piped.on('output', (m) => pipedOut.push(m.data));
+      await piped.started;
+      piped.stdin(Buffer.from('x\n'));
+      piped.closeStdin();
+      assert.equal((await piped.exited).exitCode, 0);
+      assert.equal(Buffer.concat(pipedOut).toString(), 'x\neof\n');
     } finally {
       await stop(c);
     }

@@ -66,7 +66,7 @@ static void remove_bundle_file(const char *bundle, const char *name) {
 /* The detached shim: starts the init, reports on report_fd, then serves until the exit is delivered. */
 static int serve_container(struct spec *s, const char *bundle, int report_fd) {
   struct shim_err e = {.code = SHIM_EXIT_OTHER};
-  struct stdio_fds io = {.out = -1, .err = -1, .in = -1, .child_in = -1, .child_out = -1, .child_err = -1};
+  struct stdio_fds io = STDIO_FDS_NONE;
   struct child_pipes cp = {-1, -1, -1, -1};
   sigset_t mask;
   forwarded_signals(&mask);
@@ -79,7 +79,7 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd) {
   if (sfd < 0) shim_fail(&e, errno, "signalfd");
   else if (write_pid_file(bundle, shim_pid, &e) < 0) {
   } else if ((lfd = run_listen(bundle, &e)) < 0) {
-  } else if (stdio_create(&io, s->tty, s->stdin_open, "/dev/ptmx", s->rows, s->cols, &e) < 0) {
+  } else if (stdio_create(&io, s->tty, s->stdin_open, NULL, s->rows, s->cols, &e) < 0) {
   } else if (child_pipes_open(&cp, &e) < 0) {
   } else if ((init_pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET | SIGCHLD,
                                         NULL, NULL, NULL, 0)) < 0) {
@@ -90,9 +90,15 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd) {
     child_report_and_exit(&cp, &e);
   } else {
     stdio_close_child_side(&io);
-    int failed = cgroups_join(s, init_pid, &e) < 0 || child_release(&cp, &e) < 0;
+    int failed = cgroups_join(s, init_pid, &e) < 0 || child_release(&cp, &e) < 0 || stdio_receive_console(&io, &e) < 0;
     if (failed) kill(init_pid, SIGKILL);
-    if (!failed && child_wait_exec(&cp, &e) == 0) {
+    int started = !failed && child_wait_exec(&cp, &e) == 0;
+    if (started && io.tty && io.out < 0) {
+      started = 0;
+      shim_fail_code(&e, SHIM_EXIT_OTHER, EPIPE, "the container process sent no terminal");
+      kill(init_pid, SIGKILL);
+    }
+    if (started) {
       char line[64];
       int n = snprintf(line, sizeof line, "ok %d %d\n", (int)shim_pid, (int)init_pid);
       write_all(report_fd, line, (size_t)n);
