@@ -70,6 +70,16 @@ function lookupIn(engine: Engine): EventLookup {
   };
 }
 
+/**
+ * `until` in nanoseconds. Whole seconds mean the end of that second: the CLI sends `--until 0s`
+ * (now) rounded down to the second, and moby's exact reading would hide what happened in the last
+ * fraction of a second (`docker rm web; docker events --since 1m --until 0s` without the destroy).
+ */
+export function parseUntil(value: string): bigint {
+  const nanos = parseDockerTime(value, 'until');
+  return /^\s*\d+\s*$/.test(value) ? nanos + 999_999_999n : nanos;
+}
+
 /** A position or an RFC 3339 time (the tiny-docker endpoints). */
 function positionOrTime(value: string, name: string): { position: number } | { time: string } {
   if (/^\d+$/.test(value)) return { position: Number(value) };
@@ -86,10 +96,12 @@ export function registerEventRoutes(router: Router, { engine, logger }: RouteDep
     const sinceRaw = queryString(q, 'since');
     const untilRaw = queryString(q, 'until');
     const since = sinceRaw === undefined ? undefined : parseDockerTime(sinceRaw, 'since');
-    const until = untilRaw === undefined ? undefined : parseDockerTime(untilRaw, 'until');
+    const until = untilRaw === undefined ? undefined : parseUntil(untilRaw);
     const query: EventQuery = {
-      // `until` alone replays from the start, as moby does with its buffer.
-      ...(since !== undefined ? { since: { time: fromUnixNanos(since) } } : until !== undefined ? { since: { position: 0 } } : {}),
+      // From the start whenever there is a window (`until` alone replays from the start, as moby
+      // does with its buffer): the mapper must see a container's create, even before `since`, to
+      // name it in later events when it is gone by now. The window is applied below.
+      ...(since !== undefined || until !== undefined ? { since: { position: 0 } } : {}),
       ...(until !== undefined ? { until: { time: fromUnixNanos(until) } } : {}),
     };
     const mapper = new DockerEventMapper(lookupIn(engine), engine.info().id);

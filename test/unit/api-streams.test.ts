@@ -1,8 +1,9 @@
 // Unit: hijacked and streamed endpoints (attach, exec, logs, events) over a real unix socket.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { parseUntil } from '../../core/api/event-routes.js';
 import { parseFrames } from '../../core/api/stdcopy.js';
-import { WEB_ID, startHarness, type Harness, type RawClient } from './fake-engine.js';
+import { OLD_ID, WEB_ID, startHarness, type Harness, type RawClient } from './fake-engine.js';
 
 const HEAD_END = '\r\n\r\n';
 
@@ -290,5 +291,20 @@ describe('API streams: events', () => {
   it('bad filters and times are 400', async () => {
     assert.equal((await h.request('GET', '/v1.50/events?filters=' + encodeURIComponent('{"bogus":{"x":true}}'))).status, 400);
     assert.equal((await h.request('GET', '/v1.50/events?since=soon')).status, 400);
+  });
+
+  it('a container created before since and removed since then still has its name', async () => {
+    assert.equal((await h.request('DELETE', '/v1.50/containers/old')).status, 204);
+    const since = Math.floor(Date.now() / 1000) - 60; // old was created 10 minutes ago
+    const until = Math.floor(Date.now() / 1000); // the current second, as `--until 0s` sends it
+    const r = await h.request('GET', `/v1.50/events?since=${since}&until=${until}&filters=${encodeURIComponent('{"event":{"destroy":true}}')}`);
+    const events = r.body.toString().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { Action: string; from: string; Actor: { ID: string; Attributes: Record<string, string> } });
+    assert.deepEqual(events.map((e) => [e.Action, e.Actor.ID, e.Actor.Attributes.name, e.from]), [['destroy', OLD_ID, 'old', 'busybox']]);
+  });
+
+  it('until in whole seconds runs to the end of that second (the CLI rounds --until 0s down)', () => {
+    assert.equal(parseUntil('1700000000'), 1_700_000_000_999_999_999n);
+    assert.equal(parseUntil('1700000000.5'), 1_700_000_000_500_000_000n);
+    assert.equal(parseUntil('2023-11-14T22:13:20Z'), 1_700_000_000_000_000_000n);
   });
 });
