@@ -13,6 +13,7 @@ import { StoreImageService } from '../engine/store-image-service.js';
 import { EventLog } from '../eventlog/event-log.js';
 import { FileEventLog } from '../eventlog/file-event-log.js';
 import { SnapshotStore } from '../eventlog/snapshot-store.js';
+import { EventTimeIndex } from '../eventlog/time-index.js';
 import type { Driver, DriverContext } from '../plugins/driver.js';
 import { Logger } from '../plugins/logger.js';
 import { discoverPlugins, loadDrivers } from '../plugins/plugin-loader.js';
@@ -48,7 +49,9 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   const log = new FileEventLog(logDir, { warn: (m) => logger.warn(`event log: ${m}`) });
   await log.open();
   container.bind<EventLog>(EventLog).toConstantValue(log);
-  const store = new EventStore(log, new SnapshotStore(logDir, { warn: (m) => logger.warn(`snapshot: ${m}`) }));
+  const timeIndex = new EventTimeIndex(logDir);
+  await timeIndex.open(log, (m) => logger.warn(m));
+  const store = new EventStore(log, new SnapshotStore(logDir, { warn: (m) => logger.warn(`snapshot: ${m}`) }), timeIndex);
   const loaded = await store.load((m) => logger.warn(m));
   container.bind(EventStore).toConstantValue(store);
   logger.info(`state rebuilt: ${loaded.eventsReplayed} events replayed${loaded.snapshotPosition !== null ? ` after the snapshot at ${loaded.snapshotPosition}` : ''}`);

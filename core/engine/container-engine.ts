@@ -814,7 +814,8 @@ export class ContainerEngine implements Engine {
 
   async replay(until: { position?: number; time?: string }): Promise<EngineState> {
     const events: EventEnvelope[] = [];
-    for await (const e of this.store.log.read(until.position !== undefined ? { until: until.position } : {})) {
+    const bound = until.position ?? (until.time !== undefined ? await this.store.timeIndex?.readUntilFor(until.time) : undefined);
+    for await (const e of this.store.log.read(bound !== undefined ? { until: bound } : {})) {
       if (until.time !== undefined && e.time > until.time) break;
       events.push(e);
     }

@@ -85,7 +85,8 @@ export function queryEvents(store: EventStore, q: EventQuery): Observable<EventE
     void (async () => {
       try {
         if (q.since) {
-          for await (const e of store.log.read({ after: q.since.position ?? 0 })) {
+          const after = q.since.position ?? (q.since.time !== undefined && store.timeIndex ? await store.timeIndex.readAfterFor(q.since.time) : 0);
+          for await (const e of store.log.read({ after })) {
             if (subscriber.closed) return;
             emit(e);
           }

@@ -3,6 +3,7 @@ import type { EngineEvent, EventEnvelope, EventMetadata } from '../../events/ind
 import type { EventLog, ExpectedVersion } from '../eventlog/event-log.js';
 import { anchorOf, rebuild, type Fold } from '../eventlog/rebuild.js';
 import type { SnapshotStore } from '../eventlog/snapshot-store.js';
+import type { EventTimeIndex } from '../eventlog/time-index.js';
 import type { EngineState } from '../state/engine-state.js';
 import { FOLD_VERSION, evolve, initialState } from '../state/evolve.js';
 
@@ -19,7 +20,7 @@ export class EventStore {
   private last: EventEnvelope | undefined;
   private sinceSnapshot = 0;
 
-  constructor(readonly log: EventLog, private readonly snapshots?: SnapshotStore) {}
+  constructor(readonly log: EventLog, private readonly snapshots?: SnapshotStore, readonly timeIndex?: EventTimeIndex) {}
 
   /** Rebuilds the state: the newest usable snapshot, then the log's tail (or a full replay). */
   async load(warn?: (message: string) => void): Promise<{ eventsReplayed: number; snapshotPosition: number | null }> {
@@ -49,6 +50,7 @@ export class EventStore {
     for (const e of stored) this.current = evolve(this.current, e);
     this.last = stored[stored.length - 1] ?? this.last;
     this.sinceSnapshot += stored.length;
+    for (const e of stored) void this.timeIndex?.observe(e).catch(() => undefined);
     for (const e of stored) this.bus.next(e);
     if (this.sinceSnapshot >= 5_000) void this.snapshot().catch(() => undefined);
     return stored;
