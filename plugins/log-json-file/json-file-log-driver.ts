@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { injectable } from '../../core/plugin-api.js';
+import { injectable, FollowQueue, parseLogTime } from '../../core/plugin-api.js';
 import type {
   DriverContext,
   DriverStatus,
@@ -11,12 +11,10 @@ import type {
   LogReadOptions,
   LogWriter,
 } from '../../core/plugin-api.js';
-import { FollowQueue } from './follow-queue.js';
 import { parseJsonFileOptions } from './json-file-options.js';
 import { decodeJsonLogLine, type StoredEntry } from './json-log-line.js';
 import { JsonLogStore } from './json-log-store.js';
 import { LogFileSnapshot, type LinePosition } from './log-file-snapshot.js';
-import { parseLogTime } from './log-time.js';
 
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const NEWLINE = 0x0a;

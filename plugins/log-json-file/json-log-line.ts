@@ -15,10 +15,8 @@ interface JsonLogRecord {
 }
 
 /** A stored entry with the output offset it ends at. */
-export interface StoredEntry {
-  readonly entry: LogEntry;
-  readonly offset: number;
-}
+import type { StoredLogEntry as StoredEntry } from '../../core/plugin-api.js';
+export type { StoredEntry };
 
 /** The line (with its trailing newline) that stores one chunk. */
 export function encodeJsonLogLine(entry: LogEntry, offset: number): Buffer {

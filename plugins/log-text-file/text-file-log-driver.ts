@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { injectable } from '../../core/plugin-api.js';
+import { injectable, FollowQueue, parseLogTime } from '../../core/plugin-api.js';
 import type {
   DriverContext,
   DriverStatus,
@@ -11,8 +11,6 @@ import type {
   LogReadOptions,
   LogWriter,
 } from '../../core/plugin-api.js';
-import { FollowQueue } from './follow-queue.js';
-import { parseLogTime } from './log-time.js';
 import { fileLines, fileSize, TextLogFile } from './text-log-file.js';
 import { decodeTextLogLine, type StoredEntry } from './text-log-line.js';
 

@@ -2,10 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import type { LogEntry } from '../../core/plugin-api.js';
 
 /** A stored entry with the output offset it ends at. */
-export interface StoredEntry {
-  readonly entry: LogEntry;
-  readonly offset: number;
-}
+import type { StoredLogEntry as StoredEntry } from '../../core/plugin-api.js';
+export type { StoredEntry };
 
 const SPECIAL_UTF8 = /[\\\p{Cc}]/gu; // C0 controls, DEL, C1 controls and the backslash
 const ESCAPE = /\\(\\|n|r|x[0-9a-f]{2})/g;

@@ -12,7 +12,7 @@ import { JsonFileLogDriver } from '../../plugins/log-json-file/json-file-log-dri
 import { parseJsonFileOptions } from '../../plugins/log-json-file/json-file-options.js';
 import { decodeJsonLogLine, encodeJsonLogLine } from '../../plugins/log-json-file/json-log-line.js';
 import logJsonFileModule from '../../plugins/log-json-file/log-json-file-module.js';
-import { parseLogTime } from '../../plugins/log-json-file/log-time.js';
+import { parseLogTime } from '../../core/plugins/log-support.js';
 import { NoneLogDriver } from '../../plugins/log-json-file/none-log-driver.js';
 import { collectLog, logContainerId, logDriverConformance, logTime, sampleEntries, writeEntries } from '../log-conformance.js';
 
