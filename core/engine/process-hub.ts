@@ -1,5 +1,6 @@
 import { Observable, Subject } from 'rxjs';
 import type { ExitStatus } from '../../events/index.js';
+import { utcNow } from '../eventlog/utc-clock.js';
 import type { LogWriter, ProcessIO } from '../plugins/driver.js';
 import type { OutputChunk } from './engine.js';
 
@@ -110,10 +111,12 @@ export class ProcessHub {
   }
 }
 
-/** Now as RFC 3339 UTC with nanoseconds (the millisecond clock padded with hrtime's sub-ms digits). */
+/**
+ * Now as RFC 3339 UTC with nanoseconds: the event log's clock (sub-millisecond precision kept on
+ * the wall clock). It used to pad Date.now() with hrtime's sub-ms digits, which are not aligned
+ * with the wall clock's millisecond, so two chunks within one millisecond could get times that go
+ * backwards (`logs -t` out of order, and a json-file read ends at the first entry after --until).
+ */
 export function nowRfc3339Nano(): string {
-  const ms = Date.now();
-  const iso = new Date(ms).toISOString(); // 2026-11-28T16:04:51.592Z
-  const subMs = Number(process.hrtime.bigint() % 1_000_000n).toString().padStart(6, '0');
-  return `${iso.slice(0, 23)}${subMs}Z`;
+  return utcNow();
 }
