@@ -644,7 +644,8 @@ export class ContainerEngine implements Engine {
     const limiter = this.limiter();
     const pids = limiter ? await limiter.pids(c.id) : [c.pid];
     const list = pids.length > 0 ? pids : [c.pid];
-    const fields = psArgs && /^[a-z,]+$/.test(psArgs) ? psArgs : 'uid,pid,ppid,c,stime,tty,time,args';
+    // Docker runs `ps -ef` on the host: user names, and its column titles.
+    const fields = psArgs && /^[a-z,]+$/.test(psArgs) ? psArgs : 'user=UID,pid,ppid,c,stime,tty=TTY,time,args=CMD';
     const { stdout } = await run('ps', ['-o', fields, '-p', list.join(',')]);
     const lines = stdout.trimEnd().split('\n');
     const titles = (lines[0] ?? '').trim().split(/\s+/);
