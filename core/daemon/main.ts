@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import { register } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,7 +76,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   // Plugins import 'tiny-docker/...': resolve that to this engine, whatever folder they live in.
-  register(new URL('../plugins/self-resolve-hook.js', import.meta.url));
+  const { registerSelfResolve } = await import('../plugins/plugin-loader.js');
+  registerSelfResolve();
 
   const config: DaemonConfig = { ...paths, packageRoot: root, version, builtinBusybox: values['no-busybox'] !== true };
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { register } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Container, ContainerModule } from 'inversify';
@@ -89,4 +90,16 @@ export async function loadDrivers(packages: readonly PluginPackage[], root: Cont
     }
   }
   return { drivers, failures };
+}
+
+let selfResolveRegistered = false;
+
+/**
+ * Makes `import ... from 'tiny-docker/...'` in any plugin resolve to this engine (a Node module
+ * hook, registered once per process). The daemon calls it before loading plugins.
+ */
+export function registerSelfResolve(): void {
+  if (selfResolveRegistered) return;
+  selfResolveRegistered = true;
+  register(new URL('./self-resolve-hook.js', import.meta.url));
 }
