@@ -39,6 +39,36 @@ if (only.length === 0) {
 
 const scratch = mkdtempSync(join(tmpdir(), 'tiny-docker-test-'));
 const env = { TINY_DOCKER_TEST_SCRATCH: scratch, MINI_DOCKER_NO_AUTOSTART: '', XDG_DATA_HOME: join(scratch, 'xdg-data') };
+/** Mounts, cgroups and processes that look like ours; compared before and after the run. */
+function findLeaks(scratchDir = scratch) {
+  const found = [];
+  for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+    const target = line.split(' ')[1] ?? '';
+    if (target.includes('tiny-docker-test-') || target.includes('mini-docker')) found.push(`mount ${target}`);
+  }
+  const findCgroups = (d, depth) => {
+    if (depth > 5 || !existsSync(d)) return;
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      let isDir = false;
+      try { isDir = statSync(p).isDirectory(); } catch { continue; }
+      if (!isDir) continue;
+      if (name.startsWith('mini-docker')) found.push(`cgroup ${p}`);
+      else findCgroups(p, depth + 1);
+    }
+  };
+  findCgroups('/sys/fs/cgroup', 0);
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (cmd.some((a) => a.includes(scratchDir))) found.push(`process ${pid}: ${cmd.join(' ').trim()}`);
+    } catch { /* exited */ }
+  }
+  return found;
+}
+
+// What other sessions on this machine already have is not ours to report.
+const before = new Set(findLeaks());
 const parallel = String(Math.max(2, cpus().length));
 for (const [kind, concurrency] of [['unit', parallel], ['integration', parallel], ['e2e', parallel]]) {
   const files = testFiles(kind);
@@ -48,29 +78,9 @@ for (const [kind, concurrency] of [['unit', parallel], ['integration', parallel]
 }
 
 console.error('\n== leak check');
-const leaks = [];
-for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
-  const target = line.split(' ')[1] ?? '';
-  if (target.includes('tiny-docker-test-') || target.includes('mini-docker')) leaks.push(`mount ${target}`);
-}
-const findCgroups = (d, depth) => {
-  if (depth > 5 || !existsSync(d)) return;
-  for (const name of readdirSync(d)) {
-    const p = join(d, name);
-    let isDir = false;
-    try { isDir = statSync(p).isDirectory(); } catch { continue; }
-    if (!isDir) continue;
-    if (name.startsWith('mini-docker')) leaks.push(`cgroup ${p}`);
-    else findCgroups(p, depth + 1);
-  }
-};
-findCgroups('/sys/fs/cgroup', 0);
-for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-  try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (cmd.some((a) => a.includes(scratch))) leaks.push(`process ${pid}: ${cmd.join(' ').trim()}`);
-  } catch { /* exited */ }
-}
+const leaks = [
+  ...findLeaks().filter((l) => !before.has(l)),
+];
 if (leaks.length > 0) {
   console.error(`leaked after the tests:\n  ${leaks.join('\n  ')}`);
   ok = false;
