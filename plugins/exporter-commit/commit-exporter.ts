@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeTar } from '../../core/archive/index.js';
+import { writeTar } from '../../core/plugin-api.js';
 import { DriverKinds, injectable } from '../../core/plugin-api.js';
 import type { DriverContext, DriverStatus, ExporterDriver, Logger } from '../../core/plugin-api.js';
 

@@ -1,5 +1,5 @@
-import { ContainerModule } from 'inversify';
-import { Driver } from '../../core/plugins/driver.js';
+import { ContainerModule } from '../../core/plugin-api.js';
+import { Driver } from '../../core/plugin-api.js';
 import { NamespaceIsolator } from './namespace-isolator.js';
 
 /** The namespace isolator plugin: one driver, `isolator.v1.namespaces`. */

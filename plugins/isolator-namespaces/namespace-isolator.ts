@@ -2,13 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { injectable } from 'inversify';
-import type { ExitStatus } from '../../events/index.js';
+import { injectable } from '../../core/plugin-api.js';
+import type { ExitStatus } from '../../core/plugin-api.js';
 import type {
   DriverContext, DriverStatus, ExecProcess, ExecSpec, IsolatorDriver, ProcessIO, ProcessSpec,
-} from '../../core/plugins/driver.js';
-import { ProcessStartError } from '../../core/plugins/driver.js';
-import { DriverKinds } from '../../core/plugins/kinds.js';
+} from '../../core/plugin-api.js';
+import { ProcessStartError } from '../../core/plugin-api.js';
+import { DriverKinds } from '../../core/plugin-api.js';
 import {
   ShimConnection, ShimStartError, readExitFile, spawnExec, startShim, writeSpec, type ExitMessage,
 } from './shim-protocol.js';

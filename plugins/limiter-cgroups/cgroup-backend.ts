@@ -6,9 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Limits } from '../../events/index.js';
-import type { Logger, ResourceStats } from '../../core/plugins/driver.js';
-import { missingMembers } from '../../core/limits/index.js';
+import type { Limits } from '../../core/plugin-api.js';
+import type { Logger, ResourceStats } from '../../core/plugin-api.js';
+import { missingMembers } from '../../core/plugin-api.js';
 import { type CgroupFiles, errorCode, parsePids, waitUntil } from './cgroup-files.js';
 import { blockDeviceNumbers } from './convert.js';
 import type { HostInfo, SelfCgroupReader } from './host.js';

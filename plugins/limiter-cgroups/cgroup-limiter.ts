@@ -7,13 +7,13 @@
  * /sys/fs/cgroup/cpu/mini-docker-3f2a…/, ... and returns those folders; the shim writes the
  * container's pid into each folder's cgroup.procs before the user's command runs.
  */
-import { inject, injectable, optional } from 'inversify';
+import { inject, injectable, optional } from '../../core/plugin-api.js';
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Limits } from '../../events/index.js';
-import type { DriverContext, DriverStatus, LimiterDriver, ResourceStats } from '../../core/plugins/driver.js';
-import { checkLimits } from '../../core/limits/index.js';
+import type { Limits } from '../../core/plugin-api.js';
+import type { DriverContext, DriverStatus, LimiterDriver, ResourceStats } from '../../core/plugin-api.js';
+import { checkLimits } from '../../core/plugin-api.js';
 import { type CgroupBackend, CGROUP_PREFIX, defaultKill } from './cgroup-backend.js';
 import { type CgroupFiles, NodeCgroupFiles, errorCode } from './cgroup-files.js';
 import { Cgroup1Backend, V1_CONTROLLERS } from './cgroup1-backend.js';

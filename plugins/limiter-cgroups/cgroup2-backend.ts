@@ -5,9 +5,9 @@
  * (a v2 cgroup with processes cannot hand controllers to its children).
  */
 import { basename, dirname, join } from 'node:path';
-import type { Limits } from '../../events/index.js';
-import type { Logger, ResourceStats } from '../../core/plugins/driver.js';
-import { DEFAULT_CPU_PERIOD, formatBytes } from '../../core/limits/index.js';
+import type { Limits } from '../../core/plugin-api.js';
+import type { Logger, ResourceStats } from '../../core/plugin-api.js';
+import { DEFAULT_CPU_PERIOD, formatBytes } from '../../core/plugin-api.js';
 import {
   type BackendOptions, type CgroupBackend, type CgroupDirs, type HostFacts, CGROUP_PREFIX, SETTLE_TIMEOUT_MS, checkHostLimits,
   isPermissionError, makeFolders, pidsUnder, probeName, readOptional, removeQuietly, removeTree, sumV2IoBytes,

@@ -1,6 +1,6 @@
 /** Conversions between Docker's resource fields and cgroup file values (as runc does them). */
 import { statSync } from 'node:fs';
-import { DEFAULT_CPU_PERIOD, MAX_CPU_SHARES, MIN_CPU_SHARES } from '../../core/limits/index.js';
+import { DEFAULT_CPU_PERIOD, MAX_CPU_SHARES, MIN_CPU_SHARES } from '../../core/plugin-api.js';
 
 /** --cpus as a CFS quota over Docker's 100 ms period: 0.5 CPUs → 50000 µs. */
 export function nanoCpusToQuota(nanoCpus: number, period = DEFAULT_CPU_PERIOD): number {

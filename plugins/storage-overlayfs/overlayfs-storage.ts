@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DriverKinds, injectable } from '../../core/plugin-api.js';
 import type { DriverContext, DriverStatus, Logger, MountSpec, StorageDriver } from '../../core/plugin-api.js';
-import { extractTar } from '../../core/archive/index.js';
+import { extractTar } from '../../core/plugin-api.js';
 import { mountOverlay, mountPoints, run, unmountAll } from './mount-table.js';
 
 /**
