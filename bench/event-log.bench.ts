@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { containerStream, DAEMON_STREAM, type EngineEvent, type EventEnvelope } from '../events/index.js';
 import { FileEventLog } from '../core/eventlog/file-event-log.js';
 import { checkpointPathOf } from '../core/eventlog/log-checkpoint.js';
-import { anchorOf, rebuild, type Fold } from '../core/eventlog/rebuild.js';
+import { anchorOf, rebuild } from '../core/eventlog/rebuild.js';
+import { ENGINE_FOLD } from '../core/engine/event-store.js';
 import { SnapshotStore } from '../core/eventlog/snapshot-store.js';
 
 const REBUILD_FLAG = '--rebuild';
@@ -47,64 +48,8 @@ function lifecycle(n: number): EngineEvent[] {
   return events;
 }
 
-// ---- a container-like fold ----
-interface BenchContainer {
-  id: string;
-  name: string;
-  image: string;
-  cmd: readonly string[];
-  status: 'created' | 'running' | 'exited';
-  pid: number;
-  exitCode: number;
-  startedAt: string;
-  finishedAt: string;
-  version: number;
-}
-interface BenchState {
-  containers: Record<string, BenchContainer>;
-  names: Record<string, string>;
-  position: number;
-}
-
-/**
- * Like the engine's container fold, but it updates the state object in place: rebuild owns the
- * state it folds, and copying a map of thousands of containers per event would measure the copy,
- * not the log.
- */
-const containerFold: Fold<BenchState> = {
-  version: 1,
-  initial: () => ({ containers: {}, names: {}, position: 0 }),
-  evolve(state, event: EventEnvelope) {
-    state.position = event.position;
-    switch (event.type) {
-      case 'ContainerCreated': {
-        const { id, name, image, config } = event.data;
-        state.containers[id] = { id, name, image: image.ref, cmd: config.Cmd, status: 'created', pid: 0, exitCode: 0, startedAt: '', finishedAt: '', version: event.streamVersion };
-        state.names[name] = id;
-        break;
-      }
-      case 'ContainerStarted': {
-        const c = state.containers[event.data.id];
-        if (c) Object.assign(c, { status: 'running', pid: event.data.pid, startedAt: event.time, version: event.streamVersion });
-        break;
-      }
-      case 'ContainerExited': {
-        const c = state.containers[event.data.id];
-        if (c) Object.assign(c, { status: 'exited', pid: 0, exitCode: event.data.exitCode, finishedAt: event.data.finishedAt, version: event.streamVersion });
-        break;
-      }
-      case 'ContainerRemoved': {
-        const c = state.containers[event.data.id];
-        if (c) delete state.names[c.name];
-        delete state.containers[event.data.id];
-        break;
-      }
-      default:
-        break;
-    }
-    return state;
-  },
-};
+// ---- the fold: the engine's own (core/state/evolve.ts), as the daemon runs it on start ----
+const containerFold = ENGINE_FOLD;
 
 // ---- measurements ----
 const since = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;

@@ -5,10 +5,10 @@ import { anchorOf, rebuild, type Fold } from '../eventlog/rebuild.js';
 import type { SnapshotStore } from '../eventlog/snapshot-store.js';
 import type { EventTimeIndex } from '../eventlog/time-index.js';
 import type { EngineState } from '../state/engine-state.js';
-import { FOLD_VERSION, evolve, initialState } from '../state/evolve.js';
+import { FOLD_VERSION, evolve, evolveOwned, initialState } from '../state/evolve.js';
 
 /** The engine's fold, in the shape the log's rebuild helper takes. */
-export const ENGINE_FOLD: Fold<EngineState> = { initial: initialState, evolve, version: FOLD_VERSION };
+export const ENGINE_FOLD: Fold<EngineState> = { initial: initialState, evolve: evolveOwned, version: FOLD_VERSION };
 
 /**
  * The log, the fold and the bus in one place. `append` writes durably, folds the new events into

@@ -111,3 +111,29 @@ describe('unit: lifecycle rules (decide)', () => {
     assert.throws(() => findContainer(s, 'nope'), NotFoundError);
   });
 });
+
+describe('unit: the fold, owned and pure', () => {
+  it('folding in place (replay, rebuild) gives exactly what evolving one event at a time gives, without touching the input', async () => {
+    const { evolve, evolveOwned, initialState } = await import('../../core/state/evolve.js');
+    const events = envelopes([
+      created(ID, 'web'),
+      created(ID2, 'db'),
+      { type: 'ContainerStarted', data: { id: ID, pid: 42, shimPid: 41, drivers: [] } },
+      { type: 'ExecCreated', data: { id: ID, execId: 'e1', cmd: ['true'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true } },
+      { type: 'ContainerRenamed', data: { id: ID2, oldName: 'db', newName: 'store' } },
+      { type: 'ContainerExited', data: { id: ID, exitCode: 0, signal: null, oomKilled: false, finishedAt: '2026-11-28T10:00:09Z' } },
+      { type: 'ContainerRemoved', data: { id: ID } },
+    ]);
+    let pure = initialState();
+    for (const e of events) {
+      const before = JSON.stringify(pure);
+      const next = evolve(pure, e);
+      assert.equal(JSON.stringify(pure), before, 'evolve leaves its input alone');
+      pure = next;
+    }
+    let owned = initialState();
+    for (const e of events) owned = evolveOwned(owned, e);
+    assert.deepEqual(owned, pure);
+    assert.deepEqual(foldAll(events), pure);
+  });
+});
