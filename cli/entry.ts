@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The commands cli/fast-path.ts may run without oclif. */
+const FAST_COMMANDS: ReadonlySet<string> = new Set(['ps', 'run', 'exec', 'stop']);
+
 /** oclif's user agent line, as `mini-docker --version` prints it. */
 export function versionLine(pkg: { readonly name: string; readonly version: string }): string {
   return `${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}`;
@@ -21,6 +24,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
     process.stdout.write(`${versionLine(pkg)}\n`);
     return;
+  }
+  // ps, run -d, exec, stop in their plain forms skip oclif (cli/fast-path.ts); anything else, or anything unusual, goes on to oclif.
+  if (FAST_COMMANDS.has(argv[0] ?? '')) {
+    const { tryFastPath } = await import('./fast-path.js');
+    if (await tryFastPath(argv)) return;
   }
   const { execute } = await import('@oclif/core');
   await execute({ dir: root, args: [...argv] });

@@ -1,0 +1,126 @@
+import type { Limits } from '../../events/index.js';
+import { environmentFrom } from './env-flags.js';
+import { CliError } from './errors.js';
+import type { LimitFlagValues } from './limit-values.js';
+import { limitsFromFlags } from './limit-values.js';
+
+// What run and create send, from parsed flag values, apart from the flag definitions
+// (container-flags.ts) so that code which does not load oclif can use it (cli/fast-path.ts).
+
+/** Values of `createFlags` after parsing. */
+export interface CreateFlagValues extends LimitFlagValues {
+  readonly interactive: boolean;
+  readonly tty: boolean;
+  readonly attach?: readonly string[];
+  readonly env?: readonly string[];
+  readonly 'env-file'?: readonly string[];
+  readonly name?: string;
+  readonly rm: boolean;
+  readonly workdir?: string;
+  readonly hostname?: string;
+  readonly user?: string;
+  readonly entrypoint?: string;
+  readonly label?: readonly string[];
+  readonly 'log-driver'?: string;
+  readonly 'log-opt'?: readonly string[];
+}
+
+/** Which streams a `run` attaches: -a as given, else stdout+stderr (+stdin with -i); none when detached. */
+export interface AttachChoice {
+  readonly stdin: boolean;
+  readonly stdout: boolean;
+  readonly stderr: boolean;
+}
+
+export function attachChoice(flags: Pick<CreateFlagValues, 'attach' | 'interactive'>, detach: boolean, exitCode: number): AttachChoice {
+  const given = (flags.attach ?? []).map((a) => a.toLowerCase());
+  if (detach) {
+    if (given.length > 0) throw new CliError('Conflicting options: -a and -d', exitCode);
+    return { stdin: false, stdout: false, stderr: false };
+  }
+  if (given.length > 0) return { stdin: given.includes('stdin'), stdout: given.includes('stdout'), stderr: given.includes('stderr') };
+  return { stdin: flags.interactive, stdout: true, stderr: true };
+}
+
+function keyValues(values: readonly string[] | undefined, what: string, exitCode: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values ?? []) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) {
+      if (what === 'label' && v.trim() !== '') {
+        out[v.trim()] = '';
+        continue;
+      }
+      throw new CliError(`invalid ${what} ${JSON.stringify(v)}: use KEY=value`, exitCode);
+    }
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+/** The body of `POST /containers/create`: Docker's Config with HostConfig inside. */
+export interface CreateBody {
+  readonly Image: string;
+  readonly Cmd: readonly string[] | null;
+  readonly Entrypoint: readonly string[] | null;
+  readonly Env: readonly string[] | null;
+  readonly WorkingDir: string;
+  readonly User: string;
+  readonly Hostname: string;
+  readonly Labels: Readonly<Record<string, string>>;
+  readonly Tty: boolean;
+  readonly OpenStdin: boolean;
+  readonly StdinOnce: boolean;
+  readonly AttachStdin: boolean;
+  readonly AttachStdout: boolean;
+  readonly AttachStderr: boolean;
+  readonly HostConfig: Limits & {
+    readonly AutoRemove: boolean;
+    readonly ConsoleSize: readonly [number, number];
+    readonly LogConfig: { readonly Type: string; readonly Config: Readonly<Record<string, string>> };
+    readonly NetworkMode: string;
+  };
+}
+
+/** Everything `run`/`create` send, from the parsed flags, IMAGE and CMD. */
+export function createBody(options: {
+  readonly image: string;
+  readonly cmd: readonly string[];
+  readonly flags: CreateFlagValues;
+  readonly detach: boolean;
+  readonly consoleSize: readonly [number, number];
+  readonly exitCode: number;
+  readonly env?: NodeJS.ProcessEnv;
+}): CreateBody {
+  const { flags, exitCode } = options;
+  const attach = attachChoice(flags, options.detach, exitCode);
+  let env: string[];
+  try {
+    env = environmentFrom(flags['env-file'] ?? [], flags.env ?? [], options.env ?? process.env);
+  } catch (err) {
+    throw new CliError((err as Error).message, exitCode);
+  }
+  return {
+    Image: options.image,
+    Cmd: options.cmd.length > 0 ? [...options.cmd] : null,
+    Entrypoint: flags.entrypoint === undefined ? null : flags.entrypoint === '' ? [''] : [flags.entrypoint],
+    Env: env.length > 0 ? env : null,
+    WorkingDir: flags.workdir ?? '',
+    User: flags.user ?? '',
+    Hostname: flags.hostname ?? '',
+    Labels: keyValues(flags.label, 'label', exitCode),
+    Tty: flags.tty,
+    OpenStdin: flags.interactive,
+    StdinOnce: flags.interactive && attach.stdin,
+    AttachStdin: attach.stdin,
+    AttachStdout: attach.stdout,
+    AttachStderr: attach.stderr,
+    HostConfig: {
+      ...limitsFromFlags(flags, exitCode),
+      AutoRemove: flags.rm,
+      ConsoleSize: flags.tty ? options.consoleSize : [0, 0],
+      LogConfig: { Type: flags['log-driver'] ?? '', Config: keyValues(flags['log-opt'], 'log option', exitCode) },
+      NetworkMode: 'default',
+    },
+  };
+}
