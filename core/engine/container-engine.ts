@@ -27,6 +27,7 @@ import { queryEvents } from './event-query.js';
 import type { ImageService } from './image-service.js';
 import { generateName, newId, parseSignal } from './names.js';
 import { ProcessHub } from './process-hub.js';
+import { parsePsOutput } from './ps-output.js';
 import { runStartPipeline, StartStepError, type StartStep } from './start-pipeline.js';
 import { foldAll } from '../state/evolve.js';
 
@@ -644,16 +645,21 @@ export class ContainerEngine implements Engine {
     const limiter = this.limiter();
     const pids = limiter ? await limiter.pids(c.id) : [c.pid];
     const list = pids.length > 0 ? pids : [c.pid];
-    // Docker runs `ps -ef` on the host: user names, and its column titles.
-    const fields = psArgs && /^[a-z,]+$/.test(psArgs) ? psArgs : 'user=UID,pid,ppid,c,stime,tty=TTY,time,args=CMD';
-    const { stdout } = await run('ps', ['-o', fields, '-p', list.join(',')]);
-    const lines = stdout.trimEnd().split('\n');
-    const titles = (lines[0] ?? '').trim().split(/\s+/);
-    const processes = lines.slice(1).map((l) => {
-      const parts = l.trim().split(/\s+/);
-      return [...parts.slice(0, titles.length - 1), parts.slice(titles.length - 1).join(' ')];
-    });
-    return { titles: titles.map((t) => (t === 'COMMAND' ? 'CMD' : t)), processes };
+    // Like moby: ps on the host with the client's options (`docker top web aux`, `-o pid,args`),
+    // rows picked by the PID column. Without options, Docker's `ps -ef` columns for our pids only.
+    const args = psArgs?.trim() ? psArgs.trim().split(/\s+/) : ['-o', 'user=UID,pid,ppid,c,stime,tty=TTY,time,args=CMD', '-p', list.join(',')];
+    let stdout: string;
+    try {
+      ({ stdout } = await run('ps', args, { maxBuffer: 64 << 20 }));
+    } catch (err) {
+      const stderr = (err as { stderr?: string }).stderr ?? '';
+      throw new InvalidArgumentError(`ps ${args.join(' ')}: ${stderr.trim().split('\n')[0] || (err instanceof Error ? err.message : String(err))}`);
+    }
+    try {
+      return parsePsOutput(stdout, list);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
   }
 
   /**

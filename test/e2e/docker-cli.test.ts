@@ -203,6 +203,7 @@ describe('e2e: the docker CLI against mini-dockerd', () => {
     const top = await ok(['top', 'c1']);
     assert.match(top, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/m);
     assert.match(top, /^root\s+\d+\s+\d+\s.*\ssh -c echo started/m);
+    assert.match(await ok(['top', 'c1', '-o', 'pid,args']), /^PID\s+COMMAND\n\d+\s+sh -c echo started/);
     const stats = await ok(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'c1']);
     assert.match(stats, /^c1 [1-9]\d*$/m);
     assert.equal(await ok(['kill', 'c1']), 'c1\n');
