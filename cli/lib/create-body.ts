@@ -1,4 +1,7 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Limits } from '../../events/index.js';
+import { looksLikeTarPath } from '../../core/images/image-reference.js';
 import { environmentFrom } from './env-flags.js';
 import { CliError } from './errors.js';
 import type { LimitFlagValues } from './limit-values.js';
@@ -82,6 +85,16 @@ export interface CreateBody {
   };
 }
 
+/**
+ * IMAGE as the daemon must see it: a tarball path (`./busybox.tar`, `images/x.tar`, `~/x.tar`)
+ * made absolute, since the daemon runs in another directory; names and ids as they are.
+ */
+export function absoluteTarPath(image: string, cwd: string): string {
+  if (!looksLikeTarPath(image) || isAbsolute(image)) return image;
+  if (image.startsWith('~/')) return join(homedir(), image.slice(2));
+  return resolve(cwd, image);
+}
+
 /** Everything `run`/`create` send, from the parsed flags, IMAGE and CMD. */
 export function createBody(options: {
   readonly image: string;
@@ -91,6 +104,8 @@ export function createBody(options: {
   readonly consoleSize: readonly [number, number];
   readonly exitCode: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Where a relative tarball path is found (the CLI's working directory). */
+  readonly cwd?: string;
 }): CreateBody {
   const { flags, exitCode } = options;
   const attach = attachChoice(flags, options.detach, exitCode);
@@ -101,7 +116,7 @@ export function createBody(options: {
     throw new CliError((err as Error).message, exitCode);
   }
   return {
-    Image: options.image,
+    Image: absoluteTarPath(options.image, options.cwd ?? process.cwd()),
     Cmd: options.cmd.length > 0 ? [...options.cmd] : null,
     Entrypoint: flags.entrypoint === undefined ? null : flags.entrypoint === '' ? [''] : [flags.entrypoint],
     Env: env.length > 0 ? env : null,
