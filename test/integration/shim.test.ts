@@ -383,7 +383,7 @@ describe('integration: shim output buffering', { skip }, () => {
     const bundle = newBundle();
     await writeSpec(join(bundle, 'spec'), baseSpec(['sh', '-c', 'read x; echo after $x']));
     // A throwaway parent (like a daemon) that starts the shim and is then killed with -9.
-    const parent = spawn('sh', ['-c', `"${shimBinary}" run "${bundle}"; sleep 60`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const parent = spawn('sh', ['-c', `"${shimBinary}" run "${bundle}"; exec sleep 60`], { stdio: ['ignore', 'pipe', 'ignore'] });
     const line = await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
     const [, shimPid] = /^ok (\d+) (\d+)/.exec(line)!.map(Number);
     shimPids.add(shimPid!);
