@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DAEMON_NODE_OPTIONS } from '../../core/daemon/daemon-config.js';
 import type { DaemonClient, EnsureDaemon } from './daemon-client.js';
 import { CliError } from './errors.js';
 import type { ClientPaths } from './paths.js';
@@ -45,7 +46,7 @@ export function ensureDaemon(paths: ClientPaths, env: NodeJS.ProcessEnv = proces
       const out = openSync(logPath, 'a');
       try {
         logStart = fstatSync(out).size;
-        const child = spawn(process.execPath, [daemonBinary(), '--data-root', paths.dataRoot, '--exec-root', paths.execRoot, '-H', paths.host], {
+        const child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, daemonBinary(), '--data-root', paths.dataRoot, '--exec-root', paths.execRoot, '-H', paths.host], {
           detached: true,
           stdio: ['ignore', out, out],
           env,

@@ -17,6 +17,15 @@ export interface DaemonConfig {
 export const DaemonConfig = Symbol.for('tiny-docker.core.DaemonConfig');
 
 export const DEFAULT_DATA_ROOT = '/var/lib/mini-docker';
+
+/**
+ * Node options the daemon runs with; whoever starts it passes them (the CLI's autostart, the
+ * test harness; bin/mini-dockerd's shebang has the same). A young generation of at most 2 MB:
+ * with node's default (16 MB) the start-up work (the log replay, the busybox image) grows it and
+ * an idle daemon held ~100 MB RSS until V8's memory reducer ran, seconds later; with 2 MB it is
+ * ~85-90 MB (docs/benchmarks.md). Set at start only: V8 sizes the heap before any script runs.
+ */
+export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'];
 export const DEFAULT_EXEC_ROOT = '/run/mini-docker';
 
 /** Resolves the socket path from `unix:///path` or a bare path. */

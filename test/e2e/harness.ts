@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_OPTIONS } from '../../core/daemon/daemon-config.js';
 
 /** The repository root (this file is dist/test/e2e/harness.js). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -90,7 +91,7 @@ export class TestDaemon {
   /** Starts the daemon and waits until its socket answers. */
   async start(): Promise<void> {
     const out = openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [DAEMON], { env: this.env, stdio: ['ignore', out, out] });
+    this.child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, DAEMON], { env: this.env, stdio: ['ignore', out, out] });
     const child = this.child;
     for (let i = 0; i < 300; i++) {
       if (child.exitCode !== null) throw new Error(`mini-dockerd exited with ${child.exitCode}:\n${this.log()}`);
