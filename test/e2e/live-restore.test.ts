@@ -49,7 +49,7 @@ describe('e2e: live restore (the daemon dies or restarts, containers do not)', (
     const since = new Date(Date.now() - 1000).toISOString();
     // Numbered lines, so the log shows that nothing was lost or doubled across the crash.
     const counter = await runDetached('lr-counter', 'trap "exit 0" TERM; i=0; while true; do echo "n=$i"; i=$((i+1)); sleep 0.1; done');
-    const dying = await runDetached('lr-dying', 'sleep 2; exit 42');
+    const dying = await runDetached('lr-dying', 'echo hello; sleep 2; echo "bye $((40+2))" >&2; exit 42');
     const before = await inspect(counter);
     assert.equal(before.State.Running, true);
 
@@ -74,6 +74,10 @@ describe('e2e: live restore (the daemon dies or restarts, containers do not)', (
     assert.ok(died.State.FinishedAt > died.State.StartedAt);
     const psa = await d.cli(['ps', '-a']);
     assert.match(psa.stdout, /Exited \(42\) .*ago\s+lr-dying/);
+    // What it wrote while no daemon was there is in its log too, once.
+    const dyingLogs = await d.cli(['logs', 'lr-dying']);
+    assert.equal(dyingLogs.stdout, 'hello\n');
+    assert.equal(dyingLogs.stderr, 'bye 42\n');
 
     const reattached = await inspect(counter);
     assert.equal(reattached.State.Running, true);
