@@ -192,12 +192,25 @@ export class NamespaceIsolator implements IsolatorDriver {
     };
   }
 
+  /** The pid in the bundle's shim.pid (the shim writes it at start), or 0. */
+  private recordedShimPid(containerId: string): number {
+    try {
+      const pid = Number(readFileSync(join(this.bundle(containerId), 'shim.pid'), 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : 0;
+    } catch {
+      return 0;
+    }
+  }
+
   async cleanup(containerId: string, shimPid: number): Promise<void> {
-    if (this.isAlive(containerId, shimPid)) {
+    // The fold forgets the shim's pid once the container exited (shimPid 0), but a shim can outlive
+    // its container, waiting for a daemon to take its output: the bundle's shim.pid still names it.
+    for (const pid of new Set([shimPid, this.recordedShimPid(containerId)])) {
+      if (!this.isAlive(containerId, pid)) continue;
       try {
-        process.kill(shimPid, 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch { /* already gone */ }
-      for (let i = 0; i < 100 && this.isAlive(containerId, shimPid); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 100 && this.isAlive(containerId, pid); i++) await new Promise((r) => setTimeout(r, 20));
     }
     await rm(this.bundle(containerId), { recursive: true, force: true });
   }

@@ -1,0 +1,83 @@
+// Integration: the namespace isolator's cleanup (what `rm` runs) ends a shim that outlived its
+// container even when the caller no longer knows the shim's pid: the fold sets shimPid to 0 once
+// a container exited, while its shim may still wait for a daemon to take its output.
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { NamespaceIsolator } from '../../plugins/isolator-namespaces/namespace-isolator.js';
+
+const isRoot = process.getuid?.() === 0;
+const quiet = { info() {}, warn() {}, error() {} };
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('integration: isolator cleanup', { skip: isRoot ? false : 'needs root' }, () => {
+  let scratch = '';
+  let rootfs = '';
+  const isolator = new NamespaceIsolator();
+  const started: number[] = [];
+
+  before(async () => {
+    scratch = mkdtempSync(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'isolator-cleanup-'));
+    rootfs = join(scratch, 'rootfs');
+    mkdirSync(join(rootfs, 'bin'), { recursive: true });
+    copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+    chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
+    symlinkSync('busybox', join(rootfs, 'bin', 'sh'));
+    const status = await isolator.init({ dataRoot: scratch, execRoot: scratch, stateDir: join(scratch, 'state'), runDir: join(scratch, 'run'), logger: quiet });
+    assert.equal(status.status, 'ok', JSON.stringify(status));
+  });
+
+  after(() => {
+    for (const pid of started) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch { /* gone */ }
+    }
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('kills a shim that waits with unacknowledged output after its container exited, given shimPid 0', async () => {
+    const id = 'c'.repeat(64);
+    const { shimPid } = await isolator.start({
+      containerId: id, args: ['sh', '-c', 'echo never read'], env: ['PATH=/bin'], cwd: '/', user: '', hostname: 'box',
+      tty: false, stdin: false, mounts: [], rootfs, cgroups: [],
+    });
+    started.push(shimPid);
+    // No daemon connects: the container exits, its shim records it and keeps the output.
+    await until('the exit file', () => existsSync(join(isolator.bundle(id), 'exit')));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(alive(shimPid), 'the shim waits for a daemon to take the output');
+
+    await isolator.cleanup(id, 0);
+    await until('the shim to end', () => !alive(shimPid));
+    assert.equal(existsSync(isolator.bundle(id)), false, 'the bundle is gone');
+  });
+
+  it('does not touch another process when shim.pid names one that is not this container\'s shim', async () => {
+    const id = 'd'.repeat(64);
+    mkdirSync(isolator.bundle(id), { recursive: true });
+    writeFileSync(join(isolator.bundle(id), 'shim.pid'), `${process.pid}\n`);
+    await isolator.cleanup(id, 0);
+    assert.ok(alive(process.pid));
+    assert.equal(existsSync(isolator.bundle(id)), false);
+  });
+});
