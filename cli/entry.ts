@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The commands cli/fast-path.ts may run without oclif. */
-const FAST_COMMANDS: ReadonlySet<string> = new Set(['ps', 'run', 'exec', 'stop']);
+const FAST_COMMANDS: ReadonlySet<string> = new Set(['ps', 'run', 'exec', 'stop', 'logs']);
 
 /** oclif's user agent line, as `mini-docker --version` prints it. */
 export function versionLine(pkg: { readonly name: string; readonly version: string }): string {
@@ -25,7 +25,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     process.stdout.write(`${versionLine(pkg)}\n`);
     return;
   }
-  // ps, run -d, exec, stop in their plain forms skip oclif (cli/fast-path.ts); anything else, or anything unusual, goes on to oclif.
+  // ps, run -d, exec, stop, logs in their plain forms skip oclif (cli/fast-path.ts); anything else, or anything unusual, goes on to oclif.
   if (FAST_COMMANDS.has(argv[0] ?? '')) {
     const { tryFastPath } = await import('./fast-path.js');
     if (await tryFastPath(argv)) return;

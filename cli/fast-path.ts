@@ -1,6 +1,6 @@
 /**
  * The CLI's fast path: the commands that scripts and benchmarks run over and over (`ps`,
- * `run -d`, `exec`, `stop`), in their plain forms, without loading oclif. Loading @oclif/core
+ * `run -d`, `exec`, `stop`, `logs`), in their plain forms, without loading oclif. Loading @oclif/core
  * costs about 90 ms of CPU on the development machines, more than the rest of such a command
  * (node's own start, the requests, the daemon's work) together; docs/benchmarks.md has figures.
  *
@@ -110,6 +110,9 @@ const STOP: Record<string, FlagSpec> = { time: { type: 'integer', char: 't' }, s
 const RUN: Record<string, FlagSpec> = {
   detach: { type: 'boolean', char: 'd' }, name: { type: 'string' }, env: { type: 'string', char: 'e', multiple: true }, rm: { type: 'boolean' },
 };
+const LOGS: Record<string, FlagSpec> = {
+  follow: { type: 'boolean', char: 'f' }, tail: { type: 'string', char: 'n' }, timestamps: { type: 'boolean', char: 't' }, details: { type: 'boolean' },
+};
 const EXEC: Record<string, FlagSpec> = {
   interactive: { type: 'boolean', char: 'i' }, tty: { type: 'boolean', char: 't' }, detach: { type: 'boolean', char: 'd' },
   env: { type: 'string', char: 'e', multiple: true }, workdir: { type: 'string', char: 'w' }, user: { type: 'string', char: 'u' },
@@ -165,6 +168,18 @@ const handlers: Record<string, { spec: Record<string, FlagSpec>; commandAfter: b
         wait.destroy();
       }
       out(id);
+      return 0;
+    },
+  },
+  logs: {
+    spec: LOGS, commandAfter: false, errorExitCode: 1,
+    // A --tail oclif would refuse goes to oclif, which says why.
+    accepts: (p) => p.args.length === 1 && (p.flags.tail === undefined || p.flags.tail === 'all' || /^-?\d+$/.test(String(p.flags.tail))),
+    run: async ({ client }, { flags, args }) => {
+      const { streamLogs } = await import('./lib/logs-stream.js');
+      await streamLogs(client, args[0]!, {
+        follow: flags.follow === true, tail: (flags.tail as string | undefined) ?? 'all', timestamps: flags.timestamps === true, details: flags.details === true,
+      });
       return 0;
     },
   },

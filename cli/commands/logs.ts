@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/base-command.js';
-import { containerPath, inspectContainer } from '../lib/container-ops.js';
 import { CliError } from '../lib/errors.js';
-import { StdcopyDemuxer } from '../lib/stdcopy.js';
+import { streamLogs } from '../lib/logs-stream.js';
 import { apiTimeParam } from '../lib/timestamps.js';
 
 /** `mini-docker logs`: a container's output. */
@@ -43,28 +42,9 @@ export default class Logs extends BaseCommand {
     } catch (err) {
       throw new CliError((err as Error).message);
     }
-    const c = await inspectContainer(this.client, args.container);
-    const res = await this.client.request('GET', containerPath(c.Id, '/logs'), {
-      query: {
-        stdout: true,
-        stderr: true,
-        follow: flags.follow || undefined,
-        tail: flags.tail,
-        since,
-        until,
-        timestamps: flags.timestamps || undefined,
-        details: flags.details || undefined,
-      },
+    await streamLogs(this.client, args.container, {
+      follow: flags.follow, tail: flags.tail, timestamps: flags.timestamps, details: flags.details,
+      ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}),
     });
-    process.once('SIGINT', () => {
-      res.destroy();
-      process.exit(0);
-    });
-    const demuxer = c.Config.Tty ? undefined : new StdcopyDemuxer((stream, payload) => (stream === 'stdout' ? process.stdout : process.stderr).write(payload));
-    for await (const chunk of res) {
-      const bytes = chunk as Buffer;
-      if (demuxer) demuxer.push(bytes);
-      else process.stdout.write(bytes);
-    }
   }
 }

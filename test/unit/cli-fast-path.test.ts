@@ -122,6 +122,13 @@ describe('cli fast path: same output and exit code as the oclif commands', () =>
     assert.deepEqual(asked[0], asked[1]);
   });
 
+  it('logs: the same bytes on stdout and stderr, --tail and -t, a missing container', async () => {
+    for (const args of [['logs', 'web'], ['logs', '--tail', '1', 'web'], ['logs', '-n', '2', '-t', 'web'], ['logs', 'nosuch']]) {
+      const [fast, slow] = await both(args);
+      assert.deepEqual(fast, slow, args.join(' '));
+    }
+  });
+
   it('stop and run -d: errors word for word, same exit codes', async () => {
     for (const args of [['stop', 'nosuch'], ['stop', '-t', '1', 'nosuch', 'alsonot'], ['run', '-d', 'nosuchimage', 'true'], ['run', '-d', '-e', 'BAD', '--name', 'x', 'nosuchimage']]) {
       const [fast, slow] = await both(args);
