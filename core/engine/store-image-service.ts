@@ -11,7 +11,7 @@ import { BUSYBOX_IMAGE_CONFIG, HOST_BUSYBOX, buildBusyboxRootfsTar, busyboxImage
 import { TarFormatError, TarWriter } from '../archive/index.js';
 import { ContentStore, type LayerBlob } from '../images/content-store.js';
 import {
-  ImageArchiveError, SpooledArchive, blobPathOf, buildArchiveDocuments, parseImageConfig, planLoad, storeBlobBytes,
+  ImageArchiveError, SpooledArchive, blobPathOf, buildArchiveDocuments, parseImageConfig, planLoad,
   type ArchiveImage, type LoadPlanItem,
 } from '../images/image-archive.js';
 import { ociArchitecture, sha256Digest, type ImageConfigDocument } from '../images/image-config.js';
@@ -601,7 +601,7 @@ export class StoreImageService implements ImageService {
       await storage.applyLayer(blob.diffId, createReadStream(blob.path));
       layers.push({ diffId: blob.diffId, size: blob.size });
     }
-    await storeBlobBytes(this.content, configBytes);
+    await this.content.writeBlob(configBytes);
     await this.recordImage(id, 'load', item.format, null, layers, parsed);
     for (const tag of item.repoTags) await this.tagId(id, tag);
     return item.repoTags.length > 0 ? [...item.repoTags] : [id];

@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
 import { TarFormatError, readTar } from '../archive/index.js';
+import { gunzipIfGzip, peek } from './decompress.js';
 import { digestHex, imageConfigBytes, sha256Digest, type ImageConfigDocument } from './image-config.js';
 
 /** A layer tar in the store. */
@@ -27,42 +27,14 @@ const COMPRESSIONS: readonly { readonly name: string; readonly magic: Buffer }[]
   { name: 'xz', magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) },
   { name: 'zstd', magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]) },
 ];
-const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 
 /** Yields the input uncompressed: gzip (by its magic bytes) goes through zlib; other compressions are refused. */
 async function* uncompressed(source: AsyncIterable<Uint8Array | string>, what: string): AsyncGenerator<Buffer> {
-  const iterator = source[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
-  let ended = false;
-  while (head.length < 6 && !ended) {
-    const next = await iterator.next();
-    if (next.done) ended = true;
-    else head = Buffer.concat([head, Buffer.from(next.value)]);
-  }
+  const { head, all } = await peek(source, 6);
   if (head.length === 0) throw new Error(`${what}: empty, not a tar archive`);
   const compression = COMPRESSIONS.find((c) => head.subarray(0, c.magic.length).equals(c.magic));
   if (compression) throw new Error(`${what}: compressed with ${compression.name}; only plain and gzip-compressed tar archives can be imported`);
-  async function* all(): AsyncGenerator<Buffer> {
-    yield head;
-    if (ended) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield Buffer.from(next.value);
-  }
-  if (!head.subarray(0, 2).equals(GZIP_MAGIC)) {
-    yield* all();
-    return;
-  }
-  const gunzip = createGunzip();
-  // Errors of either side come out of the iteration below.
-  pipeline(Readable.from(all()), gunzip, () => undefined);
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code.startsWith('Z_')) throw new Error(`${what}: gzip data is corrupt: ${(error as Error).message}`);
-    throw error;
-  } finally {
-    gunzip.destroy();
-  }
+  yield* gunzipIfGzip(all, (message) => new Error(`${what}: gzip data is corrupt: ${message}`));
 }
 
 /**
@@ -146,18 +118,25 @@ export class ContentStore {
 
   /** Stores an image config as canonical JSON; returns the image id (the blob's digest). */
   async writeImageConfig(config: ImageConfigDocument): Promise<string> {
-    const bytes = imageConfigBytes(config);
-    const id = sha256Digest(bytes);
-    if (await this.hasBlob(id)) return id;
+    return this.writeBlob(imageConfigBytes(config));
+  }
+
+  /**
+   * Stores bytes exactly as they are under their digest (a loaded image's config: re-serialising
+   * it would change the image id); returns the digest. Written to a temp name, synced, renamed.
+   */
+  async writeBlob(bytes: Buffer): Promise<string> {
+    const digest = sha256Digest(bytes);
+    if (await this.hasBlob(digest)) return digest;
     const tmp = await this.tempPath();
     try {
       await writeFile(tmp, bytes, { mode: 0o644, flag: 'wx', flush: true });
       await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true });
-      await rename(tmp, this.blobPath(id));
+      await rename(tmp, this.blobPath(digest));
     } finally {
       await rm(tmp, { force: true });
     }
-    return id;
+    return digest;
   }
 
   /** The bytes of a blob (meant for configs; open `blobPath()` as a stream for layers). */

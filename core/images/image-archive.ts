@@ -1,11 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { open, mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join, posix } from 'node:path';
-import { Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { open, readFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import type { HistoryEntry, ImageConfig } from '../../events/index.js';
 import { readTar } from '../archive/index.js';
-import type { ContentStore } from './content-store.js';
+import { gunzipIfGzip } from './decompress.js';
 import { DIGEST_PATTERN, digestHex, sha256Digest } from './image-config.js';
 import { InvalidReferenceError, parseReference } from './image-reference.js';
 
@@ -488,40 +486,8 @@ export interface SpooledFile {
   readonly digest: string;
 }
 
-const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 /** Documents and configs are read into memory; no real one comes close. */
 const MAX_DOCUMENT_SIZE = 64 << 20;
-
-/** Yields the input, gunzipped when it starts with gzip's magic bytes (`docker save | gzip`). */
-async function* maybeGunzipped(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Buffer> {
-  const iterator = source[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
-  let ended = false;
-  while (head.length < 2 && !ended) {
-    const next = await iterator.next();
-    if (next.done) ended = true;
-    else head = Buffer.concat([head, Buffer.from(next.value)]);
-  }
-  async function* all(): AsyncGenerator<Buffer> {
-    if (head.length > 0) yield head;
-    if (ended) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield Buffer.from(next.value);
-  }
-  if (!head.subarray(0, 2).equals(GZIP_MAGIC)) {
-    yield* all();
-    return;
-  }
-  const gunzip = createGunzip();
-  pipeline(Readable.from(all()), gunzip, () => undefined);
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk;
-  } catch (error) {
-    if (((error as NodeJS.ErrnoException).code ?? '').startsWith('Z_')) throw new ImageArchiveError(`the gzip-compressed archive is corrupt: ${(error as Error).message}`);
-    throw error;
-  } finally {
-    gunzip.destroy();
-  }
-}
 
 /**
  * An image archive read from a stream into a folder: each regular file is written to disk (and
@@ -541,7 +507,7 @@ export class SpooledArchive implements ArchiveReader {
     const links = new Map<string, string>();
     let count = 0;
     let entries = 0;
-    for await (const { header, body } of readTar(maybeGunzipped(source), { onProgress })) {
+    for await (const { header, body } of readTar(gunzipIfGzip(source, (message) => new ImageArchiveError(`the gzip-compressed archive is corrupt: ${message}`)), { onProgress })) {
       if (++entries > 1_000_000) throw new ImageArchiveError('the archive has more than a million entries: not an image archive');
       if (header.type === 'directory') continue;
       const name = archivePath(header.path, 'an archive entry');
@@ -606,29 +572,3 @@ export class SpooledArchive implements ArchiveReader {
   }
 }
 
-/**
- * Stores bytes in the content store under their digest exactly as they are (a loaded image's
- * config: re-serialising it would change the image id). Written to a temp name and renamed.
- */
-export async function storeBlobBytes(content: ContentStore, data: Buffer): Promise<string> {
-  const digest = sha256Digest(data);
-  if (await content.hasBlob(digest)) return digest;
-  const tmpDir = join(content.root, 'tmp');
-  await mkdir(tmpDir, { recursive: true });
-  const tmp = join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
-  try {
-    const handle = await open(tmp, 'wx', 0o644);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    const path = content.blobPath(digest);
-    await mkdir(dirname(path), { recursive: true });
-    await rename(tmp, path);
-  } finally {
-    await rm(tmp, { force: true });
-  }
-  return digest;
-}

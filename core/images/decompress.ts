@@ -1,0 +1,45 @@
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+/** The first `bytes` of a stream (fewer if it is shorter), and the whole stream again, head included. */
+export async function peek(source: AsyncIterable<Uint8Array | string>, bytes: number): Promise<{ head: Buffer; all: AsyncIterable<Buffer> }> {
+  const iterator = source[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  let ended = false;
+  while (head.length < bytes && !ended) {
+    const next = await iterator.next();
+    if (next.done) ended = true;
+    else head = Buffer.concat([head, Buffer.from(next.value)]);
+  }
+  async function* all(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head;
+    if (ended) return;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield Buffer.from(next.value);
+  }
+  return { head, all: all() };
+}
+
+/**
+ * Yields the input, gunzipped when it starts with gzip's magic bytes (`docker save | gzip`, a
+ * .tar.gz layer). Corrupt gzip data becomes the error `corrupt` makes of zlib's message.
+ */
+export async function* gunzipIfGzip(source: AsyncIterable<Uint8Array | string>, corrupt: (message: string) => Error): AsyncGenerator<Buffer> {
+  const { head, all } = await peek(source, GZIP_MAGIC.length);
+  if (!head.subarray(0, GZIP_MAGIC.length).equals(GZIP_MAGIC)) {
+    yield* all;
+    return;
+  }
+  const gunzip = createGunzip();
+  // Errors of either side come out of the iteration below.
+  pipeline(Readable.from(all), gunzip, () => undefined);
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk;
+  } catch (error) {
+    if (((error as NodeJS.ErrnoException).code ?? '').startsWith('Z_')) throw corrupt((error as Error).message);
+    throw error;
+  } finally {
+    gunzip.destroy();
+  }
+}
