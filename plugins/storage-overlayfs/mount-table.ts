@@ -25,14 +25,20 @@ export function mountOverlay(target: string, options: readonly string[]): Promis
   return run('mount', ['-t', 'overlay', 'overlay', '-o', options.join(','), target]);
 }
 
-/** Unmounts every mount at or below `path`, deepest first; falls back to a lazy unmount when busy. */
+/** Unmounts every mount at or below `path`, deepest first; falls back to a lazy unmount when busy; what is already gone is not an error. */
 export async function unmountAll(path: string): Promise<void> {
   const below = (await mountPoints()).filter((target) => target === path || target.startsWith(`${path}/`));
   for (const target of [...new Set(below)].sort((a, b) => b.length - a.length)) {
     try {
       await run('umount', [target]);
-    } catch {
-      await run('umount', ['-l', target]);
+    } catch (err) {
+      // Someone else (a concurrent release or remove) may have unmounted it meanwhile: that is fine.
+      if (!(await mountPoints()).includes(target)) continue;
+      try {
+        await run('umount', ['-l', target]);
+      } catch (lazyErr) {
+        if ((await mountPoints()).includes(target)) throw lazyErr instanceof Error ? lazyErr : err;
+      }
     }
   }
 }
