@@ -489,7 +489,10 @@ describe('cgroup v2 backend, exact files (unit, fake cgroupfs)', () => {
     await fake.write(join(dir!, 'cgroup.procs'), '90000002');
     fake.writes.length = 0;
     await driver.remove('k');
-    assert.deepEqual(fake.writes.map(([f, v]) => [basename(f), v]), [['cgroup.freeze', '1'], ['cgroup.freeze', '0']]);
+    // One freeze/signal/thaw round, or more when the fake kernel is slow to empty the cgroup under load.
+    const writes = fake.writes.map(([f, v]) => [basename(f), v]);
+    assert.ok(writes.length >= 2 && writes.length % 2 === 0, JSON.stringify(writes));
+    for (let i = 0; i < writes.length; i += 2) assert.deepEqual(writes.slice(i, i + 2), [['cgroup.freeze', '1'], ['cgroup.freeze', '0']]);
     assert.deepEqual([...new Set(fake.killed)], [90000002]);
     assert.equal(existsSync(dir!), false);
   });
