@@ -456,6 +456,8 @@ export class ContainerEngine implements Engine {
     if (!c) return;
     const events = decideRemove(c, force);
     if (c.status === 'running' || c.status === 'paused') {
+      // As Docker: a forced removal kills first, and says so (kill, die, destroy).
+      await this.append(c, decideKill(c, 'SIGKILL'));
       if (c.status === 'paused') await this.limiter()?.thaw(id).catch(() => undefined);
       const hub = this.hubs.get(id);
       await this.signalContainer(c, 9);

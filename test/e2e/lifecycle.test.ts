@@ -103,6 +103,14 @@ describe('e2e: container lifecycle through bin/mini-docker', () => {
     assert.equal((await d.cli(['rm', id])).code, 0);
   });
 
+  it('rm -f of a running container kills it first and says so: kill, die, destroy', async () => {
+    const id = (await d.cli(['run', '-d', 'busybox', 'sleep', '1000'])).stdout.trim();
+    assert.equal((await d.cli(['rm', '-f', id])).code, 0);
+    const events = await d.cli(['events', '--since', '5m', '--until', '0s', '--filter', `container=${id}`]);
+    const actions = events.stdout.trim().split('\n').map((l) => l.split(' ')[2]);
+    assert.deepEqual(actions.slice(-3), ['kill', 'die', 'destroy'], events.stdout);
+  });
+
   it('names are unique; rename; create + start -a', async () => {
     assert.equal((await d.cli(['create', '--name', 'one', 'busybox', 'echo', 'started'])).code, 0);
     const dup = await d.cli(['create', '--name', 'one', 'busybox', 'true']);
