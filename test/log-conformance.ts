@@ -436,3 +436,33 @@ export function logDriverConformance(name: string, factory: LogDriverFactory, op
     });
   });
 }
+
+/**
+ * For a driver's own tests: a scratch folder for the file (removed after it) and `startDriver`,
+ * which initialises a new driver on a fresh (or given) state dir and collects its warnings.
+ */
+export function logDriverFixture<D extends LogDriver>(prefix: string, make: () => D): (stateDir?: string) => Promise<{ driver: D; stateDir: string; warnings: string[] }> {
+  let scratch = '';
+  let counter = 0;
+  const drivers: D[] = [];
+  before(async () => {
+    scratch = await mkdtemp(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), `${prefix}-`));
+  });
+  after(async () => {
+    await Promise.all(drivers.map((d) => d.close?.()));
+    await rm(scratch, { recursive: true, force: true });
+  });
+  return async (stateDir) => {
+    const dir = stateDir ?? join(scratch, `state-${++counter}`);
+    await mkdir(dir, { recursive: true });
+    const warnings: string[] = [];
+    const context: DriverContext = {
+      dataRoot: scratch, execRoot: scratch, stateDir: dir, runDir: dir,
+      logger: { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+    };
+    const driver = make();
+    await driver.init(context);
+    drivers.push(driver);
+    return { driver, stateDir: dir, warnings };
+  };
+}

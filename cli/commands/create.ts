@@ -1,6 +1,5 @@
-import { Args } from '@oclif/core';
 import { BaseCommand } from '../lib/base-command.js';
-import { createBody, createFlags } from '../lib/container-flags.js';
+import { createBody, createFlags, imageCommandArgs } from '../lib/container-flags.js';
 import { createContainer } from '../lib/container-ops.js';
 import { CliError } from '../lib/errors.js';
 import { consoleSize } from '../lib/terminal.js';
@@ -22,10 +21,7 @@ Exit codes: 0, or 125 when the container cannot be created.`;
 
   static override flags = { ...createFlags };
 
-  static override args = {
-    image: Args.string({ ignoreStdin: true, required: true, description: 'Image reference or rootfs tarball path.' }),
-    command: Args.string({ ignoreStdin: true, description: 'Command and arguments (after IMAGE, optionally after --).' }),
-  };
+  static override args = imageCommandArgs;
 
   protected override errorExitCode = 125;
 

@@ -1,7 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { containerSession } from '../lib/attach-session.js';
 import { BaseCommand } from '../lib/base-command.js';
-import { createBody, createFlags } from '../lib/container-flags.js';
+import { createBody, createFlags, imageCommandArgs } from '../lib/container-flags.js';
 import { containerPath, createContainer, startContainer } from '../lib/container-ops.js';
 import { CliError } from '../lib/errors.js';
 import { consoleSize, parseDetachKeys } from '../lib/terminal.js';
@@ -32,10 +32,7 @@ Exit codes: the container's own; 125 when mini-docker or the daemon fails (bad f
     ...createFlags,
   };
 
-  static override args = {
-    image: Args.string({ ignoreStdin: true, required: true, description: 'Image reference or rootfs tarball path.' }),
-    command: Args.string({ ignoreStdin: true, description: 'Command and arguments (after IMAGE, optionally after --).' }),
-  };
+  static override args = imageCommandArgs;
 
   protected override errorExitCode = 125;
 

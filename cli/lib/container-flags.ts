@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { limitFlags } from './limit-flags.js';
 
 /** The flags `run` and `create` share (docker's names; `-c` is the original project's cpu.max). */
@@ -21,3 +21,9 @@ export const createFlags = {
 };
 
 export { attachChoice, createBody, type AttachChoice, type CreateBody, type CreateFlagValues } from './create-body.js';
+
+/** `IMAGE [--] [COMMAND] [ARG...]`, the arguments of run and create. */
+export const imageCommandArgs = {
+  image: Args.string({ ignoreStdin: true, required: true, description: 'Image reference or rootfs tarball path.' }),
+  command: Args.string({ ignoreStdin: true, description: 'Command and arguments (after IMAGE, optionally after --).' }),
+};

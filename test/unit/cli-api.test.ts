@@ -1,41 +1,21 @@
 // Unit: bin/mini-docker against the real API server with the fake engine behind it (no root, no
 // kernel): the docker-compatible request sequences, stream framing, exit codes and outputs.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { runCommand, type RunResult as Result } from '../e2e/harness.js';
 import { OLD_ID, WEB_ID, startHarness, type Harness } from './fake-engine.js';
 
 const bin = fileURLToPath(new URL('../../../bin/mini-docker', import.meta.url));
-
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe('mini-docker against the API server (fake engine)', () => {
   let h: Harness;
   let env: NodeJS.ProcessEnv;
 
-  const cli = (args: string[], input?: string): Promise<Result> => new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mini-docker ${args.join(' ')} hung; stdout ${stdout} stderr ${stderr}`));
-    }, 15_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
+  const cli = (args: string[], input?: string): Promise<Result> =>
+    runCommand(process.execPath, [bin, ...args], { env, timeoutMs: 15_000, ...(input !== undefined ? { input } : {}) });
 
   before(async () => {
     h = await startHarness();

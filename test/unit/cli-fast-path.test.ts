@@ -3,11 +3,11 @@
 // with the same code as the oclif command (MINI_DOCKER_NO_FAST_PATH=1), against the API server
 // with the fake engine behind it.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parseSimple } from '../../cli/fast-path.js';
+import { runCommand, type RunResult as Result } from '../e2e/harness.js';
 import { startHarness, type Harness } from './fake-engine.js';
 
 const bin = fileURLToPath(new URL('../../../bin/mini-docker', import.meta.url));
@@ -52,32 +52,12 @@ describe('cli fast path: parseSimple', () => {
   });
 });
 
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 describe('cli fast path: same output and exit code as the oclif commands', () => {
   let h: Harness;
   let env: NodeJS.ProcessEnv;
 
-  const cli = (args: readonly string[], extra: NodeJS.ProcessEnv = {}, input?: string): Promise<Result> => new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...env, ...extra }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mini-docker ${args.join(' ')} hung; stdout ${stdout} stderr ${stderr}`));
-    }, 15_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
+  const cli = (args: readonly string[], extra: NodeJS.ProcessEnv = {}, input?: string): Promise<Result> =>
+    runCommand(process.execPath, [bin, ...args], { env: { ...env, ...extra }, timeoutMs: 15_000, ...(input !== undefined ? { input } : {}) });
 
   /** The command through the fast path and through oclif: both results. */
   const both = async (args: readonly string[], input?: string): Promise<[Result, Result]> => [

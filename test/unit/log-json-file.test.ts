@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Container } from 'inversify';
-import { Driver, type DriverContext, type LogDriver } from '../../core/plugins/driver.js';
+import { Driver, type LogDriver } from '../../core/plugins/driver.js';
 import { loadDrivers } from '../../core/plugins/plugin-loader.js';
 import { JsonFileLogDriver } from '../../plugins/log-json-file/json-file-log-driver.js';
 import { parseJsonFileOptions } from '../../plugins/log-json-file/json-file-options.js';
@@ -14,37 +13,11 @@ import { decodeJsonLogLine, encodeJsonLogLine } from '../../plugins/log-json-fil
 import logJsonFileModule from '../../plugins/log-json-file/log-json-file-module.js';
 import { parseLogTime } from '../../core/plugins/log-support.js';
 import { NoneLogDriver } from '../../plugins/log-json-file/none-log-driver.js';
-import { collectLog, logContainerId, logDriverConformance, logTime, sampleEntries, writeEntries } from '../log-conformance.js';
+import { collectLog, logContainerId, logDriverConformance, logDriverFixture, logTime, sampleEntries, writeEntries } from '../log-conformance.js';
 
 logDriverConformance('json-file', () => new JsonFileLogDriver(), { rotates: true });
 
-let scratch = '';
-let counter = 0;
-const drivers: JsonFileLogDriver[] = [];
-before(async () => {
-  scratch = await mkdtemp(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'log-json-file-'));
-});
-after(async () => {
-  await Promise.all(drivers.map((d) => d.close()));
-  await rm(scratch, { recursive: true, force: true });
-});
-
-async function startDriver(stateDir?: string): Promise<{ driver: JsonFileLogDriver; stateDir: string; warnings: string[] }> {
-  const dir = stateDir ?? join(scratch, `state-${++counter}`);
-  await mkdir(dir, { recursive: true });
-  const warnings: string[] = [];
-  const context: DriverContext = {
-    dataRoot: scratch,
-    execRoot: scratch,
-    stateDir: dir,
-    runDir: dir,
-    logger: { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
-  };
-  const driver = new JsonFileLogDriver();
-  await driver.init(context);
-  drivers.push(driver);
-  return { driver, stateDir: dir, warnings };
-}
+const startDriver = logDriverFixture('log-json-file', () => new JsonFileLogDriver());
 
 const id = logContainerId(0xabc);
 

@@ -1,47 +1,20 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Container } from 'inversify';
-import { Driver, type DriverContext, type LogDriver } from '../../core/plugins/driver.js';
+import { Driver, type LogDriver } from '../../core/plugins/driver.js';
 import { loadDrivers } from '../../core/plugins/plugin-loader.js';
 import logTextFileModule from '../../plugins/log-text-file/log-text-file-module.js';
 import { TextFileLogDriver } from '../../plugins/log-text-file/text-file-log-driver.js';
 import { decodeTextLogLine, encodeTextLogLine } from '../../plugins/log-text-file/text-log-line.js';
-import { collectLog, logContainerId, logDriverConformance, logTime, sampleEntries, writeEntries } from '../log-conformance.js';
+import { collectLog, logContainerId, logDriverConformance, logDriverFixture, logTime, sampleEntries, writeEntries } from '../log-conformance.js';
 
 logDriverConformance('text-file', () => new TextFileLogDriver(), { rotates: false });
 
-let scratch = '';
-let counter = 0;
-const drivers: TextFileLogDriver[] = [];
-before(async () => {
-  scratch = await mkdtemp(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'log-text-file-'));
-});
-after(async () => {
-  await Promise.all(drivers.map((d) => d.close()));
-  await rm(scratch, { recursive: true, force: true });
-});
-
-async function startDriver(stateDir?: string): Promise<{ driver: TextFileLogDriver; stateDir: string; warnings: string[] }> {
-  const dir = stateDir ?? join(scratch, `state-${++counter}`);
-  await mkdir(dir, { recursive: true });
-  const warnings: string[] = [];
-  const context: DriverContext = {
-    dataRoot: scratch,
-    execRoot: scratch,
-    stateDir: dir,
-    runDir: dir,
-    logger: { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
-  };
-  const driver = new TextFileLogDriver();
-  await driver.init(context);
-  drivers.push(driver);
-  return { driver, stateDir: dir, warnings };
-}
+const startDriver = logDriverFixture('log-text-file', () => new TextFileLogDriver());
 
 const id = logContainerId(0xdef);
 
