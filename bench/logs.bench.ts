@@ -114,9 +114,9 @@ async function benchEndToEnd(): Promise<Record<string, unknown>> {
     const dockerEnv = { ...d.env, DOCKER_HOST: `unix://${d.socketPath}` };
     return {
       // the whole `mini-docker logs` process: node and oclif start-up, inspect, the logs route, demuxing, writing
-      cliLogs10k: await measure(() => runDrained(process.execPath, [CLI, 'logs', id], d.env)),
+      cliLogs10k: await measure(() => runDrained(CLI, ['logs', id], d.env)),
       // the same CLI doing one small request, to tell start-up from reading
-      cliInspectBaseline: await measure(() => runDrained(process.execPath, [CLI, 'inspect', '-f', '{{.Id}}', id], d.env)),
+      cliInspectBaseline: await measure(() => runDrained(CLI, ['inspect', '-f', '{{.Id}}', id], d.env)),
       // the logs route alone: what the daemon takes to read and frame the 10,000 lines
       apiLogs10k: await measure(async () => {
         const bytes = await logsOverApi(d.socketPath, id);

@@ -18,8 +18,21 @@ export function versionLine(pkg: { readonly name: string; readonly version: stri
   return `${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}`;
 }
 
+/**
+ * bin/mini-docker starts node without NODE_EXTRA_CA_CERTS (node would parse the CA bundle at start
+ * for a CLI that makes no TLS connection) and keeps its value in MINI_DOCKER_NODE_EXTRA_CA_CERTS:
+ * put it back, so that the processes the CLI starts (the daemon, npm) get the environment as it was.
+ */
+export function restoreExtraCaCerts(env: NodeJS.ProcessEnv): void {
+  const saved = env.MINI_DOCKER_NODE_EXTRA_CA_CERTS;
+  if (saved === undefined) return;
+  env.NODE_EXTRA_CA_CERTS = saved;
+  delete env.MINI_DOCKER_NODE_EXTRA_CA_CERTS;
+}
+
 /** Runs the CLI with these arguments. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  restoreExtraCaCerts(process.env);
   if (argv.length === 1 && argv[0] === '--version') {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
     process.stdout.write(`${versionLine(pkg)}\n`);

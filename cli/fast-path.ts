@@ -187,14 +187,13 @@ const handlers: Record<string, { spec: Record<string, FlagSpec>; commandAfter: b
     spec: EXEC, commandAfter: true, errorExitCode: 1,
     accepts: (p) => p.args.length >= 2,
     run: async ({ client, err }, { flags, args }) => {
-      const [{ streamWithTerminal }, { containerPath, inspectContainer }, { environmentFrom }, { consoleSize, parseDetachKeys }] = await Promise.all([
+      const [{ streamWithTerminal }, { containerPath }, { environmentFrom }, { consoleSize, parseDetachKeys }] = await Promise.all([
         import('./lib/attach-session.js'), import('./lib/container-ops.js'), import('./lib/env-flags.js'), import('./lib/terminal.js'),
       ]);
       const [ref, ...cmd] = args as [string, ...string[]];
       const tty = flags.tty === true;
       const interactive = flags.interactive === true;
       const detach = flags.detach === true;
-      await inspectContainer(client, ref);
       let env: string[];
       try {
         env = environmentFrom([], (flags.env as string[] | undefined) ?? []);

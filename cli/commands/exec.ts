@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import type { ExecInspect } from '../lib/api-types.js';
 import { streamWithTerminal } from '../lib/attach-session.js';
 import { BaseCommand } from '../lib/base-command.js';
-import { containerPath, inspectContainer } from '../lib/container-ops.js';
+import { containerPath } from '../lib/container-ops.js';
 import { environmentFrom } from '../lib/env-flags.js';
 import { CliError } from '../lib/errors.js';
 import { consoleSize, parseDetachKeys } from '../lib/terminal.js';
@@ -49,7 +49,6 @@ Exit codes: the command's exit code; 0 with -d; 1 when the container is missing 
     }
     const { flags } = await this.parse(Exec, [...split.flags, split.positional]);
     const ref = split.positional;
-    await inspectContainer(this.client, ref); // existence check (docker does the same)
     let env: string[];
     try {
       env = environmentFrom(flags['env-file'] ?? [], flags.env ?? []);

@@ -1,7 +1,9 @@
-import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { CliError, DaemonError } from './errors.js';
+import { http1Request, Http1Response, type Http1RequestOptions } from './http1.js';
+
+export type { Http1Response as DaemonResponse } from './http1.js';
 
 /** A query parameter: booleans go out as 1/0 (like the docker CLI), arrays as repeated keys. */
 export type QueryValue = string | number | boolean | undefined | null | readonly string[];
@@ -21,6 +23,7 @@ export interface RequestOptions {
 
 /** A hijacked connection (attach, exec start): raw bytes both ways after the 101. */
 export interface HijackedConnection {
+  /** Paused: resume it once listening for its output. */
   readonly socket: Socket;
   /** Bytes that arrived together with the 101 headers: the start of the output. */
   readonly head: Buffer;
@@ -92,70 +95,80 @@ export async function* jsonLines<T>(stream: AsyncIterable<Buffer | string>): Asy
 }
 
 /**
- * A small HTTP/1.1 client for the daemon's unix socket: JSON requests, streamed responses,
- * `{"message"}` errors as DaemonError, and hijacked (101 Upgrade: tcp) connections.
- * Before the first request it calls `ensureDaemon` once (ping, and start the daemon if allowed).
+ * The CLI's client for the daemon's unix socket (HTTP/1.1 through cli/lib/http1.ts): JSON
+ * requests, streamed responses, `{"message"}` errors as DaemonError, and hijacked (101 Upgrade:
+ * tcp) connections.
+ *
+ * With `ensureDaemon`, the first request goes out at once; only when nothing listens on the
+ * socket (ENOENT, ECONNREFUSED: the request never reached a daemon) does the client call
+ * `ensureDaemon` (which starts one, or says why it will not) and send the request again. A
+ * request with a streamed body cannot be sent twice, so it ensures the daemon first.
  */
 export class DaemonClient {
-  private readonly agent = new http.Agent({ keepAlive: true });
-  private ready: Promise<void> | undefined;
+  private ensured: Promise<void> | undefined;
 
   constructor(readonly socketPath: string, private readonly ensureDaemon?: EnsureDaemon) {}
 
   /** True when something answers `GET /_ping` on the socket within the timeout. */
   async ping(timeoutMs = 2000): Promise<{ ok: true } | { ok: false; reason: string }> {
-    return new Promise((resolve) => {
-      const req = http.request({ socketPath: this.socketPath, method: 'GET', path: '/_ping', agent: false, timeout: timeoutMs }, (res) => {
-        res.resume();
-        resolve(res.statusCode !== undefined && res.statusCode < 600 ? { ok: true } : { ok: false, reason: `status ${res.statusCode}` });
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, reason: err.code ?? err.message }));
-      req.end();
-    });
+    try {
+      const res = await http1Request({ socketPath: this.socketPath, method: 'GET', path: '/_ping', timeoutMs });
+      if (res instanceof Http1Response) res.resume();
+      return res.statusCode < 600 ? { ok: true } : { ok: false, reason: `status ${res.statusCode}` };
+    } catch (err) {
+      return { ok: false, reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
+    }
   }
 
-  private async whenReady(): Promise<void> {
-    if (!this.ensureDaemon) return;
-    this.ready ??= this.ensureDaemon(this);
-    await this.ready;
+  private ensure(): Promise<void> {
+    this.ensured ??= this.ensureDaemon ? this.ensureDaemon(this) : Promise.resolve();
+    return this.ensured;
+  }
+
+  /** Sends once; when no daemon listened and one may be ensured, ensures it and sends again. */
+  private async send(options: Omit<Http1RequestOptions, 'socketPath'>): Promise<Http1Response | { statusCode: 101; headers: Readonly<Record<string, string>>; socket: Socket; head: Buffer }> {
+    const streamed = options.body !== undefined && !Buffer.isBuffer(options.body);
+    const ensuredFirst = streamed || this.ensured !== undefined;
+    if (ensuredFirst) await this.ensure();
+    try {
+      return await http1Request({ ...options, socketPath: this.socketPath });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (this.ensureDaemon && !ensuredFirst && (code === 'ENOENT' || code === 'ECONNREFUSED')) {
+        await this.ensure();
+        try {
+          return await http1Request({ ...options, socketPath: this.socketPath });
+        } catch (again) {
+          throw this.connectionError(again as NodeJS.ErrnoException);
+        }
+      }
+      throw this.connectionError(err as NodeJS.ErrnoException);
+    }
   }
 
   /**
    * Sends a request and resolves as soon as the response headers arrive (so `wait` can be sent
    * before `start`). Statuses >= 400 reject with a DaemonError carrying the daemon's message.
    */
-  async request(method: string, path: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
-    await this.whenReady();
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<Http1Response> {
     const fullPath = buildPath(path, options.query);
     const headers: Record<string, string> = { ...options.headers };
-    let payload: Buffer | undefined;
+    let body: Buffer | Readable | undefined;
     if (options.json !== undefined) {
-      payload = Buffer.from(JSON.stringify(options.json));
+      body = Buffer.from(JSON.stringify(options.json));
       headers['Content-Type'] = options.contentType ?? 'application/json';
-      headers['Content-Length'] = String(payload.length);
     } else if (options.body) {
+      body = options.body;
       headers['Content-Type'] = options.contentType ?? 'application/x-tar';
     }
-    return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socketPath, method, path: fullPath, headers, agent: this.agent, signal: options.signal }, (res) => {
-        const status = res.statusCode ?? 0;
-        if (status < 400) {
-          resolve(res);
-          return;
-        }
-        readBody(res).then(
-          (body) => reject(new DaemonError(errorMessageOf(status, body, fullPath), status)),
-          (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
-        );
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => reject(this.connectionError(err)));
-      if (payload) req.end(payload);
-      else if (options.body) {
-        options.body.on('error', (err) => req.destroy(err));
-        options.body.pipe(req);
-      } else req.end();
-    });
+    const res = await this.send({ method, path: fullPath, headers, body, signal: options.signal });
+    if (!(res instanceof Http1Response)) {
+      res.socket.destroy();
+      throw new Error(`unexpected ${res.statusCode} from API route ${fullPath}`);
+    }
+    if (res.statusCode < 400) return res;
+    const text = await readBody(res);
+    throw new DaemonError(errorMessageOf(res.statusCode, text, fullPath), res.statusCode);
   }
 
   /** A request whose body is JSON (or empty: then `undefined`). */
@@ -169,7 +182,7 @@ export class DaemonClient {
   async call(method: string, path: string, options: RequestOptions = {}): Promise<number> {
     const res = await this.request(method, path, options);
     await readBody(res);
-    return res.statusCode ?? 0;
+    return res.statusCode;
   }
 
   /** A streamed response of JSON lines (events, progress). */
@@ -187,36 +200,22 @@ export class DaemonClient {
    * daemon answers 101. Any other status rejects (with the daemon's message for errors).
    */
   async hijack(method: string, path: string, options: Pick<RequestOptions, 'query' | 'json'> = {}): Promise<HijackedConnection> {
-    await this.whenReady();
     const fullPath = buildPath(path, options.query);
-    const payload = options.json === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(options.json));
+    const body = options.json === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(options.json));
     const headers: Record<string, string> = {
       Connection: 'Upgrade',
       Upgrade: 'tcp',
       'Content-Type': options.json === undefined ? 'text/plain' : 'application/json',
-      'Content-Length': String(payload.length),
     };
-    return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socketPath, method, path: fullPath, headers, agent: false });
-      req.on('upgrade', (res, socket, head) => {
-        resolve({ socket, head, contentType: String(res.headers['content-type'] ?? '') });
-      });
-      req.on('response', (res) => {
-        const status = res.statusCode ?? 0;
-        readBody(res).then(
-          (body) => reject(status >= 400 ? new DaemonError(errorMessageOf(status, body, fullPath), status) : new Error(`unable to upgrade to tcp, received ${status}`)),
-          (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
-        );
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => reject(this.connectionError(err)));
-      req.end(payload);
-    });
+    const res = await this.send({ method, path: fullPath, headers, body, upgrade: true });
+    if (!(res instanceof Http1Response)) return { socket: res.socket, head: res.head, contentType: res.headers['content-type'] ?? '' };
+    const text = await readBody(res);
+    if (res.statusCode >= 400) throw new DaemonError(errorMessageOf(res.statusCode, text, fullPath), res.statusCode);
+    throw new Error(`unable to upgrade to tcp, received ${res.statusCode}`);
   }
 
-  /** Closes idle keep-alive connections so the process can exit. */
-  close(): void {
-    this.agent.destroy();
-  }
+  /** Nothing to close: every request has its own connection, closed when its response ends. */
+  close(): void {}
 
   private connectionError(err: NodeJS.ErrnoException): Error {
     if (err.name === 'AbortError') return err;

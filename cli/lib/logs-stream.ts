@@ -1,6 +1,6 @@
-import { containerPath, inspectContainer } from './container-ops.js';
+import { containerPath } from './container-ops.js';
 import type { DaemonClient } from './daemon-client.js';
-import { StdcopyDemuxer } from './stdcopy.js';
+import { RAW_STREAM, StdcopyDemuxer } from './stdcopy.js';
 
 export interface LogsOptions {
   readonly follow?: boolean;
@@ -17,8 +17,7 @@ export interface LogsOptions {
  * stream of a TTY container. Shared by `mini-docker logs` and the CLI's fast path.
  */
 export async function streamLogs(client: DaemonClient, ref: string, options: LogsOptions): Promise<void> {
-  const c = await inspectContainer(client, ref);
-  const res = await client.request('GET', containerPath(c.Id, '/logs'), {
+  const res = await client.request('GET', containerPath(ref, '/logs'), {
     query: {
       stdout: true,
       stderr: true,
@@ -34,7 +33,9 @@ export async function streamLogs(client: DaemonClient, ref: string, options: Log
     res.destroy();
     process.exit(0);
   });
-  const demuxer = c.Config.Tty ? undefined : new StdcopyDemuxer((stream, payload) => (stream === 'stdout' ? process.stdout : process.stderr).write(payload));
+  // The daemon says whether the log is framed (no tty) or raw (tty), as Docker's API does from 1.42.
+  const raw = res.headers['content-type'] === RAW_STREAM;
+  const demuxer = raw ? undefined : new StdcopyDemuxer((stream, payload) => (stream === 'stdout' ? process.stdout : process.stderr).write(payload));
   for await (const chunk of res) {
     const bytes = chunk as Buffer;
     if (demuxer) demuxer.push(bytes);

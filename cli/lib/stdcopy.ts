@@ -4,6 +4,9 @@
  * 3 = a system error from the daemon (0 = stdin, never sent by servers).
  */
 
+/** The Content-Type of a stream that is not framed (a tty's output, or API versions before 1.42). */
+export const RAW_STREAM = 'application/vnd.docker.raw-stream';
+
 /** Where demuxed output goes. */
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -11,7 +14,9 @@ const HEADER_LENGTH = 8;
 
 /**
  * Splits a multiplexed byte stream into stdout and stderr payloads. Feed it chunks of any size
- * (a header or a payload may be split anywhere); it calls `sink` once per complete frame.
+ * (a header or a payload may be split anywhere). For each chunk it calls `sink` once per run of
+ * consecutive complete frames of the same stream, with their payloads joined: a log of 10,000
+ * lines arrives in a few dozen chunks and leaves in as many writes, not 10,000.
  */
 export class StdcopyDemuxer {
   private pending: Buffer = Buffer.alloc(0);
@@ -21,25 +26,43 @@ export class StdcopyDemuxer {
   /** Consumes bytes; throws on a system-error frame or an unknown stream type, like Docker's client. */
   push(chunk: Buffer): void {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    while (this.pending.length >= HEADER_LENGTH) {
-      const type = this.pending[0]!;
-      const length = this.pending.readUInt32BE(4);
-      if (this.pending.length < HEADER_LENGTH + length) return;
-      const payload = this.pending.subarray(HEADER_LENGTH, HEADER_LENGTH + length);
-      this.pending = this.pending.subarray(HEADER_LENGTH + length);
-      switch (type) {
-        case 0:
-        case 1:
-          this.sink('stdout', payload);
-          break;
-        case 2:
-          this.sink('stderr', payload);
-          break;
-        case 3:
-          throw new Error(`error from daemon in stream: ${payload.toString('utf8')}`);
-        default:
-          throw new Error(`Unrecognized input header: ${type}`);
+    let run: OutputStream | undefined;
+    let parts: Buffer[] = [];
+    const flush = (): void => {
+      if (run !== undefined && parts.length > 0) this.sink(run, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+      parts = [];
+    };
+    try {
+      while (this.pending.length >= HEADER_LENGTH) {
+        const type = this.pending[0]!;
+        const length = this.pending.readUInt32BE(4);
+        if (this.pending.length < HEADER_LENGTH + length) return;
+        const payload = this.pending.subarray(HEADER_LENGTH, HEADER_LENGTH + length);
+        this.pending = this.pending.subarray(HEADER_LENGTH + length);
+        let stream: OutputStream;
+        switch (type) {
+          case 0:
+          case 1:
+            stream = 'stdout';
+            break;
+          case 2:
+            stream = 'stderr';
+            break;
+          case 3:
+            flush();
+            throw new Error(`error from daemon in stream: ${payload.toString('utf8')}`);
+          default:
+            flush();
+            throw new Error(`Unrecognized input header: ${type}`);
+        }
+        if (stream !== run) {
+          flush();
+          run = stream;
+        }
+        if (payload.length > 0) parts.push(payload);
       }
+    } finally {
+      flush();
     }
   }
 

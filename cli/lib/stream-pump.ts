@@ -88,6 +88,7 @@ export function pumpStreams(options: PumpOptions): Promise<PumpResult> {
     socket.once('end', () => finish({ detached: false }));
     socket.once('close', () => finish({ detached: false }));
     socket.once('error', (err) => fail(err));
+    socket.resume(); // the client hands the socket over paused
     if (stdin) {
       stdin.on('data', onInput);
       stdin.once('end', onInputEnd);

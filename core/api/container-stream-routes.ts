@@ -1,6 +1,7 @@
 import type { WaitCondition } from '../engine/engine.js';
 import { InvalidArgumentError } from '../engine/errors.js';
 import type { ResourceStats } from '../plugins/driver.js';
+import { BatchedWriter } from './batched-writer.js';
 import { queryBool, queryString } from './http-params.js';
 import { presentStats } from './presenters.js';
 import type { Router } from './router.js';
@@ -88,22 +89,24 @@ export function registerContainerStreamRoutes(router: Router, { engine, logger }
       ...(until !== undefined ? { until } : {}),
     });
     // Headers at once: a follow of a quiet container must not leave the client without a response.
-    const out = res.stream(streamContentType(tty, req.apiVersion));
+    const out = new BatchedWriter(res.stream(streamContentType(tty, req.apiVersion)));
     try {
       for await (const entry of entries) {
         if (res.signal.aborted) break;
         if ((entry.stream === 'stdout' && stdout) || (entry.stream === 'stderr' && stderr)) {
           const data = timestamps ? withTimestamps(entry.time, entry.data) : entry.data;
-          out.write(tty ? data : frame(streamType(entry.stream), data));
+          await out.write(tty ? data : frame(streamType(entry.stream), data));
         }
       }
     } catch (err) {
+      out.discard();
       if (res.signal.aborted) return;
       logger.warn(`logs of ${c.id}: ${messageOf(err)}`);
       res.destroy();
       return;
     }
-    if (!res.signal.aborted) out.end();
+    if (res.signal.aborted) out.discard();
+    else await out.end();
   });
 
   router.get('/containers/{id}/stats', async ({ req, res, params }) => {

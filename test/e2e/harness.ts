@@ -107,7 +107,7 @@ export class TestDaemon {
 
   /** `mini-docker ARGS` against this daemon. */
   cli(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-    return runCommand(process.execPath, [CLI, ...args], { ...options, env: { ...this.env, ...(options.env ?? {}) } });
+    return runCommand(CLI, [...args], { ...options, env: { ...this.env, ...(options.env ?? {}) } });
   }
 
   /** `docker ARGS` (the real docker client) against this daemon. */

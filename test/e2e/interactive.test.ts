@@ -13,7 +13,7 @@ const PROMPT = new RegExp(`/ # (${ESC}\\[6n)?$`);
 
 describe('e2e: interactive containers on a real terminal', () => {
   const d = new TestDaemon('interactive');
-  const md = `${process.execPath} ${CLI}`;
+  const md = CLI;
   let host: PtySession;
   let ttyPath = '';
   let modes = '';

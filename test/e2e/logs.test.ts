@@ -28,7 +28,7 @@ function watch(d: TestDaemon, args: readonly string[]): {
   exited: Promise<number>;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<number>;
 } {
-  const child = spawn(process.execPath, [CLI, ...args], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(CLI, args, { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: { text: string; at: number }[] = [];
   let partial = '';
   let err = '';

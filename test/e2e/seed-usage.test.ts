@@ -61,7 +61,7 @@ describe('e2e: the original project\'s usage lines', () => {
     // a SIGKILL, as with Docker. It runs while the rest of the file goes on; the last test awaits it.
     stopping = d.cli(['stop', first]);
 
-    const shell = new PtySession(`${process.execPath} ${CLI} exec -it ${second} /bin/sh`, d.env);
+    const shell = new PtySession(`${CLI} exec -it ${second} /bin/sh`, d.env);
     try {
       await shell.expect(/# /);
       shell.send('echo "H=$(hostname)"; exit\r');

@@ -15,7 +15,7 @@ describe('mini-docker against the API server (fake engine)', () => {
   let env: NodeJS.ProcessEnv;
 
   const cli = (args: string[], input?: string): Promise<Result> =>
-    runCommand(process.execPath, [bin, ...args], { env, timeoutMs: 15_000, ...(input !== undefined ? { input } : {}) });
+    runCommand(bin, [...args], { env, timeoutMs: 15_000, ...(input !== undefined ? { input } : {}) });
 
   before(async () => {
     h = await startHarness();

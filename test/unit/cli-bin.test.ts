@@ -1,11 +1,12 @@
 // Unit: bin/mini-docker as a child process: help lists every command, errors are one line, exit codes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { restoreExtraCaCerts } from '../../cli/entry.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'bin', 'mini-docker');
@@ -29,7 +30,7 @@ describe('bin/mini-docker', () => {
   let scratch: string;
   let env: NodeJS.ProcessEnv;
 
-  const cli = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 20_000 });
+  const cli = (args: string[]) => spawnSync(bin, args, { env, encoding: 'utf8', timeout: 20_000 });
 
   before(() => {
     scratch = mkdtempSync(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'cli-bin-'));
@@ -39,6 +40,31 @@ describe('bin/mini-docker', () => {
   });
 
   after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('starts node without NODE_EXTRA_CA_CERTS when run as a program, through a symlink too, and runs under node as well', () => {
+    // node reads the bundle at start and warns when it cannot: the warning shows who read it.
+    const caEnv = { ...env, NODE_EXTRA_CA_CERTS: join(scratch, 'no-such-bundle.pem') };
+    const direct = spawnSync(bin, ['--version'], { env: caEnv, encoding: 'utf8' });
+    assert.equal(direct.status, 0, direct.stderr);
+    assert.match(direct.stdout, /^tiny-docker\/\S+ linux-\S+ node-v\d+/);
+    assert.doesNotMatch(direct.stderr, /extra certs/);
+    const link = join(scratch, 'mini-docker-link');
+    symlinkSync(bin, link);
+    const linked = spawnSync(link, ['--version'], { env: caEnv, encoding: 'utf8' });
+    assert.equal(linked.stdout, direct.stdout, linked.stderr);
+    const underNode = spawnSync(process.execPath, [bin, '--version'], { env: caEnv, encoding: 'utf8' });
+    assert.equal(underNode.stdout, direct.stdout);
+    assert.match(underNode.stderr, /Ignoring extra certs/);
+  });
+
+  it('puts NODE_EXTRA_CA_CERTS back for the processes the CLI starts', () => {
+    const e: NodeJS.ProcessEnv = { MINI_DOCKER_NODE_EXTRA_CA_CERTS: '/etc/ssl/x.pem', PATH: '/bin' };
+    restoreExtraCaCerts(e);
+    assert.deepEqual(e, { NODE_EXTRA_CA_CERTS: '/etc/ssl/x.pem', PATH: '/bin' });
+    const untouched: NodeJS.ProcessEnv = { PATH: '/bin' };
+    restoreExtraCaCerts(untouched);
+    assert.deepEqual(untouched, { PATH: '/bin' });
+  });
 
   it('lists every command and the plugins topic in --help', () => {
     const r = cli(['--help']);
@@ -80,7 +106,7 @@ describe('bin/mini-docker', () => {
   it('honours -H and MINI_DOCKER_HOST', () => {
     const flag = cli(['ps', '-H', `unix://${join(scratch, 'other.sock')}`]);
     assert.match(flag.stderr, new RegExp(`at ${join(scratch, 'other.sock')} `));
-    const fromEnv = spawnSync(process.execPath, [bin, 'images'], { env: { ...env, MINI_DOCKER_HOST: `unix://${join(scratch, 'env.sock')}` }, encoding: 'utf8' });
+    const fromEnv = spawnSync(bin, ['images'], { env: { ...env, MINI_DOCKER_HOST: `unix://${join(scratch, 'env.sock')}` }, encoding: 'utf8' });
     assert.match(fromEnv.stderr, new RegExp(`at ${join(scratch, 'env.sock')} `));
   });
 
@@ -104,7 +130,7 @@ describe('bin/mini-docker', () => {
   });
 
   it('shows stack traces only with DEBUG=1', () => {
-    const r = spawnSync(process.execPath, [bin, 'ps'], { env: { ...env, DEBUG: '1' }, encoding: 'utf8' });
+    const r = spawnSync(bin, ['ps'], { env: { ...env, DEBUG: '1' }, encoding: 'utf8' });
     assert.match(r.stderr, /^Error: cannot reach/);
     assert.match(r.stderr, /\n\s+at /);
   });

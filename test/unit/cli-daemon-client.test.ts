@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ensureDaemon, lastLines } from '../../cli/lib/daemon-autostart.js';
 import { DaemonClient, buildPath, readBody } from '../../cli/lib/daemon-client.js';
-import { DaemonError } from '../../cli/lib/errors.js';
+import { CliError, DaemonError } from '../../cli/lib/errors.js';
 import { encodeFrame } from '../../cli/lib/stdcopy.js';
 import { pumpStreams } from '../../cli/lib/stream-pump.js';
 
@@ -170,14 +170,42 @@ describe('daemon client', () => {
     c.close();
   });
 
-  it('pings once before the first request when a daemon answers', async () => {
+  it('sends requests straight away when a daemon answers: no ping, no ensure', async () => {
     const before = seen.filter((s) => s === 'GET /_ping').length;
-    const paths = { socketPath, execRoot: dir, dataRoot: dir, host: `unix://${socketPath}` };
-    const c = new DaemonClient(socketPath, ensureDaemon(paths, { MINI_DOCKER_NO_AUTOSTART: '1' }));
+    let ensured = 0;
+    const c = new DaemonClient(socketPath, async () => {
+      ensured++;
+    });
     await assert.rejects(c.call('GET', '/missing'));
-    await assert.rejects(c.call('GET', '/missing'));
-    assert.equal(seen.filter((s) => s === 'GET /_ping').length, before + 1);
+    assert.deepEqual(await c.json('POST', '/echo-json', { json: { a: 1 } }), { got: { a: 1 }, type: 'application/json' });
+    assert.equal(seen.filter((s) => s === 'GET /_ping').length, before);
+    assert.equal(ensured, 0);
     c.close();
+  });
+
+  it('ensures a daemon once when nothing listens, then sends the request again', async () => {
+    const late = join(dir, 'late.sock');
+    let ensured = 0;
+    let lateServer: http.Server | undefined;
+    const c = new DaemonClient(late, async () => {
+      ensured++;
+      lateServer = http.createServer((req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ url: req.url })));
+      await new Promise<void>((resolve) => lateServer!.listen(late, resolve));
+    });
+    try {
+      const [a, b] = await Promise.all([c.json<{ url: string }>('GET', '/one'), c.json<{ url: string }>('GET', '/two')]);
+      assert.deepEqual([a.url, b.url], ['/one', '/two']);
+      assert.equal((await c.json<{ url: string }>('GET', '/three')).url, '/three');
+      assert.equal(ensured, 1);
+    } finally {
+      c.close();
+      await new Promise<void>((resolve) => (lateServer ? lateServer.close(() => resolve()) : resolve()));
+    }
+  });
+
+  it('says the daemon cannot be reached, in one line, when nothing listens and there is no autostart', async () => {
+    const c = new DaemonClient(join(dir, 'none.sock'));
+    await assert.rejects(c.call('GET', '/_ping'), (e: unknown) => e instanceof CliError && e.message === `cannot reach mini-dockerd at ${join(dir, 'none.sock')}: ENOENT`);
   });
 
   it('keeps the last lines of a daemon log on one line', () => {

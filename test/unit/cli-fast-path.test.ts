@@ -57,7 +57,7 @@ describe('cli fast path: same output and exit code as the oclif commands', () =>
   let env: NodeJS.ProcessEnv;
 
   const cli = (args: readonly string[], extra: NodeJS.ProcessEnv = {}, input?: string): Promise<Result> =>
-    runCommand(process.execPath, [bin, ...args], { env: { ...env, ...extra }, timeoutMs: 15_000, ...(input !== undefined ? { input } : {}) });
+    runCommand(bin, [...args], { env: { ...env, ...extra }, timeoutMs: 15_000, ...(input !== undefined ? { input } : {}) });
 
   /** The command through the fast path and through oclif: both results. */
   const both = async (args: readonly string[], input?: string): Promise<[Result, Result]> => [

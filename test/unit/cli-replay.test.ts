@@ -61,7 +61,7 @@ describe('replay online and offline', () => {
   let env: NodeJS.ProcessEnv;
 
   const cli = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -158,7 +158,7 @@ describe('replay online and offline', () => {
 
   it('needs no daemon for --log', async () => {
     const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const child = spawn(process.execPath, [bin, 'replay', '--log', join(dir, 'data'), '--until', '4'], { env: { ...env, MINI_DOCKER_HOST: `unix://${join(dir, 'none.sock')}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(bin, ['replay', '--log', join(dir, 'data'), '--until', '4'], { env: { ...env, MINI_DOCKER_HOST: `unix://${join(dir, 'none.sock')}` }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
       child.on('close', (code) => resolve({ code, stdout }));

@@ -16,12 +16,22 @@ describe('stdcopy demuxer', () => {
     assert.deepEqual([...encodeFrame('stdout', 'hi\n')], [1, 0, 0, 0, 0, 0, 0, 3, 0x68, 0x69, 0x0a]);
   });
 
-  it('splits a whole stream into frames', () => {
+  it('splits a whole stream into runs of one stream, in order', () => {
     const c = collect();
     new StdcopyDemuxer(c.sink).push(stream);
     assert.equal(c.out.stdout, `hi\n${'x'.repeat(70_000)}`);
     assert.equal(c.out.stderr, 'oops\n');
-    assert.deepEqual(c.frames.slice(0, 3), [['stdout', 'hi\n'], ['stderr', 'oops\n'], ['stdout', '']]);
+    assert.deepEqual(c.frames.map(([s, p]) => [s, p.length]), [['stdout', 3], ['stderr', 5], ['stdout', 70_000]]);
+  });
+
+  it('joins consecutive frames of one stream in a chunk into one write', () => {
+    const c = collect();
+    const lines = Array.from({ length: 1000 }, (_, i) => encodeFrame(i === 500 ? 'stderr' : 'stdout', `line ${i}\n`));
+    new StdcopyDemuxer(c.sink).push(Buffer.concat(lines));
+    assert.equal(c.frames.length, 3);
+    assert.deepEqual(c.frames.map(([s]) => s), ['stdout', 'stderr', 'stdout']);
+    assert.equal(c.out.stderr, 'line 500\n');
+    assert.equal(c.out.stdout, Array.from({ length: 1000 }, (_, i) => (i === 500 ? '' : `line ${i}\n`)).join(''));
   });
 
   for (const size of [1, 3, 7, 8, 9, 13, 4096]) {
@@ -46,9 +56,11 @@ describe('stdcopy demuxer', () => {
     assert.equal(c.out.stderr, 'abc');
   });
 
-  it('raises a system-error frame (type 3) as an error with its text', () => {
-    const d = new StdcopyDemuxer(() => {});
-    assert.throws(() => d.push(encodeFrame('system', 'boom')), /error from daemon in stream: boom/);
+  it('raises a system-error frame (type 3) as an error with its text, after the output before it', () => {
+    const c = collect();
+    const d = new StdcopyDemuxer(c.sink);
+    assert.throws(() => d.push(Buffer.concat([encodeFrame('stdout', 'before\n'), encodeFrame('system', 'boom')])), /error from daemon in stream: boom/);
+    assert.equal(c.out.stdout, 'before\n');
   });
 
   it('rejects an unknown stream type', () => {
