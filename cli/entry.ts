@@ -30,9 +30,37 @@ export function restoreExtraCaCerts(env: NodeJS.ProcessEnv): void {
   delete env.MINI_DOCKER_NODE_EXTRA_CA_CERTS;
 }
 
+/** Exit status after a write to a closed pipe: what a shell reports for a process killed by SIGPIPE. */
+export const CLOSED_PIPE_EXIT = 141;
+
+/** What `watchOutputErrors` needs of `process`. */
+export interface OutputProcess {
+  readonly stdout: { on(event: 'error', listener: (err: NodeJS.ErrnoException) => void): unknown };
+  readonly stderr: { on(event: 'error', listener: (err: NodeJS.ErrnoException) => void): unknown; write(text: string): unknown };
+  exit(code: number): void;
+}
+
+/**
+ * `mini-docker logs C | head -1`: once the reader is gone, stop quietly, as a program killed by
+ * SIGPIPE does (node ignores SIGPIPE and reports EPIPE as an 'error' event, which would otherwise
+ * end in a stack trace). Another write error on stdout is one line on stderr and status 1.
+ */
+export function watchOutputErrors(proc: OutputProcess): void {
+  proc.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') {
+      proc.exit(CLOSED_PIPE_EXIT);
+      return;
+    }
+    proc.stderr.write(`Error: cannot write the output: ${err.message}\n`);
+    proc.exit(1);
+  });
+  proc.stderr.on('error', (err: NodeJS.ErrnoException) => proc.exit(err.code === 'EPIPE' ? CLOSED_PIPE_EXIT : 1));
+}
+
 /** Runs the CLI with these arguments. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   restoreExtraCaCerts(process.env);
+  watchOutputErrors(process);
   if (argv.length === 1 && argv[0] === '--version') {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
     process.stdout.write(`${versionLine(pkg)}\n`);

@@ -130,7 +130,12 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): http
     });
   });
 
-  server.on('clientError', (err: Error, socket: Duplex) => {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // A client that went away (a CLI whose output pipe closed, Ctrl-C) is not a bad request.
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+      socket.destroy();
+      return;
+    }
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
     logger.info(`bad request from a client: ${err.message}`);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TestDaemon, type RunOptions, type RunResult } from './harness.js';
+import { DOCKER_CLIENT_MISSING, TestDaemon, type RunOptions, type RunResult } from './harness.js';
 
 /**
  * Issue 7, tried as a new user would: the real docker client (28.2.2) with DOCKER_HOST pointing at
@@ -84,7 +84,7 @@ class Terminal {
   }
 }
 
-describe('e2e: the docker CLI against mini-dockerd', () => {
+describe('e2e: the docker CLI against mini-dockerd', { skip: DOCKER_CLIENT_MISSING }, () => {
   const d = new TestDaemon('docker-cli');
   let env: NodeJS.ProcessEnv = {};
 

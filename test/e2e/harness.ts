@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
+import type { TestContext } from 'node:test';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_NODE_OPTIONS } from '../../core/daemon/daemon-config.js';
@@ -11,6 +12,23 @@ import { DAEMON_NODE_OPTIONS } from '../../core/daemon/daemon-config.js';
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CLI = join(REPO_ROOT, 'bin', 'mini-docker');
 export const DAEMON = join(REPO_ROOT, 'bin', 'mini-dockerd');
+
+/**
+ * Whether the real docker client is installed: the development machines have one (without an
+ * engine); a fresh Debian machine set up from the README has none (Debian 12 packages it only
+ * with the engine). Tests of the docker client against mini-dockerd then skip, saying why.
+ */
+export const DOCKER_CLIENT_MISSING: string | false =
+  spawnSync('docker', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'no docker client on this machine (its tests need the client only, not an engine)';
+
+/** Runs a test's docker client part, or says in the test's diagnostics that it was skipped. */
+export async function dockerPart(t: TestContext, part: () => Promise<void>): Promise<void> {
+  if (DOCKER_CLIENT_MISSING) {
+    t.diagnostic(`the docker client's part skipped: ${DOCKER_CLIENT_MISSING}`);
+    return;
+  }
+  await part();
+}
 
 export interface RunResult {
   readonly code: number;

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI, TestDaemon } from './harness.js';
+import { CLI, TestDaemon, dockerPart, runCommand } from './harness.js';
 
 // Issue 5 end to end: container logs through bin/mini-docker (and the docker client) against a
 // real daemon: all lines in order, tail, streams, timestamps, time windows, follow, tty, a daemon
@@ -69,7 +69,7 @@ describe('e2e: container logs (issue 5) through bin/mini-docker and the docker c
   before(async () => { await d.start(); });
   after(async () => { await d.cleanup(); });
 
-  it('10,000 numbered lines: logs prints all in order, --tail 3 the last three, stderr on stderr, -t timestamps', async () => {
+  it('10,000 numbered lines: logs prints all in order, --tail 3 the last three, stderr on stderr, -t timestamps', async (t) => {
     const run = await d.cli(['run', '-d', '--name', 'ten-k', 'busybox', 'sh', '-c',
       'i=1; while [ $i -le 10000 ]; do echo "line $i"; i=$((i+1)); done; echo "err 1" >&2; echo "err 2" >&2']);
     assert.equal(run.code, 0, run.stderr);
@@ -85,21 +85,27 @@ describe('e2e: container logs (issue 5) through bin/mini-docker and the docker c
     assert.equal(tail5.stdout, numbered('line ', 9998, 10000));
     assert.equal((await d.cli(['logs', '--tail', '0', 'ten-k'])).stdout, '');
     assert.equal((await d.cli(['logs', '--tail', 'all', 'ten-k'])).stdout.split('\n').length, 10001);
+    // A reader that stops early (| head -1): a quiet end with the status of SIGPIPE, no stack trace.
+    const piped = await runCommand('bash', ['-c', '"$0" logs ten-k | head -1; echo "status ${PIPESTATUS[0]}"', CLI], { env: d.env });
+    assert.equal(piped.stdout, 'line 1\nstatus 141\n');
+    assert.doesNotMatch(piped.stderr, /EPIPE|Error|\bat /);
     const stamped = await d.cli(['logs', '-t', '--tail', '4', 'ten-k']);
     const stampedLines = [...stamped.stdout.trim().split('\n'), ...stamped.stderr.trim().split('\n')];
     assert.equal(stampedLines.length, 4, stamped.stdout + stamped.stderr);
     for (const line of stampedLines) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (line|err) \d+$/);
     // the docker client through the API's logs route (stdcopy framing): the streams split correctly
-    const docker = await d.docker(['logs', '--tail', '5', 'ten-k']);
-    assert.equal(docker.code, 0, docker.stderr);
-    assert.equal(docker.stdout, numbered('line ', 9998, 10000));
-    assert.equal(docker.stderr, 'err 1\nerr 2\n');
-    const dockerAll = await d.docker(['logs', 'ten-k']);
-    assert.equal(dockerAll.stdout, numbered('line ', 1, 10000));
-    assert.equal(dockerAll.stderr, 'err 1\nerr 2\n');
+    await dockerPart(t, async () => {
+      const docker = await d.docker(['logs', '--tail', '5', 'ten-k']);
+      assert.equal(docker.code, 0, docker.stderr);
+      assert.equal(docker.stdout, numbered('line ', 9998, 10000));
+      assert.equal(docker.stderr, 'err 1\nerr 2\n');
+      const dockerAll = await d.docker(['logs', 'ten-k']);
+      assert.equal(dockerAll.stdout, numbered('line ', 1, 10000));
+      assert.equal(dockerAll.stderr, 'err 1\nerr 2\n');
+    });
   });
 
-  it('--since and --until select by the time the daemon received the output (RFC 3339, unix, relative)', async () => {
+  it('--since and --until select by the time the daemon received the output (RFC 3339, unix, relative)', async (t) => {
     assert.equal((await d.cli(['run', '--name', 'phases', 'busybox', 'sh', '-c', 'echo early 1; echo early 2; sleep 1.2; echo late 1; echo late 2'])).code, 0);
     const stamped = (await d.cli(['logs', '-t', 'phases'])).stdout.trim().split('\n').map((l) => {
       const space = l.indexOf(' ');
@@ -118,7 +124,9 @@ describe('e2e: container logs (issue 5) through bin/mini-docker and the docker c
     assert.notEqual(bad.code, 0);
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
     // docker's client agrees
-    assert.equal((await d.docker(['logs', '--since', lateTime, 'phases'])).stdout, 'late 1\nlate 2\n');
+    await dockerPart(t, async () => {
+      assert.equal((await d.docker(['logs', '--since', lateTime, 'phases'])).stdout, 'late 1\nlate 2\n');
+    });
   });
 
   it('logs -f on a running container shows a new line within a second and returns when it exits', async () => {
@@ -140,7 +148,7 @@ describe('e2e: container logs (issue 5) through bin/mini-docker and the docker c
     assert.equal(stopped.stdout, 'ready\ngo seen\nbye\n');
   });
 
-  it('run without -d shows the output live and keeps it in the log; tty containers\' logs are merged', async () => {
+  it('run without -d shows the output live and keeps it in the log; tty containers\' logs are merged', async (t) => {
     const started = Date.now();
     const fg = watch(d, ['run', '--name', 'fg', 'busybox', 'sh', '-c', 'echo first; sleep 2; echo second']);
     const first = await fg.waitFor(/^first$/);
@@ -155,8 +163,10 @@ describe('e2e: container logs (issue 5) through bin/mini-docker and the docker c
     const logs = await d.cli(['logs', 'tty']);
     assert.equal(logs.stdout, 'out\r\nerr\r\n', 'one stream, as the terminal showed it');
     assert.equal(logs.stderr, '');
-    const docker = await d.docker(['logs', 'tty']);
-    assert.equal(docker.stdout, 'out\r\nerr\r\n');
+    await dockerPart(t, async () => {
+      const docker = await d.docker(['logs', 'tty']);
+      assert.equal(docker.stdout, 'out\r\nerr\r\n');
+    });
   });
 
   it('daemon killed with -9 while a container prints every 10 ms, restarted 5 s later: every line, in order, once', { timeout: 90_000 }, async () => {
@@ -226,16 +236,18 @@ describe('e2e: container logs (issue 5) through bin/mini-docker and the docker c
     assert.equal((await d.cli(['ps', '-aq'])).stdout, before);
   });
 
-  it('--log-driver none: logs is a clear error; --log-driver text-file works', async () => {
+  it('--log-driver none: logs is a clear error; --log-driver text-file works', async (t) => {
     const none = await d.cli(['run', '--name', 'silent', '--log-driver', 'none', 'busybox', 'echo', 'hi']);
     assert.equal(none.stdout, 'hi\n', 'attached output still shows');
     const logs = await d.cli(['logs', 'silent']);
     assert.notEqual(logs.code, 0);
     assert.equal(logs.stdout, '');
     assert.equal(logs.stderr.trim(), 'Error: configured logging driver does not support reading');
-    const docker = await d.docker(['logs', 'silent']);
-    assert.notEqual(docker.code, 0);
-    assert.match(docker.stderr, /configured logging driver does not support reading/);
+    await dockerPart(t, async () => {
+      const docker = await d.docker(['logs', 'silent']);
+      assert.notEqual(docker.code, 0);
+      assert.match(docker.stderr, /configured logging driver does not support reading/);
+    });
 
     const text = await d.cli(['run', '--name', 'plain', '--log-driver', 'text-file', 'busybox', 'sh', '-c', 'echo a; echo b >&2; sleep 0.3; printf "c\\td\\n"']);
     assert.equal(text.code, 0, text.stderr);
@@ -245,22 +257,28 @@ describe('e2e: container logs (issue 5) through bin/mini-docker and the docker c
     assert.equal(read.stdout, 'a\nc\td\n');
     assert.equal(read.stderr, 'b\n');
     assert.equal((await d.cli(['logs', '--tail', '1', 'plain'])).stdout, 'c\td\n');
-    assert.equal((await d.docker(['logs', 'plain'])).stdout, 'a\nc\td\n');
+    await dockerPart(t, async () => {
+      assert.equal((await d.docker(['logs', 'plain'])).stdout, 'a\nc\td\n');
+    });
   });
 
-  it('a container started again continues its log: offsets go on from the stored one; start -a shows the new run', async () => {
+  it('a container started again continues its log: offsets go on from the stored one; start -a shows the new run', async (t) => {
     assert.equal((await d.cli(['run', '--name', 'again', 'busybox', 'sh', '-c', 'echo run'])).code, 0);
     assert.equal((await d.cli(['start', 'again'])).code, 0);
     assert.equal((await d.cli(['wait', 'again'])).stdout.trim(), '0');
     const attached = await d.cli(['start', '-a', 'again']);
     assert.equal(attached.code, 0, attached.stderr);
     assert.equal(attached.stdout, 'run\n', 'start -a of an exited container shows its new output');
-    const docker = await d.docker(['start', '-a', 'again']);
-    assert.equal(docker.stdout, 'run\n');
-    assert.equal((await d.cli(['logs', 'again'])).stdout, 'run\nrun\nrun\nrun\n');
+    let runs = 3;
+    await dockerPart(t, async () => {
+      const docker = await d.docker(['start', '-a', 'again']);
+      assert.equal(docker.stdout, 'run\n');
+      runs++;
+    });
+    assert.equal((await d.cli(['logs', 'again'])).stdout, 'run\n'.repeat(runs));
     const id = (await d.cli(['inspect', '-f', '{{.Id}}', 'again'])).stdout.trim();
     const stored = readFileSync(join(d.dataRoot, 'log.v1.json-file', id, `${id}-json.log`), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { offset: number }).offset);
-    assert.deepEqual(stored, [4, 8, 12, 16]);
+    assert.deepEqual(stored, Array.from({ length: runs }, (_, i) => 4 * (i + 1)));
     assert.equal((await d.cli(['rm', 'again'])).code, 0);
     assert.ok(!existsSync(join(d.dataRoot, 'log.v1.json-file', id)), 'rm removes the log');
   });

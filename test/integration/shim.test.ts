@@ -514,4 +514,39 @@ describe('integration: shim exec mode', { skip }, () => {
       await stop(c);
     }
   });
+
+  it('enters the container\'s root, not its namespace\'s root mount, when the shim runs in a chroot', async () => {
+    // A daemon in a chroot (a build root, CI in a chroot): the shims then run with a root that is
+    // not the root mount of their mount namespace. A wrapper runs the shim so: a private mount
+    // namespace whose root is / bound recursively at `top`, chrooted into it (every path the same).
+    // Joining the container's mount namespace alone would land in that namespace's root mount,
+    // the host's /; exec must land in the container's root.
+    const top = mkdtempSync(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'chroot-top-'));
+    const wrapper = join(scratch, 'chrooted-shim');
+    writeFileSync(wrapper, `#!/bin/sh\nexec unshare --mount --propagation private sh -c 'mount --rbind / "$0" && exec chroot "$0" "$@"' '${top}' '${shimBinary}' "$@"\n`, { mode: 0o755 });
+    try {
+      const bundle = newBundle();
+      await writeSpec(join(bundle, 'spec'), baseSpec(['sleep', '1000']));
+      const started = await startShim(wrapper, bundle);
+      shimPids.add(started.shimPid);
+      const c = { ...started, bundle };
+      try {
+        const specPath = join(bundle, 'exec-root.spec');
+        await writeSpec(specPath, { pid: c.initPid, args: ['sh', '-c', 'ls /; cat /etc/not-executable'], env: ['PATH=/bin'] });
+        const h = spawnExec(wrapper, specPath);
+        const chunks: Buffer[] = [];
+        h.on('output', (m) => chunks.push(m.data));
+        await h.started;
+        const exit = await h.exited;
+        const out = Buffer.concat(chunks).toString();
+        assert.equal(exit.exitCode, 0, out);
+        assert.match(out, /^data$/m, 'the rootfs file is there');
+        assert.doesNotMatch(out, /^(usr|lib|sbin)$/m, `the host's root is not: ${out}`);
+      } finally {
+        await stop(c);
+      }
+    } finally {
+      rmdirSync(top); // empty here: the binds lived in the wrappers' own mount namespaces
+    }
+  });
 });

@@ -1,12 +1,13 @@
 // Unit: bin/mini-docker as a child process: help lists every command, errors are one line, exit codes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { restoreExtraCaCerts } from '../../cli/entry.js';
+import { CLOSED_PIPE_EXIT, restoreExtraCaCerts, watchOutputErrors, type OutputProcess } from '../../cli/entry.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'bin', 'mini-docker');
@@ -64,6 +65,26 @@ describe('bin/mini-docker', () => {
     const untouched: NodeJS.ProcessEnv = { PATH: '/bin' };
     restoreExtraCaCerts(untouched);
     assert.deepEqual(untouched, { PATH: '/bin' });
+  });
+
+  it('ends quietly with 141 when the reader of its output is gone, and says so in one line for other write errors', () => {
+    const make = (): { proc: OutputProcess; stdout: EventEmitter; exits: number[]; said: string[] } => {
+      const exits: number[] = [];
+      const said: string[] = [];
+      const stdout = new EventEmitter();
+      const stderr = Object.assign(new EventEmitter(), { write: (s: string) => said.push(s) });
+      return { proc: { stdout, stderr, exit: (code) => exits.push(code) }, stdout, exits, said };
+    };
+    const epipe = make();
+    watchOutputErrors(epipe.proc);
+    epipe.stdout.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+    assert.deepEqual(epipe.exits, [CLOSED_PIPE_EXIT]);
+    assert.deepEqual(epipe.said, []);
+    const full = make();
+    watchOutputErrors(full.proc);
+    full.stdout.emit('error', Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+    assert.deepEqual(full.said, ['Error: cannot write the output: no space left on device\n']);
+    assert.deepEqual(full.exits, [1]);
   });
 
   it('lists every command and the plugins topic in --help', () => {

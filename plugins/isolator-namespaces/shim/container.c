@@ -113,12 +113,14 @@ int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipe
   return finish_and_exec(s, e);
 }
 
-int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int cgroup_ns, int mnt_ns,
+int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int cgroup_ns, int mnt_ns, int root_fd,
                struct shim_err *e) {
   if (reset_signals(e) < 0 || stdio_install(io, e) < 0) return -1;
   if (wait_release(p, e) < 0) return -1;
   if (cgroup_ns >= 0 && setns(cgroup_ns, CLONE_NEWCGROUP) < 0) return shim_fail(e, errno, "setns cgroup of pid %d", (int)s->pid);
   if (setns(mnt_ns, CLONE_NEWNS) < 0) return shim_fail(e, errno, "setns mnt of pid %d", (int)s->pid);
+  /* setns put the root at the namespace's root mount; the container's root is the init's. */
+  if (fchdir(root_fd) < 0 || chroot(".") < 0) return shim_fail(e, errno, "enter the root of pid %d", (int)s->pid);
   return finish_and_exec(s, e);
 }
 

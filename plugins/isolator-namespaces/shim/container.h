@@ -18,7 +18,7 @@ void child_pipes_close(struct child_pipes *p);
 /* Run mode, inside the freshly cloned namespaces. */
 int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, struct shim_err *e);
 /* Exec mode, already in the target's ipc/uts/net/pid namespaces; joins cgroup and mount ones. */
-int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int cgroup_ns, int mnt_ns,
+int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int cgroup_ns, int mnt_ns, int root_fd,
                struct shim_err *e);
 /* In the child: sends e through err_wr and exits with e->code. */
 void child_report_and_exit(struct child_pipes *p, const struct shim_err *e) __attribute__((noreturn));

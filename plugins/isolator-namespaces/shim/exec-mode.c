@@ -203,7 +203,7 @@ int exec_mode_main(const char *spec_path) {
   struct spec s = {0};
   struct stdio_fds io = STDIO_FDS_NONE;
   struct child_pipes cp = {-1, -1, -1, -1};
-  struct ns_fds ns = {-1, -1, -1, -1, -1, -1};
+  struct ns_fds ns = {-1, -1, -1, -1, -1, -1, -1};
   struct bytes hello = {0};
   char ptmx[64];
   syscall(SYS_close_range, 3U, ~0U, 0U); /* nothing of the daemon's leaks into the container */
@@ -236,7 +236,7 @@ int exec_mode_main(const char *spec_path) {
   } else if ((pid = fork()) < 0) {
     shim_fail(&e, errno, "fork");
   } else if (pid == 0) {
-    exec_child(&s, &io, &cp, ns.cgroup, ns.mnt, &e);
+    exec_child(&s, &io, &cp, ns.cgroup, ns.mnt, ns.root, &e);
     child_report_and_exit(&cp, &e);
   } else {
     stdio_close_child_side(&io);

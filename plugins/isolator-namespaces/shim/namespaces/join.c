@@ -10,6 +10,10 @@ static const char *const ns_names[] = {"ipc", "uts", "net", "pid", "cgroup", "mn
 int ns_open(pid_t pid, struct ns_fds *ns, struct shim_err *e) {
   int *fds[] = {&ns->ipc, &ns->uts, &ns->net, &ns->pid, &ns->cgroup, &ns->mnt};
   for (size_t i = 0; i < 6; i++) *fds[i] = -1;
+  char root[64];
+  snprintf(root, sizeof root, "/proc/%d/root", (int)pid);
+  ns->root = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (ns->root < 0) return shim_fail(e, errno, "open %s", root);
   for (size_t i = 0; i < 6; i++) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, ns_names[i]);
@@ -35,8 +39,8 @@ int ns_join_for_fork(const struct ns_fds *ns, pid_t pid, struct shim_err *e) {
 }
 
 void ns_close(struct ns_fds *ns) {
-  int *fds[] = {&ns->ipc, &ns->uts, &ns->net, &ns->pid, &ns->cgroup, &ns->mnt};
-  for (size_t i = 0; i < 6; i++) {
+  int *fds[] = {&ns->ipc, &ns->uts, &ns->net, &ns->pid, &ns->cgroup, &ns->mnt, &ns->root};
+  for (size_t i = 0; i < 7; i++) {
     if (*fds[i] >= 0) close(*fds[i]);
     *fds[i] = -1;
   }

@@ -1,11 +1,14 @@
-/* Exec mode: the namespaces of a running container, opened from /proc/<pid>/ns before any is joined. */
+/* Exec mode: the namespaces of a running container, opened from /proc/<pid>/ns before any is
+ * joined, and its root directory (/proc/<pid>/root): joining the mount namespace sets the root to
+ * that namespace's root mount, which is the container's root only when the daemon's own root was
+ * its namespace's root (not in a chroot); the child moves into the init's root after setns. */
 #pragma once
 #include <sys/types.h>
 
 #include "err.h"
 
 struct ns_fds {
-  int ipc, uts, net, pid, cgroup, mnt;
+  int ipc, uts, net, pid, cgroup, mnt, root;
 };
 
 int ns_open(pid_t pid, struct ns_fds *ns, struct shim_err *e);
