@@ -49,10 +49,22 @@ export interface ContainerConfig {
   readonly ExposedPorts?: Readonly<Record<string, Record<string, never>>>;
 }
 
+/** A `HostConfig.Mounts` entry (`--mount`); only type "bind" is accepted. */
+export interface BindMountConfig {
+  readonly Type: string;
+  readonly Source: string;
+  readonly Target: string;
+  readonly ReadOnly: boolean;
+}
+
 export interface HostConfig extends Limits {
   readonly AutoRemove: boolean;
   readonly LogConfig: LogConfig;
   readonly ConsoleSize?: readonly [number, number];
+  /** `-v /host:/container[:ro]` strings, as given (checked on create). */
+  readonly Binds?: readonly string[];
+  /** `--mount type=bind,...` entries. */
+  readonly Mounts?: readonly BindMountConfig[];
 }
 
 export interface ImageRef {

@@ -18,7 +18,10 @@ const containerConfig = obj({
   OpenStdin: bool, StdinOnce: bool, AttachStdin: bool, AttachStdout: bool, AttachStderr: bool, Labels: recordOf(str),
   ExposedPorts: optional(recordOf(any)),
 });
-const hostConfig = obj({ ...limits, AutoRemove: bool, LogConfig: obj({ Type: str, Config: recordOf(str) }), ConsoleSize: optional(arrayOf(int)) });
+const hostConfig = obj({
+  ...limits, AutoRemove: bool, LogConfig: obj({ Type: str, Config: recordOf(str) }), ConsoleSize: optional(arrayOf(int)),
+  Binds: optional(strings), Mounts: optional(arrayOf(obj({ Type: str, Source: str, Target: str, ReadOnly: bool }))),
+});
 const imageConfig = obj({
   Env: strings, Cmd: nullable(strings), Entrypoint: nullable(strings), WorkingDir: str, User: str, Labels: recordOf(str),
   ExposedPorts: optional(recordOf(any)),

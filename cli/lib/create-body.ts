@@ -26,6 +26,8 @@ export interface CreateFlagValues extends LimitFlagValues {
   readonly label?: readonly string[];
   readonly 'log-driver'?: string;
   readonly 'log-opt'?: readonly string[];
+  readonly volume?: readonly string[];
+  readonly mount?: readonly string[];
 }
 
 /** Which streams a `run` attaches: -a as given, else stdout+stderr (+stdin with -i); none when detached. */
@@ -82,7 +84,57 @@ export interface CreateBody {
     readonly ConsoleSize: readonly [number, number];
     readonly LogConfig: { readonly Type: string; readonly Config: Readonly<Record<string, string>> };
     readonly NetworkMode: string;
+    readonly Binds?: readonly string[];
+    readonly Mounts?: readonly MountEntry[];
   };
+}
+
+/** A `--mount` as the API carries it. */
+export interface MountEntry {
+  readonly Type: string;
+  readonly Source: string;
+  readonly Target: string;
+  readonly ReadOnly: boolean;
+}
+
+/**
+ * A `-v` value with a relative host path (`./data:/data`) made absolute, since the daemon runs in
+ * another directory; absolute paths and volume names go as they are (the daemon says what it takes).
+ */
+export function absoluteBind(spec: string, cwd: string): string {
+  const colon = spec.indexOf(':');
+  if (colon <= 0) return spec;
+  const source = spec.slice(0, colon);
+  if (isAbsolute(source) || !(source.startsWith('.') || source.includes('/'))) return spec;
+  return `${resolve(cwd, source)}${spec.slice(colon)}`;
+}
+
+/** One `--mount` value, Docker's CSV form: type=bind,source=/a,target=/b[,readonly]. */
+export function parseMountFlag(value: string, cwd: string, exitCode: number): MountEntry {
+  const bad = (why: string): CliError => new CliError(`invalid argument "${value}" for "--mount" flag: ${why}`, exitCode);
+  let type = 'volume';
+  let source = '';
+  let target = '';
+  let readOnly = false;
+  for (const field of value.split(',')) {
+    const eq = field.indexOf('=');
+    const key = (eq === -1 ? field : field.slice(0, eq)).trim().toLowerCase();
+    const v = eq === -1 ? undefined : field.slice(eq + 1);
+    if (key === 'readonly' || key === 'ro') {
+      if (v !== undefined && !['1', 'true', '0', 'false'].includes(v.toLowerCase())) throw bad(`invalid value for ${key}: ${v}`);
+      readOnly = v === undefined || ['1', 'true'].includes(v.toLowerCase());
+      continue;
+    }
+    if (v === undefined) throw bad(`invalid field '${field}' must be a key=value pair`);
+    if (key === 'type') type = v;
+    else if (key === 'source' || key === 'src') source = v;
+    else if (key === 'target' || key === 'destination' || key === 'dst') target = v;
+    else if (key === 'bind-propagation' && (v === 'rprivate' || v === 'private')) continue;
+    else throw bad(`unexpected key '${key}' in '${field}'`);
+  }
+  if (target === '') throw bad('target is required');
+  if (type === 'bind' && source !== '' && !isAbsolute(source)) source = resolve(cwd, source);
+  return { Type: type, Source: source, Target: target, ReadOnly: readOnly };
 }
 
 /**
@@ -108,6 +160,7 @@ export function createBody(options: {
   readonly cwd?: string;
 }): CreateBody {
   const { flags, exitCode } = options;
+  const cwd = options.cwd ?? process.cwd();
   const attach = attachChoice(flags, options.detach, exitCode);
   let env: string[];
   try {
@@ -116,7 +169,7 @@ export function createBody(options: {
     throw new CliError((err as Error).message, exitCode);
   }
   return {
-    Image: absoluteTarPath(options.image, options.cwd ?? process.cwd()),
+    Image: absoluteTarPath(options.image, cwd),
     Cmd: options.cmd.length > 0 ? [...options.cmd] : null,
     Entrypoint: flags.entrypoint === undefined ? null : flags.entrypoint === '' ? [''] : [flags.entrypoint],
     Env: env.length > 0 ? env : null,
@@ -136,6 +189,8 @@ export function createBody(options: {
       ConsoleSize: flags.tty ? options.consoleSize : [0, 0],
       LogConfig: { Type: flags['log-driver'] ?? '', Config: keyValues(flags['log-opt'], 'log option', exitCode) },
       NetworkMode: 'default',
+      ...(flags.volume?.length ? { Binds: flags.volume.map((v) => absoluteBind(v, cwd)) } : {}),
+      ...(flags.mount?.length ? { Mounts: flags.mount.map((m) => parseMountFlag(m, cwd, exitCode)) } : {}),
     },
   };
 }

@@ -1,9 +1,10 @@
 /**
  * Docker's create and update bodies mapped into the engine's requests. Only the fields this engine
- * honours are read; a feature the client asked for that we do not have yet (volumes, ports, a
- * restart policy) becomes a warning the CLI prints as `WARNING: ...`, never a silent no-op.
+ * honours are read; a feature the client asked for that we do not have yet (ports, a restart
+ * policy) becomes a warning the CLI prints as `WARNING: ...`, never a silent no-op. Bind mounts
+ * (`Binds`, `Mounts` of type bind) are passed on; the engine refuses volumes with a clear error.
  */
-import type { ContainerConfig, HostConfig, Limits, LogConfig, ThrottleDevice } from '../../events/index.js';
+import type { BindMountConfig, ContainerConfig, HostConfig, Limits, LogConfig, ThrottleDevice } from '../../events/index.js';
 import type { CreateContainerRequest } from '../engine/engine.js';
 import { InvalidArgumentError } from '../engine/errors.js';
 import {
@@ -43,6 +44,17 @@ export function parseLimits(obj: JsonObject): Limits {
   return out;
 }
 
+/** `HostConfig.Mounts` as sent by `--mount` (Type, Source, Target, ReadOnly; the rest is not used). */
+function parseMounts(hc: JsonObject): BindMountConfig[] | undefined {
+  const v = hc.Mounts;
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw new InvalidArgumentError('invalid value for Mounts: expected an array');
+  return v.map((m, i) => {
+    if (!isRecord(m)) throw new InvalidArgumentError(`invalid value for Mounts[${i}]: expected an object`);
+    return { Type: optString(m, 'Type') ?? '', Source: optString(m, 'Source') ?? '', Target: optString(m, 'Target') ?? '', ReadOnly: optBool(m, 'ReadOnly') ?? false };
+  });
+}
+
 function parseLogConfig(hc: JsonObject): LogConfig | undefined {
   const lc = optObject(hc, 'LogConfig');
   if (!lc) return undefined;
@@ -61,7 +73,6 @@ function unsupportedHostConfig(hc: JsonObject): string[] {
     const v = hc[key];
     return Array.isArray(v) ? v.length > 0 : isRecord(v) ? Object.keys(v).length > 0 : false;
   };
-  if (nonEmpty('Binds') || nonEmpty('Mounts')) warnings.push('volumes and bind mounts are not supported yet: -v/--mount were ignored');
   if (nonEmpty('PortBindings') || optBool(hc, 'PublishAllPorts')) warnings.push('port publishing is not supported yet: -p/-P were ignored');
   const restart = optObject(hc, 'RestartPolicy');
   const policy = restart ? optString(restart, 'Name') : undefined;
@@ -110,6 +121,10 @@ export function parseCreateRequest(body: JsonObject, name: string | undefined): 
   if (autoRemove !== undefined) hostConfig.AutoRemove = autoRemove;
   const logConfig = parseLogConfig(hc);
   if (logConfig) hostConfig.LogConfig = logConfig;
+  const binds = optStringArray(hc, 'Binds');
+  if (binds && binds.length > 0) hostConfig.Binds = binds;
+  const mounts = parseMounts(hc);
+  if (mounts && mounts.length > 0) hostConfig.Mounts = mounts;
   const consoleSize = optNumberPair(hc, 'ConsoleSize');
   if (consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0) hostConfig.ConsoleSize = consoleSize;
 

@@ -3,6 +3,7 @@
  * human texts `ps` shows. No I/O and no clock: callers pass `now`. The mini-docker CLI uses
  * `statusText` and `humanDuration` too, so both speak exactly like Docker.
  */
+import { parseBind, parseMount } from '../engine/binds.js';
 import type { ContainerConfig, HostConfig } from '../../events/index.js';
 import type { ResourceStats } from '../plugins/driver.js';
 import type { ContainerState, ExecState } from '../state/engine-state.js';
@@ -103,10 +104,24 @@ export function presentContainerSummary(c: ContainerState, now: Date): Container
   };
 }
 
+/** The top-level `Mounts` of inspect: each bind as Docker shows it (`Mode` is the -v options). */
+export function presentMounts(hc: Pick<HostConfig, 'Binds' | 'Mounts'>): Record<string, unknown>[] {
+  const fromBinds = (hc.Binds ?? []).map((spec) => {
+    const b = parseBind(spec);
+    return { Type: 'bind', Source: b.source, Destination: b.target, Mode: spec.split(':')[2] ?? '', RW: !b.readOnly, Propagation: 'rprivate' };
+  });
+  const fromMounts = (hc.Mounts ?? []).map((m) => {
+    const b = parseMount(m);
+    return { Type: 'bind', Source: b.source, Destination: b.target, Mode: '', RW: !b.readOnly, Propagation: 'rprivate' };
+  });
+  return [...fromBinds, ...fromMounts];
+}
+
 /** HostConfig with Docker's names: what was created (and updated), with Docker's zero values elsewhere. */
 export function presentHostConfig(hc: Partial<HostConfig>): Record<string, unknown> {
   return {
-    Binds: null,
+    Binds: hc.Binds ? [...hc.Binds] : null,
+    ...(hc.Mounts ? { Mounts: hc.Mounts.map((m) => ({ ...m })) } : {}),
     ContainerIDFile: '',
     LogConfig: { Type: hc.LogConfig?.Type ?? 'json-file', Config: { ...(hc.LogConfig?.Config ?? {}) } },
     NetworkMode: 'none',
@@ -240,7 +255,7 @@ export function presentContainerInspect(c: ContainerState, context: { storageDri
     ExecIDs: c.execIds.length > 0 ? [...c.execIds] : null,
     HostConfig: presentHostConfig(c.hostConfig),
     GraphDriver: { Name: storage, Data: null },
-    Mounts: [],
+    Mounts: presentMounts(c.hostConfig),
     Config: presentContainerConfig(c),
     NetworkSettings: {
       Bridge: '',

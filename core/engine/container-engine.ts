@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { Observable, filter, firstValueFrom, EMPTY } from 'rxjs';
 import type { ContainerConfig, EngineEvent, EventEnvelope, ExitStatus, HostConfig, ImageConfig, Limits } from '../../events/index.js';
@@ -21,6 +23,7 @@ import type {
   CommitRequest, CreateContainerRequest, Engine, EngineInfo, EventQuery, ImportRequest, OutputChunk, ProgressReporter,
   StreamSession, WaitCondition,
 } from './engine.js';
+import { bindsOf } from './binds.js';
 import { ConflictError, InvalidArgumentError, NotFoundError, NotImplementedError, StartFailedError } from './errors.js';
 import type { EventStore } from './event-store.js';
 import { queryEvents } from './event-query.js';
@@ -221,11 +224,18 @@ export class ContainerEngine implements Engine {
         throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
       }
     }
+    bindsOf(request.hostConfig); // refuses what cannot be bound, before anything exists
+    // As Docker: a missing host folder of `-v` is made on start; one of `--mount` is an error now.
+    for (const m of request.hostConfig.Mounts ?? []) {
+      if (!existsSync(m.Source)) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
+    }
     const hostConfig: HostConfig = {
       ...limits,
       AutoRemove: request.hostConfig.AutoRemove ?? false,
       LogConfig: { Type: logType, Config: { ...logOptions } },
       ...(request.hostConfig.ConsoleSize ? { ConsoleSize: request.hostConfig.ConsoleSize } : {}),
+      ...(request.hostConfig.Binds?.length ? { Binds: [...request.hostConfig.Binds] } : {}),
+      ...(request.hostConfig.Mounts?.length ? { Mounts: request.hostConfig.Mounts.map((m) => ({ ...m })) } : {}),
     };
     const events = decideCreate(state, { id, name, image: { ref: request.image, id: image.id }, config, hostConfig });
     await this.append(id, events);
@@ -267,12 +277,14 @@ export class ContainerEngine implements Engine {
         run: async () => {
           const root = mounts.find((m) => m.type === 'overlay') ?? mounts[0];
           if (!root) throw new Error(`${storage.id} returned no root mount`);
+          const binds = bindsOf(c.hostConfig);
+          for (const b of binds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 });
           const args = [...(c.config.Entrypoint ?? []), ...c.config.Cmd];
           const env = [...c.config.Env, `HOSTNAME=${c.config.Hostname}`];
           if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
           started = await isolator.start({
             containerId: id, args, env, cwd: c.config.WorkingDir || '/', user: c.config.User, hostname: c.config.Hostname,
-            tty: c.config.Tty, stdin: c.config.OpenStdin, mounts, rootfs: root.target, cgroups, outputOffset: writer?.storedOffset ?? 0,
+            tty: c.config.Tty, stdin: c.config.OpenStdin, mounts, rootfs: root.target, binds, cgroups, outputOffset: writer?.storedOffset ?? 0,
             ...(c.hostConfig.ConsoleSize && c.hostConfig.ConsoleSize[0] > 0 ? { consoleSize: c.hostConfig.ConsoleSize } : {}),
           });
         },

@@ -169,6 +169,13 @@ export interface LogDriver extends Driver {
 // isolator.v1: the process.
 // ---------------------------------------------------------------------------------------------
 
+/** A host path bound (recursively) at an absolute path inside the container. */
+export interface BindSpec {
+  readonly source: string;
+  readonly target: string;
+  readonly readOnly: boolean;
+}
+
 export interface ProcessSpec {
   readonly containerId: string;
   readonly args: readonly string[];
@@ -181,6 +188,8 @@ export interface ProcessSpec {
   readonly consoleSize?: readonly [number, number];
   readonly mounts: readonly MountSpec[];
   readonly rootfs: string;
+  /** Host paths bound into the container (`-v`, `--mount type=bind`), in order. */
+  readonly binds?: readonly BindSpec[];
   readonly cgroups: readonly string[];
   /** Where the output byte numbering starts: the log's stored offset, so a restarted container continues its sequence. */
   readonly outputOffset?: number;

@@ -58,6 +58,7 @@ export class NamespaceIsolator implements IsolatorDriver {
       id: spec.containerId,
       rootfs: spec.rootfs,
       mounts: spec.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, options: m.options })),
+      binds: (spec.binds ?? []).map((b) => ({ source: b.source, target: b.target, readOnly: b.readOnly })),
       hostname: spec.hostname,
       args: spec.args,
       env: spec.env,

@@ -178,6 +178,14 @@ export interface ShimMount {
   options: string | readonly string[];
 }
 
+/** A host path bound (recursively) at a path inside the container; the shim resolves `target` within the rootfs. */
+export interface ShimBind {
+  source: string;
+  /** Absolute, inside the container. */
+  target: string;
+  readOnly: boolean;
+}
+
 /** What both modes need to start a process. */
 export interface ShimProcessSpec {
   /** argv; the first is looked up in the container's PATH when it has no slash. */
@@ -201,6 +209,8 @@ export interface ShimRunSpec extends ShimProcessSpec {
   rootfs: string;
   /** Mounted in order before anything else; without any, rootfs is bind-mounted onto itself. */
   mounts?: readonly ShimMount[];
+  /** Bound after the mounts, before /proc, /sys and /dev. */
+  binds?: readonly ShimBind[];
   hostname?: string;
   /** Bytes of unacknowledged output the shim holds before it stops reading (default 1 MiB). */
   bufferBytes?: number;
@@ -226,6 +236,7 @@ export function unescapeSpecValue(value: string): string {
     if (c === '\\') return '\\';
     if (c === 'n') return '\n';
     if (c === 't') return '\t';
+    if (c === 's') return ' ';
     throw new Error(`invalid escape "\\${c}" in spec value`);
   });
 }
@@ -233,6 +244,12 @@ export function unescapeSpecValue(value: string): string {
 function mountField(name: string, value: string): string {
   if (value === '' || value.includes(' ')) throw new Error(`spec mount ${name} "${value}": must be non-empty and contain no space`);
   return escapeSpecValue(value);
+}
+
+/** A bind field: escaped, with spaces as \s (fields are separated by spaces). */
+function bindField(name: string, value: string): string {
+  if (!value.startsWith('/')) throw new Error(`spec bind ${name} "${value}": must be an absolute path`);
+  return escapeSpecValue(value).replace(/ /g, '\\s');
 }
 
 function isRunSpec(spec: ShimSpec): spec is ShimRunSpec {
@@ -256,6 +273,7 @@ export function serializeSpec(spec: ShimSpec): string {
       if (!m.target.startsWith('/')) throw new Error(`spec mount target "${m.target}": must be absolute`);
       lines.push(`mount ${mountField('type', m.type)} ${mountField('source', m.source)} ${mountField('target', m.target)} ${options === '' ? '-' : mountField('options', options)}`);
     }
+    for (const b of spec.binds ?? []) lines.push(`bind ${bindField('source', b.source)} ${bindField('target', b.target)} ${b.readOnly ? 'ro' : 'rw'}`);
     add('hostname', spec.hostname);
     add('buffer', spec.bufferBytes);
     add('offset', spec.startOffset);

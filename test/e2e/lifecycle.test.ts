@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TestDaemon } from './harness.js';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestDaemon, dockerPart } from './harness.js';
 
 describe('e2e: container lifecycle through bin/mini-docker', () => {
   const d = new TestDaemon('lifecycle');
@@ -131,5 +133,45 @@ describe('e2e: container lifecycle through bin/mini-docker', () => {
     assert.equal(badmem.code, 125);
     assert.equal(badmem.stderr.trim().split('\n').length, 1, badmem.stderr);
     assert.equal((await d.cli(['ps', '-aq'])).stdout, before);
+  });
+
+  it('-v and --mount bind host paths (read-write, read-only), shown in inspect; volumes are refused before anything is made', async (t) => {
+    const host = join(d.root, 'bind-host');
+    mkdirSync(host);
+    writeFileSync(join(host, 'in'), 'from host\n');
+    const made = join(d.root, 'made-on-start');
+    const rw = await d.cli(['run', '--rm', '-v', `${host}:/data`, '-v', `${made}:/made`, 'busybox', 'sh', '-c', 'cat /data/in; echo back > /data/out; ls -d /made']);
+    assert.equal(rw.code, 0, rw.stderr);
+    assert.equal(rw.stdout, 'from host\n/made\n');
+    assert.equal(readFileSync(join(host, 'out'), 'utf8'), 'back\n');
+    assert.ok(existsSync(made), '-v makes a missing host folder, as Docker does');
+    const ro = await d.cli(['run', '--rm', '--mount', `type=bind,source=${host},target=/ro,readonly`, 'busybox', 'sh', '-c', 'cat /ro/in; touch /ro/x']);
+    assert.equal(ro.code, 1);
+    assert.equal(ro.stdout, 'from host\n');
+    assert.match(ro.stderr, /Read-only file system/);
+    const kept = await d.cli(['create', '--name', 'binder', '-v', `${host}:/data:ro`, 'busybox', 'true']);
+    assert.equal(kept.code, 0, kept.stderr);
+    const inspect = await d.cli(['inspect', '-f', '{{json .Mounts}} {{json .HostConfig.Binds}}', 'binder']);
+    assert.equal(inspect.stdout.trim(), `[{"Type":"bind","Source":"${host}","Destination":"/data","Mode":"ro","RW":false,"Propagation":"rprivate"}] ["${host}:/data:ro"]`);
+    assert.equal((await d.cli(['rm', 'binder'])).code, 0);
+
+    const before = (await d.cli(['ps', '-aq'])).stdout;
+    for (const [args, message] of [
+      [['-v', 'data:/data'], /^Error: named volumes are not supported yet: 'data:\/data' \(bind a host folder instead: -v \/host\/path:\/data\)$/],
+      [['--mount', `type=bind,source=${join(d.root, 'nope')},target=/x`], /bind source path does not exist/],
+      [['--mount', 'type=tmpfs,target=/x'], /mounts of type "tmpfs" are not supported yet/],
+      [['-v', `${host}:/a`, '-v', `${host}:/a`], /Duplicate mount point: \/a/],
+    ] as const) {
+      const r = await d.cli(['run', ...args, 'busybox', 'true']);
+      assert.equal(r.code, 125, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr.trim(), message);
+    }
+    assert.equal((await d.cli(['ps', '-aq'])).stdout, before);
+    await dockerPart(t, async () => {
+      const docker = await d.docker(['run', '--rm', '-v', `${host}:/data:ro`, 'busybox', 'cat', '/data/in']);
+      assert.equal(docker.code, 0, docker.stderr);
+      assert.equal(docker.stdout, 'from host\n');
+    });
   });
 });

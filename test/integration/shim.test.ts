@@ -300,6 +300,56 @@ describe('integration: shim run mode', { skip }, () => {
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(merged), 'the overlay lives only in the container mount namespace');
   });
 
+  it('binds host paths: read-write, read-only all the way down, a file, a name with a space; never through an image symlink onto the host', async () => {
+    const root = join(scratch, 'bind-rootfs');
+    makeRootfs(root);
+    const host = mkdtempSync(join(scratch, 'bind-src-'));
+    writeFileSync(join(host, 'f'), 'host\n');
+    mkdirSync(join(host, 'sub'));
+    const spaced = join(scratch, 'with space');
+    mkdirSync(spaced, { recursive: true });
+    writeFileSync(join(spaced, 'g'), '');
+    // An image whose /escape points at a host folder by an absolute link: a bind below it must
+    // land inside the rootfs, never in the host folder.
+    const victim = join(scratch, 'victim');
+    mkdirSync(victim);
+    symlinkSync(victim, join(root, 'escape'));
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', join(host, 'sub')]).status, 0, 'a mount below the ro bind');
+    try {
+      const script = [
+        'cat /data/f', 'echo rw > /data/new', 'cat /ro/f',
+        'echo x > /ro/y 2>/dev/null && echo ro-writable || echo ro-refused',
+        'echo x > /ro/sub/y 2>/dev/null && echo sub-writable || echo sub-refused',
+        'cat /etc/file', 'ls "/my data"', 'cat /escape/x/f',
+      ].join('; ');
+      const spec = baseSpec(['sh', '-c', script], {
+        rootfs: root,
+        binds: [
+          { source: host, target: '/data', readOnly: false },
+          { source: host, target: '/ro', readOnly: true },
+          { source: join(host, 'f'), target: '/etc/file', readOnly: true },
+          { source: spaced, target: '/my data', readOnly: false },
+          { source: host, target: '/escape/x', readOnly: true },
+        ],
+      });
+      const out = await collect((await run(spec)).bundle);
+      assert.equal(out.exit.exitCode, 0, out.stderr);
+      assert.equal(out.stdout, 'host\nhost\nro-refused\nsub-refused\nhost\ng\nhost\n');
+      assert.equal(readFileSync(join(host, 'new'), 'utf8'), 'rw\n');
+      assert.ok(!existsSync(join(victim, 'x')), 'nothing was made in the host folder the link names');
+      assert.ok(existsSync(join(root, victim, 'x')), 'the mount point was made inside the rootfs');
+      assert.ok(existsSync(join(root, 'etc', 'file')), 'a file bind gets an empty file as its mount point');
+      assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(root), 'the binds live only in the container mount namespace');
+    } finally {
+      spawnSync('umount', [join(host, 'sub')]);
+    }
+  });
+
+  it('says which bind failed when its host path is missing', async () => {
+    const spec = baseSpec(['true'], { binds: [{ source: join(scratch, 'no-such-source'), target: '/data', readOnly: false }] });
+    await assert.rejects(run(spec), (err: unknown) => err instanceof ShimStartError && /bind source .*no-such-source/.test(err.message));
+  });
+
   it('puts the init into the spec cgroups with its own cgroup namespace', async () => {
     const name = `mini-docker-test-${randomBytes(4).toString('hex')}`;
     const dir = join('/sys/fs/cgroup/pids', name);

@@ -149,7 +149,7 @@ describe('request parsing', () => {
     assert.equal(normaliseSignal('sigkill'), 'SIGKILL');
     assert.throws(() => normaliseSignal('SIGNOPE'), /Invalid signal: SIGNOPE/);
   });
-  it('create body: Config fields, HostConfig limits, and warnings for what we ignore', () => {
+  it('create body: Config fields, HostConfig limits and binds, and warnings for what we ignore', () => {
     const { request, warnings } = parseCreateRequest({
       Image: 'busybox', Cmd: ['sh', '-c', 'exit 3'], Entrypoint: null, Env: ['A=1'], Tty: true, OpenStdin: true, Labels: { a: 'b' },
       HostConfig: {
@@ -157,7 +157,8 @@ describe('request parsing', () => {
         CpuShares: 512, CpusetCpus: '0', CpusetMems: '', PidsLimit: 20, BlkioWeight: 300,
         BlkioDeviceReadBps: [{ Path: '/dev/sda', Rate: 1048576 }], BlkioDeviceWriteBps: null, AutoRemove: true,
         LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } }, ConsoleSize: [40, 120], NetworkMode: 'default',
-        Binds: ['/a:/b'], RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+        Binds: ['/a:/b'], Mounts: [{ Type: 'bind', Source: '/c', Target: '/d', ReadOnly: true, BindOptions: {} }],
+        RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, PortBindings: { '80/tcp': [{ HostPort: '8080' }] },
       },
     }, '/job');
     assert.equal(request.name, 'job');
@@ -169,9 +170,10 @@ describe('request parsing', () => {
       Memory: 33554432, MemorySwap: -1, MemoryReservation: 1000, NanoCpus: 500000000, CpuQuota: 50000, CpuPeriod: 100000,
       CpuShares: 512, CpusetCpus: '0', PidsLimit: 20, BlkioWeight: 300, BlkioDeviceReadBps: [{ Path: '/dev/sda', Rate: 1048576 }],
       AutoRemove: true, LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } }, ConsoleSize: [40, 120],
+      Binds: ['/a:/b'], Mounts: [{ Type: 'bind', Source: '/c', Target: '/d', ReadOnly: true }],
     });
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /bind mounts are not supported/);
+    assert.match(warnings[0]!, /port publishing is not supported/);
   });
   it('create body: --log-opt without --log-driver keeps the options for the default driver', () => {
     const withOpts = parseCreateRequest({ Image: 'x', HostConfig: { LogConfig: { Type: '', Config: { 'max-size': '1m' } } } }, undefined);

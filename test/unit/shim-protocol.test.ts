@@ -152,6 +152,14 @@ describe('unit: shim spec file', () => {
     assert.throws(() => serializeSpec({ id: 'c', rootfs: '/r', args: [] }), /at least one/);
   });
 
+  it('writes bind lines with spaces as \\s, and reads such values back', () => {
+    const text = serializeSpec({ id: 'c', rootfs: '/r', binds: [{ source: '/host dir/a\\b', target: '/data', readOnly: true }, { source: '/x', target: '/y z', readOnly: false }], args: ['x'] });
+    assert.match(text, /^bind \/host\\sdir\/a\\\\b \/data ro$/m);
+    assert.match(text, /^bind \/x \/y\\sz rw$/m);
+    assert.equal(unescapeSpecValue('/host\\sdir/a\\\\b'), '/host dir/a\\b');
+    assert.throws(() => serializeSpec({ id: 'c', rootfs: '/r', binds: [{ source: 'rel', target: '/y', readOnly: false }], args: ['x'] }), /must be an absolute path/);
+  });
+
   it('writes an exec spec with its pid', () => {
     assert.equal(serializeSpec({ pid: 42, args: ['id'] }), 'version 1\npid 42\narg id\n');
   });

@@ -34,6 +34,7 @@ static int unescape(char *s) {
     if (*r == '\\') *w++ = '\\';
     else if (*r == 'n') *w++ = '\n';
     else if (*r == 't') *w++ = '\t';
+    else if (*r == 's') *w++ = ' '; /* a space inside a mount or bind field */
     else return -1;
   }
   *w = '\0';
@@ -101,10 +102,35 @@ static int parse_mount(struct spec *s, char *value) {
   return 0;
 }
 
+static int parse_bind(struct spec *s, char *value) {
+  char *fields[3];
+  for (int i = 0; i < 3; i++) {
+    fields[i] = value;
+    char *sp = value ? strchr(value, ' ') : NULL;
+    if (i < 2) {
+      if (!sp) return -1;
+      *sp = '\0';
+      value = sp + 1;
+    } else if (sp) {
+      return -1;
+    }
+  }
+  for (int i = 0; i < 3; i++)
+    if (unescape(fields[i]) < 0 || !*fields[i]) return -1;
+  if (fields[0][0] != '/' || fields[1][0] != '/') return -1;
+  if (strcmp(fields[2], "ro") != 0 && strcmp(fields[2], "rw") != 0) return -1;
+  struct bind_entry *b = realloc(s->binds, (s->n_binds + 1) * sizeof *b);
+  if (!b) return -1;
+  s->binds = b;
+  b[s->n_binds++] = (struct bind_entry){.source = fields[0], .target = fields[1], .readonly = fields[2][1] == 'o'};
+  return 0;
+}
+
 /* Applies one "<key> <value>" line. Returns 0, -1 for a bad value, -2 for an unknown key. */
 static int apply(struct spec *s, const char *key, char *value) {
   unsigned long n;
   if (strcmp(key, "mount") == 0) return parse_mount(s, value);
+  if (strcmp(key, "bind") == 0) return parse_bind(s, value);
   if (unescape(value) < 0) return -1;
   if (strcmp(key, "id") == 0) s->id = value;
   else if (strcmp(key, "rootfs") == 0) s->rootfs = value;
@@ -162,7 +188,9 @@ void spec_free(struct spec *s) {
   strv_free(&s->env);
   strv_free(&s->cgroups);
   free(s->mounts);
+  free(s->binds);
   free(s->text);
   s->text = NULL;
   s->mounts = NULL;
+  s->binds = NULL;
 }

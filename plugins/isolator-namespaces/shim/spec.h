@@ -17,12 +17,21 @@ struct mount_entry {
   char *options; /* "" when the spec said "-" */
 };
 
+/* "bind <source> <target> <ro|rw>": a host path bound (recursively) at a path inside the container. */
+struct bind_entry {
+  char *source;
+  char *target; /* absolute, inside the container: resolved within the rootfs */
+  int readonly;
+};
+
 struct spec {
   char *text; /* owns every string below */
   char *id;
   char *rootfs;
   struct mount_entry *mounts;
   size_t n_mounts;
+  struct bind_entry *binds;
+  size_t n_binds;
   struct strv args;
   struct strv env;
   struct strv cgroups;

@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -81,6 +84,89 @@ static int apply_spec_mount(const struct mount_entry *m, struct shim_err *e) {
   return 0;
 }
 
+/* Opens `path` as if `root` were /: symlinks and ".." never leave it (openat2 RESOLVE_IN_ROOT). */
+static int open_in_root(int root, const char *path, int flags) {
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  return (int)syscall(SYS_openat2, root, path, &how, sizeof how);
+}
+
+/*
+ * Makes `path` exist inside root (directories along the way, the last one a directory or, for a
+ * file source, an empty file), every step resolved within root, so that an image's symlink
+ * (/data -> /etc) cannot send a directory or a mount onto the host: a link is followed inside
+ * root, and what it names is made there when missing. Returns an O_PATH fd of the target.
+ */
+static int bind_target(int root, const char *path, int dir, struct shim_err *e) {
+  char want[PATH_MAX];
+  if (snprintf(want, sizeof want, "%s", path) >= (int)sizeof want) return shim_fail(e, ENAMETOOLONG, "bind target %s", path);
+  for (int links = 0; links < 40; links++) {
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", want);
+    int restart = 0;
+    for (char *p = buf + 1; !restart; p++) {
+      if (*p != '/' && *p != '\0') continue;
+      char c = *p;
+      *p = '\0';
+      int last = c == '\0' || p[1] == '\0';
+      int fd = open_in_root(root, buf, O_PATH);
+      if (fd < 0 && errno == ENOENT) {
+        char *slash = strrchr(buf, '/');
+        *slash = '\0';
+        cleanup_close int parent = open_in_root(root, buf[0] ? buf : "/", O_PATH | O_DIRECTORY);
+        char parent_path[PATH_MAX];
+        snprintf(parent_path, sizeof parent_path, "%s", buf);
+        *slash = '/';
+        if (parent < 0) return shim_fail(e, errno, "bind target %s: open the folder of %s", path, buf);
+        char link[PATH_MAX];
+        ssize_t n = readlinkat(parent, slash + 1, link, sizeof link - 1);
+        if (n >= 0) {
+          /* A link to something missing: go on through what it names, still inside root. */
+          link[n] = '\0';
+          const char *rest = last ? "" : p + 1;
+          int len = link[0] == '/' ? snprintf(want, sizeof want, "%s%s%s", link, *rest ? "/" : "", rest)
+                                   : snprintf(want, sizeof want, "%s/%s%s%s", parent_path, link, *rest ? "/" : "", rest);
+          if (len >= (int)sizeof want) return shim_fail(e, ENAMETOOLONG, "bind target %s", path);
+          restart = 1;
+          continue;
+        }
+        if (!last || dir) {
+          if (mkdirat(parent, slash + 1, 0755) < 0 && errno != EEXIST) return shim_fail(e, errno, "bind target %s: mkdir %s", path, buf);
+        } else {
+          int f = openat(parent, slash + 1, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+          if (f < 0) return shim_fail(e, errno, "bind target %s: create %s", path, buf);
+          close(f);
+        }
+        fd = open_in_root(root, buf, O_PATH);
+      }
+      if (fd < 0) return shim_fail(e, errno, "bind target %s: open %s", path, buf);
+      if (last) return fd;
+      close(fd);
+      *p = c;
+    }
+  }
+  return shim_fail(e, ELOOP, "bind target %s", path);
+}
+
+/* Binds a host path (recursively) onto a path inside the rootfs; read-only all the way down with "ro". */
+static int apply_bind(int root, const struct bind_entry *b, struct shim_err *e) {
+  struct stat st;
+  if (stat(b->source, &st) < 0) return shim_fail(e, errno, "bind source %s", b->source);
+  cleanup_close int target = bind_target(root, b->target, S_ISDIR(st.st_mode), e);
+  if (target < 0) return -1;
+  char at[64];
+  snprintf(at, sizeof at, "/proc/self/fd/%d", target);
+  if (mount(b->source, at, NULL, MS_BIND | MS_REC, NULL) < 0) return shim_fail(e, errno, "bind %s on %s", b->source, b->target);
+  if (!b->readonly) return 0;
+  /* The fd still names what the bind covers: open the target again to reach the new mount. */
+  cleanup_close int mounted = open_in_root(root, b->target, O_PATH);
+  if (mounted < 0) return shim_fail(e, errno, "bind %s on %s: reopen", b->source, b->target);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+  if (syscall(SYS_mount_setattr, mounted, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0) return 0;
+  if (errno != ENOSYS) return shim_fail(e, errno, "bind %s on %s: make it read-only", b->source, b->target);
+  snprintf(at, sizeof at, "/proc/self/fd/%d", mounted);
+  return do_mount(NULL, at, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL, e);
+}
+
 static int mount_sys(struct shim_err *e) {
   if (mkdir_p("sys", 0755, e) < 0) return -1;
   if (mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) return 0;
@@ -147,6 +233,12 @@ int rootfs_setup(const struct spec *s, struct shim_err *e) {
   for (size_t i = 0; i < s->n_mounts; i++)
     if (apply_spec_mount(&s->mounts[i], e) < 0) return -1;
   if (s->n_mounts == 0 && do_mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL, e) < 0) return -1;
+  if (s->n_binds > 0) {
+    cleanup_close int root = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) return shim_fail(e, errno, "open %s", s->rootfs);
+    for (size_t i = 0; i < s->n_binds; i++)
+      if (apply_bind(root, &s->binds[i], e) < 0) return -1;
+  }
   if (chdir(s->rootfs) < 0) return shim_fail(e, errno, "chdir %s", s->rootfs);
   if (mkdir_p("proc", 0555, e) < 0) return -1;
   if (do_mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e) < 0) return -1;
