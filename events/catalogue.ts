@@ -57,6 +57,12 @@ export interface BindMountConfig {
   readonly ReadOnly: boolean;
 }
 
+/** `--restart`: no, always, unless-stopped, on-failure[:max retries] (stored only when not "no"). */
+export interface RestartPolicy {
+  readonly Name: string;
+  readonly MaximumRetryCount: number;
+}
+
 export interface HostConfig extends Limits {
   readonly AutoRemove: boolean;
   readonly LogConfig: LogConfig;
@@ -65,6 +71,7 @@ export interface HostConfig extends Limits {
   readonly Binds?: readonly string[];
   /** `--mount type=bind,...` entries. */
   readonly Mounts?: readonly BindMountConfig[];
+  readonly RestartPolicy?: RestartPolicy;
 }
 
 export interface ImageRef {
@@ -123,6 +130,8 @@ export type ContainerStarted = EventOf<'ContainerStarted', {
   shimPid: number;
   /** The driver order that ran, for `inspect` and for compensation; e.g. ["storage.v1.overlayfs", ...]. */
   drivers: readonly string[];
+  /** True when the restart policy started it again (RestartCount goes up); absent for a start someone asked for. */
+  restart?: boolean;
 }>;
 export type ContainerStartFailed = EventOf<'ContainerStartFailed', {
   id: string;

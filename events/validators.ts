@@ -21,6 +21,7 @@ const containerConfig = obj({
 const hostConfig = obj({
   ...limits, AutoRemove: bool, LogConfig: obj({ Type: str, Config: recordOf(str) }), ConsoleSize: optional(arrayOf(int)),
   Binds: optional(strings), Mounts: optional(arrayOf(obj({ Type: str, Source: str, Target: str, ReadOnly: bool }))),
+  RestartPolicy: optional(obj({ Name: oneOf('always', 'unless-stopped', 'on-failure'), MaximumRetryCount: int })),
 });
 const imageConfig = obj({
   Env: strings, Cmd: nullable(strings), Entrypoint: nullable(strings), WorkingDir: str, User: str, Labels: recordOf(str),
@@ -33,7 +34,7 @@ const exec = { id, execId: str };
 /** The shape of each event's data, by type. */
 export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
   ContainerCreated: obj({ id, name: str, image: obj({ ref: str, id: sha256Id }), config: containerConfig, hostConfig }),
-  ContainerStarted: obj({ id, pid: int, shimPid: int, drivers: strings }),
+  ContainerStarted: obj({ id, pid: int, shimPid: int, drivers: strings, restart: optional(bool) }),
   ContainerStartFailed: obj({ id, driver: str, message: str, exitCode: int }),
   ContainerExited: obj({ id, exitCode: int, signal: nullable(int), oomKilled: bool, finishedAt: str }),
   ContainerStopRequested: obj({ id, signal: str, timeoutSeconds: num }),

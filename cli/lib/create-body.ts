@@ -28,6 +28,7 @@ export interface CreateFlagValues extends LimitFlagValues {
   readonly 'log-opt'?: readonly string[];
   readonly volume?: readonly string[];
   readonly mount?: readonly string[];
+  readonly restart?: string;
 }
 
 /** Which streams a `run` attaches: -a as given, else stdout+stderr (+stdin with -i); none when detached. */
@@ -86,7 +87,19 @@ export interface CreateBody {
     readonly NetworkMode: string;
     readonly Binds?: readonly string[];
     readonly Mounts?: readonly MountEntry[];
+    readonly RestartPolicy?: { readonly Name: string; readonly MaximumRetryCount: number };
   };
+}
+
+/** `--restart no|always|unless-stopped|on-failure[:N]` as the API's RestartPolicy (the daemon checks the name). */
+export function restartPolicyFlag(value: string | undefined, rm: boolean, exitCode: number): { Name: string; MaximumRetryCount: number } | undefined {
+  if (value === undefined) return undefined;
+  const colon = value.indexOf(':');
+  const name = colon === -1 ? value : value.slice(0, colon);
+  const count = colon === -1 ? '' : value.slice(colon + 1);
+  if (count !== '' && !/^\d+$/.test(count)) throw new CliError(`invalid restart policy format: maximum retry count must be an integer: "${count}"`, exitCode);
+  if (name !== '' && name !== 'no' && rm) throw new CliError('Conflicting options: --restart and --rm', exitCode);
+  return { Name: name, MaximumRetryCount: count === '' ? 0 : Number(count) };
 }
 
 /** A `--mount` as the API carries it. */
@@ -162,6 +175,7 @@ export function createBody(options: {
   const { flags, exitCode } = options;
   const cwd = options.cwd ?? process.cwd();
   const attach = attachChoice(flags, options.detach, exitCode);
+  const restart = restartPolicyFlag(flags.restart, flags.rm, exitCode);
   let env: string[];
   try {
     env = environmentFrom(flags['env-file'] ?? [], flags.env ?? [], options.env ?? process.env);
@@ -191,6 +205,7 @@ export function createBody(options: {
       NetworkMode: 'default',
       ...(flags.volume?.length ? { Binds: flags.volume.map((v) => absoluteBind(v, cwd)) } : {}),
       ...(flags.mount?.length ? { Mounts: flags.mount.map((m) => parseMountFlag(m, cwd, exitCode)) } : {}),
+      ...(restart ? { RestartPolicy: restart } : {}),
     },
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Docker's create and update bodies mapped into the engine's requests. Only the fields this engine
- * honours are read; a feature the client asked for that we do not have yet (ports, a restart
- * policy) becomes a warning the CLI prints as `WARNING: ...`, never a silent no-op. Bind mounts
- * (`Binds`, `Mounts` of type bind) are passed on; the engine refuses volumes with a clear error.
+ * honours are read; a feature the client asked for that we do not have yet (ports, networks,
+ * privileged mode) becomes a warning the CLI prints as `WARNING: ...`, never a silent no-op. Bind
+ * mounts (`Binds`, `Mounts` of type bind) and the restart policy are passed on; the engine checks
+ * them and refuses what it cannot do with a clear error.
  */
 import type { BindMountConfig, ContainerConfig, HostConfig, Limits, LogConfig, ThrottleDevice } from '../../events/index.js';
 import type { CreateContainerRequest } from '../engine/engine.js';
@@ -74,9 +75,6 @@ function unsupportedHostConfig(hc: JsonObject): string[] {
     return Array.isArray(v) ? v.length > 0 : isRecord(v) ? Object.keys(v).length > 0 : false;
   };
   if (nonEmpty('PortBindings') || optBool(hc, 'PublishAllPorts')) warnings.push('port publishing is not supported yet: -p/-P were ignored');
-  const restart = optObject(hc, 'RestartPolicy');
-  const policy = restart ? optString(restart, 'Name') : undefined;
-  if (policy && policy !== 'no') warnings.push(`restart policies are not supported yet: --restart ${policy} was ignored`);
   if (optBool(hc, 'Privileged')) warnings.push('privileged containers are not supported: --privileged was ignored');
   const network = optString(hc, 'NetworkMode');
   if (network && !['', 'default', 'none', 'bridge'].includes(network)) warnings.push(`networks are not supported yet: --network ${network} was ignored`);
@@ -125,6 +123,9 @@ export function parseCreateRequest(body: JsonObject, name: string | undefined): 
   if (binds && binds.length > 0) hostConfig.Binds = binds;
   const mounts = parseMounts(hc);
   if (mounts && mounts.length > 0) hostConfig.Mounts = mounts;
+  const restart = optObject(hc, 'RestartPolicy');
+  const policy = restart ? optString(restart, 'Name') : undefined;
+  if (restart && policy && policy !== 'no') hostConfig.RestartPolicy = { Name: policy, MaximumRetryCount: optNumber(restart, 'MaximumRetryCount') ?? 0 };
   const consoleSize = optNumberPair(hc, 'ConsoleSize');
   if (consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0) hostConfig.ConsoleSize = consoleSize;
 

@@ -126,7 +126,7 @@ export function presentHostConfig(hc: Partial<HostConfig>): Record<string, unkno
     LogConfig: { Type: hc.LogConfig?.Type ?? 'json-file', Config: { ...(hc.LogConfig?.Config ?? {}) } },
     NetworkMode: 'none',
     PortBindings: {},
-    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    RestartPolicy: hc.RestartPolicy ? { ...hc.RestartPolicy } : { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: hc.AutoRemove ?? false,
     VolumeDriver: '',
     VolumesFrom: null,

@@ -33,6 +33,7 @@ import { ProcessHub } from './process-hub.js';
 import { parsePsOutput } from './ps-output.js';
 import { runStartPipeline, StartStepError, type StartStep } from './start-pipeline.js';
 import { foldAll } from '../state/evolve.js';
+import { parseRestartPolicy, restartDelayMs, startOnDaemonStart } from '../state/restart-policy.js';
 
 const run = promisify(execFile);
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -75,6 +76,8 @@ interface ExecRuntime {
  */
 export class ContainerEngine implements Engine {
   private readonly hubs = new Map<string, ProcessHub>();
+  /** Pending restarts by the restart policy (what is pending is in the fold: status "restarting"). */
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly execs = new Map<string, ExecRuntime>();
   /** Attached clients of containers that are not running yet (docker run attaches before start). */
   private readonly pendingStdin = new Map<string, Buffer[]>();
@@ -225,6 +228,8 @@ export class ContainerEngine implements Engine {
       }
     }
     bindsOf(request.hostConfig); // refuses what cannot be bound, before anything exists
+    const restartPolicy = parseRestartPolicy(request.hostConfig.RestartPolicy?.Name, request.hostConfig.RestartPolicy?.MaximumRetryCount);
+    if (restartPolicy && request.hostConfig.AutoRemove) throw new InvalidArgumentError('Conflicting options: --restart and --rm (a restart policy and AutoRemove)');
     // As Docker: a missing host folder of `-v` is made on start; one of `--mount` is an error now.
     for (const m of request.hostConfig.Mounts ?? []) {
       if (!existsSync(m.Source)) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
@@ -236,6 +241,7 @@ export class ContainerEngine implements Engine {
       ...(request.hostConfig.ConsoleSize ? { ConsoleSize: request.hostConfig.ConsoleSize } : {}),
       ...(request.hostConfig.Binds?.length ? { Binds: [...request.hostConfig.Binds] } : {}),
       ...(request.hostConfig.Mounts?.length ? { Mounts: request.hostConfig.Mounts.map((m) => ({ ...m })) } : {}),
+      ...(restartPolicy ? { RestartPolicy: restartPolicy } : {}),
     };
     const events = decideCreate(state, { id, name, image: { ref: request.image, id: image.id }, config, hostConfig });
     await this.append(id, events);
@@ -249,9 +255,10 @@ export class ContainerEngine implements Engine {
     await this.serial(id, () => this.startLocked(id));
   }
 
-  private async startLocked(id: string): Promise<void> {
+  private async startLocked(id: string, byPolicy = false): Promise<void> {
     const c = findContainer(this.state(), id);
     decideStart(c);
+    this.cancelRestart(id);
     const image = this.state().images[c.image.id];
     if (!image) throw new ConflictError(`image ${c.image.id} of container ${c.name} was removed: create the container again`);
     const storage = this.storage();
@@ -326,7 +333,7 @@ export class ContainerEngine implements Engine {
     const hub = new ProcessHub(io, writer, (e) => this.logger.error(`log write for ${id.slice(0, 12)} failed: ${String(e)}`));
     this.hubs.set(id, hub);
     this.wireHub(id, hub);
-    await this.append(findContainer(this.state(), id), [{ type: 'ContainerStarted', data: { id, pid: proc.pid, shimPid: proc.shimPid, drivers } }]);
+    await this.append(findContainer(this.state(), id), [{ type: 'ContainerStarted', data: { id, pid: proc.pid, shimPid: proc.shimPid, drivers, ...(byPolicy ? { restart: true } : {}) } }]);
     for (const chunk of this.pendingStdin.get(id) ?? []) hub.write(chunk);
     this.pendingStdin.delete(id);
     if (this.pendingStdinClose.delete(id)) hub.closeStdin();
@@ -364,6 +371,7 @@ export class ContainerEngine implements Engine {
       if (limiter) await limiter.remove(id).catch((e: unknown) => this.logger.warn(`cgroup removal for ${id.slice(0, 12)} failed: ${String(e)}`));
       const after = this.state().containers[id];
       if (after?.hostConfig.AutoRemove) await this.removeLocked(id, true);
+      else if (after?.status === 'restarting') this.scheduleRestart(after);
     }).catch((e: unknown) => this.logger.error(`recording the exit of ${id.slice(0, 12)} failed: ${String(e)}`));
   }
 
@@ -396,6 +404,52 @@ export class ContainerEngine implements Engine {
     if (limiter) await limiter.remove(id).catch(() => undefined);
     await this.isolator().cleanup(id, c.shimPid).catch(() => undefined);
     if (c.hostConfig.AutoRemove) await this.removeLocked(id, true).catch(() => undefined);
+    else {
+      const after = this.state().containers[id];
+      if (after?.status === 'restarting') this.scheduleRestart(after);
+    }
+  }
+
+  /**
+   * Starts a container again after the delay its restart policy asks for, if it is still
+   * "restarting" then (a stop, a start or a removal meanwhile ends that). The decision itself is
+   * the fold's (core/state/restart-policy.ts): this only keeps the timer.
+   */
+  scheduleRestart(c: ContainerState): void {
+    this.cancelRestart(c.id);
+    const ran = Date.parse(c.finishedAt) - Date.parse(c.startedAt);
+    const wait = restartDelayMs(c.restartCount, Number.isFinite(ran) ? ran : 0);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(c.id);
+      void this.serial(c.id, async () => {
+        const now = this.state().containers[c.id];
+        if (now?.status !== 'restarting') return;
+        await this.startLocked(c.id, true);
+      }).catch((e: unknown) => this.logger.warn(`restart of ${c.id.slice(0, 12)} by its restart policy failed: ${e instanceof Error ? e.message : String(e)}`));
+    }, wait);
+    timer.unref();
+    this.restartTimers.set(c.id, timer);
+  }
+
+  private cancelRestart(id: string): void {
+    const timer = this.restartTimers.get(id);
+    if (timer) clearTimeout(timer);
+    this.restartTimers.delete(id);
+  }
+
+  /** After a daemon start: containers whose restart policy says so start (again), as Docker does. */
+  async startByPolicy(): Promise<string[]> {
+    const started: string[] = [];
+    for (const c of Object.values(this.state().containers)) {
+      if (!startOnDaemonStart(c)) continue;
+      try {
+        await this.serial(c.id, () => this.startLocked(c.id, true));
+        started.push(c.id);
+      } catch (e) {
+        this.logger.warn(`starting ${c.id.slice(0, 12)} by its restart policy failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return started;
   }
 
   isolatorDriver(): IsolatorDriver {
@@ -411,6 +465,7 @@ export class ContainerEngine implements Engine {
       const signal = options.signal ?? 'SIGTERM';
       const timeout = options.timeoutSeconds ?? 10;
       await this.append(c, decideStop(c, signal, timeout));
+      if (c.status === 'restarting') return { hub: undefined, c, timeout }; // the stop cancelled the restart
       const h = this.hubs.get(id);
       if (c.status === 'paused') await this.limiter()?.thaw(id);
       await this.signalContainer(c, parseSignal(signal));
@@ -467,6 +522,7 @@ export class ContainerEngine implements Engine {
     const c = this.state().containers[id];
     if (!c) return;
     const events = decideRemove(c, force);
+    this.cancelRestart(id);
     if (c.status === 'running' || c.status === 'paused') {
       // As Docker: a forced removal kills first, and says so (kill, die, destroy).
       await this.append(c, decideKill(c, 'SIGKILL'));
@@ -855,6 +911,7 @@ export class ContainerEngine implements Engine {
 
   /** Detaches from every process (they keep running) and stops taking work: the daemon is shutting down. */
   async shutdown(): Promise<void> {
+    for (const id of [...this.restartTimers.keys()]) this.cancelRestart(id); // still "restarting" in the log: the next daemon starts them
     for (const hub of this.hubs.values()) hub.detach();
     this.hubs.clear();
     for (const x of this.execs.values()) x.hub.detach();

@@ -7,7 +7,8 @@ import { nowRfc3339Nano } from './process-hub.js';
 /**
  * Brings the fold in line with reality after a daemon start: a container the log says is running
  * is reattached when its shim is alive; if it exited while the daemon was down, its true exit
- * code and time are read from the shim's exit file and recorded. Then DaemonReconciled is appended.
+ * code and time are read from the shim's exit file and recorded. Then DaemonReconciled is appended,
+ * and the containers whose restart policy says so are started.
  */
 export async function reconcile(engine: ContainerEngine, store: EventStore, logger: Logger): Promise<{ running: string[]; exited: string[] }> {
   const running: string[] = [];
@@ -34,5 +35,9 @@ export async function reconcile(engine: ContainerEngine, store: EventStore, logg
     }
   }
   await store.append(DAEMON_STREAM, [{ type: 'DaemonReconciled', data: { running, exited } }], 'any');
+  // Then the restart policies: a container that was restarting, or one with "always" (and
+  // "unless-stopped" unless it was stopped on request) that is not running, starts now.
+  const restarted = await engine.startByPolicy();
+  if (restarted.length > 0) logger.info(`started by their restart policy: ${restarted.map((id) => id.slice(0, 12)).join(', ')}`);
   return { running, exited };
 }

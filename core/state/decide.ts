@@ -38,16 +38,21 @@ export function decideStart(c: ContainerState): void {
 }
 
 export function decideStop(c: ContainerState, signal: string, timeoutSeconds: number): ContainerStopRequested[] {
-  if (c.status !== 'running' && c.status !== 'paused') throw new NotModifiedError(`container ${c.id} is not running`);
+  // Stopping a restarting container cancels the restart.
+  if (c.status !== 'running' && c.status !== 'paused' && c.status !== 'restarting') throw new NotModifiedError(`container ${c.id} is not running`);
   return [{ type: 'ContainerStopRequested', data: { id: c.id, signal, timeoutSeconds } }];
 }
 
 export function decideKill(c: ContainerState, signal: string): ContainerKillRequested[] {
+  if (c.status === 'restarting') throw new ConflictError(`Container ${c.id} is restarting, wait until the container is running`);
   if (c.status !== 'running' && c.status !== 'paused') throw new ConflictError(`container ${c.id} is not running`);
   return [{ type: 'ContainerKillRequested', data: { id: c.id, signal } }];
 }
 
 export function decideRemove(c: ContainerState, force: boolean): ContainerRemoved[] {
+  if (c.status === 'restarting' && !force) {
+    throw new ConflictError(`You cannot remove a restarting container ${c.id}. Stop the container before attempting removal or force remove`);
+  }
   if ((c.status === 'running' || c.status === 'paused') && !force) {
     throw new ConflictError(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
   }

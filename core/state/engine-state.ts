@@ -37,7 +37,10 @@ export interface ContainerState {
   readonly error: string;
   readonly startedAt: string; // "0001-01-01T00:00:00Z" when never
   readonly finishedAt: string;
+  /** Restarts by the restart policy since the last start someone asked for (Docker's RestartCount). */
   readonly restartCount: number;
+  /** Stopped (or killed) on request since its last start: the restart policy leaves it stopped. */
+  readonly manuallyStopped: boolean;
   /** Driver ids that ran on the last start, in order. */
   readonly drivers: readonly string[];
   readonly execIds: readonly string[];

@@ -1,9 +1,10 @@
+import { restartPolicyAllows } from './restart-policy.js';
 import type { EventEnvelope } from '../../events/index.js';
 import type { ContainerState, EngineState, ExecState, ImageState } from './engine-state.js';
 import { ZERO_TIME } from './engine-state.js';
 
-/** Bumped whenever the shape of EngineState changes, so older snapshots are ignored. */
-export const FOLD_VERSION = 1;
+/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it). */
+export const FOLD_VERSION = 2;
 
 export function initialState(): EngineState {
   return { containers: {}, images: {}, execs: {}, position: 0, time: ZERO_TIME };
@@ -60,6 +61,9 @@ export function evolveOwned(state: EngineState, e: EventEnvelope): EngineState {
   return d;
 }
 
+/** Kill signals that stop a container for good: the restart policy leaves it stopped (as Docker). */
+const STOPPING_SIGNALS: ReadonlySet<string> = new Set(['SIGKILL', 'KILL', '9', 'SIGTERM', 'TERM', '15']);
+
 function applyInPlace(d: Draft, e: EventEnvelope): void {
   applyEvent(d, e);
   d.position = e.position;
@@ -73,7 +77,7 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
       d.containers[x.id] = {
         id: x.id, name: x.name, image: x.image, config: x.config, hostConfig: x.hostConfig, created: e.time,
         status: 'created', pid: 0, shimPid: 0, exitCode: 0, signal: null, oomKilled: false, error: '',
-        startedAt: ZERO_TIME, finishedAt: ZERO_TIME, restartCount: 0, drivers: [], execIds: [],
+        startedAt: ZERO_TIME, finishedAt: ZERO_TIME, restartCount: 0, manuallyStopped: false, drivers: [], execIds: [],
         version: e.streamVersion, position: e.position,
       };
       return;
@@ -81,20 +85,23 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
     case 'ContainerStarted':
       return setContainer(d, e.data.id, e, (c) => ({
         status: 'running', pid: e.data.pid, shimPid: e.data.shimPid, drivers: e.data.drivers, startedAt: e.time,
-        exitCode: 0, signal: null, oomKilled: false, error: '',
-        restartCount: c.startedAt === ZERO_TIME ? c.restartCount : c.restartCount + 1,
+        exitCode: 0, signal: null, oomKilled: false, error: '', manuallyStopped: false,
+        restartCount: e.data.restart === true ? c.restartCount + 1 : 0,
       }));
     case 'ContainerStartFailed':
       return setContainer(d, e.data.id, e, () => ({
         status: 'exited', pid: 0, shimPid: 0, exitCode: e.data.exitCode, error: e.data.message, finishedAt: e.time,
       }));
     case 'ContainerExited':
-      return setContainer(d, e.data.id, e, () => ({
-        status: 'exited', pid: 0, shimPid: 0, exitCode: e.data.exitCode, signal: e.data.signal,
-        oomKilled: e.data.oomKilled, finishedAt: e.data.finishedAt,
+      return setContainer(d, e.data.id, e, (c) => ({
+        status: restartPolicyAllows(c, e.data.exitCode) ? 'restarting' : 'exited', pid: 0, shimPid: 0, exitCode: e.data.exitCode,
+        signal: e.data.signal, oomKilled: e.data.oomKilled, finishedAt: e.data.finishedAt,
       }));
     case 'ContainerStopRequested':
+      // A stop ends a pending restart too.
+      return setContainer(d, e.data.id, e, (c) => ({ manuallyStopped: true, ...(c.status === 'restarting' ? { status: 'exited' as const } : {}) }));
     case 'ContainerKillRequested':
+      return setContainer(d, e.data.id, e, () => (STOPPING_SIGNALS.has(e.data.signal.toUpperCase()) ? { manuallyStopped: true } : {}));
     case 'ContainerCommitted':
       return setContainer(d, e.data.id, e, () => ({}));
     case 'ContainerPaused':
