@@ -119,8 +119,9 @@ function evaluate(data: Value, words: readonly string[]): Value {
 export class Template {
   private readonly tokens: readonly Token[];
 
+  /** `json` alone means `{{json .}}`, as with the docker CLI (`docker info --format json`). */
   constructor(source: string) {
-    this.tokens = tokenize(unescapeFormat(source));
+    this.tokens = tokenize(unescapeFormat(source === 'json' ? '{{json .}}' : source));
   }
 
   /** The field paths used (`.ID`, `.Names`): a table header is made from them. */

@@ -124,6 +124,7 @@ describe('units and templates', () => {
     assert.equal(renderTemplate('{{.Config.Labels}}', data), 'map[a:b]');
     assert.equal(renderTemplate('{{index .Config.Labels "a"}} {{join .Config.Cmd ","}} {{upper "x"}}', data), 'b sh,-c X');
     assert.equal(renderTemplate('{{.Nope}}', data), '<no value>');
+    assert.equal(renderTemplate('json', { a: 1 }), '{"a":1}', 'json alone is {{json .}}, as docker info --format json');
     assert.throws(() => renderTemplate('{{.State', data), /unclosed action/);
   });
 });
