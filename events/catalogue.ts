@@ -146,7 +146,8 @@ export type ContainerStopRequested = EventOf<'ContainerStopRequested', { id: str
 export type ContainerKillRequested = EventOf<'ContainerKillRequested', { id: string; signal: string }>;
 export type ContainerRemoved = EventOf<'ContainerRemoved', { id: string }>;
 export type ContainerRenamed = EventOf<'ContainerRenamed', { id: string; oldName: string; newName: string }>;
-export type ContainerLimitsUpdated = EventOf<'ContainerLimitsUpdated', { id: string; limits: Limits }>;
+/** `update`: the limits given (merged into the old ones); restartPolicy when --restart was given (null: back to "no"). */
+export type ContainerLimitsUpdated = EventOf<'ContainerLimitsUpdated', { id: string; limits: Limits; restartPolicy?: RestartPolicy | null }>;
 export type ContainerPaused = EventOf<'ContainerPaused', { id: string }>;
 export type ContainerUnpaused = EventOf<'ContainerUnpaused', { id: string }>;
 export type ContainerCommitted = EventOf<'ContainerCommitted', { id: string; imageId: string; ref: string | null }>;

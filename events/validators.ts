@@ -18,10 +18,11 @@ const containerConfig = obj({
   OpenStdin: bool, StdinOnce: bool, AttachStdin: bool, AttachStdout: bool, AttachStderr: bool, Labels: recordOf(str),
   ExposedPorts: optional(recordOf(any)),
 });
+const restartPolicy = obj({ Name: oneOf('always', 'unless-stopped', 'on-failure'), MaximumRetryCount: int });
 const hostConfig = obj({
   ...limits, AutoRemove: bool, LogConfig: obj({ Type: str, Config: recordOf(str) }), ConsoleSize: optional(arrayOf(int)),
   Binds: optional(strings), Mounts: optional(arrayOf(obj({ Type: str, Source: str, Target: str, ReadOnly: bool }))),
-  RestartPolicy: optional(obj({ Name: oneOf('always', 'unless-stopped', 'on-failure'), MaximumRetryCount: int })),
+  RestartPolicy: optional(restartPolicy),
 });
 const imageConfig = obj({
   Env: strings, Cmd: nullable(strings), Entrypoint: nullable(strings), WorkingDir: str, User: str, Labels: recordOf(str),
@@ -41,7 +42,7 @@ export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
   ContainerKillRequested: obj({ id, signal: str }),
   ContainerRemoved: obj({ id }),
   ContainerRenamed: obj({ id, oldName: str, newName: str }),
-  ContainerLimitsUpdated: obj({ id, limits: obj(limits) }),
+  ContainerLimitsUpdated: obj({ id, limits: obj(limits), restartPolicy: optional(nullable(restartPolicy)) }),
   ContainerPaused: obj({ id }),
   ContainerUnpaused: obj({ id }),
   ContainerCommitted: obj({ id, imageId: sha256Id, ref: nullable(str) }),

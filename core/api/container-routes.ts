@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '../engine/errors.js';
 import { selectContainers } from './container-filters.js';
 import { parseCreateRequest, parseLimits } from './create-request.js';
 import { parseFilters, queryBool, queryInt, queryString } from './http-params.js';
-import { optObject, optString, parseJsonObject } from './narrow.js';
+import { optNumber, optObject, optString, parseJsonObject } from './narrow.js';
 import { presentContainerInspect, presentContainerSummary } from './presenters.js';
 import type { Router } from './router.js';
 import type { RouteDeps } from './route-support.js';
@@ -87,12 +87,10 @@ export function registerContainerRoutes(router: Router, { engine }: RouteDeps): 
 
   router.post('/containers/{id}/update', async ({ req, res, params }) => {
     const body = parseJsonObject(await req.body(), 'update');
-    const warnings: string[] = [];
     const restart = optObject(body, 'RestartPolicy');
-    const policy = restart ? optString(restart, 'Name') : undefined;
-    if (policy && policy !== 'no') warnings.push(`restart policies are not supported yet: --restart ${policy} was ignored`);
-    await engine.updateContainer(params.id, parseLimits(body));
-    res.json(200, { Warnings: warnings });
+    const policy = restart ? { Name: optString(restart, 'Name') ?? '', MaximumRetryCount: optNumber(restart, 'MaximumRetryCount') ?? 0 } : undefined;
+    await engine.updateContainer(params.id, parseLimits(body), policy);
+    res.json(200, { Warnings: [] });
   });
 
   router.post('/containers/{id}/rename', async ({ req, res, params }) => {

@@ -556,11 +556,17 @@ export class ContainerEngine implements Engine {
     await this.append(c, decideRename(this.state(), c, newName));
   }
 
-  async updateContainer(ref: string, limits: Limits): Promise<void> {
+  async updateContainer(ref: string, limits: Limits, restart?: { Name: string; MaximumRetryCount: number }): Promise<void> {
     const id = this.container(ref).id;
     const picked = pickLimits(limits);
+    // --restart no (or "") sets the policy back to none: null in the event.
+    const restartPolicy = restart === undefined ? undefined : parseRestartPolicy(restart.Name, restart.MaximumRetryCount) ?? null;
     await this.serial(id, async () => {
       const c = findContainer(this.state(), id);
+      if (Object.keys(picked).length === 0) {
+        await this.append(c, decideUpdate(c, picked, restartPolicy));
+        return;
+      }
       const limiter = this.limiter();
       if (!limiter) throw new InvalidArgumentError(`resource limits are not supported on this host: ${this.whyMissing(DriverKinds.limiter)}`);
       // Docker's update rules: --cpus and a CFS quota/period are two ways to set the same files,
@@ -584,7 +590,7 @@ export class ContainerEngine implements Engine {
           throw new InvalidArgumentError(`cannot update container ${c.name}: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
-      await this.append(c, decideUpdate(c, picked));
+      await this.append(c, decideUpdate(c, picked, restartPolicy));
     });
   }
 

@@ -102,7 +102,8 @@ export interface Engine {
   killContainer(ref: string, signal: string): Promise<void>;
   removeContainer(ref: string, options: { force: boolean }): Promise<void>;
   renameContainer(ref: string, newName: string): Promise<void>;
-  updateContainer(ref: string, limits: Limits): Promise<void>;
+  /** New limits, and a new restart policy when given (Name "no" or "" removes it). */
+  updateContainer(ref: string, limits: Limits, restartPolicy?: { Name: string; MaximumRetryCount: number }): Promise<void>;
   /** Resolves when the condition is met (rejects NotFound at once for an unknown ref). */
   waitContainer(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<{ exitCode: number; error?: string }>;
   /** Attaches to the container's streams; may be called before start (output flows once it runs). */

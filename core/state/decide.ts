@@ -1,6 +1,6 @@
 import type {
   ContainerCreated, ContainerKillRequested, ContainerRemoved, ContainerRenamed, ContainerStopRequested, ExecCreated,
-  ContainerLimitsUpdated, Limits, ContainerPaused, ContainerUnpaused,
+  ContainerLimitsUpdated, Limits, ContainerPaused, ContainerUnpaused, RestartPolicy,
 } from '../../events/index.js';
 import { ConflictError, InvalidArgumentError, NotModifiedError } from '../engine/errors.js';
 import type { ContainerState, EngineState } from './engine-state.js';
@@ -68,9 +68,10 @@ export function decideRename(state: EngineState, c: ContainerState, newName: str
   return [{ type: 'ContainerRenamed', data: { id: c.id, oldName: c.name, newName: name } }];
 }
 
-export function decideUpdate(c: ContainerState, limits: Limits): ContainerLimitsUpdated[] {
+export function decideUpdate(c: ContainerState, limits: Limits, restartPolicy?: RestartPolicy | null): ContainerLimitsUpdated[] {
   if (c.status === 'removing') throw new ConflictError(`container ${c.id} is marked for removal`);
-  return [{ type: 'ContainerLimitsUpdated', data: { id: c.id, limits } }];
+  if (restartPolicy && c.hostConfig.AutoRemove) throw new ConflictError('Restart policy cannot be updated because AutoRemove is enabled for the container');
+  return [{ type: 'ContainerLimitsUpdated', data: { id: c.id, limits, ...(restartPolicy !== undefined ? { restartPolicy } : {}) } }];
 }
 
 export function decidePause(c: ContainerState): ContainerPaused[] {

@@ -118,7 +118,11 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
     case 'ContainerRenamed':
       return setContainer(d, e.data.id, e, () => ({ name: e.data.newName }));
     case 'ContainerLimitsUpdated':
-      return setContainer(d, e.data.id, e, (c) => ({ hostConfig: { ...c.hostConfig, ...e.data.limits } }));
+      return setContainer(d, e.data.id, e, (c) => {
+        const { RestartPolicy: old, ...rest } = c.hostConfig;
+        const policy = e.data.restartPolicy === undefined ? old : e.data.restartPolicy ?? undefined;
+        return { hostConfig: { ...rest, ...e.data.limits, ...(policy ? { RestartPolicy: policy } : {}) } };
+      });
     case 'ExecCreated': {
       const x = e.data;
       setContainer(d, x.id, e, (c) => ({ execIds: [...c.execIds, x.execId] }));

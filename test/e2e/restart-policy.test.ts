@@ -77,6 +77,27 @@ describe('e2e: restart policies', () => {
     assert.equal((await d.cli(['rm', '-f', 'keep', 'halted'])).code, 0);
   });
 
+  it('update --restart gives a running container a policy, and --restart no takes it away', async (t) => {
+    assert.equal((await d.cli(['run', '-d', '--name', 'later', 'busybox', 'sh', '-c', 'sleep 0.5; exit 4'])).code, 0);
+    const updated = await d.cli(['update', '--restart', 'on-failure:1', 'later']);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.equal(updated.stdout, 'later\n');
+    await poll('one restart by the new policy', async () => ((await state('later')) === 'exited 1 4' ? true : undefined));
+    assert.equal((await d.cli(['update', '--restart', 'no', 'later'])).code, 0);
+    assert.equal((await d.cli(['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}', 'later'])).stdout.trim(), 'no');
+    await dockerPart(t, async () => {
+      assert.equal((await d.docker(['update', '--restart', 'unless-stopped', 'later'])).code, 0);
+      assert.equal((await d.cli(['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}', 'later'])).stdout.trim(), 'unless-stopped');
+    });
+    assert.equal((await d.cli(['rm', '-f', 'later'])).code, 0);
+    const auto = await d.cli(['create', '--rm', '--name', 'auto', 'busybox', 'true']);
+    assert.equal(auto.code, 0, auto.stderr);
+    const refused = await d.cli(['update', '--restart', 'always', 'auto']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /Restart policy cannot be updated because AutoRemove is enabled for the container/);
+    assert.equal((await d.cli(['rm', 'auto'])).code, 0);
+  });
+
   it('refuses a bad policy and --rm with --restart in one line, creating nothing', async (t) => {
     const before = (await d.cli(['ps', '-aq'])).stdout;
     for (const [args, message] of [

@@ -101,6 +101,17 @@ describe('restart policies', () => {
     assert.equal(fold([created(always), started(), kill('SIGKILL'), exited(137), started()]).manuallyStopped, false, 'a start forgets the stop');
   });
 
+  it('the fold: update sets a policy, null takes it away, and no restartPolicy keeps it', () => {
+    const update = (restartPolicy?: { Name: string; MaximumRetryCount: number } | null): EngineEvent => ({
+      type: 'ContainerLimitsUpdated', data: { id: ID, limits: { Memory: 1 << 26 }, ...(restartPolicy !== undefined ? { restartPolicy } : {}) },
+    });
+    const set = fold([created({}), started(), update({ Name: 'always', MaximumRetryCount: 0 })]);
+    assert.deepEqual(set.hostConfig.RestartPolicy, { Name: 'always', MaximumRetryCount: 0 });
+    assert.equal(set.hostConfig.Memory, 1 << 26);
+    assert.deepEqual(fold([created({}), started(), update({ Name: 'always', MaximumRetryCount: 0 }), update()]).hostConfig.RestartPolicy, { Name: 'always', MaximumRetryCount: 0 });
+    assert.equal('RestartPolicy' in fold([created({}), started(), update({ Name: 'always', MaximumRetryCount: 0 }), update(null)]).hostConfig, false);
+  });
+
   it('decide: stop of a restarting container is allowed, kill and rm without force are refused with Docker\'s words', () => {
     const c = fold([created({ RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } }), started(), exited(1)]);
     assert.equal(decideStop(c, 'SIGTERM', 10).length, 1);
