@@ -85,6 +85,13 @@ export function registerContainerRoutes(router: Router, { engine }: RouteDeps): 
     res.json(200, { Titles: [...top.titles], Processes: top.processes.map((p) => [...p]) });
   });
 
+  // Docker's Kind: 0 modified, 1 added, 2 deleted.
+  router.get('/containers/{id}/changes', async ({ res, params }) => {
+    const kinds = { modified: 0, added: 1, deleted: 2 } as const;
+    const changes = await engine.containerChanges(params.id);
+    res.json(200, changes.map((c) => ({ Path: c.path, Kind: kinds[c.kind] })));
+  });
+
   router.post('/containers/{id}/update', async ({ req, res, params }) => {
     const body = parseJsonObject(await req.body(), 'update');
     const restart = optObject(body, 'RestartPolicy');

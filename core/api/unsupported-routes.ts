@@ -16,5 +16,4 @@ export function registerUnsupportedRoutes(router: Router): void {
   router.add('HEAD', '/containers/{id}/archive', refuse('copying files (docker cp)', 'use docker exec with cat, or export'));
   router.get('/containers/{id}/archive', refuse('copying files (docker cp)', 'use docker exec with cat, or export'));
   router.add('PUT', '/containers/{id}/archive', refuse('copying files (docker cp)', 'pipe the file through docker exec -i'));
-  router.get('/containers/{id}/changes', refuse('listing container changes (docker diff)', ''));
 }

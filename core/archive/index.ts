@@ -18,3 +18,4 @@ export {
 } from './extract-tar.js';
 export { writeTar, splitDevice, type WriteTarOptions } from './write-tar.js';
 export { resolveInRoot, cleanInRoot, type ResolveOptions } from './resolve-in-root.js';
+export { readXattrTree } from './xattrs.js';

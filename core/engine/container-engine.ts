@@ -6,7 +6,7 @@ import { Observable, filter, firstValueFrom, EMPTY } from 'rxjs';
 import type { ContainerConfig, EngineEvent, EventEnvelope, ExitStatus, HostConfig, ImageConfig, Limits } from '../../events/index.js';
 import { containerStream } from '../../events/index.js';
 import type {
-  Driver, ExecProcess, IsolatorDriver, LimiterDriver, LogDriver, LogEntry, LogReadOptions, LogWriter, MountSpec,
+  Driver, ExecProcess, FileChange, IsolatorDriver, LimiterDriver, LogDriver, LogEntry, LogReadOptions, LogWriter, MountSpec,
   ResourceStats, StorageDriver,
 } from '../plugins/driver.js';
 import { ProcessStartError } from '../plugins/driver.js';
@@ -713,6 +713,15 @@ export class ContainerEngine implements Engine {
     const hub = this.hubs.get(c.id);
     if (!hub) throw new ConflictError(`container ${c.id} is not running`);
     hub.resize(rows, cols);
+  }
+
+  async containerChanges(ref: string): Promise<readonly FileChange[]> {
+    const c = this.container(ref);
+    const storage = this.storage();
+    if (!storage.changes) throw new NotImplementedError(`the storage driver ${storage.id} cannot list a container's changes`);
+    const image = this.state().images[c.image.id];
+    if (!image) throw new ConflictError(`image ${c.image.id} of container ${c.name} was removed`);
+    return storage.changes(c.id, image.layers.map((l) => l.diffId));
   }
 
   async topContainer(ref: string, psArgs?: string): Promise<{ titles: readonly string[]; processes: readonly (readonly string[])[] }> {

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { ContainerConfig, EventEnvelope, HostConfig, ImageConfig, Limits } from '../../events/index.js';
-import type { LogEntry, LogReadOptions, ResourceStats } from '../plugins/driver.js';
+import type { FileChange, LogEntry, LogReadOptions, ResourceStats } from '../plugins/driver.js';
 import type { ContainerState, EngineState, ExecState, ImageState } from '../state/engine-state.js';
 
 /** A create request: Docker's Config + HostConfig, already parsed; missing fields take defaults. */
@@ -110,6 +110,8 @@ export interface Engine {
   attachContainer(ref: string, options: { stdin: boolean; stdout: boolean; stderr: boolean; logs: boolean }): Promise<StreamSession>;
   resizeContainer(ref: string, rows: number, cols: number): Promise<void>;
   topContainer(ref: string, psArgs?: string): Promise<{ titles: readonly string[]; processes: readonly (readonly string[])[] }>;
+  /** What the container changed in its filesystem, sorted by path (`diff`). */
+  containerChanges(ref: string): Promise<readonly FileChange[]>;
   logs(ref: string, options: LogReadOptions & { stdout: boolean; stderr: boolean }): AsyncIterable<LogEntry>;
   stats(ref: string): Promise<ResourceStats>;
   pauseContainer(ref: string): Promise<void>;

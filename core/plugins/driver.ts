@@ -67,6 +67,12 @@ export interface MountSpec {
  * target: ".../3f2a…/merged", options: ["lowerdir=.../bb…:.../aa…", "upperdir=…", "workdir=…"]}]`.
  * `remove("3f2a…")` deletes the upper, work and merged folders.
  */
+/** One path a container changed, as `docker diff` shows it (C, A, D). */
+export interface FileChange {
+  readonly path: string;
+  readonly kind: 'modified' | 'added' | 'deleted';
+}
+
 export interface StorageDriver extends Driver {
   /** Unpacks a layer tar (uncompressed) under its diff id; a no-op when already there. */
   applyLayer(diffId: string, tar: Readable): Promise<void>;
@@ -76,6 +82,11 @@ export interface StorageDriver extends Driver {
   prepare(containerId: string, layers: readonly string[]): Promise<readonly MountSpec[]>;
   /** The folder holding the container's own changes (overlay upper dir), for commit and diff. */
   diffPath(containerId: string): string;
+  /**
+   * What the container changed against its image (`diff`): each path (absolute, inside the
+   * container) added, modified or deleted, sorted by path; empty when it never started.
+   */
+  changes?(containerId: string, layers: readonly string[]): Promise<readonly FileChange[]>;
   /** Mounts the container's filesystem read-only at a temporary path (export); call the returned function to unmount. */
   mountReadOnly(containerId: string, layers: readonly string[]): Promise<{ path: string; release(): Promise<void> }>;
   remove(containerId: string): Promise<void>;

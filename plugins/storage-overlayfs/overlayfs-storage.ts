@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DriverKinds, injectable } from '../../core/plugin-api.js';
-import type { DriverContext, DriverStatus, Logger, MountSpec, StorageDriver } from '../../core/plugin-api.js';
-import { extractTar } from '../../core/plugin-api.js';
+import type { DriverContext, DriverStatus, FileChange, Logger, MountSpec, StorageDriver } from '../../core/plugin-api.js';
+import { extractTar, OVERLAY_OPAQUE_XATTR, readXattrTree } from '../../core/plugin-api.js';
 import { mountOverlay, mountPoints, run, unmountAll } from './mount-table.js';
 
 /**
@@ -214,6 +215,51 @@ export class OverlayfsStorage implements StorageDriver {
     return join(this.containerPath(containerId), 'upper');
   }
 
+  /**
+   * Reads the upper dir: a whiteout (0/0 char device) is a deletion; anything else is an addition
+   * when no lower layer has the path (a whiteout in a higher layer hides it) and a modification
+   * otherwise; an opaque folder also deletes what the layers had in it.
+   */
+  async changes(containerId: string, layers: readonly string[]): Promise<readonly FileChange[]> {
+    const upper = this.diffPath(containerId);
+    if (!(await isDirectory(upper))) return [];
+    const lowers = await this.lowerDirs(layers);
+    const xattrs = await readXattrTree(upper, (message) => this.logger?.warn(`${this.id}: changes of ${containerId.slice(0, 12)}: ${message}`));
+    const stat0 = (path: string): Promise<Stats | undefined> => lstat(path).then((s) => s, () => undefined);
+    const below = async (rel: string): Promise<boolean> => {
+      for (const lower of lowers) {
+        const s = await stat0(join(lower, rel));
+        if (s) return !isWhiteout(s);
+      }
+      return false;
+    };
+    const out: FileChange[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      const names = (await readdir(join(upper, rel))).sort();
+      for (const name of names) {
+        const path = `${rel}/${name}`;
+        const s = await stat0(join(upper, path));
+        if (!s) continue;
+        if (isWhiteout(s)) {
+          out.push({ path, kind: 'deleted' });
+          continue;
+        }
+        const existed = await below(path);
+        out.push({ path, kind: existed ? 'modified' : 'added' });
+        if (!s.isDirectory()) continue;
+        if (existed && xattrs.get(join(upper, path))?.[OVERLAY_OPAQUE_XATTR]?.toString() === 'y') {
+          const kept = new Set(await readdir(join(upper, path)));
+          const hidden = new Set<string>();
+          for (const lower of lowers) for (const child of await readdir(join(lower, path)).catch(() => [] as string[])) if (!kept.has(child)) hidden.add(child);
+          for (const child of hidden) out.push({ path: `${path}/${child}`, kind: 'deleted' });
+        }
+        await walk(path);
+      }
+    };
+    await walk('');
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
   async mountReadOnly(containerId: string, layers: readonly string[]): Promise<{ path: string; release(): Promise<void> }> {
     const upper = this.diffPath(containerId);
     if (!(await isDirectory(upper))) throw new Error(`container ${containerId} has no writable layer (not prepared)`);
@@ -255,4 +301,9 @@ export class OverlayfsStorage implements StorageDriver {
     }
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** An overlayfs whiteout: a character device 0/0. */
+function isWhiteout(s: Stats): boolean {
+  return s.isCharacterDevice() && s.rdev === 0;
 }

@@ -23,6 +23,9 @@ describe('e2e: commit, export, save and load through bin/mini-docker and the doc
     const r = await d.cli(['run', '--rm', 'snap:v1', 'sh', '-c', 'cat /hello; test -e /etc/group && echo group || echo no-group; ls /home; echo "$A $B"; pwd']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'hi\nno-group\nnew\n1 2\n/home\n');
+    const diff = await d.cli(['diff', 'maker']);
+    assert.equal(diff.code, 0, diff.stderr);
+    assert.equal(diff.stdout, 'C /etc\nD /etc/group\nA /hello\nC /home\nA /home/new\n');
     await dockerPart(t, async () => {
       const history = await d.docker(['history', '--no-trunc', '--format', '{{.Comment}}|{{.CreatedBy}}', 'snap:v1']);
       assert.equal(history.code, 0, history.stderr);

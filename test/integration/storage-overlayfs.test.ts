@@ -148,6 +148,13 @@ describe('overlayfs storage specifics', { skip: notRoot }, () => {
     await writeFile(join(merged, 'bin', 'only'), 'only');
     await unmount(merged);
 
+    // diff: whiteouts are deletions, an opaque folder deletes what the layers had in it.
+    assert.deepEqual(await driver.changes('changed', layers), [
+      { path: '/bin', kind: 'modified' }, { path: '/bin/only', kind: 'added' }, { path: '/bin/tool', kind: 'deleted' },
+      { path: '/etc', kind: 'modified' }, { path: '/etc/added', kind: 'added' }, { path: '/etc/base-file', kind: 'deleted' },
+    ]);
+    assert.deepEqual(await driver.changes('never-prepared', layers), []);
+
     const diff = await tarOf(driver.diffPath('changed'), 'oci');
     const names: string[] = [];
     for await (const { header } of readTar(Readable.from([diff]))) names.push(`${header.type} ${header.path}`);

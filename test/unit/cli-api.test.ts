@@ -145,6 +145,17 @@ describe('mini-docker against the API server (fake engine)', () => {
     assert.equal(t.stdout, '2026-11-28T16:00:02.000000003Z line 2\n2026-11-28T16:00:02.000000003Z line 3\n');
   });
 
+  it('diff prints C, A and D lines from the changes route; --json the list', async () => {
+    const r = await cli(['diff', 'web']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'C /etc\nA /etc/new\nD /gone\n');
+    const json = await cli(['diff', '--json', 'web']);
+    assert.deepEqual(JSON.parse(json.stdout), [{ Path: '/etc', Kind: 0 }, { Path: '/etc/new', Kind: 1 }, { Path: '/gone', Kind: 2 }]);
+    const missing = await cli(['diff', 'nosuch']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^Error: No such container: nosuch\n$/);
+  });
+
   it('top, stats --no-stream and images print docker tables', async () => {
     const top = await cli(['top', 'web', '-o', 'pid']);
     assert.equal(top.code, 0, top.stderr);

@@ -15,7 +15,7 @@ import { Observable, Subject } from 'rxjs';
 import { createApiServer } from '../../core/api/api-server.js';
 import type { Engine, EngineInfo, EventQuery, OutputChunk, StreamSession, WaitCondition } from '../../core/engine/engine.js';
 import { ConflictError, NotFoundError, NotModifiedError, StartFailedError } from '../../core/engine/errors.js';
-import type { LogEntry, ResourceStats } from '../../core/plugins/driver.js';
+import type { FileChange, LogEntry, ResourceStats } from '../../core/plugins/driver.js';
 import type { ContainerState, EngineState, ExecState, ImageState } from '../../core/state/engine-state.js';
 import { evolve, initialState } from '../../core/state/evolve.js';
 import { findContainer, findImage, normaliseTag } from '../../core/state/lookup.js';
@@ -311,6 +311,12 @@ export class FakeEngine implements Engine {
     const c = this.container(ref);
     this.calls.push(`top ${c.name} ${psArgs ?? '-'}`);
     return { titles: ['PID', 'CMD'], processes: [[String(c.pid), c.config.Cmd.join(' ')]] };
+  }
+
+  /** A fixed set of changes, one of each kind, so the route and the CLI can be checked. */
+  async containerChanges(ref: string): Promise<readonly FileChange[]> {
+    this.calls.push(`changes ${this.container(ref).name}`);
+    return [{ path: '/etc', kind: 'modified' }, { path: '/etc/new', kind: 'added' }, { path: '/gone', kind: 'deleted' }];
   }
 
   logs(ref: string, options: Parameters<Engine['logs']>[1]): AsyncIterable<LogEntry> {
