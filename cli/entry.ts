@@ -57,8 +57,17 @@ export function watchOutputErrors(proc: OutputProcess): void {
   proc.stderr.on('error', (err: NodeJS.ErrnoException) => proc.exit(err.code === 'EPIPE' ? CLOSED_PIPE_EXIT : 1));
 }
 
+/** What bin/mini-docker renames `--env-file` to, so that node does not take it for its own. */
+const ENV_FILE_ALIAS = '--mini-docker-env-file';
+
+/** Gives back the `--env-file` arguments bin/mini-docker renamed (node 20 would read them itself). */
+export function restoreEnvFileArgs(argv: readonly string[]): string[] {
+  return argv.map((a) => (a.startsWith(ENV_FILE_ALIAS) ? `--env-file${a.slice(ENV_FILE_ALIAS.length)}` : a));
+}
+
 /** Runs the CLI with these arguments. */
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+export async function main(args: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const argv = restoreEnvFileArgs(args);
   restoreExtraCaCerts(process.env);
   watchOutputErrors(process);
   if (argv.length === 1 && argv[0] === '--version') {

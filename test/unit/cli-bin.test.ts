@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { CLOSED_PIPE_EXIT, restoreExtraCaCerts, watchOutputErrors, type OutputProcess } from '../../cli/entry.js';
+import { CLOSED_PIPE_EXIT, restoreEnvFileArgs, restoreExtraCaCerts, watchOutputErrors, type OutputProcess } from '../../cli/entry.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'bin', 'mini-docker');
@@ -56,6 +56,16 @@ describe('bin/mini-docker', () => {
     const underNode = spawnSync(process.execPath, [bin, '--version'], { env: caEnv, encoding: 'utf8' });
     assert.equal(underNode.stdout, direct.stdout);
     assert.match(underNode.stderr, /Ignoring extra certs/);
+  });
+
+  it('keeps --env-file for itself (node 20 would read it and die on a missing file)', () => {
+    const missing = join(scratch, 'no-such.env');
+    for (const form of [['--env-file', missing], [`--env-file=${missing}`]]) {
+      const r = cli(['run', '--rm', ...form, 'busybox', 'true']);
+      assert.equal(r.status, 125, r.stderr);
+      assert.equal(r.stderr, `Error: open ${missing}: no such file or directory\n`);
+    }
+    assert.deepEqual(restoreEnvFileArgs(['run', '--mini-docker-env-file', 'f', '--mini-docker-env-file=g', 'x']), ['run', '--env-file', 'f', '--env-file=g', 'x']);
   });
 
   it('puts NODE_EXTRA_CA_CERTS back for the processes the CLI starts', () => {
