@@ -183,10 +183,14 @@ export class ContainerEngine implements Engine {
     const id = newId();
     const name = request.name ? request.name.replace(/^\//, '') : generateName((n) => containerByName(state, n) !== undefined);
     const own = request.config;
-    const entrypoint = own.Entrypoint !== undefined && own.Entrypoint !== null ? own.Entrypoint : image.config.Entrypoint;
+    // `--entrypoint ""` arrives as [""]: it clears the image's entrypoint, as in Docker.
+    const ownEntrypoint = own.Entrypoint && own.Entrypoint.length === 1 && own.Entrypoint[0] === '' ? [] : own.Entrypoint;
+    const entrypoint = ownEntrypoint !== undefined && ownEntrypoint !== null ? ownEntrypoint : image.config.Entrypoint;
     const ownCmd = own.Cmd && own.Cmd.length > 0 ? own.Cmd : null;
-    // As in Docker: a new entrypoint drops the image's Cmd.
-    const cmd = ownCmd ?? (own.Entrypoint && own.Entrypoint.length > 0 ? [] : image.config.Cmd ?? []);
+    // As in Docker: a new entrypoint (an empty one too) drops the image's Cmd.
+    const cmd = ownCmd ?? (ownEntrypoint ? [] : image.config.Cmd ?? []);
+    const workdir = own.WorkingDir ?? '';
+    if (workdir !== '' && !workdir.startsWith('/')) throw new InvalidArgumentError(`the working directory '${workdir}' is invalid, it needs to be an absolute path`);
     if ((entrypoint ?? []).length === 0 && cmd.length === 0) throw new InvalidArgumentError('No command specified');
     const hostname = own.Hostname && own.Hostname !== '' ? own.Hostname : id.slice(0, 12);
     const env = mergeEnv(image.config.Env.length > 0 ? image.config.Env : [`PATH=${DEFAULT_PATH}`], own.Env ?? []);
@@ -622,7 +626,7 @@ export class ContainerEngine implements Engine {
     const c = this.container(ref);
     const id = c.id;
     if (condition === 'not-running' && c.status !== 'running' && c.status !== 'paused') return Promise.resolve({ exitCode: c.exitCode });
-    let lastExit = c.status === 'exited' ? c.exitCode : 0;
+    let lastExit = c.exitCode;
     return new Promise((resolve, reject) => {
       const sub = this.store.events.pipe(filter((e) => e.streamId === containerStream(id))).subscribe((e) => {
         if (e.type === 'ContainerExited' || e.type === 'ContainerStartFailed') {

@@ -89,8 +89,9 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
         restartCount: e.data.restart === true ? c.restartCount + 1 : 0,
       }));
     case 'ContainerStartFailed':
-      return setContainer(d, e.data.id, e, () => ({
-        status: 'exited', pid: 0, shimPid: 0, exitCode: e.data.exitCode, error: e.data.message, finishedAt: e.time,
+      // As Docker: a container that never ran stays "created" (with the exit code and the error).
+      return setContainer(d, e.data.id, e, (c) => ({
+        status: c.startedAt === ZERO_TIME ? 'created' : 'exited', pid: 0, shimPid: 0, exitCode: e.data.exitCode, error: e.data.message, finishedAt: e.time,
       }));
     case 'ContainerExited':
       return setContainer(d, e.data.id, e, (c) => ({

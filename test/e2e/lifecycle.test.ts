@@ -135,6 +135,26 @@ describe('e2e: container lifecycle through bin/mini-docker', () => {
     assert.equal((await d.cli(['ps', '-aq'])).stdout, before);
   });
 
+  it('--entrypoint "" clears the entrypoint; -w must be absolute; exec -w of a missing folder is 126; a container whose first start failed stays Created', async () => {
+    const cleared = await d.cli(['run', '--rm', '--entrypoint', '', 'busybox', 'echo', 'x']);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    assert.equal(cleared.stdout, 'x\n');
+    const relative = await d.cli(['run', '--rm', '-w', 'relative', 'busybox', 'pwd']);
+    assert.equal(relative.code, 125);
+    assert.equal(relative.stderr, "Error: the working directory 'relative' is invalid, it needs to be an absolute path\n");
+    assert.equal((await d.cli(['run', '-d', '--name', 'wd', 'busybox', 'sleep', '1000'])).code, 0);
+    const missing = await d.cli(['exec', '-w', '/no/such/dir', 'wd', 'pwd']);
+    assert.equal(missing.code, 126);
+    assert.match(missing.stderr, /chdir to cwd \("\/no\/such\/dir"\) failed: No such file or directory/);
+    assert.equal((await d.cli(['exec', 'wd', 'test', '-e', '/no/such/dir'])).code, 1, 'exec made no folder');
+    assert.equal((await d.cli(['rm', '-f', 'wd'])).code, 0);
+    assert.equal((await d.cli(['create', '--name', 'never', 'busybox', 'nosuchcmd'])).code, 0);
+    assert.equal((await d.cli(['start', '-a', 'never'])).code, 127);
+    assert.equal((await d.cli(['ps', '-a', '--filter', 'name=never', '--format', '{{.State}} {{.Status}}'])).stdout, 'created Created\n');
+    assert.equal((await d.cli(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'never'])).stdout, 'created 127\n');
+    assert.equal((await d.cli(['rm', 'never'])).code, 0);
+  });
+
   it('-v and --mount bind host paths (read-write, read-only), shown in inspect; volumes are refused before anything is made', async (t) => {
     const host = join(d.root, 'bind-host');
     mkdirSync(host);

@@ -112,6 +112,13 @@ describe('restart policies', () => {
     assert.equal('RestartPolicy' in fold([created({}), started(), update({ Name: 'always', MaximumRetryCount: 0 }), update(null)]).hostConfig, false);
   });
 
+  it('the fold: a start that failed leaves a container that never ran "created" (as Docker), one that ran "exited"', () => {
+    const failed: EngineEvent = { type: 'ContainerStartFailed', data: { id: ID, driver: 'isolator.v1.namespaces', message: 'exec: "x": not found', exitCode: 127 } };
+    const never = fold([created({}), failed]);
+    assert.deepEqual([never.status, never.exitCode, never.error], ['created', 127, 'exec: "x": not found']);
+    assert.equal(fold([created({}), started(), exited(0), failed]).status, 'exited');
+  });
+
   it('decide: stop of a restarting container is allowed, kill and rm without force are refused with Docker\'s words', () => {
     const c = fold([created({ RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } }), started(), exited(1)]);
     assert.equal(decideStop(c, 'SIGTERM', 10).length, 1);

@@ -78,13 +78,17 @@ static void loopback_up(void) {
   (void)ioctl(fd, SIOCSIFFLAGS, &ifr);
 }
 
-/* Shared tail of run and exec: user, cwd, capabilities, no_new_privs, environment, execve. */
-static int finish_and_exec(const struct spec *s, struct shim_err *e) {
+/* Shared tail of run and exec: user, cwd (run makes a missing one, as Docker; exec does not),
+ * capabilities, no_new_privs, environment, execve. */
+static int finish_and_exec(const struct spec *s, int make_cwd, struct shim_err *e) {
   struct user_ids u;
   if (user_resolve(s->user, &u, e) < 0) return -1;
   const char *cwd = s->cwd && *s->cwd ? s->cwd : "/";
-  if (mkdir_p(cwd, 0755, e) < 0) return -1;
-  if (chdir(cwd) < 0) return shim_fail(e, errno, "chdir %s", cwd);
+  if (make_cwd && mkdir_p(cwd, 0755, e) < 0) return -1;
+  if (chdir(cwd) < 0) {
+    int err = errno;
+    return shim_fail_code(e, SHIM_EXIT_NOT_EXECUTABLE, err, "chdir to cwd (\"%s\") failed: %s", cwd, strerror(err));
+  }
   if (caps_drop_bounding(e) < 0) return -1;
   if (user_switch(&u, e) < 0) return -1;
   if (caps_set_final(u.uid, e) < 0) return -1;
@@ -110,7 +114,7 @@ int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipe
   if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
     return shim_fail(e, errno, "sethostname %s", s->hostname);
   loopback_up();
-  return finish_and_exec(s, e);
+  return finish_and_exec(s, 1, e);
 }
 
 int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int cgroup_ns, int mnt_ns, int root_fd,
@@ -121,7 +125,7 @@ int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p
   if (setns(mnt_ns, CLONE_NEWNS) < 0) return shim_fail(e, errno, "setns mnt of pid %d", (int)s->pid);
   /* setns put the root at the namespace's root mount; the container's root is the init's. */
   if (fchdir(root_fd) < 0 || chroot(".") < 0) return shim_fail(e, errno, "enter the root of pid %d", (int)s->pid);
-  return finish_and_exec(s, e);
+  return finish_and_exec(s, 0, e);
 }
 
 int child_release(struct child_pipes *p, struct shim_err *e) {
