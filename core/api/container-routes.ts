@@ -35,7 +35,7 @@ export function registerContainerRoutes(router: Router, { engine }: RouteDeps): 
   });
 
   router.post('/containers/prune', async ({ res }) => {
-    const pruned = await engine.prune('containers');
+    const pruned = await engine.pruneContainers();
     res.json(200, { ContainersDeleted: [...pruned.deleted], SpaceReclaimed: pruned.spaceReclaimed });
   });
 

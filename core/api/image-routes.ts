@@ -99,9 +99,12 @@ export function registerImageRoutes(router: Router, { engine, logger }: RouteDep
     out.end();
   });
 
-  router.post('/images/prune', async ({ res }) => {
-    const pruned = await engine.prune('images');
-    res.json(200, { ImagesDeleted: pruned.deleted.map((id) => ({ Deleted: id })), SpaceReclaimed: pruned.spaceReclaimed });
+  router.post('/images/prune', async ({ req, res }) => {
+    // dangling=false (prune -a): every unused image, not only the untagged ones.
+    const dangling = parseFilters(queryString(req.query, 'filters') ?? null).get('dangling');
+    const all = dangling !== undefined && dangling.some((v) => v === 'false' || v === '0');
+    const pruned = await engine.pruneImages(all);
+    res.json(200, { ImagesDeleted: pruned.deleted.map((d) => ({ ...d })), SpaceReclaimed: pruned.spaceReclaimed });
   });
 
   router.post('/commit', async ({ req, res }) => {

@@ -918,14 +918,14 @@ export class ContainerEngine implements Engine {
     return foldAll(events);
   }
 
-  async prune(kind: 'containers' | 'images'): Promise<{ deleted: readonly string[]; spaceReclaimed: number }> {
-    const state = this.state();
-    if (kind === 'containers') {
-      const victims = Object.values(state.containers).filter((c) => c.status === 'exited' || c.status === 'created');
-      for (const c of victims) await this.removeContainer(c.id, { force: false });
-      return { deleted: victims.map((c) => c.id), spaceReclaimed: 0 };
-    }
-    return this.images.prune();
+  async pruneContainers(): Promise<{ deleted: readonly string[]; spaceReclaimed: number }> {
+    const victims = Object.values(this.state().containers).filter((c) => c.status === 'exited' || c.status === 'created');
+    for (const c of victims) await this.removeContainer(c.id, { force: false });
+    return { deleted: victims.map((c) => c.id), spaceReclaimed: 0 };
+  }
+
+  pruneImages(all: boolean): Promise<{ deleted: readonly { Untagged?: string; Deleted?: string }[]; spaceReclaimed: number }> {
+    return this.images.prune(all);
   }
 
   /** Detaches from every process (they keep running) and stops taking work: the daemon is shutting down. */

@@ -135,5 +135,7 @@ export interface Engine {
   events(query: EventQuery): Observable<EventEnvelope>;
   /** The state as of a position or time: a pure replay of the log, no driver runs. */
   replay(until: { position?: number; time?: string }): Promise<EngineState>;
-  prune(kind: 'containers' | 'images'): Promise<{ deleted: readonly string[]; spaceReclaimed: number }>;
+  pruneContainers(): Promise<{ deleted: readonly string[]; spaceReclaimed: number }>;
+  /** Unused untagged images, or with `all` (prune -a) every image no container uses. */
+  pruneImages(all: boolean): Promise<{ deleted: readonly { Untagged?: string; Deleted?: string }[]; spaceReclaimed: number }>;
 }

@@ -19,5 +19,6 @@ export interface ImageService {
   exportContainer(container: ContainerState, image: ImageState, storage: StorageDriver, out: NodeJS.WritableStream, progress?: ProgressReporter): Promise<void>;
   save(refs: readonly string[], out: NodeJS.WritableStream, progress?: ProgressReporter): Promise<void>;
   load(source: NodeJS.ReadableStream, progress?: ProgressReporter): Promise<readonly string[]>;
-  prune(): Promise<{ deleted: readonly string[]; spaceReclaimed: number }>;
+  /** Unused untagged images, or with `all` every unused image: what was untagged and deleted. */
+  prune(all?: boolean): Promise<{ deleted: readonly { Untagged?: string; Deleted?: string }[]; spaceReclaimed: number }>;
 }

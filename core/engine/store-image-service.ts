@@ -194,6 +194,14 @@ export class StoreImageService implements ImageService {
     const users = Object.values(state.containers).filter((c) => c.image.id === img.id);
     if (users.length > 0) {
       const running = users.find((c) => c.status === 'running' || c.status === 'paused');
+      if (running && force && byTag) {
+        // As Docker: a forced removal by name of an image a running container uses only untags it.
+        await this.store.append(imageStream(img.id), [{ type: 'ImageUntagged', data: { id: img.id, ref: byTag } }], img.version);
+        return [{ Untagged: byTag }];
+      }
+      if (running && force) {
+        throw new ConflictError(`conflict: unable to delete ${img.id.slice(7, 19)} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`);
+      }
       if (running || !force) {
         const c = running ?? users[0]!;
         throw new ConflictError(`conflict: unable to remove repository reference "${ref}" (must force) - container ${c.id.slice(0, 12)} is ${running ? 'running' : 'using its referenced image'} ${img.id.slice(7, 19)}`);
@@ -226,16 +234,18 @@ export class StoreImageService implements ImageService {
     await this.content.removeBlob(removed.id);
   }
 
-  async prune(): Promise<{ deleted: readonly string[]; spaceReclaimed: number }> {
+  async prune(all = false): Promise<{ deleted: readonly { Untagged?: string; Deleted?: string }[]; spaceReclaimed: number }> {
     const state = this.store.state();
     const used = new Set(Object.values(state.containers).map((c) => c.image.id));
-    const dangling = Object.values(state.images).filter((i) => i.tags.length === 0 && !used.has(i.id));
+    // Dangling (untagged) images no container uses; with `all` (prune -a), every image no container uses.
+    const victims = Object.values(state.images).filter((i) => !used.has(i.id) && (all || i.tags.length === 0));
     let space = 0;
-    for (const img of dangling) {
-      await this.remove(img.id, false);
+    const deleted: { Untagged?: string; Deleted?: string }[] = [];
+    for (const img of victims) {
+      deleted.push(...(await this.remove(img.id, true)));
       space += img.size;
     }
-    return { deleted: dangling.map((i) => i.id), spaceReclaimed: space };
+    return { deleted, spaceReclaimed: space };
   }
 
   private exporter(): ExporterDriver {

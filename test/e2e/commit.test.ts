@@ -90,4 +90,21 @@ describe('e2e: commit, export, save and load through bin/mini-docker and the doc
       assert.equal((await d.docker(['inspect', '--format', '{{.Id}}', 'snap:v1'])).stdout.trim(), id);
     });
   });
+
+  it('image prune -a removes every image no container uses; rmi -f of an image a running container uses only untags it', async () => {
+    assert.equal((await d.cli(['run', '-d', '--name', 'keeper', 'flat:v1', '/bin/sleep', '1000'])).code, 0);
+    const snapId = (await d.cli(['inspect', '-f', '{{.Id}}', 'snap:v1'])).stdout.trim();
+    const pruned = await d.cli(['image', 'prune', '-a', '-f']);
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.match(pruned.stdout, /untagged: snap:v1\n/);
+    assert.match(pruned.stdout, new RegExp(`deleted: ${snapId}\n`));
+    assert.match(pruned.stdout, /Total reclaimed space: [1-9]/);
+    assert.equal((await d.cli(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout, 'flat:v1\n', 'only the image in use is left');
+    const rmi = await d.cli(['rmi', '-f', 'flat:v1']);
+    assert.equal(rmi.code, 0, rmi.stderr);
+    assert.equal(rmi.stdout, 'Untagged: flat:v1\n');
+    assert.equal((await d.cli(['ps', '--filter', 'name=keeper', '--format', '{{.Status}}'])).stdout.startsWith('Up'), true);
+    assert.equal((await d.cli(['images', '-q'])).stdout.trim().length, 12, 'the image stays, untagged');
+    assert.equal((await d.cli(['rm', '-f', 'keeper'])).code, 0);
+  });
 });

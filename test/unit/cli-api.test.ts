@@ -266,4 +266,10 @@ describe('mini-docker against the API server (fake engine)', () => {
     assert.match(r.stdout, /^Deleted Containers:\n[0-9a-f]{64}\n/);
     assert.match(r.stdout, /Total reclaimed space: 0B\n$/);
   });
+
+  it('image prune asks for dangling images, -a for every unused one', async () => {
+    assert.equal((await cli(['image', 'prune', '-f'])).code, 0);
+    assert.equal((await cli(['image', 'prune', '-a', '-f'])).code, 0);
+    assert.deepEqual(h.engine.calls.filter((c) => c.startsWith('prune images')).slice(-2), ['prune images all=false', 'prune images all=true']);
+  });
 });

@@ -539,8 +539,12 @@ export class FakeEngine implements Engine {
     return s;
   }
 
-  async prune(kind: 'containers' | 'images'): Promise<{ deleted: readonly string[]; spaceReclaimed: number }> {
-    if (kind === 'images') return { deleted: [], spaceReclaimed: 0 };
+  async pruneImages(all: boolean): Promise<{ deleted: readonly { Untagged?: string; Deleted?: string }[]; spaceReclaimed: number }> {
+    this.calls.push(`prune images all=${all}`);
+    return { deleted: [], spaceReclaimed: 0 };
+  }
+
+  async pruneContainers(): Promise<{ deleted: readonly string[]; spaceReclaimed: number }> {
     const gone = Object.values(this.current.containers).filter((c) => c.status === 'exited' || c.status === 'created');
     for (const c of gone) this.removed(c.id, c.exitCode);
     return { deleted: gone.map((c) => c.id), spaceReclaimed: 0 };
