@@ -24,7 +24,8 @@ export default class Load extends BaseCommand {
     const res = await this.client.request('POST', '/images/load', { query: { quiet: flags.quiet || undefined }, body, contentType: 'application/x-tar' });
     for await (const msg of jsonLines<ProgressMessage>(res)) {
       if (msg.errorDetail || msg.error) throw new CliError(msg.errorDetail?.message ?? msg.error ?? 'load failed');
-      const text = msg.stream ?? msg.status;
+      // "Loaded image: …" always; progress ("Loading layer …") only on a terminal, as docker load.
+      const text = msg.stream ?? (process.stdout.isTTY ? msg.status : undefined);
       if (text && !flags.quiet) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     }
   }

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -30,5 +30,23 @@ export function openInput(file: string | undefined): Readable {
     if (process.stdin.isTTY) throw new CliError('requested load from stdin, but stdin is empty (use -i FILE or redirect)');
     return process.stdin;
   }
-  return createReadStream(file);
+  // Opened here, so that a missing or unreadable file is one line now, not a stream error later.
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new CliError(`open ${file}: ${errnoText(err)}`);
+  }
+  if (fstatSync(fd).isDirectory()) {
+    closeSync(fd);
+    throw new CliError(`read ${file}: is a directory`);
+  }
+  return createReadStream('', { fd });
+}
+
+/** An errno as Go words it (what the docker CLI prints): "no such file or directory". */
+export function errnoText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a directory', ENOTDIR: 'not a directory' };
+  return (code && words[code]) ?? (err instanceof Error ? err.message : String(err));
 }

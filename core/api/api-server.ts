@@ -106,6 +106,7 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): http
         res.destroy();
         return;
       }
+      await req.discardBody();
       if (status === 304) res.empty(304);
       else res.rawJson(status, errorBody(messageOf(err)));
     }

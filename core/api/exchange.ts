@@ -20,6 +20,11 @@ export interface ApiRequest {
   body(): Promise<Buffer>;
   /** The body as a stream, for large uploads (import, load). */
   bodyStream(): Readable;
+  /**
+   * Reads and drops what is left of the body (a failed upload): the client is still sending, and
+   * a connection closed under it shows as EPIPE instead of the error the response carries.
+   */
+  discardBody(): Promise<void>;
 }
 
 export interface ApiResponse {

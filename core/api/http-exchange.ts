@@ -1,11 +1,13 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { InvalidArgumentError } from '../engine/errors.js';
 import type { ApiRequest, ApiResponse, HijackedConnection } from './exchange.js';
 import { StreamedConnection } from './hijack.js';
 
 /** JSON bodies (create, exec, update...) are small; uploads go through bodyStream. */
 const MAX_JSON_BODY = 16 * 1024 * 1024;
+/** How long a failed upload's remaining body is read before the error goes out anyway. */
+const DISCARD_TIMEOUT_MS = 60_000;
 
 /** An ApiRequest over node's IncomingMessage (the `request` event). */
 export class HttpApiRequest implements ApiRequest {
@@ -43,9 +45,35 @@ export class HttpApiRequest implements ApiRequest {
     return this.consumed;
   }
 
+  /**
+   * The body through a PassThrough: a reader that stops early (a for-await that throws on a bad
+   * tar) destroys only that, so the rest can still be drained (discardBody) and the error sent.
+   */
   bodyStream(): Readable {
     this.consumed ??= Promise.resolve(Buffer.alloc(0));
-    return this.incoming;
+    const through = new PassThrough();
+    this.incoming.on('error', (err) => through.destroy(err));
+    return this.incoming.pipe(through);
+  }
+
+  discardBody(): Promise<void> {
+    const incoming = this.incoming;
+    if (incoming.complete || incoming.destroyed || incoming.readableEnded) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      // A client that stalls does not hold the error back for ever.
+      const timer = setTimeout(done, DISCARD_TIMEOUT_MS);
+      timer.unref();
+      incoming.unpipe();
+      incoming.on('data', () => undefined);
+      incoming.once('end', done);
+      incoming.once('close', done);
+      incoming.once('error', done);
+      incoming.resume();
+    });
   }
 }
 

@@ -74,6 +74,7 @@ export function registerImageRoutes(router: Router, { engine, logger }: RouteDep
       }, progressLines(out, 'import'));
       writeJsonLine(out, { status: id.startsWith('sha256:') ? id : `sha256:${id}` }, '\r\n');
     } catch (err) {
+      await req.discardBody();
       errorLine(out, messageOf(err));
     }
     out.end();
@@ -94,6 +95,7 @@ export function registerImageRoutes(router: Router, { engine, logger }: RouteDep
         writeJsonLine(out, { stream: text }, '\r\n');
       }
     } catch (err) {
+      await req.discardBody();
       errorLine(out, messageOf(err));
     }
     out.end();

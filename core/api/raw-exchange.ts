@@ -26,6 +26,11 @@ export class RawApiRequest implements ApiRequest {
     return this.consumed;
   }
 
+  /** The body of an upgraded request is read whole (Content-Length) before the route runs. */
+  async discardBody(): Promise<void> {
+    await this.body().catch(() => undefined);
+  }
+
   bodyStream(): Readable {
     const body = this.body();
     return new Readable({

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -89,6 +91,24 @@ describe('e2e: commit, export, save and load through bin/mini-docker and the doc
       assert.match(dockerLoad.stdout, /Loaded image: snap:v1/);
       assert.equal((await d.docker(['inspect', '--format', '{{.Id}}', 'snap:v1'])).stdout.trim(), id);
     });
+  });
+
+  it('import and load of a file that is not an archive, or is missing: one clear line, nothing made', async () => {
+    const junk = join(d.root, 'junk.bin');
+    writeFileSync(junk, randomBytes(3 << 20)); // larger than the socket buffers: the daemon answers while the CLI still sends
+    const before = (await d.cli(['images', '-q'])).stdout;
+    for (const args of [['import', junk, 'junk:1'], ['load', '-i', junk]]) {
+      const r = await d.cli(args);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^Error: (the layer|invalid image archive): not a valid tar archive|^Error: invalid image archive:/, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+    for (const args of [['import', join(d.root, 'nope.tar')], ['load', '-i', join(d.root, 'nope.tar')]]) {
+      const r = await d.cli(args);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `Error: open ${join(d.root, 'nope.tar')}: no such file or directory\n`);
+    }
+    assert.equal((await d.cli(['images', '-q'])).stdout, before);
   });
 
   it('image prune -a removes every image no container uses; rmi -f of an image a running container uses only untags it', async () => {
