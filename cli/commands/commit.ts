@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/base-command.js';
-import { splitRepoTag } from '../lib/image-ref.js';
+import { targetRepoTag } from '../lib/image-ref.js';
 
 /** `mini-docker commit`: a new image from a container's changes. */
 export default class Commit extends BaseCommand {
@@ -30,7 +30,7 @@ Exit codes: 0, or 1 (no such container, bad change line).`;
 
   async run(): Promise<void> {
     const { flags, args } = await this.parse(Commit);
-    const ref = args.repository === undefined ? undefined : splitRepoTag(args.repository);
+    const ref = args.repository === undefined ? undefined : targetRepoTag(args.repository);
     const result = await this.client.json<{ Id: string }>('POST', '/commit', {
       query: {
         container: args.container,

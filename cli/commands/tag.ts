@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../lib/base-command.js';
 import { imagePath } from '../lib/container-ops.js';
-import { splitRepoTag } from '../lib/image-ref.js';
+import { targetRepoTag } from '../lib/image-ref.js';
 
 /** `mini-docker tag`: another name for an image. */
 export default class Tag extends BaseCommand {
@@ -18,7 +18,7 @@ export default class Tag extends BaseCommand {
 
   async run(): Promise<void> {
     const { args } = await this.parse(Tag);
-    const { repo, tag } = splitRepoTag(args.target);
+    const { repo, tag } = targetRepoTag(args.target);
     await this.client.call('POST', imagePath(args.source, '/tag'), { query: { repo, tag: tag ?? 'latest' } });
   }
 }

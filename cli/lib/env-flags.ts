@@ -20,9 +20,16 @@ export function resolveEnv(values: readonly string[], env: NodeJS.ProcessEnv = p
   return out;
 }
 
-/** The entries of an `--env-file`: one per line, blank lines and `#` comments skipped, bare names resolved. */
-export function parseEnvFile(text: string, env: NodeJS.ProcessEnv = process.env): string[] {
+/**
+ * The entries of an `--env-file`: one per line, blank lines and `#` comments skipped, bare names
+ * resolved. A name with whitespace in it (`export A=1`) is refused, in the docker CLI's words.
+ */
+export function parseEnvFile(text: string, env: NodeJS.ProcessEnv = process.env, file = 'env file'): string[] {
   const lines = text.split(/\r?\n/).map((l) => l.replace(/^\s+/, '')).filter((l) => l !== '' && !l.startsWith('#'));
+  for (const line of lines) {
+    const name = line.includes('=') ? line.slice(0, line.indexOf('=')) : line.trimEnd();
+    if (/\s/.test(name)) throw new Error(`invalid env file (${file}): variable '${name}' contains whitespaces`);
+  }
   return resolveEnv(lines, env);
 }
 
@@ -35,7 +42,7 @@ export function environmentFrom(envFiles: readonly string[], envFlags: readonly 
     } catch (err) {
       throw new Error(`open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
     }
-    return parseEnvFile(text, env);
+    return parseEnvFile(text, env, file);
   });
   return [...fromFiles, ...resolveEnv(envFlags, env)];
 }

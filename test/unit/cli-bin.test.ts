@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,17 @@ describe('bin/mini-docker', () => {
       assert.equal(r.stderr, `Error: open ${missing}: no such file or directory\n`);
     }
     assert.deepEqual(restoreEnvFileArgs(['run', '--mini-docker-env-file', 'f', '--mini-docker-env-file=g', 'x']), ['run', '--env-file', 'f', '--env-file=g', 'x']);
+  });
+
+  it('refuses an empty tag and a variable name with whitespace in an env file before asking the daemon', () => {
+    const tag = cli(['tag', 'busybox', 'qa/x:']);
+    assert.equal(tag.status, 1);
+    assert.equal(tag.stderr, 'Error: "qa/x:" is not a valid repository/tag: invalid reference format\n');
+    const envFile = join(scratch, 'bad.env');
+    writeFileSync(envFile, 'export D=4\n');
+    const env = cli(['run', '--env-file', envFile, 'busybox', 'true']);
+    assert.equal(env.status, 125);
+    assert.equal(env.stderr, `Error: invalid env file (${envFile}): variable 'export D' contains whitespaces\n`);
   });
 
   it('puts NODE_EXTRA_CA_CERTS back for the processes the CLI starts', () => {

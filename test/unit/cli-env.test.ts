@@ -29,6 +29,8 @@ describe('-e resolution', () => {
 describe('--env-file', () => {
   it('skips blank lines and comments and resolves bare names', () => {
     assert.deepEqual(parseEnvFile('# comment\n\nA=1\n  B=2\r\nFOO\n#C=3\n', { FOO: 'bar' }), ['A=1', 'B=2', 'FOO=bar']);
+    assert.deepEqual(parseEnvFile('SPACE=a b c\n', {}), ['SPACE=a b c'], 'spaces in a value are fine');
+    assert.throws(() => parseEnvFile('export D=4\n', {}, 'envf'), /^Error: invalid env file \(envf\): variable 'export D' contains whitespaces$/);
   });
 
   it('puts env files before -e flags (later entries win in the container)', () => {
