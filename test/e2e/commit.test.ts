@@ -28,6 +28,10 @@ describe('e2e: commit, export, save and load through bin/mini-docker and the doc
     const diff = await d.cli(['diff', 'maker']);
     assert.equal(diff.code, 0, diff.stderr);
     assert.equal(diff.stdout, 'C /etc\nD /etc/group\nA /hello\nC /home\nA /home/new\n');
+    const ours = await d.cli(['history', '--no-trunc', '--format', '{{.Comment}}|{{.CreatedBy}}', 'snap:v1']);
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.match(ours.stdout.split('\n')[0]!, /^first\|sh -c echo hi > \/hello/);
+    assert.equal((await d.cli(['history', '-q', 'snap:v1'])).stdout.split('\n')[0], (await d.cli(['inspect', '-f', '{{.Id}}', 'snap:v1'])).stdout.trim().slice(7, 19));
     await dockerPart(t, async () => {
       const history = await d.docker(['history', '--no-trunc', '--format', '{{.Comment}}|{{.CreatedBy}}', 'snap:v1']);
       assert.equal(history.code, 0, history.stderr);

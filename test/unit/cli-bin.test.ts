@@ -79,6 +79,18 @@ describe('bin/mini-docker', () => {
     assert.equal(env.stderr, `Error: invalid env file (${envFile}): variable 'export D' contains whitespaces\n`);
   });
 
+  it('an unknown command is one line and exit 1; help COMMAND shows its help', () => {
+    const unknown = cli(['foo']);
+    assert.equal(unknown.status, 1);
+    assert.equal(unknown.stderr, "Error: 'foo' is not a mini-docker command. See 'mini-docker --help'.\n");
+    const help = cli(['help', 'run']);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^Create and run a new container/);
+    assert.match(help.stdout, /--restart/);
+    assert.match(cli(['help']).stdout, /COMMANDS/);
+    assert.equal(cli(['help', 'nosuch']).status, 1);
+  });
+
   it('puts NODE_EXTRA_CA_CERTS back for the processes the CLI starts', () => {
     const e: NodeJS.ProcessEnv = { MINI_DOCKER_NODE_EXTRA_CA_CERTS: '/etc/ssl/x.pem', PATH: '/bin' };
     restoreExtraCaCerts(e);
