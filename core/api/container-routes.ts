@@ -16,7 +16,7 @@ function requiredInt(query: URLSearchParams, key: string): number {
 
 /** Container lifecycle and state: list, create, inspect, start/stop/kill/rm, update, rename, top, prune. */
 export function registerContainerRoutes(router: Router, { engine }: RouteDeps): void {
-  router.get('/containers/json', ({ req, res }) => {
+  router.get('/containers/json', async ({ req, res }) => {
     const state = engine.state();
     const selected = selectContainers(Object.values(state.containers), state.images, {
       all: queryBool(req.query, 'all'),
@@ -24,7 +24,13 @@ export function registerContainerRoutes(router: Router, { engine }: RouteDeps): 
       filters: parseFilters(req.query.get('filters')),
     });
     const now = new Date();
-    res.json(200, selected.map((c) => presentContainerSummary(c, now)));
+    const withSize = queryBool(req.query, 'size'); // docker ps -s
+    res.json(200, await Promise.all(selected.map(async (c) => {
+      const summary = presentContainerSummary(c, now);
+      if (!withSize) return summary;
+      const size = await engine.containerSize(c.id);
+      return { ...summary, SizeRw: size.sizeRw, SizeRootFs: size.sizeRootFs };
+    })));
   });
 
   router.post('/containers/create', async ({ req, res }) => {
@@ -39,9 +45,15 @@ export function registerContainerRoutes(router: Router, { engine }: RouteDeps): 
     res.json(200, { ContainersDeleted: [...pruned.deleted], SpaceReclaimed: pruned.spaceReclaimed });
   });
 
-  router.get('/containers/{id}/json', ({ res, params }) => {
+  router.get('/containers/{id}/json', async ({ req, res, params }) => {
     const c = engine.container(params.id);
-    res.json(200, presentContainerInspect(c, { storageDriver: engine.info().storageDriver }));
+    const inspect = presentContainerInspect(c, { storageDriver: engine.info().storageDriver });
+    if (!queryBool(req.query, 'size')) {
+      res.json(200, inspect);
+      return;
+    }
+    const size = await engine.containerSize(c.id);
+    res.json(200, { ...inspect, SizeRw: size.sizeRw, SizeRootFs: size.sizeRootFs });
   });
 
   router.post('/containers/{id}/start', async ({ res, params }) => {

@@ -110,6 +110,8 @@ export interface Engine {
   attachContainer(ref: string, options: { stdin: boolean; stdout: boolean; stderr: boolean; logs: boolean }): Promise<StreamSession>;
   resizeContainer(ref: string, rows: number, cols: number): Promise<void>;
   topContainer(ref: string, psArgs?: string): Promise<{ titles: readonly string[]; processes: readonly (readonly string[])[] }>;
+  /** Bytes of the container's own layer, and of its whole filesystem (image + own layer): inspect -s. */
+  containerSize(ref: string): Promise<{ sizeRw: number; sizeRootFs: number }>;
   /** What the container changed in its filesystem, sorted by path (`diff`). */
   containerChanges(ref: string): Promise<readonly FileChange[]>;
   logs(ref: string, options: LogReadOptions & { stdout: boolean; stderr: boolean }): AsyncIterable<LogEntry>;

@@ -135,7 +135,7 @@ describe('e2e: container lifecycle through bin/mini-docker', () => {
     assert.equal((await d.cli(['ps', '-aq'])).stdout, before);
   });
 
-  it('--entrypoint "" clears the entrypoint; -w must be absolute; exec -w of a missing folder is 126; a container whose first start failed stays Created', async () => {
+  it('--entrypoint "" clears the entrypoint; -w must be absolute; exec -w of a missing folder is 126; a container whose first start failed stays Created; inspect -s', async () => {
     const cleared = await d.cli(['run', '--rm', '--entrypoint', '', 'busybox', 'echo', 'x']);
     assert.equal(cleared.code, 0, cleared.stderr);
     assert.equal(cleared.stdout, 'x\n');
@@ -153,6 +153,11 @@ describe('e2e: container lifecycle through bin/mini-docker', () => {
     assert.equal((await d.cli(['ps', '-a', '--filter', 'name=never', '--format', '{{.State}} {{.Status}}'])).stdout, 'created Created\n');
     assert.equal((await d.cli(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'never'])).stdout, 'created 127\n');
     assert.equal((await d.cli(['rm', 'never'])).code, 0);
+    assert.equal((await d.cli(['run', '--name', 'sized', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero > /big'])).code, 0);
+    const [rw, rootfs] = (await d.cli(['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'sized'])).stdout.trim().split(' ').map(Number);
+    assert.ok(rw! >= 100_000 && rw! < 200_000, `SizeRw ${rw}`);
+    assert.ok(rootfs! > rw! + 1_000_000, `SizeRootFs ${rootfs} counts the image too`);
+    assert.equal((await d.cli(['rm', 'sized'])).code, 0);
   });
 
   it('-v and --mount bind host paths (read-write, read-only), shown in inspect; volumes are refused before anything is made', async (t) => {

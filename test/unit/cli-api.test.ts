@@ -145,6 +145,13 @@ describe('mini-docker against the API server (fake engine)', () => {
     assert.equal(t.stdout, '2026-11-28T16:00:02.000000003Z line 2\n2026-11-28T16:00:02.000000003Z line 3\n');
   });
 
+  it('inspect -s adds SizeRw and SizeRootFs', async () => {
+    const r = await cli(['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'web']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '12 2000012\n');
+    assert.equal((await cli(['inspect', '-f', '{{.SizeRw}}', 'web'])).stdout, '<no value>\n', 'only when asked, as Docker');
+  });
+
   it('diff prints C, A and D lines from the changes route; --json the list', async () => {
     const r = await cli(['diff', 'web']);
     assert.equal(r.code, 0, r.stderr);

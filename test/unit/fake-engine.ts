@@ -313,6 +313,11 @@ export class FakeEngine implements Engine {
     return { titles: ['PID', 'CMD'], processes: [[String(c.pid), c.config.Cmd.join(' ')]] };
   }
 
+  async containerSize(ref: string): Promise<{ sizeRw: number; sizeRootFs: number }> {
+    this.container(ref);
+    return { sizeRw: 12, sizeRootFs: 2_000_012 };
+  }
+
   /** A fixed set of changes, one of each kind, so the route and the CLI can be checked. */
   async containerChanges(ref: string): Promise<readonly FileChange[]> {
     this.calls.push(`changes ${this.container(ref).name}`);
