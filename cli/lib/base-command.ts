@@ -108,13 +108,34 @@ export abstract class BaseCommand extends Command {
     if (isExitSignal(err)) throw err;
     if (this.jsonEnabled()) return super.catch(err);
     const parseError = isParseError(err);
+    const command = `mini-docker ${this.id?.replace(/:/g, ' ') ?? ''}`;
     let message = oneLine(err.message || String(err));
     const helpHint = / ?See more help with --help$/;
-    const usageError = parseError || helpHint.test(message);
-    if (usageError) message = `${message.replace(helpHint, '')} (see 'mini-docker ${this.id?.replace(/:/g, ' ') ?? ''} --help')`;
+    const usageError = parseError || helpHint.test(message) || /^Flag --?\S+ expects a value/.test(message);
+    let code = err instanceof CliError ? err.exitCode : usageError ? 125 : this.errorExitCode;
+    if (usageError) {
+      const usage = dockerUsage(message.replace(helpHint, ''), command);
+      message = `${usage.message} (see '${command} --help')`;
+      code = usage.code;
+    }
     process.stderr.write(`Error: ${message}\n`);
     if (process.env.DEBUG === '1' && err.stack) process.stderr.write(`${err.stack}\n`);
-    const code = err instanceof CliError ? err.exitCode : usageError ? 125 : this.errorExitCode;
     this.exit(code);
   }
+}
+
+/**
+ * oclif's parse errors in the docker CLI's words and exit codes: a flag error is 125
+ * ("unknown flag: --x", "flag needs an argument: --x"), missing arguments are 1
+ * ("'mini-docker stop' requires at least 1 argument"); oclif's notes about multiple-value flags go.
+ */
+export function dockerUsage(message: string, command: string): { message: string; code: number } {
+  const text = message.replace(/ ?Note: .*$/, '').trim();
+  let m = /^Nonexistent flags?: (.+)$/.exec(text);
+  if (m) return { message: `unknown flag: ${m[1]}`, code: 125 };
+  m = /^Flag (--?\S+) expects a value/.exec(text);
+  if (m) return { message: `flag needs an argument: ${m[1]}`, code: 125 };
+  m = /^Missing (\d+) required args?/.exec(text);
+  if (m) return { message: `'${command}' requires at least ${m[1]} argument${m[1] === '1' ? '' : 's'}`, code: 1 };
+  return { message: text, code: 125 };
 }
