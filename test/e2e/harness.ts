@@ -21,6 +21,17 @@ export const DAEMON = join(REPO_ROOT, 'bin', 'mini-dockerd');
 export const DOCKER_CLIENT_MISSING: string | false =
   spawnSync('docker', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'no docker client on this machine (its tests need the client only, not an engine)';
 
+/** Polls `probe` every 50 ms until it gives a value (not undefined), or fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Runs a test's docker client part, or says in the test's diagnostics that it was skipped. */
 export async function dockerPart(t: TestContext, part: () => Promise<void>): Promise<void> {
   if (DOCKER_CLIENT_MISSING) {

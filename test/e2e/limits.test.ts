@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TestDaemon, dockerPart } from './harness.js';
+import { TestDaemon, dockerPart, until } from './harness.js';
 
 // Issue 4 end to end: resource limits through bin/mini-docker (and the docker client) against a
 // real daemon, checked in the kernel's own files. The development machines are cgroup v1 (hybrid);
@@ -57,16 +57,6 @@ function containerCgroup(daemonPid: number, id: string, controller: string): str
 
 function readTrim(path: string): string {
   return readFileSync(path, 'utf8').trim();
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('e2e: resource limits (issue 4) through bin/mini-docker and the docker client', () => {

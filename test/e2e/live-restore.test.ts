@@ -2,18 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TestDaemon } from './harness.js';
-
-/** Polls `check` every 50 ms until it returns a value (not undefined) or `timeoutMs` passes. */
-async function poll<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { TestDaemon, until } from './harness.js';
 
 function alive(pid: number): boolean {
   try {
@@ -56,7 +45,7 @@ describe('e2e: live restore (the daemon dies or restarts, containers do not)', (
     await d.kill9();
     // The dying container exits while no daemon runs: its shim records the exit in its bundle.
     const exitFile = join(d.execRoot, 'isolator.v1.namespaces', dying, 'exit');
-    const recorded = await poll('the exit file of lr-dying', () => (existsSync(exitFile) ? readFileSync(exitFile, 'utf8').trim() : undefined));
+    const recorded = await until('the exit file of lr-dying', () => (existsSync(exitFile) ? readFileSync(exitFile, 'utf8').trim() : undefined));
     const [code, signal, finishedAt] = recorded.split(' ');
     assert.equal(code, '42');
     assert.equal(signal, '0');
@@ -89,7 +78,7 @@ describe('e2e: live restore (the daemon dies or restarts, containers do not)', (
     assert.equal(exec.stdout, 'exec-ok\nsh\n');
 
     // Lines written before the crash, while the daemon was down and after the restart: in order, none missing or doubled.
-    await poll('new output after the restart', async () => {
+    await until('new output after the restart', async () => {
       const n = (await d.cli(['logs', 'lr-counter'])).stdout.split('\n').filter((l) => l !== '').length;
       return n > 30 ? n : undefined;
     });

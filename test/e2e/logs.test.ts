@@ -3,23 +3,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI, TestDaemon, dockerPart, runCommand } from './harness.js';
+import { CLI, TestDaemon, dockerPart, runCommand, until } from './harness.js';
 
 // Issue 5 end to end: container logs through bin/mini-docker (and the docker client) against a
 // real daemon: all lines in order, tail, streams, timestamps, time windows, follow, tty, a daemon
 // killed with -9 while a container prints, rotation, the none and text-file drivers, restarts.
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** A CLI process whose output is watched as it comes: the time each line arrived. */
 function watch(d: TestDaemon, args: readonly string[]): {

@@ -2,17 +2,7 @@
 // daemon restart: what Docker users expect from on-failure, always and unless-stopped.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TestDaemon, dockerPart } from './harness.js';
-
-async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { TestDaemon, dockerPart, until } from './harness.js';
 
 describe('e2e: restart policies', () => {
   const d = new TestDaemon('restart');
@@ -24,14 +14,14 @@ describe('e2e: restart policies', () => {
   it('on-failure:2 starts a failing container twice more, then leaves it exited; a success is not restarted', async () => {
     const r = await d.cli(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'echo run; exit 3']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(await poll('two restarts and a final exit', async () => ((await state('flaky')) === 'exited 2 3' ? true : undefined)), true);
+    assert.equal(await until('two restarts and a final exit', async () => ((await state('flaky')) === 'exited 2 3' ? true : undefined)), true);
     assert.equal((await d.cli(['logs', 'flaky'])).stdout, 'run\nrun\nrun\n');
     assert.equal((await d.cli(['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'flaky'])).stdout.trim(), 'on-failure:2');
     const events = await d.cli(['events', '--since', '1m', '--until', new Date(Date.now() + 1000).toISOString(), '--filter', 'container=flaky', '--format', '{{.Action}}']);
     assert.deepEqual(events.stdout.trim().split('\n'), ['create', 'start', 'die', 'start', 'die', 'start', 'die']);
     // A manual start counts again from zero, as Docker's RestartCount does.
     assert.equal((await d.cli(['start', 'flaky'])).code, 0);
-    assert.equal(await poll('the manual run and its two restarts', async () => ((await state('flaky')) === 'exited 2 3' ? true : undefined)), true);
+    assert.equal(await until('the manual run and its two restarts', async () => ((await state('flaky')) === 'exited 2 3' ? true : undefined)), true);
     assert.equal((await d.cli(['rm', 'flaky'])).code, 0);
 
     assert.equal((await d.cli(['run', '--name', 'fine', '--restart', 'on-failure', 'busybox', 'true'])).code, 0);
@@ -42,11 +32,11 @@ describe('e2e: restart policies', () => {
 
   it('always restarts until stop; stop cancels a pending restart; rm needs -f while restarting', async () => {
     assert.equal((await d.cli(['run', '-d', '--name', 'loop', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 0.2; exit 1'])).code, 0);
-    await poll('two restarts', async () => (Number((await state('loop')).split(' ')[1]) >= 2 ? true : undefined));
+    await until('two restarts', async () => (Number((await state('loop')).split(' ')[1]) >= 2 ? true : undefined));
     const ps = await d.cli(['ps', '-a', '--filter', 'name=loop', '--format', '{{.Status}}']);
     assert.match(ps.stdout.trim(), /^(Up|Restarting \(1\))/);
     // Catch it between two runs: rm without -f is refused with Docker's words.
-    const restarting = await poll('a restarting moment', async () => ((await state('loop')).startsWith('restarting') ? true : undefined));
+    const restarting = await until('a restarting moment', async () => ((await state('loop')).startsWith('restarting') ? true : undefined));
     assert.equal(restarting, true);
     const rm = await d.cli(['rm', 'loop']);
     assert.notEqual(rm.code, 0, 'rm without -f of a restarting (or just restarted) container is refused');
@@ -67,7 +57,7 @@ describe('e2e: restart policies', () => {
     await d.kill9();
     process.kill(pid, 'SIGKILL'); // the container dies while no daemon is there
     await d.start();
-    const after = await poll('keep running again', async () => {
+    const after = await until('keep running again', async () => {
       const [status, count] = (await state('keep')).split(' ');
       return status === 'running' ? count : undefined;
     });
@@ -82,7 +72,7 @@ describe('e2e: restart policies', () => {
     const updated = await d.cli(['update', '--restart', 'on-failure:1', 'later']);
     assert.equal(updated.code, 0, updated.stderr);
     assert.equal(updated.stdout, 'later\n');
-    await poll('one restart by the new policy', async () => ((await state('later')) === 'exited 1 4' ? true : undefined));
+    await until('one restart by the new policy', async () => ((await state('later')) === 'exited 1 4' ? true : undefined));
     assert.equal((await d.cli(['update', '--restart', 'no', 'later'])).code, 0);
     assert.equal((await d.cli(['inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}', 'later'])).stdout.trim(), 'no');
     await dockerPart(t, async () => {
@@ -115,7 +105,7 @@ describe('e2e: restart policies', () => {
     await dockerPart(t, async () => {
       const r = await d.docker(['run', '-d', '--name', 'viadocker', '--restart', 'on-failure:1', 'busybox', 'sh', '-c', 'exit 5']);
       assert.equal(r.code, 0, r.stderr);
-      await poll('one restart', async () => ((await state('viadocker')) === 'exited 1 5' ? true : undefined));
+      await until('one restart', async () => ((await state('viadocker')) === 'exited 1 5' ? true : undefined));
       const inspect = await d.docker(['inspect', '-f', '{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}}', 'viadocker']);
       assert.equal(inspect.stdout.trim(), '1 on-failure');
       assert.equal((await d.docker(['rm', 'viadocker'])).code, 0);

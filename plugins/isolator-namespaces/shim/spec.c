@@ -74,12 +74,12 @@ static int parse_uint(const char *v, unsigned long max, unsigned long *out) {
   return 0;
 }
 
-static int parse_mount(struct spec *s, char *value) {
-  char *fields[4];
-  for (int i = 0; i < 4; i++) {
+/* Splits `value` in place into exactly n space-separated fields, each unescaped and non-empty. */
+static int split_fields(char *value, char **fields, int n) {
+  for (int i = 0; i < n; i++) {
     fields[i] = value;
-    char *sp = value ? strchr(value, ' ') : NULL;
-    if (i < 3) {
+    char *sp = strchr(value, ' ');
+    if (i < n - 1) {
       if (!sp) return -1;
       *sp = '\0';
       value = sp + 1;
@@ -87,9 +87,14 @@ static int parse_mount(struct spec *s, char *value) {
       return -1;
     }
   }
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < n; i++)
     if (unescape(fields[i]) < 0 || !*fields[i]) return -1;
-  if (fields[2][0] != '/') return -1;
+  return 0;
+}
+
+static int parse_mount(struct spec *s, char *value) {
+  char *fields[4];
+  if (split_fields(value, fields, 4) < 0 || fields[2][0] != '/') return -1;
   struct mount_entry *m = realloc(s->mounts, (s->n_mounts + 1) * sizeof *m);
   if (!m) return -1;
   s->mounts = m;
@@ -104,20 +109,7 @@ static int parse_mount(struct spec *s, char *value) {
 
 static int parse_bind(struct spec *s, char *value) {
   char *fields[3];
-  for (int i = 0; i < 3; i++) {
-    fields[i] = value;
-    char *sp = value ? strchr(value, ' ') : NULL;
-    if (i < 2) {
-      if (!sp) return -1;
-      *sp = '\0';
-      value = sp + 1;
-    } else if (sp) {
-      return -1;
-    }
-  }
-  for (int i = 0; i < 3; i++)
-    if (unescape(fields[i]) < 0 || !*fields[i]) return -1;
-  if (fields[0][0] != '/' || fields[1][0] != '/') return -1;
+  if (split_fields(value, fields, 3) < 0 || fields[0][0] != '/' || fields[1][0] != '/') return -1;
   if (strcmp(fields[2], "ro") != 0 && strcmp(fields[2], "rw") != 0) return -1;
   struct bind_entry *b = realloc(s->binds, (s->n_binds + 1) * sizeof *b);
   if (!b) return -1;
