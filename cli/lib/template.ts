@@ -1,12 +1,56 @@
 /**
  * A minimal Go-template reader for `--format`: literal text with `{{.Field.Path}}`, `{{.}}`,
- * `{{json .X}}`, `{{upper .X}}`, `{{lower .X}}`, `{{title .X}}`, `{{len .X}}`, `{{join .X ", "}}` and
- * `{{index .X "key"}}`. Values print the way Go's fmt prints them (maps as `map[k:v]`, lists as
- * `[a b]`, a missing field as `<no value>`). `\t` and `\n` written literally in the flag become tabs and
- * newlines, like docker's formatter.
+ * `{{json .X}}`, `{{upper .X}}`, `{{lower .X}}`, `{{title .X}}`, `{{len .X}}`, `{{join .X ", "}}`,
+ * `{{index .X "key"}}`, `{{eq .X "v"}}`, `{{ne .X "v"}}`, `{{print …}}`, `{{println …}}`, and the blocks `{{range .X}}…{{else}}…{{end}}`
+ * (a list, or a map's values by key), `{{if .X}}…{{else}}…{{end}}` and `{{with .X}}…{{end}}` with Go's
+ * truth (false, 0, "", empty, nil and missing are false). Values print the way Go's fmt prints them
+ * (maps as `map[k:v]`, lists as `[a b]`, a missing field as `<no value>`). `\t` and `\n` written
+ * literally in the flag become tabs and newlines, like docker's formatter.
  */
 
 type Token = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'action'; readonly words: readonly string[] };
+
+/** The parsed template: text, actions, and blocks with their bodies. */
+type Node =
+  | Token
+  | { readonly kind: 'block'; readonly keyword: 'range' | 'if' | 'with'; readonly words: readonly string[]; readonly body: readonly Node[]; readonly otherwise: readonly Node[] };
+
+const BLOCKS: ReadonlySet<string> = new Set(['range', 'if', 'with']);
+
+/** Builds the block tree; `{{end}}` closes and `{{else}}` splits the innermost block. */
+function parse(tokens: readonly Token[]): Node[] {
+  let i = 0;
+  const list = (inBlock: boolean): { nodes: Node[]; stop: 'end' | 'else' | 'eof' } => {
+    const nodes: Node[] = [];
+    while (i < tokens.length) {
+      const t = tokens[i++]!;
+      const keyword = t.kind === 'action' ? t.words[0] : undefined;
+      if (t.kind === 'action' && (keyword === 'end' || keyword === 'else')) {
+        if (!inBlock) throw new Error(`template: unexpected {{${keyword}}}`);
+        return { nodes, stop: keyword };
+      }
+      if (t.kind === 'action' && keyword !== undefined && BLOCKS.has(keyword)) {
+        if (t.words.length < 2) throw new Error(`template: missing value for ${keyword}`);
+        const body = list(true);
+        const otherwise = body.stop === 'else' ? list(true) : { nodes: [], stop: body.stop };
+        if (otherwise.stop !== 'end') throw new Error(`template: unexpected EOF: {{${keyword}}} has no {{end}}`);
+        nodes.push({ kind: 'block', keyword: keyword as 'range' | 'if' | 'with', words: t.words.slice(1), body: body.nodes, otherwise: otherwise.nodes });
+        continue;
+      }
+      nodes.push(t);
+    }
+    return { nodes, stop: 'eof' };
+  };
+  return list(false).nodes;
+}
+
+/** Go templates' truth: false, 0, "", nil, an empty list or map, and a missing value are false. */
+function truthy(value: unknown): boolean {
+  if (value === MISSING || value === undefined || value === null || value === false || value === 0 || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.keys(value).length > 0;
+  return true;
+}
 
 const MISSING = Symbol('missing');
 type Value = unknown;
@@ -93,6 +137,14 @@ function call(fn: string, args: readonly Value[]): Value {
     case 'join':
       if (!Array.isArray(first)) throw new Error('template: join needs a list');
       return first.map(goString).join(typeof second === 'string' ? second : '');
+    case 'print':
+      return args.map(goString).join('');
+    case 'println':
+      return `${args.map(goString).join(' ')}\n`;
+    case 'eq':
+      return first === second;
+    case 'ne':
+      return first !== second;
     case 'index':
       if (first && typeof first === 'object') {
         const key = typeof second === 'number' ? second : String(second);
@@ -118,10 +170,12 @@ function evaluate(data: Value, words: readonly string[]): Value {
 /** A parsed template, reusable for each row. */
 export class Template {
   private readonly tokens: readonly Token[];
+  private readonly tree: readonly Node[];
 
   /** `json` alone means `{{json .}}`, as with the docker CLI (`docker info --format json`). */
   constructor(source: string) {
     this.tokens = tokenize(unescapeFormat(source === 'json' ? '{{json .}}' : source));
+    this.tree = parse(this.tokens);
   }
 
   /** The field paths used (`.ID`, `.Names`): a table header is made from them. */
@@ -130,8 +184,27 @@ export class Template {
   }
 
   render(data: Value): string {
-    return this.tokens.map((t) => (t.kind === 'text' ? t.text : goString(evaluate(data, t.words)))).join('');
+    return renderNodes(this.tree, data);
   }
+}
+
+function renderNodes(nodes: readonly Node[], data: Value): string {
+  let out = '';
+  for (const n of nodes) {
+    if (n.kind === 'text') out += n.text;
+    else if (n.kind === 'action') out += goString(evaluate(data, n.words));
+    else {
+      const value = evaluate(data, n.words);
+      if (n.keyword === 'if') out += renderNodes(truthy(value) ? n.body : n.otherwise, data);
+      else if (n.keyword === 'with') out += truthy(value) ? renderNodes(n.body, value) : renderNodes(n.otherwise, data);
+      else {
+        const items = Array.isArray(value) ? value
+          : value !== null && typeof value === 'object' ? Object.entries(value as Record<string, Value>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v) : [];
+        out += items.length > 0 ? items.map((item) => renderNodes(n.body, item)).join('') : renderNodes(n.otherwise, data);
+      }
+    }
+  }
+  return out;
 }
 
 /** Renders one value through a template (`inspect -f`). */

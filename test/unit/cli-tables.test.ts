@@ -127,4 +127,24 @@ describe('units and templates', () => {
     assert.equal(renderTemplate('json', { a: 1 }), '{"a":1}', 'json alone is {{json .}}, as docker info --format json');
     assert.throws(() => renderTemplate('{{.State', data), /unclosed action/);
   });
+
+  it('runs range, if, with, else and eq like Go templates', () => {
+    const data = {
+      Config: { Env: ['A=1', 'B=2'], Labels: { z: '26', a: '1' } },
+      Mounts: [{ Source: '/h', Destination: '/c' }],
+      State: { Running: false, ExitCode: 0 },
+      Empty: [],
+    };
+    assert.equal(renderTemplate('{{range .Config.Env}}{{.}};{{end}}', data), 'A=1;B=2;');
+    assert.equal(renderTemplate('{{range .Config.Env}}{{println .}}{{end}}', data), 'A=1\nB=2\n');
+    assert.equal(renderTemplate('{{range .Mounts}}{{.Source}}:{{.Destination}}{{end}}', data), '/h:/c');
+    assert.equal(renderTemplate('{{range .Config.Labels}}{{.}} {{end}}', data), '1 26 ', 'a map\'s values in key order');
+    assert.equal(renderTemplate('{{range .Empty}}x{{else}}none{{end}}', data), 'none');
+    assert.equal(renderTemplate('{{if .State.Running}}up{{else}}down ({{.State.ExitCode}}){{end}}', data), 'down (0)');
+    assert.equal(renderTemplate('{{if eq .State.ExitCode 0}}ok{{end}}|{{if ne .State.ExitCode 0}}bad{{end}}', data), 'ok|');
+    assert.equal(renderTemplate('{{with .State}}{{.ExitCode}}{{end}}{{with .Nope}}x{{else}}-{{end}}', data), '0-');
+    assert.equal(renderTemplate('{{range .Mounts}}{{if .Source}}{{.Source}}{{end}}{{end}}', data), '/h', 'nested blocks');
+    assert.throws(() => renderTemplate('{{range .Mounts}}x', data), /has no \{\{end\}\}/);
+    assert.throws(() => renderTemplate('x{{end}}', data), /unexpected \{\{end\}\}/);
+  });
 });
