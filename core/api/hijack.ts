@@ -78,24 +78,33 @@ export class SocketInput {
   }
 }
 
-/** A hijack over an upgraded socket: after the 101, raw bytes both ways until one side closes. */
-export class UpgradedConnection implements HijackedConnection {
+/** What both kinds of session share: whether the client is gone, and who wants to know when it goes. */
+abstract class ClosableConnection {
   private readonly closeListeners: (() => void)[] = [];
-  private isClosed = false;
-
-  constructor(private readonly socket: Duplex, private readonly input: SocketInput, private readonly bodyRead: Promise<unknown>) {
-    socket.on('close', () => this.markClosed());
-    socket.on('error', () => this.markClosed());
-  }
+  protected isClosed = false;
 
   get closed(): boolean {
     return this.isClosed;
   }
 
-  private markClosed(): void {
+  protected markClosed(): void {
     if (this.isClosed) return;
     this.isClosed = true;
     for (const l of this.closeListeners.splice(0)) l();
+  }
+
+  onClose(listener: () => void): void {
+    if (this.isClosed) listener();
+    else this.closeListeners.push(listener);
+  }
+}
+
+/** A hijack over an upgraded socket: after the 101, raw bytes both ways until one side closes. */
+export class UpgradedConnection extends ClosableConnection implements HijackedConnection {
+  constructor(private readonly socket: Duplex, private readonly input: SocketInput, private readonly bodyRead: Promise<unknown>) {
+    super();
+    socket.on('close', () => this.markClosed());
+    socket.on('error', () => this.markClosed());
   }
 
   write(data: Buffer): void {
@@ -116,11 +125,6 @@ export class UpgradedConnection implements HijackedConnection {
   readInput(onData: (chunk: Buffer) => void, onEnd: () => void): void {
     void this.bodyRead.then(() => this.input.pipe(onData, onEnd));
   }
-
-  onClose(listener: () => void): void {
-    if (this.isClosed) listener();
-    else this.closeListeners.push(listener);
-  }
 }
 
 /**
@@ -128,23 +132,11 @@ export class UpgradedConnection implements HijackedConnection {
  * Stdin can only come as a chunked request body, so a body with a Content-Length (dockerode sends
  * its options as JSON) is never taken for stdin.
  */
-export class StreamedConnection implements HijackedConnection {
-  private readonly closeListeners: (() => void)[] = [];
-  private isClosed = false;
-
+export class StreamedConnection extends ClosableConnection implements HijackedConnection {
   constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse, private readonly bodyConsumed: () => boolean) {
+    super();
     res.on('close', () => this.markClosed());
     res.on('error', () => this.markClosed());
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
-  }
-
-  private markClosed(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    for (const l of this.closeListeners.splice(0)) l();
   }
 
   write(data: Buffer): void {
@@ -164,10 +156,5 @@ export class StreamedConnection implements HijackedConnection {
     }
     this.req.on('data', (chunk: Buffer) => onData(chunk));
     this.req.on('end', onEnd);
-  }
-
-  onClose(listener: () => void): void {
-    if (this.isClosed) listener();
-    else this.closeListeners.push(listener);
   }
 }

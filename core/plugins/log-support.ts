@@ -105,3 +105,61 @@ export class FollowQueue {
     this.wake?.();
   }
 }
+
+/**
+ * One open log file (or store) per container, shared by that container's writers and closed with
+ * the last of them: a restarted container and a shim reattached after a daemon restart may hold
+ * writers at the same time. Readers look an open one up to read what is written so far.
+ */
+export class SharedOpenFiles<T extends { close(): Promise<void> }> {
+  private readonly open = new Map<string, { readonly value: Promise<T>; users: number }>();
+
+  /** The container's open value, if one is open (undefined when it failed to open). */
+  async current(id: string): Promise<T | undefined> {
+    return this.open.get(id)?.value.catch(() => undefined);
+  }
+
+  /** Opens the container's value, or joins the one open; `release()` (idempotent) closes it with its last user. */
+  async acquire(id: string, opener: () => Promise<T>): Promise<{ readonly value: T; release(): Promise<void> }> {
+    let entry = this.open.get(id);
+    if (!entry) {
+      entry = { value: opener(), users: 0 };
+      this.open.set(id, entry);
+    }
+    const held = entry;
+    held.users++;
+    let value: T;
+    try {
+      value = await held.value;
+    } catch (err) {
+      if (this.open.get(id) === held) this.open.delete(id);
+      throw err;
+    }
+    let released = false;
+    return {
+      value,
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (--held.users > 0) return;
+        if (this.open.get(id) === held) this.open.delete(id);
+        await value.close();
+      },
+    };
+  }
+
+  /** Closes and forgets the container's value, whoever still holds it (the container is removed). */
+  async drop(id: string): Promise<void> {
+    const entry = this.open.get(id);
+    if (!entry) return;
+    this.open.delete(id);
+    await (await entry.value.catch(() => undefined))?.close();
+  }
+
+  /** Closes everything (the driver closes). */
+  async dropAll(): Promise<void> {
+    const entries = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(entries.map(async (e) => (await e.value.catch(() => undefined))?.close()));
+  }
+}

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { injectable, FollowQueue, parseLogTime } from '../../core/plugin-api.js';
+import { injectable, FollowQueue, parseLogTime, SharedOpenFiles } from '../../core/plugin-api.js';
 import type {
   DriverContext,
   DriverStatus,
@@ -18,11 +18,6 @@ import { LogFileSnapshot, type LinePosition } from './log-file-snapshot.js';
 
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const NEWLINE = 0x0a;
-
-interface OpenStore {
-  readonly store: Promise<JsonLogStore>;
-  writers: number;
-}
 
 /** The time window of a read, in nanoseconds since the epoch. */
 interface Window {
@@ -44,7 +39,7 @@ export class JsonFileLogDriver implements LogDriver {
 
   private stateDir: string | undefined;
   private logger: Logger | undefined;
-  private readonly stores = new Map<string, OpenStore>();
+  private readonly stores = new SharedOpenFiles<JsonLogStore>();
   /** Tells follow reads about each stored entry, by container id: a notifier, never the truth. */
   private readonly written = new EventEmitter<Record<string, (stored: StoredEntry) => void>>();
 
@@ -62,34 +57,16 @@ export class JsonFileLogDriver implements LogDriver {
   async open(containerId: string, options: Readonly<Record<string, string>>): Promise<LogWriter> {
     const parsed = parseJsonFileOptions(options);
     const dir = this.containerDir(containerId);
-    let open = this.stores.get(containerId);
-    if (!open) {
-      const store = JsonLogStore.open(dir, `${containerId}-json.log`, parsed, this.logger!, (stored) =>
-        this.written.emit(containerId, stored),
-      );
-      open = { store, writers: 0 };
-      this.stores.set(containerId, open);
-    }
-    open.writers++;
-    let store: JsonLogStore;
-    try {
-      store = await open.store;
-    } catch (err) {
-      if (this.stores.get(containerId) === open) this.stores.delete(containerId);
-      throw err;
-    }
+    const { value: store, release } = await this.stores.acquire(containerId, () =>
+      JsonLogStore.open(dir, `${containerId}-json.log`, parsed, this.logger!, (stored) => this.written.emit(containerId, stored)),
+    );
     store.setOptions(parsed);
-    let closed = false;
     return {
       get storedOffset() {
         return store.storedOffset;
       },
       write: (entry: LogEntry, endOffset: number) => store.write(entry, endOffset),
-      close: async () => {
-        if (closed) return;
-        closed = true;
-        await this.release(containerId, open);
-      },
+      close: release,
     };
   }
 
@@ -104,24 +81,12 @@ export class JsonFileLogDriver implements LogDriver {
 
   async remove(containerId: string): Promise<void> {
     const dir = this.containerDir(containerId);
-    const open = this.stores.get(containerId);
-    if (open) {
-      this.stores.delete(containerId);
-      await (await open.store.catch(() => undefined))?.close();
-    }
+    await this.stores.drop(containerId);
     await rm(dir, { recursive: true, force: true });
   }
 
   async close(): Promise<void> {
-    const open = [...this.stores.values()];
-    this.stores.clear();
-    await Promise.all(open.map(async (o) => (await o.store.catch(() => undefined))?.close()));
-  }
-
-  private async release(containerId: string, open: OpenStore): Promise<void> {
-    if (--open.writers > 0) return;
-    if (this.stores.get(containerId) === open) this.stores.delete(containerId);
-    await (await open.store).close();
+    await this.stores.dropAll();
   }
 
   /**
@@ -184,8 +149,7 @@ export class JsonFileLogDriver implements LogDriver {
   }
 
   private async snapshot(containerId: string, dir: string): Promise<LogFileSnapshot> {
-    const open = this.stores.get(containerId);
-    const store = open ? await open.store.catch(() => undefined) : undefined;
+    const store = await this.stores.current(containerId);
     return store ? store.snapshot() : LogFileSnapshot.open(dir, `${containerId}-json.log`);
   }
 

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { injectable, FollowQueue, parseLogTime } from '../../core/plugin-api.js';
+import { injectable, FollowQueue, parseLogTime, SharedOpenFiles } from '../../core/plugin-api.js';
 import type {
   DriverContext,
   DriverStatus,
@@ -16,11 +16,6 @@ import { decodeTextLogLine, type StoredEntry } from './text-log-line.js';
 
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
-interface OpenFile {
-  readonly file: Promise<TextLogFile>;
-  writers: number;
-}
-
 /**
  * The smallest log driver that can read back: plain text lines `<time> <stream> <offset> <text>`
  * in `<stateDir>/<containerId>.log`, no options, no rotation. Reads scan the file from the start
@@ -34,7 +29,7 @@ export class TextFileLogDriver implements LogDriver {
 
   private stateDir: string | undefined;
   private logger: Logger | undefined;
-  private readonly files = new Map<string, OpenFile>();
+  private readonly files = new SharedOpenFiles<TextLogFile>();
   private readonly written = new EventEmitter<Record<string, (stored: StoredEntry) => void>>();
 
   async init(context: DriverContext): Promise<DriverStatus> {
@@ -52,27 +47,9 @@ export class TextFileLogDriver implements LogDriver {
   async open(containerId: string, options: Readonly<Record<string, string>>): Promise<LogWriter> {
     this.validateOptions(options);
     const path = this.pathOf(containerId);
-    let open = this.files.get(containerId);
-    if (!open) {
-      open = { file: TextLogFile.open(path, this.logger!, (stored) => this.written.emit(containerId, stored)), writers: 0 };
-      this.files.set(containerId, open);
-    }
-    open.writers++;
-    let file: TextLogFile;
-    try {
-      file = await open.file;
-    } catch (err) {
-      if (this.files.get(containerId) === open) this.files.delete(containerId);
-      throw err;
-    }
-    let closed = false;
-    const release = async (): Promise<void> => {
-      if (closed) return;
-      closed = true;
-      if (--open.writers > 0) return;
-      if (this.files.get(containerId) === open) this.files.delete(containerId);
-      await file.close();
-    };
+    const { value: file, release } = await this.files.acquire(containerId, () =>
+      TextLogFile.open(path, this.logger!, (stored) => this.written.emit(containerId, stored)),
+    );
     return {
       get storedOffset() {
         return file.storedOffset;
@@ -96,18 +73,12 @@ export class TextFileLogDriver implements LogDriver {
 
   async remove(containerId: string): Promise<void> {
     const path = this.pathOf(containerId);
-    const open = this.files.get(containerId);
-    if (open) {
-      this.files.delete(containerId);
-      await (await open.file.catch(() => undefined))?.close();
-    }
+    await this.files.drop(containerId);
     await rm(path, { force: true });
   }
 
   async close(): Promise<void> {
-    const open = [...this.files.values()];
-    this.files.clear();
-    await Promise.all(open.map(async (o) => (await o.file.catch(() => undefined))?.close()));
+    await this.files.dropAll();
   }
 
   /** Same follow scheme as json-file: listen first, read the file, then pass on new entries not yet seen (by offset). */
@@ -124,8 +95,7 @@ export class TextFileLogDriver implements LogDriver {
       let last = -1;
       for (let first = true; ; first = false) {
         queue?.reset();
-        const open = this.files.get(containerId);
-        const writing = open ? await open.file.catch(() => undefined) : undefined;
+        const writing = await this.files.current(containerId);
         const size = writing ? await writing.currentSize() : await fileSize(path);
         const tail = first && options.tail !== undefined && options.tail >= 0 ? options.tail : undefined;
         const kept: LogEntry[] = [];

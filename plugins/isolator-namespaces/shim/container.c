@@ -17,11 +17,6 @@
 #include "namespaces/rootfs.h"
 #include "user.h"
 
-static void close_fd(int *fd) {
-  if (*fd >= 0) close(*fd);
-  *fd = -1;
-}
-
 int child_pipes_open(struct child_pipes *p, struct shim_err *e) {
   int s[2], r[2];
   if (pipe2(s, O_CLOEXEC) < 0) return shim_fail(e, errno, "pipe2 sync");

@@ -31,6 +31,12 @@ static inline void shim_freep(void *p) {
 #define cleanup_close __attribute__((cleanup(shim_closep)))
 #define cleanup_free __attribute__((cleanup(shim_freep)))
 
+/* Closes an fd the caller keeps in a variable, and marks it closed (-1); a no-op when it is. */
+static inline void close_fd(int *fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
 /* Hands ownership of a cleanup-managed fd to the caller. */
 static inline int take_fd(int *fd) {
   int r = *fd;

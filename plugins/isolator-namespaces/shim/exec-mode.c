@@ -1,4 +1,5 @@
 #include "exec-mode.h"
+#include "clock.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -36,17 +37,6 @@ struct exec_loop {
   struct exit_status status;
   int64_t drain_deadline;
 };
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void close_fd(int *fd) {
-  if (*fd >= 0) close(*fd);
-  *fd = -1;
-}
 
 /* Frames go to fd 1 with blocking writes: the daemon is our parent and reads them. */
 static int send_frames(struct bytes *b) {

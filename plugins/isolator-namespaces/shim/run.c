@@ -1,4 +1,5 @@
 #include "run.h"
+#include "clock.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -40,17 +41,6 @@ struct loop {
   int64_t eof_deadline;
   int done;
 };
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void close_fd(int *fd) {
-  if (*fd >= 0) close(*fd);
-  *fd = -1;
-}
 
 int run_listen(const char *bundle, struct shim_err *e) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};

@@ -7,11 +7,6 @@
 
 #include "pty.h"
 
-static void close_fd(int *fd) {
-  if (*fd >= 0) close(*fd);
-  *fd = -1;
-}
-
 int stdio_create(struct stdio_fds *io, int tty, int stdin_open, const char *ptmx_path, unsigned rows, unsigned cols,
                  struct shim_err *e) {
   *io = (struct stdio_fds)STDIO_FDS_NONE;
