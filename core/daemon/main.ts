@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { resolveDaemonPaths, type DaemonConfig } from './daemon-config.js';
 import { consoleLogger } from '../plugins/logger.js';
+import { armFailpointsFromEnv } from '../failpoints.js';
 
 const USAGE = `Usage: mini-dockerd [OPTIONS]
 
@@ -70,6 +71,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     logger.error('mini-dockerd needs root (namespaces, mounts and cgroups): run it as root, e.g. with sudo');
     return 1;
+  }
+  try {
+    const armed = armFailpointsFromEnv();
+    if (armed.length > 0) logger.warn(`failpoints armed (the daemon kills itself there): ${armed.join(', ')}`);
+  } catch (err) {
+    logger.error(err instanceof Error ? err.message : String(err));
+    return 2;
   }
   if (existsSync(paths.socketPath) && (await socketAnswers(paths.socketPath))) {
     logger.error(`another mini-dockerd is already serving ${paths.socketPath}: stop it first, or give this one other --exec-root/--host`);
