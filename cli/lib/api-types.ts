@@ -1,5 +1,5 @@
 /**
- * The Docker Engine API shapes the CLI reads (see /work/shared/docker-api.md §9). Only the fields
+ * The Docker Engine API shapes the CLI reads (see docs/docker-api-compat.md). Only the fields
  * the commands use; the daemon may send more. Field names are Docker's.
  */
 

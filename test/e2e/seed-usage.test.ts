@@ -9,7 +9,7 @@ import { PtySession } from './pty.js';
 const LOOP = 'while true; do sleep 1; done';
 
 /**
- * The usage lines of the original project's README (../shared/seed/tiny-docker-README.md), as
+ * The usage lines of the original project's README (github.com/0x822a5b87/tiny-docker), as
  * written: a rootfs tarball as `docker export` makes it is the image, `IMAGE -- CMD...`, the
  * original's `-c 'QUOTA PERIOD'`, then ps, ps -a, stop ID, exec -it ID /bin/sh.
  */
