@@ -80,6 +80,9 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
     const { tryFastPath } = await import('./fast-path.js');
     if (await tryFastPath(argv)) return;
   }
-  const { execute } = await import('@oclif/core');
+  const { execute, settings } = await import('@oclif/core');
+  // Plugins run as compiled JavaScript: oclif must not try ts-node on a linked TypeScript plugin
+  // (it cannot for ESM on Node 20, and warned "linked ESM module" on every command).
+  settings.enableAutoTranspile = false;
   await execute({ dir: root, args: [...argv] });
 }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import type { ContainerState, EngineState } from '../../core/state/engine-state.js';
 import { tryFindContainer } from '../../core/state/lookup.js';
+import { afterTheEnd, pastTheEnd } from '../../core/state/replay-bounds.js';
 import type { EventEnvelope } from '../../events/index.js';
 import { BaseCommand } from '../lib/base-command.js';
 import { CliError } from '../lib/errors.js';
@@ -84,6 +85,10 @@ Online (default) it asks the daemon (GET /tiny/replay). With --log FILE|DIR it r
       }
     }
 
+    if (until && 'position' in until && state.position < until.position) throw new CliError(pastTheEnd(until.position, state.position));
+    if (until && 'time' in until && Date.parse(until.time) > Date.parse(state.time) && Date.parse(until.time) > Date.now()) {
+      this.err(`note: ${afterTheEnd(until.time, state)}`);
+    }
     const now = referenceTime(state, until, Date.now());
     let only: ContainerState | undefined;
     if (flags.container !== undefined) {

@@ -124,7 +124,7 @@ export interface PluginStatus {
   readonly reason?: string;
 }
 
-/** One `GET /events` object (§8.2). */
+/** One `GET /events` object, with tiny-docker's `Position` (the event's place in the log). */
 export interface DockerEvent {
   readonly status?: string;
   readonly id?: string;
@@ -135,6 +135,8 @@ export interface DockerEvent {
   readonly scope?: string;
   readonly time: number;
   readonly timeNano?: number;
+  /** Absent from a Docker engine; ours always sends it. */
+  readonly Position?: number;
 }
 
 /** `GET /containers/{id}/top`. */

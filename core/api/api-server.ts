@@ -23,6 +23,8 @@ export interface ApiServerOptions {
   readonly version: string;
   /** Where server errors (500s, broken streams) are logged; silent when absent. */
   readonly logger?: Logger;
+  /** `POST /tiny/plugins/reload`: loads plugin packages installed since the daemon started. */
+  readonly reloadPlugins?: RouteDeps['reloadPlugins'];
 }
 
 const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -74,7 +76,7 @@ export function statusOf(err: unknown): number {
  */
 export function createApiServer(engine: Engine, options: ApiServerOptions): http.Server {
   const logger = options.logger ?? silentLogger;
-  const router = buildRouter({ engine, version: options.version, logger });
+  const router = buildRouter({ engine, version: options.version, logger, ...(options.reloadPlugins ? { reloadPlugins: options.reloadPlugins } : {}) });
 
   async function dispatch(method: string, url: string, make: (path: string, version: string, query: URLSearchParams) => { req: ApiRequest; res: ApiResponse }): Promise<void> {
     // Split by hand: `new URL` would read a path starting with "//" as a host.

@@ -1,6 +1,6 @@
 import type { WaitCondition } from '../engine/engine.js';
-import { InvalidArgumentError } from '../engine/errors.js';
-import type { ResourceStats } from '../plugins/driver.js';
+import { EngineError, InvalidArgumentError, NotImplementedError } from '../engine/errors.js';
+import type { LogEntry, ResourceStats } from '../plugins/driver.js';
 import { BatchedWriter } from './batched-writer.js';
 import { queryBool, queryString } from './http-params.js';
 import { presentStats } from './presenters.js';
@@ -33,6 +33,29 @@ function withTimestamps(time: string, data: Buffer): Buffer {
   const text = data.toString('utf8');
   const lines = text.split(/(?<=\n)/);
   return Buffer.from(lines.map((l) => prefix + l).join(''), 'utf8');
+}
+
+/** How long `logs` waits for the driver's first entry (or its refusal) before it sends the headers. */
+const FIRST_ENTRY_WAIT_MS = 100;
+
+type Settled<T> = { state: 'fulfilled'; value: T } | { state: 'rejected'; error: unknown } | { state: 'pending'; promise: Promise<T> };
+
+/** The outcome of a promise if it settles within `ms`, else the promise itself (a rejection then is the caller's). */
+export function settledWithin<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ state: 'pending', promise }), ms);
+    promise.then(
+      (value) => { clearTimeout(timer); resolve({ state: 'fulfilled', value }); },
+      (error: unknown) => { clearTimeout(timer); resolve({ state: 'rejected', error }); },
+    );
+  });
+}
+
+/** A log driver's refusal to read as Docker answers it (501 for "does not support reading"). */
+function refusalOf(err: unknown): unknown {
+  if (err instanceof EngineError || !(err instanceof Error)) return err;
+  if (/does not support reading/i.test(err.message)) return new NotImplementedError(err.message);
+  return err;
 }
 
 /** The streamed container endpoints: wait, attach, logs, stats, export. */
@@ -88,10 +111,28 @@ export function registerContainerStreamRoutes(router: Router, { engine, logger }
       ...(since !== undefined ? { since } : {}),
       ...(until !== undefined ? { until } : {}),
     });
-    // Headers at once: a follow of a quiet container must not leave the client without a response.
+    // A driver that cannot read (a shipper) fails its first step: wait briefly for that step so
+    // such an error is an error response, not a 200 cut short. Then the headers go out even if no
+    // entry came: a follow of a quiet container must not leave the client without a response.
+    const iterator = entries[Symbol.asyncIterator]();
+    const first = await settledWithin(iterator.next(), FIRST_ENTRY_WAIT_MS);
+    if (first.state === 'rejected') throw refusalOf(first.error);
     const out = new BatchedWriter(res.stream(streamContentType(tty, req.apiVersion)));
+    const rest: AsyncIterable<LogEntry> = {
+      [Symbol.asyncIterator]: () => {
+        let pending: Promise<IteratorResult<LogEntry>> | undefined = first.state === 'fulfilled' ? Promise.resolve(first.value) : first.promise;
+        return {
+          next: () => {
+            const p = pending ?? iterator.next();
+            pending = undefined;
+            return p;
+          },
+          return: async () => (await iterator.return?.()) ?? { done: true, value: undefined },
+        };
+      },
+    };
     try {
-      for await (const entry of entries) {
+      for await (const entry of rest) {
         if (res.signal.aborted) break;
         if ((entry.stream === 'stdout' && stdout) || (entry.stream === 'stderr' && stderr)) {
           const data = timestamps ? withTimestamps(entry.time, entry.data) : entry.data;

@@ -23,6 +23,8 @@ export interface DockerEvent {
   time: number;
   /** Exact: a JS number cannot hold nanoseconds since 1970; see serializeDockerEvent. */
   timeNano: bigint;
+  /** tiny-docker's addition: the event's position in the log (what `replay --until` takes). */
+  Position: number;
 }
 
 /** What the mapper can ask about things it did not see created in the stream. */
@@ -73,6 +75,7 @@ export class DockerEventMapper {
         scope: 'local',
         time: Number(nanos / NANOS_PER_SECOND),
         timeNano: nanos,
+        Position: e.position,
       };
       if (t === 'container') return { status: action, id, from: attributes.image ?? '', ...ev };
       if (t === 'image') return { status: action, id, ...ev };

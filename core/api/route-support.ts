@@ -9,6 +9,15 @@ export interface RouteDeps {
   /** The daemon's version, for `/version`, `/info` and the `Server` header. */
   readonly version: string;
   readonly logger: Logger;
+  /** Loads plugin packages installed since the daemon started; absent where it cannot (tests). */
+  readonly reloadPlugins?: () => Promise<PluginReloadResult>;
+}
+
+/** What `POST /tiny/plugins/reload` answers: the packages it loaded now, and every driver as `info` lists it. */
+export interface PluginReloadResult {
+  readonly loaded: readonly string[];
+  readonly failed: readonly { readonly package: string; readonly reason: string }[];
+  readonly plugins: readonly { readonly id: string; readonly package: string; readonly status: string; readonly reason?: string }[];
 }
 
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';

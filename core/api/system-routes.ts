@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
-import { InvalidArgumentError } from '../engine/errors.js';
+import { InvalidArgumentError, NotImplementedError } from '../engine/errors.js';
+import { pastTheEnd } from '../state/replay-bounds.js';
 import type { RouteHandler } from './exchange.js';
 import { API_VERSION, MIN_API_VERSION } from './http-params.js';
 import type { Router } from './router.js';
@@ -32,7 +33,7 @@ export function hostFacts(): HostFacts {
 }
 
 /** `/_ping`, `/version`, `/info` and the tiny-docker extensions `/tiny/plugins` and `/tiny/replay`. */
-export function registerSystemRoutes(router: Router, { engine, version }: RouteDeps): void {
+export function registerSystemRoutes(router: Router, { engine, version, reloadPlugins }: RouteDeps): void {
   let host: HostFacts | undefined;
   const facts = (): HostFacts => (host ??= hostFacts());
 
@@ -75,6 +76,12 @@ export function registerSystemRoutes(router: Router, { engine, version }: RouteD
     res.json(200, engine.info().plugins);
   });
 
+  // Loads plugin packages installed since the daemon started (`mini-docker plugins install` calls it).
+  router.post('/tiny/plugins/reload', async ({ res }) => {
+    if (!reloadPlugins) throw new NotImplementedError('this daemon cannot load plugins while it runs: restart it');
+    res.json(200, await reloadPlugins());
+  });
+
   // The state as of a position or a time: a pure replay of the log (no driver runs).
   router.get('/tiny/replay', async ({ req, res }) => {
     const until = req.query.get('until');
@@ -83,7 +90,9 @@ export function registerSystemRoutes(router: Router, { engine, version }: RouteD
       return;
     }
     if (/^\d+$/.test(until)) {
-      res.json(200, await engine.replay({ position: Number(until) }));
+      const state = await engine.replay({ position: Number(until) });
+      if (state.position < Number(until)) throw new InvalidArgumentError(pastTheEnd(Number(until), state.position));
+      res.json(200, state);
       return;
     }
     if (Number.isNaN(Date.parse(until))) throw new InvalidArgumentError(`invalid value for until: ${until}: expected a position or an RFC 3339 time`);

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { Container } from 'inversify';
-import { concatMap, type Subscription } from 'rxjs';
 import { DAEMON_STREAM } from '../../events/index.js';
 import { createApiServer } from '../api/api-server.js';
 import { ContainerEngine } from '../engine/container-engine.js';
@@ -14,11 +13,10 @@ import { EventLog } from '../eventlog/event-log.js';
 import { FileEventLog } from '../eventlog/file-event-log.js';
 import { SnapshotStore } from '../eventlog/snapshot-store.js';
 import { EventTimeIndex } from '../eventlog/time-index.js';
-import type { Driver, DriverContext } from '../plugins/driver.js';
 import { Logger } from '../plugins/logger.js';
-import { discoverPlugins, loadDrivers } from '../plugins/plugin-loader.js';
 import { PluginRegistry } from '../plugins/plugin-registry.js';
 import { DaemonConfig } from './daemon-config.js';
+import { PluginHost } from './plugin-host.js';
 
 export interface RunningDaemon {
   readonly engine: ContainerEngine;
@@ -56,38 +54,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   container.bind(EventStore).toConstantValue(store);
   logger.info(`state rebuilt: ${loaded.eventsReplayed} events replayed${loaded.snapshotPosition !== null ? ` after the snapshot at ${loaded.snapshotPosition}` : ''}`);
 
-  const packages = await discoverPlugins(config.packageRoot);
-  const { drivers, failures } = await loadDrivers(packages, container);
-  for (const f of failures) logger.error(`plugin ${f.packageName} failed to load: ${f.reason}`);
   const registry = new PluginRegistry();
-  const contextFor = async (d: Driver): Promise<DriverContext> => {
-    const stateDir = join(config.dataRoot, d.id);
-    const runDir = join(config.execRoot, d.id);
-    await mkdir(stateDir, { recursive: true, mode: 0o711 });
-    await mkdir(runDir, { recursive: true, mode: 0o711 });
-    const prefix = `[${d.id}] `;
-    return {
-      dataRoot: config.dataRoot, execRoot: config.execRoot, stateDir, runDir,
-      logger: { info: (m) => logger.info(prefix + m), warn: (m) => logger.warn(prefix + m), error: (m) => logger.error(prefix + m) },
-    };
-  };
-  const records = await registry.initialise(drivers, contextFor);
-  for (const r of records) logger.info(`driver ${r.driver.id} (${r.packageName}): ${r.status}${r.reason ? ` - ${r.reason}` : ''}`);
+  const plugins = new PluginHost(config, container, registry, store.events, logger);
+  const records = await plugins.loadAll();
   container.bind(PluginRegistry).toConstantValue(registry);
-
-  // Reactors: every ok driver with onEvent sees each stored event once, in order, after the append.
-  const subscriptions: Subscription[] = [];
-  for (const d of registry.okDrivers()) {
-    if (!d.onEvent) continue;
-    const handler = d.onEvent.bind(d);
-    subscriptions.push(store.events.pipe(concatMap(async (e) => {
-      try {
-        await handler(e);
-      } catch (err) {
-        logger.error(`driver ${d.id} failed on ${e.type} #${e.position}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    })).subscribe());
-  }
 
   const images = new StoreImageService(store, registry, config, logger);
   const engine = new ContainerEngine(store, registry, images, logger, {
@@ -95,8 +65,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   });
   container.bind<Engine>(Engine).toConstantValue(engine);
 
-  const plugins = records.map((r) => ({ id: r.driver.id, status: r.status, ...(r.reason ? { reason: r.reason } : {}) }));
-  await store.append(DAEMON_STREAM, [{ type: 'DaemonStarted', data: { pid: process.pid, version: config.version, plugins } }], 'any');
+  const started = records.map((r) => ({ id: r.driver.id, status: r.status, ...(r.reason ? { reason: r.reason } : {}) }));
+  await store.append(DAEMON_STREAM, [{ type: 'DaemonStarted', data: { pid: process.pid, version: config.version, plugins: started } }], 'any');
   if (config.builtinBusybox) {
     await images.ensureBuiltins().catch((err: unknown) => logger.warn(`the default busybox image could not be made: ${err instanceof Error ? err.message : String(err)}`));
   }
@@ -106,7 +76,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   }
 
   await rm(config.socketPath, { force: true });
-  const server = createApiServer(engine, { version: config.version, logger });
+  const server = createApiServer(engine, { version: config.version, logger, reloadPlugins: () => plugins.reload() });
   await listen(server, config.socketPath);
 
   return {
@@ -119,8 +89,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       await engine.shutdown();
       await store.append(DAEMON_STREAM, [{ type: 'DaemonStopped', data: { pid: process.pid } }], 'any').catch(() => undefined);
       await store.snapshot().catch((err: unknown) => logger.warn(`snapshot on shutdown failed: ${String(err)}`));
-      for (const s of subscriptions) s.unsubscribe();
-      for (const d of registry.okDrivers()) await d.close?.().catch(() => undefined);
+      await plugins.close();
       store.complete();
       await log.close();
       await rm(config.socketPath, { force: true });

@@ -118,9 +118,7 @@ export class ContainerEngine implements Engine {
   }
 
   private whyMissing(kind: string): string {
-    const recs = this.registry.all().filter((r) => r.driver.id.startsWith(`${kind}.`));
-    if (recs.length === 0) return `no ${kind} plugin is installed`;
-    return recs.map((r) => `${r.driver.id} ${r.status}${r.reason ? ` (${r.reason})` : ''}`).join('; ');
+    return this.registry.whyMissing(kind);
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -134,7 +132,7 @@ export class ContainerEngine implements Engine {
     const limiter = this.limiter();
     return {
       ...this.infoBase,
-      plugins: this.registry.all().map((r) => ({ id: r.driver.id, package: r.packageName, status: r.status, ...(r.reason ? { reason: r.reason } : {}) })),
+      plugins: this.registry.listing(),
       storageDriver: storage?.id ?? 'none',
       cgroupVersion: limiter && 'cgroupVersion' in limiter && typeof limiter.cgroupVersion === 'string' ? limiter.cgroupVersion : limiter ? '1' : 'none',
       lastPosition: this.store.state().position,
@@ -272,7 +270,7 @@ export class ContainerEngine implements Engine {
     const limits = pickLimits(c.hostConfig);
     const logType = c.hostConfig.LogConfig.Type;
     const logDriver = logType === 'none' ? undefined : this.logDriver(logType);
-    if (logType !== 'none' && !logDriver) throw new ConflictError(`logging driver "${logType}" is not available`);
+    if (logType !== 'none' && !logDriver) throw new ConflictError(`logging driver "${logType}" is not available: ${this.whyMissing(DriverKinds.log)}`);
 
     let mounts: readonly MountSpec[] = [];
     let cgroups: readonly string[] = [];

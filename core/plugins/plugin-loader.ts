@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Container, ContainerModule } from 'inversify';
 import { Driver } from './driver.js';
-import type { RegisteredDriver } from './plugin-registry.js';
+import type { PluginLoadFailure, RegisteredDriver } from './plugin-registry.js';
 
 /** A package that contributes drivers: its package.json says `"tinyDocker": {"module": "./x-module.js"}`. */
 export interface PluginPackage {
@@ -16,10 +16,7 @@ export interface PluginPackage {
   readonly source: 'builtin' | 'user' | 'link';
 }
 
-export interface PluginLoadFailure {
-  readonly packageName: string;
-  readonly reason: string;
-}
+export type { PluginLoadFailure } from './plugin-registry.js';
 
 interface PackageJson {
   readonly name?: string;
@@ -70,12 +67,12 @@ function isContainerModule(value: unknown): value is ContainerModule {
  * Loads each package's ContainerModule into its own child container (so every driver is
  * attributed to its package) and collects the drivers bound under the `Driver` symbol.
  */
-export async function loadDrivers(packages: readonly PluginPackage[], root: Container): Promise<{ drivers: RegisteredDriver[]; failures: PluginLoadFailure[] }> {
+export async function loadDrivers(packages: readonly (PluginPackage & { readonly moduleUrl?: string })[], root: Container): Promise<{ drivers: RegisteredDriver[]; failures: PluginLoadFailure[] }> {
   const drivers: RegisteredDriver[] = [];
   const failures: PluginLoadFailure[] = [];
   for (const pkg of packages) {
     try {
-      const mod: unknown = await import(pathToFileURL(pkg.modulePath).href);
+      const mod: unknown = await import(pkg.moduleUrl ?? pathToFileURL(pkg.modulePath).href);
       const candidate = typeof mod === 'object' && mod !== null && 'default' in mod ? mod.default : undefined;
       if (!isContainerModule(candidate)) {
         throw new Error(`${pkg.modulePath} must default-export an inversify ContainerModule imported from 'tiny-docker/plugin-api'`);

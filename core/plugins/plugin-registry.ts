@@ -12,6 +12,21 @@ export interface DriverRecord extends RegisteredDriver {
   readonly reason?: string;
 }
 
+/** A plugin package that could not be imported or bound no driver: listed by `info` and `plugins` with why. */
+export interface PluginLoadFailure {
+  readonly packageName: string;
+  readonly reason: string;
+}
+
+/** One line of `info`/`plugins`: a driver with its status, or a package that failed to load. */
+export interface PluginListing {
+  /** The driver id, or `(package)` for a package that failed to load before it contributed one. */
+  readonly id: string;
+  readonly package: string;
+  readonly status: 'ok' | 'skipped' | 'error';
+  readonly reason?: string;
+}
+
 export class PluginGraphError extends Error {
   constructor(message: string) {
     super(message);
@@ -59,17 +74,26 @@ export function orderDrivers(drivers: readonly RegisteredDriver[]): RegisteredDr
  */
 export class PluginRegistry {
   private records: DriverRecord[] = [];
+  private failures: PluginLoadFailure[] = [];
 
-  /** Initialises drivers in dependency order; a driver whose requirement is not ok is skipped. */
+  /**
+   * Initialises drivers in dependency order; a driver whose requirement is not ok is skipped.
+   * Called again (plugins reload), it initialises only the new drivers, after those already known,
+   * and returns their records; a new driver whose id is taken is refused as a duplicate.
+   */
   async initialise(drivers: readonly RegisteredDriver[], contextFor: (d: Driver) => Promise<DriverContext>): Promise<readonly DriverRecord[]> {
+    for (const d of drivers) {
+      const known = this.records.find((r) => r.driver.id === d.driver.id);
+      if (known) throw new PluginGraphError(`driver ${d.driver.id} is registered twice (by ${known.packageName} and ${d.packageName}): uninstall one of them`);
+    }
     const ordered = orderDrivers(drivers);
     const records: DriverRecord[] = [];
-    const statusOf = (id: string): DriverRecord | undefined => records.find((r) => r.driver.id === id);
+    const statusOf = (id: string): DriverRecord | undefined => records.find((r) => r.driver.id === id) ?? this.records.find((r) => r.driver.id === id);
     for (const d of ordered) {
       const missing = (d.driver.requires ?? []).find((req) => {
         const exact = statusOf(req);
         if (exact) return exact.status !== 'ok';
-        const ofKind = records.filter((r) => kindOf(r.driver.id) === req);
+        const ofKind = [...this.records, ...records].filter((r) => kindOf(r.driver.id) === req);
         return ofKind.length === 0 || ofKind.every((r) => r.status !== 'ok');
       });
       if (missing) {
@@ -85,12 +109,45 @@ export class PluginRegistry {
       }
       records.push(result.status === 'ok' ? { ...d, status: 'ok' } : { ...d, status: 'skipped', reason: result.reason });
     }
-    this.records = records;
+    this.records = [...this.records, ...records];
     return records;
+  }
+
+  /** Remembers packages that failed to load, so `info`, `plugins` and missing-driver errors can say why. */
+  recordLoadFailures(failures: readonly PluginLoadFailure[]): void {
+    for (const f of failures) {
+      this.failures = [...this.failures.filter((x) => x.packageName !== f.packageName), f];
+    }
+  }
+
+  /** Drops a package's failure once it loaded (a reload after the author fixed it). */
+  clearLoadFailure(packageName: string): void {
+    this.failures = this.failures.filter((f) => f.packageName !== packageName);
   }
 
   all(): readonly DriverRecord[] {
     return this.records;
+  }
+
+  /** Every driver with its status, then every package that failed to load (status error, with why). */
+  listing(): readonly PluginListing[] {
+    return [
+      ...this.records.map((r) => ({ id: r.driver.id, package: r.packageName, status: r.status, ...(r.reason ? { reason: r.reason } : {}) })),
+      ...this.failures.map((f) => ({ id: '(package)', package: f.packageName, status: 'error' as const, reason: `failed to load: ${f.reason}` })),
+    ];
+  }
+
+  /**
+   * Why no driver of a kind is usable, for the errors that name a missing driver: each driver of
+   * the kind with its status and reason, and every package that failed to load (it may have been
+   * meant to provide it).
+   */
+  whyMissing(kind: string): string {
+    const recs = this.records.filter((r) => kindOf(r.driver.id) === kind);
+    const parts = recs.map((r) => `${r.driver.id} ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
+    if (parts.length === 0) parts.push(`no ${kind} driver is installed`);
+    for (const f of this.failures) parts.push(`plugin package ${f.packageName} failed to load (${f.reason})`);
+    return parts.join('; ');
   }
 
   /** Drivers of a kind that are ok, in init order. */

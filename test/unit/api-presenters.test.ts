@@ -214,7 +214,7 @@ describe('Docker events from envelopes', () => {
       config: { Cmd: ['true'], Entrypoint: null, Env: [], WorkingDir: '', User: '', Hostname: '', Tty: false, OpenStdin: false, StdinOnce: false, AttachStdin: false, AttachStdout: false, AttachStderr: false, Labels: { app: 'web' } },
       hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} } },
     }));
-    assert.equal(serializeDockerEvent(create!), `{"status":"create","id":"${WEB_ID}","from":"busybox","Type":"container","Action":"create","Actor":{"ID":"${WEB_ID}","Attributes":{"app":"web","image":"busybox","name":"web"}},"scope":"local","time":1795881891,"timeNano":1795881891592270080}`);
+    assert.equal(serializeDockerEvent(create!), `{"status":"create","id":"${WEB_ID}","from":"busybox","Type":"container","Action":"create","Actor":{"ID":"${WEB_ID}","Attributes":{"app":"web","image":"busybox","name":"web"}},"scope":"local","time":1795881891,"Position":1,"timeNano":1795881891592270080}`);
     mapper.map(envelope(2, 'ContainerStarted', { id: WEB_ID, pid: 1, shimPid: 2, drivers: [] }, '2026-11-28T16:04:41Z'));
     const events = mapper.map(envelope(3, 'ContainerExited', { id: WEB_ID, exitCode: 137, signal: 9, oomKilled: true, finishedAt: '2026-11-28T16:04:51Z' }));
     assert.deepEqual(events.map((e) => e.Action), ['oom', 'die']);

@@ -124,6 +124,22 @@ describe('replay online and offline', () => {
     assert.equal(at10.length, 2, 'job was removed');
   });
 
+  it('says when the asked position is past the end of the log, online and offline, instead of showing the last state', async () => {
+    const online = await cli(['replay', '--until', '9999']);
+    const offline = await cli(['replay', '--log', join(dir, 'data'), '--until', '9999']);
+    for (const r of [online, offline]) {
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, 'Error: position 9999 is past the end of the event log: its last position is 10\n');
+    }
+  });
+
+  it('notes a time after the last event that is still to come', async () => {
+    const r = await cli(['replay', '--log', join(dir, 'data'), '--until', '2999-01-01T00:00:00Z']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^note: 2999-01-01T00:00:00(\.0+)?Z is after the last event of the log \(position 10 at \S+\): showing the state at its end\n/);
+  });
+
   it('replays up to a time as well as a position', async () => {
     const t = logged[5]!.time;
     const online = await cli(['replay', '--until', t]);
