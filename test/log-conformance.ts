@@ -13,6 +13,12 @@ export interface LogDriverConformanceOptions {
    * A driver that does not must refuse those options.
    */
   readonly rotates: boolean;
+  /**
+   * Whether the driver reads back what it stored (default true). A write-only driver (a shipper
+   * that sends lines elsewhere) sets false: its `read` must refuse before the first entry with
+   * Docker's "configured logging driver does not support reading", so `logs` answers an error.
+   */
+  readonly readable?: boolean;
 }
 
 /** A new, not yet initialised driver, as the daemon's container would make it. */
@@ -98,8 +104,8 @@ async function filesUnder(dir: string): Promise<{ path: string; size: number }[]
 }
 
 /**
- * The behaviour every log driver that can read back must have: call it from the driver's unit
- * test with a factory returning a new instance. Each test initialises its own instances on a
+ * The behaviour every log driver must have (the read-back cases only for `readable` drivers):
+ * call it from the driver's unit test with a factory returning a new instance. Each test initialises its own instances on a
  * fresh state folder (a second instance on the same folder is a daemon restart).
  */
 export function logDriverConformance(name: string, factory: LogDriverFactory, options: LogDriverConformanceOptions): void {
@@ -136,6 +142,9 @@ export function logDriverConformance(name: string, factory: LogDriverFactory, op
             runDir: join(dataRoot, 'run', driver.id),
             logger: { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
           };
+          // As the daemon: the driver's folders exist before init.
+          await mkdir(context.stateDir, { recursive: true });
+          await mkdir(context.runDir, { recursive: true });
           const status = await driver.init(context);
           assert.deepEqual(status, { status: 'ok' });
           live.push(driver);
@@ -159,221 +168,243 @@ export function logDriverConformance(name: string, factory: LogDriverFactory, op
       await assert.rejects(driver.open(id, { 'no-such-opt': '1' }), /no-such-opt/);
     });
 
-    it('reads back what was written, in order, with stream, time and exact bytes', async () => {
-      const driver = await (await fixture()).start();
-      const writer = await driver.open(id, {});
-      assert.equal(writer.storedOffset, 0);
-      const euro = Buffer.from('€', 'utf8');
-      const entries: LogEntry[] = [
-        { stream: 'stdout', time: logTime(0), data: Buffer.from('hello\n') },
-        { stream: 'stderr', time: logTime(0.000000001), data: Buffer.from('no newline at the end') },
-        { stream: 'stdout', time: logTime(1), data: Buffer.from('two\nlines\r\nwith CRLF\n') },
-        { stream: 'stdout', time: logTime(1.5), data: Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a, 0x5c, 0x6e, 0x1b, 0x5b]) },
-        { stream: 'stdout', time: logTime(2), data: Buffer.concat([Buffer.from('split '), euro.subarray(0, 2)]) },
-        { stream: 'stdout', time: logTime(2), data: Buffer.concat([euro.subarray(2), Buffer.from(' char\n')]) },
-        { stream: 'stderr', time: logTime(3), data: Buffer.from('\ufeffBOM, tab\t, quote ", backslash \\, \\n literally, \u2028 and \u0085 and 😀\n') },
-        { stream: 'stdout', time: logTime(4), data: Buffer.alloc(64 * 1024, 'x') },
-        { stream: 'stdout', time: logTime(5), data: Buffer.from('{"log":"not really","stream":"stderr"}\n') },
-      ];
-      const end = await writeEntries(writer, entries);
-      assert.equal(writer.storedOffset, end);
-      assertSameEntries(await collectLog(driver.read(id, {})), entries);
-      await writer.close();
-      assertSameEntries(await collectLog(driver.read(id, {})), entries, 'after the writer closed');
-    });
+    if (options.readable === false) {
+      it('cannot read: read refuses before its first entry, naming why', async () => {
+        const driver = await (await fixture()).start();
+        const writer = await driver.open(id, {});
+        await writeEntries(writer, sampleEntries(2));
+        // Either way is fine: read itself throws, or its first step rejects.
+        await assert.rejects(async () => driver.read(id, {})[Symbol.asyncIterator]().next(), /does not support reading/);
+        await writer.close();
+      });
 
-    it('reads nothing for a container that never logged', async () => {
-      const driver = await (await fixture()).start();
-      assert.deepEqual(await collectLog(driver.read(logContainerId(99), {})), []);
-      assert.deepEqual(await collectLog(driver.read(logContainerId(99), { tail: 5 })), []);
-    });
+      it('takes every chunk, in order, and storedOffset follows what it took', async () => {
+        const driver = await (await fixture()).start();
+        const writer = await driver.open(id, {});
+        assert.equal(writer.storedOffset, 0);
+        const end = await writeEntries(writer, sampleEntries(25));
+        assert.equal(writer.storedOffset, end);
+        await writer.write(sampleEntries(1)[0]!, 1); // a stale re-send does not move it back
+        assert.equal(writer.storedOffset, end);
+        await writer.close();
+      });
+    } else {
+      it('reads back what was written, in order, with stream, time and exact bytes', async () => {
+        const driver = await (await fixture()).start();
+        const writer = await driver.open(id, {});
+        assert.equal(writer.storedOffset, 0);
+        const euro = Buffer.from('€', 'utf8');
+        const entries: LogEntry[] = [
+          { stream: 'stdout', time: logTime(0), data: Buffer.from('hello\n') },
+          { stream: 'stderr', time: logTime(0.000000001), data: Buffer.from('no newline at the end') },
+          { stream: 'stdout', time: logTime(1), data: Buffer.from('two\nlines\r\nwith CRLF\n') },
+          { stream: 'stdout', time: logTime(1.5), data: Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a, 0x5c, 0x6e, 0x1b, 0x5b]) },
+          { stream: 'stdout', time: logTime(2), data: Buffer.concat([Buffer.from('split '), euro.subarray(0, 2)]) },
+          { stream: 'stdout', time: logTime(2), data: Buffer.concat([euro.subarray(2), Buffer.from(' char\n')]) },
+          { stream: 'stderr', time: logTime(3), data: Buffer.from('\ufeffBOM, tab\t, quote ", backslash \\, \\n literally, \u2028 and \u0085 and 😀\n') },
+          { stream: 'stdout', time: logTime(4), data: Buffer.alloc(64 * 1024, 'x') },
+          { stream: 'stdout', time: logTime(5), data: Buffer.from('{"log":"not really","stream":"stderr"}\n') },
+        ];
+        const end = await writeEntries(writer, entries);
+        assert.equal(writer.storedOffset, end);
+        assertSameEntries(await collectLog(driver.read(id, {})), entries);
+        await writer.close();
+        assertSameEntries(await collectLog(driver.read(id, {})), entries, 'after the writer closed');
+      });
 
-    it('keeps containers apart', async () => {
-      const driver = await (await fixture()).start();
-      const a = await driver.open(logContainerId(1), {});
-      const b = await driver.open(logContainerId(2), {});
-      await writeEntries(a, sampleEntries(3, 0));
-      await writeEntries(b, sampleEntries(2, 100));
-      assertSameEntries(await collectLog(driver.read(logContainerId(1), {})), sampleEntries(3, 0));
-      assertSameEntries(await collectLog(driver.read(logContainerId(2), {})), sampleEntries(2, 100));
-      await a.close();
-      await b.close();
-    });
+      it('reads nothing for a container that never logged', async () => {
+        const driver = await (await fixture()).start();
+        assert.deepEqual(await collectLog(driver.read(logContainerId(99), {})), []);
+        assert.deepEqual(await collectLog(driver.read(logContainerId(99), { tail: 5 })), []);
+      });
 
-    it('tail gives the last N entries (0: none; more than there are: all)', async () => {
-      const driver = await (await fixture()).start();
-      const writer = await driver.open(id, {});
-      const entries = sampleEntries(50);
-      await writeEntries(writer, entries);
-      assertSameEntries(await collectLog(driver.read(id, { tail: 3 })), entries.slice(-3));
-      assertSameEntries(await collectLog(driver.read(id, { tail: 1 })), entries.slice(-1));
-      assert.deepEqual(await collectLog(driver.read(id, { tail: 0 })), []);
-      assertSameEntries(await collectLog(driver.read(id, { tail: 500 })), entries);
-      assertSameEntries(await collectLog(driver.read(id, { tail: -1 })), entries);
-      await writer.close();
-    });
+      it('keeps containers apart', async () => {
+        const driver = await (await fixture()).start();
+        const a = await driver.open(logContainerId(1), {});
+        const b = await driver.open(logContainerId(2), {});
+        await writeEntries(a, sampleEntries(3, 0));
+        await writeEntries(b, sampleEntries(2, 100));
+        assertSameEntries(await collectLog(driver.read(logContainerId(1), {})), sampleEntries(3, 0));
+        assertSameEntries(await collectLog(driver.read(logContainerId(2), {})), sampleEntries(2, 100));
+        await a.close();
+        await b.close();
+      });
 
-    it('tail counts lines of output, not entries: a chunk of many lines is cut, a line split across chunks is one', async () => {
-      const driver = await (await fixture()).start();
-      const writer = await driver.open(id, {});
-      const chunks: LogEntry[] = [
-        { stream: 'stdout', time: logTime(0), data: Buffer.from('a1\na2\na3\n') },
-        { stream: 'stdout', time: logTime(0.001), data: Buffer.from('b1\nb2 ') },
-        { stream: 'stdout', time: logTime(0.002), data: Buffer.from('continued\nc1\n') },
-        { stream: 'stderr', time: logTime(0.003), data: Buffer.from('e1\n') },
-      ];
-      await writeEntries(writer, chunks);
-      const tailText = async (tail: number): Promise<string[]> => text(await collectLog(driver.read(id, { tail })));
-      assert.deepEqual(await tailText(1), ['stderr e1\n']);
-      assert.deepEqual(await tailText(2), ['stdout c1\n', 'stderr e1\n']);
-      assert.deepEqual(await tailText(3), ['stdout b2 ', 'stdout continued\nc1\n', 'stderr e1\n']);
-      assert.deepEqual(await tailText(4), ['stdout b1\nb2 ', 'stdout continued\nc1\n', 'stderr e1\n']);
-      assert.deepEqual(await tailText(5), ['stdout a3\n', 'stdout b1\nb2 ', 'stdout continued\nc1\n', 'stderr e1\n']);
-      assert.deepEqual(await tailText(7), text(chunks));
-      assert.deepEqual(await tailText(100), text(chunks));
-      // The newest line not ended by a newline yet is a line too.
-      await writeEntries(writer, [{ stream: 'stdout', time: logTime(0.004), data: Buffer.from('x1\nx2') }]);
-      assert.deepEqual(await tailText(2), ['stdout x1\nx2']);
-      assert.deepEqual(await tailText(1), ['stdout x2']);
-      await writer.close();
-    });
+      it('tail gives the last N entries (0: none; more than there are: all)', async () => {
+        const driver = await (await fixture()).start();
+        const writer = await driver.open(id, {});
+        const entries = sampleEntries(50);
+        await writeEntries(writer, entries);
+        assertSameEntries(await collectLog(driver.read(id, { tail: 3 })), entries.slice(-3));
+        assertSameEntries(await collectLog(driver.read(id, { tail: 1 })), entries.slice(-1));
+        assert.deepEqual(await collectLog(driver.read(id, { tail: 0 })), []);
+        assertSameEntries(await collectLog(driver.read(id, { tail: 500 })), entries);
+        assertSameEntries(await collectLog(driver.read(id, { tail: -1 })), entries);
+        await writer.close();
+      });
 
-    it('since and until select a time window, both inclusive, and tail counts inside it', async () => {
-      const driver = await (await fixture()).start();
-      const writer = await driver.open(id, {});
-      // Times in RFC 3339 nano, which drops trailing zeros: ".1Z" is later than ".05Z" but sorts before it as a string.
-      const times = ['2026-01-02T03:04:05Z', '2026-01-02T03:04:05.05Z', '2026-01-02T03:04:05.1Z', '2026-01-02T03:04:05.123456789Z', '2026-01-02T03:04:06Z', '2026-01-02T03:04:07.5Z'];
-      const entries: LogEntry[] = times.map((time, i) => ({ stream: 'stdout', time, data: Buffer.from(`t${i}\n`) }));
-      await writeEntries(writer, entries);
-      assertSameEntries(await collectLog(driver.read(id, { since: '2026-01-02T03:04:05.1Z' })), entries.slice(2));
-      assertSameEntries(await collectLog(driver.read(id, { until: '2026-01-02T03:04:05.1Z' })), entries.slice(0, 3));
-      assertSameEntries(await collectLog(driver.read(id, { since: '2026-01-02T03:04:05.06Z', until: '2026-01-02T03:04:06.000000000Z' })), entries.slice(2, 5));
-      assertSameEntries(await collectLog(driver.read(id, { since: '2026-01-02T04:04:05.1+01:00' })), entries.slice(2), 'a UTC offset');
-      assertSameEntries(await collectLog(driver.read(id, { since: '2026-01-02T03:04:05.05Z', tail: 2 })), entries.slice(4));
-      assertSameEntries(await collectLog(driver.read(id, { until: '2026-01-02T03:04:05.1Z', tail: 2 })), entries.slice(1, 3));
-      assert.deepEqual(await collectLog(driver.read(id, { since: '2026-01-02T03:04:08Z' })), []);
-      assert.throws(() => driver.read(id, { since: 'yesterday' }), /yesterday/);
-      await writer.close();
-    });
+      it('tail counts lines of output, not entries: a chunk of many lines is cut, a line split across chunks is one', async () => {
+        const driver = await (await fixture()).start();
+        const writer = await driver.open(id, {});
+        const chunks: LogEntry[] = [
+          { stream: 'stdout', time: logTime(0), data: Buffer.from('a1\na2\na3\n') },
+          { stream: 'stdout', time: logTime(0.001), data: Buffer.from('b1\nb2 ') },
+          { stream: 'stdout', time: logTime(0.002), data: Buffer.from('continued\nc1\n') },
+          { stream: 'stderr', time: logTime(0.003), data: Buffer.from('e1\n') },
+        ];
+        await writeEntries(writer, chunks);
+        const tailText = async (tail: number): Promise<string[]> => text(await collectLog(driver.read(id, { tail })));
+        assert.deepEqual(await tailText(1), ['stderr e1\n']);
+        assert.deepEqual(await tailText(2), ['stdout c1\n', 'stderr e1\n']);
+        assert.deepEqual(await tailText(3), ['stdout b2 ', 'stdout continued\nc1\n', 'stderr e1\n']);
+        assert.deepEqual(await tailText(4), ['stdout b1\nb2 ', 'stdout continued\nc1\n', 'stderr e1\n']);
+        assert.deepEqual(await tailText(5), ['stdout a3\n', 'stdout b1\nb2 ', 'stdout continued\nc1\n', 'stderr e1\n']);
+        assert.deepEqual(await tailText(7), text(chunks));
+        assert.deepEqual(await tailText(100), text(chunks));
+        // The newest line not ended by a newline yet is a line too.
+        await writeEntries(writer, [{ stream: 'stdout', time: logTime(0.004), data: Buffer.from('x1\nx2') }]);
+        assert.deepEqual(await tailText(2), ['stdout x1\nx2']);
+        assert.deepEqual(await tailText(1), ['stdout x2']);
+        await writer.close();
+      });
 
-    it('follow yields the stored entries, then new ones as they are written, and ends on abort', { timeout: 20_000 }, async () => {
-      const driver = await (await fixture()).start();
-      const writer = await driver.open(id, {});
-      const entries = sampleEntries(30);
-      const stored = await writeEntries(writer, entries.slice(0, 10));
-      const abort = new AbortController();
-      const reader = follow(driver.read(id, { follow: true, signal: abort.signal }));
-      await reader.seen(10);
-      let offset = stored;
-      for (const entry of entries.slice(10, 20)) {
-        offset = await writeEntries(writer, [entry], offset);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      await reader.seen(20);
-      await writeEntries(writer, entries.slice(20), offset); // a burst, then the exit: abort right after the last write
-      abort.abort();
-      await reader.done;
-      assert.deepEqual(text(reader.entries), text(entries));
-      await writer.close();
-    });
+      it('since and until select a time window, both inclusive, and tail counts inside it', async () => {
+        const driver = await (await fixture()).start();
+        const writer = await driver.open(id, {});
+        // Times in RFC 3339 nano, which drops trailing zeros: ".1Z" is later than ".05Z" but sorts before it as a string.
+        const times = ['2026-01-02T03:04:05Z', '2026-01-02T03:04:05.05Z', '2026-01-02T03:04:05.1Z', '2026-01-02T03:04:05.123456789Z', '2026-01-02T03:04:06Z', '2026-01-02T03:04:07.5Z'];
+        const entries: LogEntry[] = times.map((time, i) => ({ stream: 'stdout', time, data: Buffer.from(`t${i}\n`) }));
+        await writeEntries(writer, entries);
+        assertSameEntries(await collectLog(driver.read(id, { since: '2026-01-02T03:04:05.1Z' })), entries.slice(2));
+        assertSameEntries(await collectLog(driver.read(id, { until: '2026-01-02T03:04:05.1Z' })), entries.slice(0, 3));
+        assertSameEntries(await collectLog(driver.read(id, { since: '2026-01-02T03:04:05.06Z', until: '2026-01-02T03:04:06.000000000Z' })), entries.slice(2, 5));
+        assertSameEntries(await collectLog(driver.read(id, { since: '2026-01-02T04:04:05.1+01:00' })), entries.slice(2), 'a UTC offset');
+        assertSameEntries(await collectLog(driver.read(id, { since: '2026-01-02T03:04:05.05Z', tail: 2 })), entries.slice(4));
+        assertSameEntries(await collectLog(driver.read(id, { until: '2026-01-02T03:04:05.1Z', tail: 2 })), entries.slice(1, 3));
+        assert.deepEqual(await collectLog(driver.read(id, { since: '2026-01-02T03:04:08Z' })), []);
+        assert.throws(() => driver.read(id, { since: 'yesterday' }), /yesterday/);
+        await writer.close();
+      });
 
-    it('follow with tail starts from the last N and does not repeat them', { timeout: 20_000 }, async () => {
-      const driver = await (await fixture()).start();
-      const writer = await driver.open(id, {});
-      const entries = sampleEntries(12);
-      let offset = await writeEntries(writer, entries.slice(0, 8));
-      for (const tail of [2, 0]) {
+      it('follow yields the stored entries, then new ones as they are written, and ends on abort', { timeout: 20_000 }, async () => {
+        const driver = await (await fixture()).start();
+        const writer = await driver.open(id, {});
+        const entries = sampleEntries(30);
+        const stored = await writeEntries(writer, entries.slice(0, 10));
         const abort = new AbortController();
-        const reader = follow(driver.read(id, { follow: true, tail, signal: abort.signal }));
-        await reader.seen(tail);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        const fresh = sampleEntries(2, 100 + tail);
-        offset = await writeEntries(writer, fresh, offset);
+        const reader = follow(driver.read(id, { follow: true, signal: abort.signal }));
+        await reader.seen(10);
+        let offset = stored;
+        for (const entry of entries.slice(10, 20)) {
+          offset = await writeEntries(writer, [entry], offset);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await reader.seen(20);
+        await writeEntries(writer, entries.slice(20), offset); // a burst, then the exit: abort right after the last write
         abort.abort();
         await reader.done;
-        assert.deepEqual(text(reader.entries), text([...(tail === 2 ? entries.slice(6, 8) : []), ...fresh]), `tail ${tail}`);
-        entries.splice(8, 0, ...fresh);
-      }
-      await writer.close();
-    });
+        assert.deepEqual(text(reader.entries), text(entries));
+        await writer.close();
+      });
 
-    it('follow started before the container logs anything gets its first entries; abort with nothing ends it', { timeout: 20_000 }, async () => {
-      const driver = await (await fixture()).start();
-      const abort = new AbortController();
-      const reader = follow(driver.read(id, { follow: true, signal: abort.signal }));
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      const writer = await driver.open(id, {});
-      await writeEntries(writer, sampleEntries(3));
-      await reader.seen(3);
-      abort.abort();
-      await reader.done;
-      assert.deepEqual(text(reader.entries), text(sampleEntries(3)));
-      await writer.close();
+      it('follow with tail starts from the last N and does not repeat them', { timeout: 20_000 }, async () => {
+        const driver = await (await fixture()).start();
+        const writer = await driver.open(id, {});
+        const entries = sampleEntries(12);
+        let offset = await writeEntries(writer, entries.slice(0, 8));
+        for (const tail of [2, 0]) {
+          const abort = new AbortController();
+          const reader = follow(driver.read(id, { follow: true, tail, signal: abort.signal }));
+          await reader.seen(tail);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          const fresh = sampleEntries(2, 100 + tail);
+          offset = await writeEntries(writer, fresh, offset);
+          abort.abort();
+          await reader.done;
+          assert.deepEqual(text(reader.entries), text([...(tail === 2 ? entries.slice(6, 8) : []), ...fresh]), `tail ${tail}`);
+          entries.splice(8, 0, ...fresh);
+        }
+        await writer.close();
+      });
 
-      const idle = new AbortController();
-      const quiet = follow(driver.read(logContainerId(7), { follow: true, signal: idle.signal }));
-      setTimeout(() => idle.abort(), 20);
-      await quiet.done;
-      assert.deepEqual(quiet.entries, []);
-    });
+      it('follow started before the container logs anything gets its first entries; abort with nothing ends it', { timeout: 20_000 }, async () => {
+        const driver = await (await fixture()).start();
+        const abort = new AbortController();
+        const reader = follow(driver.read(id, { follow: true, signal: abort.signal }));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const writer = await driver.open(id, {});
+        await writeEntries(writer, sampleEntries(3));
+        await reader.seen(3);
+        abort.abort();
+        await reader.done;
+        assert.deepEqual(text(reader.entries), text(sampleEntries(3)));
+        await writer.close();
 
-    it('two followers of one container both see every entry', { timeout: 20_000 }, async () => {
-      const driver = await (await fixture()).start();
-      const writer = await driver.open(id, {});
-      const abort = new AbortController();
-      const a = follow(driver.read(id, { follow: true, signal: abort.signal }));
-      const b = follow(driver.read(id, { follow: true, tail: 0, signal: abort.signal }));
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      await writeEntries(writer, sampleEntries(40));
-      abort.abort();
-      await Promise.all([a.done, b.done]);
-      assert.deepEqual(text(a.entries), text(sampleEntries(40)));
-      assert.deepEqual(text(b.entries), text(sampleEntries(40)));
-      await writer.close();
-    });
+        const idle = new AbortController();
+        const quiet = follow(driver.read(logContainerId(7), { follow: true, signal: idle.signal }));
+        setTimeout(() => idle.abort(), 20);
+        await quiet.done;
+        assert.deepEqual(quiet.entries, []);
+      });
 
-    it('recovers storedOffset after a restart (a new driver on the same state folder)', async () => {
-      const fx = await fixture();
-      const first = await fx.start();
-      const writer = await first.open(id, {});
-      const end = await writeEntries(writer, sampleEntries(7));
-      // No close: the daemon was killed. A new instance opens the same folder.
-      const second = await fx.start();
-      const reopened = await second.open(id, {});
-      assert.equal(reopened.storedOffset, end);
-      assertSameEntries(await collectLog(second.read(id, {})), sampleEntries(7));
-      await reopened.close();
-      await writer.close();
-      const third = await fx.start();
-      const again = await third.open(id, {});
-      assert.equal(again.storedOffset, end, 'after a clean close too');
-      await again.close();
-    });
+      it('two followers of one container both see every entry', { timeout: 20_000 }, async () => {
+        const driver = await (await fixture()).start();
+        const writer = await driver.open(id, {});
+        const abort = new AbortController();
+        const a = follow(driver.read(id, { follow: true, signal: abort.signal }));
+        const b = follow(driver.read(id, { follow: true, tail: 0, signal: abort.signal }));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await writeEntries(writer, sampleEntries(40));
+        abort.abort();
+        await Promise.all([a.done, b.done]);
+        assert.deepEqual(text(a.entries), text(sampleEntries(40)));
+        assert.deepEqual(text(b.entries), text(sampleEntries(40)));
+        await writer.close();
+      });
 
-    it('stores each chunk exactly once when the shim re-sends after a restart', async () => {
-      const fx = await fixture();
-      const entries = sampleEntries(20);
-      const ends: number[] = [];
-      let offset = 0;
-      for (const e of entries) ends.push((offset += e.data.length));
-      const first = await fx.start();
-      const writer = await first.open(id, {});
-      for (let i = 0; i < 12; i++) await writer.write(entries[i]!, ends[i]!);
-      // The shim saw ACKs up to chunk 8 only: after the restart it re-sends 9.. ; the engine drops what is stored.
-      const second = await fx.start();
-      const reopened = await second.open(id, {});
-      assert.equal(reopened.storedOffset, ends[11]);
-      for (let i = 9; i < 20; i++) if (ends[i]! > reopened.storedOffset) await reopened.write(entries[i]!, ends[i]!);
-      assertSameEntries(await collectLog(second.read(id, {})), entries);
-      // The driver itself ignores a chunk that ends at or before what it stored, should one come again.
-      await reopened.write(entries[3]!, ends[3]!);
-      assert.equal(reopened.storedOffset, ends[19], 'a stale chunk does not move storedOffset back');
-      await reopened.write(entries[19]!, ends[19]!);
-      assertSameEntries(await collectLog(second.read(id, {})), entries);
-      assert.equal(reopened.storedOffset, ends[19]);
-      await reopened.close();
-      await writer.close();
-    });
+      it('recovers storedOffset after a restart (a new driver on the same state folder)', async () => {
+        const fx = await fixture();
+        const first = await fx.start();
+        const writer = await first.open(id, {});
+        const end = await writeEntries(writer, sampleEntries(7));
+        // No close: the daemon was killed. A new instance opens the same folder.
+        const second = await fx.start();
+        const reopened = await second.open(id, {});
+        assert.equal(reopened.storedOffset, end);
+        assertSameEntries(await collectLog(second.read(id, {})), sampleEntries(7));
+        await reopened.close();
+        await writer.close();
+        const third = await fx.start();
+        const again = await third.open(id, {});
+        assert.equal(again.storedOffset, end, 'after a clean close too');
+        await again.close();
+      });
+
+      it('stores each chunk exactly once when the shim re-sends after a restart', async () => {
+        const fx = await fixture();
+        const entries = sampleEntries(20);
+        const ends: number[] = [];
+        let offset = 0;
+        for (const e of entries) ends.push((offset += e.data.length));
+        const first = await fx.start();
+        const writer = await first.open(id, {});
+        for (let i = 0; i < 12; i++) await writer.write(entries[i]!, ends[i]!);
+        // The shim saw ACKs up to chunk 8 only: after the restart it re-sends 9.. ; the engine drops what is stored.
+        const second = await fx.start();
+        const reopened = await second.open(id, {});
+        assert.equal(reopened.storedOffset, ends[11]);
+        for (let i = 9; i < 20; i++) if (ends[i]! > reopened.storedOffset) await reopened.write(entries[i]!, ends[i]!);
+        assertSameEntries(await collectLog(second.read(id, {})), entries);
+        // The driver itself ignores a chunk that ends at or before what it stored, should one come again.
+        await reopened.write(entries[3]!, ends[3]!);
+        assert.equal(reopened.storedOffset, ends[19], 'a stale chunk does not move storedOffset back');
+        await reopened.write(entries[19]!, ends[19]!);
+        assertSameEntries(await collectLog(second.read(id, {})), entries);
+        assert.equal(reopened.storedOffset, ends[19]);
+        await reopened.close();
+        await writer.close();
+      });
+    }
 
     if (options.rotates) {
       it('refuses bad max-size and max-file values naming the option, accepts k/m/g', async () => {
@@ -429,8 +460,8 @@ export function logDriverConformance(name: string, factory: LogDriverFactory, op
       await other.close();
       await driver.remove(id);
       await driver.remove(logContainerId(2));
-      assert.deepEqual(await readdir(fx.stateDir), []);
-      assert.deepEqual(await collectLog(driver.read(id, {})), []);
+      assert.deepEqual(await readdir(fx.stateDir).catch(() => []), []);
+      if (options.readable !== false) assert.deepEqual(await collectLog(driver.read(id, {})), []);
       await driver.remove(logContainerId(3)); // never existed: no error
       await writer.close().catch(() => undefined);
     });
