@@ -41,7 +41,7 @@ function lifecycle(n: number): EngineEvent[] {
       },
     },
     { type: 'ContainerStarted', data: { id, pid: 10_000 + (n % 50_000), shimPid: 9_999 + (n % 50_000), drivers: ['storage.v1.overlayfs', 'limiter.v1.cgroup', 'isolator.v1.namespaces', 'log.v1.file'] } },
-    { type: 'ContainerExited', data: { id, exitCode: n % 5 === 0 ? 137 : 0, signal: n % 5 === 0 ? 9 : null, oomKilled: false, finishedAt: '2026-11-28T16:04:51.592270080Z' } },
+    { type: 'ContainerExited', data: { id, name: `c${n}`, exitCode: n % 5 === 0 ? 137 : 0, signal: n % 5 === 0 ? 9 : null, oomKilled: false, finishedAt: '2026-11-28T16:04:51.592270080Z' } },
   ];
   // One container in ten is kept (ps -a shows it); the others are removed.
   if (n % 10 !== 0) events.push({ type: 'ContainerRemoved', data: { id } });

@@ -141,7 +141,8 @@ export type ContainerStartFailed = EventOf<'ContainerStartFailed', {
   /** Docker's exit code for the failure: 125 engine, 126 not executable, 127 not found. */
   exitCode: number;
 }>;
-export type ContainerExited = EventOf<'ContainerExited', { id: string } & ExitStatus>;
+/** Carries the container's name (schema 2), so a reactor can read an exit alone; '' in exits recorded before. */
+export type ContainerExited = EventOf<'ContainerExited', { id: string; name: string } & ExitStatus>;
 export type ContainerStopRequested = EventOf<'ContainerStopRequested', { id: string; signal: string; timeoutSeconds: number }>;
 export type ContainerKillRequested = EventOf<'ContainerKillRequested', { id: string; signal: string }>;
 export type ContainerRemoved = EventOf<'ContainerRemoved', { id: string }>;
@@ -206,7 +207,7 @@ export const SCHEMA_VERSIONS: { readonly [T in EventType]: number } = {
   ContainerCreated: 1,
   ContainerStarted: 1,
   ContainerStartFailed: 1,
-  ContainerExited: 1,
+  ContainerExited: 2,
   ContainerStopRequested: 1,
   ContainerKillRequested: 1,
   ContainerRemoved: 1,

@@ -16,11 +16,11 @@ export interface RawEnvelope {
 /** Turns data of version `from` into version `from + 1`. */
 type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
 
-/**
- * Upcasters by event type and source version. Version 1 is the first version of every type, so the
- * table is empty; the first shape change adds e.g. `ContainerExited: { 1: (d) => ({ ...d, oomKilled: false }) }`.
- */
-const UPCASTERS: Readonly<Record<string, Readonly<Record<number, Upcaster>>>> = {};
+/** Upcasters by event type and source version (version 1 is the first version of every type). */
+const UPCASTERS: Readonly<Record<string, Readonly<Record<number, Upcaster>>>> = {
+  // 2: exits carry the container's name; an exit recorded before did not know it.
+  ContainerExited: { 1: (d) => ({ ...d, name: '' }) },
+};
 
 /** Brings a raw record up to the current schema version of its type. Validation happens after this. */
 export function upcast(raw: RawEnvelope): EventEnvelope {

@@ -37,7 +37,7 @@ export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
   ContainerCreated: obj({ id, name: str, image: obj({ ref: str, id: sha256Id }), config: containerConfig, hostConfig }),
   ContainerStarted: obj({ id, pid: int, shimPid: int, drivers: strings, restart: optional(bool) }),
   ContainerStartFailed: obj({ id, driver: str, message: str, exitCode: int }),
-  ContainerExited: obj({ id, exitCode: int, signal: nullable(int), oomKilled: bool, finishedAt: str }),
+  ContainerExited: obj({ id, name: str, exitCode: int, signal: nullable(int), oomKilled: bool, finishedAt: str }),
   ContainerStopRequested: obj({ id, signal: str, timeoutSeconds: num }),
   ContainerKillRequested: obj({ id, signal: str }),
   ContainerRemoved: obj({ id }),

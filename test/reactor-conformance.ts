@@ -25,7 +25,7 @@ async function sampleEnvelopes(): Promise<EventEnvelope[]> {
       },
     },
     { type: 'ContainerStarted', data: { id, pid: 2, shimPid: 1, drivers: [] } },
-    { type: 'ContainerExited', data: { id, exitCode: 0, signal: null, oomKilled: false, finishedAt: '2026-01-01T00:00:00Z' } },
+    { type: 'ContainerExited', data: { id, name: 'c', exitCode: 0, signal: null, oomKilled: false, finishedAt: '2026-01-01T00:00:00Z' } },
     { type: 'ContainerRemoved', data: { id } },
   ], 'no-stream'));
   return out;

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { DaemonClient } from './daemon-client.js';
 import type { ClientPaths } from './paths.js';
 
@@ -51,4 +52,31 @@ export function describeReload(report: PluginReloadReport | undefined): string[]
   for (const f of report.failed) lines.push(`the daemon could not load ${f.package}: ${f.reason}`);
   if (lines.length === 0) lines.push('the daemon found no new plugin package (a changed package needs a daemon restart)');
   return lines;
+}
+
+/**
+ * Checks a plugin folder or tarball on disk before anything is installed: it must have a
+ * package.json with an `oclif` section (oclif refuses the package otherwise, after npm already
+ * added it to the CLI's plugin folder). Returns the package's name.
+ */
+export function checkLocalPlugin(path: string): string {
+  let text: string;
+  try {
+    text = statSync(path).isDirectory()
+      ? readFileSync(join(path, 'package.json'), 'utf8')
+      : execFileSync('tar', ['-xzOf', path, 'package/package.json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    throw new Error(`${path} has no package.json: a plugin is an npm package (a folder with package.json, or the tarball npm pack makes)`);
+  }
+  let pkg: { name?: unknown; oclif?: unknown };
+  try {
+    pkg = JSON.parse(text) as { name?: unknown; oclif?: unknown };
+  } catch (err) {
+    throw new Error(`the package.json of ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof pkg.name !== 'string' || pkg.name === '') throw new Error(`the package.json of ${path} has no name`);
+  if (typeof pkg.oclif !== 'object' || pkg.oclif === null) {
+    throw new Error(`${pkg.name} is not an oclif plugin: its package.json needs an "oclif" section (at least "oclif": {}), see docs/writing-a-driver.md`);
+  }
+  return pkg.name;
 }

@@ -366,7 +366,7 @@ export class ContainerEngine implements Engine {
     await this.serial(id, async () => {
       const c = this.state().containers[id];
       if (c && (c.status === 'running' || c.status === 'paused')) {
-        await this.append(c, [{ type: 'ContainerExited', data: { id, exitCode: status.exitCode, signal: status.signal, oomKilled, finishedAt: status.finishedAt } }]);
+        await this.append(c, [{ type: 'ContainerExited', data: { id, name: c.name, exitCode: status.exitCode, signal: status.signal, oomKilled, finishedAt: status.finishedAt } }]);
       }
       await hub.finish();
       this.hubs.delete(id);
@@ -403,7 +403,7 @@ export class ContainerEngine implements Engine {
       if (limiter) oomKilled = oomKilled || (await limiter.oomKilled(id));
     } catch { /* gone */ }
     const c = findContainer(this.state(), id);
-    await this.append(c, [{ type: 'ContainerExited', data: { id, exitCode: status.exitCode, signal: status.signal, oomKilled, finishedAt: status.finishedAt } }]);
+    await this.append(c, [{ type: 'ContainerExited', data: { id, name: c.name, exitCode: status.exitCode, signal: status.signal, oomKilled, finishedAt: status.finishedAt } }]);
     if (limiter) await limiter.remove(id).catch(() => undefined);
     await this.isolator().cleanup(id, c.shimPid).catch(() => undefined);
     if (c.hostConfig.AutoRemove) await this.removeLocked(id, true).catch(() => undefined);
@@ -536,7 +536,7 @@ export class ContainerEngine implements Engine {
         const status = await hub.whenExited();
         const now = this.state().containers[id]!;
         if (now.status === 'running' || now.status === 'paused') {
-          await this.append(now, [{ type: 'ContainerExited', data: { id, exitCode: status.exitCode, signal: status.signal, oomKilled: status.oomKilled, finishedAt: status.finishedAt } }]);
+          await this.append(now, [{ type: 'ContainerExited', data: { id, name: now.name, exitCode: status.exitCode, signal: status.signal, oomKilled: status.oomKilled, finishedAt: status.finishedAt } }]);
         }
         await hub.finish();
         this.hubs.delete(id);

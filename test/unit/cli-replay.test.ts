@@ -83,7 +83,7 @@ describe('replay online and offline', () => {
     await append(containerStream(WEB), { type: 'ContainerStarted', data: { id: WEB, pid: 100, shimPid: 99, drivers: ['storage.v1.overlayfs'] } });
     await append(containerStream(JOB), { type: 'ContainerCreated', data: { id: JOB, name: 'job', image: { ref: '/tmp/busybox.tar', id: IMAGE }, config: config(['sh', '-c', 'exit 3']), hostConfig } });
     await append(containerStream(JOB), { type: 'ContainerStarted', data: { id: JOB, pid: 200, shimPid: 199, drivers: [] } });
-    await append(containerStream(JOB), { type: 'ContainerExited', data: { id: JOB, exitCode: 3, signal: null, oomKilled: false, finishedAt: new Date().toISOString() } });
+    await append(containerStream(JOB), { type: 'ContainerExited', data: { id: JOB, name: 'job', exitCode: 3, signal: null, oomKilled: false, finishedAt: new Date().toISOString() } });
     await append(containerStream(WEB), { type: 'ContainerRenamed', data: { id: WEB, oldName: 'web', newName: 'site' } });
     await append(containerStream(WEB), { type: 'ContainerPaused', data: { id: WEB } });
     await append(containerStream(JOB), { type: 'ContainerRemoved', data: { id: JOB } });

@@ -37,7 +37,7 @@ export const sampleEvents = {
     return { type: 'ContainerStarted', data: { id: containerIdFor(n), pid, shimPid: pid - 1, drivers: ['storage.v1.overlayfs', 'isolator.v1.namespaces'] } };
   },
   exited(n: number, exitCode = 0): EngineEvent {
-    return { type: 'ContainerExited', data: { id: containerIdFor(n), exitCode, signal: null, oomKilled: false, finishedAt: '2026-11-28T16:04:51.592270080Z' } };
+    return { type: 'ContainerExited', data: { id: containerIdFor(n), name: `c${n}`, exitCode, signal: null, oomKilled: false, finishedAt: '2026-11-28T16:04:51.592270080Z' } };
   },
   removed(n: number): EngineEvent {
     return { type: 'ContainerRemoved', data: { id: containerIdFor(n) } };

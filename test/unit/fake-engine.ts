@@ -113,7 +113,7 @@ export class FakeEngine implements Engine {
     const hostConfig = { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} }, Memory: 33554432, PidsLimit: 20 };
     this.append(containerStream(OLD_ID), { type: 'ContainerCreated', data: { id: OLD_ID, name: 'old', image, config: config(['sleep', '100']), hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} } } } }, t(600_000));
     this.append(containerStream(OLD_ID), { type: 'ContainerStarted', data: { id: OLD_ID, pid: 4000, shimPid: 3999, drivers: ['storage.v1.overlayfs'] } }, t(590_000));
-    this.append(containerStream(OLD_ID), { type: 'ContainerExited', data: { id: OLD_ID, exitCode: 137, signal: 9, oomKilled: true, finishedAt: t(2_500) } }, t(2_500));
+    this.append(containerStream(OLD_ID), { type: 'ContainerExited', data: { id: OLD_ID, name: 'old', exitCode: 137, signal: 9, oomKilled: true, finishedAt: t(2_500) } }, t(2_500));
     this.append(containerStream(WEB_ID), { type: 'ContainerCreated', data: { id: WEB_ID, name: 'web', image, config: config(['sleep', '1000'], { Labels: { app: 'web' } }), hostConfig } }, t(300_000));
     this.append(containerStream(WEB_ID), { type: 'ContainerStarted', data: { id: WEB_ID, pid: 4242, shimPid: 4241, drivers: ['storage.v1.overlayfs', 'limiter.v1.cgroups', 'log.v1.json-file', 'isolator.v1.namespaces'] } }, t(190_000));
     this.append(containerStream(TERM_ID), { type: 'ContainerCreated', data: { id: TERM_ID, name: 'term', image, config: config(['sh'], { Tty: true, OpenStdin: true }), hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} } } } }, t(120_000));
@@ -195,7 +195,7 @@ export class FakeEngine implements Engine {
   }
 
   private exited(id: string, exitCode: number, signal: number | null = null): void {
-    this.append(containerStream(id), { type: 'ContainerExited', data: { id, exitCode, signal, oomKilled: false, finishedAt: new Date().toISOString() } });
+    this.append(containerStream(id), { type: 'ContainerExited', data: { id, name: this.state().containers[id]?.name ?? '', exitCode, signal, oomKilled: false, finishedAt: new Date().toISOString() } });
     for (const s of this.attached.get(id) ?? []) s.finish(exitCode);
     this.attached.delete(id);
     this.settle(id, exitCode, ['not-running', 'next-exit']);

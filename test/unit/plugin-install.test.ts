@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { settledWithin } from '../../core/api/container-stream-routes.js';
 import type { Driver, DriverContext } from '../../core/plugins/driver.js';
 import { PluginGraphError, PluginRegistry } from '../../core/plugins/plugin-registry.js';
-import { describeReload, localInstallSource } from '../../cli/lib/plugin-reload.js';
+import { checkLocalPlugin, describeReload, localInstallSource } from '../../cli/lib/plugin-reload.js';
 
 const context = async (): Promise<DriverContext> => ({
   dataRoot: '/x', execRoot: '/y', stateDir: '/x/s', runDir: '/y/r',
@@ -31,6 +31,18 @@ describe('unit: installing and reloading plugins', () => {
     assert.equal(localInstallSource('https://example.invalid/p.tgz', dir), undefined);
     assert.throws(() => localInstallSource('./missing.tgz', dir), /^Error: no such plugin folder or tarball: \.\/missing\.tgz$/);
     assert.throws(() => localInstallSource('/nowhere/p', dir), /no such plugin folder or tarball: \/nowhere\/p/);
+  });
+
+  it('a local package is checked before anything is installed: a package.json with a name and an oclif section', () => {
+    const pkg = join(dir, 'pkg');
+    mkdirSync(pkg);
+    assert.throws(() => checkLocalPlugin(pkg), /has no package\.json: a plugin is an npm package/);
+    writeFileSync(join(pkg, 'package.json'), '{');
+    assert.throws(() => checkLocalPlugin(pkg), /is not valid JSON/);
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'acme' }));
+    assert.throws(() => checkLocalPlugin(pkg), /^Error: acme is not an oclif plugin: its package\.json needs an "oclif" section/);
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'acme', oclif: {} }));
+    assert.equal(checkLocalPlugin(pkg), 'acme');
   });
 
   it('a reload initialises only the new drivers, after those known, and refuses a second driver of a taken id', async () => {

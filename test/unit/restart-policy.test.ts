@@ -34,7 +34,7 @@ function created(hostConfig: Partial<HostConfig>): EngineEvent {
   };
 }
 const started = (restart = false): EngineEvent => ({ type: 'ContainerStarted', data: { id: ID, pid: 10, shimPid: 9, drivers: [], ...(restart ? { restart: true } : {}) } });
-const exited = (exitCode: number): EngineEvent => ({ type: 'ContainerExited', data: { id: ID, exitCode, signal: null, oomKilled: false, finishedAt: '2026-11-28T10:01:00.000000000Z' } });
+const exited = (exitCode: number): EngineEvent => ({ type: 'ContainerExited', data: { id: ID, name: 'web', exitCode, signal: null, oomKilled: false, finishedAt: '2026-11-28T10:01:00.000000000Z' } });
 const fold = (events: EngineEvent[]): ContainerState => foldAll(envelopes(events)).containers[ID]!;
 
 describe('restart policies', () => {

@@ -40,7 +40,7 @@ describe('unit: the fold', () => {
     const s = foldAll(envelopes([
       created(ID, 'web'),
       { type: 'ContainerStarted', data: { id: ID, pid: 42, shimPid: 41, drivers: ['isolator.v1.namespaces'] } },
-      { type: 'ContainerExited', data: { id: ID, exitCode: 137, signal: 9, oomKilled: true, finishedAt: '2026-11-28T09:59:00Z' } },
+      { type: 'ContainerExited', data: { id: ID, name: 'web', exitCode: 137, signal: 9, oomKilled: true, finishedAt: '2026-11-28T09:59:00Z' } },
     ]));
     const c = s.containers[ID]!;
     assert.equal(c.status, 'exited');
@@ -121,7 +121,7 @@ describe('unit: the fold, owned and pure', () => {
       { type: 'ContainerStarted', data: { id: ID, pid: 42, shimPid: 41, drivers: [] } },
       { type: 'ExecCreated', data: { id: ID, execId: 'e1', cmd: ['true'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true } },
       { type: 'ContainerRenamed', data: { id: ID2, oldName: 'db', newName: 'store' } },
-      { type: 'ContainerExited', data: { id: ID, exitCode: 0, signal: null, oomKilled: false, finishedAt: '2026-11-28T10:00:09Z' } },
+      { type: 'ContainerExited', data: { id: ID, name: 'web', exitCode: 0, signal: null, oomKilled: false, finishedAt: '2026-11-28T10:00:09Z' } },
       { type: 'ContainerRemoved', data: { id: ID } },
     ]);
     let pure = initialState();

@@ -1,6 +1,7 @@
 import { commands } from '@oclif/plugin-plugins';
 import { CliError } from '../../lib/errors.js';
-import { describeReload, localInstallSource, reloadDaemonPlugins } from '../../lib/plugin-reload.js';
+import { oneLine } from '../../lib/base-command.js';
+import { checkLocalPlugin, describeReload, localInstallSource, reloadDaemonPlugins } from '../../lib/plugin-reload.js';
 import { resolveClientPaths } from '../../lib/paths.js';
 
 const OclifInstall: (typeof commands)['plugins:install'] = commands['plugins:install'];
@@ -28,11 +29,20 @@ A folder or a tarball on disk (./my-plugin, /tmp/my-plugin-0.1.0.tgz) is install
     let local: string | undefined;
     try {
       local = localInstallSource(input);
+      if (local) checkLocalPlugin(local.slice('file:'.length));
     } catch (err) {
       throw new CliError((err as Error).message);
     }
     if (local) return { type: 'repo', url: local };
     return super.parsePlugin(plugins, input);
+  }
+
+  /** One `Error: …` line and the error's exit code, as every mini-docker command. */
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if ((err as { code?: unknown }).code === 'EEXIT') throw err;
+    process.stderr.write(`Error: ${oneLine(err.message)}\n`);
+    if (process.env.DEBUG === '1' && err.stack) process.stderr.write(`${err.stack}\n`);
+    return this.exit(err instanceof CliError ? err.exitCode : err.oclif?.exit ?? 1);
   }
 
   override async run(): Promise<void> {
