@@ -242,8 +242,15 @@ export async function tryFastPath(argv: readonly string[], env: NodeJS.ProcessEn
   if (!handler || !Object.hasOwn(handlers, argv[0]!)) return false;
   const parsed = parseSimple(argv.slice(1), handler.spec, handler.commandAfter);
   if (!parsed || (handler.accepts && !handler.accepts(parsed))) return false;
-  const paths = resolveClientPaths(undefined, env);
-  const client = new DaemonClient(paths.socketPath, ensureDaemon(paths, env));
+  let paths: ReturnType<typeof resolveClientPaths>;
+  try {
+    paths = resolveClientPaths(undefined, env);
+  } catch (err) {
+    process.stderr.write(`Error: ${oneLine((err as Error).message)}\n`);
+    process.exitCode = err instanceof CliError ? err.exitCode : handler.errorExitCode;
+    return true;
+  }
+  const client = new DaemonClient(paths.connection, ensureDaemon(paths, env));
   try {
     process.exitCode = await handler.run({
       client,

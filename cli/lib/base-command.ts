@@ -6,6 +6,7 @@ import { ensureDaemon } from './daemon-autostart.js';
 import { DaemonClient } from './daemon-client.js';
 import { CliError } from './errors.js';
 import type { ClientPaths } from './paths.js';
+import type { TlsFlags } from './connection.js';
 import { resolveClientPaths } from './paths.js';
 
 /** oclif's parsed flags or args (its own FlagOutput type is not exported). */
@@ -42,12 +43,18 @@ export abstract class BaseCommand extends Command {
       description: 'Defaults to $MINI_DOCKER_HOST, else <exec root>/mini-docker.sock with the exec root from $MINI_DOCKER_EXEC_ROOT or /run/mini-docker.',
       helpGroup: 'GLOBAL',
     }),
+    tls: Flags.boolean({ summary: 'Use TLS to reach a tcp:// daemon; implied by --tlsverify.', helpGroup: 'GLOBAL' }),
+    tlsverify: Flags.boolean({ summary: 'Use TLS and verify the daemon (env DOCKER_TLS_VERIFY).', helpGroup: 'GLOBAL' }),
+    tlscacert: Flags.string({ summary: 'Trust certs signed only by this CA (default $DOCKER_CERT_PATH/ca.pem, else ~/.docker/ca.pem).', helpGroup: 'GLOBAL' }),
+    tlscert: Flags.string({ summary: 'Path to the TLS certificate file (default …/cert.pem).', helpGroup: 'GLOBAL' }),
+    tlskey: Flags.string({ summary: 'Path to the TLS key file (default …/key.pem).', helpGroup: 'GLOBAL' }),
   };
 
   /** Exit code for failures that are not a container's own: 1, and 125 for run and create (like docker). */
   protected errorExitCode = 1;
 
   private hostFlag: string | undefined;
+  private tlsFlags: TlsFlags = {};
   private clientInstance: DaemonClient | undefined;
 
   /** Parses like oclif, and remembers `--host` for the client. */
@@ -58,6 +65,11 @@ export abstract class BaseCommand extends Command {
     const out = await super.parse(options, argv);
     const flags: Record<string, unknown> = out.flags;
     if (typeof flags.host === 'string') this.hostFlag = flags.host;
+    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    this.tlsFlags = {
+      tls: flags.tls === true, tlsverify: flags.tlsverify === true,
+      tlscacert: str(flags.tlscacert), tlscert: str(flags.tlscert), tlskey: str(flags.tlskey),
+    };
     return out;
   }
 
@@ -76,14 +88,14 @@ export abstract class BaseCommand extends Command {
 
   /** Socket, exec root and data root as resolved from --host and the environment. */
   protected get paths(): ClientPaths {
-    return resolveClientPaths(this.hostFlag);
+    return resolveClientPaths(this.hostFlag, process.env, this.tlsFlags);
   }
 
   /** The daemon client; the first request pings the socket and starts the daemon if needed. */
   protected get client(): DaemonClient {
     if (!this.clientInstance) {
       const paths = this.paths;
-      this.clientInstance = new DaemonClient(paths.socketPath, ensureDaemon(paths));
+      this.clientInstance = new DaemonClient(paths.connection, ensureDaemon(paths));
     }
     return this.clientInstance;
   }

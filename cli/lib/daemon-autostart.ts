@@ -3,6 +3,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs
 import { join } from 'node:path';
 import { DAEMON_NODE_OPTIONS } from '../../core/daemon/daemon-config.js';
 import type { DaemonClient, EnsureDaemon } from './daemon-client.js';
+import { describeConnection } from './connection.js';
 import { CliError } from './errors.js';
 import type { ClientPaths } from './paths.js';
 import { daemonBinary } from './paths.js';
@@ -35,6 +36,9 @@ export function ensureDaemon(paths: ClientPaths, env: NodeJS.ProcessEnv = proces
   return async (client: DaemonClient) => {
     const first = await client.ping();
     if (first.ok) return;
+    if (paths.connection.kind === 'tcp') {
+      throw new CliError(`cannot reach mini-dockerd at ${describeConnection(paths.connection)} (${first.reason}); the CLI starts a daemon only on this machine's unix socket`);
+    }
     if (env.MINI_DOCKER_NO_AUTOSTART === '1') {
       throw new CliError(`cannot reach mini-dockerd at ${paths.socketPath} (${first.reason}); not starting it because MINI_DOCKER_NO_AUTOSTART=1`);
     }

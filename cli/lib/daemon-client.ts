@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { describeConnection, type ClientConnection } from './connection.js';
 import { CliError, DaemonError } from './errors.js';
 import { http1Request, Http1Response, type Http1RequestOptions } from './http1.js';
 
@@ -107,12 +108,17 @@ export async function* jsonLines<T>(stream: AsyncIterable<Buffer | string>): Asy
 export class DaemonClient {
   private ensured: Promise<void> | undefined;
 
-  constructor(readonly socketPath: string, private readonly ensureDaemon?: EnsureDaemon) {}
+  /** How requests reach the daemon (a bare string is its unix socket's path). */
+  readonly connection: ClientConnection;
+
+  constructor(target: string | ClientConnection, private readonly ensureDaemon?: EnsureDaemon) {
+    this.connection = typeof target === 'string' ? { kind: 'unix', path: target } : target;
+  }
 
   /** True when something answers `GET /_ping` on the socket within the timeout. */
   async ping(timeoutMs = 2000): Promise<{ ok: true } | { ok: false; reason: string }> {
     try {
-      const res = await http1Request({ socketPath: this.socketPath, method: 'GET', path: '/_ping', timeoutMs });
+      const res = await http1Request({ connection: this.connection, method: 'GET', path: '/_ping', timeoutMs });
       if (res instanceof Http1Response) res.resume();
       return res.statusCode < 600 ? { ok: true } : { ok: false, reason: `status ${res.statusCode}` };
     } catch (err) {
@@ -126,18 +132,18 @@ export class DaemonClient {
   }
 
   /** Sends once; when no daemon listened and one may be ensured, ensures it and sends again. */
-  private async send(options: Omit<Http1RequestOptions, 'socketPath'>): Promise<Http1Response | { statusCode: 101; headers: Readonly<Record<string, string>>; socket: Socket; head: Buffer }> {
+  private async send(options: Omit<Http1RequestOptions, 'socketPath' | 'connection'>): Promise<Http1Response | { statusCode: 101; headers: Readonly<Record<string, string>>; socket: Socket; head: Buffer }> {
     const streamed = options.body !== undefined && !Buffer.isBuffer(options.body);
     const ensuredFirst = streamed || this.ensured !== undefined;
     if (ensuredFirst) await this.ensure();
     try {
-      return await http1Request({ ...options, socketPath: this.socketPath });
+      return await http1Request({ ...options, connection: this.connection });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (this.ensureDaemon && !ensuredFirst && (code === 'ENOENT' || code === 'ECONNREFUSED')) {
         await this.ensure();
         try {
-          return await http1Request({ ...options, socketPath: this.socketPath });
+          return await http1Request({ ...options, connection: this.connection });
         } catch (again) {
           throw this.connectionError(again as NodeJS.ErrnoException);
         }
@@ -220,7 +226,10 @@ export class DaemonClient {
   private connectionError(err: NodeJS.ErrnoException): Error {
     if (err.name === 'AbortError') return err;
     if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT' || err.code === 'ECONNRESET' || err.code === 'EPIPE') {
-      return new CliError(`cannot reach mini-dockerd at ${this.socketPath}: ${err.code}`);
+      return new CliError(`cannot reach mini-dockerd at ${describeConnection(this.connection)}: ${err.code}`);
+    }
+    if (this.connection.kind === 'tcp' && this.connection.tls && /SSL|TLS|CERT|certificate|self.signed|handshake/i.test(`${err.code ?? ''} ${err.message}`)) {
+      return new CliError(`TLS with mini-dockerd at ${describeConnection(this.connection)} failed: ${err.message} (check --tlscacert, --tlscert, --tlskey or DOCKER_CERT_PATH)`);
     }
     return err;
   }

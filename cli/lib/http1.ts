@@ -15,11 +15,15 @@
  *
  * Anything malformed fails the request with an error that says what was wrong, never a hang.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { openConnection, type ClientConnection } from './connection.js';
 
 export interface Http1RequestOptions {
-  readonly socketPath: string;
+  /** The daemon's unix socket; or give `connection`. */
+  readonly socketPath?: string;
+  /** The daemon over its unix socket or TCP (with TLS); takes precedence over socketPath. */
+  readonly connection?: ClientConnection;
   readonly method: string;
   /** Path with its query string. */
   readonly path: string;
@@ -179,7 +183,12 @@ export function http1Request(options: Http1RequestOptions): Promise<Http1Respons
       reject(abortError());
       return;
     }
-    const socket = connect(options.socketPath);
+    const target = options.connection ?? (options.socketPath !== undefined ? { kind: 'unix' as const, path: options.socketPath } : undefined);
+    if (!target) {
+      reject(new Error('http1Request needs a connection or a socketPath'));
+      return;
+    }
+    const socket = openConnection(target);
     let settled = false;
     let response: Http1Response | undefined;
     let pending: Buffer = Buffer.alloc(0);

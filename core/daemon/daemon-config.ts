@@ -1,11 +1,14 @@
 import { join } from 'node:path';
+import type { TcpListenerConfig } from './tcp-listeners.js';
 
 /** Where the daemon keeps things; from flags, then the environment, then the defaults. */
 export interface DaemonConfig {
   readonly dataRoot: string;
   readonly execRoot: string;
-  /** Path of the API socket. */
+  /** Path of the API socket (always served). */
   readonly socketPath: string;
+  /** TCP listeners (`-H tcp://IP:PORT`), with their TLS; none when absent. */
+  readonly tcp?: readonly TcpListenerConfig[];
   readonly pidFile: string;
   /** The engine's package root (to find built-in plugins and the version). */
   readonly packageRoot: string;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 import { Container } from 'inversify';
 import { DAEMON_STREAM } from '../../events/index.js';
 import { createApiServer } from '../api/api-server.js';
@@ -17,6 +18,7 @@ import { Logger } from '../plugins/logger.js';
 import { PluginRegistry } from '../plugins/plugin-registry.js';
 import { DaemonConfig } from './daemon-config.js';
 import { PluginHost } from './plugin-host.js';
+import { closeTcp, listenTcp } from './tcp-listeners.js';
 
 export interface RunningDaemon {
   readonly engine: ContainerEngine;
@@ -78,14 +80,23 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   await rm(config.socketPath, { force: true });
   const server = createApiServer(engine, { version: config.version, logger, reloadPlugins: () => plugins.reload() });
   await listen(server, config.socketPath);
+  const tcpServers: NetServer[] = [];
+  try {
+    for (const t of config.tcp ?? []) tcpServers.push(await listenTcp(server, t));
+  } catch (err) {
+    server.close();
+    await closeTcp(tcpServers);
+    await rm(config.socketPath, { force: true });
+    throw err;
+  }
 
   return {
     engine,
     stop: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closeTcp(tcpServers);
+      await closed;
       await engine.shutdown();
       await store.append(DAEMON_STREAM, [{ type: 'DaemonStopped', data: { pid: process.pid } }], 'any').catch(() => undefined);
       await store.snapshot().catch((err: unknown) => logger.warn(`snapshot on shutdown failed: ${String(err)}`));

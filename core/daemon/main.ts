@@ -1,26 +1,13 @@
 import 'reflect-metadata';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { resolveDaemonPaths, type DaemonConfig } from './daemon-config.js';
+import type { DaemonConfig } from './daemon-config.js';
+import { DAEMON_USAGE, parseDaemonOptions, type DaemonOptions } from './daemon-options.js';
 import { consoleLogger } from '../plugins/logger.js';
 import { armFailpointsFromEnv } from '../failpoints.js';
-
-const USAGE = `Usage: mini-dockerd [OPTIONS]
-
-The tiny-docker daemon: runs containers and serves the Docker-shaped API on a unix socket.
-
-Options:
-      --data-root DIR   where images, containers and the event log live (env MINI_DOCKER_DATA_ROOT, default /var/lib/mini-docker)
-      --exec-root DIR   where the pid file, the socket and the shims' folders live (env MINI_DOCKER_EXEC_ROOT, default /run/mini-docker)
-  -H, --host unix:///PATH  the API socket (env MINI_DOCKER_HOST, default <exec-root>/mini-docker.sock)
-      --no-busybox      do not make the default busybox image at start
-  -v, --version         print the version and exit
-  -h, --help            print this help and exit
-`;
 
 function packageRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -35,39 +22,37 @@ function socketAnswers(path: string): Promise<boolean> {
   });
 }
 
+/** The id of a group given by name or number (/etc/group), as dockerd's -G takes it. */
+function groupId(group: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
+    const [name, , gid] = line.split(':');
+    if (name === group && gid !== undefined) return Number(gid);
+  }
+  throw new Error(`no such group: ${group}`);
+}
+
 /** Runs the daemon until SIGTERM/SIGINT; returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  let values: { 'data-root'?: string; 'exec-root'?: string; host?: string; version?: boolean; help?: boolean; 'no-busybox'?: boolean };
+  let options: DaemonOptions;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        'data-root': { type: 'string' }, 'exec-root': { type: 'string' }, host: { type: 'string', short: 'H' },
-        'no-busybox': { type: 'boolean' }, version: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    options = parseDaemonOptions(argv);
   } catch (err) {
-    process.stderr.write(`mini-dockerd: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    process.stderr.write(`mini-dockerd: ${err instanceof Error ? err.message : String(err)}\n${DAEMON_USAGE}`);
     return 2;
   }
   const root = packageRoot();
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-  if (values.help) {
-    process.stdout.write(USAGE);
+  if (options.help) {
+    process.stdout.write(DAEMON_USAGE);
     return 0;
   }
-  if (values.version) {
+  if (options.version) {
     process.stdout.write(`mini-dockerd version ${version}\n`);
     return 0;
   }
   const logger = consoleLogger();
-  let paths: ReturnType<typeof resolveDaemonPaths>;
-  try {
-    paths = resolveDaemonPaths({ dataRoot: values['data-root'], execRoot: values['exec-root'], host: values.host });
-  } catch (err) {
-    logger.error(err instanceof Error ? err.message : String(err));
-    return 2;
-  }
+  const paths = options;
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     logger.error('mini-dockerd needs root (namespaces, mounts and cgroups): run it as root, e.g. with sudo');
     return 1;
@@ -87,7 +72,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const { registerSelfResolve } = await import('../plugins/plugin-loader.js');
   registerSelfResolve();
 
-  const config: DaemonConfig = { ...paths, packageRoot: root, version, builtinBusybox: values['no-busybox'] !== true };
+  const config: DaemonConfig = {
+    dataRoot: options.dataRoot, execRoot: options.execRoot, socketPath: options.socketPath, pidFile: options.pidFile,
+    tcp: options.tcp, packageRoot: root, version, builtinBusybox: options.builtinBusybox,
+  };
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(config.execRoot, { recursive: true, mode: 0o711 });
   await mkdir(dirname(config.socketPath), { recursive: true });
@@ -103,7 +91,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   await writeFile(config.pidFile, `${process.pid}\n`);
   await chmod(config.socketPath, 0o660);
-  logger.info(`mini-dockerd ${version} (pid ${process.pid}) serving unix://${config.socketPath}, data root ${config.dataRoot}`);
+  if (options.socketGroup !== undefined) {
+    try {
+      await chown(config.socketPath, 0, groupId(options.socketGroup));
+    } catch (err) {
+      logger.error(`cannot give the socket to group ${options.socketGroup}: ${err instanceof Error ? err.message : String(err)}`);
+      await daemon.stop();
+      await rm(config.pidFile, { force: true });
+      return 1;
+    }
+  }
+  const served = [`unix://${config.socketPath}`, ...(config.tcp ?? []).map((t) => `tcp://${t.host}:${t.port} (${t.tls ? (t.tls.verifyClients ? 'TLS, client certificates required' : 'TLS') : 'NO TLS: unsafe'})`)];
+  logger.info(`mini-dockerd ${version} (pid ${process.pid}) serving ${served.join(', ')}, data root ${config.dataRoot}`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -161,7 +161,7 @@ describe('daemon client', () => {
   });
 
   it('says where it looked when nothing answers and autostart is off', async () => {
-    const paths = { socketPath: join(dir, 'nobody.sock'), execRoot: dir, dataRoot: dir, host: `unix://${join(dir, 'nobody.sock')}` };
+    const paths = { connection: { kind: 'unix' as const, path: join(dir, 'nobody.sock') }, socketPath: join(dir, 'nobody.sock'), execRoot: dir, dataRoot: dir, host: `unix://${join(dir, 'nobody.sock')}` };
     const c = new DaemonClient(paths.socketPath, ensureDaemon(paths, { MINI_DOCKER_NO_AUTOSTART: '1' }));
     await assert.rejects(c.call('GET', '/_ping'), (e: unknown) => {
       assert.equal((e as Error).message, `cannot reach mini-dockerd at ${paths.socketPath} (ENOENT); not starting it because MINI_DOCKER_NO_AUTOSTART=1`);

@@ -1,0 +1,73 @@
+import { homedir } from 'node:os';
+import { parseArgs } from 'node:util';
+import { resolveDaemonPaths } from './daemon-config.js';
+import { parseEndpoint, tlsFiles } from './endpoint.js';
+import type { TcpListenerConfig } from './tcp-listeners.js';
+
+export const DAEMON_USAGE = `Usage: mini-dockerd [OPTIONS]
+
+The tiny-docker daemon: runs containers and serves the Docker-shaped API on a unix socket, and on
+TCP with TLS when asked.
+
+Options:
+      --data-root DIR      where images, containers and the event log live (env MINI_DOCKER_DATA_ROOT, default /var/lib/mini-docker)
+      --exec-root DIR      where the pid file, the socket and the shims' folders live (env MINI_DOCKER_EXEC_ROOT, default /run/mini-docker)
+  -H, --host HOST          where to serve the API, repeatable: unix:///PATH (env MINI_DOCKER_HOST, default
+                           <exec-root>/mini-docker.sock; always served) and tcp://IP:PORT (needs --tls or --tlsverify)
+      --tls                serve TCP with TLS (--tlscert, --tlskey)
+      --tlsverify          serve TCP with TLS and require client certificates signed by --tlscacert
+      --tlscacert FILE     CA of the clients (default $DOCKER_CERT_PATH/ca.pem, else ~/.docker/ca.pem)
+      --tlscert FILE       the daemon's certificate (default …/cert.pem)
+      --tlskey FILE        the daemon's key (default …/key.pem)
+      --unsafe-no-tls      allow tcp:// without TLS: anyone who reaches the port is root on this machine
+  -G, --group GROUP        group of the unix socket (mode 0660), as dockerd's -G
+      --no-busybox         do not make the default busybox image at start
+  -v, --version            print the version and exit
+  -h, --help               print this help and exit
+`;
+
+/** What the daemon was asked to do by its flags and environment. */
+export interface DaemonOptions {
+  readonly help: boolean;
+  readonly version: boolean;
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly socketPath: string;
+  readonly pidFile: string;
+  readonly tcp: readonly TcpListenerConfig[];
+  readonly socketGroup: string | undefined;
+  readonly builtinBusybox: boolean;
+}
+
+/** Parses mini-dockerd's arguments; throws one line naming what is wrong. */
+export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, home: string = homedir()): DaemonOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      'data-root': { type: 'string' }, 'exec-root': { type: 'string' }, host: { type: 'string', short: 'H', multiple: true },
+      tls: { type: 'boolean' }, tlsverify: { type: 'boolean' }, tlscacert: { type: 'string' }, tlscert: { type: 'string' }, tlskey: { type: 'string' },
+      'unsafe-no-tls': { type: 'boolean' }, group: { type: 'string', short: 'G' },
+      'no-busybox': { type: 'boolean' }, version: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const wantsTls = values.tls === true || values.tlsverify === true;
+  const endpoints = (values.host ?? []).map((h) => parseEndpoint(h, wantsTls));
+  const unix = endpoints.filter((e) => e.kind === 'unix');
+  if (unix.length > 1) throw new Error(`one unix socket at most (-H ${unix.map((u) => `unix://${u.path}`).join(', -H ')})`);
+  const paths = resolveDaemonPaths({ dataRoot: values['data-root'], execRoot: values['exec-root'], host: unix[0] ? `unix://${unix[0].path}` : undefined }, env);
+  const tcpHosts = endpoints.flatMap((e) => (e.kind === 'tcp' ? [e] : []));
+  if (tcpHosts.length > 0 && !wantsTls && values['unsafe-no-tls'] !== true) {
+    throw new Error(`refusing to serve tcp://${tcpHosts[0]!.host}:${tcpHosts[0]!.port} without TLS: anyone who reaches it would be root here; give --tlsverify with --tlscacert, --tlscert and --tlskey (or --unsafe-no-tls if you really mean it)`);
+  }
+  if (wantsTls && values['unsafe-no-tls'] === true) throw new Error('--unsafe-no-tls contradicts --tls/--tlsverify: choose one');
+  const files = tlsFiles(values, env, home);
+  const tcp: TcpListenerConfig[] = tcpHosts.map((e) => ({ host: e.host, port: e.port, tls: wantsTls ? { files, verifyClients: values.tlsverify === true } : null }));
+  return {
+    help: values.help === true,
+    version: values.version === true,
+    ...paths,
+    tcp,
+    socketGroup: values.group,
+    builtinBusybox: values['no-busybox'] !== true,
+  };
+}
