@@ -228,6 +228,10 @@ export class DaemonClient {
     if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT' || err.code === 'ECONNRESET' || err.code === 'EPIPE') {
       return new CliError(`cannot reach mini-dockerd at ${describeConnection(this.connection)}: ${err.code}`);
     }
+    if (this.connection.kind === 'tcp' && this.connection.tls && /closed before a response arrived/.test(err.message)) {
+      // TLS 1.3: a daemon that refuses the client's certificate says so only by closing after the handshake.
+      return new CliError(`mini-dockerd at ${describeConnection(this.connection)} closed the TLS connection: it takes only client certificates signed by its CA (check --tlscert, --tlskey or DOCKER_CERT_PATH)`);
+    }
     if (this.connection.kind === 'tcp' && this.connection.tls && /SSL|TLS|CERT|certificate|self.signed|handshake/i.test(`${err.code ?? ''} ${err.message}`)) {
       return new CliError(`TLS with mini-dockerd at ${describeConnection(this.connection)} failed: ${err.message} (check --tlscacert, --tlscert, --tlskey or DOCKER_CERT_PATH)`);
     }

@@ -35,6 +35,8 @@ export async function listenTcp(api: HttpServer, config: TcpListenerConfig): Pro
   if (config.tls) {
     const { files, verifyClients } = config.tls;
     server = createTlsServer({
+      // As node's http server: a client that closes its side (stdin EOF) still gets the output.
+      allowHalfOpen: true,
       cert: readTlsFile(files.cert, '--tlscert'),
       key: readTlsFile(files.key, '--tlskey'),
       ...(verifyClients ? { ca: readTlsFile(files.ca, '--tlscacert'), requestCert: true, rejectUnauthorized: true } : {}),
@@ -43,7 +45,7 @@ export async function listenTcp(api: HttpServer, config: TcpListenerConfig): Pro
     // A client without an acceptable certificate fails its handshake: that is its problem, not a daemon error.
     server.on('tlsClientError', (_err, socket) => socket.destroy());
   } else {
-    server = createNetServer(hand);
+    server = createNetServer({ allowHalfOpen: true }, hand);
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on tcp://${config.host}:${config.port}: ${err.code === 'EADDRINUSE' ? 'the address is already in use' : err.message}`)));

@@ -93,6 +93,8 @@ export class TestDaemon {
   readonly socketPath: string;
   readonly env: NodeJS.ProcessEnv;
   private child: ChildProcess | undefined;
+  /** Extra arguments for mini-dockerd (e.g. `-H tcp://…` and TLS flags). */
+  daemonArgs: string[] = [];
 
   constructor(name: string, extraEnv: NodeJS.ProcessEnv = {}) {
     const scratch = process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir();
@@ -120,7 +122,7 @@ export class TestDaemon {
   /** Starts the daemon and waits until its socket answers. */
   async start(): Promise<void> {
     const out = openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, DAEMON], { env: this.env, stdio: ['ignore', out, out] });
+    this.child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, DAEMON, ...this.daemonArgs], { env: this.env, stdio: ['ignore', out, out] });
     const child = this.child;
     for (let i = 0; i < 300; i++) {
       if (child.exitCode !== null) throw new Error(`mini-dockerd exited with ${child.exitCode}:\n${this.log()}`);
