@@ -1,0 +1,114 @@
+/**
+ * The networks as a pure fold of the network events (events/network-events.ts): which networks
+ * exist, who holds which address on each, which host ports each container published. IPAM
+ * (ipam.ts) and the embedded resolver read only this; there is no other record of addresses.
+ */
+import type { NetworkEvent, PublishedPort } from '../../events/network-events.js';
+
+export interface Endpoint {
+  readonly containerId: string;
+  readonly ip: string;
+  readonly mac: string;
+  readonly aliases: readonly string[];
+  readonly interface: string;
+}
+
+export interface NetworkState {
+  readonly id: string;
+  readonly name: string;
+  readonly driver: string;
+  readonly subnet: string;
+  readonly gateway: string;
+  readonly internal: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly bridge: string;
+  readonly mtu: number;
+  readonly dns: boolean;
+  /** Containers on the network, by container id. */
+  readonly endpoints: Readonly<Record<string, Endpoint>>;
+}
+
+export interface PublishedPorts {
+  readonly network: string;
+  readonly ports: readonly PublishedPort[];
+}
+
+export interface NetworksState {
+  readonly networks: Readonly<Record<string, NetworkState>>;
+  /** What each container has published now, by container id. */
+  readonly published: Readonly<Record<string, PublishedPorts>>;
+}
+
+export const EMPTY_NETWORKS: NetworksState = { networks: {}, published: {} };
+
+function without<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
+  const copy = { ...record };
+  delete copy[key];
+  return copy;
+}
+
+/** The state after one more event. Events for unknown networks change nothing (a replay of a log cut short). */
+export function evolveNetworks(state: NetworksState, event: NetworkEvent): NetworksState {
+  switch (event.type) {
+    case 'NetworkCreated': {
+      const { id, ...rest } = event.data;
+      return { ...state, networks: { ...state.networks, [id]: { id, ...rest, endpoints: {} } } };
+    }
+    case 'NetworkRemoved':
+      return { ...state, networks: without(state.networks, event.data.id) };
+    case 'ContainerNetworkConnected': {
+      const network = state.networks[event.data.network];
+      if (!network) return state;
+      const { id, ip, mac, aliases } = event.data;
+      const endpoint: Endpoint = { containerId: id, ip, mac, aliases, interface: event.data.interface };
+      return { ...state, networks: { ...state.networks, [network.id]: { ...network, endpoints: { ...network.endpoints, [id]: endpoint } } } };
+    }
+    case 'ContainerNetworkDisconnected': {
+      const network = state.networks[event.data.network];
+      if (!network?.endpoints[event.data.id]) return state;
+      return { ...state, networks: { ...state.networks, [network.id]: { ...network, endpoints: without(network.endpoints, event.data.id) } } };
+    }
+    case 'ContainerPortsPublished':
+      return { ...state, published: { ...state.published, [event.data.id]: { network: event.data.network, ports: event.data.ports } } };
+    case 'ContainerPortsUnpublished':
+      return { ...state, published: without(state.published, event.data.id) };
+  }
+}
+
+export function foldNetworks(events: Iterable<NetworkEvent>, from: NetworksState = EMPTY_NETWORKS): NetworksState {
+  let state = from;
+  for (const event of events) state = evolveNetworks(state, event);
+  return state;
+}
+
+/** A network by full id, unique id prefix or name (Docker's order: id, then name, then prefix). */
+export function findNetwork(state: NetworksState, ref: string): NetworkState | undefined {
+  const byId = state.networks[ref];
+  if (byId) return byId;
+  const all = Object.values(state.networks);
+  const byName = all.find((n) => n.name === ref);
+  if (byName) return byName;
+  const byPrefix = ref.length > 0 ? all.filter((n) => n.id.startsWith(ref)) : [];
+  return byPrefix.length === 1 ? byPrefix[0] : undefined;
+}
+
+/**
+ * The addresses the embedded resolver answers for `name` on a network: containers by name, by alias
+ * and by short id (12 characters), case-insensitively, as Docker's resolver. `containerName` gives a
+ * container's current name (from the container fold); a network without dns answers nothing.
+ */
+export function resolveName(network: NetworkState, name: string, containerName: (id: string) => string | undefined): readonly string[] {
+  if (!network.dns) return [];
+  const wanted = name.toLowerCase().replace(/\.$/, '');
+  const found: string[] = [];
+  for (const endpoint of Object.values(network.endpoints)) {
+    const names = [containerName(endpoint.containerId), endpoint.containerId.slice(0, 12), ...endpoint.aliases];
+    if (names.some((n) => n !== undefined && n.toLowerCase() === wanted)) found.push(endpoint.ip);
+  }
+  return found.sort();
+}
+
+/** The container whose address `ip` is on a network (reverse lookups), if any. */
+export function endpointByIp(network: NetworkState, ip: string): Endpoint | undefined {
+  return Object.values(network.endpoints).find((e) => e.ip === ip);
+}

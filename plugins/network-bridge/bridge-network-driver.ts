@@ -1,0 +1,259 @@
+/**
+ * network.v1.bridge: Docker's bridge driver on iproute2 and nftables. One bridge per network
+ * (`mdbr-<id8>`, never docker0), one veth pair per container and network (host end `mdv…` on the
+ * bridge, the other end renamed eth0/eth1… inside the container's namespace), published ports and
+ * outbound NAT in its own nft table (nft-rules.ts), and an embedded resolver per user network on
+ * the gateway address (dns/dns-server.ts). Each step is one process given a whole script: an attach
+ * is `ip -batch -` on the host and once more inside the namespace (nsenter), a publish one `nft -f -`.
+ *
+ * Example: see core/plugins/network-driver.ts.
+ */
+import { constants } from 'node:fs';
+import { access, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { inject, injectable, optional } from '../../core/plugin-api.js';
+import type { DriverContext, DriverStatus, Logger } from '../../core/plugin-api.js';
+import type { PublishedPort } from '../../events/network-events.js';
+import {
+  PortAllocatedError, type AttachSpec, type HeldNetworkResources, type NameSource, type NetworkDriver, type NetworkSpec, type PortRequest,
+} from '../../core/plugins/network-driver.js';
+import { parseSubnet } from '../../core/network/ipv4.js';
+import { EmbeddedResolver, parseUpstream } from './dns/dns-server.js';
+import { HostCommandError, ipBatch, ipBatchIn, ipLinks, nftListTable, nftScript } from './host-commands.js';
+import { probePort } from './host-ports.js';
+import { BRIDGE_PREFIX, VETH_PREFIX, parseVethAlias, vethAlias, vethNameFor } from './network-names.js';
+import {
+  DEFAULT_TABLE, baseScript, networkAddScript, networkRemoveScript, portsAddScript, portsDeleteScript, readHeldTable, type HeldPort,
+} from './nft-rules.js';
+
+/** Optional settings, bound by whoever wants other than the defaults (tests, the daemon's config). */
+export const BridgeNetworkOptions = Symbol.for('tiny-docker.network-bridge.Options');
+export interface BridgeNetworkOptions {
+  /** The nft table (family ip) of this driver; default "mini-docker". */
+  readonly table?: string;
+  /** Where the embedded resolver forwards names it does not know ("IP" or "IP:port"), as dockerd's --dns. */
+  readonly upstreamDns?: readonly string[];
+  /** The resolver's port on each gateway; default 53. */
+  readonly dnsPort?: number;
+}
+
+const TOOLS: readonly (readonly [string, string])[] = [['ip', 'iproute2'], ['nsenter', 'util-linux'], ['nft', 'nftables']];
+
+async function onPath(program: string): Promise<boolean> {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter)) {
+    try {
+      await access(join(dir, program), constants.X_OK);
+      return true;
+    } catch { /* next */ }
+  }
+  return false;
+}
+
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+const gone = (e: unknown): boolean => e instanceof HostCommandError && /Cannot find device|does not exist/.test(e.stderr);
+
+@injectable()
+export class BridgeNetworkDriver implements NetworkDriver {
+  readonly id = 'network.v1.bridge';
+  private readonly table: string;
+  private readonly dnsPort: number;
+  private readonly upstreams;
+  private readonly resolvers = new Map<string, EmbeddedResolver>();
+  private names: NameSource = { lookup: () => [] };
+  private logger: Logger | null = null;
+  /** nft work one transaction after the other: a port check and its install are one step. */
+  private nftQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(@inject(BridgeNetworkOptions) @optional() options?: BridgeNetworkOptions) {
+    this.table = options?.table ?? DEFAULT_TABLE;
+    this.dnsPort = options?.dnsPort ?? 53;
+    this.upstreams = (options?.upstreamDns ?? []).map(parseUpstream);
+  }
+
+  async init(context: DriverContext): Promise<DriverStatus> {
+    this.logger = context.logger;
+    if (typeof process.getuid === 'function' && process.getuid() !== 0) return { status: 'skipped', reason: 'bridges and nftables need root' };
+    for (const [program, pkg] of TOOLS) {
+      if (!(await onPath(program))) return { status: 'skipped', reason: `${program} not found: install Debian's ${pkg}` };
+    }
+    return { status: 'ok' };
+  }
+
+  serveNames(source: NameSource): void {
+    this.names = source;
+  }
+
+  async ensureNetwork(network: NetworkSpec): Promise<void> {
+    const subnet = parseSubnet(network.subnet);
+    if (!subnet) throw new Error(`network ${network.id}: invalid subnet ${network.subnet}`);
+    const br = network.bridge;
+    const lines = (await exists(`/sys/class/net/${br}`)) ? [] : [`link add name ${br} type bridge`];
+    lines.push(`link set ${br} mtu ${network.mtu} alias ${network.id}`, `addr replace ${network.gateway}/${subnet.prefix} dev ${br}`, `link set ${br} up`);
+    try {
+      await ipBatch(lines);
+    } catch (e) {
+      if (!(e instanceof HostCommandError && /File exists/.test(e.stderr))) throw e;
+      await ipBatch(lines.slice(1)); // made meanwhile by a concurrent ensure
+    }
+    // The host forwards between bridges and the world; 127.0.0.1 DNAT'd to a container may leave through the bridge.
+    await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
+    await writeFile(`/proc/sys/net/ipv4/conf/${br}/route_localnet`, '1');
+    await this.nft(async () => {
+      const script = [...baseScript(this.table), ...networkAddScript(this.table, network)];
+      try {
+        await nftScript(script);
+      } catch (e) {
+        // nft 1.0.6 refuses an element of an interval map made in the same transaction: make the table first
+        if (!(e instanceof HostCommandError && /No such file or directory/.test(e.stderr))) throw e;
+        await nftScript(baseScript(this.table));
+        await nftScript(script);
+      }
+    });
+    if (network.dns && !this.resolvers.has(network.id)) {
+      const resolver = new EmbeddedResolver({
+        address: network.gateway, port: this.dnsPort, upstreams: this.upstreams,
+        lookup: (name) => this.names.lookup(network.id, name),
+        onError: (m) => this.logger?.warn(m),
+      });
+      this.resolvers.set(network.id, resolver);
+      try {
+        await resolver.start();
+      } catch (e) {
+        this.resolvers.delete(network.id);
+        throw new Error(`cannot start the resolver of network ${network.id} on ${resolver.address}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  async removeNetwork(network: NetworkSpec): Promise<void> {
+    const resolver = this.resolvers.get(network.id);
+    this.resolvers.delete(network.id);
+    await resolver?.stop();
+    await this.nft(async () => {
+      if ((await nftListTable('ip', this.table)) === null) return;
+      await nftScript([...baseScript(this.table), ...networkRemoveScript(this.table, network)]);
+      await this.dropTableIfEmpty();
+    });
+    try {
+      await ipBatch([`link del ${network.bridge}`]);
+    } catch (e) {
+      if (!gone(e)) throw e;
+    }
+  }
+
+  async attach(spec: AttachSpec): Promise<void> {
+    const { network } = spec;
+    const prefix = parseSubnet(network.subnet)?.prefix;
+    if (prefix === undefined) throw new Error(`network ${network.id}: invalid subnet ${network.subnet}`);
+    const veth = vethNameFor(spec.containerId, network.id);
+    await ipBatch([
+      `link add ${veth} mtu ${network.mtu} type veth peer name ${spec.interface} mtu ${network.mtu} address ${spec.mac} netns ${spec.netns}`,
+      `link set ${veth} master ${network.bridge} alias ${vethAlias(spec.containerId, network.id)} up`,
+    ]);
+    const inside = [`addr add ${spec.ip}/${prefix} dev ${spec.interface}`, `link set ${spec.interface} up`, 'link set lo up'];
+    if (spec.defaultRoute !== false) inside.push(`route replace default via ${network.gateway} dev ${spec.interface}`);
+    try {
+      await ipBatchIn(spec.netns, inside);
+    } catch (e) {
+      await this.detach(spec.containerId, network).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async detach(containerId: string, network: NetworkSpec): Promise<void> {
+    const veth = vethNameFor(containerId, network.id);
+    if (!(await exists(`/sys/class/net/${veth}`))) return;
+    try {
+      await ipBatch([`link del ${veth}`]);
+    } catch (e) {
+      if (!gone(e)) throw e; // gone meanwhile: the namespace died and took the pair along
+    }
+  }
+
+  publish(containerId: string, containerIp: string, requests: readonly PortRequest[]): Promise<readonly PublishedPort[]> {
+    return this.nft(async () => {
+      const held = readHeldTable(await nftListTable('ip', this.table)).ports;
+      const chosen: PublishedPort[] = [];
+      const taken = (p: PublishedPort): boolean =>
+        [...held.map((h) => h.port), ...chosen].some((h) => h.protocol === p.protocol && h.hostPort === p.hostPort
+          && (h.hostIp === p.hostIp || h.hostIp === '0.0.0.0' || p.hostIp === '0.0.0.0'));
+      for (const request of requests) {
+        const hostIp = request.hostIp === '' ? '0.0.0.0' : request.hostIp;
+        const candidate = (hostPort: number): PublishedPort => ({ containerPort: request.containerPort, protocol: request.protocol, hostIp, hostPort });
+        let port: PublishedPort | null = null;
+        if (request.hostPort === 0) {
+          for (let tries = 0; tries < 20 && !port; tries++) {
+            const free = await probePort(request.protocol, hostIp, 0);
+            if (free !== null && !taken(candidate(free))) port = candidate(free);
+          }
+          if (!port) throw new Error(`no free ${request.protocol} host port for container port ${request.containerPort}`);
+        } else {
+          const last = request.hostPortEnd ?? request.hostPort;
+          for (let hostPort = request.hostPort; hostPort <= last && !port; hostPort++) {
+            const c = candidate(hostPort);
+            if (!taken(c) && (await probePort(request.protocol, hostIp, hostPort)) !== null) port = c;
+          }
+          if (!port) throw new PortAllocatedError(hostIp, request.hostPort);
+        }
+        chosen.push(port);
+      }
+      if (chosen.length > 0) await nftScript([...baseScript(this.table), ...portsAddScript(this.table, containerId, containerIp, chosen)]);
+      return chosen;
+    });
+  }
+
+  unpublish(containerId: string, _containerIp: string, ports: readonly PublishedPort[]): Promise<void> {
+    return this.nft(async () => {
+      const listing = await nftListTable('ip', this.table);
+      if (listing === null) return;
+      const same = (a: PublishedPort, b: PublishedPort): boolean =>
+        a.protocol === b.protocol && a.hostIp === b.hostIp && a.hostPort === b.hostPort && a.containerPort === b.containerPort;
+      const ours = readHeldTable(listing).ports.filter((h: HeldPort) => h.containerId === containerId && ports.some((p) => same(p, h.port)));
+      if (ours.length > 0) await nftScript(portsDeleteScript(this.table, ours.map((h) => h.port)));
+      await this.dropTableIfEmpty();
+    });
+  }
+
+  async list(): Promise<HeldNetworkResources> {
+    type Link = { ifname?: string; ifalias?: string };
+    const links = async (type: string): Promise<Link[]> => {
+      const parsed = await ipLinks(type);
+      return Array.isArray(parsed) ? (parsed as Link[]) : [];
+    };
+    const bridges = (await links('bridge')).filter((l) => l.ifname?.startsWith(BRIDGE_PREFIX))
+      .map((l) => ({ name: l.ifname!, network: l.ifalias && /^[0-9a-f]{64}$/.test(l.ifalias) ? l.ifalias : null }));
+    const veths = (await links('veth')).filter((l) => l.ifname?.startsWith(VETH_PREFIX)).map((l) => {
+      const owner = parseVethAlias(l.ifalias);
+      return { name: l.ifname!, containerId: owner?.containerId ?? null, network: owner?.network ?? null };
+    });
+    const listing = await this.nft(() => nftListTable('ip', this.table));
+    const held = readHeldTable(listing);
+    return {
+      bridges, veths,
+      tables: listing === null ? [] : [`ip ${this.table}`],
+      ruleNetworks: held.networkTags,
+      ports: held.ports,
+      dnsListeners: [...this.resolvers.entries()].map(([network, r]) => ({ network, address: r.address })),
+    };
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.resolvers.values()];
+    this.resolvers.clear();
+    await Promise.all(all.map((r) => r.stop()));
+  }
+
+  /** Deletes the table once it holds no network and no port, so a host without networks has none of ours. */
+  private async dropTableIfEmpty(): Promise<void> {
+    const listing = await nftListTable('ip', this.table);
+    if (listing === null) return;
+    const held = readHeldTable(listing);
+    if (held.networkTags.length === 0 && held.ports.length === 0) await nftScript([`delete table ip ${this.table}`]);
+  }
+
+  private nft<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.nftQueue.then(work, work);
+    this.nftQueue = next.catch(() => undefined);
+    return next;
+  }
+}
