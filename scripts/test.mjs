@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The one test command: build, lint, type check, then unit, integration and end-to-end tests with
-// node's own runner, then a leak check (mounts, cgroups, shim processes) that fails the run.
+// node's own runner, then a leak check (mounts, cgroups, shim processes, network links, nft tables, namespaces)
+// that fails the run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -83,6 +84,18 @@ function findLeaks(scratchDir = scratch) {
     }
   };
   findCgroups('/sys/fs/cgroup', 0);
+  // the network driver's links (bridges mdbr-, veths mdv; test veths mdt), its nft tables, test namespaces (md-)
+  if (existsSync('/sys/class/net')) {
+    for (const link of readdirSync('/sys/class/net')) if (/^(mdbr-|mdv|mdt)/.test(link)) found.push(`link ${link}`);
+  }
+  const tables = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' });
+  for (const line of tables.status === 0 ? tables.stdout.split('\n') : []) {
+    const m = /^table (\S+) (mini-docker\S*)$/.exec(line.trim());
+    if (m) found.push(`nft table ${m[1]} ${m[2]}`);
+  }
+  if (existsSync('/run/netns')) {
+    for (const ns of readdirSync('/run/netns')) if (ns.startsWith('md-')) found.push(`network namespace ${ns}`);
+  }
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
