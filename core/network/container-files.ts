@@ -1,0 +1,105 @@
+/**
+ * What a container's /etc/hosts, /etc/hostname and /etc/resolv.conf say, as pure functions in
+ * Docker's formats; the shim binds the files into the container (left to wire, docs/networking.md).
+ */
+import { isIpv4 } from './ipv4.js';
+
+export interface HostsInput {
+  readonly hostname: string;
+  /** The container's addresses, its first network first; the hostname maps to each. */
+  readonly addresses: readonly string[];
+  /** --add-host entries, in order: "host-gateway" already replaced by the gateway's address. */
+  readonly extraHosts: readonly { readonly name: string; readonly ip: string }[];
+}
+
+/** /etc/hosts: localhost and the IPv6 names, the --add-host entries, then the container's own name. */
+export function hostsFile(input: HostsInput): string {
+  const lines = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::\tip6-localnet',
+    'ff00::\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+    ...input.extraHosts.map((h) => `${h.ip}\t${h.name}`),
+    ...input.addresses.map((ip) => `${ip}\t${input.hostname}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export function hostnameFile(hostname: string): string {
+  return `${hostname}\n`;
+}
+
+/** The hostname of a container: --hostname, else the first 12 characters of its id (Docker's default). */
+export function containerHostname(containerId: string, given?: string): string {
+  return given !== undefined && given !== '' ? given : containerId.slice(0, 12);
+}
+
+export interface ResolvConfInput {
+  /** The host's /etc/resolv.conf text. */
+  readonly host: string;
+  /** --dns */
+  readonly dns: readonly string[];
+  /** --dns-search ("." alone: no search list) */
+  readonly dnsSearch: readonly string[];
+  /** --dns-option */
+  readonly dnsOptions: readonly string[];
+  /** The embedded resolver's address on a user network (the gateway), or null (default bridge, none). */
+  readonly embeddedResolver: string | null;
+}
+
+export interface HostResolvConf {
+  readonly nameservers: readonly string[];
+  readonly search: readonly string[];
+  readonly options: readonly string[];
+}
+
+/** The nameserver, search and options lines of a resolv.conf. */
+export function parseResolvConf(text: string): HostResolvConf {
+  const nameservers: string[] = [];
+  let search: string[] = [];
+  let options: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/[#;].*$/, '').trim();
+    const [key, ...values] = line.split(/\s+/);
+    if (key === 'nameserver' && values[0]) nameservers.push(values[0]);
+    else if (key === 'search' || key === 'domain') search = values;
+    else if (key === 'options') options = [...options, ...values];
+  }
+  return { nameservers, search, options };
+}
+
+/** Docker's fallback when the host has no nameserver a container can reach (only local ones). */
+export const DEFAULT_NAMESERVERS: readonly string[] = ['8.8.8.8', '8.8.4.4'];
+
+const isLocal = (ip: string): boolean => /^127\./.test(ip) || ip === '::1';
+
+/**
+ * /etc/resolv.conf as Docker writes it. On a user network the one nameserver is the embedded
+ * resolver (which forwards to --dns or the daemon's upstreams) with `options ndots:0`; on the
+ * default bridge the nameservers are --dns, else the host's minus loopback ones (they mean nothing
+ * inside the container's namespace), else Docker's defaults. --dns-search and --dns-option replace
+ * the host's search list and options.
+ */
+export function resolvConf(input: ResolvConfInput): string {
+  const host = parseResolvConf(input.host);
+  const search = input.dnsSearch.length > 0 ? (input.dnsSearch.length === 1 && input.dnsSearch[0] === '.' ? [] : input.dnsSearch) : host.search;
+  const lines: string[] = [];
+  let options = input.dnsOptions.length > 0 ? [...input.dnsOptions] : [...host.options];
+  if (input.embeddedResolver !== null) {
+    lines.push(`nameserver ${input.embeddedResolver}`);
+    if (!options.some((o) => o.startsWith('ndots:'))) options = ['ndots:0', ...options];
+  } else {
+    const fromHost = host.nameservers.filter((ip) => !isLocal(ip) && isIpv4(ip));
+    const servers = input.dns.length > 0 ? input.dns : fromHost.length > 0 ? fromHost : DEFAULT_NAMESERVERS;
+    for (const ip of servers) lines.push(`nameserver ${ip}`);
+  }
+  if (search.length > 0) lines.push(`search ${search.join(' ')}`);
+  if (options.length > 0) lines.push(`options ${options.join(' ')}`);
+  if (input.embeddedResolver !== null) {
+    const upstream = input.dns.length > 0 ? input.dns : host.nameservers;
+    lines.push('', `# Based on host file: '/etc/resolv.conf' (internal resolver)`, `# ExtServers: [${upstream.join(' ')}]`);
+  }
+  return lines.join('\n') + '\n';
+}

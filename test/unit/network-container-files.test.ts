@@ -1,0 +1,41 @@
+// Unit: /etc/hosts, /etc/hostname and /etc/resolv.conf of a container as Docker writes them.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { containerHostname, hostnameFile, hostsFile, parseResolvConf, resolvConf } from '../../core/network/container-files.js';
+
+const HOST = '# generated\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example\noptions edns0 trust-ad\n';
+
+describe('container files', () => {
+  it('hosts: localhost, --add-host entries, then the hostname on each address', () => {
+    assert.equal(hostsFile({ hostname: 'web', addresses: ['172.18.0.2'], extraHosts: [{ name: 'db', ip: '10.0.0.9' }] }), [
+      '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::\tip6-localnet', 'ff00::\tip6-mcastprefix',
+      'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', '10.0.0.9\tdb', '172.18.0.2\tweb', '',
+    ].join('\n'));
+  });
+
+  it('hostname: --hostname, else the short id', () => {
+    assert.equal(containerHostname('0123456789abcdef'.repeat(4)), '0123456789ab');
+    assert.equal(containerHostname('0123456789abcdef'.repeat(4), 'web'), 'web');
+    assert.equal(hostnameFile('web'), 'web\n');
+  });
+
+  it('resolv.conf on a user network: the embedded resolver, ndots:0, the host\'s search list', () => {
+    const text = resolvConf({ host: HOST, dns: [], dnsSearch: [], dnsOptions: [], embeddedResolver: '172.18.0.1' });
+    assert.match(text, /^nameserver 172\.18\.0\.1\nsearch corp\.example\noptions ndots:0 edns0 trust-ad\n/);
+    assert.match(text, /# ExtServers: \[127\.0\.0\.53 10\.0\.0\.2\]/);
+    assert.doesNotMatch(text, /nameserver 10\.0\.0\.2/);
+  });
+
+  it('resolv.conf on the default bridge: the host\'s servers minus loopback ones, --dns and --dns-search replace', () => {
+    assert.equal(resolvConf({ host: HOST, dns: [], dnsSearch: [], dnsOptions: [], embeddedResolver: null }),
+      'nameserver 10.0.0.2\nsearch corp.example\noptions edns0 trust-ad\n');
+    assert.equal(resolvConf({ host: HOST, dns: ['10.9.9.9'], dnsSearch: ['a.example'], dnsOptions: ['timeout:1'], embeddedResolver: null }),
+      'nameserver 10.9.9.9\nsearch a.example\noptions timeout:1\n');
+    assert.equal(resolvConf({ host: 'nameserver 127.0.0.1\n', dns: [], dnsSearch: ['.'], dnsOptions: [], embeddedResolver: null }),
+      'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+  });
+
+  it('reads a host resolv.conf with comments', () => {
+    assert.deepEqual(parseResolvConf(HOST), { nameservers: ['127.0.0.53', '10.0.0.2'], search: ['corp.example'], options: ['edns0', 'trust-ad'] });
+  });
+});
