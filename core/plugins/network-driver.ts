@@ -14,9 +14,11 @@
  *   2. IPAM gives 172.18.0.2 (ContainerNetworkConnected is appended), then `attach({containerId:
  *      "9c1e…", network, netns: "/proc/4242/ns/net", interface: "eth0", ip: "172.18.0.2", mac:
  *      "02:42:ac:12:00:02"})` makes the pair mdv9c1e3f23f2a (host side, on the bridge) / eth0
- *      (inside), with the address, lo up and the default route via 172.18.0.1;
- *   3. `publish("9c1e…", "172.18.0.2", [{containerPort: 80, protocol: "tcp", hostIp: "", hostPort: 8080}])`
- *      checks 8080 is free (else PortAllocatedError, nothing installed), adds the DNAT and resolves
+ *      (inside), with the address, lo up and the default route via 172.18.0.1, in one `ip -batch`
+ *      run inside the namespace;
+ *   3. `publish("9c1e…", "172.18.0.2", [{containerPort: 80, protocol: "tcp", hostIp: "", hostPort: 8080}], inUse)`
+ *      checks 8080 is free (not in `inUse` from the fold, not bound by a host process; else
+ *      PortAllocatedError and nothing installed), adds the DNAT and resolves
  *      with `[{containerPort: 80, protocol: "tcp", hostIp: "0.0.0.0", hostPort: 8080}]` for
  *      ContainerPortsPublished;
  *   4. on stop: `unpublish("9c1e…", those ports)`, `detach("9c1e…", network)`; on `network rm`:
@@ -103,8 +105,12 @@ export interface NetworkDriver extends Driver {
   attach(spec: AttachSpec): Promise<void>;
   /** Removes the container's veth pair on the network; a no-op when it is gone (a namespace that died takes it along). */
   detach(containerId: string, network: NetworkSpec): Promise<void>;
-  /** Installs published ports leading to `containerIp`; all or nothing. */
-  publish(containerId: string, containerIp: string, requests: readonly PortRequest[]): Promise<readonly PublishedPort[]>;
+  /**
+   * Installs published ports leading to `containerIp`; all or nothing. `inUse` is what the fold says
+   * other containers hold (core/network/published-ports.ts); a host process holding the port is
+   * found by binding it, and two publishes racing for one port by the nft transaction itself.
+   */
+  publish(containerId: string, containerIp: string, requests: readonly PortRequest[], inUse: readonly PublishedPort[]): Promise<readonly PublishedPort[]>;
   /** Removes published ports (the ones ContainerPortsPublished recorded); idempotent. */
   unpublish(containerId: string, containerIp: string, ports: readonly PublishedPort[]): Promise<void>;
   /** Where the resolver reads names from; set once by the engine. */

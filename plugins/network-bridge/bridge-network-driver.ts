@@ -4,12 +4,12 @@
  * bridge, the other end renamed eth0/eth1… inside the container's namespace), published ports and
  * outbound NAT in its own nft table (nft-rules.ts), and an embedded resolver per user network on
  * the gateway address (dns/dns-server.ts). Each step is one process given a whole script: an attach
- * is `ip -batch -` on the host and once more inside the namespace (nsenter), a publish one `nft -f -`.
+ * is one `ip -batch -` inside the namespace (nsenter), a publish one `nft -f -`.
  *
  * Example: see core/plugins/network-driver.ts.
  */
 import { constants } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { inject, injectable, optional } from '../../core/plugin-api.js';
 import type { DriverContext, DriverStatus, Logger } from '../../core/plugin-api.js';
@@ -18,12 +18,13 @@ import {
   PortAllocatedError, type AttachSpec, type HeldNetworkResources, type NameSource, type NetworkDriver, type NetworkSpec, type PortRequest,
 } from '../../core/plugins/network-driver.js';
 import { parseSubnet } from '../../core/network/ipv4.js';
+import { portsConflict } from '../../core/network/published-ports.js';
 import { EmbeddedResolver, parseUpstream } from './dns/dns-server.js';
 import { HostCommandError, ipBatch, ipBatchIn, ipLinks, nftListTable, nftScript } from './host-commands.js';
 import { probePort } from './host-ports.js';
 import { BRIDGE_PREFIX, VETH_PREFIX, parseVethAlias, vethAlias, vethNameFor } from './network-names.js';
 import {
-  DEFAULT_TABLE, baseScript, networkAddScript, networkRemoveScript, portsAddScript, portsDeleteScript, readHeldTable, type HeldPort,
+  DEFAULT_TABLE, baseScript, networkAddScript, networkRemoveScript, portsAddScript, portsDeleteScript, readHeldTable,
 } from './nft-rules.js';
 
 /** Optional settings, bound by whoever wants other than the defaults (tests, the daemon's config). */
@@ -141,19 +142,32 @@ export class BridgeNetworkDriver implements NetworkDriver {
     }
   }
 
+  /**
+   * One `ip -batch` inside the container's namespace: the pair is created there with its host end
+   * sent to the daemon's namespace (`netns /proc/<daemon>/ns/net`), enslaved to the bridge by index
+   * (`master if<N>`: the kernel resolves it in the host end's namespace) and up; then the address,
+   * lo and the route. The alias that says whose the host end is goes through sysfs.
+   */
   async attach(spec: AttachSpec): Promise<void> {
     const { network } = spec;
     const prefix = parseSubnet(network.subnet)?.prefix;
     if (prefix === undefined) throw new Error(`network ${network.id}: invalid subnet ${network.subnet}`);
     const veth = vethNameFor(spec.containerId, network.id);
-    await ipBatch([
-      `link add ${veth} mtu ${network.mtu} type veth peer name ${spec.interface} mtu ${network.mtu} address ${spec.mac} netns ${spec.netns}`,
-      `link set ${veth} master ${network.bridge} alias ${vethAlias(spec.containerId, network.id)} up`,
-    ]);
-    const inside = [`addr add ${spec.ip}/${prefix} dev ${spec.interface}`, `link set ${spec.interface} up`, 'link set lo up'];
-    if (spec.defaultRoute !== false) inside.push(`route replace default via ${network.gateway} dev ${spec.interface}`);
+    let bridgeIndex: string;
     try {
-      await ipBatchIn(spec.netns, inside);
+      bridgeIndex = (await readFile(`/sys/class/net/${network.bridge}/ifindex`, 'utf8')).trim();
+    } catch {
+      throw new Error(`network ${network.id}: its bridge ${network.bridge} does not exist (ensureNetwork first)`);
+    }
+    const lines = [
+      `link add ${veth} netns /proc/${process.pid}/ns/net master if${bridgeIndex} mtu ${network.mtu} up `
+        + `type veth peer name ${spec.interface} mtu ${network.mtu} address ${spec.mac}`,
+      `addr add ${spec.ip}/${prefix} dev ${spec.interface}`, `link set ${spec.interface} up`, 'link set lo up',
+    ];
+    if (spec.defaultRoute !== false) lines.push(`route replace default via ${network.gateway} dev ${spec.interface}`);
+    try {
+      await ipBatchIn(spec.netns, lines);
+      await writeFile(`/sys/class/net/${veth}/ifalias`, vethAlias(spec.containerId, network.id));
     } catch (e) {
       await this.detach(spec.containerId, network).catch(() => undefined);
       throw e;
@@ -170,47 +184,65 @@ export class BridgeNetworkDriver implements NetworkDriver {
     }
   }
 
-  publish(containerId: string, containerIp: string, requests: readonly PortRequest[]): Promise<readonly PublishedPort[]> {
+  publish(containerId: string, containerIp: string, requests: readonly PortRequest[], inUse: readonly PublishedPort[]): Promise<readonly PublishedPort[]> {
     return this.nft(async () => {
-      const held = readHeldTable(await nftListTable('ip', this.table)).ports;
-      const chosen: PublishedPort[] = [];
-      const taken = (p: PublishedPort): boolean =>
-        [...held.map((h) => h.port), ...chosen].some((h) => h.protocol === p.protocol && h.hostPort === p.hostPort
-          && (h.hostIp === p.hostIp || h.hostIp === '0.0.0.0' || p.hostIp === '0.0.0.0'));
-      for (const request of requests) {
-        const hostIp = request.hostIp === '' ? '0.0.0.0' : request.hostIp;
-        const candidate = (hostPort: number): PublishedPort => ({ containerPort: request.containerPort, protocol: request.protocol, hostIp, hostPort });
-        let port: PublishedPort | null = null;
-        if (request.hostPort === 0) {
-          for (let tries = 0; tries < 20 && !port; tries++) {
-            const free = await probePort(request.protocol, hostIp, 0);
-            if (free !== null && !taken(candidate(free))) port = candidate(free);
+      for (let attempt = 0; ; attempt++) {
+        const chosen = await this.choosePorts(requests, inUse);
+        if (chosen.length === 0) return chosen;
+        try {
+          await nftScript(portsAddScript(this.table, containerId, containerIp, chosen));
+          return chosen;
+        } catch (e) {
+          if (!(e instanceof HostCommandError)) throw e;
+          if (/No such file or directory/.test(e.stderr)) throw new Error(`cannot publish ports: the network of ${containerIp} is not set up (ensureNetwork first)`);
+          // "File exists": a key is held with other data. A fixed port is taken; random ones are drawn again.
+          const fixed = requests.find((r) => r.hostPort !== 0);
+          if (!/File exists/.test(e.stderr) || attempt >= 5 || fixed) {
+            if (/File exists/.test(e.stderr) && fixed) throw new PortAllocatedError(fixed.hostIp === '' ? '0.0.0.0' : fixed.hostIp, fixed.hostPort);
+            throw e;
           }
-          if (!port) throw new Error(`no free ${request.protocol} host port for container port ${request.containerPort}`);
-        } else {
-          const last = request.hostPortEnd ?? request.hostPort;
-          for (let hostPort = request.hostPort; hostPort <= last && !port; hostPort++) {
-            const c = candidate(hostPort);
-            if (!taken(c) && (await probePort(request.protocol, hostIp, hostPort)) !== null) port = c;
-          }
-          if (!port) throw new PortAllocatedError(hostIp, request.hostPort);
         }
-        chosen.push(port);
       }
-      if (chosen.length > 0) await nftScript([...baseScript(this.table), ...portsAddScript(this.table, containerId, containerIp, chosen)]);
-      return chosen;
     });
   }
 
-  unpublish(containerId: string, _containerIp: string, ports: readonly PublishedPort[]): Promise<void> {
+  /** The host side of each request: checked against `inUse` and the kernel (a bind), a free port drawn when none was given. */
+  private async choosePorts(requests: readonly PortRequest[], inUse: readonly PublishedPort[]): Promise<PublishedPort[]> {
+    const chosen: PublishedPort[] = [];
+    const taken = (p: PublishedPort): boolean => [...inUse, ...chosen].some((h) => portsConflict(h, p));
+    for (const request of requests) {
+      const hostIp = request.hostIp === '' ? '0.0.0.0' : request.hostIp;
+      const candidate = (hostPort: number): PublishedPort => ({ containerPort: request.containerPort, protocol: request.protocol, hostIp, hostPort });
+      let port: PublishedPort | null = null;
+      if (request.hostPort === 0) {
+        for (let tries = 0; tries < 20 && !port; tries++) {
+          const free = await probePort(request.protocol, hostIp, 0);
+          if (free !== null && !taken(candidate(free))) port = candidate(free);
+        }
+        if (!port) throw new Error(`no free ${request.protocol} host port for container port ${request.containerPort}`);
+      } else {
+        const last = request.hostPortEnd ?? request.hostPort;
+        for (let hostPort = request.hostPort; hostPort <= last && !port; hostPort++) {
+          const c = candidate(hostPort);
+          if (!taken(c) && (await probePort(request.protocol, hostIp, hostPort)) !== null) port = c;
+        }
+        if (!port) throw new PortAllocatedError(hostIp, request.hostPort);
+      }
+      chosen.push(port);
+    }
+    return chosen;
+  }
+
+  /** One transaction: each element is added (a no-op when it is there with the same data) then deleted. */
+  unpublish(containerId: string, containerIp: string, ports: readonly PublishedPort[]): Promise<void> {
+    if (ports.length === 0) return Promise.resolve();
     return this.nft(async () => {
-      const listing = await nftListTable('ip', this.table);
-      if (listing === null) return;
-      const same = (a: PublishedPort, b: PublishedPort): boolean =>
-        a.protocol === b.protocol && a.hostIp === b.hostIp && a.hostPort === b.hostPort && a.containerPort === b.containerPort;
-      const ours = readHeldTable(listing).ports.filter((h: HeldPort) => h.containerId === containerId && ports.some((p) => same(p, h.port)));
-      if (ours.length > 0) await nftScript(portsDeleteScript(this.table, ours.map((h) => h.port)));
-      await this.dropTableIfEmpty();
+      try {
+        await nftScript([...portsAddScript(this.table, containerId, containerIp, ports), ...portsDeleteScript(this.table, ports)]);
+      } catch (e) {
+        if (e instanceof HostCommandError && /No such file or directory/.test(e.stderr)) return; // no table: nothing published
+        throw e;
+      }
     });
   }
 
