@@ -47,8 +47,8 @@ export interface NetworkSpec {
 export interface AttachSpec {
   readonly containerId: string;
   readonly network: NetworkSpec;
-  /** The container's network namespace: a path such as /proc/<pid>/ns/net or /run/netns/<name>. */
-  readonly netns: string;
+  /** The container's network namespace: a path such as /proc/<pid>/ns/net or /run/netns/<name>, or a pid. */
+  readonly netns: string | number;
   /** The interface name inside: eth0 for the first network, eth1... */
   readonly interface: string;
   readonly ip: string;

@@ -87,6 +87,10 @@ export class BridgeNetworkDriver implements NetworkDriver {
   async ensureNetwork(network: NetworkSpec): Promise<void> {
     const subnet = parseSubnet(network.subnet);
     if (!subnet) throw new Error(`network ${network.id}: invalid subnet ${network.subnet}`);
+    if (!network.bridge.startsWith(BRIDGE_PREFIX) || network.bridge.length > 15) {
+      // never someone else's bridge (docker0, a host's br0): only devices named as ours
+      throw new Error(`network ${network.id}: bridge name ${JSON.stringify(network.bridge)} is not one of ours (${BRIDGE_PREFIX}…, at most 15 characters)`);
+    }
     const br = network.bridge;
     const lines = (await exists(`/sys/class/net/${br}`)) ? [] : [`link add name ${br} type bridge`];
     lines.push(`link set ${br} mtu ${network.mtu} alias ${network.id}`, `addr replace ${network.gateway}/${subnet.prefix} dev ${br}`, `link set ${br} up`);
@@ -166,7 +170,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     ];
     if (spec.defaultRoute !== false) lines.push(`route replace default via ${network.gateway} dev ${spec.interface}`);
     try {
-      await ipBatchIn(spec.netns, lines);
+      await ipBatchIn(typeof spec.netns === 'number' ? `/proc/${spec.netns}/ns/net` : spec.netns, lines);
       await writeFile(`/sys/class/net/${veth}/ifalias`, vethAlias(spec.containerId, network.id));
     } catch (e) {
       await this.detach(spec.containerId, network).catch(() => undefined);

@@ -3,15 +3,16 @@
 // route), masquerade to "another host" (a namespace behind a veth) and none for --internal, no
 // traffic between two networks, and after detach and removal no link, no nft table, no namespace.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
-import { eventually, makeNetns, makeOutsideHost, type TestNetns } from '../fixtures/netns.js';
-import { NetworkHarness, silentLogger } from './network-helpers.js';
+import { eventually, makeNetns, makeOutsideHost, randomId, type TestNetns } from '../fixtures/netns.js';
+import { allocateAddress, macForAddress } from '../../core/network/ipam.js';
+import { NetworkHarness, silentLogger, specOf } from './network-helpers.js';
 import { vethNameFor } from '../../plugins/network-bridge/network-names.js';
 
 const exec = promisify(execFile);
@@ -69,6 +70,37 @@ describe('network-bridge driver against the kernel', { skip: isRoot ? false : 'n
     assert.equal(existsSync(`/sys/class/net/${vethNameFor(ca.id, net.id)}`), false);
     assert.doesNotMatch(await a.run(['ip', 'link']), /eth0/);
     await h.driver.detach(ca.id, { ...net }); // idempotent
+  });
+
+  it('attaches a process\'s namespace given by pid; when the process dies its pair goes with it and detach is a no-op', async () => {
+    const net = await h.createNetwork('bypid', { subnet: '10.231.13.0/24' });
+    const child = spawn('unshare', ['--net', 'sleep', '1000'], { stdio: 'ignore' });
+    try {
+      const pid = child.pid!;
+      await eventually(async () => {
+        if (readlinkSync(`/proc/${pid}/ns/net`) === readlinkSync('/proc/self/ns/net')) throw new Error('not unshared yet');
+        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep')) throw new Error('not exec\'d yet');
+      });
+      const id = randomId();
+      const ip = allocateAddress(h.state().networks[net.id]!, id);
+      h.append({ type: 'ContainerNetworkConnected', data: { network: net.id, id, ip, mac: macForAddress(ip), aliases: [], interface: 'eth0' } });
+      await h.driver.attach({ containerId: id, network: specOf(net), netns: pid, interface: 'eth0', ip, mac: macForAddress(ip) });
+      const { stdout } = await exec('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+      assert.match(stdout, / 10\.231\.13\.2\/24 /);
+      const veth = vethNameFor(id, net.id);
+      assert.equal(readFileSync(`/sys/class/net/${veth}/ifalias`, 'utf8').trim(), `mini-docker:${id}:${net.id}`);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      await eventually(async () => assert.equal(existsSync(`/sys/class/net/${veth}`), false));
+      await h.disconnect(net, id);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a bridge name that is not ours', async () => {
+    await assert.rejects(h.driver.ensureNetwork({ id: randomId(), bridge: 'docker0', subnet: '10.231.14.0/24', gateway: '10.231.14.1', mtu: 1500, internal: false, dns: false }),
+      /bridge name "docker0" is not one of ours/);
   });
 
   it('masquerades outbound traffic to another host; an --internal network gets none; networks do not reach each other', async () => {

@@ -8,6 +8,7 @@ import {
 } from '../../core/network/ipam.js';
 import { formatSubnet, parseIpv4, parseSubnet, overlaps } from '../../core/network/ipv4.js';
 import { EMPTY_NETWORKS, findNetwork, foldNetworks, resolveName } from '../../core/network/network-state.js';
+import { portRequestsFrom, portsConflict, portsInUse } from '../../core/network/published-ports.js';
 
 const NET = 'a'.repeat(64);
 const NET2 = 'b'.repeat(64);
@@ -194,5 +195,40 @@ describe('network events', () => {
     assert.match(checkNetworkEvent({ type: 'ContainerPortsPublished', data: { id: C1, network: NET, ports: [{ containerPort: 0, protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 1 }] } }) ?? '', /containerPort: expected a port/);
     assert.match(checkNetworkEvent({ type: 'NetworkRemoved', data: { id: 'short' } }) ?? '', /NetworkRemoved\.data\.id/);
     assert.equal(networkStream(NET), `network-${NET}`);
+  });
+});
+
+describe('published ports in use', () => {
+  const ports = (hostIp: string, hostPort: number, protocol: 'tcp' | 'udp' = 'tcp') => [{ containerPort: 80, protocol, hostIp, hostPort }];
+  it('given ports published by others, a request on the same port conflicts unless the address or protocol differs', () => {
+    const state = foldNetworks([
+      created(NET, '10.1.0.0/24'),
+      { type: 'ContainerPortsPublished', data: { id: C1, network: NET, ports: ports('0.0.0.0', 8080) } },
+      { type: 'ContainerPortsPublished', data: { id: C2, network: NET, ports: ports('127.0.0.1', 9090) } },
+      { type: 'ContainerPortsPublished', data: { id: C3, network: NET, ports: ports('0.0.0.0', 7070) } },
+      { type: 'ContainerPortsUnpublished', data: { id: C3 } },
+    ]);
+    const inUse = portsInUse(state, C3);
+    assert.equal(inUse.length, 2);
+    assert.equal(portsInUse(state, C1).length, 1, 'a container\'s own ports are left out');
+    const conflicts = (hostIp: string, hostPort: number, protocol: 'tcp' | 'udp' = 'tcp') => inUse.some((p) => portsConflict(p, { protocol, hostIp, hostPort }));
+    assert.equal(conflicts('127.0.0.1', 8080), true);
+    assert.equal(conflicts('0.0.0.0', 9090), true);
+    assert.equal(conflicts('10.0.0.1', 9090), false);
+    assert.equal(conflicts('0.0.0.0', 8080, 'udp'), false);
+    assert.equal(conflicts('0.0.0.0', 7070), false, 'freed by unpublish');
+  });
+
+  it('PortBindings become the driver\'s requests: random, fixed, a range, a host address', () => {
+    assert.deepEqual(portRequestsFrom({
+      '80/tcp': [{ HostIp: '', HostPort: '' }, { HostIp: '127.0.0.1', HostPort: '8080' }], '53/udp': [{ HostPort: '5300-5310' }], '81': null,
+    }), [
+      { containerPort: 81, protocol: 'tcp', hostIp: '', hostPort: 0 }, // "81" is an integer key: JavaScript lists it first
+      { containerPort: 80, protocol: 'tcp', hostIp: '', hostPort: 0 },
+      { containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 8080 },
+      { containerPort: 53, protocol: 'udp', hostIp: '', hostPort: 5300, hostPortEnd: 5310 },
+    ]);
+    assert.throws(() => portRequestsFrom({ 'x/tcp': [] }), /invalid port binding "x\/tcp"/);
+    assert.throws(() => portRequestsFrom({ '80/tcp': [{ HostPort: '90-80' }] }), /invalid host port "90-80"/);
   });
 });

@@ -60,7 +60,7 @@ export class EmbeddedResolver {
     udp.on('error', (e) => this.options.onError?.(`resolver ${this.address} (udp): ${e.message}`));
     udp.on('message', (msg, rinfo) => {
       void this.answer(msg).then((reply) => {
-        if (reply) udp.send(reply, rinfo.port, rinfo.address);
+        if (reply && this.udp === udp) udp.send(reply, rinfo.port, rinfo.address); // not after stop()
       });
     });
     this.udp = udp;
