@@ -80,9 +80,15 @@ export function networkAddScript(table: string, network: NetworkSpec): string[] 
     `add chain ${t} out-${id}`, `flush chain ${t} out-${id}`,
     // with br_netfilter, traffic between two containers of one bridge passes here as bridge to bridge
     `add rule ${t} in-${id} oifname ${br} accept`,
-    network.internal ? `add rule ${t} in-${id} drop` : `add rule ${t} in-${id} oifname @bridges drop`,
+    ...(network.internal ? [`add rule ${t} in-${id} drop`] : [
+      `add rule ${t} in-${id} ct status dnat accept`, // a published port reached from another network, and its replies
+      `add rule ${t} in-${id} oifname @bridges drop`,
+    ]),
     `add rule ${t} out-${id} iifname ${br} accept`,
-    network.internal ? `add rule ${t} out-${id} drop` : `add rule ${t} out-${id} iifname @bridges drop`,
+    ...(network.internal ? [`add rule ${t} out-${id} drop`] : [
+      `add rule ${t} out-${id} ct status dnat accept`,
+      `add rule ${t} out-${id} iifname @bridges drop`,
+    ]),
     `add element ${t} bridges { ${br} }`,
     `add element ${t} fwd_in { ${br} : jump in-${id} }`,
     `add element ${t} fwd_out { ${br} : jump out-${id} }`,

@@ -1,8 +1,8 @@
 // Integration (root, the kernel): published ports through the driver's nft table. A busybox httpd
 // in a namespace answers on 127.0.0.1:HOSTPORT from the host (output DNAT + route_localnet) and on
-// the host's address from "another host" (a namespace behind a veth; prerouting DNAT); a port held
-// by a host process or another container fails with Docker's message and installs nothing; after
-// unpublish the port is closed and the table is gone.
+// the host's address from "another host" (a namespace behind a veth; prerouting DNAT) and from a
+// container of another network; a port held by a host process or another container fails with
+// Docker's message and installs nothing; after unpublish the port is closed.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -66,6 +66,14 @@ describe('network-bridge published ports', { skip: isRoot ? false : 'needs root'
 
     assert.equal(await eventually(() => curl(`http://127.0.0.1:${p!.hostPort}/`)), 'published page\n');
     assert.equal(await outside.run(['curl', '-sf', '--max-time', '5', `http://10.231.8.1:${p!.hostPort}/`]), 'published page\n');
+    // from a container of another network, through the host's address on its own bridge: published
+    // ports are reachable from everywhere, though the networks are isolated from each other
+    const otherNet = await h.createNetwork('other', { subnet: '10.231.15.0/24' });
+    const neighbour = await makeNetns('nb');
+    spaces.push(neighbour);
+    await h.connect(otherNet, neighbour);
+    assert.equal(await neighbour.run(['curl', '-sf', '--max-time', '5', `http://10.231.15.1:${p!.hostPort}/`]), 'published page\n');
+    assert.notEqual((await neighbour.attempt(['curl', '-sf', '--max-time', '2', `http://${c.ip}/`])).code, 0, 'the container itself is not reachable across networks');
 
     // a second container asking for the same host port: Docker's message, nothing installed; the
     // fold says so, and so does the kernel when the fold was not asked (a race)
