@@ -22,6 +22,7 @@ import { portsConflict } from '../../core/network/published-ports.js';
 import { EmbeddedResolver, parseUpstream } from './dns/dns-server.js';
 import { HostCommandError, ipBatch, ipBatchIn, ipLinks, nftListTable, nftScript } from './host-commands.js';
 import { probePort } from './host-ports.js';
+import { NftSession } from './nft-session.js';
 import { BRIDGE_PREFIX, VETH_PREFIX, parseVethAlias, vethAlias, vethNameFor } from './network-names.js';
 import {
   DEFAULT_TABLE, baseScript, networkAddScript, networkRemoveScript, portsAddScript, portsDeleteScript, readHeldTable,
@@ -64,6 +65,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
   private logger: Logger | null = null;
   /** nft work one transaction after the other: a port check and its install are one step. */
   private nftQueue: Promise<unknown> = Promise.resolve();
+  private readonly session = new NftSession();
 
   constructor(@inject(BridgeNetworkOptions) @optional() options?: BridgeNetworkOptions) {
     this.table = options?.table ?? DEFAULT_TABLE;
@@ -106,12 +108,12 @@ export class BridgeNetworkDriver implements NetworkDriver {
     await this.nft(async () => {
       const script = [...baseScript(this.table), ...networkAddScript(this.table, network)];
       try {
-        await nftScript(script);
+        await this.runNft(script);
       } catch (e) {
         // nft 1.0.6 refuses an element of an interval map made in the same transaction: make the table first
         if (!(e instanceof HostCommandError && /No such file or directory/.test(e.stderr))) throw e;
-        await nftScript(baseScript(this.table));
-        await nftScript(script);
+        await this.runNft(baseScript(this.table));
+        await this.runNft(script);
       }
     });
     if (network.dns && !this.resolvers.has(network.id)) {
@@ -136,7 +138,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     await resolver?.stop();
     await this.nft(async () => {
       if ((await nftListTable('ip', this.table)) === null) return;
-      await nftScript([...baseScript(this.table), ...networkRemoveScript(this.table, network)]);
+      await this.runNft([...baseScript(this.table), ...networkRemoveScript(this.table, network)]);
       await this.dropTableIfEmpty();
     });
     try {
@@ -194,7 +196,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
         const chosen = await this.choosePorts(requests, inUse);
         if (chosen.length === 0) return chosen;
         try {
-          await nftScript(portsAddScript(this.table, containerId, containerIp, chosen));
+          await this.runNft(portsAddScript(this.table, containerId, containerIp, chosen));
           return chosen;
         } catch (e) {
           if (!(e instanceof HostCommandError)) throw e;
@@ -242,7 +244,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     if (ports.length === 0) return Promise.resolve();
     return this.nft(async () => {
       try {
-        await nftScript([...portsAddScript(this.table, containerId, containerIp, ports), ...portsDeleteScript(this.table, ports)]);
+        await this.runNft([...portsAddScript(this.table, containerId, containerIp, ports), ...portsDeleteScript(this.table, ports)]);
       } catch (e) {
         if (e instanceof HostCommandError && /No such file or directory/.test(e.stderr)) return; // no table: nothing published
         throw e;
@@ -274,6 +276,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
   }
 
   async close(): Promise<void> {
+    this.session.close();
     const all = [...this.resolvers.values()];
     this.resolvers.clear();
     await Promise.all(all.map((r) => r.stop()));
@@ -284,7 +287,19 @@ export class BridgeNetworkDriver implements NetworkDriver {
     const listing = await nftListTable('ip', this.table);
     if (listing === null) return;
     const held = readHeldTable(listing);
-    if (held.networkTags.length === 0 && held.ports.length === 0) await nftScript([`delete table ip ${this.table}`]);
+    if (held.networkTags.length === 0 && held.ports.length === 0) await this.runNft([`delete table ip ${this.table}`]);
+  }
+
+  /** A transaction through the long-lived `nft -i` (nft-session.ts), or `nft -f -` when there is none. */
+  private async runNft(lines: readonly string[]): Promise<void> {
+    if (this.session.alive) {
+      try {
+        return await this.session.run(lines);
+      } catch (e) {
+        if (!(e instanceof HostCommandError && e.stderr === '')) throw e; // nft's own error: the script failed
+      }
+    }
+    await nftScript(lines);
   }
 
   private nft<T>(work: () => Promise<T>): Promise<T> {
