@@ -7,17 +7,14 @@ import { randomBytes } from 'node:crypto';
 import type { NetworkEvent } from '../../events/network-events.js';
 import { allocateAddress, macForAddress, planNetwork } from '../../core/network/ipam.js';
 import { foldNetworks, resolveName, type NetworkState, type NetworksState } from '../../core/network/network-state.js';
-import type { NetworkSpec } from '../../core/plugins/network-driver.js';
+import { specOfNetwork } from '../../core/network/recovery.js';
 import { BridgeNetworkDriver, type BridgeNetworkOptions } from '../../plugins/network-bridge/bridge-network-driver.js';
 import { bridgeNameFor } from '../../plugins/network-bridge/network-names.js';
 import { randomId, type TestNetns } from '../fixtures/netns.js';
 
 export const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-export function specOf(network: NetworkState): NetworkSpec {
-  const { id, bridge, subnet, gateway, mtu, internal, dns } = network;
-  return { id, bridge, subnet, gateway, mtu, internal, dns };
-}
+export const specOf = specOfNetwork;
 
 /** A driver on table `mini-docker-t<random>` with the fold it is driven from. */
 export class NetworkHarness {

@@ -9,6 +9,7 @@ import {
 import { formatSubnet, parseIpv4, parseSubnet, overlaps } from '../../core/network/ipv4.js';
 import { EMPTY_NETWORKS, findNetwork, foldNetworks, resolveName } from '../../core/network/network-state.js';
 import { portRequestsFrom, portsConflict, portsInUse } from '../../core/network/published-ports.js';
+import { planNetworkRecovery } from '../../core/network/recovery.js';
 
 const NET = 'a'.repeat(64);
 const NET2 = 'b'.repeat(64);
@@ -230,5 +231,43 @@ describe('published ports in use', () => {
     ]);
     assert.throws(() => portRequestsFrom({ 'x/tcp': [] }), /invalid port binding "x\/tcp"/);
     assert.throws(() => portRequestsFrom({ '80/tcp': [{ HostPort: '90-80' }] }), /invalid host port "90-80"/);
+  });
+});
+
+describe('recovery plan after a crash', () => {
+  it('given the host state and the fold, adopts what is in force, undoes what is not, leaves other daemons\' things alone', () => {
+    const port = (hostPort: number) => ({ containerPort: 80, protocol: 'tcp' as const, hostIp: '0.0.0.0', hostPort });
+    const FOREIGN = 'f'.repeat(64);
+    const state = foldNetworks([
+      created(NET, '10.1.0.0/24'),
+      connected(NET, C1, '10.1.0.2'), { type: 'ContainerPortsPublished', data: { id: C1, network: NET, ports: [port(8080)] } },
+      connected(NET, C2, '10.1.0.3'), { type: 'ContainerPortsPublished', data: { id: C2, network: NET, ports: [port(8081)] } },
+      connected(NET, C3, '10.1.0.4'), disconnected(NET, C3),
+    ]);
+    const plan = planNetworkRecovery({
+      state,
+      running: (id) => id === C1, // C2 exited while the daemon was down; C3 was disconnected
+      known: (id) => [C1, C2, C3].includes(id),
+      held: {
+        bridges: [{ name: 'mdbr-aaaaaaaa', network: NET }, { name: 'mdbr-ffffffff', network: FOREIGN }],
+        veths: [
+          { name: 'v1', containerId: C1, network: NET }, { name: 'v2', containerId: C2, network: NET },
+          { name: 'v3', containerId: C3, network: NET }, { name: 'vf', containerId: FOREIGN, network: FOREIGN },
+        ],
+        tables: ['ip mini-docker'], ruleNetworks: [NET.slice(0, 12)],
+        ports: [
+          { containerId: C1, containerIp: '10.1.0.2', port: port(8080) },
+          { containerId: C2, containerIp: '10.1.0.3', port: port(8081) },
+          { containerId: C3, containerIp: '10.1.0.4', port: port(8082) },
+          { containerId: FOREIGN, containerIp: '10.9.0.2', port: port(9090) },
+        ],
+        dnsListeners: [],
+      },
+    });
+    assert.deepEqual(plan.ensure.map((n) => n.id), [NET]);
+    assert.deepEqual(plan.detach.map((d) => d.containerId), [C2, C3]);
+    assert.deepEqual(plan.unpublish.map((u) => [u.containerId, u.containerIp, u.ports.map((p) => p.hostPort)]), [[C2, '10.1.0.3', [8081]], [C3, '10.1.0.4', [8082]]]);
+    assert.deepEqual(plan.adopted, { veths: 1, ports: 1 });
+    assert.deepEqual(plan.foreign, { bridges: ['mdbr-ffffffff'], veths: ['vf'], ports: 1 });
   });
 });
