@@ -103,3 +103,16 @@ export function resolvConf(input: ResolvConfInput): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/**
+ * HostConfig.ExtraHosts ("HOST:IP", as `--add-host` sends them; IPv6 after the first colon) as
+ * hosts entries, "host-gateway" replaced by `gateway` (the container's network's gateway).
+ */
+export function extraHostsFrom(extraHosts: readonly string[], gateway: string): { name: string; ip: string }[] {
+  return extraHosts.map((entry) => {
+    const at = entry.indexOf(':');
+    if (at <= 0) throw new Error(`invalid ExtraHosts entry ${JSON.stringify(entry)}: expected HOST:IP`);
+    const ip = entry.slice(at + 1);
+    return { name: entry.slice(0, at), ip: ip === 'host-gateway' ? gateway : ip };
+  });
+}

@@ -1,7 +1,7 @@
 // Unit: /etc/hosts, /etc/hostname and /etc/resolv.conf of a container as Docker writes them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { containerHostname, hostnameFile, hostsFile, parseResolvConf, resolvConf } from '../../core/network/container-files.js';
+import { containerHostname, extraHostsFrom, hostnameFile, hostsFile, parseResolvConf, resolvConf } from '../../core/network/container-files.js';
 
 const HOST = '# generated\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example\noptions edns0 trust-ad\n';
 
@@ -11,6 +11,12 @@ describe('container files', () => {
       '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::\tip6-localnet', 'ff00::\tip6-mcastprefix',
       'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', '10.0.0.9\tdb', '172.18.0.2\tweb', '',
     ].join('\n'));
+  });
+
+  it('ExtraHosts become entries, host-gateway the gateway', () => {
+    assert.deepEqual(extraHostsFrom(['db:10.0.0.9', 'gw:host-gateway', 'v6:::1'], '172.18.0.1'),
+      [{ name: 'db', ip: '10.0.0.9' }, { name: 'gw', ip: '172.18.0.1' }, { name: 'v6', ip: '::1' }]);
+    assert.throws(() => extraHostsFrom([':1.2.3.4'], '172.18.0.1'), /invalid ExtraHosts entry/);
   });
 
   it('hostname: --hostname, else the short id', () => {
