@@ -1,7 +1,13 @@
 // Unit: the bridge driver's nft scripts (its own table only, per-network chains and map elements,
-// removal that succeeds for what is not there) and the reader of `nft -j list table`.
+// removal that succeeds for what is not there) and the reader of `nft -j list table`; the plugin
+// package loads through the daemon's loader.
+import 'reflect-metadata';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Container } from 'inversify';
+import { loadDrivers } from '../../core/plugins/plugin-loader.js';
 import {
   baseScript, networkAddScript, networkRemoveScript, portsAddScript, portsDeleteScript, readHeldTable,
 } from '../../plugins/network-bridge/nft-rules.js';
@@ -81,5 +87,20 @@ describe('nft scripts', () => {
     assert.ok(vethNameFor(C, NET).length <= 15);
     assert.deepEqual(parseVethAlias(vethAlias(C, NET)), { containerId: C, network: NET });
     assert.equal(parseVethAlias('something else'), null);
+  });
+});
+
+describe('the network-bridge package', () => {
+  it('loads through the daemon\'s plugin loader, binding network.v1.bridge', async () => {
+    const modulePath = fileURLToPath(new URL('../../plugins/network-bridge/network-bridge-module.js', import.meta.url));
+    const { drivers, failures } = await loadDrivers([{ name: '@tiny-docker/network-bridge', root: '.', modulePath, source: 'builtin' }], new Container());
+    assert.deepEqual(failures, []);
+    assert.deepEqual(drivers.map((d) => d.driver.id), ['network.v1.bridge']);
+  });
+
+  it('names its module in package.json', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../../../plugins/network-bridge/package.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    assert.equal(pkg.name, '@tiny-docker/network-bridge');
+    assert.deepEqual(pkg.tinyDocker, { module: './network-bridge-module.js' });
   });
 });
