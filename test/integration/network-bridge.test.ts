@@ -11,7 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { eventually, makeNetns, makeOutsideHost, randomId, type TestNetns } from '../fixtures/netns.js';
-import { allocateAddress, macForAddress } from '../../core/network/ipam.js';
+import { DEFAULT_POOLS, allocateAddress, chooseSubnet, macForAddress } from '../../core/network/ipam.js';
+import { readHostRoutes } from '../../core/network/host-routes.js';
+import { formatSubnet, overlaps } from '../../core/network/ipv4.js';
 import { NetworkHarness, silentLogger, specOf } from './network-helpers.js';
 import { vethNameFor } from '../../plugins/network-bridge/network-names.js';
 
@@ -96,6 +98,18 @@ describe('network-bridge driver against the kernel', { skip: isRoot ? false : 'n
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
+  });
+
+  it('the pool choice reads this host\'s routes: the chosen subnet overlaps none of them, nor a bridge of ours made on the first choice', async () => {
+    const routes = await readHostRoutes();
+    const first = chooseSubnet(DEFAULT_POOLS, [], routes)!;
+    assert.equal(routes.some((r) => overlaps(r, first)), false);
+    const taken = await h.createNetwork('pooled', { subnet: formatSubnet(first) });
+    const after = await readHostRoutes();
+    assert.ok(after.some((r) => formatSubnet(r) === formatSubnet(first)), 'the bridge\'s route is on the host');
+    const second = chooseSubnet(DEFAULT_POOLS, [], after)!;
+    assert.notEqual(formatSubnet(second), formatSubnet(first));
+    await h.removeNetwork(taken);
   });
 
   it('refuses a bridge name that is not ours', async () => {
