@@ -72,6 +72,8 @@ export interface HostConfig extends Limits {
   /** `--mount type=bind,...` entries. */
   readonly Mounts?: readonly BindMountConfig[];
   readonly RestartPolicy?: RestartPolicy;
+  /** `--security-opt` values: seccomp=unconfined, seccomp=<profile JSON>, no-new-privileges. */
+  readonly SecurityOpt?: readonly string[];
 }
 
 export interface ImageRef {

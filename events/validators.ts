@@ -22,7 +22,7 @@ const restartPolicy = obj({ Name: oneOf('always', 'unless-stopped', 'on-failure'
 const hostConfig = obj({
   ...limits, AutoRemove: bool, LogConfig: obj({ Type: str, Config: recordOf(str) }), ConsoleSize: optional(arrayOf(int)),
   Binds: optional(strings), Mounts: optional(arrayOf(obj({ Type: str, Source: str, Target: str, ReadOnly: bool }))),
-  RestartPolicy: optional(restartPolicy),
+  RestartPolicy: optional(restartPolicy), SecurityOpt: optional(strings),
 });
 const imageConfig = obj({
   Env: strings, Cmd: nullable(strings), Entrypoint: nullable(strings), WorkingDir: str, User: str, Labels: recordOf(str),

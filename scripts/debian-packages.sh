@@ -1,5 +1,5 @@
 # The Debian packages tiny-docker needs, installed only when missing. Sourced by setup.sh and .ci/run.
-DEBIAN_PACKAGES=(busybox-static gcc make libc6-dev attr skopeo procps iproute2 util-linux openssl nftables curl iperf3)
+DEBIAN_PACKAGES=(busybox-static gcc make libc6-dev attr skopeo procps iproute2 util-linux openssl libseccomp-dev nftables curl iperf3)
 install_debian_packages() {
   local missing=()
   for p in "${DEBIAN_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -18,6 +18,7 @@ export const createFlags = {
   'log-driver': Flags.string({ summary: 'Logging driver for the container (e.g. json-file, none).' }),
   'log-opt': Flags.string({ summary: 'Log driver option KEY=value; repeatable.', multiple: true, multipleNonGreedy: true }),
   restart: Flags.string({ summary: 'Restart policy when the container exits: no, always, unless-stopped, on-failure[:max-retries].' }),
+  'security-opt': Flags.string({ summary: 'Security option: seccomp=unconfined, seccomp=PROFILE.json (Docker\'s format), no-new-privileges; repeatable.', multiple: true, multipleNonGreedy: true }),
   volume: Flags.string({ char: 'v', summary: 'Bind a host folder or file: /host/path:/container/path[:ro]; repeatable.', multiple: true, multipleNonGreedy: true }),
   mount: Flags.string({ summary: 'Bind a host path: type=bind,source=/host/path,target=/container/path[,readonly]; repeatable.', multiple: true, multipleNonGreedy: true }),
   ...limitFlags,

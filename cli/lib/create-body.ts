@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Limits } from '../../events/index.js';
@@ -29,6 +30,7 @@ export interface CreateFlagValues extends LimitFlagValues {
   readonly volume?: readonly string[];
   readonly mount?: readonly string[];
   readonly restart?: string;
+  readonly 'security-opt'?: readonly string[];
 }
 
 /** Which streams a `run` attaches: -a as given, else stdout+stderr (+stdin with -i); none when detached. */
@@ -206,6 +208,29 @@ export function createBody(options: {
       ...(flags.volume?.length ? { Binds: flags.volume.map((v) => absoluteBind(v, cwd)) } : {}),
       ...(flags.mount?.length ? { Mounts: flags.mount.map((m) => parseMountFlag(m, cwd, exitCode)) } : {}),
       ...(restart ? { RestartPolicy: restart } : {}),
+      ...(flags['security-opt']?.length ? { SecurityOpt: flags['security-opt'].map((o) => securityOptFlag(o, cwd, exitCode)) } : {}),
     },
   };
+}
+
+/**
+ * `--security-opt` as the docker CLI sends it: `seccomp=FILE` becomes `seccomp=<the file's JSON>`
+ * (the daemon never reads the client's files); `seccomp=unconfined` and the rest go as given.
+ */
+export function securityOptFlag(value: string, cwd: string, exitCode: number): string {
+  const m = /^seccomp[=:]([\s\S]+)$/.exec(value);
+  if (!m || m[1] === 'unconfined' || m[1]!.trimStart().startsWith('{')) return value;
+  const file = resolve(cwd, m[1]!);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`opening seccomp profile (${m[1]}) failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, exitCode);
+  }
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`seccomp profile ${m[1]} is not valid JSON: ${(err as Error).message}`, exitCode);
+  }
+  return `seccomp=${text}`;
 }

@@ -126,6 +126,8 @@ export function parseCreateRequest(body: JsonObject, name: string | undefined): 
   const restart = optObject(hc, 'RestartPolicy');
   const policy = restart ? optString(restart, 'Name') : undefined;
   if (restart && policy && policy !== 'no') hostConfig.RestartPolicy = { Name: policy, MaximumRetryCount: optNumber(restart, 'MaximumRetryCount') ?? 0 };
+  const securityOpt = optStringArray(hc, 'SecurityOpt');
+  if (securityOpt && securityOpt.length > 0) hostConfig.SecurityOpt = securityOpt;
   const consoleSize = optNumberPair(hc, 'ConsoleSize');
   if (consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0) hostConfig.ConsoleSize = consoleSize;
 

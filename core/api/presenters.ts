@@ -147,7 +147,7 @@ export function presentHostConfig(hc: Partial<HostConfig>): Record<string, unkno
     Privileged: false,
     PublishAllPorts: false,
     ReadonlyRootfs: false,
-    SecurityOpt: null,
+    SecurityOpt: hc.SecurityOpt ? [...hc.SecurityOpt] : null,
     UTSMode: '',
     UsernsMode: '',
     ShmSize: 67108864,

@@ -25,6 +25,7 @@ import type {
   StreamSession, WaitCondition,
 } from './engine.js';
 import { bindsOf } from './binds.js';
+import { parseSecurityOptions } from '../security/seccomp-profile.js';
 import { ConflictError, InvalidArgumentError, NotFoundError, NotImplementedError, StartFailedError } from './errors.js';
 import type { EventStore } from './event-store.js';
 import { queryEvents } from './event-query.js';
@@ -231,6 +232,11 @@ export class ContainerEngine implements Engine {
       }
     }
     bindsOf(request.hostConfig); // refuses what cannot be bound, before anything exists
+    try {
+      parseSecurityOptions(request.hostConfig.SecurityOpt ?? []); // a bad profile fails create, not a later start
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
     const restartPolicy = parseRestartPolicy(request.hostConfig.RestartPolicy?.Name, request.hostConfig.RestartPolicy?.MaximumRetryCount);
     if (restartPolicy && request.hostConfig.AutoRemove) throw new InvalidArgumentError('Conflicting options: --restart and --rm (a restart policy and AutoRemove)');
     // As Docker: a missing host folder of `-v` is made on start; one of `--mount` is an error now.
@@ -243,6 +249,7 @@ export class ContainerEngine implements Engine {
       LogConfig: { Type: logType, Config: { ...logOptions } },
       ...(request.hostConfig.ConsoleSize ? { ConsoleSize: request.hostConfig.ConsoleSize } : {}),
       ...(request.hostConfig.Binds?.length ? { Binds: [...request.hostConfig.Binds] } : {}),
+      ...(request.hostConfig.SecurityOpt?.length ? { SecurityOpt: [...request.hostConfig.SecurityOpt] } : {}),
       ...(request.hostConfig.Mounts?.length ? { Mounts: request.hostConfig.Mounts.map((m) => ({ ...m })) } : {}),
       ...(restartPolicy ? { RestartPolicy: restartPolicy } : {}),
     };
@@ -295,6 +302,7 @@ export class ContainerEngine implements Engine {
           started = await isolator.start({
             containerId: id, args, env, cwd: c.config.WorkingDir || '/', user: c.config.User, hostname: c.config.Hostname,
             tty: c.config.Tty, stdin: c.config.OpenStdin, mounts, rootfs: root.target, binds, cgroups, outputOffset: writer?.storedOffset ?? 0,
+            ...(c.hostConfig.SecurityOpt ? { securityOpt: c.hostConfig.SecurityOpt } : {}),
             ...(c.hostConfig.ConsoleSize && c.hostConfig.ConsoleSize[0] > 0 ? { consoleSize: c.hostConfig.ConsoleSize } : {}),
           });
         },
@@ -827,6 +835,7 @@ export class ContainerEngine implements Engine {
       process = await this.isolator().exec({
         containerId: c.id, execId, initPid: c.pid, args: x.cmd, env: mergeEnv([...c.config.Env, `HOSTNAME=${c.config.Hostname}`, ...(tty ? ['TERM=xterm'] : [])], x.env), cwd: x.workingDir || c.config.WorkingDir || '/',
         user: x.user || c.config.User, tty, stdin: x.attachStdin, cgroups: limiter ? limiter.paths(c.id) : [],
+        ...(c.hostConfig.SecurityOpt ? { securityOpt: c.hostConfig.SecurityOpt } : {}),
         ...(options.consoleSize && options.consoleSize[0] > 0 ? { consoleSize: options.consoleSize } : {}),
       });
     } catch (err) {

@@ -204,6 +204,8 @@ export interface ProcessSpec {
   readonly cgroups: readonly string[];
   /** Where the output byte numbering starts: the log's stored offset, so a restarted container continues its sequence. */
   readonly outputOffset?: number;
+  /** The container's `--security-opt` values (seccomp=unconfined|PROFILE, no-new-privileges), validated at create. */
+  readonly securityOpt?: readonly string[];
 }
 
 export interface ExecSpec {
@@ -218,6 +220,8 @@ export interface ExecSpec {
   readonly stdin: boolean;
   readonly consoleSize?: readonly [number, number];
   readonly cgroups: readonly string[];
+  /** The container's `--security-opt` values: an exec gets the container's seccomp filter too. */
+  readonly securityOpt?: readonly string[];
 }
 
 /** A start or exec that failed before the command ran; exitCode is Docker's 125/126/127. */

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
+import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { injectable } from '../../core/plugin-api.js';
@@ -7,7 +8,7 @@ import type { ExitStatus } from '../../core/plugin-api.js';
 import type {
   DriverContext, DriverStatus, ExecProcess, ExecSpec, IsolatorDriver, ProcessIO, ProcessSpec,
 } from '../../core/plugin-api.js';
-import { ProcessStartError } from '../../core/plugin-api.js';
+import { DEFAULT_CAPABILITIES, ProcessStartError, parseSecurityOptions, seccompFilterFor, type SeccompFilter } from '../../core/plugin-api.js';
 import { DriverKinds } from '../../core/plugin-api.js';
 import {
   ShimConnection, ShimStartError, readExitFile, spawnExec, startShim, writeSpec, type ExitMessage,
@@ -50,6 +51,15 @@ export class NamespaceIsolator implements IsolatorDriver {
     return join(this.runDir, containerId);
   }
 
+  /** The container's syscall filter: its profile (or the default) for the capabilities the shim grants. */
+  private seccomp(securityOpt: readonly string[] | undefined): SeccompFilter | null {
+    try {
+      return seccompFilterFor(parseSecurityOptions(securityOpt ?? []), DEFAULT_CAPABILITIES, release());
+    } catch (err) {
+      throw new ProcessStartError(err instanceof Error ? err.message : String(err), 125);
+    }
+  }
+
   async start(spec: ProcessSpec): Promise<{ pid: number; shimPid: number }> {
     const bundle = this.bundle(spec.containerId);
     await rm(bundle, { recursive: true, force: true });
@@ -69,6 +79,7 @@ export class NamespaceIsolator implements IsolatorDriver {
       ...(spec.consoleSize ? { rows: spec.consoleSize[0], cols: spec.consoleSize[1] } : {}),
       cgroups: spec.cgroups,
       ...(spec.outputOffset ? { startOffset: spec.outputOffset } : {}),
+      seccomp: this.seccomp(spec.securityOpt),
     });
     try {
       const started = await startShim(this.shimBinary, bundle);
@@ -159,6 +170,7 @@ export class NamespaceIsolator implements IsolatorDriver {
       id: spec.containerId, pid: spec.initPid, args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, tty: spec.tty,
       stdin: spec.stdin, cgroups: spec.cgroups,
       ...(spec.consoleSize ? { rows: spec.consoleSize[0], cols: spec.consoleSize[1] } : {}),
+      seccomp: this.seccomp(spec.securityOpt),
     });
     const handle = spawnExec(this.shimBinary, specPath);
     const outputs: ((stream: 'stdout' | 'stderr', data: Buffer, end: number) => void)[] = [];

@@ -1,5 +1,6 @@
 // The shim's wire format (version 1) and a small client for both modes. Mirrors shim/protocol.h;
 // docs/shim.md has the full description. No daemon logic here: the isolator driver builds on it.
+import type { SeccompAction, SeccompFilter } from '../../core/plugin-api.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
@@ -201,6 +202,8 @@ export interface ShimProcessSpec {
   cols?: number;
   /** Absolute cgroup directories (one per v1 hierarchy) the process joins. */
   cgroups?: readonly string[];
+  /** The syscall filter loaded last before execve; none: unconfined. */
+  seccomp?: SeccompFilter | null;
 }
 
 /** `mini-docker-shim run <bundle>` reads this from <bundle>/spec. */
@@ -252,6 +255,20 @@ function bindField(name: string, value: string): string {
   return escapeSpecValue(value).replace(/ /g, '\\s');
 }
 
+const actionField = (a: SeccompAction): string => `${a.kind} ${a.errno}`;
+
+/** `seccomp <action> <errno>`, `seccomp-others <action> <errno>`, `seccomp-rule <action> <errno> <name> [<index>,<op>,<value>,<value2>]...`. */
+export function seccompLines(filter: SeccompFilter): string[] {
+  const lines = [`seccomp ${actionField(filter.defaultAction)}`];
+  if (filter.others) lines.push(`seccomp-others ${actionField(filter.others)}`);
+  for (const r of filter.rules) {
+    if (!/^[a-z0-9_]+$/.test(r.name)) throw new Error(`spec seccomp rule "${r.name}": not a syscall name`);
+    if (r.args.length > 6) throw new Error(`spec seccomp rule ${r.name}: at most 6 argument conditions`);
+    lines.push(`seccomp-rule ${actionField(r.action)} ${r.name}${r.args.map((a) => ` ${a.index},${a.op},${a.value},${a.valueTwo}`).join('')}`);
+  }
+  return lines;
+}
+
 function isRunSpec(spec: ShimSpec): spec is ShimRunSpec {
   return 'rootfs' in spec;
 }
@@ -292,6 +309,7 @@ export function serializeSpec(spec: ShimSpec): string {
   add('rows', spec.rows);
   add('cols', spec.cols);
   for (const c of spec.cgroups ?? []) add('cgroup', c);
+  if (spec.seccomp) lines.push(...seccompLines(spec.seccomp));
   return lines.join('\n') + '\n';
 }
 

@@ -74,7 +74,7 @@ static void loopback_up(void) {
 }
 
 /* Shared tail of run and exec: user, cwd (run makes a missing one, as Docker; exec does not),
- * capabilities, no_new_privs, environment, execve. */
+ * capabilities, no_new_privs, environment, the seccomp filter, execve. */
 static int finish_and_exec(const struct spec *s, int make_cwd, struct shim_err *e) {
   struct user_ids u;
   if (user_resolve(s->user, &u, e) < 0) return -1;
@@ -93,6 +93,11 @@ static int finish_and_exec(const struct spec *s, int make_cwd, struct shim_err *
   struct strv env = {0};
   char home[PATH_MAX + 8];
   if (build_env(&s->env, u.home, &env, home, sizeof home) < 0) return shim_fail(e, ENOMEM, "environment");
+  /* Last before execve: from here on, only what the container's profile allows. */
+  if (seccomp_apply(&s->seccomp, e) < 0) {
+    free(env.items);
+    return -1;
+  }
   exec_command(s->args.items, env.items, e);
   free(env.items);
   return -1;

@@ -123,6 +123,9 @@ static int apply(struct spec *s, const char *key, char *value) {
   unsigned long n;
   if (strcmp(key, "mount") == 0) return parse_mount(s, value);
   if (strcmp(key, "bind") == 0) return parse_bind(s, value);
+  if (strcmp(key, "seccomp") == 0) return seccomp_parse_default(&s->seccomp, value);
+  if (strcmp(key, "seccomp-others") == 0) return seccomp_parse_others(&s->seccomp, value);
+  if (strcmp(key, "seccomp-rule") == 0) return seccomp_parse_rule(&s->seccomp, value);
   if (unescape(value) < 0) return -1;
   if (strcmp(key, "id") == 0) s->id = value;
   else if (strcmp(key, "rootfs") == 0) s->rootfs = value;
@@ -181,6 +184,7 @@ void spec_free(struct spec *s) {
   strv_free(&s->cgroups);
   free(s->mounts);
   free(s->binds);
+  seccomp_spec_free(&s->seccomp);
   free(s->text);
   s->text = NULL;
   s->mounts = NULL;

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "seccomp-filter.h"
 
 struct strv {
   char **items; /* NULL-terminated, for execve */
@@ -45,6 +46,7 @@ struct spec {
   size_t buffer;
   unsigned long long start_offset; /* run: offset of the first output byte (continues a log) */
   pid_t pid; /* exec mode: the container init, host view */
+  struct seccomp_spec seccomp; /* "seccomp", "seccomp-others", "seccomp-rule" lines */
 };
 
 #define SHIM_DEFAULT_BUFFER (1024 * 1024)
