@@ -1,5 +1,7 @@
 #include "namespaces/rootfs.h"
 
+#include "namespaces/cgroupfs.h"
+
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/mount.h>
@@ -169,10 +171,11 @@ static int apply_bind(int root, const struct bind_entry *b, struct shim_err *e) 
 
 static int mount_sys(struct shim_err *e) {
   if (mkdir_p("sys", 0755, e) < 0) return -1;
-  if (mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) return 0;
+  if (mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) return cgroupfs_mount(e);
   /* Without the right to mount a fresh sysfs, show the host's read-only. */
   if (do_mount("/sys", "sys", NULL, MS_BIND | MS_REC, NULL, e) < 0) return -1;
-  return do_mount(NULL, "sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e);
+  if (do_mount(NULL, "sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e) < 0) return -1;
+  return cgroupfs_mount(e);
 }
 
 struct device {
