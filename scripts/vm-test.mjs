@@ -225,8 +225,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exit(2);
   }
   // The guest has its own /tmp: a host scratch folder means nothing there.
+  // Output goes through the guest's console (a tty there): colours only when it ends on a terminal here.
+  const colour = process.stdout.isTTY ? {} : { NO_COLOR: '1' };
   const pass = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(TINY_DOCKER_|MINI_DOCKER_|NODE_OPTIONS$|TERM$)/.test(k) && k !== 'TINY_DOCKER_TEST_SCRATCH'));
   const here = process.cwd();
   const cwd = here === PROJECT || here.startsWith(`${PROJECT}/`) ? here : PROJECT;
-  process.exit(await vmTest(args, { cwd, controllers, env: pass }));
+  process.exit(await vmTest(args, { cwd, controllers, env: { ...pass, ...colour } }));
 }
