@@ -18,7 +18,7 @@ import {
   statSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const SKIP_EXIT = 77;
@@ -136,6 +136,10 @@ function ensureImage() {
     } catch (e) {
       if (!existsSync(join(dir, 'ready'))) throw e; // another run built it meanwhile
     }
+    // Images of older recipes are of no more use (a guest still running one keeps its open files).
+    for (const name of readdirSync(CACHE)) {
+      if (/^[0-9a-f]{16}$/.test(name) && name !== basename(dir)) rmSync(join(CACHE, name), { recursive: true, force: true });
+    }
     return dir;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -151,7 +155,7 @@ function runInGuest(image, argv, cwd, controllers, env) {
   const args = [
     `mem=${GUEST_MEMORY}`, `ubd0=${join(run, 'cow')},${join(image, 'rootfs.img')}`, 'root=/dev/ubda', 'rw',
     'init=/usr/sbin/tiny-docker-vm-init', 'con=null', 'ssl=null', 'con0=null,fd:1', 'quiet', 'loglevel=2',
-    'cgroup_no_v1=all', `uml_dir=${run}`, 'umid=vm',
+    'cgroup_no_v1=all', 'psi=1', `uml_dir=${run}`, 'umid=vm',
     `vmtest_run=${run}`, `vmtest_project=${PROJECT}`, ...(controllers ? [`vmtest_controllers=${controllers}`] : []),
   ];
   const child = spawn(join(image, 'linux.uml'), args, {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CgroupLimiter, detectLayout } from '../../plugins/limiter-cgroups/cgroup-limiter.js';
@@ -77,5 +77,54 @@ describe('cgroup v2 limits are enforced (integration, real cgroups)', { skip: pu
     const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, s) => resolve(s)));
     assert.equal(signal, 'SIGKILL');
     assert.equal(await driver.oomKilled(id), true);
+    assert.match(readFileSync(join(dir!, 'memory.events'), 'utf8'), /^oom_kill [1-9]/m);
+  });
+
+  test('the daemon moved itself into a leaf so it could enable controllers for its children', (t) => {
+    const own = /^0::(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1] ?? '';
+    if (own === '/') return t.skip('this process runs in the root cgroup, which may hold processes and enable controllers');
+    assert.match(own, /\/mini-docker-daemon$/);
+    const parent = join('/sys/fs/cgroup', own, '..');
+    const enabled = readFileSync(join(parent, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/);
+    const available = readFileSync(join(parent, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+    for (const c of ['cpu', 'io', 'memory', 'pids']) if (available.includes(c)) assert.ok(enabled.includes(c), `${c} enabled in ${parent}`);
+  });
+
+  test('swap, CPU weight and a device throttle reach memory.swap.max, cpu.weight and io.max', async (t) => {
+    const device = blockDevice();
+    const limits = { Memory: 64 * MiB, MemorySwap: 96 * MiB, CpuShares: 512, ...(device ? { BlkioDeviceReadBps: [{ Path: device.path, Rate: MiB }] } : {}) };
+    try {
+      driver.validate(limits);
+    } catch (e) {
+      return t.skip(e instanceof Error ? e.message : String(e));
+    }
+    const id = `test-${randomBytes(6).toString('hex')}`;
+    ids.push(id);
+    const [dir] = await driver.create(id, limits);
+    const read = (f: string) => readFileSync(join(dir!, f), 'utf8').trim();
+    assert.equal(read('memory.max'), String(64 * MiB));
+    assert.equal(read('memory.swap.max'), String(32 * MiB), 'v2 limits swap alone: MemorySwap - Memory');
+    assert.equal(read('cpu.weight'), '20', 'runc: 1 + (512 - 2) * 9999 / 262142');
+    if (device) assert.match(read('io.max'), new RegExp(`^${device.numbers} rbps=1048576 wbps=max riops=max wiops=max$`, 'm'));
+    else t.diagnostic('no block device in /sys/block: io.max not tried');
+  });
+
+  test('stats carry PSI where the kernel keeps it', async (t) => {
+    const id = `test-${randomBytes(6).toString('hex')}`;
+    ids.push(id);
+    const [dir] = await driver.create(id, {});
+    if (!existsSync(join(dir!, 'cpu.pressure'))) return t.skip('this kernel keeps no PSI: no cpu.pressure in a cgroup (built without CONFIG_PSI, as Debian\'s User-Mode Linux, or booted with psi=0)');
+    const s = await driver.stats(id);
+    assert.ok(s.pressure?.cpu && s.pressure.memory && s.pressure.io, JSON.stringify(s.pressure));
+    for (const p of [s.pressure.cpu, s.pressure.memory, s.pressure.io]) assert.ok(Number.isFinite(p.some.avg10) && p.some.total >= 0);
   });
 });
+
+/** A block device of this machine (path and MAJ:MIN), from /sys/block, or null. */
+function blockDevice(): { path: string; numbers: string } | null {
+  for (const name of existsSync('/sys/block') ? readdirSync('/sys/block') : []) {
+    if (/^(loop|ram|zram|nbd)/.test(name) || !existsSync(join('/dev', name))) continue;
+    return { path: join('/dev', name), numbers: readFileSync(join('/sys/block', name, 'dev'), 'utf8').trim() };
+  }
+  return null;
+}
