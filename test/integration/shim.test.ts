@@ -379,7 +379,7 @@ describe('integration: shim run mode', { skip }, () => {
   it('puts the init into the spec cgroups with its own cgroup namespace', async () => {
     const { dir, line, procsInside } = testCgroup();
     try {
-      const script = `cat /proc/self/cgroup; echo procs; cat ${procsInside}; touch /sys/fs/cgroup/x 2>/dev/null && echo writable || echo read-only; read x`;
+      const script = `cat /proc/self/cgroup; echo procs; cat ${procsInside}; touch /sys/fs/cgroup/x 2>/dev/null && echo writable || echo read-only; echo entries; ls /sys/fs/cgroup; read x`;
       const c = await run(baseSpec(['sh', '-c', script], { cgroups: [dir], stdin: true }));
       assert.match(readFileSync(`/proc/${c.initPid}/cgroup`, 'utf8'), line(hierarchyPath(dir)));
       assert.ok(readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').includes(String(c.initPid)));
@@ -391,6 +391,8 @@ describe('integration: shim run mode', { skip }, () => {
       // /sys/fs/cgroup shows the container's own cgroup (its init is pid 1 there), read-only.
       assert.match(out.stdout.split('procs\n')[1] ?? '', /^1$/m, out.stdout);
       assert.match(out.stdout, /^read-only$/m);
+      // No named hierarchy (name=systemd) or hybrid cgroup2: the container has no cgroup of its own there.
+      assert.doesNotMatch(out.stdout.split('entries\n')[1] ?? '', /^(systemd|unified)$/m);
       await waitExit(c.shimPid);
     } finally {
       await waitFor(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() === '');

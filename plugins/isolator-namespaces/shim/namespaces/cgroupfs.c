@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define HOST_CGROUP "/sys/fs/cgroup"
 #define TARGET "sys/fs/cgroup"
@@ -88,7 +89,7 @@ static int mount_at(const char *source, const char *target, const char *type, un
   return 0;
 }
 
-/* The host's links beside its hierarchies (cpu -> cpu,cpuacct), made again in the container's tmpfs. */
+/* The host's links beside its hierarchies (cpu -> cpu,cpuacct), made again in the container's tmpfs where they name one shown. */
 static int copy_links(struct shim_err *e) {
   DIR *d = opendir(HOST_CGROUP);
   if (!d) return 0;
@@ -102,18 +103,31 @@ static int copy_links(struct shim_err *e) {
     if (len < 0) continue;
     link[len] = '\0';
     snprintf(target, sizeof target, "%s/%s", TARGET, ent->d_name);
+    char named[PATH_MAX * 2 + 2];
+    snprintf(named, sizeof named, "%s/%s", TARGET, link);
+    if (link[0] == '/' || strchr(link, '/') || access(named, F_OK) < 0) continue; /* only links to what is shown */
     if (symlink(link, target) < 0 && errno != EEXIST) rc = shim_fail(e, errno, "symlink /%s -> %s", target, link);
   }
   closedir(d);
   return rc;
 }
 
-/* v1 or hybrid: a tmpfs, each hierarchy below it (rooted at the namespace's cgroup), then read-only. */
+/*
+ * Whether a hierarchy below a v1 tmpfs is shown: those of controllers, where the limiter made the
+ * container's cgroup. A named one (name=systemd) or the hybrid layout's cgroup2 (no controllers)
+ * would show the shim's cgroup, the host's root there, so they are left out.
+ */
+static int shown(const struct cgroup_mount *m) {
+  if (strcmp(m->fstype, "cgroup") != 0) return 0;
+  return strncmp(m->options, "name=", 5) != 0 && !strstr(m->options, ",name=");
+}
+
+/* v1 or hybrid: a tmpfs, each controller's hierarchy below it (rooted at the namespace's cgroup), then read-only. */
 static int mount_hierarchies(const struct cgroup_mount *mounts, size_t n, struct shim_err *e) {
   if (mount_at("tmpfs", TARGET, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", e) < 0) return -1;
   for (size_t i = 0; i < n; i++) {
     const struct cgroup_mount *m = &mounts[i];
-    if (strcmp(m->fstype, "tmpfs") == 0) continue;
+    if (!shown(m)) continue;
     char target[PATH_MAX];
     snprintf(target, sizeof target, "%s%s", TARGET, m->point + strlen(HOST_CGROUP));
     if (mkdir(target, 0755) < 0 && errno != EEXIST) return shim_fail(e, errno, "mkdir /%s", target);
