@@ -72,7 +72,7 @@ function startVmLane() {
     writeSync(out, `\n== guest, ${controllers ? `only ${controllers} delegated` : 'every controller delegated'}: ${files.join(', ')}\n`);
     const child = spawn(process.execPath, [
       join(root, 'scripts/vm-test.mjs'), ...(controllers ? ['--controllers', controllers] : []), '--', process.execPath, 'scripts/test.mjs', '--in-vm', ...files,
-    ], { cwd: root, stdio: ['ignore', out, out] });
+    ], { cwd: root, stdio: ['ignore', out, out], env: { ...process.env, TINY_DOCKER_VM_TIMEOUT: process.env.TINY_DOCKER_VM_TIMEOUT ?? '420' } });
     child.on('close', (code) => resolve(code ?? 1));
     child.on('error', () => resolve(1));
   });

@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 
 export const SKIP_EXIT = 77;
@@ -28,6 +29,7 @@ const PACKAGES = ['busybox-static', 'gcc', 'libc6-dev', 'make', 'attr', 'procps'
 const SUITE = 'bookworm';
 const IMAGE_SIZE = '6G'; // sparse: the tests' images, layers and scratch files live on this disk
 const GUEST_MEMORY = process.env.TINY_DOCKER_VM_MEMORY ?? '1536M';
+const TIMEOUT_S = Number(process.env.TINY_DOCKER_VM_TIMEOUT ?? 900);
 const START_MARK = '== vm-test: command starts';
 const END_MARK = '== vm-test: command ended';
 
@@ -179,16 +181,28 @@ function runInGuest(image, argv, cwd, controllers, env) {
       }
     }
   };
+  // A command that hangs must not hang its caller: the whole guest goes after the time limit.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+  }, TIMEOUT_S * 1000);
   child.stdout.setEncoding('utf8').on('data', onOut);
   child.stderr.setEncoding('utf8').on('data', (d) => { bootLog += d; });
   return new Promise((resolvePromise) => {
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       if (state === 'command' && pending !== '') process.stdout.write(pending);
       // The guest's helper processes share the group: none may outlive it.
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* all gone */ }
       let status = null;
       try { status = Number(readFileSync(join(run, 'status'), 'utf8').trim()); } catch { /* the command never ended */ }
       rmSync(run, { recursive: true, force: true });
+      if (timedOut) {
+        log(`the command ran past ${TIMEOUT_S} s (TINY_DOCKER_VM_TIMEOUT): the guest was killed`);
+        resolvePromise(124);
+        return;
+      }
       if (status === null || Number.isNaN(status)) {
         log(`the guest stopped (${signal ?? `exit ${code}`}) before the command ended${state === 'boot' ? `; its boot said:\n${bootLog.trim().split('\n').slice(-20).join('\n')}` : ''}`);
         resolvePromise(state === 'boot' ? SKIP_EXIT : 1);

@@ -49,10 +49,10 @@ function makeRootfs(dir: string): void {
 
 /**
  * A fresh cgroup for a test container under this process's own cgroup, on whatever this host has:
- * the unified hierarchy on a pure cgroup v2 host, else the v1 pids hierarchy. `line` matches the
- * entry of /proc/<pid>/cgroup that names it (`path` as seen from where it is read).
+ * the unified hierarchy on a pure cgroup v2 host, else the v1 pids hierarchy (null when it is not
+ * mounted). `line` matches the entry of /proc/<pid>/cgroup that names it (`path` as seen from where it is read).
  */
-function testCgroup(): { dir: string; line: (path: string) => RegExp; procsInside: string } {
+function testCgroup(): { dir: string; line: (path: string) => RegExp; procsInside: string } | null {
   const name = `mini-docker-test-${randomBytes(4).toString('hex')}`;
   const self = readFileSync('/proc/self/cgroup', 'utf8');
   const escape = (p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -62,11 +62,14 @@ function testCgroup(): { dir: string; line: (path: string) => RegExp; procsInsid
     mkdirSync(dir);
     return { dir, line: (path) => new RegExp(`^0::${escape(path)}$`, 'm'), procsInside: '/sys/fs/cgroup/cgroup.procs' };
   }
+  if (!existsSync('/sys/fs/cgroup/pids/cgroup.procs')) return null;
   const own = /^\d+:pids:(.*)$/m.exec(self)?.[1] ?? '/';
   const dir = join('/sys/fs/cgroup/pids', own, name);
   mkdirSync(dir);
   return { dir, line: (path) => new RegExp(`^\\d+:pids:${escape(path)}$`, 'm'), procsInside: '/sys/fs/cgroup/pids/cgroup.procs' };
 }
+
+const NO_PIDS_HIERARCHY = 'the cgroup v1 pids controller is not mounted at /sys/fs/cgroup/pids (and this host is not pure cgroup v2)';
 
 /** The path of a cgroup folder relative to its hierarchy's root, as /proc/<pid>/cgroup names it. */
 function hierarchyPath(dir: string): string {
@@ -376,8 +379,10 @@ describe('integration: shim run mode', { skip }, () => {
     await assert.rejects(run(spec), (err: unknown) => err instanceof ShimStartError && /bind source .*no-such-source/.test(err.message));
   });
 
-  it('puts the init into the spec cgroups with its own cgroup namespace', async () => {
-    const { dir, line, procsInside } = testCgroup();
+  it('puts the init into the spec cgroups with its own cgroup namespace', async (t) => {
+    const cgroup = testCgroup();
+    if (cgroup === null) return t.skip(NO_PIDS_HIERARCHY);
+    const { dir, line, procsInside } = cgroup;
     try {
       const script = `cat /proc/self/cgroup; echo procs; cat ${procsInside}; touch /sys/fs/cgroup/x 2>/dev/null && echo writable || echo read-only; echo entries; ls /sys/fs/cgroup; read x`;
       const c = await run(baseSpec(['sh', '-c', script], { cgroups: [dir], stdin: true }));
@@ -523,8 +528,10 @@ describe('integration: shim tty', { skip }, () => {
 });
 
 describe('integration: shim exec mode', { skip }, () => {
-  it('joins a running container: hostname, processes, cwd, env, cgroup, exit code', async () => {
-    const { dir, line } = testCgroup();
+  it('joins a running container: hostname, processes, cwd, env, cgroup, exit code', async (t) => {
+    const cgroup = testCgroup();
+    if (cgroup === null) return t.skip(NO_PIDS_HIERARCHY);
+    const { dir, line } = cgroup;
     const c = await run(baseSpec(['sleep', '1000'], { cgroups: [dir], cwd: '/app' }));
     try {
       const specPath = join(c.bundle, 'exec-1.spec');
