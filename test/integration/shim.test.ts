@@ -379,6 +379,12 @@ describe('integration: shim run mode', { skip }, () => {
     await assert.rejects(run(spec), (err: unknown) => err instanceof ShimStartError && /bind source .*no-such-source/.test(err.message));
   });
 
+  it('shows no cgroup of the host at /sys/fs/cgroup when the spec gives the container none', async () => {
+    const out = await collect((await run(baseSpec(['sh', '-c', 'ls /sys/fs/cgroup; echo end']))).bundle);
+    assert.equal(out.exit.exitCode, 0, out.stderr);
+    assert.equal(out.stdout, 'end\n');
+  });
+
   it('puts the init into the spec cgroups with its own cgroup namespace', async (t) => {
     const cgroup = testCgroup();
     if (cgroup === null) return t.skip(NO_PIDS_HIERARCHY);
@@ -396,8 +402,8 @@ describe('integration: shim run mode', { skip }, () => {
       // /sys/fs/cgroup shows the container's own cgroup (its init is pid 1 there), read-only.
       assert.match(out.stdout.split('procs\n')[1] ?? '', /^1$/m, out.stdout);
       assert.match(out.stdout, /^read-only$/m);
-      // No named hierarchy (name=systemd) or hybrid cgroup2: the container has no cgroup of its own there.
-      assert.doesNotMatch(out.stdout.split('entries\n')[1] ?? '', /^(systemd|unified)$/m);
+      // Only where it has a cgroup of its own (here the one test cgroup): no name=systemd, no hybrid cgroup2.
+      assert.doesNotMatch(out.stdout.split('entries\n')[1] ?? '', /^(systemd|unified|memory)$/m);
       await waitExit(c.shimPid);
     } finally {
       await waitFor(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() === '');

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -113,21 +114,27 @@ static int copy_links(struct shim_err *e) {
 }
 
 /*
- * Whether a hierarchy below a v1 tmpfs is shown: those of controllers, where the limiter made the
- * container's cgroup. A named one (name=systemd) or the hybrid layout's cgroup2 (no controllers)
- * would show the shim's cgroup, the host's root there, so they are left out.
+ * Whether the container has a cgroup of its own in the hierarchy mounted at `point`: one of the
+ * spec's folders (links resolved: /sys/fs/cgroup/cpu may name cpu,cpuacct) lies below it.
+ * Elsewhere (name=systemd, the hybrid layout's cgroup2, a controller the limiter does not use)
+ * the namespace's root is the shim's cgroup, so the hierarchy is left out.
  */
-static int shown(const struct cgroup_mount *m) {
-  if (strcmp(m->fstype, "cgroup") != 0) return 0;
-  return strncmp(m->options, "name=", 5) != 0 && !strstr(m->options, ",name=");
+static int holds_container(const struct strv *cgroups, const char *point) {
+  size_t len = strlen(point);
+  for (size_t i = 0; i < cgroups->n; i++) {
+    char real[PATH_MAX];
+    const char *dir = realpath(cgroups->items[i], real) ? real : cgroups->items[i];
+    if (strncmp(dir, point, len) == 0 && dir[len] == '/') return 1;
+  }
+  return 0;
 }
 
-/* v1 or hybrid: a tmpfs, each controller's hierarchy below it (rooted at the namespace's cgroup), then read-only. */
-static int mount_hierarchies(const struct cgroup_mount *mounts, size_t n, struct shim_err *e) {
+/* v1 or hybrid: a tmpfs, each hierarchy with the container's cgroup below it (rooted there), then read-only. */
+static int mount_hierarchies(const struct strv *cgroups, const struct cgroup_mount *mounts, size_t n, struct shim_err *e) {
   if (mount_at("tmpfs", TARGET, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", e) < 0) return -1;
   for (size_t i = 0; i < n; i++) {
     const struct cgroup_mount *m = &mounts[i];
-    if (!shown(m)) continue;
+    if (strcmp(m->fstype, "tmpfs") == 0 || !holds_container(cgroups, m->point)) continue;
     char target[PATH_MAX];
     snprintf(target, sizeof target, "%s%s", TARGET, m->point + strlen(HOST_CGROUP));
     if (mkdir(target, 0755) < 0 && errno != EEXIST) return shim_fail(e, errno, "mkdir /%s", target);
@@ -137,15 +144,17 @@ static int mount_hierarchies(const struct cgroup_mount *mounts, size_t n, struct
   return mount_at(NULL, TARGET, NULL, MS_REMOUNT | MS_BIND | RO_FLAGS, NULL, e);
 }
 
-int cgroupfs_mount(struct shim_err *e) {
+int cgroupfs_mount(const struct strv *cgroups, struct shim_err *e) {
   struct cgroup_mount mounts[32];
   size_t n = 0;
   if (read_cgroup_mounts(mounts, sizeof mounts / sizeof mounts[0], &n, e) < 0) return -1;
   const struct cgroup_mount *top = NULL;
   for (size_t i = 0; i < n; i++)
     if (strcmp(mounts[i].point, HOST_CGROUP) == 0) top = &mounts[i];
-  if (!top) return 0; /* the host has no cgroup file system there: nothing to show */
+  if (!top || cgroups->n == 0) return 0; /* no cgroup file system there, or no cgroup of its own: nothing to show */
+  if (strcmp(top->fstype, "tmpfs") == 0) return mount_hierarchies(cgroups, mounts, n, e);
+  if (!holds_container(cgroups, top->point)) return 0;
+  /* cgroup2's options (nsdelegate…) belong to the host's mount; a namespace cannot set them. */
   if (strcmp(top->fstype, "cgroup2") == 0) return mount_at("cgroup2", TARGET, "cgroup2", RO_FLAGS, NULL, e);
-  if (strcmp(top->fstype, "tmpfs") == 0) return mount_hierarchies(mounts, n, e);
   return mount_at(top->fstype, TARGET, top->fstype, RO_FLAGS, top->options, e); /* one v1 hierarchy right there */
 }
