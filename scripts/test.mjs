@@ -116,6 +116,10 @@ function belongsElsewhere(cgroupDir, scratchDir) {
   return false;
 }
 
+function hasProcesses(cgroupDir) {
+  try { return readFileSync(join(cgroupDir, 'cgroup.procs'), 'utf8').trim() !== ''; } catch { return false; }
+}
+
 /** Mounts, cgroups and processes that look like ours; compared before and after the run. */
 function findLeaks(scratchDir = scratch) {
   const found = [];
@@ -130,6 +134,7 @@ function findLeaks(scratchDir = scratch) {
       let isDir = false;
       try { isDir = statSync(p).isDirectory(); } catch { continue; }
       if (!isDir) continue;
+      if (name === 'mini-docker-daemon' && hasProcesses(p)) continue; // a v2 daemon's leaf, with the processes it moved (docs/limits.md)
       if (name.startsWith('mini-docker')) {
         if (!belongsElsewhere(p, scratchDir)) found.push(`cgroup ${p}`);
       } else findCgroups(p, depth + 1);
