@@ -63,7 +63,7 @@ describe('cgroup v2 limits are enforced (integration, real cgroups)', { skip: pu
     await driver.close();
   });
 
-  test('a process that allocates 200MB in a 32MB cgroup is OOM-killed, and oomKilled() says so', async (t) => {
+  test('a process that allocates 100MB in a 32MB cgroup (and as much swap) is OOM-killed, and oomKilled() says so', async (t) => {
     try {
       driver.validate({ Memory: 32 * MiB });
     } catch (e) {
@@ -72,7 +72,7 @@ describe('cgroup v2 limits are enforced (integration, real cgroups)', { skip: pu
     const id = `test-${randomBytes(6).toString('hex')}`;
     ids.push(id);
     const [dir] = await driver.create(id, { Memory: 32 * MiB });
-    const script = `echo $$ > "$1/cgroup.procs" || exit 99; x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived`;
+    const script = `echo $$ > "$1/cgroup.procs" || exit 99; x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived`;
     const child = spawn('sh', ['-c', script, 'sh', dir!], { stdio: ['ignore', 'pipe', 'inherit'] });
     const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, s) => resolve(s)));
     assert.equal(signal, 'SIGKILL');

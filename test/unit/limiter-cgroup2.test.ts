@@ -141,7 +141,16 @@ class FakeCgroup2 implements CgroupFiles {
     return out;
   }
 
-  private async setEvent(dir: string, key: string, value: number): Promise<void> {
+  /** cgroup.events updates, one at a time: a kill signalled without waiting (as the driver does) may race a freeze write. */
+  private events: Promise<void> = Promise.resolve();
+
+  private setEvent(dir: string, key: string, value: number): Promise<void> {
+    const next = this.events.then(() => this.updateEvent(dir, key, value));
+    this.events = next.catch(() => undefined);
+    return next;
+  }
+
+  private async updateEvent(dir: string, key: string, value: number): Promise<void> {
     const file = join(dir, 'cgroup.events');
     const text = existsSync(file) ? await readFile(file, 'utf8') : '';
     const lines = new Map(text.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
