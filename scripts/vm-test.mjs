@@ -187,11 +187,19 @@ function runInGuest(image, argv, cwd, controllers, env) {
     timedOut = true;
     try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
   }, TIMEOUT_S * 1000);
+  // Interrupted (Ctrl-C, a killed test run): the guest, a process group of its own, goes too.
+  const stopGuest = (signal) => {
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    rmSync(run, { recursive: true, force: true });
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  };
+  process.once('SIGINT', stopGuest).once('SIGTERM', stopGuest);
   child.stdout.setEncoding('utf8').on('data', onOut);
   child.stderr.setEncoding('utf8').on('data', (d) => { bootLog += d; });
   return new Promise((resolvePromise) => {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      process.off('SIGINT', stopGuest).off('SIGTERM', stopGuest);
       if (state === 'command' && pending !== '') process.stdout.write(pending);
       // The guest's helper processes share the group: none may outlive it.
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* all gone */ }
