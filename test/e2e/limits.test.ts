@@ -213,13 +213,16 @@ describe('e2e: resource limits (issue 4) through bin/mini-docker and the docker 
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
     assert.notEqual(bad.code, 0);
     assert.equal(readTrim(memoryFile), '268435456');
+    assert.equal((await d.cli(['rm', '-f', 'upd'])).code, 0);
+    assert.deepEqual(cgroupDirsOf(id), [], 'no cgroup left after rm -f');
   });
 
   it('exec joins the container\'s cgroup', async (t) => {
-    if (!needs(t, 'memory', 'cpu')) return; // the container of the test above
-    const id = (await d.cli(['inspect', '-f', '{{.Id}}', 'upd'])).stdout.trim();
+    if (!needs(t, 'memory')) return;
+    const id = (await d.cli(['run', '-d', '--name', 'ex', '-m', '64m', 'busybox', 'sleep', '1000'])).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
     // Inside (cgroup namespace): the exec'd process is where the container's init is, at the root.
-    const inside = await d.cli(['exec', 'upd', 'sh', '-c', 'cat /proc/self/cgroup; echo ---; cat /proc/1/cgroup']);
+    const inside = await d.cli(['exec', 'ex', 'sh', '-c', 'cat /proc/self/cgroup; echo ---; cat /proc/1/cgroup']);
     assert.equal(inside.code, 0, inside.stderr);
     const [self, init] = inside.stdout.split('---\n') as [string, string];
     const controllers = (text: string): string[] => text.trim().split('\n').filter((l) => !/name=|^0::/.test(l) || v2).sort();
@@ -227,7 +230,7 @@ describe('e2e: resource limits (issue 4) through bin/mini-docker and the docker 
     assert.doesNotMatch(self, /\.\./, 'not outside the container\'s cgroup');
     // Outside: the exec'd process is listed in the container's memory cgroup on the host.
     const procs = join(containerCgroup(d.pid!, id, 'memory'), 'cgroup.procs');
-    const exec = d.cli(['exec', 'upd', 'sh', '-c', 'sleep 3; echo exec-marker-done']);
+    const exec = d.cli(['exec', 'ex', 'sh', '-c', 'sleep 3; echo exec-marker-done']);
     const pid = await until('the exec in the container\'s cgroup', () => readTrim(procs).split('\n').find((p) => {
       try {
         return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('exec-marker');
@@ -237,7 +240,7 @@ describe('e2e: resource limits (issue 4) through bin/mini-docker and the docker 
     }));
     assert.ok(pid);
     assert.equal((await exec).stdout, 'exec-marker-done\n');
-    assert.equal((await d.cli(['rm', '-f', 'upd'])).code, 0);
+    assert.equal((await d.cli(['rm', '-f', 'ex'])).code, 0);
     assert.deepEqual(cgroupDirsOf(id), []);
   });
 
