@@ -5,7 +5,7 @@
  */
 import { parseBind, parseMount } from '../engine/binds.js';
 import type { ContainerConfig, HostConfig } from '../../events/index.js';
-import type { ResourceStats } from '../plugins/driver.js';
+import type { Pressure, ResourceStats } from '../plugins/driver.js';
 import type { ContainerState, ExecState } from '../state/engine-state.js';
 import { ZERO_TIME, fixedNanos, toMillis, toUnixSeconds } from './time.js';
 
@@ -308,7 +308,13 @@ function cpuStats(s: ResourceStats | undefined): Record<string, unknown> {
     system_cpu_usage: s?.systemCpuNanos ?? 0,
     online_cpus: s?.onlineCpus ?? 0,
     throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
+    ...psi(s?.pressure?.cpu),
   };
+}
+
+/** A resource's PSI as `psi: {some: {avg10, avg60, avg300, total}, full: {…}}` (runc's stats shape), or nothing. */
+function psi(p: Pressure | undefined): Record<string, unknown> {
+  return p ? { psi: p.full ? { some: p.some, full: p.full } : { some: p.some } } : {};
 }
 
 /**
@@ -335,12 +341,13 @@ export function presentStats(c: Pick<ContainerState, 'id' | 'name'>, current: Re
       io_merged_recursive: null,
       io_time_recursive: null,
       sectors_recursive: null,
+      ...psi(current?.pressure?.io),
     },
     num_procs: 0,
     storage_stats: {},
     cpu_stats: cpuStats(current),
     precpu_stats: cpuStats(previous),
-    memory_stats: current ? { usage: current.memoryUsage, limit: current.memoryLimit, stats: { cache: current.memoryCache } } : {},
+    memory_stats: current ? { usage: current.memoryUsage, limit: current.memoryLimit, stats: { cache: current.memoryCache }, ...psi(current.pressure?.memory) } : {},
     name: `/${c.name}`,
     id: c.id,
     networks: {},

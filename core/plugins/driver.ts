@@ -96,6 +96,20 @@ export interface StorageDriver extends Driver {
 // limiter.v1: cgroups.
 // ---------------------------------------------------------------------------------------------
 
+/** One line of a kernel pressure (PSI) file: the share of time tasks stalled, over 10 s, 60 s, 300 s (%), and in total (µs). */
+export interface PressureData {
+  readonly avg10: number;
+  readonly avg60: number;
+  readonly avg300: number;
+  readonly total: number;
+}
+
+/** A `*.pressure` file: `some` (at least one task stalled) and `full` (all stalled; absent for cpu on old kernels). */
+export interface Pressure {
+  readonly some: PressureData;
+  readonly full?: PressureData;
+}
+
 export interface ResourceStats {
   readonly read: string; // RFC 3339 time of the reading
   readonly cpuUsageNanos: number; // total CPU time used
@@ -108,6 +122,8 @@ export interface ResourceStats {
   readonly pidsLimit: number; // 0 = unlimited
   readonly blkioReadBytes: number;
   readonly blkioWriteBytes: number;
+  /** The cgroup's PSI files (cgroup v2 kernels with PSI on); absent where the kernel keeps none. */
+  readonly pressure?: { readonly cpu?: Pressure; readonly memory?: Pressure; readonly io?: Pressure };
 }
 
 /**

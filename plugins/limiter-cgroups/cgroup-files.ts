@@ -4,6 +4,7 @@
  */
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import type { Pressure, PressureData } from '../../core/plugin-api.js';
 
 export interface CgroupEntry {
   readonly name: string;
@@ -109,6 +110,23 @@ export function parseKeyValues(text: string): Map<string, number> {
     if (key && value !== undefined && /^-?\d+$/.test(value)) out.set(key, Number(value));
   }
   return out;
+}
+
+/** A PSI file (`some avg10=0.12 avg60=0.05 avg300=0.01 total=12345` and a `full` line), or null when it has no `some` line. */
+export function parsePressure(text: string): Pressure | null {
+  const lines = new Map<string, PressureData>();
+  for (const line of text.split('\n')) {
+    const [kind, ...fields] = line.trim().split(/\s+/);
+    if (kind !== 'some' && kind !== 'full') continue;
+    const values = new Map(fields.map((f) => f.split('=') as [string, string]));
+    const num = (k: string) => Number(values.get(k) ?? Number.NaN);
+    const data = { avg10: num('avg10'), avg60: num('avg60'), avg300: num('avg300'), total: num('total') };
+    if (Object.values(data).every((v) => Number.isFinite(v))) lines.set(kind, data);
+  }
+  const some = lines.get('some');
+  if (some === undefined) return null;
+  const full = lines.get('full');
+  return full === undefined ? { some } : { some, full };
 }
 
 /** The pids in a cgroup.procs file. */

@@ -6,13 +6,13 @@
  */
 import { basename, dirname, join } from 'node:path';
 import type { Limits } from '../../core/plugin-api.js';
-import type { Logger, ResourceStats } from '../../core/plugin-api.js';
+import type { Logger, Pressure, ResourceStats } from '../../core/plugin-api.js';
 import { DEFAULT_CPU_PERIOD, formatBytes } from '../../core/plugin-api.js';
 import {
   type BackendOptions, type CgroupBackend, type CgroupDirs, type HostFacts, CGROUP_PREFIX, SETTLE_TIMEOUT_MS, checkHostLimits,
   isPermissionError, makeFolders, pidsUnder, probeName, readOptional, removeQuietly, removeTree, sumV2IoBytes,
 } from './cgroup-backend.js';
-import { errorCode, parseKeyValues, parsePids, waitUntil } from './cgroup-files.js';
+import { errorCode, parseKeyValues, parsePids, parsePressure, waitUntil } from './cgroup-files.js';
 import { blkioWeightToIoWeight, blockDeviceNumbers, nanoCpusToQuota, sharesToWeight } from './convert.js';
 import { parseProcCgroup } from './host.js';
 
@@ -271,6 +271,7 @@ export class Cgroup2Backend implements CgroupBackend {
     const pidsMax = await this.readNumber(dirs, 'pids.max');
     const io = sumV2IoBytes((await this.read(dirs, 'io.stat')) ?? '');
     const usageUsec = parseKeyValues((await this.read(dirs, 'cpu.stat')) ?? '').get('usage_usec') ?? 0;
+    const pressure = await this.pressure(dirs);
     return {
       read: new Date().toISOString(),
       cpuUsageNanos: usageUsec * 1000,
@@ -283,7 +284,18 @@ export class Cgroup2Backend implements CgroupBackend {
       pidsLimit: pidsMax ?? 0,
       blkioReadBytes: io.read,
       blkioWriteBytes: io.write,
+      ...(pressure ? { pressure } : {}),
     };
+  }
+
+  /** cpu.pressure, memory.pressure and io.pressure where the kernel keeps them (PSI on: not `psi=0`, not disabled by default). */
+  private async pressure(dirs: CgroupDirs): Promise<ResourceStats['pressure'] | null> {
+    const out: { cpu?: Pressure; memory?: Pressure; io?: Pressure } = {};
+    for (const resource of ['cpu', 'memory', 'io'] as const) {
+      const parsed = parsePressure((await this.read(dirs, `${resource}.pressure`)) ?? '');
+      if (parsed !== null) out[resource] = parsed;
+    }
+    return Object.keys(out).length > 0 ? out : null;
   }
 
   async oomKilled(dirs: CgroupDirs): Promise<boolean> {

@@ -1,4 +1,4 @@
-// Integration: the real shim against the real kernel (root, namespaces, overlayfs, cgroup v1).
+// Integration: the real shim against the real kernel (root, namespaces, overlayfs, cgroups v1 or v2).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +45,35 @@ function makeRootfs(dir: string): void {
   writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n');
   writeFileSync(join(dir, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\nstaff:x:50:nobody\n');
   writeFileSync(join(dir, 'etc', 'not-executable'), 'data\n');
+}
+
+/**
+ * A fresh cgroup for a test container under this process's own cgroup, on whatever this host has:
+ * the unified hierarchy on a pure cgroup v2 host, else the v1 pids hierarchy (null when it is not
+ * mounted). `line` matches the entry of /proc/<pid>/cgroup that names it (`path` as seen from where it is read).
+ */
+function testCgroup(): { dir: string; line: (path: string) => RegExp; procsInside: string } | null {
+  const name = `mini-docker-test-${randomBytes(4).toString('hex')}`;
+  const self = readFileSync('/proc/self/cgroup', 'utf8');
+  const escape = (p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) {
+    const own = /^0::(.*)$/m.exec(self)?.[1] ?? '/';
+    const dir = join('/sys/fs/cgroup', own, name);
+    mkdirSync(dir);
+    return { dir, line: (path) => new RegExp(`^0::${escape(path)}$`, 'm'), procsInside: '/sys/fs/cgroup/cgroup.procs' };
+  }
+  if (!existsSync('/sys/fs/cgroup/pids/cgroup.procs')) return null;
+  const own = /^\d+:pids:(.*)$/m.exec(self)?.[1] ?? '/';
+  const dir = join('/sys/fs/cgroup/pids', own, name);
+  mkdirSync(dir);
+  return { dir, line: (path) => new RegExp(`^\\d+:pids:${escape(path)}$`, 'm'), procsInside: '/sys/fs/cgroup/pids/cgroup.procs' };
+}
+
+const NO_PIDS_HIERARCHY = 'the cgroup v1 pids controller is not mounted at /sys/fs/cgroup/pids (and this host is not pure cgroup v2)';
+
+/** The path of a cgroup folder relative to its hierarchy's root, as /proc/<pid>/cgroup names it. */
+function hierarchyPath(dir: string): string {
+  return existsSync('/sys/fs/cgroup/cgroup.controllers') ? dir.slice('/sys/fs/cgroup'.length) : dir.slice('/sys/fs/cgroup/pids'.length);
 }
 
 function newBundle(): string {
@@ -350,19 +379,31 @@ describe('integration: shim run mode', { skip }, () => {
     await assert.rejects(run(spec), (err: unknown) => err instanceof ShimStartError && /bind source .*no-such-source/.test(err.message));
   });
 
-  it('puts the init into the spec cgroups with its own cgroup namespace', async () => {
-    const name = `mini-docker-test-${randomBytes(4).toString('hex')}`;
-    const dir = join('/sys/fs/cgroup/pids', name);
-    mkdirSync(dir);
+  it('shows no cgroup of the host at /sys/fs/cgroup when the spec gives the container none', async () => {
+    const out = await collect((await run(baseSpec(['sh', '-c', 'ls /sys/fs/cgroup; echo end']))).bundle);
+    assert.equal(out.exit.exitCode, 0, out.stderr);
+    assert.equal(out.stdout, 'end\n');
+  });
+
+  it('puts the init into the spec cgroups with its own cgroup namespace', async (t) => {
+    const cgroup = testCgroup();
+    if (cgroup === null) return t.skip(NO_PIDS_HIERARCHY);
+    const { dir, line, procsInside } = cgroup;
     try {
-      const c = await run(baseSpec(['sh', '-c', 'grep pids /proc/self/cgroup; read x'], { cgroups: [dir], stdin: true }));
-      assert.match(readFileSync(`/proc/${c.initPid}/cgroup`, 'utf8'), new RegExp(`:pids:/${name}$`, 'm'));
+      const script = `cat /proc/self/cgroup; echo procs; cat ${procsInside}; touch /sys/fs/cgroup/x 2>/dev/null && echo writable || echo read-only; echo entries; ls /sys/fs/cgroup; read x`;
+      const c = await run(baseSpec(['sh', '-c', script], { cgroups: [dir], stdin: true }));
+      assert.match(readFileSync(`/proc/${c.initPid}/cgroup`, 'utf8'), line(hierarchyPath(dir)));
       assert.ok(readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').includes(String(c.initPid)));
       const { conn, done } = attach(c.bundle);
       await conn.ready;
       conn.closeStdin();
       const out = await done;
-      assert.match(out.stdout, /:pids:\/$/m, 'the cgroup namespace root is the container cgroup');
+      assert.match(out.stdout, line('/'), 'the cgroup namespace root is the container cgroup');
+      // /sys/fs/cgroup shows the container's own cgroup (its init is pid 1 there), read-only.
+      assert.match(out.stdout.split('procs\n')[1] ?? '', /^1$/m, out.stdout);
+      assert.match(out.stdout, /^read-only$/m);
+      // Only where it has a cgroup of its own (here the one test cgroup): no name=systemd, no hybrid cgroup2.
+      assert.doesNotMatch(out.stdout.split('entries\n')[1] ?? '', /^(systemd|unified|memory)$/m);
       await waitExit(c.shimPid);
     } finally {
       await waitFor(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() === '');
@@ -493,14 +534,14 @@ describe('integration: shim tty', { skip }, () => {
 });
 
 describe('integration: shim exec mode', { skip }, () => {
-  it('joins a running container: hostname, processes, cwd, env, cgroup, exit code', async () => {
-    const name = `mini-docker-test-${randomBytes(4).toString('hex')}`;
-    const dir = join('/sys/fs/cgroup/pids', name);
-    mkdirSync(dir);
+  it('joins a running container: hostname, processes, cwd, env, cgroup, exit code', async (t) => {
+    const cgroup = testCgroup();
+    if (cgroup === null) return t.skip(NO_PIDS_HIERARCHY);
+    const { dir, line } = cgroup;
     const c = await run(baseSpec(['sleep', '1000'], { cgroups: [dir], cwd: '/app' }));
     try {
       const specPath = join(c.bundle, 'exec-1.spec');
-      const spec: ShimExecSpec = { pid: c.initPid, args: ['sh', '-c', 'hostname; ps -o pid,args; pwd; echo "foo=$FOO"; grep pids /proc/self/cgroup; id; grep NoNewPrivs /proc/self/status; echo e >&2; exit 5'], env: ['PATH=/bin', 'FOO=bar'], cwd: '/app', cgroups: [dir], user: 'nobody' };
+      const spec: ShimExecSpec = { pid: c.initPid, args: ['sh', '-c', 'hostname; ps -o pid,args; pwd; echo "foo=$FOO"; cat /proc/self/cgroup; id; grep NoNewPrivs /proc/self/status; echo e >&2; exit 5'], env: ['PATH=/bin', 'FOO=bar'], cwd: '/app', cgroups: [dir], user: 'nobody' };
       await writeSpec(specPath, spec);
       const h = spawnExec(shimBinary, specPath);
       const chunks: OutputMessage[] = [];
@@ -514,7 +555,7 @@ describe('integration: shim exec mode', { skip }, () => {
       assert.match(stdout, /^\s*1 sleep 1000$/m, 'sees the container init as pid 1');
       assert.match(stdout, /^\/app$/m);
       assert.match(stdout, /^foo=bar$/m);
-      assert.match(stdout, /:pids:\/$/m);
+      assert.match(stdout, line('/'), 'the exec is in the container cgroup, the root of its cgroup namespace');
       assert.match(stdout, /^uid=65534\(nobody\) gid=65534\(nogroup\)/m);
       assert.match(stdout, /^NoNewPrivs:\s+1$/m);
       assert.equal(stderr, 'e\n');

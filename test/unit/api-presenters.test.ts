@@ -100,6 +100,20 @@ describe('container presenters', () => {
     assert.equal(s.name, '/web');
     assert.deepEqual(s.networks, {});
     assert.equal(presentStats({ id: 'x', name: 'web' }, undefined).read, '0001-01-01T00:00:00Z');
+    assert.equal('psi' in (s.cpu_stats as object), false, 'no psi where the kernel keeps none');
+  });
+  it('stats: PSI as psi {some, full} under cpu_stats, memory_stats and blkio_stats where the limiter read it', () => {
+    const some = { avg10: 1.5, avg60: 0.5, avg300: 0.1, total: 12345 };
+    const full = { avg10: 0, avg60: 0, avg300: 0, total: 10 };
+    const reading = {
+      read: '2026-11-28T16:00:01Z', cpuUsageNanos: 20, systemCpuNanos: 200, onlineCpus: 2, memoryUsage: 100, memoryLimit: 1000, memoryCache: 10,
+      pids: 3, pidsLimit: 20, blkioReadBytes: 1, blkioWriteBytes: 2, pressure: { cpu: { some }, memory: { some, full }, io: { some, full } },
+    };
+    const s = presentStats({ id: 'x', name: 'web' }, reading);
+    assert.deepEqual((s.cpu_stats as { psi: unknown }).psi, { some });
+    assert.deepEqual((s.memory_stats as { psi: unknown }).psi, { some, full });
+    assert.deepEqual((s.blkio_stats as { psi: unknown }).psi, { some, full });
+    assert.equal('psi' in (s.precpu_stats as object), false);
   });
 });
 

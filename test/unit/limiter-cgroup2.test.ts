@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { CgroupFileError, type CgroupEntry, type CgroupFiles } from '../../plugins/limiter-cgroups/cgroup-files.js';
+import { CgroupFileError, parsePressure, type CgroupEntry, type CgroupFiles } from '../../plugins/limiter-cgroups/cgroup-files.js';
 import { CgroupLimiter, detectLayout } from '../../plugins/limiter-cgroups/cgroup-limiter.js';
 import type { HostInfo } from '../../plugins/limiter-cgroups/host.js';
 import type { DriverContext } from '../../core/plugins/driver.js';
@@ -141,7 +141,16 @@ class FakeCgroup2 implements CgroupFiles {
     return out;
   }
 
-  private async setEvent(dir: string, key: string, value: number): Promise<void> {
+  /** cgroup.events updates, one at a time: a kill signalled without waiting (as the driver does) may race a freeze write. */
+  private events: Promise<void> = Promise.resolve();
+
+  private setEvent(dir: string, key: string, value: number): Promise<void> {
+    const next = this.events.then(() => this.updateEvent(dir, key, value));
+    this.events = next.catch(() => undefined);
+    return next;
+  }
+
+  private async updateEvent(dir: string, key: string, value: number): Promise<void> {
     const file = join(dir, 'cgroup.events');
     const text = existsSync(file) ? await readFile(file, 'utf8') : '';
     const lines = new Map(text.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
@@ -456,6 +465,25 @@ describe('cgroup v2 backend, exact files (unit, fake cgroupfs)', () => {
     });
     await fake.set(join(dir!, 'memory.events'), 'low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n');
     assert.equal(await driver.oomKilled('s'), true);
+  });
+
+  test('stats carry the PSI files where the kernel keeps them (cpu.pressure, memory.pressure, io.pressure)', async () => {
+    const { fake, driver, context } = await setup();
+    await driver.init(context);
+    const [dir] = await driver.create('p', {});
+    await fake.set(join(dir!, 'cpu.pressure'), 'some avg10=12.50 avg60=3.00 avg300=0.75 total=4200000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n');
+    await fake.set(join(dir!, 'memory.pressure'), 'some avg10=0.10 avg60=0.20 avg300=0.30 total=40\nfull avg10=0.01 avg60=0.02 avg300=0.03 total=4\n');
+    const s = await driver.stats('p');
+    assert.deepEqual(s.pressure, {
+      cpu: { some: { avg10: 12.5, avg60: 3, avg300: 0.75, total: 4200000 }, full: { avg10: 0, avg60: 0, avg300: 0, total: 0 } },
+      memory: { some: { avg10: 0.1, avg60: 0.2, avg300: 0.3, total: 40 }, full: { avg10: 0.01, avg60: 0.02, avg300: 0.03, total: 4 } },
+    });
+  });
+
+  test('a pressure file from before `full` existed for cpu (kernels < 5.13), or garbled, is read as far as it goes', () => {
+    assert.deepEqual(parsePressure('some avg10=1.00 avg60=2.00 avg300=3.00 total=4\n'), { some: { avg10: 1, avg60: 2, avg300: 3, total: 4 } });
+    assert.equal(parsePressure(''), null);
+    assert.equal(parsePressure('some avg10=x\n'), null);
   });
 
   test('freeze/thaw write cgroup.freeze and wait for cgroup.events', async () => {
