@@ -14,7 +14,10 @@ export * from './plugins/log-support.js';
 export { Logger as LoggerService } from './plugins/logger.js';
 export type * from '../events/index.js';
 // Libraries the built-in drivers use and third parties may too: tar (safe extraction, whiteouts) and limits.
-export { extractTar, OVERLAY_OPAQUE_XATTR, readXattrTree, writeTar, type ExtractOptions, type WriteTarOptions } from './archive/index.js';
+export {
+  extractTar, readXattrTree, TarWriter, writeTar,
+  type ExtractOptions, type InterceptedEntry, type TarHeaderInput, type WalkedEntry, type WriteTarOptions,
+} from './archive/index.js';
 export { compileSeccomp, parseSecurityOptions, seccompFilterFor, DEFAULT_CAPABILITIES, DEFAULT_SECCOMP_PROFILE } from './security/seccomp-profile.js';
 export type { DockerSeccompProfile, SeccompAction, SeccompArgCondition, SeccompFilter, SeccompRule, SecurityOptions } from './security/seccomp-profile.js';
 export { checkLimits, missingMembers, formatBytes, DEFAULT_CPU_PERIOD, MAX_CPU_SHARES, MIN_CPU_SHARES } from './limits/index.js';

@@ -41,6 +41,9 @@ for (const name of readdirSync(join(root, 'plugins'))) {
   }
 }
 
+step('native helpers of core');
+run('make', ['-s', '-C', join(root, 'core', 'archive', 'native'), `OUT=${join(root, 'dist', 'core', 'archive', 'bin')}`, `CC=${process.env.CC ?? 'cc'}`]);
+
 step('oclif manifest');
 const { Plugin } = await import('@oclif/core');
 const plugin = new Plugin({ root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true });

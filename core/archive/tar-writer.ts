@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import {
   BLOCK_SIZE,
   encodeHeaderBlock,
@@ -73,6 +74,7 @@ export class TarWriter {
 
   private async write(data: Uint8Array): Promise<void> {
     if (data.length === 0) return;
+    if (isDestroyed(this.out)) throw new Error('the output stream closed before the archive was written');
     const ok = this.out.write(data);
     this.written += data.length;
     this.options.onProgress?.(this.written);
@@ -80,8 +82,17 @@ export class TarWriter {
   }
 }
 
+/** A stream destroyed meanwhile (its reader went away) emits no more drain, error or close to wait for. */
+function isDestroyed(out: NodeJS.WritableStream): boolean {
+  return out instanceof Writable && out.destroyed;
+}
+
 function waitForDrain(out: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (isDestroyed(out)) {
+      reject(new Error('the output stream closed before the archive was written'));
+      return;
+    }
     const cleanup = (): void => {
       out.removeListener('drain', onDrain);
       out.removeListener('error', onError);

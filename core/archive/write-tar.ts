@@ -2,18 +2,28 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { OVERLAY_OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './extract-tar.js';
+import type { Stats } from 'node:fs';
 import type { TarHeaderInput } from './tar-header.js';
 import { TarWriter } from './tar-writer.js';
 import { readXattrTree } from './xattrs.js';
 
+/** One file of the walk, offered to `WriteTarOptions.rewrite` before it is written. */
+export interface WalkedEntry {
+  /** The header the walk would write (its path relative to the root: "bin/sh"). */
+  readonly header: TarHeaderInput;
+  readonly stats: Stats;
+  /** All its extended attributes, `trusted.overlay.*` included (the header has none of those). */
+  readonly xattrs: Readonly<Record<string, Buffer>>;
+}
+
 export interface WriteTarOptions {
   /**
-   * "oci" turns overlayfs whiteouts (0/0 char devices, `trusted.overlay.opaque=y` folders) into
-   * OCI `.wh.<name>` / `.wh..wh..opq` entries: how a container's upper dir becomes a layer.
-   * "none" (the default) writes the tree as it is.
+   * Called for each file before it is written: headers returned are written instead of it (with
+   * no body: files among them must have size 0); undefined writes it as usual. A folder's content
+   * is walked either way. A storage driver turns its own deletion markers into OCI whiteouts
+   * (`.wh.<name>`, `.wh..wh..opq`) this way.
    */
-  readonly whiteouts?: 'oci' | 'none';
+  readonly rewrite?: (entry: WalkedEntry) => readonly TarHeaderInput[] | undefined;
   /** Include extended attributes (read with getfattr); default true. `trusted.overlay.*` never are. */
   readonly xattrs?: boolean;
   /** End `out` when the archive is written, and wait until it is flushed; default true. */
@@ -70,22 +80,22 @@ async function* readExactly(path: string, size: number, seen: { dev: number; ino
 export async function writeTar(rootDir: string, out: NodeJS.WritableStream, options: WriteTarOptions = {}): Promise<number> {
   const root = await realpath(rootDir);
   const warn = options.onWarning ?? ((message: string) => console.warn(`tar: ${message}`));
-  const oci = options.whiteouts === 'oci';
   const xattrTree = options.xattrs === false ? new Map<string, Record<string, Buffer>>() : await readXattrTree(root, warn);
   const writer = new TarWriter(out, { onProgress: options.onProgress });
   const inodes = new Map<string, string>();
 
-  const xattrsOf = (path: string, entry: string): Record<string, Buffer> => {
+  const xattrsOf = (path: string): Record<string, Buffer> => {
     const all = xattrTree.get(path) ?? {};
     const kept: Record<string, Buffer> = {};
-    for (const name of Object.keys(all).sort()) {
-      if (name.startsWith('trusted.overlay.')) {
-        if (oci && name === 'trusted.overlay.redirect') warn(`${entry}: a renamed folder (overlay redirect) is exported as a new folder`);
-        continue;
-      }
-      kept[name] = all[name]!;
-    }
+    for (const name of Object.keys(all).sort()) if (!name.startsWith('trusted.overlay.')) kept[name] = all[name]!;
     return kept;
+  };
+  /** Writes what `rewrite` says instead of `header`; false when the entry is to be written as usual. */
+  const rewritten = async (header: TarHeaderInput, stats: Stats, path: string): Promise<boolean> => {
+    const replacement = options.rewrite?.({ header, stats, xattrs: xattrTree.get(path) ?? {} });
+    if (replacement === undefined) return false;
+    for (const h of replacement) await writer.add(h);
+    return true;
   };
 
   const walk = async (relDir: string): Promise<void> => {
@@ -100,13 +110,11 @@ export async function writeTar(rootDir: string, out: NodeJS.WritableStream, opti
         uid: stats.uid,
         gid: stats.gid,
         mtime: Math.floor(stats.mtimeMs / 1000),
-        xattrs: xattrsOf(path, rel),
+        xattrs: xattrsOf(path),
       };
       if (stats.isDirectory()) {
-        await writer.add({ ...base, type: 'directory' });
-        if (oci && xattrTree.get(path)?.[OVERLAY_OPAQUE_XATTR]?.toString() === 'y') {
-          await writer.add({ ...base, path: `${rel}/${WHITEOUT_OPAQUE}`, type: 'file', mode: 0, size: 0, xattrs: {} });
-        }
+        const header: TarHeaderInput = { ...base, type: 'directory' };
+        if (!(await rewritten(header, stats, path))) await writer.add(header);
         await walk(rel);
       } else if (stats.isFile()) {
         const key = `${stats.dev}:${stats.ino}`;
@@ -121,12 +129,8 @@ export async function writeTar(rootDir: string, out: NodeJS.WritableStream, opti
         await writer.add({ ...base, type: 'symlink', linkname: await readlink(path) });
       } else if (stats.isCharacterDevice() || stats.isBlockDevice()) {
         const { major, minor } = splitDevice(stats.rdev);
-        if (oci && stats.isCharacterDevice() && major === 0 && minor === 0) {
-          const whiteout: TarHeaderInput = { ...base, path: `${relDir === '' ? '' : `${relDir}/`}${WHITEOUT_PREFIX}${name}`, type: 'file', mode: 0, size: 0, xattrs: {} };
-          await writer.add(whiteout);
-        } else {
-          await writer.add({ ...base, type: stats.isCharacterDevice() ? 'char-device' : 'block-device', devmajor: major, devminor: minor });
-        }
+        const header: TarHeaderInput = { ...base, type: stats.isCharacterDevice() ? 'char-device' : 'block-device', devmajor: major, devminor: minor };
+        if (!(await rewritten(header, stats, path))) await writer.add(header);
       } else if (stats.isFIFO()) {
         await writer.add({ ...base, type: 'fifo' });
       } else {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 
-/** Where a missing tool is reported; once per process per tool, since every entry would repeat it. */
+/** A missing getfattr is reported once per process, since every tree would repeat it. */
 const warned = new Set<string>();
 
 function warnOnce(tool: string, warn: (message: string) => void): void {
@@ -27,24 +27,6 @@ function run(command: string, args: readonly string[]): Promise<RunResult> {
 
 function isMissingTool(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
-}
-
-/**
- * Sets one extended attribute on `path` without following a symlink there (`setfattr -h`, since
- * Node has no setxattr). Returns false when setfattr is not installed (warned once).
- */
-export async function setXattr(path: string, name: string, value: Buffer, warn: (message: string) => void): Promise<boolean> {
-  try {
-    const { failure } = await run('setfattr', ['-h', '-n', name, '-v', `0x${value.toString('hex')}`, '--', path]);
-    if (failure !== null) throw new Error(failure);
-    return true;
-  } catch (error) {
-    if (isMissingTool(error)) {
-      warnOnce('setfattr', warn);
-      return false;
-    }
-    throw error;
-  }
 }
 
 /** Undoes getfattr's quoting of file names (`\ooo` for unprintable bytes and backslashes). */

@@ -69,6 +69,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
 
   const started = records.map((r) => ({ id: r.driver.id, status: r.status, ...(r.reason ? { reason: r.reason } : {}) }));
   await store.append(DAEMON_STREAM, [{ type: 'DaemonStarted', data: { pid: process.pid, version: config.version, plugins: started } }], 'any');
+  await images.recover().catch((err: unknown) => logger.warn(`the image store's garbage collection failed: ${err instanceof Error ? err.message : String(err)}`));
   if (config.builtinBusybox) {
     await images.ensureBuiltins().catch((err: unknown) => logger.warn(`the default busybox image could not be made: ${err instanceof Error ? err.message : String(err)}`));
   }

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { Observable, filter, firstValueFrom, EMPTY } from 'rxjs';
 import type { ContainerConfig, EngineEvent, EventEnvelope, ExitStatus, HostConfig, ImageConfig, Limits } from '../../events/index.js';
@@ -728,7 +727,7 @@ export class ContainerEngine implements Engine {
 
   async containerSize(ref: string): Promise<{ sizeRw: number; sizeRootFs: number }> {
     const c = this.container(ref);
-    const sizeRw = await treeSize(this.storage().diffPath(c.id));
+    const { size: sizeRw } = await this.storage().usage(c.id);
     return { sizeRw, sizeRootFs: (this.state().images[c.image.id]?.size ?? 0) + sizeRw };
   }
 
@@ -949,27 +948,6 @@ export class ContainerEngine implements Engine {
     this.hubs.clear();
     for (const x of this.execs.values()) x.hub.detach();
   }
-}
-
-/** Bytes of the regular files under a folder (0 when it does not exist): a container layer's size. */
-async function treeSize(dir: string): Promise<number> {
-  let total = 0;
-  const walk = async (d: string): Promise<void> => {
-    let names: string[];
-    try {
-      names = await readdir(d);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const s = await lstat(join(d, name)).catch(() => undefined);
-      if (!s) continue;
-      if (s.isDirectory()) await walk(join(d, name));
-      else if (s.isFile()) total += s.size;
-    }
-  };
-  await walk(dir);
-  return total;
 }
 
 /** A timer that does not keep the daemon alive: a stop's grace period must not delay a shutdown. */

@@ -10,6 +10,8 @@ import type { CommitRequest, ImportRequest, ProgressReporter } from './engine.js
 export interface ImageService {
   /** An image for `create`: a known reference, or a tarball path imported once and cached by digest. */
   resolveForCreate(ref: string, progress?: ProgressReporter): Promise<ImageState>;
+  /** At daemon start: deletes the blobs and unpacked layers no image in the fold references (a crash mid-rmi or mid-import). */
+  recover(): Promise<void>;
   /** Makes the default images (busybox from the host's static busybox) when missing. */
   ensureBuiltins(): Promise<void>;
   importImage(source: NodeJS.ReadableStream | string, request: ImportRequest, progress?: ProgressReporter): Promise<string>;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { TarFormatError, readTar } from '../archive/index.js';
@@ -147,6 +147,17 @@ export class ContentStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`blob ${digest} is not in the image store`);
       throw error;
     }
+  }
+
+  /** The digests of every blob in the store ("sha256:<hex>"), for the garbage collection. */
+  async list(): Promise<string[]> {
+    const names = await readdir(join(this.root, 'blobs', 'sha256')).catch(() => [] as string[]);
+    return names.filter((name) => /^[a-f0-9]{64}$/.test(name)).map((hex) => `sha256:${hex}`);
+  }
+
+  /** Deletes what imports left in `tmp/` (a crash mid-import); only when none is under way (at start). */
+  async clearTemp(): Promise<void> {
+    await rm(join(this.root, 'tmp'), { recursive: true, force: true });
   }
 
   /** Deletes a blob; a no-op when it is not there. */

@@ -58,35 +58,51 @@ export interface MountSpec {
   readonly options: readonly string[];
 }
 
-/**
- * Keeps unpacked layers and gives each container a writable layer. It returns mount specs and
- * never mounts for a running container (the isolator does, inside the container's namespace).
- *
- * Example: `prepare("3f2a…", ["sha256:aa…", "sha256:bb…"])` (bottom layer first) creates
- * upper/work folders for 3f2a… and returns `[{type: "overlay", source: "overlay",
- * target: ".../3f2a…/merged", options: ["lowerdir=.../bb…:.../aa…", "upperdir=…", "workdir=…"]}]`.
- * `remove("3f2a…")` deletes the upper, work and merged folders.
- */
 /** One path a container changed, as `docker diff` shows it (C, A, D). */
 export interface FileChange {
   readonly path: string;
   readonly kind: 'modified' | 'added' | 'deleted';
 }
 
+/** The disk a container's writable layer takes: bytes of its regular files, and its inodes. */
+export interface LayerUsage {
+  readonly size: number;
+  readonly inodes: number;
+}
+
+/**
+ * Keeps unpacked layers and gives each container a writable layer; owns everything about the
+ * layer's format on disk (containerd's snapshotter + differ). It returns mount specs and never
+ * mounts for a running container (the isolator does, inside the container's namespace).
+ *
+ * Example: `applyLayer("sha256:aa…", tar)` unpacks an OCI layer (`.wh.` whiteouts turned into the
+ * driver's own deletion markers). `prepare("3f2a…", ["sha256:aa…", "sha256:bb…"])` (bottom layer
+ * first) creates upper/work folders for 3f2a… and returns `[{type: "overlay", source: "overlay",
+ * target: ".../3f2a…/merged", options: ["lowerdir=.../bb…:.../aa…", "upperdir=…", "workdir=…"]}]`.
+ * `diff("3f2a…", layers)` streams what the container changed as an OCI layer tar (commit), and
+ * `usage("3f2a…")` measures it (`ps -s`). `remove("3f2a…")` deletes the upper, work and merged folders.
+ */
 export interface StorageDriver extends Driver {
-  /** Unpacks a layer tar (uncompressed) under its diff id; a no-op when already there. */
+  /** Unpacks an OCI layer tar (uncompressed) under its diff id, checking the digest; a no-op when already there. */
   applyLayer(diffId: string, tar: Readable): Promise<void>;
   hasLayer(diffId: string): Promise<boolean>;
   removeLayer(diffId: string): Promise<void>;
   /** Creates the container's writable layer; idempotent (a restart calls it again). */
   prepare(containerId: string, layers: readonly string[]): Promise<readonly MountSpec[]>;
-  /** The folder holding the container's own changes (overlay upper dir), for commit and diff. */
-  diffPath(containerId: string): string;
+  /**
+   * The container's changes against `layers` as an OCI layer tar: what it added or modified as
+   * entries, a deletion as an empty `.wh.<name>` file, a folder that replaced a lower one followed
+   * by `<folder>/.wh..wh..opq`. An empty tar for a container that never started. Errors end the
+   * stream with that error.
+   */
+  diff(containerId: string, layers: readonly string[]): Readable;
   /**
    * What the container changed against its image (`diff`): each path (absolute, inside the
    * container) added, modified or deleted, sorted by path; empty when it never started.
    */
   changes?(containerId: string, layers: readonly string[]): Promise<readonly FileChange[]>;
+  /** The disk its writable layer takes (SizeRw); zeros when it never started. */
+  usage(containerId: string): Promise<LayerUsage>;
   /** Mounts the container's filesystem read-only at a temporary path (export); call the returned function to unmount. */
   mountReadOnly(containerId: string, layers: readonly string[]): Promise<{ path: string; release(): Promise<void> }>;
   remove(containerId: string): Promise<void>;
@@ -287,10 +303,14 @@ export interface IsolatorDriver extends Driver {
 // exporter.v1: images out of containers.
 // ---------------------------------------------------------------------------------------------
 
-/** Turns a container's changes into a layer tar (OCI whiteouts for deletions). */
+/**
+ * Turns containers into archives. It never reads a storage driver's folders: a commit hands it
+ * the storage driver's diff stream (`StorageDriver.diff`, an OCI layer tar), an export a
+ * read-only view of the merged filesystem (`StorageDriver.mountReadOnly`).
+ */
 export interface ExporterDriver extends Driver {
-  /** Writes the layer tar of the changes under `diffPath` to `out`; resolves with its size in bytes. */
-  exportDiff(diffPath: string, out: NodeJS.WritableStream): Promise<number>;
+  /** Writes the layer of a commit, from the storage driver's `diff` stream, to `out`; resolves with its size in bytes. */
+  exportDiff(diff: Readable, out: NodeJS.WritableStream): Promise<number>;
   /** Writes the merged filesystem under `rootPath` as one tar (docker export). */
   exportTree(rootPath: string, out: NodeJS.WritableStream): Promise<number>;
 }

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { DriverKinds, injectable } from '../../core/plugin-api.js';
-import type { DriverContext, DriverStatus, FileChange, Logger, MountSpec, StorageDriver } from '../../core/plugin-api.js';
-import { extractTar, OVERLAY_OPAQUE_XATTR, readXattrTree } from '../../core/plugin-api.js';
+import type { DriverContext, DriverStatus, FileChange, LayerUsage, Logger, MountSpec, StorageDriver } from '../../core/plugin-api.js';
+import { extractTar } from '../../core/plugin-api.js';
 import { mountOverlay, mountPoints, run, unmountAll } from './mount-table.js';
+import { changesOf, diffStream, isDirectory, usageOf } from './upper-dir.js';
+import { overlayWhiteout } from './whiteouts.js';
 
 /**
  * mount(2) copies at most one page of options; the overlay options string (lowerdir=…,upperdir=…,
@@ -15,6 +16,7 @@ import { mountOverlay, mountPoints, run, unmountAll } from './mount-table.js';
  */
 export const MOUNT_OPTIONS_LIMIT = 4096;
 
+const NO_GETFATTR = 'getfattr is not installed (apt-get install -y attr): a diff (commit) cannot see folders replaced in a container';
 const DIFF_ID = /^sha256:([a-f0-9]{64})$/;
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
@@ -29,14 +31,6 @@ function checkContainerId(containerId: string): string {
   return containerId;
 }
 
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 function checkOptionsLength(options: readonly string[], layers: number): void {
   const length = Buffer.byteLength(options.join(',')) + 1;
   if (length > MOUNT_OPTIONS_LIMIT) {
@@ -48,7 +42,7 @@ function checkOptionsLength(options: readonly string[], layers: number): void {
  * The overlayfs storage driver (`storage.v1.overlayfs`). Under its state dir:
  *
  *     layers/<hex>/              one unpacked layer per diff id (whiteouts as overlayfs reads them)
- *     containers/<id>/upper/     the container's changes (diffPath)
+ *     containers/<id>/upper/     the container's changes (read by diff, changes and usage)
  *     containers/<id>/work/      overlayfs's work dir
  *     containers/<id>/merged/    where the isolator mounts the container's root
  *     tmp/                       layers being unpacked (renamed into layers/ when complete), probes
@@ -56,6 +50,8 @@ function checkOptionsLength(options: readonly string[], layers: number): void {
  *
  * `prepare` returns one overlay mount spec and mounts nothing; the isolator mounts it inside the
  * container's mount namespace. Only `mountReadOnly` (export) and `init` (a probe) mount here.
+ * The conversion between OCI whiteouts and overlayfs's (whiteouts.ts) lives here and nowhere
+ * else: `applyLayer` turns `.wh.` entries into 0/0 devices and opaque xattrs, `diff` back.
  */
 @injectable()
 export class OverlayfsStorage implements StorageDriver {
@@ -63,6 +59,7 @@ export class OverlayfsStorage implements StorageDriver {
   private dirs: { readonly state: string; readonly run: string } | null = null;
   private logger: Logger | null = null;
   private readonly unpacking = new Map<string, Promise<void>>();
+  private getfattr = false;
 
   async init(context: DriverContext): Promise<DriverStatus> {
     if (typeof process.getuid === 'function' && process.getuid() !== 0) {
@@ -87,9 +84,8 @@ export class OverlayfsStorage implements StorageDriver {
     }
     const problem = await this.probe();
     if (problem !== null) return { status: 'skipped', reason: `overlayfs does not work on ${context.stateDir}: ${problem}` };
-    if (!(await run('setfattr', ['--version']).then(() => true, () => false))) {
-      context.logger.warn(`${this.id}: setfattr not found (Debian package "attr"): opaque folders and xattrs in layers will not be applied`);
-    }
+    this.getfattr = await run('getfattr', ['--version']).then(() => true, () => false);
+    if (!this.getfattr) context.logger.warn(`${this.id}: ${NO_GETFATTR}`);
     return { status: 'ok' };
   }
 
@@ -164,7 +160,7 @@ export class OverlayfsStorage implements StorageDriver {
         }
       }
       await extractTar(hashed(), tmp, {
-        whiteouts: 'overlay',
+        intercept: overlayWhiteout,
         onWarning: (message) => this.logger?.warn(`layer ${hex.slice(0, 12)}: ${message}`),
       });
       const actual = `sha256:${hash.digest('hex')}`;
@@ -211,57 +207,29 @@ export class OverlayfsStorage implements StorageDriver {
     return [{ type: 'overlay', source: 'overlay', target: merged, options }];
   }
 
-  diffPath(containerId: string): string {
+  private upperPath(containerId: string): string {
     return join(this.containerPath(containerId), 'upper');
   }
 
-  /**
-   * Reads the upper dir: a whiteout (0/0 char device) is a deletion; anything else is an addition
-   * when no lower layer has the path (a whiteout in a higher layer hides it) and a modification
-   * otherwise; an opaque folder also deletes what the layers had in it.
-   */
+  diff(containerId: string, _layers: readonly string[]): Readable {
+    const upper = this.upperPath(containerId);
+    if (!this.getfattr) return new PassThrough().destroy(new Error(`${this.id}: ${NO_GETFATTR}`));
+    // The upper dir holds its own whiteouts: the lower layers are not needed to say what changed.
+    return diffStream(upper, (message) => this.logger?.warn(`${this.id}: diff of ${containerId.slice(0, 12)}: ${message}`));
+  }
+
   async changes(containerId: string, layers: readonly string[]): Promise<readonly FileChange[]> {
-    const upper = this.diffPath(containerId);
+    const upper = this.upperPath(containerId);
     if (!(await isDirectory(upper))) return [];
-    const lowers = await this.lowerDirs(layers);
-    const xattrs = await readXattrTree(upper, (message) => this.logger?.warn(`${this.id}: changes of ${containerId.slice(0, 12)}: ${message}`));
-    const stat0 = (path: string): Promise<Stats | undefined> => lstat(path).then((s) => s, () => undefined);
-    const below = async (rel: string): Promise<boolean> => {
-      for (const lower of lowers) {
-        const s = await stat0(join(lower, rel));
-        if (s) return !isWhiteout(s);
-      }
-      return false;
-    };
-    const out: FileChange[] = [];
-    const walk = async (rel: string): Promise<void> => {
-      const names = (await readdir(join(upper, rel))).sort();
-      for (const name of names) {
-        const path = `${rel}/${name}`;
-        const s = await stat0(join(upper, path));
-        if (!s) continue;
-        if (isWhiteout(s)) {
-          out.push({ path, kind: 'deleted' });
-          continue;
-        }
-        const existed = await below(path);
-        out.push({ path, kind: existed ? 'modified' : 'added' });
-        if (!s.isDirectory()) continue;
-        if (existed && xattrs.get(join(upper, path))?.[OVERLAY_OPAQUE_XATTR]?.toString() === 'y') {
-          const kept = new Set(await readdir(join(upper, path)));
-          const hidden = new Set<string>();
-          for (const lower of lowers) for (const child of await readdir(join(lower, path)).catch(() => [] as string[])) if (!kept.has(child)) hidden.add(child);
-          for (const child of hidden) out.push({ path: `${path}/${child}`, kind: 'deleted' });
-        }
-        await walk(path);
-      }
-    };
-    await walk('');
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return changesOf(upper, await this.lowerDirs(layers), (message) => this.logger?.warn(`${this.id}: changes of ${containerId.slice(0, 12)}: ${message}`));
+  }
+
+  async usage(containerId: string): Promise<LayerUsage> {
+    return usageOf(this.upperPath(containerId));
   }
 
   async mountReadOnly(containerId: string, layers: readonly string[]): Promise<{ path: string; release(): Promise<void> }> {
-    const upper = this.diffPath(containerId);
+    const upper = this.upperPath(containerId);
     if (!(await isDirectory(upper))) throw new Error(`container ${containerId} has no writable layer (not prepared)`);
     const options = [`lowerdir=${[upper, ...(await this.lowerDirs(layers))].join(':')}`];
     checkOptionsLength(options, layers.length + 1);
@@ -303,7 +271,3 @@ export class OverlayfsStorage implements StorageDriver {
   }
 }
 
-/** An overlayfs whiteout: a character device 0/0. */
-function isWhiteout(s: Stats): boolean {
-  return s.isCharacterDevice() && s.rdev === 0;
-}

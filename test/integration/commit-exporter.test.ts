@@ -9,6 +9,8 @@ import { promisify } from 'node:util';
 import { extractTar, readTar, type TarHeader } from '../../core/archive/index.js';
 import type { DriverContext } from '../../core/plugins/driver.js';
 import { CommitExporter } from '../../plugins/exporter-commit/commit-exporter.js';
+import { diffStream } from '../../plugins/storage-overlayfs/upper-dir.js';
+import { overlayWhiteout } from '../../plugins/storage-overlayfs/whiteouts.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 
 const run = promisify(execFile);
@@ -65,7 +67,7 @@ async function applyLayerFlat(layer: string, target: string): Promise<void> {
       await rm(join(target, dir, base.slice('.wh.'.length)), { recursive: true, force: true });
     }
   }
-  await extractTar(createReadStream(layer), target, { whiteouts: 'none' });
+  await extractTar(createReadStream(layer), target);
   for (const marker of markers) await rm(join(target, marker));
 }
 
@@ -139,7 +141,7 @@ describe('commit exporter on a real overlay (integration)', { skip: needsRoot },
     await unmount(merged);
 
     layer = join(scratch.path, 'layer.tar');
-    const size = await exporter.exportDiff(upper, createWriteStream(layer));
+    const size = await exporter.exportDiff(diffStream(upper, (m) => console.warn(m)), createWriteStream(layer));
     assert.equal(size, (await stat(layer)).size);
   });
 
@@ -171,7 +173,7 @@ describe('commit exporter on a real overlay (integration)', { skip: needsRoot },
   it('gives the same view as the container had when its layer is mounted over the lower one (how the storage driver reads it)', async () => {
     const unpacked = join(scratch.path, 'unpacked');
     await mkdir(unpacked);
-    await extractTar(createReadStream(layer), unpacked, { whiteouts: 'overlay' });
+    await extractTar(createReadStream(layer), unpacked, { intercept: overlayWhiteout });
     const view = join(scratch.path, 'view');
     await mountOverlay(view, `lowerdir=${unpacked}:${dirs.lower}`);
     try {
@@ -198,11 +200,13 @@ describe('commit exporter on a real overlay (integration)', { skip: needsRoot },
     assert.deepEqual(await snapshot(out), before_);
   });
 
-  it('exports an unchanged container as an empty layer', async () => {
+  it('exports an unchanged container, and one that never started (no upper dir), as an empty layer', async () => {
     const empty = join(scratch.path, 'empty-upper');
     await mkdir(empty);
-    const tar = join(scratch.path, 'empty.tar');
-    assert.equal(await exporter.exportDiff(empty, createWriteStream(tar)), 1024);
-    assert.deepEqual(await readFile(tar), Buffer.alloc(1024));
+    for (const upperDir of [empty, join(scratch.path, 'no-upper')]) {
+      const tar = join(scratch.path, 'empty.tar');
+      assert.equal(await exporter.exportDiff(diffStream(upperDir, (m) => console.warn(m)), createWriteStream(tar)), 1024);
+      assert.deepEqual(await readFile(tar), Buffer.alloc(1024));
+    }
   });
 });

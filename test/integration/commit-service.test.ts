@@ -3,9 +3,10 @@ import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { pipeline } from 'node:stream/promises';
 import { containerStream, type ContainerConfig } from '../../events/index.js';
 import { readTar } from '../../core/archive/index.js';
 import type { DaemonConfig } from '../../core/daemon/daemon-config.js';
@@ -63,13 +64,17 @@ class BrokenExporter implements ExporterDriver {
   async init(): Promise<DriverStatus> {
     return { status: 'ok' };
   }
-  async exportDiff(_diffPath: string, out: NodeJS.WritableStream): Promise<number> {
+  async exportDiff(diff: Readable, out: NodeJS.WritableStream): Promise<number> {
+    diff.destroy(); // what it writes is not the container's diff
     const chunk = Buffer.alloc(64 * 1024, this.mode === 'garbage' ? 0xff : 0);
-    for (let i = 0; i < 128; i++) {
-      if (this.mode === 'fail' && i === 3) throw new Error('the upper dir vanished');
-      if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
+    const mode = this.mode;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 128; i++) {
+        if (mode === 'fail' && i === 3) throw new Error('the upper dir vanished');
+        yield chunk;
+      }
     }
-    out.end();
+    await pipeline(Readable.from(chunks()), out);
     return 128 * chunk.length;
   }
   async exportTree(): Promise<number> {

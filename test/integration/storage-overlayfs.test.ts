@@ -24,7 +24,7 @@ function digest(data: Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
-async function tarOf(dir: string, whiteouts: 'oci' | 'none'): Promise<Buffer> {
+async function tarOf(dir: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _e, done) {
@@ -32,7 +32,13 @@ async function tarOf(dir: string, whiteouts: 'oci' | 'none'): Promise<Buffer> {
       done();
     },
   });
-  await writeTar(dir, sink, { whiteouts });
+  await writeTar(dir, sink);
+  return Buffer.concat(chunks);
+}
+
+async function bytesOf(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 
@@ -86,7 +92,6 @@ describe('overlayfs storage specifics', { skip: notRoot }, () => {
       target: join(dir, 'merged'),
       options: [`lowerdir=${layer(topId)}:${layer(baseId)}`, `upperdir=${join(dir, 'upper')}`, `workdir=${join(dir, 'work')}`],
     });
-    assert.equal(driver.diffPath('layout'), join(dir, 'upper'));
     assert.deepEqual(await readdir(join(context.stateDir, 'tmp')), [], 'no half-unpacked layer left');
     await driver.remove('layout');
   });
@@ -103,7 +108,8 @@ describe('overlayfs storage specifics', { skip: notRoot }, () => {
 
   it('refuses ids that are not plain names', async () => {
     await assert.rejects(driver.prepare('../escape', []), /invalid container id/);
-    assert.throws(() => driver.diffPath('a/b'), /invalid container id/);
+    assert.throws(() => driver.diff('a/b', []), /invalid container id/);
+    await assert.rejects(driver.usage('../x'), /invalid container id/);
     await assert.rejects(driver.applyLayer('sha256:../../x', Readable.from([])), /invalid layer diff id/);
   });
 
@@ -133,7 +139,7 @@ describe('overlayfs storage specifics', { skip: notRoot }, () => {
     }
   });
 
-  it("exports a container's changes as an OCI layer (writeTar whiteouts 'oci') that recreates them on top of the image", async () => {
+  it("diff streams a container's changes as an OCI layer (overlay whiteouts converted) that recreates them on top of the image", async () => {
     const { base, top } = await conformanceLayers();
     const layers = [digest(base), digest(top)];
     await driver.applyLayer(layers[0]!, Readable.from([base]));
@@ -155,22 +161,23 @@ describe('overlayfs storage specifics', { skip: notRoot }, () => {
     ]);
     assert.deepEqual(await driver.changes('never-prepared', layers), []);
 
-    const diff = await tarOf(driver.diffPath('changed'), 'oci');
+    const diff = await bytesOf(driver.diff('changed', layers));
     const names: string[] = [];
     for await (const { header } of readTar(Readable.from([diff]))) names.push(`${header.type} ${header.path}`);
     assert.ok(names.includes('file etc/.wh.base-file'), names.join(', '));
     assert.ok(names.includes('file bin/.wh..wh..opq'), names.join(', '));
     assert.ok(names.includes('file etc/added'));
     assert.ok(!names.some((n) => n.startsWith('char-device')), 'no overlay whiteout devices in an OCI layer');
-    const plain = await tarOf(driver.diffPath('changed'), 'none');
+    const upper = join(context.stateDir, 'containers', 'changed', 'upper');
+    const plain = await tarOf(upper);
     const plainNames: string[] = [];
     for await (const { header } of readTar(Readable.from([plain]))) plainNames.push(`${header.type} ${header.path}`);
-    assert.ok(plainNames.includes('char-device etc/base-file'));
+    assert.ok(plainNames.includes('char-device etc/base-file'), 'on disk, overlayfs says "deleted" with a 0/0 device');
 
     const view = await driver.mountReadOnly('changed', layers);
     const flatNames: string[] = [];
     try {
-      for await (const { header } of readTar(Readable.from([await tarOf(view.path, 'none')]))) flatNames.push(`${header.type} ${header.path}`);
+      for await (const { header } of readTar(Readable.from([await tarOf(view.path)]))) flatNames.push(`${header.type} ${header.path}`);
     } finally {
       await view.release();
     }

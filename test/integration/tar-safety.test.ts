@@ -6,6 +6,7 @@ import { chmod, lstat, mkdir, readdir, readFile, readlink, stat, symlink, writeF
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { extractTar, type ExtractOptions, type TarHeaderInput } from '../../core/archive/index.js';
+import { overlayWhiteout } from '../../plugins/storage-overlayfs/whiteouts.js';
 import { splitDevice } from '../../core/archive/write-tar.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { buildTar, chunked } from '../fixtures/tar-builder.js';
@@ -161,9 +162,9 @@ describe('extractTar keeps every entry inside the target', { skip: notRoot }, ()
       [{ path: '.wh..', type: 'file' }],
       [{ path: 'up', type: 'symlink', linkname: '../outside' }],
       [{ path: 'up/.wh.file', type: 'file' }],
-    ], { whiteouts: 'overlay' });
+    ], { intercept: overlayWhiteout });
     assert.ok((await lstat(join(target, 'outside', 'file'))).isCharacterDevice());
-    await extract([[{ path: '../.wh.outside', type: 'file' }]], { whiteouts: 'overlay' });
+    await extract([[{ path: '../.wh.outside', type: 'file' }]], { intercept: overlayWhiteout });
     assert.ok((await lstat(join(target, 'outside'))).isCharacterDevice());
   });
 });
@@ -236,7 +237,7 @@ describe('extractTar keeps what the archive says (as root)', { skip: notRoot }, 
       [{ path: 'implicit/.wh..wh..opq', type: 'file' }],
     ];
     const layer = join(scratch.path, 'layer');
-    await extractTar(chunked(await buildTar(entries)), layer, { whiteouts: 'overlay' });
+    await extractTar(chunked(await buildTar(entries)), layer, { intercept: overlayWhiteout });
     const whiteout = await lstat(join(layer, 'etc', 'hostname'));
     assert.ok(whiteout.isCharacterDevice());
     assert.equal(whiteout.rdev, 0);
