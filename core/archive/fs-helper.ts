@@ -40,6 +40,11 @@ export class FsHelper {
   private failure: Error | null = null;
   private stderr = '';
 
+  /** The helper's process id while it runs (it starts on the first request). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   mknod(path: string, kind: SpecialFileKind, mode: number, major = 0, minor = 0): Promise<void> {
     const fullMode = FILE_TYPE_BITS[kind] | (mode & 0o7777);
     return this.request('m', [path, String(fullMode), String(major), String(minor)]);

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { EngineEvent, EventEnvelope } from '../../events/index.js';
+import { ContentStore } from '../../core/images/content-store.js';
+import { LayerStore } from '../../core/images/layer-store.js';
+import { foldAll } from '../../core/state/evolve.js';
+import type { EngineState } from '../../core/state/engine-state.js';
+import { OverlayfsStorage } from '../../plugins/storage-overlayfs/overlayfs-storage.js';
+import { makeScratchDir } from '../fixtures/scratch-dir.js';
+import { buildTar } from '../fixtures/tar-builder.js';
+
+const notRoot = process.getuid?.() !== 0 && 'needs root (the overlayfs driver unpacks layers)';
+
+function fold(events: readonly EngineEvent[]): EngineState {
+  return foldAll(events.map((event, i): EventEnvelope => ({
+    position: i + 1, streamId: `image-${i}`, streamVersion: 1, time: '2026-12-07T03:00:00.000000000Z',
+    type: event.type, schemaVersion: 1, data: event.data, metadata: {},
+  } as EventEnvelope)));
+}
+
+function imageOf(id: string, layers: readonly string[]): EngineEvent {
+  return {
+    type: 'ImageCreated',
+    data: {
+      id, origin: 'import', source: '-', parent: null, layers: layers.map((diffId) => ({ diffId, size: 1 })),
+      config: { Env: [], Cmd: null, Entrypoint: null, WorkingDir: '', User: '', Labels: {} }, history: [],
+      created: '2026-12-07T03:00:00Z', architecture: 'amd64', os: 'linux',
+    },
+  };
+}
+
+describe('the layer store: garbage collection of what no image references (integration)', { skip: notRoot }, () => {
+  let scratch: { path: string; dispose(): Promise<void> };
+  let storage: OverlayfsStorage;
+  let content: ContentStore;
+  let layers: LayerStore;
+  const warnings: string[] = [];
+
+  before(async () => {
+    scratch = await makeScratchDir('layer-store');
+    const dataRoot = join(scratch.path, 'data');
+    storage = new OverlayfsStorage();
+    const stateDir = join(dataRoot, storage.id);
+    await mkdir(stateDir, { recursive: true });
+    const status = await storage.init({
+      dataRoot, execRoot: join(scratch.path, 'run'), stateDir, runDir: join(scratch.path, 'run', storage.id),
+      logger: { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+    });
+    assert.deepEqual(status, { status: 'ok' });
+    content = new ContentStore(dataRoot);
+    layers = new LayerStore(content, () => storage, (m) => warnings.push(m));
+  });
+  after(async () => {
+    await scratch?.dispose();
+  });
+
+  const layerTar = (name: string): Promise<Buffer> => buildTar([[{ path: name, type: 'file' }, name]]);
+
+  it('deletes the blobs and unpacked layers no image references, and keeps the rest', async () => {
+    const lease = await layers.lease();
+    const kept = await layers.importLayer((async function* () { yield await layerTar('kept'); })());
+    const dropped = await layers.importLayer((async function* () { yield await layerTar('dropped'); })());
+    const config = await content.writeBlob(Buffer.from('{"config":1}'));
+    lease.release();
+    assert.ok(await storage.hasLayer(dropped.diffId));
+    const state = fold([imageOf(config, [kept.diffId])]);
+
+    const deleted = await layers.collectGarbage(() => state);
+    assert.deepEqual([...deleted], [dropped.diffId]);
+    assert.equal(await content.hasBlob(dropped.diffId), false);
+    assert.equal(await storage.hasLayer(dropped.diffId), false, 'the unpacked layer goes with its blob');
+    assert.ok(await content.hasBlob(kept.diffId));
+    assert.ok(await storage.hasLayer(kept.diffId));
+    assert.ok(await content.hasBlob(config), "the image's config is referenced too");
+
+    const none = await layers.collectGarbage(() => fold([]));
+    assert.deepEqual([...none].sort(), [config, kept.diffId].sort(), 'once the image is gone, so are its blobs');
+    assert.equal(await storage.hasLayer(kept.diffId), false);
+  });
+
+  it('waits while a lease is open: what an import stored and has not recorded yet is not taken', async () => {
+    const lease = await layers.lease();
+    const pending = await layers.importLayer((async function* () { yield await layerTar('pending'); })());
+    let collected = false;
+    const collecting = layers.collectGarbage(() => fold([])).then((d) => {
+      collected = true;
+      return d;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(collected, false, 'the collection waits for the lease');
+    assert.ok(await content.hasBlob(pending.diffId));
+    let leasedAgain = false;
+    const next = layers.lease().then((l) => {
+      leasedAgain = true;
+      return l;
+    });
+    lease.release();
+    assert.deepEqual([...(await collecting)], [pending.diffId]);
+    (await next).release();
+    assert.ok(leasedAgain, 'a lease asked for during the collection is given after it');
+  });
+
+  it('finishes what a crash left: a blob whose layer was already deleted, and temp files at start', async () => {
+    const blob = await layers.importLayer((async function* () { yield await layerTar('half-removed'); })());
+    await storage.removeLayer(blob.diffId); // the crash came between the two deletions
+    await mkdir(join(content.root, 'tmp', 'load-abc'), { recursive: true });
+    await writeFile(join(content.root, 'tmp', '123-import'), 'half a layer');
+    const deleted = await layers.collectGarbage(() => fold([]), true);
+    assert.deepEqual([...deleted], [blob.diffId]);
+    assert.equal(existsSync(join(content.root, 'tmp')), false, 'temp files of interrupted imports are gone');
+    assert.deepEqual(await readdir(join(content.root, 'blobs', 'sha256')), []);
+  });
+});
