@@ -94,6 +94,21 @@ export async function extractTar(
   const preserveOwner = options.preserveOwner ?? isRoot();
   const fs = new FsHelper();
   const deferred: DeferredDirectory[] = [];
+  // Resolved parent folders, by their cleaned path. Only this extraction changes the target (see
+  // the rules above), and only by removing something or making a symlink can it change what a
+  // path resolves to: the cache is cleared whenever it does either.
+  const parents = new Map<string, string>();
+  const parentOf = async (rel: string): Promise<string> => {
+    const cached = parents.get(rel);
+    if (cached !== undefined) return cached;
+    const resolved = await resolveInRoot(root, rel, { followFinal: true, create: true });
+    parents.set(rel, resolved);
+    return resolved;
+  };
+  const replace = async (path: string): Promise<void> => {
+    parents.clear();
+    await removeExisting(path);
+  };
   let entries = 0;
   let bytes = 0;
 
@@ -134,22 +149,24 @@ export async function extractTar(
       const name = parts[parts.length - 1]!;
       const parentParts = parts.slice(0, -1);
 
-      const parent = await resolveInRoot(root, parentParts.join('/'), { followFinal: true, create: true });
+      const parent = await parentOf(parentParts.join('/'));
       if (options.intercept) {
         const outcome = await options.intercept({ header, parent, name, preserveOwner, fs, warn });
         if (outcome === 'skipped') continue;
         if (outcome === 'written') {
+          parents.clear(); // the hook may have removed or replaced anything
           entries++;
           continue;
         }
       }
       const path = join(parent, name);
-      const existing = await lstatOrNull(path);
+      // A file is created with O_EXCL straight away (what exists is replaced only when that fails).
+      const existing = header.type === 'file' ? null : await lstatOrNull(path);
 
       switch (header.type) {
         case 'directory': {
           if (!existing?.isDirectory()) {
-            if (existing) await removeExisting(path);
+            if (existing) await replace(path);
             await mkdir(path, { mode: 0o700 });
           }
           if (preserveOwner) await lchown(path, header.uid, header.gid);
@@ -159,8 +176,12 @@ export async function extractTar(
           break;
         }
         case 'file': {
-          if (existing) await removeExisting(path);
-          const file = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+          const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+          const file = await open(path, flags, 0o600).catch(async (error: NodeJS.ErrnoException) => {
+            if (error.code !== 'EEXIST') throw error;
+            await replace(path);
+            return open(path, flags, 0o600);
+          });
           try {
             for await (const chunk of body) {
               let offset = 0;
@@ -177,6 +198,7 @@ export async function extractTar(
         }
         case 'symlink': {
           if (existing) await removeExisting(path);
+          parents.clear();
           await symlink(header.linkname, path);
           if (preserveOwner) await lchown(path, header.uid, header.gid);
           await applyXattrs(path, header);
@@ -192,7 +214,7 @@ export async function extractTar(
           if (targetStats === null) throw new Error(`tar entry ${header.path}: hardlink target ${header.linkname} is not in the archive`);
           if (targetStats.isDirectory()) throw new Error(`tar entry ${header.path}: hardlink target ${header.linkname} is a directory`);
           if (target === path) break;
-          if (existing) await removeExisting(path);
+          if (existing) await replace(path);
           await link(target!, path);
           break;
         }
@@ -203,7 +225,7 @@ export async function extractTar(
             warn(`skipped the device ${JSON.stringify(header.path)}: creating device nodes needs root`);
             continue;
           }
-          if (existing) await removeExisting(path);
+          if (existing) await replace(path);
           await fs.mknod(path, header.type, header.mode, header.devmajor, header.devminor);
           if (preserveOwner) {
             await lchown(path, header.uid, header.gid);

@@ -38,8 +38,8 @@ export async function commitContainer(
   }, request.changes ?? []);
   const lease = await parts.layers.lease();
   try {
+    // Stored, not unpacked: the first container (or export) of the new image unpacks it.
     const blob = await diffIntoStore(parts, container.id, parent, storage, progress);
-    await parts.layers.apply(blob.diffId);
     const created = new Date().toISOString();
     const entry: HistoryEntry = {
       created,
@@ -99,6 +99,7 @@ export async function exportContainer(
 ): Promise<void> {
   const exporter = parts.exporter();
   const layers = image.layers.map((l) => l.diffId);
+  await parts.layers.ensureUnpacked(layers);
   await storage.prepare(container.id, layers);
   const view = await storage.mountReadOnly(container.id, layers);
   try {

@@ -85,7 +85,14 @@ export class StoreImageService implements ImageService {
     if (deleted.length > 0) this.logger.info(`deleted ${deleted.length} blob(s) no image references (left by an interrupted removal or import)`);
   }
 
+  /** The image a container is created from, its layers unpacked (a committed image's are not yet). */
   async resolveForCreate(ref: string, progress?: ProgressReporter): Promise<ImageState> {
+    const image = await this.resolve(ref, progress);
+    await this.layers.ensureUnpacked(image.layers.map((l) => l.diffId));
+    return image;
+  }
+
+  private async resolve(ref: string, progress?: ProgressReporter): Promise<ImageState> {
     const state = this.store.state();
     const known = tryFindImage(state, ref);
     if (known) return known;

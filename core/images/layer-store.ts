@@ -55,6 +55,20 @@ export class LayerStore {
     return blob;
   }
 
+  /**
+   * Unpacks the stored layers the storage driver does not have yet (a commit's layer is unpacked
+   * when a container or an export first needs it, not while committing). One stat per layer when
+   * they are all there.
+   */
+  async ensureUnpacked(diffIds: readonly string[]): Promise<void> {
+    const storage = this.storage();
+    for (const diffId of diffIds) {
+      if (await storage.hasLayer(diffId)) continue;
+      if (!(await this.content.hasBlob(diffId))) throw new Error(`layer ${diffId} is missing from the image store: remove the image and load, import or commit it again`);
+      await this.apply(diffId);
+    }
+  }
+
   /** Unpacks a stored layer with the storage driver (a no-op when it is unpacked). */
   async apply(diffId: string): Promise<void> {
     await this.storage().applyLayer(diffId, createReadStream(this.content.blobPath(diffId)));

@@ -173,6 +173,9 @@ describe('commit and export through the image service (integration)', { skip: ne
     // The new layer holds exactly the changes.
     const names = await tarNames(h.service.content.blobPath(image.layers.at(-1)!.diffId));
     assert.deepEqual(names.sort(), ['etc', 'etc/.wh.hosts', 'hello', 'home', 'home/.wh..wh..opq'].sort());
+    // Stored, not unpacked yet: the first container of the image unpacks it (resolveForCreate).
+    assert.equal(await h.storage.hasLayer(image.layers.at(-1)!.diffId), false);
+    assert.equal((await h.service.resolveForCreate('snap:v1')).id, id);
     assert.ok(await h.storage.hasLayer(image.layers.at(-1)!.diffId));
 
     // A container of the new image sees them.
