@@ -20,13 +20,21 @@ export interface InterceptedEntry {
   warn(message: string): void;
 }
 
+/** Entries a caller handles itself instead of having them extracted. */
+export interface EntryInterceptor {
+  /** Entries whose last name component matches are handed to `handle` (e.g. /^\.wh\./). */
+  readonly names: RegExp;
+  /** Deals with the entry ("written"), or leaves it out ("skipped"); writes still in flight have finished. */
+  handle(entry: InterceptedEntry): Promise<'written' | 'skipped'>;
+}
+
 export interface ExtractOptions {
   /**
-   * Called for each entry before it is extracted: "written" or "skipped" when the hook dealt with
-   * it (a storage driver turns OCI whiteouts `.wh.<name>` into its own format this way), undefined
-   * to extract it as usual. Without it `.wh.` files are the plain files they are (`docker import`).
+   * Entries handed to the caller instead of being extracted: a storage driver turns OCI whiteouts
+   * (`.wh.<name>`) into its own format this way. Without it `.wh.` files are the plain files they
+   * are (`docker import`).
    */
-  readonly intercept?: (entry: InterceptedEntry) => Promise<'written' | 'skipped' | undefined>;
+  readonly intercept?: EntryInterceptor;
   /** Set owners from the archive (lchown); default: when running as root. */
   readonly preserveOwner?: boolean;
   /** Called with the number of archive bytes consumed so far. */
@@ -59,6 +67,50 @@ async function lstatOrNull(path: string): Promise<Awaited<ReturnType<typeof lsta
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
+  }
+}
+
+/** Files up to this size are read into memory and written while the next entries are read. */
+const SMALL_FILE = 256 << 10;
+/** At most this many of them at a time. */
+const MAX_IN_FLIGHT = 16;
+
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Small files being written while the archive is read on (each write is several system calls
+ * that would otherwise wait for one another). Only files, each at its own path: whatever else
+ * an entry does waits for `drain()`.
+ */
+class WritesInFlight {
+  private readonly paths = new Set<string>();
+  private pending: Promise<void>[] = [];
+  private failure: { error: unknown } | null = null;
+
+  /** Whether `rel` is, contains or is inside a path being written. */
+  conflicts(rel: string): boolean {
+    if (this.pending.length >= MAX_IN_FLIGHT) return true;
+    for (const path of this.paths) if (path === rel || path.startsWith(`${rel}/`) || rel.startsWith(`${path}/`)) return true;
+    return false;
+  }
+
+  start(rel: string, write: Promise<void>): void {
+    this.paths.add(rel);
+    this.pending.push(write.catch((error: unknown) => {
+      this.failure ??= { error };
+    }));
+  }
+
+  /** Waits for every write; throws the first failure. */
+  async drain(): Promise<void> {
+    await Promise.all(this.pending);
+    this.pending = [];
+    this.paths.clear();
+    if (this.failure !== null) throw this.failure.error;
   }
 }
 
@@ -109,6 +161,7 @@ export async function extractTar(
     parents.clear();
     await removeExisting(path);
   };
+  const writes = new WritesInFlight();
   let entries = 0;
   let bytes = 0;
 
@@ -149,15 +202,17 @@ export async function extractTar(
       const name = parts[parts.length - 1]!;
       const parentParts = parts.slice(0, -1);
 
+      const rel = parts.join('/');
+      const intercepted = options.intercept?.names.test(name) === true;
+      // Small files are written several at a time; anything else waits until they are all written,
+      // as does a file whose path is, contains or is inside one still being written.
+      if (intercepted || header.type !== 'file' || header.size > SMALL_FILE || writes.conflicts(rel)) await writes.drain();
       const parent = await parentOf(parentParts.join('/'));
-      if (options.intercept) {
-        const outcome = await options.intercept({ header, parent, name, preserveOwner, fs, warn });
-        if (outcome === 'skipped') continue;
-        if (outcome === 'written') {
-          parents.clear(); // the hook may have removed or replaced anything
-          entries++;
-          continue;
-        }
+      if (intercepted && options.intercept) {
+        const outcome = await options.intercept.handle({ header, parent, name, preserveOwner, fs, warn });
+        parents.clear(); // the hook may have removed or replaced anything
+        if (outcome === 'written') entries++;
+        continue;
       }
       const path = join(parent, name);
       // A file is created with O_EXCL straight away (what exists is replaced only when that fails).
@@ -176,24 +231,28 @@ export async function extractTar(
           break;
         }
         case 'file': {
-          const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-          const file = await open(path, flags, 0o600).catch(async (error: NodeJS.ErrnoException) => {
-            if (error.code !== 'EEXIST') throw error;
-            await replace(path);
-            return open(path, flags, 0o600);
-          });
-          try {
-            for await (const chunk of body) {
-              let offset = 0;
-              while (offset < chunk.length) offset += (await file.write(chunk, offset, chunk.length - offset)).bytesWritten;
+          const write = async (data: Buffer | AsyncIterable<Uint8Array>): Promise<void> => {
+            const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+            const file = await open(path, flags, 0o600).catch(async (error: NodeJS.ErrnoException) => {
+              if (error.code !== 'EEXIST') throw error;
+              await replace(path);
+              return open(path, flags, 0o600);
+            });
+            try {
+              for await (const chunk of Buffer.isBuffer(data) ? [data] : data) {
+                let offset = 0;
+                while (offset < chunk.length) offset += (await file.write(chunk, offset, chunk.length - offset)).bytesWritten;
+              }
+              if (preserveOwner) await file.chown(header.uid, header.gid);
+              await file.chmod(header.mode);
+              await applyXattrs(path, header);
+              await file.utimes(header.mtime, header.mtime);
+            } finally {
+              await file.close();
             }
-            if (preserveOwner) await file.chown(header.uid, header.gid);
-            await file.chmod(header.mode);
-            await applyXattrs(path, header);
-            await file.utimes(header.mtime, header.mtime);
-          } finally {
-            await file.close();
-          }
+          };
+          if (header.size > SMALL_FILE) await write(body);
+          else writes.start(rel, write(await readAll(body)));
           break;
         }
         case 'symlink': {
@@ -239,6 +298,7 @@ export async function extractTar(
       entries++;
     }
 
+    await writes.drain();
     // Deepest last-seen first; each folder is looked up again and must still be the one made.
     for (const dir of deferred.reverse()) {
       const path = await resolveInRoot(root, dir.path, { followFinal: false, create: false }).catch(() => null);

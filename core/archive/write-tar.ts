@@ -49,6 +49,16 @@ function byteOrder(a: string, b: string): number {
 }
 
 /** Reads `size` bytes of the file the walk saw (same device and inode), or fails: never another file. */
+/** Files up to this size are read whole, a window of them at a time; bigger ones are streamed. */
+const SMALL_FILE = 256 << 10;
+const WINDOW = 16;
+
+async function readAll(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
 async function* readExactly(path: string, size: number, seen: { dev: number; ino: number }): AsyncGenerator<Buffer> {
   const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
@@ -100,42 +110,52 @@ export async function writeTar(rootDir: string, out: NodeJS.WritableStream, opti
 
   const walk = async (relDir: string): Promise<void> => {
     const names = (await readdir(join(root, relDir))).sort(byteOrder);
-    for (const name of names) {
-      const rel = relDir === '' ? name : `${relDir}/${name}`;
-      const path = join(root, rel);
-      const stats = await lstat(path);
-      const base = {
-        path: rel,
-        mode: stats.mode & 0o7777,
-        uid: stats.uid,
-        gid: stats.gid,
-        mtime: Math.floor(stats.mtimeMs / 1000),
-        xattrs: xattrsOf(path),
-      };
-      if (stats.isDirectory()) {
-        const header: TarHeaderInput = { ...base, type: 'directory' };
-        if (!(await rewritten(header, stats, path))) await writer.add(header);
-        await walk(rel);
-      } else if (stats.isFile()) {
-        const key = `${stats.dev}:${stats.ino}`;
-        const first = stats.nlink > 1 ? inodes.get(key) : undefined;
-        if (first !== undefined) {
-          await writer.add({ ...base, type: 'hardlink', linkname: first, xattrs: {} });
-        } else {
-          if (stats.nlink > 1) inodes.set(key, rel);
-          await writer.add({ ...base, type: 'file', size: stats.size }, readExactly(path, stats.size, stats));
-        }
-      } else if (stats.isSymbolicLink()) {
-        await writer.add({ ...base, type: 'symlink', linkname: await readlink(path) });
-      } else if (stats.isCharacterDevice() || stats.isBlockDevice()) {
-        const { major, minor } = splitDevice(stats.rdev);
-        const header: TarHeaderInput = { ...base, type: stats.isCharacterDevice() ? 'char-device' : 'block-device', devmajor: major, devminor: minor };
-        if (!(await rewritten(header, stats, path))) await writer.add(header);
-      } else if (stats.isFIFO()) {
-        await writer.add({ ...base, type: 'fifo' });
+    for (let i = 0; i < names.length; i += WINDOW) {
+      // A window of names is looked at, and its small files read, at once; they are written in order.
+      const window = await Promise.all(names.slice(i, i + WINDOW).map(async (name) => {
+        const rel = relDir === '' ? name : `${relDir}/${name}`;
+        const path = join(root, rel);
+        const stats = await lstat(path);
+        const content = stats.isFile() && stats.nlink === 1 && stats.size <= SMALL_FILE ? readAll(readExactly(path, stats.size, stats)) : undefined;
+        content?.catch(() => undefined); // awaited below, in order; an error is thrown there
+        return { rel, path, stats, content };
+      }));
+      for (const entry of window) await add(entry);
+    }
+  };
+
+  const add = async ({ rel, path, stats, content }: { rel: string; path: string; stats: Stats; content: Promise<Buffer> | undefined }): Promise<void> => {
+    const base = {
+      path: rel,
+      mode: stats.mode & 0o7777,
+      uid: stats.uid,
+      gid: stats.gid,
+      mtime: Math.floor(stats.mtimeMs / 1000),
+      xattrs: xattrsOf(path),
+    };
+    if (stats.isDirectory()) {
+      const header: TarHeaderInput = { ...base, type: 'directory' };
+      if (!(await rewritten(header, stats, path))) await writer.add(header);
+      await walk(rel);
+    } else if (stats.isFile()) {
+      const key = `${stats.dev}:${stats.ino}`;
+      const first = stats.nlink > 1 ? inodes.get(key) : undefined;
+      if (first !== undefined) {
+        await writer.add({ ...base, type: 'hardlink', linkname: first, xattrs: {} });
       } else {
-        warn(`skipped the socket ${rel}`);
+        if (stats.nlink > 1) inodes.set(key, rel);
+        await writer.add({ ...base, type: 'file', size: stats.size }, content !== undefined ? await content : readExactly(path, stats.size, stats));
       }
+    } else if (stats.isSymbolicLink()) {
+      await writer.add({ ...base, type: 'symlink', linkname: await readlink(path) });
+    } else if (stats.isCharacterDevice() || stats.isBlockDevice()) {
+      const { major, minor } = splitDevice(stats.rdev);
+      const header: TarHeaderInput = { ...base, type: stats.isCharacterDevice() ? 'char-device' : 'block-device', devmajor: major, devminor: minor };
+      if (!(await rewritten(header, stats, path))) await writer.add(header);
+    } else if (stats.isFIFO()) {
+      await writer.add({ ...base, type: 'fifo' });
+    } else {
+      warn(`skipped the socket ${rel}`);
     }
   };
 

@@ -7,7 +7,7 @@ import type { DriverContext, DriverStatus, FileChange, LayerUsage, Logger, Mount
 import { extractTar } from '../../core/plugin-api.js';
 import { mountOverlay, mountPoints, run, unmountAll } from './mount-table.js';
 import { changesOf, diffStream, isDirectory, usageOf } from './upper-dir.js';
-import { overlayWhiteout } from './whiteouts.js';
+import { overlayWhiteouts } from './whiteouts.js';
 
 /**
  * mount(2) copies at most one page of options; the overlay options string (lowerdir=…,upperdir=…,
@@ -160,7 +160,7 @@ export class OverlayfsStorage implements StorageDriver {
         }
       }
       await extractTar(hashed(), tmp, {
-        intercept: overlayWhiteout,
+        intercept: overlayWhiteouts,
         onWarning: (message) => this.logger?.warn(`layer ${hex.slice(0, 12)}: ${message}`),
       });
       const actual = `sha256:${hash.digest('hex')}`;

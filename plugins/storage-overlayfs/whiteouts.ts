@@ -1,6 +1,6 @@
 import { lchown, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { InterceptedEntry, TarHeaderInput, WalkedEntry } from '../../core/plugin-api.js';
+import type { EntryInterceptor, InterceptedEntry, TarHeaderInput, WalkedEntry } from '../../core/plugin-api.js';
 
 /** OCI layer whiteout markers: `.wh.<name>` deletes `<name>`, `.wh..wh..opq` hides the folder's lower content. */
 export const WHITEOUT_PREFIX = '.wh.';
@@ -15,9 +15,10 @@ const OVERLAY_REDIRECT_XATTR = 'trusted.overlay.redirect';
  * `trusted.overlay.opaque=y` on its folder; other `.wh..wh.*` names (aufs metadata) are skipped.
  * Anything else is extracted as usual.
  */
-export async function overlayWhiteout(entry: InterceptedEntry): Promise<'written' | 'skipped' | undefined> {
+export const overlayWhiteouts: EntryInterceptor = { names: /^\.wh\./, handle: overlayWhiteout };
+
+async function overlayWhiteout(entry: InterceptedEntry): Promise<'written' | 'skipped'> {
   const { header, parent, name } = entry;
-  if (!name.startsWith(WHITEOUT_PREFIX)) return undefined;
   if (name === WHITEOUT_OPAQUE) {
     await entry.fs.setXattr(parent, OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
     return 'written';

@@ -10,7 +10,7 @@ import { extractTar, readTar, type TarHeader } from '../../core/archive/index.js
 import type { DriverContext } from '../../core/plugins/driver.js';
 import { CommitExporter } from '../../plugins/exporter-commit/commit-exporter.js';
 import { diffStream } from '../../plugins/storage-overlayfs/upper-dir.js';
-import { overlayWhiteout } from '../../plugins/storage-overlayfs/whiteouts.js';
+import { overlayWhiteouts } from '../../plugins/storage-overlayfs/whiteouts.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 
 const run = promisify(execFile);
@@ -173,7 +173,7 @@ describe('commit exporter on a real overlay (integration)', { skip: needsRoot },
   it('gives the same view as the container had when its layer is mounted over the lower one (how the storage driver reads it)', async () => {
     const unpacked = join(scratch.path, 'unpacked');
     await mkdir(unpacked);
-    await extractTar(createReadStream(layer), unpacked, { intercept: overlayWhiteout });
+    await extractTar(createReadStream(layer), unpacked, { intercept: overlayWhiteouts });
     const view = join(scratch.path, 'view');
     await mountOverlay(view, `lowerdir=${unpacked}:${dirs.lower}`);
     try {

@@ -6,7 +6,7 @@ import { chmod, lstat, mkdir, readdir, readFile, readlink, stat, symlink, writeF
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { extractTar, type ExtractOptions, type TarHeaderInput } from '../../core/archive/index.js';
-import { overlayWhiteout } from '../../plugins/storage-overlayfs/whiteouts.js';
+import { overlayWhiteouts } from '../../plugins/storage-overlayfs/whiteouts.js';
 import { splitDevice } from '../../core/archive/write-tar.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { buildTar, chunked } from '../fixtures/tar-builder.js';
@@ -162,9 +162,9 @@ describe('extractTar keeps every entry inside the target', { skip: notRoot }, ()
       [{ path: '.wh..', type: 'file' }],
       [{ path: 'up', type: 'symlink', linkname: '../outside' }],
       [{ path: 'up/.wh.file', type: 'file' }],
-    ], { intercept: overlayWhiteout });
+    ], { intercept: overlayWhiteouts });
     assert.ok((await lstat(join(target, 'outside', 'file'))).isCharacterDevice());
-    await extract([[{ path: '../.wh.outside', type: 'file' }]], { intercept: overlayWhiteout });
+    await extract([[{ path: '../.wh.outside', type: 'file' }]], { intercept: overlayWhiteouts });
     assert.ok((await lstat(join(target, 'outside'))).isCharacterDevice());
   });
 });
@@ -237,7 +237,7 @@ describe('extractTar keeps what the archive says (as root)', { skip: notRoot }, 
       [{ path: 'implicit/.wh..wh..opq', type: 'file' }],
     ];
     const layer = join(scratch.path, 'layer');
-    await extractTar(chunked(await buildTar(entries)), layer, { intercept: overlayWhiteout });
+    await extractTar(chunked(await buildTar(entries)), layer, { intercept: overlayWhiteouts });
     const whiteout = await lstat(join(layer, 'etc', 'hostname'));
     assert.ok(whiteout.isCharacterDevice());
     assert.equal(whiteout.rdev, 0);
