@@ -11,6 +11,8 @@
  * names the command whose path it is on (start, stop, rm, exec, commit, ...).
  */
 export const FAILPOINTS = {
+  'commit.after-layer': "the commit's layer is in the content store; ImageCreated is not written (the next start's garbage collection deletes the layer)",
+  'rmi.after-removed': "ImageRemoved is durable; no blob or unpacked layer was deleted (the next start's garbage collection deletes them)",
 } as const satisfies Record<string, string>;
 
 export type FailpointName = keyof typeof FAILPOINTS;

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { HistoryEntry, LayerDescriptor } from '../../events/index.js';
+import { failpoint } from '../failpoints.js';
 import type { LayerBlob } from '../images/content-store.js';
 import { ociArchitecture, type ImageConfigDocument } from '../images/image-config.js';
 import { normaliseRepoTag } from '../images/image-rules.js';
@@ -40,6 +41,7 @@ export async function commitContainer(
   try {
     // Stored, not unpacked: the first container (or export) of the new image unpacks it.
     const blob = await diffIntoStore(parts, container.id, parent, storage, progress);
+    failpoint('commit.after-layer');
     const created = new Date().toISOString();
     const entry: HistoryEntry = {
       created,

@@ -3,6 +3,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { ImageConfig, ImageCreated } from '../../events/index.js';
 import type { DaemonConfig } from '../daemon/daemon-config.js';
+import { failpoint } from '../failpoints.js';
 import { BUSYBOX_IMAGE_CONFIG, HOST_BUSYBOX, buildBusyboxRootfsTar, busyboxImageDocument } from '../images/busybox-rootfs.js';
 import { ContentStore } from '../images/content-store.js';
 import { ociArchitecture, type ImageConfigDocument } from '../images/image-config.js';
@@ -178,7 +179,10 @@ export class StoreImageService implements ImageService {
   async remove(ref: string, force: boolean): Promise<readonly ImageDeleteItem[]> {
     const decision = decideRemoveImage(this.store.state(), ref, force);
     await this.records.append(decision.image, decision.events);
-    if (decision.removed) await this.layers.collectGarbage(() => this.store.state());
+    if (decision.removed) {
+      failpoint('rmi.after-removed');
+      await this.layers.collectGarbage(() => this.store.state());
+    }
     return decision.report;
   }
 
