@@ -187,42 +187,6 @@ export function parseHeaderBlock(block: Buffer, position: number): RawHeader {
   };
 }
 
-/** Parses the records of a PAX extended header (`<len> <key>=<value>\n`...). Values stay bytes. */
-export function parsePaxRecords(data: Buffer): Map<string, Buffer> {
-  const records = new Map<string, Buffer>();
-  let offset = 0;
-  while (offset < data.length) {
-    if (data[offset] === 0) break; // some writers pad with NULs
-    const space = data.indexOf(0x20, offset);
-    if (space === -1) throw new TarFormatError('malformed PAX record (no length)');
-    const lengthText = data.subarray(offset, space).toString('latin1');
-    const length = /^[0-9]+$/.test(lengthText) ? parseInt(lengthText, 10) : NaN;
-    if (!Number.isSafeInteger(length) || length <= space - offset + 1 || offset + length > data.length) {
-      throw new TarFormatError(`malformed PAX record length ${JSON.stringify(lengthText)}`);
-    }
-    const record = data.subarray(space + 1, offset + length);
-    if (record[record.length - 1] !== 0x0a) throw new TarFormatError('malformed PAX record (no newline)');
-    const equals = record.indexOf(0x3d);
-    if (equals <= 0) throw new TarFormatError('malformed PAX record (no key)');
-    const key = record.subarray(0, equals).toString('utf8');
-    records.set(key, record.subarray(equals + 1, record.length - 1));
-    offset += length;
-  }
-  return records;
-}
-
-/** Encodes PAX records; the length prefix counts itself. */
-export function encodePaxRecords(records: ReadonlyMap<string, Buffer>): Buffer {
-  const parts: Buffer[] = [];
-  for (const [key, value] of records) {
-    const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')]);
-    let length = body.length + 1;
-    while (String(length).length + body.length !== length) length = String(length).length + body.length;
-    parts.push(Buffer.from(String(length), 'latin1'), body);
-  }
-  return Buffer.concat(parts);
-}
-
 const MAX_OCTAL = (width: number): number => 8 ** (width - 1) - 1;
 
 function writeString(block: Buffer, offset: number, length: number, bytes: Buffer): void {
@@ -248,7 +212,8 @@ export function fitsOctal(value: number, width: number): boolean {
   return Number.isInteger(value) && value >= 0 && value <= MAX_OCTAL(width);
 }
 
-function isAscii(text: string): boolean {
+/** Printable ASCII only: what ustar's name fields may hold without a PAX record. */
+export function isAscii(text: string): boolean {
   return /^[\x20-\x7e]*$/.test(text);
 }
 
@@ -266,30 +231,6 @@ export function splitUstarPath(path: string): { prefix: string; name: string } |
     if (prefix.length <= 155 && name.length > 0 && name.length <= 100) return { prefix, name };
   }
   return null;
-}
-
-/** The fields of a header that need a PAX record, with their values. */
-export function paxRecordsFor(header: TarHeaderInput, entryPath: string): Map<string, Buffer> {
-  const records = new Map<string, Buffer>();
-  if (splitUstarPath(entryPath) === null) records.set('path', Buffer.from(entryPath, 'utf8'));
-  const linkname = header.linkname ?? '';
-  if (linkname.length > 100 || !isAscii(linkname)) records.set('linkpath', Buffer.from(linkname, 'utf8'));
-  const size = header.size ?? 0;
-  if (!fitsOctal(size, 12)) records.set('size', Buffer.from(String(size)));
-  for (const key of ['uid', 'gid'] as const) {
-    const value = header[key] ?? 0;
-    if (!fitsOctal(value, 8)) records.set(key, Buffer.from(String(value)));
-  }
-  const mtime = header.mtime ?? 0;
-  if (!fitsOctal(Math.floor(mtime), 12)) records.set('mtime', Buffer.from(String(Math.floor(mtime))));
-  for (const key of ['uname', 'gname'] as const) {
-    const value = header[key] ?? '';
-    if (value.length > 32 || !isAscii(value)) records.set(key, Buffer.from(value, 'utf8'));
-  }
-  for (const name of Object.keys(header.xattrs ?? {}).sort()) {
-    records.set(`SCHILY.xattr.${name}`, header.xattrs![name]!);
-  }
-  return records;
 }
 
 /** Encodes one ustar header block (with checksum). `entryPath` already carries a directory's slash. */

@@ -6,10 +6,10 @@ import {
   isZeroBlock,
   paddingFor,
   parseHeaderBlock,
-  parsePaxRecords,
   type RawHeader,
   type TarHeader,
 } from './tar-header.js';
+import { parsePaxRecords } from './pax-records.js';
 
 /** One entry of an archive being read. Read `body` before asking for the next entry, or it is skipped. */
 export interface TarEntry {

@@ -2,11 +2,10 @@ import { Writable } from 'node:stream';
 import {
   BLOCK_SIZE,
   encodeHeaderBlock,
-  encodePaxRecords,
   paddingFor,
-  paxRecordsFor,
   type TarHeaderInput,
 } from './tar-header.js';
+import { encodePaxRecords, paxRecordsFor } from './pax-records.js';
 
 export interface TarWriterOptions {
   /** Called with the number of bytes written so far. */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  BLOCK_SIZE, TarFormatError, encodeHeaderBlock, encodePaxRecords, parseHeaderBlock, parseNumber, parsePaxRecords, splitUstarPath,
+  BLOCK_SIZE, TarFormatError, encodeHeaderBlock, parseHeaderBlock, parseNumber, splitUstarPath,
 } from '../../core/archive/tar-header.js';
+import { encodePaxRecords, parsePaxRecords } from '../../core/archive/pax-records.js';
 
 describe('tar headers', () => {
   it('round-trips PAX records, binary values included, with self-counting lengths', () => {

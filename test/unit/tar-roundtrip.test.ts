@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { TarFormatError, extractTar, readTar, writeTar, type TarHeader } from '../../core/archive/index.js';
-import { encodePaxRecords } from '../../core/archive/tar-header.js';
+import { encodePaxRecords } from '../../core/archive/pax-records.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { TAR_END, buildTar, chunked, rawEntry } from '../fixtures/tar-builder.js';
 
