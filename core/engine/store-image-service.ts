@@ -81,6 +81,19 @@ export class StoreImageService implements ImageService {
     return d;
   }
 
+  /**
+   * The garbage collection after a removal: awaited, unless an import, commit or load is under
+   * way (it would wait for that to end): then it runs when they are done, and rmi answers now.
+   */
+  private async collect(): Promise<void> {
+    const collecting = this.layers.collectGarbage(() => this.store.state());
+    if (!this.layers.leased) {
+      await collecting;
+      return;
+    }
+    collecting.catch((err: unknown) => this.logger.warn(`the image store's garbage collection failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
   async recover(): Promise<void> {
     const deleted = await this.layers.collectGarbage(() => this.store.state(), true);
     if (deleted.length > 0) this.logger.info(`deleted ${deleted.length} blob(s) no image references (left by an interrupted removal or import)`);
@@ -181,7 +194,7 @@ export class StoreImageService implements ImageService {
     await this.records.append(decision.image, decision.events);
     if (decision.removed) {
       failpoint('rmi.after-removed');
-      await this.layers.collectGarbage(() => this.store.state());
+      await this.collect();
     }
     return decision.report;
   }
@@ -195,7 +208,7 @@ export class StoreImageService implements ImageService {
       deleted.push(...decision.report);
       space += image.size;
     }
-    if (deleted.length > 0) await this.layers.collectGarbage(() => this.store.state());
+    if (deleted.length > 0) await this.collect();
     return { deleted, spaceReclaimed: space };
   }
 

@@ -18,7 +18,8 @@ export interface Lease {
  * unpacks into a temp folder and renames, the same way).
  *
  * The garbage collection deletes a blob, and its unpacked layer, only when no image in the fold
- * references it (`referencedBlobs`) and no lease is open; the unpacked layer goes first, so a
+ * references it (`referencedBlobs`) and no lease is open (it waits for them; leases opened while
+ * it waits are waited for too, and none opens while it deletes); the unpacked layer goes first, so a
  * crash in between leaves a blob that the next collection finds again. Run after rmi/prune and at
  * daemon start, it also cleans what a crash left between `ImageRemoved` and the deletion.
  */
@@ -26,6 +27,8 @@ export class LayerStore {
   private leases = 0;
   private readonly leasesEnded: (() => void)[] = [];
   private collecting: Promise<readonly string[]> | null = null;
+  /** True while a collection deletes (it waited for every lease to end): new leases wait for it. */
+  private sweeping = false;
 
   constructor(
     readonly content: ContentStore,
@@ -33,9 +36,14 @@ export class LayerStore {
     private readonly warn: (message: string) => void,
   ) {}
 
-  /** Opens a lease (waiting for a running collection to end first). */
+  /** Whether an import, commit or load holds a lease now (a collection asked for would wait for it). */
+  get leased(): boolean {
+    return this.leases > 0;
+  }
+
+  /** Opens a lease (waiting for a collection that is deleting to end first; one still waiting for leases does not hold it up). */
   async lease(): Promise<Lease> {
-    while (this.collecting !== null) await this.collecting.catch(() => undefined);
+    while (this.sweeping && this.collecting !== null) await this.collecting.catch(() => undefined);
     this.leases++;
     let released = false;
     return {
@@ -80,7 +88,8 @@ export class LayerStore {
    * with the digests deleted. Concurrent calls share one run.
    */
   collectGarbage(state: () => EngineState, startup = false): Promise<readonly string[]> {
-    if (this.collecting !== null) return this.collecting;
+    if (this.collecting !== null && !this.sweeping) return this.collecting; // it reads the state when it starts deleting
+    if (this.collecting !== null) return this.collecting.catch(() => undefined).then(() => this.collectGarbage(state, startup));
     const run = this.sweep(state, startup).finally(() => {
       this.collecting = null;
     });
@@ -90,6 +99,15 @@ export class LayerStore {
 
   private async sweep(state: () => EngineState, startup: boolean): Promise<readonly string[]> {
     while (this.leases > 0) await new Promise<void>((resolve) => this.leasesEnded.push(resolve));
+    this.sweeping = true; // checked and set in one turn: no lease can open in between
+    try {
+      return await this.deleteUnreferenced(state, startup);
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private async deleteUnreferenced(state: () => EngineState, startup: boolean): Promise<readonly string[]> {
     if (startup) await this.content.clearTemp();
     let storage: StorageDriver;
     try {
