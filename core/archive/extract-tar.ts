@@ -105,6 +105,11 @@ class WritesInFlight {
     }));
   }
 
+  /** Waits for every write, whatever their outcome. */
+  async settle(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+
   /** Waits for every write; throws the first failure. */
   async drain(): Promise<void> {
     await Promise.all(this.pending);
@@ -182,6 +187,7 @@ export async function extractTar(
   try {
     return await extractEntries();
   } finally {
+    await writes.settle(); // after a failure too: nothing may still write once the caller cleans up
     await fs.close();
   }
 

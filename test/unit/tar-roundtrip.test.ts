@@ -191,6 +191,30 @@ describe('tar round trips through the file system', () => {
     assert.equal(fifo.mode & 0o777, 0o640);
   });
 
+  it('extracts as if one entry after the other while small files are written several at a time', async () => {
+    const entries: [{ path: string; type: 'file' | 'directory' | 'hardlink'; linkname?: string; mode?: number }, string?][] = [];
+    for (let i = 0; i < 100; i++) entries.push([{ path: `many/f${i}`, type: 'file', mode: 0o640 }, `content ${i}`]);
+    entries.push(
+      [{ path: 'same', type: 'file' }, 'first'],
+      [{ path: 'same', type: 'file' }, 'second, written over the first'],
+      [{ path: 'link-to-f7', type: 'hardlink', linkname: 'many/f7' }],
+      [{ path: 'becomes-dir', type: 'file' }, 'a file first'],
+      [{ path: 'becomes-dir', type: 'directory' }],
+      [{ path: 'becomes-dir/inside', type: 'file' }, 'then a folder with a file'],
+      [{ path: 'was-dir/old', type: 'file' }, 'under a folder'],
+      [{ path: 'was-dir', type: 'file' }, 'the folder replaced by a file'],
+    );
+    const dst = join(scratch.path, 'in-flight');
+    const result = await extractTar(chunked(await buildTar(entries), 4096), dst, { onWarning: () => undefined });
+    assert.equal(result.entries, entries.length);
+    for (let i = 0; i < 100; i++) assert.equal(await readFile(join(dst, 'many', `f${i}`), 'utf8'), `content ${i}`);
+    assert.equal((await lstat(join(dst, 'many', 'f3'))).mode & 0o777, 0o640);
+    assert.equal(await readFile(join(dst, 'same'), 'utf8'), 'second, written over the first');
+    assert.equal((await lstat(join(dst, 'link-to-f7'))).ino, (await lstat(join(dst, 'many', 'f7'))).ino);
+    assert.equal(await readFile(join(dst, 'becomes-dir', 'inside'), 'utf8'), 'then a folder with a file');
+    assert.equal(await readFile(join(dst, 'was-dir'), 'utf8'), 'the folder replaced by a file');
+  });
+
   it('writes the same bytes for the same tree', async () => {
     const src = join(scratch.path, 'same');
     await mkdir(join(src, 'x'), { recursive: true });
