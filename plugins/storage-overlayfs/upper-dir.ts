@@ -47,16 +47,20 @@ export async function usageOf(upper: string): Promise<LayerUsage> {
     } catch {
       return;
     }
-    for (const name of names) {
-      const s = await lstat(join(dir, name)).catch(() => undefined);
-      if (!s) continue;
-      if (s.nlink > 1 && !s.isDirectory()) {
-        if (seen.has(s.ino)) continue; // a hardlink: its inode and bytes are counted once
-        seen.add(s.ino);
+    for (let i = 0; i < names.length; i += 16) {
+      // 16 lstat calls at once: a layer of many small files is walked in a fraction of the time.
+      const window = names.slice(i, i + 16);
+      const stats = await Promise.all(window.map((name) => lstat(join(dir, name)).catch(() => undefined)));
+      for (const [j, s] of stats.entries()) {
+        if (!s) continue;
+        if (s.nlink > 1 && !s.isDirectory()) {
+          if (seen.has(s.ino)) continue; // a hardlink: its inode and bytes are counted once
+          seen.add(s.ino);
+        }
+        inodes++;
+        if (s.isDirectory()) await walk(join(dir, window[j]!));
+        else if (s.isFile()) size += s.size;
       }
-      inodes++;
-      if (s.isDirectory()) await walk(join(dir, name));
-      else if (s.isFile()) size += s.size;
     }
   };
   await walk(upper);
