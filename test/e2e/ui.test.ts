@@ -144,6 +144,13 @@ describe('e2e: mini-docker ui in headless Chromium (issue 18)', () => {
     assert.match(await shownAt(positions.restarting), /^Restarting \(137\)/);
     assert.match(await shownAt(positions.exited), /^Exited \(137\)/);
 
+    // A time instead of a position: the last event at or before it.
+    const restartingAt = timeline.entries.find((e) => e.kind === 'restarting')!.time;
+    await page.locator('#time-input').fill(restartingAt);
+    await page.locator('#time-input').press('Enter');
+    await until('the page at the restarting time', async () => ((await page.locator('#as-of-position').innerText()) === `#${positions.restarting}` ? true : undefined));
+    assert.match(await row.locator('td.status').innerText(), /^Restarting \(137\)/);
+
     // Following live again: hog is gone.
     await page.locator('#follow').click();
     await until('following live again', async () => ((await row.count()) === 0 && (await page.locator('#follow').innerText()) === 'Following live' ? true : undefined));

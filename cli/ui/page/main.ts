@@ -38,6 +38,14 @@ function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly un
   return { value, error };
 }
 
+const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "10m" (as `replay --until` takes it) becomes the RFC 3339 time that long ago; anything else is sent as typed. */
+function absoluteTime(value: string, nowMs: number): string {
+  const m = /^(\d+(?:\.\d+)?)([smhd])$/.exec(value);
+  return m ? new Date(nowMs - Number(m[1]) * UNIT_MS[m[2]!]!).toISOString() : value;
+}
+
 function PositionBar(props: { state: UiState | undefined; point: Point; following: boolean; fresh: number; onPoint: (p: Point) => void; onFollow: () => void }) {
   const { state, point, following, fresh } = props;
   const last = state?.lastPosition ?? 0;
@@ -54,7 +62,7 @@ function PositionBar(props: { state: UiState | undefined; point: Point; followin
   const goTime = (e: Event): void => {
     e.preventDefault();
     const v = timeBox.trim();
-    if (v !== '') props.onPoint({ kind: 'time', time: v });
+    if (v !== '') props.onPoint({ kind: 'time', time: absoluteTime(v, Date.now()) });
   };
   return html`
     <section class="bar" aria-label="log position">
@@ -67,7 +75,7 @@ function PositionBar(props: { state: UiState | undefined; point: Point; followin
           <button type="submit">Go</button>
         </form>
         <form onSubmit=${goTime}>
-          <label>At time <input id="time-input" size="32" value=${timeBox} placeholder="2026-11-28T03:12:00Z" onInput=${(e: Event) => setTimeBox((e.target as HTMLInputElement).value)} /></label>
+          <label>At time <input id="time-input" size="32" value=${timeBox} placeholder="2026-11-28T03:12:00Z or 10m" onInput=${(e: Event) => setTimeBox((e.target as HTMLInputElement).value)} /></label>
           <button type="submit">Go</button>
         </form>
         ${state?.live
