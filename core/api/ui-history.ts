@@ -6,7 +6,7 @@
  * driver runs.
  */
 import type { Observable } from 'rxjs';
-import type { EventEnvelope, Limits } from '../../events/index.js';
+import { containerStream, type EventEnvelope, type Limits } from '../../events/index.js';
 import type { ContainerState, EngineState, ImageState } from '../state/engine-state.js';
 import { ZERO_TIME } from '../state/engine-state.js';
 import { evolveOwned, initialState } from '../state/evolve.js';
@@ -14,6 +14,7 @@ import { DockerEventMapper, matchesEventFilters } from './event-presenter.js';
 import type { Filters } from './http-params.js';
 import { presentContainerSummary } from './presenters.js';
 import { toUnixNanos } from './time.js';
+import type { ScanFold } from './ui-scan-cache.js';
 import type { Timeline, TimelineEntry, TimelineSegment, UiContainer, UiEvent, UiImage, UiLimits, UiState } from './ui-types.js';
 
 export type { Timeline, TimelineEntry, TimelineSegment, UiContainer, UiEvent, UiImage, UiLimits, UiState };
@@ -208,25 +209,55 @@ export function buildTimeline(id: string, events: readonly EventEnvelope[], end:
   return { id, name, position: end.position, entries, segments };
 }
 
+interface RecentEvents {
+  readonly mapper: DockerEventMapper;
+  matched: number;
+  readonly kept: UiEvent[];
+}
+
 /**
- * The last `limit` events up to `until` that pass `events`' filters (moby's, on Docker's messages),
- * oldest first, and how many matched in all. The whole range is mapped so names of containers gone
- * since are known, but only `limit` are kept.
+ * The last `limit` events that pass `events`' filters (moby's, on Docker's messages), oldest first,
+ * and how many matched in all, as a fold over the log (for a ScanCache). Every event is mapped, so
+ * names of containers gone since are known, but only `limit` are kept.
  */
-export async function lastEvents(source: HistorySource, until: number, filters: Filters, limit: number): Promise<{ matched: number; events: UiEvent[] }> {
-  const mapper = new DockerEventMapper();
-  const kept: UiEvent[] = [];
-  let matched = 0;
-  await source.scan(0, until, (e) => {
-    for (const ev of mapper.map(e)) {
-      if (!matchesEventFilters(ev, filters)) continue;
-      matched++;
-      const { name = '', ...attributes } = ev.Actor.Attributes;
-      kept.push({ position: e.position, time: e.time, type: e.type, scope: ev.Type, action: ev.Action, actorId: ev.Actor.ID, name, attributes });
-      if (kept.length > limit * 2) kept.splice(0, kept.length - limit);
-    }
-  });
-  return { matched, events: kept.slice(-limit) };
+export function recentEventsFold(filters: Filters, limit: number): ScanFold<RecentEvents, { matched: number; events: UiEvent[] }> {
+  return {
+    fresh: () => ({ mapper: new DockerEventMapper(), matched: 0, kept: [] }),
+    visit(acc, e) {
+      for (const ev of acc.mapper.map(e)) {
+        if (!matchesEventFilters(ev, filters)) continue;
+        acc.matched++;
+        const { name = '', ...attributes } = ev.Actor.Attributes;
+        acc.kept.push({ position: e.position, time: e.time, type: e.type, scope: ev.Type, action: ev.Action, actorId: ev.Actor.ID, name, attributes });
+        if (acc.kept.length > limit * 2) acc.kept.splice(0, acc.kept.length - limit);
+      }
+    },
+    read: (acc) => ({ matched: acc.matched, events: acc.kept.slice(-limit) }),
+  };
+}
+
+/** One container's own events (its stream), as a fold over the log (for a ScanCache). */
+export function containerEventsFold(id: string): ScanFold<EventEnvelope[], EventEnvelope[]> {
+  const stream = containerStream(id);
+  return {
+    fresh: () => [],
+    visit(acc, e) {
+      if (e.streamId === stream) acc.push(e);
+    },
+    read: (acc) => acc.slice(),
+  };
+}
+
+/** A fold over the events up to `until`, from the start, with nothing remembered. */
+export async function foldLog<A, R>(source: HistorySource, until: number, fold: ScanFold<A, R>): Promise<R> {
+  const acc = fold.fresh();
+  await source.scan(0, until, (e) => fold.visit(acc, e));
+  return fold.read(acc);
+}
+
+/** The last `limit` events up to `until` that pass the filters, read from the start. */
+export function lastEvents(source: HistorySource, until: number, filters: Filters, limit: number): Promise<{ matched: number; events: UiEvent[] }> {
+  return foldLog(source, until, recentEventsFold(filters, limit));
 }
 
 /** A copied log held in memory (`ui --log`), with a fold checkpoint every `every` events. */

@@ -1,5 +1,5 @@
 import { Observable, Subscription, lastValueFrom } from 'rxjs';
-import { containerStream, type EventEnvelope } from '../../events/index.js';
+import type { EventEnvelope } from '../../events/index.js';
 import type { Engine } from '../engine/engine.js';
 import { InvalidArgumentError, NotFoundError } from '../engine/errors.js';
 import { EVENT_FILTER_KEYS } from './event-presenter.js';
@@ -7,7 +7,8 @@ import { checkFilterKeys, parseFilters, queryString } from './http-params.js';
 import type { Router } from './router.js';
 import type { RouteDeps } from './route-support.js';
 import { toUnixNanos } from './time.js';
-import { buildTimeline, lastEvents, presentUiState, type HistoryPoint, type HistorySource } from './ui-history.js';
+import { buildTimeline, containerEventsFold, presentUiState, recentEventsFold, type HistoryPoint, type HistorySource } from './ui-history.js';
+import { ScanCache } from './ui-scan-cache.js';
 
 /** The most events one `GET /tiny/ui/events` returns. */
 const MAX_EVENTS = 1000;
@@ -68,6 +69,8 @@ export function parsePoint(raw: string | undefined): HistoryPoint | undefined {
  * and `GET /tiny/ui/live` (new events as server-sent events, live histories only).
  */
 export function registerUiRoutesOn(router: Router, history: HistorySource): void {
+  // Timelines and event lists go on from where the last ask of the same kind stopped.
+  const scans = new ScanCache(history);
   const stateAt = async (point: HistoryPoint | undefined) => {
     const now = history.current();
     const state = point ? await history.replay(point) : now;
@@ -85,11 +88,7 @@ export function registerUiRoutesOn(router: Router, history: HistorySource): void
     const { state } = await stateAt(point);
     const id = params.id!;
     if (!/^[0-9a-f]{64}$/.test(id)) throw new InvalidArgumentError(`invalid container id: ${id}: the timeline takes a full id (64 hex digits)`);
-    const stream = containerStream(id);
-    const events: EventEnvelope[] = [];
-    await history.scan(0, state.position, (e) => {
-      if (e.streamId === stream) events.push(e);
-    });
+    const events = await scans.run(`timeline ${id}`, state.position, containerEventsFold(id));
     if (events.length === 0) throw new NotFoundError(`No such container: ${id} (as of position ${state.position})`);
     const endTime = point && 'time' in point ? point.time : point ? state.time : new Date().toISOString();
     res.json(200, buildTimeline(id, events, { position: state.position, time: endTime }));
@@ -102,7 +101,9 @@ export function registerUiRoutesOn(router: Router, history: HistorySource): void
     const limitRaw = queryString(req.query, 'limit') ?? '200';
     if (!/^\d+$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > MAX_EVENTS) throw new InvalidArgumentError(`invalid value for limit: ${limitRaw}: expected 1 to ${MAX_EVENTS}`);
     const { state } = await stateAt(point);
-    res.json(200, { position: state.position, ...(await lastEvents(history, state.position, filters, Number(limitRaw))) });
+    const limit = Number(limitRaw);
+    const key = `events ${limit} ${JSON.stringify([...filters].sort(([a], [b]) => (a < b ? -1 : 1)))}`;
+    res.json(200, { position: state.position, ...(await scans.run(key, state.position, recentEventsFold(filters, limit))) });
   });
 
   router.get('/tiny/ui/live', ({ req, res }) => {

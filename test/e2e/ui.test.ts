@@ -78,7 +78,7 @@ describe('e2e: mini-docker ui in headless Chromium (issue 18)', () => {
     const row = page.locator(`#containers tr[data-id="${id}"]`);
     await until('hog running on the page', async () => ((await row.count()) === 1 && (await row.locator('td.status').innerText()).startsWith('Up') ? true : undefined));
     assert.equal(await page.locator('#mode').innerText(), 'live daemon');
-    assert.match(await row.locator('td.limits').innerText(), /memory 32\.0 MiB/);
+    assert.match(await row.locator('td.limits').innerText(), /memory 32 MiB/);
     await page.evaluate('window.__notReloaded = true');
     await row.locator('td.name button').click();
     await page.locator('#timeline li[data-kind="started"]').waitFor();
@@ -151,9 +151,24 @@ describe('e2e: mini-docker ui in headless Chromium (issue 18)', () => {
     await until('the page at the restarting time', async () => ((await page.locator('#as-of-position').innerText()) === `#${positions.restarting}` ? true : undefined));
     assert.match(await row.locator('td.status').innerText(), /^Restarting \(137\)/);
 
+    // Keyboard: the slider steps back one event with the arrow key.
+    await showPosition(page, positions.exited);
+    await page.locator('#slider').focus();
+    await page.keyboard.press('ArrowLeft');
+    await until('one event back by keyboard', async () => ((await page.locator('#as-of-position').innerText()) === `#${positions.exited - 1}` ? true : undefined));
+
     // Following live again: hog is gone.
     await page.locator('#follow').click();
     await until('following live again', async () => ((await row.count()) === 0 && (await page.locator('#follow').innerText()) === 'Following live' ? true : undefined));
+
+    // A narrow window: one column, nothing wider than the window (wide tables scroll inside).
+    await page.setViewportSize({ width: 400, height: 900 });
+    await showPosition(page, positions.running);
+    await row.locator('td.name button').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#timeline li').first().waitFor();
+    assert.ok(Number(await page.evaluate('document.documentElement.scrollWidth')) <= 400, 'no sideways scrolling of the page');
+    await shot('6-narrow');
     await page.close();
   });
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseFilters } from '../../core/api/http-params.js';
 import { presentContainerSummary } from '../../core/api/presenters.js';
-import { buildTimeline, describeLimits, lastEvents, limitsOf, MemoryHistory, presentUiState } from '../../core/api/ui-history.js';
+import { buildTimeline, containerEventsFold, describeLimits, foldLog, lastEvents, limitsOf, MemoryHistory, presentUiState, recentEventsFold, type HistorySource } from '../../core/api/ui-history.js';
+import { ScanCache } from '../../core/api/ui-scan-cache.js';
 import { parsePoint } from '../../core/api/ui-routes.js';
 import { foldAll } from '../../core/state/evolve.js';
 import { containerStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
@@ -123,6 +124,36 @@ describe('unit: the web page of the event log (ui-history)', () => {
     assert.deepEqual(last.events.map((e) => [e.position, e.action]), [[7, 'oom'], [7, 'die'], [9, 'destroy']]);
     const before = await lastEvents(history, 3, parseFilters(null), 100);
     assert.deepEqual(before.events.map((e) => e.position), [1, 2, 3]);
+  });
+
+  it('ScanCache: a later ask reads only the events since the last one, and answers as a fold from the start would', async () => {
+    const history = new MemoryHistory(LIFE);
+    const scans: [number, number][] = [];
+    const spy: HistorySource = { ...history, live: false, current: () => history.current(), replay: (p) => history.replay(p), firstTime: () => history.firstTime(),
+      scan: (after, until, visit) => {
+        scans.push([after, until]);
+        return history.scan(after, until, visit);
+      } };
+    const cache = new ScanCache(spy, 2);
+    const filters = parseFilters('{"container":["hog"]}');
+    for (const until of [2, 4, 4, 7, 9]) {
+      assert.deepEqual(await cache.run('hog events', until, recentEventsFold(filters, 3)), await lastEvents(history, until, filters, 3), `until ${until}`);
+    }
+    assert.deepEqual(scans, [[0, 2], [2, 4], [4, 4], [4, 7], [7, 9]]);
+    // Back in the past: folded afresh, and the remembered position stays.
+    scans.length = 0;
+    assert.deepEqual(await cache.run('hog events', 3, recentEventsFold(filters, 3)), await lastEvents(history, 3, filters, 3));
+    assert.deepEqual(await cache.run('hog events', 9, recentEventsFold(filters, 3)), await lastEvents(history, 9, filters, 3));
+    assert.deepEqual(scans, [[0, 3], [9, 9]]);
+    // Asks of one key run one after the other; beyond two keys the oldest is forgotten.
+    const [a, b] = await Promise.all([cache.run('web', 6, containerEventsFold(ID2)), cache.run('web', 8, containerEventsFold(ID2))]);
+    assert.deepEqual(a.map((e) => e.position), [3, 6]);
+    assert.deepEqual(b.map((e) => e.position), [3, 6, 8]);
+    assert.deepEqual(b, await foldLog(history, 8, containerEventsFold(ID2)));
+    await cache.run('third', 1, containerEventsFold(ID));
+    scans.length = 0;
+    await cache.run('hog events', 9, recentEventsFold(filters, 3));
+    assert.deepEqual(scans, [[0, 9]]);
   });
 
   it('limits: only those set; described for people', () => {

@@ -14,7 +14,7 @@ export function bytes(n: number): string {
     v /= 1024;
     u++;
   }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+  return `${u === 0 ? v : Number(v.toFixed(1))} ${units[u]}`;
 }
 
 /** An event's time as "2026-11-28 03:12:04.512" (UTC, what the log stores). */
