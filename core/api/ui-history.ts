@@ -260,6 +260,30 @@ export function lastEvents(source: HistorySource, until: number, filters: Filter
   return foldLog(source, until, recentEventsFold(filters, limit));
 }
 
+/**
+ * States already folded at some positions, so a slider that moves on folds only the events in
+ * between (from the nearest state at or before the position asked for) instead of the whole log.
+ * Keeps the `max` most recently made states.
+ */
+export class ReplayCache {
+  private states: EngineState[] = [];
+
+  constructor(private readonly source: Pick<HistorySource, 'scan'>, private readonly max = 8) {}
+
+  async at(position: number): Promise<EngineState> {
+    let base = initialState();
+    for (const s of this.states) if (s.position <= position && s.position > base.position) base = s;
+    let state = copyState(base);
+    await this.source.scan(base.position, position, (e) => {
+      state = evolveOwned(state, e);
+    });
+    if (state.position !== base.position) {
+      this.states = [...this.states.filter((s) => s.position !== state.position), copyState(state)].slice(-this.max);
+    }
+    return state;
+  }
+}
+
 /** A copied log held in memory (`ui --log`), with a fold checkpoint every `every` events. */
 export class MemoryHistory implements HistorySource {
   readonly live = false;

@@ -7,7 +7,7 @@ import { checkFilterKeys, parseFilters, queryString } from './http-params.js';
 import type { Router } from './router.js';
 import type { RouteDeps } from './route-support.js';
 import { toUnixNanos } from './time.js';
-import { buildTimeline, containerEventsFold, presentUiState, recentEventsFold, type HistoryPoint, type HistorySource } from './ui-history.js';
+import { buildTimeline, containerEventsFold, presentUiState, recentEventsFold, ReplayCache, type HistoryPoint, type HistorySource } from './ui-history.js';
 import { ScanCache } from './ui-scan-cache.js';
 
 /** The most events one `GET /tiny/ui/events` returns. */
@@ -17,15 +17,18 @@ const KEEPALIVE_MS = 15_000;
 
 /** The daemon's engine as a history: its fold, its replay and its event stream. */
 export function engineHistory(engine: Engine): HistorySource {
+  const scan: HistorySource['scan'] = async (after, until, visit) => {
+    const last = Math.min(until, engine.info().lastPosition);
+    if (last <= after) return;
+    await lastValueFrom(observeUntil(engine.events({ since: { position: after }, until: { position: last } }), last, visit), { defaultValue: undefined });
+  };
+  // A slider moved on folds from the nearest state already folded; a time is the engine's replay.
+  const states = new ReplayCache({ scan });
   return {
     live: true,
     current: () => engine.state(),
-    replay: (point) => engine.replay(point),
-    async scan(after, until, visit) {
-      const last = Math.min(until, engine.info().lastPosition);
-      if (last <= after) return;
-      await lastValueFrom(observeUntil(engine.events({ since: { position: after }, until: { position: last } }), last, visit), { defaultValue: undefined });
-    },
+    replay: (point) => ('position' in point ? states.at(point.position) : engine.replay(point)),
+    scan,
     follow: (after) => engine.events({ since: { position: after } }),
     async firstTime() {
       let time = '';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseFilters } from '../../core/api/http-params.js';
 import { presentContainerSummary } from '../../core/api/presenters.js';
-import { buildTimeline, containerEventsFold, describeLimits, foldLog, lastEvents, limitsOf, MemoryHistory, presentUiState, recentEventsFold, type HistorySource } from '../../core/api/ui-history.js';
+import { buildTimeline, containerEventsFold, describeLimits, foldLog, lastEvents, limitsOf, MemoryHistory, presentUiState, recentEventsFold, ReplayCache, type HistorySource } from '../../core/api/ui-history.js';
 import { ScanCache } from '../../core/api/ui-scan-cache.js';
 import { parsePoint } from '../../core/api/ui-routes.js';
 import { foldAll } from '../../core/state/evolve.js';
@@ -154,6 +154,22 @@ describe('unit: the web page of the event log (ui-history)', () => {
     scans.length = 0;
     await cache.run('hog events', 9, recentEventsFold(filters, 3));
     assert.deepEqual(scans, [[0, 9]]);
+  });
+
+  it('ReplayCache: a position is folded on from the nearest state already made, equal to the fold from the start', async () => {
+    const history = new MemoryHistory(LIFE);
+    const scans: [number, number][] = [];
+    const cache = new ReplayCache({ scan: (after, until, visit) => {
+      scans.push([after, until]);
+      return history.scan(after, until, visit);
+    } }, 3);
+    for (const p of [5, 7, 6, 2, 9, 12, 0, 4]) assert.deepEqual(await cache.at(p), foldAll(LIFE.slice(0, p)), `position ${p}`);
+    assert.deepEqual(scans, [[0, 5], [5, 7], [5, 6], [0, 2], [7, 9], [9, 12], [0, 0], [2, 4]]);
+    // What it handed out earlier does not change when it folds on.
+    const at7 = await cache.at(7);
+    await cache.at(9);
+    assert.equal(at7.position, 7);
+    assert.equal(at7.containers[ID]!.status, 'exited');
   });
 
   it('limits: only those set; described for people', () => {
