@@ -112,7 +112,9 @@ export function registerUiRoutesOn(router: Router, history: HistorySource): void
   router.get('/tiny/ui/live', ({ req, res }) => {
     const follow = history.follow?.bind(history);
     if (!follow) throw new NotFoundError('no live updates: this history is a copied log (mini-docker ui --log)');
-    const afterRaw = queryString(req.query, 'after') ?? String(history.current().position);
+    // A browser that reconnects sends the id of the last event it got: it goes on from there.
+    const lastEventId = req.headers['last-event-id'];
+    const afterRaw = queryString(req.query, 'after') ?? (typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : String(history.current().position));
     if (!/^\d+$/.test(afterRaw)) throw new InvalidArgumentError(`invalid value for after: ${afterRaw}: expected a position`);
     const out = res.stream('text/event-stream');
     out.write(': live\n\n');

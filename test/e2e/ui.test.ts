@@ -172,6 +172,21 @@ describe('e2e: mini-docker ui in headless Chromium (issue 18)', () => {
     await page.close();
   });
 
+  it('the live stream goes on from the Last-Event-ID a reconnecting browser sends', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${ui!.url}api/tiny/ui/live`, { headers: { 'Last-Event-ID': '2' }, signal: controller.signal });
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    let text = '';
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body! as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+      if (text.includes('id: 4\n')) break;
+    }
+    controller.abort();
+    assert.match(text, /^: live\n\nid: 3\nevent: logged\ndata: \{"position":3,/);
+    assert.ok(!text.includes('id: 2\n'), text);
+  });
+
   it('serves loopback only, read-only, and refuses other Host names', async () => {
     const res = await fetch(`${ui!.url}api/tiny/ui/state`, { method: 'POST' });
     assert.equal(res.status, 405);

@@ -233,6 +233,12 @@ function App() {
     if (!live) return;
     const source = new EventSource('/api/tiny/ui/live');
     let timer: number | undefined;
+    let opened = false;
+    // After a reconnect (the daemon restarted), what the page shows may be behind: reload it.
+    source.addEventListener('open', () => {
+      if (opened && followingRef.current) setRefresh((r) => r + 1);
+      opened = true;
+    });
     source.addEventListener('logged', (m: MessageEvent<string>) => {
       const e = JSON.parse(m.data) as { position: number };
       setLiveLast((p) => Math.max(p, e.position));
