@@ -3,6 +3,7 @@
  * Chromium (Debian's, driven by playwright-core), and a large log written with the event log's API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,7 +74,7 @@ export function artefactsDir(name: string): string {
   return mkdtempSync(join(base, `tiny-docker-ui-${name}-`));
 }
 
-const idOf = (n: number): string => n.toString(16).padStart(64, '0');
+const idOf = (n: number): string => createHash('sha256').update(`container ${n}`).digest('hex');
 
 /**
  * Writes `containers` containers with `eventsPerContainer` events each (created, then started and
