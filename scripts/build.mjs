@@ -44,6 +44,26 @@ for (const name of readdirSync(join(root, 'plugins'))) {
 step('native helpers of core');
 run('make', ['-s', '-C', join(root, 'core', 'archive', 'native'), `OUT=${join(root, 'dist', 'core', 'archive', 'bin')}`, `CC=${process.env.CC ?? 'cc'}`]);
 
+step('web page (cli/ui/page: type check, esbuild bundle)');
+run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join('cli', 'ui', 'page', 'tsconfig.json')]);
+{
+  const page = join(root, 'cli', 'ui', 'page');
+  const assets = join(root, 'dist', 'cli', 'ui', 'assets');
+  mkdirSync(assets, { recursive: true });
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    entryPoints: [join(page, 'main.ts')],
+    outfile: join(assets, 'app.js'),
+    bundle: true,
+    format: 'esm',
+    target: 'es2020',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  for (const file of ['index.html', 'app.css']) cpSync(join(page, file), join(assets, file));
+}
+
 step('oclif manifest');
 const { Plugin } = await import('@oclif/core');
 const plugin = new Plugin({ root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true });

@@ -16,6 +16,7 @@ import { SocketInput } from './hijack.js';
 import { Router } from './router.js';
 import { messageOf, type RouteDeps } from './route-support.js';
 import { registerSystemRoutes } from './system-routes.js';
+import { registerUiRoutes } from './ui-routes.js';
 import { registerUnsupportedRoutes } from './unsupported-routes.js';
 
 export interface ApiServerOptions {
@@ -38,6 +39,7 @@ export function buildRouter(deps: RouteDeps): Router {
   registerExecRoutes(router, deps);
   registerImageRoutes(router, deps);
   registerEventRoutes(router, deps);
+  registerUiRoutes(router, deps);
   registerUnsupportedRoutes(router);
   return router;
 }
