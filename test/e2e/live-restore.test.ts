@@ -19,6 +19,8 @@ interface Inspected {
 
 describe('e2e: live restore (the daemon dies or restarts, containers do not)', () => {
   const d = new TestDaemon('live-restore');
+  // Before the first daemon starts: its DaemonStarted is in the window however slow the machine is.
+  const since = new Date(Date.now() - 1000).toISOString();
   before(async () => { await d.start(); });
   after(async () => { await d.cleanup(); });
 
@@ -35,7 +37,6 @@ describe('e2e: live restore (the daemon dies or restarts, containers do not)', (
   }
 
   it('kill -9: the container that exited meanwhile gets its true code and time, the running one is reattached', async () => {
-    const since = new Date(Date.now() - 1000).toISOString();
     // Numbered lines, so the log shows that nothing was lost or doubled across the crash.
     const counter = await runDetached('lr-counter', 'trap "exit 0" TERM; i=0; while true; do echo "n=$i"; i=$((i+1)); sleep 0.1; done');
     const dying = await runDetached('lr-dying', 'echo hello; sleep 2; echo "bye $((40+2))" >&2; exit 42');
