@@ -10,6 +10,7 @@ export { ContainerModule, injectable, inject, multiInject, optional } from 'inve
 export type { ContainerModuleLoadOptions } from 'inversify';
 export * from './plugins/driver.js';
 export * from './plugins/kinds.js';
+export * from './plugins/distribution.js';
 export * from './plugins/log-support.js';
 export { Logger as LoggerService } from './plugins/logger.js';
 export type * from '../events/index.js';

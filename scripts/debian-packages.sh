@@ -1,7 +1,8 @@
 # The Debian packages tiny-docker needs, installed only when missing. Sourced by setup.sh and .ci/run.
 # mmdebstrap and e2fsprogs build the cgroup v2 test guest (scripts/vm-test.mjs, docs/testing.md);
 # chromium runs the web page's tests (test/e2e/ui*.test.ts, docs/ui.md).
-DEBIAN_PACKAGES=(busybox-static gcc make libc6-dev attr skopeo procps iproute2 util-linux openssl libseccomp-dev nftables curl iperf3 mmdebstrap e2fsprogs chromium)
+# docker-registry and apache2-utils (htpasswd) are the registries of the pull/push tests (docs/registries.md).
+DEBIAN_PACKAGES=(busybox-static gcc make libc6-dev attr skopeo procps iproute2 util-linux openssl libseccomp-dev nftables curl iperf3 mmdebstrap e2fsprogs chromium docker-registry apache2-utils)
 install_debian_packages() {
   local missing=()
   for p in "${DEBIAN_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -9,6 +9,8 @@ export const DriverKinds = {
   log: 'log.v1',
   isolator: 'isolator.v1',
   exporter: 'exporter.v1',
+  /** Image sources and sinks: registries (OCI Distribution API), mirrors, OCI layout folders. */
+  distribution: 'distribution.v1',
   /** Drivers that only react to events (audit, metrics): no part in the start order. */
   reactor: 'reactor.v1',
 } as const;
