@@ -13,6 +13,7 @@
 export const FAILPOINTS = {
   'commit.after-layer': "the commit's layer is in the content store; ImageCreated is not written (the next start's garbage collection deletes the layer)",
   'rmi.after-removed': "ImageRemoved is durable; no blob or unpacked layer was deleted (the next start's garbage collection deletes them)",
+  'pull.after-layer': 'a pulled layer is verified and renamed into the content store; the image is not recorded yet (no ImageCreated; the layer stays for the next pull to reuse)',
 } as const satisfies Record<string, string>;
 
 export type FailpointName = keyof typeof FAILPOINTS;

@@ -172,8 +172,8 @@ export type ExecExited = EventOf<'ExecExited', { id: string; execId: string; exi
 // ---- images: stream "image-<hex id>" ----
 export type ImageCreated = EventOf<'ImageCreated', {
   id: string;
-  /** How it came to be: "import" (a tarball), "commit", "load", "builtin". */
-  origin: 'import' | 'commit' | 'load' | 'builtin';
+  /** How it came to be: "import" (a tarball), "commit", "load", "builtin", "pull" (from a registry). */
+  origin: 'import' | 'commit' | 'load' | 'builtin' | 'pull';
   source: string;
   parent: string | null;
   layers: readonly LayerDescriptor[];
@@ -186,6 +186,22 @@ export type ImageCreated = EventOf<'ImageCreated', {
 export type ImageTagged = EventOf<'ImageTagged', { id: string; ref: string }>;
 export type ImageUntagged = EventOf<'ImageUntagged', { id: string; ref: string }>;
 export type ImageRemoved = EventOf<'ImageRemoved', { id: string }>;
+/** Where an image came from or went to, by distribution driver: the fold keeps `name@digest` as a RepoDigest. */
+interface ImageTransfer {
+  id: string;
+  /** The familiar repository name: "busybox", "127.0.0.1:5000/team/app". */
+  name: string;
+  /** "docker.io", "127.0.0.1:5000". */
+  registry: string;
+  /** The path in the registry: "library/busybox". */
+  repository: string;
+  /** The manifest (or index) digest the registry serves the image under. */
+  digest: string;
+  /** Digests of the layers as the registry has them (compressed), bottom first. */
+  layers: readonly string[];
+}
+export type ImagePulled = EventOf<'ImagePulled', ImageTransfer & { reference: string }>;
+export type ImagePushed = EventOf<'ImagePushed', ImageTransfer & { tag: string }>;
 
 // ---- the daemon: stream "daemon" ----
 export type DaemonStarted = EventOf<'DaemonStarted', { pid: number; version: string; plugins: readonly { id: string; status: string; reason?: string }[] }>;
@@ -196,7 +212,7 @@ export type ContainerEvent =
   | ContainerCreated | ContainerStarted | ContainerStartFailed | ContainerExited | ContainerStopRequested
   | ContainerKillRequested | ContainerRemoved | ContainerRenamed | ContainerLimitsUpdated | ContainerPaused
   | ContainerUnpaused | ContainerCommitted | ExecCreated | ExecStarted | ExecExited;
-export type ImageEvent = ImageCreated | ImageTagged | ImageUntagged | ImageRemoved;
+export type ImageEvent = ImageCreated | ImageTagged | ImageUntagged | ImageRemoved | ImagePulled | ImagePushed;
 export type DaemonEvent = DaemonStarted | DaemonStopped | DaemonReconciled;
 
 /** Every event the engine records. */
@@ -225,6 +241,8 @@ export const SCHEMA_VERSIONS: { readonly [T in EventType]: number } = {
   ImageTagged: 1,
   ImageUntagged: 1,
   ImageRemoved: 1,
+  ImagePulled: 1,
+  ImagePushed: 1,
   DaemonStarted: 1,
   DaemonStopped: 1,
   DaemonReconciled: 1,
@@ -257,6 +275,8 @@ export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'conta
   ImageTagged: ['image', 'tag'],
   ImageUntagged: ['image', 'untag'],
   ImageRemoved: ['image', 'delete'],
+  ImagePulled: ['image', 'pull'],
+  ImagePushed: ['image', 'push'],
   DaemonStarted: ['daemon', 'start'],
   DaemonStopped: ['daemon', 'stop'],
   DaemonReconciled: ['daemon', 'reconcile'],

@@ -30,6 +30,7 @@ const imageConfig = obj({
 });
 const history = arrayOf(obj({ created: str, created_by: str, comment: optional(str), author: optional(str), empty_layer: optional(bool) }));
 const id = containerId;
+const transfer = { id: sha256Id, name: str, registry: str, repository: str, digest: sha256Id, layers: arrayOf(sha256Id) };
 const exec = { id, execId: str };
 
 /** The shape of each event's data, by type. */
@@ -53,13 +54,15 @@ export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
   ExecStarted: obj({ ...exec, pid: int }),
   ExecExited: obj({ ...exec, exitCode: int }),
   ImageCreated: obj({
-    id: sha256Id, origin: oneOf('import', 'commit', 'load', 'builtin'), source: str, parent: nullable(sha256Id),
+    id: sha256Id, origin: oneOf('import', 'commit', 'load', 'builtin', 'pull'), source: str, parent: nullable(sha256Id),
     layers: arrayOf(obj({ diffId: sha256Id, size: int })), config: imageConfig, history, created: str,
     architecture: str, os: str,
   }),
   ImageTagged: obj({ id: sha256Id, ref: str }),
   ImageUntagged: obj({ id: sha256Id, ref: str }),
   ImageRemoved: obj({ id: sha256Id }),
+  ImagePulled: obj({ ...transfer, reference: str }),
+  ImagePushed: obj({ ...transfer, tag: str }),
   DaemonStarted: obj({ pid: int, version: str, plugins: arrayOf(obj({ id: str, status: str, reason: optional(str) })) }),
   DaemonStopped: obj({ pid: int }),
   DaemonReconciled: obj({ running: strings, exited: strings }),

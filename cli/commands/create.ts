@@ -1,6 +1,6 @@
 import { BaseCommand } from '../lib/base-command.js';
 import { createBody, createFlags, imageCommandArgs } from '../lib/container-flags.js';
-import { createContainer } from '../lib/container-ops.js';
+import { createContainer, type PullPolicy } from '../lib/container-ops.js';
 import { CliError } from '../lib/errors.js';
 import { consoleSize } from '../lib/terminal.js';
 
@@ -32,6 +32,6 @@ Exit codes: 0, or 125 when the container cannot be created.`;
     }
     const { flags } = await this.parse(Create, [...split.flags, split.positional]);
     const body = createBody({ image: split.positional, cmd: split.rest, flags, detach: false, consoleSize: consoleSize(), exitCode: 125 });
-    this.out(await createContainer(this.client, body, flags.name, (line) => this.err(line)));
+    this.out(await createContainer(this.client, body, flags.name, (line) => this.err(line), flags.pull as PullPolicy));
   }
 }

@@ -11,7 +11,7 @@ export default class Images extends BaseCommand {
 
   static override description = `Shows REPOSITORY, TAG, IMAGE ID (12 hex), CREATED and SIZE, one row per tag (untagged images show <none>).
 
---format takes "table", "json" (one object per line), "table <template>" or a template with the fields Repository, Tag, ID, CreatedSince, CreatedAt, Size. --json prints the daemon's raw list.`;
+--format takes "table", "json" (one object per line), "table <template>" or a template with the fields Repository, Tag, Digest, ID, CreatedSince, CreatedAt, Size. --json prints the daemon's raw list.`;
 
   static override examples = ['<%= config.bin %> images', '<%= config.bin %> images -q', "<%= config.bin %> images --format '{{.Repository}}:{{.Tag}}'", '<%= config.bin %> images busybox'];
 
@@ -20,6 +20,7 @@ export default class Images extends BaseCommand {
   static override flags = {
     all: Flags.boolean({ char: 'a', summary: 'Show all images (default hides intermediate images).' }),
     quiet: Flags.boolean({ char: 'q', summary: 'Only show image IDs.' }),
+    digests: Flags.boolean({ summary: 'Show digests (of images pulled from or pushed to a registry).' }),
     'no-trunc': Flags.boolean({ summary: "Don't truncate output." }),
     format: Flags.string({ summary: 'Format: table, json, or a Go-like template.' }),
     filter: Flags.string({ char: 'f', summary: 'Filter output (dangling=, reference=, label=); repeatable.', multiple: true, multipleNonGreedy: true }),
@@ -38,7 +39,7 @@ export default class Images extends BaseCommand {
       throw new CliError((err as Error).message);
     }
     const images = await this.client.json<ImageSummary[]>('GET', '/images/json', { query: { all: flags.all || undefined, filters } });
-    if (!this.jsonEnabled()) process.stdout.write(renderImages(images, { quiet: flags.quiet, noTrunc: flags['no-trunc'], format: flags.format, now: Date.now() }));
+    if (!this.jsonEnabled()) process.stdout.write(renderImages(images, { quiet: flags.quiet, digests: flags.digests, noTrunc: flags['no-trunc'], format: flags.format, now: Date.now() }));
     return images;
   }
 }

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { containerSession } from '../lib/attach-session.js';
 import { BaseCommand } from '../lib/base-command.js';
 import { createBody, createFlags, imageCommandArgs } from '../lib/container-flags.js';
-import { containerPath, createContainer, startContainer } from '../lib/container-ops.js';
+import { containerPath, createContainer, startContainer, type PullPolicy } from '../lib/container-ops.js';
 import { CliError } from '../lib/errors.js';
 import { consoleSize, parseDetachKeys } from '../lib/terminal.js';
 
@@ -50,7 +50,7 @@ Exit codes: the container's own; 125 when mini-docker or the daemon fails (bad f
     }
     const body = createBody({ image: split.positional, cmd: split.rest, flags, detach: flags.detach, consoleSize: consoleSize(), exitCode: 125 });
     const warn = (line: string): void => this.err(line);
-    const id = await createContainer(this.client, body, flags.name, warn);
+    const id = await createContainer(this.client, body, flags.name, warn, flags.pull as PullPolicy);
 
     if (flags.detach) {
       // Like docker: a wait before start, so a --rm container removed after a failed start is seen.

@@ -21,6 +21,7 @@ export const createFlags = {
   'security-opt': Flags.string({ summary: 'Security option: seccomp=unconfined, seccomp=PROFILE.json (Docker\'s format), no-new-privileges; repeatable.', multiple: true, multipleNonGreedy: true }),
   volume: Flags.string({ char: 'v', summary: 'Bind a host folder or file: /host/path:/container/path[:ro]; repeatable.', multiple: true, multipleNonGreedy: true }),
   mount: Flags.string({ summary: 'Bind a host path: type=bind,source=/host/path,target=/container/path[,readonly]; repeatable.', multiple: true, multipleNonGreedy: true }),
+  pull: Flags.string({ summary: 'Pull the image before creating: missing (when not here), always, never.', options: ['missing', 'always', 'never'], default: 'missing' }),
   ...limitFlags,
 };
 

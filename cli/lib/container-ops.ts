@@ -13,14 +13,50 @@ export function imagePath(name: string, suffix = ''): string {
   return `/images/${name.split('/').map(encodeURIComponent).join('/')}${suffix}`;
 }
 
-/** `POST /containers/create`; prints the daemon's warnings; failures exit 125 (docker's rule). */
-export async function createContainer(client: DaemonClient, body: CreateBody, name: string | undefined, warn: (line: string) => void): Promise<string> {
+/** `--pull` of run and create, as Docker: pull when the image is missing (default), always, or never. */
+export type PullPolicy = 'missing' | 'always' | 'never';
+
+/**
+ * `POST /containers/create`; prints the daemon's warnings; failures exit 125 (docker's rule). As
+ * the docker CLI does, an image the daemon does not have is pulled (its progress on stderr) and
+ * the create tried again, unless `pull` is "never"; "always" pulls first.
+ */
+export async function createContainer(client: DaemonClient, body: CreateBody, name: string | undefined, warn: (line: string) => void, pull: PullPolicy = 'missing'): Promise<string> {
+  const { looksLikeTarPath } = await import('../../core/images/image-reference.js');
+  const pullable = !looksLikeTarPath(body.Image);
+  const fetch = async (): Promise<void> => {
+    const { pullImage } = await import('./pull-image.js');
+    try {
+      await pullImage(client, body.Image, { out: process.stderr });
+    } catch (err) {
+      if (err instanceof DaemonError || err instanceof CliError) throw new CliError(err.message, 125);
+      throw err;
+    }
+  };
+  if (pull === 'always' && pullable) await fetch();
+  const create = (): Promise<CreateResponse> => client.json<CreateResponse>('POST', '/containers/create', { query: { name }, json: body });
   let created: CreateResponse;
   try {
-    created = await client.json<CreateResponse>('POST', '/containers/create', { query: { name }, json: body });
+    created = await create();
   } catch (err) {
-    if (err instanceof DaemonError) throw new CliError(err.message, 125);
-    throw err;
+    if (err instanceof DaemonError && err.status === 404 && pull === 'missing' && pullable && /^No such image/.test(err.message)) {
+      const { parseReference } = await import('../../core/images/image-reference.js');
+      let shown = body.Image;
+      try {
+        shown = parseReference(body.Image).ref;
+      } catch { /* the daemon's message says why */ }
+      warn(`Unable to find image '${shown}' locally`);
+      await fetch();
+      try {
+        created = await create();
+      } catch (again) {
+        if (again instanceof DaemonError) throw new CliError(again.message, 125);
+        throw again;
+      }
+    } else {
+      if (err instanceof DaemonError) throw new CliError(err.message, 125);
+      throw err;
+    }
   }
   for (const w of created.Warnings ?? []) warn(`WARNING: ${w}`);
   return created.Id;

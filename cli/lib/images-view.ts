@@ -13,8 +13,12 @@ export const IMAGE_COLUMNS: readonly Column[] = [
   { header: 'SIZE', field: 'Size' },
 ];
 
+/** With --digests: DIGEST after TAG. */
+export const IMAGE_COLUMNS_DIGESTS: readonly Column[] = [...IMAGE_COLUMNS.slice(0, 2), { header: 'DIGEST', field: 'Digest' }, ...IMAGE_COLUMNS.slice(2)];
+
 export interface ImagesOptions {
   readonly quiet?: boolean;
+  readonly digests?: boolean;
   readonly noTrunc?: boolean;
   readonly format?: string;
   readonly now: number;
@@ -27,9 +31,11 @@ export function imageContexts(images: readonly ImageSummary[], options: Pick<Ima
     const tags = img.RepoTags && img.RepoTags.length > 0 ? img.RepoTags : ['<none>:<none>'];
     return tags.map((t) => {
       const { repo, tag } = splitRepoTag(t);
+      const digest = (img.RepoDigests ?? []).find((d) => d.slice(0, d.lastIndexOf('@')) === repo);
       return {
         Repository: repo,
         Tag: tag ?? '<none>',
+        Digest: digest ? digest.slice(digest.lastIndexOf('@') + 1) : '<none>',
         ID: options.noTrunc ? img.Id : shortId(img.Id),
         CreatedSince: timeAgo(img.Created * 1000, options.now),
         CreatedAt: new Date(img.Created * 1000).toISOString(),
@@ -43,5 +49,5 @@ export function imageContexts(images: readonly ImageSummary[], options: Pick<Ima
 export function renderImages(images: readonly ImageSummary[], options: ImagesOptions): string {
   const contexts = imageContexts(images, options);
   if (options.quiet) return [...new Set(contexts.map((c) => c.ID))].map((id) => `${id}\n`).join('');
-  return renderList(contexts, IMAGE_COLUMNS, options.format);
+  return renderList(contexts, options.digests ? IMAGE_COLUMNS_DIGESTS : IMAGE_COLUMNS, options.format);
 }

@@ -9,6 +9,8 @@ import { registerEventRoutes } from './event-routes.js';
 import { registerExecRoutes } from './exec-routes.js';
 import { commonHeaders, errorBody, type ApiRequest, type ApiResponse } from './exchange.js';
 import { registerImageRoutes } from './image-routes.js';
+import { registerRegistryRoutes } from './registry-routes.js';
+import type { RegistryService } from '../engine/registry-service.js';
 import { HttpApiRequest, HttpApiResponse } from './http-exchange.js';
 import { API_VERSION, splitVersion } from './http-params.js';
 import { RawApiRequest, RawApiResponse } from './raw-exchange.js';
@@ -26,6 +28,8 @@ export interface ApiServerOptions {
   readonly logger?: Logger;
   /** `POST /tiny/plugins/reload`: loads plugin packages installed since the daemon started. */
   readonly reloadPlugins?: RouteDeps['reloadPlugins'];
+  /** Pulls, pushes and logins (POST /images/create?fromImage, /images/{name}/push, /auth). */
+  readonly registry?: RegistryService;
 }
 
 const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -37,6 +41,7 @@ export function buildRouter(deps: RouteDeps): Router {
   registerContainerRoutes(router, deps);
   registerContainerStreamRoutes(router, deps);
   registerExecRoutes(router, deps);
+  registerRegistryRoutes(router, deps);
   registerImageRoutes(router, deps);
   registerEventRoutes(router, deps);
   registerUiRoutes(router, deps);
@@ -78,7 +83,10 @@ export function statusOf(err: unknown): number {
  */
 export function createApiServer(engine: Engine, options: ApiServerOptions): http.Server {
   const logger = options.logger ?? silentLogger;
-  const router = buildRouter({ engine, version: options.version, logger, ...(options.reloadPlugins ? { reloadPlugins: options.reloadPlugins } : {}) });
+  const router = buildRouter({
+    engine, version: options.version, logger, ...(options.reloadPlugins ? { reloadPlugins: options.reloadPlugins } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
+  });
 
   async function dispatch(method: string, url: string, make: (path: string, version: string, query: URLSearchParams) => { req: ApiRequest; res: ApiResponse }): Promise<void> {
     // Split by hand: `new URL` would read a path starting with "//" as a host.

@@ -137,14 +137,20 @@ export class DockerEventMapper {
       case 'ExecExited':
         return [forContainer(e.data.id, defaultAction, { execID: e.data.execId, exitCode: String(e.data.exitCode) })];
       case 'ImageCreated':
-        // A commit shows as the container's `commit` event, as in moby.
-        if (e.data.origin === 'commit') return [];
+        // A commit shows as the container's `commit` event, a pull as the image's `pull`, as in moby.
+        if (e.data.origin === 'commit' || e.data.origin === 'pull') return [];
         return [make('image', e.data.origin === 'load' ? 'load' : defaultAction, e.data.id, { name: e.data.id })];
       case 'ImageTagged':
       case 'ImageUntagged':
         return [make('image', defaultAction, e.data.id, { name: familiarRef(e.data.ref) })];
       case 'ImageRemoved':
         return [make('image', defaultAction, e.data.id, { name: e.data.id })];
+      case 'ImagePulled':
+      case 'ImagePushed': {
+        // moby names the image by the reference pulled or pushed ("busybox:latest").
+        const named = e.type === 'ImagePulled' ? `${e.data.name}${e.data.reference.startsWith('sha256:') ? '@' : ':'}${e.data.reference}` : `${e.data.name}:${e.data.tag}`;
+        return [make('image', defaultAction, named, { name: named })];
+      }
       case 'DaemonStarted':
       case 'DaemonStopped':
       case 'DaemonReconciled':

@@ -40,7 +40,7 @@ export function presentImageSummary(img: ImageState, containers = -1): ImageSumm
     Id: img.id,
     ParentId: img.parent ?? '',
     RepoTags: img.tags.map(familiarRef),
-    RepoDigests: [],
+    RepoDigests: [...(img.repoDigests ?? [])],
     Created: toUnixSeconds(img.created),
     Size: img.size,
     SharedSize: -1,
@@ -82,7 +82,7 @@ export function presentImageInspect(img: ImageState, context: { storageDriver: s
   return {
     Id: img.id,
     RepoTags: img.tags.map(familiarRef),
-    RepoDigests: [],
+    RepoDigests: [...(img.repoDigests ?? [])],
     Parent: img.parent ?? '',
     Comment: comment,
     Created: fixedNanos(img.created),

@@ -4,8 +4,9 @@ import { InvalidArgumentError } from '../engine/errors.js';
 import type { ApiResponse } from './exchange.js';
 import { parseFilters, queryBool, queryString } from './http-params.js';
 import { selectImages } from './image-filters.js';
-import { familiarRef, withTag, presentImageHistory, presentImageInspect, presentImageSummary } from './presenters.js';
+import { familiarRef, presentImageHistory, presentImageInspect, presentImageSummary } from './presenters.js';
 import type { Router } from './router.js';
+import { pullRoute } from './registry-routes.js';
 import { messageOf, writeJsonLine, type RouteDeps } from './route-support.js';
 
 /** Progress lines (JSON, `\r\n`-separated as moby writes them) for import, load and commit. */
@@ -27,8 +28,8 @@ function errorLine(out: Writable, message: string): void {
   writeJsonLine(out, { errorDetail: { message }, error: message }, '\r\n');
 }
 
-/** Images: list, inspect, history, import (and the pull refusal), tag, rm, save, load, prune, commit. */
-export function registerImageRoutes(router: Router, { engine, logger }: RouteDeps): void {
+/** Images: list, inspect, history, import (a pull goes to registry-routes), tag, rm, save, load, prune, commit. */
+export function registerImageRoutes(router: Router, { engine, logger, registry }: RouteDeps): void {
   router.get('/images/json', ({ req, res }) => {
     const state = engine.state();
     const using = new Map<string, number>();
@@ -49,13 +50,8 @@ export function registerImageRoutes(router: Router, { engine, logger }: RouteDep
     const fromSrc = queryString(q, 'fromSrc');
     const fromImage = queryString(q, 'fromImage');
     if (fromSrc === undefined && fromImage === undefined) throw new InvalidArgumentError('fromSrc or fromImage is required');
+    if (fromSrc === undefined) return pullRoute(registry, req, res, fromImage!);
     const out = res.stream('application/json');
-    if (fromSrc === undefined) {
-      const ref = withTag(fromImage!, queryString(q, 'tag'));
-      errorLine(out, `pulling images is not supported yet: cannot pull ${ref}. Import a root filesystem tarball instead: mini-docker import <rootfs.tar> ${ref}`);
-      out.end();
-      return;
-    }
     if (fromSrc !== '-') {
       errorLine(out, `importing from a URL is not supported: download ${fromSrc} and import the file: mini-docker import <file> [name]`);
       out.end();

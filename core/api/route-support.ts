@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
+import type { RegistryService } from '../engine/registry-service.js';
 import type { Logger } from '../plugins/driver.js';
 import { compareVersions } from './http-params.js';
 
@@ -11,6 +12,8 @@ export interface RouteDeps {
   readonly logger: Logger;
   /** Loads plugin packages installed since the daemon started; absent where it cannot (tests). */
   readonly reloadPlugins?: () => Promise<PluginReloadResult>;
+  /** Pulls, pushes and logins; absent when no distribution driver is wired. */
+  readonly registry?: RegistryService;
 }
 
 /** What `POST /tiny/plugins/reload` answers: the packages it loaded now, and every driver as `info` lists it. */

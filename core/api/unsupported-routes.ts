@@ -11,7 +11,6 @@ export function registerUnsupportedRoutes(router: Router): void {
     throw new NotImplementedError(`${what} is not supported yet${hint ? `: ${hint}` : ''}`);
   };
   router.post('/build', refuse('building images', 'import a root filesystem (mini-docker import) and use commit with --change'));
-  router.post('/images/{name:.*}/push', refuse('pushing images', 'use docker save / mini-docker save and load'));
   router.get('/images/search', refuse('searching a registry', ''));
   router.add('HEAD', '/containers/{id}/archive', refuse('copying files (docker cp)', 'use docker exec with cat, or export'));
   router.get('/containers/{id}/archive', refuse('copying files (docker cp)', 'use docker exec with cat, or export'));

@@ -15,6 +15,12 @@ export interface DaemonConfig {
   readonly version: string;
   /** Whether the busybox image is made at start when missing. */
   readonly builtinBusybox: boolean;
+  /** How registries are reached (--insecure-registry, --registry-certs-dir, --registry-timeout); Docker's defaults when absent. */
+  readonly registries?: {
+    readonly insecureRegistries: readonly string[];
+    readonly certsDir: string;
+    readonly timeoutMs: number;
+  };
 }
 
 export const DaemonConfig = Symbol.for('tiny-docker.core.DaemonConfig');

@@ -22,6 +22,12 @@ Options:
       --unsafe-no-tls      allow tcp:// without TLS: anyone who reaches the port is root on this machine
   -G, --group GROUP        group of the unix socket (mode 0660), as dockerd's -G
       --no-busybox         do not make the default busybox image at start
+      --insecure-registry HOST[:PORT]  speak plain HTTP to this registry, repeatable (env MINI_DOCKER_INSECURE_REGISTRIES,
+                           comma-separated); 127.0.0.0/8 always is
+      --registry-certs-dir DIR  CAs per registry as DIR/<host:port>/ca.crt (env MINI_DOCKER_REGISTRY_CERTS_DIR,
+                           default /etc/docker/certs.d)
+      --registry-timeout SECONDS  how long a registry may stay silent before a pull or push fails
+                           (env MINI_DOCKER_REGISTRY_TIMEOUT, default 30)
   -v, --version            print the version and exit
   -h, --help               print this help and exit
 `;
@@ -37,6 +43,8 @@ export interface DaemonOptions {
   readonly tcp: readonly TcpListenerConfig[];
   readonly socketGroup: string | undefined;
   readonly builtinBusybox: boolean;
+  /** How registries are reached: --insecure-registry, --registry-certs-dir, --registry-timeout. */
+  readonly registries: { readonly insecureRegistries: readonly string[]; readonly certsDir: string; readonly timeoutMs: number };
 }
 
 /** Parses mini-dockerd's arguments; throws one line naming what is wrong. */
@@ -48,8 +56,17 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
       tls: { type: 'boolean' }, tlsverify: { type: 'boolean' }, tlscacert: { type: 'string' }, tlscert: { type: 'string' }, tlskey: { type: 'string' },
       'unsafe-no-tls': { type: 'boolean' }, group: { type: 'string', short: 'G' },
       'no-busybox': { type: 'boolean' }, version: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' },
+      'insecure-registry': { type: 'string', multiple: true }, 'registry-certs-dir': { type: 'string' }, 'registry-timeout': { type: 'string' },
     },
   });
+  const timeoutText = values['registry-timeout'] ?? env.MINI_DOCKER_REGISTRY_TIMEOUT ?? '30';
+  const timeoutSeconds = Number(timeoutText);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new Error(`--registry-timeout ${timeoutText}: expected a number of seconds above 0`);
+  const registries = {
+    insecureRegistries: [...(values['insecure-registry'] ?? []), ...(env.MINI_DOCKER_INSECURE_REGISTRIES ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '')],
+    certsDir: values['registry-certs-dir'] ?? env.MINI_DOCKER_REGISTRY_CERTS_DIR ?? '/etc/docker/certs.d',
+    timeoutMs: Math.round(timeoutSeconds * 1000),
+  };
   const wantsTls = values.tls === true || values.tlsverify === true;
   const endpoints = (values.host ?? []).map((h) => parseEndpoint(h, wantsTls));
   const unix = endpoints.filter((e) => e.kind === 'unix');
@@ -69,5 +86,6 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
     tcp,
     socketGroup: values.group,
     builtinBusybox: values['no-busybox'] !== true,
+    registries,
   };
 }

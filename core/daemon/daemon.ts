@@ -10,6 +10,7 @@ import { Engine } from '../engine/engine.js';
 import { EventStore } from '../engine/event-store.js';
 import { reconcile } from '../engine/reconciler.js';
 import { StoreImageService } from '../engine/store-image-service.js';
+import { DEFAULT_TRANSPORT, RegistryService } from '../engine/registry-service.js';
 import { EventLog } from '../eventlog/event-log.js';
 import { FileEventLog } from '../eventlog/file-event-log.js';
 import { SnapshotStore } from '../eventlog/snapshot-store.js';
@@ -66,6 +67,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     id: config.dataRoot, version: config.version, dataRoot: config.dataRoot, execRoot: config.execRoot,
   });
   container.bind<Engine>(Engine).toConstantValue(engine);
+  const registryService = new RegistryService(store, registry, config.dataRoot, config.registries ?? DEFAULT_TRANSPORT, logger);
+  await registryService.start();
 
   const started = records.map((r) => ({ id: r.driver.id, status: r.status, ...(r.reason ? { reason: r.reason } : {}) }));
   await store.append(DAEMON_STREAM, [{ type: 'DaemonStarted', data: { pid: process.pid, version: config.version, plugins: started } }], 'any');
@@ -79,7 +82,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   }
 
   await rm(config.socketPath, { force: true });
-  const server = createApiServer(engine, { version: config.version, logger, reloadPlugins: () => plugins.reload() });
+  const server = createApiServer(engine, { version: config.version, logger, reloadPlugins: () => plugins.reload(), registry: registryService });
   await listen(server, config.socketPath);
   const tcpServers: NetServer[] = [];
   try {

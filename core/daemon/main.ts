@@ -74,7 +74,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const config: DaemonConfig = {
     dataRoot: options.dataRoot, execRoot: options.execRoot, socketPath: options.socketPath, pidFile: options.pidFile,
-    tcp: options.tcp, packageRoot: root, version, builtinBusybox: options.builtinBusybox,
+    tcp: options.tcp, packageRoot: root, version, builtinBusybox: options.builtinBusybox, registries: options.registries,
   };
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(config.execRoot, { recursive: true, mode: 0o711 });

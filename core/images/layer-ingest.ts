@@ -5,6 +5,7 @@ import { join, posix } from 'node:path';
 import { TarFormatError, readTar } from '../archive/index.js';
 import type { TarHeader } from '../archive/tar-header.js';
 import type { LayerExpectation, LayerSink, LayerSource } from '../plugins/distribution.js';
+import { failpoint } from '../failpoints.js';
 import type { ContentStore } from './content-store.js';
 import { gunzipIfGzip, peek } from './decompress.js';
 
@@ -107,6 +108,7 @@ export class ContentStoreLayerSink implements LayerSink {
       await file.close();
       await mkdir(join(this.store.root, 'blobs', 'sha256'), { recursive: true });
       await rename(tmp, this.store.blobPath(diffId));
+      failpoint('pull.after-layer');
     } catch (error) {
       await file.close().catch(() => undefined);
       throw error;

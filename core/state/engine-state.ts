@@ -63,6 +63,8 @@ export interface ImageState {
   readonly os: string;
   /** "busybox:latest", ... in the order they were tagged. */
   readonly tags: readonly string[];
+  /** "name@sha256:…" of the registries it was pulled from or pushed to (absent in states folded before pulls existed). */
+  readonly repoDigests?: readonly string[];
   readonly size: number;
   readonly version: number;
 }

@@ -145,6 +145,7 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
       d.images[x.id] = {
         id: x.id, origin: x.origin, source: x.source, parent: x.parent, layers: x.layers, config: x.config,
         history: x.history, created: x.created, architecture: x.architecture, os: x.os, tags: d.images[x.id]?.tags ?? [],
+        ...(d.images[x.id]?.repoDigests ? { repoDigests: d.images[x.id]!.repoDigests } : {}),
         size: x.layers.reduce((n, l) => n + l.size, 0), version: e.streamVersion,
       };
       return;
@@ -161,6 +162,12 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
     case 'ImageRemoved':
       delete d.images[e.data.id];
       return;
+    case 'ImagePulled':
+    case 'ImagePushed': {
+      const repoDigest = `${e.data.name}@${e.data.digest}`;
+      // A name@digest names one image: keep the newest, as Docker does.
+      return setImage(d, e.data.id, e, (i) => ({ repoDigests: [...(i.repoDigests ?? []).filter((r) => r !== repoDigest), repoDigest] }));
+    }
     case 'DaemonStarted':
     case 'DaemonStopped':
     case 'DaemonReconciled':

@@ -149,7 +149,7 @@ export class TestDaemon {
   /** SIGKILL the daemon (containers keep running). */
   async kill9(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
@@ -158,7 +158,7 @@ export class TestDaemon {
   /** SIGTERM and wait for a clean exit; returns the exit code. */
   async stop(): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null; // gone (a signal leaves exitCode null)
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     return exited;
@@ -166,7 +166,7 @@ export class TestDaemon {
 
   /** Removes every container, stops the daemon, kills stray shims by PID, removes the folders. */
   async cleanup(): Promise<void> {
-    if (this.child && this.child.exitCode === null) {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
       const ids = await this.cli(['ps', '-aq', '--no-trunc']);
       const list = ids.stdout.split('\n').filter((l) => l.trim() !== '');
       if (list.length > 0) await this.cli(['rm', '-f', ...list]);

@@ -106,9 +106,13 @@ describe('mini-docker against the API server (fake engine)', () => {
     const dup = await cli(['run', '-d', '--name', 'bg', 'busybox']);
     assert.equal(dup.code, 125);
     assert.match(dup.stderr, /^Error: Conflict\. The container name "\/bg" is already in use/);
-    const noImage = await cli(['run', 'nosuchimage']);
+    const noImage = await cli(['run', '--pull', 'never', 'nosuchimage']);
     assert.equal(noImage.code, 125);
     assert.match(noImage.stderr, /^Error: No such image: nosuchimage/);
+    // Without --pull never, run tries a pull first, as docker run does (this server has no distribution driver).
+    const pulled = await cli(['run', 'nosuchimage']);
+    assert.equal(pulled.code, 125);
+    assert.equal(pulled.stderr, "Unable to find image 'nosuchimage:latest' locally\nError: pulling images needs a distribution driver, and none is loaded: see `mini-docker info`\n");
   });
 
   it('create prints the id; start -a streams and exits with the status', async () => {

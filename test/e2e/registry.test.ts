@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildTar } from '../fixtures/tar-builder.js';
+import { busyboxRootfsTar } from '../fixtures/test-image.js';
+import { REGISTRY_TOOLS_MISSING, TestRegistry, skopeoPush, writeOciLayout, type LayoutResult } from '../fixtures/registry-server.js';
+import { DOCKER_CLIENT_MISSING, TestDaemon, dockerPart, until } from './harness.js';
+
+const TIMEOUT_MS = 120_000;
+
+/** The last non-empty line of a command's output. */
+const lastLine = (text: string): string => text.trim().split('\n').pop() ?? '';
+
+/**
+ * Issue 12 as a user meets it: a real mini-dockerd, real registries (Debian's docker-registry)
+ * on 127.0.0.1, images made here from the host's busybox and pushed with skopeo; then
+ * `mini-docker pull/run/push/login/logout` and the docker CLI against our daemon.
+ */
+describe('pull, run, push and login against real registries (e2e)', { skip: REGISTRY_TOOLS_MISSING, timeout: 600_000 }, () => {
+  let daemon: TestDaemon;
+  let plain: TestRegistry;
+  let basic: TestRegistry;
+  let image: LayoutResult;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    daemon = new TestDaemon('registry');
+    env = { DOCKER_CONFIG: join(daemon.root, 'docker-config') };
+    plain = await TestRegistry.start(join(daemon.root, 'registry-plain'));
+    basic = await TestRegistry.start(join(daemon.root, 'registry-basic'), { basic: { user: 'alice', password: 'wonderland' } });
+    const busybox = await readFile((await busyboxRootfsTar()).path);
+    const layers = [
+      busybox,
+      await buildTar([[{ path: 'data', type: 'directory', mode: 0o755 }], [{ path: 'data/one', type: 'file', mode: 0o644 }, Buffer.alloc(700_000, 'x')]]),
+      await buildTar([[{ path: 'data/two', type: 'file', mode: 0o644 }, 'second layer\n']]),
+    ];
+    image = await writeOciLayout(join(daemon.root, 'layout'), [{ platform: { os: 'linux', architecture: 'amd64' }, layers, cmd: ['cat', '/data/two'] }], 'v1', false);
+    for (const repo of ['tools/bb:v1', 'tools/other:v1', 'tools/crash:v1', 'tools/docker:v1', 'tools/dockerrun:v1']) {
+      await skopeoPush(join(daemon.root, 'layout'), 'v1', `${plain.host}/${repo}`);
+    }
+    await skopeoPush(join(daemon.root, 'layout'), 'v1', `${basic.host}/private/bb:v1`, { creds: 'alice:wonderland' });
+    await daemon.start();
+  });
+
+  after(async () => {
+    await daemon.cleanup().catch(() => undefined);
+    await plain?.stop();
+    await basic?.stop();
+  });
+
+  it('pull shows Docker\'s lines and records the image with its RepoDigest; run starts it; events show the pull', async () => {
+    const name = `${plain.host}/tools/bb:v1`;
+    const pulled = await daemon.cli(['pull', name], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.match(pulled.stdout, /^v1: Pulling from tools\/bb$/m);
+    assert.match(pulled.stdout, /: Pull complete$/m);
+    assert.match(pulled.stdout, new RegExp(`^Digest: ${image.manifests[0]}$`, 'm'));
+    assert.match(pulled.stdout, new RegExp(`^Status: Downloaded newer image for ${name.replace(/\./g, '\\.')}$`, 'm'));
+    assert.equal(lastLine(pulled.stdout), name);
+
+    const inspect = await daemon.cli(['inspect', name], { env });
+    const doc = (JSON.parse(inspect.stdout) as { Id: string; RepoDigests: string[] }[])[0]!;
+    assert.equal(doc.Id, image.configs[0]);
+    assert.deepEqual(doc.RepoDigests, [`${plain.host}/tools/bb@${image.manifests[0]}`]);
+    const digests = await daemon.cli(['images', '--digests', '--format', '{{.Repository}} {{.Digest}}'], { env });
+    assert.match(digests.stdout, new RegExp(`^${plain.host.replace(/\./g, '\\.')}/tools/bb ${image.manifests[0]}$`, 'm'));
+
+    const again = await daemon.cli(['pull', name], { env, timeoutMs: TIMEOUT_MS });
+    assert.match(again.stdout, /Status: Image is up to date for /);
+    assert.doesNotMatch(again.stdout, /Downloading/);
+
+    const run = await daemon.cli(['run', '--rm', name], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'second layer\n');
+    const events = await daemon.cli(['events', '--since', '10m', '--until', '0s', '--filter', 'event=pull'], { env });
+    assert.match(events.stdout, new RegExp(`image pull ${name.replace(/\./g, '\\.')}`));
+  });
+
+  it('run of an image not here pulls it first (progress on stderr), as docker run does; --pull never refuses', async () => {
+    const name = `${plain.host}/tools/other:v1`;
+    const never = await daemon.cli(['run', '--rm', '--pull', 'never', name], { env });
+    assert.equal(never.code, 125);
+    assert.match(never.stderr, /No such image/);
+    const run = await daemon.cli(['run', '--rm', name, 'ls', '/data'], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, new RegExp(`Unable to find image '${name.replace(/\./g, '\\.')}' locally`));
+    assert.equal(run.stdout, 'one\ntwo\n');
+  });
+
+  it('push to another repository prints the digest as Docker does; a pull by that digest gets the same image', async () => {
+    const source = `${plain.host}/tools/bb:v1`;
+    const target = `${plain.host}/copies/bb:v2`;
+    assert.equal((await daemon.cli(['tag', source, target], { env })).code, 0);
+    const pushed = await daemon.cli(['push', target], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.match(pushed.stdout, new RegExp(`^The push refers to repository \\[${plain.host.replace(/\./g, '\\.')}/copies/bb\\]$`, 'm'));
+    const m = /^v2: digest: (sha256:[a-f0-9]{64}) size: \d+$/m.exec(pushed.stdout);
+    assert.ok(m, pushed.stdout);
+    assert.match(pushed.stdout, /: Mounted from tools\/bb$/m);
+    const byDigest = await daemon.cli(['pull', `${plain.host}/copies/bb@${m[1]}`], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(byDigest.code, 0, byDigest.stderr);
+    const inspect = await daemon.cli(['inspect', source], { env });
+    const doc = (JSON.parse(inspect.stdout) as { Id: string; RepoDigests: string[] }[])[0]!;
+    assert.equal(doc.Id, image.configs[0]);
+    assert.ok(doc.RepoDigests.includes(`${plain.host}/copies/bb@${m[1]}`), doc.RepoDigests.join(' '));
+  });
+
+  it('a missing tag and an unreachable host are one line with exit 1, and the daemon keeps serving', async () => {
+    const missing = await daemon.cli(['pull', `${plain.host}/tools/bb:nope`], { env });
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr.trim(), `Error: manifest for ${plain.host}/tools/bb:nope not found: manifest unknown`);
+    const refused = await daemon.cli(['pull', '127.0.0.1:1/x/y'], { env });
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr.trim(), 'Error: cannot reach registry 127.0.0.1:1: connection refused');
+    assert.equal((await daemon.cli(['images', '-q'], { env })).code, 0);
+  });
+
+  it('login checks and stores credentials in config.json; pull then works; logout forgets them', async () => {
+    const name = `${basic.host}/private/bb:v1`;
+    const anonymous = await daemon.cli(['pull', name], { env });
+    assert.equal(anonymous.code, 1);
+    assert.equal(anonymous.stderr.trim(), `Error: unauthorized: authentication required by ${basic.host}: run mini-docker login ${basic.host}`);
+    const wrong = await daemon.cli(['login', '-u', 'alice', '--password-stdin', basic.host], { env, input: 'nope\n' });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /refused the credentials/);
+    const login = await daemon.cli(['login', '-u', 'alice', '--password-stdin', basic.host], { env, input: 'wonderland\n' });
+    assert.equal(login.code, 0, login.stderr);
+    assert.equal(login.stdout.trim(), 'Login Succeeded');
+    const config = JSON.parse(await readFile(join(env.DOCKER_CONFIG!, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+    assert.equal(Buffer.from(config.auths[basic.host]!.auth, 'base64').toString(), 'alice:wonderland');
+    const pulled = await daemon.cli(['pull', '-q', name], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.equal(pulled.stdout.trim(), name);
+    const logout = await daemon.cli(['logout', basic.host], { env });
+    assert.equal(logout.stdout.trim(), `Removing login credentials for ${basic.host}`);
+    assert.equal((await daemon.cli(['rmi', name], { env })).code, 0);
+    assert.equal((await daemon.cli(['pull', name], { env })).code, 1);
+  });
+
+  it('kill -9 of the daemon in the middle of a 3-layer pull leaves no image; after a restart the pull completes, reusing the whole layers', async () => {
+    const crashing = new TestDaemon('registry-crash', { MINI_DOCKER_FAILPOINTS: 'pull.after-layer@1' });
+    try {
+      await crashing.start();
+      const name = `${plain.host}/tools/crash:v1`;
+      const cut = await crashing.cli(['pull', name], { env, timeoutMs: TIMEOUT_MS });
+      assert.notEqual(cut.code, 0);
+      const pid = crashing.pid!;
+      await until('the daemon killed at the failpoint to be gone', () => {
+        try {
+          process.kill(pid, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      });
+      assert.match(crashing.log(), /failpoints armed/);
+      delete crashing.env.MINI_DOCKER_FAILPOINTS; // the restarted daemon runs unarmed
+      await crashing.start();
+      assert.equal((await crashing.cli(['images', '-q', name], { env })).stdout.trim(), '');
+      const resumed = await crashing.cli(['pull', name], { env, timeoutMs: TIMEOUT_MS });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      // busybox's own layer is there from the start (the built-in image), and the cut pull had stored one more whole.
+      assert.ok((resumed.stdout.match(/: Already exists$/gm) ?? []).length >= 2, resumed.stdout);
+      assert.equal((resumed.stdout.match(/: Pull complete$/gm) ?? []).length, 3 - (resumed.stdout.match(/: Already exists$/gm) ?? []).length);
+      const tmp = await readdir(join(crashing.dataRoot, 'images', 'tmp')).catch(() => [] as string[]);
+      assert.deepEqual(tmp.filter((n) => n.startsWith('pull-')), []);
+    } finally {
+      await crashing.cleanup();
+    }
+  });
+
+  it('the docker CLI: login, pull with its progress, push, and run of an image not yet pulled', { skip: DOCKER_CLIENT_MISSING }, async (t) => {
+    await dockerPart(t, async () => {
+      const dockerEnv = { ...env, DOCKER_CONFIG: join(daemon.root, 'docker-cli-config') };
+      const login = await daemon.docker(['login', '-u', 'alice', '--password-stdin', basic.host], { env: dockerEnv, input: 'wonderland\n', timeoutMs: TIMEOUT_MS });
+      assert.equal(login.code, 0, login.stderr);
+      assert.match(login.stdout, /Login Succeeded/);
+      const privatePull = await daemon.docker(['pull', `${basic.host}/private/bb:v1`], { env: dockerEnv, timeoutMs: TIMEOUT_MS });
+      assert.equal(privatePull.code, 0, privatePull.stderr);
+      const name = `${plain.host}/tools/docker:v1`;
+      const pulled = await daemon.docker(['pull', name], { env: dockerEnv, timeoutMs: TIMEOUT_MS });
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.match(pulled.stdout, /Pulling from tools\/docker/);
+      assert.match(pulled.stdout, /Digest: sha256:[a-f0-9]{64}/);
+      assert.equal(lastLine(pulled.stdout), name);
+      const target = `${plain.host}/from-docker/bb:v3`;
+      assert.equal((await daemon.docker(['tag', name, target], { env: dockerEnv })).code, 0);
+      const pushed = await daemon.docker(['push', target], { env: dockerEnv, timeoutMs: TIMEOUT_MS });
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.match(pushed.stdout, /v3: digest: sha256:[a-f0-9]{64} size: \d+/);
+      const run = await daemon.docker(['run', '--rm', `${plain.host}/tools/dockerrun:v1`], { env: dockerEnv, timeoutMs: TIMEOUT_MS });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /Unable to find image/);
+      assert.equal(run.stdout, 'second layer\n');
+    });
+  });
+});
