@@ -12,7 +12,7 @@ import { ContentStoreLayerSink, ContentStoreLayerSource, LayerVerificationError 
 import { hostPlatform, parsePlatform, parseRemote, remoteOf } from '../images/remote-name.js';
 import type { Driver, StorageDriver } from '../plugins/driver.js';
 import {
-  DistributionError, type DistributionDriver, type DistributionProgress, type RegistryCredentials, type RemoteDescriptor, type TransportOptions,
+  DistributionError, type DistributionDriver, type DistributionProgress, type LayerSink, type RegistryCredentials, type RemoteDescriptor, type TransportOptions,
 } from '../plugins/distribution.js';
 import { DriverKinds } from '../plugins/kinds.js';
 import type { Logger } from '../plugins/logger.js';
@@ -151,15 +151,37 @@ export class RegistryService {
     const progress = options.onProgress;
     const driver = this.driver();
     const storage = this.storage();
+    // Each layer is unpacked as soon as it is stored, while the others still download.
+    const unpacking = new Map<string, Promise<void>>();
+    const unpack = (diffId: string): Promise<void> => {
+      let done = unpacking.get(diffId);
+      if (!done) {
+        done = storage.applyLayer(diffId, createReadStream(this.content.blobPath(diffId)));
+        done.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+        unpacking.set(diffId, done);
+      }
+      return done;
+    };
+    const store = new ContentStoreLayerSink(this.content);
+    const sink: LayerSink = {
+      hasLayer: (diffId) => store.hasLayer(diffId),
+      storeLayer: async (bytes, expected, onBytes) => {
+        await store.storeLayer(bytes, expected, onBytes);
+        void unpack(expected.diffId);
+      },
+    };
     try {
       const pulled = await driver.pull({
         reference: remote, platform, ...(options.credentials ? { credentials: options.credentials } : {}),
         ...(progress ? { onProgress: progress } : {}), ...(options.signal ? { signal: options.signal } : {}),
-      }, new ContentStoreLayerSink(this.content));
+      }, sink).catch(async (error: unknown) => {
+        await Promise.allSettled(unpacking.values());
+        throw error;
+      });
       for (const layer of pulled.layers) {
         const id = layer.digest.slice(7, 19);
         if (!layer.reused) progress?.({ id, status: 'Extracting' });
-        await storage.applyLayer(layer.diffId, createReadStream(this.content.blobPath(layer.diffId)));
+        await unpack(layer.diffId);
         if (!layer.reused) progress?.({ id, status: 'Pull complete' });
       }
       const parsed = parseImageConfig(pulled.config, `the image config of ${ref.ref}`);
