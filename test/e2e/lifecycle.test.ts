@@ -126,7 +126,7 @@ describe('e2e: container lifecycle through bin/mini-docker', () => {
 
   it('bad input: a clear one-line error, non-zero exit, nothing half-created', async () => {
     const before = (await d.cli(['ps', '-aq'])).stdout;
-    const noimg = await d.cli(['run', 'nosuchimage', 'true']);
+    const noimg = await d.cli(['run', '--pull', 'never', 'nosuchimage', 'true']);
     assert.equal(noimg.code, 125);
     assert.match(noimg.stderr, /No such image/);
     const badmem = await d.cli(['run', '-m', '12q', 'busybox', 'true']);
