@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildTar } from '../fixtures/tar-builder.js';
@@ -65,6 +66,16 @@ describe('pull, run, push and login against real registries (e2e)', { skip: REGI
     assert.deepEqual(doc.RepoDigests, [`${plain.host}/tools/bb@${image.manifests[0]}`]);
     const digests = await daemon.cli(['images', '--digests', '--format', '{{.Repository}} {{.Digest}}'], { env });
     assert.match(digests.stdout, new RegExp(`^${plain.host.replace(/\./g, '\\.')}/tools/bb ${image.manifests[0]}$`, 'm'));
+
+    const described = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ socketPath: daemon.socketPath, path: `/v1.50/distribution/${encodeURIComponent(name)}/json` }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject).end();
+    });
+    assert.equal(described.status, 200, described.body);
+    assert.equal((JSON.parse(described.body) as { Descriptor: { digest: string } }).Descriptor.digest, image.manifests[0]);
 
     const again = await daemon.cli(['pull', name], { env, timeoutMs: TIMEOUT_MS });
     assert.match(again.stdout, /Status: Image is up to date for /);
