@@ -87,6 +87,31 @@ describe('distribution.v1.registry against real registries on 127.0.0.1 (integra
     await driver.close();
   });
 
+  it('a pull cancelled after its first layer (the client went away) keeps that whole layer, leaves no temp file, and the next pull reuses it', async () => {
+    const { store, sink } = await freshStore('pull-cancel');
+    const driver = driverWith();
+    const controller = new AbortController();
+    const stored: string[] = [];
+    const cancelling = {
+      hasLayer: (diffId: string) => sink.hasLayer(diffId),
+      storeLayer: async (bytes: AsyncIterable<Buffer>, expected: Parameters<typeof sink.storeLayer>[1], onBytes?: (n: number) => void) => {
+        await sink.storeLayer(bytes, expected, onBytes);
+        stored.push(expected.diffId);
+        controller.abort();
+      },
+    };
+    const reference = { registry: plain.host, repository: 'tools/three', tag: 'v1' };
+    await assert.rejects(driver.pull({ reference, platform: AMD64, signal: controller.signal }, cancelling), /the pull was cancelled/);
+    assert.ok(stored.length >= 1);
+    for (const diffId of stored) assert.equal(await store.hasBlob(diffId), true);
+    assert.deepEqual(await tmpFiles(store), []);
+    const progress: DistributionProgress[] = [];
+    const resumed = await driver.pull({ reference, platform: AMD64, onProgress: (p) => progress.push(p) }, sink);
+    assert.deepEqual(resumed.layers.filter((l) => l.reused).map((l) => l.diffId).sort(), [...stored].sort());
+    assert.equal(progress.filter((p) => p.status === 'Download complete').length, 3 - stored.length);
+    await driver.close();
+  });
+
   it('resolves an OCI index to the host platform or the one asked, by tag and by digest, and names the platforms it has when none matches', async () => {
     const { sink } = await freshStore('pull-multi');
     const driver = driverWith();
