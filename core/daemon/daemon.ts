@@ -67,7 +67,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     id: config.dataRoot, version: config.version, dataRoot: config.dataRoot, execRoot: config.execRoot,
   });
   container.bind<Engine>(Engine).toConstantValue(engine);
-  const registryService = new RegistryService(store, registry, config.dataRoot, config.registries ?? DEFAULT_TRANSPORT, logger);
+  const registryService = new RegistryService(store, registry, config.dataRoot, config.registries ?? DEFAULT_TRANSPORT, logger, images.layers);
   await registryService.start();
 
   const started = records.map((r) => ({ id: r.driver.id, status: r.status, ...(r.reason ? { reason: r.reason } : {}) }));

@@ -9,6 +9,8 @@ import { ImageArchiveError, parseImageConfig } from '../images/image-archive.js'
 import { sha256Digest } from '../images/image-config.js';
 import { InvalidReferenceError, type ImageReference } from '../images/image-reference.js';
 import { ContentStoreLayerSink, ContentStoreLayerSource, LayerVerificationError } from '../images/layer-ingest.js';
+import type { LayerStore } from '../images/layer-store.js';
+import { PullLease } from '../images/pull-lease.js';
 import { hostPlatform, parsePlatform, parseRemote, remoteOf } from '../images/remote-name.js';
 import type { Driver, StorageDriver } from '../plugins/driver.js';
 import {
@@ -93,8 +95,10 @@ export class RegistryService {
     dataRoot: string,
     private readonly transport: TransportOptions,
     private readonly logger: Logger,
+    /** The image service's layer store: a pull or push holds a lease on it, so no garbage collection runs under it. */
+    private readonly layers?: LayerStore,
   ) {
-    this.content = new ContentStore(dataRoot);
+    this.content = layers?.content ?? new ContentStore(dataRoot);
   }
 
   /** Configures the driver and removes temporary files of pulls and pushes a dead daemon left. */
@@ -163,13 +167,17 @@ export class RegistryService {
       return done;
     };
     const store = new ContentStoreLayerSink(this.content);
+    // On disk: the layers stored so far outlive a crash (the next pull reuses them); in memory: no collection runs meanwhile.
+    const kept = PullLease.open(this.content.root);
     const sink: LayerSink = {
       hasLayer: (diffId) => store.hasLayer(diffId),
       storeLayer: async (bytes, expected, onBytes) => {
+        await kept.add(expected.diffId); // before the blob exists: a crash right after its rename still keeps it
         await store.storeLayer(bytes, expected, onBytes);
         void unpack(expected.diffId);
       },
     };
+    const lease = await this.layers?.lease();
     try {
       const pulled = await driver.pull({
         reference: remote, platform, ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -210,10 +218,13 @@ export class RegistryService {
         });
         return events;
       });
+      await kept.release();
       const upToDate = before?.id === id;
       return { id, ref: ref.ref, digest, status: `${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${ref.ref}` };
     } catch (error) {
       throw asEngineError(error);
+    } finally {
+      lease?.release();
     }
   }
 
@@ -260,6 +271,7 @@ export class RegistryService {
     // Blobs may be mounted from the repositories of the same registry the image came from.
     const mountFrom = (image.repoDigests ?? []).map((d) => remoteOf(parseRemote(d).ref)).filter((r) => r.registry === remote.registry).map((r) => r.repository);
     const tag = ref.tag ?? 'latest';
+    const lease = await this.layers?.lease();
     try {
       const pushed = await this.driver().push({
         reference: { registry: remote.registry, repository: remote.repository, tag }, config, configDigest: image.id,
@@ -277,6 +289,8 @@ export class RegistryService {
       return { tag, digest: pushed.digest, size: pushed.size };
     } catch (error) {
       throw asEngineError(error);
+    } finally {
+      lease?.release();
     }
   }
 

@@ -3,6 +3,7 @@ import type { StorageDriver } from '../plugins/driver.js';
 import type { EngineState } from '../state/engine-state.js';
 import type { ContentStore, ImportOptions, LayerBlob } from './content-store.js';
 import { referencedBlobs } from './image-rules.js';
+import { blobsKeptByPullLeases } from './pull-lease.js';
 
 /**
  * While a lease is open, the garbage collection does not run: what an operation stored and has
@@ -115,7 +116,8 @@ export class LayerStore {
     } catch {
       return []; // no storage driver on this host: its layers cannot go, so neither do their blobs
     }
-    const used = referencedBlobs(state());
+    // What images reference, and the layers of pulls not finished yet (kept for the next pull).
+    const used = new Set([...referencedBlobs(state()), ...(await blobsKeptByPullLeases(this.content.root))]);
     const deleted: string[] = [];
     for (const digest of await this.content.list()) {
       if (used.has(digest)) continue;
