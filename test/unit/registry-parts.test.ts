@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { credentialsFromHeader } from '../../core/api/registry-routes.js';
 import { registryHost } from '../../core/engine/registry-service.js';
 import { parseReference } from '../../core/images/image-reference.js';
 import { unsafeEntry } from '../../core/images/layer-ingest.js';
+import { PULL_LEASE_MS, PullLease, blobsKeptByPullLeases } from '../../core/images/pull-lease.js';
+import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { parsePlatform, remoteOf } from '../../core/images/remote-name.js';
 import type { TarHeader } from '../../core/archive/tar-header.js';
 import { evolve, initialState } from '../../core/state/evolve.js';
@@ -121,5 +125,28 @@ describe('ImagePulled and ImagePushed in the fold (unit)', () => {
     });
     assert.deepEqual(state.images[id]!.repoDigests, [`127.0.0.1:5000/b@${D(4)}`, `127.0.0.1:5000/a@${D(1)}`]);
     assert.equal(state.images[id]!.origin, 'pull');
+  });
+});
+
+describe('pull leases on disk (unit)', () => {
+  it('keep the layers they name until they expire or are released; expired and broken files go', async () => {
+    const dir = await makeScratchDir('pull-lease');
+    try {
+      const now = Date.parse('2026-01-01T00:00:00Z');
+      const lease = PullLease.open(dir.path, now);
+      await lease.add(D(1));
+      await lease.add(D(2));
+      assert.deepEqual([...(await blobsKeptByPullLeases(dir.path, now + 1000))].sort(), [D(1), D(2)]);
+      await mkdir(join(dir.path, 'leases'), { recursive: true });
+      await writeFile(join(dir.path, 'leases', 'pull-broken.json'), '{');
+      assert.deepEqual([...(await blobsKeptByPullLeases(dir.path, now + PULL_LEASE_MS + 1))], []);
+      assert.deepEqual(await readdir(join(dir.path, 'leases')), []);
+      const second = PullLease.open(dir.path, now);
+      await second.add(D(3));
+      await second.release();
+      assert.deepEqual([...(await blobsKeptByPullLeases(dir.path, now))], []);
+    } finally {
+      await dir.dispose();
+    }
   });
 });
