@@ -68,7 +68,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   });
   container.bind<Engine>(Engine).toConstantValue(engine);
   const registryService = new RegistryService(store, registry, config.dataRoot, config.registries ?? DEFAULT_TRANSPORT, logger, images.layers);
-  await registryService.start();
+  registryService.start();
 
   const started = records.map((r) => ({ id: r.driver.id, status: r.status, ...(r.reason ? { reason: r.reason } : {}) }));
   await store.append(DAEMON_STREAM, [{ type: 'DaemonStarted', data: { pid: process.pid, version: config.version, plugins: started } }], 'any');

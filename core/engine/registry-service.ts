@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { EngineEvent } from '../../events/index.js';
 import { imageStream } from '../../events/index.js';
 import { ConcurrencyError } from '../eventlog/event-log.js';
@@ -101,24 +100,9 @@ export class RegistryService {
     this.content = layers?.content ?? new ContentStore(dataRoot);
   }
 
-  /** Configures the driver and removes temporary files of pulls and pushes a dead daemon left. */
-  async start(): Promise<void> {
+  /** Configures the driver with the daemon's transport options (temp files a crash left are the startup garbage collection's). */
+  start(): void {
     this.registry.pick(DriverKinds.distribution, isDistribution)?.configure(this.transport);
-    const dir = join(this.content.root, 'tmp');
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const m = /^(?:pull|push)-(\d+)-/.exec(name);
-      if (!m || Number(m[1]) === process.pid) continue;
-      let alive = true;
-      try {
-        process.kill(Number(m[1]), 0);
-      } catch {
-        alive = false;
-      }
-      if (!alive) {
-        await rm(join(dir, name), { force: true });
-        this.logger.info(`removed ${name}, left in the image store by a pull or push cut short`);
-      }
-    }
   }
 
   private driver(): DistributionDriver {
@@ -219,6 +203,8 @@ export class RegistryService {
         return events;
       });
       await kept.release();
+      const reused = pulled.layers.filter((l) => l.reused).length;
+      this.logger.info(`pulled ${ref.ref} (${digest}): ${pulled.layers.length} layers, ${reused} already here`);
       const upToDate = before?.id === id;
       return { id, ref: ref.ref, digest, status: `${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${ref.ref}` };
     } catch (error) {
@@ -286,6 +272,7 @@ export class RegistryService {
           data: { id: image.id, name: ref.repo, registry: remote.registry, repository: remote.repository, tag, digest: pushed.digest, layers: pushed.layers.map((l) => l.digest) },
         }];
       });
+      this.logger.info(`pushed ${ref.repo}:${tag} (${pushed.digest})`);
       return { tag, digest: pushed.digest, size: pushed.size };
     } catch (error) {
       throw asEngineError(error);
