@@ -11,7 +11,31 @@
  * names the command whose path it is on (start, stop, rm, exec, commit, ...).
  */
 export const FAILPOINTS = {
+  'start.after-intent': 'ContainerStarting is durable; no driver has acted',
+  'start.after-storage': 'the storage driver prepared the writable layer (its step event is durable)',
+  'start.after-limiter': 'the limiter made the cgroups (or there is no limiter); its step event is durable',
+  'start.after-network': 'the network step ran (reserved: no network driver yet); its step event is durable',
+  'start.after-log': 'the log driver opened the writer; its step event is durable',
+  'start.after-isolator': 'the shim runs the container\'s process; its step event is durable, ContainerStarted is not written',
+  'start.after-undo': 'a step failed and the steps before it were undone (events durable); ContainerStartFailed is not written',
+  'start.before-final': 'the daemon is connected to the shim; ContainerStarted is not written',
+  'stop.after-intent': 'ContainerStopRequested is durable; no signal was sent',
+  'stop.after-signal': 'the stop signal was sent; the exit is not recorded',
+  'stop.before-final': 'the stopped container\'s process has exited; ContainerExited is not written',
+  'kill.after-intent': 'ContainerKillRequested is durable; no signal was sent',
+  'rm.after-intent': 'ContainerRemoving is durable; nothing was removed',
+  'rm.after-isolator': 'the isolator removed the bundle (and killed a left-over shim); step event durable',
+  'rm.after-limiter': 'the cgroups were removed; step event durable',
+  'rm.after-storage': 'the writable layer was removed; step event durable',
+  'rm.after-log': 'the logs were removed; step event durable',
+  'rm.before-final': 'every driver let go of the container; ContainerRemoved is not written',
+  'exec.after-intent': 'ExecStarting is durable; the isolator was not asked',
+  'exec.after-start': 'the exec\'s process runs; ExecStarted is not written',
+  'exec.before-final': 'the exec\'s process has exited; ExecExited is not written',
+  'commit.after-intent': 'ContainerCommitting is durable; the container is not frozen yet',
+  'commit.after-pause': 'the container is frozen for the commit; no layer was written',
   'commit.after-layer': "the commit's layer is in the content store; ImageCreated is not written (the next start's garbage collection deletes the layer)",
+  'commit.after-image': 'the image exists (ImageCreated is durable); ContainerCommitted is not written',
   'rmi.after-removed': "ImageRemoved is durable; no blob or unpacked layer was deleted (the next start's garbage collection deletes them)",
   'pull.after-layer': 'a pulled layer is verified and renamed into the content store; the image is not recorded yet (no ImageCreated; the layer stays for the next pull to reuse)',
 } as const satisfies Record<string, string>;
@@ -55,4 +79,15 @@ export function failpoint(name: FailpointName): void {
   if (!point) return;
   point.hits += 1;
   if (point.hits === point.hitToDie) process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * The same, for a point that promises "its event is durable": when (and only when) the point is
+ * armed, `durable` (the journal's flush) is awaited first, so the death comes at the state the
+ * description says. Unarmed, it costs what `failpoint` costs and waits for nothing.
+ */
+export async function failpointAfter(name: FailpointName, durable: () => Promise<unknown>): Promise<void> {
+  if (!armed?.has(name)) return;
+  await durable().catch(() => undefined);
+  failpoint(name);
 }

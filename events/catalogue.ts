@@ -118,6 +118,17 @@ export interface ExitStatus {
 
 type EventOf<T extends string, D> = { readonly type: T; readonly data: Readonly<D> };
 
+/** A JSON value: what a driver step's output is recorded as. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/**
+ * Commands that change the host are written ahead: an intent (ContainerStarting, ContainerRemoving,
+ * ExecStarting, ContainerCommitting; a stop's intent is ContainerStopRequested), then one event per
+ * driver step, then the final event (ContainerStarted or ContainerStartFailed, ContainerRemoved,
+ * ExecStarted or ExecExited, ContainerCommitted or ContainerCommitFailed). A daemon that died in
+ * between finds the intent without its final event and finishes or undoes it (core/engine/reconciler.ts).
+ */
+
 // ---- containers: stream "container-<id>" ----
 export type ContainerCreated = EventOf<'ContainerCreated', {
   id: string;
@@ -135,6 +146,13 @@ export type ContainerStarted = EventOf<'ContainerStarted', {
   /** True when the restart policy started it again (RestartCount goes up); absent for a start someone asked for. */
   restart?: boolean;
 }>;
+/** The intent to start: written (durably) before any driver acts. `restart`: the restart policy starts it. */
+export type ContainerStarting = EventOf<'ContainerStarting', { id: string; restart?: boolean }>;
+/** One start step done: the driver of `kind` and what it returned (mounts, cgroups, the stored log offset, pids). */
+export type ContainerStartStepDone = EventOf<'ContainerStartStepDone', { id: string; kind: string; driverId: string; output: JsonValue }>;
+export type ContainerStartStepFailed = EventOf<'ContainerStartStepFailed', { id: string; kind: string; driverId: string; message: string }>;
+/** A step that ran was undone after a later one failed (or after a crash); `message` when the undo itself failed. */
+export type ContainerStartStepUndone = EventOf<'ContainerStartStepUndone', { id: string; kind: string; driverId: string; message?: string }>;
 export type ContainerStartFailed = EventOf<'ContainerStartFailed', {
   id: string;
   /** The driver that failed, e.g. "isolator.v1.namespaces". */
@@ -147,13 +165,20 @@ export type ContainerStartFailed = EventOf<'ContainerStartFailed', {
 export type ContainerExited = EventOf<'ContainerExited', { id: string; name: string } & ExitStatus>;
 export type ContainerStopRequested = EventOf<'ContainerStopRequested', { id: string; signal: string; timeoutSeconds: number }>;
 export type ContainerKillRequested = EventOf<'ContainerKillRequested', { id: string; signal: string }>;
+/** The intent to remove: after it the container only goes (a daemon that died midway finishes the removal). */
+export type ContainerRemoving = EventOf<'ContainerRemoving', { id: string; force: boolean }>;
+/** One driver let go of what it held for the container (isolator bundle, cgroups, layer, logs). */
+export type ContainerRemoveStepDone = EventOf<'ContainerRemoveStepDone', { id: string; kind: string; driverId: string }>;
 export type ContainerRemoved = EventOf<'ContainerRemoved', { id: string }>;
 export type ContainerRenamed = EventOf<'ContainerRenamed', { id: string; oldName: string; newName: string }>;
 /** `update`: the limits given (merged into the old ones); restartPolicy when --restart was given (null: back to "no"). */
 export type ContainerLimitsUpdated = EventOf<'ContainerLimitsUpdated', { id: string; limits: Limits; restartPolicy?: RestartPolicy | null }>;
 export type ContainerPaused = EventOf<'ContainerPaused', { id: string }>;
 export type ContainerUnpaused = EventOf<'ContainerUnpaused', { id: string }>;
+/** The intent to commit; `paused`: the container is frozen until the commit ends (a crash thaws it). */
+export type ContainerCommitting = EventOf<'ContainerCommitting', { id: string; paused: boolean }>;
 export type ContainerCommitted = EventOf<'ContainerCommitted', { id: string; imageId: string; ref: string | null }>;
+export type ContainerCommitFailed = EventOf<'ContainerCommitFailed', { id: string; message: string }>;
 export type ExecCreated = EventOf<'ExecCreated', {
   id: string;
   execId: string;
@@ -166,8 +191,11 @@ export type ExecCreated = EventOf<'ExecCreated', {
   attachStdout: boolean;
   attachStderr: boolean;
 }>;
+/** The intent to start an exec, before the isolator runs it. */
+export type ExecStarting = EventOf<'ExecStarting', { id: string; execId: string }>;
 export type ExecStarted = EventOf<'ExecStarted', { id: string; execId: string; pid: number }>;
-export type ExecExited = EventOf<'ExecExited', { id: string; execId: string; exitCode: number }>;
+/** `reason` when the exit is not the process's own report (it failed to start, or the daemon lost it). */
+export type ExecExited = EventOf<'ExecExited', { id: string; execId: string; exitCode: number; reason?: string }>;
 
 // ---- images: stream "image-<hex id>" ----
 export type ImageCreated = EventOf<'ImageCreated', {
@@ -209,9 +237,11 @@ export type DaemonStopped = EventOf<'DaemonStopped', { pid: number }>;
 export type DaemonReconciled = EventOf<'DaemonReconciled', { running: readonly string[]; exited: readonly string[] }>;
 
 export type ContainerEvent =
-  | ContainerCreated | ContainerStarted | ContainerStartFailed | ContainerExited | ContainerStopRequested
-  | ContainerKillRequested | ContainerRemoved | ContainerRenamed | ContainerLimitsUpdated | ContainerPaused
-  | ContainerUnpaused | ContainerCommitted | ExecCreated | ExecStarted | ExecExited;
+  | ContainerCreated | ContainerStarting | ContainerStartStepDone | ContainerStartStepFailed | ContainerStartStepUndone
+  | ContainerStarted | ContainerStartFailed | ContainerExited | ContainerStopRequested
+  | ContainerKillRequested | ContainerRemoving | ContainerRemoveStepDone | ContainerRemoved | ContainerRenamed
+  | ContainerLimitsUpdated | ContainerPaused | ContainerUnpaused | ContainerCommitting | ContainerCommitted
+  | ContainerCommitFailed | ExecCreated | ExecStarting | ExecStarted | ExecExited;
 export type ImageEvent = ImageCreated | ImageTagged | ImageUntagged | ImageRemoved | ImagePulled | ImagePushed;
 export type DaemonEvent = DaemonStarted | DaemonStopped | DaemonReconciled;
 
@@ -220,21 +250,36 @@ export type EngineEvent = ContainerEvent | ImageEvent | DaemonEvent;
 export type EventType = EngineEvent['type'];
 export type EventData<T extends EventType> = Extract<EngineEvent, { type: T }>['data'];
 
+/** The intents and driver steps: not Docker events (the API shows them only when asked). */
+export const STEP_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  'ContainerStarting', 'ContainerStartStepDone', 'ContainerStartStepFailed', 'ContainerStartStepUndone', 'ContainerRemoving',
+  'ContainerRemoveStepDone', 'ContainerCommitting', 'ContainerCommitFailed', 'ExecStarting',
+]);
+
 /** Current schema version of each event type. Bump it and add an upcaster when a shape changes. */
 export const SCHEMA_VERSIONS: { readonly [T in EventType]: number } = {
   ContainerCreated: 1,
+  ContainerStarting: 1,
+  ContainerStartStepDone: 1,
+  ContainerStartStepFailed: 1,
+  ContainerStartStepUndone: 1,
   ContainerStarted: 1,
   ContainerStartFailed: 1,
   ContainerExited: 2,
   ContainerStopRequested: 1,
   ContainerKillRequested: 1,
+  ContainerRemoving: 1,
+  ContainerRemoveStepDone: 1,
   ContainerRemoved: 1,
   ContainerRenamed: 1,
   ContainerLimitsUpdated: 1,
   ContainerPaused: 1,
   ContainerUnpaused: 1,
+  ContainerCommitting: 1,
   ContainerCommitted: 1,
+  ContainerCommitFailed: 1,
   ExecCreated: 1,
+  ExecStarting: 1,
   ExecStarted: 1,
   ExecExited: 1,
   ImageCreated: 1,
@@ -254,21 +299,34 @@ export function isEventType(value: string): value is EventType {
   return Object.prototype.hasOwnProperty.call(SCHEMA_VERSIONS, value);
 }
 
-/** Which Docker event (Type, Action) an engine event shows as in `events` and the API. */
+/**
+ * Which Docker event (Type, Action) an engine event shows as in `events` and the API. The intents
+ * and driver steps have actions of their own (`start-intent`, `start-step` ...): Docker has none, so
+ * the API shows them only when asked (`GET /events?steps=1`, `mini-docker events --steps`).
+ */
 export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'container' | 'image' | 'daemon', action: string] } = {
   ContainerCreated: ['container', 'create'],
+  ContainerStarting: ['container', 'start-intent'],
+  ContainerStartStepDone: ['container', 'start-step'],
+  ContainerStartStepFailed: ['container', 'start-step-failed'],
+  ContainerStartStepUndone: ['container', 'start-step-undone'],
   ContainerStarted: ['container', 'start'],
   ContainerStartFailed: ['container', 'die'],
   ContainerExited: ['container', 'die'],
   ContainerStopRequested: ['container', 'stop'],
   ContainerKillRequested: ['container', 'kill'],
+  ContainerRemoving: ['container', 'remove-intent'],
+  ContainerRemoveStepDone: ['container', 'remove-step'],
   ContainerRemoved: ['container', 'destroy'],
   ContainerRenamed: ['container', 'rename'],
   ContainerLimitsUpdated: ['container', 'update'],
   ContainerPaused: ['container', 'pause'],
   ContainerUnpaused: ['container', 'unpause'],
+  ContainerCommitting: ['container', 'commit-intent'],
   ContainerCommitted: ['container', 'commit'],
+  ContainerCommitFailed: ['container', 'commit-failed'],
   ExecCreated: ['container', 'exec_create'],
+  ExecStarting: ['container', 'exec-intent'],
   ExecStarted: ['container', 'exec_start'],
   ExecExited: ['container', 'exec_die'],
   ImageCreated: ['image', 'import'],

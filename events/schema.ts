@@ -46,3 +46,12 @@ export const sha256Id: Check = (v, p) =>
   typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v) ? null : `${p}: expected sha256:<64 hex>, got ${JSON.stringify(v)}`;
 export const containerId: Check = (v, p) =>
   typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? null : `${p}: expected 64 hex characters, got ${JSON.stringify(v)}`;
+
+/** Any JSON value (no undefined, functions, NaN or Infinity). */
+export const json: Check = (v, p) => {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return null;
+  if (typeof v === 'number') return Number.isFinite(v) ? null : `${p}: expected a finite number`;
+  if (Array.isArray(v)) return arrayOf(json)(v, p);
+  if (typeof v === 'object') return recordOf(json)(v, p);
+  return `${p}: expected a JSON value, got ${kind(v)}`;
+};

@@ -2,7 +2,7 @@ import type { EngineEvent, EventType } from './catalogue.js';
 import { SCHEMA_VERSIONS, isEventType } from './catalogue.js';
 import type { EventEnvelope } from './envelope.js';
 import {
-  any, arrayOf, bool, containerId, int, nullable, num, obj, oneOf, optional, recordOf, sha256Id, str, type Check,
+  any, arrayOf, json, bool, containerId, int, nullable, num, obj, oneOf, optional, recordOf, sha256Id, str, type Check,
 } from './schema.js';
 
 const throttle = arrayOf(obj({ Path: str, Rate: num }));
@@ -36,23 +36,32 @@ const exec = { id, execId: str };
 /** The shape of each event's data, by type. */
 export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
   ContainerCreated: obj({ id, name: str, image: obj({ ref: str, id: sha256Id }), config: containerConfig, hostConfig }),
+  ContainerStarting: obj({ id, restart: optional(bool) }),
+  ContainerStartStepDone: obj({ id, kind: str, driverId: str, output: json }),
+  ContainerStartStepFailed: obj({ id, kind: str, driverId: str, message: str }),
+  ContainerStartStepUndone: obj({ id, kind: str, driverId: str, message: optional(str) }),
   ContainerStarted: obj({ id, pid: int, shimPid: int, drivers: strings, restart: optional(bool) }),
   ContainerStartFailed: obj({ id, driver: str, message: str, exitCode: int }),
   ContainerExited: obj({ id, name: str, exitCode: int, signal: nullable(int), oomKilled: bool, finishedAt: str }),
   ContainerStopRequested: obj({ id, signal: str, timeoutSeconds: num }),
   ContainerKillRequested: obj({ id, signal: str }),
+  ContainerRemoving: obj({ id, force: bool }),
+  ContainerRemoveStepDone: obj({ id, kind: str, driverId: str }),
   ContainerRemoved: obj({ id }),
   ContainerRenamed: obj({ id, oldName: str, newName: str }),
   ContainerLimitsUpdated: obj({ id, limits: obj(limits), restartPolicy: optional(nullable(restartPolicy)) }),
   ContainerPaused: obj({ id }),
   ContainerUnpaused: obj({ id }),
+  ContainerCommitting: obj({ id, paused: bool }),
   ContainerCommitted: obj({ id, imageId: sha256Id, ref: nullable(str) }),
+  ContainerCommitFailed: obj({ id, message: str }),
   ExecCreated: obj({
     ...exec, cmd: strings, env: strings, workingDir: str, user: str, tty: bool, attachStdin: bool, attachStdout: bool,
     attachStderr: bool,
   }),
+  ExecStarting: obj(exec),
   ExecStarted: obj({ ...exec, pid: int }),
-  ExecExited: obj({ ...exec, exitCode: int }),
+  ExecExited: obj({ ...exec, exitCode: int, reason: optional(str) }),
   ImageCreated: obj({
     id: sha256Id, origin: oneOf('import', 'commit', 'load', 'builtin', 'pull'), source: str, parent: nullable(sha256Id),
     layers: arrayOf(obj({ diffId: sha256Id, size: int })), config: imageConfig, history, created: str,

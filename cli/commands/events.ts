@@ -19,6 +19,7 @@ export default class Events extends BaseCommand {
     '<%= config.bin %> events',
     '<%= config.bin %> events --since 10m --until 0s',
     '<%= config.bin %> events --filter container=web --filter event=die',
+    '<%= config.bin %> events --steps --since 1m --until 0s --filter container=web',
     '<%= config.bin %> events --since 2026-11-28T16:00:00Z --format json',
   ];
 
@@ -28,6 +29,7 @@ export default class Events extends BaseCommand {
     since: Flags.string({ summary: 'Show events created since this time (RFC 3339, unix seconds, or relative like 10m).' }),
     until: Flags.string({ summary: 'Stream events until this time (RFC 3339, unix seconds, or relative like 10m).' }),
     filter: Flags.string({ char: 'f', summary: 'Filter: type=, container=, event=, image= (repeatable).', multiple: true, multipleNonGreedy: true }),
+    steps: Flags.boolean({ summary: 'Also show each command\'s intent and driver steps (start-intent, start-step ..., not Docker events).', default: false }),
     format: Flags.string({ summary: "Format: json (one object per line) or a Go-like template ('{{.Action}} {{.Actor.ID}}')." }),
   };
 
@@ -47,7 +49,7 @@ export default class Events extends BaseCommand {
     const json = flags.format === 'json' || flags.format === '{{json .}}';
     const template = flags.format && !json ? new Template(flags.format) : undefined;
     const collected: DockerEvent[] = [];
-    const res = await this.client.request('GET', '/events', { query: { since, until, filters } });
+    const res = await this.client.request('GET', '/events', { query: { since, until, filters, ...(flags.steps ? { steps: '1' } : {}) } });
     // Ctrl-C ends a followed stream normally, like docker.
     process.once('SIGINT', () => {
       res.destroy();

@@ -47,7 +47,8 @@ export class DockerEventMapper {
   private readonly containers = new Map<string, KnownContainer>();
   private readonly execs = new Map<string, readonly string[]>();
 
-  constructor(private readonly lookup: EventLookup = {}, private readonly daemonId = '') {}
+  /** `steps`: also the intents and driver steps (not Docker events: only a client that asks gets them). */
+  constructor(private readonly lookup: EventLookup = {}, private readonly daemonId = '', private readonly steps = false) {}
 
   private container(id: string): KnownContainer {
     let known = this.containers.get(id);
@@ -136,6 +137,20 @@ export class DockerEventMapper {
         return [forContainer(e.data.id, `${defaultAction}: ${this.execCmd(e.data.execId).join(' ')}`, { execID: e.data.execId })];
       case 'ExecExited':
         return [forContainer(e.data.id, defaultAction, { execID: e.data.execId, exitCode: String(e.data.exitCode) })];
+      case 'ContainerStarting':
+      case 'ContainerRemoving':
+      case 'ContainerCommitting':
+        return this.steps ? [forContainer(e.data.id, defaultAction)] : [];
+      case 'ContainerStartStepDone':
+      case 'ContainerStartStepUndone':
+      case 'ContainerRemoveStepDone':
+        return this.steps ? [forContainer(e.data.id, defaultAction, { kind: e.data.kind, driver: e.data.driverId })] : [];
+      case 'ContainerStartStepFailed':
+        return this.steps ? [forContainer(e.data.id, defaultAction, { kind: e.data.kind, driver: e.data.driverId, error: e.data.message })] : [];
+      case 'ContainerCommitFailed':
+        return this.steps ? [forContainer(e.data.id, defaultAction, { error: e.data.message })] : [];
+      case 'ExecStarting':
+        return this.steps ? [forContainer(e.data.id, `${defaultAction}: ${this.execCmd(e.data.execId).join(' ')}`, { execID: e.data.execId })] : [];
       case 'ImageCreated':
         // A commit shows as the container's `commit` event, a pull as the image's `pull`, as in moby.
         if (e.data.origin === 'commit' || e.data.origin === 'pull') return [];

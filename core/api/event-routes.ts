@@ -104,7 +104,9 @@ export function registerEventRoutes(router: Router, { engine, logger }: RouteDep
       ...(since !== undefined || until !== undefined ? { since: { position: 0 } } : {}),
       ...(until !== undefined ? { until: { time: fromUnixNanos(until) } } : {}),
     };
-    const mapper = new DockerEventMapper(lookupIn(engine), engine.info().id);
+    // `steps=1` (ours, not Docker's): the intents and driver steps too (`mini-docker events --steps`).
+    const steps = queryString(q, 'steps') === '1';
+    const mapper = new DockerEventMapper(lookupIn(engine), engine.info().id, steps);
     const untilMs = until === undefined ? undefined : Number(until / 1_000_000n);
     await streamEvents(engine.events(query), res, logger, untilMs, (out, e) => {
       for (const ev of mapper.map(e)) {

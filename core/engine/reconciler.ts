@@ -1,43 +1,204 @@
+import { readlinkSync } from 'node:fs';
+import { DAEMON_STREAM, type EngineEvent, type JsonValue } from '../../events/index.js';
+import { DriverKinds } from '../plugins/kinds.js';
 import type { Logger } from '../plugins/logger.js';
+import type { ContainerState, ExecState } from '../state/engine-state.js';
+import { startOnDaemonStart } from '../state/restart-policy.js';
 import type { ContainerEngine } from './container-engine.js';
+import type { EngineContext } from './engine-context.js';
+import { messageOf } from './engine-context.js';
 import type { EventStore } from './event-store.js';
-import { DAEMON_STREAM } from '../../events/index.js';
+import { recordExit } from './exit-recorder.js';
+import { Journal } from './journal.js';
 import { nowRfc3339Nano } from './process-hub.js';
+import { finishRemoval } from './remove-container.js';
+import { reattach, startLocked } from './start-container.js';
+import { stopContainer } from './stop-container.js';
 
 /**
- * Brings the fold in line with reality after a daemon start: a container the log says is running
- * is reattached when its shim is alive; if it exited while the daemon was down, its true exit
- * code and time are read from the shim's exit file and recorded. Then DaemonReconciled is appended,
- * and the containers whose restart policy says so are started.
+ * Recovery at daemon start, from the log and from what exists on the host:
+ *
+ * 1. Intents without their final event: a removal is finished (its steps are idempotent); a
+ *    start whose shim is alive is completed (ContainerStarted), any other is undone (its steps
+ *    undone, ContainerStartFailed); a commit thaws the container and ends as committed (the image
+ *    exists) or failed; an exec that was starting or running ends (its true exit is not kept by
+ *    the exec shim, so: exited, with the reason).
+ * 2. Running containers: a live shim is reattached; one that exited while no daemon ran gets its
+ *    true exit from the shim's exit file; a stop that was under way is carried out.
+ * 3. What drivers hold that the log does not account for (shims and bundles, cgroups, container
+ *    layers, logs of unknown containers) is removed, with a warning naming it.
+ * Then DaemonReconciled, and the containers whose restart policy says so start.
  */
 export async function reconcile(engine: ContainerEngine, store: EventStore, logger: Logger): Promise<{ running: string[]; exited: string[] }> {
+  const ctx = engine.context;
+  const attempt = async (what: string, work: () => Promise<void>): Promise<void> => {
+    try {
+      await work();
+    } catch (err) {
+      logger.error(`${what} failed: ${messageOf(err)}`);
+    }
+  };
+  for (const c of Object.values(store.state().containers)) {
+    if (c.status === 'removing') await attempt(`finishing the removal of ${ctx.short(c.id)}`, () => ctx.serial(c.id, () => finishRemoval(ctx, c.id)));
+    else if (c.starting) await attempt(`recovering the start of ${ctx.short(c.id)}`, () => ctx.serial(c.id, () => recoverStart(ctx, c)));
+  }
+  for (const c of Object.values(store.state().containers)) {
+    if (c.committing) await attempt(`ending the commit of ${ctx.short(c.id)}`, () => recoverCommit(ctx, c));
+  }
+  for (const x of Object.values(store.state().execs)) {
+    if (x.starting || x.running) await attempt(`ending exec ${ctx.short(x.execId)}`, () => endLostExec(ctx, x));
+  }
+
   const running: string[] = [];
   const exited: string[] = [];
-  const isolator = engine.isolatorDriver();
+  const isolator = ctx.isolator();
   for (const c of Object.values(store.state().containers)) {
     if (c.status !== 'running' && c.status !== 'paused') continue;
-    try {
+    await attempt(`reconciling container ${ctx.short(c.id)}`, async () => {
       if (isolator.isAlive(c.id, c.shimPid)) {
-        await engine.reattach(c.id);
+        await reattach(ctx, c.id);
         running.push(c.id);
-        continue;
+        if (c.stopping) {
+          logger.info(`container ${ctx.short(c.id)}: a stop was under way when the daemon stopped; stopping it`);
+          void stopContainer(ctx, c.id, c.stopping).catch((e: unknown) => logger.warn(`stop of ${ctx.short(c.id)} failed: ${messageOf(e)}`));
+        }
+        return;
       }
-      const status = await isolator.exitStatus(c.id);
-      if (status) {
-        await engine.recordExitWhileDown(c.id, status);
-      } else {
-        logger.warn(`container ${c.id.slice(0, 12)}: its shim (pid ${c.shimPid}) is gone and left no exit status; recording exit code 255`);
-        await engine.recordExitWhileDown(c.id, { exitCode: 255, signal: null, oomKilled: false, finishedAt: nowRfc3339Nano() });
+      let status = await isolator.exitStatus(c.id);
+      if (!status) {
+        logger.warn(`container ${ctx.short(c.id)}: its shim (pid ${c.shimPid}) is gone and left no exit status; recording exit code 255`);
+        status = { exitCode: 255, signal: null, oomKilled: false, finishedAt: nowRfc3339Nano() };
       }
+      await ctx.serial(c.id, () => recordExit(ctx, c.id, status, { thenPolicy: true }));
       exited.push(c.id);
-    } catch (err) {
-      logger.error(`reconciling container ${c.id.slice(0, 12)} failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+  await attempt('removing what no container in the log accounts for', () => removeOrphans(ctx));
+  await store.append(DAEMON_STREAM, [{ type: 'DaemonReconciled', data: { running, exited } }], 'any');
+  const restarted = await startByPolicy(ctx);
+  if (restarted.length > 0) logger.info(`started by their restart policy: ${restarted.map((id) => ctx.short(id)).join(', ')}`);
+  return { running, exited };
+}
+
+/** A start the daemon did not finish: completed when its shim runs, otherwise undone. */
+async function recoverStart(ctx: EngineContext, c: ContainerState): Promise<void> {
+  const isolator = ctx.isolator();
+  const journal = new Journal(ctx.store, c.id);
+  const started = c.startSteps.find((s) => s.kind === DriverKinds.isolator)?.output ?? null;
+  const pid = numberField(started, 'pid');
+  const shimPid = numberField(started, 'shimPid');
+  if (pid > 0 && isolator.isAlive(c.id, shimPid) && (await isolator.exitStatus(c.id)) === null) {
+    ctx.logger.warn(`container ${ctx.short(c.id)}: the daemon stopped while it was starting; its process runs (pid ${pid}): recording it as started`);
+    await journal.commit([{ type: 'ContainerStarted', data: { id: c.id, pid, shimPid, drivers: c.startSteps.map((s) => s.driverId) } }]);
+    await reattach(ctx, c.id);
+    return;
+  }
+  ctx.logger.warn(`container ${ctx.short(c.id)}: the daemon stopped while it was starting; undoing the steps that ran`);
+  await isolator.cleanup(c.id, shimPid);
+  await ctx.limiter()?.remove(c.id);
+  const undone: EngineEvent[] = [...c.startSteps].reverse().map((s) => ({ type: 'ContainerStartStepUndone', data: { id: c.id, kind: s.kind, driverId: s.driverId } }));
+  await journal.commit([...undone, {
+    type: 'ContainerStartFailed',
+    data: { id: c.id, driver: 'engine', message: 'the daemon stopped while the container was starting; the steps that ran were undone', exitCode: 125 },
+  }]);
+}
+
+/** A number in a recorded step output ({pid, shimPid}), 0 when absent. */
+function numberField(output: JsonValue, key: string): number {
+  if (output === null || typeof output !== 'object' || Array.isArray(output)) return 0;
+  const value = (output as { readonly [key: string]: JsonValue })[key];
+  return typeof value === 'number' ? value : 0;
+}
+
+/** A commit the daemon did not finish: the container thawed; committed if its image exists, else failed. */
+async function recoverCommit(ctx: EngineContext, c: ContainerState): Promise<void> {
+  const committing = c.committing;
+  if (!committing) return;
+  if (committing.paused && (c.status === 'running' || c.status === 'paused')) await ctx.limiter()?.thaw(c.id).catch(() => undefined);
+  const since = Date.parse(committing.since) - 1000;
+  const image = Object.values(ctx.state().images).find((i) => i.origin === 'commit' && i.source === c.id && Date.parse(i.created) >= since);
+  const journal = new Journal(ctx.store, c.id);
+  if (image) await journal.commit([{ type: 'ContainerCommitted', data: { id: c.id, imageId: image.id, ref: image.tags[0] ?? null } }]);
+  else await journal.commit([{ type: 'ContainerCommitFailed', data: { id: c.id, message: 'the daemon stopped during the commit' } }]);
+}
+
+/**
+ * An exec whose daemon died: its shim was the daemon's child and kept no exit file, so its true
+ * exit is lost. A process of it still in the container is killed; it ends as exited with the reason.
+ */
+async function endLostExec(ctx: EngineContext, x: ExecState): Promise<void> {
+  const c = ctx.state().containers[x.containerId];
+  if (!c) return;
+  let killed = false;
+  if (x.pid > 0 && c.pid > 0 && samePidNamespace(x.pid, c.pid)) {
+    try {
+      process.kill(x.pid, 'SIGKILL');
+      killed = true;
+    } catch { /* gone already */ }
+  }
+  const reason = x.running
+    ? `the daemon stopped while the exec ran; its exit status is unknown${killed ? ' (its process was killed)' : ''}`
+    : 'the daemon stopped while the exec was starting';
+  await new Journal(ctx.store, c.id).commit([{ type: 'ExecExited', data: { id: c.id, execId: x.execId, exitCode: killed ? 137 : 255, reason } }]);
+}
+
+function samePidNamespace(pid: number, initPid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`) === readlinkSync(`/proc/${initPid}/ns/pid`);
+  } catch {
+    return false;
+  }
+}
+
+/** Removes what a driver holds for a container the log does not have (or no longer runs), naming it. */
+async function removeOrphans(ctx: EngineContext): Promise<void> {
+  const known = (id: string): ContainerState | undefined => ctx.state().containers[id];
+  const live = (id: string): boolean => {
+    const c = known(id);
+    return c !== undefined && (c.status === 'running' || c.status === 'paused');
+  };
+  const isolator = ctx.isolator();
+  for (const held of await isolator.held()) {
+    if (live(held.containerId)) continue;
+    if (!known(held.containerId)) ctx.logger.warn(`${isolator.id} holds a bundle${held.shimPid > 0 ? ` and a live shim (pid ${held.shimPid})` : ''} for container ${held.containerId}, which the log does not know: removing them`);
+    else if (held.shimPid > 0) ctx.logger.warn(`${isolator.id}: a shim (pid ${held.shimPid}) is alive for container ${ctx.short(held.containerId)}, which is not running: removing it`);
+    else continue; // the bundle of a stopped container: its exit file; rm or the next start removes it
+    await isolator.cleanup(held.containerId, held.shimPid);
+  }
+  const limiter = ctx.limiter();
+  if (limiter) {
+    for (const id of await limiter.held()) {
+      if (live(id)) continue;
+      ctx.logger.warn(`${limiter.id} holds cgroups for container ${id}, which ${known(id) ? 'is not running' : 'the log does not know'}: removing them`);
+      await limiter.remove(id);
     }
   }
-  await store.append(DAEMON_STREAM, [{ type: 'DaemonReconciled', data: { running, exited } }], 'any');
-  // Then the restart policies: a container that was restarting, or one with "always" (and
-  // "unless-stopped" unless it was stopped on request) that is not running, starts now.
-  const restarted = await engine.startByPolicy();
-  if (restarted.length > 0) logger.info(`started by their restart policy: ${restarted.map((id) => id.slice(0, 12)).join(', ')}`);
-  return { running, exited };
+  const storage = ctx.storage();
+  for (const id of await storage.held()) {
+    if (known(id)) continue;
+    ctx.logger.warn(`${storage.id} holds a writable layer for container ${id}, which the log does not know: removing it`);
+    await storage.remove(id);
+  }
+  for (const log of ctx.registry.allOf(DriverKinds.log)) {
+    for (const id of await log.held()) {
+      if (known(id)) continue;
+      ctx.logger.warn(`${log.id} keeps logs of container ${id}, which the log does not know: removing them`);
+      await log.remove(id);
+    }
+  }
+}
+
+/** After a daemon start: containers whose restart policy says so start (again), as Docker does. */
+async function startByPolicy(ctx: EngineContext): Promise<string[]> {
+  const started: string[] = [];
+  for (const c of Object.values(ctx.state().containers)) {
+    if (!startOnDaemonStart(c)) continue;
+    try {
+      await ctx.serial(c.id, () => startLocked(ctx, c.id, true));
+      started.push(c.id);
+    } catch (e) {
+      ctx.logger.warn(`starting ${ctx.short(c.id)} by its restart policy failed: ${messageOf(e)}`);
+    }
+  }
+  return started;
 }

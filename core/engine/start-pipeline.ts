@@ -1,44 +1,101 @@
-import { DriverKinds, START_ORDER, type DriverKind } from '../plugins/kinds.js';
+import type { JsonValue } from '../../events/index.js';
+import { failpointAfter, type FailpointName } from '../failpoints.js';
+import type { LogWriter, MountSpec } from '../plugins/driver.js';
+import { START_ORDER, type KindsBefore, type StartKind } from '../plugins/kinds.js';
+import type { Journal } from './journal.js';
 
-/** One step of starting a container: what a driver does, and how to undo it if a later step fails. */
-export interface StartStep {
-  readonly kind: DriverKind;
-  readonly driverId: string;
-  run(): Promise<void>;
-  undo(): Promise<void>;
+/** What each start step hands to the steps after it. */
+export interface StepOutputs {
+  readonly 'storage.v1': { readonly mounts: readonly MountSpec[] };
+  readonly 'limiter.v1': { readonly cgroups: readonly string[] };
+  readonly 'network.v1': { readonly interfaces: readonly string[] };
+  /** The writer stays in the daemon (the hub writes through it); the event records its stored offset. */
+  readonly 'log.v1': { readonly writer: LogWriter };
+  readonly 'isolator.v1': { readonly pid: number; readonly shimPid: number };
 }
 
+/** A step's input: the outputs of every kind START_ORDER runs before it, and nothing else. */
+export type StepInput<K extends StartKind> = { readonly [P in KindsBefore<K>]: StepOutputs[P] };
+
+/**
+ * One driver's part in starting a container. `driverId` null: no driver of the kind is usable (a
+ * host without cgroups, the reserved network kind); the step still gives its output (no cgroups,
+ * no interfaces) and records nothing.
+ */
+export interface StartStep<K extends StartKind> {
+  readonly driverId: string | null;
+  run(input: StepInput<K>): Promise<StepOutputs[K]>;
+  /** What the step's event records of its output (JSON; the in-memory writer is not). */
+  recorded(output: StepOutputs[K]): JsonValue;
+  /** Undoes the step after a later one failed; idempotent (recovery may call it again). */
+  undo(output: StepOutputs[K]): Promise<void>;
+}
+
+/** One step per start kind: leaving one out is a type error. */
+export type StartSteps = { readonly [K in StartKind]: StartStep<K> };
+
 export class StartStepError extends Error {
-  constructor(readonly driverId: string, override readonly cause: unknown) {
+  constructor(readonly kind: StartKind, readonly driverId: string, override readonly cause: unknown) {
     super(cause instanceof Error ? cause.message : String(cause));
     this.name = 'StartStepError';
   }
 }
 
+const AFTER: { readonly [K in StartKind]: FailpointName } = {
+  'storage.v1': 'start.after-storage',
+  'limiter.v1': 'start.after-limiter',
+  'network.v1': 'start.after-network',
+  'log.v1': 'start.after-log',
+  'isolator.v1': 'start.after-isolator',
+};
+
+type Done = { readonly [K in StartKind]?: StepOutputs[K] };
+
 /**
- * Runs the steps in START_ORDER (kinds.ts: storage, limiter, network, log, isolator). When one
- * fails, the steps that already ran are undone in reverse order and the failure names the driver.
- * Returns the ids of the drivers that ran, in order.
+ * Runs the steps in START_ORDER, recording each outcome in the journal (ContainerStartStepDone,
+ * ContainerStartStepFailed, ContainerStartStepUndone). When one fails, the steps that ran are
+ * undone in reverse order and a StartStepError names the driver. Returns every output and the
+ * ids of the drivers that ran, in order.
  */
-export async function runStartPipeline(steps: readonly StartStep[], onUndoError: (driverId: string, err: unknown) => void): Promise<string[]> {
-  const ordered = [...steps].sort((a, b) => START_ORDER.indexOf(a.kind) - START_ORDER.indexOf(b.kind));
-  const done: StartStep[] = [];
-  for (const step of ordered) {
+export async function runStartPipeline(id: string, steps: StartSteps, journal: Journal, warn: (message: string) => void): Promise<{ outputs: StepOutputs; drivers: string[] }> {
+  const done: Done = {};
+  const ran: StartKind[] = [];
+  const drivers: string[] = [];
+  for (const kind of START_ORDER) {
+    const step = steps[kind] as StartStep<typeof kind>;
+    let output: StepOutputs[typeof kind];
     try {
-      await step.run();
-      done.push(step);
+      // Every kind before this one is in `done`: the loop only gets here after each gave its output.
+      output = await step.run(done as StepInput<typeof kind>);
     } catch (err) {
-      for (const ran of done.reverse()) {
-        try {
-          await ran.undo();
-        } catch (undoErr) {
-          onUndoError(ran.driverId, undoErr);
-        }
-      }
-      throw new StartStepError(step.driverId, err);
+      const driverId = step.driverId ?? kind;
+      journal.record([{ type: 'ContainerStartStepFailed', data: { id, kind, driverId, message: err instanceof Error ? err.message : String(err) } }]);
+      await undoSteps(id, steps, done, ran, journal, warn);
+      throw new StartStepError(kind, driverId, err);
     }
+    (done as Record<StartKind, unknown>)[kind] = output;
+    ran.push(kind);
+    if (step.driverId !== null) {
+      drivers.push(step.driverId);
+      journal.record([{ type: 'ContainerStartStepDone', data: { id, kind, driverId: step.driverId, output: step.recorded(output) } }]);
+    }
+    await failpointAfter(AFTER[kind], () => journal.flush());
   }
-  return done.map((s) => s.driverId);
+  return { outputs: done as StepOutputs, drivers };
 }
 
-export { DriverKinds };
+async function undoSteps(id: string, steps: StartSteps, done: Done, ran: readonly StartKind[], journal: Journal, warn: (message: string) => void): Promise<void> {
+  for (const kind of [...ran].reverse()) {
+    const step = steps[kind] as StartStep<typeof kind>;
+    const output = done[kind] as StepOutputs[typeof kind];
+    if (step.driverId === null) continue;
+    try {
+      await step.undo(output);
+      journal.record([{ type: 'ContainerStartStepUndone', data: { id, kind, driverId: step.driverId } }]);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      warn(`undo of ${step.driverId} for ${id.slice(0, 12)} failed: ${message}`);
+      journal.record([{ type: 'ContainerStartStepUndone', data: { id, kind, driverId: step.driverId, message } }]);
+    }
+  }
+}

@@ -103,6 +103,8 @@ export interface StorageDriver extends Driver {
   changes?(containerId: string, layers: readonly string[]): Promise<readonly FileChange[]>;
   /** The disk its writable layer takes (SizeRw); zeros when it never started. */
   usage(containerId: string): Promise<LayerUsage>;
+  /** Ids of the containers it holds a writable layer for (recovery: a layer the log does not account for is removed). */
+  held(): Promise<readonly string[]>;
   /** Mounts the container's filesystem read-only at a temporary path (export); call the returned function to unmount. */
   mountReadOnly(containerId: string, layers: readonly string[]): Promise<{ path: string; release(): Promise<void> }>;
   remove(containerId: string): Promise<void>;
@@ -151,6 +153,8 @@ export interface ResourceStats {
  * container's pid into each `cgroup.procs` before the command runs.
  */
 export interface LimiterDriver extends Driver {
+  /** "1" or "2" (what `info` shows as CgroupVersion); undefined before init. */
+  readonly cgroupVersion?: string;
   /** Throws an Error with a one-line message when a limit is invalid or unsupported here. */
   validate(limits: Limits): void;
   create(containerId: string, limits: Limits): Promise<readonly string[]>;
@@ -166,6 +170,8 @@ export interface LimiterDriver extends Driver {
   pids(containerId: string): Promise<readonly number[]>;
   /** Removes the cgroups (killing what is left in them); a no-op when they do not exist. */
   remove(containerId: string): Promise<void>;
+  /** Ids of the containers it holds cgroups for (recovery: cgroups the log does not account for are removed). */
+  held(): Promise<readonly string[]>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,6 +212,19 @@ export interface LogDriver extends Driver {
   open(containerId: string, options: Readonly<Record<string, string>>): Promise<LogWriter>;
   read(containerId: string, options: LogReadOptions): AsyncIterable<LogEntry>;
   remove(containerId: string): Promise<void>;
+  /** Ids of the containers it keeps logs for (recovery: logs of containers the log does not know are removed). */
+  held(): Promise<readonly string[]>;
+}
+
+/**
+ * What a log driver that keeps nothing to read (none, a shipper) throws from `read`, before any
+ * iteration: the API answers 501 with Docker's words.
+ */
+export class LogReadNotSupportedError extends Error {
+  constructor() {
+    super('configured logging driver does not support reading');
+    this.name = 'LogReadNotSupportedError';
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,6 +316,13 @@ export interface IsolatorDriver extends Driver {
   exec(spec: ExecSpec): Promise<ExecProcess>;
   /** Removes what the isolator kept for the container (bundle folder); kills a left-over shim. */
   cleanup(containerId: string, shimPid: number): Promise<void>;
+  /** What it holds on the host: a bundle per container, with its shim's pid when that shim is alive (0 otherwise). */
+  held(): Promise<readonly HeldProcess[]>;
+}
+
+export interface HeldProcess {
+  readonly containerId: string;
+  readonly shimPid: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,52 @@
-import type { Driver, DriverContext, DriverStatus } from './driver.js';
-import { kindOf } from './kinds.js';
+import type {
+  Driver, DriverContext, DriverStatus, ExporterDriver, IsolatorDriver, LimiterDriver, LogDriver, StorageDriver,
+} from './driver.js';
+import type { DistributionDriver } from './distribution.js';
+import { DriverKinds, kindOf, type DriverKind } from './kinds.js';
+
+/** The interface a driver of each kind implements: what `registry.get(kind)` returns. */
+export interface DriverOfKind {
+  readonly 'storage.v1': StorageDriver;
+  readonly 'limiter.v1': LimiterDriver;
+  readonly 'network.v1': Driver;
+  readonly 'log.v1': LogDriver;
+  readonly 'isolator.v1': IsolatorDriver;
+  readonly 'exporter.v1': ExporterDriver;
+  readonly 'reactor.v1': Driver;
+  readonly 'distribution.v1': DistributionDriver;
+}
+
+type MethodsOf<T> = { [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T];
+type KindMethods = { readonly [K in DriverKind]: readonly Exclude<MethodsOf<DriverOfKind[K]>, MethodsOf<Driver>>[] };
+
+/**
+ * The methods each kind's interface requires beyond Driver's. A driver whose id names a kind is
+ * checked against this list once, when it is registered, and marked "error" (naming what it lacks)
+ * if it does not implement the kind: after that the engine calls it through the kind's interface.
+ */
+const KIND_METHODS: KindMethods = {
+  [DriverKinds.storage]: ['applyLayer', 'hasLayer', 'removeLayer', 'prepare', 'diff', 'usage', 'mountReadOnly', 'remove', 'held'],
+  [DriverKinds.limiter]: ['validate', 'create', 'paths', 'update', 'stats', 'oomKilled', 'freeze', 'thaw', 'pids', 'remove', 'held'],
+  [DriverKinds.network]: [],
+  [DriverKinds.log]: ['validateOptions', 'open', 'read', 'remove', 'held'],
+  [DriverKinds.isolator]: ['start', 'connect', 'isAlive', 'exitStatus', 'kill', 'exec', 'cleanup', 'held'],
+  [DriverKinds.exporter]: ['exportDiff', 'exportTree'],
+  [DriverKinds.reactor]: [],
+  [DriverKinds.distribution]: ['pull', 'push', 'login', 'resolve', 'configure'],
+};
+
+function isKind(kind: string): kind is DriverKind {
+  return Object.prototype.hasOwnProperty.call(KIND_METHODS, kind);
+}
+
+/** What a driver lacks of its kind's interface ("" when nothing): checked once at registration. */
+export function missingKindMethods(driver: Driver): string {
+  const kind = kindOf(driver.id);
+  if (!isKind(kind)) return `its kind ${kind} is not one of ${Object.keys(KIND_METHODS).join(', ')}`;
+  const members = driver as unknown as Readonly<Record<string, unknown>>;
+  const missing = KIND_METHODS[kind].filter((m) => typeof members[m] !== 'function');
+  return missing.length === 0 ? '' : `it does not implement ${kind}: ${missing.join(', ')} missing`;
+}
 
 export interface RegisteredDriver {
   readonly driver: Driver;
@@ -100,6 +147,11 @@ export class PluginRegistry {
         records.push({ ...d, status: 'skipped', reason: `requires ${missing}, which is not available` });
         continue;
       }
+      const lacking = missingKindMethods(d.driver);
+      if (lacking !== '') {
+        records.push({ ...d, status: 'error', reason: lacking });
+        continue;
+      }
       let result: DriverStatus;
       try {
         result = await d.driver.init(await contextFor(d.driver));
@@ -150,7 +202,24 @@ export class PluginRegistry {
     return parts.join('; ');
   }
 
-  /** Drivers of a kind that are ok, in init order. */
+
+  /**
+   * Every ok driver of a kind, typed as the kind's interface (checked when it was registered). A
+   * driver's id says its kind, so this is the one place the engine turns a Driver into its kind.
+   */
+  allOf<K extends DriverKind>(kind: K): DriverOfKind[K][] {
+    return this.records
+      .filter((r) => r.status === 'ok' && kindOf(r.driver.id) === kind)
+      .map((r) => r.driver as DriverOfKind[K]);
+  }
+
+  /** The one driver of a kind to use: the preferred id if given and ok, else the first ok one. */
+  get<K extends DriverKind>(kind: K, preferred?: string): DriverOfKind[K] | undefined {
+    const ok = this.allOf(kind);
+    return (preferred ? ok.find((d) => d.id === preferred) : undefined) ?? ok[0];
+  }
+
+  /** @deprecated use get(kind): kept for callers not yet moved (the image service). */
   ofKind<T extends Driver>(kind: string, guard: (d: Driver) => d is T): T[] {
     return this.records
       .filter((r) => r.status === 'ok' && kindOf(r.driver.id) === kind)
@@ -158,7 +227,7 @@ export class PluginRegistry {
       .filter(guard);
   }
 
-  /** The one driver of a kind to use: the preferred id if given and ok, else the first ok one. */
+  /** @deprecated use get(kind). */
   pick<T extends Driver>(kind: string, guard: (d: Driver) => d is T, preferred?: string): T | undefined {
     const ok = this.ofKind(kind, guard);
     return (preferred ? ok.find((d) => d.id === preferred) : undefined) ?? ok[0];

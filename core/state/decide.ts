@@ -1,9 +1,10 @@
 import type {
-  ContainerCreated, ContainerKillRequested, ContainerRemoved, ContainerRenamed, ContainerStopRequested, ExecCreated,
-  ContainerLimitsUpdated, Limits, ContainerPaused, ContainerUnpaused, RestartPolicy,
+  ContainerCommitting, ContainerCreated, ContainerExited, ContainerKillRequested, ContainerRemoving, ContainerRenamed,
+  ContainerStarting, ContainerStopRequested, ExecCreated, ExecStarting, ContainerLimitsUpdated, ExitStatus, Limits, ContainerPaused,
+  ContainerUnpaused, RestartPolicy,
 } from '../../events/index.js';
 import { ConflictError, InvalidArgumentError, NotModifiedError } from '../engine/errors.js';
-import type { ContainerState, EngineState } from './engine-state.js';
+import type { ContainerState, EngineState, ExecState } from './engine-state.js';
 import { containerByName } from './lookup.js';
 
 /**
@@ -30,11 +31,25 @@ export function decideCreate(state: EngineState, data: ContainerCreated['data'])
   return [{ type: 'ContainerCreated', data }];
 }
 
-/** Start is allowed from created or exited; a running container answers 304. */
-export function decideStart(c: ContainerState): void {
+/**
+ * Start is allowed from created, exited or restarting; a running container answers 304. The event
+ * is the intent: the start's process manager (core/engine/start-container.ts) then runs the drivers.
+ */
+export function decideStart(c: ContainerState, byPolicy = false): ContainerStarting[] {
   if (c.status === 'running') throw new NotModifiedError(`container ${c.id} is already running`);
   if (c.status === 'paused') throw new ConflictError(`cannot start a paused container, try unpause instead`);
   if (c.status === 'removing') throw new ConflictError(`container ${c.id} is marked for removal and cannot be started`);
+  if (c.starting) throw new ConflictError(`container ${c.id} is already starting`);
+  return [{ type: 'ContainerStarting', data: { id: c.id, ...(byPolicy ? { restart: true } : {}) } }];
+}
+
+/**
+ * The one rule for recording an exit: a container whose process ran (running or paused) gets one
+ * ContainerExited per run; anything else (already recorded, never ran) gets nothing.
+ */
+export function decideExit(c: ContainerState | undefined, status: ExitStatus): ContainerExited[] {
+  if (!c || (c.status !== 'running' && c.status !== 'paused')) return [];
+  return [{ type: 'ContainerExited', data: { id: c.id, name: c.name, exitCode: status.exitCode, signal: status.signal, oomKilled: status.oomKilled, finishedAt: status.finishedAt } }];
 }
 
 export function decideStop(c: ContainerState, signal: string, timeoutSeconds: number): ContainerStopRequested[] {
@@ -49,14 +64,16 @@ export function decideKill(c: ContainerState, signal: string): ContainerKillRequ
   return [{ type: 'ContainerKillRequested', data: { id: c.id, signal } }];
 }
 
-export function decideRemove(c: ContainerState, force: boolean): ContainerRemoved[] {
+/** The intent to remove (a running container is killed first, by the caller, when forced). */
+export function decideRemove(c: ContainerState, force: boolean): ContainerRemoving[] {
   if (c.status === 'restarting' && !force) {
     throw new ConflictError(`You cannot remove a restarting container ${c.id}. Stop the container before attempting removal or force remove`);
   }
   if ((c.status === 'running' || c.status === 'paused') && !force) {
     throw new ConflictError(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
   }
-  return [{ type: 'ContainerRemoved', data: { id: c.id } }];
+  if (c.starting) throw new ConflictError(`container ${c.id} is starting: wait until it started, then remove it`);
+  return [{ type: 'ContainerRemoving', data: { id: c.id, force } }];
 }
 
 export function decideRename(state: EngineState, c: ContainerState, newName: string): ContainerRenamed[] {
@@ -90,4 +107,18 @@ export function decideExecCreate(c: ContainerState, data: ExecCreated['data']): 
   if (c.status !== 'running') throw new ConflictError(`container ${c.id} is not running`);
   if (data.cmd.length === 0) throw new InvalidArgumentError(`no exec command specified`);
   return [{ type: 'ExecCreated', data }];
+}
+
+/** Starting an exec: once, in a running container; the event is the intent. */
+export function decideExecStart(c: ContainerState, x: ExecState): ExecStarting[] {
+  if (x.starting || x.running || x.exitCode !== null) throw new ConflictError(`exec ${x.execId} has already been started`);
+  if (c.status !== 'running') throw new ConflictError(`container ${c.id} is not running`);
+  return [{ type: 'ExecStarting', data: { id: c.id, execId: x.execId } }];
+}
+
+/** A commit at a time per container; `paused`: it freezes the container while its layer is read. */
+export function decideCommit(c: ContainerState, paused: boolean): ContainerCommitting[] {
+  if (c.status === 'removing') throw new ConflictError(`container ${c.id} is marked for removal`);
+  if (c.committing) throw new ConflictError(`container ${c.id} is already being committed`);
+  return [{ type: 'ContainerCommitting', data: { id: c.id, paused } }];
 }

@@ -1,4 +1,4 @@
-import type { ContainerConfig, HistoryEntry, HostConfig, ImageConfig, ImageRef, LayerDescriptor } from '../../events/index.js';
+import type { ContainerConfig, HistoryEntry, HostConfig, ImageConfig, ImageRef, JsonValue, LayerDescriptor } from '../../events/index.js';
 
 /** Docker's container states; this engine uses created, running, paused, exited, removing, dead. */
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -14,9 +14,20 @@ export interface ExecState {
   readonly attachStdin: boolean;
   readonly attachStdout: boolean;
   readonly attachStderr: boolean;
+  /** ExecStarting without ExecStarted or ExecExited yet: the isolator may be running it. */
+  readonly starting: boolean;
   readonly running: boolean;
   readonly pid: number;
   readonly exitCode: number | null;
+  /** Why it ended, when not by its own exit (it failed to start, the daemon lost it); "" otherwise. */
+  readonly exitReason: string;
+}
+
+/** A start step that is done, as ContainerStartStepDone recorded it. */
+export interface StartStepRecord {
+  readonly kind: string;
+  readonly driverId: string;
+  readonly output: JsonValue;
 }
 
 /** One container as ps and inspect see it: a pure fold of its stream. */
@@ -41,6 +52,14 @@ export interface ContainerState {
   readonly restartCount: number;
   /** Stopped (or killed) on request since its last start: the restart policy leaves it stopped. */
   readonly manuallyStopped: boolean;
+  /** ContainerStarting without ContainerStarted or ContainerStartFailed: a start under way. */
+  readonly starting: boolean;
+  /** The steps of the start under way (or of the last start) that are done and not undone, in order. */
+  readonly startSteps: readonly StartStepRecord[];
+  /** A stop was asked for (with this signal and grace period) and the container has not exited since. */
+  readonly stopping: { readonly signal: string; readonly timeoutSeconds: number } | null;
+  /** ContainerCommitting without its end: a commit under way (paused: the container was frozen for it). */
+  readonly committing: { readonly paused: boolean; readonly since: string } | null;
   /** Driver ids that ran on the last start, in order. */
   readonly drivers: readonly string[];
   readonly execIds: readonly string[];

@@ -3,8 +3,8 @@ import type { EventEnvelope } from '../../events/index.js';
 import type { ContainerState, EngineState, ExecState, ImageState } from './engine-state.js';
 import { ZERO_TIME } from './engine-state.js';
 
-/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it). */
-export const FOLD_VERSION = 2;
+/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps). */
+export const FOLD_VERSION = 3;
 
 export function initialState(): EngineState {
   return { containers: {}, images: {}, execs: {}, position: 0, time: ZERO_TIME };
@@ -77,13 +77,23 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
       d.containers[x.id] = {
         id: x.id, name: x.name, image: x.image, config: x.config, hostConfig: x.hostConfig, created: e.time,
         status: 'created', pid: 0, shimPid: 0, exitCode: 0, signal: null, oomKilled: false, error: '',
-        startedAt: ZERO_TIME, finishedAt: ZERO_TIME, restartCount: 0, manuallyStopped: false, drivers: [], execIds: [],
+        startedAt: ZERO_TIME, finishedAt: ZERO_TIME, restartCount: 0, manuallyStopped: false, starting: false, startSteps: [],
+        stopping: null, committing: null, drivers: [], execIds: [],
         version: e.streamVersion, position: e.position,
       };
       return;
     }
+    case 'ContainerStarting':
+      return setContainer(d, e.data.id, e, () => ({ starting: true, startSteps: [] }));
+    case 'ContainerStartStepDone':
+      return setContainer(d, e.data.id, e, (c) => ({ startSteps: [...c.startSteps, { kind: e.data.kind, driverId: e.data.driverId, output: e.data.output }] }));
+    case 'ContainerStartStepFailed':
+      return setContainer(d, e.data.id, e, () => ({}));
+    case 'ContainerStartStepUndone':
+      return setContainer(d, e.data.id, e, (c) => ({ startSteps: c.startSteps.filter((s) => s.driverId !== e.data.driverId) }));
     case 'ContainerStarted':
       return setContainer(d, e.data.id, e, (c) => ({
+        starting: false, stopping: null,
         status: 'running', pid: e.data.pid, shimPid: e.data.shimPid, drivers: e.data.drivers, startedAt: e.time,
         exitCode: 0, signal: null, oomKilled: false, error: '', manuallyStopped: false,
         restartCount: e.data.restart === true ? c.restartCount + 1 : 0,
@@ -91,19 +101,30 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
     case 'ContainerStartFailed':
       // As Docker: a container that never ran stays "created" (with the exit code and the error).
       return setContainer(d, e.data.id, e, (c) => ({
+        starting: false, startSteps: [],
         status: c.startedAt === ZERO_TIME ? 'created' : 'exited', pid: 0, shimPid: 0, exitCode: e.data.exitCode, error: e.data.message, finishedAt: e.time,
       }));
     case 'ContainerExited':
       return setContainer(d, e.data.id, e, (c) => ({
+        stopping: null,
         status: restartPolicyAllows(c, e.data.exitCode) ? 'restarting' : 'exited', pid: 0, shimPid: 0, exitCode: e.data.exitCode,
         signal: e.data.signal, oomKilled: e.data.oomKilled, finishedAt: e.data.finishedAt,
       }));
     case 'ContainerStopRequested':
       // A stop ends a pending restart too.
-      return setContainer(d, e.data.id, e, (c) => ({ manuallyStopped: true, ...(c.status === 'restarting' ? { status: 'exited' as const } : {}) }));
+      return setContainer(d, e.data.id, e, (c) => ({
+        manuallyStopped: true, ...(c.status === 'restarting' ? { status: 'exited' as const } : { stopping: c.status === 'running' || c.status === 'paused' ? { signal: e.data.signal, timeoutSeconds: e.data.timeoutSeconds } : null }),
+      }));
     case 'ContainerKillRequested':
       return setContainer(d, e.data.id, e, () => (STOPPING_SIGNALS.has(e.data.signal.toUpperCase()) ? { manuallyStopped: true } : {}));
+    case 'ContainerCommitting':
+      return setContainer(d, e.data.id, e, () => ({ committing: { paused: e.data.paused, since: e.time } }));
     case 'ContainerCommitted':
+    case 'ContainerCommitFailed':
+      return setContainer(d, e.data.id, e, () => ({ committing: null }));
+    case 'ContainerRemoving':
+      return setContainer(d, e.data.id, e, () => ({ status: 'removing' }));
+    case 'ContainerRemoveStepDone':
       return setContainer(d, e.data.id, e, () => ({}));
     case 'ContainerPaused':
       return setContainer(d, e.data.id, e, () => ({ status: 'paused' }));
@@ -129,17 +150,20 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
       setContainer(d, x.id, e, (c) => ({ execIds: [...c.execIds, x.execId] }));
       d.execs[x.execId] = {
         execId: x.execId, containerId: x.id, cmd: x.cmd, env: x.env, workingDir: x.workingDir, user: x.user, tty: x.tty,
-        attachStdin: x.attachStdin, attachStdout: x.attachStdout, attachStderr: x.attachStderr, running: false, pid: 0,
-        exitCode: null,
+        attachStdin: x.attachStdin, attachStdout: x.attachStdout, attachStderr: x.attachStderr, starting: false, running: false,
+        pid: 0, exitCode: null, exitReason: '',
       };
       return;
     }
+    case 'ExecStarting':
+      setContainer(d, e.data.id, e, () => ({}));
+      return setExec(d, e.data.execId, () => ({ starting: true }));
     case 'ExecStarted':
       setContainer(d, e.data.id, e, () => ({}));
-      return setExec(d, e.data.execId, () => ({ running: true, pid: e.data.pid }));
+      return setExec(d, e.data.execId, () => ({ starting: false, running: true, pid: e.data.pid }));
     case 'ExecExited':
       setContainer(d, e.data.id, e, () => ({}));
-      return setExec(d, e.data.execId, () => ({ running: false, exitCode: e.data.exitCode }));
+      return setExec(d, e.data.execId, () => ({ starting: false, running: false, exitCode: e.data.exitCode, exitReason: e.data.reason ?? '' }));
     case 'ImageCreated': {
       const x = e.data;
       d.images[x.id] = {

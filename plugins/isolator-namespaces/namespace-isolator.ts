@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { injectable } from '../../core/plugin-api.js';
 import type { ExitStatus } from '../../core/plugin-api.js';
 import type {
-  DriverContext, DriverStatus, ExecProcess, ExecSpec, IsolatorDriver, ProcessIO, ProcessSpec,
+  DriverContext, DriverStatus, ExecProcess, ExecSpec, HeldProcess, IsolatorDriver, ProcessIO, ProcessSpec,
 } from '../../core/plugin-api.js';
 import { DEFAULT_CAPABILITIES, ProcessStartError, parseSecurityOptions, seccompFilterFor, type SeccompFilter } from '../../core/plugin-api.js';
 import { DriverKinds } from '../../core/plugin-api.js';
@@ -203,6 +203,16 @@ export class NamespaceIsolator implements IsolatorDriver {
       signal: (signal) => handle.signal(signal),
       close: () => undefined,
     };
+  }
+
+  /** A bundle per container under the run dir, with its shim's pid when that shim is alive. */
+  async held(): Promise<readonly HeldProcess[]> {
+    if (this.runDir === '') return [];
+    const names = (await readdir(this.runDir).catch(() => [])).filter((n) => /^[0-9a-f]{64}$/.test(n));
+    return names.map((containerId) => {
+      const pid = this.recordedShimPid(containerId);
+      return { containerId, shimPid: pid > 0 && this.isAlive(containerId, pid) ? pid : 0 };
+    });
   }
 
   /** The pid in the bundle's shim.pid (the shim writes it at start), or 0. */

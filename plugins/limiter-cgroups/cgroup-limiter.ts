@@ -9,7 +9,7 @@
  */
 import { inject, injectable, optional } from '../../core/plugin-api.js';
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Limits } from '../../core/plugin-api.js';
 import type { DriverContext, DriverStatus, LimiterDriver, ResourceStats } from '../../core/plugin-api.js';
@@ -137,11 +137,13 @@ export class CgroupLimiter implements LimiterDriver {
     // A second create (restart) reuses the folders it recorded while they exist, wherever the daemon is now.
     const recorded = this.recorded(containerId);
     const dirs = recorded && (await this.anyExists(recorded)) ? recorded : backend.paths(name);
-    await backend.create(dirs, limits);
+    // Recorded first: a daemon killed between the two still finds (held) and removes the folders.
+    await this.record(containerId, dirs);
     try {
-      await this.record(containerId, dirs);
+      await backend.create(dirs, limits);
     } catch (e) {
       await backend.remove(dirs).catch(() => undefined);
+      await rm(this.recordFile(containerId), { force: true });
       throw e;
     }
     return dirs;
@@ -186,6 +188,12 @@ export class CgroupLimiter implements LimiterDriver {
     if (this.backend === null) return;
     await this.backend.remove(this.paths(containerId));
     await rm(this.recordFile(containerId), { force: true });
+  }
+
+  /** The containers whose cgroups it recorded (in its state folder, so only this daemon's). */
+  async held(): Promise<readonly string[]> {
+    if (this.stateDir === null) return [];
+    return (await readdir(this.stateDir)).filter((n) => /^[0-9a-f]{64}\.cgroups$/.test(n)).map((n) => n.slice(0, 64));
   }
 
   private recordFile(containerId: string): string {

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { injectable, FollowQueue, parseLogTime, SharedOpenFiles } from '../../core/plugin-api.js';
@@ -151,6 +151,12 @@ export class JsonFileLogDriver implements LogDriver {
   private async snapshot(containerId: string, dir: string): Promise<LogFileSnapshot> {
     const store = await this.stores.current(containerId);
     return store ? store.snapshot() : LogFileSnapshot.open(dir, `${containerId}-json.log`);
+  }
+
+  /** The containers with a folder of logs here. */
+  async held(): Promise<readonly string[]> {
+    if (this.stateDir === undefined) return [];
+    return (await readdir(this.stateDir)).filter((name) => CONTAINER_ID.test(name));
   }
 
   private containerDir(containerId: string): string {

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { injectable, FollowQueue, parseLogTime, SharedOpenFiles } from '../../core/plugin-api.js';
@@ -141,6 +141,12 @@ export class TextFileLogDriver implements LogDriver {
     } finally {
       if (queue) this.written.off(containerId, queue.push);
     }
+  }
+
+  /** The containers with a log file here. */
+  async held(): Promise<readonly string[]> {
+    if (this.stateDir === undefined) return [];
+    return (await readdir(this.stateDir)).filter((name) => name.endsWith('.log')).map((name) => name.slice(0, -4)).filter((id) => CONTAINER_ID.test(id));
   }
 
   private pathOf(containerId: string): string {

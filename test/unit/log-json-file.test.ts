@@ -12,7 +12,6 @@ import { parseJsonFileOptions } from '../../plugins/log-json-file/json-file-opti
 import { decodeJsonLogLine, encodeJsonLogLine } from '../../plugins/log-json-file/json-log-line.js';
 import logJsonFileModule from '../../plugins/log-json-file/log-json-file-module.js';
 import { parseLogTime } from '../../core/plugins/log-support.js';
-import { NoneLogDriver } from '../../plugins/log-json-file/none-log-driver.js';
 import { collectLog, logContainerId, logDriverConformance, logDriverFixture, logTime, sampleEntries, writeEntries } from '../log-conformance.js';
 
 logDriverConformance('json-file', () => new JsonFileLogDriver(), { rotates: true });
@@ -227,28 +226,12 @@ describe('json-file log driver', () => {
   });
 });
 
-describe('none log driver', () => {
-  it('keeps nothing and refuses to be read with Docker\'s message', async () => {
-    const driver = new NoneLogDriver();
-    assert.equal(driver.id, 'log.v1.none');
-    assert.equal(driver.name, 'none');
-    assert.deepEqual(await driver.init(), { status: 'ok' });
-    const writer = await driver.open(id, {});
-    await writer.write({ stream: 'stdout', time: logTime(0), data: Buffer.from('x') }, 1);
-    assert.equal(writer.storedOffset, 1);
-    await writer.close();
-    assert.throws(() => driver.read(id, {}), { message: 'configured logging driver does not support reading' });
-    assert.throws(() => driver.validateOptions({ 'max-size': '1m' }), /max-size/);
-    await driver.remove(id);
-  });
-});
-
 describe('log-json-file plugin package', () => {
-  it('binds both drivers under Driver in its ContainerModule, as singletons', async () => {
+  it('binds the json-file driver under Driver in its ContainerModule, as a singleton', async () => {
     const container = new Container();
     await container.load(logJsonFileModule);
     const bound = container.getAll<LogDriver>(Driver);
-    assert.deepEqual(bound.map((d) => d.id).sort(), ['log.v1.json-file', 'log.v1.none']);
+    assert.deepEqual(bound.map((d) => d.id), ['log.v1.json-file']);
     assert.equal(container.getAll<LogDriver>(Driver)[0], bound[0]);
   });
 
@@ -256,7 +239,7 @@ describe('log-json-file plugin package', () => {
     const modulePath = fileURLToPath(new URL('../../plugins/log-json-file/log-json-file-module.js', import.meta.url));
     const { drivers, failures } = await loadDrivers([{ name: '@tiny-docker/log-json-file', root: '.', modulePath, source: 'builtin' }], new Container());
     assert.deepEqual(failures, []);
-    assert.deepEqual(drivers.map((d) => d.driver.id).sort(), ['log.v1.json-file', 'log.v1.none']);
+    assert.deepEqual(drivers.map((d) => d.driver.id), ['log.v1.json-file']);
   });
 
   it('names its module in package.json', async () => {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Driver, DriverContext, DriverStatus } from '../../core/plugins/driver.js';
-import { PluginGraphError, PluginRegistry, orderDrivers, type RegisteredDriver } from '../../core/plugins/plugin-registry.js';
+import { PluginGraphError, PluginRegistry, missingKindMethods, orderDrivers, type RegisteredDriver } from '../../core/plugins/plugin-registry.js';
 import { START_ORDER, DriverKinds, kindOf } from '../../core/plugins/kinds.js';
-import { runStartPipeline, StartStepError } from '../../core/engine/start-pipeline.js';
 
+/** A driver of any kind: every method its kind requires is there (a no-op), as the registry checks. */
 function driver(id: string, requires: string[] = [], init: () => Promise<DriverStatus> = async () => ({ status: 'ok' })): RegisteredDriver {
-  const d: Driver = { id, requires, init };
+  const base: Driver = { id, requires, init };
+  const d = new Proxy(base, { get: (target, key) => (key in target ? target[key as keyof Driver] : () => undefined) });
   return { driver: d, packageName: `pkg-${id}` };
 }
 
@@ -58,21 +59,22 @@ describe('unit: plugin registry', () => {
   });
 });
 
-describe('unit: start pipeline', () => {
-  it('runs steps in START_ORDER whatever order they are given in, and undoes the ones that ran in reverse on failure', async () => {
-    const trail: string[] = [];
-    const step = (kind: (typeof START_ORDER)[number], fail = false) => ({
-      kind, driverId: `${kind}.test`,
-      run: async () => { trail.push(`run ${kind}`); if (fail) throw new Error(`${kind} broke`); },
-      undo: async () => { trail.push(`undo ${kind}`); },
-    });
-    await assert.rejects(
-      runStartPipeline([step(DriverKinds.isolator, true), step(DriverKinds.log), step(DriverKinds.storage), step(DriverKinds.limiter)], () => undefined),
-      (err: unknown) => err instanceof StartStepError && err.driverId === 'isolator.v1.test' && err.message === 'isolator.v1 broke',
-    );
-    assert.deepEqual(trail, [
-      'run storage.v1', 'run limiter.v1', 'run log.v1', 'run isolator.v1',
-      'undo log.v1', 'undo limiter.v1', 'undo storage.v1',
-    ]);
+describe('unit: typed driver lookup', () => {
+  it('refuses a driver whose id names a kind it does not implement, naming what it lacks', async () => {
+    const registry = new PluginRegistry();
+    const bare: Driver = { id: 'storage.v1.half', init: async () => ({ status: 'ok' }) };
+    const records = await registry.initialise([{ driver: bare, packageName: 'half' }, driver('storage.v1.whole')], context);
+    const half = records.find((r) => r.driver.id === 'storage.v1.half')!;
+    assert.equal(half.status, 'error');
+    assert.match(half.reason!, /does not implement storage\.v1: applyLayer, .*prepare.*held missing/);
+    assert.equal(missingKindMethods(bare), half.reason);
+    assert.equal(registry.get(DriverKinds.storage)?.id, 'storage.v1.whole');
+    assert.equal(registry.get(DriverKinds.limiter), undefined);
+    assert.match(registry.whyMissing(DriverKinds.limiter), /no limiter\.v1 plugin is installed/);
+    assert.deepEqual(registry.allOf(DriverKinds.storage).map((d) => d.id), ['storage.v1.whole']);
+  });
+
+  it('refuses a driver of an unknown kind', () => {
+    assert.match(missingKindMethods({ id: 'gpu.v1.x', init: async () => ({ status: 'ok' }) }), /its kind gpu\.v1 is not one of/);
   });
 });

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineEvent, EventEnvelope } from '../../events/index.js';
 import { ConflictError, NotModifiedError, NotFoundError } from '../../core/engine/errors.js';
-import { decideCreate, decideKill, decideRemove, decideRename, decideStart, decideStop } from '../../core/state/decide.js';
+import {
+  decideCommit, decideCreate, decideExecStart, decideExit, decideKill, decideRemove, decideRename, decideStart, decideStop,
+} from '../../core/state/decide.js';
 import { foldAll } from '../../core/state/evolve.js';
 import { findContainer, findImage } from '../../core/state/lookup.js';
 
@@ -100,8 +102,41 @@ describe('unit: lifecycle rules (decide)', () => {
     assert.throws(() => decideKill(c, 'SIGKILL'), ConflictError);
     const running = { ...c, status: 'running' as const };
     assert.throws(() => decideRemove(running, false), /container is running/);
-    assert.deepEqual(decideRemove(running, true), [{ type: 'ContainerRemoved', data: { id: ID } }]);
+    assert.deepEqual(decideRemove(running, true), [{ type: 'ContainerRemoving', data: { id: ID, force: true } }]);
     assert.throws(() => decideStart(running), NotModifiedError);
+  });
+
+  it('start returns its intent (a restart by the policy says so); a start under way refuses another start and a removal', () => {
+    const c = s.containers[ID]!;
+    assert.deepEqual(decideStart(c), [{ type: 'ContainerStarting', data: { id: ID } }]);
+    assert.deepEqual(decideStart({ ...c, status: 'restarting' }, true), [{ type: 'ContainerStarting', data: { id: ID, restart: true } }]);
+    const starting = foldAll(envelopes([created(ID, 'web'), ...decideStart(c)])).containers[ID]!;
+    assert.equal(starting.starting, true);
+    assert.equal(starting.status, 'created', 'ps shows it created until it started');
+    assert.throws(() => decideStart(starting), /already starting/);
+    assert.throws(() => decideRemove(starting, true), /is starting/);
+  });
+
+  it('an exit is recorded once per run, and only for a container whose process ran', () => {
+    const status = { exitCode: 3, signal: null, oomKilled: false, finishedAt: '2026-11-28T10:00:09Z' };
+    const running = { ...s.containers[ID]!, status: 'running' as const };
+    assert.deepEqual(decideExit(running, status), [{ type: 'ContainerExited', data: { id: ID, name: 'web', ...status } }]);
+    assert.deepEqual(decideExit({ ...running, status: 'exited' }, status), []);
+    assert.deepEqual(decideExit({ ...running, status: 'created' }, status), []);
+    assert.deepEqual(decideExit(undefined, status), []);
+  });
+
+  it('exec start and commit return their intents; a second one is refused', () => {
+    const given = foldAll(envelopes([
+      created(ID, 'web'),
+      { type: 'ContainerStarted', data: { id: ID, pid: 42, shimPid: 41, drivers: [] } },
+      { type: 'ExecCreated', data: { id: ID, execId: 'e1', cmd: ['true'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true } },
+    ]));
+    const c = given.containers[ID]!;
+    assert.deepEqual(decideExecStart(c, given.execs['e1']!), [{ type: 'ExecStarting', data: { id: ID, execId: 'e1' } }]);
+    assert.throws(() => decideExecStart(c, { ...given.execs['e1']!, starting: true }), /already been started/);
+    assert.deepEqual(decideCommit(c, true), [{ type: 'ContainerCommitting', data: { id: ID, paused: true } }]);
+    assert.throws(() => decideCommit({ ...c, committing: { paused: false, since: given.time } }, false), /already being committed/);
   });
 
   it('finds containers by id, prefix and name', () => {
@@ -109,6 +144,43 @@ describe('unit: lifecycle rules (decide)', () => {
     assert.equal(findContainer(s, '/db').id, ID2);
     assert.equal(findContainer(s, 'aaaa').id, ID);
     assert.throws(() => findContainer(s, 'nope'), NotFoundError);
+  });
+});
+
+describe('unit: the fold of intents and steps', () => {
+  it('given a start intent and its steps: the steps are kept until the final event, undone steps drop out', () => {
+    const step = (kind: string): EngineEvent => ({ type: 'ContainerStartStepDone', data: { id: ID, kind, driverId: `${kind}.x`, output: { k: kind } } });
+    const mid = foldAll(envelopes([created(ID, 'web'), { type: 'ContainerStarting', data: { id: ID } }, step('storage.v1'), step('limiter.v1')]));
+    assert.deepEqual(mid.containers[ID]!.startSteps.map((x) => x.kind), ['storage.v1', 'limiter.v1']);
+    const undone = foldAll(envelopes([
+      created(ID, 'web'), { type: 'ContainerStarting', data: { id: ID } }, step('storage.v1'), step('limiter.v1'),
+      { type: 'ContainerStartStepUndone', data: { id: ID, kind: 'limiter.v1', driverId: 'limiter.v1.x' } },
+      { type: 'ContainerStartFailed', data: { id: ID, driver: 'engine', message: 'gone', exitCode: 125 } },
+    ])).containers[ID]!;
+    assert.equal(undone.starting, false);
+    assert.deepEqual(undone.startSteps, []);
+    assert.equal(undone.status, 'created');
+  });
+
+  it('a stop under way is remembered until the exit; a removal intent makes it "removing"; an exec lost by the daemon ends with its reason', () => {
+    const s = foldAll(envelopes([
+      created(ID, 'web'),
+      { type: 'ContainerStarted', data: { id: ID, pid: 42, shimPid: 41, drivers: [] } },
+      { type: 'ContainerStopRequested', data: { id: ID, signal: 'SIGTERM', timeoutSeconds: 3 } },
+      { type: 'ExecCreated', data: { id: ID, execId: 'e1', cmd: ['true'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true } },
+      { type: 'ExecStarting', data: { id: ID, execId: 'e1' } },
+    ]));
+    assert.deepEqual(s.containers[ID]!.stopping, { signal: 'SIGTERM', timeoutSeconds: 3 });
+    assert.equal(s.execs['e1']!.starting, true);
+    const after = foldAll(envelopes([
+      { type: 'ContainerExited', data: { id: ID, name: 'web', exitCode: 0, signal: null, oomKilled: false, finishedAt: '2026-11-28T10:00:09Z' } },
+      { type: 'ExecExited', data: { id: ID, execId: 'e1', exitCode: 255, reason: 'the daemon stopped while the exec was starting' } },
+      { type: 'ContainerRemoving', data: { id: ID, force: false } },
+    ]), s);
+    assert.equal(after.containers[ID]!.stopping, null);
+    assert.equal(after.containers[ID]!.status, 'removing');
+    assert.equal(after.execs['e1']!.exitReason, 'the daemon stopped while the exec was starting');
+    assert.equal(after.execs['e1']!.starting, false);
   });
 });
 

@@ -1,9 +1,11 @@
-import { injectable } from '../../core/plugin-api.js';
+import { injectable, LogReadNotSupportedError } from '../../core/plugin-api.js';
 import type { DriverStatus, LogDriver, LogEntry, LogReadOptions, LogWriter } from '../../core/plugin-api.js';
 
 /**
- * `--log-driver none`: keeps nothing. Reading throws, as `docker logs` does for such a container:
- * "configured logging driver does not support reading".
+ * `--log-driver none`: keeps nothing. Writes are accepted and dropped (the offset still moves, so
+ * the shim is acknowledged and never holds output back); `read` throws LogReadNotSupportedError
+ * at once, before any iteration, so `logs` answers Docker's 501 "configured logging driver does
+ * not support reading". It holds nothing, so `remove` and `held` have nothing to do.
  */
 @injectable()
 export class NoneLogDriver implements LogDriver {
@@ -33,10 +35,13 @@ export class NoneLogDriver implements LogDriver {
     };
   }
 
-  /** Throws at once (before any iteration), so the API can answer with an error. */
   read(_containerId: string, _options: LogReadOptions): AsyncIterable<LogEntry> {
-    throw new Error('configured logging driver does not support reading');
+    throw new LogReadNotSupportedError();
   }
 
   async remove(_containerId: string): Promise<void> {}
+
+  async held(): Promise<readonly string[]> {
+    return [];
+  }
 }

@@ -1,0 +1,102 @@
+import { EMPTY, Observable } from 'rxjs';
+import { failpoint } from '../failpoints.js';
+import { ProcessStartError, type ExecProcess } from '../plugins/driver.js';
+import { decideExecCreate, decideExecStart } from '../state/decide.js';
+import type { ExecState } from '../state/engine-state.js';
+import { findContainer } from '../state/lookup.js';
+import type { OutputChunk, StreamSession } from './engine.js';
+import type { EngineContext } from './engine-context.js';
+import { messageOf } from './engine-context.js';
+import { NotFoundError, StartFailedError } from './errors.js';
+import { Journal } from './journal.js';
+import { mergeEnv } from './limits.js';
+import { newId } from './names.js';
+import { ProcessHub } from './process-hub.js';
+
+export interface ExecRequest {
+  readonly cmd: readonly string[];
+  readonly env?: readonly string[];
+  readonly workingDir?: string;
+  readonly user?: string;
+  readonly tty: boolean;
+  readonly attachStdin: boolean;
+  readonly attachStdout: boolean;
+  readonly attachStderr: boolean;
+}
+
+export function execState(ctx: EngineContext, execId: string): ExecState {
+  const x = ctx.state().execs[execId];
+  if (!x) throw new NotFoundError(`No such exec instance: ${execId}`);
+  return x;
+}
+
+export async function createExec(ctx: EngineContext, ref: string, request: ExecRequest): Promise<string> {
+  const c = ctx.container(ref);
+  const execId = newId();
+  const events = decideExecCreate(c, {
+    id: c.id, execId, cmd: [...request.cmd], env: [...(request.env ?? [])], workingDir: request.workingDir ?? '', user: request.user ?? '',
+    tty: request.tty, attachStdin: request.attachStdin, attachStdout: request.attachStdout, attachStderr: request.attachStderr,
+  });
+  await ctx.append(c, events);
+  return execId;
+}
+
+/**
+ * The exec's process manager: the intent (ExecStarting) is durable before the isolator runs the
+ * process; then ExecStarted, and ExecExited when it ends (or at once, with the reason, when it
+ * could not start). A daemon that died meanwhile ends the exec from the log (the reconciler).
+ */
+export async function startExec(ctx: EngineContext, execId: string, options: { detach: boolean; tty?: boolean; consoleSize?: readonly [number, number] }): Promise<StreamSession> {
+  const x = execState(ctx, execId);
+  const c = findContainer(ctx.state(), x.containerId);
+  await ctx.append(c, decideExecStart(c, x));
+  failpoint('exec.after-intent');
+  const journal = new Journal(ctx.store, c.id);
+  const tty = options.tty ?? x.tty;
+  const limiter = ctx.limiter();
+  let process: ExecProcess;
+  try {
+    process = await ctx.isolator().exec({
+      containerId: c.id, execId, initPid: c.pid, args: x.cmd,
+      env: mergeEnv([...c.config.Env, `HOSTNAME=${c.config.Hostname}`, ...(tty ? ['TERM=xterm'] : [])], x.env),
+      cwd: x.workingDir || c.config.WorkingDir || '/', user: x.user || c.config.User, tty, stdin: x.attachStdin,
+      cgroups: limiter ? limiter.paths(c.id) : [],
+      ...(c.hostConfig.SecurityOpt ? { securityOpt: c.hostConfig.SecurityOpt } : {}),
+      ...(options.consoleSize && options.consoleSize[0] > 0 ? { consoleSize: options.consoleSize } : {}),
+    });
+  } catch (err) {
+    const exitCode = err instanceof ProcessStartError ? err.exitCode : 126;
+    const message = messageOf(err);
+    await journal.commit([{ type: 'ExecExited', data: { id: c.id, execId, exitCode, reason: message } }]);
+    if (options.detach) throw new StartFailedError(message, exitCode);
+    const output = new Observable<OutputChunk>((s) => {
+      s.next({ stream: 'stderr', data: Buffer.from(`OCI runtime exec failed: ${message}\n`) });
+      s.complete();
+    });
+    return { tty, output, exitCode: Promise.resolve(exitCode), write: () => undefined, closeStdin: () => undefined, close: () => undefined };
+  }
+  failpoint('exec.after-start');
+  const hub = new ProcessHub(process, undefined, () => undefined);
+  ctx.execs.set(execId, { hub, process });
+  await journal.commit([{ type: 'ExecStarted', data: { id: c.id, execId, pid: process.pid } }]);
+  const exitCode = hub.whenExited().then(async (status) => {
+    failpoint('exec.before-final');
+    if (ctx.state().containers[c.id]) await journal.commit([{ type: 'ExecExited', data: { id: c.id, execId, exitCode: status.exitCode } }]).catch(() => undefined);
+    await hub.finish();
+    ctx.execs.delete(execId);
+    return status.exitCode;
+  });
+  if (options.detach) hub.live.subscribe(); // nobody reads a detached exec's output
+  const output = options.detach ? EMPTY : hub.live;
+  return {
+    tty, output, exitCode,
+    write: (data) => hub.write(data),
+    closeStdin: () => hub.closeStdin(),
+    close: () => undefined,
+  };
+}
+
+export async function resizeExec(ctx: EngineContext, execId: string, rows: number, cols: number): Promise<void> {
+  execState(ctx, execId);
+  ctx.execs.get(execId)?.hub.resize(rows, cols);
+}

@@ -1,0 +1,70 @@
+import type { ExitStatus } from '../../events/index.js';
+import { failpoint, failpointAfter, type FailpointName } from '../failpoints.js';
+import { DriverKinds } from '../plugins/kinds.js';
+import { decideKill, decideRemove } from '../state/decide.js';
+import type { ContainerState } from '../state/engine-state.js';
+import type { EngineContext } from './engine-context.js';
+import { recordExit } from './exit-recorder.js';
+import { Journal } from './journal.js';
+import { nowRfc3339Nano } from './process-hub.js';
+
+/**
+ * The removal's process manager, under the container's lock. A running container is killed first
+ * when forced (its own command: ContainerKillRequested, the exit recorded), as Docker shows kill,
+ * die, destroy. Then the intent, ContainerRemoving, is appended durably; after it the container
+ * only goes: each driver lets go of what it holds (ContainerRemoveStepDone each), then
+ * ContainerRemoved. Every step is idempotent, so a daemon that died midway runs them all again
+ * (core/engine/reconciler.ts) and finishes.
+ */
+export async function removeLocked(ctx: EngineContext, id: string, force: boolean): Promise<void> {
+  const c = ctx.state().containers[id];
+  if (!c) return;
+  decideRemove(c, force); // refuses before anything is killed
+  ctx.cancelRestart(id);
+  if (c.status === 'running' || c.status === 'paused') await killForRemoval(ctx, c);
+  ctx.finishAttached(id); // also clients attached to a container that was not running
+  const latest = ctx.state().containers[id];
+  if (!latest) return;
+  if (latest.status !== 'removing') {
+    await ctx.append(latest, decideRemove(latest, force));
+    failpoint('rm.after-intent');
+  }
+  await finishRemoval(ctx, id);
+}
+
+/** The driver steps and the final event of a removal whose intent is in the log (also the reconciler's way to finish one). */
+export async function finishRemoval(ctx: EngineContext, id: string): Promise<void> {
+  const c = ctx.state().containers[id];
+  if (!c) return;
+  const journal = new Journal(ctx.store, id);
+  const step = async (kind: string, driverId: string, point: FailpointName, work: () => Promise<void>): Promise<void> => {
+    await work();
+    journal.record([{ type: 'ContainerRemoveStepDone', data: { id, kind, driverId } }]);
+    await failpointAfter(point, () => journal.flush());
+  };
+  const isolator = ctx.isolator();
+  await step(DriverKinds.isolator, isolator.id, 'rm.after-isolator', () => isolator.cleanup(id, c.shimPid));
+  const limiter = ctx.limiter();
+  if (limiter) await step(DriverKinds.limiter, limiter.id, 'rm.after-limiter', () => limiter.remove(id));
+  const storage = ctx.storage();
+  await step(DriverKinds.storage, storage.id, 'rm.after-storage', () => storage.remove(id));
+  const log = ctx.logDriver(c.hostConfig.LogConfig.Type);
+  await step(DriverKinds.log, log.id, 'rm.after-log', () => log.remove(id));
+  for (const execId of c.execIds) ctx.execs.delete(execId);
+  await failpointAfter('rm.before-final', () => journal.flush());
+  await journal.commit([{ type: 'ContainerRemoved', data: { id } }]);
+}
+
+/** A forced removal of a running container: kill (recorded), wait for the process, record its exit. */
+async function killForRemoval(ctx: EngineContext, c: ContainerState): Promise<void> {
+  const id = c.id;
+  await ctx.append(c, decideKill(c, 'SIGKILL'));
+  if (c.status === 'paused') await ctx.limiter()?.thaw(id).catch(() => undefined);
+  const hub = ctx.hubs.get(id);
+  if (hub) hub.signal(9);
+  else await ctx.isolator().kill(id, c.pid, 9);
+  const status: ExitStatus = hub
+    ? await hub.whenExited()
+    : { exitCode: 137, signal: 9, oomKilled: false, finishedAt: nowRfc3339Nano() };
+  await recordExit(ctx, id, status, { ...(hub ? { hub } : {}), thenPolicy: false });
+}

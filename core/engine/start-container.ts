@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { JsonValue } from '../../events/index.js';
+import { failpoint, failpointAfter } from '../failpoints.js';
+import { ProcessStartError, type ProcessIO } from '../plugins/driver.js';
+import { DriverKinds } from '../plugins/kinds.js';
+import { decideStart } from '../state/decide.js';
+import type { ContainerState, ImageState } from '../state/engine-state.js';
+import { findContainer } from '../state/lookup.js';
+import { bindsOf } from './binds.js';
+import type { EngineContext } from './engine-context.js';
+import { messageOf } from './engine-context.js';
+import { ConflictError, StartFailedError } from './errors.js';
+import { onHubExit } from './exit-recorder.js';
+import { Journal } from './journal.js';
+import { pickLimits } from './limits.js';
+import { ProcessHub } from './process-hub.js';
+import { removeLocked } from './remove-container.js';
+import { runStartPipeline, StartStepError, type StartSteps, type StepOutputs } from './start-pipeline.js';
+
+/**
+ * The start's process manager. Under the container's lock: the rule (decideStart) gives the
+ * intent, ContainerStarting, appended durably before any driver acts; then the drivers run in
+ * START_ORDER, each step's typed output the next one's input and each outcome an event; then
+ * ContainerStarted (or, after the steps that ran were undone, ContainerStartFailed).
+ */
+export async function startLocked(ctx: EngineContext, id: string, byPolicy = false): Promise<void> {
+  const c = findContainer(ctx.state(), id);
+  const intent = decideStart(c, byPolicy);
+  ctx.cancelRestart(id);
+  const image = ctx.state().images[c.image.id];
+  if (!image) throw new ConflictError(`image ${c.image.id} of container ${c.name} was removed: create the container again`);
+  const steps = startSteps(ctx, c, image);
+  await ctx.append(c, intent);
+  failpoint('start.after-intent');
+  const journal = new Journal(ctx.store, id);
+
+  let result: Awaited<ReturnType<typeof runStartPipeline>>;
+  try {
+    result = await runStartPipeline(id, steps, journal, (m) => ctx.logger.warn(m));
+  } catch (err) {
+    const cause = err instanceof StartStepError ? err.cause : err;
+    const driver = err instanceof StartStepError ? err.driverId : 'engine';
+    const exitCode = cause instanceof ProcessStartError ? cause.exitCode : 125;
+    const message = messageOf(cause);
+    await failpointAfter('start.after-undo', () => journal.flush());
+    await journal.commit([{ type: 'ContainerStartFailed', data: { id, driver, message, exitCode } }]);
+    ctx.finishAttached(id);
+    if (c.hostConfig.AutoRemove) await removeLocked(ctx, id, true).catch((e: unknown) => ctx.logger.warn(`auto-remove of ${ctx.short(id)} failed: ${messageOf(e)}`));
+    throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${message}`, exitCode);
+  }
+
+  const { outputs, drivers } = result;
+  let io: ProcessIO;
+  try {
+    io = await connectOrUndo(ctx, id, steps, outputs);
+  } catch (err) {
+    await journal.commit([{ type: 'ContainerStartFailed', data: { id, driver: ctx.isolator().id, message: messageOf(err), exitCode: 125 } }]);
+    ctx.finishAttached(id);
+    throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${messageOf(err)}`, 125);
+  }
+  const hub = new ProcessHub(io, outputs['log.v1'].writer, (e) => ctx.logger.error(`log write for ${ctx.short(id)} failed: ${String(e)}`));
+  ctx.wireHub(id, hub);
+  await failpointAfter('start.before-final', () => journal.flush());
+  const { pid, shimPid } = outputs['isolator.v1'];
+  await journal.commit([{ type: 'ContainerStarted', data: { id, pid, shimPid, drivers, ...(byPolicy ? { restart: true } : {}) } }]);
+  for (const chunk of ctx.pendingStdin.get(id) ?? []) hub.write(chunk);
+  ctx.pendingStdin.delete(id);
+  if (ctx.pendingStdinClose.delete(id)) hub.closeStdin();
+  void hub.whenExited().then((status) => onHubExit(ctx, id, hub, status));
+}
+
+/** The daemon's connection to the shim that just started; when it cannot be made, the steps are undone. */
+async function connectOrUndo(ctx: EngineContext, id: string, steps: StartSteps, outputs: StepOutputs): Promise<ProcessIO> {
+  try {
+    return await ctx.isolator().connect(id);
+  } catch (err) {
+    await steps[DriverKinds.isolator].undo(outputs[DriverKinds.isolator]).catch(() => undefined);
+    await steps[DriverKinds.log].undo(outputs[DriverKinds.log]).catch(() => undefined);
+    await steps[DriverKinds.limiter].undo(outputs[DriverKinds.limiter]).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The steps of one start, one per kind of START_ORDER; each reads only what the steps before it returned. */
+function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): StartSteps {
+  const id = c.id;
+  const storage = ctx.storage();
+  const isolator = ctx.isolator();
+  const limiter = ctx.limiter();
+  const logDriver = ctx.logDriver(c.hostConfig.LogConfig.Type);
+  const limits = pickLimits(c.hostConfig);
+  return {
+    [DriverKinds.storage]: {
+      driverId: storage.id,
+      run: async () => ({ mounts: await storage.prepare(id, image.layers.map((l) => l.diffId)) }),
+      recorded: (out) => out.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, options: [...m.options] })),
+      undo: async () => undefined, // the writable layer belongs to the container until rm
+    },
+    [DriverKinds.limiter]: limiter
+      ? {
+        driverId: limiter.id,
+        run: async () => ({ cgroups: await limiter.create(id, limits) }),
+        recorded: (out) => [...out.cgroups],
+        undo: () => limiter.remove(id),
+      }
+      : { driverId: null, run: async () => ({ cgroups: [] }), recorded: () => null, undo: async () => undefined },
+    [DriverKinds.network]: { driverId: null, run: async () => ({ interfaces: [] }), recorded: () => null, undo: async () => undefined },
+    [DriverKinds.log]: {
+      driverId: logDriver.id,
+      run: async () => ({ writer: await logDriver.open(id, c.hostConfig.LogConfig.Config) }),
+      recorded: (out): JsonValue => ({ storedOffset: out.writer.storedOffset }),
+      undo: (out) => out.writer.close(),
+    },
+    [DriverKinds.isolator]: {
+      driverId: isolator.id,
+      run: async (input) => {
+        const mounts = input[DriverKinds.storage].mounts;
+        const root = mounts.find((m) => m.type === 'overlay') ?? mounts[0];
+        if (!root) throw new Error(`${storage.id} returned no root mount`);
+        const binds = bindsOf(c.hostConfig);
+        for (const b of binds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 });
+        const env = [...c.config.Env, `HOSTNAME=${c.config.Hostname}`];
+        if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+        return isolator.start({
+          containerId: id, args: [...(c.config.Entrypoint ?? []), ...c.config.Cmd], env, cwd: c.config.WorkingDir || '/',
+          user: c.config.User, hostname: c.config.Hostname, tty: c.config.Tty, stdin: c.config.OpenStdin, mounts,
+          rootfs: root.target, binds, cgroups: input[DriverKinds.limiter].cgroups, outputOffset: input[DriverKinds.log].writer.storedOffset,
+          ...(c.hostConfig.SecurityOpt ? { securityOpt: c.hostConfig.SecurityOpt } : {}),
+          ...(c.hostConfig.ConsoleSize && c.hostConfig.ConsoleSize[0] > 0 ? { consoleSize: c.hostConfig.ConsoleSize } : {}),
+        });
+      },
+      recorded: (out) => ({ pid: out.pid, shimPid: out.shimPid }),
+      undo: (out) => isolator.cleanup(id, out.shimPid),
+    },
+  };
+}
+
+/** Connects to a running container's shim after a daemon start: its output flows again, its exit is recorded. */
+export async function reattach(ctx: EngineContext, id: string): Promise<void> {
+  const c = findContainer(ctx.state(), id);
+  const writer = await ctx.logDriver(c.hostConfig.LogConfig.Type).open(id, c.hostConfig.LogConfig.Config);
+  const io = await ctx.isolator().connect(id);
+  const hub = new ProcessHub(io, writer, (e) => ctx.logger.error(`log write for ${ctx.short(id)} failed: ${String(e)}`));
+  ctx.wireHub(id, hub);
+  void hub.whenExited().then((status) => onHubExit(ctx, id, hub, status));
+}
