@@ -33,7 +33,7 @@ export const FAILPOINTS = {
   'exec.after-start': 'the exec\'s process runs; ExecStarted is not written',
   'exec.before-final': 'the exec\'s process has exited; ExecExited is not written',
   'commit.after-intent': 'ContainerCommitting is durable; the container is not frozen yet',
-  'commit.after-pause': 'the container is frozen for the commit; no layer was written',
+  'commit.after-pause': 'the container is frozen for the commit (when the commit pauses it); no layer was written',
   'commit.after-layer': "the commit's layer is in the content store; ImageCreated is not written (the next start's garbage collection deletes the layer)",
   'commit.after-image': 'the image exists (ImageCreated is durable); ContainerCommitted is not written',
   'rmi.after-removed': "ImageRemoved is durable; no blob or unpacked layer was deleted (the next start's garbage collection deletes them)",

@@ -236,7 +236,9 @@ export function limiterConformance(name: string, factory: () => Promise<LimiterU
       if (!needs(t, { Memory: 64 * MiB })) return;
       const id = newId();
       const paths = await h.driver.create(id, { Memory: 64 * MiB });
+      assert.ok((await h.driver.held()).includes(id), 'held() lists the containers with cgroups');
       await h.driver.remove(id);
+      assert.ok(!(await h.driver.held()).includes(id), 'and no longer after remove');
       for (const p of paths) assert.equal(exists(p), false, `${p} is gone`);
       await h.driver.remove(id);
       await h.driver.remove(newId());

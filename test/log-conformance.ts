@@ -458,8 +458,10 @@ export function logDriverConformance(name: string, factory: LogDriverFactory, op
       const other = await driver.open(logContainerId(2), {});
       await writeEntries(other, sampleEntries(2));
       await other.close();
+      assert.deepEqual([...(await driver.held())].sort(), [id, logContainerId(2)].sort(), 'held() lists the containers with logs');
       await driver.remove(id);
       await driver.remove(logContainerId(2));
+      assert.deepEqual(await driver.held(), [], 'held() no longer lists them');
       assert.deepEqual(await readdir(fx.stateDir).catch(() => []), []);
       if (options.readable !== false) assert.deepEqual(await collectLog(driver.read(id, {})), []);
       await driver.remove(logContainerId(3)); // never existed: no error

@@ -280,7 +280,9 @@ export function storageConformance(name: string, factory: () => StorageDriver | 
       const [c1] = await driver.prepare('c1', layers);
       assert.ok((await mountsUnder(c1!.target)).length > 0, 'still mounted from an earlier test');
       const view = await driver.mountReadOnly('c1', layers); // left mounted on purpose
+      assert.ok((await driver.held()).includes('c1'), 'held() lists the containers with a writable layer');
       await driver.remove('c1');
+      assert.ok(!(await driver.held()).includes('c1'), 'and no longer after remove');
       assert.deepEqual(await mountsUnder(c1!.target), []);
       assert.deepEqual(await mountsUnder(view.path), []);
       assert.equal(existsSync(c1!.target), false);

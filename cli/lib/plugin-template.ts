@@ -40,7 +40,7 @@ export default new ContainerModule((options) => {
     'log-driver.js': `// A write-only log driver: each chunk of a container's output becomes one line in
 // <stateDir>/<container id>.log ("<time> <stream> <text>"). It does not read back, so \`logs\`
 // answers Docker's "configured logging driver does not support reading".
-import { appendFile, rm } from 'node:fs/promises';
+import { appendFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DriverKinds, injectable } from 'tiny-docker/plugin-api';
 
@@ -91,6 +91,11 @@ export class ${className}LogDriver {
   /** @param {string} containerId */
   async remove(containerId) {
     await rm(join(this.dir, \`\${containerId}.log\`), { force: true });
+  }
+
+  /** The containers it keeps a file for (the daemon removes those of containers it does not know). */
+  async held() {
+    return (await readdir(this.dir)).filter((f) => f.endsWith('.log')).map((f) => f.slice(0, -'.log'.length));
   }
 }
 injectable()(${className}LogDriver);

@@ -65,7 +65,8 @@ export function containerLogs(ctx: EngineContext, ref: string, options: LogReadO
     entries = driver.read(c.id, { ...options, follow, signal: abort.signal });
   } catch (err) {
     // Docker's message and status (501: ErrReadLogsNotSupported is a NotImplemented error).
-    if (err instanceof LogReadNotSupportedError) throw new NotImplementedError(err.message);
+    // A third party's plain Error with Docker's words is the same refusal.
+    if (err instanceof LogReadNotSupportedError || (err instanceof Error && /does not support reading/i.test(err.message))) throw new NotImplementedError(err.message);
     throw err;
   }
   return readLogs(ctx, c, entries, abort, follow, options);

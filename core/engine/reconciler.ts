@@ -89,8 +89,8 @@ async function recoverStart(ctx: EngineContext, c: ContainerState): Promise<void
   const shimPid = numberField(started, 'shimPid');
   if (pid > 0 && isolator.isAlive(c.id, shimPid) && (await isolator.exitStatus(c.id)) === null) {
     ctx.logger.warn(`container ${ctx.short(c.id)}: the daemon stopped while it was starting; its process runs (pid ${pid}): recording it as started`);
+    // Running now in the log: the next pass reattaches it like any running container.
     await journal.commit([{ type: 'ContainerStarted', data: { id: c.id, pid, shimPid, drivers: c.startSteps.map((s) => s.driverId) } }]);
-    await reattach(ctx, c.id);
     return;
   }
   ctx.logger.warn(`container ${ctx.short(c.id)}: the daemon stopped while it was starting; undoing the steps that ran`);

@@ -193,7 +193,7 @@ export class CgroupLimiter implements LimiterDriver {
   /** The containers whose cgroups it recorded (in its state folder, so only this daemon's). */
   async held(): Promise<readonly string[]> {
     if (this.stateDir === null) return [];
-    return (await readdir(this.stateDir)).filter((n) => /^[0-9a-f]{64}\.cgroups$/.test(n)).map((n) => n.slice(0, 64));
+    return (await readdir(this.stateDir)).filter((n) => n.endsWith('.cgroups')).map((n) => n.slice(0, -'.cgroups'.length));
   }
 
   private recordFile(containerId: string): string {

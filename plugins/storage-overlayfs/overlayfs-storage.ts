@@ -257,7 +257,7 @@ export class OverlayfsStorage implements StorageDriver {
   /** The containers with a writable layer here. */
   async held(): Promise<readonly string[]> {
     if (!this.dirs) return [];
-    return (await readdir(join(this.state(), 'containers')).catch(() => [])).filter((n) => /^[0-9a-f]{64}$/.test(n));
+    return (await readdir(join(this.state(), 'containers')).catch(() => [])).filter((n) => CONTAINER_ID.test(n));
   }
 
   /** Deletes the container's folders, unmounting what is mounted there (and its read-only views) first. */

@@ -66,8 +66,10 @@ describe('integration: isolator cleanup', { skip: isRoot ? false : 'needs root' 
     await until('the exit file', () => existsSync(join(isolator.bundle(id), 'exit')));
     await new Promise((r) => setTimeout(r, 100));
     assert.ok(alive(shimPid), 'the shim waits for a daemon to take the output');
+    assert.deepEqual(await isolator.held(), [{ containerId: id, shimPid }], 'held() lists the bundle with its live shim');
 
     await isolator.cleanup(id, 0);
+    assert.deepEqual(await isolator.held(), []);
     await until('the shim to end', () => !alive(shimPid));
     assert.equal(existsSync(isolator.bundle(id)), false, 'the bundle is gone');
   });
@@ -76,6 +78,7 @@ describe('integration: isolator cleanup', { skip: isRoot ? false : 'needs root' 
     const id = 'd'.repeat(64);
     mkdirSync(isolator.bundle(id), { recursive: true });
     writeFileSync(join(isolator.bundle(id), 'shim.pid'), `${process.pid}\n`);
+    assert.deepEqual(await isolator.held(), [{ containerId: id, shimPid: 0 }], 'a pid that is not this bundle\'s shim is no live shim');
     await isolator.cleanup(id, 0);
     assert.ok(alive(process.pid));
     assert.equal(existsSync(isolator.bundle(id)), false);

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TestDaemon, until } from './harness.js';
+
+// End to end: the daemon killed at a failpoint (MINI_DOCKER_FAILPOINTS) in the middle of a command,
+// then started again: the intent in the log is finished or undone, and what drivers hold on the
+// host agrees with ps. (The walk over every failpoint is test/e2e/crash-*.test.ts.)
+
+interface Inspected {
+  Id: string;
+  State: { Status: string; Running: boolean; Pid: number; ExitCode: number; Error: string };
+  TinyDocker?: { ShimPid?: number };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every `mini-docker-<id>` cgroup folder (any hierarchy, the depths the limiter uses). */
+function cgroupDirsOf(id: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 6) return;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const p = join(dir, name);
+      try {
+        if (!statSync(p).isDirectory()) continue;
+      } catch {
+        continue;
+      }
+      if (name === `mini-docker-${id}`) found.push(p);
+      else if (!name.startsWith('mini-docker')) walk(p, depth + 1);
+    }
+  };
+  walk('/sys/fs/cgroup', 0);
+  return found;
+}
+
+describe('e2e: recovery from an intent the daemon did not finish (failpoints)', { skip: process.getuid?.() === 0 ? false : 'needs root' }, () => {
+  const d = new TestDaemon('recovery');
+  before(async () => { await d.start(); });
+  after(async () => { await d.cleanup(); });
+
+  /** Restarts the daemon armed at `point` (or unarmed): the next command that reaches it kills the daemon. */
+  async function restart(point?: string): Promise<void> {
+    // A daemon that killed itself at a failpoint is gone already (kill9 would wait for an exit that came).
+    if (d.pid !== undefined && alive(d.pid)) await d.kill9();
+    if (point) d.env['MINI_DOCKER_FAILPOINTS'] = point;
+    else delete d.env['MINI_DOCKER_FAILPOINTS'];
+    await d.start();
+  }
+
+  async function inspect(ref: string): Promise<Inspected> {
+    const r = await d.cli(['inspect', ref]);
+    assert.equal(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as Inspected[])[0]!;
+  }
+
+  async function idOf(name: string): Promise<string> {
+    const r = await d.cli(['ps', '-aq', '--no-trunc', '--filter', `name=^${name}$`]);
+    return r.stdout.trim();
+  }
+
+  const bundle = (id: string): string => join(d.execRoot, 'isolator.v1.namespaces', id);
+  const layer = (id: string): string => join(d.dataRoot, 'storage.v1.overlayfs', 'containers', id);
+
+  async function stepActions(id: string): Promise<string[]> {
+    const r = await d.cli(['events', '--steps', '--since', '10m', '--until', new Date(Date.now() + 1000).toISOString(), '--filter', `container=${id}`, '--format', '{{.Action}} {{.Actor.Attributes.kind}}']);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split('\n').map((l) => l.replace(' <no value>', '').trim());
+  }
+
+  it('events --steps after a run shows the intent, each driver\'s step and the result; plain events do not', async () => {
+    const r = await d.cli(['run', '-d', '--name', 'rec-steps', '-m', '32m', 'busybox', 'sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    const actions = await stepActions(id);
+    const limited = cgroupDirsOf(id).length > 0;
+    assert.deepEqual(actions, [
+      'create', 'start-intent', 'start-step storage.v1', ...(limited ? ['start-step limiter.v1'] : []), 'start-step log.v1', 'start-step isolator.v1', 'start',
+    ]);
+    const plain = await d.cli(['events', '--since', '10m', '--until', new Date(Date.now() + 1000).toISOString(), '--filter', `container=${id}`, '--format', '{{.Action}}']);
+    assert.deepEqual(plain.stdout.trim().split('\n'), ['create', 'start']);
+    assert.equal((await d.cli(['rm', '-f', id])).code, 0);
+  });
+
+  it('start.after-limiter: the start is undone (no shim, no cgroup), the container is created with the reason', async () => {
+    await restart('start.after-limiter');
+    const r = await d.cli(['run', '-d', '--name', 'rec-start', '-m', '32m', 'busybox', 'sleep', '1000']);
+    assert.notEqual(r.code, 0, 'the daemon died before answering');
+    await restart();
+    const id = await idOf('rec-start');
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const c = await inspect(id);
+    assert.equal(c.State.Status, 'created');
+    assert.equal(c.State.Running, false);
+    assert.match(c.State.Error, /daemon stopped while the container was starting/);
+    assert.deepEqual(cgroupDirsOf(id), [], 'no cgroup is left');
+    assert.equal(existsSync(bundle(id)), false, 'no bundle, no shim');
+    const actions = await stepActions(id);
+    assert.ok(actions.includes('start-step-undone storage.v1'), actions.join(', '));
+    assert.equal(actions.at(-1), 'die');
+    // It starts normally now.
+    assert.equal((await d.cli(['start', id])).code, 0);
+    assert.equal((await inspect(id)).State.Running, true);
+    assert.equal((await d.cli(['rm', '-f', id])).code, 0);
+  });
+
+  it('start.after-isolator: the process runs, so the start is completed and the container reattached', async () => {
+    await restart('start.after-isolator');
+    const r = await d.cli(['run', '-d', '--name', 'rec-started', 'busybox', 'sleep', '1000']);
+    assert.notEqual(r.code, 0);
+    await restart();
+    const id = await idOf('rec-started');
+    const c = await inspect(id);
+    assert.equal(c.State.Status, 'running');
+    assert.ok(c.State.Pid > 0 && alive(c.State.Pid), 'the recorded pid is the live process');
+    assert.equal((await d.cli(['stop', '-t', '1', id])).code, 0, 'the daemon is connected to it again');
+    assert.equal((await inspect(id)).State.Running, false);
+    assert.equal((await d.cli(['rm', id])).code, 0);
+  });
+
+  it('rm.after-storage: the removal is finished (cgroups, layer and bundle gone, the container too)', async () => {
+    const r = await d.cli(['run', '-d', '--name', 'rec-rm', '-m', '32m', 'busybox', 'sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    await restart('rm.after-storage');
+    assert.notEqual((await d.cli(['rm', '-f', id])).code, 0);
+    await restart();
+    assert.equal(await idOf('rec-rm'), '', 'gone from ps -a');
+    assert.deepEqual(cgroupDirsOf(id), []);
+    assert.equal(existsSync(layer(id)), false);
+    assert.equal(existsSync(bundle(id)), false);
+  });
+
+  it('exec.after-intent: the exec ends as exited with the reason, never running', async () => {
+    const r = await d.cli(['run', '-d', '--name', 'rec-exec', 'busybox', 'sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    await restart('exec.after-intent');
+    assert.notEqual((await d.cli(['exec', id, 'sleep', '500'])).code, 0);
+    await restart();
+    const actions = await stepActions(id);
+    const intent = actions.findLastIndex((a) => a.startsWith('exec-intent'));
+    assert.ok(intent >= 0, actions.join(', '));
+    assert.ok(actions.slice(intent).includes('exec_die'), actions.join(', '));
+    assert.ok(!actions.slice(intent).some((a) => a.startsWith('exec_start')), 'it never ran');
+    assert.equal((await inspect(id)).State.Running, true, 'the container itself runs on');
+    assert.equal((await d.cli(['rm', '-f', id])).code, 0);
+  });
+
+  it('what drivers hold for containers the log does not know is removed at start, with a warning naming it', async () => {
+    const ghost = 'e'.repeat(64);
+    mkdirSync(bundle(ghost), { recursive: true });
+    writeFileSync(join(bundle(ghost), 'spec'), '');
+    mkdirSync(join(layer(ghost), 'upper'), { recursive: true });
+    await restart();
+    await until('the orphans removed', () => (!existsSync(bundle(ghost)) && !existsSync(layer(ghost)) ? true : undefined));
+    assert.match(d.log(), new RegExp(`holds a bundle for container ${ghost}, which the log does not know`));
+    assert.match(d.log(), new RegExp(`holds a writable layer for container ${ghost}, which the log does not know`));
+  });
+});
