@@ -4,27 +4,38 @@ import type { EventStore } from './event-store.js';
 
 /**
  * The events a command's process manager records after its intent: each driver step's outcome,
- * then the final event. `record` hands the events to the log at once without waiting (the log
- * keeps the order of appends, and appends queued while a commit is written share the next
- * fdatasync), so a step's event is written while the next driver works; `flush` waits until every
- * recorded event is durable, and `commit` records the final event and waits for all of it.
+ * then the final event. `record` keeps them in order in memory; `commit` records the final event
+ * and appends everything as one append, durable (one fdatasync) before it resolves; `flush` does
+ * the same without a final event (a failpoint that promises its step is durable). So a start costs
+ * two fdatasyncs, the intent's and the final one, however many steps it has. The step events need
+ * not be durable earlier: a daemon that dies before the final event finds the intent and asks the
+ * drivers what they hold (core/engine/reconciler.ts), so nothing depends on a step event that was
+ * lost with it.
  *
  * The intent itself is appended by the caller with the stream version its decision read; what
  * follows it is a consequence of that accepted intent and is appended in order ('any' version).
  */
 export class Journal {
-  private pending: Promise<unknown>[] = [];
+  private buffered: EngineEvent[] = [];
+  private sent: Promise<unknown>[] = [];
 
   constructor(private readonly store: EventStore, private readonly containerId: string) {}
 
   record(events: readonly EngineEvent[]): void {
-    const p = this.store.append(containerStream(this.containerId), events, 'any');
+    this.buffered.push(...events);
+  }
+
+  private send(): void {
+    if (this.buffered.length === 0) return;
+    const p = this.store.append(containerStream(this.containerId), this.buffered, 'any');
+    this.buffered = [];
     p.catch(() => undefined); // surfaced by flush()
-    this.pending.push(p);
+    this.sent.push(p);
   }
 
   async flush(): Promise<void> {
-    const all = this.pending.splice(0);
+    this.send();
+    const all = this.sent.splice(0);
     await Promise.all(all);
   }
 
