@@ -1,0 +1,211 @@
+/**
+ * Drivers that keep everything in memory, for unit tests that construct the real engine (its
+ * handlers, process managers, exit recorder and reconciler) without the kernel: a storage driver
+ * that hands out mount specs and remembers writable layers, and an isolator whose "processes"
+ * follow their command: `echo a b` prints "a b" and exits 0, `sh -c 'exit N'` exits N, `cat`
+ * echoes stdin until it is closed, `sleep` runs until signalled (128+signal), `nosuch` fails to
+ * start (127). Both implement their kind's whole interface (the registry checks it); the log and
+ * limiter kinds use the real drivers (json-file on a temporary folder, none).
+ */
+import type { Readable } from 'node:stream';
+import type { ExitStatus } from '../events/index.js';
+import {
+  ProcessStartError, type DriverStatus, type ExecProcess, type ExecSpec, type FileChange, type HeldProcess, type IsolatorDriver,
+  type MountSpec, type ProcessIO, type ProcessSpec, type StorageDriver,
+} from '../core/plugins/driver.js';
+
+export class MemoryStorage implements StorageDriver {
+  readonly id = 'storage.v1.memory';
+  readonly layers = new Set<string>();
+  readonly containers = new Map<string, readonly string[]>();
+
+  async init(): Promise<DriverStatus> {
+    return { status: 'ok' };
+  }
+
+  async applyLayer(diffId: string, tar: Readable): Promise<void> {
+    for await (const chunk of tar) void chunk;
+    this.layers.add(diffId);
+  }
+
+  async hasLayer(diffId: string): Promise<boolean> {
+    return this.layers.has(diffId);
+  }
+
+  async removeLayer(diffId: string): Promise<void> {
+    this.layers.delete(diffId);
+  }
+
+  async prepare(containerId: string, layers: readonly string[]): Promise<readonly MountSpec[]> {
+    const missing = layers.find((l) => !this.layers.has(l));
+    if (missing) throw new Error(`layer ${missing} is not there`);
+    this.containers.set(containerId, layers);
+    return [{ type: 'overlay', source: 'overlay', target: `/memory/${containerId}/merged`, options: layers.map((l) => `lower=${l}`) }];
+  }
+
+  diffPath(containerId: string): string {
+    return `/memory/${containerId}/upper`;
+  }
+
+  async changes(): Promise<readonly FileChange[]> {
+    return [];
+  }
+
+  async mountReadOnly(containerId: string): Promise<{ path: string; release(): Promise<void> }> {
+    return { path: `/memory/${containerId}/view`, release: async () => undefined };
+  }
+
+  async remove(containerId: string): Promise<void> {
+    this.containers.delete(containerId);
+  }
+
+  async held(): Promise<readonly string[]> {
+    return [...this.containers.keys()];
+  }
+}
+
+type Listener = (stream: 'stdout' | 'stderr', data: Buffer, endOffset: number) => void;
+
+/** One scripted process: output and exit go to whoever connected (queued until then). */
+class ScriptedProcess implements ProcessIO {
+  private outputs: Listener[] = [];
+  private exits: ((status: ExitStatus) => void)[] = [];
+  private queued: [stream: 'stdout' | 'stderr', data: Buffer][] = [];
+  private offset: number;
+  status: ExitStatus | null = null;
+
+  constructor(readonly pid: number, readonly args: readonly string[], offset: number) {
+    this.offset = offset;
+  }
+
+  begin(): void {
+    const [cmd, ...rest] = this.args;
+    if (cmd === 'echo') {
+      this.emit('stdout', Buffer.from(`${rest.join(' ')}\n`));
+      this.exit(0, null);
+    } else if (cmd === 'sh' && rest[0] === '-c' && /^exit \d+$/.test(rest[1] ?? '')) {
+      this.exit(Number(rest[1]!.slice(5)), null);
+    } else if (cmd === 'true') {
+      this.exit(0, null);
+    }
+    // sleep and cat run until a signal or the end of stdin.
+  }
+
+  private emit(stream: 'stdout' | 'stderr', data: Buffer): void {
+    if (this.outputs.length === 0) {
+      this.queued.push([stream, data]);
+      return;
+    }
+    this.offset += data.length;
+    for (const l of this.outputs) l(stream, data, this.offset);
+  }
+
+  exit(code: number, signal: number | null): void {
+    if (this.status) return;
+    this.status = { exitCode: signal === null ? code : 128 + signal, signal, oomKilled: false, finishedAt: new Date().toISOString() };
+    if (this.exits.length > 0) this.deliverExit();
+  }
+
+  private deliverExit(): void {
+    const status = this.status;
+    if (!status) return;
+    setImmediate(() => { for (const l of this.exits.splice(0)) l(status); });
+  }
+
+  onOutput(listener: Listener): void {
+    this.outputs.push(listener);
+    for (const [stream, data] of this.queued.splice(0)) this.emit(stream, data);
+  }
+
+  onExit(listener: (status: ExitStatus) => void): void {
+    this.exits.push(listener);
+    if (this.status) this.deliverExit();
+  }
+
+  ack(): void {}
+
+  write(data: Buffer): void {
+    if (this.args[0] === 'cat' && !this.status) this.emit('stdout', data);
+  }
+
+  closeStdin(): void {
+    if (this.args[0] === 'cat') this.exit(0, null);
+  }
+
+  resize(): void {}
+
+  signal(signal: number): void {
+    this.exit(0, signal);
+  }
+
+  close(): void {
+    this.outputs = [];
+  }
+}
+
+export class ScriptedIsolator implements IsolatorDriver {
+  readonly id = 'isolator.v1.scripted';
+  readonly processes = new Map<string, ScriptedProcess>();
+  /** Bundles: what `held()` lists, gone on cleanup. */
+  readonly bundles = new Set<string>();
+  readonly specs: ProcessSpec[] = [];
+  private nextPid = 90_000_000; // beyond pid_max: never a real process
+
+  async init(): Promise<DriverStatus> {
+    return { status: 'ok' };
+  }
+
+  async start(spec: ProcessSpec): Promise<{ pid: number; shimPid: number }> {
+    this.bundles.add(spec.containerId);
+    if (spec.args[0] === 'nosuch') throw new ProcessStartError(`exec: "nosuch": executable file not found in $PATH`, 127);
+    this.specs.push(spec);
+    const p = new ScriptedProcess(this.nextPid += 2, spec.args, spec.outputOffset ?? 0);
+    this.processes.set(spec.containerId, p);
+    p.begin();
+    return { pid: p.pid, shimPid: p.pid - 1 };
+  }
+
+  async connect(containerId: string): Promise<ProcessIO> {
+    const p = this.processes.get(containerId);
+    if (!p) throw new Error(`no shim for ${containerId}`);
+    return p;
+  }
+
+  isAlive(containerId: string, shimPid: number): boolean {
+    const p = this.processes.get(containerId);
+    return p !== undefined && p.pid - 1 === shimPid && p.status === null;
+  }
+
+  async exitStatus(containerId: string): Promise<ExitStatus | null> {
+    return this.processes.get(containerId)?.status ?? null;
+  }
+
+  async kill(containerId: string, _pid: number, signal: number): Promise<void> {
+    this.processes.get(containerId)?.signal(signal);
+  }
+
+  async exec(spec: ExecSpec): Promise<ExecProcess> {
+    if (spec.args[0] === 'nosuch') throw new ProcessStartError(`exec: "nosuch": executable file not found in $PATH`, 127);
+    const p = new ScriptedProcess(this.nextPid += 2, spec.args, 0);
+    p.begin();
+    return p;
+  }
+
+  async cleanup(containerId: string): Promise<void> {
+    this.processes.get(containerId)?.exit(0, 9);
+    this.processes.delete(containerId);
+    this.bundles.delete(containerId);
+  }
+
+  async held(): Promise<readonly HeldProcess[]> {
+    return [...this.bundles].map((containerId) => {
+      const p = this.processes.get(containerId);
+      return { containerId, shimPid: p && p.status === null ? p.pid - 1 : 0 };
+    });
+  }
+
+  /** The container's process ends on its own (as if it exited while nobody watched). */
+  exitOnItsOwn(containerId: string, code: number): void {
+    this.processes.get(containerId)?.exit(code, null);
+  }
+}
