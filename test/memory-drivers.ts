@@ -7,11 +7,11 @@
  * start (127). Both implement their kind's whole interface (the registry checks it); the log and
  * limiter kinds use the real drivers (json-file on a temporary folder, none).
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ExitStatus } from '../events/index.js';
 import {
   ProcessStartError, type DriverStatus, type ExecProcess, type ExecSpec, type FileChange, type HeldProcess, type IsolatorDriver,
-  type MountSpec, type ProcessIO, type ProcessSpec, type StorageDriver,
+  type LayerUsage, type MountSpec, type ProcessIO, type ProcessSpec, type StorageDriver,
 } from '../core/plugins/driver.js';
 
 export class MemoryStorage implements StorageDriver {
@@ -43,8 +43,13 @@ export class MemoryStorage implements StorageDriver {
     return [{ type: 'overlay', source: 'overlay', target: `/memory/${containerId}/merged`, options: layers.map((l) => `lower=${l}`) }];
   }
 
-  diffPath(containerId: string): string {
-    return `/memory/${containerId}/upper`;
+  /** Nothing is ever written in memory: the layer of changes is an empty stream. */
+  diff(): Readable {
+    return Readable.from([]);
+  }
+
+  async usage(): Promise<LayerUsage> {
+    return { size: 0, inodes: 0 };
   }
 
   async changes(): Promise<readonly FileChange[]> {

@@ -10,7 +10,7 @@ import { ociArchitecture, type ImageConfigDocument } from '../images/image-confi
 import { InvalidReferenceError, looksLikeTarPath, parseReference } from '../images/image-reference.js';
 import { decideRemoveImage, normaliseRepoTag, pruneVictims, type ImageDeleteItem } from '../images/image-rules.js';
 import { LayerStore } from '../images/layer-store.js';
-import type { Driver, ExporterDriver, StorageDriver } from '../plugins/driver.js';
+import type { ExporterDriver, StorageDriver } from '../plugins/driver.js';
 import { DriverKinds } from '../plugins/kinds.js';
 import type { Logger } from '../plugins/logger.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
@@ -26,8 +26,6 @@ import { ImageRecords, type ImageParts } from './image-records.js';
 import { saveImages } from './image-save.js';
 import type { ImageService } from './image-service.js';
 
-const isStorage = (d: Driver): d is StorageDriver => d.id.startsWith(`${DriverKinds.storage}.`) && 'prepare' in d;
-const isExporter = (d: Driver): d is ExporterDriver => d.id.startsWith(`${DriverKinds.exporter}.`) && 'exportDiff' in d;
 
 const EMPTY_CONFIG: ImageConfig = { Env: BUSYBOX_IMAGE_CONFIG.Env, Cmd: null, Entrypoint: null, WorkingDir: '', User: '', Labels: {} };
 
@@ -70,13 +68,13 @@ export class StoreImageService implements ImageService {
   }
 
   private storage(): StorageDriver {
-    const d = this.registry.pick(DriverKinds.storage, isStorage);
+    const d = this.registry.get(DriverKinds.storage);
     if (!d) throw new ConflictError('no storage driver is available: see `mini-docker info`');
     return d;
   }
 
   private exporter(): ExporterDriver {
-    const d = this.registry.pick(DriverKinds.exporter, isExporter);
+    const d = this.registry.get(DriverKinds.exporter);
     if (!d) throw new ConflictError('no exporter driver is available: see `mini-docker info`');
     return d;
   }

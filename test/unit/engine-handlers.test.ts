@@ -32,6 +32,7 @@ function imagesOf(store: EventStore): ImageService {
   const no = (what: string) => async (): Promise<never> => { throw new NotImplementedError(`${what} is not part of these tests`); };
   return {
     resolveForCreate: async (ref) => findImage(store.state(), ref),
+    recover: async () => undefined,
     ensureBuiltins: async () => undefined,
     importImage: no('import'), tag: no('tag'), remove: no('rmi'), commit: no('commit'), exportContainer: no('export'),
     save: no('save'), load: no('load'), prune: no('prune'),
