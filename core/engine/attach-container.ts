@@ -48,7 +48,8 @@ export async function attachContainer(ctx: EngineContext, ref: string, options: 
     try {
       for await (const e of ctx.logDriver(c.hostConfig.LogConfig.Type).read(id, {})) past.push({ stream: e.stream, data: e.data });
     } catch (err) {
-      if (!(err instanceof LogReadNotSupportedError)) throw err; // nothing kept to replay: only live output
+      const refused = err instanceof LogReadNotSupportedError || (err instanceof Error && /does not support reading/i.test(err.message));
+      if (!refused) throw err; // nothing kept to replay: only live output
     }
   }
   const output = new Observable<OutputChunk>((subscriber) => {
