@@ -1,4 +1,4 @@
-// Unit: `replay` prints the same ps table online (daemon, GET /tiny/replay) and offline (a copied
+// Unit: `replay` prints the same ps table online (the real engine over the log, GET /tiny/replay) and offline (a copied
 // log read directly with the read-only file log), plus the pure helpers behind --events.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -7,45 +7,40 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { Observable } from 'rxjs';
-import type { EventQuery } from '../../core/engine/engine.js';
+import { ContainerEngine } from '../../core/engine/container-engine.js';
+import { EventStore } from '../../core/engine/event-store.js';
+import type { ImageService } from '../../core/engine/image-service.js';
 import { FileEventLog } from '../../core/eventlog/file-event-log.js';
-import { evolve, initialState } from '../../core/state/evolve.js';
+import { initialState } from '../../core/state/evolve.js';
+import { PluginRegistry } from '../../core/plugins/plugin-registry.js';
 import { describeEffect, isPast, referenceTime } from '../../cli/lib/replay-view.js';
 import { containerStream, imageStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
-import { FakeEngine, startHarness, type Harness } from './fake-engine.js';
+import { startHarness, type Harness } from './fake-engine.js';
 
 const bin = fileURLToPath(new URL('../../../bin/mini-docker', import.meta.url));
 const IMAGE = `sha256:${'5d'.repeat(32)}`;
 const WEB = 'ab'.repeat(32);
 const JOB = 'cd'.repeat(32);
 
-/** A fake engine whose log is the given envelopes (replay and /tiny/events read them). */
-class LogEngine extends FakeEngine {
-  constructor(private readonly logged: readonly EventEnvelope[]) {
-    super();
-  }
-
-  override async replay(until: { position?: number; time?: string }) {
-    let s = initialState();
-    for (const e of this.logged) {
-      if (until.position !== undefined && e.position > until.position) break;
-      if (until.time !== undefined && e.time > until.time) break;
-      s = evolve(s, e);
-    }
-    return s;
-  }
-
-  override events(query: EventQuery): Observable<EventEnvelope> {
-    return new Observable<EventEnvelope>((subscriber) => {
-      for (const e of this.logged) {
-        if (query.since?.position !== undefined && e.position <= query.since.position) continue;
-        if (query.until?.position !== undefined && e.position > query.until.position) break;
-        subscriber.next(e);
-      }
-      subscriber.complete();
-    });
-  }
+/** The real engine on the test's log (no drivers: replay and events only fold and read the log). */
+async function engineOn(log: FileEventLog): Promise<ContainerEngine> {
+  const store = new EventStore(log);
+  await store.load();
+  const images: ImageService = {
+    resolveForCreate: async () => { throw new Error('not in this test'); },
+    ensureBuiltins: async () => undefined,
+    importImage: async () => { throw new Error('not in this test'); },
+    tag: async () => undefined,
+    remove: async () => [],
+    commit: async () => { throw new Error('not in this test'); },
+    exportContainer: async () => undefined,
+    save: async () => undefined,
+    load: async () => [],
+    prune: async () => ({ deleted: [], spaceReclaimed: 0 }),
+  };
+  return new ContainerEngine(store, new PluginRegistry(), images, { info: () => undefined, warn: () => undefined, error: () => undefined }, {
+    id: 'test', version: 'test', dataRoot: '', execRoot: '',
+  });
 }
 
 const config = (cmd: string[]) => ({
@@ -57,7 +52,8 @@ const hostConfig = { AutoRemove: false, LogConfig: { Type: 'json-file', Config: 
 describe('replay online and offline', () => {
   let dir: string;
   let logged: EventEnvelope[];
-  let h: Harness;
+  let h: Harness<ContainerEngine>;
+  let served: FileEventLog;
   let env: NodeJS.ProcessEnv;
 
   const cli = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => new Promise((resolve) => {
@@ -90,12 +86,15 @@ describe('replay online and offline', () => {
     logged = [];
     for await (const e of log.read()) logged.push(e);
     await log.close();
-    h = await startHarness(new LogEngine(logged));
+    served = new FileEventLog(join(dir, 'data', 'events'));
+    await served.open();
+    h = await startHarness(await engineOn(served));
     env = { PATH: process.env.PATH, HOME: dir, XDG_DATA_HOME: join(dir, 'xdg'), MINI_DOCKER_HOST: `unix://${h.socketPath}`, MINI_DOCKER_NO_AUTOSTART: '1' };
   });
 
   after(async () => {
     await h.close();
+    await served.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

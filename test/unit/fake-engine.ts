@@ -582,8 +582,8 @@ export interface HttpReply {
   readonly body: Buffer;
 }
 
-export interface Harness {
-  readonly engine: FakeEngine;
+export interface Harness<E extends Engine = FakeEngine> {
+  readonly engine: E;
   readonly socketPath: string;
   readonly dir: string;
   request(method: string, path: string, options?: { headers?: Record<string, string>; body?: string | Buffer }): Promise<HttpReply>;
@@ -594,7 +594,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(engine = new FakeEngine()): Promise<Harness> {
+export async function startHarness(): Promise<Harness>;
+export async function startHarness<E extends Engine>(engine: E): Promise<Harness<E>>;
+export async function startHarness(engine: Engine = new FakeEngine()): Promise<Harness<Engine>> {
   const dir = await mkdtemp(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'api-'));
   const socketPath = join(dir, 'api.sock');
   const server = createApiServer(engine, { version: '0.1.0-test' });
