@@ -209,6 +209,10 @@ export class ScriptedIsolator implements IsolatorDriver {
     });
   }
 
+  async endExec(): Promise<boolean> {
+    return false;
+  }
+
   /** The container's process ends on its own (as if it exited while nobody watched). */
   exitOnItsOwn(containerId: string, code: number): void {
     this.processes.get(containerId)?.exit(code, null);

@@ -129,7 +129,7 @@ async function recoverCommit(ctx: EngineContext, c: ContainerState): Promise<voi
 async function endLostExec(ctx: EngineContext, x: ExecState): Promise<void> {
   const c = ctx.state().containers[x.containerId];
   if (!c) return;
-  let killed = false;
+  let killed = await ctx.isolator().endExec(c.id, x.execId);
   if (x.pid > 0 && c.pid > 0 && samePidNamespace(x.pid, c.pid)) {
     try {
       process.kill(x.pid, 'SIGKILL');

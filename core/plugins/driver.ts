@@ -318,6 +318,11 @@ export interface IsolatorDriver extends Driver {
   cleanup(containerId: string, shimPid: number): Promise<void>;
   /** What it holds on the host: a bundle per container, with its shim's pid when that shim is alive (0 otherwise). */
   held(): Promise<readonly HeldProcess[]>;
+  /**
+   * Ends what is left of an exec whose daemon died (recovery): its process and whatever ran it,
+   * and what was kept for it. Returns whether a process of it was still running. Idempotent.
+   */
+  endExec(containerId: string, execId: string): Promise<boolean>;
 }
 
 export interface HeldProcess {

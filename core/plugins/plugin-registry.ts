@@ -29,7 +29,7 @@ const KIND_METHODS: KindMethods = {
   [DriverKinds.limiter]: ['validate', 'create', 'paths', 'update', 'stats', 'oomKilled', 'freeze', 'thaw', 'pids', 'remove', 'held'],
   [DriverKinds.network]: [],
   [DriverKinds.log]: ['validateOptions', 'open', 'read', 'remove', 'held'],
-  [DriverKinds.isolator]: ['start', 'connect', 'isAlive', 'exitStatus', 'kill', 'exec', 'cleanup', 'held'],
+  [DriverKinds.isolator]: ['start', 'connect', 'isAlive', 'exitStatus', 'kill', 'exec', 'cleanup', 'held', 'endExec'],
   [DriverKinds.exporter]: ['exportDiff', 'exportTree'],
   [DriverKinds.reactor]: [],
   [DriverKinds.distribution]: ['pull', 'push', 'login', 'resolve', 'configure'],

@@ -205,6 +205,35 @@ export class NamespaceIsolator implements IsolatorDriver {
     };
   }
 
+  /**
+   * An exec's shim is the daemon's child (`mini-docker-shim exec <bundle>/exec-<id>.spec`): when the
+   * daemon dies it waits on for its process. Both are killed (the process, the shim's child, first)
+   * and the spec removed.
+   */
+  async endExec(containerId: string, execId: string): Promise<boolean> {
+    const spec = join(this.bundle(containerId), `exec-${execId}.spec`);
+    const shims: number[] = [];
+    const parents = new Map<number, number>();
+    for (const name of await readdir('/proc').catch(() => [])) {
+      if (!/^\d+$/.test(name)) continue;
+      const pid = Number(name);
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        parents.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        if (cmdline.some((a) => a.endsWith('mini-docker-shim')) && cmdline[1] === 'exec' && cmdline[2] === spec) shims.push(pid);
+      } catch { /* gone */ }
+    }
+    const victims = [...parents].filter(([, ppid]) => shims.includes(ppid)).map(([pid]) => pid);
+    for (const pid of [...victims, ...shims]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch { /* gone */ }
+    }
+    await rm(spec, { force: true });
+    return victims.length > 0;
+  }
+
   /** A bundle per container under the run dir, with its shim's pid when that shim is alive. */
   async held(): Promise<readonly HeldProcess[]> {
     if (this.runDir === '') return [];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestDaemon, until } from './harness.js';
@@ -159,6 +159,30 @@ describe('e2e: recovery from an intent the daemon did not finish (failpoints)', 
     assert.ok(actions.slice(intent).includes('exec_die'), actions.join(', '));
     assert.ok(!actions.slice(intent).some((a) => a.startsWith('exec_start')), 'it never ran');
     assert.equal((await inspect(id)).State.Running, true, 'the container itself runs on');
+    assert.equal((await d.cli(['rm', '-f', id])).code, 0);
+  });
+
+  it('exec.after-start: the exec\'s shim and process, left running by the dead daemon, are ended', async () => {
+    const r = await d.cli(['run', '-d', '--name', 'rec-exec-run', 'busybox', 'sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    await restart('exec.after-start');
+    assert.notEqual((await d.cli(['exec', id, 'sleep', '777'])).code, 0);
+    const leftovers = (): string[] => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmd === 'sleep\x00777\x00' || (cmd.includes('mini-docker-shim\x00exec\x00') && cmd.includes(bundle(id))) ? [pid] : [];
+      } catch {
+        return [];
+      }
+    });
+    assert.ok(leftovers().length > 0, 'the exec outlived its daemon');
+    await restart();
+    await until('no process of the exec left', () => (leftovers().length === 0 ? true : undefined));
+    const actions = await stepActions(id);
+    const intent = actions.findLastIndex((a) => a.startsWith('exec-intent'));
+    assert.ok(actions.slice(intent).includes('exec_die'), actions.join(', '));
+    assert.equal((await inspect(id)).State.Running, true);
     assert.equal((await d.cli(['rm', '-f', id])).code, 0);
   });
 
