@@ -28,6 +28,7 @@ async function engineOn(log: FileEventLog): Promise<ContainerEngine> {
   await store.load();
   const images: ImageService = {
     resolveForCreate: async () => { throw new Error('not in this test'); },
+    recover: async () => undefined,
     ensureBuiltins: async () => undefined,
     importImage: async () => { throw new Error('not in this test'); },
     tag: async () => undefined,
