@@ -219,20 +219,6 @@ export class PluginRegistry {
     return (preferred ? ok.find((d) => d.id === preferred) : undefined) ?? ok[0];
   }
 
-  /** @deprecated use get(kind): kept for callers not yet moved (the image service). */
-  ofKind<T extends Driver>(kind: string, guard: (d: Driver) => d is T): T[] {
-    return this.records
-      .filter((r) => r.status === 'ok' && kindOf(r.driver.id) === kind)
-      .map((r) => r.driver)
-      .filter(guard);
-  }
-
-  /** @deprecated use get(kind). */
-  pick<T extends Driver>(kind: string, guard: (d: Driver) => d is T, preferred?: string): T | undefined {
-    const ok = this.ofKind(kind, guard);
-    return (preferred ? ok.find((d) => d.id === preferred) : undefined) ?? ok[0];
-  }
-
   okDrivers(): readonly Driver[] {
     return this.records.filter((r) => r.status === 'ok').map((r) => r.driver);
   }
