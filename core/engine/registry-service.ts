@@ -11,7 +11,7 @@ import { ContentStoreLayerSink, ContentStoreLayerSource, LayerVerificationError 
 import type { LayerStore } from '../images/layer-store.js';
 import { PullLease } from '../images/pull-lease.js';
 import { hostPlatform, parsePlatform, parseRemote, remoteOf } from '../images/remote-name.js';
-import type { Driver, StorageDriver } from '../plugins/driver.js';
+import type { StorageDriver } from '../plugins/driver.js';
 import {
   DistributionError, type DistributionDriver, type DistributionProgress, type LayerSink, type RegistryCredentials, type RemoteDescriptor, type TransportOptions,
 } from '../plugins/distribution.js';
@@ -23,8 +23,6 @@ import { findImage, tryFindImage } from '../state/lookup.js';
 import { ConflictError, EngineError, InvalidArgumentError, NotFoundError } from './errors.js';
 import type { EventStore } from './event-store.js';
 
-const isDistribution = (d: Driver): d is DistributionDriver => d.id.startsWith(`${DriverKinds.distribution}.`) && 'pull' in d;
-const isStorage = (d: Driver): d is StorageDriver => d.id.startsWith(`${DriverKinds.storage}.`) && 'prepare' in d;
 
 /** Where registries are reached from: the daemon's flags, with Docker's defaults. */
 export const DEFAULT_TRANSPORT: TransportOptions = { insecureRegistries: [], certsDir: '/etc/docker/certs.d', timeoutMs: 30_000 };
@@ -102,17 +100,17 @@ export class RegistryService {
 
   /** Configures the driver with the daemon's transport options (temp files a crash left are the startup garbage collection's). */
   start(): void {
-    this.registry.pick(DriverKinds.distribution, isDistribution)?.configure(this.transport);
+    this.registry.get(DriverKinds.distribution)?.configure(this.transport);
   }
 
   private driver(): DistributionDriver {
-    const d = this.registry.pick(DriverKinds.distribution, isDistribution);
+    const d = this.registry.get(DriverKinds.distribution);
     if (!d) throw new ConflictError('no distribution driver is available, so images cannot be pulled or pushed: see `mini-docker info`');
     return d;
   }
 
   private storage(): StorageDriver {
-    const d = this.registry.pick(DriverKinds.storage, isStorage);
+    const d = this.registry.get(DriverKinds.storage);
     if (!d) throw new ConflictError('no storage driver is available: see `mini-docker info`');
     return d;
   }
