@@ -46,8 +46,9 @@ async function inPool<T>(items: readonly T[], limit: number, work: (item: T, sig
   } finally {
     outer?.removeEventListener('abort', onOuter);
   }
-  if (failure !== undefined) throw failure;
+  // A cancellation first: the transfers it cut fail with their own errors (a truncated body), which are not the cause.
   if (outer?.aborted) throw new DistributionError('the pull was cancelled', 499);
+  if (failure !== undefined) throw failure;
 }
 
 /** One repository of one registry, with its authorization. */
