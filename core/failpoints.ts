@@ -4,11 +4,12 @@
  *
  * Inactive unless the daemon's environment names them: `MINI_DOCKER_FAILPOINTS=start.after-intent`
  * (several: comma-separated; `name@N` dies at the N-th hit only). A daemon without the variable
- * pays one Set lookup of an empty set per point.
+ * pays one Map lookup of an empty map per point.
  *
  * Every point is declared here, with what is true when it fires, so docs/failpoints.md and the
  * crash test (test/e2e/crash-recovery.test.ts) can walk them all. The part before the first dot
- * names the command whose path it is on (start, stop, rm, exec, commit, ...).
+ * names the command whose path it is on (start, stop, rm, exec, commit, ...): the crash test runs
+ * that command's scenario for it, and fails for a command it has no scenario for.
  */
 export const FAILPOINTS = {
   'start.after-intent': 'ContainerStarting is durable; no driver has acted',
@@ -42,43 +43,58 @@ export const FAILPOINTS = {
 
 export type FailpointName = keyof typeof FAILPOINTS;
 
+/** The environment variable that arms failpoints in the daemon. */
+export const FAILPOINTS_ENV = 'MINI_DOCKER_FAILPOINTS';
+
 /** The command a failpoint belongs to: `start` of `start.after-intent`. */
 export function commandOf(name: string): string {
   return name.split('.', 1)[0]!;
 }
 
-interface ArmedPoint {
+/** An armed point: the hit (1 = the first) at which the daemon dies, and the hits so far. */
+export interface ArmedPoint {
   readonly hitToDie: number;
   hits: number;
 }
 
-/** Parses `a,b@3` into the points to arm; unknown names are refused so a typo cannot pass silently. */
+/**
+ * Parses `a,b@3` into the points to arm. Unknown names, a hit below 1 and a name given twice
+ * are refused, so a typo in a test cannot make it pass without ever dying.
+ */
 export function parseFailpoints(spec: string | undefined, known: readonly string[] = Object.keys(FAILPOINTS)): Map<string, ArmedPoint> {
   const armed = new Map<string, ArmedPoint>();
   for (const part of (spec ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    const m = /^([a-z0-9.-]+)(?:@(\d+))?$/.exec(part);
-    if (!m) throw new Error(`invalid failpoint "${part}": expected NAME or NAME@N`);
+    const m = /^([a-z0-9][a-z0-9.-]*)(?:@(\d+))?$/.exec(part);
+    if (!m) throw new Error(`invalid failpoint "${part}" in ${FAILPOINTS_ENV}: expected NAME or NAME@N`);
     const name = m[1]!;
-    if (!known.includes(name)) throw new Error(`unknown failpoint "${name}": known are ${known.join(', ') || '(none)'}`);
-    armed.set(name, { hitToDie: m[2] ? Number(m[2]) : 1, hits: 0 });
+    if (!known.includes(name)) throw new Error(`unknown failpoint "${name}" in ${FAILPOINTS_ENV}: known are ${known.join(', ') || '(none)'}`);
+    if (armed.has(name)) throw new Error(`failpoint "${name}" is named twice in ${FAILPOINTS_ENV}: name it once`);
+    const hitToDie = m[2] === undefined ? 1 : Number(m[2]);
+    if (hitToDie < 1) throw new Error(`invalid failpoint "${part}" in ${FAILPOINTS_ENV}: N counts hits from 1`);
+    armed.set(name, { hitToDie, hits: 0 });
   }
   return armed;
 }
 
+/** Counts one hit of `name`; true when it is the hit to die at (and never again after it). */
+export function hitFailpoint(armed: ReadonlyMap<string, ArmedPoint>, name: string): boolean {
+  const point = armed.get(name);
+  if (!point) return false;
+  point.hits += 1;
+  return point.hits === point.hitToDie;
+}
+
 let armed: Map<string, ArmedPoint> | undefined;
 
-/** Arms the points named in the daemon's environment; called once by the daemon's main. */
-export function armFailpointsFromEnv(env: NodeJS.ProcessEnv = process.env): readonly string[] {
-  armed = parseFailpoints(env['MINI_DOCKER_FAILPOINTS']);
+/** Arms the points named in the daemon's environment; called once by the daemon's main. Returns their names. */
+export function armFailpointsFromEnv(env: NodeJS.ProcessEnv = process.env, known: readonly string[] = Object.keys(FAILPOINTS)): readonly string[] {
+  armed = parseFailpoints(env[FAILPOINTS_ENV], known);
   return [...armed.keys()];
 }
 
 /** Dies with SIGKILL here when a test armed this point: no cleanup, no flush, as a power cut. */
 export function failpoint(name: FailpointName): void {
-  const point = armed?.get(name);
-  if (!point) return;
-  point.hits += 1;
-  if (point.hits === point.hitToDie) process.kill(process.pid, 'SIGKILL');
+  if (armed && hitFailpoint(armed, name)) process.kill(process.pid, 'SIGKILL');
 }
 
 /**
