@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { describeConnection, type ClientConnection } from './connection.js';
 import { CliError, DaemonError } from './errors.js';
-import { http1Request, Http1Response, type Http1RequestOptions } from './http1.js';
+import { http1Request, Http1Response, HttpProtocolError, type Http1RequestOptions } from './http1.js';
 
 export type { Http1Response as DaemonResponse } from './http1.js';
 
@@ -100,13 +100,19 @@ export async function* jsonLines<T>(stream: AsyncIterable<Buffer | string>): Asy
  * requests, streamed responses, `{"message"}` errors as DaemonError, and hijacked (101 Upgrade:
  * tcp) connections.
  *
- * With `ensureDaemon`, the first request goes out at once; only when nothing listens on the
- * socket (ENOENT, ECONNREFUSED: the request never reached a daemon) does the client call
- * `ensureDaemon` (which starts one, or says why it will not) and send the request again. A
- * request with a streamed body cannot be sent twice, so it ensures the daemon first.
+ * With `ensureDaemon`, a request goes out at once; only when nothing listens on the socket
+ * (ENOENT, ECONNREFUSED: the request never reached a daemon, so it did not happen) does the client
+ * call `ensureDaemon` (which starts one, waits for one that is starting, or says why it will not)
+ * and send the request once more: also later in a command, when the daemon went away between two
+ * of its requests. A request with a streamed body cannot be sent twice, so it ensures the daemon
+ * first. A request the daemon took but did not answer (the connection closed: it stopped or was
+ * killed) is never sent again, as it may have taken effect: that is a one-line error saying so.
  */
 export class DaemonClient {
-  private ensured: Promise<void> | undefined;
+  /** The ensure in progress, shared by the requests that found no daemon at the same time. */
+  private ensuring: Promise<void> | undefined;
+  /** How many ensures succeeded: a request that found no daemon ensures one only if none was ensured since it was sent. */
+  private ensured = 0;
 
   /** How requests reach the daemon (a bare string is its unix socket's path). */
   readonly connection: ClientConnection;
@@ -127,28 +133,32 @@ export class DaemonClient {
   }
 
   private ensure(): Promise<void> {
-    this.ensured ??= this.ensureDaemon ? this.ensureDaemon(this) : Promise.resolve();
-    return this.ensured;
+    if (!this.ensureDaemon) return Promise.resolve();
+    this.ensuring ??= this.ensureDaemon(this).then(
+      () => { this.ensuring = undefined; this.ensured += 1; },
+      (err: unknown) => { this.ensuring = undefined; throw err; },
+    );
+    return this.ensuring;
   }
 
   /** Sends once; when no daemon listened and one may be ensured, ensures it and sends again. */
   private async send(options: Omit<Http1RequestOptions, 'socketPath' | 'connection'>): Promise<Http1Response | { statusCode: 101; headers: Readonly<Record<string, string>>; socket: Socket; head: Buffer }> {
     const streamed = options.body !== undefined && !Buffer.isBuffer(options.body);
-    const ensuredFirst = streamed || this.ensured !== undefined;
-    if (ensuredFirst) await this.ensure();
+    if (this.ensuring) await this.ensuring;
+    if (streamed && this.ensured === 0) await this.ensure();
+    const ensuredBefore = this.ensured;
     try {
       return await http1Request({ ...options, connection: this.connection });
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (this.ensureDaemon && !ensuredFirst && (code === 'ENOENT' || code === 'ECONNREFUSED')) {
-        await this.ensure();
+      if (this.ensureDaemon && !streamed && notListening(err)) {
+        if (this.ensured === ensuredBefore) await this.ensure();
         try {
           return await http1Request({ ...options, connection: this.connection });
         } catch (again) {
-          throw this.connectionError(again as NodeJS.ErrnoException);
+          throw this.connectionError(again, options);
         }
       }
-      throw this.connectionError(err as NodeJS.ErrnoException);
+      throw this.connectionError(err, options);
     }
   }
 
@@ -223,11 +233,10 @@ export class DaemonClient {
   /** Nothing to close: every request has its own connection, closed when its response ends. */
   close(): void {}
 
-  private connectionError(err: NodeJS.ErrnoException): Error {
+  private connectionError(error: unknown, request: { method: string; path: string }): Error {
+    const err = error as NodeJS.ErrnoException;
     if (err.name === 'AbortError') return err;
-    if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT' || err.code === 'ECONNRESET' || err.code === 'EPIPE') {
-      return new CliError(`cannot reach mini-dockerd at ${describeConnection(this.connection)}: ${err.code}`);
-    }
+    if (notListening(err)) return new CliError(`cannot reach mini-dockerd at ${describeConnection(this.connection)}: ${err.code}`);
     if (this.connection.kind === 'tcp' && this.connection.tls && /closed before a response arrived/.test(err.message)) {
       // TLS 1.3: a daemon that refuses the client's certificate says so only by closing after the handshake.
       return new CliError(`mini-dockerd at ${describeConnection(this.connection)} closed the TLS connection: it takes only client certificates signed by its CA (check --tlscert, --tlskey or DOCKER_CERT_PATH)`);
@@ -235,6 +244,15 @@ export class DaemonClient {
     if (this.connection.kind === 'tcp' && this.connection.tls && /SSL|TLS|CERT|certificate|self.signed|handshake/i.test(`${err.code ?? ''} ${err.message}`)) {
       return new CliError(`TLS with mini-dockerd at ${describeConnection(this.connection)} failed: ${err.message} (check --tlscacert, --tlscert, --tlskey or DOCKER_CERT_PATH)`);
     }
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || (err instanceof HttpProtocolError && /closed before a response/.test(err.message))) {
+      return new CliError(`mini-dockerd at ${describeConnection(this.connection)} closed the connection before answering ${request.method} ${request.path.split('?')[0]} (did it stop?): whether that took effect is unknown; see mini-docker ps -a`);
+    }
     return err;
   }
+}
+
+/** True when the request never reached a daemon: no socket file, or nothing listening on it. */
+function notListening(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
 }

@@ -37,6 +37,13 @@ export const DEFAULT_DATA_ROOT = '/var/lib/mini-docker';
 export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'];
 export const DEFAULT_EXEC_ROOT = '/run/mini-docker';
 
+/**
+ * The daemon's lock in its exec root: one daemon per exec root. Taken before anything else, held
+ * while it runs; the CLI's autostart reads it to tell a daemon that is still starting (wait for
+ * its socket) from none (start one).
+ */
+export const DAEMON_LOCK_FILE = 'mini-dockerd.lock';
+
 /** Resolves the socket path from `unix:///path` or a bare path. */
 export function socketPathFromHost(host: string): string {
   if (host.startsWith('unix://')) return host.slice('unix://'.length);

@@ -4,10 +4,11 @@ import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DaemonConfig } from './daemon-config.js';
+import { DAEMON_LOCK_FILE, type DaemonConfig } from './daemon-config.js';
 import { DAEMON_USAGE, parseDaemonOptions, type DaemonOptions } from './daemon-options.js';
 import { consoleLogger } from '../plugins/logger.js';
 import { armFailpointsFromEnv } from '../failpoints.js';
+import { LogLock, LogLockedError } from '../eventlog/log-lock.js';
 
 function packageRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -64,6 +65,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     logger.error(err instanceof Error ? err.message : String(err));
     return 2;
   }
+  // One daemon per exec root, decided before anything else: CLIs that found no daemon may start
+  // several at once; the first takes the lock, the others stop here (and their CLIs wait for it).
+  await mkdir(paths.execRoot, { recursive: true, mode: 0o711 });
+  let lock: LogLock;
+  try {
+    lock = await LogLock.acquire(paths.execRoot, (m) => logger.warn(m), DAEMON_LOCK_FILE);
+  } catch (err) {
+    if (!(err instanceof LogLockedError)) {
+      logger.error(`cannot take the daemon lock in ${paths.execRoot}: ${err instanceof Error ? err.message : String(err)}`);
+      return 1;
+    }
+    const serving = existsSync(paths.socketPath) && (await socketAnswers(paths.socketPath));
+    logger.error(`another mini-dockerd (pid ${err.pid}) is ${serving ? `already serving ${paths.socketPath}` : `starting with the exec root ${paths.execRoot}`}: stop it first, or give this one other --exec-root/--host`);
+    return 1;
+  }
+  const code = await serve(options, logger, root, version);
+  await lock.release();
+  return code;
+}
+
+/** Serves until SIGTERM/SIGINT, holding the exec root's lock (taken by main). */
+async function serve(options: DaemonOptions, logger: ReturnType<typeof consoleLogger>, root: string, version: string): Promise<number> {
+  const paths = options;
   if (existsSync(paths.socketPath) && (await socketAnswers(paths.socketPath))) {
     logger.error(`another mini-dockerd is already serving ${paths.socketPath}: stop it first, or give this one other --exec-root/--host`);
     return 1;
@@ -77,7 +101,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     tcp: options.tcp, packageRoot: root, version, builtinBusybox: options.builtinBusybox, registries: options.registries,
   };
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
-  await mkdir(config.execRoot, { recursive: true, mode: 0o711 });
   await mkdir(dirname(config.socketPath), { recursive: true });
 
   const { startDaemon } = await import('./daemon.js');

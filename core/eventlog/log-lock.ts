@@ -24,10 +24,13 @@ interface LockOwner {
 const heldInThisProcess = new Set<string>();
 
 /**
- * An exclusive claim on a log directory, for one writer at a time (Node has no flock). The lock
- * file `events.lock` holds "<pid> <start time>"; it is created atomically (written to a temporary
- * file, then link()ed, which fails if the lock exists). A lock whose holder is dead, a zombie, or
- * a different process that reused the pid is stale and is taken over with a warning.
+ * An exclusive claim on a directory, for one process at a time (Node has no flock): the event
+ * log's `events.lock` (one writer of a log), and the daemon's `mini-dockerd.lock` in its exec root
+ * (one daemon per exec root, taken before anything else so that daemons started at once by
+ * several CLIs cannot both serve). The lock file holds "<pid> <start time>"; it is created
+ * atomically (written to a temporary file, then link()ed, which fails if the lock exists). A lock
+ * whose holder is dead, a zombie, or a different process that reused the pid is stale and is
+ * taken over with a warning.
  */
 export class LogLock {
   static readonly FILE_NAME = 'events.lock';
@@ -37,13 +40,13 @@ export class LogLock {
     private readonly content: string,
   ) {}
 
-  static async acquire(directory: string, warn: (message: string) => void): Promise<LogLock> {
-    const path = join(directory, LogLock.FILE_NAME);
+  static async acquire(directory: string, warn: (message: string) => void, fileName = LogLock.FILE_NAME): Promise<LogLock> {
+    const path = join(directory, fileName);
     const content = `${process.pid} ${readProcessStat(process.pid)?.startTime ?? 0}\n`;
     for (let attempt = 0; attempt < 5; attempt++) {
       if (await createExclusively(path, content)) {
         heldInThisProcess.add(path);
-        await removeLeftovers(directory);
+        await removeLeftovers(directory, fileName);
         return new LogLock(path, content);
       }
       const existing = await readFile(path, 'utf8').catch(() => null);
@@ -97,9 +100,24 @@ async function removeStaleLock(path: string, staleContent: string): Promise<bool
   return moved === staleContent;
 }
 
+/**
+ * The pid of the live process that holds the lock file at `path`, or undefined when there is no
+ * lock or its holder is gone (a stale lock). Read-only: whoever wants the lock still acquires it.
+ */
+export function liveLockHolder(path: string): number | undefined {
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const owner = parseOwner(content);
+  return owner && isHolding(owner, path) ? owner.pid : undefined;
+}
+
 /** Temporary lock files that a process killed mid-acquire left behind. */
-async function removeLeftovers(directory: string): Promise<void> {
-  const pattern = new RegExp(`^${LogLock.FILE_NAME.replace('.', '\\.')}\\.(?:stale\\.)?(\\d+)\\.[0-9a-f]{8}$`);
+async function removeLeftovers(directory: string, fileName: string): Promise<void> {
+  const pattern = new RegExp(`^${fileName.replaceAll('.', '\\.')}\\.(?:stale\\.)?(\\d+)\\.[0-9a-f]{8}$`);
   for (const name of await readdir(directory).catch(() => [])) {
     const pid = Number(pattern.exec(name)?.[1] ?? Number.NaN);
     if (!Number.isNaN(pid) && pid !== process.pid && !processIsAlive(pid)) await unlink(join(directory, name)).catch(() => undefined);
