@@ -162,6 +162,7 @@ const handlers: Record<string, { spec: Record<string, FlagSpec>; commandAfter: b
       const id = await createContainer(client, body, values.name, err);
       // As cli/commands/run.ts: a wait before start, so a --rm container removed after a failed start is seen.
       const wait = await client.request('POST', containerPath(id, '/wait'), { query: { condition: 'next-exit' } });
+      wait.on('error', () => undefined); // a daemon that dies now cuts it: the start's own error says so
       try {
         await startContainer(client, id);
       } finally {

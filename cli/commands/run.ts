@@ -55,6 +55,7 @@ Exit codes: the container's own; 125 when mini-docker or the daemon fails (bad f
     if (flags.detach) {
       // Like docker: a wait before start, so a --rm container removed after a failed start is seen.
       const wait = await this.client.request('POST', containerPath(id, '/wait'), { query: { condition: 'next-exit' } });
+      wait.on('error', () => undefined); // a daemon that dies now cuts it: the start's own error says so
       try {
         await startContainer(this.client, id);
       } finally {

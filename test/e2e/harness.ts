@@ -115,6 +115,13 @@ export class TestDaemon {
     return this.child?.pid;
   }
 
+  /** How the daemon's process ended, or undefined while it runs (or before it was started). */
+  get exit(): { readonly code: number | null; readonly signal: NodeJS.Signals | null } | undefined {
+    const child = this.child;
+    if (!child || (child.exitCode === null && child.signalCode === null)) return undefined;
+    return { code: child.exitCode, signal: child.signalCode };
+  }
+
   get logFile(): string {
     return join(this.root, 'daemon.log');
   }
@@ -125,7 +132,7 @@ export class TestDaemon {
     this.child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, DAEMON, ...this.daemonArgs], { env: this.env, stdio: ['ignore', out, out] });
     const child = this.child;
     for (let i = 0; i < 300; i++) {
-      if (child.exitCode !== null) throw new Error(`mini-dockerd exited with ${child.exitCode}:\n${this.log()}`);
+      if (this.exit) throw new Error(`mini-dockerd exited with ${child.exitCode ?? child.signalCode}:\n${this.log()}`);
       if (existsSync(this.socketPath) && (await ping(this.socketPath))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -149,7 +156,7 @@ export class TestDaemon {
   /** SIGKILL the daemon (containers keep running). */
   async kill9(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || this.exit) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
@@ -158,7 +165,7 @@ export class TestDaemon {
   /** SIGTERM and wait for a clean exit; returns the exit code. */
   async stop(): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null; // gone (a signal leaves exitCode null)
+    if (!child || this.exit) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     return exited;
@@ -166,7 +173,7 @@ export class TestDaemon {
 
   /** Removes every container, stops the daemon, kills stray shims by PID, removes the folders. */
   async cleanup(): Promise<void> {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+    if (this.child && !this.exit) {
       const ids = await this.cli(['ps', '-aq', '--no-trunc']);
       const list = ids.stdout.split('\n').filter((l) => l.trim() !== '');
       if (list.length > 0) await this.cli(['rm', '-f', ...list]);

@@ -1,0 +1,218 @@
+// E2E: the failpoint walk. For every point declared in core/failpoints.ts (FAILPOINTS is iterated,
+// so a new point is walked without touching this file), a daemon armed with that point runs its
+// command's scenario and dies there with SIGKILL; an unarmed daemon is started on the same roots,
+// and then: ps/inspect agree with the kernel (test/e2e/kernel-agreement.ts); what the client saw
+// acknowledged is there; what it did not is either done or undone; no exec stays running; the
+// container can be started, exec'd into, stopped and removed, and nothing of it is left.
+// Each scenario also runs once unarmed, killed with -9 right after its command was acknowledged.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FAILPOINTS, FAILPOINTS_ENV, commandOf } from '../../core/failpoints.js';
+import { TestDaemon, until, type RunResult } from './harness.js';
+import { apiGet, assertKernelAgrees, cleanupEverything, hostView, inspectAll, type InspectedContainer, type InspectedExec } from './kernel-agreement.js';
+
+/** A loop that ends at once on SIGTERM, so stops are quick. */
+const LOOP = ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'];
+
+interface Scenario {
+  /** Makes what the command needs (with an armed daemon: no point of another command is armed). */
+  setup(d: TestDaemon, name: string): Promise<void>;
+  /** The command under test, through the CLI. */
+  act(d: TestDaemon, name: string): Promise<RunResult>;
+  /** Whether the client saw the command acknowledged (by default: it exited 0). */
+  acknowledged?(result: RunResult): boolean;
+  /** False when the container cannot run (a start that must fail): after the checks it is only removed. */
+  readonly runnable?: false;
+  /** After the restart: what `acknowledged` promises, or done-or-undone. */
+  verify(d: TestDaemon, name: string, acknowledged: boolean): Promise<void>;
+}
+
+async function ok(d: TestDaemon, args: readonly string[]): Promise<RunResult> {
+  const r = await d.cli(args);
+  assert.equal(r.code, 0, `mini-docker ${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
+
+async function inspectName(d: TestDaemon, name: string): Promise<InspectedContainer | undefined> {
+  const r = await d.cli(['inspect', '--type', 'container', name]);
+  if (r.code !== 0) {
+    assert.match(r.stderr, /No such (container|object)/, `inspect ${name}: ${r.stderr}`);
+    return undefined;
+  }
+  return (JSON.parse(r.stdout) as InspectedContainer[])[0];
+}
+
+async function mustExist(d: TestDaemon, name: string): Promise<InspectedContainer> {
+  const c = await inspectName(d, name);
+  assert.ok(c, `container ${name} is there`);
+  return c;
+}
+
+const SCENARIOS: Readonly<Record<string, Scenario>> = {
+  start: {
+    setup: async (d, name) => { await ok(d, ['create', '--name', name, 'busybox', ...LOOP]); },
+    act: (d, name) => d.cli(['start', name]),
+    verify: async (d, name, acknowledged) => {
+      const c = await mustExist(d, name);
+      if (acknowledged) assert.equal(c.State.Status, 'running', 'an acknowledged start is running');
+      else assert.ok(['running', 'created', 'exited'].includes(c.State.Status), `a cut start is done or undone, not ${c.State.Status}`);
+    },
+  },
+  stop: {
+    setup: async (d, name) => { await ok(d, ['run', '-d', '--name', name, 'busybox', ...LOOP]); },
+    act: (d, name) => d.cli(['stop', '-t', '5', name]),
+    verify: async (d, name, acknowledged) => {
+      const c = await mustExist(d, name);
+      if (acknowledged) assert.equal(c.State.Status, 'exited', 'an acknowledged stop has stopped it');
+      else assert.ok(['running', 'exited'].includes(c.State.Status), `a cut stop is done or undone, not ${c.State.Status}`);
+    },
+  },
+  kill: {
+    setup: async (d, name) => { await ok(d, ['run', '-d', '--name', name, 'busybox', ...LOOP]); },
+    act: (d, name) => d.cli(['kill', name]),
+    verify: async (d, name, acknowledged) => {
+      const c = await mustExist(d, name);
+      if (acknowledged) assert.equal(c.State.Status, 'exited', 'an acknowledged kill has killed it');
+      else assert.ok(['running', 'exited'].includes(c.State.Status), `a cut kill is done or undone, not ${c.State.Status}`);
+    },
+  },
+  rm: {
+    setup: async (d, name) => { await ok(d, ['run', '-d', '--name', name, 'busybox', ...LOOP]); },
+    act: (d, name) => d.cli(['rm', '-f', name]),
+    verify: async (d, name, acknowledged) => {
+      const c = await inspectName(d, name);
+      if (acknowledged) assert.equal(c, undefined, 'an acknowledged rm is gone');
+      else if (c) assert.ok(['running', 'exited'].includes(c.State.Status), `a cut rm is done or undone, not ${c.State.Status}`);
+    },
+  },
+  exec: {
+    setup: async (d, name) => { await ok(d, ['run', '-d', '--name', name, 'busybox', ...LOOP]); },
+    act: (d, name) => d.cli(['exec', name, 'sh', '-c', 'echo exec-ran; exit 3']),
+    acknowledged: (r) => r.code === 3 && r.stdout === 'exec-ran\n',
+    verify: async (d, name, acknowledged) => {
+      const c = await mustExist(d, name);
+      assert.equal(c.State.Status, 'running', 'an exec does not stop its container');
+      const execs = await Promise.all((c.ExecIDs ?? []).map((x) => apiGet<InspectedExec>(d.socketPath, `/exec/${x}/json`)));
+      for (const x of execs) {
+        assert.equal(x.status, 200);
+        assert.equal(x.body.Running, false, `exec ${x.body.ID} does not stay running`);
+      }
+      if (acknowledged) assert.ok(execs.some((x) => x.body.ExitCode === 3), 'the acknowledged exec has its exit code, 3');
+    },
+  },
+  commit: {
+    setup: async (d, name) => {
+      await ok(d, ['run', '-d', '--name', name, 'busybox', ...LOOP]);
+      await ok(d, ['exec', name, 'sh', '-c', 'echo committed > /committed']);
+    },
+    act: (d, name) => d.cli(['commit', name, `${name}-image:v1`]),
+    verify: async (d, name, acknowledged) => {
+      const c = await mustExist(d, name);
+      assert.equal(c.State.Status, 'running', 'a commit does not stop its container (nor leaves it paused)');
+      const image = await d.cli(['inspect', '--type', 'image', `${name}-image:v1`]);
+      if (acknowledged) assert.equal(image.code, 0, `an acknowledged commit made its image: ${image.stderr}`);
+      if (image.code === 0) {
+        const run = await d.cli(['run', '--rm', `${name}-image:v1`, 'cat', '/committed']);
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal(run.stdout, 'committed\n', 'the committed image holds the change');
+        await ok(d, ['rmi', `${name}-image:v1`]);
+      }
+    },
+  },
+};
+
+/**
+ * Points whose path a command's plain scenario does not reach get a scenario of their own:
+ * `start.after-undo` needs a start step that fails (the command does not exist in the image).
+ */
+const POINT_SCENARIOS: Readonly<Record<string, Scenario>> = {
+  'start.after-undo': {
+    setup: async (d, name) => { await ok(d, ['create', '--name', name, 'busybox', '/no/such/command']); },
+    act: (d, name) => d.cli(['start', name]),
+    acknowledged: () => false,
+    runnable: false,
+    verify: async (d, name) => {
+      const c = await mustExist(d, name);
+      assert.ok(['created', 'exited'].includes(c.State.Status), `a start that failed is not running: ${c.State.Status}`);
+    },
+  },
+};
+
+/** After verification: the container (if it is still there) can be used, and then nothing of it is left. */
+async function useAndRemove(d: TestDaemon, scenario: Scenario, name: string): Promise<void> {
+  const c = await inspectName(d, name);
+  if (c) {
+    if (scenario.runnable !== false) {
+      if (c.State.Status !== 'running') await ok(d, ['start', name]);
+      const exec = await ok(d, ['exec', name, 'echo', 'usable']);
+      assert.equal(exec.stdout, 'usable\n');
+      await ok(d, ['stop', '-t', '5', name]);
+      assert.equal((await mustExist(d, name)).State.Status, 'exited');
+    }
+    await ok(d, ['rm', '-f', name]);
+    const view = hostView(d);
+    assert.deepEqual(view.shims.filter((s) => s.containerId === c.Id), [], 'no shim left');
+    assert.equal(view.cgroups.get(c.Id), undefined, 'no cgroup left');
+    assert.equal(view.driverFolders.get(c.Id), undefined, 'no driver folder left');
+  }
+  assert.deepEqual((await inspectAll(d)).map((x) => x.Name), [], 'nothing else is left');
+  await assertKernelAgrees(d);
+}
+
+/**
+ * Runs `command`'s scenario against a daemon of its own armed with `point` (or, without one,
+ * killed with -9 after the command), then restarts it unarmed and checks.
+ */
+async function walk(command: string, point: string | undefined, name: string): Promise<void> {
+  const scenario = (point !== undefined ? POINT_SCENARIOS[point] : undefined) ?? SCENARIOS[command];
+  assert.ok(scenario, `failpoint ${point}: the crash walk has no scenario for the command "${command}"; add one to SCENARIOS in test/e2e/crash-recovery.test.ts`);
+  const d = new TestDaemon(`crash-${name}`);
+  try {
+    await walkWith(d, scenario, command, point, name);
+  } finally {
+    await cleanupEverything(d);
+  }
+}
+
+async function walkWith(d: TestDaemon, scenario: Scenario, command: string, point: string | undefined, name: string): Promise<void> {
+  if (point) d.env[FAILPOINTS_ENV] = point;
+  try {
+    await d.start();
+  } finally {
+    delete d.env[FAILPOINTS_ENV];
+  }
+  await scenario.setup(d, name);
+  const result = await scenario.act(d, name);
+  if (point) {
+    const exit = await until(`the daemon to die at the failpoint ${point}`, () => d.exit, 30_000).catch(() => undefined);
+    assert.ok(exit, `the ${command} scenario did not reach the failpoint ${point} (the command said ${result.code}: ${result.stderr.trim()})`);
+    assert.equal(exit.signal, 'SIGKILL', `the daemon died at ${point} by SIGKILL, not ${JSON.stringify(exit)}:\n${d.log().slice(-2000)}`);
+    if (result.code !== 0) assert.equal(result.stderr.trim().split('\n').length, 1, `a client cut by the crash says so in one line: ${result.stderr}`);
+  }
+  const acknowledged = scenario.acknowledged ? scenario.acknowledged(result) : result.code === 0;
+  if (!point) {
+    assert.ok(acknowledged, `${command} was not acknowledged: ${result.code} ${result.stderr}`);
+    await d.kill9();
+  }
+  await d.start();
+  await assertKernelAgrees(d, {}, `after ${point ?? `kill -9 after ${command}`}`);
+  await scenario.verify(d, name, acknowledged);
+  await assertKernelAgrees(d, {}, 'after the checks');
+  await useAndRemove(d, scenario, name);
+}
+
+describe('e2e: crash recovery (the failpoint walk)', () => {
+  const points = Object.keys(FAILPOINTS);
+  it(`walks all ${points.length} failpoints, each by its command's scenario`, async (t) => {
+    if (points.length === 0) t.diagnostic('core/failpoints.ts declares no failpoint yet: only the kill -9 runs below check recovery');
+    for (const [i, point] of points.entries()) {
+      await t.test(point, async () => { await walk(commandOf(point), point, `fp${i}`); });
+    }
+  });
+
+  for (const command of Object.keys(SCENARIOS)) {
+    it(`kill -9 right after an acknowledged ${command}: it is there after the restart`, async () => {
+      await walk(command, undefined, `k9-${command}`);
+    });
+  }
+});
