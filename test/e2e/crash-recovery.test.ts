@@ -85,6 +85,23 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
       else if (c) assert.ok(['running', 'exited'].includes(c.State.Status), `a cut rm is done or undone, not ${c.State.Status}`);
     },
   },
+  rmi: {
+    setup: async (d, name) => {
+      await ok(d, ['run', '--name', name, 'busybox', 'sh', '-c', 'echo committed > /committed']);
+      await ok(d, ['commit', name, `${name}-image:v1`]);
+      await ok(d, ['rm', name]);
+    },
+    act: (d, name) => d.cli(['rmi', `${name}-image:v1`]),
+    verify: async (d, name, acknowledged) => {
+      const image = await d.cli(['inspect', '--type', 'image', `${name}-image:v1`]);
+      if (acknowledged) assert.notEqual(image.code, 0, 'an acknowledged rmi removed the image');
+      if (image.code === 0) {
+        const run = await d.cli(['run', '--rm', `${name}-image:v1`, 'cat', '/committed']);
+        assert.equal(run.stdout, 'committed\n', `an image a cut rmi left is whole: ${run.stderr}`);
+        await ok(d, ['rmi', `${name}-image:v1`]);
+      }
+    },
+  },
   exec: {
     setup: async (d, name) => { await ok(d, ['run', '-d', '--name', name, 'busybox', ...LOOP]); },
     act: (d, name) => d.cli(['exec', name, 'sh', '-c', 'echo exec-ran; exit 3']),
