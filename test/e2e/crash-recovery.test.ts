@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FAILPOINTS, FAILPOINTS_ENV, commandOf } from '../../core/failpoints.js';
 import { TestDaemon, until, type RunResult } from './harness.js';
-import { apiGet, assertKernelAgrees, cleanupEverything, hostView, inspectAll, type InspectedContainer, type InspectedExec } from './kernel-agreement.js';
+import { apiGet, assertKernelAgrees, cleanupEverything, hostView, untilKernelAgrees, inspectAll, type InspectedContainer, type InspectedExec } from './kernel-agreement.js';
 
 /** A loop that ends at once on SIGTERM, so stops are quick. */
 const LOOP = ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'];
@@ -212,7 +212,7 @@ async function walkWith(d: TestDaemon, scenario: Scenario, command: string, poin
     await d.kill9();
   }
   await d.start();
-  await assertKernelAgrees(d, {}, `after ${point ?? `kill -9 after ${command}`}`);
+  await untilKernelAgrees(d, {}, `after ${point ?? `kill -9 after ${command}`}`);
   await scenario.verify(d, name, acknowledged);
   await assertKernelAgrees(d, {}, 'after the checks');
   await useAndRemove(d, scenario, name);

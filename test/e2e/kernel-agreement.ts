@@ -314,3 +314,19 @@ export async function assertKernelAgrees(d: TestDaemon, options: AgreementOption
   const problems = await kernelDisagreements(d, options);
   if (problems.length > 0) throw new Error(`ps/inspect and the host disagree${context ? ` (${context})` : ''}:\n  ${problems.join('\n  ')}`);
 }
+
+/**
+ * Waits until ps/inspect and the host agree, failing with what still disagrees after `timeoutMs`.
+ * For right after a daemon start: recovery may carry on after the socket answers (a stop that was
+ * under way is carried out, its exit recorded a moment later), and only a lasting disagreement is
+ * a fault. It polls a condition; it never sleeps a fixed time and calls that agreement.
+ */
+export async function untilKernelAgrees(d: TestDaemon, options: AgreementOptions = {}, context = '', timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const problems = await kernelDisagreements(d, options);
+    if (problems.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`ps/inspect and the host still disagree after ${timeoutMs / 1000} s${context ? ` (${context})` : ''}:\n  ${problems.join('\n  ')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
