@@ -6,10 +6,18 @@
 // container can be started, exec'd into, stopped and removed, and nothing of it is left.
 // Each scenario also runs once unarmed, killed with -9 right after its command was acknowledged.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { REGISTRY_TOOLS_MISSING, TestRegistry, skopeoPush, writeOciLayout } from '../fixtures/registry-server.js';
+import { busyboxRootfsTar } from '../fixtures/test-image.js';
+import { buildTar } from '../fixtures/tar-builder.js';
 import { FAILPOINTS, FAILPOINTS_ENV, commandOf } from '../../core/failpoints.js';
 import { TestDaemon, until, type RunResult } from './harness.js';
 import { apiGet, assertKernelAgrees, cleanupEverything, hostView, untilKernelAgrees, inspectAll, type InspectedContainer, type InspectedExec } from './kernel-agreement.js';
+
+/** The registry each pull scenario pushed its image to, by scenario name. */
+const registries = new Map<string, TestRegistry>();
 
 /** A loop that ends at once on SIGTERM, so stops are quick. */
 const LOOP = ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'];
@@ -23,6 +31,8 @@ interface Scenario {
   acknowledged?(result: RunResult): boolean;
   /** False when the container cannot run (a start that must fail): after the checks it is only removed. */
   readonly runnable?: false;
+  /** Stops what setup started besides the daemon (a registry). */
+  teardown?(name: string): Promise<void>;
   /** After the restart: what `acknowledged` promises, or done-or-undone. */
   verify(d: TestDaemon, name: string, acknowledged: boolean): Promise<void>;
 }
@@ -100,6 +110,36 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
         assert.equal(run.stdout, 'committed\n', `an image a cut rmi left is whole: ${run.stderr}`);
         await ok(d, ['rmi', `${name}-image:v1`]);
       }
+    },
+  },
+  pull: {
+    setup: async (d, name) => {
+      assert.equal(REGISTRY_TOOLS_MISSING, false, `the pull scenario needs a registry: ${REGISTRY_TOOLS_MISSING}`);
+      const registry = await TestRegistry.start(join(d.root, 'registry'));
+      registries.set(name, registry);
+      const busybox = await readFile((await busyboxRootfsTar()).path);
+      // A layer of its own: the busybox layer is in the store already (the daemon's builtin image), and a pull reuses it.
+      const own = await buildTar([[{ path: 'crash-pull', type: 'file', mode: 0o644 }, `${name}\n`]]);
+      await writeOciLayout(join(d.root, 'layout'), [{ platform: { os: 'linux', architecture: 'amd64' }, layers: [busybox, own], cmd: ['echo', 'pulled'] }], 'v1', false);
+      await skopeoPush(join(d.root, 'layout'), 'v1', `${registry.host}/crash/${name}:v1`);
+    },
+    act: (d, name) => d.cli(['pull', `${registries.get(name)!.host}/crash/${name}:v1`], { timeoutMs: 120_000 }),
+    verify: async (d, name, acknowledged) => {
+      const ref = `${registries.get(name)!.host}/crash/${name}:v1`;
+      const image = await d.cli(['inspect', '--type', 'image', ref]);
+      if (acknowledged) assert.equal(image.code, 0, `an acknowledged pull recorded its image: ${image.stderr}`);
+      if (image.code === 0) {
+        const run = await d.cli(['run', '--rm', ref]);
+        assert.equal(run.stdout, 'pulled\n', `a pulled image runs: ${run.stderr}`);
+        await ok(d, ['rmi', ref]);
+      }
+      const again = await d.cli(['pull', ref], { timeoutMs: 120_000 });
+      assert.equal(again.code, 0, `the pull works again after the crash: ${again.stderr}`);
+      await ok(d, ['rmi', ref]);
+    },
+    teardown: async (name) => {
+      await registries.get(name)?.stop();
+      registries.delete(name);
     },
   },
   exec: {
@@ -188,6 +228,7 @@ async function walk(command: string, point: string | undefined, name: string): P
     await walkWith(d, scenario, command, point, name);
   } finally {
     await cleanupEverything(d);
+    await scenario.teardown?.(name);
   }
 }
 

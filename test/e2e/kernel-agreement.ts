@@ -226,6 +226,8 @@ export function hostView(d: TestDaemon): HostView {
   for (const root of [d.dataRoot, d.execRoot]) {
     for (const driverDir of childDirs(root).filter((p) => /\.v\d+\./.test(p.slice(root.length + 1)))) {
       for (const level1 of childDirs(driverDir)) {
+        // A storage driver's `layers/` holds image layers by digest (kept for reuse after a cut pull): not a container's.
+        if (level1.endsWith('/layers')) continue;
         for (const candidate of [level1, ...childDirs(level1)]) {
           const name = candidate.slice(candidate.lastIndexOf('/') + 1);
           if (ID.test(name)) driverFolders.set(name, [...(driverFolders.get(name) ?? []), candidate]);
