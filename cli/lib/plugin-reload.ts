@@ -80,3 +80,30 @@ export function checkLocalPlugin(path: string): string {
   }
   return pkg.name;
 }
+
+/** One line of `GET /tiny/plugins`. */
+export interface DaemonPluginLine {
+  readonly id: string;
+  readonly package: string;
+  readonly status: string;
+  readonly reason?: string;
+}
+
+/** What a running daemon says of its plugins (`GET /tiny/plugins`); undefined when no daemon runs (none is started). */
+export async function daemonDrivers(paths: ClientPaths): Promise<readonly DaemonPluginLine[] | undefined> {
+  const client = new DaemonClient(paths.connection);
+  try {
+    if (!(await client.ping(1000)).ok) return undefined;
+    return await client.json<readonly DaemonPluginLine[]>('GET', '/tiny/plugins');
+  } finally {
+    client.close();
+  }
+}
+
+/** The lines `plugins` adds: the third-party packages' drivers as the daemon loaded them, failures with why. */
+export function describeDaemonDrivers(lines: readonly DaemonPluginLine[] | undefined): string[] {
+  if (!lines) return ['', 'no daemon is running: it loads the installed plugins when it starts'];
+  const own = lines.filter((l) => !l.package.startsWith('@tiny-docker/'));
+  if (own.length === 0) return [];
+  return ['', 'In the running daemon:', ...own.map((l) => `  ${l.package}: ${l.id === '(package)' ? 'the package' : l.id} ${l.status}${l.reason ? ` (${l.reason})` : ''}`)];
+}

@@ -110,6 +110,10 @@ describe('e2e: a plugin written from the guide, outside the tree, installed from
     const entry = listed.TinyPlugins.find((p) => p.package === 'acme-broken');
     assert.equal(entry?.status, 'error');
     assert.match(entry?.reason ?? '', /^failed to load: .*acme-missing-dependency/);
+    const plugins = await d.cli(['plugins']);
+    assert.equal(plugins.code, 0, plugins.stderr);
+    assert.match(plugins.stdout, /In the running daemon:\n(.*\n)* {2}acme-lines: log\.v1\.acme-lines ok\n/);
+    assert.match(plugins.stdout, / {2}acme-broken: the package error \(failed to load: .*acme-missing-dependency/);
     const run = await d.cli(['run', '--rm', '--log-driver', 'acme-broken', 'busybox', 'true']);
     assert.equal(run.code, 125);
     assert.match(run.stderr, /logging driver "acme-broken" is not available: .*plugin package acme-broken failed to load \(.*acme-missing-dependency/);

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { settledWithin } from '../../core/api/container-stream-routes.js';
 import type { Driver, DriverContext } from '../../core/plugins/driver.js';
 import { PluginGraphError, PluginRegistry } from '../../core/plugins/plugin-registry.js';
-import { checkLocalPlugin, describeReload, localInstallSource } from '../../cli/lib/plugin-reload.js';
+import { checkLocalPlugin, describeDaemonDrivers, describeReload, localInstallSource } from '../../cli/lib/plugin-reload.js';
 
 const context = async (): Promise<DriverContext> => ({
   dataRoot: '/x', execRoot: '/y', stateDir: '/x/s', runDir: '/y/r',
@@ -71,6 +71,15 @@ describe('unit: installing and reloading plugins', () => {
     assert.equal(new PluginRegistry().whyMissing('network.v1'), 'no network.v1 driver is installed');
     registry.clearLoadFailure('acme-shipper');
     assert.equal(registry.listing().length, 1);
+  });
+
+  it('plugins adds what the running daemon made of the third-party packages, failures with why', () => {
+    assert.deepEqual(describeDaemonDrivers(undefined), ['', 'no daemon is running: it loads the installed plugins when it starts']);
+    assert.deepEqual(describeDaemonDrivers([{ id: 'log.v1.json-file', package: '@tiny-docker/log-json-file', status: 'ok' }]), []);
+    assert.deepEqual(describeDaemonDrivers([
+      { id: 'log.v1.acme', package: 'acme', status: 'ok' },
+      { id: '(package)', package: 'broken', status: 'error', reason: 'failed to load: boom' },
+    ]), ['', 'In the running daemon:', '  acme: log.v1.acme ok', '  broken: the package error (failed to load: boom)']);
   });
 
   it('describes what the daemon took up after an install', () => {
