@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'nod
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { REPO_ROOT, TestDaemon, runCommand, DAEMON } from './harness.js';
+import { processAlive } from './kernel-agreement.js';
 
 async function waitFor(check: () => boolean, what: string, ms = 10_000): Promise<void> {
   for (let waited = 0; waited < ms; waited += 50) {
@@ -10,15 +11,6 @@ async function waitFor(check: () => boolean, what: string, ms = 10_000): Promise
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('e2e: the daemon, its files, plugins and replay', () => {
@@ -37,7 +29,7 @@ describe('e2e: the daemon, its files, plugins and replay', () => {
     assert.ok(existsSync(pidFile), 'pid file');
     assert.equal(statSync(d.socketPath).mode & 0o777, 0o660, 'socket mode 0660');
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    assert.ok(alive(pid));
+    assert.ok(processAlive(pid));
     const info = await d.cli(['info', '--json']);
     assert.equal(info.code, 0, info.stderr);
     assert.match(info.stdout, /storage\.v1\.overlayfs/);
@@ -47,7 +39,7 @@ describe('e2e: the daemon, its files, plugins and replay', () => {
     assert.match(second.stderr, /another mini-dockerd/);
 
     process.kill(pid, 'SIGTERM');
-    await waitFor(() => !alive(pid), 'the daemon to exit on SIGTERM');
+    await waitFor(() => !processAlive(pid), 'the daemon to exit on SIGTERM');
     assert.ok(!existsSync(pidFile), 'pid file removed on clean shutdown');
   });
 

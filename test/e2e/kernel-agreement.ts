@@ -17,7 +17,7 @@
  */
 import { readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { TestDaemon } from './harness.js';
 
 const ID = /^[0-9a-f]{64}$/;
@@ -164,6 +164,21 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Every `mini-docker-<id>` cgroup folder of a container (any hierarchy, the depths the limiter uses). */
+export function containerCgroupDirs(id: string, root = '/sys/fs/cgroup'): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 6) return;
+    for (const p of childDirs(dir)) {
+      const name = basename(p);
+      if (name === `mini-docker-${id}`) found.push(p);
+      else if (!name.startsWith('mini-docker')) walk(p, depth + 1);
+    }
+  };
+  walk(root, 0);
+  return found;
 }
 
 /** The cgroup paths (one per hierarchy line of /proc/<pid>/cgroup) of a process, or [] when it is gone. */

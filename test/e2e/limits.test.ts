@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { TestDaemon, dockerPart, until } from './harness.js';
+import { containerCgroupDirs } from './kernel-agreement.js';
 
 // Issue 4 end to end: resource limits through bin/mini-docker (and the docker client) against a
 // real daemon, checked in the kernel's own files and in the container's own view of them
@@ -38,30 +39,6 @@ function needs(t: TestContext, ...controllers: string[]): boolean {
 /** Where a controller's files are inside a container: /sys/fs/cgroup on v2, /sys/fs/cgroup/<controller> on v1. */
 function insideDir(controller: string): string {
   return v2 ? CGROUP_ROOT : join(CGROUP_ROOT, controller);
-}
-
-/** Every `mini-docker-<id>` folder under /sys/fs/cgroup (any hierarchy, any depth the limiter uses). */
-function cgroupDirsOf(id: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    if (depth > 6) return;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const p = join(dir, name);
-      let isDir = false;
-      try { isDir = statSync(p).isDirectory(); } catch { continue; }
-      if (!isDir) continue;
-      if (name === `mini-docker-${id}`) found.push(p);
-      else if (!name.startsWith('mini-docker')) walk(p, depth + 1);
-    }
-  };
-  walk(CGROUP_ROOT, 0);
-  return found;
 }
 
 /**
@@ -117,7 +94,7 @@ describe('e2e: resource limits (issue 4) through bin/mini-docker and the docker 
       assert.equal(docker.stdout.trim(), 'true 137');
     });
     assert.equal((await d.cli(['rm', 'hog'])).code, 0);
-    assert.deepEqual(cgroupDirsOf(id), [], 'no cgroup left after rm');
+    assert.deepEqual(containerCgroupDirs(id), [], 'no cgroup left after rm');
   });
 
   it('run --pids-limit 20 with a fork loop: forks beyond the limit fail inside, the host is unharmed', async (t) => {
@@ -186,7 +163,7 @@ describe('e2e: resource limits (issue 4) through bin/mini-docker and the docker 
     assert.notEqual(conflict.code, 0);
     assert.match(conflict.stderr, /Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set/);
     assert.equal((await d.cli(['rm', '-f', 'busy'])).code, 0);
-    assert.deepEqual(cgroupDirsOf(id), [], 'no cgroup left after rm -f');
+    assert.deepEqual(containerCgroupDirs(id), [], 'no cgroup left after rm -f');
   });
 
   it('update -m 256m --cpus 0.5 on a running container: the cgroup files, inspect and an update event', async (t) => {
@@ -221,7 +198,7 @@ describe('e2e: resource limits (issue 4) through bin/mini-docker and the docker 
     assert.notEqual(bad.code, 0);
     assert.equal(readTrim(memoryFile), '268435456');
     assert.equal((await d.cli(['rm', '-f', 'upd'])).code, 0);
-    assert.deepEqual(cgroupDirsOf(id), [], 'no cgroup left after rm -f');
+    assert.deepEqual(containerCgroupDirs(id), [], 'no cgroup left after rm -f');
   });
 
   it('exec joins the container\'s cgroup', async (t) => {
@@ -248,7 +225,7 @@ describe('e2e: resource limits (issue 4) through bin/mini-docker and the docker 
     assert.ok(pid);
     assert.equal((await exec).stdout, 'exec-marker-done\n');
     assert.equal((await d.cli(['rm', '-f', 'ex'])).code, 0);
-    assert.deepEqual(cgroupDirsOf(id), []);
+    assert.deepEqual(containerCgroupDirs(id), []);
   });
 
   it('a container sees its own cgroup, read-only: -m 64m reads 67108864 in /sys/fs/cgroup inside', async (t) => {
@@ -295,11 +272,11 @@ describe('e2e: resource limits (issue 4) through bin/mini-docker and the docker 
     assert.match(r.stderr, /nosuchcmd/);
     const id = (await d.cli(['inspect', '-f', '{{.Id}}', 'nocmd'])).stdout.trim();
     assert.match(id, /^[0-9a-f]{64}$/);
-    assert.deepEqual(cgroupDirsOf(id), []);
+    assert.deepEqual(containerCgroupDirs(id), []);
     // and a container that did start has its folders until rm
     const live = (await d.cli(['run', '-d', '-m', '32m', 'busybox', 'sleep', '1000'])).stdout.trim();
-    assert.ok(cgroupDirsOf(live).length > 0, 'the running container has cgroup folders');
+    assert.ok(containerCgroupDirs(live).length > 0, 'the running container has cgroup folders');
     assert.equal((await d.cli(['rm', '-f', live, 'nocmd'])).code, 0);
-    assert.deepEqual(cgroupDirsOf(live), []);
+    assert.deepEqual(containerCgroupDirs(live), []);
   });
 });

@@ -3,15 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestDaemon, until } from './harness.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { processAlive } from './kernel-agreement.js';
 
 interface Inspected {
   State: { Status: string; Running: boolean; Pid: number; ExitCode: number; StartedAt: string; FinishedAt: string };
@@ -50,7 +42,7 @@ describe('e2e: live restore (the daemon dies or restarts, containers do not)', (
     const [code, signal, finishedAt] = recorded.split(' ');
     assert.equal(code, '42');
     assert.equal(signal, '0');
-    assert.ok(alive(before.State.Pid), 'the running container outlives the daemon');
+    assert.ok(processAlive(before.State.Pid), 'the running container outlives the daemon');
     await new Promise((r) => setTimeout(r, 300)); // the counter writes a few lines into its shim's buffer meanwhile
 
     const restartedAt = new Date().toISOString();
@@ -108,7 +100,7 @@ describe('e2e: live restore (the daemon dies or restarts, containers do not)', (
     const id = await runDetached('lr-term', 'trap "exit 3" TERM; while true; do sleep 0.1; done');
     const before = await inspect(id);
     assert.equal(await d.stop(), 0, d.log());
-    assert.ok(alive(before.State.Pid), 'the container outlives a clean daemon shutdown');
+    assert.ok(processAlive(before.State.Pid), 'the container outlives a clean daemon shutdown');
     await d.start();
     const after = await inspect(id);
     assert.equal(after.State.Running, true);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestDaemon, until } from './harness.js';
+import { containerCgroupDirs, processAlive } from './kernel-agreement.js';
 
 // End to end: the daemon killed at a failpoint (MINI_DOCKER_FAILPOINTS) in the middle of a command,
 // then started again: the intent in the log is finished or undone, and what drivers hold on the
@@ -14,41 +15,6 @@ interface Inspected {
   TinyDocker?: { ShimPid?: number };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Every `mini-docker-<id>` cgroup folder (any hierarchy, the depths the limiter uses). */
-function cgroupDirsOf(id: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    if (depth > 6) return;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const p = join(dir, name);
-      try {
-        if (!statSync(p).isDirectory()) continue;
-      } catch {
-        continue;
-      }
-      if (name === `mini-docker-${id}`) found.push(p);
-      else if (!name.startsWith('mini-docker')) walk(p, depth + 1);
-    }
-  };
-  walk('/sys/fs/cgroup', 0);
-  return found;
-}
-
 describe('e2e: recovery from an intent the daemon did not finish (failpoints)', { skip: process.getuid?.() === 0 ? false : 'needs root' }, () => {
   const d = new TestDaemon('recovery');
   before(async () => { await d.start(); });
@@ -57,7 +23,7 @@ describe('e2e: recovery from an intent the daemon did not finish (failpoints)', 
   /** Restarts the daemon armed at `point` (or unarmed): the next command that reaches it kills the daemon. */
   async function restart(point?: string): Promise<void> {
     // A daemon that killed itself at a failpoint is gone already (kill9 would wait for an exit that came).
-    if (d.pid !== undefined && alive(d.pid)) await d.kill9();
+    if (d.pid !== undefined && processAlive(d.pid)) await d.kill9();
     if (point) d.env['MINI_DOCKER_FAILPOINTS'] = point;
     else delete d.env['MINI_DOCKER_FAILPOINTS'];
     await d.start();
@@ -88,7 +54,7 @@ describe('e2e: recovery from an intent the daemon did not finish (failpoints)', 
     assert.equal(r.code, 0, r.stderr);
     const id = r.stdout.trim();
     const actions = await stepActions(id);
-    const limited = cgroupDirsOf(id).length > 0;
+    const limited = containerCgroupDirs(id).length > 0;
     assert.deepEqual(actions, [
       'create', 'start-intent', 'start-step storage.v1', ...(limited ? ['start-step limiter.v1'] : []), 'start-step log.v1', 'start-step isolator.v1', 'start',
     ]);
@@ -108,7 +74,7 @@ describe('e2e: recovery from an intent the daemon did not finish (failpoints)', 
     assert.equal(c.State.Status, 'created');
     assert.equal(c.State.Running, false);
     assert.match(c.State.Error, /daemon stopped while the container was starting/);
-    assert.deepEqual(cgroupDirsOf(id), [], 'no cgroup is left');
+    assert.deepEqual(containerCgroupDirs(id), [], 'no cgroup is left');
     assert.equal(existsSync(bundle(id)), false, 'no bundle, no shim');
     const actions = await stepActions(id);
     assert.ok(actions.includes('start-step-undone storage.v1'), actions.join(', '));
@@ -127,7 +93,7 @@ describe('e2e: recovery from an intent the daemon did not finish (failpoints)', 
     const id = await idOf('rec-started');
     const c = await inspect(id);
     assert.equal(c.State.Status, 'running');
-    assert.ok(c.State.Pid > 0 && alive(c.State.Pid), 'the recorded pid is the live process');
+    assert.ok(c.State.Pid > 0 && processAlive(c.State.Pid), 'the recorded pid is the live process');
     assert.equal((await d.cli(['stop', '-t', '1', id])).code, 0, 'the daemon is connected to it again');
     assert.equal((await inspect(id)).State.Running, false);
     assert.equal((await d.cli(['rm', id])).code, 0);
@@ -141,7 +107,7 @@ describe('e2e: recovery from an intent the daemon did not finish (failpoints)', 
     assert.notEqual((await d.cli(['rm', '-f', id])).code, 0);
     await restart();
     assert.equal(await idOf('rec-rm'), '', 'gone from ps -a');
-    assert.deepEqual(cgroupDirsOf(id), []);
+    assert.deepEqual(containerCgroupDirs(id), []);
     assert.equal(existsSync(layer(id)), false);
     assert.equal(existsSync(bundle(id)), false);
   });
