@@ -69,14 +69,21 @@ describe('e2e: 60 concurrent run -d while the daemon is killed with -9', () => {
 
     wave(); // no daemon yet: these CLIs race to start one
     await until('a few clients of the first wave to finish', () => (outcomes.length >= perWave / 2 ? true : undefined), 240_000);
-    wave();
-    // Kill while the second wave is in flight: after some of it finished, not all.
+    // The second wave is launched one client every 100 ms, so that on a fast, quiet machine too some
+    // are still in flight when the daemon is killed (after a few of them finished).
+    const staggered = (async () => {
+      for (let i = 0; i < perWave; i++) {
+        launch(next++);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
     await until('some clients of the second wave to finish', () => (outcomes.filter((o) => o.client >= perWave).length >= 3 ? true : undefined), 240_000);
     const pid = await until('the daemon to run', () => daemonPid(d), 60_000);
     const inFlight = running.size;
     const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
     await until('the killed daemon to be gone', () => (processAlive(pid) ? undefined : true), 30_000);
+    await staggered;
     wave(); // these, and the cut ones that retry, race to start the next daemon
     await Promise.all([...running]);
     t.diagnostic(`killed daemon ${pid} with ${inFlight} clients in flight`);
