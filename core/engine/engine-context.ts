@@ -55,15 +55,11 @@ export class EngineContext {
   // ---- drivers: one typed lookup per kind ----------------------------------------------------
 
   storage(): StorageDriver {
-    const d = this.registry.get(DriverKinds.storage);
-    if (!d) throw new ConflictError(`no storage driver is available: ${this.registry.whyMissing(DriverKinds.storage)}`);
-    return d;
+    return this.registry.require(DriverKinds.storage);
   }
 
   isolator(): IsolatorDriver {
-    const d = this.registry.get(DriverKinds.isolator);
-    if (!d) throw new ConflictError(`no isolator driver is available: ${this.registry.whyMissing(DriverKinds.isolator)}`);
-    return d;
+    return this.registry.require(DriverKinds.isolator);
   }
 
   /** The limiter, or undefined on a host without usable cgroups (then containers run without limits). */

@@ -104,15 +104,11 @@ export class RegistryService {
   }
 
   private driver(): DistributionDriver {
-    const d = this.registry.get(DriverKinds.distribution);
-    if (!d) throw new ConflictError('no distribution driver is available, so images cannot be pulled or pushed: see `mini-docker info`');
-    return d;
+    return this.registry.require(DriverKinds.distribution);
   }
 
   private storage(): StorageDriver {
-    const d = this.registry.get(DriverKinds.storage);
-    if (!d) throw new ConflictError('no storage driver is available: see `mini-docker info`');
-    return d;
+    return this.registry.require(DriverKinds.storage);
   }
 
   /** Pulls a reference; two pulls of the same reference at once share one. */

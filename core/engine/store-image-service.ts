@@ -68,15 +68,11 @@ export class StoreImageService implements ImageService {
   }
 
   private storage(): StorageDriver {
-    const d = this.registry.get(DriverKinds.storage);
-    if (!d) throw new ConflictError('no storage driver is available: see `mini-docker info`');
-    return d;
+    return this.registry.require(DriverKinds.storage);
   }
 
   private exporter(): ExporterDriver {
-    const d = this.registry.get(DriverKinds.exporter);
-    if (!d) throw new ConflictError('no exporter driver is available: see `mini-docker info`');
-    return d;
+    return this.registry.require(DriverKinds.exporter);
   }
 
   /**

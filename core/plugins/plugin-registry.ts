@@ -74,6 +74,15 @@ export interface PluginListing {
   readonly reason?: string;
 }
 
+/** No usable driver of a kind: a conflict with the host's state (the API answers 409). */
+export class DriverUnavailableError extends Error {
+  readonly status = 409;
+  constructor(message: string) {
+    super(message);
+    this.name = 'DriverUnavailableError';
+  }
+}
+
 export class PluginGraphError extends Error {
   constructor(message: string) {
     super(message);
@@ -211,6 +220,16 @@ export class PluginRegistry {
     return this.records
       .filter((r) => r.status === 'ok' && kindOf(r.driver.id) === kind)
       .map((r) => r.driver as DriverOfKind[K]);
+  }
+
+  /**
+   * The driver of a kind for work that cannot do without it; when none is ok, an error (409) that
+   * says why, driver by driver and package by package (whyMissing).
+   */
+  require<K extends DriverKind>(kind: K): DriverOfKind[K] {
+    const d = this.get(kind);
+    if (!d) throw new DriverUnavailableError(`no ${kind} driver is available: ${this.whyMissing(kind)}`);
+    return d;
   }
 
   /** The one driver of a kind to use: the preferred id if given and ok, else the first ok one. */

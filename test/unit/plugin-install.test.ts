@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { settledWithin } from '../../core/api/container-stream-routes.js';
 import type { Driver, DriverContext } from '../../core/plugins/driver.js';
-import { PluginGraphError, PluginRegistry } from '../../core/plugins/plugin-registry.js';
+import { DriverUnavailableError, PluginGraphError, PluginRegistry } from '../../core/plugins/plugin-registry.js';
+import { statusOf } from '../../core/api/api-server.js';
 import { checkLocalPlugin, describeDaemonDrivers, describeReload, localInstallSource } from '../../cli/lib/plugin-reload.js';
 
 const context = async (): Promise<DriverContext> => ({
@@ -69,6 +70,10 @@ describe('unit: installing and reloading plugins', () => {
     ]);
     assert.equal(registry.whyMissing('log.v1'), "log.v1.json-file error (disk on fire); plugin package acme-shipper failed to load (Cannot find package 'left-pad')");
     assert.equal(new PluginRegistry().whyMissing('network.v1'), 'no network.v1 driver is installed');
+    const missing = (() => { try { registry.require('log.v1'); } catch (err) { return err; } return undefined; })();
+    assert.ok(missing instanceof DriverUnavailableError);
+    assert.equal(missing.message, `no log.v1 driver is available: ${registry.whyMissing('log.v1')}`);
+    assert.equal(statusOf(missing), 409, 'the API answers a missing driver with a conflict');
     registry.clearLoadFailure('acme-shipper');
     assert.equal(registry.listing().length, 1);
   });
