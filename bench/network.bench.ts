@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { allocateAddress, macForAddress } from '../core/network/ipam.js';
 import { foldNetworks } from '../core/network/network-state.js';
-import type { NetworkEvent } from '../events/network-events.js';
+import type { NetworkEvent } from '../events/index.js';
 import type { NetworkSpec } from '../core/plugins/network-driver.js';
 import { BridgeNetworkDriver } from '../plugins/network-bridge/bridge-network-driver.js';
 import { bridgeNameFor } from '../plugins/network-bridge/network-names.js';

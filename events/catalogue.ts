@@ -236,6 +236,68 @@ export type DaemonStarted = EventOf<'DaemonStarted', { pid: number; version: str
 export type DaemonStopped = EventOf<'DaemonStopped', { pid: number }>;
 export type DaemonReconciled = EventOf<'DaemonReconciled', { running: readonly string[]; exited: readonly string[] }>;
 
+// ---- networks: stream "network-<id>" (the port events: the container's stream) ----
+/**
+ * Networking's facts: networks and their subnets, which container holds which address on which
+ * network, and which host ports a container published. IPAM is a fold of these
+ * (core/network/network-state.ts), so addresses survive a daemon restart and `replay` shows who
+ * had which address when. NetworkCreated, NetworkRemoved, ContainerNetworkConnected and
+ * ContainerNetworkDisconnected go to the network's stream, so two connects racing for the same
+ * address append with the same expected version and one of them must plan again.
+ */
+export type NetworkCreated = EventOf<'NetworkCreated', {
+  /** 64 hex characters, as Docker's network ids. */
+  id: string;
+  name: string;
+  /** The driver name `network create --driver` selects: "bridge". */
+  driver: string;
+  /** "172.18.0.0/16": chosen from the pool (core/network/ipam.ts) or given with --subnet. */
+  subnet: string;
+  /** The bridge's own address, the containers' default route: "172.18.0.1". */
+  gateway: string;
+  /** --internal: no route out of the network, no published ports from outside. */
+  internal: boolean;
+  labels: Readonly<Record<string, string>>;
+  /** The host's bridge device, e.g. "mdbr-3f2a9c01". */
+  bridge: string;
+  mtu: number;
+  /** Whether containers resolve each other's names through the embedded resolver (user networks; not the default bridge). */
+  dns: boolean;
+}>;
+export type NetworkRemoved = EventOf<'NetworkRemoved', { id: string }>;
+/** A container got an address on a network (`run`, `network connect`). */
+export type ContainerNetworkConnected = EventOf<'ContainerNetworkConnected', {
+  /** The network id. */
+  network: string;
+  /** The container id. */
+  id: string;
+  ip: string;
+  mac: string;
+  /** --network-alias / --alias: more names the resolver answers with this address. */
+  aliases: readonly string[];
+  /** The interface inside the container: eth0 for its first network, eth1... */
+  interface: string;
+}>;
+/** The address went back to the pool (`network disconnect`, rm). */
+export type ContainerNetworkDisconnected = EventOf<'ContainerNetworkDisconnected', { network: string; id: string }>;
+/** One published port as installed: the host side resolved (a random port chosen when none was given). */
+export interface PublishedPort {
+  readonly containerPort: number;
+  readonly protocol: 'tcp' | 'udp';
+  /** "0.0.0.0" for every address of the host. */
+  readonly hostIp: string;
+  readonly hostPort: number;
+}
+/** The container's ports were published on start (its stream `container-<id>`). */
+export type ContainerPortsPublished = EventOf<'ContainerPortsPublished', {
+  id: string;
+  /** The network whose address the ports lead to. */
+  network: string;
+  ports: readonly PublishedPort[];
+}>;
+/** The ports were taken away (stop, exit, a failed start). */
+export type ContainerPortsUnpublished = EventOf<'ContainerPortsUnpublished', { id: string }>;
+
 export type ContainerEvent =
   | ContainerCreated | ContainerStarting | ContainerStartStepDone | ContainerStartStepFailed | ContainerStartStepUndone
   | ContainerStarted | ContainerStartFailed | ContainerExited | ContainerStopRequested
@@ -244,9 +306,12 @@ export type ContainerEvent =
   | ContainerCommitFailed | ExecCreated | ExecStarting | ExecStarted | ExecExited;
 export type ImageEvent = ImageCreated | ImageTagged | ImageUntagged | ImageRemoved | ImagePulled | ImagePushed;
 export type DaemonEvent = DaemonStarted | DaemonStopped | DaemonReconciled;
+export type NetworkEvent =
+  | NetworkCreated | NetworkRemoved | ContainerNetworkConnected | ContainerNetworkDisconnected
+  | ContainerPortsPublished | ContainerPortsUnpublished;
 
 /** Every event the engine records. */
-export type EngineEvent = ContainerEvent | ImageEvent | DaemonEvent;
+export type EngineEvent = ContainerEvent | ImageEvent | DaemonEvent | NetworkEvent;
 export type EventType = EngineEvent['type'];
 export type EventData<T extends EventType> = Extract<EngineEvent, { type: T }>['data'];
 
@@ -254,6 +319,7 @@ export type EventData<T extends EventType> = Extract<EngineEvent, { type: T }>['
 export const STEP_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'ContainerStarting', 'ContainerStartStepDone', 'ContainerStartStepFailed', 'ContainerStartStepUndone', 'ContainerRemoving',
   'ContainerRemoveStepDone', 'ContainerCommitting', 'ContainerCommitFailed', 'ExecStarting',
+  'ContainerPortsPublished', 'ContainerPortsUnpublished',
 ]);
 
 /** Current schema version of each event type. Bump it and add an upcaster when a shape changes. */
@@ -291,6 +357,12 @@ export const SCHEMA_VERSIONS: { readonly [T in EventType]: number } = {
   DaemonStarted: 1,
   DaemonStopped: 1,
   DaemonReconciled: 1,
+  NetworkCreated: 1,
+  NetworkRemoved: 1,
+  ContainerNetworkConnected: 1,
+  ContainerNetworkDisconnected: 1,
+  ContainerPortsPublished: 1,
+  ContainerPortsUnpublished: 1,
 };
 
 export const EVENT_TYPES = Object.keys(SCHEMA_VERSIONS) as readonly EventType[];
@@ -304,7 +376,7 @@ export function isEventType(value: string): value is EventType {
  * and driver steps have actions of their own (`start-intent`, `start-step` ...): Docker has none, so
  * the API shows them only when asked (`GET /events?steps=1`, `mini-docker events --steps`).
  */
-export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'container' | 'image' | 'daemon', action: string] } = {
+export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'container' | 'image' | 'daemon' | 'network', action: string] } = {
   ContainerCreated: ['container', 'create'],
   ContainerStarting: ['container', 'start-intent'],
   ContainerStartStepDone: ['container', 'start-step'],
@@ -338,6 +410,12 @@ export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'conta
   DaemonStarted: ['daemon', 'start'],
   DaemonStopped: ['daemon', 'stop'],
   DaemonReconciled: ['daemon', 'reconcile'],
+  NetworkCreated: ['network', 'create'],
+  NetworkRemoved: ['network', 'destroy'],
+  ContainerNetworkConnected: ['network', 'connect'],
+  ContainerNetworkDisconnected: ['network', 'disconnect'],
+  ContainerPortsPublished: ['container', 'ports-publish'],
+  ContainerPortsUnpublished: ['container', 'ports-unpublish'],
 };
 
 export function containerStream(id: string): string {
@@ -347,3 +425,6 @@ export function imageStream(id: string): string {
   return `image-${id.replace(/^sha256:/, '')}`;
 }
 export const DAEMON_STREAM = 'daemon';
+export function networkStream(id: string): string {
+  return `network-${id}`;
+}

@@ -33,6 +33,22 @@ const id = containerId;
 const transfer = { id: sha256Id, name: str, registry: str, repository: str, digest: sha256Id, layers: arrayOf(sha256Id) };
 const exec = { id, execId: str };
 
+const ipv4: Check = (v, p) =>
+  typeof v === 'string' && /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(v)
+    ? null : `${p}: expected an IPv4 address, got ${JSON.stringify(v)}`;
+const cidr: Check = (v, p) => {
+  if (typeof v !== 'string') return `${p}: expected a CIDR subnet, got ${JSON.stringify(v)}`;
+  const [address, prefix, extra] = v.split('/');
+  if (extra !== undefined || prefix === undefined || !/^\d{1,2}$/.test(prefix) || Number(prefix) > 32) {
+    return `${p}: expected a CIDR subnet, got ${JSON.stringify(v)}`;
+  }
+  return ipv4(address, p);
+};
+const mac: Check = (v, p) =>
+  typeof v === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(v) ? null : `${p}: expected a MAC address, got ${JSON.stringify(v)}`;
+const port: Check = (v, p) =>
+  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535 ? null : `${p}: expected a port 1-65535, got ${JSON.stringify(v)}`;
+
 /** The shape of each event's data, by type. */
 export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
   ContainerCreated: obj({ id, name: str, image: obj({ ref: str, id: sha256Id }), config: containerConfig, hostConfig }),
@@ -75,6 +91,16 @@ export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
   DaemonStarted: obj({ pid: int, version: str, plugins: arrayOf(obj({ id: str, status: str, reason: optional(str) })) }),
   DaemonStopped: obj({ pid: int }),
   DaemonReconciled: obj({ running: strings, exited: strings }),
+  NetworkCreated: obj({
+    id, name: str, driver: str, subnet: cidr, gateway: ipv4, internal: bool, labels: recordOf(str), bridge: str, mtu: int, dns: bool,
+  }),
+  NetworkRemoved: obj({ id }),
+  ContainerNetworkConnected: obj({ network: id, id, ip: ipv4, mac, aliases: arrayOf(str), interface: str }),
+  ContainerNetworkDisconnected: obj({ network: id, id }),
+  ContainerPortsPublished: obj({
+    id, network: id, ports: arrayOf(obj({ containerPort: port, protocol: oneOf('tcp', 'udp'), hostIp: ipv4, hostPort: port })),
+  }),
+  ContainerPortsUnpublished: obj({ id }),
 };
 
 export class InvalidEventError extends Error {

@@ -16,7 +16,7 @@ export interface DockerEvent {
   status?: string;
   id?: string;
   from?: string;
-  Type: 'container' | 'image' | 'daemon';
+  Type: 'container' | 'image' | 'daemon' | 'network';
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };
   scope: 'local';
@@ -31,6 +31,7 @@ export interface DockerEvent {
 export interface EventLookup {
   container?(id: string): { name: string; image: string; labels: Readonly<Record<string, string>> } | undefined;
   exec?(execId: string): { cmd: readonly string[] } | undefined;
+  network?(id: string): { name: string; driver: string } | undefined;
 }
 
 interface KnownContainer {
@@ -46,6 +47,7 @@ const NANOS_PER_SECOND = 1_000_000_000n;
 export class DockerEventMapper {
   private readonly containers = new Map<string, KnownContainer>();
   private readonly execs = new Map<string, readonly string[]>();
+  private readonly networks = new Map<string, { name: string; driver: string }>();
 
   /** `steps`: also the intents and driver steps (not Docker events: only a client that asks gets them). */
   constructor(private readonly lookup: EventLookup = {}, private readonly daemonId = '', private readonly steps = false) {}
@@ -58,6 +60,11 @@ export class DockerEventMapper {
       this.containers.set(id, known);
     }
     return known;
+  }
+
+  private networkAttributes(id: string): Record<string, string> {
+    const n = this.networks.get(id) ?? this.lookup.network?.(id);
+    return n ? { name: n.name, type: n.driver } : {};
   }
 
   private execCmd(execId: string): readonly string[] {
@@ -170,6 +177,21 @@ export class DockerEventMapper {
       case 'DaemonStopped':
       case 'DaemonReconciled':
         return [make(type, defaultAction, this.daemonId, {})];
+      case 'NetworkCreated':
+        this.networks.set(e.data.id, { name: e.data.name, driver: e.data.driver });
+        return [make('network', defaultAction, e.data.id, { name: e.data.name, type: e.data.driver })];
+      case 'NetworkRemoved': {
+        const ev = make('network', defaultAction, e.data.id, this.networkAttributes(e.data.id));
+        this.networks.delete(e.data.id);
+        return [ev];
+      }
+      case 'ContainerNetworkConnected':
+      case 'ContainerNetworkDisconnected':
+        // moby: the network is the actor, the container an attribute.
+        return [make('network', defaultAction, e.data.network, { container: e.data.id, ...this.networkAttributes(e.data.network) })];
+      case 'ContainerPortsPublished':
+      case 'ContainerPortsUnpublished':
+        return this.steps ? [forContainer(e.data.id, defaultAction)] : [];
     }
   }
 }

@@ -1,9 +1,9 @@
 /**
- * The networks as a pure fold of the network events (events/network-events.ts): which networks
+ * The networks as a pure fold of the network events (events/catalogue.ts): which networks
  * exist, who holds which address on each, which host ports each container published. IPAM
  * (ipam.ts) and the embedded resolver read only this; there is no other record of addresses.
  */
-import type { NetworkEvent, PublishedPort } from '../../events/network-events.js';
+import type { NetworkEvent, PublishedPort } from '../../events/index.js';
 
 export interface Endpoint {
   readonly containerId: string;

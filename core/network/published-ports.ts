@@ -3,7 +3,7 @@
  * unpublished. A request conflicts with one of them when protocol and port match and either binds
  * every address (0.0.0.0) or both bind the same one (Docker's "port is already allocated").
  */
-import type { PublishedPort } from '../../events/network-events.js';
+import type { PublishedPort } from '../../events/index.js';
 import type { PortRequest } from '../plugins/network-driver.js';
 import type { NetworksState } from './network-state.js';
 

@@ -4,7 +4,7 @@
  * what belongs to a container of this log that is no longer running or connected is undone; what
  * carries ids this log never recorded belongs to another daemon on the host and is left alone.
  */
-import type { PublishedPort } from '../../events/network-events.js';
+import type { PublishedPort } from '../../events/index.js';
 import type { HeldNetworkResources, NetworkDriver, NetworkSpec } from '../plugins/network-driver.js';
 import type { NetworkState, NetworksState } from './network-state.js';
 

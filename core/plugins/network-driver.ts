@@ -27,7 +27,7 @@
  * After a crash, `list()` says what is on the host so a recovery can keep what the log says is in
  * use and undo the rest.
  */
-import type { PublishedPort } from '../../events/network-events.js';
+import type { PublishedPort } from '../../events/index.js';
 import type { Driver } from './driver.js';
 
 /** What the driver needs to know of a network (its NetworkCreated). */

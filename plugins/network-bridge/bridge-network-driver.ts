@@ -13,7 +13,7 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { inject, injectable, optional } from '../../core/plugin-api.js';
 import type { DriverContext, DriverStatus, Logger } from '../../core/plugin-api.js';
-import type { PublishedPort } from '../../events/network-events.js';
+import type { PublishedPort } from '../../events/index.js';
 import {
   PortAllocatedError, type AttachSpec, type HeldNetworkResources, type NameSource, type NetworkDriver, type NetworkSpec, type PortRequest,
 } from '../../core/plugins/network-driver.js';

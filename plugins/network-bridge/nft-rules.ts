@@ -21,7 +21,7 @@
  * a network or a port is adding and deleting map elements: no rule handles to look up, and every
  * element carries the container id as its comment so `list` can say whose it is.
  */
-import type { PublishedPort } from '../../events/network-events.js';
+import type { PublishedPort } from '../../events/index.js';
 import type { NetworkSpec } from '../../core/plugins/network-driver.js';
 
 export const DEFAULT_TABLE = 'mini-docker';

@@ -4,7 +4,7 @@
  * only record, as in the engine), and attach/detach that append the events as the engine will.
  */
 import { randomBytes } from 'node:crypto';
-import type { NetworkEvent } from '../../events/network-events.js';
+import type { NetworkEvent } from '../../events/index.js';
 import { allocateAddress, macForAddress, planNetwork } from '../../core/network/ipam.js';
 import { foldNetworks, resolveName, type NetworkState, type NetworksState } from '../../core/network/network-state.js';
 import { specOfNetwork } from '../../core/network/recovery.js';

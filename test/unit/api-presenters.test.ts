@@ -248,6 +248,22 @@ describe('Docker events from envelopes', () => {
     const [destroy] = mapper.map(envelope(5, 'ContainerRemoved', { id: WEB_ID }));
     assert.equal(destroy!.Actor.Attributes.name, 'web');
   });
+  it('network events: the network is the actor, the container an attribute; the port events are steps', () => {
+    const NET = 'c'.repeat(64);
+    const mapper = new DockerEventMapper();
+    const [created] = mapper.map(envelope(1, 'NetworkCreated', {
+      id: NET, name: 'app', driver: 'bridge', subnet: '172.18.0.0/16', gateway: '172.18.0.1', internal: false, labels: {}, bridge: 'mdbr-cccccccc', mtu: 1500, dns: true,
+    }));
+    assert.deepEqual([created!.Type, created!.Action, created!.Actor.ID, created!.Actor.Attributes], ['network', 'create', NET, { name: 'app', type: 'bridge' }]);
+    const [connected] = mapper.map(envelope(2, 'ContainerNetworkConnected', { network: NET, id: WEB_ID, ip: '172.18.0.2', mac: '02:42:ac:12:00:02', aliases: [], interface: 'eth0' }));
+    assert.deepEqual([connected!.Action, connected!.Actor.ID, connected!.Actor.Attributes], ['connect', NET, { container: WEB_ID, name: 'app', type: 'bridge' }]);
+    assert.deepEqual(mapper.map(envelope(3, 'ContainerPortsPublished', { id: WEB_ID, network: NET, ports: [] })), []);
+    assert.ok(matchesEventFilters(connected!, parseFilters('{"type":{"network":true}}')));
+    const [destroyed] = mapper.map(envelope(4, 'NetworkRemoved', { id: NET }));
+    assert.deepEqual([destroyed!.Action, destroyed!.Actor.Attributes.name], ['destroy', 'app']);
+    const withSteps = new DockerEventMapper({ container: () => ({ name: 'web', image: 'busybox', labels: {} }) }, '', true);
+    assert.equal(withSteps.map(envelope(5, 'ContainerPortsUnpublished', { id: WEB_ID }))[0]!.Action, 'ports-unpublish');
+  });
   it('filters: type, container by name or id prefix, event (exec actions by prefix), image', () => {
     const mapper = new DockerEventMapper({ container: () => ({ name: 'web', image: 'busybox', labels: {} }) });
     const [ev] = mapper.map(envelope(1, 'ExecCreated', { id: WEB_ID, execId: 'e1', cmd: ['ls'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true }));

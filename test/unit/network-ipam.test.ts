@@ -2,7 +2,7 @@
 // when a request / then an address, a subnet or Docker's error; the events' validators.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkNetworkEvent, networkStream, type NetworkEvent } from '../../events/network-events.js';
+import { InvalidEventError, networkStream, validateEvent, type NetworkEvent } from '../../events/index.js';
 import {
   DEFAULT_POOLS, IpamError, allocateAddress, chooseSubnet, macForAddress, parseProcNetRoute, planNetwork,
 } from '../../core/network/ipam.js';
@@ -184,6 +184,17 @@ describe('the network fold', () => {
     assert.deepEqual(resolveName(s.networks[NET2]!, 'three', name), []);
   });
 });
+
+/** The catalogue's validation of one event: null when it is valid, else the message naming the bad field. */
+function checkNetworkEvent(event: NetworkEvent): string | null {
+  try {
+    validateEvent(event);
+    return null;
+  } catch (err) {
+    if (err instanceof InvalidEventError) return err.message;
+    throw err;
+  }
+}
 
 describe('network events', () => {
   it('validates their data, naming the bad field', () => {
