@@ -8,7 +8,7 @@ import { DOCKER_HUB_AUTH_KEY, dockerConfigPath, saveCredentials } from '../lib/r
 export default class Login extends BaseCommand {
   static override summary = 'Log in to a registry.';
 
-  static override description = `The daemon checks the credentials with the registry (POST /auth); on success they are stored in the docker CLI's config file ($DOCKER_CONFIG/config.json, else ~/.docker/config.json) in its format, so pull, push, run and the docker CLI use them. SERVER defaults to Docker Hub. Read the password from stdin with --password-stdin.
+  static override description = `The daemon checks the credentials with the registry (POST /auth); on success they are stored in the docker CLI's config file ($DOCKER_CONFIG/config.json, else ~/.docker/config.json) in its format, so pull, push, run and the docker CLI use them; when that file names a credential helper ("credsStore", or "credHelpers" for this registry), the secret goes to docker-credential-<name> instead, as with the docker CLI. SERVER defaults to Docker Hub. Read the password from stdin with --password-stdin.
 
 Exit codes: 0, or 1 (refused, unreachable, no password).`;
 
@@ -40,8 +40,8 @@ Exit codes: 0, or 1 (refused, unreachable, no password).`;
     }
     if (!password) throw new CliError('a password is needed: give --password-stdin (or -p)');
     await this.client.json('POST', '/auth', { json: { username: flags.username, password, serveraddress: server } });
-    await saveCredentials(server, flags.username, password);
-    this.err(`WARNING! Your password will be stored unencrypted in ${dockerConfigPath()}.`);
+    const helper = await saveCredentials(server, flags.username, password);
+    if (!helper) this.err(`WARNING! Your password will be stored unencrypted in ${dockerConfigPath()}.`);
     this.out('Login Succeeded');
   }
 }
