@@ -149,6 +149,28 @@ describe('pull, run, push and login against real registries (e2e)', { skip: REGI
     assert.equal((await daemon.cli(['pull', name], { env })).code, 1);
   });
 
+  it('pull --all-tags pulls every tag the registry lists; a tag with -a is refused', async () => {
+    for (const tag of ['v1', 'v2', 'v3']) await skopeoPush(join(daemon.root, 'layout'), 'v1', `${plain.host}/tools/multi:${tag}`);
+    const name = `${plain.host}/tools/multi`;
+    const pulled = await daemon.cli(['pull', '--all-tags', name], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(pulled.code, 0, pulled.stderr);
+    for (const tag of ['v1', 'v2', 'v3']) assert.match(pulled.stdout, new RegExp(`^${tag}: Pulling from tools/multi$`, 'm'));
+    assert.equal(pulled.stdout.match(/^Digest: /gm)?.length, 3);
+    assert.match(pulled.stdout, new RegExp(`^Status: Downloaded newer image for ${name.replace(/\./g, '\\.')}$`, 'm'));
+    assert.equal(pulled.stdout.trim().split('\n').at(-1), name);
+    const images = await daemon.cli(['images', '--format', '{{.Repository}}:{{.Tag}}', name], { env });
+    assert.deepEqual(images.stdout.trim().split('\n').sort(), [`${name}:v1`, `${name}:v2`, `${name}:v3`]);
+    const again = await daemon.cli(['pull', '-a', name], { env, timeoutMs: TIMEOUT_MS });
+    assert.match(again.stdout, new RegExp(`^Status: Image is up to date for ${name.replace(/\./g, '\\.')}$`, 'm'));
+    const tagged = await daemon.cli(['pull', '-a', `${name}:v1`], { env });
+    assert.equal(tagged.code, 1);
+    assert.equal(tagged.stderr.trim(), 'Error: tag can\'t be used with --all-tags/-a');
+    const missing = await daemon.cli(['pull', '-a', `${plain.host}/tools/nothing`], { env });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^Error: repository .*tools\/nothing not found/);
+    assert.equal((await daemon.cli(['rmi', `${name}:v1`, `${name}:v2`, `${name}:v3`], { env })).code, 0);
+  });
+
   it('a credential helper named by config.json (credsStore) keeps the secret: login stores it there, pull asks it, logout erases it', async () => {
     const name = `${basic.host}/private/bb:v1`;
     // A real program speaking the docker-credential-helpers protocol (store/get/erase on stdin),
