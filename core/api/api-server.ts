@@ -18,6 +18,7 @@ import { SocketInput } from './hijack.js';
 import { Router } from './router.js';
 import { messageOf, type RouteDeps } from './route-support.js';
 import { registerSystemRoutes } from './system-routes.js';
+import { registerStatsHistoryRoutes } from './stats-history-routes.js';
 import { registerUiRoutes } from './ui-routes.js';
 import { registerUnsupportedRoutes } from './unsupported-routes.js';
 
@@ -30,6 +31,8 @@ export interface ApiServerOptions {
   readonly reloadPlugins?: RouteDeps['reloadPlugins'];
   /** Pulls, pushes and logins (POST /images/create?fromImage, /images/{name}/push, /auth). */
   readonly registry?: RegistryService;
+  /** The kept stats readings (`GET /tiny/stats/{id}`). */
+  readonly statsHistory?: RouteDeps['statsHistory'];
 }
 
 const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -45,6 +48,7 @@ export function buildRouter(deps: RouteDeps): Router {
   registerImageRoutes(router, deps);
   registerEventRoutes(router, deps);
   registerUiRoutes(router, deps);
+  registerStatsHistoryRoutes(router, deps);
   registerUnsupportedRoutes(router);
   return router;
 }
@@ -86,6 +90,7 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): http
   const router = buildRouter({
     engine, version: options.version, logger, ...(options.reloadPlugins ? { reloadPlugins: options.reloadPlugins } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.statsHistory ? { statsHistory: options.statsHistory } : {}),
   });
 
   async function dispatch(method: string, url: string, make: (path: string, version: string, query: URLSearchParams) => { req: ApiRequest; res: ApiResponse }): Promise<void> {

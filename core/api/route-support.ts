@@ -1,3 +1,4 @@
+import type { StatsHistoryReader } from './stats-history-routes.js';
 import type { Writable } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
 import type { RegistryService } from '../engine/registry-service.js';
@@ -14,6 +15,8 @@ export interface RouteDeps {
   readonly reloadPlugins?: () => Promise<PluginReloadResult>;
   /** Pulls, pushes and logins; absent when no distribution driver is wired. */
   readonly registry?: RegistryService;
+  /** The kept stats readings (`GET /tiny/stats/{id}`); absent where none are kept. */
+  readonly statsHistory?: StatsHistoryReader;
 }
 
 /** What `POST /tiny/plugins/reload` answers: the packages it loaded now, and every driver as `info` lists it. */

@@ -21,6 +21,8 @@ export interface DaemonConfig {
     readonly certsDir: string;
     readonly timeoutMs: number;
   };
+  /** Milliseconds between two readings of the stats history (core/stats/stats-history.ts); 0: none kept. Default 10 s. */
+  readonly statsHistoryMs?: number;
 }
 
 export const DaemonConfig = Symbol.for('tiny-docker.core.DaemonConfig');

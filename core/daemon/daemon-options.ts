@@ -28,6 +28,8 @@ Options:
                            default /etc/docker/certs.d)
       --registry-timeout SECONDS  how long a registry may stay silent before a pull or push fails
                            (env MINI_DOCKER_REGISTRY_TIMEOUT, default 30)
+      --stats-history SECONDS  read every running container's stats this often and keep the readings a day, for the
+                           UI's past (env MINI_DOCKER_STATS_HISTORY, default 10; 0 turns it off)
   -v, --version            print the version and exit
   -h, --help               print this help and exit
 `;
@@ -45,6 +47,8 @@ export interface DaemonOptions {
   readonly builtinBusybox: boolean;
   /** How registries are reached: --insecure-registry, --registry-certs-dir, --registry-timeout. */
   readonly registries: { readonly insecureRegistries: readonly string[]; readonly certsDir: string; readonly timeoutMs: number };
+  /** --stats-history: milliseconds between two readings of the stats history (0: none kept). */
+  readonly statsHistoryMs: number;
 }
 
 /** Parses mini-dockerd's arguments; throws one line naming what is wrong. */
@@ -57,8 +61,14 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
       'unsafe-no-tls': { type: 'boolean' }, group: { type: 'string', short: 'G' },
       'no-busybox': { type: 'boolean' }, version: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' },
       'insecure-registry': { type: 'string', multiple: true }, 'registry-certs-dir': { type: 'string' }, 'registry-timeout': { type: 'string' },
+      'stats-history': { type: 'string' },
     },
   });
+  const statsText = values['stats-history'] ?? env.MINI_DOCKER_STATS_HISTORY ?? '10';
+  const statsSeconds = Number(statsText);
+  if (!Number.isFinite(statsSeconds) || statsSeconds < 0 || (statsSeconds > 0 && statsSeconds < 0.1)) {
+    throw new Error(`--stats-history ${statsText}: expected seconds between readings (0.1 or more), or 0 for none`);
+  }
   const timeoutText = values['registry-timeout'] ?? env.MINI_DOCKER_REGISTRY_TIMEOUT ?? '30';
   const timeoutSeconds = Number(timeoutText);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new Error(`--registry-timeout ${timeoutText}: expected a number of seconds above 0`);
@@ -87,5 +97,6 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
     socketGroup: values.group,
     builtinBusybox: values['no-busybox'] !== true,
     registries,
+    statsHistoryMs: Math.round(statsSeconds * 1000),
   };
 }

@@ -15,6 +15,7 @@ import { EventLog } from '../eventlog/event-log.js';
 import { FileEventLog } from '../eventlog/file-event-log.js';
 import { SnapshotStore } from '../eventlog/snapshot-store.js';
 import { EventTimeIndex } from '../eventlog/time-index.js';
+import { DEFAULT_STATS_HISTORY, StatsHistory } from '../stats/stats-history.js';
 import { Logger } from '../plugins/logger.js';
 import { PluginRegistry } from '../plugins/plugin-registry.js';
 import { DaemonConfig } from './daemon-config.js';
@@ -81,14 +82,21 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     logger.info(`reconciled: ${reconciled.running.length} reattached, ${reconciled.exited.length} exited while the daemon was down`);
   }
 
+  const statsHistory = new StatsHistory(logDir, {
+    running: () => Object.values(engine.state().containers).filter((c) => c.status === 'running').map((c) => c.id),
+    stats: (id) => engine.stats(id),
+  }, { ...DEFAULT_STATS_HISTORY, intervalMs: config.statsHistoryMs ?? DEFAULT_STATS_HISTORY.intervalMs }, (m) => logger.warn(m));
+  await statsHistory.start();
+
   await rm(config.socketPath, { force: true });
-  const server = createApiServer(engine, { version: config.version, logger, reloadPlugins: () => plugins.reload(), registry: registryService });
+  const server = createApiServer(engine, { version: config.version, logger, reloadPlugins: () => plugins.reload(), registry: registryService, statsHistory });
   await listen(server, config.socketPath);
   const tcpServers: NetServer[] = [];
   try {
     for (const t of config.tcp ?? []) tcpServers.push(await listenTcp(server, t));
   } catch (err) {
     server.close();
+    await statsHistory.stop();
     await closeTcp(tcpServers);
     await rm(config.socketPath, { force: true });
     throw err;
@@ -101,6 +109,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       server.closeAllConnections();
       await closeTcp(tcpServers);
       await closed;
+      await statsHistory.stop();
       await engine.shutdown();
       await store.append(DAEMON_STREAM, [{ type: 'DaemonStopped', data: { pid: process.pid } }], 'any').catch(() => undefined);
       await store.snapshot().catch((err: unknown) => logger.warn(`snapshot on shutdown failed: ${String(err)}`));
