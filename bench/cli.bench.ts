@@ -3,9 +3,25 @@
 // their order alternating, and the ratio of the medians (goal: at most 1.5); and `mini-docker
 // --version` against `node -e 0`, both without NODE_EXTRA_CA_CERTS (goal: within 5 ms). The
 // machine's load is printed: on a shared machine the figures move with it, compare the ratios.
+// Where `perf` is installed, each command also runs under `perf stat -e task-clock`: the CPU time
+// of the whole process, which a loaded machine moves far less than the wall time.
 // Run: `npm run build && node dist/bench/cli.bench.js` (BENCH_RUNS=N, default 10).
-import { cpus, loadavg, release } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLI, DOCKER_CLIENT_MISSING, TestDaemon, runCommand, type RunResult } from '../test/e2e/harness.js';
+
+const PERF = spawnSync('perf', ['--version'], { stdio: 'ignore' }).status === 0;
+const perfDir = mkdtempSync(join(tmpdir(), 'cli-bench-perf-'));
+
+/** `cmd args` under `perf stat -e task-clock`: its result and its CPU milliseconds. */
+async function withCpu(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<[number, RunResult]> {
+  const file = join(perfDir, 'stat.csv');
+  const r = await runCommand('perf', ['stat', '-x,', '-e', 'task-clock', '-o', file, '--', cmd, ...args], { env });
+  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.includes('task-clock'));
+  return [Number(line?.split(',')[0] ?? NaN), r];
+}
 
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 10));
 const PS_CONTAINERS = 50;
@@ -84,16 +100,22 @@ try {
   const clients: Client[] = DOCKER_CLIENT_MISSING ? ['mini-docker'] : ['mini-docker', 'docker'];
   if (DOCKER_CLIENT_MISSING) out.docker = { available: false, reason: DOCKER_CLIENT_MISSING };
 
+  const cpuOf = (client: Client, argv: readonly string[]): Promise<[number, RunResult]> => (client === 'docker'
+    ? withCpu('docker', argv, { ...d.env, DOCKER_HOST: `unix://${d.socketPath}` })
+    : withCpu(CLI, argv, d.env));
   const measure = async (c: Case): Promise<Record<string, unknown>> => {
     const times: Record<Client, number[]> = { 'mini-docker': [], docker: [] };
+    const cpu: Record<Client, number[]> = { 'mini-docker': [], docker: [] };
     for (let i = 0; i <= RUNS; i++) {
       const order = i % 2 === 0 ? clients : [...clients].reverse();
       for (const client of order) {
-        const prepared = await c.setup?.(client);
-        const [ms, r] = await timed(() => run(client, c.argv(prepared)));
-        ok(r, `${client} ${c.argv(prepared).join(' ')}`);
-        await c.teardown?.(prepared, r);
-        if (i > 0) times[client].push(ms); // the first pair warms caches
+        for (const kind of PERF ? (['wall', 'cpu'] as const) : (['wall'] as const)) {
+          const prepared = await c.setup?.(client);
+          const [ms, r] = kind === 'wall' ? await timed(() => run(client, c.argv(prepared))) : await cpuOf(client, c.argv(prepared));
+          ok(r, `${client} ${c.argv(prepared).join(' ')}`);
+          await c.teardown?.(prepared, r);
+          if (i > 0) (kind === 'wall' ? times : cpu)[client].push(ms); // the first pair warms caches
+        }
       }
     }
     const ours = median(times['mini-docker']);
@@ -102,6 +124,13 @@ try {
       const theirs = median(times.docker);
       row.dockerMs = round(theirs);
       row.ratio = round((ours / theirs) * 100) / 100;
+    }
+    if (PERF) {
+      row.miniDockerCpuMs = round(median(cpu['mini-docker']));
+      if (cpu.docker.length > 0) {
+        row.dockerCpuMs = round(median(cpu.docker));
+        row.cpuRatio = round((median(cpu['mini-docker']) / median(cpu.docker)) * 100) / 100;
+      }
     }
     return row;
   };
@@ -124,11 +153,25 @@ try {
     }
   }
   out.version = { miniDockerVersionMs: round(median(version)), nodeE0Ms: round(median(nodeE0)), overNodeMs: round(median(version) - median(nodeE0)) };
+  if (PERF) {
+    const versionCpu: number[] = [];
+    const nodeCpu: number[] = [];
+    for (let i = 0; i <= RUNS * 2; i++) {
+      const [a] = await withCpu(CLI, ['--version'], withoutCa());
+      const [b] = await withCpu(process.execPath, ['-e', '0'], withoutCa());
+      if (i > 0) {
+        versionCpu.push(a);
+        nodeCpu.push(b);
+      }
+    }
+    out.versionCpu = { miniDockerVersionCpuMs: round(median(versionCpu)), nodeE0CpuMs: round(median(nodeCpu)), overNodeCpuMs: round(median(versionCpu) - median(nodeCpu)) };
+  }
   host.loadavg1mAtEnd = round(loadavg()[0]!);
 } catch (err) {
   out.error = (err as Error).message;
   process.exitCode = 1;
 } finally {
   await d.cleanup();
+  rmSync(perfDir, { recursive: true, force: true });
 }
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -1,5 +1,5 @@
-import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink, realpath } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { open, readdir, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Stats } from 'node:fs';
@@ -53,10 +53,32 @@ function byteOrder(a: string, b: string): number {
 const SMALL_FILE = 256 << 10;
 const WINDOW = 16;
 
-async function readAll(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of chunks) parts.push(chunk);
-  return Buffer.concat(parts);
+/**
+ * A small file's bytes, read with blocking calls: one file is a few microseconds of the event loop,
+ * where the four promise calls (open, stat, read, close) each cost a trip through the thread pool,
+ * which made a layer of 20,000 small files ten times slower to archive than GNU tar. Same checks
+ * as readExactly: the inode the walk saw, never through a symlink.
+ */
+function readSmallFile(path: string, size: number, seen: { dev: number; ino: number }): Promise<Buffer> {
+  try {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const opened = fstatSync(fd);
+      if (opened.dev !== seen.dev || opened.ino !== seen.ino) throw new Error(`${path} changed while it was being archived`);
+      const buffer = Buffer.alloc(size);
+      let position = 0;
+      while (position < size) {
+        const bytesRead = readSync(fd, buffer, position, size - position, position);
+        if (bytesRead === 0) break; // shrank meanwhile: the rest stays zeros, as the writer pads
+        position += bytesRead;
+      }
+      return Promise.resolve(buffer);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 async function* readExactly(path: string, size: number, seen: { dev: number; ino: number }): AsyncGenerator<Buffer> {
@@ -115,8 +137,8 @@ export async function writeTar(rootDir: string, out: NodeJS.WritableStream, opti
       const window = await Promise.all(names.slice(i, i + WINDOW).map(async (name) => {
         const rel = relDir === '' ? name : `${relDir}/${name}`;
         const path = join(root, rel);
-        const stats = await lstat(path);
-        const content = stats.isFile() && stats.nlink === 1 && stats.size <= SMALL_FILE ? readAll(readExactly(path, stats.size, stats)) : undefined;
+        const stats = lstatSync(path);
+        const content = stats.isFile() && stats.nlink === 1 && stats.size <= SMALL_FILE ? readSmallFile(path, stats.size, stats) : undefined;
         content?.catch(() => undefined); // awaited below, in order; an error is thrown there
         return { rel, path, stats, content };
       }));
