@@ -4,7 +4,8 @@
 // opposite with --privileged (as far as the daemon's own capabilities go), and --cap-add,
 // --cap-drop, --read-only with --tmpfs, --mount type=tmpfs and --device.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DOCKER_CLIENT_MISSING, TestDaemon } from './harness.js';
 
@@ -155,6 +156,27 @@ describe('e2e: capabilities, privileged, read-only, tmpfs and devices', { timeou
     const missing = await d.cli(['run', '--rm', '--device', '/dev/no-such-device', 'busybox', 'true']);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /error gathering device information while adding custom device "\/dev\/no-such-device": no such file or directory/);
+  });
+
+  it('a seccomp filter is compiled once per profile and capability set, then read from the cache (a damaged entry is made again)', async () => {
+    const cache = join(d.execRoot, 'isolator.v1.namespaces', 'seccomp-cache');
+    const programs = (): string[] => (existsSync(cache) ? readdirSync(cache).filter((f) => f.endsWith('.bpf')).sort() : []);
+    const probe = ['run', '--rm', '--cap-add', 'SYS_PTRACE', 'busybox', 'sh', '-c', 'grep "^Seccomp:" /proc/self/status | tr -d "\\t "; unshare -U true 2>/dev/null || echo denied'];
+    const before = programs();
+    const first = await d.cli(probe);
+    assert.equal(first.stdout, 'Seccomp:2\ndenied\n', first.stderr);
+    const made = programs().filter((f) => !before.includes(f));
+    assert.equal(made.length, 1, `one new program for a new capability set: ${made.join(' ')}`);
+    const program = join(cache, made[0]!);
+    assert.match(made[0]!, /^[0-9a-f]{64}-libseccomp-\d+\.\d+\.\d+\.bpf$/);
+    const again = await d.cli(probe);
+    assert.equal(again.stdout, 'Seccomp:2\ndenied\n', again.stderr);
+    assert.deepEqual(programs().filter((f) => !before.includes(f)), made, 'the same profile and capabilities: the same program');
+    const size = statSync(program).size;
+    truncateSync(program, 3); // not whole instructions: compiled again
+    const damaged = await d.cli(probe);
+    assert.equal(damaged.stdout, 'Seccomp:2\ndenied\n', damaged.stderr);
+    assert.equal(statSync(program).size, size, 'written again whole');
   });
 
   it('the docker client: --cap-drop ALL, --read-only --tmpfs /tmp, --privileged, --security-opt seccomp=unconfined', { skip: DOCKER_CLIENT_MISSING }, async () => {
