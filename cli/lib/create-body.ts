@@ -239,20 +239,18 @@ export function createBody(options: {
       ...(flags['cap-drop']?.length ? { CapDrop: [...flags['cap-drop']] } : {}),
       ...(flags.privileged ? { Privileged: true } : {}),
       ...(flags['read-only'] ? { ReadonlyRootfs: true } : {}),
-      ...(flags.tmpfs?.length ? { Tmpfs: tmpfsFlags(flags.tmpfs, exitCode) } : {}),
+      ...(flags.tmpfs?.length ? { Tmpfs: tmpfsFlags(flags.tmpfs) } : {}),
       ...(flags.device?.length ? { Devices: flags.device.map((d) => deviceFlag(d, exitCode)) } : {}),
     },
   };
 }
 
-/** `--tmpfs /path[:options]` values as the API's Tmpfs map (the daemon checks the options). */
-export function tmpfsFlags(values: readonly string[], exitCode: number): Record<string, string> {
+/** `--tmpfs /path[:options]` values as the API's Tmpfs map (the daemon checks paths and options, as Docker's). */
+export function tmpfsFlags(values: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values) {
     const colon = v.indexOf(':');
-    const path = colon === -1 ? v : v.slice(0, colon);
-    if (!path.startsWith('/')) throw new CliError(`invalid value "${v}" for --tmpfs: the container path must be absolute`, exitCode);
-    out[path] = colon === -1 ? '' : v.slice(colon + 1);
+    out[colon === -1 ? v : v.slice(0, colon)] = colon === -1 ? '' : v.slice(colon + 1);
   }
   return out;
 }

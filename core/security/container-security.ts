@@ -79,24 +79,30 @@ export function mergeTmpfsOptions(options: readonly string[]): string {
     if (o === '') continue;
     const eq = o.indexOf('=');
     if (eq === -1) {
-      if (!TMPFS_FLAGS.has(o)) throw new Error(`invalid tmpfs option "${o}"`);
+      if (!TMPFS_FLAGS.has(o)) throw new Error(`invalid tmpfs option ${quoted([o])}`);
       const opposite = OPPOSITE[o];
       for (let i = out.length - 1; i >= 0; i--) if (out[i] === o || out[i] === opposite) out.splice(i, 1);
       out.push(o);
       continue;
     }
     const key = o.slice(0, eq);
-    if (!TMPFS_DATA.has(key) || eq === o.length - 1 || /[\s,]/.test(o)) throw new Error(`invalid tmpfs option "${o}"`);
+    if (!TMPFS_DATA.has(key) || eq === o.length - 1 || /[\s,]/.test(o)) throw new Error(`invalid tmpfs option ${quoted([key, o.slice(eq + 1)])}`);
     for (let i = out.length - 1; i >= 0; i--) if (out[i]!.startsWith(`${key}=`)) out.splice(i, 1);
     out.push(o);
   }
   return out.join(',');
 }
 
-function tmpfsTarget(target: string, what: string): string {
-  if (!target.startsWith('/')) throw new Error(`invalid ${what}: invalid mount path: '${target}' mount path must be absolute`);
+/** Go's %q of a string slice, as Docker's messages print an option split at "=": ["size" "x"]. */
+function quoted(parts: readonly string[]): string {
+  return `[${parts.map((p) => JSON.stringify(p)).join(' ')}]`;
+}
+
+/** The target, cleaned; Docker's messages (`prefix` names a --mount entry). */
+function tmpfsTarget(target: string, prefix: string): string {
+  if (!target.startsWith('/')) throw new Error(`${prefix}invalid mount path: '${target}' mount path must be absolute`);
   const clean = posix.normalize(target).replace(/(.)\/+$/, '$1');
-  if (clean === '/') throw new Error(`invalid ${what}: destination can't be '/'`);
+  if (clean === '/') throw new Error(`${prefix}invalid mount path: '/' cannot be a tmpfs`);
   return clean;
 }
 
@@ -122,11 +128,11 @@ function tmpfsMountOptions(m: BindMountConfig): string[] {
 export function tmpfsMounts(hc: Pick<HostConfig, 'Tmpfs' | 'Mounts'>): TmpfsMount[] {
   const mounts: TmpfsMount[] = [];
   for (const [target, options] of Object.entries(hc.Tmpfs ?? {})) {
-    mounts.push({ target: tmpfsTarget(target, `--tmpfs ${target}`), options: mergeTmpfsOptions(options === '' ? [] : options.split(',')) });
+    mounts.push({ target: tmpfsTarget(target, ''), options: mergeTmpfsOptions(options === '' ? [] : options.split(',')) });
   }
   for (const m of hc.Mounts ?? []) {
     if (m.Type !== 'tmpfs') continue;
-    mounts.push({ target: tmpfsTarget(m.Target, 'mount config for type "tmpfs"'), options: mergeTmpfsOptions(tmpfsMountOptions(m)) });
+    mounts.push({ target: tmpfsTarget(m.Target, 'invalid mount config for type "tmpfs": '), options: mergeTmpfsOptions(tmpfsMountOptions(m)) });
   }
   const seen = new Set<string>();
   for (const m of mounts) {
@@ -157,7 +163,7 @@ export function parseDeviceFlag(value: string): DeviceMapping {
 /** Docker's checks of a DeviceMapping (the CLI's, made again for API clients). */
 export function checkDeviceMapping(d: DeviceMapping): void {
   if (d.PathOnHost === '') throw new Error('invalid device mapping: PathOnHost is empty');
-  if (!d.PathInContainer.startsWith('/')) throw new Error(`bad format for path: ${d.PathInContainer}`);
+  if (!d.PathInContainer.startsWith('/')) throw new Error(`${d.PathInContainer} is not an absolute path`);
   if (!/^[rwm]{1,3}$/.test(d.CgroupPermissions) || new Set(d.CgroupPermissions).size !== d.CgroupPermissions.length) {
     throw new Error(`bad mode specified: ${d.CgroupPermissions}`);
   }
@@ -254,6 +260,7 @@ export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
   { type: 'c', major: 5, minor: 0, access: 'rwm' }, // tty
   { type: 'c', major: 5, minor: 1, access: 'rwm' }, // console
   { type: 'c', major: 5, minor: 2, access: 'rwm' }, // ptmx
+  { type: 'c', major: 10, minor: 200, access: 'rwm' }, // tun (runc's default list, as Docker 20.10 shows it)
   { type: 'c', major: 136, minor: '*', access: 'rwm' }, // pts
 ];
 

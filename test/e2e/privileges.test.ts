@@ -139,7 +139,7 @@ describe('e2e: capabilities, privileged, read-only, tmpfs and devices', { timeou
     assert.match(r.stdout, /^1770$/m);
     const bad = await d.cli(['run', '--rm', '--tmpfs', '/t:nope', 'busybox', 'true']);
     assert.equal(bad.code, 125);
-    assert.equal(bad.stderr, 'Error: invalid tmpfs option "nope"\n');
+    assert.equal(bad.stderr, 'Error: invalid tmpfs option ["nope"]\n');
   });
 
   it('--device /dev/null:/dev/mynull: the node inside, usable; a missing device fails the start naming it', async () => {
