@@ -137,6 +137,8 @@ describe('e2e: capabilities, privileged, read-only, tmpfs and devices', { timeou
     assert.match(r.stdout, /^\/tmp rw,nosuid,nodev,noexec,relatime$/m);
     assert.match(r.stdout, /^\/run rw,nosuid,nodev,noexec,relatime,size=1024k,mode=700$/m);
     assert.match(r.stdout, /^1770$/m);
+    const workdir = await d.cli(['run', '--rm', '--read-only', '-w', '/new/dir', 'busybox', 'pwd']);
+    assert.equal(workdir.stdout, '/new/dir\n', `a missing working directory is made before the root is read-only: ${workdir.stderr}`);
     const bad = await d.cli(['run', '--rm', '--tmpfs', '/t:nope', 'busybox', 'true']);
     assert.equal(bad.code, 125);
     assert.equal(bad.stderr, 'Error: invalid tmpfs option ["nope"]\n');

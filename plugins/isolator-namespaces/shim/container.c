@@ -110,7 +110,7 @@ int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipe
   if (wait_release(p, e) < 0) return -1;
   /* Now in its cgroups: a new cgroup namespace makes them its root. */
   if (unshare(CLONE_NEWCGROUP) < 0) return shim_fail(e, errno, "unshare CLONE_NEWCGROUP");
-  if (rootfs_setup(s, e) < 0 || extra_mounts_after_pivot(&s->security, e) < 0) return -1;
+  if (rootfs_setup(s, e) < 0 || extra_mounts_after_pivot(&s->security, s->cwd, e) < 0) return -1;
   /* A tty from the container's own devpts, so that /dev/pts/N exists inside (ttyname, `tty`). */
   if (stdio_install_console(io, s->rows, s->cols, e) < 0) return -1;
   if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)

@@ -132,8 +132,10 @@ static int readonly_root(struct shim_err *e) {
   return 0;
 }
 
-int extra_mounts_after_pivot(const struct security_spec *s, struct shim_err *e) {
+int extra_mounts_after_pivot(const struct security_spec *s, const char *cwd, struct shim_err *e) {
   if (!s->privileged && rootfs_mask_paths(e) < 0) return -1;
-  if (s->readonly_rootfs && readonly_root(e) < 0) return -1;
-  return 0;
+  if (!s->readonly_rootfs) return 0;
+  /* Docker makes a missing working directory before the root is read-only: so does this. */
+  if (mkdir_p(cwd && *cwd ? cwd : "/", 0755, e) < 0) return -1;
+  return readonly_root(e);
 }
