@@ -23,6 +23,7 @@ const PROBE = [
   // hostname is the container's own (UTS namespace): writing it back changes nothing on the host.
   '(cat /proc/sys/kernel/hostname > /proc/sys/kernel/hostname) 2>/dev/null && echo proc-sys=rw || echo proc-sys=ro',
   'awk \'$2=="/sys" { split($4, o, ","); print "sys=" o[1] }\' /proc/mounts',
+  'awk \'$2=="/sys/fs/cgroup" { split($4, o, ","); print "cgroupfs=" o[1] }\' /proc/mounts',
 ].join('; ');
 
 function probeOf(stdout: string): Record<string, string> {
@@ -67,8 +68,9 @@ describe('e2e: capabilities, privileged, read-only, tmpfs and devices', { timeou
     const p = probeOf(r.stdout);
     assert.deepEqual({ ...p, kcore: undefined }, {
       Seccomp: '2', CapEff: '00000000a80425fb', 'unshare-U': 'denied', 'unshare-m': 'denied', dmesg: 'denied', mount: 'denied',
-      kcore: undefined, keys: 'masked', firmware: 'empty', 'proc-sys': 'ro', sys: 'ro',
+      kcore: undefined, keys: 'masked', firmware: 'empty', 'proc-sys': 'ro', sys: 'ro', cgroupfs: p.cgroupfs,
     }, r.stdout);
+    if (p.cgroupfs !== undefined) assert.equal(p.cgroupfs, 'ro', 'its cgroups are shown read-only');
     assert.match(p.kcore!, /^(masked|absent)$/, 'this kernel may have no /proc/kcore; where it has one it is masked');
   });
 
@@ -85,8 +87,9 @@ describe('e2e: capabilities, privileged, read-only, tmpfs and devices', { timeou
     const p = probeOf(r.stdout);
     assert.deepEqual({ ...p, kcore: undefined }, {
       Seccomp: '0', CapEff: heldBy(d.pid!), 'unshare-U': 'ok', 'unshare-m': 'ok', dmesg: 'ok', mount: 'ok',
-      kcore: undefined, keys: 'visible', firmware: p.firmware, 'proc-sys': 'rw', sys: 'rw', device: 'present',
+      kcore: undefined, keys: 'visible', firmware: p.firmware, 'proc-sys': 'rw', sys: 'rw', device: 'present', cgroupfs: p.cgroupfs,
     }, r.stdout);
+    if (p.cgroupfs !== undefined) assert.equal(p.cgroupfs, 'rw', 'its cgroups are writable, as Docker mounts them for a privileged container');
     assert.match(p.kcore!, /^(visible|absent)$/);
     assert.match(r.stdout, /^(a \*:\* rwm\n)?device=present$/m, 'the device cgroup is open');
     const exec = await d.cli(['run', '-d', '--name', 'priv', '--privileged', 'busybox', 'sleep', '60']);

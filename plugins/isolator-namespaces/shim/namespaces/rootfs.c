@@ -174,11 +174,11 @@ static int mount_sys(const struct spec *s, struct shim_err *e) {
   if (mkdir_p("sys", 0755, e) < 0) return -1;
   /* Writable only for a privileged container, as Docker. */
   unsigned long ro = s->security.privileged ? 0 : MS_RDONLY;
-  if (mount("sysfs", "sys", "sysfs", ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) return cgroupfs_mount(&s->cgroups, e);
+  if (mount("sysfs", "sys", "sysfs", ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) return cgroupfs_mount(&s->cgroups, s->security.privileged, e);
   /* Without the right to mount a fresh sysfs, show the host's read-only. */
   if (do_mount("/sys", "sys", NULL, MS_BIND | MS_REC, NULL, e) < 0) return -1;
   if (do_mount(NULL, "sys", NULL, MS_REMOUNT | MS_BIND | ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e) < 0) return -1;
-  return cgroupfs_mount(&s->cgroups, e);
+  return cgroupfs_mount(&s->cgroups, s->security.privileged, e);
 }
 
 struct device {
