@@ -9,7 +9,8 @@ import type {
   DriverContext, DriverStatus, ExecProcess, ExecSpec, HeldProcess, IsolatorDriver, ProcessIO, ProcessSpec,
 } from '../../core/plugin-api.js';
 import {
-  DEFAULT_CAPABILITIES, ProcessStartError, parseSecurityOptions, seccompFilterFor, type ContainerSecurity, type SeccompFilter,
+  DEFAULT_CAPABILITIES, ProcessStartError, deviceAccess, parseSecurityOptions, seccompFilterFor, type ContainerSecurity, type DeviceRule,
+  type SeccompFilter,
 } from '../../core/plugin-api.js';
 import { DriverKinds } from '../../core/plugin-api.js';
 import {
@@ -17,6 +18,12 @@ import {
 } from './shim-protocol.js';
 
 const NAMESPACES = ['mnt', 'uts', 'ipc', 'pid', 'net', 'cgroup'] as const;
+
+/** The device rules the shim turns into an eBPF program on a cgroup v2 folder (v1's devices files are the limiter's). */
+function deviceRulesOf(security: ContainerSecurity): { deviceRules?: readonly DeviceRule[] } {
+  const access = deviceAccess(security);
+  return access === 'all' ? {} : { deviceRules: access.allow };
+}
 
 function toExitStatus(m: { exitCode: number; signal: number; finishedAt: string }): ExitStatus {
   return { exitCode: m.exitCode, signal: m.signal > 0 ? m.signal : null, oomKilled: false, finishedAt: m.finishedAt };
@@ -94,7 +101,7 @@ export class NamespaceIsolator implements IsolatorDriver {
       seccompCacheDir: this.seccompCacheDir,
       ...(spec.security ? {
         capabilities: spec.security.capabilities, privileged: spec.security.privileged, readonlyRootfs: spec.security.readonlyRootfs,
-        tmpfs: spec.security.tmpfs, devices: spec.security.devices,
+        tmpfs: spec.security.tmpfs, devices: spec.security.devices, ...deviceRulesOf(spec.security),
       } : {}),
     });
     try {

@@ -1,6 +1,6 @@
 // The shim's wire format (version 1) and a small client for both modes. Mirrors shim/protocol.h;
 // docs/shim.md has the full description. No daemon logic here: the isolator driver builds on it.
-import type { SeccompAction, SeccompFilter } from '../../core/plugin-api.js';
+import type { DeviceRule, SeccompAction, SeccompFilter } from '../../core/plugin-api.js';
 import { capabilityMask } from '../../core/plugin-api.js';
 import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -249,6 +249,8 @@ export interface ShimRunSpec extends ShimProcessSpec {
   readonlyRootfs?: boolean;
   tmpfs?: readonly ShimTmpfs[];
   devices?: readonly ShimDevice[];
+  /** The devices the container may use, for a cgroup v2 folder among `cgroups` (an eBPF program); none: every device. */
+  deviceRules?: readonly DeviceRule[];
 }
 
 /** `mini-docker-shim exec <spec>`. */
@@ -351,7 +353,7 @@ export function serializeSpec(spec: ShimSpec): string {
   return lines.join('\n') + '\n';
 }
 
-/** `privileged 1`, `readonly-rootfs 1`, `tmpfs <target> <options>`, `device <path> <c|b> <major> <minor> <mode> <uid> <gid>`. */
+/** `privileged 1`, `readonly-rootfs 1`, `tmpfs <target> <options>`, `device <path> <c|b> <major> <minor> <mode> <uid> <gid>`, `device-rule <a|c|b> <major|*> <minor|*> <rwm>`. */
 function securityLines(spec: ShimRunSpec): string[] {
   const lines: string[] = [];
   if (spec.privileged) lines.push('privileged 1');
@@ -366,6 +368,11 @@ function securityLines(spec: ShimRunSpec): string[] {
       throw new Error(`spec device ${d.path}: invalid numbers`);
     }
     lines.push(`device ${bindField('path', d.path)} ${d.type} ${d.major} ${d.minor} ${d.mode.toString(8)} ${d.uid} ${d.gid}`);
+  }
+  for (const r of spec.deviceRules ?? []) {
+    const number = (n: number | '*'): string => (n === '*' ? '*' : String(n));
+    if (!/^[rwm]{1,3}$/.test(r.access)) throw new Error(`spec device rule: bad access "${r.access}"`);
+    lines.push(`device-rule ${r.type} ${number(r.major)} ${number(r.minor)} ${r.access}`);
   }
   return lines;
 }

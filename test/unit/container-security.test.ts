@@ -106,14 +106,15 @@ describe('cli: security flags', () => {
 });
 
 describe('shim spec: security lines', () => {
-  it('writes caps, privileged, readonly-rootfs, tmpfs, device and the seccomp cache key', () => {
+  it('writes caps, privileged, readonly-rootfs, tmpfs, device, device-rule and the seccomp cache key', () => {
     const text = serializeSpec({
       id: 'x', rootfs: '/r', args: ['sh'], capabilities: ['CAP_CHOWN', 'CAP_NET_ADMIN'], privileged: true, readonlyRootfs: true,
       tmpfs: [{ target: '/my dir', options: 'noexec,size=1m' }], devices: [{ path: '/dev/n', type: 'c', major: 1, minor: 3, mode: 0o666, uid: 0, gid: 5 }],
       seccomp: { defaultAction: { kind: 'errno', errno: 1 }, rules: [] }, seccompCacheDir: '/run/x/seccomp-cache',
+      deviceRules: [{ type: 'c', major: '*', minor: '*', access: 'm' }, { type: 'c', major: 136, minor: '*', access: 'rwm' }],
     });
     const lines = text.split('\n');
-    for (const l of ['caps 1001', 'privileged 1', 'readonly-rootfs 1', 'tmpfs /my\\sdir noexec,size=1m', 'device /dev/n c 1 3 666 0 5', 'seccomp errno 1']) assert.ok(lines.includes(l), `${l} in\n${text}`);
+    for (const l of ['caps 1001', 'privileged 1', 'readonly-rootfs 1', 'tmpfs /my\\sdir noexec,size=1m', 'device /dev/n c 1 3 666 0 5', 'seccomp errno 1', 'device-rule c * * m', 'device-rule c 136 * rwm']) assert.ok(lines.includes(l), `${l} in\n${text}`);
     assert.match(text, /^seccomp-cache \/run\/x\/seccomp-cache [0-9a-f]{64}$/m);
     const other = serializeSpec({ id: 'x', rootfs: '/r', args: ['sh'], seccomp: { defaultAction: { kind: 'errno', errno: 38 }, rules: [] }, seccompCacheDir: '/run/x/seccomp-cache' });
     assert.notEqual(/seccomp-cache \S+ (\S+)/.exec(text)?.[1], /seccomp-cache \S+ (\S+)/.exec(other)?.[1], 'another filter, another key');

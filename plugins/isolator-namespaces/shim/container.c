@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup-devices.h"
 #include "exec.h"
 #include "namespaces/extra-mounts.h"
 #include "namespaces/rootfs.h"
@@ -165,5 +166,6 @@ int cgroups_join(const struct spec *s, pid_t pid, struct shim_err *e) {
     int n = snprintf(buf, sizeof buf, "%d", (int)pid);
     if (write(fd, buf, (size_t)n) != n) return shim_fail(e, errno, "write %s", path);
   }
-  return 0;
+  /* cgroup v2 has no devices file: the device rules become a program on the cgroup (run only: an exec's spec has none). */
+  return cgroup_devices_attach(s, e);
 }

@@ -80,6 +80,35 @@ static int parse_device(struct security_spec *s, char *value) {
   return 0;
 }
 
+static int parse_device_number(const char *v, int *out) {
+  unsigned long n;
+  if (strcmp(v, "*") == 0) {
+    *out = -1;
+    return 0;
+  }
+  if (parse_ulong(v, 10, 0xfffff, &n) < 0) return -1;
+  *out = (int)n;
+  return 0;
+}
+
+static int parse_device_rule(struct security_spec *s, char *value) {
+  char *f[4];
+  if (fields(value, f, 4, 0) < 0 || strlen(f[0]) != 1 || !strchr("acb", f[0][0]) || s->n_device_rules >= SECURITY_MAX_DEVICE_RULES) return -1;
+  struct device_rule r = {.type = f[0][0]};
+  if (parse_device_number(f[1], &r.major) < 0 || parse_device_number(f[2], &r.minor) < 0) return -1;
+  for (const char *a = f[3]; *a; a++) {
+    if (*a == 'm') r.access |= DEVICE_ACCESS_MKNOD;
+    else if (*a == 'r') r.access |= DEVICE_ACCESS_READ;
+    else if (*a == 'w') r.access |= DEVICE_ACCESS_WRITE;
+    else return -1;
+  }
+  struct device_rule *grown = realloc(s->device_rules, (s->n_device_rules + 1) * sizeof *grown);
+  if (!grown) return -1;
+  s->device_rules = grown;
+  s->device_rules[s->n_device_rules++] = r;
+  return 0;
+}
+
 int security_parse(struct security_spec *s, const char *key, char *value) {
   if (strcmp(key, "caps") == 0) {
     unsigned long long n;
@@ -95,13 +124,16 @@ int security_parse(struct security_spec *s, const char *key, char *value) {
   if (strcmp(key, "readonly-rootfs") == 0) return parse_flag(value, &s->readonly_rootfs);
   if (strcmp(key, "tmpfs") == 0) return parse_tmpfs(s, value);
   if (strcmp(key, "device") == 0) return parse_device(s, value);
+  if (strcmp(key, "device-rule") == 0) return parse_device_rule(s, value);
   return -2;
 }
 
 void security_spec_free(struct security_spec *s) {
   free(s->tmpfs);
   free(s->devices);
+  free(s->device_rules);
   s->tmpfs = NULL;
   s->devices = NULL;
-  s->n_tmpfs = s->n_devices = 0;
+  s->device_rules = NULL;
+  s->n_tmpfs = s->n_devices = s->n_device_rules = 0;
 }

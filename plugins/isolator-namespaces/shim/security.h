@@ -22,6 +22,15 @@ struct device_entry {
   gid_t gid;
 };
 
+/* "device-rule <a|c|b> <major|*> <minor|*> <access>": a device the container may use (cgroup v2). */
+enum { DEVICE_ACCESS_MKNOD = 1, DEVICE_ACCESS_READ = 2, DEVICE_ACCESS_WRITE = 4 };
+struct device_rule {
+  char type;
+  int major, minor; /* -1: any */
+  int access;       /* DEVICE_ACCESS_* */
+};
+#define SECURITY_MAX_DEVICE_RULES 1024
+
 struct security_spec {
   int has_caps;  /* "caps <hex>" was given; otherwise Docker's default set */
   uint64_t caps; /* bounding set, and permitted + effective for root */
@@ -31,6 +40,8 @@ struct security_spec {
   size_t n_tmpfs;
   struct device_entry *devices;
   size_t n_devices;
+  struct device_rule *device_rules;
+  size_t n_device_rules;
 };
 
 /* One spec line; returns 0, -1 for a bad value, -2 when the key is not one of these. */
