@@ -21,8 +21,10 @@ const containerConfig = obj({
 const restartPolicy = obj({ Name: oneOf('always', 'unless-stopped', 'on-failure'), MaximumRetryCount: int });
 const hostConfig = obj({
   ...limits, AutoRemove: bool, LogConfig: obj({ Type: str, Config: recordOf(str) }), ConsoleSize: optional(arrayOf(int)),
-  Binds: optional(strings), Mounts: optional(arrayOf(obj({ Type: str, Source: str, Target: str, ReadOnly: bool }))),
+  Binds: optional(strings), Mounts: optional(arrayOf(obj({ Type: str, Source: str, Target: str, ReadOnly: bool, TmpfsOptions: optional(obj({ SizeBytes: optional(num), Mode: optional(int) })) }))),
   RestartPolicy: optional(restartPolicy), SecurityOpt: optional(strings),
+  CapAdd: optional(strings), CapDrop: optional(strings), Privileged: optional(bool), ReadonlyRootfs: optional(bool), Tmpfs: optional(recordOf(str)),
+  Devices: optional(arrayOf(obj({ PathOnHost: str, PathInContainer: str, CgroupPermissions: str }))),
 });
 const imageConfig = obj({
   Env: strings, Cmd: nullable(strings), Entrypoint: nullable(strings), WorkingDir: str, User: str, Labels: recordOf(str),

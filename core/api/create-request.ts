@@ -1,11 +1,11 @@
 /**
  * Docker's create and update bodies mapped into the engine's requests. Only the fields this engine
- * honours are read; a feature the client asked for that we do not have yet (ports, networks,
- * privileged mode) becomes a warning the CLI prints as `WARNING: ...`, never a silent no-op. Bind
+ * honours are read; a feature the client asked for that we do not have yet (ports, networks)
+ * becomes a warning the CLI prints as `WARNING: ...`, never a silent no-op. Bind
  * mounts (`Binds`, `Mounts` of type bind) and the restart policy are passed on; the engine checks
  * them and refuses what it cannot do with a clear error.
  */
-import type { BindMountConfig, ContainerConfig, HostConfig, Limits, LogConfig, ThrottleDevice } from '../../events/index.js';
+import type { BindMountConfig, ContainerConfig, DeviceMapping, HostConfig, Limits, LogConfig, ThrottleDevice } from '../../events/index.js';
 import type { CreateContainerRequest } from '../engine/engine.js';
 import { InvalidArgumentError } from '../engine/errors.js';
 import {
@@ -45,14 +45,32 @@ export function parseLimits(obj: JsonObject): Limits {
   return out;
 }
 
-/** `HostConfig.Mounts` as sent by `--mount` (Type, Source, Target, ReadOnly; the rest is not used). */
+/** `HostConfig.Mounts` as sent by `--mount` (Type, Source, Target, ReadOnly, TmpfsOptions; the rest is not used). */
 function parseMounts(hc: JsonObject): BindMountConfig[] | undefined {
   const v = hc.Mounts;
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v)) throw new InvalidArgumentError('invalid value for Mounts: expected an array');
   return v.map((m, i) => {
     if (!isRecord(m)) throw new InvalidArgumentError(`invalid value for Mounts[${i}]: expected an object`);
-    return { Type: optString(m, 'Type') ?? '', Source: optString(m, 'Source') ?? '', Target: optString(m, 'Target') ?? '', ReadOnly: optBool(m, 'ReadOnly') ?? false };
+    const tmpfs = optObject(m, 'TmpfsOptions');
+    const size = tmpfs ? optNumber(tmpfs, 'SizeBytes') : undefined;
+    const mode = tmpfs ? optNumber(tmpfs, 'Mode') : undefined;
+    return {
+      Type: optString(m, 'Type') ?? '', Source: optString(m, 'Source') ?? '', Target: optString(m, 'Target') ?? '', ReadOnly: optBool(m, 'ReadOnly') ?? false,
+      ...(size || mode ? { TmpfsOptions: { ...(size ? { SizeBytes: size } : {}), ...(mode ? { Mode: mode } : {}) } } : {}),
+    };
+  });
+}
+
+/** `HostConfig.Devices` (`--device`): PathOnHost, PathInContainer (default: the host path), CgroupPermissions (default rwm). */
+function parseDevices(hc: JsonObject): DeviceMapping[] | undefined {
+  const v = hc.Devices;
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw new InvalidArgumentError('invalid value for Devices: expected an array');
+  return v.map((d, i) => {
+    if (!isRecord(d)) throw new InvalidArgumentError(`invalid value for Devices[${i}]: expected {PathOnHost, PathInContainer, CgroupPermissions}`);
+    const host = optString(d, 'PathOnHost') ?? '';
+    return { PathOnHost: host, PathInContainer: optString(d, 'PathInContainer') || host, CgroupPermissions: optString(d, 'CgroupPermissions') || 'rwm' };
   });
 }
 
@@ -75,7 +93,6 @@ function unsupportedHostConfig(hc: JsonObject): string[] {
     return Array.isArray(v) ? v.length > 0 : isRecord(v) ? Object.keys(v).length > 0 : false;
   };
   if (nonEmpty('PortBindings') || optBool(hc, 'PublishAllPorts')) warnings.push('port publishing is not supported yet: -p/-P were ignored');
-  if (optBool(hc, 'Privileged')) warnings.push('privileged containers are not supported: --privileged was ignored');
   const network = optString(hc, 'NetworkMode');
   if (network && !['', 'default', 'none', 'bridge'].includes(network)) warnings.push(`networks are not supported yet: --network ${network} was ignored`);
   return warnings;
@@ -128,6 +145,16 @@ export function parseCreateRequest(body: JsonObject, name: string | undefined): 
   if (restart && policy && policy !== 'no') hostConfig.RestartPolicy = { Name: policy, MaximumRetryCount: optNumber(restart, 'MaximumRetryCount') ?? 0 };
   const securityOpt = optStringArray(hc, 'SecurityOpt');
   if (securityOpt && securityOpt.length > 0) hostConfig.SecurityOpt = securityOpt;
+  for (const key of ['CapAdd', 'CapDrop'] as const) {
+    const caps = optStringArray(hc, key);
+    if (caps && caps.length > 0) hostConfig[key] = caps;
+  }
+  if (optBool(hc, 'Privileged')) hostConfig.Privileged = true;
+  if (optBool(hc, 'ReadonlyRootfs')) hostConfig.ReadonlyRootfs = true;
+  const tmpfs = optStringMap(hc, 'Tmpfs');
+  if (tmpfs && Object.keys(tmpfs).length > 0) hostConfig.Tmpfs = tmpfs;
+  const devices = parseDevices(hc);
+  if (devices && devices.length > 0) hostConfig.Devices = devices;
   const consoleSize = optNumberPair(hc, 'ConsoleSize');
   if (consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0) hostConfig.ConsoleSize = consoleSize;
 

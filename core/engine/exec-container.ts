@@ -4,6 +4,7 @@ import { ProcessStartError, type ExecProcess } from '../plugins/driver.js';
 import { decideExecCreate, decideExecStart } from '../state/decide.js';
 import type { ExecState } from '../state/engine-state.js';
 import { findContainer } from '../state/lookup.js';
+import { execSecurity } from '../security/container-security.js';
 import type { OutputChunk, StreamSession } from './engine.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
@@ -62,6 +63,7 @@ export async function startExec(ctx: EngineContext, execId: string, options: { d
       cwd: x.workingDir || c.config.WorkingDir || '/', user: x.user || c.config.User, tty, stdin: x.attachStdin,
       cgroups: limiter ? limiter.paths(c.id) : [],
       ...(c.hostConfig.SecurityOpt ? { securityOpt: c.hostConfig.SecurityOpt } : {}),
+      security: execSecurity(c.hostConfig),
       ...(options.consoleSize && options.consoleSize[0] > 0 ? { consoleSize: options.consoleSize } : {}),
     });
   } catch (err) {

@@ -7,6 +7,7 @@ import { DriverKinds } from '../plugins/kinds.js';
 import { decideStart } from '../state/decide.js';
 import type { ContainerState, ImageState } from '../state/engine-state.js';
 import { findContainer } from '../state/lookup.js';
+import { type ContainerSecurity, deviceAccess, startSecurity } from '../security/container-security.js';
 import { bindsOf } from './binds.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
@@ -90,6 +91,10 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): S
   const limiter = ctx.limiter();
   const logDriver = ctx.logDriver(c.hostConfig.LogConfig.Type);
   const limits = pickLimits(c.hostConfig);
+  // What the container's HostConfig asks of its privileges and devices: derived once, on first use
+  // inside a step, so that a missing --device fails the start there (125), naming the device.
+  let security: ContainerSecurity | undefined;
+  const securityOf = (): ContainerSecurity => (security ??= startSecurity(c.hostConfig));
   return {
     [DriverKinds.storage]: {
       driverId: storage.id,
@@ -100,7 +105,7 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): S
     [DriverKinds.limiter]: limiter
       ? {
         driverId: limiter.id,
-        run: async () => ({ cgroups: await limiter.create(id, limits) }),
+        run: async () => ({ cgroups: await limiter.create(id, limits, deviceAccess(securityOf())) }),
         recorded: (out) => [...out.cgroups],
         undo: () => limiter.remove(id),
       }
@@ -127,6 +132,7 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): S
           user: c.config.User, hostname: c.config.Hostname, tty: c.config.Tty, stdin: c.config.OpenStdin, mounts,
           rootfs: root.target, binds, cgroups: input[DriverKinds.limiter].cgroups, outputOffset: input[DriverKinds.log].writer.storedOffset,
           ...(c.hostConfig.SecurityOpt ? { securityOpt: c.hostConfig.SecurityOpt } : {}),
+          security: securityOf(),
           ...(c.hostConfig.ConsoleSize && c.hostConfig.ConsoleSize[0] > 0 ? { consoleSize: c.hostConfig.ConsoleSize } : {}),
         });
       },

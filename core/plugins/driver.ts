@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { EventEnvelope, ExitStatus, Limits } from '../../events/index.js';
+import type { ContainerSecurity } from '../security/container-security.js';
 
 /** What a driver learns about the host and where it may keep files. */
 export interface DriverContext {
@@ -152,12 +153,29 @@ export interface ResourceStats {
  * (and the same folder in the other hierarchies) and returns those folders; the shim writes the
  * container's pid into each `cgroup.procs` before the command runs.
  */
+/** A device cgroup rule, as cgroup v1's devices.allow takes it: `c 1:3 rwm`, `c *:* m`. */
+export interface DeviceRule {
+  readonly type: 'a' | 'c' | 'b';
+  readonly major: number | '*';
+  readonly minor: number | '*';
+  /** Any of r, w, m. */
+  readonly access: string;
+}
+
+/** What a container's processes may open and make: only the rules' devices, or every device. */
+export type DeviceAccess = { readonly allow: readonly DeviceRule[] } | 'all';
+
 export interface LimiterDriver extends Driver {
   /** "1" or "2" (what `info` shows as CgroupVersion); undefined before init. */
   readonly cgroupVersion?: string;
   /** Throws an Error with a one-line message when a limit is invalid or unsupported here. */
   validate(limits: Limits): void;
-  create(containerId: string, limits: Limits): Promise<readonly string[]>;
+  /**
+   * Makes the container's cgroups with its limits and, where the host has a device controller, its
+   * device access: `{allow: [...]}` denies every device but those rules (Docker's defaults and
+   * `--device`), `'all'` opens every device (`--privileged`); undefined leaves what the cgroup inherits.
+   */
+  create(containerId: string, limits: Limits, devices?: DeviceAccess): Promise<readonly string[]>;
   /** The cgroup folders of an existing container (for exec and reattach). */
   paths(containerId: string): readonly string[];
   update(containerId: string, limits: Limits): Promise<void>;
@@ -257,6 +275,8 @@ export interface ProcessSpec {
   readonly outputOffset?: number;
   /** The container's `--security-opt` values (seccomp=unconfined|PROFILE, no-new-privileges), validated at create. */
   readonly securityOpt?: readonly string[];
+  /** Capabilities, --privileged, --read-only, --tmpfs and --device; none: Docker's defaults. */
+  readonly security?: ContainerSecurity;
 }
 
 export interface ExecSpec {
@@ -273,6 +293,8 @@ export interface ExecSpec {
   readonly cgroups: readonly string[];
   /** The container's `--security-opt` values: an exec gets the container's seccomp filter too. */
   readonly securityOpt?: readonly string[];
+  /** The container's capabilities, and whether it is privileged (no seccomp). */
+  readonly security?: Pick<ContainerSecurity, 'capabilities' | 'privileged'>;
 }
 
 /** A start or exec that failed before the command ran; exitCode is Docker's 125/126/127. */

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup-devices.h"
 #include "exec.h"
+#include "namespaces/extra-mounts.h"
 #include "namespaces/rootfs.h"
 #include "user.h"
 
@@ -84,9 +86,10 @@ static int finish_and_exec(const struct spec *s, int make_cwd, struct shim_err *
     int err = errno;
     return shim_fail_code(e, SHIM_EXIT_NOT_EXECUTABLE, err, "chdir to cwd (\"%s\") failed: %s", cwd, strerror(err));
   }
-  if (caps_drop_bounding(e) < 0) return -1;
+  uint64_t caps = security_caps(&s->security);
+  if (caps_drop_bounding(caps, e) < 0) return -1;
   if (user_switch(&u, e) < 0) return -1;
-  if (caps_set_final(u.uid, e) < 0) return -1;
+  if (caps_set_final(u.uid, caps, e) < 0) return -1;
   if (set_no_new_privs(e) < 0) return -1;
   /* Killing the shim (rm -f) takes the process with it; set after the uid change, which clears it. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) return shim_fail(e, errno, "prctl PR_SET_PDEATHSIG");
@@ -108,7 +111,7 @@ int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipe
   if (wait_release(p, e) < 0) return -1;
   /* Now in its cgroups: a new cgroup namespace makes them its root. */
   if (unshare(CLONE_NEWCGROUP) < 0) return shim_fail(e, errno, "unshare CLONE_NEWCGROUP");
-  if (rootfs_setup(s, e) < 0 || rootfs_mask_paths(e) < 0) return -1;
+  if (rootfs_setup(s, e) < 0 || extra_mounts_after_pivot(&s->security, s->cwd, e) < 0) return -1;
   /* A tty from the container's own devpts, so that /dev/pts/N exists inside (ttyname, `tty`). */
   if (stdio_install_console(io, s->rows, s->cols, e) < 0) return -1;
   if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -163,5 +166,6 @@ int cgroups_join(const struct spec *s, pid_t pid, struct shim_err *e) {
     int n = snprintf(buf, sizeof buf, "%d", (int)pid);
     if (write(fd, buf, (size_t)n) != n) return shim_fail(e, errno, "write %s", path);
   }
-  return 0;
+  /* cgroup v2 has no devices file: the device rules become a program on the cgroup (run only: an exec's spec has none). */
+  return cgroup_devices_attach(s, e);
 }

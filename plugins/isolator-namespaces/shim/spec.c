@@ -41,6 +41,10 @@ static int unescape(char *s) {
   return 0;
 }
 
+int spec_unescape(char *s) {
+  return unescape(s);
+}
+
 static int read_file(const char *path, char **out, struct shim_err *e) {
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return shim_fail(e, errno, "open %s", path);
@@ -126,6 +130,9 @@ static int apply(struct spec *s, const char *key, char *value) {
   if (strcmp(key, "seccomp") == 0) return seccomp_parse_default(&s->seccomp, value);
   if (strcmp(key, "seccomp-others") == 0) return seccomp_parse_others(&s->seccomp, value);
   if (strcmp(key, "seccomp-rule") == 0) return seccomp_parse_rule(&s->seccomp, value);
+  if (strcmp(key, "seccomp-cache") == 0) return seccomp_parse_cache(&s->seccomp, value);
+  int r = security_parse(&s->security, key, value);
+  if (r != -2) return r;
   if (unescape(value) < 0) return -1;
   if (strcmp(key, "id") == 0) s->id = value;
   else if (strcmp(key, "rootfs") == 0) s->rootfs = value;
@@ -175,7 +182,7 @@ int spec_load(struct spec *s, const char *path, struct shim_err *e) {
   }
   if (lineno == 0) return shim_fail_code(e, SHIM_EXIT_OTHER, EINVAL, "spec %s: empty", path);
   if (s->args.n == 0) return shim_fail_code(e, SHIM_EXIT_OTHER, EINVAL, "spec %s: no \"arg\" line", path);
-  return 0;
+  return seccomp_prepare(&s->seccomp, e); /* before any fork: the process only loads it */
 }
 
 void spec_free(struct spec *s) {
@@ -185,6 +192,7 @@ void spec_free(struct spec *s) {
   free(s->mounts);
   free(s->binds);
   seccomp_spec_free(&s->seccomp);
+  security_spec_free(&s->security);
   free(s->text);
   s->text = NULL;
   s->mounts = NULL;

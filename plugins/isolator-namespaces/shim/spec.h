@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "seccomp-filter.h"
+#include "security.h"
 
 struct strv {
   char **items; /* NULL-terminated, for execve */
@@ -46,7 +47,8 @@ struct spec {
   size_t buffer;
   unsigned long long start_offset; /* run: offset of the first output byte (continues a log) */
   pid_t pid; /* exec mode: the container init, host view */
-  struct seccomp_spec seccomp; /* "seccomp", "seccomp-others", "seccomp-rule" lines */
+  struct seccomp_spec seccomp; /* "seccomp", "seccomp-others", "seccomp-rule", "seccomp-cache" lines */
+  struct security_spec security; /* "caps", "privileged", "readonly-rootfs", "tmpfs", "device" lines */
 };
 
 #define SHIM_DEFAULT_BUFFER (1024 * 1024)
@@ -54,3 +56,5 @@ struct spec {
 int spec_load(struct spec *s, const char *path, struct shim_err *e);
 void spec_free(struct spec *s);
 int strv_push(struct strv *v, char *s);
+/* Undoes the spec escaping (\\ \n \t \s) in place; -1 on any other escape. */
+int spec_unescape(char *s);

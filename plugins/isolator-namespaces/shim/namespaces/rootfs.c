@@ -1,6 +1,7 @@
 #include "namespaces/rootfs.h"
 
 #include "namespaces/cgroupfs.h"
+#include "namespaces/extra-mounts.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -171,11 +172,13 @@ static int apply_bind(int root, const struct bind_entry *b, struct shim_err *e) 
 
 static int mount_sys(const struct spec *s, struct shim_err *e) {
   if (mkdir_p("sys", 0755, e) < 0) return -1;
-  if (mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) return cgroupfs_mount(&s->cgroups, e);
+  /* Writable only for a privileged container, as Docker. */
+  unsigned long ro = s->security.privileged ? 0 : MS_RDONLY;
+  if (mount("sysfs", "sys", "sysfs", ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) return cgroupfs_mount(&s->cgroups, s->security.privileged, e);
   /* Without the right to mount a fresh sysfs, show the host's read-only. */
   if (do_mount("/sys", "sys", NULL, MS_BIND | MS_REC, NULL, e) < 0) return -1;
-  if (do_mount(NULL, "sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e) < 0) return -1;
-  return cgroupfs_mount(&s->cgroups, e);
+  if (do_mount(NULL, "sys", NULL, MS_REMOUNT | MS_BIND | ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e) < 0) return -1;
+  return cgroupfs_mount(&s->cgroups, s->security.privileged, e);
 }
 
 struct device {
@@ -245,7 +248,7 @@ int rootfs_setup(const struct spec *s, struct shim_err *e) {
   if (chdir(s->rootfs) < 0) return shim_fail(e, errno, "chdir %s", s->rootfs);
   if (mkdir_p("proc", 0555, e) < 0) return -1;
   if (do_mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e) < 0) return -1;
-  if (mount_sys(s, e) < 0 || mount_dev(e) < 0) return -1;
+  if (mount_sys(s, e) < 0 || mount_dev(e) < 0 || extra_mounts_before_pivot(&s->security, e) < 0) return -1;
   return pivot(s->rootfs, e);
 }
 
