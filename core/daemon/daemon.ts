@@ -21,6 +21,7 @@ import { PluginRegistry } from '../plugins/plugin-registry.js';
 import { DaemonConfig } from './daemon-config.js';
 import { PluginHost } from './plugin-host.js';
 import { closeTcp, listenTcp } from './tcp-listeners.js';
+import { LISTEN_BACKLOG } from '../api/request-limits.js';
 
 export interface RunningDaemon {
   readonly engine: ContainerEngine;
@@ -30,7 +31,7 @@ export interface RunningDaemon {
 function listen(server: Server, socketPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => {
+    server.listen({ path: socketPath, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });
