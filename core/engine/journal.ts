@@ -14,7 +14,19 @@ import type { EventStore } from './event-store.js';
  *
  * The intent itself is appended by the caller with the stream version its decision read; what
  * follows it is a consequence of that accepted intent and is appended in order ('any' version).
+ *
+ * When the data root's disk is full (ENOSPC, EDQUOT), `commit` fails as the append did, and keeps
+ * the events to append them again every RETRY_MS until it works: so a start that failed on a full
+ * disk is recorded as failed once space is freed, and its container does not stay "starting"
+ * (refusing rm) until the daemon restarts. Nothing else can be appended to the stream meanwhile:
+ * the decide rules refuse commands on a container whose intent has no final event.
  */
+const RETRY_MS = 1_000;
+
+function diskFull(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && (error.code === 'ENOSPC' || error.code === 'EDQUOT');
+}
+
 export class Journal {
   private buffered: EngineEvent[] = [];
   private sent: Promise<unknown>[] = [];
@@ -40,7 +52,23 @@ export class Journal {
   }
 
   async commit(events: readonly EngineEvent[]): Promise<void> {
+    const pending = [...this.buffered, ...events];
     this.record(events);
-    await this.flush();
+    try {
+      await this.flush();
+    } catch (error) {
+      if (diskFull(error)) this.retryLater(pending);
+      throw error;
+    }
+  }
+
+  /** Appends `events` again every RETRY_MS until the disk takes them (the timer does not keep the daemon alive). */
+  private retryLater(events: readonly EngineEvent[]): void {
+    const timer = setTimeout(() => {
+      this.store.append(containerStream(this.containerId), events, 'any').catch((error: unknown) => {
+        if (diskFull(error)) this.retryLater(events);
+      });
+    }, RETRY_MS);
+    timer.unref();
   }
 }
