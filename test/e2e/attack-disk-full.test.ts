@@ -111,4 +111,21 @@ describe('e2e: the data root\'s disk full', { skip: NO_MKFS, timeout: 180_000 },
     assertPrefix(restarted, afterFree, 'the restarted daemon reads another log');
     await assertStillServing(d, 'after a restart');
   });
+
+  it('commit of a 4 GiB sparse file (a few blocks in the container, 4 GiB in a tar) fails on the full disk and leaves no partial layer', async () => {
+    const run = await d.cli(['run', '-d', '--name', 'sparse', 'busybox', 'sh', '-c', 'truncate -s 4G /sparse && echo made && sleep 600']);
+    assert.equal(run.code, 0, run.stderr);
+    const used = async (): Promise<number> => Number((await runCommand('df', ['--output=used', '-B1', d.dataRoot])).stdout.trim().split('\n')[1]);
+    const before = await used();
+    const commit = await d.cli(['commit', 'sparse', 'attack/sparse:1']);
+    assert.notEqual(commit.code, 0, 'a 4 GiB layer fit on a 64 MiB disk');
+    assert.match(commit.stderr, /no space left on device/, commit.stderr);
+    assert.equal(commit.stderr.trim().split('\n').length, 1, commit.stderr);
+    assert.equal((await d.cli(['images', '-q', 'attack/sparse'])).stdout, '');
+    assert.ok(await used() <= before + 1024 * 1024, `the failed commit left ${(await used()) - before} bytes behind`);
+    const state = await d.cli(['ps', '--format', '{{.Names}} {{.Status}}']);
+    assert.match(state.stdout, /^sparse Up /m, 'the committed container runs on (thawed)');
+    assert.equal((await d.cli(['rm', '-f', 'sparse'])).code, 0);
+    await assertStillServing(d, 'after a commit that filled the disk');
+  });
 });
