@@ -95,6 +95,8 @@ export interface HostConfig extends Limits {
   readonly Tmpfs?: Readonly<Record<string, string>>;
   /** `--device`: host devices given to the container. */
   readonly Devices?: readonly DeviceMapping[];
+  /** `--userns host`: no user namespace under the daemon's --userns-remap (stored only when set). */
+  readonly UsernsMode?: string;
 }
 
 export interface ImageRef {

@@ -22,7 +22,7 @@ const restartPolicy = obj({ Name: oneOf('always', 'unless-stopped', 'on-failure'
 const hostConfig = obj({
   ...limits, AutoRemove: bool, LogConfig: obj({ Type: str, Config: recordOf(str) }), ConsoleSize: optional(arrayOf(int)),
   Binds: optional(strings), Mounts: optional(arrayOf(obj({ Type: str, Source: str, Target: str, ReadOnly: bool, TmpfsOptions: optional(obj({ SizeBytes: optional(num), Mode: optional(int) })) }))),
-  RestartPolicy: optional(restartPolicy), SecurityOpt: optional(strings),
+  RestartPolicy: optional(restartPolicy), SecurityOpt: optional(strings), UsernsMode: optional(oneOf('host')),
   CapAdd: optional(strings), CapDrop: optional(strings), Privileged: optional(bool), ReadonlyRootfs: optional(bool), Tmpfs: optional(recordOf(str)),
   Devices: optional(arrayOf(obj({ PathOnHost: str, PathInContainer: str, CgroupPermissions: str }))),
 });

@@ -25,6 +25,7 @@ export const createFlags = {
   'read-only': flag.boolean({ summary: 'Mount the container\'s root filesystem read-only.', default: false }),
   tmpfs: flag.string({ summary: 'Mount a tmpfs: /path[:options] (size=64m,mode=1777,exec,...); repeatable.', multiple: true }),
   device: flag.string({ summary: 'Give the container a host device: /dev/host[:/dev/container[:rwm]]; repeatable.', multiple: true }),
+  userns: flag.string({ summary: 'User namespace: host (run with the host\'s ids even when the daemon has --userns-remap).' }),
   volume: flag.string({ char: 'v', summary: 'Bind a host folder or file: /host/path:/container/path[:ro]; repeatable.', multiple: true }),
   mount: flag.string({ summary: 'Bind a host path or mount a tmpfs: type=bind,source=/host/path,target=/path[,readonly] or type=tmpfs,target=/path[,tmpfs-size=64m,tmpfs-mode=1777]; repeatable.', multiple: true }),
   pull: flag.string({ summary: 'Pull the image before creating: missing (when not here), always, never.', options: ['missing', 'always', 'never'], default: 'missing' }),

@@ -39,6 +39,7 @@ export interface CreateFlagValues extends LimitFlagValues {
   readonly 'read-only'?: boolean;
   readonly tmpfs?: readonly string[];
   readonly device?: readonly string[];
+  readonly userns?: string;
 }
 
 /** Which streams a `run` attaches: -a as given, else stdout+stderr (+stdin with -i); none when detached. */
@@ -241,6 +242,7 @@ export function createBody(options: {
       ...(flags['read-only'] ? { ReadonlyRootfs: true } : {}),
       ...(flags.tmpfs?.length ? { Tmpfs: tmpfsFlags(flags.tmpfs) } : {}),
       ...(flags.device?.length ? { Devices: flags.device.map((d) => deviceFlag(d, exitCode)) } : {}),
+      ...(flags.userns ? { UsernsMode: flags.userns } : {}),
     },
   };
 }

@@ -143,6 +143,8 @@ export function parseCreateRequest(body: JsonObject, name: string | undefined): 
   const restart = optObject(hc, 'RestartPolicy');
   const policy = restart ? optString(restart, 'Name') : undefined;
   if (restart && policy && policy !== 'no') hostConfig.RestartPolicy = { Name: policy, MaximumRetryCount: optNumber(restart, 'MaximumRetryCount') ?? 0 };
+  const usernsMode = optString(hc, 'UsernsMode');
+  if (usernsMode) hostConfig.UsernsMode = usernsMode;
   const securityOpt = optStringArray(hc, 'SecurityOpt');
   if (securityOpt && securityOpt.length > 0) hostConfig.SecurityOpt = securityOpt;
   for (const key of ['CapAdd', 'CapDrop'] as const) {

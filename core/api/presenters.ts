@@ -151,7 +151,7 @@ export function presentHostConfig(hc: Partial<HostConfig>): Record<string, unkno
     SecurityOpt: hc.SecurityOpt ? [...hc.SecurityOpt] : null,
     ...(hc.Tmpfs ? { Tmpfs: { ...hc.Tmpfs } } : {}),
     UTSMode: '',
-    UsernsMode: '',
+    UsernsMode: hc.UsernsMode ?? '',
     ShmSize: 67108864,
     Runtime: 'tiny-docker',
     Isolation: '',

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { resolveDaemonPaths } from './daemon-config.js';
 import { parseEndpoint, tlsFiles } from './endpoint.js';
 import type { TcpListenerConfig } from './tcp-listeners.js';
+import { parseRemapFlag } from '../security/userns-remap.js';
 
 export const DAEMON_USAGE = `Usage: mini-dockerd [OPTIONS]
 
@@ -22,6 +23,9 @@ Options:
       --unsafe-no-tls      allow tcp:// without TLS: anyone who reaches the port is root on this machine
   -G, --group GROUP        group of the unix socket (mode 0660), as dockerd's -G
       --no-busybox         do not make the default busybox image at start
+      --userns-remap default|USER[:GROUP]  run containers in a user namespace: their root is the first id of USER's
+                           ranges in /etc/subuid and /etc/subgid (default: the mini-docker user, made with its
+                           ranges when missing); a container opts out with --userns host
       --insecure-registry HOST[:PORT]  speak plain HTTP to this registry, repeatable (env MINI_DOCKER_INSECURE_REGISTRIES,
                            comma-separated); 127.0.0.0/8 always is
       --registry-certs-dir DIR  CAs per registry as DIR/<host:port>/ca.crt (env MINI_DOCKER_REGISTRY_CERTS_DIR,
@@ -49,6 +53,8 @@ export interface DaemonOptions {
   readonly registries: { readonly insecureRegistries: readonly string[]; readonly certsDir: string; readonly timeoutMs: number };
   /** --stats-history: milliseconds between two readings of the stats history (0: none kept). */
   readonly statsHistoryMs: number;
+  /** `--userns-remap` as given (resolved against /etc/subuid at start), or undefined. */
+  readonly usernsRemap: string | undefined;
 }
 
 /** Parses mini-dockerd's arguments; throws one line naming what is wrong. */
@@ -62,6 +68,7 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
       'no-busybox': { type: 'boolean' }, version: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' },
       'insecure-registry': { type: 'string', multiple: true }, 'registry-certs-dir': { type: 'string' }, 'registry-timeout': { type: 'string' },
       'stats-history': { type: 'string' },
+      'userns-remap': { type: 'string' },
     },
   });
   const statsText = values['stats-history'] ?? env.MINI_DOCKER_STATS_HISTORY ?? '10';
@@ -98,5 +105,6 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
     builtinBusybox: values['no-busybox'] !== true,
     registries,
     statsHistoryMs: Math.round(statsSeconds * 1000),
+    usernsRemap: values['userns-remap'] === undefined ? undefined : (parseRemapFlag(values['userns-remap']), values['userns-remap']),
   };
 }

@@ -66,7 +66,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
 
   const images = new StoreImageService(store, registry, config, logger);
   const engine = new ContainerEngine(store, registry, images, logger, {
-    id: config.dataRoot, version: config.version, dataRoot: config.dataRoot, execRoot: config.execRoot,
+    id: config.dataRoot, version: config.version, dataRoot: config.dataRoot, execRoot: config.execRoot, usernsRemap: config.usernsRemap ?? null,
   });
   container.bind<Engine>(Engine).toConstantValue(engine);
   const registryService = new RegistryService(store, registry, config.dataRoot, config.registries ?? DEFAULT_TRANSPORT, logger, images.layers);

@@ -7,6 +7,7 @@ import { containerByName } from '../state/lookup.js';
 import { parseRestartPolicy } from '../state/restart-policy.js';
 import { checkSecurity } from '../security/container-security.js';
 import { parseSecurityOptions } from '../security/seccomp-profile.js';
+import { checkUsernsMode } from '../security/userns-remap.js';
 import { bindsOf } from './binds.js';
 import type { CreateContainerRequest, ProgressReporter } from './engine.js';
 import type { EngineContext } from './engine-context.js';
@@ -77,6 +78,7 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
   try {
     parseSecurityOptions(request.hostConfig.SecurityOpt ?? []); // a bad profile fails create, not a later start
     caps = checkSecurity(request.hostConfig);
+    checkUsernsMode(request.hostConfig.UsernsMode ?? '');
   } catch (err) {
     throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
   }
@@ -99,6 +101,7 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
     ...(request.hostConfig.ReadonlyRootfs ? { ReadonlyRootfs: true } : {}),
     ...(request.hostConfig.Tmpfs && Object.keys(request.hostConfig.Tmpfs).length ? { Tmpfs: { ...request.hostConfig.Tmpfs } } : {}),
     ...(request.hostConfig.Devices?.length ? { Devices: request.hostConfig.Devices.map((d) => ({ ...d })) } : {}),
+    ...(request.hostConfig.UsernsMode ? { UsernsMode: request.hostConfig.UsernsMode } : {}),
     ...(request.hostConfig.Mounts?.length ? { Mounts: request.hostConfig.Mounts.map((m) => ({ ...m })) } : {}),
     ...(restartPolicy ? { RestartPolicy: restartPolicy } : {}),
   };

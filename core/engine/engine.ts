@@ -1,3 +1,4 @@
+import type { UsernsRemap } from '../security/userns-remap.js';
 import type { Observable } from 'rxjs';
 import type { ContainerConfig, EventEnvelope, HostConfig, ImageConfig, Limits } from '../../events/index.js';
 import type { FileChange, LogEntry, LogReadOptions, ResourceStats } from '../plugins/driver.js';
@@ -79,6 +80,8 @@ export interface EngineInfo {
   readonly storageDriver: string;
   readonly cgroupVersion: string;
   readonly lastPosition: number;
+  /** `--userns-remap`: the ids containers' root and users map to, or null. */
+  readonly usernsRemap?: UsernsRemap | null;
 }
 
 /**

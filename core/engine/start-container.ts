@@ -14,6 +14,7 @@ import { messageOf } from './engine-context.js';
 import { ConflictError, StartFailedError } from './errors.js';
 import { onHubExit } from './exit-recorder.js';
 import { Journal } from './journal.js';
+import { usernsFor } from '../security/userns-remap.js';
 import { pickLimits } from './limits.js';
 import { ProcessHub } from './process-hub.js';
 import { removeLocked } from './remove-container.js';
@@ -124,6 +125,7 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): S
         const root = mounts.find((m) => m.type === 'overlay') ?? mounts[0];
         if (!root) throw new Error(`${storage.id} returned no root mount`);
         const binds = bindsOf(c.hostConfig);
+        const userns = usernsFor(c.hostConfig.UsernsMode, ctx.infoBase.usernsRemap ?? null);
         for (const b of binds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 });
         const env = [...c.config.Env, `HOSTNAME=${c.config.Hostname}`];
         if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
@@ -133,6 +135,7 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): S
           rootfs: root.target, binds, cgroups: input[DriverKinds.limiter].cgroups, outputOffset: input[DriverKinds.log].writer.storedOffset,
           ...(c.hostConfig.SecurityOpt ? { securityOpt: c.hostConfig.SecurityOpt } : {}),
           security: securityOf(),
+          ...(userns ? { userns } : {}),
           ...(c.hostConfig.ConsoleSize && c.hostConfig.ConsoleSize[0] > 0 ? { consoleSize: c.hostConfig.ConsoleSize } : {}),
         });
       },

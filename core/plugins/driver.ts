@@ -277,6 +277,19 @@ export interface ProcessSpec {
   readonly securityOpt?: readonly string[];
   /** Capabilities, --privileged, --read-only, --tmpfs and --device; none: Docker's defaults. */
   readonly security?: ContainerSecurity;
+  /**
+   * A user namespace for the container (mini-dockerd --userns-remap): its ids 0..size-1 are the
+   * host's uid..uid+size-1 and gid..gid+size-1; its root filesystem is seen through that mapping.
+   * Absent: the host's ids.
+   */
+  readonly userns?: IdMapping;
+}
+
+/** Container ids 0..size-1 as host ids: uid + n, gid + n. */
+export interface IdMapping {
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
 }
 
 export interface ExecSpec {

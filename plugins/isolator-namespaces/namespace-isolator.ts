@@ -103,6 +103,7 @@ export class NamespaceIsolator implements IsolatorDriver {
         capabilities: spec.security.capabilities, privileged: spec.security.privileged, readonlyRootfs: spec.security.readonlyRootfs,
         tmpfs: spec.security.tmpfs, devices: spec.security.devices, ...deviceRulesOf(spec.security),
       } : {}),
+      ...(spec.userns ? { userns: spec.userns } : {}),
     });
     try {
       const started = await startShim(this.shimBinary, bundle);

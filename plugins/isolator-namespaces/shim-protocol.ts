@@ -251,6 +251,8 @@ export interface ShimRunSpec extends ShimProcessSpec {
   devices?: readonly ShimDevice[];
   /** The devices the container may use, for a cgroup v2 folder among `cgroups` (an eBPF program); none: every device. */
   deviceRules?: readonly DeviceRule[];
+  /** A user namespace: container ids 0..size-1 are host ids uid.. and gid.. (`userns <uid> <gid> <size>`). */
+  userns?: { readonly uid: number; readonly gid: number; readonly size: number };
 }
 
 /** `mini-docker-shim exec <spec>`. */
@@ -327,6 +329,13 @@ export function serializeSpec(spec: ShimSpec): string {
     add('buffer', spec.bufferBytes);
     add('offset', spec.startOffset);
     lines.push(...securityLines(spec));
+    if (spec.userns) {
+      const { uid, gid, size } = spec.userns;
+      if (![uid, gid, size].every((n) => Number.isInteger(n) && n > 0) || uid + size > 0xffffffff || gid + size > 0xffffffff) {
+        throw new Error(`spec userns ${uid} ${gid} ${size}: expected host ids above 0 and a size above 0`);
+      }
+      lines.push(`userns ${uid} ${gid} ${size}`);
+    }
   } else {
     add('pid', spec.pid);
   }

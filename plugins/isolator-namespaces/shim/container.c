@@ -17,6 +17,7 @@
 #include "exec.h"
 #include "namespaces/extra-mounts.h"
 #include "namespaces/rootfs.h"
+#include "namespaces/userns.h"
 #include "user.h"
 
 int child_pipes_open(struct child_pipes *p, struct shim_err *e) {
@@ -77,7 +78,7 @@ static void loopback_up(void) {
 
 /* Shared tail of run and exec: user, cwd (run makes a missing one, as Docker; exec does not),
  * capabilities, no_new_privs, environment, the seccomp filter, execve. */
-static int finish_and_exec(const struct spec *s, int make_cwd, struct shim_err *e) {
+static int finish_and_exec(const struct spec *s, int make_cwd, int userns_fd, struct shim_err *e) {
   struct user_ids u;
   if (user_resolve(s->user, &u, e) < 0) return -1;
   const char *cwd = s->cwd && *s->cwd ? s->cwd : "/";
@@ -86,6 +87,8 @@ static int finish_and_exec(const struct spec *s, int make_cwd, struct shim_err *
     int err = errno;
     return shim_fail_code(e, SHIM_EXIT_NOT_EXECUTABLE, err, "chdir to cwd (\"%s\") failed: %s", cwd, strerror(err));
   }
+  /* Into the container's user namespace (--userns-remap) as its root, then to the image's user. */
+  if (userns_fd >= 0 && userns_enter(userns_fd, e) < 0) return -1;
   uint64_t caps = security_caps(&s->security);
   if (caps_drop_bounding(caps, e) < 0) return -1;
   if (user_switch(&u, e) < 0) return -1;
@@ -117,7 +120,7 @@ int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipe
   if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
     return shim_fail(e, errno, "sethostname %s", s->hostname);
   loopback_up();
-  return finish_and_exec(s, 1, e);
+  return finish_and_exec(s, 1, s->userns_fd, e);
 }
 
 int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int cgroup_ns, int mnt_ns, int root_fd,
@@ -125,10 +128,15 @@ int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p
   if (reset_signals(e) < 0 || stdio_install(io, e) < 0) return -1;
   if (wait_release(p, e) < 0) return -1;
   if (cgroup_ns >= 0 && setns(cgroup_ns, CLONE_NEWCGROUP) < 0) return shim_fail(e, errno, "setns cgroup of pid %d", (int)s->pid);
+  /* Its user namespace, if it has one: found through the host's /proc, entered after the mount
+   * namespace (which needs our host capabilities) and before the chroot (a chrooted setns is refused). */
+  cleanup_close int userns = userns_of(s->pid, e);
+  if (userns == -1) return -1;
   if (setns(mnt_ns, CLONE_NEWNS) < 0) return shim_fail(e, errno, "setns mnt of pid %d", (int)s->pid);
+  if (userns >= 0 && userns_enter(userns, e) < 0) return -1;
   /* setns put the root at the namespace's root mount; the container's root is the init's. */
   if (fchdir(root_fd) < 0 || chroot(".") < 0) return shim_fail(e, errno, "enter the root of pid %d", (int)s->pid);
-  return finish_and_exec(s, 0, e);
+  return finish_and_exec(s, 0, -1, e);
 }
 
 int child_release(struct child_pipes *p, struct shim_err *e) {

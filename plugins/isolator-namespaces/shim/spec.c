@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int strv_push(struct strv *v, char *s) {
   char **items = realloc(v->items, (v->n + 2) * sizeof *items);
@@ -122,6 +123,18 @@ static int parse_bind(struct spec *s, char *value) {
   return 0;
 }
 
+static int parse_userns(struct spec *s, char *value) {
+  char *fields[3];
+  unsigned long uid, gid, size;
+  if (split_fields(value, fields, 3) < 0 || parse_uint(fields[0], 0xFFFFFFFEUL, &uid) < 0 || parse_uint(fields[1], 0xFFFFFFFEUL, &gid) < 0 ||
+      parse_uint(fields[2], 0xFFFFFFFFUL, &size) < 0 || size == 0 || uid == 0 || gid == 0 || uid + size > 0xFFFFFFFFUL || gid + size > 0xFFFFFFFFUL)
+    return -1;
+  s->userns_uid = uid;
+  s->userns_gid = gid;
+  s->userns_size = size;
+  return 0;
+}
+
 /* Applies one "<key> <value>" line. Returns 0, -1 for a bad value, -2 for an unknown key. */
 static int apply(struct spec *s, const char *key, char *value) {
   unsigned long n;
@@ -131,6 +144,7 @@ static int apply(struct spec *s, const char *key, char *value) {
   if (strcmp(key, "seccomp-others") == 0) return seccomp_parse_others(&s->seccomp, value);
   if (strcmp(key, "seccomp-rule") == 0) return seccomp_parse_rule(&s->seccomp, value);
   if (strcmp(key, "seccomp-cache") == 0) return seccomp_parse_cache(&s->seccomp, value);
+  if (strcmp(key, "userns") == 0) return parse_userns(s, value);
   int r = security_parse(&s->security, key, value);
   if (r != -2) return r;
   if (unescape(value) < 0) return -1;
@@ -164,7 +178,7 @@ static int apply(struct spec *s, const char *key, char *value) {
 }
 
 int spec_load(struct spec *s, const char *path, struct shim_err *e) {
-  *s = (struct spec){.buffer = SHIM_DEFAULT_BUFFER, .cwd = "/", .user = "", .hostname = ""};
+  *s = (struct spec){.buffer = SHIM_DEFAULT_BUFFER, .cwd = "/", .user = "", .hostname = "", .userns_fd = -1};
   if (read_file(path, &s->text, e) < 0) return -1;
   int lineno = 0;
   char *save = NULL;
@@ -193,6 +207,8 @@ void spec_free(struct spec *s) {
   free(s->binds);
   seccomp_spec_free(&s->seccomp);
   security_spec_free(&s->security);
+  if (s->userns_fd >= 0) close(s->userns_fd);
+  s->userns_fd = -1;
   free(s->text);
   s->text = NULL;
   s->mounts = NULL;

@@ -49,6 +49,9 @@ struct spec {
   pid_t pid; /* exec mode: the container init, host view */
   struct seccomp_spec seccomp; /* "seccomp", "seccomp-others", "seccomp-rule", "seccomp-cache" lines */
   struct security_spec security; /* "caps", "privileged", "readonly-rootfs", "tmpfs", "device" lines */
+  /* "userns <host uid> <host gid> <size>": container ids 0..size-1 map to these host ranges (size 0: no user namespace). */
+  unsigned long userns_uid, userns_gid, userns_size;
+  int userns_fd; /* run: the user namespace made for it (namespaces/userns.c), or -1 */
 };
 
 #define SHIM_DEFAULT_BUFFER (1024 * 1024)
