@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TarHeaderInput } from '../../core/archive/index.js';
 import { BLOCK_SIZE, encodeHeaderBlock } from '../../core/archive/tar-header.js';
-import { buildTar } from '../fixtures/tar-builder.js';
+import { buildTar, rawEntry } from '../fixtures/tar-builder.js';
 import { TestDaemon } from './harness.js';
 import { assertStillServing } from './attack-support.js';
 
@@ -118,7 +118,7 @@ describe('e2e: hostile archives through import, load and commit', { timeout: 240
     await assertStillServing(d, 'after a device node');
   });
 
-  it('import: an entry declaring 8 GiB whose data never comes fails as truncated, leaving no image', async () => {
+  it('import: an entry declaring 8 GiB whose data never comes fails as truncated, leaving no image; a GNU sparse entry is skipped', async () => {
     const header = encodeHeaderBlock({ path: 'huge', type: 'file', size: 8 * 1024 ** 3, mode: 0o644 }, 'huge');
     const tar = join(d.root, 'huge.tar');
     await writeFile(tar, Buffer.concat([header, Buffer.alloc(BLOCK_SIZE * 4, 0x41)]));
@@ -127,6 +127,15 @@ describe('e2e: hostile archives through import, load and commit', { timeout: 240
     assert.match(r.stderr, /truncated|unexpected end/i, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.equal((await d.cli(['images', '-q', 'attack/huge'])).stdout, '');
+
+    // A GNU sparse entry ('S', whose header may claim any real size) is skipped, never expanded.
+    const sparse = join(d.root, 'sparse.tar');
+    await writeFile(sparse, Buffer.concat([rawEntry('sparse-file', 'S', Buffer.alloc(BLOCK_SIZE, 0x42)), await buildTar([[{ path: 'kept', type: 'file' }, 'kept']])]));
+    const skipped = await d.cli(['import', sparse, 'attack/sparse-entry:1']);
+    assert.equal(skipped.code, 0, skipped.stderr);
+    const listing = await inImage('attack/sparse-entry:1', '/bin/busybox ls /');
+    assert.match(listing.stdout, /^kept$/m, listing.stderr);
+    assert.doesNotMatch(listing.stdout, /sparse-file/);
     await assertStillServing(d, 'after a truncated import');
   });
 
