@@ -69,7 +69,7 @@ export async function startExec(ctx: EngineContext, execId: string, options: { d
   } catch (err) {
     const exitCode = err instanceof ProcessStartError ? err.exitCode : 126;
     const message = messageOf(err);
-    await journal.commit([{ type: 'ExecExited', data: { id: c.id, execId, exitCode, reason: message } }]);
+    await journal.commitFinal([{ type: 'ExecExited', data: { id: c.id, execId, exitCode, reason: message } }]);
     if (options.detach) throw new StartFailedError(message, exitCode);
     const output = new Observable<OutputChunk>((s) => {
       s.next({ stream: 'stderr', data: Buffer.from(`OCI runtime exec failed: ${message}\n`) });
@@ -83,7 +83,7 @@ export async function startExec(ctx: EngineContext, execId: string, options: { d
   await journal.commit([{ type: 'ExecStarted', data: { id: c.id, execId, pid: process.pid } }]);
   const exitCode = hub.whenExited().then(async (status) => {
     failpoint('exec.before-final');
-    if (ctx.state().containers[c.id]) await journal.commit([{ type: 'ExecExited', data: { id: c.id, execId, exitCode: status.exitCode } }]).catch(() => undefined);
+    if (ctx.state().containers[c.id]) await journal.commitFinal([{ type: 'ExecExited', data: { id: c.id, execId, exitCode: status.exitCode } }]).catch(() => undefined);
     await hub.finish();
     ctx.execs.delete(execId);
     return status.exitCode;

@@ -46,7 +46,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     const exitCode = cause instanceof ProcessStartError ? cause.exitCode : 125;
     const message = messageOf(cause);
     await failpointAfter('start.after-undo', () => journal.flush());
-    await journal.commit([{ type: 'ContainerStartFailed', data: { id, driver, message, exitCode } }]);
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver, message, exitCode } }]);
     ctx.finishAttached(id);
     if (c.hostConfig.AutoRemove) await removeLocked(ctx, id, true).catch((e: unknown) => ctx.logger.warn(`auto-remove of ${ctx.short(id)} failed: ${messageOf(e)}`));
     throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${message}`, exitCode);
@@ -57,7 +57,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
   try {
     io = await connectOrUndo(ctx, id, steps, outputs);
   } catch (err) {
-    await journal.commit([{ type: 'ContainerStartFailed', data: { id, driver: ctx.isolator().id, message: messageOf(err), exitCode: 125 } }]);
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: ctx.isolator().id, message: messageOf(err), exitCode: 125 } }]);
     ctx.finishAttached(id);
     throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${messageOf(err)}`, 125);
   }
@@ -65,7 +65,16 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
   ctx.wireHub(id, hub);
   await failpointAfter('start.before-final', () => journal.flush());
   const { pid, shimPid } = outputs['isolator.v1'];
-  await journal.commit([{ type: 'ContainerStarted', data: { id, pid, shimPid, drivers, ...(byPolicy ? { restart: true } : {}) } }]);
+  try {
+    await journal.commit([{ type: 'ContainerStarted', data: { id, pid, shimPid, drivers, ...(byPolicy ? { restart: true } : {}) } }]);
+  } catch (err) {
+    // Not recorded (a full disk): a container the log does not know as running must not run.
+    ctx.hubs.delete(id);
+    await undoStarted(steps, outputs);
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: 'engine', message: messageOf(err), exitCode: 125 } }]).catch(() => undefined);
+    ctx.finishAttached(id);
+    throw err;
+  }
   for (const chunk of ctx.pendingStdin.get(id) ?? []) hub.write(chunk);
   ctx.pendingStdin.delete(id);
   if (ctx.pendingStdinClose.delete(id)) hub.closeStdin();
@@ -77,11 +86,16 @@ async function connectOrUndo(ctx: EngineContext, id: string, steps: StartSteps, 
   try {
     return await ctx.isolator().connect(id);
   } catch (err) {
-    await steps[DriverKinds.isolator].undo(outputs[DriverKinds.isolator]).catch(() => undefined);
-    await steps[DriverKinds.log].undo(outputs[DriverKinds.log]).catch(() => undefined);
-    await steps[DriverKinds.limiter].undo(outputs[DriverKinds.limiter]).catch(() => undefined);
+    await undoStarted(steps, outputs);
     throw err;
   }
+}
+
+/** Undoes a start whose steps all ran: the shim and its process, the log writer, the cgroups (the writable layer stays until rm). */
+async function undoStarted(steps: StartSteps, outputs: StepOutputs): Promise<void> {
+  await steps[DriverKinds.isolator].undo(outputs[DriverKinds.isolator]).catch(() => undefined);
+  await steps[DriverKinds.log].undo(outputs[DriverKinds.log]).catch(() => undefined);
+  await steps[DriverKinds.limiter].undo(outputs[DriverKinds.limiter]).catch(() => undefined);
 }
 
 /** The steps of one start, one per kind of START_ORDER; each reads only what the steps before it returned. */
