@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DAEMON, TestDaemon, runCommand } from './harness.js';
+import { containerCgroupDirs } from './kernel-agreement.js';
 
 const SUBUID = '/etc/subuid';
 const SUBGID = '/etc/subgid';
@@ -86,6 +87,24 @@ describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
     assert.equal(committed.stdout, '1000:1000\n0:0\nyes\n', committed.stderr);
     assert.equal((await d.cli(['inspect', '-f', '{{.HostConfig.UsernsMode}}', 'mapped'])).stdout, '\n');
     assert.equal((await d.cli(['rm', '-f', 'mapped'])).code, 0);
+  });
+
+  it('the daemon still sets the cgroups of a remapped container: its limits hold', async () => {
+    const run = await d.cli(['run', '-d', '--name', 'limited', '-m', '64m', '--pids-limit', '20', 'busybox', 'sleep', '600']);
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    const pid = Number((await d.cli(['inspect', '-f', '{{.State.Pid}}', 'limited'])).stdout.trim());
+    const dirs = containerCgroupDirs(id);
+    const pids = dirs.find((dir) => existsSync(join(dir, 'pids.max')));
+    const memory = dirs.find((dir) => existsSync(join(dir, 'memory.limit_in_bytes')) || existsSync(join(dir, 'memory.max')));
+    assert.ok(pids && memory, `no pids or memory cgroup for ${id}: ${dirs.join(', ')}`);
+    assert.equal(readFileSync(join(pids, 'pids.max'), 'utf8').trim(), '20');
+    const limit = existsSync(join(memory, 'memory.max')) ? join(memory, 'memory.max') : join(memory, 'memory.limit_in_bytes');
+    assert.equal(readFileSync(limit, 'utf8').trim(), String(64 * 1024 * 1024));
+    assert.ok(readFileSync(join(pids, 'cgroup.procs'), 'utf8').split('\n').includes(String(pid)), 'the remapped process is not in its cgroup');
+    const bomb = await d.cli(['run', '--rm', '-m', '32m', 'busybox', 'tail', '/dev/zero']);
+    assert.equal(bomb.code, 137, bomb.stderr);
+    assert.equal((await d.cli(['rm', '-f', 'limited'])).code, 0);
   });
 
   it('--userns host opts a container out: the host\'s ids, shown by inspect', async () => {
