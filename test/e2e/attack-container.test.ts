@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -81,6 +81,25 @@ describe('e2e: attacks from inside a container', { timeout: 240_000 }, () => {
     await assertStillServing(d, 'after the syscall probes');
   });
 
+  it('masked kernel files read empty; writes to /proc/sys, /proc/irq, /proc/sysrq-trigger and /sys are refused', async () => {
+    const masked = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'].filter((f) => hostReadsSomething(f));
+    const readOnly = ['/proc/sys/kernel/domainname', '/proc/sys/vm/drop_caches', '/proc/irq/default_smp_affinity', '/proc/sysrq-trigger',
+      '/sys/class/net/lo/mtu', '/sys/kernel/mm/transparent_hugepage/enabled'];
+    // Opening for writing and writing nothing: refused when read-only, harmless if it were not.
+    const script = [
+      ...masked.map((f) => `echo "${f} $(head -c 64 ${f} | wc -c)"`),
+      ...readOnly.map((f) => `[ -e ${f} ] && { (true > ${f}) 2>/dev/null && echo "${f} writable" || echo "${f} refused: $( (true > ${f}) 2>&1 | sed 's/.*: //')"; }`),
+      'true',
+    ].join('; ');
+    const r = await d.cli(['run', '--rm', 'busybox', 'sh', '-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.ok(masked.length >= 1 && lines.length >= masked.length + 3, `too little was tried: ${r.stdout}`);
+    for (const f of masked) assert.ok(lines.includes(`${f} 0`), `${f} is not masked: ${r.stdout}`);
+    for (const line of lines.slice(masked.length)) assert.match(line, / refused: Read-only file system$/, r.stdout);
+    await assertStillServing(d, 'after the masked and read-only paths');
+  });
+
   it('a fork bomb under --pids-limit 50 stays at 50 processes while the neighbour answers; rm -f ends it', async () => {
     const bomb = await d.cli(['run', '-d', '--name', 'forkbomb', '--pids-limit', '50', 'busybox', 'sh', '-c', 'b() { b | b & }; b; sleep 3600']);
     assert.equal(bomb.code, 0, bomb.stderr);
@@ -108,6 +127,20 @@ describe('e2e: attacks from inside a container', { timeout: 240_000 }, () => {
     await assertStillServing(d, 'after the memory bomb');
   });
 });
+
+/** Whether the host can read at least a byte of `path` (a masked path is worth checking only then). */
+function hostReadsSomething(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      return readSync(fd, Buffer.alloc(1), 0, 1, null) === 1;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
 
 /** pids.events' "max" count: how many forks the limit refused. */
 function readPidsEvents(dir: string): string {
