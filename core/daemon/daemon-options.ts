@@ -76,6 +76,8 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
   if (!Number.isFinite(statsSeconds) || statsSeconds < 0 || (statsSeconds > 0 && statsSeconds < 0.1)) {
     throw new Error(`--stats-history ${statsText}: expected seconds between readings (0.1 or more), or 0 for none`);
   }
+  const usernsRemap = values['userns-remap'];
+  if (usernsRemap !== undefined) parseRemapFlag(usernsRemap); // a malformed value is refused here; users and ranges at start
   const timeoutText = values['registry-timeout'] ?? env.MINI_DOCKER_REGISTRY_TIMEOUT ?? '30';
   const timeoutSeconds = Number(timeoutText);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new Error(`--registry-timeout ${timeoutText}: expected a number of seconds above 0`);
@@ -105,6 +107,6 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
     builtinBusybox: values['no-busybox'] !== true,
     registries,
     statsHistoryMs: Math.round(statsSeconds * 1000),
-    usernsRemap: values['userns-remap'] === undefined ? undefined : (parseRemapFlag(values['userns-remap']), values['userns-remap']),
+    usernsRemap,
   };
 }
