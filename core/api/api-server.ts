@@ -77,7 +77,7 @@ class ApiHttpServer extends http.Server {
   }
 }
 
-/** What a request node could not parse is answered (its error codes: node's lib/_http_server.js). */
+/** The answer to a request node could not parse or time out (its error codes: node's lib/_http_server.js). */
 function clientErrorAnswer(err: NodeJS.ErrnoException): { status: number; reason: string; message: string } {
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     return { status: 431, reason: 'Request Header Fields Too Large', message: `request headers too large: at most ${MAX_HEADER_BYTES} bytes for the request line and headers together` };
