@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
 import { open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -115,12 +115,13 @@ export async function writeTar(rootDir: string, out: NodeJS.WritableStream, opti
 }
 
 /**
- * Writes `name` in the folder `parentDir` as a tar archive whose top entry is called `topName`
- * (a file alone, a symlink itself, or a folder and everything under it as `topName/...`): what
+ * Writes `name` in the folder `parentDir` ("" for the folder itself) as a tar archive whose top
+ * entry is called `topName` (a file alone, a symlink itself, or a folder and everything under it
+ * as `topName/...`): what
  * Docker's archive API sends for a path (`GET /containers/{id}/archive`). The rest as writeTar.
  */
 export async function writeTarOf(parentDir: string, name: string, topName: string, out: NodeJS.WritableStream, options: WriteTarOptions = {}): Promise<number> {
-  return archiveTree(parentDir, { name, topName }, out, options);
+  return archiveTree(parentDir, { name: name === '.' ? '' : name, topName }, out, options);
 }
 
 async function archiveTree(rootDir: string, top: { name: string; topName: string } | null, out: NodeJS.WritableStream, options: WriteTarOptions): Promise<number> {
@@ -135,13 +136,16 @@ async function archiveTree(rootDir: string, top: { name: string; topName: string
 
 async function archiveHeld(root: string, top: { name: string; topName: string } | null, out: NodeJS.WritableStream, options: WriteTarOptions): Promise<number> {
   const warn = options.onWarning ?? ((message: string) => console.warn(`tar: ${message}`));
-  const xattrTree = options.xattrs === false ? new Map<string, Record<string, Buffer>>() : await readXattrTree(top === null ? root : join(root, top.name), warn);
+  const xattrRoot = top === null ? root : join(root, top.name);
+  const xattrFolder = top === null || top.name === '' || lstatSync(xattrRoot).isDirectory();
+  const xattrTree = options.xattrs === false ? new Map<string, Record<string, Buffer>>() : await readXattrTree(xattrRoot, warn, { folder: xattrFolder });
   const writer = new TarWriter(out, { onProgress: options.onProgress });
   const inodes = new Map<string, string>();
   /** The entry name of a path relative to `root`. */
   const entryName = (rel: string): string => {
     if (top === null) return rel;
-    return rel === top.name ? top.topName : `${top.topName}/${rel.slice(top.name.length + 1)}`;
+    if (rel === top.name) return top.topName;
+    return `${top.topName}/${top.name === '' ? rel : rel.slice(top.name.length + 1)}`;
   };
 
   const xattrsOf = (path: string): Record<string, Buffer> => {
@@ -169,7 +173,7 @@ async function archiveHeld(root: string, top: { name: string; topName: string } 
 
   const look = async (rel: string): Promise<{ rel: string; path: string; stats: Stats; content: Promise<Buffer> | undefined }> => {
     const path = join(root, rel);
-    const stats = lstatSync(path);
+    const stats = rel === '' ? statSync(path) : lstatSync(path); // the root itself is reached through its held link
     const content = stats.isFile() && stats.nlink === 1 && stats.size <= SMALL_FILE ? readSmallFile(path, stats.size, stats) : undefined;
     content?.catch(() => undefined); // awaited below, in order; an error is thrown there
     return { rel, path, stats, content };

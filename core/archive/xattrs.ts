@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
 
 /** A missing getfattr is reported once per process, since every tree would repeat it. */
@@ -47,15 +47,18 @@ function unquote(text: Buffer): Buffer {
 }
 
 /**
- * Reads the extended attributes of every file under `root` (not following symlinks) with one
+ * Reads the extended attributes of every file under `root` (not following symlinks; `folder` says
+ * whether root is a folder, for a root reached through a link) with one
  * `getfattr -R` run. Keys are absolute paths; files without attributes are absent. An empty map
  * when getfattr is not installed (warned once); what it could read when it failed on some file (warned).
  */
-export async function readXattrTree(root: string, warn: (message: string) => void): Promise<Map<string, Record<string, Buffer>>> {
+export async function readXattrTree(root: string, warn: (message: string) => void, options: { folder?: boolean } = {}): Promise<Map<string, Record<string, Buffer>>> {
   const result = new Map<string, Record<string, Buffer>>();
   // A folder is named with "/." so that a root reached through a link (a held folder's
   // /proc/<pid>/fd/<n>) is walked rather than read as the link; keys are normalised back.
-  const start = (await stat(root)).isDirectory() ? `${root}/.` : root;
+  // `folder: false` reads the one file (a link itself, never what it points to).
+  const folder = options.folder ?? (await lstat(root)).isDirectory();
+  const start = folder ? `${root}/.` : root;
   let stdout: Buffer;
   try {
     const result = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--', start]);
