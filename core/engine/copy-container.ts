@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { lstat, mkdir, readFile } from 'node:fs/promises';
+import { existsSync, type BigIntStats } from 'node:fs';
+import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathStatOf, type ContainerPathStat } from '../archive/path-stat.js';
@@ -96,10 +96,19 @@ async function resolveLeaf(root: string, path: string, ref: string): Promise<{ a
   }
 }
 
+/** lstat, but the root itself (a held folder's /proc link) is the folder it leads to. */
+function lstatIn(root: string, resolved: string): ReturnType<typeof lstatBig> {
+  return resolved === root ? stat(resolved, { bigint: true }) : lstatBig(resolved);
+}
+
+function lstatBig(path: string): Promise<BigIntStats> {
+  return lstat(path, { bigint: true });
+}
+
 async function statResolved(root: string, absPath: string, resolved: string, path: string, ref: string): Promise<ContainerPathStat> {
   let stats;
   try {
-    stats = await lstat(resolved, { bigint: true });
+    stats = await lstatIn(root, resolved);
   } catch (error) {
     if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') throw fileNotFound(path, ref);
     throw error;
@@ -132,7 +141,7 @@ export async function archiveContainerPath(ctx: EngineContext, ref: string, path
     const stat = await statResolved(root, absPath, resolved, path, ref);
     const top = stat.name === '/' ? '.' : stat.name;
     const out = open(stat);
-    const isDir = (await lstat(resolved)).isDirectory();
+    const isDir = (await lstatIn(root, resolved)).isDirectory();
     if (isDir) await writeTarOf(resolved, '', top, out, { onWarning: (m) => ctx.logger.warn(`cp from ${ref}: ${m}`) });
     else await writeTarOf(dirname(resolved), basename(resolved), top, out, { onWarning: (m) => ctx.logger.warn(`cp from ${ref}: ${m}`) });
   });
