@@ -6,7 +6,7 @@
 // container can be started, exec'd into, stopped and removed, and nothing of it is left.
 // Each scenario also runs once unarmed, killed with -9 right after its command was acknowledged.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { REGISTRY_TOOLS_MISSING, TestRegistry, skopeoPush, writeOciLayout } from '../fixtures/registry-server.js';
@@ -58,7 +58,42 @@ async function mustExist(d: TestDaemon, name: string): Promise<InspectedContaine
   return c;
 }
 
+/** mini-docker-rootview processes still alive for containers of this daemon (they must die with it). */
+async function rootViewsOf(d: TestDaemon): Promise<string[]> {
+  const left: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('mini-docker-rootview') && cmdline.includes(d.dataRoot)) left.push(`${pid}: ${cmdline.replace(/\0/g, ' ')}`);
+  }
+  return left;
+}
+
 const SCENARIOS: Readonly<Record<string, Scenario>> = {
+  cp: {
+    // A stopped container: the copy goes through mini-docker-rootview's namespace, which must die with the daemon.
+    setup: async (d, name) => {
+      await ok(d, ['create', '--name', name, 'busybox', ...LOOP]);
+      const src = join(d.root, `${name}-src`);
+      await mkdir(src);
+      for (const n of ['one', 'two', 'three', 'four']) await writeFile(join(src, n), `${n}\n`);
+    },
+    act: (d, name) => d.cli(['cp', join(d.root, `${name}-src`), `${name}:/copied`]),
+    verify: async (d, name, acknowledged) => {
+      const c = await mustExist(d, name);
+      assert.equal(c.State.Status, 'created', 'a copy does not start or stop its container');
+      assert.deepEqual(await rootViewsOf(d), [], 'no root view outlives the daemon');
+      const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+      assert.equal(mounts.includes(c.Id), false, "nothing of the container is mounted on the host");
+      await ok(d, ['start', name]);
+      const listing = await d.cli(['exec', name, 'sh', '-c', 'ls /copied 2>/dev/null; cat /copied/* 2>/dev/null']);
+      if (acknowledged) assert.equal(listing.stdout, 'four\none\nthree\ntwo\nfour\none\nthree\ntwo\n', 'an acknowledged copy is whole');
+      // A cut one left what it had extracted (as Docker's would), and nothing else: no stray name of ours.
+      for (const entry of listing.stdout.split('\n').slice(0, 4).filter((l) => l !== '')) assert.ok(['one', 'two', 'three', 'four'].includes(entry), `only copied files in /copied: ${listing.stdout}`);
+      const strays = await d.cli(['exec', name, 'find', '/', '-xdev', '-name', '*mini-docker*']);
+      assert.equal(strays.stdout, '', 'no temporary file in the container');
+      await ok(d, ['stop', '-t', '1', name]);
+    },
+  },
   start: {
     setup: async (d, name) => { await ok(d, ['create', '--name', name, 'busybox', ...LOOP]); },
     act: (d, name) => d.cli(['start', name]),
