@@ -176,7 +176,7 @@ export async function extractToContainer(ctx: EngineContext, ref: string, path: 
         noOverwriteDirNonDir: options.noOverwriteDirNonDir,
         ...(owner ? { owner } : {}),
         onEntry: () => {
-          if (++entries === 2) failpoint('cp.mid-extract');
+          if (++entries === 2) failpoint('cp.after-entries');
         },
         onWarning: (m) => ctx.logger.warn(`cp into ${ref}: ${m}`),
       });
