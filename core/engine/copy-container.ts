@@ -27,7 +27,8 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from './errors.js'
  *
  * Either root is held open (HeldDir) and every path is resolved inside it component by component
  * (resolveInRoot: a symlink, absolute or "..", is followed as if the root were "/"), so no link in
- * the container leads a read or a write onto the host. One copy at a time per container, as any
+ * the container leads a read or a write onto the host. A running container is frozen meanwhile
+ * (when there are cgroups), so it cannot change a path between its resolution and its use. One copy at a time per container, as any
  * other command on it (Docker holds the container's lock too). Nothing is recorded: Docker's
  * archive-path and extract-to-dir are notifications, not state.
  */
@@ -54,13 +55,22 @@ async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root
     if (c.status === 'removing' || c.status === 'dead') throw new ConflictError(`container ${c.id} is marked for removal and cannot be copied to or from`);
     const binds = bindsOf(c.hostConfig);
     if ((c.status === 'running' || c.status === 'paused') && c.pid > 0) {
-      const held = await HeldDir.open(`/proc/${c.pid}/root`).catch((error: unknown) => {
-        throw new ConflictError(`container ${c.id} is running but its root cannot be reached (${errnoOf(error) ?? String(error)}): try again`);
-      });
+      // Frozen while its files are read or written (as podman cp does): none of its processes can
+      // swap a folder for a symlink between a path's resolution and its use (CVE-2018-15664).
+      // A daemon that dies meanwhile thaws it at its next start (the reconciler).
+      const limiter = c.status === 'running' ? ctx.limiter() : undefined;
+      if (limiter) await limiter.freeze(c.id);
       try {
-        return await work(held.path, c, binds);
+        const held = await HeldDir.open(`/proc/${c.pid}/root`).catch((error: unknown) => {
+          throw new ConflictError(`container ${c.id} is running but its root cannot be reached (${errnoOf(error) ?? String(error)}): try again`);
+        });
+        try {
+          return await work(held.path, c, binds);
+        } finally {
+          await held.close();
+        }
       } finally {
-        await held.close();
+        if (limiter) await limiter.thaw(c.id).catch((error: unknown) => ctx.logger.error(`thawing ${ctx.short(c.id)} after a copy failed: ${errnoOf(error) ?? String(error)}`));
       }
     }
     const image = ctx.state().images[c.image.id];

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { extractTar, readTar, resolveInRoot } from '../../core/archive/index.js';
+import { OverwriteRefusedError } from '../../core/archive/extract-tar.js';
 import { HeldDir } from '../../core/archive/held-dir.js';
 import { openRootView, type RootView } from '../../core/archive/root-view.js';
 import { writeTarOf } from '../../core/archive/write-tar.js';
@@ -134,6 +135,25 @@ describe('cp roots: hostile symlinks stay inside the container', { skip }, () =>
     }
     assert.equal(await gone(view.pid), true, 'the helper ended');
     assert.equal((await lstat(join(upper, 'etc', MARKER))).isFile(), true, 'what was written is in the upper layer');
+  });
+
+  it('noOverwriteDirNonDir refuses to swap a folder and a non-folder; owner gives every entry one owner', async () => {
+    const target = join(scratch.path, 'overwrite');
+    await mkdir(join(target, 'dir'), { recursive: true });
+    await writeFile(join(target, 'file'), 'was a file\n');
+    const fileOverDir = await buildTar([[{ path: 'dir', type: 'file', mode: 0o644 }, 'x']]);
+    const dirOverFile = await buildTar([[{ path: 'file', type: 'directory', mode: 0o755 }]]);
+    await assert.rejects(extractTar(Readable.from([fileOverDir]), target, { noOverwriteDirNonDir: true }), (e: Error) => e instanceof OverwriteRefusedError && e.message === 'cannot overwrite directory "dir" with non-directory "dir"');
+    await assert.rejects(extractTar(Readable.from([dirOverFile]), target, { noOverwriteDirNonDir: true }), /cannot overwrite non-directory "file" with directory "file"/);
+    assert.equal((await lstat(join(target, 'dir'))).isDirectory(), true);
+    assert.equal(await readFile(join(target, 'file'), 'utf8'), 'was a file\n');
+    await extractTar(Readable.from([fileOverDir]), target);
+    assert.equal((await lstat(join(target, 'dir'))).isFile(), true, 'without the flag, what is there is replaced');
+    await extractTar(Readable.from([await buildTar([[{ path: 'owned', type: 'file', mode: 0o600, uid: 7, gid: 8 }, 'o'], [{ path: 'ownedlink', type: 'symlink', linkname: 'owned', uid: 7, gid: 8 }]])]), target, { owner: { uid: 1234, gid: 5678 } });
+    for (const name of ['owned', 'ownedlink']) {
+      const stats = await lstat(join(target, name));
+      assert.deepEqual([stats.uid, stats.gid], [1234, 5678], `${name} belongs to the owner given`);
+    }
   });
 
   it('the helper dies with its parent: a killed daemon leaves no namespace and no mount behind', async () => {
