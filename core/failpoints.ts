@@ -38,6 +38,7 @@ export const FAILPOINTS = {
   'commit.after-layer': "the commit's layer is in the content store; ImageCreated is not written (the next start's garbage collection deletes the layer)",
   'commit.after-image': 'the image exists (ImageCreated is durable); ContainerCommitted is not written',
   'rmi.after-removed': "ImageRemoved is durable; no blob or unpacked layer was deleted (the next start's garbage collection deletes them)",
+  'cp.after-entries': 'a PUT of an archive into a container has extracted two entries and not the rest; nothing was recorded (a copy records nothing)',
   'pull.after-layer': 'a pulled layer is verified and renamed into the content store; the image is not recorded yet (no ImageCreated; the layer stays for the next pull to reuse)',
 } as const satisfies Record<string, string>;
 

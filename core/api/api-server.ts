@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../engine/errors.js';
 import type { Logger } from '../plugins/driver.js';
+import { registerArchiveRoutes } from './archive-routes.js';
 import { registerContainerRoutes } from './container-routes.js';
 import { registerContainerStreamRoutes } from './container-stream-routes.js';
 import { registerEventRoutes } from './event-routes.js';
@@ -44,6 +45,7 @@ export function buildRouter(deps: RouteDeps): Router {
   registerSystemRoutes(router, deps);
   registerContainerRoutes(router, deps);
   registerContainerStreamRoutes(router, deps);
+  registerArchiveRoutes(router, deps);
   registerExecRoutes(router, deps);
   registerRegistryRoutes(router, deps);
   registerImageRoutes(router, deps);

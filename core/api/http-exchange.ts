@@ -144,8 +144,8 @@ export class HttpApiResponse implements ApiResponse {
     this.res.end(text);
   }
 
-  empty(status: number): void {
-    this.res.writeHead(status, status === 204 || status === 304 ? {} : { 'Content-Length': 0 });
+  empty(status: number, extraHeaders: Readonly<Record<string, string>> = {}): void {
+    this.res.writeHead(status, status === 204 || status === 304 ? { ...extraHeaders } : { ...extraHeaders, 'Content-Length': 0 });
     this.res.end();
   }
 
@@ -154,8 +154,8 @@ export class HttpApiResponse implements ApiResponse {
     this.res.end(body);
   }
 
-  stream(contentType: string): Writable {
-    this.res.writeHead(200, { 'Content-Type': contentType });
+  stream(contentType: string, extraHeaders: Readonly<Record<string, string>> = {}): Writable {
+    this.res.writeHead(200, { ...extraHeaders, 'Content-Type': contentType });
     this.res.flushHeaders();
     return this.res;
   }

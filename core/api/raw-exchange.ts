@@ -90,8 +90,8 @@ export class RawApiResponse implements ApiResponse {
     this.text(status, 'application/json', text);
   }
 
-  empty(status: number): void {
-    this.head(status, status === 204 || status === 304 ? { Connection: 'close' } : { 'Content-Length': '0', Connection: 'close' });
+  empty(status: number, extraHeaders: Readonly<Record<string, string>> = {}): void {
+    this.head(status, status === 204 || status === 304 ? { ...extraHeaders, Connection: 'close' } : { ...extraHeaders, 'Content-Length': '0', Connection: 'close' });
     this.socket.end();
   }
 
@@ -100,9 +100,9 @@ export class RawApiResponse implements ApiResponse {
     this.socket.end(body);
   }
 
-  stream(contentType: string): Writable {
+  stream(contentType: string, extraHeaders: Readonly<Record<string, string>> = {}): Writable {
     // No length and no chunking: the body ends when the connection closes, as moby does here.
-    this.head(200, { 'Content-Type': contentType, Connection: 'close' });
+    this.head(200, { ...extraHeaders, 'Content-Type': contentType, Connection: 'close' });
     return this.socket;
   }
 
