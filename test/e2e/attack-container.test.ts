@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -98,6 +98,27 @@ describe('e2e: attacks from inside a container', { timeout: 240_000 }, () => {
     for (const f of masked) assert.ok(lines.includes(`${f} 0`), `${f} is not masked: ${r.stdout}`);
     for (const line of lines.slice(masked.length)) assert.match(line, / refused: Read-only file system$/, r.stdout);
     await assertStillServing(d, 'after the masked and read-only paths');
+  });
+
+  it('raw devices made with mknod (the host\'s disk, /dev/kmsg, /dev/mem) cannot be opened: the device cgroup says no', async () => {
+    const disk = ['/dev/vda', '/dev/sda', '/dev/nvme0n1'].map((p) => statSync(p, { throwIfNoEntry: false })).find((st) => st?.isBlockDevice());
+    const nodes: [string, string, number, number][] = [['kmsg', 'c', 1, 11], ['mem', 'c', 1, 1]];
+    if (disk) nodes.push(['disk', 'b', Math.floor(disk.rdev / 256), disk.rdev % 256]);
+    const run = await d.cli(['run', '-d', '--name', 'mknoder', 'busybox', 'sleep', '600']);
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    // The engine's rules, not the host's: the container's own device cgroup (v1) allows none of them.
+    const list = containerCgroupDirs(id).map((dir) => join(dir, 'devices.list')).find((f) => existsSync(f));
+    if (list) {
+      const rules = readFileSync(list, 'utf8').split('\n');
+      assert.ok(!rules.includes('a *:* rwm'), `the device cgroup allows everything: ${rules.join(', ')}`);
+      for (const [, type, major, minor] of nodes) assert.ok(!rules.some((r) => r.startsWith(`${type} ${major}:${minor} `) || r === `${type} ${major}:* rwm`), `${type} ${major}:${minor} is allowed`);
+    }
+    const script = nodes.map(([name, type, major, minor]) => `mknod /${name} ${type} ${major} ${minor} && { head -c 1 /${name} >/dev/null 2>&1 && echo "${name} opened" || echo "${name} refused: $(head -c 1 /${name} 2>&1 >/dev/null | sed 's/.*: //')"; }`).join('; ');
+    const r = await d.cli(['exec', 'mknoder', 'sh', '-c', script]);
+    assert.equal(r.stdout, nodes.map(([name]) => `${name} refused: Operation not permitted\n`).join(''), r.stderr);
+    assert.equal((await d.cli(['rm', '-f', 'mknoder'])).code, 0);
+    await assertStillServing(d, 'after mknod');
   });
 
   it('a fork bomb under --pids-limit 50 stays at 50 processes while the neighbour answers; rm -f ends it', async () => {

@@ -107,6 +107,19 @@ describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
     assert.equal((await d.cli(['rm', '-f', 'limited'])).code, 0);
   });
 
+  it('combines with --read-only, --tmpfs and --privileged: a privileged remapped container is still the range\'s uid on the host', async () => {
+    const ro = await d.cli(['run', '--rm', '--read-only', '--tmpfs', '/tmp', '-w', '/made/here', 'busybox', 'sh', '-c',
+      'touch /tmp/x && echo tmp-ok; touch /x 2>&1 | sed "s/.*: //"; stat -c "%u" /tmp /made/here']);
+    assert.equal(ro.stdout, 'tmp-ok\nRead-only file system\n0\n0\n', ro.stderr);
+    const priv = await d.cli(['run', '-d', '--name', 'privileged', '--privileged', 'busybox', 'sleep', '600']);
+    assert.equal(priv.code, 0, priv.stderr);
+    const pid = Number((await d.cli(['inspect', '-f', '{{.State.Pid}}', 'privileged'])).stdout.trim());
+    assert.deepEqual(hostIds(pid), { uid: start, gid: start });
+    const mknod = await d.cli(['exec', 'privileged', 'sh', '-c', 'mknod /kmsg c 1 11 2>&1 | sed "s/.*: //"']);
+    assert.equal(mknod.stdout, 'Operation not permitted\n', mknod.stderr);
+    assert.equal((await d.cli(['rm', '-f', 'privileged'])).code, 0);
+  });
+
   it('--userns host opts a container out: the host\'s ids, shown by inspect', async () => {
     const r = await d.cli(['run', '--name', 'unmapped', '--userns', 'host', 'busybox', 'sh', '-c', 'cat /proc/self/uid_map | tr -s " "']);
     assert.equal(r.stdout, ' 0 0 4294967295\n', r.stderr);
