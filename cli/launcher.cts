@@ -9,7 +9,7 @@
  * The cache is made at build time (scripts/build.mjs calls `writeBundleCache`); when V8 refuses it
  * (another node version or V8 flags), the command writes a new one after compiling.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import vm from 'node:vm';
@@ -40,6 +40,11 @@ function saveCache(script: vm.Script, file: string): void {
     renameSync(tmp, file);
   } catch {
     // a read-only install: the next command compiles again
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never written
+    }
   }
 }
 
