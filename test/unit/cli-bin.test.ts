@@ -71,6 +71,18 @@ describe('bin/mini-docker', () => {
     assert.equal(viaBundle.stderr, "Error: 'mini-docker stop' requires at least 1 argument (see 'mini-docker stop --help')\n");
   });
 
+  it('runs a built-in command without loading oclif, and loads it for help', () => {
+    const launcher = join(root, 'dist', 'cli', 'launcher.cjs');
+    const probe = (args: string[]): { oclif: boolean; status: number | null } => {
+      const code = `require(${JSON.stringify(launcher)}).launch(${JSON.stringify(args)}).then(() => { process.stderr.write('\\n' + JSON.stringify(Object.keys(require.cache).some((k) => k.includes('@oclif')))); });`;
+      const r = spawnSync(process.execPath, ['-e', code], { env, encoding: 'utf8' });
+      return { oclif: JSON.parse(r.stderr.trimEnd().split('\n').pop()!) as boolean, status: r.status };
+    };
+    assert.deepEqual(probe(['stop']), { oclif: false, status: 1 });
+    assert.deepEqual(probe(['ps']), { oclif: false, status: 1 }, 'no daemon: one error line, still no oclif');
+    assert.deepEqual(probe(['stop', '--help']), { oclif: true, status: 0 });
+  });
+
   it('keeps --env-file for itself (node 20 would read it and die on a missing file)', () => {
     const missing = join(scratch, 'no-such.env');
     for (const form of [['--env-file', missing], [`--env-file=${missing}`]]) {
