@@ -1,18 +1,14 @@
 import { arg, flag } from './command-declaration.js';
 import { limitFlags } from './limit-flags.js';
+import { processFlags } from './process-flags.js';
 
 /** The flags `run` and `create` share (docker's names; `-c` is the original project's cpu.max). */
 export const createFlags = {
-  interactive: flag.boolean({ char: 'i', summary: 'Keep STDIN open and attach it.', default: false }),
-  tty: flag.boolean({ char: 't', summary: 'Allocate a pseudo-TTY.', default: false }),
+  ...processFlags,
   attach: flag.string({ char: 'a', summary: 'Attach to STDIN, STDOUT or STDERR (repeatable).', multiple: true, options: ['stdin', 'stdout', 'stderr', 'STDIN', 'STDOUT', 'STDERR'] }),
-  env: flag.string({ char: 'e', summary: 'Set an environment variable (NAME=value, or NAME to pass the CLI\'s own); repeatable.', multiple: true }),
-  'env-file': flag.string({ summary: 'Read environment variables from a file (one NAME=value per line); repeatable.', multiple: true }),
   name: flag.string({ summary: 'Name the container.' }),
   rm: flag.boolean({ summary: 'Remove the container when it exits.', default: false }),
-  workdir: flag.string({ char: 'w', summary: 'Working directory inside the container.' }),
   hostname: flag.string({ char: 'h', summary: 'Container host name.' }),
-  user: flag.string({ char: 'u', summary: 'User name or UID[:GID] to run as.' }),
   entrypoint: flag.string({ summary: 'Overwrite the image\'s ENTRYPOINT ("" clears it).' }),
   label: flag.string({ char: 'l', summary: 'Set a label KEY=value; repeatable.', multiple: true }),
   'log-driver': flag.string({ summary: 'Logging driver for the container (e.g. json-file, none).' }),
