@@ -29,6 +29,7 @@ export const FAILPOINTS = {
   'rm.after-limiter': 'the cgroups were removed; step event durable',
   'rm.after-storage': 'the writable layer was removed; step event durable',
   'rm.after-log': 'the logs were removed; step event durable',
+  'rm.after-volumes': 'every driver let go of the container and its anonymous volumes were removed (rm -v; VolumeRemoved durable); ContainerRemoved is not written',
   'rm.before-final': 'every driver let go of the container; ContainerRemoved is not written',
   'exec.after-intent': 'ExecStarting is durable; the isolator was not asked',
   'exec.after-start': 'the exec\'s process runs; ExecStarted is not written',
@@ -39,6 +40,8 @@ export const FAILPOINTS = {
   'commit.after-image': 'the image exists (ImageCreated is durable); ContainerCommitted is not written',
   'rmi.after-removed': "ImageRemoved is durable; no blob or unpacked layer was deleted (the next start's garbage collection deletes them)",
   'cp.after-entries': 'a PUT of an archive into a container has extracted two entries and not the rest; nothing was recorded (a copy records nothing)',
+  'volume.after-intent': 'VolumeCreating is durable; the volume driver was not asked',
+  'volume.after-create': 'the volume driver made the volume (and a copy-up filled it); VolumeCreated is not written',
   'pull.after-layer': 'a pulled layer is verified and renamed into the content store; the image is not recorded yet (no ImageCreated; the layer stays for the next pull to reuse)',
 } as const satisfies Record<string, string>;
 

@@ -49,7 +49,7 @@ export interface ContainerConfig {
   readonly ExposedPorts?: Readonly<Record<string, Record<string, never>>>;
 }
 
-/** A `HostConfig.Mounts` entry (`--mount`): type "bind", or "tmpfs" (Source empty, TmpfsOptions). */
+/** A `HostConfig.Mounts` entry (`--mount`): type "bind" (Source a host path), "volume" (Source a volume name, "" for an anonymous one) or "tmpfs" (Source empty, TmpfsOptions). */
 export interface BindMountConfig {
   readonly Type: string;
   readonly Source: string;
@@ -57,6 +57,23 @@ export interface BindMountConfig {
   readonly ReadOnly: boolean;
   /** type "tmpfs": `tmpfs-size` in bytes (0: the kernel's default) and `tmpfs-mode` (permission bits). */
   readonly TmpfsOptions?: { readonly SizeBytes?: number; readonly Mode?: number };
+  /** Type "volume" only: `volume-nocopy` (NoCopy: the image's content at Target is not copied into a new volume). */
+  readonly VolumeOptions?: { readonly NoCopy?: boolean };
+}
+
+/**
+ * A volume a container mounts, resolved at create (`-v NAME:/path`, `-v /path`, `--mount
+ * type=volume`, the image's `VOLUME`, `--volumes-from`): recorded in ContainerCreated, so which
+ * volumes are in use is a fold of the log.
+ */
+export interface ContainerVolume {
+  /** The volume's name (64 hex characters for an anonymous one). */
+  readonly name: string;
+  /** Absolute path inside the container. */
+  readonly destination: string;
+  readonly readOnly: boolean;
+  /** Made for this container (`-v /path`, the image's VOLUME): `rm -v` removes it. */
+  readonly anonymous: boolean;
 }
 
 /** `--device HOST[:CONTAINER[:PERMISSIONS]]`: a host device node made in the container and allowed by its device cgroup. */
@@ -79,8 +96,10 @@ export interface HostConfig extends Limits {
   readonly ConsoleSize?: readonly [number, number];
   /** `-v /host:/container[:ro]` strings, as given (checked on create). */
   readonly Binds?: readonly string[];
-  /** `--mount type=bind,...` entries. */
+  /** `--mount type=bind|volume,...` entries. */
   readonly Mounts?: readonly BindMountConfig[];
+  /** `--volumes-from CONTAINER[:ro|rw]` values, as given (resolved into ContainerCreated's volumes). */
+  readonly VolumesFrom?: readonly string[];
   readonly RestartPolicy?: RestartPolicy;
   /** `--security-opt` values: seccomp=unconfined, seccomp=<profile JSON>, no-new-privileges. */
   readonly SecurityOpt?: readonly string[];
@@ -120,6 +139,8 @@ export interface ImageConfig {
   readonly User: string;
   readonly Labels: Readonly<Record<string, string>>;
   readonly ExposedPorts?: Readonly<Record<string, Record<string, never>>>;
+  /** `VOLUME /srv`: paths each container of the image gets an anonymous volume at (unless mounted otherwise). */
+  readonly Volumes?: Readonly<Record<string, Record<string, never>>>;
 }
 
 export interface HistoryEntry {
@@ -159,6 +180,8 @@ export type ContainerCreated = EventOf<'ContainerCreated', {
   image: ImageRef;
   config: ContainerConfig;
   hostConfig: HostConfig;
+  /** The volumes it mounts (their binds and those of --volumes-from stay in hostConfig); absent: none. */
+  volumes?: readonly ContainerVolume[];
 }>;
 export type ContainerStarted = EventOf<'ContainerStarted', {
   id: string;
@@ -189,7 +212,7 @@ export type ContainerExited = EventOf<'ContainerExited', { id: string; name: str
 export type ContainerStopRequested = EventOf<'ContainerStopRequested', { id: string; signal: string; timeoutSeconds: number }>;
 export type ContainerKillRequested = EventOf<'ContainerKillRequested', { id: string; signal: string }>;
 /** The intent to remove: after it the container only goes (a daemon that died midway finishes the removal). */
-export type ContainerRemoving = EventOf<'ContainerRemoving', { id: string; force: boolean }>;
+export type ContainerRemoving = EventOf<'ContainerRemoving', { id: string; force: boolean; removeVolumes?: boolean }>;
 /** One driver let go of what it held for the container (isolator bundle, cgroups, layer, logs). */
 export type ContainerRemoveStepDone = EventOf<'ContainerRemoveStepDone', { id: string; kind: string; driverId: string }>;
 export type ContainerRemoved = EventOf<'ContainerRemoved', { id: string }>;
@@ -253,6 +276,28 @@ interface ImageTransfer {
 }
 export type ImagePulled = EventOf<'ImagePulled', ImageTransfer & { reference: string }>;
 export type ImagePushed = EventOf<'ImagePushed', ImageTransfer & { tag: string }>;
+
+// ---- volumes: stream "volume-<name>" ----
+/**
+ * The intent to create a volume: durable before the driver makes anything. A daemon that dies
+ * before VolumeCreated removes what the driver may have made (half a volume, a copy-up cut
+ * short) and records VolumeRemoved. `container`: the container whose create made it (anonymous
+ * volumes, and named ones `-v NAME:/path` made on the fly).
+ */
+export type VolumeCreating = EventOf<'VolumeCreating', {
+  name: string;
+  /** The driver name `--driver` selects: "local". */
+  driver: string;
+  labels: Readonly<Record<string, string>>;
+  options: Readonly<Record<string, string>>;
+  anonymous: boolean;
+  container?: string;
+}>;
+/** The driver made the volume (and the image's content was copied into it, when a container's create asked). */
+export type VolumeCreated = EventOf<'VolumeCreated', { name: string; mountpoint: string }>;
+/** The intent to remove: after it the volume only goes (a daemon that died midway finishes it). */
+export type VolumeRemoving = EventOf<'VolumeRemoving', { name: string }>;
+export type VolumeRemoved = EventOf<'VolumeRemoved', { name: string }>;
 
 // ---- the daemon: stream "daemon" ----
 export type DaemonStarted = EventOf<'DaemonStarted', { pid: number; version: string; plugins: readonly { id: string; status: string; reason?: string }[] }>;
@@ -328,20 +373,21 @@ export type ContainerEvent =
   | ContainerLimitsUpdated | ContainerPaused | ContainerUnpaused | ContainerCommitting | ContainerCommitted
   | ContainerCommitFailed | ExecCreated | ExecStarting | ExecStarted | ExecExited;
 export type ImageEvent = ImageCreated | ImageTagged | ImageUntagged | ImageRemoved | ImagePulled | ImagePushed;
+export type VolumeEvent = VolumeCreating | VolumeCreated | VolumeRemoving | VolumeRemoved;
 export type DaemonEvent = DaemonStarted | DaemonStopped | DaemonReconciled;
 export type NetworkEvent =
   | NetworkCreated | NetworkRemoved | ContainerNetworkConnected | ContainerNetworkDisconnected
   | ContainerPortsPublished | ContainerPortsUnpublished;
 
 /** Every event the engine records. */
-export type EngineEvent = ContainerEvent | ImageEvent | DaemonEvent | NetworkEvent;
+export type EngineEvent = ContainerEvent | ImageEvent | VolumeEvent | DaemonEvent | NetworkEvent;
 export type EventType = EngineEvent['type'];
 export type EventData<T extends EventType> = Extract<EngineEvent, { type: T }>['data'];
 
 /** The intents and driver steps: not Docker events (the API shows them only when asked). */
 export const STEP_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'ContainerStarting', 'ContainerStartStepDone', 'ContainerStartStepFailed', 'ContainerStartStepUndone', 'ContainerRemoving',
-  'ContainerRemoveStepDone', 'ContainerCommitting', 'ContainerCommitFailed', 'ExecStarting',
+  'ContainerRemoveStepDone', 'ContainerCommitting', 'ContainerCommitFailed', 'ExecStarting', 'VolumeCreating', 'VolumeRemoving',
   'ContainerPortsPublished', 'ContainerPortsUnpublished',
 ]);
 
@@ -377,6 +423,10 @@ export const SCHEMA_VERSIONS: { readonly [T in EventType]: number } = {
   ImageRemoved: 1,
   ImagePulled: 1,
   ImagePushed: 1,
+  VolumeCreating: 1,
+  VolumeCreated: 1,
+  VolumeRemoving: 1,
+  VolumeRemoved: 1,
   DaemonStarted: 1,
   DaemonStopped: 1,
   DaemonReconciled: 1,
@@ -399,7 +449,7 @@ export function isEventType(value: string): value is EventType {
  * and driver steps have actions of their own (`start-intent`, `start-step` ...): Docker has none, so
  * the API shows them only when asked (`GET /events?steps=1`, `mini-docker events --steps`).
  */
-export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'container' | 'image' | 'daemon' | 'network', action: string] } = {
+export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'container' | 'image' | 'volume' | 'daemon' | 'network', action: string] } = {
   ContainerCreated: ['container', 'create'],
   ContainerStarting: ['container', 'start-intent'],
   ContainerStartStepDone: ['container', 'start-step'],
@@ -430,6 +480,10 @@ export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'conta
   ImageRemoved: ['image', 'delete'],
   ImagePulled: ['image', 'pull'],
   ImagePushed: ['image', 'push'],
+  VolumeCreating: ['volume', 'create-intent'],
+  VolumeCreated: ['volume', 'create'],
+  VolumeRemoving: ['volume', 'destroy-intent'],
+  VolumeRemoved: ['volume', 'destroy'],
   DaemonStarted: ['daemon', 'start'],
   DaemonStopped: ['daemon', 'stop'],
   DaemonReconciled: ['daemon', 'reconcile'],
@@ -446,6 +500,9 @@ export function containerStream(id: string): string {
 }
 export function imageStream(id: string): string {
   return `image-${id.replace(/^sha256:/, '')}`;
+}
+export function volumeStream(name: string): string {
+  return `volume-${name}`;
 }
 export const DAEMON_STREAM = 'daemon';
 export function networkStream(id: string): string {

@@ -21,15 +21,20 @@ const containerConfig = obj({
 const restartPolicy = obj({ Name: oneOf('always', 'unless-stopped', 'on-failure'), MaximumRetryCount: int });
 const hostConfig = obj({
   ...limits, AutoRemove: bool, LogConfig: obj({ Type: str, Config: recordOf(str) }), ConsoleSize: optional(arrayOf(int)),
-  Binds: optional(strings), Mounts: optional(arrayOf(obj({ Type: str, Source: str, Target: str, ReadOnly: bool, TmpfsOptions: optional(obj({ SizeBytes: optional(num), Mode: optional(int) })) }))),
-  RestartPolicy: optional(restartPolicy), SecurityOpt: optional(strings), UsernsMode: optional(oneOf('host')),
+  Binds: optional(strings),
+  Mounts: optional(arrayOf(obj({
+    Type: str, Source: str, Target: str, ReadOnly: bool, TmpfsOptions: optional(obj({ SizeBytes: optional(num), Mode: optional(int) })),
+    VolumeOptions: optional(obj({ NoCopy: optional(bool) })),
+  }))),
+  VolumesFrom: optional(strings), RestartPolicy: optional(restartPolicy), SecurityOpt: optional(strings), UsernsMode: optional(oneOf('host')),
   CapAdd: optional(strings), CapDrop: optional(strings), Privileged: optional(bool), ReadonlyRootfs: optional(bool), Tmpfs: optional(recordOf(str)),
   Devices: optional(arrayOf(obj({ PathOnHost: str, PathInContainer: str, CgroupPermissions: str }))),
 });
 const imageConfig = obj({
   Env: strings, Cmd: nullable(strings), Entrypoint: nullable(strings), WorkingDir: str, User: str, Labels: recordOf(str),
-  ExposedPorts: optional(recordOf(any)),
+  ExposedPorts: optional(recordOf(any)), Volumes: optional(recordOf(any)),
 });
+const containerVolume = obj({ name: str, destination: str, readOnly: bool, anonymous: bool });
 const history = arrayOf(obj({ created: str, created_by: str, comment: optional(str), author: optional(str), empty_layer: optional(bool) }));
 const id = containerId;
 const transfer = { id: sha256Id, name: str, registry: str, repository: str, digest: sha256Id, layers: arrayOf(sha256Id) };
@@ -53,7 +58,7 @@ const port: Check = (v, p) =>
 
 /** The shape of each event's data, by type. */
 export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
-  ContainerCreated: obj({ id, name: str, image: obj({ ref: str, id: sha256Id }), config: containerConfig, hostConfig }),
+  ContainerCreated: obj({ id, name: str, image: obj({ ref: str, id: sha256Id }), config: containerConfig, hostConfig, volumes: optional(arrayOf(containerVolume)) }),
   ContainerStarting: obj({ id, restart: optional(bool) }),
   ContainerStartStepDone: obj({ id, kind: str, driverId: str, output: json }),
   ContainerStartStepFailed: obj({ id, kind: str, driverId: str, message: str }),
@@ -63,7 +68,7 @@ export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
   ContainerExited: obj({ id, name: str, exitCode: int, signal: nullable(int), oomKilled: bool, finishedAt: str }),
   ContainerStopRequested: obj({ id, signal: str, timeoutSeconds: num }),
   ContainerKillRequested: obj({ id, signal: str }),
-  ContainerRemoving: obj({ id, force: bool }),
+  ContainerRemoving: obj({ id, force: bool, removeVolumes: optional(bool) }),
   ContainerRemoveStepDone: obj({ id, kind: str, driverId: str }),
   ContainerRemoved: obj({ id }),
   ContainerRenamed: obj({ id, oldName: str, newName: str }),
@@ -90,6 +95,10 @@ export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
   ImageRemoved: obj({ id: sha256Id }),
   ImagePulled: obj({ ...transfer, reference: str }),
   ImagePushed: obj({ ...transfer, tag: str }),
+  VolumeCreating: obj({ name: str, driver: str, labels: recordOf(str), options: recordOf(str), anonymous: bool, container: optional(containerId) }),
+  VolumeCreated: obj({ name: str, mountpoint: str }),
+  VolumeRemoving: obj({ name: str }),
+  VolumeRemoved: obj({ name: str }),
   DaemonStarted: obj({ pid: int, version: str, plugins: arrayOf(obj({ id: str, status: str, reason: optional(str) })) }),
   DaemonStopped: obj({ pid: int }),
   DaemonReconciled: obj({ running: strings, exited: strings }),

@@ -5,7 +5,7 @@ import { targetRepoTag } from '../lib/image-ref.js';
 export default defineCommand({
   summary: "Create a new image from a container's changes.",
 
-  description: `Makes an image of the container's filesystem changes on top of its image (a new layer), with its config changed by -c Dockerfile lines (ENV, CMD, ENTRYPOINT, WORKDIR, USER, LABEL, EXPOSE). The container is paused meanwhile unless --no-pause. Prints the new image id.
+  description: `Makes an image of the container's filesystem changes on top of its image (a new layer), with its config changed by -c Dockerfile lines (ENV, CMD, ENTRYPOINT, WORKDIR, USER, LABEL, EXPOSE, VOLUME). The container is paused meanwhile unless --no-pause. Prints the new image id.
 
 Exit codes: 0, or 1 (no such container, bad change line).`,
 

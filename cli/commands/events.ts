@@ -27,7 +27,7 @@ export default defineCommand({
   flags: {
     since: flag.string({ summary: 'Show events created since this time (RFC 3339, unix seconds, or relative like 10m).' }),
     until: flag.string({ summary: 'Stream events until this time (RFC 3339, unix seconds, or relative like 10m).' }),
-    filter: flag.string({ char: 'f', summary: 'Filter: type=, container=, event=, image= (repeatable).', multiple: true }),
+    filter: flag.string({ char: 'f', summary: 'Filter: type=, container=, event=, image=, volume= (repeatable).', multiple: true }),
     steps: flag.boolean({ summary: 'Also show each command\'s intent and driver steps (start-intent, start-step ..., not Docker events).', default: false }),
     format: flag.string({ summary: "Format: json (one object per line) or a Go-like template ('{{.Action}} {{.Actor.ID}}')." }),
   },

@@ -4,11 +4,11 @@ import { containerPath, imagePath } from '../lib/container-ops.js';
 import { CliError, isNotFound } from '../lib/errors.js';
 import { Template } from '../lib/template.js';
 
-/** `mini-docker inspect`: low-level JSON of containers or images. */
+/** `mini-docker inspect`: low-level JSON of containers, images or volumes. */
 export default defineCommand({
-  summary: 'Return low-level information on containers or images.',
+  summary: 'Return low-level information on containers, images or volumes.',
 
-  description: `Looks each NAME up as a container, then as an image (like docker), and prints a JSON array. With -f, prints a Go-like template per object instead, e.g. '{{.State.Running}}' or '{{json .Config}}'.
+  description: `Looks each NAME up as a container, then as an image, then as a volume (like docker), and prints a JSON array. With -f, prints a Go-like template per object instead, e.g. '{{.State.Running}}' or '{{json .Config}}'.
 
 Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`,
 
@@ -25,12 +25,12 @@ Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`
 
   flags: {
     format: flag.string({ char: 'f', summary: 'Format the output using a Go-like template.' }),
-    type: flag.string({ summary: 'Only look for this type of object.', options: ['container', 'image'] }),
+    type: flag.string({ summary: 'Only look for this type of object.', options: ['container', 'image', 'volume'] }),
     size: flag.boolean({ char: 's', summary: 'Display total file sizes (containers).' }),
   },
 
   args: {
-    name: arg({ required: true, description: 'Container or image names or ids.' }),
+    name: arg({ required: true, description: 'Container, image or volume names or ids.' }),
   },
 
   async run(ctx, { flags, argv }) {
@@ -40,7 +40,7 @@ Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`
     for (const name of names) {
       const object = await lookup(ctx.client, name, flags.type, flags.size);
       if (object === undefined) {
-        missing.push(flags.type === 'container' ? `No such container: ${name}` : flags.type === 'image' ? `No such image: ${name}` : `No such object: ${name}`);
+        missing.push(flags.type === 'container' ? `No such container: ${name}` : flags.type === 'image' ? `No such image: ${name}` : flags.type === 'volume' ? `No such volume: ${name}` : `No such object: ${name}`);
       } else {
         found.push(object);
       }
@@ -59,18 +59,25 @@ Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`
   },
 });
 
-/** A container, else an image, by name or id; undefined when neither is found. */
+/** A container, else an image, else a volume, by name or id; undefined when none is found. */
 async function lookup(client: DaemonClient, name: string, type: string | undefined, size: boolean): Promise<unknown> {
-  if (type !== 'image') {
+  if (type === undefined || type === 'container') {
     try {
       return await client.json<unknown>('GET', containerPath(name, '/json'), { query: { size: size || undefined } });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
   }
-  if (type !== 'container') {
+  if (type === undefined || type === 'image') {
     try {
       return await client.json<unknown>('GET', imagePath(name, '/json'));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  if (type === undefined || type === 'volume') {
+    try {
+      return await client.json<unknown>('GET', `/volumes/${encodeURIComponent(name)}`);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

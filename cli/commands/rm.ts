@@ -6,7 +6,7 @@ import { DaemonError, isNotFound } from '../lib/errors.js';
 export default defineCommand({
   summary: 'Remove one or more containers.',
 
-  description: `Removes each container and everything it had (its rootfs, cgroups, logs). A running container needs -f (then it is killed first). Prints each name.
+  description: `Removes each container and everything it had (its rootfs, cgroups, logs). A running container needs -f (then it is killed first). With -v its anonymous volumes (-v /path, the image's VOLUME) go too; named volumes stay. Prints each name.
 
 Exit codes: 0; 1 when any container could not be removed. With -f a missing container is reported but does not fail the command (docker's behaviour).`,
 
@@ -16,7 +16,7 @@ Exit codes: 0; 1 when any container could not be removed. With -f a missing cont
 
   flags: {
     force: flag.boolean({ char: 'f', summary: 'Force the removal of a running container (uses SIGKILL).' }),
-    volumes: flag.boolean({ char: 'v', summary: 'Remove anonymous volumes (accepted for compatibility; there are none).' }),
+    volumes: flag.boolean({ char: 'v', summary: 'Remove the anonymous volumes of the container (named volumes stay).' }),
   },
 
   args: {

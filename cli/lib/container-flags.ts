@@ -22,8 +22,9 @@ export const createFlags = {
   tmpfs: flag.string({ summary: 'Mount a tmpfs: /path[:options] (size=64m,mode=1777,exec,...); repeatable.', multiple: true }),
   device: flag.string({ summary: 'Give the container a host device: /dev/host[:/dev/container[:rwm]]; repeatable.', multiple: true }),
   userns: flag.string({ summary: 'User namespace: host (run with the host\'s ids even when the daemon has --userns-remap).' }),
-  volume: flag.string({ char: 'v', summary: 'Bind a host folder or file: /host/path:/container/path[:ro]; repeatable.', multiple: true }),
-  mount: flag.string({ summary: 'Bind a host path or mount a tmpfs: type=bind,source=/host/path,target=/path[,readonly] or type=tmpfs,target=/path[,tmpfs-size=64m,tmpfs-mode=1777]; repeatable.', multiple: true }),
+  volume: flag.string({ char: 'v', summary: 'Mount a volume or bind a host path: NAME:/path[:ro], /path (a new anonymous volume) or /host/path:/path[:ro]; repeatable.', multiple: true }),
+  mount: flag.string({ summary: 'Mount: type=volume,src=NAME,dst=/path[,readonly][,volume-nocopy], type=bind,source=/host/path,target=/path[,readonly] or type=tmpfs,target=/path[,tmpfs-size=64m,tmpfs-mode=1777]; repeatable.', multiple: true }),
+  'volumes-from': flag.string({ summary: 'Mount the volumes (and binds) of another container: CONTAINER[:ro|rw]; repeatable.', multiple: true }),
   pull: flag.string({ summary: 'Pull the image before creating: missing (when not here), always, never.', options: ['missing', 'always', 'never'], default: 'missing' }),
   ...limitFlags,
 };

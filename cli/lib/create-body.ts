@@ -31,6 +31,7 @@ export interface CreateFlagValues extends LimitFlagValues {
   readonly 'log-opt'?: readonly string[];
   readonly volume?: readonly string[];
   readonly mount?: readonly string[];
+  readonly 'volumes-from'?: readonly string[];
   readonly restart?: string;
   readonly 'security-opt'?: readonly string[];
   readonly 'cap-add'?: readonly string[];
@@ -98,6 +99,7 @@ export interface CreateBody {
     readonly NetworkMode: string;
     readonly Binds?: readonly string[];
     readonly Mounts?: readonly MountEntry[];
+    readonly VolumesFrom?: readonly string[];
     readonly RestartPolicy?: { readonly Name: string; readonly MaximumRetryCount: number };
     readonly CapAdd?: readonly string[];
     readonly CapDrop?: readonly string[];
@@ -126,6 +128,8 @@ export interface MountEntry {
   readonly Target: string;
   readonly ReadOnly: boolean;
   readonly TmpfsOptions?: { readonly SizeBytes?: number; readonly Mode?: number };
+  /** type=volume with volume-nocopy. */
+  readonly VolumeOptions?: { readonly NoCopy: boolean };
 }
 
 /**
@@ -140,7 +144,7 @@ export function absoluteBind(spec: string, cwd: string): string {
   return `${resolve(cwd, source)}${spec.slice(colon)}`;
 }
 
-/** One `--mount` value, Docker's CSV form: type=bind,source=/a,target=/b[,readonly] or type=tmpfs,target=/b[,tmpfs-size=64m,tmpfs-mode=1777]. */
+/** One `--mount` value, Docker's CSV form: type=bind,source=/a,target=/b[,readonly], type=volume,src=NAME,dst=/b[,readonly][,volume-nocopy] or type=tmpfs,target=/b[,tmpfs-size=64m,tmpfs-mode=1777]. */
 export function parseMountFlag(value: string, cwd: string, exitCode: number): MountEntry {
   const bad = (why: string): CliError => new CliError(`invalid argument "${value}" for "--mount" flag: ${why}`, exitCode);
   let type = 'volume';
@@ -149,6 +153,7 @@ export function parseMountFlag(value: string, cwd: string, exitCode: number): Mo
   let readOnly = false;
   let sizeBytes: number | undefined;
   let mode: number | undefined;
+  let noCopy = false;
   for (const field of value.split(',')) {
     const eq = field.indexOf('=');
     const key = (eq === -1 ? field : field.slice(0, eq)).trim().toLowerCase();
@@ -156,6 +161,11 @@ export function parseMountFlag(value: string, cwd: string, exitCode: number): Mo
     if (key === 'readonly' || key === 'ro') {
       if (v !== undefined && !['1', 'true', '0', 'false'].includes(v.toLowerCase())) throw bad(`invalid value for ${key}: ${v}`);
       readOnly = v === undefined || ['1', 'true'].includes(v.toLowerCase());
+      continue;
+    }
+    if (key === 'volume-nocopy') {
+      if (v !== undefined && !['1', 'true', '0', 'false'].includes(v.toLowerCase())) throw bad(`invalid value for ${key}: ${v}`);
+      noCopy = v === undefined || ['1', 'true'].includes(v.toLowerCase());
       continue;
     }
     if (v === undefined) throw bad(`invalid field '${field}' must be a key=value pair`);
@@ -174,9 +184,10 @@ export function parseMountFlag(value: string, cwd: string, exitCode: number): Mo
   }
   if (target === '') throw bad('target is required');
   if ((sizeBytes !== undefined || mode !== undefined) && type !== 'tmpfs') throw bad(`cannot mix 'tmpfs-*' options with mount type '${type}'`);
+  if (noCopy && type !== 'volume') throw bad('volume-nocopy is only for type=volume');
   if (type === 'bind' && source !== '' && !isAbsolute(source)) source = resolve(cwd, source);
   const tmpfs = sizeBytes !== undefined || mode !== undefined ? { TmpfsOptions: { ...(sizeBytes !== undefined ? { SizeBytes: sizeBytes } : {}), ...(mode !== undefined ? { Mode: mode } : {}) } } : {};
-  return { Type: type, Source: source, Target: target, ReadOnly: readOnly, ...tmpfs };
+  return { Type: type, Source: source, Target: target, ReadOnly: readOnly, ...tmpfs, ...(noCopy ? { VolumeOptions: { NoCopy: true } } : {}) };
 }
 
 /**
@@ -234,6 +245,7 @@ export function createBody(options: {
       NetworkMode: 'default',
       ...(flags.volume?.length ? { Binds: flags.volume.map((v) => absoluteBind(v, cwd)) } : {}),
       ...(flags.mount?.length ? { Mounts: flags.mount.map((m) => parseMountFlag(m, cwd, exitCode)) } : {}),
+      ...(flags['volumes-from']?.length ? { VolumesFrom: [...flags['volumes-from']] } : {}),
       ...(restart ? { RestartPolicy: restart } : {}),
       ...(flags['security-opt']?.length ? { SecurityOpt: flags['security-opt'].map((o) => securityOptFlag(o, cwd, exitCode)) } : {}),
       ...(flags['cap-add']?.length ? { CapAdd: [...flags['cap-add']] } : {}),

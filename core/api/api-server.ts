@@ -23,6 +23,7 @@ import { registerSystemRoutes } from './system-routes.js';
 import { registerStatsHistoryRoutes } from './stats-history-routes.js';
 import { registerUiRoutes } from './ui-routes.js';
 import { registerUnsupportedRoutes } from './unsupported-routes.js';
+import { registerVolumeRoutes } from './volume-routes.js';
 
 export interface ApiServerOptions {
   /** The daemon's version, shown in `Server: mini-dockerd/<version> (linux)` and `/version`. */
@@ -50,6 +51,7 @@ export function buildRouter(deps: RouteDeps): Router {
   registerRegistryRoutes(router, deps);
   registerImageRoutes(router, deps);
   registerEventRoutes(router, deps);
+  registerVolumeRoutes(router, deps);
   registerUiRoutes(router, deps);
   registerStatsHistoryRoutes(router, deps);
   registerUnsupportedRoutes(router);

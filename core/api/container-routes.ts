@@ -47,7 +47,8 @@ export function registerContainerRoutes(router: Router, { engine }: RouteDeps): 
 
   router.get('/containers/{id}/json', async ({ req, res, params }) => {
     const c = engine.container(params.id);
-    const inspect = presentContainerInspect(c, { storageDriver: engine.info().storageDriver });
+    const volumes = engine.state().volumes;
+    const inspect = presentContainerInspect(c, { storageDriver: engine.info().storageDriver, volume: (name) => volumes[name] });
     if (!queryBool(req.query, 'size')) {
       res.json(200, inspect);
       return;
@@ -83,7 +84,7 @@ export function registerContainerRoutes(router: Router, { engine }: RouteDeps): 
   });
 
   router.delete('/containers/{id}', async ({ req, res, params }) => {
-    await engine.removeContainer(params.id, { force: queryBool(req.query, 'force') });
+    await engine.removeContainer(params.id, { force: queryBool(req.query, 'force'), removeVolumes: queryBool(req.query, 'v') });
     res.empty(204);
   });
 

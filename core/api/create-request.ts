@@ -1,8 +1,8 @@
 /**
  * Docker's create and update bodies mapped into the engine's requests. Only the fields this engine
  * honours are read; a feature the client asked for that we do not have yet (ports, networks)
- * becomes a warning the CLI prints as `WARNING: ...`, never a silent no-op. Bind
- * mounts (`Binds`, `Mounts` of type bind) and the restart policy are passed on; the engine checks
+ * becomes a warning the CLI prints as `WARNING: ...`, never a silent no-op. Mounts
+ * (`Binds`, `Mounts` of type bind, volume or tmpfs, `VolumesFrom`) and the restart policy are passed on; the engine checks
  * them and refuses what it cannot do with a clear error.
  */
 import type { BindMountConfig, ContainerConfig, DeviceMapping, HostConfig, Limits, LogConfig, ThrottleDevice } from '../../events/index.js';
@@ -45,7 +45,7 @@ export function parseLimits(obj: JsonObject): Limits {
   return out;
 }
 
-/** `HostConfig.Mounts` as sent by `--mount` (Type, Source, Target, ReadOnly, TmpfsOptions; the rest is not used). */
+/** `HostConfig.Mounts` as sent by `--mount` (Type, Source, Target, ReadOnly, TmpfsOptions, VolumeOptions.NoCopy; the rest is not used). */
 function parseMounts(hc: JsonObject): BindMountConfig[] | undefined {
   const v = hc.Mounts;
   if (v === undefined || v === null) return undefined;
@@ -55,9 +55,12 @@ function parseMounts(hc: JsonObject): BindMountConfig[] | undefined {
     const tmpfs = optObject(m, 'TmpfsOptions');
     const size = tmpfs ? optNumber(tmpfs, 'SizeBytes') : undefined;
     const mode = tmpfs ? optNumber(tmpfs, 'Mode') : undefined;
+    const volumeOptions = optObject(m, 'VolumeOptions');
+    const noCopy = volumeOptions ? optBool(volumeOptions, 'NoCopy') : undefined;
     return {
       Type: optString(m, 'Type') ?? '', Source: optString(m, 'Source') ?? '', Target: optString(m, 'Target') ?? '', ReadOnly: optBool(m, 'ReadOnly') ?? false,
       ...(size || mode ? { TmpfsOptions: { ...(size ? { SizeBytes: size } : {}), ...(mode ? { Mode: mode } : {}) } } : {}),
+      ...(noCopy === true ? { VolumeOptions: { NoCopy: true } } : {}),
     };
   });
 }
@@ -93,6 +96,8 @@ function unsupportedHostConfig(hc: JsonObject): string[] {
     return Array.isArray(v) ? v.length > 0 : isRecord(v) ? Object.keys(v).length > 0 : false;
   };
   if (nonEmpty('PortBindings') || optBool(hc, 'PublishAllPorts')) warnings.push('port publishing is not supported yet: -p/-P were ignored');
+  const volumeDriver = optString(hc, 'VolumeDriver');
+  if (volumeDriver && volumeDriver !== 'local') warnings.push(`--volume-driver ${volumeDriver} was ignored: volumes a container makes use the local driver (create others with volume create --driver)`);
   const network = optString(hc, 'NetworkMode');
   if (network && !['', 'default', 'none', 'bridge'].includes(network)) warnings.push(`networks are not supported yet: --network ${network} was ignored`);
   return warnings;
@@ -136,10 +141,18 @@ export function parseCreateRequest(body: JsonObject, name: string | undefined): 
   if (autoRemove !== undefined) hostConfig.AutoRemove = autoRemove;
   const logConfig = parseLogConfig(hc);
   if (logConfig) hostConfig.LogConfig = logConfig;
-  const binds = optStringArray(hc, 'Binds');
-  if (binds && binds.length > 0) hostConfig.Binds = binds;
   const mounts = parseMounts(hc);
   if (mounts && mounts.length > 0) hostConfig.Mounts = mounts;
+  // The docker CLI sends `-v /path` (an anonymous volume) as Config.Volumes, not as a bind: it
+  // becomes the same `-v /path` entry, unless a bind or mount is given at that path.
+  const binds = [...(optStringArray(hc, 'Binds') ?? [])];
+  const targets = new Set([...binds.map((b) => b.split(':')[1] ?? b), ...(mounts ?? []).map((m) => m.Target)].map((t) => t.replace(/(.)\/+$/, '$1')));
+  for (const path of Object.keys(optObject(body, 'Volumes') ?? {})) {
+    if (!targets.has(path.replace(/(.)\/+$/, '$1'))) binds.push(path);
+  }
+  if (binds.length > 0) hostConfig.Binds = binds;
+  const volumesFrom = optStringArray(hc, 'VolumesFrom');
+  if (volumesFrom && volumesFrom.length > 0) hostConfig.VolumesFrom = volumesFrom;
   const restart = optObject(hc, 'RestartPolicy');
   const policy = restart ? optString(restart, 'Name') : undefined;
   if (restart && policy && policy !== 'no') hostConfig.RestartPolicy = { Name: policy, MaximumRetryCount: optNumber(restart, 'MaximumRetryCount') ?? 0 };

@@ -4,7 +4,7 @@
  * so events of containers that are gone still carry their name; a lookup into the current state
  * fills in what the stream did not show.
  */
-import { DOCKER_ACTIONS, type EventEnvelope } from '../../events/index.js';
+import { DOCKER_ACTIONS, type ContainerVolume, type EventEnvelope } from '../../events/index.js';
 import { familiarRef, withTag } from './image-presenters.js';
 import type { Filters } from './http-params.js';
 import { signalNumber } from './signals.js';
@@ -16,7 +16,7 @@ export interface DockerEvent {
   status?: string;
   id?: string;
   from?: string;
-  Type: 'container' | 'image' | 'daemon' | 'network';
+  Type: 'container' | 'image' | 'volume' | 'daemon' | 'network';
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };
   scope: 'local';
@@ -29,7 +29,9 @@ export interface DockerEvent {
 
 /** What the mapper can ask about things it did not see created in the stream. */
 export interface EventLookup {
-  container?(id: string): { name: string; image: string; labels: Readonly<Record<string, string>> } | undefined;
+  container?(id: string): { name: string; image: string; labels: Readonly<Record<string, string>>; volumes?: readonly ContainerVolume[] } | undefined;
+  /** A volume's driver name, for volumes whose VolumeCreating the stream did not show. */
+  volumeDriver?(name: string): string | undefined;
   exec?(execId: string): { cmd: readonly string[] } | undefined;
   network?(id: string): { name: string; driver: string } | undefined;
 }
@@ -38,6 +40,7 @@ interface KnownContainer {
   name: string;
   image: string;
   labels: Readonly<Record<string, string>>;
+  volumes: readonly ContainerVolume[];
   startedAt?: bigint;
 }
 
@@ -48,6 +51,7 @@ export class DockerEventMapper {
   private readonly containers = new Map<string, KnownContainer>();
   private readonly execs = new Map<string, readonly string[]>();
   private readonly networks = new Map<string, { name: string; driver: string }>();
+  private readonly volumeDrivers = new Map<string, string>();
 
   /** `steps`: also the intents and driver steps (not Docker events: only a client that asks gets them). */
   constructor(private readonly lookup: EventLookup = {}, private readonly daemonId = '', private readonly steps = false) {}
@@ -56,7 +60,7 @@ export class DockerEventMapper {
     let known = this.containers.get(id);
     if (!known) {
       const found = this.lookup.container?.(id);
-      known = found ? { name: found.name, image: found.image, labels: found.labels } : { name: '', image: '', labels: {} };
+      known = found ? { name: found.name, image: found.image, labels: found.labels, volumes: found.volumes ?? [] } : { name: '', image: '', labels: {}, volumes: [] };
       this.containers.set(id, known);
     }
     return known;
@@ -71,10 +75,14 @@ export class DockerEventMapper {
     return this.execs.get(execId) ?? this.lookup.exec?.(execId)?.cmd ?? [];
   }
 
-  /** The Docker messages for one envelope: none, one, or two (`oom` before `die`). */
+  private volumeDriver(name: string): string {
+    return this.volumeDrivers.get(name) ?? this.lookup.volumeDriver?.(name) ?? 'local';
+  }
+
+  /** The Docker messages for one envelope: none, one, or several (`oom` before `die`; a volume `mount` per volume before `start`, `unmount` after `die`). */
   map(e: EventEnvelope): DockerEvent[] {
     const nanos = toUnixNanos(e.time) ?? 0n;
-    const [type, defaultAction] = DOCKER_ACTIONS[e.type];
+    const defaultAction = DOCKER_ACTIONS[e.type][1];
     const make = (t: DockerEvent['Type'], action: string, id: string, attributes: Record<string, string>): DockerEvent => {
       const ev: DockerEvent = {
         Type: t,
@@ -93,16 +101,21 @@ export class DockerEventMapper {
       const c = this.container(id);
       return make('container', action, id, { ...c.labels, image: c.image, name: c.name, ...extra });
     };
+    // moby's volume mount/unmount: one per volume of the container, around its start and its exit.
+    const forVolumes = (id: string, action: 'mount' | 'unmount'): DockerEvent[] =>
+      this.container(id).volumes.map((v) => make('volume', action, v.name, action === 'mount'
+        ? { container: id, destination: v.destination, driver: this.volumeDriver(v.name), propagation: '', 'read/write': String(!v.readOnly) }
+        : { container: id, driver: this.volumeDriver(v.name) }));
 
     switch (e.type) {
       case 'ContainerCreated': {
         const d = e.data;
-        this.containers.set(d.id, { name: d.name, image: d.image.ref, labels: { ...(d.config.Labels ?? {}) } });
+        this.containers.set(d.id, { name: d.name, image: d.image.ref, labels: { ...(d.config.Labels ?? {}) }, volumes: d.volumes ?? [] });
         return [forContainer(d.id, defaultAction)];
       }
       case 'ContainerStarted':
         this.container(e.data.id).startedAt = nanos;
-        return [forContainer(e.data.id, defaultAction)];
+        return [...forVolumes(e.data.id, 'mount'), forContainer(e.data.id, defaultAction)];
       case 'ContainerStartFailed':
         return [forContainer(e.data.id, defaultAction, { exitCode: String(e.data.exitCode) })];
       case 'ContainerExited': {
@@ -114,7 +127,7 @@ export class DockerEventMapper {
         const finished = toUnixNanos(d.finishedAt);
         if (started !== undefined && finished !== undefined && finished >= started) extra.execDuration = String((finished - started) / NANOS_PER_SECOND);
         out.push(forContainer(d.id, defaultAction, extra));
-        return out;
+        return [...out, ...forVolumes(d.id, 'unmount')];
       }
       case 'ContainerKillRequested': {
         const n = signalNumber(e.data.signal);
@@ -173,10 +186,22 @@ export class DockerEventMapper {
         const named = e.type === 'ImagePulled' ? `${e.data.name}${e.data.reference.startsWith('sha256:') ? '@' : ':'}${e.data.reference}` : `${e.data.name}:${e.data.tag}`;
         return [make('image', defaultAction, named, { name: named })];
       }
+      case 'VolumeCreating':
+        this.volumeDrivers.set(e.data.name, e.data.driver);
+        return this.steps ? [make('volume', defaultAction, e.data.name, { driver: e.data.driver })] : [];
+      case 'VolumeRemoving':
+        return this.steps ? [make('volume', defaultAction, e.data.name, { driver: this.volumeDriver(e.data.name) })] : [];
+      case 'VolumeCreated':
+        return [make('volume', defaultAction, e.data.name, { driver: this.volumeDriver(e.data.name) })];
+      case 'VolumeRemoved': {
+        const ev = make('volume', defaultAction, e.data.name, { driver: this.volumeDriver(e.data.name) });
+        this.volumeDrivers.delete(e.data.name);
+        return [ev];
+      }
       case 'DaemonStarted':
       case 'DaemonStopped':
       case 'DaemonReconciled':
-        return [make(type, defaultAction, this.daemonId, {})];
+        return [make('daemon', defaultAction, this.daemonId, {})];
       case 'NetworkCreated':
         this.networks.set(e.data.id, { name: e.data.name, driver: e.data.driver });
         return [make('network', defaultAction, e.data.id, { name: e.data.name, type: e.data.driver })];
@@ -204,7 +229,7 @@ export function serializeDockerEvent(ev: DockerEvent): string {
 
 
 /** The filter keys `GET /events` accepts. */
-export const EVENT_FILTER_KEYS = ['type', 'container', 'event', 'image', 'label', 'daemon', 'scope'] as const;
+export const EVENT_FILTER_KEYS = ['type', 'container', 'event', 'image', 'label', 'daemon', 'scope', 'volume'] as const;
 
 /** Whether an event passes moby's event filters (each key given must match one of its values). */
 export function matchesEventFilters(ev: DockerEvent, filters: Filters): boolean {
@@ -217,7 +242,8 @@ export function matchesEventFilters(ev: DockerEvent, filters: Filters): boolean 
     test('type', (v) => v === ev.Type) &&
     test('scope', (v) => v === ev.scope) &&
     test('event', (v) => v === ev.Action.split(':')[0]!.trim()) &&
-    test('container', (v) => ev.Type === 'container' && ((v.length > 0 && ev.Actor.ID.startsWith(v)) || attrs.name === v.replace(/^\//, ''))) &&
+    test('container', (v) => (ev.Type === 'container' && ((v.length > 0 && ev.Actor.ID.startsWith(v)) || attrs.name === v.replace(/^\//, ''))) || (ev.Type === 'volume' && attrs.container !== undefined && v.length > 0 && attrs.container.startsWith(v))) &&
+    test('volume', (v) => ev.Type === 'volume' && ev.Actor.ID === v) &&
     test('image', (v) => {
       const candidates = ev.Type === 'image' ? [ev.Actor.ID, attrs.name ?? ''] : [attrs.image ?? ''];
       return candidates.some((c) => c !== '' && (c === v || withTag(c) === withTag(v)));

@@ -64,8 +64,9 @@ function lookupIn(engine: Engine): EventLookup {
   return {
     container: (id) => {
       const c = engine.state().containers[id];
-      return c ? { name: c.name, image: c.image.ref, labels: c.config.Labels ?? {} } : undefined;
+      return c ? { name: c.name, image: c.image.ref, labels: c.config.Labels ?? {}, volumes: c.volumes } : undefined;
     },
+    volumeDriver: (name) => engine.state().volumes[name]?.driver,
     exec: (execId) => engine.state().execs[execId],
   };
 }

@@ -71,7 +71,7 @@ export function presentImageInspect(img: ImageState, context: { storageDriver: s
     Env: [...(cfg.Env ?? [])],
     Cmd: cfg.Cmd ? [...cfg.Cmd] : null,
     Image: '',
-    Volumes: null,
+    Volumes: cfg.Volumes && Object.keys(cfg.Volumes).length > 0 ? { ...cfg.Volumes } : null,
     WorkingDir: cfg.WorkingDir ?? '',
     Entrypoint: cfg.Entrypoint ? [...cfg.Entrypoint] : null,
     OnBuild: null,

@@ -3,8 +3,8 @@
  * human texts `ps` shows. No I/O and no clock: callers pass `now`. The mini-docker CLI uses
  * `statusText` and `humanDuration` too, so both speak exactly like Docker.
  */
-import { parseBind, parseMount } from '../engine/binds.js';
-import type { ContainerConfig, HostConfig } from '../../events/index.js';
+import { parseMountEntry, parseVolumeFlag } from '../engine/binds.js';
+import type { ContainerConfig, ContainerVolume, HostConfig } from '../../events/index.js';
 import type { Pressure, ResourceStats } from '../plugins/driver.js';
 import type { ContainerState, ExecState } from '../state/engine-state.js';
 import { ZERO_TIME, fixedNanos, toMillis, toUnixSeconds } from './time.js';
@@ -81,7 +81,7 @@ export interface ContainerSummary {
   Status: string;
   HostConfig: { NetworkMode: string };
   NetworkSettings: { Networks: Record<string, never> };
-  Mounts: never[];
+  Mounts: Record<string, unknown>[];
 }
 
 /** Docker's summary; `Names` carry the leading slash the CLI strips. */
@@ -100,22 +100,37 @@ export function presentContainerSummary(c: ContainerState, now: Date): Container
     Status: statusText(c, now),
     HostConfig: { NetworkMode: 'none' },
     NetworkSettings: { Networks: {} },
-    Mounts: [],
+    Mounts: presentMounts(c.hostConfig, c.volumes),
   };
 }
 
-/** The top-level `Mounts` of inspect: each bind as Docker shows it (`Mode` is the -v options). */
-export function presentMounts(hc: Pick<HostConfig, 'Binds' | 'Mounts'>): Record<string, unknown>[] {
-  const fromBinds = (hc.Binds ?? []).map((spec) => {
-    const b = parseBind(spec);
-    return { Type: 'bind', Source: b.source, Destination: b.target, Mode: spec.split(':')[2] ?? '', RW: !b.readOnly, Propagation: 'rprivate' };
+/** What inspect shows of a volume a container mounts: its driver and host folder, when it still exists. */
+export type VolumeLookup = (name: string) => { readonly driver: string; readonly mountpoint: string } | undefined;
+
+/**
+ * The top-level `Mounts` of inspect: each bind as Docker shows it (`Mode` is the -v options), then
+ * each volume (Type volume, Name, Source its host folder, Driver).
+ */
+export function presentMounts(hc: Pick<HostConfig, 'Binds' | 'Mounts'>, volumes: readonly ContainerVolume[] = [], lookup: VolumeLookup = () => undefined): Record<string, unknown>[] {
+  const fromBinds = (hc.Binds ?? []).flatMap((spec) => {
+    const m = parseVolumeFlag(spec);
+    if (m.kind !== 'bind') return [];
+    return [{ Type: 'bind', Source: m.bind.source, Destination: m.bind.target, Mode: spec.split(':')[2] ?? '', RW: !m.bind.readOnly, Propagation: 'rprivate' }];
   });
-  const fromMounts = (hc.Mounts ?? []).map((m) => {
-    if (m.Type === 'tmpfs') return { Type: 'tmpfs', Source: '', Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: '' };
-    const b = parseMount(m);
-    return { Type: 'bind', Source: b.source, Destination: b.target, Mode: '', RW: !b.readOnly, Propagation: 'rprivate' };
+  const fromMounts = (hc.Mounts ?? []).flatMap((entry) => {
+    if (entry.Type === 'tmpfs') return [{ Type: 'tmpfs', Source: '', Destination: entry.Target, Mode: '', RW: !entry.ReadOnly, Propagation: '' }];
+    const m = parseMountEntry(entry);
+    if (m.kind !== 'bind') return [];
+    return [{ Type: 'bind', Source: m.bind.source, Destination: m.bind.target, Mode: '', RW: !m.bind.readOnly, Propagation: 'rprivate' }];
   });
-  return [...fromBinds, ...fromMounts];
+  const fromVolumes = volumes.map((v) => {
+    const known = lookup(v.name);
+    return {
+      Type: 'volume', Name: v.name, Source: known?.mountpoint ?? '', Destination: v.destination, Driver: known?.driver ?? 'local',
+      Mode: v.readOnly ? 'ro' : 'z', RW: !v.readOnly, Propagation: '',
+    };
+  });
+  return [...fromBinds, ...fromMounts, ...fromVolumes];
 }
 
 /** HostConfig with Docker's names: what was created (and updated), with Docker's zero values elsewhere. */
@@ -130,7 +145,7 @@ export function presentHostConfig(hc: Partial<HostConfig>): Record<string, unkno
     RestartPolicy: hc.RestartPolicy ? { ...hc.RestartPolicy } : { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: hc.AutoRemove ?? false,
     VolumeDriver: '',
-    VolumesFrom: null,
+    VolumesFrom: hc.VolumesFrom ? [...hc.VolumesFrom] : null,
     ConsoleSize: hc.ConsoleSize ? [...hc.ConsoleSize] : [0, 0],
     CapAdd: hc.CapAdd ? [...hc.CapAdd] : null,
     CapDrop: hc.CapDrop ? [...hc.CapDrop] : null,
@@ -203,7 +218,7 @@ export function presentContainerConfig(c: ContainerState): Record<string, unknow
     Env: [...(cfg.Env ?? [])],
     Cmd: cfg.Cmd ? [...cfg.Cmd] : null,
     Image: c.image.ref,
-    Volumes: null,
+    Volumes: c.volumes.length > 0 ? Object.fromEntries(c.volumes.map((v) => [v.destination, {}])) : null,
     WorkingDir: cfg.WorkingDir ?? '',
     Entrypoint: cfg.Entrypoint ? [...cfg.Entrypoint] : null,
     OnBuild: null,
@@ -220,7 +235,7 @@ export function driverName(driverId: string): string {
 }
 
 /** `GET /containers/{id}/json`: Docker's inspect, plus a `TinyDocker` field with what is ours. */
-export function presentContainerInspect(c: ContainerState, context: { storageDriver: string }): Record<string, unknown> {
+export function presentContainerInspect(c: ContainerState, context: { storageDriver: string; volume?: VolumeLookup }): Record<string, unknown> {
   const { path, args } = pathAndArgs(c.config);
   const running = c.status === 'running' || c.status === 'paused' || c.status === 'restarting';
   const storage = driverName(context.storageDriver);
@@ -257,7 +272,7 @@ export function presentContainerInspect(c: ContainerState, context: { storageDri
     ExecIDs: c.execIds.length > 0 ? [...c.execIds] : null,
     HostConfig: presentHostConfig(c.hostConfig),
     GraphDriver: { Name: storage, Data: null },
-    Mounts: presentMounts(c.hostConfig),
+    Mounts: presentMounts(c.hostConfig, c.volumes, context.volume),
     Config: presentContainerConfig(c),
     NetworkSettings: {
       Bridge: '',

@@ -8,6 +8,7 @@ import type { Router } from './router.js';
 import type { RouteDeps } from './route-support.js';
 import { presentContainerSummary, presentImageSummary } from './presenters.js';
 import { dockerArch, presentInfo, presentVersion, type HostFacts } from './system-presenters.js';
+import { volumesForDiskUsage } from './volume-routes.js';
 
 function operatingSystem(): string {
   try {
@@ -56,8 +57,8 @@ export function registerSystemRoutes(router: Router, { engine, version, reloadPl
     res.json(200, presentInfo(engine.state(), engine.info(), facts()));
   });
 
-  // Disk usage as far as we know it: image sizes; container layers are not measured (0).
-  router.get('/system/df', ({ res }) => {
+  // Disk usage as far as we know it: image sizes, volumes (their drivers measure them); container layers are not measured (0).
+  router.get('/system/df', async ({ res }) => {
     const state = engine.state();
     const using = new Map<string, number>();
     for (const c of Object.values(state.containers)) using.set(c.image.id, (using.get(c.image.id) ?? 0) + 1);
@@ -67,7 +68,7 @@ export function registerSystemRoutes(router: Router, { engine, version, reloadPl
       LayersSize: images.reduce((n, i) => n + i.Size, 0),
       Images: images,
       Containers: Object.values(state.containers).map((c) => ({ ...presentContainerSummary(c, now), SizeRw: 0, SizeRootFs: 0 })),
-      Volumes: [],
+      Volumes: await volumesForDiskUsage(state, (name) => engine.volumeSize(name)),
       BuildCache: [],
     });
   });

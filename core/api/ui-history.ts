@@ -347,5 +347,5 @@ export class MemoryHistory implements HistorySource {
 
 /** A copy a later `evolveOwned` cannot change (entities are replaced, never mutated). */
 function copyState(s: EngineState): EngineState {
-  return { containers: { ...s.containers }, images: { ...s.images }, execs: { ...s.execs }, position: s.position, time: s.time };
+  return { containers: { ...s.containers }, images: { ...s.images }, volumes: { ...s.volumes }, execs: { ...s.execs }, position: s.position, time: s.time };
 }

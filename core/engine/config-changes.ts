@@ -38,7 +38,7 @@ function pairsOf(instruction: string, rest: string): [string, string][] {
 
 /**
  * Applies Dockerfile-style changes (`docker commit -c`, `docker import -c`) to an image config:
- * CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE. Anything else is refused with its name.
+ * CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME. Anything else is refused with its name.
  */
 export function applyConfigChanges(config: ImageConfig, changes: readonly string[]): ImageConfig {
   let c: ImageConfig = config;
@@ -80,8 +80,21 @@ export function applyConfigChanges(config: ImageConfig, changes: readonly string
         c = { ...c, ExposedPorts: ports };
         break;
       }
+      case 'VOLUME': {
+        // `VOLUME /a /b` or the JSON form `VOLUME ["/a", "/b"]`.
+        const trimmed = rest.trim();
+        const paths = trimmed.startsWith('[') ? commandOf(instruction, trimmed) : trimmed.split(/\s+/).filter((p) => p !== '');
+        if (paths.length === 0) throw new InvalidArgumentError('VOLUME needs at least one path');
+        const volumes: Record<string, Record<string, never>> = { ...(c.Volumes ?? {}) };
+        for (const p of paths) {
+          if (!p.startsWith('/')) throw new InvalidArgumentError(`VOLUME ${p}: the path must be absolute`);
+          volumes[p] = {};
+        }
+        c = { ...c, Volumes: volumes };
+        break;
+      }
       default:
-        throw new InvalidArgumentError(`${instruction} is not a valid change command (use CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER or WORKDIR)`);
+        throw new InvalidArgumentError(`${instruction} is not a valid change command (use CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME or WORKDIR)`);
     }
   }
   return c;

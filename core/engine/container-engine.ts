@@ -6,9 +6,10 @@ import type { FileChange, LogEntry, LogReadOptions, ResourceStats } from '../plu
 import { DriverKinds } from '../plugins/kinds.js';
 import type { Logger } from '../plugins/logger.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
-import type { ContainerState, EngineState, ExecState, ImageState } from '../state/engine-state.js';
+import type { ContainerState, EngineState, ExecState, ImageState, VolumeState } from '../state/engine-state.js';
 import { foldAll } from '../state/evolve.js';
 import { findImage } from '../state/lookup.js';
+import { findVolume } from '../state/volume-rules.js';
 import { attachContainer, resizeContainer, waitContainer } from './attach-container.js';
 import { commitContainer, exportContainer } from './commit-container.js';
 import { archiveContainerPath, extractToContainer, statContainerPath } from './copy-container.js';
@@ -26,6 +27,7 @@ import { removeLocked } from './remove-container.js';
 import { startLocked } from './start-container.js';
 import { killContainer, restartContainer, stopContainer } from './stop-container.js';
 import { pauseContainer, renameContainer, unpauseContainer, updateContainer } from './update-container.js';
+import { createVolume, pruneVolumes, removeVolume, volumeSize } from './volume-service.js';
 
 /**
  * The engine: what the API may ask, each command handed to its handler (one file per command in
@@ -101,9 +103,9 @@ export class ContainerEngine implements Engine {
     await killContainer(this.ctx, this.container(ref).id, signal);
   }
 
-  async removeContainer(ref: string, options: { force: boolean }): Promise<void> {
+  async removeContainer(ref: string, options: { force: boolean; removeVolumes?: boolean }): Promise<void> {
     const id = this.container(ref).id;
-    await this.ctx.serial(id, () => removeLocked(this.ctx, id, options.force));
+    await this.ctx.serial(id, () => removeLocked(this.ctx, id, options.force, options.removeVolumes === true));
   }
 
   renameContainer(ref: string, newName: string): Promise<void> {
@@ -231,6 +233,24 @@ export class ContainerEngine implements Engine {
     const victims = Object.values(this.state().containers).filter((c) => c.status === 'exited' || c.status === 'created');
     for (const c of victims) await this.removeContainer(c.id, { force: false });
     return { deleted: victims.map((c) => c.id), spaceReclaimed: 0 };
+  }
+
+  // ---- volumes ------------------------------------------------------------------------------
+
+  createVolume(request: { name: string; driver: string; labels: Readonly<Record<string, string>>; options: Readonly<Record<string, string>> }): Promise<VolumeState> {
+    return createVolume(this.ctx, { ...request, anonymous: false });
+  }
+
+  removeVolume(name: string, force: boolean): Promise<void> {
+    return removeVolume(this.ctx, name, force);
+  }
+
+  pruneVolumes(filters: ReadonlyMap<string, readonly string[]>): Promise<{ deleted: readonly string[]; spaceReclaimed: number }> {
+    return pruneVolumes(this.ctx, filters);
+  }
+
+  volumeSize(name: string): Promise<number> {
+    return volumeSize(this.ctx, findVolume(this.state(), name));
   }
 
   pruneImages(all: boolean): Promise<{ deleted: readonly { Untagged?: string; Deleted?: string }[]; spaceReclaimed: number }> {

@@ -8,7 +8,7 @@ import { parseRestartPolicy } from '../state/restart-policy.js';
 import { checkSecurity } from '../security/container-security.js';
 import { parseSecurityOptions } from '../security/seccomp-profile.js';
 import { checkUsernsMode } from '../security/userns-remap.js';
-import { bindsOf } from './binds.js';
+import { planVolumes, volumesOfContainer, withContainerVolumes } from './container-volumes.js';
 import type { CreateContainerRequest, ProgressReporter } from './engine.js';
 import type { EngineContext } from './engine-context.js';
 import { InvalidArgumentError } from './errors.js';
@@ -73,7 +73,8 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
       throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
     }
   }
-  bindsOf(request.hostConfig); // refuses what cannot be bound, before anything exists
+  // Refuses what cannot be mounted, before anything exists; --volumes-from names containers that must exist.
+  const { volumes: planned, inheritedBinds } = planVolumes(request.hostConfig, image, (ref) => volumesOfContainer(ctx, ref));
   let caps: { capAdd: string[]; capDrop: string[] };
   try {
     parseSecurityOptions(request.hostConfig.SecurityOpt ?? []); // a bad profile fails create, not a later start
@@ -86,14 +87,15 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
   if (restartPolicy && request.hostConfig.AutoRemove) throw new InvalidArgumentError('Conflicting options: --restart and --rm (a restart policy and AutoRemove)');
   // As Docker: a missing host folder of `-v` is made on start; one of `--mount` is an error now.
   for (const m of request.hostConfig.Mounts ?? []) {
-    if (m.Type !== 'tmpfs' && !existsSync(m.Source)) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
+    if (m.Type === 'bind' && !existsSync(m.Source)) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
   }
   const hostConfig: HostConfig = {
     ...limits,
     AutoRemove: request.hostConfig.AutoRemove ?? false,
     LogConfig: { Type: logType, Config: { ...logOptions } },
     ...(request.hostConfig.ConsoleSize ? { ConsoleSize: request.hostConfig.ConsoleSize } : {}),
-    ...(request.hostConfig.Binds?.length ? { Binds: [...request.hostConfig.Binds] } : {}),
+    ...(request.hostConfig.Binds?.length || inheritedBinds.length > 0 ? { Binds: [...(request.hostConfig.Binds ?? []), ...inheritedBinds] } : {}),
+    ...(request.hostConfig.VolumesFrom?.length ? { VolumesFrom: [...request.hostConfig.VolumesFrom] } : {}),
     ...(request.hostConfig.SecurityOpt?.length ? { SecurityOpt: [...request.hostConfig.SecurityOpt] } : {}),
     ...(caps.capAdd.length ? { CapAdd: caps.capAdd } : {}),
     ...(caps.capDrop.length ? { CapDrop: caps.capDrop } : {}),
@@ -105,7 +107,11 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
     ...(request.hostConfig.Mounts?.length ? { Mounts: request.hostConfig.Mounts.map((m) => ({ ...m })) } : {}),
     ...(restartPolicy ? { RestartPolicy: restartPolicy } : {}),
   };
-  const events = decideCreate(state, { id, name, image: { ref: request.image, id: image.id }, config, hostConfig });
-  await ctx.store.append(containerStream(id), events, 'no-stream');
+  const data = { id, name, image: { ref: request.image, id: image.id }, config, hostConfig };
+  decideCreate(state, data); // a taken name is refused before any volume is made
+  await withContainerVolumes(ctx, id, image, planned, async (volumes) => {
+    const events = decideCreate(ctx.state(), { ...data, ...(volumes.length > 0 ? { volumes } : {}) });
+    await ctx.store.append(containerStream(id), events, 'no-stream');
+  });
   return { id, warnings: [] };
 }

@@ -4,7 +4,7 @@ import type { Observable } from 'rxjs';
 import type { ContainerConfig, EventEnvelope, HostConfig, ImageConfig, Limits } from '../../events/index.js';
 import type { ContainerPathStat } from '../archive/path-stat.js';
 import type { FileChange, LogEntry, LogReadOptions, ResourceStats } from '../plugins/driver.js';
-import type { ContainerState, EngineState, ExecState, ImageState } from '../state/engine-state.js';
+import type { ContainerState, EngineState, ExecState, ImageState, VolumeState } from '../state/engine-state.js';
 
 /** A create request: Docker's Config + HostConfig, already parsed; missing fields take defaults. */
 export interface CreateContainerRequest {
@@ -105,7 +105,8 @@ export interface Engine {
   stopContainer(ref: string, options: { timeoutSeconds?: number; signal?: string }): Promise<void>;
   restartContainer(ref: string, options: { timeoutSeconds?: number }): Promise<void>;
   killContainer(ref: string, signal: string): Promise<void>;
-  removeContainer(ref: string, options: { force: boolean }): Promise<void>;
+  /** `removeVolumes`: its anonymous volumes go too (rm -v). */
+  removeContainer(ref: string, options: { force: boolean; removeVolumes?: boolean }): Promise<void>;
   renameContainer(ref: string, newName: string): Promise<void>;
   /** New limits, and a new restart policy when given (Name "no" or "" removes it). */
   updateContainer(ref: string, limits: Limits, restartPolicy?: { Name: string; MaximumRetryCount: number }): Promise<void>;
@@ -149,6 +150,15 @@ export interface Engine {
   /** The state as of a position or time: a pure replay of the log, no driver runs. */
   replay(until: { position?: number; time?: string }): Promise<EngineState>;
   pruneContainers(): Promise<{ deleted: readonly string[]; spaceReclaimed: number }>;
+
+  /** `volume create`: a new volume, or the one of that name (same driver); name "" for a random one. */
+  createVolume(request: { name: string; driver: string; labels: Readonly<Record<string, string>>; options: Readonly<Record<string, string>> }): Promise<VolumeState>;
+  /** `volume rm`: refused (409) while a container uses it; `force`: a missing volume is no error. */
+  removeVolume(name: string, force: boolean): Promise<void>;
+  /** `volume prune`: unused volumes the filters select (anonymous ones unless all=true). */
+  pruneVolumes(filters: ReadonlyMap<string, readonly string[]>): Promise<{ deleted: readonly string[]; spaceReclaimed: number }>;
+  /** Bytes a volume takes (-1 when its driver cannot tell): `system df`. */
+  volumeSize(name: string): Promise<number>;
   /** Unused untagged images, or with `all` (prune -a) every image no container uses. */
   pruneImages(all: boolean): Promise<{ deleted: readonly { Untagged?: string; Deleted?: string }[]; spaceReclaimed: number }>;
 }

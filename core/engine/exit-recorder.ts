@@ -37,7 +37,7 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
   if (limiter) await limiter.remove(id).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
   if (!options.thenPolicy) return;
   const after = ctx.state().containers[id];
-  if (after?.hostConfig.AutoRemove) await removeLocked(ctx, id, true);
+  if (after?.hostConfig.AutoRemove) await removeLocked(ctx, id, true, true);
   else if (after?.status === 'restarting') scheduleRestart(ctx, after);
 }
 

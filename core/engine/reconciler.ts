@@ -14,6 +14,7 @@ import { nowRfc3339Nano } from './process-hub.js';
 import { finishRemoval } from './remove-container.js';
 import { reattach, startLocked } from './start-container.js';
 import { stopContainer } from './stop-container.js';
+import { recoverVolumes } from './volume-service.js';
 
 /**
  * Recovery at daemon start, from the log and from what exists on the host:
@@ -27,7 +28,8 @@ import { stopContainer } from './stop-container.js';
  *    daemon's death cut left it frozen); one that exited while no daemon ran gets its
  *    true exit from the shim's exit file; a stop that was under way is carried out.
  * 3. What drivers hold that the log does not account for (shims and bundles, cgroups, container
- *    layers, logs of unknown containers) is removed, with a warning naming it.
+ *    layers, logs of unknown containers, volumes) is removed, with a warning naming it; a volume
+ *    whose create was cut is removed, one whose removal was cut is removed for good.
  * Then DaemonReconciled, and the containers whose restart policy says so start.
  */
 export async function reconcile(engine: ContainerEngine, store: EventStore, logger: Logger): Promise<{ running: string[]; exited: string[] }> {
@@ -43,6 +45,7 @@ export async function reconcile(engine: ContainerEngine, store: EventStore, logg
     if (c.status === 'removing') await attempt(`finishing the removal of ${ctx.short(c.id)}`, () => ctx.serial(c.id, () => finishRemoval(ctx, c.id)));
     else if (c.starting) await attempt(`recovering the start of ${ctx.short(c.id)}`, () => ctx.serial(c.id, () => recoverStart(ctx, c)));
   }
+  await attempt('recovering volumes whose create or removal was cut', () => recoverVolumes(ctx));
   for (const c of Object.values(store.state().containers)) {
     if (c.committing) await attempt(`ending the commit of ${ctx.short(c.id)}`, () => recoverCommit(ctx, c));
   }

@@ -3,20 +3,23 @@ import { failpoint, failpointAfter, type FailpointName } from '../failpoints.js'
 import { DriverKinds } from '../plugins/kinds.js';
 import { decideKill, decideRemove } from '../state/decide.js';
 import type { ContainerState } from '../state/engine-state.js';
+import { anonymousVolumesToRemove } from '../state/volume-rules.js';
 import type { EngineContext } from './engine-context.js';
 import { recordExit } from './exit-recorder.js';
 import { Journal } from './journal.js';
 import { nowRfc3339Nano } from './process-hub.js';
+import { removeAnonymousVolume } from './volume-service.js';
 
 /**
  * The removal's process manager, under the container's lock. A running container is killed first
  * when forced (its own command: ContainerKillRequested, the exit recorded), as Docker shows kill,
  * die, destroy. Then the intent, ContainerRemoving, is appended durably; after it the container
  * only goes: each driver lets go of what it holds (ContainerRemoveStepDone each), then
- * ContainerRemoved. Every step is idempotent, so a daemon that died midway runs them all again
- * (core/engine/reconciler.ts) and finishes.
+ * ContainerRemoved. With `removeVolumes` (rm -v, --rm) its anonymous volumes go too, after the
+ * drivers (each its own VolumeRemoving, VolumeRemoved). Every step is idempotent, so a daemon that
+ * died midway runs them all again (core/engine/reconciler.ts) and finishes.
  */
-export async function removeLocked(ctx: EngineContext, id: string, force: boolean): Promise<void> {
+export async function removeLocked(ctx: EngineContext, id: string, force: boolean, removeVolumes = false): Promise<void> {
   const c = ctx.state().containers[id];
   if (!c) return;
   decideRemove(c, force); // refuses before anything is killed
@@ -26,7 +29,7 @@ export async function removeLocked(ctx: EngineContext, id: string, force: boolea
   const latest = ctx.state().containers[id];
   if (!latest) return;
   if (latest.status !== 'removing') {
-    await ctx.append(latest, decideRemove(latest, force));
+    await ctx.append(latest, decideRemove(latest, force, removeVolumes));
     failpoint('rm.after-intent');
   }
   await finishRemoval(ctx, id);
@@ -50,6 +53,11 @@ export async function finishRemoval(ctx: EngineContext, id: string): Promise<voi
   await step(DriverKinds.storage, storage.id, 'rm.after-storage', () => storage.remove(id));
   const log = ctx.logDriver(c.hostConfig.LogConfig.Type);
   await step(DriverKinds.log, log.id, 'rm.after-log', () => log.remove(id));
+  if (c.removeVolumes) {
+    const names = anonymousVolumesToRemove(ctx.state(), c);
+    for (const name of names) await removeAnonymousVolume(ctx, name, id);
+    if (names.length > 0) await failpointAfter('rm.after-volumes', () => journal.flush());
+  }
   for (const execId of c.execIds) ctx.execs.delete(execId);
   await failpointAfter('rm.before-final', () => journal.flush());
   await journal.commitFinal([{ type: 'ContainerRemoved', data: { id } }]);

@@ -126,7 +126,7 @@ export interface ParsedImageConfig {
 
 /**
  * Reads an image config blob as Docker and OCI tools write it. Fields the engine does not keep
- * (Hostname, Healthcheck, Volumes...) are left in the blob, which is stored byte for byte, so
+ * (Hostname, Healthcheck...) are left in the blob, which is stored byte for byte, so
  * the image id (its digest) does not change; missing ones take Docker's zero values.
  */
 export function parseImageConfig(data: Buffer, what = 'the image config'): ParsedImageConfig {
@@ -139,6 +139,7 @@ export function parseImageConfig(data: Buffer, what = 'the image config'): Parse
   });
   const c = obj.config === undefined || obj.config === null ? {} : objectAt(obj.config, `${what}.config`);
   const ports = c.ExposedPorts;
+  const volumes = c.Volumes;
   const config: ImageConfig = {
     Env: stringsAt(c.Env, `${what}.config.Env`, true),
     Cmd: nullableStrings(c.Cmd, `${what}.config.Cmd`),
@@ -147,6 +148,7 @@ export function parseImageConfig(data: Buffer, what = 'the image config'): Parse
     User: optionalString(c.User, `${what}.config.User`) ?? '',
     Labels: stringRecord(c.Labels, `${what}.config.Labels`),
     ...(isObject(ports) && Object.keys(ports).length > 0 ? { ExposedPorts: Object.fromEntries(Object.keys(ports).map((p) => [p, {}])) } : {}),
+    ...(isObject(volumes) && Object.keys(volumes).length > 0 ? { Volumes: Object.fromEntries(Object.keys(volumes).map((p) => [p, {}])) } : {}),
   };
   const rawHistory = obj.history === undefined || obj.history === null ? [] : obj.history;
   if (!Array.isArray(rawHistory)) throw new ImageArchiveError(`${what}.history: expected an array`);

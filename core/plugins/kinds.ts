@@ -11,6 +11,8 @@ export const DriverKinds = {
   exporter: 'exporter.v1',
   /** Image sources and sinks: registries (OCI Distribution API), mirrors, OCI layout folders. */
   distribution: 'distribution.v1',
+  /** Volumes: named folders of data that outlive their containers, bound into them (volume create, -v NAME:/path). */
+  volume: 'volume.v1',
   /** Drivers that only react to events (audit, metrics): no part in the start order. */
   reactor: 'reactor.v1',
 } as const;

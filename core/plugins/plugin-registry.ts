@@ -2,6 +2,7 @@ import type {
   Driver, DriverContext, DriverStatus, ExporterDriver, IsolatorDriver, LimiterDriver, LogDriver, StorageDriver,
 } from './driver.js';
 import type { DistributionDriver } from './distribution.js';
+import type { VolumeDriver } from './volume-driver.js';
 import { DriverKinds, kindOf, type DriverKind } from './kinds.js';
 
 /** The interface a driver of each kind implements: what `registry.get(kind)` returns. */
@@ -14,6 +15,7 @@ export interface DriverOfKind {
   readonly 'exporter.v1': ExporterDriver;
   readonly 'reactor.v1': Driver;
   readonly 'distribution.v1': DistributionDriver;
+  readonly 'volume.v1': VolumeDriver;
 }
 
 type MethodsOf<T> = { [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T];
@@ -33,6 +35,7 @@ const KIND_METHODS: KindMethods = {
   [DriverKinds.exporter]: ['exportDiff', 'exportTree'],
   [DriverKinds.reactor]: [],
   [DriverKinds.distribution]: ['pull', 'push', 'login', 'tags', 'resolve', 'configure'],
+  [DriverKinds.volume]: ['validateOptions', 'create', 'remove', 'usage', 'held'],
 };
 
 function isKind(kind: string): kind is DriverKind {

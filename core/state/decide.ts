@@ -64,8 +64,8 @@ export function decideKill(c: ContainerState, signal: string): ContainerKillRequ
   return [{ type: 'ContainerKillRequested', data: { id: c.id, signal } }];
 }
 
-/** The intent to remove (a running container is killed first, by the caller, when forced). */
-export function decideRemove(c: ContainerState, force: boolean): ContainerRemoving[] {
+/** The intent to remove (a running container is killed first, by the caller, when forced); `removeVolumes`: its anonymous volumes go too (rm -v). */
+export function decideRemove(c: ContainerState, force: boolean, removeVolumes = false): ContainerRemoving[] {
   if (c.status === 'restarting' && !force) {
     throw new ConflictError(`You cannot remove a restarting container ${c.id}. Stop the container before attempting removal or force remove`);
   }
@@ -73,7 +73,7 @@ export function decideRemove(c: ContainerState, force: boolean): ContainerRemovi
     throw new ConflictError(`cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
   }
   if (c.starting) throw new ConflictError(`container ${c.id} is starting: wait until it started, then remove it`);
-  return [{ type: 'ContainerRemoving', data: { id: c.id, force } }];
+  return [{ type: 'ContainerRemoving', data: { id: c.id, force, ...(removeVolumes ? { removeVolumes: true } : {}) } }];
 }
 
 export function decideRename(state: EngineState, c: ContainerState, newName: string): ContainerRenamed[] {

@@ -1,4 +1,4 @@
-import type { ContainerConfig, HistoryEntry, HostConfig, ImageConfig, ImageRef, JsonValue, LayerDescriptor } from '../../events/index.js';
+import type { ContainerConfig, ContainerVolume, HistoryEntry, HostConfig, ImageConfig, ImageRef, JsonValue, LayerDescriptor } from '../../events/index.js';
 
 /** Docker's container states; this engine uses created, running, paused, exited, removing, dead. */
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -63,6 +63,10 @@ export interface ContainerState {
   /** Driver ids that ran on the last start, in order. */
   readonly drivers: readonly string[];
   readonly execIds: readonly string[];
+  /** The volumes it mounts (ContainerCreated's), in the order they are bound. */
+  readonly volumes: readonly ContainerVolume[];
+  /** Its removal (status "removing") also removes its anonymous volumes (`rm -v`, `--rm`). */
+  readonly removeVolumes: boolean;
   /** Stream version of the container's stream: what the next append must expect. */
   readonly version: number;
   /** Global position of the last event that touched this container. */
@@ -88,10 +92,29 @@ export interface ImageState {
   readonly version: number;
 }
 
+/** One volume as `volume ls` and `volume inspect` see it: a pure fold of its stream. */
+export interface VolumeState {
+  readonly name: string;
+  /** The driver name ("local"). */
+  readonly driver: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly options: Readonly<Record<string, string>>;
+  readonly anonymous: boolean;
+  /** The container whose create made it, if one did. */
+  readonly container?: string;
+  /** RFC 3339: when VolumeCreating was recorded. */
+  readonly createdAt: string;
+  /** "" until VolumeCreated. */
+  readonly mountpoint: string;
+  /** creating: VolumeCreating without VolumeCreated (a create under way, or cut by a crash); removing: VolumeRemoving without VolumeRemoved. */
+  readonly status: 'creating' | 'created' | 'removing';
+}
+
 /** Everything the daemon knows, folded from the log. Plain data, JSON-serialisable (snapshots). */
 export interface EngineState {
   readonly containers: Readonly<Record<string, ContainerState>>;
   readonly images: Readonly<Record<string, ImageState>>;
+  readonly volumes: Readonly<Record<string, VolumeState>>;
   readonly execs: Readonly<Record<string, ExecState>>;
   /** Global position of the last applied event. */
   readonly position: number;

@@ -1,26 +1,27 @@
 import { restartPolicyAllows } from './restart-policy.js';
 import type { EventEnvelope } from '../../events/index.js';
-import type { ContainerState, EngineState, ExecState, ImageState } from './engine-state.js';
+import type { ContainerState, EngineState, ExecState, ImageState, VolumeState } from './engine-state.js';
 import { ZERO_TIME } from './engine-state.js';
 
-/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps). */
-export const FOLD_VERSION = 3;
+/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes). */
+export const FOLD_VERSION = 4;
 
 export function initialState(): EngineState {
-  return { containers: {}, images: {}, execs: {}, position: 0, time: ZERO_TIME };
+  return { containers: {}, images: {}, volumes: {}, execs: {}, position: 0, time: ZERO_TIME };
 }
 
 /** The fold's working copy: the records are mutable, the entities in them are never mutated. */
 interface Draft {
   containers: Record<string, ContainerState>;
   images: Record<string, ImageState>;
+  volumes: Record<string, VolumeState>;
   execs: Record<string, ExecState>;
   position: number;
   time: string;
 }
 
 function draftOf(state: EngineState): Draft {
-  return { containers: { ...state.containers }, images: { ...state.images }, execs: { ...state.execs }, position: state.position, time: state.time };
+  return { containers: { ...state.containers }, images: { ...state.images }, volumes: { ...state.volumes }, execs: { ...state.execs }, position: state.position, time: state.time };
 }
 
 function setContainer(d: Draft, id: string, e: EventEnvelope, change: (c: ContainerState) => Partial<ContainerState>): void {
@@ -78,7 +79,7 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
         id: x.id, name: x.name, image: x.image, config: x.config, hostConfig: x.hostConfig, created: e.time,
         status: 'created', pid: 0, shimPid: 0, exitCode: 0, signal: null, oomKilled: false, error: '',
         startedAt: ZERO_TIME, finishedAt: ZERO_TIME, restartCount: 0, manuallyStopped: false, starting: false, startSteps: [],
-        stopping: null, committing: null, drivers: [], execIds: [],
+        stopping: null, committing: null, drivers: [], execIds: [], volumes: x.volumes ?? [], removeVolumes: false,
         version: e.streamVersion, position: e.position,
       };
       return;
@@ -123,7 +124,7 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
     case 'ContainerCommitFailed':
       return setContainer(d, e.data.id, e, () => ({ committing: null }));
     case 'ContainerRemoving':
-      return setContainer(d, e.data.id, e, () => ({ status: 'removing' }));
+      return setContainer(d, e.data.id, e, () => ({ status: 'removing', removeVolumes: e.data.removeVolumes === true }));
     case 'ContainerRemoveStepDone':
       return setContainer(d, e.data.id, e, () => ({}));
     case 'ContainerPaused':
@@ -192,6 +193,27 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
       // A name@digest names one image: keep the newest, as Docker does.
       return setImage(d, e.data.id, e, (i) => ({ repoDigests: [...(i.repoDigests ?? []).filter((r) => r !== repoDigest), repoDigest] }));
     }
+    case 'VolumeCreating': {
+      const x = e.data;
+      d.volumes[x.name] = {
+        name: x.name, driver: x.driver, labels: x.labels, options: x.options, anonymous: x.anonymous,
+        ...(x.container !== undefined ? { container: x.container } : {}), createdAt: e.time, mountpoint: '', status: 'creating',
+      };
+      return;
+    }
+    case 'VolumeCreated': {
+      const v = d.volumes[e.data.name];
+      if (v) d.volumes[e.data.name] = { ...v, mountpoint: e.data.mountpoint, status: 'created' };
+      return;
+    }
+    case 'VolumeRemoving': {
+      const v = d.volumes[e.data.name];
+      if (v) d.volumes[e.data.name] = { ...v, status: 'removing' };
+      return;
+    }
+    case 'VolumeRemoved':
+      delete d.volumes[e.data.name];
+      return;
     case 'DaemonStarted':
     case 'DaemonStopped':
     case 'DaemonReconciled':

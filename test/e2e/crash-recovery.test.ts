@@ -6,7 +6,7 @@
 // container can be started, exec'd into, stopped and removed, and nothing of it is left.
 // Each scenario also runs once unarmed, killed with -9 right after its command was acknowledged.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -200,6 +200,18 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
       if (acknowledged) assert.ok(execs.some((x) => x.body.ExitCode === 3), 'the acknowledged exec has its exit code, 3');
     },
   },
+  volume: {
+    setup: async () => undefined,
+    act: (d, name) => d.cli(['volume', 'create', `${name}-vol`]),
+    verify: async (d, name, acknowledged) => {
+      const listed = (await ok(d, ['volume', 'ls', '-q'])).stdout.split('\n').filter((l) => l !== '');
+      if (acknowledged) assert.deepEqual(listed, [`${name}-vol`], 'an acknowledged volume create is there');
+      else assert.ok(listed.length === 0 || (listed.length === 1 && listed[0] === `${name}-vol`), `a cut volume create is done or undone: ${listed.join(', ')}`);
+      assert.deepEqual(volumeFolders(d), listed, 'the driver keeps exactly the volumes listed (no half volume)');
+      if (listed.length > 0) await ok(d, ['volume', 'rm', `${name}-vol`]);
+      assert.deepEqual(volumeFolders(d), []);
+    },
+  },
   commit: {
     setup: async (d, name) => {
       await ok(d, ['run', '-d', '--name', name, 'busybox', ...LOOP]);
@@ -223,9 +235,21 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
 
 /**
  * Points whose path a command's plain scenario does not reach get a scenario of their own:
- * `start.after-undo` needs a start step that fails (the command does not exist in the image).
+ * `start.after-undo` needs a start step that fails (the command does not exist in the image),
+ * `rm.after-volumes` an `rm -v` of a container with an anonymous volume.
  */
 const POINT_SCENARIOS: Readonly<Record<string, Scenario>> = {
+  'rm.after-volumes': {
+    setup: async (d, name) => { await ok(d, ['run', '-d', '--name', name, '-v', '/scratch', 'busybox', ...LOOP]); },
+    act: (d, name) => d.cli(['rm', '-f', '-v', name]),
+    verify: async (d, name, acknowledged) => {
+      const c = await inspectName(d, name);
+      if (acknowledged) assert.equal(c, undefined, 'an acknowledged rm is gone');
+      assert.equal(c, undefined, 'a removal cut after its volumes is finished at the restart');
+      assert.equal((await ok(d, ['volume', 'ls', '-q'])).stdout, '', 'rm -v removed the anonymous volume');
+      assert.deepEqual(volumeFolders(d), []);
+    },
+  },
   'start.after-undo': {
     setup: async (d, name) => { await ok(d, ['create', '--name', name, 'busybox', '/no/such/command']); },
     act: (d, name) => d.cli(['start', name]),
@@ -237,6 +261,12 @@ const POINT_SCENARIOS: Readonly<Record<string, Scenario>> = {
     },
   },
 };
+
+/** The volumes the local driver keeps on disk (one folder each), by name. */
+function volumeFolders(d: TestDaemon): string[] {
+  const dir = join(d.dataRoot, 'volume.v1.local');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
 
 /** After verification: the container (if it is still there) can be used, and then nothing of it is left. */
 async function useAndRemove(d: TestDaemon, scenario: Scenario, name: string): Promise<void> {

@@ -237,9 +237,10 @@ export function hostView(d: TestDaemon): HostView {
     .filter((t) => t.startsWith(`${d.dataRoot}/`) || t.startsWith(`${d.execRoot}/`) || t === d.dataRoot || t === d.execRoot);
 
   // Driver folders are named <kind>.v1.<name>; a container's things are folders named by its id, at most two levels down.
+  // A volume driver's folders are volumes (an anonymous one is named by 64 hex digits too): not a container's.
   const driverFolders = new Map<string, string[]>();
   for (const root of [d.dataRoot, d.execRoot]) {
-    for (const driverDir of childDirs(root).filter((p) => /\.v\d+\./.test(p.slice(root.length + 1)))) {
+    for (const driverDir of childDirs(root).filter((p) => /\.v\d+\./.test(p.slice(root.length + 1)) && !p.slice(root.length + 1).startsWith('volume.'))) {
       for (const level1 of childDirs(driverDir)) {
         // A storage driver's `layers/` holds image layers by digest (kept for reuse after a cut pull): not a container's.
         if (level1.endsWith('/layers')) continue;

@@ -59,12 +59,15 @@ describe('API server: transport rules', () => {
   });
 
   it('unknown routes, and the probes docker inspect makes, are 404 page not found', async () => {
-    for (const path of ['/v1.50/nope', '/v1.50/networks/x', '/v1.50/volumes/x', '/v1.50/plugins/x/json']) {
+    for (const path of ['/v1.50/nope', '/v1.50/networks/x', '/v1.50/plugins/x/json']) {
       const r = await h.request('GET', path);
       assert.equal(r.status, 404, path);
       assert.equal(r.headers['content-type'], 'application/json');
       assert.deepEqual(json(r.body), { message: 'page not found' });
     }
+    const volume = await h.request('GET', '/v1.50/volumes/x');
+    assert.equal(volume.status, 404, 'docker inspect probes volumes too: a 404 in Docker\'s words');
+    assert.deepEqual(json(volume.body), { message: 'get x: no such volume' });
   });
 
   it('/version has the CLI server block; /info has Docker fields, our plugins and tinyDocker', async () => {

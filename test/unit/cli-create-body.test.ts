@@ -1,5 +1,5 @@
 // Unit: what run/create send as IMAGE: a tarball path made absolute against the CLI's directory
-// (the daemon runs elsewhere), names and ids untouched.
+// (the daemon runs elsewhere), names and ids untouched; and the volumes it sends.
 import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -21,5 +21,15 @@ describe('cli create body: IMAGE', () => {
   it('createBody sends the absolute path', () => {
     const body = createBody({ image: 'b.tar', cmd: ['true'], flags: { interactive: false, tty: false, rm: false }, detach: true, consoleSize: [0, 0], exitCode: 125, cwd: '/data' });
     assert.equal(body.Image, '/data/b.tar');
+  });
+
+  it('createBody sends volumes as the docker client does: -v as Binds, --mount with VolumeOptions, --volumes-from', () => {
+    const body = createBody({
+      image: 'busybox', cmd: ['true'], detach: true, consoleSize: [0, 0], exitCode: 125, cwd: '/data',
+      flags: { interactive: false, tty: false, rm: false, volume: ['data:/d:ro', '/anon', './rel:/r'], mount: ['type=volume,dst=/m,volume-nocopy'], 'volumes-from': ['web:ro'] },
+    });
+    assert.deepEqual(body.HostConfig.Binds, ['data:/d:ro', '/anon', '/data/rel:/r']);
+    assert.deepEqual(body.HostConfig.Mounts, [{ Type: 'volume', Source: '', Target: '/m', ReadOnly: false, VolumeOptions: { NoCopy: true } }]);
+    assert.deepEqual(body.HostConfig.VolumesFrom, ['web:ro']);
   });
 });

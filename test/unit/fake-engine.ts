@@ -18,11 +18,12 @@ import { goFileMode, type ContainerPathStat } from '../../core/archive/path-stat
 import type { Engine, EngineInfo, EventQuery, OutputChunk, StreamSession, WaitCondition } from '../../core/engine/engine.js';
 import { ConflictError, NotFoundError, NotModifiedError, StartFailedError } from '../../core/engine/errors.js';
 import type { FileChange, LogEntry, ResourceStats } from '../../core/plugins/driver.js';
-import type { ContainerState, EngineState, ExecState, ImageState } from '../../core/state/engine-state.js';
+import type { ContainerState, EngineState, ExecState, ImageState, VolumeState } from '../../core/state/engine-state.js';
+import { decideVolumeCreate, decideVolumeRemove, findVolume, volumesToPrune } from '../../core/state/volume-rules.js';
 import { evolve, initialState } from '../../core/state/evolve.js';
 import { findContainer, findImage, normaliseTag } from '../../core/state/lookup.js';
 import {
-  SCHEMA_VERSIONS, containerStream, imageStream, type ContainerConfig, type EngineEvent, type EventEnvelope, type ImageConfig,
+  SCHEMA_VERSIONS, containerStream, imageStream, volumeStream, type ContainerConfig, type EngineEvent, type EventEnvelope, type ImageConfig,
 } from '../../events/index.js';
 
 export const BUSYBOX_ID = `sha256:${'b'.repeat(64)}`;
@@ -588,6 +589,31 @@ export class FakeEngine implements Engine {
   async pruneImages(all: boolean): Promise<{ deleted: readonly { Untagged?: string; Deleted?: string }[]; spaceReclaimed: number }> {
     this.calls.push(`prune images all=${all}`);
     return { deleted: [], spaceReclaimed: 0 };
+  }
+
+  async createVolume(request: { name: string; driver: string; labels: Readonly<Record<string, string>>; options: Readonly<Record<string, string>> }): Promise<VolumeState> {
+    const name = request.name === '' ? `${++this.counter}`.padStart(64, 'a') : request.name;
+    const intent = decideVolumeCreate(this.current, { name, driver: request.driver, labels: request.labels, options: request.options, anonymous: false });
+    for (const e of intent) this.append(volumeStream(name), e);
+    if (intent.length > 0) this.append(volumeStream(name), { type: 'VolumeCreated', data: { name, mountpoint: `/var/lib/mini-docker/volume.v1.local/${name}/_data` } });
+    return findVolume(this.current, name);
+  }
+
+  async removeVolume(name: string, force: boolean): Promise<void> {
+    if (force && !this.current.volumes[name]) return;
+    for (const e of decideVolumeRemove(this.current, name)) this.append(volumeStream(name), e);
+    this.append(volumeStream(name), { type: 'VolumeRemoved', data: { name } });
+  }
+
+  async pruneVolumes(filters: ReadonlyMap<string, readonly string[]>): Promise<{ deleted: readonly string[]; spaceReclaimed: number }> {
+    const victims = volumesToPrune(this.current, filters);
+    for (const v of victims) await this.removeVolume(v.name, false);
+    return { deleted: victims.map((v) => v.name), spaceReclaimed: victims.length * 1000 };
+  }
+
+  async volumeSize(name: string): Promise<number> {
+    findVolume(this.current, name);
+    return 1000;
   }
 
   async pruneContainers(): Promise<{ deleted: readonly string[]; spaceReclaimed: number }> {

@@ -1,0 +1,240 @@
+// E2E: volumes (issue 13, items 1-3) through the CLI and the real docker client against a real
+// daemon: data that outlives its container, "in use" refusals, prune, an image's VOLUME with
+// copy-up, rm -v, --volumes-from, events, inspect, system df, and a daemon killed with -9 during
+// a volume's create and after the intent of an rm -v.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FAILPOINTS_ENV } from '../../core/failpoints.js';
+import { DOCKER_CLIENT_MISSING, TestDaemon, until, type RunResult } from './harness.js';
+
+async function ok(d: TestDaemon, args: readonly string[]): Promise<RunResult> {
+  const r = await d.cli(args);
+  assert.equal(r.code, 0, `mini-docker ${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim() !== '');
+}
+
+/** The folders the local driver keeps, one per volume. */
+function localFolders(d: TestDaemon): string[] {
+  const dir = join(d.dataRoot, 'volume.v1.local');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+interface InspectedMount {
+  Type: string;
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  RW: boolean;
+}
+
+describe('e2e: volumes with the CLI', () => {
+  const d = new TestDaemon('volumes');
+  before(() => d.start());
+  after(() => d.cleanup());
+
+  it('a named volume outlives its container; rm while in use is refused; the data is read by a new container', async () => {
+    await ok(d, ['run', '-d', '--name', 'writer', '-v', 'data:/data', 'busybox', 'sh', '-c', 'echo 1 > /data/x; sleep 100']);
+    await until('the write', async () => ((await d.cli(['exec', 'writer', 'cat', '/data/x'])).stdout === '1\n' ? true : undefined));
+    const refused = await d.cli(['volume', 'rm', 'data']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^Error: remove data: volume is in use - \[[0-9a-f]{64}\]\n$/);
+    await ok(d, ['rm', '-f', 'writer']);
+    assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), ['data'], 'rm -f without -v keeps a named volume');
+    const read = await ok(d, ['run', '--rm', '-v', 'data:/data:ro', 'busybox', 'cat', '/data/x']);
+    assert.equal(read.stdout, '1\n');
+    const ro = await d.cli(['run', '--rm', '-v', 'data:/data:ro', 'busybox', 'sh', '-c', 'echo 2 > /data/x']);
+    assert.notEqual(ro.code, 0, 'a read-only mount refuses writes');
+    await ok(d, ['run', '--rm', '--mount', 'type=volume,src=data,dst=/d', 'busybox', 'sh', '-c', 'test "$(cat /d/x)" = 1']);
+    const inspected = JSON.parse((await ok(d, ['volume', 'inspect', 'data'])).stdout) as { Name: string; Driver: string; Mountpoint: string; Scope: string }[];
+    assert.equal(inspected[0]!.Name, 'data');
+    assert.equal(inspected[0]!.Driver, 'local');
+    assert.equal(inspected[0]!.Mountpoint, join(d.dataRoot, 'volume.v1.local', 'data', '_data'));
+    await ok(d, ['volume', 'rm', 'data']);
+    assert.deepEqual(localFolders(d), []);
+    const missing = await d.cli(['volume', 'inspect', 'data']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^Error: No such volume: data\n$/);
+    await ok(d, ['volume', 'rm', '-f', 'data']);
+  });
+
+  it('volume create, ls with filters and formats, labels, prune removes only unused ones', async () => {
+    assert.equal((await ok(d, ['volume', 'create', '--label', 'team=db', 'kept'])).stdout, 'kept\n');
+    await ok(d, ['volume', 'create', 'loose']);
+    assert.equal((await ok(d, ['volume', 'create', 'loose'])).stdout, 'loose\n', 'creating an existing name returns it');
+    const anonymous = lines((await ok(d, ['volume', 'create'])).stdout)[0]!;
+    assert.match(anonymous, /^[0-9a-f]{64}$/);
+    await ok(d, ['create', '--name', 'user', '-v', 'kept:/k', 'busybox', 'true']);
+    const table = (await ok(d, ['volume', 'ls'])).stdout;
+    assert.match(table, /^DRIVER\s+VOLUME NAME\n/);
+    assert.match(table, /local\s+kept\n/);
+    assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q', '--filter', 'dangling=true'])).stdout).sort(), [anonymous, 'loose'].sort());
+    assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q', '--filter', 'label=team=db'])).stdout), ['kept']);
+    assert.deepEqual(lines((await ok(d, ['volume', 'ls', '--format', '{{.Name}}:{{.Labels}}', '--filter', 'name=kep'])).stdout), ['kept:team=db']);
+    const bad = await d.cli(['volume', 'create', '--opt', 'size=1g', 'sized']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^Error: create sized: invalid option "size" for volume driver local/);
+    // A volume created with `volume create` and no name is not anonymous (Docker 23+): prune keeps it without -a.
+    const pruned = await ok(d, ['volume', 'prune', '-f']);
+    assert.equal(pruned.stdout, 'Total reclaimed space: 0B\n');
+    const all = await ok(d, ['volume', 'prune', '-a', '-f']);
+    assert.deepEqual(lines(all.stdout).slice(1, -1).sort(), [anonymous, 'loose'].sort(), `prune -a removes the unused ones: ${all.stdout}`);
+    assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), ['kept'], 'the used one stays');
+    await ok(d, ['rm', 'user']);
+    await ok(d, ['volume', 'rm', 'kept']);
+  });
+
+  it('an image VOLUME gets a fresh anonymous volume with the image content (owner and mode kept); rm -v removes it', async () => {
+    await ok(d, ['run', '--name', 'base', 'busybox', 'sh', '-c', 'mkdir -p /srv/sub && echo seed > /srv/sub/file && chown 1234:4321 /srv/sub/file && chmod 0751 /srv && chmod 0600 /srv/sub/file']);
+    await ok(d, ['commit', '-c', 'VOLUME /srv', 'base', 'withvol:v1']);
+    await ok(d, ['rm', 'base']);
+    const image = JSON.parse((await ok(d, ['inspect', '--type', 'image', 'withvol:v1'])).stdout) as { Config: { Volumes: Record<string, unknown> } }[];
+    assert.deepEqual(image[0]!.Config.Volumes, { '/srv': {} });
+    const seen = await ok(d, ['run', '--name', 'vc', 'withvol:v1', 'sh', '-c', 'cat /srv/sub/file; stat -c "%u:%g %a" /srv/sub/file /srv; echo more > /srv/more']);
+    assert.equal(seen.stdout, 'seed\n1234:4321 600\n0:0 751\n');
+    const c = JSON.parse((await ok(d, ['inspect', 'vc'])).stdout) as { Mounts: InspectedMount[] }[];
+    const mount = c[0]!.Mounts.find((m) => m.Destination === '/srv');
+    assert.ok(mount && mount.Type === 'volume' && mount.Driver === 'local' && mount.RW, JSON.stringify(c[0]!.Mounts));
+    assert.match(mount.Name ?? '', /^[0-9a-f]{64}$/);
+    assert.ok(existsSync(join(mount.Source, 'more')), 'Source is the volume folder on the host');
+    // Mounting the same volume in another container by name: the data written there is seen.
+    const again = await ok(d, ['run', '--rm', '-v', `${mount.Name}:/again`, 'busybox', 'cat', '/again/more']);
+    assert.equal(again.stdout, 'more\n');
+    // nocopy: a new volume at the image's path is left empty.
+    const empty = await ok(d, ['run', '--rm', '--mount', 'type=volume,dst=/srv,volume-nocopy', 'withvol:v1', 'ls', '-A', '/srv']);
+    assert.equal(empty.stdout, '');
+    await ok(d, ['rm', '-v', 'vc']);
+    assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), [], 'rm -v removed the anonymous volume; --rm removed theirs');
+    assert.deepEqual(localFolders(d), []);
+    await ok(d, ['rmi', 'withvol:v1']);
+  });
+
+  it('-v /path makes an anonymous volume; rm without -v keeps it, a named one survives rm -v; --volumes-from shares them', async () => {
+    await ok(d, ['create', '--name', 'owner', '-v', '/anon', '-v', 'named1:/named', 'busybox', 'sh', '-c', 'echo a > /anon/f; echo n > /named/f']);
+    await ok(d, ['start', '-a', 'owner']);
+    const shared = await ok(d, ['run', '--rm', '--volumes-from', 'owner:ro', 'busybox', 'sh', '-c', 'cat /anon/f /named/f; touch /anon/g 2>/dev/null || echo read-only']);
+    assert.equal(shared.stdout, 'a\nn\nread-only\n');
+    const owner = JSON.parse((await ok(d, ['inspect', 'owner'])).stdout) as { Mounts: InspectedMount[] }[];
+    const anonName = owner[0]!.Mounts.find((m) => m.Destination === '/anon')!.Name!;
+    await ok(d, ['rm', '-v', 'owner']);
+    assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), ['named1'], 'rm -v removes only the anonymous volume');
+    assert.ok(!localFolders(d).includes(anonName));
+    await ok(d, ['run', '--name', 'keeper', '-v', '/kept', 'busybox', 'true']);
+    await ok(d, ['rm', 'keeper']);
+    assert.equal(lines((await ok(d, ['volume', 'ls', '-q', '--filter', 'dangling=true'])).stdout).length, 2, 'rm without -v leaves the anonymous volume');
+    const pruned = await ok(d, ['volume', 'prune', '-f']);
+    assert.equal(lines(pruned.stdout).length, 3, `prune removes the anonymous one only: ${pruned.stdout}`);
+    assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), ['named1']);
+    await ok(d, ['volume', 'rm', 'named1']);
+  });
+
+  it('refuses bad specs in one line, before anything exists', async () => {
+    const cases: [string[], RegExp][] = [
+      [['-v', 'x:/a', '-v', 'y:/a'], /Duplicate mount point: \/a/],
+      [['--mount', 'type=volume,src=/abs,dst=/a'], /invalid mount config for type "volume": invalid volume name "\/abs"/],
+      [['-v', 'a:/b:nocopy,ro,bad'], /unsupported option "bad"/],
+      [['--volumes-from', 'nosuch'], /No such container: nosuch/],
+      [['-v', 'x!:/a'], /includes invalid characters for a local volume name/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await d.cli(['create', ...flags, 'busybox', 'true']);
+      assert.equal(r.code, 125, `${flags.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(lines(r.stderr).length, 1, r.stderr);
+    }
+    assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), []);
+    assert.deepEqual(lines((await ok(d, ['ps', '-aq'])).stdout), []);
+  });
+
+  it('events show volume create, mount, unmount and destroy', async () => {
+    await ok(d, ['volume', 'create', 'evt']);
+    await ok(d, ['run', '--rm', '-v', 'evt:/e', 'busybox', 'sh', '-c', 'echo 12345 > /e/f']);
+    await ok(d, ['volume', 'rm', 'evt']);
+    const events = await ok(d, ['events', '--since', '1m', '--until', '0s', '--filter', 'volume=evt', '--format', '{{.Type}} {{.Action}} {{.Actor.ID}}']);
+    assert.deepEqual(lines(events.stdout), ['volume create evt', 'volume mount evt', 'volume unmount evt', 'volume destroy evt']);
+  });
+});
+
+describe('e2e: volumes survive a daemon killed with -9', () => {
+  it('during volume create: after the restart no half volume is listed or left on disk', async () => {
+    for (const point of ['volume.after-intent', 'volume.after-create']) {
+      const d = new TestDaemon('volumes-crash');
+      try {
+        d.env[FAILPOINTS_ENV] = point;
+        await d.start();
+        delete d.env[FAILPOINTS_ENV];
+        const r = await d.cli(['volume', 'create', 'half']);
+        assert.notEqual(r.code, 0, `${point}: the create was cut`);
+        await until(`the daemon to die at ${point}`, () => d.exit, 30_000);
+        if (point === 'volume.after-create') assert.deepEqual(localFolders(d), ['half'], 'the driver made the folder before the kill');
+        await d.start();
+        assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), [], `${point}: no half volume`);
+        assert.deepEqual(localFolders(d), [], `${point}: nothing left on disk`);
+        await ok(d, ['volume', 'create', 'half']);
+        await ok(d, ['volume', 'rm', 'half']);
+      } finally {
+        await d.cleanup();
+      }
+    }
+  });
+
+  it('after the intent of rm -v: the removal and its anonymous volume are finished at the restart', async () => {
+    const d = new TestDaemon('volumes-rmcrash');
+    try {
+      d.env[FAILPOINTS_ENV] = 'rm.after-intent';
+      await d.start();
+      delete d.env[FAILPOINTS_ENV];
+      await ok(d, ['run', '-d', '--name', 'victim', '-v', '/scratch', '-v', 'stays:/stays', 'busybox', 'sleep', '100']);
+      assert.equal(localFolders(d).length, 2);
+      const r = await d.cli(['rm', '-f', '-v', 'victim']);
+      assert.notEqual(r.code, 0);
+      await until('the daemon to die at rm.after-intent', () => d.exit, 30_000);
+      await d.start();
+      await until('the removal to be finished', async () => ((await d.cli(['inspect', '--type', 'container', 'victim'])).code !== 0 ? true : undefined));
+      assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), ['stays'], 'the anonymous volume went, the named one stays');
+      assert.deepEqual(localFolders(d), ['stays']);
+      await ok(d, ['volume', 'rm', 'stays']);
+    } finally {
+      await d.cleanup();
+    }
+  });
+});
+
+describe('e2e: volumes with the docker client', { skip: DOCKER_CLIENT_MISSING }, () => {
+  const d = new TestDaemon('volumes-docker');
+  before(() => d.start());
+  after(() => d.cleanup());
+
+  it('docker volume create/ls/inspect/rm/prune and run -v, --mount type=volume, rm -v', async () => {
+    const docker = async (args: string[]): Promise<RunResult> => {
+      const r = await d.docker(args, { timeoutMs: 30_000 });
+      assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+      return r;
+    };
+    assert.equal((await docker(['volume', 'create', '--label', 'a=b', 'dv'])).stdout, 'dv\n');
+    await docker(['run', '-d', '--name', 'dw', '-v', 'dv:/data', 'busybox', 'sh', '-c', 'echo 1 > /data/x; sleep 100']);
+    const inUse = await d.docker(['volume', 'rm', 'dv']);
+    assert.equal(inUse.code, 1);
+    assert.match(inUse.stderr, /volume is in use/);
+    await docker(['rm', '-f', 'dw']);
+    assert.equal((await docker(['run', '--rm', '--mount', 'type=volume,src=dv,dst=/data,readonly', 'busybox', 'cat', '/data/x'])).stdout, '1\n');
+    assert.equal((await docker(['volume', 'inspect', '--format', '{{.Name}} {{.Driver}} {{.Labels}}', 'dv'])).stdout, 'dv local map[a:b]\n');
+    assert.match((await docker(['volume', 'ls'])).stdout, /local\s+dv/);
+    await docker(['run', '--name', 'da', '-v', '/anon', 'busybox', 'true']);
+    const anon = (await docker(['inspect', '--format', '{{range .Mounts}}{{.Name}}{{end}}', 'da'])).stdout.trim();
+    assert.match(anon, /^[0-9a-f]{64}$/);
+    await docker(['rm', '-v', 'da']);
+    assert.deepEqual(lines((await docker(['volume', 'ls', '-q'])).stdout), ['dv']);
+    const df = await docker(['system', 'df', '-v']);
+    assert.match(df.stdout, /dv\s+0\s+2B/, df.stdout);
+    const pruned = await docker(['volume', 'prune', '-a', '-f']);
+    assert.match(pruned.stdout, /Deleted Volumes:\ndv\n/);
+    assert.deepEqual(lines((await docker(['volume', 'ls', '-q'])).stdout), []);
+  });
+});
