@@ -219,6 +219,7 @@ describe('e2e: volumes with the docker client', { skip: DOCKER_CLIENT_MISSING },
     };
     assert.equal((await docker(['volume', 'create', '--label', 'a=b', 'dv'])).stdout, 'dv\n');
     await docker(['run', '-d', '--name', 'dw', '-v', 'dv:/data', 'busybox', 'sh', '-c', 'echo 1 > /data/x; sleep 100']);
+    await until('the write', async () => ((await d.docker(['exec', 'dw', 'cat', '/data/x'])).stdout === '1\n' ? true : undefined));
     const inUse = await d.docker(['volume', 'rm', 'dv']);
     assert.equal(inUse.code, 1);
     assert.match(inUse.stderr, /volume is in use/);
