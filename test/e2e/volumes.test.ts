@@ -56,6 +56,8 @@ describe('e2e: volumes with the CLI', () => {
     assert.equal(inspected[0]!.Name, 'data');
     assert.equal(inspected[0]!.Driver, 'local');
     assert.equal(inspected[0]!.Mountpoint, join(d.dataRoot, 'volume.v1.local', 'data', '_data'));
+    const readOnlyRoot = await ok(d, ['run', '--rm', '--read-only', '-v', 'data:/data', 'busybox', 'sh', '-c', 'echo 3 > /data/y && cat /data/y && touch /root-file 2>/dev/null || echo root read-only']);
+    assert.equal(readOnlyRoot.stdout, '3\nroot read-only\n', 'a volume stays writable in a --read-only container');
     await ok(d, ['volume', 'rm', 'data']);
     assert.deepEqual(localFolders(d), []);
     const missing = await d.cli(['volume', 'inspect', 'data']);
