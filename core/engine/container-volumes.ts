@@ -1,7 +1,8 @@
 import type { ContainerVolume, HostConfig } from '../../events/index.js';
-import type { ImageState } from '../state/engine-state.js';
+import type { BindSpec } from '../plugins/driver.js';
+import type { ContainerState, EngineState, ImageState } from '../state/engine-state.js';
 import { findContainer } from '../state/lookup.js';
-import { mountRequestsOf, parseVolumeFlag, parseVolumesFrom, type MountRequest } from './binds.js';
+import { bindsOf, byMountDepth, mountRequestsOf, parseVolumeFlag, parseVolumesFrom, type MountRequest } from './binds.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import { ConflictError } from './errors.js';
@@ -59,6 +60,21 @@ export function planVolumes(
     volumes.push({ name: '', destination, readOnly: false, anonymous: true, noCopy: false });
   }
   return { volumes, inheritedBinds };
+}
+
+/**
+ * Every bind of a container as the isolator (and cp's view of a stopped container) mounts them:
+ * its host binds and its volumes (a bind of each volume's folder), a parent path before what is
+ * mounted under it. `hostBinds` are the host paths alone (a start makes a missing one).
+ */
+export function containerBinds(state: EngineState, c: Pick<ContainerState, 'hostConfig' | 'volumes'>): { binds: BindSpec[]; hostBinds: BindSpec[] } {
+  const hostBinds = bindsOf(c.hostConfig);
+  const volumeBinds = c.volumes.map((v): BindSpec => {
+    const volume = state.volumes[v.name];
+    if (!volume || volume.status !== 'created') throw new Error(`volume ${v.name} of the container is gone: create the container again`);
+    return { source: volume.mountpoint, target: v.destination, readOnly: v.readOnly };
+  });
+  return { binds: byMountDepth([...hostBinds, ...volumeBinds]), hostBinds };
 }
 
 /** What `--volumes-from REF` takes from a container of the state: its volumes and its host binds. */

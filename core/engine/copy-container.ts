@@ -12,7 +12,7 @@ import { writeTarOf } from '../archive/write-tar.js';
 import { failpoint } from '../failpoints.js';
 import type { BindSpec } from '../plugins/driver.js';
 import type { ContainerState } from '../state/engine-state.js';
-import { bindsOf } from './binds.js';
+import { containerBinds } from './container-volumes.js';
 import type { EngineContext } from './engine-context.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from './errors.js';
 
@@ -53,7 +53,7 @@ async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root
   return ctx.serial(id, async () => {
     const c = ctx.container(id);
     if (c.status === 'removing' || c.status === 'dead') throw new ConflictError(`container ${c.id} is marked for removal and cannot be copied to or from`);
-    const binds = bindsOf(c.hostConfig);
+    const { binds, hostBinds } = containerBinds(ctx.state(), c); // volumes are binds of their folders
     if ((c.status === 'running' || c.status === 'paused') && c.pid > 0) {
       // Frozen while its files are read or written (as podman cp does): none of its processes can
       // swap a folder for a symlink between a path's resolution and its use (CVE-2018-15664).
@@ -78,7 +78,7 @@ async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root
     const mounts = await ctx.storage().prepare(c.id, image.layers.map((l) => l.diffId));
     const rootMount = mounts.find((m) => m.type === 'overlay') ?? mounts[0];
     if (!rootMount) throw new Error(`${ctx.storage().id} returned no root mount`);
-    for (const b of binds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 }); // as a start does
+    for (const b of hostBinds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 }); // as a start does
     const view = await openRootView(rootMount.target, mounts, binds);
     try {
       const held = await HeldDir.open(view.root);

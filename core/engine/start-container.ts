@@ -8,7 +8,7 @@ import { decideStart } from '../state/decide.js';
 import type { ContainerState, ImageState } from '../state/engine-state.js';
 import { findContainer } from '../state/lookup.js';
 import { type ContainerSecurity, deviceAccess, startSecurity } from '../security/container-security.js';
-import { bindsOf, byMountDepth } from './binds.js';
+import { containerBinds } from './container-volumes.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import { ConflictError, StartFailedError } from './errors.js';
@@ -138,15 +138,10 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): S
         const mounts = input[DriverKinds.storage].mounts;
         const root = mounts.find((m) => m.type === 'overlay') ?? mounts[0];
         if (!root) throw new Error(`${storage.id} returned no root mount`);
-        const hostBinds = bindsOf(c.hostConfig);
+        // A volume is a bind of its folder; a parent path is bound before what is mounted under it.
+        const { binds, hostBinds } = containerBinds(ctx.state(), c);
         const userns = usernsFor(c.hostConfig.UsernsMode, ctx.infoBase.usernsRemap ?? null);
         for (const b of hostBinds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 });
-        // A volume is a bind of its folder; a parent path is bound before what is mounted under it.
-        const binds = byMountDepth([...hostBinds, ...c.volumes.map((v) => {
-          const volume = ctx.state().volumes[v.name];
-          if (!volume || volume.status !== 'created') throw new Error(`volume ${v.name} of the container is gone: create the container again`);
-          return { source: volume.mountpoint, target: v.destination, readOnly: v.readOnly };
-        })]);
         const env = [...c.config.Env, `HOSTNAME=${c.config.Hostname}`];
         if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
         return isolator.start({

@@ -3,7 +3,7 @@
 // copy-up, rm -v, --volumes-from, events, inspect, system df, and a daemon killed with -9 during
 // a volume's create and after the intent of an rm -v.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FAILPOINTS_ENV } from '../../core/failpoints.js';
@@ -134,6 +134,20 @@ describe('e2e: volumes with the CLI', () => {
     assert.equal(lines(pruned.stdout).length, 3, `prune removes the anonymous one only: ${pruned.stdout}`);
     assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), ['named1']);
     await ok(d, ['volume', 'rm', 'named1']);
+  });
+
+  it('cp into and out of a stopped container reaches its volume, not the layer under it', async () => {
+    await ok(d, ['create', '--name', 'cpc', '-v', 'cpvol:/data', '-v', 'cpro:/ro:ro', 'busybox', 'true']);
+    const file = join(d.root, 'to-copy');
+    writeFileSync(file, 'copied\n');
+    await ok(d, ['cp', file, 'cpc:/data/']);
+    assert.equal((await ok(d, ['run', '--rm', '-v', 'cpvol:/v', 'busybox', 'cat', '/v/to-copy'])).stdout, 'copied\n');
+    assert.equal((await ok(d, ['cp', 'cpc:/data/to-copy', '-'])).stdout.includes('copied\n'), true, 'and out of it');
+    const ro = await d.cli(['cp', file, 'cpc:/ro/']);
+    assert.notEqual(ro.code, 0);
+    assert.match(ro.stderr, /mounted volume is marked read-only/);
+    await ok(d, ['rm', 'cpc']);
+    await ok(d, ['volume', 'rm', 'cpvol', 'cpro']);
   });
 
   it('refuses bad specs in one line, before anything exists', async () => {
