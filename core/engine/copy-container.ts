@@ -14,7 +14,7 @@ import type { BindSpec } from '../plugins/driver.js';
 import type { ContainerState } from '../state/engine-state.js';
 import { containerBinds } from './container-volumes.js';
 import type { EngineContext } from './engine-context.js';
-import { ConflictError, InvalidArgumentError, NotFoundError } from './errors.js';
+import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from './errors.js';
 
 /*
  * `cp` and the archive API (HEAD/GET/PUT /containers/{id}/archive), on running and stopped
@@ -179,6 +179,8 @@ export async function extractToContainer(ctx: EngineContext, ref: string, path: 
     }
     const bind = [...binds].sort((a, b) => b.target.length - a.target.length).find((b) => isUnder(b.target, absPath));
     if (bind?.readOnly) throw new InvalidArgumentError('mounted volume is marked read-only');
+    // Docker's check: outside a bind, a container made with --read-only takes no copy (stopped too).
+    if (!bind && c.hostConfig.ReadonlyRootfs === true) throw new ForbiddenError('container rootfs is marked read-only');
     const owner = options.copyUIDGID && c.config.User !== '' ? await lookupUser(root, c.config.User) : undefined;
     let entries = 0;
     try {

@@ -22,6 +22,15 @@ export class ConflictError extends EngineError {
   }
 }
 
+/** The request is understood and refused by a rule of the container's (cp into a read-only root): HTTP 403. */
+export class ForbiddenError extends EngineError {
+  readonly status = 403;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
 export class InvalidArgumentError extends EngineError {
   readonly status = 400;
   constructor(message: string) {

@@ -111,6 +111,18 @@ describe('e2e: cp and the archive API', () => {
         assert.equal(existsSync(join(host, 'bind-ro', 'a.txt')), false);
       });
 
+      it("refuses a copy into a --read-only container's root (403), not into its writable binds", async () => {
+        const ro = `${name}-readonly`;
+        await ok(['create', '--name', ro, '--read-only', '-v', `${join(host, 'bind-rw')}:/data`, 'busybox', ...LOOP]);
+        if (state === 'running') await ok(['start', ro]);
+        const refused = await d.cli(['cp', join(host, 'src', 'a.txt'), `${ro}:/tmp/`]);
+        assert.equal(refused.code, 1);
+        assert.equal(refused.stderr.trim(), 'Error: container rootfs is marked read-only');
+        await ok(['cp', join(host, 'src', 'sub', 'b.txt'), `${ro}:/data/from-readonly.txt`]);
+        assert.equal(await readFile(join(host, 'bind-rw', 'from-readonly.txt'), 'utf8'), 'beta\n');
+        await ok(['rm', '-f', ro]);
+      });
+
       it("answers Docker's errors in one line", async () => {
         const missing = await d.cli(['cp', `${name}:/nope`, dest('')]);
         assert.equal(missing.code, 1);
