@@ -10,8 +10,8 @@
 import { Readable } from 'node:stream';
 import type { ExitStatus } from '../events/index.js';
 import {
-  ProcessStartError, type DriverStatus, type ExecProcess, type ExecSpec, type FileChange, type HeldProcess, type IsolatorDriver,
-  type LayerUsage, type MountSpec, type ProcessIO, type ProcessSpec, type StorageDriver,
+  ProcessStartError, type DriverStatus, type ExecProcess, type ExecSpec, type FileChange, type HeldProcess, type IsolatorDriver, type LostExecEnd,
+  type LayerUsage, type MountSpec, type ProcessIO, type ProcessSink, type ProcessSpec, type StorageDriver,
 } from '../core/plugins/driver.js';
 
 export class MemoryStorage implements StorageDriver {
@@ -189,9 +189,11 @@ export class ScriptedIsolator implements IsolatorDriver {
     this.processes.get(containerId)?.signal(signal);
   }
 
-  async exec(spec: ExecSpec): Promise<ExecProcess> {
+  async exec(spec: ExecSpec, sink: ProcessSink): Promise<ExecProcess> {
     if (spec.args[0] === 'nosuch') throw new ProcessStartError(`exec: "nosuch": executable file not found in $PATH`, 127);
     const p = new ScriptedProcess(this.nextPid += 2, spec.args, 0);
+    p.onOutput(sink.output);
+    p.onExit(sink.exit);
     p.begin();
     return p;
   }
@@ -209,8 +211,8 @@ export class ScriptedIsolator implements IsolatorDriver {
     });
   }
 
-  async endExec(): Promise<boolean> {
-    return false;
+  async endExec(): Promise<LostExecEnd> {
+    return { ended: 'gone' };
   }
 
   /** The container's process ends on its own (as if it exited while nobody watched). */

@@ -1,6 +1,7 @@
 import type { EngineEvent, EventEnvelope } from '../../events/index.js';
 import { containerStream } from '../../events/index.js';
 import type { ExecProcess, IsolatorDriver, LimiterDriver, LogDriver, StorageDriver } from '../plugins/driver.js';
+import { ConcurrencyError } from '../eventlog/event-log.js';
 import { DriverKinds } from '../plugins/kinds.js';
 import type { Logger } from '../plugins/logger.js';
 import type { PluginRegistry } from '../plugins/plugin-registry.js';
@@ -86,6 +87,25 @@ export class EngineContext {
   /** Appends to a container's stream, expecting the version that was read (a racing command gets a conflict). */
   append(c: { id: string; version: number }, events: readonly EngineEvent[]): Promise<readonly EventEnvelope[]> {
     return this.store.append(containerStream(c.id), events, c.version);
+  }
+
+  /**
+   * Decides on a fresh read of the container and appends with that read's version; when another
+   * append won the race (an exec's step or final event, appended without a version check), reads
+   * and decides again. Example: fifty `exec c echo hi` at once, whose ExecStarted and ExecExited
+   * land between another exec's read and its ExecCreated: each is decided again, none refused. A
+   * rule that no longer allows the command (the container stopped meanwhile) throws then.
+   */
+  async appendDecided(containerId: string, decide: (c: ContainerState) => readonly EngineEvent[]): Promise<ContainerState> {
+    for (let attempt = 1; ; attempt++) {
+      const c = findContainer(this.state(), containerId);
+      try {
+        await this.append(c, decide(c));
+        return c;
+      } catch (err) {
+        if (!(err instanceof ConcurrencyError) || attempt >= 20) throw err;
+      }
+    }
   }
 
   /** One operation at a time per container (start, stop, rm...). */

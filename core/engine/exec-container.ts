@@ -3,7 +3,6 @@ import { failpoint } from '../failpoints.js';
 import { ProcessStartError, type ExecProcess } from '../plugins/driver.js';
 import { decideExecCreate, decideExecStart } from '../state/decide.js';
 import type { ExecState } from '../state/engine-state.js';
-import { findContainer } from '../state/lookup.js';
 import { execSecurity } from '../security/container-security.js';
 import type { OutputChunk, StreamSession } from './engine.js';
 import type { EngineContext } from './engine-context.js';
@@ -31,14 +30,13 @@ export function execState(ctx: EngineContext, execId: string): ExecState {
   return x;
 }
 
+/** Execs share their stream with each other's steps: see EngineContext.appendDecided. */
 export async function createExec(ctx: EngineContext, ref: string, request: ExecRequest): Promise<string> {
-  const c = ctx.container(ref);
   const execId = newId();
-  const events = decideExecCreate(c, {
+  await ctx.appendDecided(ctx.container(ref).id, (c) => decideExecCreate(c, {
     id: c.id, execId, cmd: [...request.cmd], env: [...(request.env ?? [])], workingDir: request.workingDir ?? '', user: request.user ?? '',
     tty: request.tty, attachStdin: request.attachStdin, attachStdout: request.attachStdout, attachStderr: request.attachStderr,
-  });
-  await ctx.append(c, events);
+  }));
   return execId;
 }
 
@@ -48,16 +46,17 @@ export async function createExec(ctx: EngineContext, ref: string, request: ExecR
  * could not start). A daemon that died meanwhile ends the exec from the log (the reconciler).
  */
 export async function startExec(ctx: EngineContext, execId: string, options: { detach: boolean; tty?: boolean; consoleSize?: readonly [number, number] }): Promise<StreamSession> {
+  const c = await ctx.appendDecided(execState(ctx, execId).containerId, (now) => decideExecStart(now, execState(ctx, execId)));
   const x = execState(ctx, execId);
-  const c = findContainer(ctx.state(), x.containerId);
-  await ctx.append(c, decideExecStart(c, x));
   failpoint('exec.after-intent');
   const journal = new Journal(ctx.store, c.id);
   const tty = options.tty ?? x.tty;
   const limiter = ctx.limiter();
+  let hub: ProcessHub;
   let process: ExecProcess;
   try {
-    process = await ctx.isolator().exec({
+    // The hub first, its sink handed to the isolator: output is heard from the first byte.
+    ({ hub, process } = await ProcessHub.run((sink) => ctx.isolator().exec({
       containerId: c.id, execId, initPid: c.pid, args: x.cmd,
       env: mergeEnv([...c.config.Env, `HOSTNAME=${c.config.Hostname}`, ...(tty ? ['TERM=xterm'] : [])], x.env),
       cwd: x.workingDir || c.config.WorkingDir || '/', user: x.user || c.config.User, tty, stdin: x.attachStdin,
@@ -65,7 +64,7 @@ export async function startExec(ctx: EngineContext, execId: string, options: { d
       ...(c.hostConfig.SecurityOpt ? { securityOpt: c.hostConfig.SecurityOpt } : {}),
       security: execSecurity(c.hostConfig),
       ...(options.consoleSize && options.consoleSize[0] > 0 ? { consoleSize: options.consoleSize } : {}),
-    });
+    }, sink), undefined, () => undefined));
   } catch (err) {
     const exitCode = err instanceof ProcessStartError ? err.exitCode : 126;
     const message = messageOf(err);
@@ -78,7 +77,6 @@ export async function startExec(ctx: EngineContext, execId: string, options: { d
     return { tty, output, exitCode: Promise.resolve(exitCode), write: () => undefined, closeStdin: () => undefined, close: () => undefined };
   }
   failpoint('exec.after-start');
-  const hub = new ProcessHub(process, undefined, () => undefined);
   ctx.execs.set(execId, { hub, process });
   await journal.commit([{ type: 'ExecStarted', data: { id: c.id, execId, pid: process.pid } }]);
   const exitCode = hub.whenExited().then(async (status) => {

@@ -22,8 +22,8 @@ import { recoverVolumes } from './volume-service.js';
  * 1. Intents without their final event: a removal is finished (its steps are idempotent); a
  *    start whose shim is alive is completed (ContainerStarted), any other is undone (its steps
  *    undone, ContainerStartFailed); a commit thaws the container and ends as committed (the image
- *    exists) or failed; an exec that was starting or running ends (its true exit is not kept by
- *    the exec shim, so: exited, with the reason).
+ *    exists) or failed; an exec that was starting or running ends: with its true exit code when
+ *    it ended while no daemon ran (the isolator kept its record), else killed, with the reason.
  * 2. Running containers: a live shim is reattached (and thawed, unless paused: a copy that the
  *    daemon's death cut left it frozen); one that exited while no daemon ran gets its
  *    true exit from the shim's exit file; a stop that was under way is carried out.
@@ -130,13 +130,21 @@ async function recoverCommit(ctx: EngineContext, c: ContainerState): Promise<voi
 }
 
 /**
- * An exec whose daemon died: its shim was the daemon's child and kept no exit file, so its true
- * exit is lost. A process of it still in the container is killed; it ends as exited with the reason.
+ * An exec whose daemon died: the isolator ends what is left of it. When its runner recorded the
+ * exit (the exec ended while no daemon listened), that is its true exit code; otherwise a process
+ * of it still in the container is killed, and it ends as exited with the reason.
  */
 async function endLostExec(ctx: EngineContext, x: ExecState): Promise<void> {
   const c = ctx.state().containers[x.containerId];
   if (!c) return;
-  let killed = await ctx.isolator().endExec(c.id, x.execId);
+  const journal = new Journal(ctx.store, c.id);
+  const end = await ctx.isolator().endExec(c.id, x.execId);
+  if (end.ended === 'recorded') {
+    ctx.logger.info(`exec ${ctx.short(x.execId)} of ${ctx.short(c.id)} ended while no daemon ran: exit code ${end.status.exitCode}`);
+    await journal.commit([{ type: 'ExecExited', data: { id: c.id, execId: x.execId, exitCode: end.status.exitCode } }]);
+    return;
+  }
+  let killed = end.ended === 'killed';
   if (x.pid > 0 && c.pid > 0 && samePidNamespace(x.pid, c.pid)) {
     try {
       process.kill(x.pid, 'SIGKILL');
@@ -146,7 +154,7 @@ async function endLostExec(ctx: EngineContext, x: ExecState): Promise<void> {
   const reason = x.running
     ? `the daemon stopped while the exec ran; its exit status is unknown${killed ? ' (its process was killed)' : ''}`
     : 'the daemon stopped while the exec was starting';
-  await new Journal(ctx.store, c.id).commit([{ type: 'ExecExited', data: { id: c.id, execId: x.execId, exitCode: killed ? 137 : 255, reason } }]);
+  await journal.commit([{ type: 'ExecExited', data: { id: c.id, execId: x.execId, exitCode: killed ? 137 : 255, reason } }]);
 }
 
 function samePidNamespace(pid: number, initPid: number): boolean {

@@ -61,7 +61,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     ctx.finishAttached(id);
     throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${messageOf(err)}`, 125);
   }
-  const hub = new ProcessHub(io, outputs['log.v1'].writer, (e) => ctx.logger.error(`log write for ${ctx.short(id)} failed: ${String(e)}`));
+  const hub = ProcessHub.connect(io, outputs['log.v1'].writer, (e) => ctx.logger.error(`log write for ${ctx.short(id)} failed: ${String(e)}`));
   ctx.wireHub(id, hub);
   await failpointAfter('start.before-final', () => journal.flush());
   const { pid, shimPid } = outputs['isolator.v1'];
@@ -165,7 +165,7 @@ export async function reattach(ctx: EngineContext, id: string): Promise<void> {
   const c = findContainer(ctx.state(), id);
   const writer = await ctx.logDriver(c.hostConfig.LogConfig.Type).open(id, c.hostConfig.LogConfig.Config);
   const io = await ctx.isolator().connect(id);
-  const hub = new ProcessHub(io, writer, (e) => ctx.logger.error(`log write for ${ctx.short(id)} failed: ${String(e)}`));
+  const hub = ProcessHub.connect(io, writer, (e) => ctx.logger.error(`log write for ${ctx.short(id)} failed: ${String(e)}`));
   ctx.wireHub(id, hub);
   void hub.whenExited().then((status) => onHubExit(ctx, id, hub, status));
 }

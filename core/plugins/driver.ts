@@ -318,10 +318,8 @@ export class ProcessStartError extends Error {
   }
 }
 
-/** Output and control of a running process, as the engine sees it. */
-export interface ProcessIO {
-  onOutput(listener: (stream: 'stdout' | 'stderr', data: Buffer, endOffset: number) => void): void;
-  onExit(listener: (status: ExitStatus) => void): void;
+/** What the engine can do to a running process: acknowledge its output, feed its stdin, resize, signal, let go. */
+export interface ProcessControl {
   /** Tells the shim everything before `offset` is stored. */
   ack(offset: number): void;
   write(data: Buffer): void;
@@ -331,7 +329,24 @@ export interface ProcessIO {
   close(): void;
 }
 
-export interface ExecProcess extends ProcessIO {
+/** Output and control of a running process the engine connected to (a container's, through `connect`). */
+export interface ProcessIO extends ProcessControl {
+  onOutput(listener: (stream: 'stdout' | 'stderr', data: Buffer, endOffset: number) => void): void;
+  onExit(listener: (status: ExitStatus) => void): void;
+}
+
+/**
+ * Where an exec's output and exit go. The engine hands it to `exec` before the process runs, so
+ * that no output, however early or short, can come before someone listens: `exec c echo hi`'s
+ * "hi" may be written, and the process gone, before `exec` resolves. Calls come in order (all
+ * output, then one exit).
+ */
+export interface ProcessSink {
+  output(stream: 'stdout' | 'stderr', data: Buffer, endOffset: number): void;
+  exit(status: ExitStatus): void;
+}
+
+export interface ExecProcess extends ProcessControl {
   readonly pid: number;
 }
 
@@ -348,17 +363,30 @@ export interface IsolatorDriver extends Driver {
   /** The recorded exit of the container's process, if it has exited. */
   exitStatus(containerId: string): Promise<ExitStatus | null>;
   kill(containerId: string, pid: number, signal: number): Promise<void>;
-  exec(spec: ExecSpec): Promise<ExecProcess>;
+  /** Runs a process in the container; its output and exit go to `sink` from the first byte. */
+  exec(spec: ExecSpec, sink: ProcessSink): Promise<ExecProcess>;
   /** Removes what the isolator kept for the container (bundle folder); kills a left-over shim. */
   cleanup(containerId: string, shimPid: number): Promise<void>;
   /** What it holds on the host: a bundle per container, with its shim's pid when that shim is alive (0 otherwise). */
   held(): Promise<readonly HeldProcess[]>;
   /**
    * Ends what is left of an exec whose daemon died (recovery): its process and whatever ran it,
-   * and what was kept for it. Returns whether a process of it was still running. Idempotent.
+   * and what was kept for it (its exit record too). Says how the exec ended: on its own, with the
+   * exit its runner recorded; killed now, because it still ran; or gone without a record.
+   * Idempotent: a second call finds it gone.
    */
-  endExec(containerId: string, execId: string): Promise<boolean>;
+  endExec(containerId: string, execId: string): Promise<LostExecEnd>;
 }
+
+/**
+ * How an exec whose daemon died ended (`IsolatorDriver.endExec`). Example: `sh -c 'sleep 1; exit 7'`
+ * running when the daemon was killed, the daemon back two seconds later: `{ended: 'recorded',
+ * status: {exitCode: 7, ...}}`; back before the second passed: `{ended: 'killed'}`.
+ */
+export type LostExecEnd =
+  | { readonly ended: 'recorded'; readonly status: ExitStatus }
+  | { readonly ended: 'killed' }
+  | { readonly ended: 'gone' };
 
 export interface HeldProcess {
   readonly containerId: string;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { injectable } from '../../core/plugin-api.js';
 import type { ExitStatus } from '../../core/plugin-api.js';
 import type {
-  DriverContext, DriverStatus, ExecProcess, ExecSpec, HeldProcess, IsolatorDriver, ProcessIO, ProcessSpec,
+  DriverContext, DriverStatus, ExecProcess, ExecSpec, HeldProcess, IsolatorDriver, LostExecEnd, ProcessIO, ProcessSink, ProcessSpec,
 } from '../../core/plugin-api.js';
 import {
   DEFAULT_CAPABILITIES, ProcessStartError, deviceAccess, parseSecurityOptions, seccompFilterFor, type ContainerSecurity, type DeviceRule,
@@ -14,7 +14,7 @@ import {
 } from '../../core/plugin-api.js';
 import { DriverKinds } from '../../core/plugin-api.js';
 import {
-  ShimConnection, ShimStartError, readExitFile, spawnExec, startShim, writeSpec, type ExitMessage,
+  ShimConnection, ShimStartError, readExitFile, readExitRecord, spawnExec, startShim, writeSpec, type ExitMessage,
 } from './shim-protocol.js';
 
 const NAMESPACES = ['mnt', 'uts', 'ipc', 'pid', 'net', 'cgroup'] as const;
@@ -188,23 +188,25 @@ export class NamespaceIsolator implements IsolatorDriver {
     }
   }
 
-  async exec(spec: ExecSpec): Promise<ExecProcess> {
-    const specPath = join(this.bundle(spec.containerId), `exec-${spec.execId}.spec`);
+  /** An exec's spec and the exit record its shim writes, in the container's bundle. */
+  private execFiles(containerId: string, execId: string): { spec: string; exit: string } {
+    const base = join(this.bundle(containerId), `exec-${execId}`);
+    return { spec: `${base}.spec`, exit: `${base}.exit` };
+  }
+
+  async exec(spec: ExecSpec, sink: ProcessSink): Promise<ExecProcess> {
+    const { spec: specPath, exit: exitPath } = this.execFiles(spec.containerId, spec.execId);
     await writeSpec(specPath, {
       id: spec.containerId, pid: spec.initPid, args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, tty: spec.tty,
-      stdin: spec.stdin, cgroups: spec.cgroups,
+      stdin: spec.stdin, cgroups: spec.cgroups, exitFile: exitPath,
       ...(spec.consoleSize ? { rows: spec.consoleSize[0], cols: spec.consoleSize[1] } : {}),
       seccomp: this.seccomp(spec.securityOpt, spec.security),
       seccompCacheDir: this.seccompCacheDir,
       ...(spec.security ? { capabilities: spec.security.capabilities } : {}),
     });
     const handle = spawnExec(this.shimBinary, specPath);
-    const outputs: ((stream: 'stdout' | 'stderr', data: Buffer, end: number) => void)[] = [];
-    const pending: [stream: 'stdout' | 'stderr', data: Buffer, end: number][] = [];
-    handle.on('output', (m) => {
-      if (outputs.length === 0) pending.push([m.stream, m.data, m.end]);
-      for (const l of outputs) l(m.stream, m.data, m.end);
-    });
+    // The sink listens before the shim can say anything.
+    handle.on('output', (m) => sink.output(m.stream, m.data, m.end));
     let pid: number;
     try {
       pid = await handle.started;
@@ -214,14 +216,13 @@ export class NamespaceIsolator implements IsolatorDriver {
       throw err;
     }
     const exited = handle.exited.then(toExitStatus, () => ({ exitCode: 137, signal: 9, oomKilled: false, finishedAt: new Date().toISOString() } as ExitStatus));
-    void exited.finally(() => rm(specPath, { force: true }));
+    // Delivered to the daemon: the record was only for a daemon that dies before it hears the exit.
+    void exited.then((status) => {
+      sink.exit(status);
+      return Promise.all([rm(specPath, { force: true }), rm(exitPath, { force: true })]);
+    });
     return {
       pid,
-      onOutput: (listener) => {
-        outputs.push(listener);
-        for (const [s, d, e] of pending.splice(0)) listener(s, d, e);
-      },
-      onExit: (listener) => { void exited.then(listener); },
       ack: () => undefined,
       write: (data) => handle.stdin(data),
       closeStdin: () => handle.closeStdin(),
@@ -233,11 +234,14 @@ export class NamespaceIsolator implements IsolatorDriver {
 
   /**
    * An exec's shim is the daemon's child (`mini-docker-shim exec <bundle>/exec-<id>.spec`): when the
-   * daemon dies it waits on for its process. Both are killed (the process, the shim's child, first)
-   * and the spec removed.
+   * daemon dies it waits on for its process and, when that ends, writes `exec-<id>.exit` before
+   * it tries to tell the daemon. A record there is the exec's true exit. Otherwise both are killed
+   * (the process, the shim's child, first); the record is read once more after that, since the
+   * process may have ended just before. The spec and the record are removed.
    */
-  async endExec(containerId: string, execId: string): Promise<boolean> {
-    const spec = join(this.bundle(containerId), `exec-${execId}.spec`);
+  async endExec(containerId: string, execId: string): Promise<LostExecEnd> {
+    const { spec, exit } = this.execFiles(containerId, execId);
+    const recorded = await readExitRecord(exit).catch(() => null);
     const shims: number[] = [];
     const parents = new Map<number, number>();
     for (const name of await readdir('/proc').catch(() => [])) {
@@ -250,14 +254,16 @@ export class NamespaceIsolator implements IsolatorDriver {
         if (cmdline.some((a) => a.endsWith('mini-docker-shim')) && cmdline[1] === 'exec' && cmdline[2] === spec) shims.push(pid);
       } catch { /* gone */ }
     }
-    const victims = [...parents].filter(([, ppid]) => shims.includes(ppid)).map(([pid]) => pid);
+    const victims = recorded ? [] : [...parents].filter(([, ppid]) => shims.includes(ppid)).map(([pid]) => pid);
     for (const pid of [...victims, ...shims]) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch { /* gone */ }
     }
-    await rm(spec, { force: true });
-    return victims.length > 0;
+    const record = recorded ?? (victims.length > 0 ? null : await readExitRecord(exit).catch(() => null));
+    await Promise.all([rm(spec, { force: true }), rm(exit, { force: true })]);
+    if (record) return { ended: 'recorded', status: toExitStatus(record) };
+    return victims.length > 0 ? { ended: 'killed' } : { ended: 'gone' };
   }
 
   /** A bundle per container under the run dir, with its shim's pid when that shim is alive. */

@@ -260,6 +260,8 @@ export interface ShimExecSpec extends ShimProcessSpec {
   id?: string;
   /** The container's init pid, host view. */
   pid: number;
+  /** Where the shim writes the exec's exit record ("<code> <signal> <finishedAt>") before it sends EXIT. */
+  exitFile?: string;
 }
 
 export type ShimSpec = ShimRunSpec | ShimExecSpec;
@@ -338,6 +340,8 @@ export function serializeSpec(spec: ShimSpec): string {
     }
   } else {
     add('pid', spec.pid);
+    if (spec.exitFile !== undefined && !spec.exitFile.startsWith('/')) throw new Error(`spec exit-file "${spec.exitFile}": must be an absolute path`);
+    add('exit-file', spec.exitFile);
   }
   for (const a of spec.args) add('arg', a);
   for (const e of spec.env ?? []) {
@@ -456,15 +460,20 @@ export interface ExitStatus {
 
 /** <bundle>/exit, or null while the container has not exited (or the file is not there yet). */
 export async function readExitFile(bundleDir: string): Promise<ExitStatus | null> {
+  return readExitRecord(join(bundleDir, 'exit'));
+}
+
+/** An exit record at any path (a container's `<bundle>/exit`, an exec's `exitFile`); null when there is none. */
+export async function readExitRecord(path: string): Promise<ExitStatus | null> {
   let text: string;
   try {
-    text = await readFile(join(bundleDir, 'exit'), 'utf8');
+    text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
   const m = /^(-?\d+) (\d+) (\S+)\n?$/.exec(text);
-  if (!m) throw new Error(`${join(bundleDir, 'exit')}: malformed "${text.trim()}"`);
+  if (!m) throw new Error(`${path}: malformed "${text.trim()}"`);
   return { exitCode: Number(m[1]), signal: Number(m[2]), finishedAt: m[3]! };
 }
 

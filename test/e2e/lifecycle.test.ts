@@ -93,6 +93,19 @@ describe('e2e: container lifecycle through bin/mini-docker', () => {
     assert.match(gone.stderr, /No such container: web/);
   });
 
+  it('fifty short execs in a row, five at a time: every one prints its output and exits 0', async () => {
+    const run = await d.cli(['run', '-d', '--name', 'short-execs', 'busybox', 'sleep', '1000']);
+    assert.equal(run.code, 0, run.stderr);
+    const results: { code: number | null; stdout: string; stderr: string }[] = [];
+    for (let round = 0; round < 10; round++) {
+      results.push(...(await Promise.all(Array.from({ length: 5 }, () => d.cli(['exec', 'short-execs', 'echo', 'hi'])))));
+    }
+    const wrong = results.map((r, i) => ({ i, ...r })).filter((r) => r.code !== 0 || r.stdout !== 'hi\n');
+    assert.deepEqual(wrong, [], 'every exec printed hi');
+    assert.equal(results.length, 50);
+    assert.equal((await d.cli(['rm', '-f', 'short-execs'])).code, 0);
+  });
+
   it('rm of a running container needs -f; kill -s; wait returns the code', async () => {
     // PID 1 gets no default signal handlers, so the shell traps TERM to exit like a normal process.
     const id = (await d.cli(['run', '-d', 'busybox', 'sh', '-c', 'trap "exit 143" TERM; while true; do sleep 0.1; done'])).stdout.trim();

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestDaemon, until } from './harness.js';
-import { containerCgroupDirs, processAlive } from './kernel-agreement.js';
+import { apiGet, containerCgroupDirs, processAlive } from './kernel-agreement.js';
 
 // End to end: the daemon killed at a failpoint (MINI_DOCKER_FAILPOINTS) in the middle of a command,
 // then started again: the intent in the log is finished or undone, and what drivers hold on the
@@ -149,6 +149,39 @@ describe('e2e: recovery from an intent the daemon did not finish (failpoints)', 
     const intent = actions.findLastIndex((a) => a.startsWith('exec-intent'));
     assert.ok(actions.slice(intent).includes('exec_die'), actions.join(', '));
     assert.equal((await inspect(id)).State.Running, true);
+    assert.equal((await d.cli(['rm', '-f', id])).code, 0);
+  });
+
+  it('an exec that ended while no daemon ran has its true exit code and is not running (the exec shim\'s exit record)', async () => {
+    const r = await d.cli(['run', '-d', '--name', 'rec-exec-code', 'busybox', 'sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    // The exec waits for a file the test makes after the kill: it is surely running when the daemon dies.
+    const started = await d.cli(['exec', '-d', id, 'sh', '-c', 'while [ ! -e /go ]; do sleep 1; done; exit 7']);
+    assert.equal(started.code, 0, started.stderr);
+    const c = await inspect(id);
+    const execId = (await apiGet<{ ExecIDs: string[] | null }>(d.socketPath, `/containers/${id}/json`)).body.ExecIDs?.at(-1);
+    assert.ok(execId, 'the exec is in the container\'s ExecIDs');
+    const shims = (): string[] => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmd.includes('mini-docker-shim\x00exec\x00') && cmd.includes(bundle(id));
+      } catch {
+        return false;
+      }
+    });
+    assert.equal(shims().length, 1, 'the exec runs');
+    await d.kill9();
+    writeFileSync(`/proc/${c.State.Pid}/root/go`, '');
+    await until('the exec ended and its shim with it', () => (shims().length === 0 ? true : undefined));
+    assert.ok(existsSync(join(bundle(id), `exec-${execId}.exit`)), 'the shim left its exit record');
+    await restart();
+    const x = await apiGet<{ ExitCode: number | null; Running: boolean }>(d.socketPath, `/exec/${execId}/json`);
+    assert.equal(x.status, 200);
+    assert.equal(x.body.Running, false);
+    assert.equal(x.body.ExitCode, 7);
+    assert.match(d.log(), new RegExp(`exec ${execId.slice(0, 12)} of ${id.slice(0, 12)} ended while no daemon ran: exit code 7`));
+    assert.equal(existsSync(join(bundle(id), `exec-${execId}.exit`)), false, 'recovery removed the record');
     assert.equal((await d.cli(['rm', '-f', id])).code, 0);
   });
 

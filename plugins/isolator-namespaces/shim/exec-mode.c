@@ -156,6 +156,18 @@ static void handle_signals(struct exec_loop *l) {
   }
 }
 
+/* What is in the pipes once the loop is done, read without waiting for more: a shim not scheduled
+ * for longer than DRAIN_IDLE_MS after the exit (a loaded machine) would otherwise leave a short
+ * exec's whole output unread. Bounded: a background child may keep writing. */
+static void drain_ready(struct exec_loop *l) {
+  for (int i = 0; i < 64 && (l->io->out >= 0 || l->io->err >= 0); i++) {
+    struct pollfd p[2] = {{.fd = l->io->out, .events = POLLIN}, {.fd = l->io->err, .events = POLLIN}};
+    if (poll(p, 2, 0) <= 0) return;
+    if (p[0].revents) read_output(l, &l->io->out, STREAM_STDOUT);
+    if (p[1].revents) read_output(l, &l->io->err, STREAM_STDERR);
+  }
+}
+
 enum { P_SIG, P_DAEMON, P_OUT, P_ERR, P_IN, P_COUNT };
 
 static int serve(struct exec_loop *l) {
@@ -181,6 +193,11 @@ static int serve(struct exec_loop *l) {
     if (p[P_IN].revents && io->in >= 0) write_stdin(l);
     if (l->stdin_close_requested && l->to_stdin.len == 0 && !io->tty) close_fd(&io->in);
   }
+  drain_ready(l);
+  /* The record first: a daemon that died meanwhile reads the true exit from it at recovery. */
+  struct shim_err e;
+  if (l->spec->exit_file && exit_record_write(l->spec->exit_file, &l->status, &e) < 0)
+    fprintf(stderr, "mini-docker-shim exec: %s\n", e.msg);
   struct bytes b = {0};
   frame_append_exit(&b, l->status.code, l->status.signal, l->status.finished_at);
   send_frames(&b);

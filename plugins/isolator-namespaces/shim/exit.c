@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -27,9 +28,18 @@ void exit_status_from_wait(struct exit_status *x, int wstatus) {
 }
 
 int exit_file_write(const char *bundle, const struct exit_status *x, struct shim_err *e) {
-  char tmp[PATH_MAX], final[PATH_MAX], line[128];
-  snprintf(tmp, sizeof tmp, "%s/exit.tmp", bundle);
+  char final[PATH_MAX];
   snprintf(final, sizeof final, "%s/exit", bundle);
+  return exit_record_write(final, x, e);
+}
+
+int exit_record_write(const char *path, const struct exit_status *x, struct shim_err *e) {
+  char tmp[PATH_MAX], dir[PATH_MAX], line[128];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return shim_fail(e, ENAMETOOLONG, "exit record %s", path);
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash || slash == dir) return shim_fail(e, EINVAL, "exit record %s: not an absolute path in a folder", path);
+  *slash = '\0';
   int n = snprintf(line, sizeof line, "%d %d %s\n", x->code, x->signal, x->finished_at);
   {
     cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -37,9 +47,9 @@ int exit_file_write(const char *bundle, const struct exit_status *x, struct shim
     if (write(fd, line, (size_t)n) != n) return shim_fail(e, errno ? errno : EIO, "write %s", tmp);
     if (fsync(fd) < 0) return shim_fail(e, errno, "fsync %s", tmp);
   }
-  if (rename(tmp, final) < 0) return shim_fail(e, errno, "rename %s to %s", tmp, final);
-  cleanup_close int dir = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return shim_fail(e, errno, "open %s", bundle);
-  if (fsync(dir) < 0) return shim_fail(e, errno, "fsync %s", bundle);
+  if (rename(tmp, path) < 0) return shim_fail(e, errno, "rename %s to %s", tmp, path);
+  cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return shim_fail(e, errno, "open %s", dir);
+  if (fsync(dfd) < 0) return shim_fail(e, errno, "fsync %s", dir);
   return 0;
 }

@@ -1,4 +1,5 @@
-/* The exit status: "<exitCode> <signal> <finishedAt>" in <bundle>/exit, written atomically. */
+/* The exit status: "<exitCode> <signal> <finishedAt>", written atomically: a container's in <bundle>/exit,
+ * an exec's at the path its spec names ("exit-file"). */
 #pragma once
 #include <stddef.h>
 
@@ -17,3 +18,5 @@ void exit_status_from_wait(struct exit_status *x, int wstatus);
 void format_rfc3339_nano_now(char *buf, size_t len);
 /* exit.tmp, fsync, rename to exit, fsync the directory. */
 int exit_file_write(const char *bundle, const struct exit_status *x, struct shim_err *e);
+/* The same at an absolute path: <path>.tmp, fsync, rename to <path>, fsync its folder. */
+int exit_record_write(const char *path, const struct exit_status *x, struct shim_err *e);

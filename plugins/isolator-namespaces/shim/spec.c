@@ -156,6 +156,10 @@ static int apply(struct spec *s, const char *key, char *value) {
   else if (strcmp(key, "cwd") == 0) s->cwd = value;
   else if (strcmp(key, "user") == 0) s->user = value;
   else if (strcmp(key, "hostname") == 0) s->hostname = value;
+  else if (strcmp(key, "exit-file") == 0) {
+    if (value[0] != '/') return -1;
+    s->exit_file = value;
+  }
   else if (strcmp(key, "tty") == 0 || strcmp(key, "stdin") == 0) {
     if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) return -1;
     *(key[0] == 't' ? &s->tty : &s->stdin_open) = value[0] == '1';
