@@ -71,11 +71,15 @@ export class MemoryStorage implements StorageDriver {
 
 type Listener = (stream: 'stdout' | 'stderr', data: Buffer, endOffset: number) => void;
 
-/** One scripted process: output and exit go to whoever connected (queued until then). */
+/**
+ * One scripted process. Its output is numbered by byte offset and kept until acknowledged: a
+ * listener that comes later (the first connection, or the next one after `close`, as after a
+ * daemon restart) gets what was not acknowledged, as the shim resends it.
+ */
 class ScriptedProcess implements ProcessIO {
   private outputs: Listener[] = [];
   private exits: ((status: ExitStatus) => void)[] = [];
-  private queued: [stream: 'stdout' | 'stderr', data: Buffer][] = [];
+  private unacked: [stream: 'stdout' | 'stderr', data: Buffer, endOffset: number][] = [];
   private offset: number;
   status: ExitStatus | null = null;
 
@@ -97,11 +101,8 @@ class ScriptedProcess implements ProcessIO {
   }
 
   private emit(stream: 'stdout' | 'stderr', data: Buffer): void {
-    if (this.outputs.length === 0) {
-      this.queued.push([stream, data]);
-      return;
-    }
     this.offset += data.length;
+    this.unacked.push([stream, data, this.offset]);
     for (const l of this.outputs) l(stream, data, this.offset);
   }
 
@@ -119,7 +120,7 @@ class ScriptedProcess implements ProcessIO {
 
   onOutput(listener: Listener): void {
     this.outputs.push(listener);
-    for (const [stream, data] of this.queued.splice(0)) this.emit(stream, data);
+    for (const [stream, data, end] of this.unacked) listener(stream, data, end);
   }
 
   onExit(listener: (status: ExitStatus) => void): void {
@@ -127,7 +128,9 @@ class ScriptedProcess implements ProcessIO {
     if (this.status) this.deliverExit();
   }
 
-  ack(): void {}
+  ack(offset: number): void {
+    this.unacked = this.unacked.filter(([, , end]) => end > offset);
+  }
 
   write(data: Buffer): void {
     if (this.args[0] === 'cat' && !this.status) this.emit('stdout', data);
@@ -143,8 +146,10 @@ class ScriptedProcess implements ProcessIO {
     this.exit(0, signal);
   }
 
+  /** The connection is let go: its listeners hear nothing more; the process goes on. */
   close(): void {
     this.outputs = [];
+    this.exits = [];
   }
 }
 

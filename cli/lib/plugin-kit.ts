@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** The conformance suites a plugin's own tests import from the kit: `tiny-docker/testing/<kind>`. */
-export const KIT_SUITES = ['log', 'reactor', 'storage', 'limiter'] as const;
+export const KIT_SUITES = ['log', 'reactor', 'storage', 'limiter', 'isolator', 'exporter'] as const;
 
 interface EnginePackageJson {
   readonly name: string;

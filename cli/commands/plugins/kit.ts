@@ -7,7 +7,7 @@ import { packageRoot } from '../../lib/paths.js';
 export default defineCommand({
   summary: 'Write the plugin kit tarball a plugin outside this repository installs for its types and tests.',
 
-  description: 'Packs tiny-docker-<version>.tgz: the package "tiny-docker" reduced to the plugin API (tiny-docker/plugin-api, tiny-docker/events) and the drivers\' conformance suites (tiny-docker/testing/log, reactor, storage, limiter). A plugin puts it in its devDependencies as "tiny-docker": "file:./tiny-docker-<version>.tgz"; at run time the daemon resolves tiny-docker to itself.',
+  description: 'Packs tiny-docker-<version>.tgz: the package "tiny-docker" reduced to the plugin API (tiny-docker/plugin-api, tiny-docker/events) and the drivers\' conformance suites (tiny-docker/testing/log, reactor, storage, limiter, isolator, exporter). A plugin puts it in its devDependencies as "tiny-docker": "file:./tiny-docker-<version>.tgz"; at run time the daemon resolves tiny-docker to itself.',
 
   examples: ['<%= config.bin %> plugins kit --out ./my-plugin'],
 
