@@ -4,8 +4,9 @@
  * that hands out mount specs and remembers writable layers, and an isolator whose "processes"
  * follow their command: `echo a b` prints "a b" and exits 0, `sh -c 'exit N'` exits N, `cat`
  * echoes stdin until it is closed, `sleep` runs until signalled (128+signal), `nosuch` fails to
- * start (127). Both implement their kind's whole interface (the registry checks it); the log and
- * limiter kinds use the real drivers (json-file on a temporary folder, none).
+ * start (127). Both implement their kind's whole interface (the registry checks it) and pass
+ * their kind's conformance suite (test/unit/memory-drivers-conformance.test.ts); the log and
+ * exporter kinds use the real drivers (json-file on a temporary folder, none, commit).
  */
 import { Readable } from 'node:stream';
 import type { ExitStatus } from '../events/index.js';
@@ -100,15 +101,20 @@ class ScriptedProcess implements ProcessIO {
     // sleep and cat run until a signal or the end of stdin.
   }
 
+  /** The process writes (a test's stand-in for what a real one prints while it runs). */
+  print(stream: 'stdout' | 'stderr', text: string): void {
+    if (!this.status) this.emit(stream, Buffer.from(text));
+  }
+
   private emit(stream: 'stdout' | 'stderr', data: Buffer): void {
     this.offset += data.length;
     this.unacked.push([stream, data, this.offset]);
     for (const l of this.outputs) l(stream, data, this.offset);
   }
 
-  exit(code: number, signal: number | null): void {
+  exit(code: number, signal: number | null, oomKilled = false): void {
     if (this.status) return;
-    this.status = { exitCode: signal === null ? code : 128 + signal, signal, oomKilled: false, finishedAt: new Date().toISOString() };
+    this.status = { exitCode: signal === null ? code : 128 + signal, signal, oomKilled, finishedAt: new Date().toISOString() };
     if (this.exits.length > 0) this.deliverExit();
   }
 
@@ -223,5 +229,15 @@ export class ScriptedIsolator implements IsolatorDriver {
   /** The container's process ends on its own (as if it exited while nobody watched). */
   exitOnItsOwn(containerId: string, code: number): void {
     this.processes.get(containerId)?.exit(code, null);
+  }
+
+  /** The container's process prints while it runs. */
+  print(containerId: string, stream: 'stdout' | 'stderr', text: string): void {
+    this.processes.get(containerId)?.print(stream, text);
+  }
+
+  /** The kernel's OOM killer ends the container's process (SIGKILL, OOMKilled). */
+  oomKill(containerId: string): void {
+    this.processes.get(containerId)?.exit(0, 9, true);
   }
 }

@@ -1,9 +1,12 @@
-// Unit: hijacked and streamed endpoints (attach, exec, logs, events) over a real unix socket.
+// Unit: hijacked and streamed endpoints (attach, exec, logs, events) over a real unix socket, with
+// the real engine on in-memory drivers behind the API server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseUntil } from '../../core/api/event-routes.js';
 import { parseFrames } from '../../core/api/stdcopy.js';
-import { OLD_ID, WEB_ID, startHarness, type Harness, type RawClient } from './fake-engine.js';
+import type { ContainerEngine } from '../../core/engine/container-engine.js';
+import { startHarness, type Harness, type RawClient } from './api-harness.js';
+import { seededRig, type EngineRig, type Seeded } from './engine-rig.js';
 
 const HEAD_END = '\r\n\r\n';
 
@@ -16,20 +19,17 @@ function upgradeRequest(path: string, body = ''): string {
   return `POST ${path} HTTP/1.1\r\nHost: api\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: ${body ? 'application/json' : 'text/plain'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
-async function wait(pred: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (pred()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe('API streams: attach (hijack)', () => {
-  let h: Harness;
+  let rig: EngineRig & { readonly ids: Seeded };
+  let h: Harness<ContainerEngine>;
   before(async () => {
-    h = await startHarness();
+    rig = await seededRig();
+    h = await startHarness(rig.engine);
   });
-  after(() => h.close());
+  after(async () => {
+    await h.close();
+    await rig.dispose();
+  });
 
   it('replies 101 UPGRADED at once, frames output with stdcopy, and closes when the process exits', async () => {
     await h.request('POST', '/containers/create?name=echo1', { body: JSON.stringify({ Image: 'busybox', Cmd: ['echo', 'hi'], AttachStdout: true, AttachStderr: true }) });
@@ -46,43 +46,39 @@ describe('API streams: attach (hijack)', () => {
     assert.equal((await h.request('POST', '/v1.50/containers/echo1/start')).status, 204);
     const all = await client.waitEnd();
     const { frames, rest } = parseFrames(headOf(all)!.rest);
-    assert.deepEqual(frames.map((f) => [f.stream, f.payload.toString()]), [[1, 'hi\n'], [2, 'stderr line\n']]);
+    assert.deepEqual(frames.map((f) => [f.stream, f.payload.toString()]), [[1, 'hi\n']]);
     assert.equal(rest.length, 0);
   });
 
-  it('TTY: raw bytes and the raw-stream content type; stdin goes to the process', async () => {
+  it('TTY: raw bytes and the raw-stream content type; stdin goes to the process; a client that leaves detaches', async () => {
+    const id = await rig.run('tty-cat', ['cat'], { config: { Tty: true, OpenStdin: true } });
     const client = await h.connect();
-    client.socket.write(upgradeRequest('/v1.50/containers/term/attach?stdin=1&stdout=1&stderr=1&stream=1'));
+    client.socket.write(upgradeRequest('/v1.50/containers/tty-cat/attach?stdin=1&stdout=1&stderr=1&stream=1'));
     const { head } = headOf(await client.waitFor((d) => headOf(d) !== undefined))!;
     assert.match(head, /Content-Type: application\/vnd\.docker\.raw-stream/);
-    const [session] = h.engine.attachedTo('term');
     client.socket.write('ls\r');
-    await wait(() => Buffer.concat(session!.stdin).toString() === 'ls\r', 'stdin');
-    session!.emit('stdout', 'bin  etc\r\n');
-    const got = await client.waitFor((d) => headOf(d)!.rest.toString() === 'bin  etc\r\n');
-    assert.ok(got);
+    const got = await client.waitFor((d) => headOf(d)!.rest.toString() === 'ls\r');
+    assert.ok(got, 'cat gave back what the client typed, unframed');
     // The client leaving detaches (noticed at the next write, as a FIN alone looks like a half-close).
     client.socket.destroy();
     await new Promise((r) => setTimeout(r, 20));
-    session!.emit('stdout', 'anyone there?\r\n');
-    await wait(() => session!.detached, 'detach');
-    assert.equal(h.engine.container('term').status, 'running');
+    rig.isolator.print(id, 'stdout', 'anyone there?\r\n');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(h.engine.container('tty-cat').status, 'running', 'the process goes on without its client');
   });
 
   it('half-close: stdin EOF reaches the process and output still flows until it exits', async () => {
-    await h.request('POST', '/containers/create?name=cat1', { body: JSON.stringify({ Image: 'busybox', Cmd: ['sleep', '9'], OpenStdin: true }) });
+    await h.request('POST', '/containers/create?name=cat1', { body: JSON.stringify({ Image: 'busybox', Cmd: ['cat'], OpenStdin: true, StdinOnce: true }) });
     const client = await h.connect();
     client.socket.write(upgradeRequest('/v1.50/containers/cat1/attach?stdin=1&stdout=1&stream=1') + 'early');
     await client.waitFor((d) => headOf(d) !== undefined);
-    const [session] = h.engine.attachedTo('cat1');
-    client.socket.end(); // shutdown(SHUT_WR)
-    await wait(() => session!.stdinClosed, 'closeStdin');
-    assert.equal(Buffer.concat(session!.stdin).toString(), 'early');
-    session!.emit('stdout', 'after eof\n');
+    assert.equal((await h.request('POST', '/v1.50/containers/cat1/start')).status, 204);
     await client.waitFor((d) => parseFrames(headOf(d)!.rest).frames.length === 1);
-    h.engine.exit('cat1', 0);
+    client.socket.end(); // shutdown(SHUT_WR): cat's stdin ends, so it exits
     const all = await client.waitEnd();
-    assert.deepEqual(parseFrames(headOf(all)!.rest).frames.map((f) => f.payload.toString()), ['after eof\n']);
+    assert.deepEqual(parseFrames(headOf(all)!.rest).frames.map((f) => f.payload.toString()), ['early']);
+    await rig.untilStatus(h.engine.container('cat1').id, 'exited');
+    assert.equal(h.engine.container('cat1').exitCode, 0);
   });
 
   it('API < 1.42 gets the raw-stream content type even without TTY', async () => {
@@ -111,16 +107,21 @@ describe('API streams: attach (hijack)', () => {
     await h.request('POST', '/containers/echo2/start');
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
-    assert.deepEqual(parseFrames(Buffer.concat(chunks)).frames.map((f) => f.payload.toString()), ['plain\n', 'stderr line\n']);
+    assert.deepEqual(parseFrames(Buffer.concat(chunks)).frames.map((f) => f.payload.toString()), ['plain\n']);
   });
 });
 
 describe('API streams: exec', () => {
-  let h: Harness;
+  let rig: EngineRig & { readonly ids: Seeded };
+  let h: Harness<ContainerEngine>;
   before(async () => {
-    h = await startHarness();
+    rig = await seededRig();
+    h = await startHarness(rig.engine);
   });
-  after(() => h.close());
+  after(async () => {
+    await h.close();
+    await rig.dispose();
+  });
 
   async function createExec(body: Record<string, unknown>): Promise<string> {
     const r = await h.request('POST', '/v1.50/containers/web/exec', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -139,12 +140,12 @@ describe('API streams: exec', () => {
     await client.waitFor((d) => parseFrames(headOf(d)!.rest).frames.length >= 1);
     client.socket.end();
     const all = await client.waitEnd();
-    assert.deepEqual(parseFrames(headOf(all)!.rest).frames.map((f) => [f.stream, f.payload.toString()]), [[1, 'data\n'], [1, 'after eof\n']]);
+    assert.deepEqual(parseFrames(headOf(all)!.rest).frames.map((f) => [f.stream, f.payload.toString()]), [[1, 'data\n']]);
     // The CLI asks right after the stream closed.
     const inspect = JSON.parse((await h.request('GET', `/v1.50/exec/${id}/json`)).body.toString()) as Record<string, unknown>;
     assert.equal(inspect.ExitCode, 0);
     assert.equal(inspect.Running, false);
-    assert.equal(inspect.ContainerID, WEB_ID);
+    assert.equal(inspect.ContainerID, rig.ids.web);
     assert.deepEqual(inspect.ProcessConfig, { tty: false, entrypoint: 'cat', arguments: [], privileged: false, user: '' });
   });
 
@@ -154,7 +155,7 @@ describe('API streams: exec', () => {
     client.socket.write(upgradeRequest(`/v1.50/exec/${id}/start`, JSON.stringify({ Detach: false, Tty: true, ConsoleSize: [40, 120] })));
     const all = await client.waitEnd();
     assert.match(headOf(all)!.head, /Content-Type: application\/vnd\.docker\.raw-stream/);
-    assert.ok(h.engine.calls.some((c) => c.startsWith('exec-start sh -c exit 5 {"detach":false,"tty":true,"consoleSize":[40,120]}')));
+    assert.equal(h.engine.exec(id).tty, true);
     const inspect = JSON.parse((await h.request('GET', `/v1.50/exec/${id}/json`)).body.toString()) as { ExitCode: number };
     assert.equal(inspect.ExitCode, 5);
     assert.equal((await h.request('POST', `/v1.50/exec/${id}/resize?h=40&w=120`)).status, 200);
@@ -186,21 +187,30 @@ describe('API streams: exec', () => {
 });
 
 describe('API streams: logs', () => {
-  let h: Harness;
+  let rig: EngineRig & { readonly ids: Seeded };
+  let h: Harness<ContainerEngine>;
   before(async () => {
-    h = await startHarness();
+    rig = await seededRig();
+    h = await startHarness(rig.engine);
   });
-  after(() => h.close());
+  after(async () => {
+    await h.close();
+    await rig.dispose();
+  });
 
   it('non-TTY logs are stdcopy frames with the multiplexed content type', async () => {
-    const r = await h.request('GET', `/v1.50/containers/${WEB_ID}/logs?stderr=1&stdout=1&tail=all`);
+    const r = await h.request('GET', `/v1.50/containers/${rig.ids.web}/logs?stderr=1&stdout=1&tail=all`);
     assert.equal(r.headers['content-type'], 'application/vnd.docker.multiplexed-stream');
     assert.deepEqual(parseFrames(r.body).frames.map((f) => [f.stream, f.payload.toString()]), [[1, 'line 1\n'], [2, 'oops 1\n'], [1, 'line 2\nline 3\n']]);
   });
 
   it('tail, stream selection and timestamps (RFC 3339 with nanoseconds, on every line)', async () => {
-    const tail = await h.request('GET', '/v1.50/containers/web/logs?stdout=1&stderr=1&tail=1&timestamps=1');
-    assert.deepEqual(parseFrames(tail.body).frames.map((f) => f.payload.toString()), ['2026-11-28T16:00:02.000000003Z line 2\n2026-11-28T16:00:02.000000003Z line 3\n']);
+    const tail = await h.request('GET', '/v1.50/containers/web/logs?stdout=1&stderr=1&tail=2&timestamps=1');
+    // The last two lines of output, both of the chunk `line 2\nline 3\n`: its time on each.
+    const lines = parseFrames(tail.body).frames.map((f) => f.payload.toString()).join('');
+    assert.match(lines, /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) line 2\n\1 line 3\n$/);
+    const last = await h.request('GET', '/v1.50/containers/web/logs?stdout=1&stderr=1&tail=1');
+    assert.deepEqual(parseFrames(last.body).frames.map((f) => f.payload.toString()), ['line 3\n'], 'tail counts lines, not chunks');
     const stderrOnly = await h.request('GET', '/v1.50/containers/web/logs?stderr=1');
     assert.deepEqual(parseFrames(stderrOnly.body).frames.map((f) => f.payload.toString()), ['oops 1\n']);
     const none = await h.request('GET', '/v1.50/containers/web/logs?stdout=0&stderr=0');
@@ -209,9 +219,13 @@ describe('API streams: logs', () => {
   });
 
   it('TTY logs are raw bytes; timestamps have nine fraction digits', async () => {
+    const logged = rig.store.state().position;
+    rig.isolator.print(rig.ids.term, 'stdout', '$ ls\r\n');
+    for (let i = 0; i < 200 && (await h.request('GET', '/v1.50/containers/term/logs?stdout=1')).body.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
     const r = await h.request('GET', '/v1.50/containers/term/logs?stdout=1&stderr=1&timestamps=1');
     assert.equal(r.headers['content-type'], 'application/vnd.docker.raw-stream');
-    assert.equal(r.body.toString(), '2026-11-28T16:00:00.500000000Z $ ls\r\n');
+    assert.match(r.body.toString(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z \$ ls\r\n$/);
+    assert.equal(rig.store.state().position, logged, 'output is not an event');
   });
 
   it('follow streams new output until the client leaves', async () => {
@@ -225,18 +239,23 @@ describe('API streams: logs', () => {
         if (frames.length > 0) resolve(frames[0]!.payload.toString());
       });
     });
-    h.engine.appendLog(WEB_ID, { stream: 'stdout', time: '2026-11-28T16:05:00Z', data: Buffer.from('live\n') });
+    rig.isolator.print(rig.ids.web, 'stdout', 'live\n');
     assert.equal(await got, 'live\n');
     req.destroy();
   });
 });
 
 describe('API streams: events', () => {
-  let h: Harness;
+  let rig: EngineRig & { readonly ids: Seeded };
+  let h: Harness<ContainerEngine>;
   before(async () => {
-    h = await startHarness();
+    rig = await seededRig();
+    h = await startHarness(rig.engine);
   });
-  after(() => h.close());
+  after(async () => {
+    await h.close();
+    await rig.dispose();
+  });
 
   it('until in the past: the backlog as Docker messages, then the stream ends', async () => {
     const until = Math.floor(Date.now() / 1000) + 1;
@@ -260,12 +279,13 @@ describe('API streams: events', () => {
   });
 
   it('until already past ends at once; filters apply', async () => {
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5)); // the seeded events are in a past second now
     const started = Date.now();
     const nowSeconds = Math.floor(Date.now() / 1000) - 1;
     const filters = encodeURIComponent('{"type":{"container":true},"container":{"web":true},"event":{"start":true}}');
     const r = await h.request('GET', `/v1.50/events?since=1700000000&until=${nowSeconds}&filters=${filters}`);
     const events = r.body.toString().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { Action: string; Actor: { ID: string } });
-    assert.deepEqual(events.map((e) => [e.Action, e.Actor.ID]), [['start', WEB_ID]]);
+    assert.deepEqual(events.map((e) => [e.Action, e.Actor.ID]), [['start', rig.ids.web]]);
     assert.ok(Date.now() - started < 1000);
   });
 
@@ -295,11 +315,11 @@ describe('API streams: events', () => {
 
   it('a container created before since and removed since then still has its name', async () => {
     assert.equal((await h.request('DELETE', '/v1.50/containers/old')).status, 204);
-    const since = Math.floor(Date.now() / 1000) - 60; // old was created 10 minutes ago
+    const since = Math.floor(Date.now() / 1000) - 60; // old was created before, and is removed now
     const until = Math.floor(Date.now() / 1000); // the current second, as `--until 0s` sends it
     const r = await h.request('GET', `/v1.50/events?since=${since}&until=${until}&filters=${encodeURIComponent('{"event":{"destroy":true}}')}`);
     const events = r.body.toString().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { Action: string; from: string; Actor: { ID: string; Attributes: Record<string, string> } });
-    assert.deepEqual(events.map((e) => [e.Action, e.Actor.ID, e.Actor.Attributes.name, e.from]), [['destroy', OLD_ID, 'old', 'busybox']]);
+    assert.deepEqual(events.map((e) => [e.Action, e.Actor.ID, e.Actor.Attributes.name, e.from]), [['destroy', rig.ids.old, 'old', 'busybox']]);
   });
 
   it('until in whole seconds runs to the end of that second (the CLI rounds --until 0s down)', () => {

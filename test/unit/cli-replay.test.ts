@@ -15,7 +15,7 @@ import { initialState } from '../../core/state/evolve.js';
 import { PluginRegistry } from '../../core/plugins/plugin-registry.js';
 import { describeEffect, isPast, referenceTime } from '../../cli/lib/replay-view.js';
 import { containerStream, imageStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
-import { startHarness, type Harness } from './fake-engine.js';
+import { startHarness, type Harness } from './api-harness.js';
 
 const bin = fileURLToPath(new URL('../../../bin/mini-docker', import.meta.url));
 const IMAGE = `sha256:${'5d'.repeat(32)}`;

@@ -1,0 +1,146 @@
+/**
+ * The API server over a real unix socket in a temporary folder, with an engine behind it (the
+ * real one on in-memory drivers: engine-rig.ts), and clients to talk to it: whole requests, a
+ * request whose body keeps streaming, and raw connections for hijacked streams.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApiServer } from '../../core/api/api-server.js';
+import type { Engine } from '../../core/engine/engine.js';
+
+export interface HttpReply {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+export interface Harness<E extends Engine = Engine> {
+  readonly engine: E;
+  readonly socketPath: string;
+  readonly dir: string;
+  request(method: string, path: string, options?: { headers?: Record<string, string>; body?: string | Buffer }): Promise<HttpReply>;
+  /** Sends a request and resolves with the response as soon as its headers arrive (the body keeps streaming). */
+  open(method: string, path: string, options?: { headers?: Record<string, string>; body?: string | Buffer }): Promise<{ res: http.IncomingMessage; req: http.ClientRequest }>;
+  /** A raw connection (half-close capable) for hijack tests. */
+  connect(): Promise<RawClient>;
+  close(): Promise<void>;
+}
+
+export async function startHarness<E extends Engine>(engine: E): Promise<Harness<E>> {
+  const dir = await mkdtemp(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'api-'));
+  const socketPath = join(dir, 'api.sock');
+  const server = createApiServer(engine, { version: '0.1.0-test' });
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+
+  const open: Harness['open'] = (method, path, options = {}) => new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method, path, headers: options.headers ?? {}, agent: false }, (res) => resolve({ res, req }));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+
+  return {
+    engine,
+    socketPath,
+    dir,
+    open,
+    async request(method, path, options) {
+      const { res } = await open(method, path, options);
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) };
+    },
+    connect() {
+      return new Promise((resolve, reject) => {
+        const s = net.connect({ path: socketPath, allowHalfOpen: true }, () => resolve(new RawClient(s)));
+        s.on('error', reject);
+      });
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A raw connection that keeps everything it received, for hijack tests. */
+export class RawClient {
+  data = Buffer.alloc(0);
+  ended = false;
+  closed = false;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.data = Buffer.concat([this.data, chunk]);
+      this.notify();
+    });
+    socket.on('end', () => {
+      this.ended = true;
+      this.notify();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.notify();
+    });
+  }
+
+  private notify(): void {
+    for (const l of [...this.listeners]) l();
+  }
+
+  /** Resolves with all bytes so far once `done` holds; rejects on timeout or when the socket ended first. */
+  waitFor(done: (data: Buffer) => boolean, timeoutMs = 3000): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (done(this.data)) {
+          cleanup();
+          resolve(this.data);
+        } else if (this.ended || this.closed) {
+          cleanup();
+          reject(new Error(`connection ended; got ${JSON.stringify(this.data.toString('latin1'))}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out; got ${JSON.stringify(this.data.toString('latin1'))}`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  /** Resolves with all bytes once the server closed its side. */
+  waitEnd(timeoutMs = 3000): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (this.ended || this.closed) {
+          cleanup();
+          resolve(this.data);
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no end; got ${JSON.stringify(this.data.toString('latin1'))}`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+}
