@@ -8,10 +8,12 @@
  * their kind's conformance suite (test/unit/memory-drivers-conformance.test.ts); the log and
  * exporter kinds use the real drivers (json-file on a temporary folder, none, commit).
  */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ExitStatus } from '../events/index.js';
 import {
-  ProcessStartError, type DriverStatus, type ExecProcess, type ExecSpec, type FileChange, type HeldProcess, type IsolatorDriver, type LostExecEnd,
+  ProcessStartError, type DriverContext, type DriverStatus, type ExecProcess, type ExecSpec, type FileChange, type HeldProcess, type IsolatorDriver, type LostExecEnd,
   type LayerUsage, type MountSpec, type ProcessIO, type ProcessSink, type ProcessSpec, type StorageDriver,
 } from '../core/plugins/driver.js';
 
@@ -19,8 +21,12 @@ export class MemoryStorage implements StorageDriver {
   readonly id = 'storage.v1.memory';
   readonly layers = new Set<string>();
   readonly containers = new Map<string, readonly string[]>();
+  /** What a test says a container wrote (a stand-in for its file system): `changes` and `usage` report it. */
+  readonly written = new Map<string, { readonly changes: readonly FileChange[]; readonly size: number }>();
+  private stateDir = '';
 
-  async init(): Promise<DriverStatus> {
+  async init(context: DriverContext): Promise<DriverStatus> {
+    this.stateDir = context.stateDir;
     return { status: 'ok' };
   }
 
@@ -44,25 +50,30 @@ export class MemoryStorage implements StorageDriver {
     return [{ type: 'overlay', source: 'overlay', target: `/memory/${containerId}/merged`, options: layers.map((l) => `lower=${l}`) }];
   }
 
-  /** Nothing is ever written in memory: the layer of changes is an empty stream. */
+  /** Nothing is ever written in memory: the layer of changes is an empty tar (its end-of-archive blocks). */
   diff(): Readable {
-    return Readable.from([]);
+    return Readable.from([Buffer.alloc(1024)]);
   }
 
-  async usage(): Promise<LayerUsage> {
-    return { size: 0, inodes: 0 };
+  async usage(containerId: string): Promise<LayerUsage> {
+    const w = this.written.get(containerId);
+    return { size: w?.size ?? 0, inodes: w?.changes.length ?? 0 };
   }
 
-  async changes(): Promise<readonly FileChange[]> {
-    return [];
+  async changes(containerId: string): Promise<readonly FileChange[]> {
+    return this.written.get(containerId)?.changes ?? [];
   }
 
+  /** An empty folder in the driver's state folder, gone on release. */
   async mountReadOnly(containerId: string): Promise<{ path: string; release(): Promise<void> }> {
-    return { path: `/memory/${containerId}/view`, release: async () => undefined };
+    const path = join(this.stateDir, 'views', containerId);
+    await mkdir(path, { recursive: true });
+    return { path, release: () => rm(path, { recursive: true, force: true }) };
   }
 
   async remove(containerId: string): Promise<void> {
     this.containers.delete(containerId);
+    this.written.delete(containerId);
   }
 
   async held(): Promise<readonly string[]> {

@@ -144,3 +144,29 @@ export class RawClient {
     });
   }
 }
+
+/** A call the API server made to the engine: the method and its arguments. */
+export interface EngineCall {
+  readonly method: string;
+  readonly args: readonly unknown[];
+}
+
+/**
+ * The engine as the API server sees it, every call recorded in order (what a CLI command made
+ * the server ask for: `docker run`'s attach, wait, start; the options of a stop). It only
+ * watches: the engine behind it does the work.
+ */
+export function recordCalls<E extends object>(engine: E): { readonly engine: E; readonly calls: EngineCall[] } {
+  const calls: EngineCall[] = [];
+  const spy = new Proxy(engine, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]): unknown => {
+        calls.push({ method: property, args });
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { engine: spy, calls };
+}
