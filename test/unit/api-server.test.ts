@@ -1,4 +1,4 @@
-// Unit: the API server over a real unix socket, with the fake engine behind it.
+// Unit: the API server over a real unix socket, with the real engine on in-memory drivers behind it.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as http from 'node:http';
@@ -7,18 +7,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createApiServer } from '../../core/api/api-server.js';
-import { BUSYBOX_ID, FakeEngine, WEB_ID, startHarness, type Harness } from './fake-engine.js';
+import type { ContainerEngine } from '../../core/engine/container-engine.js';
+import { buildTar } from '../fixtures/tar-builder.js';
+import { recordCalls, startHarness, type EngineCall, type Harness } from './api-harness.js';
+import { seededRig, type EngineRig, type Seeded } from './engine-rig.js';
 
 function json(body: Buffer): unknown {
   return JSON.parse(body.toString('utf8'));
 }
 
 describe('API server: transport rules', () => {
-  let h: Harness;
+  let rig: EngineRig & { readonly ids: Seeded };
+  let h: Harness<ContainerEngine>;
   before(async () => {
-    h = await startHarness();
+    rig = await seededRig();
+    h = await startHarness(rig.engine);
   });
-  after(() => h.close());
+  after(async () => {
+    await h.close();
+    await rig.dispose();
+  });
 
   it('HEAD and GET /_ping answer 200 with the headers the CLI reads', async () => {
     for (const method of ['HEAD', 'GET']) {
@@ -83,12 +91,12 @@ describe('API server: transport rules', () => {
     assert.equal(info.Images, 1);
     assert.equal(info.OSType, 'linux');
     assert.deepEqual((info.Swarm as Record<string, unknown>).LocalNodeState, 'inactive');
-    assert.deepEqual((info.Plugins as Record<string, unknown>).Log, ['json-file']);
-    assert.equal((info.tinyDocker as { plugins: unknown[] }).plugins.length, 3);
+    assert.deepEqual((info.Plugins as Record<string, unknown>).Log, ['json-file', 'none']);
+    assert.equal((info.tinyDocker as { plugins: unknown[] }).plugins.length, 6);
   });
 
   it('a server error is a 500 with the message and no stack', async () => {
-    const engine = h.engine;
+    const engine = rig.engine;
     const original = engine.info.bind(engine);
     engine.info = () => {
       throw new Error('disk on fire');
@@ -104,19 +112,27 @@ describe('API server: transport rules', () => {
 });
 
 describe('API server: containers', () => {
-  let h: Harness;
+  let rig: EngineRig & { readonly ids: Seeded };
+  let calls: EngineCall[];
+  let h: Harness<ContainerEngine>;
   before(async () => {
-    h = await startHarness();
+    rig = await seededRig();
+    const spy = recordCalls(rig.engine);
+    calls = spy.calls;
+    h = await startHarness(spy.engine);
   });
-  after(() => h.close());
+  after(async () => {
+    await h.close();
+    await rig.dispose();
+  });
 
   it('ps lists running containers by default and all with all=1, newest first, names with a slash', async () => {
     const running = json((await h.request('GET', '/v1.50/containers/json')).body) as { Names: string[]; Status: string }[];
     assert.deepEqual(running.map((c) => c.Names[0]), ['/term', '/web']);
-    assert.match(running[1]!.Status, /^Up 3 minutes$/);
+    assert.match(running[1]!.Status, /^Up (Less than a second|\d+ seconds?)$/);
     const all = json((await h.request('GET', '/v1.50/containers/json?all=1')).body) as { Names: string[]; Status: string }[];
     assert.deepEqual(all.map((c) => c.Names[0]), ['/term', '/web', '/old']);
-    assert.match(all[2]!.Status, /^Exited \(137\) [23] seconds ago$/);
+    assert.match(all[2]!.Status, /^Exited \(137\) (Less than a second|\d+ seconds?) ago$/);
     const limited = json((await h.request('GET', '/v1.50/containers/json?limit=1')).body) as unknown[];
     assert.equal(limited.length, 1);
   });
@@ -131,30 +147,30 @@ describe('API server: containers', () => {
     assert.deepEqual(await names('{"name":{"we":true}}'), ['/web']);
     assert.deepEqual(await names('{"label":{"app=web":true}}'), ['/web']);
     assert.deepEqual(await names('{"ancestor":{"busybox:latest":true}}'), ['/term', '/web', '/old']);
-    assert.deepEqual(await names(`{"id":["${WEB_ID.slice(0, 6)}"]}`), ['/web']);
+    assert.deepEqual(await names(`{"id":["${rig.ids.web.slice(0, 6)}"]}`), ['/web']);
     assert.equal((await h.request('GET', `/containers/json?filters=${encodeURIComponent('{"bogus":{"x":true}}')}`)).status, 400);
   });
 
   it('inspect by name, id and prefix; 404 for unknown', async () => {
-    for (const ref of ['web', '/web', WEB_ID, WEB_ID.slice(0, 8)]) {
+    for (const ref of ['web', '/web', rig.ids.web, rig.ids.web.slice(0, 8)]) {
       const r = await h.request('GET', `/v1.50/containers/${encodeURIComponent(ref)}/json`);
       assert.equal(r.status, 200, ref);
       const body = json(r.body) as { Id: string; Config: { Tty: boolean } };
-      assert.equal(body.Id, WEB_ID);
+      assert.equal(body.Id, rig.ids.web);
       assert.equal(body.Config.Tty, false);
     }
     assert.equal((await h.request('GET', '/v1.50/containers/zzz/json')).status, 404);
   });
 
   it('create maps the body and answers 201 {Id, Warnings}; a missing image is the only 404', async () => {
-    const body = JSON.stringify({ Image: 'busybox', Cmd: ['sleep', '5'], Tty: false, HostConfig: { Memory: 1048576, NanoCpus: 5e8, AutoRemove: true, NetworkMode: 'default' } });
+    const body = JSON.stringify({ Image: 'busybox', Cmd: ['sleep', '5'], Tty: false, HostConfig: { Memory: 8388608, NanoCpus: 5e8, AutoRemove: true, NetworkMode: 'default' } });
     const r = await h.request('POST', '/v1.50/containers/create?name=job1', { headers: { 'Content-Type': 'application/json' }, body });
     assert.equal(r.status, 201, r.body.toString());
     const created = json(r.body) as { Id: string; Warnings: string[] };
     assert.match(created.Id, /^[0-9a-f]{64}$/);
     assert.deepEqual(created.Warnings, []);
     const c = h.engine.container('job1');
-    assert.equal(c.hostConfig.Memory, 1048576);
+    assert.equal(c.hostConfig.Memory, 8388608);
     assert.equal(c.hostConfig.NanoCpus, 5e8);
     assert.equal(c.hostConfig.AutoRemove, true);
     const dup = await h.request('POST', '/v1.50/containers/create?name=job1', { body });
@@ -174,7 +190,7 @@ describe('API server: containers', () => {
     assert.equal(again.status, 304);
     assert.equal(again.body.length, 0);
     assert.equal((await h.request('POST', '/v1.50/containers/life/kill?signal=TERM')).status, 204);
-    assert.ok(h.engine.calls.includes('kill life SIGTERM'));
+    assert.ok(calls.some((c) => c.method === 'killContainer' && c.args[0] === 'life' && /^(SIG)?TERM$/.test(String(c.args[1]))), calls.map((c) => c.method).join(', '));
     const kill = await h.request('POST', '/v1.50/containers/life/kill');
     assert.equal(kill.status, 409);
     assert.match((json(kill.body) as { message: string }).message, /is not running$/);
@@ -202,10 +218,14 @@ describe('API server: containers', () => {
 
   it('resize, top, update, rename, pause and unpause', async () => {
     assert.equal((await h.request('POST', '/v1.50/containers/web/resize?h=40&w=120')).status, 200);
-    assert.ok(h.engine.calls.includes('resize web 40 120'));
+    assert.ok(calls.some((c) => c.method === 'resizeContainer' && c.args.join(' ') === 'web 40 120'));
     assert.equal((await h.request('POST', '/v1.50/containers/web/resize?h=x&w=1')).status, 400);
-    const top = json((await h.request('GET', '/v1.50/containers/web/top?ps_args=aux')).body) as { Titles: string[]; Processes: string[][] };
-    assert.deepEqual(top.Titles, ['PID', 'CMD']);
+    // A real process in the web container's (fake) cgroup: this test's own.
+    const [cgroup] = rig.engine.context.limiter()!.paths(rig.ids.web);
+    await rig.cgroups.set(join(cgroup!, 'cgroup.procs'), `${process.pid}\n`);
+    const top = json((await h.request('GET', '/v1.50/containers/web/top?ps_args=-o%20pid,comm')).body) as { Titles: string[]; Processes: string[][] };
+    assert.deepEqual(top.Titles, ['PID', 'COMMAND']);
+    assert.deepEqual(top.Processes, [[String(process.pid), 'node']]);
     const up = await h.request('POST', '/v1.50/containers/web/update', { body: JSON.stringify({ Memory: 67108864, CpuShares: 256, RestartPolicy: { Name: '' } }) });
     assert.equal(up.status, 200);
     assert.deepEqual(json(up.body), { Warnings: [] });
@@ -218,6 +238,9 @@ describe('API server: containers', () => {
   });
 
   it('stats: one reading with stream=0&one-shot=1, Docker shape; zeros for an exited container', async () => {
+    const [cgroup] = rig.engine.context.limiter()!.paths(rig.ids.web);
+    await rig.cgroups.set(join(cgroup!, 'memory.current'), '1048576\n');
+    await rig.cgroups.set(join(cgroup!, 'cpu.stat'), 'usage_usec 2000\nuser_usec 1000\nsystem_usec 1000\n');
     const r = await h.request('GET', '/v1.50/containers/web/stats?stream=0&one-shot=1');
     assert.equal(r.status, 200);
     const s = json(r.body) as Record<string, { cpu_usage?: { total_usage: number }; usage?: number; limit?: number }>;
@@ -246,7 +269,7 @@ describe('API server: containers', () => {
   it('export streams application/x-tar; prune reports what was removed', async () => {
     const r = await h.request('GET', '/v1.50/containers/web/export');
     assert.equal(r.headers['content-type'], 'application/x-tar');
-    assert.equal(r.body.toString(), 'fake tar of the container');
+    assert.ok(r.body.length >= 1024 && r.body.length % 512 === 0, 'a tar');
     const p = json((await h.request('POST', '/v1.50/containers/prune')).body) as { ContainersDeleted: string[]; SpaceReclaimed: number };
     assert.ok(p.ContainersDeleted.length >= 1);
     assert.equal(p.SpaceReclaimed, 0);
@@ -254,11 +277,19 @@ describe('API server: containers', () => {
 });
 
 describe('API server: wait', () => {
-  let h: Harness;
+  let rig: EngineRig & { readonly ids: Seeded };
+  let calls: EngineCall[];
+  let h: Harness<ContainerEngine>;
   before(async () => {
-    h = await startHarness();
+    rig = await seededRig();
+    const spy = recordCalls(rig.engine);
+    calls = spy.calls;
+    h = await startHarness(spy.engine);
   });
-  after(() => h.close());
+  after(async () => {
+    await h.close();
+    await rig.dispose();
+  });
 
   it('sends 200 headers at once, and the body only when the container exits', async () => {
     await h.request('POST', '/containers/create?name=w1', { body: JSON.stringify({ Image: 'busybox', Cmd: ['sleep', '100'] }) });
@@ -273,7 +304,7 @@ describe('API server: wait', () => {
       for await (const c of res) chunks.push(c as Buffer);
       return Buffer.concat(chunks).toString();
     })();
-    setTimeout(() => h.engine.exit('w1', 3), 30);
+    setTimeout(() => rig.isolator.exitOnItsOwn(h.engine.container('w1').id, 3), 30);
     assert.equal(await bodyPromise, '{"StatusCode":3,"Error":null}\n');
   });
 
@@ -285,11 +316,13 @@ describe('API server: wait', () => {
   });
 
   it('a client that drops the connection aborts the engine wait', async () => {
-    const before = h.engine.abortedWaits;
     const { req } = await h.open('POST', '/v1.50/containers/web/wait?condition=next-exit');
+    const waited = calls.findLast((c) => c.method === 'waitContainer' && c.args[1] === 'next-exit');
+    const signal = waited?.args[2];
+    assert.ok(signal instanceof AbortSignal, 'the server gave the engine a signal');
     req.destroy();
-    for (let i = 0; i < 50 && h.engine.abortedWaits === before; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(h.engine.abortedWaits, before + 1);
+    for (let i = 0; i < 50 && !signal.aborted; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(signal.aborted, true);
   });
 
   it('condition=removed answers with the real exit code after auto-remove', async () => {
@@ -305,45 +338,56 @@ describe('API server: wait', () => {
 });
 
 describe('API server: images', () => {
-  let h: Harness;
+  let rig: EngineRig & { readonly ids: Seeded };
+  let calls: EngineCall[];
+  let h: Harness<ContainerEngine>;
   before(async () => {
-    h = await startHarness();
+    rig = await seededRig();
+    const spy = recordCalls(rig.engine);
+    calls = spy.calls;
+    h = await startHarness(spy.engine);
   });
-  after(() => h.close());
+  after(async () => {
+    await h.close();
+    await rig.dispose();
+  });
 
   it('images/json and inspect (also by fully qualified name), history', async () => {
     const list = json((await h.request('GET', '/v1.50/images/json')).body) as { Id: string; RepoTags: string[]; Containers: number }[];
-    assert.deepEqual(list.map((i) => [i.Id, i.RepoTags]), [[BUSYBOX_ID, ['busybox:latest']]]);
+    const busybox = h.engine.image('busybox').id;
+    assert.deepEqual(list.map((i) => [i.Id, i.RepoTags]), [[busybox, ['busybox:latest']]]);
     assert.equal(list[0]!.Containers, 3);
-    for (const ref of ['busybox', 'busybox:latest', 'docker.io/library/busybox:latest', BUSYBOX_ID]) {
+    for (const ref of ['busybox', 'busybox:latest', 'docker.io/library/busybox:latest', busybox]) {
       const r = await h.request('GET', `/v1.50/images/${ref}/json`);
       assert.equal(r.status, 200, ref);
       const img = json(r.body) as { Id: string; RootFS: { Type: string; Layers: string[] }; Os: string; Comment: string };
-      assert.equal(img.Id, BUSYBOX_ID);
+      assert.equal(img.Id, busybox);
       assert.equal(img.RootFS.Type, 'layers');
       assert.equal(img.Os, 'linux');
-      assert.equal(img.Comment, 'Imported from /tmp/busybox.tar');
+      assert.equal(img.RootFS.Layers.length, 1);
     }
     const missing = await h.request('GET', '/v1.50/images/alpine/json');
     assert.equal(missing.status, 404);
     assert.deepEqual(json(missing.body), { message: 'No such image: alpine:latest' });
     const history = json((await h.request('GET', '/v1.50/images/busybox/history')).body) as { Id: string }[];
-    assert.equal(history[0]!.Id, BUSYBOX_ID);
+    assert.equal(history[0]!.Id, busybox);
   });
 
   it('import: chunked tar body streamed into the engine, last line {"status":"sha256:..."}', async () => {
+    const tar = await buildTar([[{ path: 'bin', type: 'directory' }], [{ path: 'bin/tool', type: 'file', mode: 0o755 }, 'x'.repeat(3000)]]);
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = http.request({ socketPath: h.socketPath, method: 'POST', path: '/v1.50/images/create?fromSrc=-&repo=imp%3Av1', headers: { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' } }, resolve);
       req.on('error', reject);
-      req.write(Buffer.alloc(5120, 1));
-      req.end(Buffer.alloc(5120, 2));
+      req.write(tar.subarray(0, 1000));
+      req.end(tar.subarray(1000));
     });
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
     const lines = Buffer.concat(chunks).toString().split('\r\n').filter((l) => l !== '');
     const last = JSON.parse(lines[lines.length - 1]!) as { status: string };
     assert.match(last.status, /^sha256:[0-9a-f]{64}$/);
-    assert.ok(h.engine.calls.some((c) => c === 'import {"repo":"imp:v1"} 10240'), h.engine.calls.join('\n'));
+    assert.ok(calls.some((c) => c.method === 'importImage' && JSON.stringify(c.args[1]) === '{"repo":"imp:v1"}'), calls.map((c) => c.method).join(', '));
+    assert.equal(h.engine.image('imp:v1').layers[0]!.size, tar.length);
     assert.deepEqual(h.engine.image('imp:v1').tags, ['imp:v1']);
   });
 
@@ -358,13 +402,13 @@ describe('API server: images', () => {
     assert.ok(h.engine.image('busybox').tags.includes('bb:v2'));
     const save = await h.request('GET', '/v1.50/images/get?names=busybox&names=bb%3Av2');
     assert.equal(save.headers['content-type'], 'application/x-tar');
-    assert.equal(save.body.toString(), 'fake tar of busybox,bb:v2');
+    assert.ok(save.body.length >= 1024 && save.body.length % 512 === 0, 'a tar');
     assert.equal((await h.request('GET', '/v1.50/images/nope/get')).status, 404);
-    const load = await h.request('POST', '/v1.50/images/load?quiet=0', { body: 'tarbytes' });
-    const loaded = load.body.toString().split('\r\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { stream: string }).stream);
-    assert.deepEqual(loaded, ['Loaded image: loaded:v1\n', `Loaded image ID: ${BUSYBOX_ID}\n`]);
-    const conflict = await h.request('DELETE', '/v1.50/images/busybox');
-    assert.equal(conflict.status, 409);
+    const load = await h.request('POST', '/v1.50/images/load?quiet=0', { body: save.body });
+    const loaded = load.body.toString().split('\r\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { stream?: string }).stream).filter((l) => l !== undefined);
+    assert.deepEqual(loaded.sort(), ['Loaded image: bb:v2\n', 'Loaded image: busybox:latest\n']);
+    const conflict = await h.request('DELETE', `/v1.50/images/${h.engine.image('busybox').id}`);
+    assert.equal(conflict.status, 409, 'containers use it, and it has two names');
     const removed = await h.request('DELETE', '/v1.50/images/imp:v1');
     assert.equal(removed.status, 200);
     assert.deepEqual((json(removed.body) as Record<string, string>[])[0], { Untagged: 'imp:v1' });
@@ -375,37 +419,43 @@ describe('API server: images', () => {
     const r = await h.request('POST', '/v1.50/commit?author=me&comment=snap&container=web&repo=docker.io%2Flibrary%2Fsnap&tag=v1&changes=ENV+A%3D1&changes=CMD+%5B%22sh%22%5D');
     assert.equal(r.status, 201);
     assert.match((json(r.body) as { Id: string }).Id, /^sha256:[0-9a-f]{64}$/);
-    const call = h.engine.calls.find((c) => c.startsWith('commit web '))!;
-    assert.deepEqual(JSON.parse(call.slice('commit web '.length)), { repo: 'snap', tag: 'v1', comment: 'snap', author: 'me', changes: ['ENV A=1', 'CMD ["sh"]'], pause: true });
+    const call = calls.find((c) => c.method === 'commitContainer' && c.args[0] === 'web');
+    assert.deepEqual(call?.args[1], { repo: 'snap', tag: 'v1', comment: 'snap', author: 'me', changes: ['ENV A=1', 'CMD ["sh"]'], pause: true });
+    assert.deepEqual(h.engine.image('snap:v1').config.Cmd, ['sh']);
     const noPause = await h.request('POST', '/v1.50/commit?container=web&repo=&tag=&pause=0');
     assert.equal(noPause.status, 201);
-    assert.ok(h.engine.calls.some((c) => c.endsWith('{"pause":false}')));
+    assert.deepEqual(calls.findLast((c) => c.method === 'commitContainer')?.args[1], { pause: false });
   });
 });
 
 describe('API server: tiny-docker extensions', () => {
-  let h: Harness;
+  let rig: EngineRig & { readonly ids: Seeded };
+  let h: Harness<ContainerEngine>;
   before(async () => {
-    h = await startHarness();
+    rig = await seededRig();
+    h = await startHarness(rig.engine);
   });
-  after(() => h.close());
+  after(async () => {
+    await h.close();
+    await rig.dispose();
+  });
 
   it('/tiny/replay gives the state as of a position; /tiny/plugins the plugin list', async () => {
     const r = json((await h.request('GET', '/tiny/replay?until=2')).body) as { containers: Record<string, unknown>; images: Record<string, { tags: string[] }>; position: number };
     assert.equal(r.position, 2);
     assert.deepEqual(Object.keys(r.containers), []);
-    assert.deepEqual(r.images[BUSYBOX_ID]!.tags, ['busybox:latest']);
+    assert.deepEqual(r.images[h.engine.image('busybox').id]!.tags, ['busybox:latest']);
     const now = json((await h.request('GET', '/tiny/replay')).body) as { containers: Record<string, unknown> };
     assert.equal(Object.keys(now.containers).length, 3);
     assert.equal((await h.request('GET', '/tiny/replay?until=yesterday')).status, 400);
     const plugins = json((await h.request('GET', '/v1.50/tiny/plugins')).body) as { id: string; status: string }[];
-    assert.deepEqual(plugins.map((p) => p.status), ['ok', 'ok', 'skipped']);
+    assert.deepEqual(plugins.map((p) => p.status), ['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
   });
 
   it('/tiny/events?after=N&until=M gives raw envelopes with positions', async () => {
     const r = await h.request('GET', '/tiny/events?after=2&until=4');
     const lines = r.body.toString().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { position: number; type: string });
-    assert.deepEqual(lines.map((e) => [e.position, e.type]), [[3, 'ContainerCreated'], [4, 'ContainerStarted']]);
+    assert.deepEqual(lines.map((e) => [e.position, e.type]), [[3, 'ContainerCreated'], [4, 'ContainerStarting']]);
   });
 });
 
@@ -413,7 +463,8 @@ describe('API server: shutdown', () => {
   it('close() + closeAllConnections() also ends hijacked connections and live streams', async () => {
     const dir = await mkdtemp(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'api-stop-'));
     const socketPath = join(dir, 'api.sock');
-    const server = createApiServer(new FakeEngine(), { version: 'test' });
+    const rig = await seededRig();
+    const server = createApiServer(rig.engine, { version: 'test' });
     await new Promise<void>((resolve) => server.listen(socketPath, resolve));
     try {
       const hijacked = await new Promise<net.Socket>((resolve) => {
@@ -430,6 +481,7 @@ describe('API server: shutdown', () => {
       await Promise.all([closed, hijackClosed, eventsClosed]);
       hijacked.destroy();
     } finally {
+      await rig.dispose();
       await rm(dir, { recursive: true, force: true });
     }
   });
