@@ -1,4 +1,5 @@
-// Unit: pure parts of the API layer (presenters, parsing, framing, event mapping).
+// Unit: pure parts of the API layer (presenters, parsing, framing, event mapping). The presenters'
+// input is the state the real fold makes of given events.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseCreateRequest } from '../../core/api/create-request.js';
@@ -11,8 +12,10 @@ import { normaliseSignal } from '../../core/api/signals.js';
 import { frame, parseFrames } from '../../core/api/stdcopy.js';
 import { fromUnixNanos, parseDockerTime, toUnixNanos } from '../../core/api/time.js';
 import { EngineError } from '../../core/engine/errors.js';
-import { containerStream, type EventEnvelope } from '../../events/index.js';
-import { FakeEngine, OLD_ID, WEB_ID } from './fake-engine.js';
+import { evolve, initialState } from '../../core/state/evolve.js';
+import { findContainer, findImage } from '../../core/state/lookup.js';
+import type { EngineState } from '../../core/state/engine-state.js';
+import { SCHEMA_VERSIONS, containerStream, imageStream, type ContainerConfig, type EngineEvent, type EventEnvelope, type ImageConfig } from '../../events/index.js';
 
 const S = 1000;
 const M = 60 * S;
@@ -51,8 +54,42 @@ describe('statusText (moby State.String)', () => {
   });
 });
 
+const WEB_ID = 'a1'.repeat(32);
+const OLD_ID = 'c3'.repeat(32);
+const BUSYBOX_ID = `sha256:${'b'.repeat(64)}`;
+const IMAGE_CONFIG: ImageConfig = { Env: ['PATH=/bin'], Cmd: ['sh'], Entrypoint: null, WorkingDir: '', User: '', Labels: {} };
+
+function config(cmd: string[], labels: Record<string, string> = {}): ContainerConfig {
+  return {
+    Cmd: cmd, Entrypoint: null, Env: IMAGE_CONFIG.Env, WorkingDir: '', User: '', Hostname: '', Tty: false, OpenStdin: false,
+    StdinOnce: false, AttachStdin: false, AttachStdout: false, AttachStderr: false, Labels: labels,
+  };
+}
+
+/** Given events (stream, event, time), the state the real fold makes of them: the presenters' input. */
+function given(events: readonly (readonly [string, EngineEvent, string])[]): EngineState {
+  const versions = new Map<string, number>();
+  return events.reduce((state, [streamId, event, time], i) => {
+    const version = (versions.get(streamId) ?? 0) + 1;
+    versions.set(streamId, version);
+    const envelope = { position: i + 1, streamId, streamVersion: version, time, type: event.type, schemaVersion: SCHEMA_VERSIONS[event.type], data: event.data, metadata: {} } as EventEnvelope;
+    return evolve(state, envelope);
+  }, initialState());
+}
+
+/** busybox; old: run, then OOM-killed at 16:09:57.5; web: created at 16:05, running since 16:06:59 with limits and a label. */
+const fixture = given([
+  [imageStream(BUSYBOX_ID), { type: 'ImageCreated', data: { id: BUSYBOX_ID, origin: 'import', source: '/tmp/busybox.tar', parent: null, layers: [{ diffId: `sha256:${'e'.repeat(64)}`, size: 1_200_000 }], config: IMAGE_CONFIG, history: [{ created: '2026-01-01T00:00:00Z', created_by: 'mini-docker import /tmp/busybox.tar', comment: 'Imported from /tmp/busybox.tar' }], created: '2026-01-01T00:00:00Z', architecture: 'amd64', os: 'linux' } }, '2026-11-28T15:10:00Z'],
+  [imageStream(BUSYBOX_ID), { type: 'ImageTagged', data: { id: BUSYBOX_ID, ref: 'busybox:latest' } }, '2026-11-28T15:10:00Z'],
+  [containerStream(OLD_ID), { type: 'ContainerCreated', data: { id: OLD_ID, name: 'old', image: { ref: 'busybox', id: BUSYBOX_ID }, config: config(['sleep', '100']), hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} } } } }, '2026-11-28T16:00:00Z'],
+  [containerStream(OLD_ID), { type: 'ContainerStarted', data: { id: OLD_ID, pid: 4000, shimPid: 3999, drivers: ['storage.v1.overlayfs'] } }, '2026-11-28T16:00:10Z'],
+  [containerStream(OLD_ID), { type: 'ContainerExited', data: { id: OLD_ID, name: 'old', exitCode: 137, signal: 9, oomKilled: true, finishedAt: '2026-11-28T16:09:57.5Z' } }, '2026-11-28T16:09:57.5Z'],
+  [containerStream(WEB_ID), { type: 'ContainerCreated', data: { id: WEB_ID, name: 'web', image: { ref: 'busybox', id: BUSYBOX_ID }, config: config(['sleep', '1000'], { app: 'web' }), hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} }, Memory: 33554432, PidsLimit: 20 } } }, '2026-11-28T16:05:00Z'],
+  [containerStream(WEB_ID), { type: 'ContainerStarted', data: { id: WEB_ID, pid: 4242, shimPid: 4241, drivers: ['storage.v1.overlayfs', 'limiter.v1.cgroups', 'log.v1.json-file', 'isolator.v1.namespaces'] } }, '2026-11-28T16:06:59.123Z'],
+]);
+
 describe('container presenters', () => {
-  const engine = new FakeEngine(Date.parse('2026-11-28T16:10:00Z'));
+  const engine = { container: (ref: string) => findContainer(fixture, ref) };
   it('summary has a leading slash on names, a command string and unix Created', () => {
     const s = presentContainerSummary(engine.container('web'), new Date('2026-11-28T16:10:00Z'));
     assert.deepEqual(s.Names, ['/web']);
@@ -128,10 +165,10 @@ describe('image presenters and references', () => {
     assert.equal(withTag('localhost:5000/app'), 'localhost:5000/app:latest');
   });
   it('history is newest first with the id and tags on top', () => {
-    const engine = new FakeEngine();
-    const rows = presentImageHistory(engine.image('busybox'));
+    const image = findImage(fixture, 'busybox');
+    const rows = presentImageHistory(image);
     assert.equal(rows.length, 1);
-    assert.equal(rows[0]!.Id, engine.image('busybox').id);
+    assert.equal(rows[0]!.Id, BUSYBOX_ID);
     assert.deepEqual(rows[0]!.Tags, ['busybox:latest']);
     assert.equal(rows[0]!.Size, 1_200_000);
   });
