@@ -4,9 +4,9 @@
  * that hands out mount specs and remembers writable layers, and an isolator whose "processes"
  * follow their command: `echo a b` prints "a b" and exits 0, `sh -c 'exit N'` exits N, `cat`
  * echoes stdin until it is closed, `sleep` runs until signalled (128+signal), `nosuch` fails to
- * start (127). Both implement their kind's whole interface (the registry checks it) and pass
- * their kind's conformance suite (test/unit/memory-drivers-conformance.test.ts); the log and
- * exporter kinds use the real drivers (json-file on a temporary folder, none, commit).
+ * start (127). Both implement their kind's whole interface (the registry checks it); the isolator
+ * passes its kind's conformance suite (test/unit/memory-drivers-conformance.test.ts). The log,
+ * limiter and exporter kinds use the real drivers (test/unit/engine-rig.ts).
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
