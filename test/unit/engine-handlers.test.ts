@@ -1,83 +1,30 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { filter, firstValueFrom, toArray } from 'rxjs';
-import { ContainerEngine } from '../../core/engine/container-engine.js';
+import { after, describe, it } from 'node:test';
+import { firstValueFrom, toArray } from 'rxjs';
 import type { CreateContainerRequest } from '../../core/engine/engine.js';
 import { NotImplementedError, StartFailedError } from '../../core/engine/errors.js';
-import { EventStore } from '../../core/engine/event-store.js';
-import type { ImageService } from '../../core/engine/image-service.js';
+import type { EventStore } from '../../core/engine/event-store.js';
 import { reconcile } from '../../core/engine/reconciler.js';
 import { MemoryEventLog } from '../../core/eventlog/memory-event-log.js';
-import type { Driver } from '../../core/plugins/driver.js';
-import { PluginRegistry } from '../../core/plugins/plugin-registry.js';
-import { findImage } from '../../core/state/lookup.js';
-import { containerStream, imageStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
-import { JsonFileLogDriver } from '../../plugins/log-json-file/json-file-log-driver.js';
-import { NoneLogDriver } from '../../plugins/log-none/none-log-driver.js';
-import { memoryLogger } from '../limiter-conformance.js';
+import { containerStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
 import { MemoryStorage, ScriptedIsolator } from '../memory-drivers.js';
+import { engineRig, type EngineRig } from './engine-rig.js';
 
-// Unit: the real engine (handlers, process managers, exit recorder, reconciler) on the in-memory
-// event log, with in-memory storage and isolator and the real log drivers on a temporary folder.
-// Given events / when a command / then the events it appended.
-
-const IMAGE = `sha256:${'1'.repeat(64)}`;
-const LAYER = `sha256:${'2'.repeat(64)}`;
-
-/** Images come from the fold; the image service's other work is the images' own tests'. */
-function imagesOf(store: EventStore): ImageService {
-  const no = (what: string) => async (): Promise<never> => { throw new NotImplementedError(`${what} is not part of these tests`); };
-  return {
-    resolveForCreate: async (ref) => findImage(store.state(), ref),
-    recover: async () => undefined,
-    ensureBuiltins: async () => undefined,
-    importImage: no('import'), tag: no('tag'), remove: no('rmi'), commit: no('commit'), exportContainer: no('export'),
-    save: no('save'), load: no('load'), prune: no('prune'),
-  };
-}
-
-interface Rig {
-  readonly engine: ContainerEngine;
-  readonly store: EventStore;
-  readonly storage: MemoryStorage;
-  readonly isolator: ScriptedIsolator;
-  readonly logs: ReturnType<typeof memoryLogger>;
-}
+// Unit: the real engine (handlers, process managers, exit recorder, reconciler, image service) on
+// the in-memory event log, with in-memory storage and isolator, the real cgroup limiter on a fake
+// cgroupfs and the real log drivers (test/unit/engine-rig.ts). Given events / when a command /
+// then the events it appended.
 
 describe('unit: the engine\'s handlers with in-memory drivers', () => {
-  let scratch = '';
-  before(async () => { scratch = await mkdtemp(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'engine-handlers-')); });
-  after(async () => { await rm(scratch, { recursive: true, force: true }); });
+  const rigs: EngineRig[] = [];
+  after(async () => {
+    for (const r of rigs) await r.dispose();
+  });
 
-  async function rig(log = new MemoryEventLog(), storage = new MemoryStorage(), isolator = new ScriptedIsolator()): Promise<Rig> {
-    const store = new EventStore(log);
-    await store.load();
-    const logs = memoryLogger();
-    const registry = new PluginRegistry();
-    const drivers: Driver[] = [storage, isolator, new JsonFileLogDriver(), new NoneLogDriver()];
-    const dir = await mkdtemp(join(scratch, 'rig-'));
-    await registry.initialise(drivers.map((driver) => ({ driver, packageName: 'test' })), async (d) => ({
-      dataRoot: dir, execRoot: dir, stateDir: join(dir, d.id), runDir: join(dir, 'run', d.id), logger: logs,
-    }));
-    for (const r of registry.all()) assert.equal(r.status, 'ok', `${r.driver.id}: ${r.reason ?? ''}`);
-    storage.layers.add(LAYER);
-    if (!store.state().images[IMAGE]) {
-      await store.append(imageStream(IMAGE), [
-        {
-          type: 'ImageCreated', data: {
-            id: IMAGE, origin: 'builtin', source: 'test', parent: null, layers: [{ diffId: LAYER, size: 1 }],
-            config: { Env: ['PATH=/bin'], Cmd: ['sh'], Entrypoint: null, WorkingDir: '', User: '', Labels: {} }, history: [],
-            created: '2026-01-01T00:00:00Z', architecture: 'amd64', os: 'linux',
-          },
-        },
-        { type: 'ImageTagged', data: { id: IMAGE, ref: 'busybox:latest' } },
-      ], 'no-stream');
-    }
-    const engine = new ContainerEngine(store, registry, imagesOf(store), logs, { id: 'test', version: 'test', dataRoot: dir, execRoot: dir });
-    return { engine, store, storage, isolator, logs };
+  async function rig(log = new MemoryEventLog(), storage = new MemoryStorage(), isolator = new ScriptedIsolator()): Promise<EngineRig> {
+    const r = await engineRig({ log, storage, isolator });
+    rigs.push(r);
+    return r;
   }
 
   function request(cmd: string[], extra: Partial<CreateContainerRequest['hostConfig']> = {}): CreateContainerRequest {
@@ -105,25 +52,21 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     }
   };
 
-  async function untilStatus(r: Rig, id: string, status: string): Promise<void> {
-    if (r.store.state().containers[id]?.status === status) return;
-    await firstValueFrom(r.store.events.pipe(filter(() => r.store.state().containers[id]?.status === status)));
-  }
-
   it('run: the intent, each driver\'s step with its output, then ContainerStarted; one exit recorded', async () => {
     const r = await rig();
     const { id } = await r.engine.createContainer(request(['echo', 'hi']));
     await r.engine.startContainer(id);
-    await untilStatus(r, id, 'exited');
+    await r.untilStatus(id, 'exited');
     const events = await eventsOf(r.store, id);
     assert.deepEqual(events.map(describeEvent), [
       'ContainerCreated', 'ContainerStarting',
-      'ContainerStartStepDone storage.v1.memory', 'ContainerStartStepDone log.v1.json-file', 'ContainerStartStepDone isolator.v1.scripted',
-      'ContainerStarted', 'ContainerExited 0',
+      'ContainerStartStepDone storage.v1.memory', 'ContainerStartStepDone limiter.v1.cgroups', 'ContainerStartStepDone log.v1.json-file',
+      'ContainerStartStepDone isolator.v1.scripted', 'ContainerStarted', 'ContainerExited 0',
     ]);
     const storageStep = events[2]!;
     assert.ok(storageStep.type === 'ContainerStartStepDone');
-    assert.deepEqual(storageStep.data.output, [{ type: 'overlay', source: 'overlay', target: `/memory/${id}/merged`, options: [`lower=${LAYER}`] }]);
+    const layer = r.engine.image('busybox').layers[0]!.diffId;
+    assert.deepEqual(storageStep.data.output, [{ type: 'overlay', source: 'overlay', target: `/memory/${id}/merged`, options: [`lower=${layer}`] }]);
     assert.deepEqual(r.isolator.specs[0]!.mounts.map((m) => m.target), [`/memory/${id}/merged`], 'the isolator got the storage step\'s output');
     const logged = [];
     for await (const e of r.engine.logs(id, { stdout: true, stderr: true })) logged.push(e.data.toString());
@@ -137,9 +80,9 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     await assert.rejects(r.engine.startContainer(id), (err: unknown) => err instanceof StartFailedError && err.exitCode === 127);
     assert.deepEqual((await eventsOf(r.store, id)).map(describeEvent), [
       'ContainerCreated', 'ContainerStarting',
-      'ContainerStartStepDone storage.v1.memory', 'ContainerStartStepDone log.v1.json-file',
+      'ContainerStartStepDone storage.v1.memory', 'ContainerStartStepDone limiter.v1.cgroups', 'ContainerStartStepDone log.v1.json-file',
       'ContainerStartStepFailed isolator.v1.scripted',
-      'ContainerStartStepUndone log.v1.json-file', 'ContainerStartStepUndone storage.v1.memory',
+      'ContainerStartStepUndone log.v1.json-file', 'ContainerStartStepUndone limiter.v1.cgroups', 'ContainerStartStepUndone storage.v1.memory',
       'ContainerStartFailed 127',
     ]);
     assert.equal(r.store.state().containers[id]!.status, 'created');
@@ -150,15 +93,15 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     const { id } = await r.engine.createContainer(request(['sleep', '100']));
     await r.engine.startContainer(id);
     await r.engine.stopContainer(id, { timeoutSeconds: 1 });
-    const stopped = (await eventsOf(r.store, id)).map(describeEvent).slice(6);
+    const stopped = (await eventsOf(r.store, id)).map(describeEvent).slice(7);
     assert.deepEqual(stopped, ['ContainerStopRequested', 'ContainerExited 143']);
     await r.engine.startContainer(id);
     await r.engine.removeContainer(id, { force: true });
-    const removed = (await eventsOf(r.store, id)).map(describeEvent).slice(-7);
+    const removed = (await eventsOf(r.store, id)).map(describeEvent).slice(-8);
     assert.deepEqual(removed, [
       'ContainerKillRequested', 'ContainerExited 137', 'ContainerRemoving',
-      'ContainerRemoveStepDone isolator.v1.scripted', 'ContainerRemoveStepDone storage.v1.memory', 'ContainerRemoveStepDone log.v1.json-file',
-      'ContainerRemoved',
+      'ContainerRemoveStepDone isolator.v1.scripted', 'ContainerRemoveStepDone limiter.v1.cgroups', 'ContainerRemoveStepDone storage.v1.memory',
+      'ContainerRemoveStepDone log.v1.json-file', 'ContainerRemoved',
     ]);
     assert.equal(r.store.state().containers[id], undefined);
     assert.deepEqual(await r.storage.held(), []);
@@ -185,7 +128,7 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     const r = await rig();
     const { id } = await r.engine.createContainer(request(['echo', 'lost'], { LogConfig: { Type: 'none', Config: {} } }));
     await r.engine.startContainer(id);
-    await untilStatus(r, id, 'exited');
+    await r.untilStatus(id, 'exited');
     assert.throws(() => r.engine.logs(id, { stdout: true, stderr: true }), (err: unknown) => err instanceof NotImplementedError && err.message === 'configured logging driver does not support reading');
     const steps = (await eventsOf(r.store, id)).map(describeEvent);
     assert.ok(steps.includes('ContainerStartStepDone log.v1.none'));
@@ -196,6 +139,7 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     const storage = new MemoryStorage();
     const isolator = new ScriptedIsolator();
     const first = await rig(log, storage, isolator);
+    const layer = first.engine.image('busybox').layers[0]!.diffId;
     const { id: half } = await first.engine.createContainer(request(['sleep', '100']));
     const { id: gone } = await first.engine.createContainer(request(['sleep', '100']));
     const given: [string, EngineEvent[]][] = [
@@ -203,10 +147,10 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
       [gone, [{ type: 'ContainerRemoving', data: { id: gone, force: false } }]],
     ];
     for (const [id, events] of given) await first.store.append(containerStream(id), events, 'any');
-    await storage.prepare(half, [LAYER]);
-    await storage.prepare(gone, [LAYER]);
+    await storage.prepare(half, [layer]);
+    await storage.prepare(gone, [layer]);
     const ghost = 'f'.repeat(64);
-    await storage.prepare(ghost, [LAYER]);
+    await storage.prepare(ghost, [layer]);
     isolator.bundles.add(ghost);
 
     // A new daemon on the same log and host.
