@@ -16,7 +16,7 @@ export async function commitContainer(ctx: EngineContext, ref: string, request: 
   const c = ctx.container(ref);
   const limiter = ctx.limiter();
   const pause = request.pause !== false && c.status === 'running' && limiter !== undefined;
-  await ctx.append(c, decideCommit(c, pause));
+  await ctx.appendDecided(c.id, (now) => decideCommit(now, pause));
   failpoint('commit.after-intent');
   const journal = new Journal(ctx.store, c.id);
   try {

@@ -1,3 +1,4 @@
+import { filter, firstValueFrom } from 'rxjs';
 import type { EngineEvent, EventEnvelope } from '../../events/index.js';
 import { containerStream } from '../../events/index.js';
 import type { ExecProcess, IsolatorDriver, LimiterDriver, LogDriver, StorageDriver } from '../plugins/driver.js';
@@ -36,6 +37,7 @@ export class EngineContext {
   readonly pendingStdinClose = new Set<string>();
   readonly outputs = new Map<string, Set<(c: OutputChunk | null) => void>>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly decisions = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly store: EventStore,
@@ -94,18 +96,42 @@ export class EngineContext {
    * append won the race (an exec's step or final event, appended without a version check), reads
    * and decides again. Example: fifty `exec c echo hi` at once, whose ExecStarted and ExecExited
    * land between another exec's read and its ExecCreated: each is decided again, none refused. A
-   * rule that no longer allows the command (the container stopped meanwhile) throws then.
+   * rule that no longer allows the command (the container stopped meanwhile) throws then. Every
+   * command that appends with a version goes through it: the execs' events are appended without
+   * one, under no lock, so any command can meet them (a stop, an update, the exit's record).
    */
-  async appendDecided(containerId: string, decide: (c: ContainerState) => readonly EngineEvent[]): Promise<ContainerState> {
+  appendDecided(containerId: string, decide: (c: ContainerState) => readonly EngineEvent[]): Promise<ContainerState> {
+    // One decision at a time per container (a short hold: a read, a pure rule, an append), so that
+    // fifty at once do not all decide on the same read and retry as a herd; a retry is left only
+    // for the appends without a version.
+    const before = this.decisions.get(containerId) ?? Promise.resolve();
+    const next = before.catch(() => undefined).then(() => this.decideAndAppend(containerId, decide));
+    this.decisions.set(containerId, next);
+    return next.finally(() => {
+      if (this.decisions.get(containerId) === next) this.decisions.delete(containerId);
+    });
+  }
+
+  private async decideAndAppend(containerId: string, decide: (c: ContainerState) => readonly EngineEvent[]): Promise<ContainerState> {
     for (let attempt = 1; ; attempt++) {
       const c = findContainer(this.state(), containerId);
+      const events = decide(c);
+      if (events.length === 0) return c;
       try {
-        await this.append(c, decide(c));
+        await this.append(c, events);
         return c;
       } catch (err) {
         if (!(err instanceof ConcurrencyError) || attempt >= 20) throw err;
+        await this.foldedTo(containerId, err.actual); // the winner is in the log; decide on it once the fold has it too
       }
     }
+  }
+
+  /** Resolves once the fold holds the container's stream up to `version` (or no longer has the container). */
+  private async foldedTo(containerId: string, version: number): Promise<void> {
+    const reached = (): boolean => (this.state().containers[containerId]?.version ?? Infinity) >= version;
+    if (reached()) return;
+    await firstValueFrom(this.store.events.pipe(filter(reached)));
   }
 
   /** One operation at a time per container (start, stop, rm...). */

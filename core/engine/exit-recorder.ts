@@ -24,8 +24,7 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
   } catch { /* the cgroup is gone already */ }
   const c = ctx.state().containers[id];
   if (c?.stopping) failpoint('stop.before-final');
-  const events = decideExit(c, { ...status, oomKilled });
-  if (c && events.length > 0) await ctx.append(c, events);
+  if (c) await ctx.appendDecided(id, (now) => decideExit(now, { ...status, oomKilled }));
   if (options.hub) {
     await options.hub.finish();
     if (ctx.hubs.get(id) === options.hub) ctx.hubs.delete(id);

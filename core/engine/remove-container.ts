@@ -29,7 +29,7 @@ export async function removeLocked(ctx: EngineContext, id: string, force: boolea
   const latest = ctx.state().containers[id];
   if (!latest) return;
   if (latest.status !== 'removing') {
-    await ctx.append(latest, decideRemove(latest, force, removeVolumes));
+    await ctx.appendDecided(id, (now) => decideRemove(now, force, removeVolumes));
     failpoint('rm.after-intent');
   }
   await finishRemoval(ctx, id);
@@ -66,7 +66,7 @@ export async function finishRemoval(ctx: EngineContext, id: string): Promise<voi
 /** A forced removal of a running container: kill (recorded), wait for the process, record its exit. */
 async function killForRemoval(ctx: EngineContext, c: ContainerState): Promise<void> {
   const id = c.id;
-  await ctx.append(c, decideKill(c, 'SIGKILL'));
+  await ctx.appendDecided(id, (now) => decideKill(now, 'SIGKILL'));
   if (c.status === 'paused') await ctx.limiter()?.thaw(id).catch(() => undefined);
   const hub = ctx.hubs.get(id);
   if (hub) hub.signal(9);

@@ -28,12 +28,12 @@ import { runStartPipeline, StartStepError, type StartSteps, type StepOutputs } f
  */
 export async function startLocked(ctx: EngineContext, id: string, byPolicy = false): Promise<void> {
   const c = findContainer(ctx.state(), id);
-  const intent = decideStart(c, byPolicy);
+  decideStart(c, byPolicy); // refuses before anything is prepared
   ctx.cancelRestart(id);
   const image = ctx.state().images[c.image.id];
   if (!image) throw new ConflictError(`image ${c.image.id} of container ${c.name} was removed: create the container again`);
   const steps = startSteps(ctx, c, image);
-  await ctx.append(c, intent);
+  await ctx.appendDecided(id, (now) => decideStart(now, byPolicy));
   failpoint('start.after-intent');
   const journal = new Journal(ctx.store, id);
 

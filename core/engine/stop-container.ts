@@ -17,10 +17,8 @@ export async function stopContainer(ctx: EngineContext, id: string, options: { t
   const signal = options.signal ?? 'SIGTERM';
   const timeout = options.timeoutSeconds ?? 10;
   const sent = await ctx.serial(id, async () => {
-    const c = findContainer(ctx.state(), id);
-    const events = decideStop(c, signal, timeout);
     const number = parseSignal(signal);
-    await ctx.append(c, events);
+    const c = await ctx.appendDecided(id, (now) => decideStop(now, signal, timeout));
     failpoint('stop.after-intent');
     if (c.status === 'restarting') return undefined; // the stop cancelled the restart
     if (c.status === 'paused') await ctx.limiter()?.thaw(id);
@@ -42,9 +40,8 @@ export async function stopContainer(ctx: EngineContext, id: string, options: { t
 
 export async function killContainer(ctx: EngineContext, id: string, signal: string): Promise<void> {
   await ctx.serial(id, async () => {
-    const c = findContainer(ctx.state(), id);
     const n = parseSignal(signal);
-    await ctx.append(c, decideKill(c, signal));
+    const c = await ctx.appendDecided(id, (now) => decideKill(now, signal));
     failpoint('kill.after-intent');
     await signalContainer(ctx, c, n);
   });

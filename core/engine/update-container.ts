@@ -10,8 +10,7 @@ import { pickLimits } from './limits.js';
 /* rename, update (limits and restart policy), pause and unpause: the rule, the driver, the event. */
 
 export async function renameContainer(ctx: EngineContext, ref: string, newName: string): Promise<void> {
-  const c = ctx.container(ref);
-  await ctx.append(c, decideRename(ctx.state(), c, newName));
+  await ctx.appendDecided(ctx.container(ref).id, (c) => decideRename(ctx.state(), c, newName));
 }
 
 export async function updateContainer(ctx: EngineContext, ref: string, limits: Limits, restart?: { Name: string; MaximumRetryCount: number }): Promise<void> {
@@ -22,7 +21,7 @@ export async function updateContainer(ctx: EngineContext, ref: string, limits: L
   await ctx.serial(id, async () => {
     const c = findContainer(ctx.state(), id);
     if (Object.keys(picked).length === 0) {
-      await ctx.append(c, decideUpdate(c, picked, restartPolicy));
+      await ctx.appendDecided(id, (now) => decideUpdate(now, picked, restartPolicy));
       return;
     }
     const limiter = ctx.limiter();
@@ -48,7 +47,7 @@ export async function updateContainer(ctx: EngineContext, ref: string, limits: L
         throw new InvalidArgumentError(`cannot update container ${c.name}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    await ctx.append(c, decideUpdate(c, picked, restartPolicy));
+    await ctx.appendDecided(id, (now) => decideUpdate(now, picked, restartPolicy));
   });
 }
 
@@ -56,11 +55,11 @@ export async function pauseContainer(ctx: EngineContext, ref: string): Promise<v
   const id = ctx.container(ref).id;
   await ctx.serial(id, async () => {
     const c = findContainer(ctx.state(), id);
-    const events = decidePause(c);
+    decidePause(c); // refuses before the freeze
     const limiter = ctx.limiter();
     if (!limiter) throw new ConflictError(`pause needs the freezer cgroup: ${ctx.registry.whyMissing(DriverKinds.limiter)}`);
     await limiter.freeze(id);
-    await ctx.append(c, events);
+    await ctx.appendDecided(id, decidePause);
   });
 }
 
@@ -68,8 +67,8 @@ export async function unpauseContainer(ctx: EngineContext, ref: string): Promise
   const id = ctx.container(ref).id;
   await ctx.serial(id, async () => {
     const c = findContainer(ctx.state(), id);
-    const events = decideUnpause(c);
+    decideUnpause(c); // refuses before the thaw
     await ctx.limiter()?.thaw(id);
-    await ctx.append(c, events);
+    await ctx.appendDecided(id, decideUnpause);
   });
 }

@@ -167,3 +167,30 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     assert.equal(reconciled.at(-1)?.type, 'DaemonReconciled');
   });
 });
+
+describe('unit: commands on a container while its execs come and go', () => {
+  it('rename, update, pause, unpause and stop are not refused with a version conflict by the events of execs that end meanwhile', async () => {
+    const r = await engineRig();
+    try {
+      const id = await r.run('busy', ['sleep', '1000']);
+      const request = { cmd: ['echo', 'hi'], tty: false, attachStdin: false, attachStdout: true, attachStderr: true };
+      const execs = Array.from({ length: 30 }, async () => {
+        const execId = await r.engine.createExec(id, request);
+        const session = await r.engine.startExec(execId, { detach: false });
+        return session.exitCode;
+      });
+      const commands = [
+        r.engine.renameContainer(id, 'busier'),
+        r.engine.updateContainer(id, { PidsLimit: 50 }),
+        r.engine.pauseContainer(id).then(() => r.engine.unpauseContainer(id)),
+      ];
+      const settled = await Promise.allSettled([...execs, ...commands]);
+      const refused = settled.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason));
+      assert.deepEqual(refused, []);
+      await r.engine.stopContainer(id, { timeoutSeconds: 1 });
+      assert.equal(r.store.state().containers[id]!.status, 'exited');
+    } finally {
+      await r.dispose();
+    }
+  });
+});
