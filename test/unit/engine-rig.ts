@@ -3,7 +3,7 @@
  * recorder and reconciler, the real image service (its content store in a temporary folder, the
  * busybox image made from the host's /bin/busybox as the daemon makes it), on the in-memory event
  * log, with drivers that need no kernel (test/memory-drivers.ts), the real cgroup limiter on a
- * fake cgroupfs, and the real log drivers and exporter. The rules a test sees are the engine's own.
+ * fake cgroupfs, the real log drivers and exporter, and the real local volume driver (in the rig's folder). The rules a test sees are the engine's own.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import type { Driver } from '../../core/plugins/driver.js';
 import { PluginRegistry } from '../../core/plugins/plugin-registry.js';
 import { CgroupLimiter } from '../../plugins/limiter-cgroups/cgroup-limiter.js';
 import { CommitExporter } from '../../plugins/exporter-commit/commit-exporter.js';
+import { LocalVolumeDriver } from '../../plugins/volume-local/local-volume-driver.js';
 import { JsonFileLogDriver } from '../../plugins/log-json-file/json-file-log-driver.js';
 import { NoneLogDriver } from '../../plugins/log-none/none-log-driver.js';
 import { FakeCgroup2, fakeHost } from '../fixtures/fake-cgroup2.js';
@@ -61,7 +62,7 @@ export async function engineRig(options: RigOptions = {}): Promise<EngineRig> {
     root: cgroups.root, files: cgroups, host: fakeHost, readSelfCgroup: () => '0::/user.slice/daemon.service\n', isRoot: () => true,
     kill: (pid) => void cgroups.killPid(pid),
   });
-  const drivers: Driver[] = [storage, isolator, limiter, new JsonFileLogDriver(), new NoneLogDriver(), new CommitExporter()];
+  const drivers: Driver[] = [storage, isolator, limiter, new JsonFileLogDriver(), new NoneLogDriver(), new CommitExporter(), new LocalVolumeDriver()];
   await registry.initialise(drivers.map((driver) => ({ driver, packageName: 'test' })), async (d) => ({
     dataRoot: dir, execRoot: dir, stateDir: join(dir, d.id), runDir: join(dir, 'run', d.id), logger: logs,
   }));

@@ -1,22 +1,30 @@
-// Unit: the volume routes of the API (core/api/volume-routes.ts) over a real unix socket with the
-// fake engine (which folds real events through the volume rules), and how volume events show as
-// Docker's (core/api/event-presenter.ts).
+// Unit: the volume routes of the API (core/api/volume-routes.ts) over a real unix socket on the real
+// engine (the engine rig: its rules, its fold, the real local volume driver in a temporary folder),
+// and how volume events show as Docker's (core/api/event-presenter.ts).
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DockerEventMapper } from '../../core/api/event-presenter.js';
 import type { EventEnvelope } from '../../events/index.js';
-import { FakeEngine, startHarness, type Harness } from './fake-engine.js';
+import { startHarness, type Harness } from './api-harness.js';
+import { engineRig, type EngineRig } from './engine-rig.js';
 
 function json(body: Buffer): unknown {
   return JSON.parse(body.toString('utf8'));
 }
 
 describe('API: /volumes', () => {
-  let h: Harness<FakeEngine>;
+  let rig: EngineRig;
+  let h: Harness;
   before(async () => {
-    h = await startHarness(new FakeEngine());
+    rig = await engineRig();
+    h = await startHarness(rig.engine);
   });
-  after(() => h.close());
+  after(async () => {
+    await h.close();
+    await rig.dispose();
+  });
 
   const create = (body: unknown): Promise<{ status: number; body: Buffer }> => h.request('POST', '/v1.50/volumes/create', { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -25,7 +33,7 @@ describe('API: /volumes', () => {
     assert.equal(r.status, 201);
     const v = json(r.body) as Record<string, unknown>;
     assert.deepEqual({ ...v, CreatedAt: undefined }, {
-      CreatedAt: undefined, Driver: 'local', Labels: { team: 'db' }, Mountpoint: '/var/lib/mini-docker/volume.v1.local/data/_data', Name: 'data', Options: null, Scope: 'local',
+      CreatedAt: undefined, Driver: 'local', Labels: { team: 'db' }, Mountpoint: `${rig.dir}/volume.v1.local/data/_data`, Name: 'data', Options: null, Scope: 'local',
     });
     assert.match(String(v.CreatedAt), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.equal((await create({ Name: 'data' })).status, 201);
@@ -50,13 +58,15 @@ describe('API: /volumes', () => {
     const kept = json((await h.request('POST', '/v1.50/volumes/prune')).body) as { VolumesDeleted: string[] };
     assert.deepEqual(kept.VolumesDeleted, [], 'named volumes stay without all=true');
     const pruned = json((await h.request('POST', `/v1.50/volumes/prune?filters=${encodeURIComponent(JSON.stringify({ all: ['true'], name: ['spa'] }))}`)).body) as { VolumesDeleted: string[]; SpaceReclaimed: number };
-    assert.deepEqual(pruned, { VolumesDeleted: ['spare'], SpaceReclaimed: 1000 });
+    assert.deepEqual(pruned, { VolumesDeleted: ['spare'], SpaceReclaimed: 0 });
     assert.equal((await h.request('DELETE', '/v1.50/volumes/data')).status, 204);
     assert.equal((await h.request('GET', '/v1.50/volumes/data')).status, 404);
   });
 
   it('system df lists volumes with their size and how many containers use them', async () => {
     await create({ Name: 'sized' });
+    const mountpoint = (json((await h.request('GET', '/v1.50/volumes/sized')).body) as { Mountpoint: string }).Mountpoint;
+    await writeFile(join(mountpoint, 'thousand'), Buffer.alloc(1000, 'x'));
     const df = json((await h.request('GET', '/v1.50/system/df')).body) as { Volumes: { Name: string; UsageData: { Size: number; RefCount: number } }[] };
     assert.deepEqual(df.Volumes.map((v) => [v.Name, v.UsageData]), [['sized', { Size: 1000, RefCount: 0 }]]);
     assert.equal((await h.request('DELETE', '/v1.50/volumes/sized')).status, 204);
