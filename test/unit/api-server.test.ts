@@ -92,7 +92,7 @@ describe('API server: transport rules', () => {
     assert.equal(info.OSType, 'linux');
     assert.deepEqual((info.Swarm as Record<string, unknown>).LocalNodeState, 'inactive');
     assert.deepEqual((info.Plugins as Record<string, unknown>).Log, ['json-file', 'none']);
-    assert.equal((info.tinyDocker as { plugins: unknown[] }).plugins.length, 6);
+    assert.equal((info.tinyDocker as { plugins: unknown[] }).plugins.length, 7);
   });
 
   it('a server error is a 500 with the message and no stack', async () => {
@@ -449,7 +449,7 @@ describe('API server: tiny-docker extensions', () => {
     assert.equal(Object.keys(now.containers).length, 3);
     assert.equal((await h.request('GET', '/tiny/replay?until=yesterday')).status, 400);
     const plugins = json((await h.request('GET', '/v1.50/tiny/plugins')).body) as { id: string; status: string }[];
-    assert.deepEqual(plugins.map((p) => p.status), ['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    assert.deepEqual(plugins.map((p) => p.status), ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
   });
 
   it('/tiny/events?after=N&until=M gives raw envelopes with positions', async () => {
