@@ -10,7 +10,9 @@ import { registerExecRoutes } from './exec-routes.js';
 import { commonHeaders, errorBody, type ApiRequest, type ApiResponse } from './exchange.js';
 import { registerImageRoutes } from './image-routes.js';
 import { registerRegistryRoutes } from './registry-routes.js';
+import type { NetworkService } from '../engine/network-service.js';
 import type { RegistryService } from '../engine/registry-service.js';
+import { registerNetworkRoutes } from './network-routes.js';
 import { HttpApiRequest, HttpApiResponse } from './http-exchange.js';
 import { API_VERSION, splitVersion } from './http-params.js';
 import { RawApiRequest, RawApiResponse } from './raw-exchange.js';
@@ -30,6 +32,8 @@ export interface ApiServerOptions {
   readonly reloadPlugins?: RouteDeps['reloadPlugins'];
   /** Pulls, pushes and logins (POST /images/create?fromImage, /images/{name}/push, /auth). */
   readonly registry?: RegistryService;
+  /** Networks: /networks. */
+  readonly networks?: NetworkService;
 }
 
 const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -43,6 +47,7 @@ export function buildRouter(deps: RouteDeps): Router {
   registerExecRoutes(router, deps);
   registerRegistryRoutes(router, deps);
   registerImageRoutes(router, deps);
+  registerNetworkRoutes(router, deps);
   registerEventRoutes(router, deps);
   registerUiRoutes(router, deps);
   registerUnsupportedRoutes(router);
@@ -86,6 +91,7 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): http
   const router = buildRouter({
     engine, version: options.version, logger, ...(options.reloadPlugins ? { reloadPlugins: options.reloadPlugins } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.networks ? { networks: options.networks } : {}),
   });
 
   async function dispatch(method: string, url: string, make: (path: string, version: string, query: URLSearchParams) => { req: ApiRequest; res: ApiResponse }): Promise<void> {

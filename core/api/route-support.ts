@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
+import type { NetworkService } from '../engine/network-service.js';
 import type { RegistryService } from '../engine/registry-service.js';
 import type { Logger } from '../plugins/driver.js';
 import { compareVersions } from './http-params.js';
@@ -14,6 +15,8 @@ export interface RouteDeps {
   readonly reloadPlugins?: () => Promise<PluginReloadResult>;
   /** Pulls, pushes and logins; absent when no distribution driver is wired. */
   readonly registry?: RegistryService;
+  /** Networks (`/networks`); absent in tests that serve a fake engine. */
+  readonly networks?: NetworkService;
 }
 
 /** What `POST /tiny/plugins/reload` answers: the packages it loaded now, and every driver as `info` lists it. */
