@@ -20,6 +20,7 @@ import { SocketInput } from './hijack.js';
 import { Router } from './router.js';
 import { messageOf, type RouteDeps } from './route-support.js';
 import { registerSystemRoutes } from './system-routes.js';
+import { registerStatsHistoryRoutes } from './stats-history-routes.js';
 import { registerUiRoutes } from './ui-routes.js';
 import { registerUnsupportedRoutes } from './unsupported-routes.js';
 
@@ -34,6 +35,8 @@ export interface ApiServerOptions {
   readonly registry?: RegistryService;
   /** Networks: /networks. */
   readonly networks?: NetworkService;
+  /** The kept stats readings (`GET /tiny/stats/{id}`). */
+  readonly statsHistory?: RouteDeps['statsHistory'];
 }
 
 const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -50,6 +53,7 @@ export function buildRouter(deps: RouteDeps): Router {
   registerNetworkRoutes(router, deps);
   registerEventRoutes(router, deps);
   registerUiRoutes(router, deps);
+  registerStatsHistoryRoutes(router, deps);
   registerUnsupportedRoutes(router);
   return router;
 }
@@ -92,6 +96,7 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): http
     engine, version: options.version, logger, ...(options.reloadPlugins ? { reloadPlugins: options.reloadPlugins } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.networks ? { networks: options.networks } : {}),
+    ...(options.statsHistory ? { statsHistory: options.statsHistory } : {}),
   });
 
   async function dispatch(method: string, url: string, make: (path: string, version: string, query: URLSearchParams) => { req: ApiRequest; res: ApiResponse }): Promise<void> {

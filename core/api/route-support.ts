@@ -1,3 +1,4 @@
+import type { StatsHistoryReader } from './stats-history-routes.js';
 import type { Writable } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
 import type { NetworkService } from '../engine/network-service.js';
@@ -17,6 +18,8 @@ export interface RouteDeps {
   readonly registry?: RegistryService;
   /** Networks (`/networks`); absent in tests that serve a fake engine. */
   readonly networks?: NetworkService;
+  /** The kept stats readings (`GET /tiny/stats/{id}`); absent where none are kept. */
+  readonly statsHistory?: StatsHistoryReader;
 }
 
 /** What `POST /tiny/plugins/reload` answers: the packages it loaded now, and every driver as `info` lists it. */

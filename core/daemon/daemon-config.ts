@@ -24,6 +24,8 @@ export interface DaemonConfig {
   };
   /** --dns: where the embedded resolver forwards names it does not know; the host's nameservers when absent. */
   readonly dns?: readonly string[];
+  /** Milliseconds between two readings of the stats history (core/stats/stats-history.ts); 0: none kept. Default 10 s. */
+  readonly statsHistoryMs?: number;
 }
 
 export const DaemonConfig = Symbol.for('tiny-docker.core.DaemonConfig');

@@ -30,6 +30,8 @@ Options:
                            (env MINI_DOCKER_REGISTRY_TIMEOUT, default 30)
       --dns IP[:PORT]      where the embedded resolver of user networks forwards names it does not know,
                            repeatable, as dockerd's --dns (default: the nameservers of /etc/resolv.conf)
+      --stats-history SECONDS  read every running container's stats this often and keep the readings a day, for the
+                           UI's past (env MINI_DOCKER_STATS_HISTORY, default 10; 0 turns it off)
   -v, --version            print the version and exit
   -h, --help               print this help and exit
 `;
@@ -49,6 +51,8 @@ export interface DaemonOptions {
   readonly registries: { readonly insecureRegistries: readonly string[]; readonly certsDir: string; readonly timeoutMs: number };
   /** --dns: the embedded resolver's upstreams; undefined = the host's nameservers. */
   readonly dns: readonly string[] | undefined;
+  /** --stats-history: milliseconds between two readings of the stats history (0: none kept). */
+  readonly statsHistoryMs: number;
 }
 
 /** Parses mini-dockerd's arguments; throws one line naming what is wrong. */
@@ -62,8 +66,14 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
       'no-busybox': { type: 'boolean' }, version: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' },
       'insecure-registry': { type: 'string', multiple: true }, 'registry-certs-dir': { type: 'string' }, 'registry-timeout': { type: 'string' },
       dns: { type: 'string', multiple: true },
+      'stats-history': { type: 'string' },
     },
   });
+  const statsText = values['stats-history'] ?? env.MINI_DOCKER_STATS_HISTORY ?? '10';
+  const statsSeconds = Number(statsText);
+  if (!Number.isFinite(statsSeconds) || statsSeconds < 0 || (statsSeconds > 0 && statsSeconds < 0.1)) {
+    throw new Error(`--stats-history ${statsText}: expected seconds between readings (0.1 or more), or 0 for none`);
+  }
   const timeoutText = values['registry-timeout'] ?? env.MINI_DOCKER_REGISTRY_TIMEOUT ?? '30';
   const timeoutSeconds = Number(timeoutText);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new Error(`--registry-timeout ${timeoutText}: expected a number of seconds above 0`);
@@ -96,5 +106,6 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
     builtinBusybox: values['no-busybox'] !== true,
     registries,
     dns: values.dns,
+    statsHistoryMs: Math.round(statsSeconds * 1000),
   };
 }

@@ -15,6 +15,7 @@ import { EventLog } from '../eventlog/event-log.js';
 import { FileEventLog } from '../eventlog/file-event-log.js';
 import { SnapshotStore } from '../eventlog/snapshot-store.js';
 import { EventTimeIndex } from '../eventlog/time-index.js';
+import { DEFAULT_STATS_HISTORY, StatsHistory } from '../stats/stats-history.js';
 import { Logger } from '../plugins/logger.js';
 import { PluginRegistry } from '../plugins/plugin-registry.js';
 import { parseResolvConf } from '../network/container-files.js';
@@ -94,14 +95,21 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   }
   await engine.networks.start();
 
+  const statsHistory = new StatsHistory(logDir, {
+    running: () => Object.values(engine.state().containers).filter((c) => c.status === 'running').map((c) => c.id),
+    stats: (id) => engine.stats(id),
+  }, { ...DEFAULT_STATS_HISTORY, intervalMs: config.statsHistoryMs ?? DEFAULT_STATS_HISTORY.intervalMs }, (m) => logger.warn(m));
+  await statsHistory.start();
+
   await rm(config.socketPath, { force: true });
-  const server = createApiServer(engine, { version: config.version, logger, reloadPlugins: () => plugins.reload(), registry: registryService, networks: engine.networks });
+  const server = createApiServer(engine, { version: config.version, logger, reloadPlugins: () => plugins.reload(), registry: registryService, statsHistory, networks: engine.networks });
   await listen(server, config.socketPath);
   const tcpServers: NetServer[] = [];
   try {
     for (const t of config.tcp ?? []) tcpServers.push(await listenTcp(server, t));
   } catch (err) {
     server.close();
+    await statsHistory.stop();
     await closeTcp(tcpServers);
     await rm(config.socketPath, { force: true });
     throw err;
@@ -114,6 +122,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
       server.closeAllConnections();
       await closeTcp(tcpServers);
       await closed;
+      await statsHistory.stop();
       await engine.shutdown();
       await store.append(DAEMON_STREAM, [{ type: 'DaemonStopped', data: { pid: process.pid } }], 'any').catch(() => undefined);
       await store.snapshot().catch((err: unknown) => logger.warn(`snapshot on shutdown failed: ${String(err)}`));
