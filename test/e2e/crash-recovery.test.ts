@@ -12,8 +12,9 @@ import { describe, it } from 'node:test';
 import { REGISTRY_TOOLS_MISSING, TestRegistry, skopeoPush, writeOciLayout } from '../fixtures/registry-server.js';
 import { busyboxRootfsTar } from '../fixtures/test-image.js';
 import { buildTar } from '../fixtures/tar-builder.js';
+import { existsSync } from 'node:fs';
 import { FAILPOINTS, FAILPOINTS_ENV, commandOf } from '../../core/failpoints.js';
-import { TestDaemon, until, type RunResult } from './harness.js';
+import { TestDaemon, runCommand, until, type RunResult } from './harness.js';
 import { apiGet, assertKernelAgrees, cleanupEverything, hostView, untilKernelAgrees, inspectAll, type InspectedContainer, type InspectedExec } from './kernel-agreement.js';
 
 /** The registry each pull scenario pushed its image to, by scenario name. */
@@ -50,6 +51,23 @@ async function inspectName(d: TestDaemon, name: string): Promise<InspectedContai
     return undefined;
   }
   return (JSON.parse(r.stdout) as InspectedContainer[])[0];
+}
+
+/**
+ * The daemon's networks and the host agree: every network `network ls` lists has its bridge, and
+ * the bridges in the daemon's nft table are exactly those. Returns the network, by name, if listed.
+ */
+async function networksAgree(d: TestDaemon, name: string): Promise<{ Id: string } | undefined> {
+  const ls = await ok(d, ['network', 'ls', '--format', '{{json .}}', '--no-trunc']);
+  const listed = ls.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { ID: string; Name: string });
+  const bridges = listed.map((n) => `mdbr-${n.ID.slice(0, 8)}`).sort();
+  for (const b of bridges) assert.ok(existsSync(`/sys/class/net/${b}`), `the bridge ${b} of a listed network is on the host`);
+  const set = await runCommand('nft', ['-j', 'list', 'set', 'ip', d.networkTable, 'bridges']);
+  assert.equal(set.code, 0, `the daemon's table holds its bridges: ${set.stderr}`);
+  const held = (JSON.parse(set.stdout) as { nftables: { set?: { elem?: string[] } }[] }).nftables.flatMap((x) => x.set?.elem ?? []).sort();
+  assert.deepEqual(held, bridges, 'the table holds the bridges of the listed networks, no other');
+  const found = listed.find((n) => n.Name === name);
+  return found ? { Id: found.ID } : undefined;
 }
 
 async function mustExist(d: TestDaemon, name: string): Promise<InspectedContainer> {
@@ -155,6 +173,29 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
         assert.equal(x.body.Running, false, `exec ${x.body.ID} does not stay running`);
       }
       if (acknowledged) assert.ok(execs.some((x) => x.body.ExitCode === 3), 'the acknowledged exec has its exit code, 3');
+    },
+  },
+  'network-create': {
+    setup: async () => undefined,
+    act: (d, name) => d.cli(['network', 'create', name]),
+    verify: async (d, name, acknowledged) => {
+      const network = await networksAgree(d, name);
+      if (acknowledged) assert.ok(network, 'an acknowledged network create is there');
+      if (network) {
+        await ok(d, ['network', 'rm', name]);
+        assert.equal(existsSync(`/sys/class/net/mdbr-${network.Id.slice(0, 8)}`), false, 'its bridge went with it');
+      }
+      await networksAgree(d, name);
+    },
+  },
+  'network-rm': {
+    setup: async (d, name) => { await ok(d, ['network', 'create', name]); },
+    act: (d, name) => d.cli(['network', 'rm', name]),
+    verify: async (d, name, acknowledged) => {
+      const network = await networksAgree(d, name);
+      if (acknowledged) assert.equal(network, undefined, 'an acknowledged network rm is gone');
+      if (network) await ok(d, ['network', 'rm', name]);
+      await networksAgree(d, name);
     },
   },
   commit: {
