@@ -126,7 +126,7 @@ export class NetworkService {
           if (err instanceof ConcurrencyError && attempt < 3) continue;
           throw err;
         }
-        failpoint('network-rm.after-removed');
+        failpoint('network.after-removed');
         await this.removeFromHost(network);
         return;
       }
@@ -259,7 +259,7 @@ export class NetworkService {
         labels: request.labels ?? {}, bridge: bridgeNameFor(id), mtu, dns: kind === 'user',
       };
       await this.store.append(networkStream(id), [{ type: 'NetworkCreated', data }], 'no-stream');
-      if (kind === 'user') failpoint('network-create.after-created');
+      if (kind === 'user') failpoint('network.after-created');
       const network = this.store.state().networks[id]!;
       try {
         await driver.ensureNetwork(specOfNetwork(network));

@@ -76,6 +76,18 @@ async function mustExist(d: TestDaemon, name: string): Promise<InspectedContaine
   return c;
 }
 
+/** `network rm` of a network made for it: the scenario of `network.after-removed`, and a kill -9 run of its own. */
+const NETWORK_RM: Scenario = {
+  setup: async (d, name) => { await ok(d, ['network', 'create', name]); },
+  act: (d, name) => d.cli(['network', 'rm', name]),
+  verify: async (d, name, acknowledged) => {
+    const network = await networksAgree(d, name);
+    if (acknowledged) assert.equal(network, undefined, 'an acknowledged network rm is gone');
+    if (network) await ok(d, ['network', 'rm', name]);
+    await networksAgree(d, name);
+  },
+};
+
 const SCENARIOS: Readonly<Record<string, Scenario>> = {
   start: {
     setup: async (d, name) => { await ok(d, ['create', '--name', name, 'busybox', ...LOOP]); },
@@ -175,7 +187,7 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
       if (acknowledged) assert.ok(execs.some((x) => x.body.ExitCode === 3), 'the acknowledged exec has its exit code, 3');
     },
   },
-  'network-create': {
+  network: {
     setup: async () => undefined,
     act: (d, name) => d.cli(['network', 'create', name]),
     verify: async (d, name, acknowledged) => {
@@ -188,16 +200,7 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
       await networksAgree(d, name);
     },
   },
-  'network-rm': {
-    setup: async (d, name) => { await ok(d, ['network', 'create', name]); },
-    act: (d, name) => d.cli(['network', 'rm', name]),
-    verify: async (d, name, acknowledged) => {
-      const network = await networksAgree(d, name);
-      if (acknowledged) assert.equal(network, undefined, 'an acknowledged network rm is gone');
-      if (network) await ok(d, ['network', 'rm', name]);
-      await networksAgree(d, name);
-    },
-  },
+  'network-rm': NETWORK_RM,
   commit: {
     setup: async (d, name) => {
       await ok(d, ['run', '-d', '--name', name, 'busybox', ...LOOP]);
@@ -221,9 +224,11 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
 
 /**
  * Points whose path a command's plain scenario does not reach get a scenario of their own:
- * `start.after-undo` needs a start step that fails (the command does not exist in the image).
+ * `start.after-undo` needs a start step that fails (the command does not exist in the image);
+ * `network.after-removed` an rm (the plain `network` scenario is a create).
  */
 const POINT_SCENARIOS: Readonly<Record<string, Scenario>> = {
+  'network.after-removed': NETWORK_RM,
   'start.after-undo': {
     setup: async (d, name) => { await ok(d, ['create', '--name', name, 'busybox', '/no/such/command']); },
     act: (d, name) => d.cli(['start', name]),
