@@ -1,17 +1,47 @@
 /**
- * The CLI's entry point, for bin/mini-docker. `--version` (what oclif would print:
- * "tiny-docker/0.1.0 linux-x64 node-v20.20.2") is answered from package.json without loading
- * oclif, since loading @oclif/core alone costs about 100 ms; everything else goes to oclif's
- * `execute`, which loads only the running command (oclif.manifest.json).
+ * The CLI's entry point, for bin/mini-docker. Loading @oclif/core costs about 100 ms, more than
+ * the rest of most commands, so oclif is loaded only when it has something to do:
+ *
+ * - `--version` (what oclif would print: "tiny-docker/0.1.0 linux-x64 node-v20.20.2") is answered
+ *   from package.json;
+ * - a built-in command (a declared command, cli/lib/command-declaration.ts) is loaded from its
+ *   file and run by cli/lib/command-runtime.ts, exactly as oclif's loading of the same class runs it;
+ * - everything else (help, `plugins …`, a plugin's command, an unknown command) goes to oclif's
+ *   `execute`, which loads only the running command (oclif.manifest.json).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The commands cli/fast-path.ts may run without oclif. */
-const FAST_COMMANDS: ReadonlySet<string> = new Set(['ps', 'run', 'exec', 'stop', 'logs']);
+const commandsDir = join(root, 'dist', 'cli', 'commands');
+
+/** The file of a built-in command for argv (`ps …`, `container prune …`), and the words of its name. */
+export function builtinCommandFile(argv: readonly string[], dir = commandsDir): { readonly file: string; readonly words: number } | undefined {
+  const [first, second] = argv;
+  const word = /^[a-z][a-z0-9-]*$/;
+  if (first === undefined || !word.test(first)) return undefined;
+  if (second !== undefined && word.test(second) && existsSync(join(dir, first, `${second}.js`))) return { file: join(dir, first, `${second}.js`), words: 2 };
+  if (existsSync(join(dir, `${first}.js`))) return { file: join(dir, `${first}.js`), words: 1 };
+  return undefined;
+}
+
+/**
+ * Runs a built-in declared command without loading oclif; false when argv is not one (oclif's
+ * own commands, plugins, help) or MINI_DOCKER_NO_FAST_PATH=1 asks for oclif's way of loading it.
+ */
+async function runBuiltin(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<boolean> {
+  if (env.MINI_DOCKER_NO_FAST_PATH === '1') return false;
+  const found = builtinCommandFile(argv);
+  if (!found) return false;
+  const [{ declarationOf }, mod] = await Promise.all([import('./lib/command-declaration.js'), import(found.file) as Promise<{ default?: unknown }>]);
+  const decl = declarationOf(mod.default);
+  if (!decl) return false;
+  const { runDeclaration } = await import('./lib/command-runtime.js');
+  await runDeclaration(decl, argv.slice(found.words), { commandName: argv.slice(0, found.words).join(' ') });
+  return true;
+}
 
 /** oclif's user agent line, as `mini-docker --version` prints it. */
 export function versionLine(pkg: { readonly name: string; readonly version: string }): string {
@@ -75,11 +105,7 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
     process.stdout.write(`${versionLine(pkg)}\n`);
     return;
   }
-  // ps, run -d, exec, stop, logs in their plain forms skip oclif (cli/fast-path.ts); anything else, or anything unusual, goes on to oclif.
-  if (FAST_COMMANDS.has(argv[0] ?? '')) {
-    const { tryFastPath } = await import('./fast-path.js');
-    if (await tryFastPath(argv)) return;
-  }
+  if (await runBuiltin(argv, process.env)) return;
   const { execute, settings } = await import('@oclif/core');
   // Plugins run as compiled JavaScript: oclif must not try ts-node on a linked TypeScript plugin
   // (it cannot for ESM on Node 20, and warned "linked ESM module" on every command).

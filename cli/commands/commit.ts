@@ -1,37 +1,35 @@
-import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../lib/base-command.js';
+import { arg, defineCommand, flag } from '../lib/command-declaration.js';
 import { targetRepoTag } from '../lib/image-ref.js';
 
 /** `mini-docker commit`: a new image from a container's changes. */
-export default class Commit extends BaseCommand {
-  static override summary = "Create a new image from a container's changes.";
+export default defineCommand({
+  summary: "Create a new image from a container's changes.",
 
-  static override description = `Makes an image of the container's filesystem changes on top of its image (a new layer), with its config changed by -c Dockerfile lines (ENV, CMD, ENTRYPOINT, WORKDIR, USER, LABEL, EXPOSE). The container is paused meanwhile unless --no-pause. Prints the new image id.
+  description: `Makes an image of the container's filesystem changes on top of its image (a new layer), with its config changed by -c Dockerfile lines (ENV, CMD, ENTRYPOINT, WORKDIR, USER, LABEL, EXPOSE). The container is paused meanwhile unless --no-pause. Prints the new image id.
 
-Exit codes: 0, or 1 (no such container, bad change line).`;
+Exit codes: 0, or 1 (no such container, bad change line).`,
 
-  static override examples = [
+  examples: [
     '<%= config.bin %> commit web snap:v1',
     "<%= config.bin %> commit -m 'added curl' -a 'me <me@example.com>' web tools",
     "<%= config.bin %> commit -c 'ENV DEBUG=1' -c 'CMD [\"sh\"]' web debug:latest",
-  ];
+  ],
 
-  static override flags = {
-    message: Flags.string({ char: 'm', summary: 'Commit message.' }),
-    author: Flags.string({ char: 'a', summary: 'Author (e.g. "John Hannibal Smith <hannibal@a-team.com>").' }),
-    change: Flags.string({ char: 'c', summary: 'Apply a Dockerfile instruction to the image config; repeatable.', multiple: true, multipleNonGreedy: true }),
-    pause: Flags.boolean({ char: 'p', summary: 'Pause the container during commit.', default: true, allowNo: true }),
-  };
+  flags: {
+    message: flag.string({ char: 'm', summary: 'Commit message.' }),
+    author: flag.string({ char: 'a', summary: 'Author (e.g. "John Hannibal Smith <hannibal@a-team.com>").' }),
+    change: flag.string({ char: 'c', summary: 'Apply a Dockerfile instruction to the image config; repeatable.', multiple: true }),
+    pause: flag.boolean({ char: 'p', summary: 'Pause the container during commit.', default: true, allowNo: true }),
+  },
 
-  static override args = {
-    container: Args.string({ ignoreStdin: true, required: true, description: 'Container name or id.' }),
-    repository: Args.string({ ignoreStdin: true, description: 'REPOSITORY[:TAG] for the new image.' }),
-  };
+  args: {
+    container: arg({ required: true, description: 'Container name or id.' }),
+    repository: arg({ description: 'REPOSITORY[:TAG] for the new image.' }),
+  },
 
-  async run(): Promise<void> {
-    const { flags, args } = await this.parse(Commit);
+  async run(ctx, { flags, args }) {
     const ref = args.repository === undefined ? undefined : targetRepoTag(args.repository);
-    const result = await this.client.json<{ Id: string }>('POST', '/commit', {
+    const result = await ctx.client.json<{ Id: string }>('POST', '/commit', {
       query: {
         container: args.container,
         repo: ref?.repo ?? '',
@@ -42,6 +40,6 @@ Exit codes: 0, or 1 (no such container, bad change line).`;
         pause: flags.pause ? undefined : false,
       },
     });
-    this.out(result.Id);
-  }
-}
+    ctx.out(result.Id);
+  },
+});

@@ -1,5 +1,4 @@
-import { Args } from '@oclif/core';
-import { BaseCommand } from '../lib/base-command.js';
+import { arg, defineCommand } from '../lib/command-declaration.js';
 import { containerPath } from '../lib/container-ops.js';
 
 /** One change as the API reports it: Kind 0 modified, 1 added, 2 deleted. */
@@ -14,23 +13,22 @@ export function renderChanges(changes: readonly ChangeItem[]): string {
 }
 
 /** `mini-docker diff`: what a container changed in its filesystem. */
-export default class Diff extends BaseCommand {
-  static override summary = 'Inspect changes to files or directories on a container\'s filesystem.';
+export default defineCommand({
+  summary: 'Inspect changes to files or directories on a container\'s filesystem.',
 
-  static override description = 'Lists the paths the container added (A), changed (C) or deleted (D) against its image, sorted by path. Bind mounts are not part of it.\n\nExit codes: 0, or 1 (no such container).';
+  description: 'Lists the paths the container added (A), changed (C) or deleted (D) against its image, sorted by path. Bind mounts are not part of it.\n\nExit codes: 0, or 1 (no such container).',
 
-  static override examples = ['<%= config.bin %> diff web', '<%= config.bin %> diff web --json'];
+  examples: ['<%= config.bin %> diff web', '<%= config.bin %> diff web --json'],
 
-  static override enableJsonFlag = true;
+  json: true,
 
-  static override args = {
-    container: Args.string({ ignoreStdin: true, required: true, description: 'Container name or id.' }),
-  };
+  args: {
+    container: arg({ required: true, description: 'Container name or id.' }),
+  },
 
-  async run(): Promise<readonly ChangeItem[]> {
-    const { args } = await this.parse(Diff);
-    const changes = (await this.client.json<ChangeItem[] | null>('GET', containerPath(args.container, '/changes'))) ?? [];
-    if (!this.jsonEnabled()) process.stdout.write(renderChanges(changes));
+  async run(ctx, { args }) {
+    const changes = (await ctx.client.json<ChangeItem[] | null>('GET', containerPath(args.container, '/changes'))) ?? [];
+    if (!ctx.jsonEnabled) process.stdout.write(renderChanges(changes));
     return changes;
-  }
-}
+  },
+});

@@ -1,6 +1,5 @@
-import { Flags } from '@oclif/core';
 import type { DockerEvent } from '../lib/api-types.js';
-import { BaseCommand } from '../lib/base-command.js';
+import { defineCommand, flag } from '../lib/command-declaration.js';
 import { textLines } from '../lib/daemon-client.js';
 import { CliError } from '../lib/errors.js';
 import { filtersJson, formatEventLine, parseEventLine } from '../lib/events-view.js';
@@ -8,40 +7,39 @@ import { Template } from '../lib/template.js';
 import { apiTimeParam } from '../lib/timestamps.js';
 
 /** `mini-docker events`: the daemon's event stream, past and live. */
-export default class Events extends BaseCommand {
-  static override summary = 'Get real-time events from the daemon.';
+export default defineCommand({
+  summary: 'Get real-time events from the daemon.',
 
-  static override description = `Prints events from the event log like docker: "2026-11-28T16:04:51.592270080Z container create ffff… (image=alpine, name=demo)". Past events between --since and --until come first; without --until the command keeps following live events until interrupted.
+  description: `Prints events from the event log like docker: "2026-11-28T16:04:51.592270080Z container create ffff… (image=alpine, name=demo)". Past events between --since and --until come first; without --until the command keeps following live events until interrupted.
 
---since/--until take RFC 3339 times ("2026-11-28T16:04:51Z", "2026-11-28"), unix seconds ("1700000000.5"), or durations relative to now ("10m", "1h30m"). --json implies --until now when no --until is given, and prints the list at the end.`;
+--since/--until take RFC 3339 times ("2026-11-28T16:04:51Z", "2026-11-28"), unix seconds ("1700000000.5"), or durations relative to now ("10m", "1h30m"). --json implies --until now when no --until is given, and prints the list at the end.`,
 
-  static override examples = [
+  examples: [
     '<%= config.bin %> events',
     '<%= config.bin %> events --since 10m --until 0s',
     '<%= config.bin %> events --filter container=web --filter event=die',
     '<%= config.bin %> events --steps --since 1m --until 0s --filter container=web',
     '<%= config.bin %> events --since 2026-11-28T16:00:00Z --format json',
-  ];
+  ],
 
-  static override enableJsonFlag = true;
+  json: true,
 
-  static override flags = {
-    since: Flags.string({ summary: 'Show events created since this time (RFC 3339, unix seconds, or relative like 10m).' }),
-    until: Flags.string({ summary: 'Stream events until this time (RFC 3339, unix seconds, or relative like 10m).' }),
-    filter: Flags.string({ char: 'f', summary: 'Filter: type=, container=, event=, image= (repeatable).', multiple: true, multipleNonGreedy: true }),
-    steps: Flags.boolean({ summary: 'Also show each command\'s intent and driver steps (start-intent, start-step ..., not Docker events).', default: false }),
-    format: Flags.string({ summary: "Format: json (one object per line) or a Go-like template ('{{.Action}} {{.Actor.ID}}')." }),
-  };
+  flags: {
+    since: flag.string({ summary: 'Show events created since this time (RFC 3339, unix seconds, or relative like 10m).' }),
+    until: flag.string({ summary: 'Stream events until this time (RFC 3339, unix seconds, or relative like 10m).' }),
+    filter: flag.string({ char: 'f', summary: 'Filter: type=, container=, event=, image= (repeatable).', multiple: true }),
+    steps: flag.boolean({ summary: 'Also show each command\'s intent and driver steps (start-intent, start-step ..., not Docker events).', default: false }),
+    format: flag.string({ summary: "Format: json (one object per line) or a Go-like template ('{{.Action}} {{.Actor.ID}}')." }),
+  },
 
-  async run(): Promise<readonly DockerEvent[]> {
-    const { flags } = await this.parse(Events);
+  async run(ctx, { flags }) {
     const now = Date.now();
     let since: string | undefined;
     let until: string | undefined;
     let filters: string | undefined;
     try {
       since = flags.since === undefined ? undefined : apiTimeParam(flags.since, now);
-      until = flags.until === undefined ? (this.jsonEnabled() ? String(Math.floor(now / 1000)) : undefined) : apiTimeParam(flags.until, now);
+      until = flags.until === undefined ? (ctx.jsonEnabled ? String(Math.floor(now / 1000)) : undefined) : apiTimeParam(flags.until, now);
       filters = filtersJson(flags.filter);
     } catch (err) {
       throw new CliError((err as Error).message);
@@ -49,7 +47,7 @@ export default class Events extends BaseCommand {
     const json = flags.format === 'json' || flags.format === '{{json .}}';
     const template = flags.format && !json ? new Template(flags.format) : undefined;
     const collected: DockerEvent[] = [];
-    const res = await this.client.request('GET', '/events', { query: { since, until, filters, ...(flags.steps ? { steps: '1' } : {}) } });
+    const res = await ctx.client.request('GET', '/events', { query: { since, until, filters, ...(flags.steps ? { steps: '1' } : {}) } });
     // Ctrl-C ends a followed stream normally, like docker.
     process.once('SIGINT', () => {
       res.destroy();
@@ -57,11 +55,11 @@ export default class Events extends BaseCommand {
     });
     for await (const line of textLines(res)) {
       const received = parseEventLine(line);
-      if (this.jsonEnabled()) collected.push(received.event);
-      else if (json) this.out(received.raw);
-      else if (template) this.out(template.render(received.event));
-      else this.out(formatEventLine(received.event, received.nanos));
+      if (ctx.jsonEnabled) collected.push(received.event);
+      else if (json) ctx.out(received.raw);
+      else if (template) ctx.out(template.render(received.event));
+      else ctx.out(formatEventLine(received.event, received.nanos));
     }
     return collected;
-  }
-}
+  },
+});

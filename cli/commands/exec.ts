@@ -1,54 +1,51 @@
-import { Args, Flags } from '@oclif/core';
 import type { ExecInspect } from '../lib/api-types.js';
 import { streamWithTerminal } from '../lib/attach-session.js';
-import { BaseCommand } from '../lib/base-command.js';
+import { arg, defineCommand, flag } from '../lib/command-declaration.js';
+import type { DaemonClient } from '../lib/daemon-client.js';
 import { containerPath } from '../lib/container-ops.js';
 import { environmentFrom } from '../lib/env-flags.js';
 import { CliError } from '../lib/errors.js';
 import { consoleSize, parseDetachKeys } from '../lib/terminal.js';
 
 /** `mini-docker exec`: run a command in a running container. */
-export default class Exec extends BaseCommand {
-  static override summary = 'Execute a command in a running container.';
+export default defineCommand({
+  summary: 'Execute a command in a running container.',
 
-  static override description = `Runs COMMAND inside the container's namespaces and cgroup, with its environment and working directory (changed by -e and -w). Flags go before CONTAINER; everything after it is the command, with or without "--".
+  description: `Runs COMMAND inside the container's namespaces and cgroup, with its environment and working directory (changed by -e and -w). Flags go before CONTAINER; everything after it is the command, with or without "--".
 
-Exit codes: the command's exit code; 0 with -d; 1 when the container is missing or not running.`;
+Exit codes: the command's exit code; 0 with -d; 1 when the container is missing or not running.`,
 
-  static override examples = [
+  examples: [
     '<%= config.bin %> exec web ls /',
     '<%= config.bin %> exec -it web sh',
     'echo data | <%= config.bin %> exec -i web cat',
     '<%= config.bin %> exec -d web touch /tmp/x',
     "<%= config.bin %> exec -e A=1 -w /tmp web sh -c 'echo $A; pwd'",
-  ];
+  ],
 
-  static override strict = false;
+  stopAtFirstArg: true,
 
-  static override flags = {
-    interactive: Flags.boolean({ char: 'i', summary: 'Keep STDIN open and attach it.', default: false }),
-    tty: Flags.boolean({ char: 't', summary: 'Allocate a pseudo-TTY.', default: false }),
-    detach: Flags.boolean({ char: 'd', summary: 'Detached mode: run the command in the background.', default: false }),
-    env: Flags.string({ char: 'e', summary: 'Set an environment variable (NAME=value, or NAME to pass the CLI\'s own); repeatable.', multiple: true, multipleNonGreedy: true }),
-    'env-file': Flags.string({ summary: 'Read environment variables from a file; repeatable.', multiple: true, multipleNonGreedy: true }),
-    workdir: Flags.string({ char: 'w', summary: 'Working directory inside the container.' }),
-    user: Flags.string({ char: 'u', summary: 'User name or UID[:GID].' }),
-    privileged: Flags.boolean({ summary: 'Give extended privileges to the command (accepted; ignored).', default: false }),
-    'detach-keys': Flags.string({ summary: 'Key sequence that detaches from a TTY session.', default: 'ctrl-p,ctrl-q' }),
-  };
+  usage: 'CONTAINER COMMAND [ARG...]',
 
-  static override args = {
-    container: Args.string({ ignoreStdin: true, required: true, description: 'Container name or id.' }),
-    command: Args.string({ ignoreStdin: true, description: 'Command and arguments (required).' }),
-  };
+  flags: {
+    interactive: flag.boolean({ char: 'i', summary: 'Keep STDIN open and attach it.', default: false }),
+    tty: flag.boolean({ char: 't', summary: 'Allocate a pseudo-TTY.', default: false }),
+    detach: flag.boolean({ char: 'd', summary: 'Detached mode: run the command in the background.', default: false }),
+    env: flag.string({ char: 'e', summary: 'Set an environment variable (NAME=value, or NAME to pass the CLI\'s own); repeatable.', multiple: true }),
+    'env-file': flag.string({ summary: 'Read environment variables from a file; repeatable.', multiple: true }),
+    workdir: flag.string({ char: 'w', summary: 'Working directory inside the container.' }),
+    user: flag.string({ char: 'u', summary: 'User name or UID[:GID].' }),
+    privileged: flag.boolean({ summary: 'Give extended privileges to the command (accepted; ignored).', default: false }),
+    'detach-keys': flag.string({ summary: 'Key sequence that detaches from a TTY session.', default: 'ctrl-p,ctrl-q' }),
+  },
 
-  async run(): Promise<void> {
-    const split = this.splitArgv();
-    if (split.positional === undefined || split.rest.length === 0) {
-      throw new CliError("'mini-docker exec' requires at least 2 arguments: CONTAINER COMMAND [ARG...] (see 'mini-docker exec --help')");
-    }
-    const { flags } = await this.parse(Exec, [...split.flags, split.positional]);
-    const ref = split.positional;
+  args: {
+    container: arg({ required: true, description: 'Container name or id.' }),
+    command: arg({ required: true, description: 'Command and arguments.' }),
+  },
+
+  async run(ctx, { flags, argv }) {
+    const [ref, ...cmd] = argv as [string, ...string[]];
     let env: string[];
     try {
       env = environmentFrom(flags['env-file'] ?? [], flags.env ?? []);
@@ -56,7 +53,7 @@ Exit codes: the command's exit code; 0 with -d; 1 when the container is missing 
       throw new CliError((err as Error).message);
     }
     const size = consoleSize();
-    const created = await this.client.json<{ Id: string }>('POST', containerPath(ref, '/exec'), {
+    const created = await ctx.client.json<{ Id: string }>('POST', containerPath(ref, '/exec'), {
       json: {
         User: flags.user ?? '',
         Privileged: flags.privileged,
@@ -69,33 +66,33 @@ Exit codes: the command's exit code; 0 with -d; 1 when the container is missing 
         DetachKeys: '',
         Env: env.length > 0 ? env : null,
         WorkingDir: flags.workdir ?? '',
-        Cmd: split.rest,
+        Cmd: cmd,
       },
     });
     const execPath = `/exec/${encodeURIComponent(created.Id)}`;
     if (flags.detach) {
-      await this.client.call('POST', `${execPath}/start`, { json: { Detach: true, Tty: flags.tty } });
+      await ctx.client.call('POST', `${execPath}/start`, { json: { Detach: true, Tty: flags.tty } });
       return;
     }
-    const connection = await this.client.hijack('POST', `${execPath}/start`, { json: { Detach: false, Tty: flags.tty, ConsoleSize: flags.tty ? size : undefined } });
+    const connection = await ctx.client.hijack('POST', `${execPath}/start`, { json: { Detach: false, Tty: flags.tty, ConsoleSize: flags.tty ? size : undefined } });
     const result = await streamWithTerminal({
       connection,
       tty: flags.tty,
       attachStdin: flags.interactive,
-      resize: (h, w) => this.client.call('POST', `${execPath}/resize`, { query: { h, w } }),
+      resize: (h, w) => ctx.client.call('POST', `${execPath}/resize`, { query: { h, w } }),
       detachKeys: parseDetachKeys(flags['detach-keys']),
-      warn: (line) => this.err(line),
+      warn: (line) => ctx.err(line),
     });
-    if (result.detached) this.exit(0);
-    this.exit(await this.exitCodeOf(execPath));
-  }
+    if (result.detached) ctx.exit(0);
+    ctx.exit(await exitCodeOf(ctx.client, execPath));
+  },
+});
 
-  /** The exec's exit code once the daemon recorded it (it should be set before the stream closes). */
-  private async exitCodeOf(execPath: string): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      const info = await this.client.json<ExecInspect>('GET', `${execPath}/json`);
-      if ((!info.Running && info.ExitCode !== null) || attempt >= 20) return info.ExitCode ?? 0;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+/** The exec's exit code once the daemon recorded it (it should be set before the stream closes). */
+async function exitCodeOf(client: DaemonClient, execPath: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const info = await client.json<ExecInspect>('GET', `${execPath}/json`);
+    if ((!info.Running && info.ExitCode !== null) || attempt >= 20) return info.ExitCode ?? 0;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -1,38 +1,36 @@
 import { statSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
 import type { ProgressMessage } from '../lib/api-types.js';
-import { BaseCommand } from '../lib/base-command.js';
+import { arg, defineCommand, flag } from '../lib/command-declaration.js';
 import { jsonLines } from '../lib/daemon-client.js';
 import { CliError } from '../lib/errors.js';
 import { openInput } from '../lib/file-io.js';
 import { ByteProgress } from '../lib/progress.js';
 
 /** `mini-docker import`: an image from a rootfs tarball. */
-export default class Import extends BaseCommand {
-  static override summary = 'Import the contents from a tarball to create a filesystem image.';
+export default defineCommand({
+  summary: 'Import the contents from a tarball to create a filesystem image.',
 
-  static override description = `Uploads FILE (or stdin for "-") as a single-layer image, optionally named REPOSITORY[:TAG], with its config set by -c Dockerfile lines. Shows a byte progress bar when stderr is a terminal; quiet otherwise. Prints the image id.
+  description: `Uploads FILE (or stdin for "-") as a single-layer image, optionally named REPOSITORY[:TAG], with its config set by -c Dockerfile lines. Shows a byte progress bar when stderr is a terminal; quiet otherwise. Prints the image id.
 
-Exit codes: 0, or 1 (unreadable file, not a tar, bad change line).`;
+Exit codes: 0, or 1 (unreadable file, not a tar, bad change line).`,
 
-  static override examples = [
+  examples: [
     '<%= config.bin %> import /tmp/busybox.tar busybox:latest',
     "cat rootfs.tar | <%= config.bin %> import -c 'CMD [\"sh\"]' - mine:v1",
     "<%= config.bin %> import -m 'from docker export' /tmp/linux.tar linux",
-  ];
+  ],
 
-  static override flags = {
-    message: Flags.string({ char: 'm', summary: 'Commit message for the imported image.' }),
-    change: Flags.string({ char: 'c', summary: 'Apply a Dockerfile instruction to the image config; repeatable.', multiple: true, multipleNonGreedy: true }),
-  };
+  flags: {
+    message: flag.string({ char: 'm', summary: 'Commit message for the imported image.' }),
+    change: flag.string({ char: 'c', summary: 'Apply a Dockerfile instruction to the image config; repeatable.', multiple: true }),
+  },
 
-  static override args = {
-    file: Args.string({ ignoreStdin: true, required: true, description: 'Tarball path, or - for stdin.' }),
-    repository: Args.string({ ignoreStdin: true, description: 'REPOSITORY[:TAG] for the image.' }),
-  };
+  args: {
+    file: arg({ required: true, description: 'Tarball path, or - for stdin.' }),
+    repository: arg({ description: 'REPOSITORY[:TAG] for the image.' }),
+  },
 
-  async run(): Promise<void> {
-    const { flags, args } = await this.parse(Import);
+  async run(ctx, { flags, args }) {
     let total: number | undefined;
     if (args.file !== '-') {
       try {
@@ -45,7 +43,7 @@ Exit codes: 0, or 1 (unreadable file, not a tar, bad change line).`;
     const input = openInput(args.file);
     input.on('error', (err) => progress.destroy(err));
     const body = input.pipe(progress);
-    const res = await this.client.request('POST', '/images/create', {
+    const res = await ctx.client.request('POST', '/images/create', {
       query: { fromSrc: '-', repo: args.repository, message: flags.message, changes: flags.change },
       body,
       contentType: 'application/x-tar',
@@ -56,6 +54,6 @@ Exit codes: 0, or 1 (unreadable file, not a tar, bad change line).`;
       if (msg.status) last = msg.status;
     }
     progress.finish();
-    if (last !== undefined) this.out(last);
-  }
-}
+    if (last !== undefined) ctx.out(last);
+  },
+});

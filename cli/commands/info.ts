@@ -1,6 +1,5 @@
-import { Flags } from '@oclif/core';
 import type { InfoResponse, PluginStatus } from '../lib/api-types.js';
-import { BaseCommand } from '../lib/base-command.js';
+import { defineCommand, flag } from '../lib/command-declaration.js';
 import { binarySize } from '../lib/human.js';
 import { renderTemplate } from '../lib/template.js';
 
@@ -11,28 +10,27 @@ export interface InfoReport extends InfoResponse {
 }
 
 /** `mini-docker info`: daemon-wide facts and the state of every driver plugin. */
-export default class Info extends BaseCommand {
-  static override summary = 'Show daemon-wide information and the status of its plugins.';
+export default defineCommand({
+  summary: 'Show daemon-wide information and the status of its plugins.',
 
-  static override description = 'Asks the daemon for GET /info and GET /tiny/plugins: container and image counts, storage and cgroup drivers, roots, and each driver plugin as ok, skipped (with the reason) or error.';
+  description: 'Asks the daemon for GET /info and GET /tiny/plugins: container and image counts, storage and cgroup drivers, roots, and each driver plugin as ok, skipped (with the reason) or error.',
 
-  static override examples = ['<%= config.bin %> info', "<%= config.bin %> info -f '{{.ServerVersion}}'", '<%= config.bin %> info --json'];
+  examples: ['<%= config.bin %> info', "<%= config.bin %> info -f '{{.ServerVersion}}'", '<%= config.bin %> info --json'],
 
-  static override enableJsonFlag = true;
+  json: true,
 
-  static override flags = {
-    format: Flags.string({ char: 'f', summary: 'Format the output with a Go-like template ({{.Containers}}, {{json .}}).' }),
-  };
+  flags: {
+    format: flag.string({ char: 'f', summary: 'Format the output with a Go-like template ({{.Containers}}, {{json .}}).' }),
+  },
 
-  async run(): Promise<InfoReport> {
-    const { flags } = await this.parse(Info);
+  async run(ctx, { flags }) {
     const [info, plugins] = await Promise.all([
-      this.client.json<InfoResponse>('GET', '/info'),
-      this.client.json<readonly PluginStatus[]>('GET', '/tiny/plugins').catch(() => [] as readonly PluginStatus[]),
+      ctx.client.json<InfoResponse>('GET', '/info'),
+      ctx.client.json<readonly PluginStatus[]>('GET', '/tiny/plugins').catch(() => [] as readonly PluginStatus[]),
     ]);
     const report: InfoReport = { ...info, TinyPlugins: plugins };
     if (flags.format) {
-      this.out(renderTemplate(flags.format, report));
+      ctx.out(renderTemplate(flags.format, report));
       return report;
     }
     const field = (label: string, value: unknown): string | undefined => (value === undefined || value === null || value === '' ? undefined : ` ${label}: ${String(value)}`);
@@ -62,7 +60,7 @@ export default class Info extends BaseCommand {
       field('Exec Root', info.tinyDocker?.execRoot),
       field('Event Log Position', info.tinyDocker?.lastPosition),
     ];
-    this.out(lines.filter((l): l is string => l !== undefined).join('\n'));
+    ctx.out(lines.filter((l): l is string => l !== undefined).join('\n'));
     return report;
-  }
-}
+  },
+});

@@ -1,45 +1,44 @@
-import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../lib/base-command.js';
+import { arg, defineCommand, flag } from '../lib/command-declaration.js';
+import type { DaemonClient } from '../lib/daemon-client.js';
 import { containerPath, imagePath } from '../lib/container-ops.js';
 import { CliError, isNotFound } from '../lib/errors.js';
 import { Template } from '../lib/template.js';
 
 /** `mini-docker inspect`: low-level JSON of containers or images. */
-export default class Inspect extends BaseCommand {
-  static override summary = 'Return low-level information on containers or images.';
+export default defineCommand({
+  summary: 'Return low-level information on containers or images.',
 
-  static override description = `Looks each NAME up as a container, then as an image (like docker), and prints a JSON array. With -f, prints a Go-like template per object instead, e.g. '{{.State.Running}}' or '{{json .Config}}'.
+  description: `Looks each NAME up as a container, then as an image (like docker), and prints a JSON array. With -f, prints a Go-like template per object instead, e.g. '{{.State.Running}}' or '{{json .Config}}'.
 
-Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`;
+Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`,
 
-  static override examples = [
+  examples: [
     '<%= config.bin %> inspect web',
     "<%= config.bin %> inspect -f '{{.State.Running}}' web",
     "<%= config.bin %> inspect -f '{{.State.ExitCode}} {{.State.FinishedAt}}' 3f2a",
     '<%= config.bin %> inspect --type image busybox',
-  ];
+  ],
 
-  static override enableJsonFlag = true;
+  json: true,
 
-  static override strict = false;
+  variadic: true,
 
-  static override flags = {
-    format: Flags.string({ char: 'f', summary: 'Format the output using a Go-like template.' }),
-    type: Flags.string({ summary: 'Only look for this type of object.', options: ['container', 'image'] }),
-    size: Flags.boolean({ char: 's', summary: 'Display total file sizes (containers).' }),
-  };
+  flags: {
+    format: flag.string({ char: 'f', summary: 'Format the output using a Go-like template.' }),
+    type: flag.string({ summary: 'Only look for this type of object.', options: ['container', 'image'] }),
+    size: flag.boolean({ char: 's', summary: 'Display total file sizes (containers).' }),
+  },
 
-  static override args = {
-    name: Args.string({ ignoreStdin: true, required: true, description: 'Container or image names or ids.' }),
-  };
+  args: {
+    name: arg({ required: true, description: 'Container or image names or ids.' }),
+  },
 
-  async run(): Promise<readonly unknown[]> {
-    const { flags, argv } = await this.parse(Inspect);
+  async run(ctx, { flags, argv }) {
     const names = argv.map(String);
     const found: unknown[] = [];
     const missing: string[] = [];
     for (const name of names) {
-      const object = await this.lookup(name, flags.type, flags.size);
+      const object = await lookup(ctx.client, name, flags.type, flags.size);
       if (object === undefined) {
         missing.push(flags.type === 'container' ? `No such container: ${name}` : flags.type === 'image' ? `No such image: ${name}` : `No such object: ${name}`);
       } else {
@@ -48,32 +47,33 @@ Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`
     }
     if (flags.format) {
       const template = new Template(flags.format);
-      for (const o of found) this.out(template.render(o));
+      for (const o of found) ctx.out(template.render(o));
     } else {
-      this.out(JSON.stringify(found, null, 4));
+      ctx.out(JSON.stringify(found, null, 4));
     }
     if (missing.length > 0) {
-      for (const m of missing.slice(0, -1)) this.err(`Error: ${m}`);
+      for (const m of missing.slice(0, -1)) ctx.err(`Error: ${m}`);
       throw new CliError(missing[missing.length - 1]!);
     }
     return found;
-  }
+  },
+});
 
-  private async lookup(name: string, type: string | undefined, size: boolean): Promise<unknown> {
-    if (type !== 'image') {
-      try {
-        return await this.client.json<unknown>('GET', containerPath(name, '/json'), { query: { size: size || undefined } });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
+/** A container, else an image, by name or id; undefined when neither is found. */
+async function lookup(client: DaemonClient, name: string, type: string | undefined, size: boolean): Promise<unknown> {
+  if (type !== 'image') {
+    try {
+      return await client.json<unknown>('GET', containerPath(name, '/json'), { query: { size: size || undefined } });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
     }
-    if (type !== 'container') {
-      try {
-        return await this.client.json<unknown>('GET', imagePath(name, '/json'));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    return undefined;
   }
+  if (type !== 'container') {
+    try {
+      return await client.json<unknown>('GET', imagePath(name, '/json'));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  return undefined;
 }

@@ -1,34 +1,32 @@
-import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../lib/base-command.js';
+import { arg, defineCommand, flag } from '../lib/command-declaration.js';
 import { CliError } from '../lib/errors.js';
 import { readBody } from '../lib/daemon-client.js';
 import { DOCKER_HUB_AUTH_KEY, dockerConfigPath, saveCredentials } from '../lib/registry-config.js';
 
 /** `mini-docker login`: check credentials with a registry and keep them in the docker CLI's config.json. */
-export default class Login extends BaseCommand {
-  static override summary = 'Log in to a registry.';
+export default defineCommand({
+  summary: 'Log in to a registry.',
 
-  static override description = `The daemon checks the credentials with the registry (POST /auth); on success they are stored in the docker CLI's config file ($DOCKER_CONFIG/config.json, else ~/.docker/config.json) in its format, so pull, push, run and the docker CLI use them. SERVER defaults to Docker Hub. Read the password from stdin with --password-stdin.
+  description: `The daemon checks the credentials with the registry (POST /auth); on success they are stored in the docker CLI's config file ($DOCKER_CONFIG/config.json, else ~/.docker/config.json) in its format, so pull, push, run and the docker CLI use them; when that file names a credential helper ("credsStore", or "credHelpers" for this registry), the secret goes to docker-credential-<name> instead, as with the docker CLI. SERVER defaults to Docker Hub. Read the password from stdin with --password-stdin.
 
-Exit codes: 0, or 1 (refused, unreachable, no password).`;
+Exit codes: 0, or 1 (refused, unreachable, no password).`,
 
-  static override examples = [
+  examples: [
     '<%= config.bin %> login -u alice 127.0.0.1:5000',
     'echo "$TOKEN" | <%= config.bin %> login -u alice --password-stdin registry.example.com',
-  ];
+  ],
 
-  static override flags = {
-    username: Flags.string({ char: 'u', summary: 'Username.' }),
-    password: Flags.string({ char: 'p', summary: 'Password (prefer --password-stdin).' }),
-    'password-stdin': Flags.boolean({ summary: 'Take the password from stdin.' }),
-  };
+  flags: {
+    username: flag.string({ char: 'u', summary: 'Username.' }),
+    password: flag.string({ char: 'p', summary: 'Password (prefer --password-stdin).' }),
+    'password-stdin': flag.boolean({ summary: 'Take the password from stdin.' }),
+  },
 
-  static override args = {
-    server: Args.string({ ignoreStdin: true, description: 'Registry host[:port]; Docker Hub when omitted.' }),
-  };
+  args: {
+    server: arg({ description: 'Registry host[:port]; Docker Hub when omitted.' }),
+  },
 
-  async run(): Promise<void> {
-    const { flags, args } = await this.parse(Login);
+  async run(ctx, { flags, args }) {
     const server = args.server ?? DOCKER_HUB_AUTH_KEY;
     if (flags.password !== undefined && flags['password-stdin']) throw new CliError('--password and --password-stdin are mutually exclusive');
     if (!flags.username) throw new CliError('a username is needed: mini-docker login -u NAME [--password-stdin] [SERVER]');
@@ -36,12 +34,12 @@ Exit codes: 0, or 1 (refused, unreachable, no password).`;
     if (flags['password-stdin']) {
       password = (await readBody(process.stdin)).toString('utf8').replace(/\r?\n$/, '');
     } else if (flags.password !== undefined) {
-      this.err('WARNING! Using --password via the CLI is insecure. Use --password-stdin.');
+      ctx.err('WARNING! Using --password via the CLI is insecure. Use --password-stdin.');
     }
     if (!password) throw new CliError('a password is needed: give --password-stdin (or -p)');
-    await this.client.json('POST', '/auth', { json: { username: flags.username, password, serveraddress: server } });
-    await saveCredentials(server, flags.username, password);
-    this.err(`WARNING! Your password will be stored unencrypted in ${dockerConfigPath()}.`);
-    this.out('Login Succeeded');
-  }
-}
+    await ctx.client.json('POST', '/auth', { json: { username: flags.username, password, serveraddress: server } });
+    const helper = await saveCredentials(server, flags.username, password);
+    if (!helper) ctx.err(`WARNING! Your password will be stored unencrypted in ${dockerConfigPath()}.`);
+    ctx.out('Login Succeeded');
+  },
+});

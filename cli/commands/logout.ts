@@ -1,24 +1,22 @@
-import { Args } from '@oclif/core';
-import { BaseCommand } from '../lib/base-command.js';
+import { arg, defineCommand } from '../lib/command-declaration.js';
 import { DOCKER_HUB_AUTH_KEY, authKeyOf, removeCredentials } from '../lib/registry-config.js';
 
 /** `mini-docker logout`: forget a registry's credentials. */
-export default class Logout extends BaseCommand {
-  static override summary = 'Log out from a registry.';
+export default defineCommand({
+  summary: 'Log out from a registry.',
 
-  static override description = 'Removes the credentials of SERVER (Docker Hub when omitted) from the docker CLI\'s config.json. Needs no daemon.';
+  description: 'Removes the credentials of SERVER (Docker Hub when omitted) from the docker CLI\'s config.json. Needs no daemon.',
 
-  static override examples = ['<%= config.bin %> logout 127.0.0.1:5000'];
+  examples: ['<%= config.bin %> logout 127.0.0.1:5000'],
 
-  static override args = {
-    server: Args.string({ ignoreStdin: true, description: 'Registry host[:port]; Docker Hub when omitted.' }),
-  };
+  args: {
+    server: arg({ description: 'Registry host[:port]; Docker Hub when omitted.' }),
+  },
 
-  async run(): Promise<void> {
-    const { args } = await this.parse(Logout);
+  async run(ctx, { args }) {
     const server = args.server ?? DOCKER_HUB_AUTH_KEY;
     const key = authKeyOf(server);
-    if (await removeCredentials(server)) this.out(`Removing login credentials for ${key}`);
-    else this.out(`Not logged in to ${key}`);
-  }
-}
+    if (await removeCredentials(server)) ctx.out(`Removing login credentials for ${key}`);
+    else ctx.out(`Not logged in to ${key}`);
+  },
+});

@@ -1,40 +1,38 @@
-import { Flags } from '@oclif/core';
 import type { ContainerSummary } from '../lib/api-types.js';
-import { BaseCommand } from '../lib/base-command.js';
+import { defineCommand, flag } from '../lib/command-declaration.js';
 import { filtersJson } from '../lib/events-view.js';
 import { CliError } from '../lib/errors.js';
 import { renderPs } from '../lib/ps-view.js';
 
 /** `mini-docker ps`: list containers. */
-export default class Ps extends BaseCommand {
-  static override summary = 'List containers.';
+export default defineCommand({
+  summary: 'List containers.',
 
-  static override description = `Shows running containers (all with -a) in the original project's columns: CONTAINER ID (12 hex), IMAGE, COMMAND, CREATED, STATUS, NAMES.
+  description: `Shows running containers (all with -a) in the original project's columns: CONTAINER ID (12 hex), IMAGE, COMMAND, CREATED, STATUS, NAMES.
 
---format takes "table" (default), "json" (one object per line), "table <template>" or a Go-like template such as '{{.ID}} {{.Names}}' (fields: ID, Image, Command, CreatedAt, RunningFor, State, Status, Names, Labels). --json prints the daemon's raw container list.`;
+--format takes "table" (default), "json" (one object per line), "table <template>" or a Go-like template such as '{{.ID}} {{.Names}}' (fields: ID, Image, Command, CreatedAt, RunningFor, State, Status, Names, Labels). --json prints the daemon's raw container list.`,
 
-  static override examples = [
+  examples: [
     '<%= config.bin %> ps',
     '<%= config.bin %> ps -a',
     '<%= config.bin %> ps -aq',
     "<%= config.bin %> ps --format '{{.ID}}\\t{{.Status}}'",
     '<%= config.bin %> ps --filter status=exited --filter name=web',
-  ];
+  ],
 
-  static override enableJsonFlag = true;
+  json: true,
 
-  static override flags = {
-    all: Flags.boolean({ char: 'a', summary: 'Show all containers (default shows just running).' }),
-    quiet: Flags.boolean({ char: 'q', summary: 'Only display container IDs.' }),
-    'no-trunc': Flags.boolean({ summary: "Don't truncate output." }),
-    format: Flags.string({ summary: 'Format: table, json, or a Go-like template.' }),
-    filter: Flags.string({ char: 'f', summary: 'Filter output (status=, name=, id=, label=, ...); repeatable.', multiple: true, multipleNonGreedy: true }),
-    last: Flags.integer({ char: 'n', summary: 'Show the n last created containers (all states).' }),
-    latest: Flags.boolean({ char: 'l', summary: 'Show the latest created container (all states).' }),
-  };
+  flags: {
+    all: flag.boolean({ char: 'a', summary: 'Show all containers (default shows just running).' }),
+    quiet: flag.boolean({ char: 'q', summary: 'Only display container IDs.' }),
+    'no-trunc': flag.boolean({ summary: "Don't truncate output." }),
+    format: flag.string({ summary: 'Format: table, json, or a Go-like template.' }),
+    filter: flag.string({ char: 'f', summary: 'Filter output (status=, name=, id=, label=, ...); repeatable.', multiple: true }),
+    last: flag.integer({ char: 'n', summary: 'Show the n last created containers (all states).' }),
+    latest: flag.boolean({ char: 'l', summary: 'Show the latest created container (all states).' }),
+  },
 
-  async run(): Promise<readonly ContainerSummary[]> {
-    const { flags } = await this.parse(Ps);
+  async run(ctx, { flags }) {
     let filters: string | undefined;
     try {
       filters = filtersJson(flags.filter);
@@ -42,10 +40,10 @@ export default class Ps extends BaseCommand {
       throw new CliError((err as Error).message);
     }
     const limit = flags.latest ? 1 : flags.last;
-    const containers = await this.client.json<ContainerSummary[]>('GET', '/containers/json', {
+    const containers = await ctx.client.json<ContainerSummary[]>('GET', '/containers/json', {
       query: { all: flags.all || undefined, limit: limit && limit > 0 ? limit : undefined, filters },
     });
-    process.stdout.write(this.jsonEnabled() ? '' : renderPs(containers, { quiet: flags.quiet, noTrunc: flags['no-trunc'], format: flags.format, now: Date.now() }));
+    process.stdout.write(ctx.jsonEnabled ? '' : renderPs(containers, { quiet: flags.quiet, noTrunc: flags['no-trunc'], format: flags.format, now: Date.now() }));
     return containers;
-  }
-}
+  },
+});

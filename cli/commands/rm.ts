@@ -1,42 +1,40 @@
-import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../lib/base-command.js';
+import { arg, defineCommand, flag } from '../lib/command-declaration.js';
 import { containerPath } from '../lib/container-ops.js';
 import { DaemonError, isNotFound } from '../lib/errors.js';
 
 /** `mini-docker rm`: remove containers. */
-export default class Rm extends BaseCommand {
-  static override summary = 'Remove one or more containers.';
+export default defineCommand({
+  summary: 'Remove one or more containers.',
 
-  static override description = `Removes each container and everything it had (its rootfs, cgroups, logs). A running container needs -f (then it is killed first). Prints each name.
+  description: `Removes each container and everything it had (its rootfs, cgroups, logs). A running container needs -f (then it is killed first). Prints each name.
 
-Exit codes: 0; 1 when any container could not be removed. With -f a missing container is reported but does not fail the command (docker's behaviour).`;
+Exit codes: 0; 1 when any container could not be removed. With -f a missing container is reported but does not fail the command (docker's behaviour).`,
 
-  static override examples = ['<%= config.bin %> rm web', '<%= config.bin %> rm -f web db', '<%= config.bin %> rm $(<%= config.bin %> ps -aq)'];
+  examples: ['<%= config.bin %> rm web', '<%= config.bin %> rm -f web db', '<%= config.bin %> rm $(<%= config.bin %> ps -aq)'],
 
-  static override strict = false;
+  variadic: true,
 
-  static override flags = {
-    force: Flags.boolean({ char: 'f', summary: 'Force the removal of a running container (uses SIGKILL).' }),
-    volumes: Flags.boolean({ char: 'v', summary: 'Remove anonymous volumes (accepted for compatibility; there are none).' }),
-  };
+  flags: {
+    force: flag.boolean({ char: 'f', summary: 'Force the removal of a running container (uses SIGKILL).' }),
+    volumes: flag.boolean({ char: 'v', summary: 'Remove anonymous volumes (accepted for compatibility; there are none).' }),
+  },
 
-  static override args = {
-    container: Args.string({ ignoreStdin: true, required: true, description: 'Container names or ids.' }),
-  };
+  args: {
+    container: arg({ required: true, description: 'Container names or ids.' }),
+  },
 
-  async run(): Promise<void> {
-    const { flags, argv } = await this.parse(Rm);
+  async run(ctx, { flags, argv }) {
     let failed = false;
     for (const ref of argv.map(String)) {
       try {
-        await this.client.call('DELETE', containerPath(ref), { query: { force: flags.force || undefined, v: flags.volumes || undefined } });
-        this.out(ref);
+        await ctx.client.call('DELETE', containerPath(ref), { query: { force: flags.force || undefined, v: flags.volumes || undefined } });
+        ctx.out(ref);
       } catch (err) {
         if (!(err instanceof DaemonError)) throw err;
-        this.err(`Error: ${err.message}`);
+        ctx.err(`Error: ${err.message}`);
         if (!(flags.force && isNotFound(err))) failed = true;
       }
     }
-    if (failed) this.exit(1);
-  }
-}
+    if (failed) ctx.exit(1);
+  },
+});

@@ -1,6 +1,5 @@
-import { Flags } from '@oclif/core';
 import type { VersionResponse } from '../lib/api-types.js';
-import { BaseCommand } from '../lib/base-command.js';
+import { defineCommand, flag } from '../lib/command-declaration.js';
 import { renderTemplate } from '../lib/template.js';
 
 /** What `version` reports. */
@@ -14,29 +13,28 @@ function dockerArch(arch: string): string {
 }
 
 /** `mini-docker version`: client and server versions. */
-export default class Version extends BaseCommand {
-  static override summary = 'Show the mini-docker client and daemon versions.';
+export default defineCommand({
+  summary: 'Show the mini-docker client and daemon versions.',
 
-  static override description = 'Prints the client block, then asks the daemon (GET /version) for the server block. Use --version for the CLI version alone (no daemon needed).';
+  description: 'Prints the client block, then asks the daemon (GET /version) for the server block. Use --version for the CLI version alone (no daemon needed).',
 
-  static override examples = ['<%= config.bin %> version', "<%= config.bin %> version -f '{{.Server.Version}}'", '<%= config.bin %> version --json'];
+  examples: ['<%= config.bin %> version', "<%= config.bin %> version -f '{{.Server.Version}}'", '<%= config.bin %> version --json'],
 
-  static override enableJsonFlag = true;
+  json: true,
 
-  static override flags = {
-    format: Flags.string({ char: 'f', summary: 'Format the output with a Go-like template ({{.Client.Version}}, {{json .}}).' }),
-  };
+  flags: {
+    format: flag.string({ char: 'f', summary: 'Format the output with a Go-like template ({{.Client.Version}}, {{json .}}).' }),
+  },
 
-  async run(): Promise<VersionReport> {
-    const { flags } = await this.parse(Version);
-    const client = { Version: this.config.version, ApiVersion: '1.50', NodeVersion: process.version, Os: process.platform, Arch: dockerArch(process.arch) };
-    if (!flags.format && !this.jsonEnabled()) {
-      this.out(['Client:', ` Version:           ${client.Version}`, ` API version:       ${client.ApiVersion}`, ` Node version:      ${client.NodeVersion}`, ` OS/Arch:           ${client.Os}/${client.Arch}`, ''].join('\n'));
+  async run(ctx, { flags }) {
+    const client = { Version: ctx.version, ApiVersion: '1.50', NodeVersion: process.version, Os: process.platform, Arch: dockerArch(process.arch) };
+    if (!flags.format && !ctx.jsonEnabled) {
+      ctx.out(['Client:', ` Version:           ${client.Version}`, ` API version:       ${client.ApiVersion}`, ` Node version:      ${client.NodeVersion}`, ` OS/Arch:           ${client.Os}/${client.Arch}`, ''].join('\n'));
     }
-    const server = await this.client.json<VersionResponse>('GET', '/version');
+    const server = await ctx.client.json<VersionResponse>('GET', '/version');
     const report: VersionReport = { Client: client, Server: server };
     if (flags.format) {
-      this.out(renderTemplate(flags.format, report));
+      ctx.out(renderTemplate(flags.format, report));
       return report;
     }
     const engine = server.Components?.find((c) => c.Name === 'Engine');
@@ -52,7 +50,7 @@ export default class Version extends BaseCommand {
       `  OS/Arch:          ${server.Os}/${server.Arch}`,
       `  Kernel version:   ${server.KernelVersion ?? ''}`,
     ];
-    this.out(lines.join('\n'));
+    ctx.out(lines.join('\n'));
     return report;
-  }
-}
+  },
+});

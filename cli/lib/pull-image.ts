@@ -15,9 +15,10 @@ export function fullyQualified(ref: string): string {
 
 /**
  * Pulls `image` through the daemon (POST /images/create) with the credentials config.json has for
- * its registry, showing progress on `out` unless quiet. Returns the normalised reference pulled.
+ * its registry, showing progress on `out` unless quiet. Returns the normalised reference pulled
+ * (with `allTags`, every tag of the repository: the query has no tag, and the name is returned).
  */
-export async function pullImage(client: DaemonClient, image: string, options: { platform?: string; quiet?: boolean; out?: NodeJS.WriteStream } = {}): Promise<string> {
+export async function pullImage(client: DaemonClient, image: string, options: { platform?: string; quiet?: boolean; out?: NodeJS.WriteStream; allTags?: boolean } = {}): Promise<string> {
   let ref;
   try {
     ref = parseReference(image);
@@ -28,10 +29,10 @@ export async function pullImage(client: DaemonClient, image: string, options: { 
     throw new CliError((error as Error).message);
   });
   const res = await client.request('POST', '/images/create', {
-    query: { fromImage: ref.repo, tag: ref.digest ?? ref.tag, platform: options.platform },
+    query: { fromImage: ref.repo, tag: options.allTags ? undefined : ref.digest ?? ref.tag, platform: options.platform },
     ...(auth ? { headers: { 'X-Registry-Auth': auth } } : {}),
   });
   const progress = new TransferProgress(options.out ?? process.stdout, options.quiet === true);
   for await (const msg of jsonLines<ProgressMessage>(res)) progress.handle(msg);
-  return ref.ref;
+  return options.allTags ? ref.repo : ref.ref;
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,8 +26,48 @@ export function authKeyOf(server: string): string {
 
 interface ConfigFile {
   auths?: Record<string, { auth?: string; identitytoken?: string }>;
+  /** A credential helper for every registry: `docker-credential-<credsStore>`. */
   credsStore?: string;
+  /** A credential helper per registry key, before credsStore. */
+  credHelpers?: Record<string, string>;
   [key: string]: unknown;
+}
+
+/** What a credential helper says when it has nothing for a server (the docker-credential-helpers protocol). */
+const NOT_FOUND = /credentials not found/i;
+
+/** The credential helper that keeps a registry's secrets, as the docker CLI picks it: credHelpers[key], else credsStore. */
+function helperOf(config: ConfigFile, key: string): string | undefined {
+  const named = config.credHelpers?.[key] ?? config.credsStore;
+  return typeof named === 'string' && named !== '' ? named : undefined;
+}
+
+/**
+ * Runs `docker-credential-<helper> <action>` with `input` on stdin (the protocol of the docker CLI's
+ * credential helpers: store, get, erase); resolves to its stdout, rejects with its own message.
+ */
+function runHelper(helper: string, action: 'store' | 'get' | 'erase', input: string): Promise<string> {
+  const program = `docker-credential-${helper}`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, [action], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      reject(new Error(error.code === 'ENOENT'
+        ? `the credential helper ${program} is not installed (config.json names it): install it, or remove "credsStore"/"credHelpers" from ${dockerConfigPath()}`
+        : `the credential helper ${program} failed to run: ${error.message}`));
+    });
+    child.on('close', (code) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      if (code === 0) return resolve(stdout);
+      const said = (stdout.trim() || Buffer.concat(err).toString('utf8').trim()).split('\n')[0] ?? '';
+      reject(new Error(`${program} ${action}: ${said || `exit status ${code ?? 'unknown'}`}`));
+    });
+    child.stdin.on('error', () => undefined); // a helper that exits without reading: its exit says why
+    child.stdin.end(input);
+  });
 }
 
 async function readConfig(path: string): Promise<ConfigFile> {
@@ -53,18 +94,36 @@ async function writeConfig(path: string, config: ConfigFile): Promise<void> {
   await rename(tmp, path);
 }
 
-/** Stores `user:password` for a registry (base64 in `auths[key].auth`, as the docker CLI does); other keys are kept. */
-export async function saveCredentials(server: string, username: string, password: string, path = dockerConfigPath()): Promise<void> {
+/**
+ * Stores `user:password` for a registry: with the registry's credential helper when config.json
+ * names one (the file then keeps an empty entry, as the docker CLI's), else base64 in
+ * `auths[key].auth`. Other keys are kept. Returns the helper used, or undefined for the file.
+ */
+export async function saveCredentials(server: string, username: string, password: string, path = dockerConfigPath()): Promise<string | undefined> {
   const config = await readConfig(path);
-  config.auths = { ...(config.auths ?? {}), [authKeyOf(server)]: { auth: Buffer.from(`${username}:${password}`).toString('base64') } };
+  const key = authKeyOf(server);
+  const helper = helperOf(config, key);
+  if (helper) await runHelper(helper, 'store', JSON.stringify({ ServerURL: key, Username: username, Secret: password }));
+  config.auths = { ...(config.auths ?? {}), [key]: helper ? {} : { auth: Buffer.from(`${username}:${password}`).toString('base64') } };
   await writeConfig(path, config);
+  return helper;
 }
 
 /** Forgets a registry's credentials; false when there were none. */
 export async function removeCredentials(server: string, path = dockerConfigPath()): Promise<boolean> {
   const config = await readConfig(path);
   const key = authKeyOf(server);
-  if (!config.auths?.[key]) return false;
+  const helper = helperOf(config, key);
+  let erased = false;
+  if (helper) {
+    try {
+      await runHelper(helper, 'erase', key);
+      erased = true;
+    } catch (error) {
+      if (!NOT_FOUND.test((error as Error).message)) throw error;
+    }
+  }
+  if (!config.auths?.[key]) return erased;
   delete config.auths[key];
   await writeConfig(path, config);
   return true;
@@ -77,6 +136,27 @@ export async function removeCredentials(server: string, path = dockerConfigPath(
 export async function registryAuthHeader(server: string, path = dockerConfigPath()): Promise<string | undefined> {
   const config = await readConfig(path);
   const key = authKeyOf(server);
+  const helper = helperOf(config, key);
+  if (helper) {
+    let answer: string;
+    try {
+      answer = await runHelper(helper, 'get', key);
+    } catch (error) {
+      if (NOT_FOUND.test((error as Error).message)) return undefined;
+      throw error;
+    }
+    let got: { Username?: unknown; Secret?: unknown };
+    try {
+      got = JSON.parse(answer) as { Username?: unknown; Secret?: unknown };
+    } catch {
+      throw new Error(`docker-credential-${helper} get: its answer is not JSON`);
+    }
+    const username = typeof got.Username === 'string' ? got.Username : '';
+    const secret = typeof got.Secret === 'string' ? got.Secret : '';
+    // "<token>" as the user name: the secret is an identity token (the helpers' convention).
+    const doc = username === '<token>' ? { serveraddress: key, identitytoken: secret } : { serveraddress: key, username, password: secret };
+    return Buffer.from(JSON.stringify(doc)).toString('base64url');
+  }
   const entry = config.auths?.[key];
   if (!entry) return undefined;
   const doc: Record<string, string> = { serveraddress: key };

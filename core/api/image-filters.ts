@@ -11,13 +11,25 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
-function referenceMatches(img: ImageState, pattern: string): boolean {
+function tagMatches(ref: string, pattern: string): boolean {
   const re = globToRegExp(familiarRef(pattern));
-  return img.tags.some((t) => {
-    const tag = familiarRef(t);
-    const repo = tag.replace(/:[^:/]+$/, '');
-    return re.test(tag) || re.test(repo);
-  });
+  const tag = familiarRef(ref);
+  const repo = tag.replace(/:[^:/]+$/, '');
+  return re.test(tag) || re.test(repo);
+}
+
+function referenceMatches(img: ImageState, pattern: string): boolean {
+  return img.tags.some((t) => tagMatches(t, pattern));
+}
+
+/**
+ * The tags of an image a listing shows: with a `reference` filter only those that match it, as
+ * moby lists them (`docker images busybox` shows busybox's rows, not the other names of the same image).
+ */
+export function shownTags(img: ImageState, filters: Filters): readonly string[] {
+  const patterns = filters.get('reference');
+  if (patterns === undefined || patterns.length === 0) return img.tags;
+  return img.tags.filter((t) => patterns.some((p) => tagMatches(t, p)));
 }
 
 /** Newest first, like moby. */

@@ -3,7 +3,7 @@ import type { ProgressReporter } from '../engine/engine.js';
 import { InvalidArgumentError } from '../engine/errors.js';
 import type { ApiResponse } from './exchange.js';
 import { parseFilters, queryBool, queryString } from './http-params.js';
-import { selectImages } from './image-filters.js';
+import { selectImages, shownTags } from './image-filters.js';
 import { familiarRef, presentImageHistory, presentImageInspect, presentImageSummary } from './presenters.js';
 import type { Router } from './router.js';
 import { pullRoute } from './registry-routes.js';
@@ -41,8 +41,9 @@ export function registerImageRoutes(router: Router, { engine, logger, registry }
         return undefined;
       }
     };
-    const selected = selectImages(Object.values(state.images), parseFilters(req.query.get('filters')), byRef);
-    res.json(200, selected.map((img) => presentImageSummary(img, using.get(img.id) ?? 0)));
+    const filters = parseFilters(req.query.get('filters'));
+    const selected = selectImages(Object.values(state.images), filters, byRef);
+    res.json(200, selected.map((img) => presentImageSummary({ ...img, tags: shownTags(img, filters) }, using.get(img.id) ?? 0)));
   });
 
   router.post('/images/create', async ({ req, res }) => {

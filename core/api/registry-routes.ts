@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { DistributionProgress, RegistryCredentials } from '../plugins/distribution.js';
-import { InvalidArgumentError, NotImplementedError } from '../engine/errors.js';
-import type { RegistryService } from '../engine/registry-service.js';
+import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../engine/errors.js';
+import type { PullOutcome, RegistryService } from '../engine/registry-service.js';
 import type { ApiRequest, ApiResponse } from './exchange.js';
 import { queryString } from './http-params.js';
 import { withTag } from './presenters.js';
@@ -84,20 +84,27 @@ class ProgressStream {
   }
 }
 
-/** `POST /images/create?fromImage=…&tag=…&platform=…`: a pull, with Docker's JSON progress. */
+/** Whether a name carries its own tag or digest ("busybox:1", "x@sha256:…"), not just a port ("host:5000/x"). */
+function hasTagOrDigest(name: string): boolean {
+  return name.includes('@') || name.slice(name.lastIndexOf('/') + 1).includes(':');
+}
+
+/**
+ * `POST /images/create?fromImage=…&tag=…&platform=…`: a pull, with Docker's JSON progress. Without
+ * `tag` (and none in fromImage) every tag of the repository is pulled, as moby does for `docker
+ * pull --all-tags`; the docker CLI, dockerode and docker-py always send a tag otherwise.
+ */
 export async function pullRoute(service: RegistryService | undefined, req: ApiRequest, res: ApiResponse, fromImage: string): Promise<void> {
   if (!service) throw new NotImplementedError('pulling images needs a distribution driver, and none is loaded: see `mini-docker info`');
   const tag = queryString(req.query, 'tag');
-  // `tag` may be a digest (the docker CLI sends fromImage=busybox&tag=sha256:…).
-  const ref = tag !== undefined && tag.startsWith('sha256:') ? `${fromImage}@${tag}` : withTag(fromImage, tag);
   const platform = queryString(req.query, 'platform');
   const credentials = credentialsFromHeader(req.headers['x-registry-auth']);
   const stream = new ProgressStream(res);
-  const at = ref.indexOf('@');
-  const named = at === -1 ? ref.slice(0, ref.lastIndexOf(':')) : ref.slice(0, at);
-  const shownRef = at === -1 ? ref.slice(ref.lastIndexOf(':') + 1) : ref.slice(at + 1);
-  let announced = false;
-  try {
+  const pullOne = async (ref: string): Promise<PullOutcome> => {
+    const at = ref.indexOf('@');
+    const named = at === -1 ? ref.slice(0, ref.lastIndexOf(':')) : ref.slice(0, at);
+    const shownRef = at === -1 ? ref.slice(ref.lastIndexOf(':') + 1) : ref.slice(at + 1);
+    let announced = false;
     const outcome = await service.pull(ref, {
       ...(platform ? { platform } : {}), ...(credentials ? { credentials } : {}), signal: res.signal,
       onProgress: (p) => {
@@ -110,7 +117,22 @@ export async function pullRoute(service: RegistryService | undefined, req: ApiRe
     });
     if (!announced) stream.line({ status: `Pulling from ${pathOf(named)}`, id: shownRef });
     stream.line({ status: `Digest: ${outcome.digest}` });
-    stream.line({ status: `Status: ${outcome.status}` });
+    return outcome;
+  };
+  try {
+    if (tag === undefined && !hasTagOrDigest(fromImage)) {
+      const tags = await service.tags(fromImage, credentials);
+      if (tags.length === 0) throw new NotFoundError(`repository ${fromImage} has no tags to pull`);
+      const outcomes: PullOutcome[] = [];
+      for (const t of tags) outcomes.push(await pullOne(withTag(fromImage, t)));
+      const downloaded = outcomes.some((o) => o.status.startsWith('Downloaded'));
+      stream.line({ status: `Status: ${downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${fromImage}` });
+    } else {
+      // `tag` may be a digest (the docker CLI sends fromImage=busybox&tag=sha256:…).
+      const ref = tag !== undefined && tag.startsWith('sha256:') ? `${fromImage}@${tag}` : withTag(fromImage, tag);
+      const outcome = await pullOne(ref);
+      stream.line({ status: `Status: ${outcome.status}` });
+    }
     stream.finish();
   } catch (error) {
     stream.finish(error);

@@ -284,6 +284,16 @@ export class RegistryService {
     }
   }
 
+  /** The tags of a repository in its registry, for `pull --all-tags` (a tag or digest in `name` is ignored). */
+  async tags(name: string, credentials?: RegistryCredentials): Promise<readonly string[]> {
+    const { remote } = parseRef(name);
+    try {
+      return await this.driver().tags(remote, credentials);
+    } catch (error) {
+      throw asEngineError(error);
+    }
+  }
+
   /** What a reference resolves to in its registry (GET /distribution/{name}/json). */
   async resolve(text: string, credentials?: RegistryCredentials): Promise<RemoteDescriptor> {
     const { remote } = parseRef(text);

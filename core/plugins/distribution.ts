@@ -149,6 +149,8 @@ export interface DistributionDriver extends Driver {
   push(request: PushRequest, source: LayerSource): Promise<PushedImage>;
   /** Checks credentials against the registry (`docker login`); throws a one-line message when refused. */
   login(registry: string, credentials: RegistryCredentials): Promise<{ readonly identityToken?: string }>;
+  /** The tags of a repository (`GET /v2/<name>/tags/list`, every page), for `pull --all-tags`. */
+  tags(name: RemoteName, credentials?: RegistryCredentials): Promise<readonly string[]>;
   /** What a reference resolves to, without pulling. */
   resolve(reference: RemoteReference, credentials?: RegistryCredentials): Promise<RemoteDescriptor>;
   /** Sets how registries are reached (the daemon calls it once, after init). */

@@ -32,7 +32,7 @@ const KIND_METHODS: KindMethods = {
   [DriverKinds.isolator]: ['start', 'connect', 'isAlive', 'exitStatus', 'kill', 'exec', 'cleanup', 'held', 'endExec'],
   [DriverKinds.exporter]: ['exportDiff', 'exportTree'],
   [DriverKinds.reactor]: [],
-  [DriverKinds.distribution]: ['pull', 'push', 'login', 'resolve', 'configure'],
+  [DriverKinds.distribution]: ['pull', 'push', 'login', 'tags', 'resolve', 'configure'],
 };
 
 function isKind(kind: string): kind is DriverKind {

@@ -8,7 +8,7 @@ import { createGzip } from 'node:zlib';
 import {
   DistributionError, DriverKinds, injectable,
   type DistributionDriver, type DriverContext, type DriverStatus, type LayerSink, type LayerSource, type PullRequest,
-  type PulledImage, type PushRequest, type PushedImage, type RegistryCredentials, type RemoteDescriptor, type RemoteReference,
+  type PulledImage, type PushRequest, type PushedImage, type RegistryCredentials, type RemoteDescriptor, type RemoteName, type RemoteReference,
   type TransportOptions,
 } from '../../core/plugin-api.js';
 import { RegistryAuth, unauthorized } from './registry-auth.js';
@@ -131,6 +131,36 @@ export class RegistryDistribution implements DistributionDriver {
     if (response.status === 401 || response.status === 403) throw unauthorized(registry, true);
     if (response.status >= 300) throw new DistributionError(`login to ${registry}: GET /v2/ answered ${response.status}`, 502);
     return {};
+  }
+
+  async tags(name: RemoteName, credentials?: RegistryCredentials): Promise<readonly string[]> {
+    const repo = new Repository(this.transport, name.registry, name.repository, credentials, [`repository:${name.repository}:pull`]);
+    const tags: string[] = [];
+    let next: URL | undefined = repo.url('tags/list?n=1000');
+    // The registry pages with a Link header (`</v2/x/tags/list?n=1000&last=t>; rel="next"`).
+    for (let page = 0; next && page < 1000; page++) {
+      const response = await repo.send(next);
+      if (response.status === 404) {
+        response.body.resume();
+        throw new DistributionError(`repository ${repo.name} not found: name unknown`, 404);
+      }
+      if (response.status !== 200) throw await repo.failure(response, `listing the tags of ${repo.name}`);
+      const body = await readBody(response, 16 << 20, `the tag list of ${repo.name}`);
+      let listed: unknown;
+      try {
+        listed = (JSON.parse(body.toString('utf8')) as { tags?: unknown }).tags;
+      } catch {
+        throw new DistributionError(`the tag list ${repo.registry} sent for ${repo.name} is not JSON`, 502);
+      }
+      if (listed !== null && listed !== undefined && !(Array.isArray(listed) && listed.every((t) => typeof t === 'string'))) {
+        throw new DistributionError(`the tag list ${repo.registry} sent for ${repo.name} is not a list of names`, 502);
+      }
+      tags.push(...((listed ?? []) as string[]));
+      const link = response.headers.link;
+      const target = typeof link === 'string' ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
+      next = target ? new URL(target, next) : undefined;
+    }
+    return [...new Set(tags)].sort();
   }
 
   async resolve(reference: RemoteReference, credentials?: RegistryCredentials): Promise<RemoteDescriptor> {

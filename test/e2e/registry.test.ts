@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -147,6 +147,71 @@ describe('pull, run, push and login against real registries (e2e)', { skip: REGI
     assert.equal(logout.stdout.trim(), `Removing login credentials for ${basic.host}`);
     assert.equal((await daemon.cli(['rmi', name], { env })).code, 0);
     assert.equal((await daemon.cli(['pull', name], { env })).code, 1);
+  });
+
+  it('pull --all-tags pulls every tag the registry lists; a tag with -a is refused', async () => {
+    for (const tag of ['v1', 'v2', 'v3']) await skopeoPush(join(daemon.root, 'layout'), 'v1', `${plain.host}/tools/multi:${tag}`);
+    const name = `${plain.host}/tools/multi`;
+    const pulled = await daemon.cli(['pull', '--all-tags', name], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(pulled.code, 0, pulled.stderr);
+    for (const tag of ['v1', 'v2', 'v3']) assert.match(pulled.stdout, new RegExp(`^${tag}: Pulling from tools/multi$`, 'm'));
+    assert.equal(pulled.stdout.match(/^Digest: /gm)?.length, 3);
+    assert.match(pulled.stdout, new RegExp(`^Status: Downloaded newer image for ${name.replace(/\./g, '\\.')}$`, 'm'));
+    assert.equal(pulled.stdout.trim().split('\n').at(-1), name);
+    const images = await daemon.cli(['images', '--format', '{{.Repository}}:{{.Tag}}', name], { env });
+    assert.deepEqual(images.stdout.trim().split('\n').sort(), [`${name}:v1`, `${name}:v2`, `${name}:v3`]);
+    const again = await daemon.cli(['pull', '-a', name], { env, timeoutMs: TIMEOUT_MS });
+    assert.match(again.stdout, new RegExp(`^Status: Image is up to date for ${name.replace(/\./g, '\\.')}$`, 'm'));
+    const tagged = await daemon.cli(['pull', '-a', `${name}:v1`], { env });
+    assert.equal(tagged.code, 1);
+    assert.equal(tagged.stderr.trim(), 'Error: tag can\'t be used with --all-tags/-a');
+    const missing = await daemon.cli(['pull', '-a', `${plain.host}/tools/nothing`], { env });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^Error: repository .*tools\/nothing not found/);
+    assert.equal((await daemon.cli(['rmi', `${name}:v1`, `${name}:v2`, `${name}:v3`], { env })).code, 0);
+  });
+
+  it('a credential helper named by config.json (credsStore) keeps the secret: login stores it there, pull asks it, logout erases it', async () => {
+    const name = `${basic.host}/private/bb:v1`;
+    // A real program speaking the docker-credential-helpers protocol (store/get/erase on stdin),
+    // keeping each server's JSON in a folder of the test's own.
+    const bin = join(daemon.root, 'helper-bin');
+    const kept = join(daemon.root, 'helper-store');
+    await mkdir(bin, { recursive: true });
+    await mkdir(kept, { recursive: true });
+    await writeFile(join(bin, 'docker-credential-testkeeper'), `#!/bin/sh
+set -e
+store=${kept}
+case "$1" in
+  store) json=$(cat); server=$(printf '%s' "$json" | sed 's/.*"ServerURL":"\\([^"]*\\)".*/\\1/'); printf '%s' "$json" > "$store/$(printf '%s' "$server" | tr '/:' '__')";;
+  get) server=$(cat); f="$store/$(printf '%s' "$server" | tr '/:' '__')"; if [ -f "$f" ]; then cat "$f"; else echo "credentials not found in native keychain"; exit 1; fi;;
+  erase) server=$(cat); f="$store/$(printf '%s' "$server" | tr '/:' '__')"; if [ -f "$f" ]; then rm "$f"; else echo "credentials not found in native keychain"; exit 1; fi;;
+  *) echo "unknown action $1"; exit 1;;
+esac
+`, { mode: 0o755 });
+    const helperEnv = { DOCKER_CONFIG: join(daemon.root, 'docker-config-helper'), PATH: `${bin}:${process.env.PATH ?? ''}` };
+    await mkdir(helperEnv.DOCKER_CONFIG, { recursive: true });
+    await writeFile(join(helperEnv.DOCKER_CONFIG, 'config.json'), '{"credsStore":"testkeeper"}\n');
+    const login = await daemon.cli(['login', '-u', 'alice', '--password-stdin', basic.host], { env: helperEnv, input: 'wonderland\n' });
+    assert.equal(login.code, 0, login.stderr);
+    assert.doesNotMatch(login.stderr, /stored unencrypted/);
+    const config = JSON.parse(await readFile(join(helperEnv.DOCKER_CONFIG, 'config.json'), 'utf8')) as { auths: Record<string, object>; credsStore: string };
+    assert.deepEqual(config, { credsStore: 'testkeeper', auths: { [basic.host]: {} } });
+    const secret = JSON.parse(await readFile(join(kept, basic.host.replace(/[/:]/g, '_')), 'utf8')) as Record<string, string>;
+    assert.deepEqual(secret, { ServerURL: basic.host, Username: 'alice', Secret: 'wonderland' });
+    const pulled = await daemon.cli(['pull', '-q', name], { env: helperEnv, timeoutMs: TIMEOUT_MS });
+    assert.equal(pulled.code, 0, pulled.stderr);
+    const logout = await daemon.cli(['logout', basic.host], { env: helperEnv });
+    assert.equal(logout.stdout.trim(), `Removing login credentials for ${basic.host}`);
+    assert.deepEqual(await readdir(kept), []);
+    assert.equal((await daemon.cli(['rmi', name], { env: helperEnv })).code, 0);
+    const refused = await daemon.cli(['pull', name], { env: helperEnv });
+    assert.equal(refused.code, 1);
+    // A helper config.json names but nobody installed: one line saying so.
+    await writeFile(join(helperEnv.DOCKER_CONFIG, 'config.json'), '{"credHelpers":{"' + basic.host + '":"missing"}}\n');
+    const missing = await daemon.cli(['pull', name], { env: helperEnv });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^Error: the credential helper docker-credential-missing is not installed \(config\.json names it\)/);
   });
 
   it('kill -9 of the daemon in the middle of a 3-layer pull leaves no image; after a restart the pull completes, reusing the whole layers', async () => {

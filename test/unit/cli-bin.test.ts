@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CLOSED_PIPE_EXIT, restoreEnvFileArgs, restoreExtraCaCerts, watchOutputErrors, type OutputProcess } from '../../cli/entry.js';
-import { dockerUsage } from '../../cli/lib/base-command.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'bin', 'mini-docker');
@@ -81,9 +80,6 @@ describe('bin/mini-docker', () => {
   });
 
   it('usage errors in the docker CLI\'s words: unknown flag and a flag without its value are 125, missing arguments 1', () => {
-    assert.deepEqual(dockerUsage('Nonexistent flag: --bogus', 'mini-docker ps'), { message: 'unknown flag: --bogus', code: 125 });
-    assert.deepEqual(dockerUsage('Flag --change expects a value Note: --change allows multiple values.', 'mini-docker commit'), { message: 'flag needs an argument: --change', code: 125 });
-    assert.deepEqual(dockerUsage('Missing 1 required arg: container Container names or ids.', 'mini-docker stop'), { message: "'mini-docker stop' requires at least 1 argument", code: 1 });
     const stop = cli(['stop']);
     assert.equal(stop.status, 1);
     assert.equal(stop.stderr, "Error: 'mini-docker stop' requires at least 1 argument (see 'mini-docker stop --help')\n");

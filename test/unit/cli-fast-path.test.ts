@@ -1,58 +1,16 @@
-// Unit: the CLI's fast path (cli/fast-path.ts). Its argv parser takes only plain forms and leaves
-// the rest to oclif; and for every form it takes, bin/mini-docker prints the same bytes and exits
-// with the same code as the oclif command (MINI_DOCKER_NO_FAST_PATH=1), against the API server
-// with the fake engine behind it.
+// Unit: a built-in command that cli/entry.ts loads directly (without oclif) prints the same bytes
+// and exits with the same code as when oclif loads the same declared class
+// (MINI_DOCKER_NO_FAST_PATH=1), against the API server with the fake engine behind it.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { parseSimple } from '../../cli/fast-path.js';
 import { runCommand, type RunResult as Result } from '../e2e/harness.js';
 import { startHarness, type Harness } from './fake-engine.js';
 
 const bin = fileURLToPath(new URL('../../../bin/mini-docker', import.meta.url));
 
-describe('cli fast path: parseSimple', () => {
-  const ps = { all: { type: 'boolean', char: 'a' }, quiet: { type: 'boolean', char: 'q' }, 'no-trunc': { type: 'boolean' } } as const;
-  const stop = { time: { type: 'integer', char: 't' }, signal: { type: 'string', char: 's' } } as const;
-  const run = { detach: { type: 'boolean', char: 'd' }, name: { type: 'string' }, env: { type: 'string', char: 'e', multiple: true } } as const;
-
-  it('takes booleans alone, grouped and long', () => {
-    assert.deepEqual(parseSimple(['-aq'], ps, false), { flags: { all: true, quiet: true }, args: [] });
-    assert.deepEqual(parseSimple(['--no-trunc', '-a'], ps, false), { flags: { 'no-trunc': true, all: true }, args: [] });
-    assert.deepEqual(parseSimple([], ps, false), { flags: {}, args: [] });
-  });
-
-  it('takes option values as the next word or after =, integers checked', () => {
-    assert.deepEqual(parseSimple(['-t', '5', 'web', 'db'], stop, false), { flags: { time: 5 }, args: ['web', 'db'] });
-    assert.deepEqual(parseSimple(['--time=0', '--signal', 'INT', 'web'], stop, false), { flags: { time: 0, signal: 'INT' }, args: ['web'] });
-    assert.equal(parseSimple(['-t', 'x', 'web'], stop, false), null, 'not an integer: oclif says so');
-    assert.equal(parseSimple(['-t'], stop, false), null);
-  });
-
-  it('IMAGE [--] CMD...: flags end at the first argument, a -- after it is dropped, -e repeats', () => {
-    assert.deepEqual(parseSimple(['-d', '-e', 'A=1', '-e', 'B=2', '--name', 'x', 'img', '--', 'sh', '-c', 'ls -l'], run, true),
-      { flags: { detach: true, env: ['A=1', 'B=2'], name: 'x' }, args: ['img', 'sh', '-c', 'ls -l'] });
-    assert.deepEqual(parseSimple(['-d', 'img', 'ls', '-l'], run, true), { flags: { detach: true }, args: ['img', 'ls', '-l'] });
-    assert.deepEqual(parseSimple(['-d', 'img'], run, true), { flags: { detach: true }, args: ['img'] });
-  });
-
-  it('leaves anything unusual to oclif', () => {
-    assert.equal(parseSimple(['--format', 'json'], ps, false), null, 'an unknown flag');
-    assert.equal(parseSimple(['-x'], ps, false), null);
-    assert.equal(parseSimple(['--help'], ps, false), null);
-    assert.equal(parseSimple(['-H', 'unix:///x'], ps, false), null);
-    assert.equal(parseSimple(['web', '-t', '1'], stop, false), null, 'a flag after an argument');
-    assert.equal(parseSimple(['-a', '-a'], ps, false), null, 'a flag given twice');
-    assert.equal(parseSimple(['--all=1'], ps, false), null);
-    assert.equal(parseSimple(['-te', '1'], run, true), null, 'an unknown letter in a group');
-    assert.equal(parseSimple(['-ed', 'A=1', 'img'], run, true), null, 'an option not last in its group');
-    assert.equal(parseSimple(['--', 'img'], run, true), null);
-    assert.equal(parseSimple(['-d'], run, true), null, 'no IMAGE');
-  });
-});
-
-describe('cli fast path: same output and exit code as the oclif commands', () => {
+describe('cli without oclif: same output and exit code as the oclif commands', () => {
   let h: Harness;
   let env: NodeJS.ProcessEnv;
 

@@ -1,20 +1,28 @@
 // Unit: how `run`/`create`/`exec` cut argv (IMAGE [--] CMD...) and build the create body.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Parser } from '@oclif/core';
 import Run from '../../cli/commands/run.js';
 import Exec from '../../cli/commands/exec.js';
-import { splitAtPositional, type FlagShape } from '../../cli/lib/argv-split.js';
+import { UsageError } from '../../cli/lib/argv-parser.js';
+import { declarationOf, type CommandDeclaration } from '../../cli/lib/command-declaration.js';
+import { parseCommand } from '../../cli/lib/command-runtime.js';
 import { attachChoice, createBody, type CreateFlagValues } from '../../cli/lib/container-flags.js';
 import { CliError } from '../../cli/lib/errors.js';
 
-const runFlags: Record<string, FlagShape> = { ...Run.baseFlags, ...Run.flags };
+const runDecl = declarationOf(Run)!;
 
-/** argv → (split, oclif-parsed flags, create body), as `run` does it. */
+/** argv cut as the one parser cuts it: the flags, the first positional, what follows. */
+function splitArgv(argv: string[], decl: CommandDeclaration = runDecl) {
+  const parsed = parseCommand(decl, argv, 'run');
+  assert.notEqual(parsed, 'help');
+  if (parsed === 'help') throw new Error('help');
+  return { flags: parsed.flags, positional: parsed.argv[0], rest: parsed.argv.slice(1) };
+}
+
+/** argv → (split, parsed flags, create body), as `run` does it. */
 async function parseRun(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const split = splitAtPositional(argv, runFlags);
-  const parsed = await Parser.parse([...split.flags, split.positional!], { flags: { ...Run.baseFlags, ...Run.flags }, args: Run.args, strict: false });
-  const flags = parsed.flags as unknown as CreateFlagValues & { detach: boolean };
+  const split = splitArgv(argv);
+  const flags = split.flags as unknown as CreateFlagValues & { detach: boolean };
   const body = createBody({ image: split.positional!, cmd: split.rest, flags, detach: flags.detach, consoleSize: [40, 120], exitCode: 125, env });
   return { split, flags, body };
 }
@@ -114,23 +122,27 @@ describe('run argv: IMAGE [--] CMD...', () => {
   });
 
   it('rejects unknown flags before the image with docker wording', () => {
-    assert.throws(() => splitAtPositional(['--bogus', 'busybox'], runFlags), /unknown flag: --bogus/);
-    assert.throws(() => splitAtPositional(['-Z', 'busybox'], runFlags), /unknown shorthand flag: 'Z' in -Z/);
-    assert.throws(() => splitAtPositional(['busybox', '--name'].slice(1), runFlags), /flag needs an argument: --name/);
+    assert.throws(() => splitArgv(['--bogus', 'busybox']), /unknown flag: --bogus/);
+    assert.throws(() => splitArgv(['-Z', 'busybox']), /unknown shorthand flag: 'Z' in -Z/);
+    assert.throws(() => splitArgv(['--name']), /flag needs an argument: --name/);
   });
 
-  it('knows negated booleans (--no-sig-proxy) and global -H', () => {
-    const split = splitAtPositional(['--no-sig-proxy', '-H', 'unix:///tmp/x.sock', 'busybox', 'true'], runFlags);
-    assert.deepEqual(split.flags, ['--no-sig-proxy', '-H', 'unix:///tmp/x.sock']);
+  it('knows negated booleans (--no-sig-proxy), --sig-proxy=false and global -H', () => {
+    const split = splitArgv(['--no-sig-proxy', '-H', 'unix:///tmp/x.sock', 'busybox', 'true']);
+    assert.equal(split.flags['sig-proxy'], false);
+    assert.equal(split.flags.host, 'unix:///tmp/x.sock');
     assert.equal(split.positional, 'busybox');
+    assert.equal(splitArgv(['--sig-proxy=false', 'busybox']).flags['sig-proxy'], false);
+    assert.equal(splitArgv(['busybox']).flags['sig-proxy'], true);
   });
 
-  it('returns no positional when there is none', () => {
-    assert.equal(splitAtPositional(['-d'], runFlags).positional, undefined);
+  it('says IMAGE is missing in docker\'s words, exit 125', () => {
+    assert.throws(() => splitArgv(['-d']), (err: unknown) => err instanceof UsageError && err.exitCode === 125
+      && err.message === "'mini-docker run' requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
   });
 
   it('cuts exec argv at the container', () => {
-    const split = splitAtPositional(['-it', '-e', 'A=1', 'web', 'sh', '-c', 'echo $A'], { ...Exec.baseFlags, ...Exec.flags });
+    const split = splitArgv(['-it', '-e', 'A=1', 'web', 'sh', '-c', 'echo $A'], declarationOf(Exec)!);
     assert.equal(split.positional, 'web');
     assert.deepEqual(split.rest, ['sh', '-c', 'echo $A']);
   });

@@ -5,6 +5,8 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../../core/e
 import {
   decideCreateImage, decideRemoveImage, decideTag, normaliseRepoTag, pruneVictims, referencedBlobs,
 } from '../../core/images/image-rules.js';
+import { parseFilters } from '../../core/api/http-params.js';
+import { selectImages, shownTags } from '../../core/api/image-filters.js';
 import { foldAll } from '../../core/state/evolve.js';
 import type { EngineState } from '../../core/state/engine-state.js';
 
@@ -125,5 +127,18 @@ describe('unit: image rules (given events, when command, then events or error)',
   it('the blobs the fold references: configs and layers of every image, and nothing of a removed one', () => {
     const state = given(image(IMG, [BASE_LAYER]), image(IMG2, [BASE_LAYER, TOP_LAYER]), { type: 'ImageRemoved', data: { id: IMG2 } });
     assert.deepEqual([...referencedBlobs(state)].sort(), [BASE_LAYER, IMG].sort());
+  });
+});
+
+describe('unit: image listing by reference', () => {
+  it('an image with several names is selected by one of them and shows only the names that match, as moby', () => {
+    const state = given(image(IMG), tagged(IMG, 'docker.io/library/busybox:latest'), tagged(IMG, '127.0.0.1:5000/tools/multi:v1'),
+      tagged(IMG, '127.0.0.1:5000/tools/multi:v2'), image(IMG2), tagged(IMG2, 'docker.io/library/web:v1'));
+    const filters = parseFilters('{"reference":{"127.0.0.1:5000/tools/multi":true}}');
+    const selected = selectImages(Object.values(state.images), filters, () => undefined);
+    assert.deepEqual(selected.map((i) => i.id), [IMG]);
+    assert.deepEqual(shownTags(selected[0]!, filters), ['127.0.0.1:5000/tools/multi:v1', '127.0.0.1:5000/tools/multi:v2']);
+    assert.deepEqual(shownTags(selected[0]!, parseFilters('{"reference":{"busybox":true}}')), ['docker.io/library/busybox:latest']);
+    assert.equal(shownTags(state.images[IMG]!, parseFilters(null)).length, 3);
   });
 });

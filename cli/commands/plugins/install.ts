@@ -1,6 +1,6 @@
 import { commands } from '@oclif/plugin-plugins';
 import { CliError } from '../../lib/errors.js';
-import { oneLine } from '../../lib/base-command.js';
+import { oneLine } from '../../lib/command-runtime.js';
 import { checkLocalPlugin, describeReload, localInstallSource, reloadDaemonPlugins } from '../../lib/plugin-reload.js';
 import { resolveClientPaths } from '../../lib/paths.js';
 

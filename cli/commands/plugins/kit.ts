@@ -1,27 +1,25 @@
-import { Flags } from '@oclif/core';
-import { BaseCommand } from '../../lib/base-command.js';
+import { defineCommand, flag } from '../../lib/command-declaration.js';
 import { CliError } from '../../lib/errors.js';
 import { packPluginKit } from '../../lib/plugin-kit.js';
 import { packageRoot } from '../../lib/paths.js';
 
 /** `mini-docker plugins kit`: packs the plugin kit (the plugin API's types and code, the conformance suites). */
-export default class PluginsKit extends BaseCommand {
-  static override summary = 'Write the plugin kit tarball a plugin outside this repository installs for its types and tests.';
+export default defineCommand({
+  summary: 'Write the plugin kit tarball a plugin outside this repository installs for its types and tests.',
 
-  static override description = 'Packs tiny-docker-<version>.tgz: the package "tiny-docker" reduced to the plugin API (tiny-docker/plugin-api, tiny-docker/events) and the drivers\' conformance suites (tiny-docker/testing/log, reactor, storage, limiter). A plugin puts it in its devDependencies as "tiny-docker": "file:./tiny-docker-<version>.tgz"; at run time the daemon resolves tiny-docker to itself.';
+  description: 'Packs tiny-docker-<version>.tgz: the package "tiny-docker" reduced to the plugin API (tiny-docker/plugin-api, tiny-docker/events) and the drivers\' conformance suites (tiny-docker/testing/log, reactor, storage, limiter). A plugin puts it in its devDependencies as "tiny-docker": "file:./tiny-docker-<version>.tgz"; at run time the daemon resolves tiny-docker to itself.',
 
-  static override examples = ['<%= config.bin %> plugins kit --out ./my-plugin'];
+  examples: ['<%= config.bin %> plugins kit --out ./my-plugin'],
 
-  static override flags = {
-    out: Flags.string({ summary: 'Folder to write the tarball to.', default: '.' }),
-  };
+  flags: {
+    out: flag.string({ summary: 'Folder to write the tarball to.', default: '.' }),
+  },
 
-  async run(): Promise<void> {
-    const { flags } = await this.parse(PluginsKit);
+  async run(ctx, { flags }) {
     try {
-      this.out(await packPluginKit(packageRoot(), flags.out));
+      ctx.out(await packPluginKit(packageRoot(), flags.out));
     } catch (err) {
       throw new CliError(`cannot pack the plugin kit: ${(err as Error).message}`);
     }
-  }
-}
+  },
+});

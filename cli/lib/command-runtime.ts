@@ -1,0 +1,179 @@
+/**
+ * Runs a declared command (command-declaration.ts): parses its argv with the one parser, gives its
+ * `run` a context (the daemon client, output, exit), prints its errors as one `Error: …` line with
+ * docker's exit codes, and prints what it returns as JSON under `--json`. The same code runs a
+ * command whether cli/entry.ts loaded it directly or oclif did (the declared class's static run).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgv, UsageError } from './argv-parser.js';
+import { allFlags, type AnyFlag, type ArgDeclaration, type CommandDeclaration, type ParsedInput } from './command-declaration.js';
+
+/** A parsed command line of any declared command. */
+export type DeclaredInput = ParsedInput<Readonly<Record<string, AnyFlag>>, Readonly<Record<string, ArgDeclaration>>>;
+import { ensureDaemon } from './daemon-autostart.js';
+import { DaemonClient } from './daemon-client.js';
+import { CliError } from './errors.js';
+import { packageRoot, resolveClientPaths, type ClientPaths } from './paths.js';
+
+/** What a command's `run` works with. */
+export interface CommandContext {
+  /** The command as typed: `run`, `container prune`. */
+  readonly name: string;
+  /** The daemon client; its first request starts the daemon if none runs. */
+  readonly client: DaemonClient;
+  /** Socket, exec root and data root, from -H and the environment. */
+  readonly paths: ClientPaths;
+  /** True under --json: `out` prints nothing, and the value `run` returns is printed as JSON. */
+  readonly jsonEnabled: boolean;
+  /** The CLI's version (package.json). */
+  readonly version: string;
+  /** A line on stdout (nothing under --json). */
+  out(line: string): void;
+  /** A line on stderr. */
+  err(line: string): void;
+  /** `Warning: …` on stderr (nothing under --json). */
+  warn(message: string): void;
+  /** Ends the command with this exit status now. */
+  exit(code: number): never;
+}
+
+/** `ctx.exit(code)` on its way up to the runtime. */
+export class ExitSignal extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+    this.name = 'ExitSignal';
+  }
+}
+
+/** Squeezes a message onto one line. */
+export function oneLine(message: string): string {
+  return message.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ').replace(/\s+/g, ' ');
+}
+
+/** The command's parsed input, or 'help' when argv asks for the help. Throws UsageError. */
+export function parseCommand(decl: CommandDeclaration, argv: readonly string[], name: string): DeclaredInput | 'help' {
+  const outcome = parseArgv(allFlags(decl), argv, { stopAtFirstArg: decl.stopAtFirstArg === true });
+  if (outcome.kind === 'help') return 'help';
+  const declaredArgs = Object.entries(decl.args ?? {});
+  const required = declaredArgs.filter(([, a]) => a.required === true).length;
+  const code = decl.errorExitCode ?? 1;
+  if (outcome.positionals.length < required) {
+    throw new UsageError(`'mini-docker ${name}' requires at least ${required} argument${required === 1 ? '' : 's'}${decl.usage ? `: ${decl.usage}` : ''}`, code);
+  }
+  if (!decl.variadic && !decl.stopAtFirstArg && outcome.positionals.length > declaredArgs.length) {
+    const n = declaredArgs.length;
+    throw new UsageError(n === 0 ? `'mini-docker ${name}' accepts no arguments` : `'mini-docker ${name}' accepts at most ${n} argument${n === 1 ? '' : 's'}`, code);
+  }
+  const args: Record<string, string | undefined> = {};
+  declaredArgs.forEach(([argName], index) => { args[argName] = outcome.positionals[index]; });
+  return { flags: outcome.flags as DeclaredInput['flags'], args, argv: outcome.positionals };
+}
+
+/** How a declared command is being run. */
+export interface RunOptions {
+  /** The command as typed (`container prune`). */
+  readonly commandName?: string;
+  /** The CLI's version when the caller knows it (oclif's config). */
+  readonly version?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** How the process ends on `ctx.exit` (process.exit). */
+  readonly exit?: (code: number) => void;
+}
+
+function readVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Parses and runs a declared command, then sets process.exitCode; `ctx.exit(n)` ends the process
+ * with n at once, as oclif's `this.exit` did. Returns what `run` returned.
+ */
+export async function runDeclaration(decl: CommandDeclaration, argv: readonly string[], options: RunOptions = {}): Promise<unknown> {
+  const name = options.commandName ?? '';
+  const env = options.env ?? process.env;
+  const exitNow = options.exit ?? ((code: number) => process.exit(code));
+  const errorExitCode = decl.errorExitCode ?? 1;
+  let input: ReturnType<typeof parseCommand>;
+  try {
+    input = parseCommand(decl, argv, name);
+  } catch (err) {
+    const code = err instanceof UsageError ? err.exitCode : 125;
+    process.stderr.write(`Error: ${oneLine((err as Error).message)} (see 'mini-docker ${name} --help')\n`);
+    process.exitCode = code;
+    return undefined;
+  }
+  if (input === 'help') {
+    const { run } = await import('@oclif/core');
+    await run([...name.split(' '), '--help'], packageRoot());
+    return undefined;
+  }
+  const flags = input.flags as Record<string, unknown>;
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const jsonEnabled = decl.json === true && flags.json === true;
+  let client: DaemonClient | undefined;
+  let paths: ClientPaths | undefined;
+  const resolvePaths = (): ClientPaths => {
+    paths ??= resolveClientPaths(str(flags.host), env, {
+      tls: flags.tls === true, tlsverify: flags.tlsverify === true,
+      tlscacert: str(flags.tlscacert), tlscert: str(flags.tlscert), tlskey: str(flags.tlskey),
+    });
+    return paths;
+  };
+  let version = options.version;
+  const ctx: CommandContext = {
+    name,
+    get client(): DaemonClient {
+      if (!client) {
+        const p = resolvePaths();
+        client = new DaemonClient(p.connection, ensureDaemon(p, env));
+      }
+      return client;
+    },
+    get paths(): ClientPaths {
+      return resolvePaths();
+    },
+    jsonEnabled,
+    get version(): string {
+      version ??= readVersion();
+      return version;
+    },
+    out: (line) => {
+      if (!jsonEnabled) process.stdout.write(`${line}\n`);
+    },
+    err: (line) => {
+      process.stderr.write(`${line}\n`);
+    },
+    warn: (message) => {
+      if (!jsonEnabled) process.stderr.write(`Warning: ${message}\n`);
+    },
+    exit: (code) => {
+      throw new ExitSignal(code);
+    },
+  };
+  let exitCode: number | undefined;
+  let result: unknown;
+  try {
+    result = await decl.run(ctx, input);
+    if (jsonEnabled && result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } catch (err) {
+    if (err instanceof ExitSignal) {
+      exitCode = err.code;
+    } else {
+      const e = err instanceof Error ? err : new Error(String(err));
+      const code = err instanceof CliError || err instanceof UsageError ? err.exitCode : errorExitCode;
+      if (jsonEnabled) {
+        process.stdout.write(`${JSON.stringify({ error: { ...e, message: e.message, name: e.name } }, null, 2)}\n`);
+      } else {
+        const hint = err instanceof UsageError ? ` (see 'mini-docker ${name} --help')` : '';
+        process.stderr.write(`Error: ${oneLine(e.message || String(err))}${hint}\n`);
+        if (env.DEBUG === '1' && e.stack) process.stderr.write(`${e.stack}\n`);
+      }
+      process.exitCode = code;
+    }
+  } finally {
+    client?.close();
+  }
+  if (exitCode !== undefined) exitNow(exitCode);
+  return result;
+}
