@@ -27,9 +27,10 @@ const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   '/assets/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 };
 
-/** The daemon routes the page may call through this server: its own, and a container's logs and stats. */
+/** The daemon routes the page may call through this server: its own, and a container's logs, stats and kept stats. */
 const DAEMON_ROUTES: readonly RegExp[] = [
   /^\/tiny\/ui\/(state|events|live|containers\/[0-9a-f]{64}\/timeline)$/,
+  /^\/tiny\/stats\/[0-9a-f]{64}$/,
   /^(\/v1\.\d+)?\/containers\/[0-9a-f]{64}\/(logs|stats)$/,
 ];
 

@@ -10,7 +10,9 @@ import { registerExecRoutes } from './exec-routes.js';
 import { commonHeaders, errorBody, type ApiRequest, type ApiResponse } from './exchange.js';
 import { registerImageRoutes } from './image-routes.js';
 import { registerRegistryRoutes } from './registry-routes.js';
+import type { NetworkService } from '../engine/network-service.js';
 import type { RegistryService } from '../engine/registry-service.js';
+import { registerNetworkRoutes } from './network-routes.js';
 import { HttpApiRequest, HttpApiResponse } from './http-exchange.js';
 import { API_VERSION, splitVersion } from './http-params.js';
 import { RawApiRequest, RawApiResponse } from './raw-exchange.js';
@@ -18,6 +20,7 @@ import { SocketInput } from './hijack.js';
 import { Router } from './router.js';
 import { messageOf, type RouteDeps } from './route-support.js';
 import { registerSystemRoutes } from './system-routes.js';
+import { registerStatsHistoryRoutes } from './stats-history-routes.js';
 import { registerUiRoutes } from './ui-routes.js';
 import { registerUnsupportedRoutes } from './unsupported-routes.js';
 
@@ -30,6 +33,10 @@ export interface ApiServerOptions {
   readonly reloadPlugins?: RouteDeps['reloadPlugins'];
   /** Pulls, pushes and logins (POST /images/create?fromImage, /images/{name}/push, /auth). */
   readonly registry?: RegistryService;
+  /** Networks: /networks. */
+  readonly networks?: NetworkService;
+  /** The kept stats readings (`GET /tiny/stats/{id}`). */
+  readonly statsHistory?: RouteDeps['statsHistory'];
 }
 
 const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -43,8 +50,10 @@ export function buildRouter(deps: RouteDeps): Router {
   registerExecRoutes(router, deps);
   registerRegistryRoutes(router, deps);
   registerImageRoutes(router, deps);
+  registerNetworkRoutes(router, deps);
   registerEventRoutes(router, deps);
   registerUiRoutes(router, deps);
+  registerStatsHistoryRoutes(router, deps);
   registerUnsupportedRoutes(router);
   return router;
 }
@@ -86,6 +95,8 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): http
   const router = buildRouter({
     engine, version: options.version, logger, ...(options.reloadPlugins ? { reloadPlugins: options.reloadPlugins } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.networks ? { networks: options.networks } : {}),
+    ...(options.statsHistory ? { statsHistory: options.statsHistory } : {}),
   });
 
   async function dispatch(method: string, url: string, make: (path: string, version: string, query: URLSearchParams) => { req: ApiRequest; res: ApiResponse }): Promise<void> {

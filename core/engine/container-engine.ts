@@ -19,6 +19,7 @@ import type { EventStore } from './event-store.js';
 import { queryEvents } from './event-query.js';
 import { createExec, execState, resizeExec, startExec, type ExecRequest } from './exec-container.js';
 import type { ImageService } from './image-service.js';
+import type { NetworkService } from './network-service.js';
 import { removeLocked } from './remove-container.js';
 import { startLocked } from './start-container.js';
 import { killContainer, restartContainer, stopContainer } from './stop-container.js';
@@ -39,6 +40,11 @@ export class ContainerEngine implements Engine {
 
   private get ctx(): EngineContext {
     return this.context;
+  }
+
+  /** Networks: lookups, create, remove, prune, the default bridge. */
+  get networks(): NetworkService {
+    return this.context.networks;
   }
 
   // ---- reads --------------------------------------------------------------------------------

@@ -55,3 +55,12 @@ export class NotImplementedError extends EngineError {
     this.name = 'NotImplementedError';
   }
 }
+
+/** The request is refused for what it would do (removing a pre-defined network): HTTP 403. */
+export class ForbiddenError extends EngineError {
+  readonly status = 403;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}

@@ -1,4 +1,5 @@
 import type { ContainerConfig, HistoryEntry, HostConfig, ImageConfig, ImageRef, JsonValue, LayerDescriptor } from '../../events/index.js';
+import type { NetworksState } from '../network/network-state.js';
 
 /** Docker's container states; this engine uses created, running, paused, exited, removing, dead. */
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -88,8 +89,12 @@ export interface ImageState {
   readonly version: number;
 }
 
-/** Everything the daemon knows, folded from the log. Plain data, JSON-serialisable (snapshots). */
-export interface EngineState {
+/**
+ * Everything the daemon knows, folded from the log. Plain data, JSON-serialisable (snapshots).
+ * It is a NetworksState too (`networks`, `published`: core/network/network-state.ts), so IPAM,
+ * the published ports in use and the recovery plan take the engine's state as it is.
+ */
+export interface EngineState extends NetworksState {
   readonly containers: Readonly<Record<string, ContainerState>>;
   readonly images: Readonly<Record<string, ImageState>>;
   readonly execs: Readonly<Record<string, ExecState>>;

@@ -43,7 +43,8 @@ async function showPosition(page: Page, position: number): Promise<void> {
 }
 
 describe('e2e: mini-docker ui in headless Chromium (issue 18)', () => {
-  const d = new TestDaemon('ui');
+  // Stats kept four times a second, so the page has readings around the moments the test chooses.
+  const d = new TestDaemon('ui', { MINI_DOCKER_STATS_HISTORY: '0.25' });
   const shots = artefactsDir('e2e');
   let ui: UiProcess | undefined;
   let browser: BrowserContext | undefined;
@@ -100,6 +101,9 @@ describe('e2e: mini-docker ui in headless Chromium (issue 18)', () => {
     // Logs around a moment: the output in the minute around the first start.
     await page.locator('#timeline li[data-kind="started"] button.link').click();
     await until('the logs around the start', async () => ((await page.locator('#logs').count()) === 1 && (await page.locator('#logs').innerText()).includes('waiting for go') ? true : undefined));
+    // And the stats the daemon kept in the two minutes around it: the 32 MiB limit, and readings.
+    await until('the stats kept around the start', async () => ((await page.locator('#kept-stats tbody tr').count()) >= 2 ? true : undefined));
+    assert.match(await page.locator('#details').innerText(), /Peak memory \d+(\.\d+)? (B|KiB|MiB) of 32 MiB/);
     await shot('2-oom-live');
 
     // Filters as `events` has them: only the OOM kills.

@@ -100,3 +100,19 @@ export async function fetchStats(id: string, signal?: AbortSignal): Promise<Stat
   if (!res.ok) throw await failure(res, 'stats');
   return (await res.json()) as StatsReading;
 }
+
+/** One kept stats reading (`GET /tiny/stats/{id}`): the daemon's history, for a past moment. */
+export interface StatsPoint {
+  readonly time: string;
+  readonly cpuPercent: number | null;
+  readonly memoryUsage: number;
+  readonly memoryLimit: number;
+  readonly pids: number;
+}
+
+/** The readings the daemon kept of a container between two Unix times (seconds). */
+export async function fetchStatsHistory(id: string, since: number, until: number, signal?: AbortSignal): Promise<readonly StatsPoint[]> {
+  const res = await fetch(url(`/tiny/stats/${encodeURIComponent(id)}`, { since: since.toFixed(3), until: until.toFixed(3) }), signal ? { signal } : {});
+  if (!res.ok) throw await failure(res, 'stats history');
+  return (await res.json()) as StatsPoint[];
+}

@@ -6,8 +6,8 @@
 import { html, render } from 'htm/preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
-  fetchEvents, fetchLogs, fetchState, fetchStats, fetchTimeline,
-  type EventFilters, type Point, type StatsReading, type Timeline, type TimelineEntry, type UiContainer, type UiEvent, type UiState,
+  fetchEvents, fetchLogs, fetchState, fetchStats, fetchStatsHistory, fetchTimeline,
+  type EventFilters, type Point, type StatsPoint, type StatsReading, type Timeline, type TimelineEntry, type UiContainer, type UiEvent, type UiState,
 } from './api.js';
 import { bytes, clock, describeLimits, secondsOf, shortId, spanMs } from './format.js';
 
@@ -168,6 +168,11 @@ function Details(props: { id: string; point: Point; refresh: number; live: boole
     const t = Date.parse(moment.time) / 1000;
     return fetchLogs(id, t - 30, t + 30, signal);
   }, [id, moment?.position]);
+  const kept = useLoad<readonly StatsPoint[]>(async (signal) => {
+    if (!moment || !props.live) return [];
+    const t = Date.parse(moment.time) / 1000;
+    return fetchStatsHistory(id, t - 60, t + 60, signal);
+  }, [id, moment?.position, props.live]);
   const running = props.live && point.kind === 'now' && props.row?.state === 'running';
   const stats = useLoad<StatsReading | undefined>((signal) => (running ? fetchStats(id, signal) : Promise.resolve(undefined)), [id, running, props.refresh]);
   const t = timeline.value;
@@ -194,7 +199,22 @@ function Details(props: { id: string; point: Point; refresh: number; live: boole
         ? html`<p>From 30 s before to 30 s after #${moment.position} (${clock(moment.time)}):</p>
             ${logs.error ? html`<p class="error">${logs.error}</p>` : html`<pre id="logs" tabindex="0">${logs.value || '(no output in that minute)'}</pre>`}`
         : html`<p class="hint">Choose a step of the timeline to see the container's output in the minute around it.</p>`}
+      ${moment && props.live ? html`<${KeptStats} points=${kept.value ?? []} error=${kept.error} />` : null}
     </section>`;
+}
+
+/** The daemon's kept readings in the two minutes around the chosen moment, newest last. */
+function KeptStats(props: { points: readonly StatsPoint[]; error: string }) {
+  if (props.error) return html`<p class="error">${props.error}</p>`;
+  if (props.points.length === 0) return html`<p class="hint" id="kept-stats-none">No stats were kept in the two minutes around this moment (the container was not running, or the daemon keeps none).</p>`;
+  const peak = props.points.reduce((m, p) => Math.max(m, p.memoryUsage), 0);
+  return html`
+    <h3>Stats around the moment</h3>
+    <p>Peak memory <span id="kept-peak">${bytes(peak)}</span> of ${bytes(props.points[props.points.length - 1]!.memoryLimit)}.</p>
+    <table class="kept-stats" id="kept-stats">
+      <thead><tr><th scope="col">time</th><th scope="col">CPU</th><th scope="col">memory</th><th scope="col">processes</th></tr></thead>
+      <tbody>${props.points.map((p) => html`<tr key=${p.time}><td><time>${clock(p.time)}</time></td><td>${p.cpuPercent === null ? '–' : `${p.cpuPercent.toFixed(1)} %`}</td><td>${bytes(p.memoryUsage)}</td><td>${p.pids}</td></tr>`)}</tbody>
+    </table>`;
 }
 
 function Events(props: { events: readonly UiEvent[]; matched: number; error: string; onPoint: (p: Point) => void }) {
