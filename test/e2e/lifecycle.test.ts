@@ -72,7 +72,7 @@ describe('e2e: container lifecycle through bin/mini-docker', () => {
     const id = run.stdout.trim();
     assert.match(id, /^[0-9a-f]{64}$/);
     const ps = await d.cli(['ps']);
-    assert.match(ps.stdout, /CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES/);
+    assert.match(ps.stdout, /CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES/);
     assert.match(ps.stdout, new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+.*Up .*web`));
     const exec = await d.cli(['exec', 'web', 'hostname']);
     assert.equal(exec.code, 0, exec.stderr);
