@@ -13,7 +13,7 @@ import { REGISTRY_TOOLS_MISSING, TestRegistry, skopeoPush, writeOciLayout } from
 import { busyboxRootfsTar } from '../fixtures/test-image.js';
 import { buildTar } from '../fixtures/tar-builder.js';
 import { FAILPOINTS, FAILPOINTS_ENV, commandOf } from '../../core/failpoints.js';
-import { TestDaemon, until, type RunResult } from './harness.js';
+import { TestDaemon, runCommand, until, type RunResult } from './harness.js';
 import { apiGet, assertKernelAgrees, cleanupEverything, hostView, untilKernelAgrees, inspectAll, type InspectedContainer, type InspectedExec } from './kernel-agreement.js';
 
 /** The registry each pull scenario pushed its image to, by scenario name. */
@@ -178,11 +178,31 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
   },
 };
 
+/** How many elements of the daemon's nft table name the container (published ports carry its id). */
+async function portRulesOf(d: TestDaemon, name: string): Promise<number> {
+  const c = await mustExist(d, name);
+  const listing = await runCommand('nft', ['list', 'table', 'ip', d.networkTable]);
+  return listing.code === 0 ? listing.stdout.split('\n').filter((l) => l.includes(c.Id)).length : 0;
+}
+
 /**
  * Points whose path a command's plain scenario does not reach get a scenario of their own:
- * `start.after-undo` needs a start step that fails (the command does not exist in the image).
+ * `start.after-undo` needs a start step that fails (the command does not exist in the image);
+ * `start.after-network` a start that publishes a port, so the port's event and rule exist when it dies.
  */
 const POINT_SCENARIOS: Readonly<Record<string, Scenario>> = {
+  'start.after-network': {
+    setup: async (d, name) => { await ok(d, ['create', '--name', name, '-p', '80', 'busybox', ...LOOP]); },
+    act: (d, name) => d.cli(['start', name]),
+    acknowledged: () => false,
+    verify: async (d, name) => {
+      const c = await mustExist(d, name);
+      assert.ok(['created', 'exited'].includes(c.State.Status), `a start cut after its network step is undone: ${c.State.Status}`);
+      const port = await d.cli(['port', name]);
+      assert.equal(port.stdout, '', 'no port is published for it in the log');
+      assert.equal(await portRulesOf(d, name), 0, 'nor in the nft table');
+    },
+  },
   'start.after-undo': {
     setup: async (d, name) => { await ok(d, ['create', '--name', name, 'busybox', '/no/such/command']); },
     act: (d, name) => d.cli(['start', name]),
