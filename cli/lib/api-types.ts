@@ -53,6 +53,20 @@ export interface ImageSummary {
   readonly Containers?: number;
 }
 
+/** `GET /networks` item and `GET /networks/{id}`: the fields the CLI reads. */
+export interface NetworkResource {
+  readonly Name: string;
+  readonly Id: string;
+  /** RFC 3339. */
+  readonly Created: string;
+  readonly Scope: string;
+  readonly Driver: string;
+  readonly EnableIPv6: boolean;
+  readonly Internal: boolean;
+  readonly Labels: Readonly<Record<string, string>> | null;
+  readonly [key: string]: unknown;
+}
+
 /** `POST /containers/create` reply. */
 export interface CreateResponse {
   readonly Id: string;

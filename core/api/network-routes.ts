@@ -11,9 +11,11 @@ export function parseCreateNetworkBody(body: JsonObject): CreateNetworkRequest {
   const name = optString(body, 'Name');
   if (name === undefined || name === '') throw new InvalidArgumentError('Name is required: give the network a name');
   if (optBool(body, 'EnableIPv6') === true) throw new NotImplementedError('IPv6 networks are not supported yet: leave out --ipv6');
-  if (optString(body, 'Scope') !== undefined && optString(body, 'Scope') !== 'local') throw new InvalidArgumentError('only local networks are supported: leave out --scope');
-  if (optBool(body, 'ConfigOnly') === true || optObject(body, 'ConfigFrom') !== undefined && optString(optObject(body, 'ConfigFrom')!, 'Network')) {
-    throw new NotImplementedError('config-only networks are not supported');
+  const scope = optString(body, 'Scope');
+  if (scope !== undefined && scope !== '' && scope !== 'local') throw new InvalidArgumentError(`only local networks are supported: leave out --scope ${scope}`);
+  const configFrom = optObject(body, 'ConfigFrom');
+  if (optBool(body, 'ConfigOnly') === true || (configFrom !== undefined && (optString(configFrom, 'Network') ?? '') !== '')) {
+    throw new NotImplementedError('config-only networks are not supported: leave out --config-only and --config-from');
   }
   const ipam = optObject(body, 'IPAM');
   const ipamDriver = ipam ? optString(ipam, 'Driver') : undefined;
