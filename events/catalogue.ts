@@ -74,6 +74,30 @@ export interface HostConfig extends Limits {
   readonly RestartPolicy?: RestartPolicy;
   /** `--security-opt` values: seccomp=unconfined, seccomp=<profile JSON>, no-new-privileges. */
   readonly SecurityOpt?: readonly string[];
+  /** `--network`: "bridge" (the default, also when absent), "none", "host", "container:<id>", or a network's name or id. */
+  readonly NetworkMode?: string;
+  /** `-p`: "80/tcp" → the host sides asked for (HostPort "" = a random port; "8000-8010" = one of the range). */
+  readonly PortBindings?: Readonly<Record<string, readonly PortBindingConfig[]>>;
+  /** `-P`: every exposed port (the image's and `--expose`) on a random host port. */
+  readonly PublishAllPorts?: boolean;
+  /** `--dns`, `--dns-search`, `--dns-option`, `--add-host` ("HOST:IP"): what the container's /etc files say. */
+  readonly Dns?: readonly string[];
+  readonly DnsSearch?: readonly string[];
+  readonly DnsOptions?: readonly string[];
+  readonly ExtraHosts?: readonly string[];
+}
+
+/** One host side of a `-p` binding, as Docker's API carries it. */
+export interface PortBindingConfig {
+  readonly HostIp: string;
+  readonly HostPort: string;
+}
+
+/** What a container asks of one network it joins (`--network-alias`, `--ip`; Docker's EndpointSettings). */
+export interface EndpointConfig {
+  readonly Aliases: readonly string[];
+  /** --ip: the address wanted on that network ("" = any). */
+  readonly IPv4Address: string;
 }
 
 export interface ImageRef {
@@ -136,6 +160,8 @@ export type ContainerCreated = EventOf<'ContainerCreated', {
   image: ImageRef;
   config: ContainerConfig;
   hostConfig: HostConfig;
+  /** NetworkingConfig.EndpointsConfig: per network (by the name or id it was given as), aliases and --ip. */
+  endpointsConfig?: Readonly<Record<string, EndpointConfig>>;
 }>;
 export type ContainerStarted = EventOf<'ContainerStarted', {
   id: string;

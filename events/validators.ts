@@ -23,6 +23,9 @@ const hostConfig = obj({
   ...limits, AutoRemove: bool, LogConfig: obj({ Type: str, Config: recordOf(str) }), ConsoleSize: optional(arrayOf(int)),
   Binds: optional(strings), Mounts: optional(arrayOf(obj({ Type: str, Source: str, Target: str, ReadOnly: bool }))),
   RestartPolicy: optional(restartPolicy), SecurityOpt: optional(strings),
+  NetworkMode: optional(str), PortBindings: optional(recordOf(arrayOf(obj({ HostIp: str, HostPort: str })))),
+  PublishAllPorts: optional(bool), Dns: optional(strings), DnsSearch: optional(strings), DnsOptions: optional(strings),
+  ExtraHosts: optional(strings),
 });
 const imageConfig = obj({
   Env: strings, Cmd: nullable(strings), Entrypoint: nullable(strings), WorkingDir: str, User: str, Labels: recordOf(str),
@@ -51,7 +54,10 @@ const port: Check = (v, p) =>
 
 /** The shape of each event's data, by type. */
 export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
-  ContainerCreated: obj({ id, name: str, image: obj({ ref: str, id: sha256Id }), config: containerConfig, hostConfig }),
+  ContainerCreated: obj({
+    id, name: str, image: obj({ ref: str, id: sha256Id }), config: containerConfig, hostConfig,
+    endpointsConfig: optional(recordOf(obj({ Aliases: strings, IPv4Address: str }))),
+  }),
   ContainerStarting: obj({ id, restart: optional(bool) }),
   ContainerStartStepDone: obj({ id, kind: str, driverId: str, output: json }),
   ContainerStartStepFailed: obj({ id, kind: str, driverId: str, message: str }),

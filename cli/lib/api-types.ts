@@ -16,6 +16,8 @@ export interface ContainerSummary {
   readonly Status: string;
   readonly Labels?: Readonly<Record<string, string>>;
   readonly SizeRw?: number;
+  /** Published ports (IP, PublicPort) and exposed ones (PrivatePort, Type only). */
+  readonly Ports?: readonly { readonly IP?: string; readonly PrivatePort: number; readonly PublicPort?: number; readonly Type: string }[];
 }
 
 /** `GET /containers/{id}/json` (the parts the CLI reads; printed whole by inspect). */

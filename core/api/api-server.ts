@@ -4,6 +4,7 @@ import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../engine/errors.js';
 import type { Logger } from '../plugins/driver.js';
 import { registerContainerRoutes } from './container-routes.js';
+import { registerNetworkConnectRoutes } from './network-connect-routes.js';
 import { registerContainerStreamRoutes } from './container-stream-routes.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerExecRoutes } from './exec-routes.js';
@@ -46,6 +47,7 @@ export function buildRouter(deps: RouteDeps): Router {
   const router = new Router();
   registerSystemRoutes(router, deps);
   registerContainerRoutes(router, deps);
+  registerNetworkConnectRoutes(router, deps);
   registerContainerStreamRoutes(router, deps);
   registerExecRoutes(router, deps);
   registerRegistryRoutes(router, deps);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { InvalidArgumentError } from '../engine/errors.js';
 import { selectContainers } from './container-filters.js';
 import { parseCreateRequest, parseLimits } from './create-request.js';
@@ -26,7 +27,7 @@ export function registerContainerRoutes(router: Router, { engine }: RouteDeps): 
     const now = new Date();
     const withSize = queryBool(req.query, 'size'); // docker ps -s
     res.json(200, await Promise.all(selected.map(async (c) => {
-      const summary = presentContainerSummary(c, now);
+      const summary = presentContainerSummary(c, now, state);
       if (!withSize) return summary;
       const size = await engine.containerSize(c.id);
       return { ...summary, SizeRw: size.sizeRw, SizeRootFs: size.sizeRootFs };
@@ -47,7 +48,7 @@ export function registerContainerRoutes(router: Router, { engine }: RouteDeps): 
 
   router.get('/containers/{id}/json', async ({ req, res, params }) => {
     const c = engine.container(params.id);
-    const inspect = presentContainerInspect(c, { storageDriver: engine.info().storageDriver });
+    const inspect = presentContainerInspect(c, { storageDriver: engine.info().storageDriver, net: engine.state(), filesDir: join(engine.info().dataRoot, 'containers', c.id) });
     if (!queryBool(req.query, 'size')) {
       res.json(200, inspect);
       return;

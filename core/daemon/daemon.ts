@@ -21,6 +21,7 @@ import { PluginRegistry } from '../plugins/plugin-registry.js';
 import { parseResolvConf } from '../network/container-files.js';
 import { NetworkDriverOptions } from '../plugins/network-driver.js';
 import { DaemonConfig, networkTableFor } from './daemon-config.js';
+import { serveContainerNames } from '../engine/container-network.js';
 import { PluginHost } from './plugin-host.js';
 import { closeTcp, listenTcp } from './tcp-listeners.js';
 
@@ -93,6 +94,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   if (reconciled.running.length + reconciled.exited.length > 0) {
     logger.info(`reconciled: ${reconciled.running.length} reattached, ${reconciled.exited.length} exited while the daemon was down`);
   }
+  serveContainerNames(engine.context);
   await engine.networks.start();
 
   const statsHistory = new StatsHistory(logDir, {

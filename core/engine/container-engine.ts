@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { EventEnvelope, ImageConfig, Limits } from '../../events/index.js';
+import type { EndpointConfig, EventEnvelope, ImageConfig, Limits } from '../../events/index.js';
 import type { FileChange, LogEntry, LogReadOptions, ResourceStats } from '../plugins/driver.js';
 import { DriverKinds } from '../plugins/kinds.js';
 import type { Logger } from '../plugins/logger.js';
@@ -20,6 +20,7 @@ import { queryEvents } from './event-query.js';
 import { createExec, execState, resizeExec, startExec, type ExecRequest } from './exec-container.js';
 import type { ImageService } from './image-service.js';
 import type { NetworkService } from './network-service.js';
+import { connectContainer, disconnectContainer } from './container-network.js';
 import { removeLocked } from './remove-container.js';
 import { startLocked } from './start-container.js';
 import { killContainer, restartContainer, stopContainer } from './stop-container.js';
@@ -111,6 +112,14 @@ export class ContainerEngine implements Engine {
 
   renameContainer(ref: string, newName: string): Promise<void> {
     return renameContainer(this.ctx, ref, newName);
+  }
+
+  connectContainer(networkRef: string, containerRef: string, config: Partial<EndpointConfig>): Promise<void> {
+    return connectContainer(this.ctx, networkRef, containerRef, config);
+  }
+
+  disconnectContainer(networkRef: string, containerRef: string, force: boolean): Promise<void> {
+    return disconnectContainer(this.ctx, networkRef, containerRef, force);
   }
 
   updateContainer(ref: string, limits: Limits, restartPolicy?: { Name: string; MaximumRetryCount: number }): Promise<void> {

@@ -7,6 +7,7 @@ import { containerByName } from '../state/lookup.js';
 import { parseRestartPolicy } from '../state/restart-policy.js';
 import { parseSecurityOptions } from '../security/seccomp-profile.js';
 import { bindsOf } from './binds.js';
+import { networkingForCreate } from './container-network.js';
 import type { CreateContainerRequest, ProgressReporter } from './engine.js';
 import type { EngineContext } from './engine-context.js';
 import { InvalidArgumentError } from './errors.js';
@@ -51,7 +52,8 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
     AttachStdout: own.AttachStdout ?? false,
     AttachStderr: own.AttachStderr ?? false,
     Labels: { ...image.config.Labels, ...(own.Labels ?? {}) },
-    ...(own.ExposedPorts ? { ExposedPorts: own.ExposedPorts } : {}),
+    // As Docker: the image's exposed ports and the container's own (-p, --expose) together.
+    ...(own.ExposedPorts || image.config.ExposedPorts ? { ExposedPorts: { ...(image.config.ExposedPorts ?? {}), ...(own.ExposedPorts ?? {}) } } : {}),
   };
   const limits = pickLimits(request.hostConfig);
   const logType = request.hostConfig.LogConfig?.Type || 'json-file';
@@ -77,6 +79,7 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
   } catch (err) {
     throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
   }
+  const networking = networkingForCreate(ctx, request.hostConfig, request.endpointsConfig);
   const restartPolicy = parseRestartPolicy(request.hostConfig.RestartPolicy?.Name, request.hostConfig.RestartPolicy?.MaximumRetryCount);
   if (restartPolicy && request.hostConfig.AutoRemove) throw new InvalidArgumentError('Conflicting options: --restart and --rm (a restart policy and AutoRemove)');
   // As Docker: a missing host folder of `-v` is made on start; one of `--mount` is an error now.
@@ -92,8 +95,12 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
     ...(request.hostConfig.SecurityOpt?.length ? { SecurityOpt: [...request.hostConfig.SecurityOpt] } : {}),
     ...(request.hostConfig.Mounts?.length ? { Mounts: request.hostConfig.Mounts.map((m) => ({ ...m })) } : {}),
     ...(restartPolicy ? { RestartPolicy: restartPolicy } : {}),
+    ...networking.hostConfig,
   };
-  const events = decideCreate(state, { id, name, image: { ref: request.image, id: image.id }, config, hostConfig });
+  const events = decideCreate(state, {
+    id, name, image: { ref: request.image, id: image.id }, config, hostConfig,
+    ...(networking.endpointsConfig ? { endpointsConfig: networking.endpointsConfig } : {}),
+  });
   await ctx.store.append(containerStream(id), events, 'no-stream');
-  return { id, warnings: [] };
+  return { id, warnings: networking.warnings };
 }

@@ -3,6 +3,7 @@ import { failpoint, failpointAfter, type FailpointName } from '../failpoints.js'
 import { DriverKinds } from '../plugins/kinds.js';
 import { decideKill, decideRemove } from '../state/decide.js';
 import type { ContainerState } from '../state/engine-state.js';
+import { removeNetworking } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
 import { recordExit } from './exit-recorder.js';
 import { Journal } from './journal.js';
@@ -44,6 +45,9 @@ export async function finishRemoval(ctx: EngineContext, id: string): Promise<voi
   };
   const isolator = ctx.isolator();
   await step(DriverKinds.isolator, isolator.id, 'rm.after-isolator', () => isolator.cleanup(id, c.shimPid));
+  const network = ctx.registry.get(DriverKinds.network);
+  // Its addresses back to the pools (ContainerNetworkDisconnected), ports and veths released, its /etc files gone.
+  await step(DriverKinds.network, network?.id ?? DriverKinds.network, 'rm.after-network', () => removeNetworking(ctx, id));
   const limiter = ctx.limiter();
   if (limiter) await step(DriverKinds.limiter, limiter.id, 'rm.after-limiter', () => limiter.remove(id));
   const storage = ctx.storage();

@@ -8,6 +8,7 @@ import { decideStart } from '../state/decide.js';
 import type { ContainerState, ImageState } from '../state/engine-state.js';
 import { findContainer } from '../state/lookup.js';
 import { bindsOf } from './binds.js';
+import { networkStep, recordedNetworkOutput } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import { ConflictError, StartFailedError } from './errors.js';
@@ -30,10 +31,10 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
   ctx.cancelRestart(id);
   const image = ctx.state().images[c.image.id];
   if (!image) throw new ConflictError(`image ${c.image.id} of container ${c.name} was removed: create the container again`);
-  const steps = startSteps(ctx, c, image);
+  const journal = new Journal(ctx.store, id);
+  const steps = startSteps(ctx, c, image, journal);
   await ctx.append(c, intent);
   failpoint('start.after-intent');
-  const journal = new Journal(ctx.store, id);
 
   let result: Awaited<ReturnType<typeof runStartPipeline>>;
   try {
@@ -77,19 +78,21 @@ async function connectOrUndo(ctx: EngineContext, id: string, steps: StartSteps, 
   } catch (err) {
     await steps[DriverKinds.isolator].undo(outputs[DriverKinds.isolator]).catch(() => undefined);
     await steps[DriverKinds.log].undo(outputs[DriverKinds.log]).catch(() => undefined);
+    await steps[DriverKinds.network].undo(outputs[DriverKinds.network]).catch(() => undefined);
     await steps[DriverKinds.limiter].undo(outputs[DriverKinds.limiter]).catch(() => undefined);
     throw err;
   }
 }
 
 /** The steps of one start, one per kind of START_ORDER; each reads only what the steps before it returned. */
-function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): StartSteps {
+function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState, journal: Journal): StartSteps {
   const id = c.id;
   const storage = ctx.storage();
   const isolator = ctx.isolator();
   const limiter = ctx.limiter();
   const logDriver = ctx.logDriver(c.hostConfig.LogConfig.Type);
   const limits = pickLimits(c.hostConfig);
+  const network = networkStep(ctx, c, image, journal);
   return {
     [DriverKinds.storage]: {
       driverId: storage.id,
@@ -105,7 +108,7 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): S
         undo: () => limiter.remove(id),
       }
       : { driverId: null, run: async () => ({ cgroups: [] }), recorded: () => null, undo: async () => undefined },
-    [DriverKinds.network]: { driverId: null, run: async () => ({ interfaces: [] }), recorded: () => null, undo: async () => undefined },
+    [DriverKinds.network]: { driverId: network.driverId, run: () => network.run(), recorded: recordedNetworkOutput, undo: (out) => network.undo(out) },
     [DriverKinds.log]: {
       driverId: logDriver.id,
       run: async () => ({ writer: await logDriver.open(id, c.hostConfig.LogConfig.Config) }),
@@ -118,7 +121,8 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): S
         const mounts = input[DriverKinds.storage].mounts;
         const root = mounts.find((m) => m.type === 'overlay') ?? mounts[0];
         if (!root) throw new Error(`${storage.id} returned no root mount`);
-        const binds = bindsOf(c.hostConfig);
+        const net = input[DriverKinds.network];
+        const binds = [...net.files, ...bindsOf(c.hostConfig)];
         for (const b of binds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 });
         const env = [...c.config.Env, `HOSTNAME=${c.config.Hostname}`];
         if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
@@ -127,6 +131,8 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): S
           user: c.config.User, hostname: c.config.Hostname, tty: c.config.Tty, stdin: c.config.OpenStdin, mounts,
           rootfs: root.target, binds, cgroups: input[DriverKinds.limiter].cgroups, outputOffset: input[DriverKinds.log].writer.storedOffset,
           ...(c.hostConfig.SecurityOpt ? { securityOpt: c.hostConfig.SecurityOpt } : {}),
+          network: net.namespace,
+          ...(net.wire ? { beforeCommand: net.wire } : {}),
           ...(c.hostConfig.ConsoleSize && c.hostConfig.ConsoleSize[0] > 0 ? { consoleSize: c.hostConfig.ConsoleSize } : {}),
         });
       },

@@ -257,7 +257,17 @@ export interface ProcessSpec {
   readonly outputOffset?: number;
   /** The container's `--security-opt` values (seccomp=unconfined|PROFILE, no-new-privileges), validated at create. */
   readonly securityOpt?: readonly string[];
+  /** Its network namespace: a new one (the default), the host's (`--network host`), or another container's (`container:NAME`, by its init's pid). */
+  readonly network?: NetworkNamespace;
+  /**
+   * Runs once the init exists in its namespaces and cgroups and before the user's command does:
+   * the network step wires `/proc/<initPid>/ns/net` here. The command runs only after it resolves;
+   * a rejection ends the start with that error.
+   */
+  readonly beforeCommand?: (initPid: number) => Promise<void>;
 }
+
+export type NetworkNamespace = { readonly mode: 'new' } | { readonly mode: 'host' } | { readonly mode: 'container'; readonly pid: number };
 
 export interface ExecSpec {
   readonly containerId: string;

@@ -90,9 +90,13 @@ export class PortAllocatedError extends Error {
   }
 }
 
-/** Answers the embedded resolver's questions from the fold: the addresses of `name` on a network. */
+/**
+ * Answers the embedded resolver's questions from the fold: the addresses of `name` on a network.
+ * `from` is the asking client's address on that network, so a container on several networks
+ * finds the names of all of them (as Docker's resolver, which answers per container).
+ */
 export interface NameSource {
-  lookup(networkId: string, name: string): readonly string[];
+  lookup(networkId: string, name: string, from?: string): readonly string[];
 }
 
 /** What the driver holds on the host now, each thing with whose it is, for a recovery to adopt or remove. */

@@ -1,4 +1,4 @@
-import type { ContainerConfig, HistoryEntry, HostConfig, ImageConfig, ImageRef, JsonValue, LayerDescriptor } from '../../events/index.js';
+import type { ContainerConfig, EndpointConfig, HistoryEntry, HostConfig, ImageConfig, ImageRef, JsonValue, LayerDescriptor } from '../../events/index.js';
 import type { NetworksState } from '../network/network-state.js';
 
 /** Docker's container states; this engine uses created, running, paused, exited, removing, dead. */
@@ -38,6 +38,8 @@ export interface ContainerState {
   readonly image: ImageRef;
   readonly config: ContainerConfig;
   readonly hostConfig: HostConfig;
+  /** What it asked of the networks it joins (--network-alias, --ip), by the network name or id it gave. */
+  readonly endpointsConfig?: Readonly<Record<string, EndpointConfig>>;
   readonly created: string;
   readonly status: ContainerStatus;
   readonly pid: number;

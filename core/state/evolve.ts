@@ -88,7 +88,7 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
     case 'ContainerCreated': {
       const x = e.data;
       d.containers[x.id] = {
-        id: x.id, name: x.name, image: x.image, config: x.config, hostConfig: x.hostConfig, created: e.time,
+        id: x.id, name: x.name, image: x.image, config: x.config, hostConfig: x.hostConfig, ...(x.endpointsConfig ? { endpointsConfig: x.endpointsConfig } : {}), created: e.time,
         status: 'created', pid: 0, shimPid: 0, exitCode: 0, signal: null, oomKilled: false, error: '',
         startedAt: ZERO_TIME, finishedAt: ZERO_TIME, restartCount: 0, manuallyStopped: false, starting: false, startSteps: [],
         stopping: null, committing: null, drivers: [], execIds: [],

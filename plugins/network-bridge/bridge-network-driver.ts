@@ -112,7 +112,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     if (network.dns && !this.resolvers.has(network.id)) {
       const resolver = new EmbeddedResolver({
         address: network.gateway, port: this.dnsPort, upstreams: this.upstreams,
-        lookup: (name) => this.names.lookup(network.id, name),
+        lookup: (name, from) => this.names.lookup(network.id, name, from),
         onError: (m) => this.logger?.warn(m),
       });
       this.resolvers.set(network.id, resolver);

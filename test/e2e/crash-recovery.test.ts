@@ -222,13 +222,33 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
   },
 };
 
+/** How many elements of the daemon's nft table name the container (published ports carry its id). */
+async function portRulesOf(d: TestDaemon, name: string): Promise<number> {
+  const c = await mustExist(d, name);
+  const listing = await runCommand('nft', ['list', 'table', 'ip', d.networkTable]);
+  return listing.code === 0 ? listing.stdout.split('\n').filter((l) => l.includes(c.Id)).length : 0;
+}
+
 /**
  * Points whose path a command's plain scenario does not reach get a scenario of their own:
  * `start.after-undo` needs a start step that fails (the command does not exist in the image);
+ * `start.after-network` a start that publishes a port, so the port's event and rule exist when it dies;
  * `network.after-removed` an rm (the plain `network` scenario is a create).
  */
 const POINT_SCENARIOS: Readonly<Record<string, Scenario>> = {
   'network.after-removed': NETWORK_RM,
+  'start.after-network': {
+    setup: async (d, name) => { await ok(d, ['create', '--name', name, '-p', '80', 'busybox', ...LOOP]); },
+    act: (d, name) => d.cli(['start', name]),
+    acknowledged: () => false,
+    verify: async (d, name) => {
+      const c = await mustExist(d, name);
+      assert.ok(['created', 'exited'].includes(c.State.Status), `a start cut after its network step is undone: ${c.State.Status}`);
+      const port = await d.cli(['port', name]);
+      assert.equal(port.stdout, '', 'no port is published for it in the log');
+      assert.equal(await portRulesOf(d, name), 0, 'nor in the nft table');
+    },
+  },
   'start.after-undo': {
     setup: async (d, name) => { await ok(d, ['create', '--name', name, 'busybox', '/no/such/command']); },
     act: (d, name) => d.cli(['start', name]),

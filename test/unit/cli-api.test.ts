@@ -43,7 +43,7 @@ describe('mini-docker against the API server (fake engine)', () => {
     const r = await cli(['ps']);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
-    assert.equal(lines[0], 'CONTAINER ID   IMAGE     COMMAND        CREATED         STATUS              NAMES');
+    assert.equal(lines[0], 'CONTAINER ID   IMAGE     COMMAND        CREATED         STATUS              PORTS     NAMES');
     assert.equal(lines.length, 3);
     assert.deepEqual(lines.slice(1).map((l) => l.split(/\s{3,}/)), [
       ['d4d4d4d4d4d4', 'busybox', '"sh"', '2 minutes ago', 'Up About a minute', 'term'],

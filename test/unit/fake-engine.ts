@@ -274,6 +274,15 @@ export class FakeEngine implements Engine {
     this.append(containerStream(c.id), { type: 'ContainerRenamed', data: { id: c.id, oldName: c.name, newName } });
   }
 
+  /** The fake has no networks: connecting to one is a 404, as a daemon without it would say. */
+  async connectContainer(networkRef: string): Promise<void> {
+    throw new NotFoundError(`network ${networkRef} not found`);
+  }
+
+  async disconnectContainer(networkRef: string): Promise<void> {
+    throw new NotFoundError(`network ${networkRef} not found`);
+  }
+
   async updateContainer(ref: string, limits: Parameters<Engine['updateContainer']>[1]): Promise<void> {
     const c = this.container(ref);
     this.append(containerStream(c.id), { type: 'ContainerLimitsUpdated', data: { id: c.id, limits } });

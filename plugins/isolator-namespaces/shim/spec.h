@@ -46,6 +46,8 @@ struct spec {
   size_t buffer;
   unsigned long long start_offset; /* run: offset of the first output byte (continues a log) */
   pid_t pid; /* exec mode: the container init, host view */
+  int hold; /* run: report "held <initPid>" once the init is in its namespaces and cgroups, then wait for "go" on stdin */
+  char *netns; /* run: "new" (default), "host" (the host's network namespace), or the path of one to join */
   struct seccomp_spec seccomp; /* "seccomp", "seccomp-others", "seccomp-rule" lines */
 };
 
