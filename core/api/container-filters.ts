@@ -70,7 +70,8 @@ export function selectContainers(
       test('id', (v) => c.id.startsWith(v)) &&
       test('name', (v) => nameMatches(c.name, v)) &&
       test('status', (v) => v === c.status) &&
-      test('label', (v) => {
+      // every label filter must match (moby's MatchKVList): compose selects a service by project AND service
+      (f.get('label') ?? []).every((v) => {
         const eq = v.indexOf('=');
         return eq < 0 ? v in labels : labels[v.slice(0, eq)] === v.slice(eq + 1);
       }) &&

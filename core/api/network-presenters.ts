@@ -89,7 +89,7 @@ function truthy(value: string, key: string): boolean {
   throw new InvalidArgumentError(`invalid filter '${key}=${value}': expected true or false`);
 }
 
-/** `GET /networks?filters=…` as moby selects: each key must match one of its values; sorted by name. */
+/** `GET /networks?filters=…` as moby selects: each key must match one of its values (every one for `label`); sorted by name. */
 export function selectNetworks(networks: readonly NetworkState[], filters: Filters): NetworkState[] {
   checkFilterKeys(filters, NETWORK_FILTER_KEYS);
   const test = (key: string, pred: (value: string) => boolean): boolean => {
@@ -110,7 +110,8 @@ export function selectNetworks(networks: readonly NetworkState[], filters: Filte
         test('scope', (v) => v === 'local') &&
         test('type', (v) => (v === 'builtin') === builtin) &&
         test('dangling', (v) => truthy(v, 'dangling') === dangling) &&
-        test('label', (v) => {
+        // every label filter must match (moby's MatchKVList), the other keys any of their values
+        (filters.get('label') ?? []).every((v) => {
           const eq = v.indexOf('=');
           return eq < 0 ? v in n.labels : n.labels[v.slice(0, eq)] === v.slice(eq + 1);
         })

@@ -172,7 +172,7 @@ describe('request parsing', () => {
         BlkioDeviceReadBps: [{ Path: '/dev/sda', Rate: 1048576 }], BlkioDeviceWriteBps: null, AutoRemove: true,
         LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } }, ConsoleSize: [40, 120], NetworkMode: 'default',
         Binds: ['/a:/b'], Mounts: [{ Type: 'bind', Source: '/c', Target: '/d', ReadOnly: true, BindOptions: {} }],
-        RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, PortBindings: { '80/tcp': [{ HostPort: '8080' }] },
+        RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, PortBindings: { '80/tcp': [{ HostPort: '8080' }] }, Privileged: true,
       },
     }, '/job');
     assert.equal(request.name, 'job');
@@ -185,9 +185,10 @@ describe('request parsing', () => {
       CpuShares: 512, CpusetCpus: '0', PidsLimit: 20, BlkioWeight: 300, BlkioDeviceReadBps: [{ Path: '/dev/sda', Rate: 1048576 }],
       AutoRemove: true, LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } }, ConsoleSize: [40, 120],
       Binds: ['/a:/b'], Mounts: [{ Type: 'bind', Source: '/c', Target: '/d', ReadOnly: true }],
+      NetworkMode: 'default', PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] },
     });
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /port publishing is not supported/);
+    assert.match(warnings[0]!, /privileged containers are not supported/);
   });
   it('create body: --log-opt without --log-driver keeps the options for the default driver', () => {
     const withOpts = parseCreateRequest({ Image: 'x', HostConfig: { LogConfig: { Type: '', Config: { 'max-size': '1m' } } } }, undefined);

@@ -82,6 +82,8 @@ describe('unit: network list filters (moby\'s)', () => {
     assert.deepEqual(names('{"label":["team"]}'), ['app', 'db']);
     assert.deepEqual(names('{"label":["team=data"]}'), ['db']);
     assert.deepEqual(names('{"label":{"team=web":true}}'), ['app']);
+    assert.deepEqual(names('{"label":["team","tier=front"]}'), ['app'], 'every label filter must match');
+    assert.deepEqual(names('{"label":["team=web","team=data"]}'), []);
     assert.deepEqual(names('{"driver":["bridge"]}'), ['app', 'bridge', 'db']);
     assert.deepEqual(names('{"driver":["overlay"]}'), []);
     assert.deepEqual(names('{"scope":["local"]}'), ['app', 'bridge', 'db']);
