@@ -40,6 +40,8 @@ export const FAILPOINTS = {
   'commit.after-image': 'the image exists (ImageCreated is durable); ContainerCommitted is not written',
   'rmi.after-removed': "ImageRemoved is durable; no blob or unpacked layer was deleted (the next start's garbage collection deletes them)",
   'pull.after-layer': 'a pulled layer is verified and renamed into the content store; the image is not recorded yet (no ImageCreated; the layer stays for the next pull to reuse)',
+  'network.after-created': 'NetworkCreated is durable; the driver has not made the bridge (the next start ensures every network of the log)',
+  'network.after-removed': 'NetworkRemoved is durable; the bridge and its rules are still on the host (the next start removes the bridge of a network its log removed)',
 } as const satisfies Record<string, string>;
 
 export type FailpointName = keyof typeof FAILPOINTS;

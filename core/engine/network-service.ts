@@ -14,6 +14,7 @@
  */
 import { networkStream, type NetworkCreated } from '../../events/index.js';
 import { ConcurrencyError } from '../eventlog/event-log.js';
+import { failpoint } from '../failpoints.js';
 import { bridgeNameFor } from '../network/bridge-name.js';
 import { withHostNetworkLock } from '../network/host-network-lock.js';
 import { readHostRoutes } from '../network/host-routes.js';
@@ -107,7 +108,7 @@ export class NetworkService {
       throw new InvalidArgumentError(`invalid network name ${JSON.stringify(request.name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
     if (PREDEFINED_NETWORKS.includes(request.name)) throw new ConflictError(`network with name ${request.name} already exists`);
-    return this.serial(() => this.createLocked(request, true));
+    return this.serial(() => this.createLocked(request, 'user'));
   }
 
   /** Removes a network no container is connected to. */
@@ -125,6 +126,7 @@ export class NetworkService {
           if (err instanceof ConcurrencyError && attempt < 3) continue;
           throw err;
         }
+        failpoint('network.after-removed');
         await this.removeFromHost(network);
         return;
       }
@@ -192,7 +194,7 @@ export class NetworkService {
   private async ensureDefaultBridge(driver: NetworkDriver, ensureExisting: boolean): Promise<void> {
     await this.serial(async () => {
       const existing = Object.values(this.store.state().networks).find((n) => n.name === DEFAULT_BRIDGE);
-      if (!existing) await this.createLocked({ name: DEFAULT_BRIDGE }, false);
+      if (!existing) await this.createLocked({ name: DEFAULT_BRIDGE }, 'default');
       else if (ensureExisting) await driver.ensureNetwork(specOfNetwork(existing));
     });
   }
@@ -234,8 +236,11 @@ export class NetworkService {
     throw new NotFoundError(`plugin "${name}" not found: the network drivers of this daemon are ${all.map((d) => d.id.slice(DriverKinds.network.length + 1)).join(', ')}`);
   }
 
-  /** Plans, records, then ensures (undone on failure); under the host-wide lock so the next choice sees this bridge's route. */
-  private async createLocked(request: CreateNetworkRequest, dns: boolean): Promise<string> {
+  /**
+   * Plans, records, then ensures (undone on failure); under the host-wide lock so the next choice
+   * sees this bridge's route. A user network has the embedded resolver; the default bridge has none.
+   */
+  private async createLocked(request: CreateNetworkRequest, kind: 'user' | 'default'): Promise<string> {
     if (Object.values(this.store.state().networks).some((n) => n.name === request.name)) {
       throw new ConflictError(`network with name ${request.name} already exists`);
     }
@@ -251,9 +256,10 @@ export class NetworkService {
       const id = newId();
       const data: NetworkCreated['data'] = {
         id, name: request.name, driver: driverName, subnet: plan.subnet, gateway: plan.gateway, internal: request.internal ?? false,
-        labels: request.labels ?? {}, bridge: bridgeNameFor(id), mtu, dns,
+        labels: request.labels ?? {}, bridge: bridgeNameFor(id), mtu, dns: kind === 'user',
       };
       await this.store.append(networkStream(id), [{ type: 'NetworkCreated', data }], 'no-stream');
+      if (kind === 'user') failpoint('network.after-created');
       const network = this.store.state().networks[id]!;
       try {
         await driver.ensureNetwork(specOfNetwork(network));
