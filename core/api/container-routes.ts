@@ -23,7 +23,7 @@ export function registerContainerRoutes(router: Router, { engine }: RouteDeps): 
       all: queryBool(req.query, 'all'),
       limit: queryInt(req.query, 'limit'),
       filters: parseFilters(req.query.get('filters')),
-    });
+    }, state);
     const now = new Date();
     const withSize = queryBool(req.query, 'size'); // docker ps -s
     res.json(200, await Promise.all(selected.map(async (c) => {

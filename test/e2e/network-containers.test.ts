@@ -4,7 +4,6 @@
 // Traffic goes only to 127.0.0.1 and to the addresses of containers these tests made.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { TestDaemon, dockerPart, runCommand, until } from './harness.js';
@@ -33,30 +32,14 @@ function httpd(page: string): string[] {
   return ['busybox', 'sh', '-c', `mkdir -p /www && echo ${page} > /www/index.html && exec httpd -f -p 80 -h /www`];
 }
 
-/** A call of the daemon's API (networks are made and removed through it here: `network create/rm` are the networks' own tests). */
-function api(d: TestDaemon, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: d.socketPath, path, method, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => {
-        resolve({ status: res.statusCode ?? 0, json: text === '' ? null : JSON.parse(text) as unknown });
-      });
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
 async function networkCreate(d: TestDaemon, name: string): Promise<void> {
-  const r = await api(d, 'POST', '/networks/create', { Name: name });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
+  const r = await d.cli(['network', 'create', name]);
+  assert.equal(r.code, 0, r.stderr);
 }
 
 async function networkRm(d: TestDaemon, ...names: string[]): Promise<void> {
-  for (const name of names) {
-    const r = await api(d, 'DELETE', `/networks/${name}`);
-    assert.equal(r.status, 204, JSON.stringify(r.json));
-  }
+  const r = await d.cli(['network', 'rm', ...names]);
+  assert.equal(r.code, 0, r.stderr);
 }
 
 interface Inspected {
@@ -265,8 +248,9 @@ describe('e2e: containers on networks', () => {
     for (const r of removed) assert.equal(r.code, 0, r.stderr);
     for (const id of ids) assert.deepEqual(vethsOf(id), [], `no veth of ${id.slice(0, 12)}`);
     for (const net of ['par-a', 'par-b']) {
-      const r = await api(d, 'GET', `/networks/${net}`);
-      assert.deepEqual((r.json as { Containers: Record<string, unknown> }).Containers, {}, `${net} has no endpoint left`);
+      const r = await d.cli(['network', 'inspect', net]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual((JSON.parse(r.stdout) as { Containers: Record<string, unknown> }[])[0]!.Containers, {}, `${net} has no endpoint left`);
     }
     await networkRm(d, 'par-a', 'par-b');
   });
@@ -280,7 +264,7 @@ describe('e2e: containers on networks', () => {
       assert.equal((await d.docker(['port', 'dk-web', '80'])).stdout.trim(), `127.0.0.1:${port}`);
       const ip = (await d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'dk-web'])).stdout.trim();
       assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
-      await networkCreate(d, 'dk-net');
+      assert.equal((await d.docker(['network', 'create', 'dk-net'])).code, 0);
       const connect = await d.docker(['network', 'connect', '--alias', 'site', 'dk-net', 'dk-web']);
       assert.equal(connect.code, 0, connect.stderr);
       const fetched = await d.docker(['run', '--rm', '--network', 'dk-net', 'busybox', 'timeout', '3', 'wget', '-qO-', 'http://site/']);
@@ -288,7 +272,7 @@ describe('e2e: containers on networks', () => {
       const networks = (await d.docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'dk-web'])).stdout;
       assert.ok('bridge' in JSON.parse(networks) && 'dk-net' in JSON.parse(networks), networks);
       assert.equal((await d.docker(['rm', '-f', 'dk-web'])).code, 0);
-      await networkRm(d, 'dk-net');
+      assert.equal((await d.docker(['network', 'rm', 'dk-net'])).code, 0);
     });
   });
 });

@@ -2,6 +2,7 @@
 // driver's requests, the create body's networking fields (API and CLI), the presenters of ports.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { selectContainers } from '../../core/api/container-filters.js';
 import { parseCreateRequest } from '../../core/api/create-request.js';
 import { presentPortMap, presentPortSummaries } from '../../core/api/container-network-presenters.js';
 import { networkChoice, portRequestsOf } from '../../core/engine/container-network.js';
@@ -109,5 +110,36 @@ describe('ports as the API shows them', () => {
   it('the summary\'s Ports: published with IP and PublicPort, exposed with PrivatePort only', () => {
     const c = container({ config: { ...container().config, ExposedPorts: { '80/tcp': {}, '443/tcp': {} } } });
     assert.deepEqual(presentPortSummaries(c, net), [{ IP: '0.0.0.0', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }, { PrivatePort: 443, Type: 'tcp' }]);
+  });
+});
+
+describe('ps --filter network, publish, expose (as moby: by network name or id, by container port)', () => {
+  const other = container({ id: 'd'.repeat(64), name: 'db' });
+  const web = container({ config: { ...container().config, ExposedPorts: { '80/tcp': {}, '9000/udp': {} } } });
+  const networkId = 'e'.repeat(64);
+  const net = {
+    networks: {
+      [networkId]: {
+        id: networkId, name: 'app', driver: 'bridge', subnet: '172.30.0.0/16', gateway: '172.30.0.1', internal: false, labels: {}, bridge: 'mdbr-eeeeeeee', mtu: 1500, dns: true,
+        created: '2026-01-01T00:00:00Z', version: 2,
+        endpoints: { [ID]: { containerId: ID, ip: '172.30.0.2', mac: '02:42:ac:1e:00:02', aliases: [], interface: 'eth0' } },
+      },
+    },
+    published: { [ID]: { network: networkId, ports: [{ containerPort: 80, protocol: 'tcp' as const, hostIp: '0.0.0.0', hostPort: 8080 }] } },
+  };
+  const select = (key: string, value: string): string[] =>
+    selectContainers([web, other], {}, { all: true, filters: new Map([[key, [value]]]) }, net).map((c) => c.name);
+  it('network: by name or full id', () => {
+    assert.deepEqual(select('network', 'app'), ['web']);
+    assert.deepEqual(select('network', networkId), ['web']);
+    assert.deepEqual(select('network', 'nope'), []);
+  });
+  it('publish: a published container port, a range, a protocol; expose: the exposed ones', () => {
+    assert.deepEqual(select('publish', '80'), ['web']);
+    assert.deepEqual(select('publish', '70-90/tcp'), ['web']);
+    assert.deepEqual(select('publish', '80/udp'), []);
+    assert.deepEqual(select('publish', '9000/udp'), [], 'exposed, not published');
+    assert.deepEqual(select('expose', '9000/udp'), ['web']);
+    assert.throws(() => select('expose', 'http'), /invalid filter value "http"/);
   });
 });
