@@ -6,6 +6,7 @@
  * makes the second see the first's route. The lock is a file (LogLock: a pid and its start time,
  * taken over when its holder died), so a daemon killed while holding it blocks nobody.
  */
+import { mkdir } from 'node:fs/promises';
 import { LogLock, LogLockedError } from '../eventlog/log-lock.js';
 
 export const HOST_NETWORK_LOCK_DIR = '/run/lock';
@@ -21,6 +22,7 @@ export interface HostNetworkLockOptions {
 export async function withHostNetworkLock<T>(work: () => Promise<T>, options: HostNetworkLockOptions): Promise<T> {
   const directory = options.directory ?? HOST_NETWORK_LOCK_DIR;
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  await mkdir(directory, { recursive: true, mode: 0o1777 });
   let lock: LogLock;
   for (;;) {
     try {
