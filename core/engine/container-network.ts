@@ -243,7 +243,9 @@ export function networkStep(ctx: EngineContext, c: ContainerState, image: ImageS
         return { namespace: { mode: 'new' }, endpoints: [], ports: [], connected: [], files: await writeFiles(dir, c, [], null), wire: null };
       }
       const connected: string[] = [];
-      const undoConnects = async (): Promise<void> => {
+      let ports: readonly PublishedPort[] = [];
+      const undoPartial = async (): Promise<void> => {
+        if (ports.length > 0) await releaseNetworking(ctx, id, ports, journal).catch((e: unknown) => ctx.logger.warn(`undo of ${ctx.short(id)}'s ports: ${messageOf(e)}`));
         for (const n of connected.reverse()) await disconnectEndpoint(ctx, id, n).catch((e: unknown) => ctx.logger.warn(`undo of ${ctx.short(id)}'s connect: ${messageOf(e)}`));
       };
       try {
@@ -264,7 +266,6 @@ export function networkStep(ctx: EngineContext, c: ContainerState, image: ImageS
         }
         const primary = endpoints[0];
         const requests = portRequestsOf(c, image);
-        let ports: readonly PublishedPort[] = [];
         if (primary && requests.length > 0) {
           ports = await driverOf(ctx, primary.network).publish(id, primary.endpoint.ip, requests, portsInUse(ctx.state(), id));
           journal.record([{ type: 'ContainerPortsPublished', data: { id, network: primary.network.id, ports } }]);
@@ -280,7 +281,7 @@ export function networkStep(ctx: EngineContext, c: ContainerState, image: ImageS
         };
         return { namespace: { mode: 'new' }, endpoints, ports, connected, files, wire };
       } catch (err) {
-        await undoConnects();
+        await undoPartial();
         throw err;
       }
     },

@@ -45,9 +45,11 @@ export async function finishRemoval(ctx: EngineContext, id: string): Promise<voi
   };
   const isolator = ctx.isolator();
   await step(DriverKinds.isolator, isolator.id, 'rm.after-isolator', () => isolator.cleanup(id, c.shimPid));
+  // Its addresses back to the pools (ContainerNetworkDisconnected), ports and veths released, its /etc files gone;
+  // without a network driver (no networks on this host) only the files, and no step is recorded.
   const network = ctx.registry.get(DriverKinds.network);
-  // Its addresses back to the pools (ContainerNetworkDisconnected), ports and veths released, its /etc files gone.
-  await step(DriverKinds.network, network?.id ?? DriverKinds.network, 'rm.after-network', () => removeNetworking(ctx, id));
+  if (network) await step(DriverKinds.network, network.id, 'rm.after-network', () => removeNetworking(ctx, id));
+  else await removeNetworking(ctx, id);
   const limiter = ctx.limiter();
   if (limiter) await step(DriverKinds.limiter, limiter.id, 'rm.after-limiter', () => limiter.remove(id));
   const storage = ctx.storage();

@@ -91,6 +91,8 @@ function ping(socketPath: string): Promise<boolean> {
  */
 export async function removeDaemonNetworks(table: string, bridges: Iterable<string>): Promise<void> {
   const all = new Set(bridges);
+  // A host without nft (the cgroup v2 guest) has no network driver, so no table and no bridges of ours.
+  if (spawnSync('nft', ['--version'], { stdio: 'ignore' }).error) return;
   const listing = await runCommand('nft', ['-j', 'list', 'set', 'ip', table, 'bridges']);
   if (listing.code === 0) {
     const parsed = JSON.parse(listing.stdout) as { nftables?: { set?: { elem?: unknown[] } }[] };

@@ -163,7 +163,7 @@ describe('request parsing', () => {
     assert.equal(normaliseSignal('sigkill'), 'SIGKILL');
     assert.throws(() => normaliseSignal('SIGNOPE'), /Invalid signal: SIGNOPE/);
   });
-  it('create body: Config fields, HostConfig limits and binds, and warnings for what we ignore', () => {
+  it('create body: Config fields, HostConfig limits, binds and ports, and warnings for what we ignore', () => {
     const { request, warnings } = parseCreateRequest({
       Image: 'busybox', Cmd: ['sh', '-c', 'exit 3'], Entrypoint: null, Env: ['A=1'], Tty: true, OpenStdin: true, Labels: { a: 'b' },
       HostConfig: {
@@ -172,7 +172,7 @@ describe('request parsing', () => {
         BlkioDeviceReadBps: [{ Path: '/dev/sda', Rate: 1048576 }], BlkioDeviceWriteBps: null, AutoRemove: true,
         LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } }, ConsoleSize: [40, 120], NetworkMode: 'default',
         Binds: ['/a:/b'], Mounts: [{ Type: 'bind', Source: '/c', Target: '/d', ReadOnly: true, BindOptions: {} }],
-        RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, PortBindings: { '80/tcp': [{ HostPort: '8080' }] }, Privileged: true,
+        RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, PortBindings: { '80/tcp': [{ HostPort: '8080' }] },
       },
     }, '/job');
     assert.equal(request.name, 'job');
@@ -187,8 +187,9 @@ describe('request parsing', () => {
       Binds: ['/a:/b'], Mounts: [{ Type: 'bind', Source: '/c', Target: '/d', ReadOnly: true }],
       NetworkMode: 'default', PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] },
     });
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /privileged containers are not supported/);
+    assert.deepEqual(warnings, []);
+    const privileged = parseCreateRequest({ Image: 'x', HostConfig: { Privileged: true } }, undefined);
+    assert.match(privileged.warnings[0]!, /privileged containers are not supported/);
   });
   it('create body: --log-opt without --log-driver keeps the options for the default driver', () => {
     const withOpts = parseCreateRequest({ Image: 'x', HostConfig: { LogConfig: { Type: '', Config: { 'max-size': '1m' } } } }, undefined);

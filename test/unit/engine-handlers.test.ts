@@ -154,10 +154,10 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     assert.deepEqual(stopped, ['ContainerStopRequested', 'ContainerExited 143']);
     await r.engine.startContainer(id);
     await r.engine.removeContainer(id, { force: true });
-    const removed = (await eventsOf(r.store, id)).map(describeEvent).slice(-8);
+    const removed = (await eventsOf(r.store, id)).map(describeEvent).slice(-7);
     assert.deepEqual(removed, [
       'ContainerKillRequested', 'ContainerExited 137', 'ContainerRemoving',
-      'ContainerRemoveStepDone isolator.v1.scripted', 'ContainerRemoveStepDone network.v1', 'ContainerRemoveStepDone storage.v1.memory', 'ContainerRemoveStepDone log.v1.json-file',
+      'ContainerRemoveStepDone isolator.v1.scripted', 'ContainerRemoveStepDone storage.v1.memory', 'ContainerRemoveStepDone log.v1.json-file',
       'ContainerRemoved',
     ]);
     assert.equal(r.store.state().containers[id], undefined);
