@@ -10,43 +10,46 @@
  *   `execute`, which loads only the running command (oclif.manifest.json).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { loadOclif } from './lib/oclif-loader.js';
+import { packageRoot } from './lib/paths.js';
+import { versionLine } from './launcher.cjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = packageRoot();
 
 const commandsDir = join(root, 'dist', 'cli', 'commands');
 
-/** The file of a built-in command for argv (`ps …`, `container prune …`), and the words of its name. */
-export function builtinCommandFile(argv: readonly string[], dir = commandsDir): { readonly file: string; readonly words: number } | undefined {
-  const [first, second] = argv;
-  const word = /^[a-z][a-z0-9-]*$/;
-  if (first === undefined || !word.test(first)) return undefined;
-  if (second !== undefined && word.test(second) && existsSync(join(dir, first, `${second}.js`))) return { file: join(dir, first, `${second}.js`), words: 2 };
-  if (existsSync(join(dir, `${first}.js`))) return { file: join(dir, `${first}.js`), words: 1 };
-  return undefined;
-}
+/** A built-in command's default export by its name (`ps`, `container prune`); undefined when there is none. */
+export type BuiltinLookup = (name: string) => Promise<unknown>;
+
+/** Built-in commands from their files in dist/cli/commands (the bundle passes its own table instead). */
+const fromFiles: BuiltinLookup = async (name) => {
+  const file = join(commandsDir, ...name.split(' ')) + '.js';
+  return existsSync(file) ? ((await import(file)) as { default?: unknown }).default : undefined;
+};
 
 /**
  * Runs a built-in declared command without loading oclif; false when argv is not one (oclif's
  * own commands, plugins, help) or MINI_DOCKER_NO_FAST_PATH=1 asks for oclif's way of loading it.
+ * `container prune …` is looked up as a two-word name first, then `ps …` as one word.
  */
-async function runBuiltin(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<boolean> {
+async function runBuiltin(argv: readonly string[], env: NodeJS.ProcessEnv, lookup: BuiltinLookup): Promise<boolean> {
   if (env.MINI_DOCKER_NO_FAST_PATH === '1') return false;
-  const found = builtinCommandFile(argv);
-  if (!found) return false;
-  const [{ declarationOf }, mod] = await Promise.all([import('./lib/command-declaration.js'), import(found.file) as Promise<{ default?: unknown }>]);
-  const decl = declarationOf(mod.default);
-  if (!decl) return false;
-  const { runDeclaration } = await import('./lib/command-runtime.js');
-  await runDeclaration(decl, argv.slice(found.words), { commandName: argv.slice(0, found.words).join(' ') });
-  return true;
+  const word = /^[a-z][a-z0-9-]*$/;
+  const [first, second] = argv;
+  if (first === undefined || !word.test(first)) return false;
+  const { declarationOf } = await import('./lib/command-declaration.js');
+  for (const words of second !== undefined && word.test(second) ? [2, 1] : [1]) {
+    const decl = declarationOf(await lookup(argv.slice(0, words).join(' ')));
+    if (!decl) continue;
+    const { runDeclaration } = await import('./lib/command-runtime.js');
+    await runDeclaration(decl, argv.slice(words), { commandName: argv.slice(0, words).join(' ') });
+    return true;
+  }
+  return false;
 }
 
-/** oclif's user agent line, as `mini-docker --version` prints it. */
-export function versionLine(pkg: { readonly name: string; readonly version: string }): string {
-  return `${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}`;
-}
+export { versionLine };
 
 /**
  * bin/mini-docker starts node without NODE_EXTRA_CA_CERTS (node would parse the CA bundle at start
@@ -95,8 +98,8 @@ export function restoreEnvFileArgs(argv: readonly string[]): string[] {
   return argv.map((a) => (a.startsWith(ENV_FILE_ALIAS) ? `--env-file${a.slice(ENV_FILE_ALIAS.length)}` : a));
 }
 
-/** Runs the CLI with these arguments. */
-export async function main(args: readonly string[] = process.argv.slice(2)): Promise<void> {
+/** Runs the CLI with these arguments; `builtin` finds a built-in command (from its file unless given). */
+export async function main(args: readonly string[] = process.argv.slice(2), builtin: BuiltinLookup = fromFiles): Promise<void> {
   const argv = restoreEnvFileArgs(args);
   restoreExtraCaCerts(process.env);
   watchOutputErrors(process);
@@ -105,8 +108,8 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
     process.stdout.write(`${versionLine(pkg)}\n`);
     return;
   }
-  if (await runBuiltin(argv, process.env)) return;
-  const { execute, settings } = await import('@oclif/core');
+  if (await runBuiltin(argv, process.env, builtin)) return;
+  const { execute, settings } = await loadOclif();
   // Plugins run as compiled JavaScript: oclif must not try ts-node on a linked TypeScript plugin
   // (it cannot for ESM on Node 20, and warned "linked ESM module" on every command).
   settings.enableAutoTranspile = false;

@@ -39,6 +39,7 @@ export const FAILPOINTS = {
   'commit.after-layer': "the commit's layer is in the content store; ImageCreated is not written (the next start's garbage collection deletes the layer)",
   'commit.after-image': 'the image exists (ImageCreated is durable); ContainerCommitted is not written',
   'rmi.after-removed': "ImageRemoved is durable; no blob or unpacked layer was deleted (the next start's garbage collection deletes them)",
+  'cp.after-entries': 'a PUT of an archive into a container has extracted two entries and not the rest; nothing was recorded (a copy records nothing)',
   'pull.after-layer': 'a pulled layer is verified and renamed into the content store; the image is not recorded yet (no ImageCreated; the layer stays for the next pull to reuse)',
   'network.after-created': 'NetworkCreated is durable; the driver has not made the bridge (the next start ensures every network of the log)',
   'network.after-removed': 'NetworkRemoved is durable; the bridge and its rules are still on the host (the next start removes the bridge of a network its log removed)',

@@ -21,4 +21,7 @@ export {
 } from './archive/index.js';
 export { compileSeccomp, parseSecurityOptions, seccompFilterFor, DEFAULT_CAPABILITIES, DEFAULT_SECCOMP_PROFILE } from './security/seccomp-profile.js';
 export type { DockerSeccompProfile, SeccompAction, SeccompArgCondition, SeccompFilter, SeccompRule, SecurityOptions } from './security/seccomp-profile.js';
+export { CAPABILITY_NAMES, capabilityMask } from './security/capabilities.js';
+export { DEFAULT_DEVICE_RULES, deviceAccess } from './security/container-security.js';
+export type { ContainerSecurity, DeviceNode, TmpfsMount } from './security/container-security.js';
 export { checkLimits, missingMembers, formatBytes, DEFAULT_CPU_PERIOD, MAX_CPU_SHARES, MIN_CPU_SHARES } from './limits/index.js';

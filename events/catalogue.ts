@@ -49,12 +49,22 @@ export interface ContainerConfig {
   readonly ExposedPorts?: Readonly<Record<string, Record<string, never>>>;
 }
 
-/** A `HostConfig.Mounts` entry (`--mount`); only type "bind" is accepted. */
+/** A `HostConfig.Mounts` entry (`--mount`): type "bind", or "tmpfs" (Source empty, TmpfsOptions). */
 export interface BindMountConfig {
   readonly Type: string;
   readonly Source: string;
   readonly Target: string;
   readonly ReadOnly: boolean;
+  /** type "tmpfs": `tmpfs-size` in bytes (0: the kernel's default) and `tmpfs-mode` (permission bits). */
+  readonly TmpfsOptions?: { readonly SizeBytes?: number; readonly Mode?: number };
+}
+
+/** `--device HOST[:CONTAINER[:PERMISSIONS]]`: a host device node made in the container and allowed by its device cgroup. */
+export interface DeviceMapping {
+  readonly PathOnHost: string;
+  readonly PathInContainer: string;
+  /** Any of r (read), w (write), m (mknod). */
+  readonly CgroupPermissions: string;
 }
 
 /** `--restart`: no, always, unless-stopped, on-failure[:max retries] (stored only when not "no"). */
@@ -74,6 +84,19 @@ export interface HostConfig extends Limits {
   readonly RestartPolicy?: RestartPolicy;
   /** `--security-opt` values: seccomp=unconfined, seccomp=<profile JSON>, no-new-privileges. */
   readonly SecurityOpt?: readonly string[];
+  /** `--cap-add` / `--cap-drop`, normalized at create: `CAP_…` names or `ALL`. */
+  readonly CapAdd?: readonly string[];
+  readonly CapDrop?: readonly string[];
+  /** `--privileged`: every capability the daemon holds, every host device, no seccomp, /sys writable, no masked paths. */
+  readonly Privileged?: boolean;
+  /** `--read-only`: the root filesystem mounted read-only. */
+  readonly ReadonlyRootfs?: boolean;
+  /** `--tmpfs PATH[:OPTIONS]`: container path → tmpfs mount options ("" for the defaults). */
+  readonly Tmpfs?: Readonly<Record<string, string>>;
+  /** `--device`: host devices given to the container. */
+  readonly Devices?: readonly DeviceMapping[];
+  /** `--userns host`: no user namespace under the daemon's --userns-remap (stored only when set). */
+  readonly UsernsMode?: string;
   /** `--network`: "bridge" (the default, also when absent), "none", "host", "container:<id>", or a network's name or id. */
   readonly NetworkMode?: string;
   /** `-p`: "80/tcp" → the host sides asked for (HostPort "" = a random port; "8000-8010" = one of the range). */

@@ -21,8 +21,10 @@ const containerConfig = obj({
 const restartPolicy = obj({ Name: oneOf('always', 'unless-stopped', 'on-failure'), MaximumRetryCount: int });
 const hostConfig = obj({
   ...limits, AutoRemove: bool, LogConfig: obj({ Type: str, Config: recordOf(str) }), ConsoleSize: optional(arrayOf(int)),
-  Binds: optional(strings), Mounts: optional(arrayOf(obj({ Type: str, Source: str, Target: str, ReadOnly: bool }))),
-  RestartPolicy: optional(restartPolicy), SecurityOpt: optional(strings),
+  Binds: optional(strings), Mounts: optional(arrayOf(obj({ Type: str, Source: str, Target: str, ReadOnly: bool, TmpfsOptions: optional(obj({ SizeBytes: optional(num), Mode: optional(int) })) }))),
+  RestartPolicy: optional(restartPolicy), SecurityOpt: optional(strings), UsernsMode: optional(oneOf('host')),
+  CapAdd: optional(strings), CapDrop: optional(strings), Privileged: optional(bool), ReadonlyRootfs: optional(bool), Tmpfs: optional(recordOf(str)),
+  Devices: optional(arrayOf(obj({ PathOnHost: str, PathInContainer: str, CgroupPermissions: str }))),
   NetworkMode: optional(str), PortBindings: optional(recordOf(arrayOf(obj({ HostIp: str, HostPort: str })))),
   PublishAllPorts: optional(bool), Dns: optional(strings), DnsSearch: optional(strings), DnsOptions: optional(strings),
   ExtraHosts: optional(strings),

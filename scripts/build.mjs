@@ -64,6 +64,60 @@ run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join
   for (const file of ['index.html', 'app.css']) cpSync(join(page, file), join(assets, file));
 }
 
+step('CLI bundle (esbuild: entry, runtime, built-in commands) and its V8 code cache');
+{
+  // One CommonJS file with every declared built-in command (cli/launcher.cts loads it); the
+  // commands oclif's plugin-plugins makes (plugins, plugins install) are not declared and stay out.
+  const { declarationOf } = await import(join(root, 'dist', 'cli', 'lib', 'command-declaration.js'));
+  const commandsDir = join(root, 'dist', 'cli', 'commands');
+  const names = [];
+  const walk = (dir, prefix) => {
+    for (const name of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (name.isDirectory()) walk(join(dir, name.name), [...prefix, name.name]);
+      else if (name.name.endsWith('.js')) names.push([...prefix, name.name.slice(0, -3)]);
+    }
+  };
+  walk(commandsDir, []);
+  const declared = [];
+  for (const words of names) {
+    const mod = await import(join(commandsDir, ...words) + '.js');
+    if (declarationOf(mod.default)) declared.push(words);
+  }
+  const contents = [
+    "import { main } from './dist/cli/entry.js';",
+    "import { declarationOf } from './dist/cli/lib/command-declaration.js';",
+    "import { warmUp } from './dist/cli/lib/command-runtime.js';",
+    // import(): esbuild makes each command a lazy part of the one file, run only when asked for
+    `const builtins = new Map([${declared.map((words) => `['${words.join(' ')}', () => import('./dist/cli/commands/${words.join('/')}.js')]`).join(', ')}]);`,
+    'export const run = (args) => main(args, async (name) => (await builtins.get(name)?.())?.default);',
+    'export const warm = async () => warmUp(await Promise.all([...builtins.values()].map(async (load) => declarationOf((await load()).default))));',
+  ].join('\n');
+  const esbuild = await import('esbuild');
+  const outfile = join(root, 'dist', 'cli', 'lib', 'cli-bundle.cjs');
+  await esbuild.build({
+    stdin: { contents, resolveDir: root, sourcefile: 'cli-bundle-entry.js', loader: 'js' },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    // the modules find the package root from their own place (cli/lib/paths.ts: dist/cli/lib)
+    define: { 'import.meta.url': '__bundleUrl' },
+    banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    logLevel: 'warning',
+    // a vm.Script has no loader for import(): @oclif/core (CommonJS) is required instead
+    plugins: [{
+      name: 'oclif-by-require',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]cli[\\/]lib[\\/]oclif-loader\.js$/ }, () => ({ contents: "export const loadOclif = async () => require('@oclif/core');", loader: 'js' }));
+      },
+    }],
+  });
+  const { writeBundleCache } = await import(join(root, 'dist', 'cli', 'launcher.cjs'));
+  if (!(await writeBundleCache())) throw new Error('build: the CLI bundle did not load');
+}
+
 step('oclif manifest');
 const { Plugin } = await import('@oclif/core');
 const plugin = new Plugin({ root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true });

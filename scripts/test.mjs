@@ -19,7 +19,7 @@ const only = process.argv.slice(inVm ? 3 : 2); // e.g. `npm test -- unit` or a f
  * may delegate a service), where what needs cpu, io or cpuset must skip and say so.
  */
 const VM_LANE = [
-  { controllers: '', files: ['integration/limiter-cgroup2.test.js', 'integration/shim.test.js', 'e2e/limits.test.js'] },
+  { controllers: '', files: ['integration/limiter-cgroup2.test.js', 'integration/shim.test.js', 'integration/shim-devices.test.js', 'e2e/limits.test.js'] },
   { controllers: 'memory,pids', files: ['integration/limiter-cgroup2.test.js'] },
 ];
 const VM_SKIP = 77; // scripts/vm-test.mjs: the guest cannot run here (it says why)

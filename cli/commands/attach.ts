@@ -2,6 +2,7 @@ import { containerSession } from '../lib/attach-session.js';
 import { arg, defineCommand, flag } from '../lib/command-declaration.js';
 import { inspectContainer } from '../lib/container-ops.js';
 import { CliError } from '../lib/errors.js';
+import { detachKeysFlag, sigProxyFlag } from '../lib/process-flags.js';
 import { parseDetachKeys } from '../lib/terminal.js';
 
 /** `mini-docker attach`: connect the terminal to a running container. */
@@ -16,8 +17,8 @@ Exit codes: the container's exit code when it ends; 0 after a detach; 1 when it 
 
   flags: {
     'no-stdin': flag.boolean({ summary: 'Do not attach STDIN.' }),
-    'sig-proxy': flag.boolean({ summary: 'Proxy received signals to the container (non-TTY).', default: true, allowNo: true }),
-    'detach-keys': flag.string({ summary: 'Key sequence that detaches from a TTY session.', default: 'ctrl-p,ctrl-q' }),
+    ...sigProxyFlag,
+    ...detachKeysFlag,
   },
 
   args: {

@@ -5,6 +5,7 @@ import type { DaemonClient } from '../lib/daemon-client.js';
 import { containerPath } from '../lib/container-ops.js';
 import { environmentFrom } from '../lib/env-flags.js';
 import { CliError } from '../lib/errors.js';
+import { detachKeysFlag, processFlags } from '../lib/process-flags.js';
 import { consoleSize, parseDetachKeys } from '../lib/terminal.js';
 
 /** `mini-docker exec`: run a command in a running container. */
@@ -28,15 +29,10 @@ Exit codes: the command's exit code; 0 with -d; 1 when the container is missing 
   usage: 'CONTAINER COMMAND [ARG...]',
 
   flags: {
-    interactive: flag.boolean({ char: 'i', summary: 'Keep STDIN open and attach it.', default: false }),
-    tty: flag.boolean({ char: 't', summary: 'Allocate a pseudo-TTY.', default: false }),
+    ...processFlags,
     detach: flag.boolean({ char: 'd', summary: 'Detached mode: run the command in the background.', default: false }),
-    env: flag.string({ char: 'e', summary: 'Set an environment variable (NAME=value, or NAME to pass the CLI\'s own); repeatable.', multiple: true }),
-    'env-file': flag.string({ summary: 'Read environment variables from a file; repeatable.', multiple: true }),
-    workdir: flag.string({ char: 'w', summary: 'Working directory inside the container.' }),
-    user: flag.string({ char: 'u', summary: 'User name or UID[:GID].' }),
     privileged: flag.boolean({ summary: 'Give extended privileges to the command (accepted; ignored).', default: false }),
-    'detach-keys': flag.string({ summary: 'Key sequence that detaches from a TTY session.', default: 'ctrl-p,ctrl-q' }),
+    ...detachKeysFlag,
   },
 
   args: {

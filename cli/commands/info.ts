@@ -48,6 +48,7 @@ export default defineCommand({
       field('Cgroup Version', info.CgroupVersion),
       plugins.length > 0 ? ' Plugins:' : undefined,
       ...plugins.map((p) => `  ${p.id}: ${p.status}${p.reason ? ` (${p.reason})` : ''}${p.package ? ` [${p.package}]` : ''}`),
+      ...securityLines(info),
       field('Kernel Version', info.KernelVersion),
       field('Operating System', info.OperatingSystem),
       field('OSType', info.OSType),
@@ -64,3 +65,19 @@ export default defineCommand({
     return report;
   },
 });
+
+/** " Security Options:" as the docker CLI prints them (name=X,k=v → "  X" then "   K: v"), with the remapped ids. */
+function securityLines(info: InfoResponse): string[] {
+  const options = info.SecurityOptions ?? [];
+  if (options.length === 0) return [];
+  const lines = [' Security Options:'];
+  for (const option of options) {
+    const pairs = option.split(',').map((kv) => kv.split('=') as [string, string | undefined]);
+    const name = pairs.find(([k]) => k === 'name')?.[1] ?? option;
+    lines.push(`  ${name}`);
+    for (const [k, v] of pairs) if (k !== 'name' && v !== undefined) lines.push(`   ${k.charAt(0).toUpperCase()}${k.slice(1)}: ${v}`);
+    const remap = info.tinyDocker?.usernsRemap;
+    if (name === 'userns' && remap) lines.push(`   Remapped to: ${remap.user}:${remap.group} (uid ${remap.uid}, gid ${remap.gid}, ${remap.size} ids)`);
+  }
+  return lines;
+}

@@ -3,6 +3,7 @@ import { defineCommand, flag } from '../lib/command-declaration.js';
 import { createBody, createFlags, imageCommandArgs } from '../lib/container-flags.js';
 import { containerPath, createContainer, startContainer, type PullPolicy } from '../lib/container-ops.js';
 import { CliError } from '../lib/errors.js';
+import { detachKeysFlag, sigProxyFlag } from '../lib/process-flags.js';
 import { consoleSize, parseDetachKeys } from '../lib/terminal.js';
 
 /** `mini-docker run`: create, attach, start, stream, exit with the container's status. */
@@ -28,8 +29,8 @@ Exit codes: the container's own; 125 when mini-docker or the daemon fails (bad f
 
   flags: {
     detach: flag.boolean({ char: 'd', summary: 'Run in the background and print the container ID.', default: false }),
-    'sig-proxy': flag.boolean({ summary: 'Forward received signals to the container (non-TTY only).', default: true, allowNo: true }),
-    'detach-keys': flag.string({ summary: 'Key sequence that detaches from a TTY session.', default: 'ctrl-p,ctrl-q' }),
+    ...sigProxyFlag,
+    ...detachKeysFlag,
     ...createFlags,
   },
 

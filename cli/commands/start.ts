@@ -2,6 +2,7 @@ import { containerSession } from '../lib/attach-session.js';
 import { arg, defineCommand, flag } from '../lib/command-declaration.js';
 import { containerPath, forEachRef, inspectContainer, startContainer } from '../lib/container-ops.js';
 import { CliError } from '../lib/errors.js';
+import { detachKeysFlag } from '../lib/process-flags.js';
 import { parseDetachKeys } from '../lib/terminal.js';
 
 /** `mini-docker start`: start stopped containers, optionally attached. */
@@ -19,7 +20,7 @@ Exit codes: 0; 1 when a container could not be started (the others are still sta
   flags: {
     attach: flag.boolean({ char: 'a', summary: "Attach STDOUT/STDERR and forward signals." }),
     interactive: flag.boolean({ char: 'i', summary: "Attach the container's STDIN." }),
-    'detach-keys': flag.string({ summary: 'Key sequence that detaches from a TTY session.', default: 'ctrl-p,ctrl-q' }),
+    ...detachKeysFlag,
   },
 
   args: {

@@ -123,9 +123,12 @@ export interface InfoResponse {
   readonly Name?: string;
   readonly ServerVersion?: string;
   readonly DockerRootDir?: string;
+  /** Docker's "name=seccomp,profile=builtin", "name=userns"... */
+  readonly SecurityOptions?: readonly string[];
   /** tiny-docker's own facts (the engine's EngineInfo). */
   readonly tinyDocker?: {
     readonly execRoot?: string;
+    readonly usernsRemap?: { readonly user: string; readonly group: string; readonly uid: number; readonly gid: number; readonly size: number } | null;
     readonly storageDriver?: string;
     readonly lastPosition?: number;
   };

@@ -11,9 +11,9 @@ import { allFlags, type AnyFlag, type ArgDeclaration, type CommandDeclaration, t
 
 /** A parsed command line of any declared command. */
 export type DeclaredInput = ParsedInput<Readonly<Record<string, AnyFlag>>, Readonly<Record<string, ArgDeclaration>>>;
-import { ensureDaemon } from './daemon-autostart.js';
 import { DaemonClient } from './daemon-client.js';
 import { CliError } from './errors.js';
+import { loadOclif } from './oclif-loader.js';
 import { packageRoot, resolveClientPaths, type ClientPaths } from './paths.js';
 
 /** What a command's `run` works with. */
@@ -104,7 +104,7 @@ export async function runDeclaration(decl: CommandDeclaration, argv: readonly st
     return undefined;
   }
   if (input === 'help') {
-    const { run } = await import('@oclif/core');
+    const { run } = await loadOclif();
     await run([...name.split(' '), '--help'], packageRoot());
     return undefined;
   }
@@ -126,7 +126,8 @@ export async function runDeclaration(decl: CommandDeclaration, argv: readonly st
     get client(): DaemonClient {
       if (!client) {
         const p = resolvePaths();
-        client = new DaemonClient(p.connection, ensureDaemon(p, env));
+        // the autostart code (child_process, crypto, the lock) loads only when nothing answers
+        client = new DaemonClient(p.connection, async (c) => (await import('./daemon-autostart.js')).ensureDaemon(p, env)(c));
       }
       return client;
     },
@@ -176,4 +177,20 @@ export async function runDeclaration(decl: CommandDeclaration, argv: readonly st
   }
   if (exitCode !== undefined) exitNow(exitCode);
   return result;
+}
+
+/**
+ * Runs the parser over each command once, for the CLI bundle's code cache (cli/launcher.cts): V8
+ * then has the parser and the runtime compiled in the cache. Prints nothing, contacts nothing.
+ */
+export function warmUp(commands: readonly CommandDeclaration[]): void {
+  for (const decl of commands) {
+    for (const argv of [[], ['--bogus'], ['-H', 'unix:///x', 'a', 'b']]) {
+      try {
+        parseCommand(decl, argv, 'warm');
+      } catch {
+        // refusals are part of what is warmed
+      }
+    }
+  }
 }

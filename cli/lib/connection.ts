@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { connect as connectUnixOrTcp, isIP, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
 import { formatEndpoint, parseEndpoint, tlsFiles, type Endpoint } from '../../core/daemon/endpoint.js';
 import { CliError } from './errors.js';
 
@@ -89,6 +89,8 @@ export function clientEndpoint(host: string, tls: boolean): Endpoint {
 export function openConnection(c: ClientConnection): Socket {
   if (c.kind === 'unix') return connectUnixOrTcp(c.path);
   if (!c.tls) return connectUnixOrTcp({ host: c.host, port: c.port });
+  // node:tls (and crypto with it) only when TLS is used: loading it costs every command ~2 ms
+  const { connect: connectTls } = createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
   return connectTls({
     host: c.host,
     port: c.port,

@@ -1,26 +1,29 @@
 import { arg, flag } from './command-declaration.js';
 import { limitFlags } from './limit-flags.js';
+import { processFlags } from './process-flags.js';
 
 /** The flags `run` and `create` share (docker's names; `-c` is the original project's cpu.max). */
 export const createFlags = {
-  interactive: flag.boolean({ char: 'i', summary: 'Keep STDIN open and attach it.', default: false }),
-  tty: flag.boolean({ char: 't', summary: 'Allocate a pseudo-TTY.', default: false }),
+  ...processFlags,
   attach: flag.string({ char: 'a', summary: 'Attach to STDIN, STDOUT or STDERR (repeatable).', multiple: true, options: ['stdin', 'stdout', 'stderr', 'STDIN', 'STDOUT', 'STDERR'] }),
-  env: flag.string({ char: 'e', summary: 'Set an environment variable (NAME=value, or NAME to pass the CLI\'s own); repeatable.', multiple: true }),
-  'env-file': flag.string({ summary: 'Read environment variables from a file (one NAME=value per line); repeatable.', multiple: true }),
   name: flag.string({ summary: 'Name the container.' }),
   rm: flag.boolean({ summary: 'Remove the container when it exits.', default: false }),
-  workdir: flag.string({ char: 'w', summary: 'Working directory inside the container.' }),
   hostname: flag.string({ char: 'h', summary: 'Container host name.' }),
-  user: flag.string({ char: 'u', summary: 'User name or UID[:GID] to run as.' }),
   entrypoint: flag.string({ summary: 'Overwrite the image\'s ENTRYPOINT ("" clears it).' }),
   label: flag.string({ char: 'l', summary: 'Set a label KEY=value; repeatable.', multiple: true }),
   'log-driver': flag.string({ summary: 'Logging driver for the container (e.g. json-file, none).' }),
   'log-opt': flag.string({ summary: 'Log driver option KEY=value; repeatable.', multiple: true }),
   restart: flag.string({ summary: 'Restart policy when the container exits: no, always, unless-stopped, on-failure[:max-retries].' }),
   'security-opt': flag.string({ summary: 'Security option: seccomp=unconfined, seccomp=PROFILE.json (Docker\'s format), no-new-privileges; repeatable.', multiple: true }),
+  'cap-add': flag.string({ summary: 'Add a Linux capability (NET_ADMIN, CAP_SYS_TIME, ALL; any case); repeatable.', multiple: true }),
+  'cap-drop': flag.string({ summary: 'Drop a Linux capability (MKNOD, CAP_NET_RAW, ALL); repeatable.', multiple: true }),
+  privileged: flag.boolean({ summary: 'Give the container every capability the daemon holds, every host device, no seccomp, writable /sys and no masked paths.', default: false }),
+  'read-only': flag.boolean({ summary: 'Mount the container\'s root filesystem read-only.', default: false }),
+  tmpfs: flag.string({ summary: 'Mount a tmpfs: /path[:options] (size=64m,mode=1777,exec,...); repeatable.', multiple: true }),
+  device: flag.string({ summary: 'Give the container a host device: /dev/host[:/dev/container[:rwm]]; repeatable.', multiple: true }),
+  userns: flag.string({ summary: 'User namespace: host (run with the host\'s ids even when the daemon has --userns-remap).' }),
   volume: flag.string({ char: 'v', summary: 'Bind a host folder or file: /host/path:/container/path[:ro]; repeatable.', multiple: true }),
-  mount: flag.string({ summary: 'Bind a host path: type=bind,source=/host/path,target=/container/path[,readonly]; repeatable.', multiple: true }),
+  mount: flag.string({ summary: 'Bind a host path or mount a tmpfs: type=bind,source=/host/path,target=/path[,readonly] or type=tmpfs,target=/path[,tmpfs-size=64m,tmpfs-mode=1777]; repeatable.', multiple: true }),
   publish: flag.string({ char: 'p', summary: 'Publish a container port on the host: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp], ranges allowed; repeatable.', multiple: true }),
   'publish-all': flag.boolean({ char: 'P', summary: 'Publish every exposed port (the image\'s and --expose) on a random host port.', default: false }),
   expose: flag.string({ summary: 'Expose a port or a range of ports: PORT[-PORT][/tcp|udp]; repeatable.', multiple: true }),

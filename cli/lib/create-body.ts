@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { Limits } from '../../events/index.js';
+import type { DeviceMapping, Limits } from '../../events/index.js';
+import { bytesIn } from '../../core/limits/bytes.js';
+import { parseDeviceFlag } from '../../core/security/container-security.js';
 import { looksLikeTarPath } from '../../core/images/image-reference.js';
 import { environmentFrom } from './env-flags.js';
 import { CliError } from './errors.js';
@@ -35,6 +37,13 @@ export interface CreateFlagValues extends LimitFlagValues {
   readonly mount?: readonly string[];
   readonly restart?: string;
   readonly 'security-opt'?: readonly string[];
+  readonly 'cap-add'?: readonly string[];
+  readonly 'cap-drop'?: readonly string[];
+  readonly privileged?: boolean;
+  readonly 'read-only'?: boolean;
+  readonly tmpfs?: readonly string[];
+  readonly device?: readonly string[];
+  readonly userns?: string;
   readonly publish?: readonly string[];
   readonly 'publish-all'?: boolean;
   readonly expose?: readonly string[];
@@ -105,6 +114,12 @@ export interface CreateBody {
     readonly Binds?: readonly string[];
     readonly Mounts?: readonly MountEntry[];
     readonly RestartPolicy?: { readonly Name: string; readonly MaximumRetryCount: number };
+    readonly CapAdd?: readonly string[];
+    readonly CapDrop?: readonly string[];
+    readonly Privileged?: boolean;
+    readonly ReadonlyRootfs?: boolean;
+    readonly Tmpfs?: Readonly<Record<string, string>>;
+    readonly Devices?: readonly DeviceMapping[];
     readonly PortBindings?: Readonly<Record<string, readonly PortBinding[]>>;
     readonly PublishAllPorts?: boolean;
     readonly Dns?: readonly string[];
@@ -132,6 +147,7 @@ export interface MountEntry {
   readonly Source: string;
   readonly Target: string;
   readonly ReadOnly: boolean;
+  readonly TmpfsOptions?: { readonly SizeBytes?: number; readonly Mode?: number };
 }
 
 /**
@@ -146,13 +162,15 @@ export function absoluteBind(spec: string, cwd: string): string {
   return `${resolve(cwd, source)}${spec.slice(colon)}`;
 }
 
-/** One `--mount` value, Docker's CSV form: type=bind,source=/a,target=/b[,readonly]. */
+/** One `--mount` value, Docker's CSV form: type=bind,source=/a,target=/b[,readonly] or type=tmpfs,target=/b[,tmpfs-size=64m,tmpfs-mode=1777]. */
 export function parseMountFlag(value: string, cwd: string, exitCode: number): MountEntry {
   const bad = (why: string): CliError => new CliError(`invalid argument "${value}" for "--mount" flag: ${why}`, exitCode);
   let type = 'volume';
   let source = '';
   let target = '';
   let readOnly = false;
+  let sizeBytes: number | undefined;
+  let mode: number | undefined;
   for (const field of value.split(',')) {
     const eq = field.indexOf('=');
     const key = (eq === -1 ? field : field.slice(0, eq)).trim().toLowerCase();
@@ -167,11 +185,20 @@ export function parseMountFlag(value: string, cwd: string, exitCode: number): Mo
     else if (key === 'source' || key === 'src') source = v;
     else if (key === 'target' || key === 'destination' || key === 'dst') target = v;
     else if (key === 'bind-propagation' && (v === 'rprivate' || v === 'private')) continue;
-    else throw bad(`unexpected key '${key}' in '${field}'`);
+    else if (key === 'tmpfs-size') {
+      const bytes = bytesIn(v);
+      if (bytes === null || bytes <= 0) throw bad(`invalid value for tmpfs-size: ${v}`);
+      sizeBytes = bytes;
+    } else if (key === 'tmpfs-mode') {
+      if (!/^[0-7]{1,4}$/.test(v)) throw bad(`invalid value for tmpfs-mode: ${v} (octal permission bits, e.g. 1777)`);
+      mode = Number.parseInt(v, 8);
+    } else throw bad(`unexpected key '${key}' in '${field}'`);
   }
   if (target === '') throw bad('target is required');
+  if ((sizeBytes !== undefined || mode !== undefined) && type !== 'tmpfs') throw bad(`cannot mix 'tmpfs-*' options with mount type '${type}'`);
   if (type === 'bind' && source !== '' && !isAbsolute(source)) source = resolve(cwd, source);
-  return { Type: type, Source: source, Target: target, ReadOnly: readOnly };
+  const tmpfs = sizeBytes !== undefined || mode !== undefined ? { TmpfsOptions: { ...(sizeBytes !== undefined ? { SizeBytes: sizeBytes } : {}), ...(mode !== undefined ? { Mode: mode } : {}) } } : {};
+  return { Type: type, Source: source, Target: target, ReadOnly: readOnly, ...tmpfs };
 }
 
 /**
@@ -234,6 +261,13 @@ export function createBody(options: {
       ...(flags.mount?.length ? { Mounts: flags.mount.map((m) => parseMountFlag(m, cwd, exitCode)) } : {}),
       ...(restart ? { RestartPolicy: restart } : {}),
       ...(flags['security-opt']?.length ? { SecurityOpt: flags['security-opt'].map((o) => securityOptFlag(o, cwd, exitCode)) } : {}),
+      ...(flags['cap-add']?.length ? { CapAdd: [...flags['cap-add']] } : {}),
+      ...(flags['cap-drop']?.length ? { CapDrop: [...flags['cap-drop']] } : {}),
+      ...(flags.privileged ? { Privileged: true } : {}),
+      ...(flags['read-only'] ? { ReadonlyRootfs: true } : {}),
+      ...(flags.tmpfs?.length ? { Tmpfs: tmpfsFlags(flags.tmpfs) } : {}),
+      ...(flags.device?.length ? { Devices: flags.device.map((d) => deviceFlag(d, exitCode)) } : {}),
+      ...(flags.userns ? { UsernsMode: flags.userns } : {}),
     },
     ...(Object.keys(net.endpoints).length > 0 ? { NetworkingConfig: { EndpointsConfig: net.endpoints } } : {}),
   };
@@ -264,6 +298,25 @@ function networkFields(flags: CreateFlagValues): {
       ...(extraHosts.length > 0 ? { ExtraHosts: extraHosts } : {}),
     },
   };
+}
+
+/** `--tmpfs /path[:options]` values as the API's Tmpfs map (the daemon checks paths and options, as Docker's). */
+export function tmpfsFlags(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const colon = v.indexOf(':');
+    out[colon === -1 ? v : v.slice(0, colon)] = colon === -1 ? '' : v.slice(colon + 1);
+  }
+  return out;
+}
+
+/** `--device HOST[:CONTAINER[:PERMISSIONS]]` as the docker CLI parses it. */
+export function deviceFlag(value: string, exitCode: number): DeviceMapping {
+  try {
+    return parseDeviceFlag(value);
+  } catch (err) {
+    throw new CliError(`invalid argument "${value}" for "--device" flag: ${(err as Error).message}`, exitCode);
+  }
 }
 
 /**

@@ -8,17 +8,17 @@
 import { createReadStream, existsSync } from 'node:fs';
 import * as http from 'node:http';
 import { isIP } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { errorBody } from '../../core/api/exchange.js';
 import { HttpApiRequest, HttpApiResponse } from '../../core/api/http-exchange.js';
 import { splitVersion } from '../../core/api/http-params.js';
 import type { Router } from '../../core/api/router.js';
 import { EngineError } from '../../core/engine/errors.js';
+import { packageRoot } from '../lib/paths.js';
 
 /** Where esbuild put the page (scripts/build.mjs): dist/cli/ui/assets. */
-export const ASSETS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'assets');
+export const ASSETS_DIR = join(packageRoot(), 'dist', 'cli', 'ui', 'assets');
 
 const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },

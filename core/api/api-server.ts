@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../engine/errors.js';
 import type { Logger } from '../plugins/driver.js';
+import { registerArchiveRoutes } from './archive-routes.js';
 import { registerContainerRoutes } from './container-routes.js';
 import { registerNetworkConnectRoutes } from './network-connect-routes.js';
 import { registerContainerStreamRoutes } from './container-stream-routes.js';
@@ -19,6 +20,7 @@ import { API_VERSION, splitVersion } from './http-params.js';
 import { RawApiRequest, RawApiResponse } from './raw-exchange.js';
 import { SocketInput } from './hijack.js';
 import { Router } from './router.js';
+import { HEADERS_TIMEOUT_MS, MAX_HEADER_BYTES, TIMEOUT_CHECK_INTERVAL_MS } from './request-limits.js';
 import { messageOf, type RouteDeps } from './route-support.js';
 import { registerSystemRoutes } from './system-routes.js';
 import { registerStatsHistoryRoutes } from './stats-history-routes.js';
@@ -49,6 +51,7 @@ export function buildRouter(deps: RouteDeps): Router {
   registerContainerRoutes(router, deps);
   registerNetworkConnectRoutes(router, deps);
   registerContainerStreamRoutes(router, deps);
+  registerArchiveRoutes(router, deps);
   registerExecRoutes(router, deps);
   registerRegistryRoutes(router, deps);
   registerImageRoutes(router, deps);
@@ -67,6 +70,10 @@ export function buildRouter(deps: RouteDeps): Router {
 class ApiHttpServer extends http.Server {
   private readonly upgraded = new Set<Duplex>();
 
+  constructor(listener: http.RequestListener) {
+    super({ connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS, maxHeaderSize: MAX_HEADER_BYTES }, listener);
+  }
+
   track(socket: Duplex): void {
     this.upgraded.add(socket);
     socket.on('close', () => this.upgraded.delete(socket));
@@ -77,6 +84,17 @@ class ApiHttpServer extends http.Server {
     for (const s of this.upgraded) s.destroy();
     this.upgraded.clear();
   }
+}
+
+/** The answer to a request node could not parse or time out (its error codes: node's lib/_http_server.js). */
+function clientErrorAnswer(err: NodeJS.ErrnoException): { status: number; reason: string; message: string } {
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    return { status: 431, reason: 'Request Header Fields Too Large', message: `request headers too large: at most ${MAX_HEADER_BYTES} bytes for the request line and headers together` };
+  }
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return { status: 408, reason: 'Request Timeout', message: `request headers not received within ${HEADERS_TIMEOUT_MS / 1000} s: the client is too slow or stalled; the connection is closed` };
+  }
+  return { status: 400, reason: 'Bad Request', message: `malformed HTTP request: ${err.message}` };
 }
 
 /** The HTTP status an error maps to: an EngineError's own, else 500. */
@@ -162,13 +180,17 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): http
       socket.destroy();
       return;
     }
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-    logger.info(`bad request from a client: ${err.message}`);
+    const { status, reason, message } = clientErrorAnswer(err);
+    if (socket.writable) {
+      const body = errorBody(message);
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    } else socket.destroy();
+    logger.info(`bad request from a client: ${message}`);
   });
 
-  // Uploads (import, load) and streams (events, logs -f) may take as long as they take.
+  // Uploads (import, load) and streams (events, logs -f) may take as long as they take; the head
+  // may not, nor may a JSON body (HttpApiRequest.body).
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
   return server;
 }

@@ -1,11 +1,12 @@
 /**
  * Docker's create and update bodies mapped into the engine's requests. Only the fields this engine
- * honours are read; a feature the client asked for that we do not have (privileged mode) becomes a warning the CLI prints as `WARNING: ...`, never a silent no-op. Bind
+ * honours are read; a feature the client asked for that we do not have
+ * becomes a warning the CLI prints as `WARNING: ...`, never a silent no-op. Bind
  * mounts (`Binds`, `Mounts` of type bind) and the restart policy are passed on; the engine checks
  * them and refuses what it cannot do with a clear error.
  */
 import type {
-  BindMountConfig, ContainerConfig, EndpointConfig, HostConfig, Limits, LogConfig, PortBindingConfig, ThrottleDevice,
+  BindMountConfig, ContainerConfig, DeviceMapping, EndpointConfig, HostConfig, Limits, LogConfig, PortBindingConfig, ThrottleDevice,
 } from '../../events/index.js';
 import { portRequestsFrom } from '../network/published-ports.js';
 import type { CreateContainerRequest } from '../engine/engine.js';
@@ -47,14 +48,32 @@ export function parseLimits(obj: JsonObject): Limits {
   return out;
 }
 
-/** `HostConfig.Mounts` as sent by `--mount` (Type, Source, Target, ReadOnly; the rest is not used). */
+/** `HostConfig.Mounts` as sent by `--mount` (Type, Source, Target, ReadOnly, TmpfsOptions; the rest is not used). */
 function parseMounts(hc: JsonObject): BindMountConfig[] | undefined {
   const v = hc.Mounts;
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v)) throw new InvalidArgumentError('invalid value for Mounts: expected an array');
   return v.map((m, i) => {
     if (!isRecord(m)) throw new InvalidArgumentError(`invalid value for Mounts[${i}]: expected an object`);
-    return { Type: optString(m, 'Type') ?? '', Source: optString(m, 'Source') ?? '', Target: optString(m, 'Target') ?? '', ReadOnly: optBool(m, 'ReadOnly') ?? false };
+    const tmpfs = optObject(m, 'TmpfsOptions');
+    const size = tmpfs ? optNumber(tmpfs, 'SizeBytes') : undefined;
+    const mode = tmpfs ? optNumber(tmpfs, 'Mode') : undefined;
+    return {
+      Type: optString(m, 'Type') ?? '', Source: optString(m, 'Source') ?? '', Target: optString(m, 'Target') ?? '', ReadOnly: optBool(m, 'ReadOnly') ?? false,
+      ...(size || mode ? { TmpfsOptions: { ...(size ? { SizeBytes: size } : {}), ...(mode ? { Mode: mode } : {}) } } : {}),
+    };
+  });
+}
+
+/** `HostConfig.Devices` (`--device`): PathOnHost, PathInContainer (default: the host path), CgroupPermissions (default rwm). */
+function parseDevices(hc: JsonObject): DeviceMapping[] | undefined {
+  const v = hc.Devices;
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw new InvalidArgumentError('invalid value for Devices: expected an array');
+  return v.map((d, i) => {
+    if (!isRecord(d)) throw new InvalidArgumentError(`invalid value for Devices[${i}]: expected {PathOnHost, PathInContainer, CgroupPermissions}`);
+    const host = optString(d, 'PathOnHost') ?? '';
+    return { PathOnHost: host, PathInContainer: optString(d, 'PathInContainer') || host, CgroupPermissions: optString(d, 'CgroupPermissions') || 'rwm' };
   });
 }
 
@@ -76,7 +95,6 @@ function unsupportedHostConfig(hc: JsonObject): string[] {
     const v = hc[key];
     return Array.isArray(v) ? v.length > 0 : isRecord(v) ? Object.keys(v).length > 0 : false;
   };
-  if (optBool(hc, 'Privileged')) warnings.push('privileged containers are not supported: --privileged was ignored');
   if (optString(hc, 'NetworkMode') === 'host' && (nonEmpty('PortBindings') || optBool(hc, 'PublishAllPorts'))) {
     warnings.push('Published ports are discarded when using host network mode');
   }
@@ -164,8 +182,20 @@ export function parseCreateRequest(body: JsonObject, name: string | undefined): 
   const restart = optObject(hc, 'RestartPolicy');
   const policy = restart ? optString(restart, 'Name') : undefined;
   if (restart && policy && policy !== 'no') hostConfig.RestartPolicy = { Name: policy, MaximumRetryCount: optNumber(restart, 'MaximumRetryCount') ?? 0 };
+  const usernsMode = optString(hc, 'UsernsMode');
+  if (usernsMode) hostConfig.UsernsMode = usernsMode;
   const securityOpt = optStringArray(hc, 'SecurityOpt');
   if (securityOpt && securityOpt.length > 0) hostConfig.SecurityOpt = securityOpt;
+  for (const key of ['CapAdd', 'CapDrop'] as const) {
+    const caps = optStringArray(hc, key);
+    if (caps && caps.length > 0) hostConfig[key] = caps;
+  }
+  if (optBool(hc, 'Privileged')) hostConfig.Privileged = true;
+  if (optBool(hc, 'ReadonlyRootfs')) hostConfig.ReadonlyRootfs = true;
+  const tmpfs = optStringMap(hc, 'Tmpfs');
+  if (tmpfs && Object.keys(tmpfs).length > 0) hostConfig.Tmpfs = tmpfs;
+  const devices = parseDevices(hc);
+  if (devices && devices.length > 0) hostConfig.Devices = devices;
   const consoleSize = optNumberPair(hc, 'ConsoleSize');
   if (consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0) hostConfig.ConsoleSize = consoleSize;
   const networkMode = optString(hc, 'NetworkMode');

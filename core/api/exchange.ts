@@ -37,10 +37,10 @@ export interface ApiResponse {
   /** A body that is already serialised JSON. */
   rawJson(status: number, text: string): void;
   /** No body (204, 304, and 200/201 with an empty body). */
-  empty(status: number): void;
+  empty(status: number, extraHeaders?: Readonly<Record<string, string>>): void;
   text(status: number, contentType: string, body: string, extraHeaders?: Readonly<Record<string, string>>): void;
   /** Sends a 200 with this content type at once (headers flushed) and returns the body to write to; end it to finish. */
-  stream(contentType: string): Writable;
+  stream(contentType: string, extraHeaders?: Readonly<Record<string, string>>): Writable;
   /**
    * Takes over the connection for bidirectional raw bytes: `101 UPGRADED` when the request asked for
    * an upgrade, a 200 stream otherwise.

@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { InvalidArgumentError } from '../engine/errors.js';
 import type { ApiRequest, ApiResponse, HijackedConnection } from './exchange.js';
 import { StreamedConnection } from './hijack.js';
+import {
+  BODY_TIMEOUT_MESSAGE, declaredLength, JSON_BODY_TIMEOUT_MS, MAX_DISCARDED_BYTES, MAX_JSON_BODY_BYTES, PayloadTooLargeError, RequestTimeoutError, tooLargeMessage,
+} from './request-limits.js';
 
-/** JSON bodies (create, exec, update...) are small; uploads go through bodyStream. */
-const MAX_JSON_BODY = 16 * 1024 * 1024;
 /** How long a failed upload's remaining body is read before the error goes out anyway. */
 const DISCARD_TIMEOUT_MS = 60_000;
 
@@ -15,6 +15,10 @@ export class HttpApiRequest implements ApiRequest {
   readonly headers: IncomingHttpHeaders;
   readonly upgrade = false;
   private consumed: Promise<Buffer> | undefined;
+  /** Set when the body was refused: the response closes the connection. */
+  closeAfterResponse = false;
+  /** Set when the rest of a refused body is not worth reading (too large, or a stalled client). */
+  private dropUnread = false;
 
   constructor(private readonly incoming: IncomingMessage, readonly path: string, readonly apiVersion: string, readonly query: URLSearchParams) {
     this.method = incoming.method ?? 'GET';
@@ -26,21 +30,48 @@ export class HttpApiRequest implements ApiRequest {
     return this.consumed !== undefined;
   }
 
+  /** The whole body, at most MAX_JSON_BODY_BYTES, within JSON_BODY_TIMEOUT_MS (413 or 408 otherwise). */
   body(): Promise<Buffer> {
     this.consumed ??= new Promise<Buffer>((resolve, reject) => {
+      const incoming = this.incoming;
+      const declared = declaredLength(incoming.headers['content-length']);
+      if (declared !== undefined && declared > MAX_JSON_BODY_BYTES) {
+        // Refused before a byte is read; a body too large to drop is cut with the connection.
+        this.closeAfterResponse = true;
+        this.dropUnread = declared - MAX_JSON_BODY_BYTES > MAX_DISCARDED_BYTES;
+        reject(new PayloadTooLargeError(tooLargeMessage(declared)));
+        return;
+      }
       const chunks: Buffer[] = [];
       let size = 0;
-      this.incoming.on('data', (chunk: Buffer) => {
+      const timer = setTimeout(() => {
+        this.closeAfterResponse = true;
+        this.dropUnread = true;
+        incoming.off('data', onData);
+        incoming.pause();
+        reject(new RequestTimeoutError(BODY_TIMEOUT_MESSAGE));
+      }, JSON_BODY_TIMEOUT_MS);
+      const onData = (chunk: Buffer): void => {
         size += chunk.length;
-        if (size > MAX_JSON_BODY) {
-          reject(new InvalidArgumentError(`request body larger than ${MAX_JSON_BODY} bytes`));
-          this.incoming.destroy();
+        if (size > MAX_JSON_BODY_BYTES) {
+          clearTimeout(timer);
+          this.closeAfterResponse = true;
+          incoming.off('data', onData);
+          incoming.pause();
+          reject(new PayloadTooLargeError(tooLargeMessage(declared)));
           return;
         }
         chunks.push(chunk);
+      };
+      incoming.on('data', onData);
+      incoming.on('end', () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks));
       });
-      this.incoming.on('end', () => resolve(Buffer.concat(chunks)));
-      this.incoming.on('error', reject);
+      incoming.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
     });
     return this.consumed;
   }
@@ -58,17 +89,27 @@ export class HttpApiRequest implements ApiRequest {
 
   discardBody(): Promise<void> {
     const incoming = this.incoming;
-    if (incoming.complete || incoming.destroyed || incoming.readableEnded) return Promise.resolve();
+    if (this.dropUnread || incoming.complete || incoming.destroyed || incoming.readableEnded) return Promise.resolve();
     return new Promise((resolve) => {
+      let dropped = 0;
       const done = (): void => {
         clearTimeout(timer);
         resolve();
       };
-      // A client that stalls does not hold the error back for ever.
-      const timer = setTimeout(done, DISCARD_TIMEOUT_MS);
+      // A client that stalls, or sends without end, does not hold the error back for ever.
+      const giveUp = (): void => {
+        this.closeAfterResponse = true;
+        this.dropUnread = true;
+        incoming.pause();
+        done();
+      };
+      const timer = setTimeout(giveUp, DISCARD_TIMEOUT_MS);
       timer.unref();
       incoming.unpipe();
-      incoming.on('data', () => undefined);
+      incoming.on('data', (chunk: Buffer) => {
+        dropped += chunk.length;
+        if (dropped > MAX_DISCARDED_BYTES) giveUp();
+      });
       incoming.once('end', done);
       incoming.once('close', done);
       incoming.once('error', done);
@@ -98,12 +139,13 @@ export class HttpApiResponse implements ApiResponse {
   }
 
   rawJson(status: number, text: string): void {
+    if (this.request.closeAfterResponse) this.res.setHeader('Connection', 'close');
     this.res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
     this.res.end(text);
   }
 
-  empty(status: number): void {
-    this.res.writeHead(status, status === 204 || status === 304 ? {} : { 'Content-Length': 0 });
+  empty(status: number, extraHeaders: Readonly<Record<string, string>> = {}): void {
+    this.res.writeHead(status, status === 204 || status === 304 ? { ...extraHeaders } : { ...extraHeaders, 'Content-Length': 0 });
     this.res.end();
   }
 
@@ -112,8 +154,8 @@ export class HttpApiResponse implements ApiResponse {
     this.res.end(body);
   }
 
-  stream(contentType: string): Writable {
-    this.res.writeHead(200, { 'Content-Type': contentType });
+  stream(contentType: string, extraHeaders: Readonly<Record<string, string>> = {}): Writable {
+    this.res.writeHead(200, { ...extraHeaders, 'Content-Type': contentType });
     this.res.flushHeaders();
     return this.res;
   }

@@ -113,6 +113,7 @@ export function presentMounts(hc: Pick<HostConfig, 'Binds' | 'Mounts'>): Record<
     return { Type: 'bind', Source: b.source, Destination: b.target, Mode: spec.split(':')[2] ?? '', RW: !b.readOnly, Propagation: 'rprivate' };
   });
   const fromMounts = (hc.Mounts ?? []).map((m) => {
+    if (m.Type === 'tmpfs') return { Type: 'tmpfs', Source: '', Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: '' };
     const b = parseMount(m);
     return { Type: 'bind', Source: b.source, Destination: b.target, Mode: '', RW: !b.readOnly, Propagation: 'rprivate' };
   });
@@ -133,8 +134,8 @@ export function presentHostConfig(hc: Partial<HostConfig>): Record<string, unkno
     VolumeDriver: '',
     VolumesFrom: null,
     ConsoleSize: hc.ConsoleSize ? [...hc.ConsoleSize] : [0, 0],
-    CapAdd: null,
-    CapDrop: null,
+    CapAdd: hc.CapAdd ? [...hc.CapAdd] : null,
+    CapDrop: hc.CapDrop ? [...hc.CapDrop] : null,
     CgroupnsMode: 'private',
     Dns: [...(hc.Dns ?? [])],
     DnsOptions: [...(hc.DnsOptions ?? [])],
@@ -146,12 +147,13 @@ export function presentHostConfig(hc: Partial<HostConfig>): Record<string, unkno
     Links: null,
     OomScoreAdj: 0,
     PidMode: '',
-    Privileged: false,
+    Privileged: hc.Privileged ?? false,
     PublishAllPorts: hc.PublishAllPorts ?? false,
-    ReadonlyRootfs: false,
+    ReadonlyRootfs: hc.ReadonlyRootfs ?? false,
     SecurityOpt: hc.SecurityOpt ? [...hc.SecurityOpt] : null,
+    ...(hc.Tmpfs ? { Tmpfs: { ...hc.Tmpfs } } : {}),
     UTSMode: '',
-    UsernsMode: '',
+    UsernsMode: hc.UsernsMode ?? '',
     ShmSize: 67108864,
     Runtime: 'tiny-docker',
     Isolation: '',
@@ -171,7 +173,7 @@ export function presentHostConfig(hc: Partial<HostConfig>): Record<string, unkno
     CpuRealtimeRuntime: 0,
     CpusetCpus: hc.CpusetCpus ?? '',
     CpusetMems: hc.CpusetMems ?? '',
-    Devices: [],
+    Devices: (hc.Devices ?? []).map((d) => ({ ...d })),
     DeviceCgroupRules: null,
     DeviceRequests: null,
     MemoryReservation: hc.MemoryReservation ?? 0,

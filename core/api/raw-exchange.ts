@@ -2,6 +2,18 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Readable, type Duplex, type Writable } from 'node:stream';
 import type { ApiRequest, ApiResponse, HijackedConnection } from './exchange.js';
 import { SocketInput, UpgradedConnection, writeRawHead } from './hijack.js';
+import {
+  BODY_TIMEOUT_MESSAGE, declaredLength, JSON_BODY_TIMEOUT_MS, MAX_JSON_BODY_BYTES, PayloadTooLargeError, RequestTimeoutError, tooLargeMessage,
+} from './request-limits.js';
+
+/** The body, or a 408 when the client has not sent it in time (the raw response always closes the connection). */
+function withDeadline(read: Promise<Buffer>): Promise<Buffer> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new RequestTimeoutError(BODY_TIMEOUT_MESSAGE)), JSON_BODY_TIMEOUT_MS);
+  });
+  return Promise.race([read, late]).finally(() => clearTimeout(timer));
+}
 
 /**
  * An ApiRequest over a socket node handed over with its `upgrade` event. Node parsed the head
@@ -19,10 +31,13 @@ export class RawApiRequest implements ApiRequest {
     this.headers = incoming.headers;
   }
 
+  /** Exactly Content-Length bytes, at most MAX_JSON_BODY_BYTES, within JSON_BODY_TIMEOUT_MS (413 or 408 otherwise). */
   body(): Promise<Buffer> {
     // Chunked bodies are not decoded on upgraded connections; no Docker client sends one there.
-    const length = Number(this.headers['content-length'] ?? '0');
-    this.consumed ??= this.input.read(Number.isInteger(length) && length > 0 ? length : 0);
+    const length = declaredLength(this.headers['content-length']) ?? 0;
+    this.consumed ??= length > MAX_JSON_BODY_BYTES
+      ? Promise.reject(new PayloadTooLargeError(tooLargeMessage(length)))
+      : withDeadline(this.input.read(length));
     return this.consumed;
   }
 
@@ -75,8 +90,8 @@ export class RawApiResponse implements ApiResponse {
     this.text(status, 'application/json', text);
   }
 
-  empty(status: number): void {
-    this.head(status, status === 204 || status === 304 ? { Connection: 'close' } : { 'Content-Length': '0', Connection: 'close' });
+  empty(status: number, extraHeaders: Readonly<Record<string, string>> = {}): void {
+    this.head(status, status === 204 || status === 304 ? { ...extraHeaders, Connection: 'close' } : { ...extraHeaders, 'Content-Length': '0', Connection: 'close' });
     this.socket.end();
   }
 
@@ -85,9 +100,9 @@ export class RawApiResponse implements ApiResponse {
     this.socket.end(body);
   }
 
-  stream(contentType: string): Writable {
+  stream(contentType: string, extraHeaders: Readonly<Record<string, string>> = {}): Writable {
     // No length and no chunking: the body ends when the connection closes, as moby does here.
-    this.head(200, { 'Content-Type': contentType, Connection: 'close' });
+    this.head(200, { ...extraHeaders, 'Content-Type': contentType, Connection: 'close' });
     return this.socket;
   }
 

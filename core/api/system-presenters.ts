@@ -120,7 +120,7 @@ export function presentInfo(state: EngineState, info: EngineInfo, host: HostFact
     LiveRestoreEnabled: true,
     Isolation: '',
     InitBinary: '',
-    SecurityOptions: [],
+    SecurityOptions: info.usernsRemap ? ['name=userns'] : [],
     Warnings: [],
     tinyDocker: info,
   };

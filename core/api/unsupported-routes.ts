@@ -12,7 +12,4 @@ export function registerUnsupportedRoutes(router: Router): void {
   };
   router.post('/build', refuse('building images', 'import a root filesystem (mini-docker import) and use commit with --change'));
   router.get('/images/search', refuse('searching a registry', ''));
-  router.add('HEAD', '/containers/{id}/archive', refuse('copying files (docker cp)', 'use docker exec with cat, or export'));
-  router.get('/containers/{id}/archive', refuse('copying files (docker cp)', 'use docker exec with cat, or export'));
-  router.add('PUT', '/containers/{id}/archive', refuse('copying files (docker cp)', 'pipe the file through docker exec -i'));
 }

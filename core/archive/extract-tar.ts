@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { chmod, link, lchown, lstat, lutimes, mkdir, open, realpath, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, link, lchown, lstat, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsHelper } from './fs-helper.js';
+import { HeldDir } from './held-dir.js';
 import { cleanInRoot, resolveInRoot } from './resolve-in-root.js';
 import type { TarHeader } from './tar-header.js';
 import { readTar } from './tar-reader.js';
@@ -37,6 +38,15 @@ export interface ExtractOptions {
   readonly intercept?: EntryInterceptor;
   /** Set owners from the archive (lchown); default: when running as root. */
   readonly preserveOwner?: boolean;
+  /** Every entry owned by this uid and gid instead of the archive's (`cp -a` into a container with a User). */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  /**
+   * Refuse to replace an existing folder with something else, or something else with a folder
+   * (Docker's noOverwriteDirNonDir): the extraction fails with an OverwriteRefusedError.
+   */
+  readonly noOverwriteDirNonDir?: boolean;
+  /** Called after each entry is extracted (a small file's write may still be in flight). */
+  readonly onEntry?: (header: TarHeader) => void;
   /** Called with the number of archive bytes consumed so far. */
   readonly onProgress?: (bytes: number) => void;
   /** Told about entries skipped or attributes not set; default: console.warn. */
@@ -48,6 +58,14 @@ export interface ExtractResult {
   readonly entries: number;
   /** Archive bytes read. */
   readonly bytes: number;
+}
+
+/** An entry that would have replaced a folder with a non-folder or the reverse, refused (noOverwriteDirNonDir). */
+export class OverwriteRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OverwriteRefusedError';
+  }
 }
 
 interface DeferredDirectory {
@@ -146,9 +164,18 @@ export async function extractTar(
   options: ExtractOptions = {},
 ): Promise<ExtractResult> {
   await mkdir(targetDir, { recursive: true });
-  const root = await realpath(targetDir);
+  // Held open rather than realpath'd: the target may be a folder of another mount namespace (cp).
+  const held = await HeldDir.open(targetDir);
+  const root = held.path;
   const warn = options.onWarning ?? ((message: string) => console.warn(`tar: ${message}`));
-  const preserveOwner = options.preserveOwner ?? isRoot();
+  const preserveOwner = options.owner !== undefined || (options.preserveOwner ?? isRoot());
+  const ownerOf = (header: TarHeader): { uid: number; gid: number } => options.owner ?? { uid: header.uid, gid: header.gid };
+  const refuseOverwrite = (header: TarHeader, existingIsDir: boolean): void => {
+    if (options.noOverwriteDirNonDir !== true || existingIsDir === (header.type === 'directory')) return;
+    throw new OverwriteRefusedError(existingIsDir
+      ? `cannot overwrite directory "${header.path}" with non-directory "${header.path}"`
+      : `cannot overwrite non-directory "${header.path}" with directory "${header.path}"`);
+  };
   const fs = new FsHelper();
   const deferred: DeferredDirectory[] = [];
   // Resolved parent folders, by their cleaned path. Only this extraction changes the target (see
@@ -189,6 +216,7 @@ export async function extractTar(
   } finally {
     await writes.settle(); // after a failure too: nothing may still write once the caller cleans up
     await fs.close();
+    await held.close();
   }
 
   async function extractEntries(): Promise<ExtractResult> {
@@ -223,6 +251,7 @@ export async function extractTar(
       const path = join(parent, name);
       // A file is created with O_EXCL straight away (what exists is replaced only when that fails).
       const existing = header.type === 'file' ? null : await lstatOrNull(path);
+      if (existing) refuseOverwrite(header, existing.isDirectory());
 
       switch (header.type) {
         case 'directory': {
@@ -230,7 +259,7 @@ export async function extractTar(
             if (existing) await replace(path);
             await mkdir(path, { mode: 0o700 });
           }
-          if (preserveOwner) await lchown(path, header.uid, header.gid);
+          if (preserveOwner) await lchown(path, ownerOf(header).uid, ownerOf(header).gid);
           await applyXattrs(path, header);
           const stats = await lstat(path);
           deferred.push({ path: parts.join('/'), ino: stats.ino, mode: header.mode, mtime: header.mtime });
@@ -241,6 +270,7 @@ export async function extractTar(
             const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
             const file = await open(path, flags, 0o600).catch(async (error: NodeJS.ErrnoException) => {
               if (error.code !== 'EEXIST') throw error;
+              refuseOverwrite(header, (await lstatOrNull(path))?.isDirectory() === true);
               await replace(path);
               return open(path, flags, 0o600);
             });
@@ -249,7 +279,7 @@ export async function extractTar(
                 let offset = 0;
                 while (offset < chunk.length) offset += (await file.write(chunk, offset, chunk.length - offset)).bytesWritten;
               }
-              if (preserveOwner) await file.chown(header.uid, header.gid);
+              if (preserveOwner) await file.chown(ownerOf(header).uid, ownerOf(header).gid);
               await file.chmod(header.mode);
               await applyXattrs(path, header);
               await file.utimes(header.mtime, header.mtime);
@@ -265,7 +295,7 @@ export async function extractTar(
           if (existing) await removeExisting(path);
           parents.clear();
           await symlink(header.linkname, path);
-          if (preserveOwner) await lchown(path, header.uid, header.gid);
+          if (preserveOwner) await lchown(path, ownerOf(header).uid, ownerOf(header).gid);
           await applyXattrs(path, header);
           await lutimes(path, header.mtime, header.mtime);
           break;
@@ -293,7 +323,7 @@ export async function extractTar(
           if (existing) await replace(path);
           await fs.mknod(path, header.type, header.mode, header.devmajor, header.devminor);
           if (preserveOwner) {
-            await lchown(path, header.uid, header.gid);
+            await lchown(path, ownerOf(header).uid, ownerOf(header).gid);
             await chmod(path, header.mode); // chown cleared setuid/setgid; the node is ours, not a symlink
           }
           await applyXattrs(path, header);
@@ -302,6 +332,7 @@ export async function extractTar(
         }
       }
       entries++;
+      options.onEntry?.(header);
     }
 
     await writes.drain();

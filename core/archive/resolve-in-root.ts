@@ -27,6 +27,13 @@ export interface ResolveOptions {
   readonly followFinal: boolean;
   /** Create missing components as folders (mode 0755), the last one too when `followFinal`. */
   readonly create: boolean;
+  /** With `followFinal`: the last component may be something else than a folder (a file a link names). */
+  readonly finalMayBeFile?: boolean;
+  /**
+   * Missing components are not an error: they and the rest are appended as they are (".." taken
+   * lexically), as securejoin does. Where a dangling link points, for `cp`'s link targets.
+   */
+  readonly missingAsIs?: boolean;
 }
 
 function errnoError(code: string, message: string): NodeJS.ErrnoException {
@@ -65,6 +72,14 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
         resolved.push(part);
         continue;
       }
+      if (options.missingAsIs === true) {
+        resolved.push(part);
+        for (const rest of pending.splice(0)) {
+          if (rest === '..') resolved.pop();
+          else resolved.push(rest);
+        }
+        continue;
+      }
       if (!options.create) throw errnoError('ENOENT', `${join('/', ...resolved, part)}: no such file or directory inside the target`);
       try {
         await mkdir(hostPath, { mode: 0o755 });
@@ -83,7 +98,7 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
       pending.unshift(...pathComponents(target));
       continue;
     }
-    if (!stats.isDirectory() && (!isFinal || options.followFinal)) {
+    if (!stats.isDirectory() && (!isFinal || (options.followFinal && options.finalMayBeFile !== true))) {
       throw errnoError('ENOTDIR', `${join('/', ...resolved, part)}: not a directory`);
     }
     resolved.push(part);

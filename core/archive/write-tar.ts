@@ -1,8 +1,9 @@
-import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink, realpath } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
+import { open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Stats } from 'node:fs';
+import { HeldDir } from './held-dir.js';
 import type { TarHeaderInput } from './tar-header.js';
 import { TarWriter } from './tar-writer.js';
 import { readXattrTree } from './xattrs.js';
@@ -53,10 +54,32 @@ function byteOrder(a: string, b: string): number {
 const SMALL_FILE = 256 << 10;
 const WINDOW = 16;
 
-async function readAll(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of chunks) parts.push(chunk);
-  return Buffer.concat(parts);
+/**
+ * A small file's bytes, read with blocking calls: one file is a few microseconds of the event loop,
+ * where the four promise calls (open, stat, read, close) each cost a trip through the thread pool,
+ * which made a layer of 20,000 small files ten times slower to archive than GNU tar. Same checks
+ * as readExactly: the inode the walk saw, never through a symlink.
+ */
+function readSmallFile(path: string, size: number, seen: { dev: number; ino: number }): Promise<Buffer> {
+  try {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const opened = fstatSync(fd);
+      if (opened.dev !== seen.dev || opened.ino !== seen.ino) throw new Error(`${path} changed while it was being archived`);
+      const buffer = Buffer.alloc(size);
+      let position = 0;
+      while (position < size) {
+        const bytesRead = readSync(fd, buffer, position, size - position, position);
+        if (bytesRead === 0) break; // shrank meanwhile: the rest stays zeros, as the writer pads
+        position += bytesRead;
+      }
+      return Promise.resolve(buffer);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 async function* readExactly(path: string, size: number, seen: { dev: number; ino: number }): AsyncGenerator<Buffer> {
@@ -88,11 +111,42 @@ async function* readExactly(path: string, size: number, seen: { dev: number; ino
  * (Node has no openat): archive trees nothing changes meanwhile (a stopped or paused container).
  */
 export async function writeTar(rootDir: string, out: NodeJS.WritableStream, options: WriteTarOptions = {}): Promise<number> {
-  const root = await realpath(rootDir);
+  return archiveTree(rootDir, null, out, options);
+}
+
+/**
+ * Writes `name` in the folder `parentDir` ("" for the folder itself) as a tar archive whose top
+ * entry is called `topName` (a file alone, a symlink itself, or a folder and everything under it
+ * as `topName/...`): what
+ * Docker's archive API sends for a path (`GET /containers/{id}/archive`). The rest as writeTar.
+ */
+export async function writeTarOf(parentDir: string, name: string, topName: string, out: NodeJS.WritableStream, options: WriteTarOptions = {}): Promise<number> {
+  return archiveTree(parentDir, { name: name === '.' ? '' : name, topName }, out, options);
+}
+
+async function archiveTree(rootDir: string, top: { name: string; topName: string } | null, out: NodeJS.WritableStream, options: WriteTarOptions): Promise<number> {
+  // Held open rather than realpath'd: the tree may be in another mount namespace (cp).
+  const held = await HeldDir.open(rootDir);
+  try {
+    return await archiveHeld(held.path, top, out, options);
+  } finally {
+    await held.close();
+  }
+}
+
+async function archiveHeld(root: string, top: { name: string; topName: string } | null, out: NodeJS.WritableStream, options: WriteTarOptions): Promise<number> {
   const warn = options.onWarning ?? ((message: string) => console.warn(`tar: ${message}`));
-  const xattrTree = options.xattrs === false ? new Map<string, Record<string, Buffer>>() : await readXattrTree(root, warn);
+  const xattrRoot = top === null ? root : join(root, top.name);
+  const xattrFolder = top === null || top.name === '' || lstatSync(xattrRoot).isDirectory();
+  const xattrTree = options.xattrs === false ? new Map<string, Record<string, Buffer>>() : await readXattrTree(xattrRoot, warn, { folder: xattrFolder });
   const writer = new TarWriter(out, { onProgress: options.onProgress });
   const inodes = new Map<string, string>();
+  /** The entry name of a path relative to `root`. */
+  const entryName = (rel: string): string => {
+    if (top === null) return rel;
+    if (rel === top.name) return top.topName;
+    return `${top.topName}/${top.name === '' ? rel : rel.slice(top.name.length + 1)}`;
+  };
 
   const xattrsOf = (path: string): Record<string, Buffer> => {
     const all = xattrTree.get(path) ?? {};
@@ -112,21 +166,22 @@ export async function writeTar(rootDir: string, out: NodeJS.WritableStream, opti
     const names = (await readdir(join(root, relDir))).sort(byteOrder);
     for (let i = 0; i < names.length; i += WINDOW) {
       // A window of names is looked at, and its small files read, at once; they are written in order.
-      const window = await Promise.all(names.slice(i, i + WINDOW).map(async (name) => {
-        const rel = relDir === '' ? name : `${relDir}/${name}`;
-        const path = join(root, rel);
-        const stats = await lstat(path);
-        const content = stats.isFile() && stats.nlink === 1 && stats.size <= SMALL_FILE ? readAll(readExactly(path, stats.size, stats)) : undefined;
-        content?.catch(() => undefined); // awaited below, in order; an error is thrown there
-        return { rel, path, stats, content };
-      }));
+      const window = await Promise.all(names.slice(i, i + WINDOW).map((name) => look(relDir === '' ? name : `${relDir}/${name}`)));
       for (const entry of window) await add(entry);
     }
   };
 
+  const look = async (rel: string): Promise<{ rel: string; path: string; stats: Stats; content: Promise<Buffer> | undefined }> => {
+    const path = join(root, rel);
+    const stats = rel === '' ? statSync(path) : lstatSync(path); // the root itself is reached through its held link
+    const content = stats.isFile() && stats.nlink === 1 && stats.size <= SMALL_FILE ? readSmallFile(path, stats.size, stats) : undefined;
+    content?.catch(() => undefined); // awaited below, in order; an error is thrown there
+    return { rel, path, stats, content };
+  };
+
   const add = async ({ rel, path, stats, content }: { rel: string; path: string; stats: Stats; content: Promise<Buffer> | undefined }): Promise<void> => {
     const base = {
-      path: rel,
+      path: entryName(rel),
       mode: stats.mode & 0o7777,
       uid: stats.uid,
       gid: stats.gid,
@@ -143,7 +198,7 @@ export async function writeTar(rootDir: string, out: NodeJS.WritableStream, opti
       if (first !== undefined) {
         await writer.add({ ...base, type: 'hardlink', linkname: first, xattrs: {} });
       } else {
-        if (stats.nlink > 1) inodes.set(key, rel);
+        if (stats.nlink > 1) inodes.set(key, base.path);
         await writer.add({ ...base, type: 'file', size: stats.size }, content !== undefined ? await content : readExactly(path, stats.size, stats));
       }
     } else if (stats.isSymbolicLink()) {
@@ -159,7 +214,8 @@ export async function writeTar(rootDir: string, out: NodeJS.WritableStream, opti
     }
   };
 
-  await walk('');
+  if (top === null) await walk('');
+  else await add(await look(top.name));
   const size = await writer.finish();
   if (options.end !== false) {
     out.end();

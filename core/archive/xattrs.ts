@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { lstat } from 'node:fs/promises';
+import { posix } from 'node:path';
 
 /** A missing getfattr is reported once per process, since every tree would repeat it. */
 const warned = new Set<string>();
@@ -45,15 +47,21 @@ function unquote(text: Buffer): Buffer {
 }
 
 /**
- * Reads the extended attributes of every file under `root` (not following symlinks) with one
+ * Reads the extended attributes of every file under `root` (not following symlinks; `folder` says
+ * whether root is a folder, for a root reached through a link) with one
  * `getfattr -R` run. Keys are absolute paths; files without attributes are absent. An empty map
  * when getfattr is not installed (warned once); what it could read when it failed on some file (warned).
  */
-export async function readXattrTree(root: string, warn: (message: string) => void): Promise<Map<string, Record<string, Buffer>>> {
+export async function readXattrTree(root: string, warn: (message: string) => void, options: { folder?: boolean } = {}): Promise<Map<string, Record<string, Buffer>>> {
   const result = new Map<string, Record<string, Buffer>>();
+  // A folder is named with "/." so that a root reached through a link (a held folder's
+  // /proc/<pid>/fd/<n>) is walked rather than read as the link; keys are normalised back.
+  // `folder: false` reads the one file (a link itself, never what it points to).
+  const folder = options.folder ?? (await lstat(root)).isDirectory();
+  const start = folder ? `${root}/.` : root;
   let stdout: Buffer;
   try {
-    const result = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--', root]);
+    const result = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--', start]);
     // A file that vanished or cannot be read makes getfattr fail; the rest of its output stands.
     if (result.failure !== null) warn(result.failure);
     stdout = result.stdout;
@@ -65,16 +73,16 @@ export async function readXattrTree(root: string, warn: (message: string) => voi
     throw error;
   }
   let current: Record<string, Buffer> | null = null;
-  let start = 0;
-  while (start < stdout.length) {
-    let end = stdout.indexOf(0x0a, start);
+  let from = 0;
+  while (from < stdout.length) {
+    let end = stdout.indexOf(0x0a, from);
     if (end === -1) end = stdout.length;
-    const line = stdout.subarray(start, end);
-    start = end + 1;
+    const line = stdout.subarray(from, end);
+    from = end + 1;
     if (line.length === 0) continue;
     if (line.subarray(0, 8).toString('latin1') === '# file: ') {
       current = {};
-      result.set(unquote(line.subarray(8)).toString('utf8'), current);
+      result.set(posix.normalize(unquote(line.subarray(8)).toString('utf8')), current);
       continue;
     }
     if (current === null) continue;

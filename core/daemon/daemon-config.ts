@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { TcpListenerConfig } from './tcp-listeners.js';
+import type { UsernsRemap } from '../security/userns-remap.js';
 
 /** Where the daemon keeps things; from flags, then the environment, then the defaults. */
 export interface DaemonConfig {
@@ -26,6 +27,8 @@ export interface DaemonConfig {
   readonly dns?: readonly string[];
   /** Milliseconds between two readings of the stats history (core/stats/stats-history.ts); 0: none kept. Default 10 s. */
   readonly statsHistoryMs?: number;
+  /** `--userns-remap`, resolved: containers' root is this range's first id; null or absent: no user namespaces. */
+  readonly usernsRemap?: UsernsRemap | null;
 }
 
 export const DaemonConfig = Symbol.for('tiny-docker.core.DaemonConfig');

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { resolveDaemonPaths } from './daemon-config.js';
 import { parseEndpoint, tlsFiles } from './endpoint.js';
 import type { TcpListenerConfig } from './tcp-listeners.js';
+import { parseRemapFlag } from '../security/userns-remap.js';
 
 export const DAEMON_USAGE = `Usage: mini-dockerd [OPTIONS]
 
@@ -22,6 +23,9 @@ Options:
       --unsafe-no-tls      allow tcp:// without TLS: anyone who reaches the port is root on this machine
   -G, --group GROUP        group of the unix socket (mode 0660), as dockerd's -G
       --no-busybox         do not make the default busybox image at start
+      --userns-remap default|USER[:GROUP]  run containers in a user namespace: their root is the first id of USER's
+                           ranges in /etc/subuid and /etc/subgid (default: the mini-docker user, made with its
+                           ranges when missing); a container opts out with --userns host
       --insecure-registry HOST[:PORT]  speak plain HTTP to this registry, repeatable (env MINI_DOCKER_INSECURE_REGISTRIES,
                            comma-separated); 127.0.0.0/8 always is
       --registry-certs-dir DIR  CAs per registry as DIR/<host:port>/ca.crt (env MINI_DOCKER_REGISTRY_CERTS_DIR,
@@ -53,6 +57,8 @@ export interface DaemonOptions {
   readonly dns: readonly string[] | undefined;
   /** --stats-history: milliseconds between two readings of the stats history (0: none kept). */
   readonly statsHistoryMs: number;
+  /** `--userns-remap` as given (resolved against /etc/subuid at start), or undefined. */
+  readonly usernsRemap: string | undefined;
 }
 
 /** Parses mini-dockerd's arguments; throws one line naming what is wrong. */
@@ -67,6 +73,7 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
       'insecure-registry': { type: 'string', multiple: true }, 'registry-certs-dir': { type: 'string' }, 'registry-timeout': { type: 'string' },
       dns: { type: 'string', multiple: true },
       'stats-history': { type: 'string' },
+      'userns-remap': { type: 'string' },
     },
   });
   const statsText = values['stats-history'] ?? env.MINI_DOCKER_STATS_HISTORY ?? '10';
@@ -74,6 +81,8 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
   if (!Number.isFinite(statsSeconds) || statsSeconds < 0 || (statsSeconds > 0 && statsSeconds < 0.1)) {
     throw new Error(`--stats-history ${statsText}: expected seconds between readings (0.1 or more), or 0 for none`);
   }
+  const usernsRemap = values['userns-remap'];
+  if (usernsRemap !== undefined) parseRemapFlag(usernsRemap); // a malformed value is refused here; users and ranges at start
   const timeoutText = values['registry-timeout'] ?? env.MINI_DOCKER_REGISTRY_TIMEOUT ?? '30';
   const timeoutSeconds = Number(timeoutText);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new Error(`--registry-timeout ${timeoutText}: expected a number of seconds above 0`);
@@ -107,5 +116,6 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
     registries,
     dns: values.dns,
     statsHistoryMs: Math.round(statsSeconds * 1000),
+    usernsRemap,
   };
 }

@@ -24,6 +24,7 @@ import { DaemonConfig, networkTableFor } from './daemon-config.js';
 import { serveContainerNames } from '../engine/container-network.js';
 import { PluginHost } from './plugin-host.js';
 import { closeTcp, listenTcp } from './tcp-listeners.js';
+import { LISTEN_BACKLOG } from '../api/request-limits.js';
 
 export interface RunningDaemon {
   readonly engine: ContainerEngine;
@@ -33,7 +34,7 @@ export interface RunningDaemon {
 function listen(server: Server, socketPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => {
+    server.listen({ path: socketPath, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -78,7 +79,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
 
   const images = new StoreImageService(store, registry, config, logger);
   const engine = new ContainerEngine(store, registry, images, logger, {
-    id: config.dataRoot, version: config.version, dataRoot: config.dataRoot, execRoot: config.execRoot,
+    id: config.dataRoot, version: config.version, dataRoot: config.dataRoot, execRoot: config.execRoot, usernsRemap: config.usernsRemap ?? null,
   });
   container.bind<Engine>(Engine).toConstantValue(engine);
   const registryService = new RegistryService(store, registry, config.dataRoot, config.registries ?? DEFAULT_TRANSPORT, logger, images.layers);

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_LOCK_FILE, type DaemonConfig } from './daemon-config.js';
 import { DAEMON_USAGE, parseDaemonOptions, type DaemonOptions } from './daemon-options.js';
+import { resolveRemap, type UsernsRemap } from '../security/userns-remap.js';
 import { consoleLogger } from '../plugins/logger.js';
 import { armFailpointsFromEnv } from '../failpoints.js';
 import { LogLock, LogLockedError } from '../eventlog/log-lock.js';
@@ -96,9 +97,18 @@ async function serve(options: DaemonOptions, logger: ReturnType<typeof consoleLo
   const { registerSelfResolve } = await import('../plugins/plugin-loader.js');
   registerSelfResolve();
 
+  let usernsRemap: UsernsRemap | null = null;
+  if (options.usernsRemap !== undefined) {
+    try {
+      usernsRemap = resolveRemap(options.usernsRemap);
+    } catch (err) {
+      logger.error(err instanceof Error ? err.message : String(err));
+      return 1;
+    }
+  }
   const config: DaemonConfig = {
     dataRoot: options.dataRoot, execRoot: options.execRoot, socketPath: options.socketPath, pidFile: options.pidFile,
-    tcp: options.tcp, packageRoot: root, version, builtinBusybox: options.builtinBusybox, registries: options.registries, statsHistoryMs: options.statsHistoryMs,
+    tcp: options.tcp, packageRoot: root, version, builtinBusybox: options.builtinBusybox, registries: options.registries, statsHistoryMs: options.statsHistoryMs, usernsRemap,
     ...(options.dns ? { dns: options.dns } : {}),
   };
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });

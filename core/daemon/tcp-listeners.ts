@@ -3,6 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { TlsFiles } from './endpoint.js';
+import { LISTEN_BACKLOG } from '../api/request-limits.js';
 
 /** A TCP address the API is served on, with TLS (`--tls`, `--tlsverify`) or, if the user insisted, without. */
 export interface TcpListenerConfig {
@@ -49,7 +50,7 @@ export async function listenTcp(api: HttpServer, config: TcpListenerConfig): Pro
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on tcp://${config.host}:${config.port}: ${err.code === 'EADDRINUSE' ? 'the address is already in use' : err.message}`)));
-    server.listen(config.port, config.host, () => resolve());
+    server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
   });
   return server;
 }

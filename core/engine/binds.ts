@@ -58,7 +58,8 @@ export function parseMount(mount: BindMountConfig): BindSpec {
 
 /** Every bind of a container, `Binds` then `Mounts`, refusing two on one container path. */
 export function bindsOf(hostConfig: Pick<HostConfig, 'Binds' | 'Mounts'>): BindSpec[] {
-  const binds = [...(hostConfig.Binds ?? []).map(parseBind), ...(hostConfig.Mounts ?? []).map(parseMount)];
+  // Mounts of type tmpfs are not binds: core/security/container-security.ts reads them.
+  const binds = [...(hostConfig.Binds ?? []).map(parseBind), ...(hostConfig.Mounts ?? []).filter((m) => m.Type !== 'tmpfs').map(parseMount)];
   const seen = new Set<string>();
   for (const b of binds) {
     if (seen.has(b.target)) throw new InvalidArgumentError(`Duplicate mount point: ${b.target}`);

@@ -32,7 +32,7 @@ export async function commitContainer(ctx: EngineContext, ref: string, request: 
     await journal.commit([{ type: 'ContainerCommitted', data: { id: c.id, imageId, ref: request.repo ? `${request.repo}:${request.tag || 'latest'}` : null } }]);
     return imageId;
   } catch (err) {
-    await journal.commit([{ type: 'ContainerCommitFailed', data: { id: c.id, message: messageOf(err) } }]).catch(() => undefined);
+    await journal.commitFinal([{ type: 'ContainerCommitFailed', data: { id: c.id, message: messageOf(err) } }]).catch(() => undefined);
     throw err;
   }
 }

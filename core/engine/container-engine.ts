@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
+import type { ContainerPathStat } from '../archive/path-stat.js';
 import type { EndpointConfig, EventEnvelope, ImageConfig, Limits } from '../../events/index.js';
 import type { FileChange, LogEntry, LogReadOptions, ResourceStats } from '../plugins/driver.js';
 import { DriverKinds } from '../plugins/kinds.js';
@@ -9,6 +11,7 @@ import { foldAll } from '../state/evolve.js';
 import { findImage } from '../state/lookup.js';
 import { attachContainer, resizeContainer, waitContainer } from './attach-container.js';
 import { commitContainer, exportContainer } from './commit-container.js';
+import { archiveContainerPath, extractToContainer, statContainerPath } from './copy-container.js';
 import { containerChanges, containerLogs, containerSize, containerStats, topContainer } from './container-reads.js';
 import { createContainer } from './create-container.js';
 import type {
@@ -156,6 +159,18 @@ export class ContainerEngine implements Engine {
 
   containerChanges(ref: string): Promise<readonly FileChange[]> {
     return containerChanges(this.ctx, ref);
+  }
+
+  statContainerPath(ref: string, path: string): Promise<ContainerPathStat> {
+    return statContainerPath(this.ctx, ref, path);
+  }
+
+  archiveContainerPath(ref: string, path: string, open: (stat: ContainerPathStat) => NodeJS.WritableStream): Promise<void> {
+    return archiveContainerPath(this.ctx, ref, path, open);
+  }
+
+  extractToContainer(ref: string, path: string, tar: Readable, options: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
+    return extractToContainer(this.ctx, ref, path, tar, options);
   }
 
   logs(ref: string, options: LogReadOptions & { stdout: boolean; stderr: boolean }): AsyncIterable<LogEntry> {

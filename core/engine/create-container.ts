@@ -5,7 +5,9 @@ import { DriverKinds } from '../plugins/kinds.js';
 import { decideCreate } from '../state/decide.js';
 import { containerByName } from '../state/lookup.js';
 import { parseRestartPolicy } from '../state/restart-policy.js';
+import { checkSecurity } from '../security/container-security.js';
 import { parseSecurityOptions } from '../security/seccomp-profile.js';
+import { checkUsernsMode } from '../security/userns-remap.js';
 import { bindsOf } from './binds.js';
 import { networkingForCreate } from './container-network.js';
 import type { CreateContainerRequest, ProgressReporter } from './engine.js';
@@ -74,8 +76,11 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
     }
   }
   bindsOf(request.hostConfig); // refuses what cannot be bound, before anything exists
+  let caps: { capAdd: string[]; capDrop: string[] };
   try {
     parseSecurityOptions(request.hostConfig.SecurityOpt ?? []); // a bad profile fails create, not a later start
+    caps = checkSecurity(request.hostConfig);
+    checkUsernsMode(request.hostConfig.UsernsMode ?? '');
   } catch (err) {
     throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
   }
@@ -84,7 +89,7 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
   if (restartPolicy && request.hostConfig.AutoRemove) throw new InvalidArgumentError('Conflicting options: --restart and --rm (a restart policy and AutoRemove)');
   // As Docker: a missing host folder of `-v` is made on start; one of `--mount` is an error now.
   for (const m of request.hostConfig.Mounts ?? []) {
-    if (!existsSync(m.Source)) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
+    if (m.Type !== 'tmpfs' && !existsSync(m.Source)) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
   }
   const hostConfig: HostConfig = {
     ...limits,
@@ -93,6 +98,13 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
     ...(request.hostConfig.ConsoleSize ? { ConsoleSize: request.hostConfig.ConsoleSize } : {}),
     ...(request.hostConfig.Binds?.length ? { Binds: [...request.hostConfig.Binds] } : {}),
     ...(request.hostConfig.SecurityOpt?.length ? { SecurityOpt: [...request.hostConfig.SecurityOpt] } : {}),
+    ...(caps.capAdd.length ? { CapAdd: caps.capAdd } : {}),
+    ...(caps.capDrop.length ? { CapDrop: caps.capDrop } : {}),
+    ...(request.hostConfig.Privileged ? { Privileged: true } : {}),
+    ...(request.hostConfig.ReadonlyRootfs ? { ReadonlyRootfs: true } : {}),
+    ...(request.hostConfig.Tmpfs && Object.keys(request.hostConfig.Tmpfs).length ? { Tmpfs: { ...request.hostConfig.Tmpfs } } : {}),
+    ...(request.hostConfig.Devices?.length ? { Devices: request.hostConfig.Devices.map((d) => ({ ...d })) } : {}),
+    ...(request.hostConfig.UsernsMode ? { UsernsMode: request.hostConfig.UsernsMode } : {}),
     ...(request.hostConfig.Mounts?.length ? { Mounts: request.hostConfig.Mounts.map((m) => ({ ...m })) } : {}),
     ...(restartPolicy ? { RestartPolicy: restartPolicy } : {}),
     ...networking.hostConfig,

@@ -1,5 +1,8 @@
+import type { Readable } from 'node:stream';
+import type { UsernsRemap } from '../security/userns-remap.js';
 import type { Observable } from 'rxjs';
 import type { ContainerConfig, EndpointConfig, EventEnvelope, HostConfig, ImageConfig, Limits } from '../../events/index.js';
+import type { ContainerPathStat } from '../archive/path-stat.js';
 import type { FileChange, LogEntry, LogReadOptions, ResourceStats } from '../plugins/driver.js';
 import type { ContainerState, EngineState, ExecState, ImageState } from '../state/engine-state.js';
 
@@ -81,6 +84,8 @@ export interface EngineInfo {
   readonly storageDriver: string;
   readonly cgroupVersion: string;
   readonly lastPosition: number;
+  /** `--userns-remap`: the ids containers' root and users map to, or null. */
+  readonly usernsRemap?: UsernsRemap | null;
 }
 
 /**
@@ -120,6 +125,12 @@ export interface Engine {
   containerSize(ref: string): Promise<{ sizeRw: number; sizeRootFs: number }>;
   /** What the container changed in its filesystem, sorted by path (`diff`). */
   containerChanges(ref: string): Promise<readonly FileChange[]>;
+  /** What is at `path` in the container (HEAD /containers/{id}/archive); 404 with Docker's words when nothing. */
+  statContainerPath(ref: string, path: string): Promise<ContainerPathStat>;
+  /** `path` of the container as a tar, written to what `open` returns once the stat is known (GET .../archive). */
+  archiveContainerPath(ref: string, path: string, open: (stat: ContainerPathStat) => NodeJS.WritableStream): Promise<void>;
+  /** Extracts a tar into the folder `path` of the container (PUT .../archive). */
+  extractToContainer(ref: string, path: string, tar: Readable, options: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void>;
   logs(ref: string, options: LogReadOptions & { stdout: boolean; stderr: boolean }): AsyncIterable<LogEntry>;
   stats(ref: string): Promise<ResourceStats>;
   pauseContainer(ref: string): Promise<void>;

@@ -4,6 +4,7 @@ import { ProcessStartError, type ExecProcess } from '../plugins/driver.js';
 import { decideExecCreate, decideExecStart } from '../state/decide.js';
 import type { ExecState } from '../state/engine-state.js';
 import { findContainer } from '../state/lookup.js';
+import { execSecurity } from '../security/container-security.js';
 import type { OutputChunk, StreamSession } from './engine.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
@@ -62,12 +63,13 @@ export async function startExec(ctx: EngineContext, execId: string, options: { d
       cwd: x.workingDir || c.config.WorkingDir || '/', user: x.user || c.config.User, tty, stdin: x.attachStdin,
       cgroups: limiter ? limiter.paths(c.id) : [],
       ...(c.hostConfig.SecurityOpt ? { securityOpt: c.hostConfig.SecurityOpt } : {}),
+      security: execSecurity(c.hostConfig),
       ...(options.consoleSize && options.consoleSize[0] > 0 ? { consoleSize: options.consoleSize } : {}),
     });
   } catch (err) {
     const exitCode = err instanceof ProcessStartError ? err.exitCode : 126;
     const message = messageOf(err);
-    await journal.commit([{ type: 'ExecExited', data: { id: c.id, execId, exitCode, reason: message } }]);
+    await journal.commitFinal([{ type: 'ExecExited', data: { id: c.id, execId, exitCode, reason: message } }]);
     if (options.detach) throw new StartFailedError(message, exitCode);
     const output = new Observable<OutputChunk>((s) => {
       s.next({ stream: 'stderr', data: Buffer.from(`OCI runtime exec failed: ${message}\n`) });
@@ -81,7 +83,7 @@ export async function startExec(ctx: EngineContext, execId: string, options: { d
   await journal.commit([{ type: 'ExecStarted', data: { id: c.id, execId, pid: process.pid } }]);
   const exitCode = hub.whenExited().then(async (status) => {
     failpoint('exec.before-final');
-    if (ctx.state().containers[c.id]) await journal.commit([{ type: 'ExecExited', data: { id: c.id, execId, exitCode: status.exitCode } }]).catch(() => undefined);
+    if (ctx.state().containers[c.id]) await journal.commitFinal([{ type: 'ExecExited', data: { id: c.id, execId, exitCode: status.exitCode } }]).catch(() => undefined);
     await hub.finish();
     ctx.execs.delete(execId);
     return status.exitCode;

@@ -14,7 +14,23 @@ import type { EventStore } from './event-store.js';
  *
  * The intent itself is appended by the caller with the stream version its decision read; what
  * follows it is a consequence of that accepted intent and is appended in order ('any' version).
+ *
+ * A command's last word (a failed start, a removal, a failed commit, an exec's exit: nothing of
+ * that command follows it) goes through `commitFinal`: when the data root's disk is full (ENOSPC,
+ * EDQUOT) it fails as the append did, and keeps the events to append them again every RETRY_MS
+ * until they fit, so a start that failed on a full disk is recorded as failed once space is freed
+ * and its container does not stay "starting" (refusing rm) until the daemon restarts. Nothing else
+ * is appended to the stream meanwhile: the decide rules refuse commands on a container whose
+ * intent has no final event. A final event that something may still follow (ContainerStarted,
+ * ExecStarted, ContainerCommitted) goes through `commit`, never retried: its caller records the
+ * failure instead.
  */
+const RETRY_MS = 1_000;
+
+function diskFull(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && (error.code === 'ENOSPC' || error.code === 'EDQUOT');
+}
+
 export class Journal {
   private buffered: EngineEvent[] = [];
   private sent: Promise<unknown>[] = [];
@@ -42,5 +58,27 @@ export class Journal {
   async commit(events: readonly EngineEvent[]): Promise<void> {
     this.record(events);
     await this.flush();
+  }
+
+  /** `commit` for the command's last word: on a full disk, appended again until it fits (see above). */
+  async commitFinal(events: readonly EngineEvent[]): Promise<void> {
+    const pending = [...this.buffered, ...events];
+    this.record(events);
+    try {
+      await this.flush();
+    } catch (error) {
+      if (diskFull(error)) this.retryLater(pending);
+      throw error;
+    }
+  }
+
+  /** Appends `events` again every RETRY_MS until the disk takes them (the timer does not keep the daemon alive). */
+  private retryLater(events: readonly EngineEvent[]): void {
+    const timer = setTimeout(() => {
+      this.store.append(containerStream(this.containerId), events, 'any').catch((error: unknown) => {
+        if (diskFull(error)) this.retryLater(events);
+      });
+    }, RETRY_MS);
+    timer.unref();
   }
 }

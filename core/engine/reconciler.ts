@@ -24,7 +24,8 @@ import { stopContainer } from './stop-container.js';
  *    undone, ContainerStartFailed); a commit thaws the container and ends as committed (the image
  *    exists) or failed; an exec that was starting or running ends (its true exit is not kept by
  *    the exec shim, so: exited, with the reason).
- * 2. Running containers: a live shim is reattached; one that exited while no daemon ran gets its
+ * 2. Running containers: a live shim is reattached (and thawed, unless paused: a copy that the
+ *    daemon's death cut left it frozen); one that exited while no daemon ran gets its
  *    true exit from the shim's exit file; a stop that was under way is carried out.
  * 3. What drivers hold that the log does not account for (shims and bundles, cgroups, container
  *    layers, logs of unknown containers) is removed, with a warning naming it.
@@ -57,6 +58,9 @@ export async function reconcile(engine: ContainerEngine, store: EventStore, logg
     if (c.status !== 'running' && c.status !== 'paused') continue;
     await attempt(`reconciling container ${ctx.short(c.id)}`, async () => {
       if (isolator.isAlive(c.id, c.shimPid)) {
+        // Running in the log means not frozen: a copy (cp) freezes it while it works, and a daemon
+        // that died then left it so. Thawing a container that is not frozen changes nothing.
+        if (c.status === 'running' && !c.committing) await ctx.limiter()?.thaw(c.id).catch(() => undefined);
         await reattach(ctx, c.id);
         running.push(c.id);
         if (c.stopping) {

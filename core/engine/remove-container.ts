@@ -58,7 +58,7 @@ export async function finishRemoval(ctx: EngineContext, id: string): Promise<voi
   await step(DriverKinds.log, log.id, 'rm.after-log', () => log.remove(id));
   for (const execId of c.execIds) ctx.execs.delete(execId);
   await failpointAfter('rm.before-final', () => journal.flush());
-  await journal.commit([{ type: 'ContainerRemoved', data: { id } }]);
+  await journal.commitFinal([{ type: 'ContainerRemoved', data: { id } }]);
 }
 
 /** A forced removal of a running container: kill (recorded), wait for the process, record its exit. */

@@ -7,6 +7,7 @@ import { DriverKinds } from '../plugins/kinds.js';
 import { decideStart } from '../state/decide.js';
 import type { ContainerState, ImageState } from '../state/engine-state.js';
 import { findContainer } from '../state/lookup.js';
+import { type ContainerSecurity, deviceAccess, startSecurity } from '../security/container-security.js';
 import { bindsOf } from './binds.js';
 import { networkStep, recordedNetworkOutput } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
@@ -14,6 +15,7 @@ import { messageOf } from './engine-context.js';
 import { ConflictError, StartFailedError } from './errors.js';
 import { onHubExit } from './exit-recorder.js';
 import { Journal } from './journal.js';
+import { usernsFor } from '../security/userns-remap.js';
 import { pickLimits } from './limits.js';
 import { ProcessHub } from './process-hub.js';
 import { removeLocked } from './remove-container.js';
@@ -45,7 +47,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     const exitCode = cause instanceof ProcessStartError ? cause.exitCode : 125;
     const message = messageOf(cause);
     await failpointAfter('start.after-undo', () => journal.flush());
-    await journal.commit([{ type: 'ContainerStartFailed', data: { id, driver, message, exitCode } }]);
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver, message, exitCode } }]);
     ctx.finishAttached(id);
     if (c.hostConfig.AutoRemove) await removeLocked(ctx, id, true).catch((e: unknown) => ctx.logger.warn(`auto-remove of ${ctx.short(id)} failed: ${messageOf(e)}`));
     throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${message}`, exitCode);
@@ -56,7 +58,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
   try {
     io = await connectOrUndo(ctx, id, steps, outputs);
   } catch (err) {
-    await journal.commit([{ type: 'ContainerStartFailed', data: { id, driver: ctx.isolator().id, message: messageOf(err), exitCode: 125 } }]);
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: ctx.isolator().id, message: messageOf(err), exitCode: 125 } }]);
     ctx.finishAttached(id);
     throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${messageOf(err)}`, 125);
   }
@@ -64,7 +66,16 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
   ctx.wireHub(id, hub);
   await failpointAfter('start.before-final', () => journal.flush());
   const { pid, shimPid } = outputs['isolator.v1'];
-  await journal.commit([{ type: 'ContainerStarted', data: { id, pid, shimPid, drivers, ...(byPolicy ? { restart: true } : {}) } }]);
+  try {
+    await journal.commit([{ type: 'ContainerStarted', data: { id, pid, shimPid, drivers, ...(byPolicy ? { restart: true } : {}) } }]);
+  } catch (err) {
+    // Not recorded (a full disk): a container the log does not know as running must not run.
+    ctx.hubs.delete(id);
+    await undoStarted(steps, outputs);
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: 'engine', message: messageOf(err), exitCode: 125 } }]).catch(() => undefined);
+    ctx.finishAttached(id);
+    throw err;
+  }
   for (const chunk of ctx.pendingStdin.get(id) ?? []) hub.write(chunk);
   ctx.pendingStdin.delete(id);
   if (ctx.pendingStdinClose.delete(id)) hub.closeStdin();
@@ -76,12 +87,17 @@ async function connectOrUndo(ctx: EngineContext, id: string, steps: StartSteps, 
   try {
     return await ctx.isolator().connect(id);
   } catch (err) {
-    await steps[DriverKinds.isolator].undo(outputs[DriverKinds.isolator]).catch(() => undefined);
-    await steps[DriverKinds.log].undo(outputs[DriverKinds.log]).catch(() => undefined);
-    await steps[DriverKinds.network].undo(outputs[DriverKinds.network]).catch(() => undefined);
-    await steps[DriverKinds.limiter].undo(outputs[DriverKinds.limiter]).catch(() => undefined);
+    await undoStarted(steps, outputs);
     throw err;
   }
+}
+
+/** Undoes a start whose steps all ran: the shim and its process, the log writer, the network (ports, veths, what it connected), the cgroups (the writable layer stays until rm). */
+async function undoStarted(steps: StartSteps, outputs: StepOutputs): Promise<void> {
+  await steps[DriverKinds.isolator].undo(outputs[DriverKinds.isolator]).catch(() => undefined);
+  await steps[DriverKinds.log].undo(outputs[DriverKinds.log]).catch(() => undefined);
+  await steps[DriverKinds.network].undo(outputs[DriverKinds.network]).catch(() => undefined);
+  await steps[DriverKinds.limiter].undo(outputs[DriverKinds.limiter]).catch(() => undefined);
 }
 
 /** The steps of one start, one per kind of START_ORDER; each reads only what the steps before it returned. */
@@ -93,6 +109,10 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState, jo
   const logDriver = ctx.logDriver(c.hostConfig.LogConfig.Type);
   const limits = pickLimits(c.hostConfig);
   const network = networkStep(ctx, c, image, journal);
+  // What the container's HostConfig asks of its privileges and devices: derived once, on first use
+  // inside a step, so that a missing --device fails the start there (125), naming the device.
+  let security: ContainerSecurity | undefined;
+  const securityOf = (): ContainerSecurity => (security ??= startSecurity(c.hostConfig));
   return {
     [DriverKinds.storage]: {
       driverId: storage.id,
@@ -103,7 +123,7 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState, jo
     [DriverKinds.limiter]: limiter
       ? {
         driverId: limiter.id,
-        run: async () => ({ cgroups: await limiter.create(id, limits) }),
+        run: async () => ({ cgroups: await limiter.create(id, limits, deviceAccess(securityOf())) }),
         recorded: (out) => [...out.cgroups],
         undo: () => limiter.remove(id),
       }
@@ -123,6 +143,7 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState, jo
         if (!root) throw new Error(`${storage.id} returned no root mount`);
         const net = input[DriverKinds.network];
         const binds = [...net.files, ...bindsOf(c.hostConfig)];
+        const userns = usernsFor(c.hostConfig.UsernsMode, ctx.infoBase.usernsRemap ?? null);
         for (const b of binds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 });
         const env = [...c.config.Env, `HOSTNAME=${c.config.Hostname}`];
         if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
@@ -133,6 +154,8 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState, jo
           ...(c.hostConfig.SecurityOpt ? { securityOpt: c.hostConfig.SecurityOpt } : {}),
           network: net.namespace,
           ...(net.wire ? { beforeCommand: net.wire } : {}),
+          security: securityOf(),
+          ...(userns ? { userns } : {}),
           ...(c.hostConfig.ConsoleSize && c.hostConfig.ConsoleSize[0] > 0 ? { consoleSize: c.hostConfig.ConsoleSize } : {}),
         });
       },

@@ -343,11 +343,18 @@ export class FileEventLog implements EventLog {
       await writeFully(state.handle, bytes, index.committedBytes);
       await state.handle.datasync();
     } catch (error) {
-      // What reached the disk is unknown (after a failed fsync the kernel may have dropped the dirty pages):
-      // refuse further appends until the log is reopened, which re-checks the file.
-      this.failure = new Error(`event log ${state.file} failed to write a commit, so it refuses appends until reopened: ${error instanceof Error ? error.message : String(error)}`);
-      await state.handle.truncate(index.committedBytes).catch(() => undefined);
-      for (const { append } of accepted) append.reject(error);
+      // Nothing past committedBytes was acknowledged: cut it off again. When that cut is durable
+      // the file is exactly what was acknowledged (everything before it was fdatasynced by earlier
+      // commits) and the log goes on (a full disk refuses this commit, not every later one); when
+      // it is not, what reached the disk is unknown and appends are refused until the log is reopened.
+      const failed = commitFailure(state.file, accepted.length, error);
+      try {
+        await state.handle.truncate(index.committedBytes);
+        await state.handle.datasync();
+      } catch (cutError) {
+        this.failure = new Error(`event log ${state.file} failed to write a commit and could not cut it off again (${describeFsError(cutError)}), so it refuses appends until the daemon restarts`);
+      }
+      for (const { append } of accepted) append.reject(failed);
       return;
     }
     for (const relative of recordOffsets) {
@@ -400,6 +407,24 @@ function decodeEnvelope(json: string, file: string, offset: number): EventEnvelo
   const envelope = upcast(raw);
   validateEnvelope(envelope);
   return envelope;
+}
+
+/** An fs error in one line: "no space left on device (ENOSPC)", or its message. */
+function describeFsError(error: unknown): string {
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
+    const text = error.message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '');
+    return `${text} (${error.code})`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The error of a commit that did not reach the disk: nothing of it was recorded. */
+function commitFailure(file: string, events: number, error: unknown): Error {
+  const full = error instanceof Error && 'code' in error && (error.code === 'ENOSPC' || error.code === 'EDQUOT');
+  const hint = full ? `free space on the file system of ${dirname(file)} and try again` : 'the command was not carried out';
+  const failed = new Error(`recording ${events} event(s) in the event log failed: ${describeFsError(error)}; nothing was recorded: ${hint}`);
+  if (error instanceof Error && 'code' in error) Object.assign(failed, { code: error.code });
+  return failed;
 }
 
 async function writeFully(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {

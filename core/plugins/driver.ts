@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { EventEnvelope, ExitStatus, Limits } from '../../events/index.js';
+import type { ContainerSecurity } from '../security/container-security.js';
 
 /** What a driver learns about the host and where it may keep files. */
 export interface DriverContext {
@@ -152,12 +153,29 @@ export interface ResourceStats {
  * (and the same folder in the other hierarchies) and returns those folders; the shim writes the
  * container's pid into each `cgroup.procs` before the command runs.
  */
+/** A device cgroup rule, as cgroup v1's devices.allow takes it: `c 1:3 rwm`, `c *:* m`. */
+export interface DeviceRule {
+  readonly type: 'a' | 'c' | 'b';
+  readonly major: number | '*';
+  readonly minor: number | '*';
+  /** Any of r, w, m. */
+  readonly access: string;
+}
+
+/** What a container's processes may open and make: only the rules' devices, or every device. */
+export type DeviceAccess = { readonly allow: readonly DeviceRule[] } | 'all';
+
 export interface LimiterDriver extends Driver {
   /** "1" or "2" (what `info` shows as CgroupVersion); undefined before init. */
   readonly cgroupVersion?: string;
   /** Throws an Error with a one-line message when a limit is invalid or unsupported here. */
   validate(limits: Limits): void;
-  create(containerId: string, limits: Limits): Promise<readonly string[]>;
+  /**
+   * Makes the container's cgroups with its limits and, where the host has a device controller, its
+   * device access: `{allow: [...]}` denies every device but those rules (Docker's defaults and
+   * `--device`), `'all'` opens every device (`--privileged`); undefined leaves what the cgroup inherits.
+   */
+  create(containerId: string, limits: Limits, devices?: DeviceAccess): Promise<readonly string[]>;
   /** The cgroup folders of an existing container (for exec and reattach). */
   paths(containerId: string): readonly string[];
   update(containerId: string, limits: Limits): Promise<void>;
@@ -265,6 +283,21 @@ export interface ProcessSpec {
    * a rejection ends the start with that error.
    */
   readonly beforeCommand?: (initPid: number) => Promise<void>;
+  /** Capabilities, --privileged, --read-only, --tmpfs and --device; none: Docker's defaults. */
+  readonly security?: ContainerSecurity;
+  /**
+   * A user namespace for the container (mini-dockerd --userns-remap): its ids 0..size-1 are the
+   * host's uid..uid+size-1 and gid..gid+size-1; its root filesystem is seen through that mapping.
+   * Absent: the host's ids.
+   */
+  readonly userns?: IdMapping;
+}
+
+/** Container ids 0..size-1 as host ids: uid + n, gid + n. */
+export interface IdMapping {
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
 }
 
 export type NetworkNamespace = { readonly mode: 'new' } | { readonly mode: 'host' } | { readonly mode: 'container'; readonly pid: number };
@@ -283,6 +316,8 @@ export interface ExecSpec {
   readonly cgroups: readonly string[];
   /** The container's `--security-opt` values: an exec gets the container's seccomp filter too. */
   readonly securityOpt?: readonly string[];
+  /** The container's capabilities, and whether it is privileged (no seccomp). */
+  readonly security?: Pick<ContainerSecurity, 'capabilities' | 'privileged'>;
 }
 
 /** A start or exec that failed before the command ran; exitCode is Docker's 125/126/127. */

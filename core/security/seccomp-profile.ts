@@ -60,6 +60,8 @@ interface DockerCondition {
   readonly minKernel?: string;
 }
 
+export { DEFAULT_CAPABILITIES } from './capabilities.js';
+
 const EPERM = 1;
 const ENOSYS = 38;
 
@@ -227,12 +229,6 @@ export function parseSecurityOptions(values: readonly string[]): SecurityOptions
   }
   return { seccomp, noNewPrivileges };
 }
-
-/** Docker's default capability set, as the shim grants it (plugins/isolator-namespaces/shim/caps.c). */
-export const DEFAULT_CAPABILITIES: readonly string[] = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SYS_CHROOT', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP',
-];
 
 /** The filter a container gets: none when unconfined, else its profile (or the default) for its capabilities. */
 export function seccompFilterFor(options: SecurityOptions, caps: readonly string[], kernel: string): SeccompFilter | null {

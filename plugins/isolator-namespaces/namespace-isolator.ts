@@ -8,13 +8,22 @@ import type { ExitStatus } from '../../core/plugin-api.js';
 import type {
   DriverContext, DriverStatus, ExecProcess, ExecSpec, HeldProcess, IsolatorDriver, ProcessIO, ProcessSpec,
 } from '../../core/plugin-api.js';
-import { DEFAULT_CAPABILITIES, ProcessStartError, parseSecurityOptions, seccompFilterFor, type SeccompFilter } from '../../core/plugin-api.js';
+import {
+  DEFAULT_CAPABILITIES, ProcessStartError, deviceAccess, parseSecurityOptions, seccompFilterFor, type ContainerSecurity, type DeviceRule,
+  type SeccompFilter,
+} from '../../core/plugin-api.js';
 import { DriverKinds } from '../../core/plugin-api.js';
 import {
   ShimConnection, ShimStartError, readExitFile, spawnExec, startShim, writeSpec, type ExitMessage,
 } from './shim-protocol.js';
 
 const NAMESPACES = ['mnt', 'uts', 'ipc', 'pid', 'net', 'cgroup'] as const;
+
+/** The device rules the shim turns into an eBPF program on a cgroup v2 folder (v1's devices files are the limiter's). */
+function deviceRulesOf(security: ContainerSecurity): { deviceRules?: readonly DeviceRule[] } {
+  const access = deviceAccess(security);
+  return access === 'all' ? {} : { deviceRules: access.allow };
+}
 
 function toExitStatus(m: { exitCode: number; signal: number; finishedAt: string }): ExitStatus {
   return { exitCode: m.exitCode, signal: m.signal > 0 ? m.signal : null, oomKilled: false, finishedAt: m.finishedAt };
@@ -51,13 +60,22 @@ export class NamespaceIsolator implements IsolatorDriver {
     return join(this.runDir, containerId);
   }
 
-  /** The container's syscall filter: its profile (or the default) for the capabilities the shim grants. */
-  private seccomp(securityOpt: readonly string[] | undefined): SeccompFilter | null {
+  /**
+   * The container's syscall filter: none when privileged (as Docker), else its profile (or the
+   * default) for the capabilities it gets, so that `--cap-add SYS_ADMIN` lifts the mount group.
+   */
+  private seccomp(securityOpt: readonly string[] | undefined, security: Pick<ContainerSecurity, 'capabilities' | 'privileged'> | undefined): SeccompFilter | null {
+    if (security?.privileged) return null;
     try {
-      return seccompFilterFor(parseSecurityOptions(securityOpt ?? []), DEFAULT_CAPABILITIES, release());
+      return seccompFilterFor(parseSecurityOptions(securityOpt ?? []), security?.capabilities ?? DEFAULT_CAPABILITIES, release());
     } catch (err) {
       throw new ProcessStartError(err instanceof Error ? err.message : String(err), 125);
     }
+  }
+
+  /** Compiled filters, one file per profile and capability set (the shim's seccomp-cache). */
+  private get seccompCacheDir(): string {
+    return join(this.runDir, 'seccomp-cache');
   }
 
   async start(spec: ProcessSpec): Promise<{ pid: number; shimPid: number }> {
@@ -79,7 +97,13 @@ export class NamespaceIsolator implements IsolatorDriver {
       ...(spec.consoleSize ? { rows: spec.consoleSize[0], cols: spec.consoleSize[1] } : {}),
       cgroups: spec.cgroups,
       ...(spec.outputOffset ? { startOffset: spec.outputOffset } : {}),
-      seccomp: this.seccomp(spec.securityOpt),
+      seccomp: this.seccomp(spec.securityOpt, spec.security),
+      seccompCacheDir: this.seccompCacheDir,
+      ...(spec.security ? {
+        capabilities: spec.security.capabilities, privileged: spec.security.privileged, readonlyRootfs: spec.security.readonlyRootfs,
+        tmpfs: spec.security.tmpfs, devices: spec.security.devices, ...deviceRulesOf(spec.security),
+      } : {}),
+      ...(spec.userns ? { userns: spec.userns } : {}),
       ...(spec.network?.mode === 'host' ? { netns: 'host' } : spec.network?.mode === 'container' ? { netns: `/proc/${spec.network.pid}/ns/net` } : {}),
       ...(spec.beforeCommand ? { hold: true } : {}),
     });
@@ -172,7 +196,9 @@ export class NamespaceIsolator implements IsolatorDriver {
       id: spec.containerId, pid: spec.initPid, args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, tty: spec.tty,
       stdin: spec.stdin, cgroups: spec.cgroups,
       ...(spec.consoleSize ? { rows: spec.consoleSize[0], cols: spec.consoleSize[1] } : {}),
-      seccomp: this.seccomp(spec.securityOpt),
+      seccomp: this.seccomp(spec.securityOpt, spec.security),
+      seccompCacheDir: this.seccompCacheDir,
+      ...(spec.security ? { capabilities: spec.security.capabilities } : {}),
     });
     const handle = spawnExec(this.shimBinary, specPath);
     const outputs: ((stream: 'stdout' | 'stderr', data: Buffer, end: number) => void)[] = [];

@@ -1,6 +1,8 @@
 // The shim's wire format (version 1) and a small client for both modes. Mirrors shim/protocol.h;
 // docs/shim.md has the full description. No daemon logic here: the isolator driver builds on it.
-import type { SeccompAction, SeccompFilter } from '../../core/plugin-api.js';
+import type { DeviceRule, SeccompAction, SeccompFilter } from '../../core/plugin-api.js';
+import { capabilityMask } from '../../core/plugin-api.js';
+import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
@@ -204,6 +206,28 @@ export interface ShimProcessSpec {
   cgroups?: readonly string[];
   /** The syscall filter loaded last before execve; none: unconfined. */
   seccomp?: SeccompFilter | null;
+  /** Where the shim keeps compiled filters (`seccomp-cache <dir> <sha256 of the seccomp lines>`); none: compiled at every start. */
+  seccompCacheDir?: string;
+  /** The CAP_ names the process gets (`caps <hex mask>`); none: Docker's default set. */
+  capabilities?: readonly string[];
+}
+
+/** `--tmpfs`: a tmpfs at an absolute path inside the container, with mount flags and tmpfs data. */
+export interface ShimTmpfs {
+  target: string;
+  /** Comma-separated ("noexec,nosuid,nodev,size=65536k"); "" for none. */
+  options: string;
+}
+
+/** A device node the init makes (mknod) inside the container. */
+export interface ShimDevice {
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  mode: number;
+  uid: number;
+  gid: number;
 }
 
 /** `mini-docker-shim run <bundle>` reads this from <bundle>/spec. */
@@ -223,6 +247,16 @@ export interface ShimRunSpec extends ShimProcessSpec {
   netns?: string;
   /** Hold the init before its command until the caller says "go" (startShim's onHeld). */
   hold?: boolean;
+  /** /sys writable, no masked or read-only paths. */
+  privileged?: boolean;
+  /** The root remounted read-only after pivot_root. */
+  readonlyRootfs?: boolean;
+  tmpfs?: readonly ShimTmpfs[];
+  devices?: readonly ShimDevice[];
+  /** The devices the container may use, for a cgroup v2 folder among `cgroups` (an eBPF program); none: every device. */
+  deviceRules?: readonly DeviceRule[];
+  /** A user namespace: container ids 0..size-1 are host ids uid.. and gid.. (`userns <uid> <gid> <size>`). */
+  userns?: { readonly uid: number; readonly gid: number; readonly size: number };
 }
 
 /** `mini-docker-shim exec <spec>`. */
@@ -303,6 +337,14 @@ export function serializeSpec(spec: ShimSpec): string {
       add('netns', spec.netns);
     }
     if (spec.hold) add('hold', true);
+    lines.push(...securityLines(spec));
+    if (spec.userns) {
+      const { uid, gid, size } = spec.userns;
+      if (![uid, gid, size].every((n) => Number.isInteger(n) && n > 0) || uid + size > 0xffffffff || gid + size > 0xffffffff) {
+        throw new Error(`spec userns ${uid} ${gid} ${size}: expected host ids above 0 and a size above 0`);
+      }
+      lines.push(`userns ${uid} ${gid} ${size}`);
+    }
   } else {
     add('pid', spec.pid);
   }
@@ -318,8 +360,39 @@ export function serializeSpec(spec: ShimSpec): string {
   add('rows', spec.rows);
   add('cols', spec.cols);
   for (const c of spec.cgroups ?? []) add('cgroup', c);
-  if (spec.seccomp) lines.push(...seccompLines(spec.seccomp));
+  if (spec.capabilities) lines.push(`caps ${capabilityMask(spec.capabilities).toString(16)}`);
+  if (spec.seccomp) {
+    const filter = seccompLines(spec.seccomp);
+    lines.push(...filter);
+    // The key names the compiled program; a folder the spec cannot carry (spaces) just means no cache.
+    const dir = spec.seccompCacheDir;
+    if (dir && dir.startsWith('/') && !/[\s\\]/.test(dir)) lines.push(`seccomp-cache ${dir} ${createHash('sha256').update(filter.join('\n')).digest('hex')}`);
+  }
   return lines.join('\n') + '\n';
+}
+
+/** `privileged 1`, `readonly-rootfs 1`, `tmpfs <target> <options>`, `device <path> <c|b> <major> <minor> <mode> <uid> <gid>`, `device-rule <a|c|b> <major|*> <minor|*> <rwm>`. */
+function securityLines(spec: ShimRunSpec): string[] {
+  const lines: string[] = [];
+  if (spec.privileged) lines.push('privileged 1');
+  if (spec.readonlyRootfs) lines.push('readonly-rootfs 1');
+  for (const t of spec.tmpfs ?? []) {
+    if (t.options.includes(' ')) throw new Error(`spec tmpfs options "${t.options}": no spaces`);
+    lines.push(`tmpfs ${bindField('target', t.target)} ${t.options === '' ? '-' : escapeSpecValue(t.options)}`);
+  }
+  for (const d of spec.devices ?? []) {
+    const numbers = [d.major, d.minor, d.uid, d.gid];
+    if (!numbers.every((n) => Number.isInteger(n) && n >= 0) || !Number.isInteger(d.mode) || d.mode < 0 || d.mode > 0o7777) {
+      throw new Error(`spec device ${d.path}: invalid numbers`);
+    }
+    lines.push(`device ${bindField('path', d.path)} ${d.type} ${d.major} ${d.minor} ${d.mode.toString(8)} ${d.uid} ${d.gid}`);
+  }
+  for (const r of spec.deviceRules ?? []) {
+    const number = (n: number | '*'): string => (n === '*' ? '*' : String(n));
+    if (!/^[rwm]{1,3}$/.test(r.access)) throw new Error(`spec device rule: bad access "${r.access}"`);
+    lines.push(`device-rule ${r.type} ${number(r.major)} ${number(r.minor)} ${r.access}`);
+  }
+  return lines;
 }
 
 /** Writes the spec atomically (temp file + rename), mode 0600. */

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Limits } from '../../core/plugin-api.js';
+import type { DeviceAccess, DeviceRule, Limits } from '../../core/plugin-api.js';
 import type { Logger, ResourceStats } from '../../core/plugin-api.js';
 import { missingMembers } from '../../core/plugin-api.js';
 import { type CgroupFiles, errorCode, parsePids, waitUntil } from './cgroup-files.js';
@@ -28,8 +28,11 @@ export interface CgroupBackend {
   check(limits: Limits): void;
   /** The folders a cgroup named `name` gets under this daemon's own cgroup, one per hierarchy. */
   paths(name: string): CgroupDirs;
-  /** Makes the folders (existing ones are kept) and writes the limits; on failure removes what it made. */
-  create(dirs: CgroupDirs, limits: Limits): Promise<void>;
+  /**
+   * Makes the folders (existing ones are kept), writes the limits and the device access (v1: the
+   * devices controller; v2 has no interface file for it, see docs/security.md); on failure removes what it made.
+   */
+  create(dirs: CgroupDirs, limits: Limits, devices?: DeviceAccess): Promise<void>;
   update(dirs: CgroupDirs, limits: Limits): Promise<void>;
   stats(dirs: CgroupDirs): Promise<ResourceStats>;
   oomKilled(dirs: CgroupDirs): Promise<boolean>;
@@ -197,4 +200,9 @@ export function sumV2IoBytes(text: string): { read: number; write: number } {
     else write += Number(m[2]);
   }
   return { read, write };
+}
+
+/** A rule as devices.allow / devices.deny take it: "c 1:3 rwm", "a". */
+export function deviceRuleLine(rule: DeviceRule): string {
+  return rule.type === 'a' ? 'a' : `${rule.type} ${rule.major}:${rule.minor} ${rule.access}`;
 }

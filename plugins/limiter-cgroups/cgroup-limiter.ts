@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Limits } from '../../core/plugin-api.js';
-import type { DriverContext, DriverStatus, LimiterDriver, ResourceStats } from '../../core/plugin-api.js';
+import type { DeviceAccess, DriverContext, DriverStatus, LimiterDriver, ResourceStats } from '../../core/plugin-api.js';
 import { checkLimits } from '../../core/plugin-api.js';
 import { type CgroupBackend, CGROUP_PREFIX, defaultKill } from './cgroup-backend.js';
 import { type CgroupFiles, NodeCgroupFiles, errorCode } from './cgroup-files.js';
@@ -130,7 +130,7 @@ export class CgroupLimiter implements LimiterDriver {
     backend.check(limits);
   }
 
-  async create(containerId: string, limits: Limits): Promise<readonly string[]> {
+  async create(containerId: string, limits: Limits, devices?: DeviceAccess): Promise<readonly string[]> {
     const name = cgroupName(containerId);
     this.validate(limits);
     const backend = this.ready();
@@ -140,7 +140,7 @@ export class CgroupLimiter implements LimiterDriver {
     // Recorded first: a daemon killed between the two still finds (held) and removes the folders.
     await this.record(containerId, dirs);
     try {
-      await backend.create(dirs, limits);
+      await backend.create(dirs, limits, devices);
     } catch (e) {
       await backend.remove(dirs).catch(() => undefined);
       await rm(this.recordFile(containerId), { force: true });

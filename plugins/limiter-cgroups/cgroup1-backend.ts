@@ -3,12 +3,12 @@
  * the layout of hybrid hosts such as the development machines.
  */
 import { basename, dirname, join } from 'node:path';
-import type { Limits } from '../../core/plugin-api.js';
+import type { DeviceAccess, Limits } from '../../core/plugin-api.js';
 import type { Logger, ResourceStats } from '../../core/plugin-api.js';
 import { DEFAULT_CPU_PERIOD, formatBytes } from '../../core/plugin-api.js';
 import {
   type BackendOptions, type CgroupBackend, type CgroupDirs, type HostFacts, SETTLE_TIMEOUT_MS, checkHostLimits, isPermissionError,
-  makeFolders, pidsUnder, probeName, readOptional, removeQuietly, removeTree, sumV1IoBytes,
+  deviceRuleLine, makeFolders, pidsUnder, probeName, readOptional, removeQuietly, removeTree, sumV1IoBytes,
 } from './cgroup-backend.js';
 import { errorCode, parseKeyValues, waitUntil } from './cgroup-files.js';
 import { blockDeviceNumbers, isUnlimitedV1, nanoCpusToQuota } from './convert.js';
@@ -172,7 +172,7 @@ export class Cgroup1Backend implements CgroupBackend {
     return value === 'max' ? -1 : /^-?\d+$/.test(value) ? Number(value) : null;
   }
 
-  async create(dirs: CgroupDirs, limits: Limits): Promise<void> {
+  async create(dirs: CgroupDirs, limits: Limits, devices?: DeviceAccess): Promise<void> {
     const made = await makeFolders(this.files, dirs);
     try {
       const cpuset = this.dirFor('cpuset', dirs);
@@ -184,10 +184,22 @@ export class Cgroup1Backend implements CgroupBackend {
         }
       }
       await this.apply(dirs, limits, 'create');
+      if (devices) await this.writeDevices(dirs, devices);
     } catch (e) {
       await removeQuietly(this.files, made);
       throw e;
     }
+  }
+
+  /** Every device, or none (deny "a") and then each rule allowed, as runc writes them. */
+  private async writeDevices(dirs: CgroupDirs, devices: DeviceAccess): Promise<void> {
+    if (!this.dirFor('devices', dirs)) return;
+    if (devices === 'all') {
+      await this.write('devices', dirs, 'devices.allow', 'a');
+      return;
+    }
+    await this.write('devices', dirs, 'devices.deny', 'a');
+    for (const rule of devices.allow) await this.write('devices', dirs, 'devices.allow', deviceRuleLine(rule));
   }
 
   update(dirs: CgroupDirs, limits: Limits): Promise<void> {

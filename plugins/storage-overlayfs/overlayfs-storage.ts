@@ -31,6 +31,19 @@ function checkContainerId(containerId: string): string {
   return containerId;
 }
 
+/**
+ * mkdir of one folder whose parent exists, fine if it is there already. Not node's recursive
+ * mkdir: after any failure that one reports what a stat of the path says, so a full disk (ENOSPC)
+ * shows as "ENOENT: no such file or directory".
+ */
+async function makeDirectory(path: string, mode: number): Promise<void> {
+  try {
+    await mkdir(path, { mode });
+  } catch (err) {
+    if (!(err instanceof Error && 'code' in err && err.code === 'EEXIST')) throw err;
+  }
+}
+
 function checkOptionsLength(options: readonly string[], layers: number): void {
   const length = Buffer.byteLength(options.join(',')) + 1;
   if (length > MOUNT_OPTIONS_LIMIT) {
@@ -199,7 +212,7 @@ export class OverlayfsStorage implements StorageDriver {
     const dir = this.containerPath(containerId);
     const lowers = await this.lowerDirs(layers);
     const [upper, work, merged] = [join(dir, 'upper'), join(dir, 'work'), join(dir, 'merged')];
-    for (const path of [upper, work, merged]) await mkdir(path, { recursive: true, mode: 0o755 });
+    for (const path of [dir, upper, work, merged]) await makeDirectory(path, 0o755);
     // The root of the container's filesystem is the upper dir's root: 0755 whatever the umask.
     await chmod(upper, 0o755);
     const options = [`lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${work}`];

@@ -6,7 +6,8 @@
 // container can be started, exec'd into, stopped and removed, and nothing of it is left.
 // Each scenario also runs once unarmed, killed with -9 right after its command was acknowledged.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { REGISTRY_TOOLS_MISSING, TestRegistry, skopeoPush, writeOciLayout } from '../fixtures/registry-server.js';
@@ -15,7 +16,7 @@ import { buildTar } from '../fixtures/tar-builder.js';
 import { existsSync } from 'node:fs';
 import { FAILPOINTS, FAILPOINTS_ENV, commandOf } from '../../core/failpoints.js';
 import { TestDaemon, runCommand, until, type RunResult } from './harness.js';
-import { apiGet, assertKernelAgrees, cleanupEverything, hostView, untilKernelAgrees, inspectAll, type InspectedContainer, type InspectedExec } from './kernel-agreement.js';
+import { apiGet, assertKernelAgrees, cleanupEverything, containerCgroupDirs, hostView, untilKernelAgrees, inspectAll, type InspectedContainer, type InspectedExec } from './kernel-agreement.js';
 
 /** The registry each pull scenario pushed its image to, by scenario name. */
 const registries = new Map<string, TestRegistry>();
@@ -88,7 +89,49 @@ const NETWORK_RM: Scenario = {
   },
 };
 
+function readFileOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** mini-docker-rootview processes still alive for containers of this daemon (they must die with it). */
+async function rootViewsOf(d: TestDaemon): Promise<string[]> {
+  const left: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('mini-docker-rootview') && cmdline.includes(d.dataRoot)) left.push(`${pid}: ${cmdline.replace(/\0/g, ' ')}`);
+  }
+  return left;
+}
+
 const SCENARIOS: Readonly<Record<string, Scenario>> = {
+  cp: {
+    // A running container: it is frozen while the copy works (docs/cp.md), so the next daemon must thaw it.
+    setup: async (d, name) => {
+      await ok(d, ['run', '-d', '--name', name, 'busybox', ...LOOP]);
+      const src = join(d.root, `${name}-src`);
+      await mkdir(src);
+      for (const n of ['one', 'two', 'three', 'four']) await writeFile(join(src, n), `${n}\n`);
+    },
+    act: (d, name) => d.cli(['cp', join(d.root, `${name}-src`), `${name}:/copied`]),
+    verify: async (d, name, acknowledged) => {
+      const c = await mustExist(d, name);
+      assert.equal(c.State.Status, 'running', 'a copy does not stop its container');
+      const frozen = containerCgroupDirs(c.Id).filter((dir) => /FROZEN|FREEZING/.test(readFileOr(join(dir, 'freezer.state'))) || readFileOr(join(dir, 'cgroup.freeze')).trim() === '1');
+      assert.deepEqual(frozen, [], 'the container is not left frozen');
+      assert.deepEqual(await rootViewsOf(d), [], 'no root view outlives the daemon');
+      assert.equal((await readFile('/proc/self/mountinfo', 'utf8')).includes(c.Id), false, 'nothing of the container is mounted on the host');
+      const listing = await d.cli(['exec', name, 'sh', '-c', 'ls /copied 2>/dev/null; cat /copied/* 2>/dev/null'], { timeoutMs: 30_000 });
+      if (acknowledged) assert.equal(listing.stdout, 'four\none\nthree\ntwo\nfour\none\nthree\ntwo\n', 'an acknowledged copy is whole');
+      // A cut one left what it had extracted (as Docker's would), and nothing else: no stray name of ours.
+      for (const entry of listing.stdout.split('\n').slice(0, 4).filter((l) => l !== '')) assert.ok(['one', 'two', 'three', 'four'].includes(entry), `only copied files in /copied: ${listing.stdout}`);
+      const strays = await d.cli(['exec', name, 'find', '/', '-xdev', '-name', '*mini-docker*'], { timeoutMs: 30_000 });
+      assert.equal(strays.stdout, '', 'no temporary file in the container');
+    },
+  },
   start: {
     setup: async (d, name) => { await ok(d, ['create', '--name', name, 'busybox', ...LOOP]); },
     act: (d, name) => d.cli(['start', name]),

@@ -184,7 +184,7 @@ describe('e2e: container lifecycle through bin/mini-docker', () => {
     for (const [args, message] of [
       [['-v', 'data:/data'], /^Error: named volumes are not supported yet: 'data:\/data' \(bind a host folder instead: -v \/host\/path:\/data\)$/],
       [['--mount', `type=bind,source=${join(d.root, 'nope')},target=/x`], /bind source path does not exist/],
-      [['--mount', 'type=tmpfs,target=/x'], /mounts of type "tmpfs" are not supported yet/],
+      [['--mount', 'type=tmpfs,source=/a,target=/x'], /invalid mount config for type "tmpfs": field Source must not be specified/],
       [['-v', `${host}:/a`, '-v', `${host}:/a`], /Duplicate mount point: \/a/],
     ] as const) {
       const r = await d.cli(['run', ...args, 'busybox', 'true']);

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CgroupLimiter, detectLayout } from '../../plugins/limiter-cgroups/cgroup-limiter.js';
 import { NodeCgroupFiles } from '../../plugins/limiter-cgroups/cgroup-files.js';
 import type { DriverContext } from '../../core/plugins/driver.js';
+import { DEFAULT_DEVICE_RULES } from '../../core/security/container-security.js';
 import { limiterConformance, tempDriverContext, type ObservedLimits } from '../limiter-conformance.js';
 
 const MiB = 1024 * 1024;
@@ -110,6 +111,23 @@ describe('cgroup v1 limits are enforced (integration, real cgroups)', { skip: no
     }
     t.diagnostic(`${what}: ok`);
   }
+
+  test('the device cgroup: Docker\'s rules and a --device node keep everything else closed; privileged opens every device', async () => {
+    const id = `test-${randomBytes(6).toString('hex')}`;
+    ids.push(id);
+    const paths = await driver.create(id, {}, { allow: [...DEFAULT_DEVICE_RULES, { type: 'c', major: 1, minor: 11, access: 'r' }] });
+    const list = readIn(paths, 'devices.list').split('\n');
+    assert.deepEqual(list.slice(0, 2), ['c *:* m', 'b *:* m']);
+    assert.ok(list.includes('c 1:3 rwm') && list.includes('c 136:* rwm') && list.includes('c 1:11 r'), list.join(', '));
+    assert.ok(!list.includes('a *:* rwm'));
+    // A process inside (root, every capability) can open /dev/null but not a disk.
+    const disk = ['/dev/loop0', '/dev/vda', '/dev/sda'].find((d) => existsSync(d)) ?? '/dev/null';
+    const r = await runIn(paths, `echo x > /dev/null && echo null=ok; head -c 1 ${disk} 2>&1 >/dev/null | grep -q "not permitted" && echo disk=denied`).exit;
+    assert.equal(r.stdout, disk === '/dev/null' ? 'null=ok\n' : 'null=ok\ndisk=denied\n', r.stderr);
+    const open = `test-${randomBytes(6).toString('hex')}`;
+    ids.push(open);
+    assert.equal(readIn(await driver.create(open, {}, 'all'), 'devices.list'), 'a *:* rwm');
+  });
 
   test('a process that allocates 200MB in a 32MB cgroup is OOM-killed, and oomKilled() says so', async () => {
     const { id, paths } = await create({ Memory: 32 * MiB });

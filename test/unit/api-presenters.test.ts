@@ -188,8 +188,6 @@ describe('request parsing', () => {
       NetworkMode: 'default', PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] },
     });
     assert.deepEqual(warnings, []);
-    const privileged = parseCreateRequest({ Image: 'x', HostConfig: { Privileged: true } }, undefined);
-    assert.match(privileged.warnings[0]!, /privileged containers are not supported/);
   });
   it('create body: --log-opt without --log-driver keeps the options for the default driver', () => {
     const withOpts = parseCreateRequest({ Image: 'x', HostConfig: { LogConfig: { Type: '', Config: { 'max-size': '1m' } } } }, undefined);

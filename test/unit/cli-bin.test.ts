@@ -58,6 +58,31 @@ describe('bin/mini-docker', () => {
     assert.match(underNode.stderr, /Ignoring extra certs/);
   });
 
+  it('runs the one-file bundle with its V8 code cache, which V8 accepts, and the ES modules without the bundle', () => {
+    const launcher = join(root, 'dist', 'cli', 'launcher.cjs');
+    const probe = `import { loadBundle } from ${JSON.stringify(launcher)}; const l = loadBundle(); console.log(JSON.stringify({ loaded: l !== undefined, rejected: l?.script.cachedDataRejected }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { loaded: true, rejected: false });
+    // the same command through the ES modules (what runs when there is no bundle) prints the same
+    const viaModules = spawnSync(process.execPath, ['--input-type=module', '-e', `import { main } from ${JSON.stringify(join(root, 'dist', 'cli', 'entry.js'))}; await main(['stop']);`], { env, encoding: 'utf8' });
+    const viaBundle = cli(['stop']);
+    assert.deepEqual([viaModules.status, viaModules.stderr], [viaBundle.status, viaBundle.stderr]);
+    assert.equal(viaBundle.stderr, "Error: 'mini-docker stop' requires at least 1 argument (see 'mini-docker stop --help')\n");
+  });
+
+  it('runs a built-in command without loading oclif, and loads it for help', () => {
+    const launcher = join(root, 'dist', 'cli', 'launcher.cjs');
+    const probe = (args: string[]): { oclif: boolean; status: number | null } => {
+      const code = `require(${JSON.stringify(launcher)}).launch(${JSON.stringify(args)}).then(() => { process.stderr.write('\\n' + JSON.stringify(Object.keys(require.cache).some((k) => k.includes('@oclif')))); });`;
+      const r = spawnSync(process.execPath, ['-e', code], { env, encoding: 'utf8' });
+      return { oclif: JSON.parse(r.stderr.trimEnd().split('\n').pop()!) as boolean, status: r.status };
+    };
+    assert.deepEqual(probe(['stop']), { oclif: false, status: 1 });
+    assert.deepEqual(probe(['ps']), { oclif: false, status: 1 }, 'no daemon: one error line, still no oclif');
+    assert.deepEqual(probe(['stop', '--help']), { oclif: true, status: 0 });
+  });
+
   it('keeps --env-file for itself (node 20 would read it and die on a missing file)', () => {
     const missing = join(scratch, 'no-such.env');
     for (const form of [['--env-file', missing], [`--env-file=${missing}`]]) {

@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Observable, Subject } from 'rxjs';
 import { createApiServer } from '../../core/api/api-server.js';
+import { readTar, TarWriter } from '../../core/archive/index.js';
+import { goFileMode, type ContainerPathStat } from '../../core/archive/path-stat.js';
 import type { Engine, EngineInfo, EventQuery, OutputChunk, StreamSession, WaitCondition } from '../../core/engine/engine.js';
 import { ConflictError, NotFoundError, NotModifiedError, StartFailedError } from '../../core/engine/errors.js';
 import type { FileChange, LogEntry, ResourceStats } from '../../core/plugins/driver.js';
@@ -98,6 +100,8 @@ export class FakeEngine implements Engine {
   readonly calls: string[] = [];
   readonly logEntries = new Map<string, LogEntry[]>();
   readonly logAppended = new Subject<{ id: string; entry: LogEntry }>();
+  /** Files of each container (by id, then absolute path) for the archive routes: regular files in /, nothing else. */
+  readonly files = new Map<string, Map<string, Buffer>>();
   abortedWaits = 0;
   private current: EngineState = initialState();
   private readonly versions = new Map<string, number>();
@@ -331,6 +335,43 @@ export class FakeEngine implements Engine {
   async containerChanges(ref: string): Promise<readonly FileChange[]> {
     this.calls.push(`changes ${this.container(ref).name}`);
     return [{ path: '/etc', kind: 'modified' }, { path: '/etc/new', kind: 'added' }, { path: '/gone', kind: 'deleted' }];
+  }
+
+  private fileOf(ref: string, path: string): { id: string; content: Buffer; name: string } {
+    const c = this.container(ref);
+    const name = path.replace(/^\/+/, '');
+    const content = this.files.get(c.id)?.get(`/${name}`);
+    if (content === undefined) throw new NotFoundError(`Could not find the file ${path} in container ${ref}`);
+    return { id: c.id, content, name };
+  }
+
+  async statContainerPath(ref: string, path: string): Promise<ContainerPathStat> {
+    const { content, name } = this.fileOf(ref, path);
+    this.calls.push(`stat ${this.container(ref).name} ${path}`);
+    return { name, size: content.length, mode: goFileMode(0o100644), mtime: '2026-01-01T00:00:00Z', linkTarget: '' };
+  }
+
+  async archiveContainerPath(ref: string, path: string, open: (stat: ContainerPathStat) => NodeJS.WritableStream): Promise<void> {
+    const stat = await this.statContainerPath(ref, path);
+    const { content, name } = this.fileOf(ref, path);
+    const out = open(stat);
+    const writer = new TarWriter(out);
+    await writer.add({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_767_225_600, size: content.length }, content);
+    await writer.finish();
+    out.end();
+  }
+
+  async extractToContainer(ref: string, path: string, tar: Readable, options: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
+    const c = this.container(ref);
+    if (path !== '/') throw new NotFoundError(`Could not find the file ${path} in container ${ref}`);
+    this.calls.push(`extract ${c.name} ${path} ${options.noOverwriteDirNonDir} ${options.copyUIDGID}`);
+    const files = this.files.get(c.id) ?? new Map<string, Buffer>();
+    this.files.set(c.id, files);
+    for await (const { header, body } of readTar(tar)) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(Buffer.from(chunk));
+      if (header.type === 'file') files.set(`/${header.path.replace(/^\/+/, '')}`, Buffer.concat(chunks));
+    }
   }
 
   logs(ref: string, options: Parameters<Engine['logs']>[1]): AsyncIterable<LogEntry> {

@@ -13,8 +13,11 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup-devices.h"
 #include "exec.h"
+#include "namespaces/extra-mounts.h"
 #include "namespaces/rootfs.h"
+#include "namespaces/userns.h"
 #include "user.h"
 
 int child_pipes_open(struct child_pipes *p, struct shim_err *e) {
@@ -75,7 +78,7 @@ static void loopback_up(void) {
 
 /* Shared tail of run and exec: user, cwd (run makes a missing one, as Docker; exec does not),
  * capabilities, no_new_privs, environment, the seccomp filter, execve. */
-static int finish_and_exec(const struct spec *s, int make_cwd, struct shim_err *e) {
+static int finish_and_exec(const struct spec *s, int make_cwd, int userns_fd, struct shim_err *e) {
   struct user_ids u;
   if (user_resolve(s->user, &u, e) < 0) return -1;
   const char *cwd = s->cwd && *s->cwd ? s->cwd : "/";
@@ -84,9 +87,12 @@ static int finish_and_exec(const struct spec *s, int make_cwd, struct shim_err *
     int err = errno;
     return shim_fail_code(e, SHIM_EXIT_NOT_EXECUTABLE, err, "chdir to cwd (\"%s\") failed: %s", cwd, strerror(err));
   }
-  if (caps_drop_bounding(e) < 0) return -1;
+  /* Into the container's user namespace (--userns-remap) as its root, then to the image's user. */
+  if (userns_fd >= 0 && userns_enter(userns_fd, e) < 0) return -1;
+  uint64_t caps = security_caps(&s->security);
+  if (caps_drop_bounding(caps, e) < 0) return -1;
   if (user_switch(&u, e) < 0) return -1;
-  if (caps_set_final(u.uid, e) < 0) return -1;
+  if (caps_set_final(u.uid, caps, e) < 0) return -1;
   if (set_no_new_privs(e) < 0) return -1;
   /* Killing the shim (rm -f) takes the process with it; set after the uid change, which clears it. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) return shim_fail(e, errno, "prctl PR_SET_PDEATHSIG");
@@ -109,13 +115,13 @@ int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipe
   if (wait_release(p, e) < 0) return -1;
   /* Now in its cgroups: a new cgroup namespace makes them its root. */
   if (unshare(CLONE_NEWCGROUP) < 0) return shim_fail(e, errno, "unshare CLONE_NEWCGROUP");
-  if (rootfs_setup(s, e) < 0 || rootfs_mask_paths(e) < 0) return -1;
+  if (rootfs_setup(s, e) < 0 || extra_mounts_after_pivot(&s->security, s->cwd, e) < 0) return -1;
   /* A tty from the container's own devpts, so that /dev/pts/N exists inside (ttyname, `tty`). */
   if (stdio_install_console(io, s->rows, s->cols, e) < 0) return -1;
   if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
     return shim_fail(e, errno, "sethostname %s", s->hostname);
   if (strcmp(s->netns, "new") == 0) loopback_up();
-  return finish_and_exec(s, 1, e);
+  return finish_and_exec(s, 1, s->userns_fd, e);
 }
 
 int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int cgroup_ns, int mnt_ns, int root_fd,
@@ -123,10 +129,15 @@ int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p
   if (reset_signals(e) < 0 || stdio_install(io, e) < 0) return -1;
   if (wait_release(p, e) < 0) return -1;
   if (cgroup_ns >= 0 && setns(cgroup_ns, CLONE_NEWCGROUP) < 0) return shim_fail(e, errno, "setns cgroup of pid %d", (int)s->pid);
+  /* Its user namespace, if it has one: found through the host's /proc, entered after the mount
+   * namespace (which needs our host capabilities) and before the chroot (a chrooted setns is refused). */
+  cleanup_close int userns = userns_of(s->pid, e);
+  if (userns == -1) return -1;
   if (setns(mnt_ns, CLONE_NEWNS) < 0) return shim_fail(e, errno, "setns mnt of pid %d", (int)s->pid);
+  if (userns >= 0 && userns_enter(userns, e) < 0) return -1;
   /* setns put the root at the namespace's root mount; the container's root is the init's. */
   if (fchdir(root_fd) < 0 || chroot(".") < 0) return shim_fail(e, errno, "enter the root of pid %d", (int)s->pid);
-  return finish_and_exec(s, 0, e);
+  return finish_and_exec(s, 0, -1, e);
 }
 
 int child_release(struct child_pipes *p, struct shim_err *e) {
@@ -164,5 +175,6 @@ int cgroups_join(const struct spec *s, pid_t pid, struct shim_err *e) {
     int n = snprintf(buf, sizeof buf, "%d", (int)pid);
     if (write(fd, buf, (size_t)n) != n) return shim_fail(e, errno, "write %s", path);
   }
-  return 0;
+  /* cgroup v2 has no devices file: the device rules become a program on the cgroup (run only: an exec's spec has none). */
+  return cgroup_devices_attach(s, e);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "namespaces/userns.h"
 #include "err.h"
 #include "exec-mode.h"
 #include "run.h"
@@ -103,6 +104,7 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd, in
   } else if ((lfd = run_listen(bundle, &e)) < 0) {
   } else if (stdio_create(&io, s->tty, s->stdin_open, NULL, s->rows, s->cols, &e) < 0) {
   } else if (child_pipes_open(&cp, &e) < 0) {
+  } else if (s->userns_size > 0 && (s->userns_fd = userns_create(s, &e)) < 0) {
   } else if (s->netns[0] == '/' && (net_fd = open(s->netns, O_RDONLY | O_CLOEXEC)) < 0) {
     shim_fail(&e, errno, "open the network namespace %s", s->netns);
   } else if ((init_pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | (new_net ? CLONE_NEWNET : 0) | SIGCHLD,

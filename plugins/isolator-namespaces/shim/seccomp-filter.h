@@ -1,5 +1,8 @@
-/* Seccomp: the container's syscall filter, built with libseccomp from the spec's "seccomp" lines
- * and loaded last before execve (after capabilities and no_new_privs), for run and exec alike. */
+/* Seccomp: the container's syscall filter. The spec's "seccomp" lines are compiled to BPF with
+ * libseccomp once per profile (cached under the "seccomp-cache" folder, keyed by the daemon's hash
+ * of the lines and libseccomp's version); the shim reads or builds the program before it forks
+ * (seccomp_prepare, in spec_load) and the process loads it with seccomp(2) last before execve,
+ * after capabilities and no_new_privs, for run and exec alike. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +36,12 @@ struct seccomp_rule {
   unsigned n_args;
 };
 
+/* The compiled filter: BPF instructions, as seccomp(SECCOMP_SET_MODE_FILTER) takes them. */
+struct seccomp_program {
+  void *insns; /* struct sock_filter[len] */
+  unsigned short len;
+};
+
 struct seccomp_spec {
   int enabled;                  /* a "seccomp" line was given */
   struct seccomp_action fallback; /* "seccomp <action> <errno>": what no rule matches */
@@ -40,13 +49,20 @@ struct seccomp_spec {
   struct seccomp_action others;
   struct seccomp_rule *rules;
   size_t n_rules;
+  char *cache_dir; /* "seccomp-cache <dir> <key>": where compiled programs are kept, and this filter's key */
+  char *cache_key;
+  struct seccomp_program program; /* set by seccomp_prepare */
 };
 
 /* Spec lines; return 0, or -1 for a bad value. */
 int seccomp_parse_default(struct seccomp_spec *s, char *value);
 int seccomp_parse_others(struct seccomp_spec *s, char *value);
 int seccomp_parse_rule(struct seccomp_spec *s, char *value);
+int seccomp_parse_cache(struct seccomp_spec *s, char *value);
 void seccomp_spec_free(struct seccomp_spec *s);
 
-/* Builds and loads the filter; nothing when the spec has none. */
+/* Before forking: reads the compiled program from the cache, or builds it (and stores it there).
+ * Nothing when the spec has no filter. */
+int seccomp_prepare(struct seccomp_spec *s, struct shim_err *e);
+/* In the process, last before execve: loads the prepared program (SECCOMP_FILTER_FLAG_SPEC_ALLOW). */
 int seccomp_apply(const struct seccomp_spec *s, struct shim_err *e);

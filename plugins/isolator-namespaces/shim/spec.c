@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int strv_push(struct strv *v, char *s) {
   char **items = realloc(v->items, (v->n + 2) * sizeof *items);
@@ -39,6 +40,10 @@ static int unescape(char *s) {
   }
   *w = '\0';
   return 0;
+}
+
+int spec_unescape(char *s) {
+  return unescape(s);
 }
 
 static int read_file(const char *path, char **out, struct shim_err *e) {
@@ -118,6 +123,18 @@ static int parse_bind(struct spec *s, char *value) {
   return 0;
 }
 
+static int parse_userns(struct spec *s, char *value) {
+  char *fields[3];
+  unsigned long uid, gid, size;
+  if (split_fields(value, fields, 3) < 0 || parse_uint(fields[0], 0xFFFFFFFEUL, &uid) < 0 || parse_uint(fields[1], 0xFFFFFFFEUL, &gid) < 0 ||
+      parse_uint(fields[2], 0xFFFFFFFFUL, &size) < 0 || size == 0 || uid == 0 || gid == 0 || uid + size > 0xFFFFFFFFUL || gid + size > 0xFFFFFFFFUL)
+    return -1;
+  s->userns_uid = uid;
+  s->userns_gid = gid;
+  s->userns_size = size;
+  return 0;
+}
+
 /* Applies one "<key> <value>" line. Returns 0, -1 for a bad value, -2 for an unknown key. */
 static int apply(struct spec *s, const char *key, char *value) {
   unsigned long n;
@@ -126,6 +143,10 @@ static int apply(struct spec *s, const char *key, char *value) {
   if (strcmp(key, "seccomp") == 0) return seccomp_parse_default(&s->seccomp, value);
   if (strcmp(key, "seccomp-others") == 0) return seccomp_parse_others(&s->seccomp, value);
   if (strcmp(key, "seccomp-rule") == 0) return seccomp_parse_rule(&s->seccomp, value);
+  if (strcmp(key, "seccomp-cache") == 0) return seccomp_parse_cache(&s->seccomp, value);
+  if (strcmp(key, "userns") == 0) return parse_userns(s, value);
+  int r = security_parse(&s->security, key, value);
+  if (r != -2) return r;
   if (unescape(value) < 0) return -1;
   if (strcmp(key, "id") == 0) s->id = value;
   else if (strcmp(key, "rootfs") == 0) s->rootfs = value;
@@ -164,7 +185,7 @@ static int apply(struct spec *s, const char *key, char *value) {
 }
 
 int spec_load(struct spec *s, const char *path, struct shim_err *e) {
-  *s = (struct spec){.buffer = SHIM_DEFAULT_BUFFER, .cwd = "/", .user = "", .hostname = "", .netns = "new"};
+  *s = (struct spec){.buffer = SHIM_DEFAULT_BUFFER, .cwd = "/", .user = "", .hostname = "", .netns = "new", .userns_fd = -1};
   if (read_file(path, &s->text, e) < 0) return -1;
   int lineno = 0;
   char *save = NULL;
@@ -182,7 +203,7 @@ int spec_load(struct spec *s, const char *path, struct shim_err *e) {
   }
   if (lineno == 0) return shim_fail_code(e, SHIM_EXIT_OTHER, EINVAL, "spec %s: empty", path);
   if (s->args.n == 0) return shim_fail_code(e, SHIM_EXIT_OTHER, EINVAL, "spec %s: no \"arg\" line", path);
-  return 0;
+  return seccomp_prepare(&s->seccomp, e); /* before any fork: the process only loads it */
 }
 
 void spec_free(struct spec *s) {
@@ -192,6 +213,9 @@ void spec_free(struct spec *s) {
   free(s->mounts);
   free(s->binds);
   seccomp_spec_free(&s->seccomp);
+  security_spec_free(&s->security);
+  if (s->userns_fd >= 0) close(s->userns_fd);
+  s->userns_fd = -1;
   free(s->text);
   s->text = NULL;
   s->mounts = NULL;

@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "seccomp-filter.h"
+#include "security.h"
 
 struct strv {
   char **items; /* NULL-terminated, for execve */
@@ -48,7 +49,11 @@ struct spec {
   pid_t pid; /* exec mode: the container init, host view */
   int hold; /* run: report "held <initPid>" once the init is in its namespaces and cgroups, then wait for "go" on stdin */
   char *netns; /* run: "new" (default), "host" (the host's network namespace), or the path of one to join */
-  struct seccomp_spec seccomp; /* "seccomp", "seccomp-others", "seccomp-rule" lines */
+  struct seccomp_spec seccomp; /* "seccomp", "seccomp-others", "seccomp-rule", "seccomp-cache" lines */
+  struct security_spec security; /* "caps", "privileged", "readonly-rootfs", "tmpfs", "device" lines */
+  /* "userns <host uid> <host gid> <size>": container ids 0..size-1 map to these host ranges (size 0: no user namespace). */
+  unsigned long userns_uid, userns_gid, userns_size;
+  int userns_fd; /* run: the user namespace made for it (namespaces/userns.c), or -1 */
 };
 
 #define SHIM_DEFAULT_BUFFER (1024 * 1024)
@@ -56,3 +61,5 @@ struct spec {
 int spec_load(struct spec *s, const char *path, struct shim_err *e);
 void spec_free(struct spec *s);
 int strv_push(struct strv *v, char *s);
+/* Undoes the spec escaping (\\ \n \t \s) in place; -1 on any other escape. */
+int spec_unescape(char *s);

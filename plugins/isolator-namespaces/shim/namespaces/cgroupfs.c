@@ -130,7 +130,8 @@ static int holds_container(const struct strv *cgroups, const char *point) {
 }
 
 /* v1 or hybrid: a tmpfs, each hierarchy with the container's cgroup below it (rooted there), then read-only. */
-static int mount_hierarchies(const struct strv *cgroups, const struct cgroup_mount *mounts, size_t n, struct shim_err *e) {
+static int mount_hierarchies(const struct strv *cgroups, const struct cgroup_mount *mounts, size_t n, unsigned long flags,
+                             struct shim_err *e) {
   if (mount_at("tmpfs", TARGET, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", e) < 0) return -1;
   for (size_t i = 0; i < n; i++) {
     const struct cgroup_mount *m = &mounts[i];
@@ -138,13 +139,15 @@ static int mount_hierarchies(const struct strv *cgroups, const struct cgroup_mou
     char target[PATH_MAX];
     snprintf(target, sizeof target, "%s%s", TARGET, m->point + strlen(HOST_CGROUP));
     if (mkdir(target, 0755) < 0 && errno != EEXIST) return shim_fail(e, errno, "mkdir /%s", target);
-    if (mount_at(m->fstype, target, m->fstype, RO_FLAGS, m->options, e) < 0) return -1;
+    if (mount_at(m->fstype, target, m->fstype, flags, m->options, e) < 0) return -1;
   }
   if (copy_links(e) < 0) return -1;
-  return mount_at(NULL, TARGET, NULL, MS_REMOUNT | MS_BIND | RO_FLAGS, NULL, e);
+  return mount_at(NULL, TARGET, NULL, MS_REMOUNT | MS_BIND | flags, NULL, e);
 }
 
-int cgroupfs_mount(const struct strv *cgroups, struct shim_err *e) {
+int cgroupfs_mount(const struct strv *cgroups, int writable, struct shim_err *e) {
+  /* Read-only, as Docker; writable for a privileged container, as Docker mounts it then. */
+  unsigned long flags = writable ? RO_FLAGS & ~MS_RDONLY : RO_FLAGS;
   struct cgroup_mount mounts[32];
   size_t n = 0;
   if (read_cgroup_mounts(mounts, sizeof mounts / sizeof mounts[0], &n, e) < 0) return -1;
@@ -152,9 +155,9 @@ int cgroupfs_mount(const struct strv *cgroups, struct shim_err *e) {
   for (size_t i = 0; i < n; i++)
     if (strcmp(mounts[i].point, HOST_CGROUP) == 0) top = &mounts[i];
   if (!top || cgroups->n == 0) return 0; /* no cgroup file system there, or no cgroup of its own: nothing to show */
-  if (strcmp(top->fstype, "tmpfs") == 0) return mount_hierarchies(cgroups, mounts, n, e);
+  if (strcmp(top->fstype, "tmpfs") == 0) return mount_hierarchies(cgroups, mounts, n, flags, e);
   if (!holds_container(cgroups, top->point)) return 0;
   /* cgroup2's options (nsdelegate…) belong to the host's mount; a namespace cannot set them. */
-  if (strcmp(top->fstype, "cgroup2") == 0) return mount_at("cgroup2", TARGET, "cgroup2", RO_FLAGS, NULL, e);
-  return mount_at(top->fstype, TARGET, top->fstype, RO_FLAGS, top->options, e); /* one v1 hierarchy right there */
+  if (strcmp(top->fstype, "cgroup2") == 0) return mount_at("cgroup2", TARGET, "cgroup2", flags, NULL, e);
+  return mount_at(top->fstype, TARGET, top->fstype, flags, top->options, e); /* one v1 hierarchy right there */
 }

@@ -1,6 +1,8 @@
 #include "namespaces/rootfs.h"
 
 #include "namespaces/cgroupfs.h"
+#include "namespaces/extra-mounts.h"
+#include "namespaces/userns.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -71,7 +73,8 @@ static int split_options(const char *opts, unsigned long *flags, char *data, siz
   return 0;
 }
 
-static int apply_spec_mount(const struct mount_entry *m, struct shim_err *e) {
+static int apply_spec_mount(const struct spec *s, const struct mount_entry *m, struct shim_err *e) {
+  if (s->userns_fd >= 0 && strcmp(m->type, "overlay") == 0) return userns_mount_overlay(m, s->userns_fd, e);
   unsigned long flags;
   char data[4096];
   if (split_options(m->options, &flags, data, sizeof data) < 0)
@@ -171,11 +174,13 @@ static int apply_bind(int root, const struct bind_entry *b, struct shim_err *e) 
 
 static int mount_sys(const struct spec *s, struct shim_err *e) {
   if (mkdir_p("sys", 0755, e) < 0) return -1;
-  if (mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) return cgroupfs_mount(&s->cgroups, e);
+  /* Writable only for a privileged container, as Docker. */
+  unsigned long ro = s->security.privileged ? 0 : MS_RDONLY;
+  if (mount("sysfs", "sys", "sysfs", ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) return cgroupfs_mount(&s->cgroups, s->security.privileged, e);
   /* Without the right to mount a fresh sysfs, show the host's read-only. */
   if (do_mount("/sys", "sys", NULL, MS_BIND | MS_REC, NULL, e) < 0) return -1;
-  if (do_mount(NULL, "sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e) < 0) return -1;
-  return cgroupfs_mount(&s->cgroups, e);
+  if (do_mount(NULL, "sys", NULL, MS_REMOUNT | MS_BIND | ro | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e) < 0) return -1;
+  return cgroupfs_mount(&s->cgroups, s->security.privileged, e);
 }
 
 struct device {
@@ -233,8 +238,9 @@ static int pivot(const char *rootfs, struct shim_err *e) {
 int rootfs_setup(const struct spec *s, struct shim_err *e) {
   if (!s->rootfs || s->rootfs[0] != '/') return shim_fail_code(e, SHIM_EXIT_OTHER, EINVAL, "spec: rootfs must be an absolute path");
   if (do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, e) < 0) return -1;
+  if (s->userns_fd >= 0 && userns_fs_as_root(s, e) < 0) return -1;
   for (size_t i = 0; i < s->n_mounts; i++)
-    if (apply_spec_mount(&s->mounts[i], e) < 0) return -1;
+    if (apply_spec_mount(s, &s->mounts[i], e) < 0) return -1;
   if (s->n_mounts == 0 && do_mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL, e) < 0) return -1;
   if (s->n_binds > 0) {
     cleanup_close int root = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -245,7 +251,7 @@ int rootfs_setup(const struct spec *s, struct shim_err *e) {
   if (chdir(s->rootfs) < 0) return shim_fail(e, errno, "chdir %s", s->rootfs);
   if (mkdir_p("proc", 0555, e) < 0) return -1;
   if (do_mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e) < 0) return -1;
-  if (mount_sys(s, e) < 0 || mount_dev(e) < 0) return -1;
+  if (mount_sys(s, e) < 0 || mount_dev(e) < 0 || extra_mounts_before_pivot(&s->security, e) < 0) return -1;
   return pivot(s->rootfs, e);
 }
 

@@ -1,0 +1,234 @@
+import { existsSync, type BigIntStats } from 'node:fs';
+import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pathStatOf, type ContainerPathStat } from '../archive/path-stat.js';
+import { containerAbsPath, goBase, goSplit, isUnder } from '../archive/copy-paths.js';
+import { extractTar, OverwriteRefusedError } from '../archive/extract-tar.js';
+import { HeldDir } from '../archive/held-dir.js';
+import { resolveInRoot } from '../archive/resolve-in-root.js';
+import { openRootView } from '../archive/root-view.js';
+import { writeTarOf } from '../archive/write-tar.js';
+import { failpoint } from '../failpoints.js';
+import type { BindSpec } from '../plugins/driver.js';
+import type { ContainerState } from '../state/engine-state.js';
+import { bindsOf } from './binds.js';
+import type { EngineContext } from './engine-context.js';
+import { ConflictError, InvalidArgumentError, NotFoundError } from './errors.js';
+
+/*
+ * `cp` and the archive API (HEAD/GET/PUT /containers/{id}/archive), on running and stopped
+ * containers. The container's "/" is reached as the container sees it, binds included:
+ *
+ * - running (or paused): through /proc/<its pid>/root, in the container's own mount namespace;
+ * - otherwise: the storage driver's mount specs (prepare, as for a start) and the binds, mounted
+ *   by mini-docker-rootview in a mount namespace of its own (core/archive/root-view.ts): nothing
+ *   is mounted on the host, and a daemon that dies takes the mounts with it.
+ *
+ * Either root is held open (HeldDir) and every path is resolved inside it component by component
+ * (resolveInRoot: a symlink, absolute or "..", is followed as if the root were "/"), so no link in
+ * the container leads a read or a write onto the host. A running container is frozen meanwhile
+ * (when there are cgroups), so it cannot change a path between its resolution and its use. One copy at a time per container, as any
+ * other command on it (Docker holds the container's lock too). Nothing is recorded: Docker's
+ * archive-path and extract-to-dir are notifications, not state.
+ */
+
+/** Docker's 404 for a path that is not there. */
+function fileNotFound(path: string, ref: string): NotFoundError {
+  return new NotFoundError(`Could not find the file ${path} in container ${ref}`);
+}
+
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  EROFS: 'read-only file system', ENOSPC: 'no space left on device', EACCES: 'permission denied', EPERM: 'operation not permitted',
+  ENOTDIR: 'not a directory', EISDIR: 'is a directory', EEXIST: 'file exists', ELOOP: 'too many levels of symbolic links', EDQUOT: 'disk quota exceeded',
+};
+
+function errnoOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Runs `work` with the container's "/" held open, as the container sees it. */
+async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root: string, c: ContainerState, binds: readonly BindSpec[]) => Promise<T>): Promise<T> {
+  const id = ctx.container(ref).id;
+  return ctx.serial(id, async () => {
+    const c = ctx.container(id);
+    if (c.status === 'removing' || c.status === 'dead') throw new ConflictError(`container ${c.id} is marked for removal and cannot be copied to or from`);
+    const binds = bindsOf(c.hostConfig);
+    if ((c.status === 'running' || c.status === 'paused') && c.pid > 0) {
+      // Frozen while its files are read or written (as podman cp does): none of its processes can
+      // swap a folder for a symlink between a path's resolution and its use (CVE-2018-15664).
+      // A daemon that dies meanwhile thaws it at its next start (the reconciler).
+      const limiter = c.status === 'running' ? ctx.limiter() : undefined;
+      if (limiter) await limiter.freeze(c.id);
+      try {
+        const held = await HeldDir.open(`/proc/${c.pid}/root`).catch((error: unknown) => {
+          throw new ConflictError(`container ${c.id} is running but its root cannot be reached (${errnoOf(error) ?? String(error)}): try again`);
+        });
+        try {
+          return await work(held.path, c, binds);
+        } finally {
+          await held.close();
+        }
+      } finally {
+        if (limiter) await limiter.thaw(c.id).catch((error: unknown) => ctx.logger.error(`thawing ${ctx.short(c.id)} after a copy failed: ${errnoOf(error) ?? String(error)}`));
+      }
+    }
+    const image = ctx.state().images[c.image.id];
+    if (!image) throw new ConflictError(`image ${c.image.id} of container ${c.name} was removed`);
+    const mounts = await ctx.storage().prepare(c.id, image.layers.map((l) => l.diffId));
+    const rootMount = mounts.find((m) => m.type === 'overlay') ?? mounts[0];
+    if (!rootMount) throw new Error(`${ctx.storage().id} returned no root mount`);
+    for (const b of binds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 }); // as a start does
+    const view = await openRootView(rootMount.target, mounts, binds);
+    try {
+      const held = await HeldDir.open(view.root);
+      try {
+        return await work(held.path, c, binds);
+      } finally {
+        await held.close();
+      }
+    } finally {
+      await view.release();
+    }
+  });
+}
+
+/** The host path of a container path, its last component not followed (Docker's ResolvePath); throws Docker's 404. */
+async function resolveLeaf(root: string, path: string, ref: string): Promise<{ absPath: string; resolved: string }> {
+  const absPath = containerAbsPath(path);
+  const { dir, base } = goSplit(absPath);
+  try {
+    const resolvedDir = await resolveInRoot(root, dir, { followFinal: true, create: false });
+    return { absPath, resolved: base === '' || base === '.' ? resolvedDir : join(resolvedDir, base) };
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') throw fileNotFound(path, ref);
+    throw error;
+  }
+}
+
+/** lstat, but the root itself (a held folder's /proc link) is the folder it leads to. */
+function lstatIn(root: string, resolved: string): ReturnType<typeof lstatBig> {
+  return resolved === root ? stat(resolved, { bigint: true }) : lstatBig(resolved);
+}
+
+function lstatBig(path: string): Promise<BigIntStats> {
+  return lstat(path, { bigint: true });
+}
+
+async function statResolved(root: string, absPath: string, resolved: string, path: string, ref: string): Promise<ContainerPathStat> {
+  let stats;
+  try {
+    stats = await lstatIn(root, resolved);
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') throw fileNotFound(path, ref);
+    throw error;
+  }
+  let linkTarget = '';
+  if (stats.isSymbolicLink()) {
+    // Where the link leads, evaluated inside the container, as an absolute path there.
+    const target = await resolveInRoot(root, absPath, { followFinal: true, create: false, finalMayBeFile: true, missingAsIs: true });
+    linkTarget = target === root ? '/' : target.slice(root.length);
+  }
+  return pathStatOf(goBase(absPath), stats, linkTarget);
+}
+
+/** HEAD /containers/{id}/archive: what is at `path` in the container. */
+export async function statContainerPath(ctx: EngineContext, ref: string, path: string): Promise<ContainerPathStat> {
+  return withContainerRoot(ctx, ref, async (root) => {
+    const { absPath, resolved } = await resolveLeaf(root, path, ref);
+    return statResolved(root, absPath, resolved, path, ref);
+  });
+}
+
+/**
+ * GET /containers/{id}/archive: `path` as a tar, its top entry named as the path's last element
+ * (a link is archived as the link; "dir/." archives the folder's content as "./..."). `open` gets
+ * the stat before the first byte (the API sends it as a header) and returns where to write.
+ */
+export async function archiveContainerPath(ctx: EngineContext, ref: string, path: string, open: (stat: ContainerPathStat) => NodeJS.WritableStream): Promise<void> {
+  await withContainerRoot(ctx, ref, async (root) => {
+    const { absPath, resolved } = await resolveLeaf(root, path, ref);
+    const stat = await statResolved(root, absPath, resolved, path, ref);
+    const top = stat.name === '/' ? '.' : stat.name;
+    const out = open(stat);
+    const isDir = (await lstatIn(root, resolved)).isDirectory();
+    if (isDir) await writeTarOf(resolved, '', top, out, { onWarning: (m) => ctx.logger.warn(`cp from ${ref}: ${m}`) });
+    else await writeTarOf(dirname(resolved), basename(resolved), top, out, { onWarning: (m) => ctx.logger.warn(`cp from ${ref}: ${m}`) });
+  });
+}
+
+export interface ExtractOptions {
+  /** Refuse to replace a folder with a non-folder or the reverse (Docker's noOverwriteDirNonDir). */
+  readonly noOverwriteDirNonDir: boolean;
+  /** Own what is extracted as the container's User (Docker's copyUIDGID; `cp -a`). */
+  readonly copyUIDGID: boolean;
+}
+
+/** PUT /containers/{id}/archive: extracts a tar into the folder `path` of the container. */
+export async function extractToContainer(ctx: EngineContext, ref: string, path: string, tar: Readable, options: ExtractOptions): Promise<void> {
+  await withContainerRoot(ctx, ref, async (root, c, binds) => {
+    const absPath = containerAbsPath(path);
+    let resolved: string;
+    try {
+      // The last component is followed too: a link to a folder is a folder to extract into.
+      resolved = await resolveInRoot(root, absPath, { followFinal: true, create: false });
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') throw fileNotFound(path, ref);
+      if (errnoOf(error) === 'ENOTDIR') throw new InvalidArgumentError('extraction point is not a directory');
+      throw error;
+    }
+    const bind = [...binds].sort((a, b) => b.target.length - a.target.length).find((b) => isUnder(b.target, absPath));
+    if (bind?.readOnly) throw new InvalidArgumentError('mounted volume is marked read-only');
+    const owner = options.copyUIDGID && c.config.User !== '' ? await lookupUser(root, c.config.User) : undefined;
+    let entries = 0;
+    try {
+      await extractTar(tar, resolved, {
+        noOverwriteDirNonDir: options.noOverwriteDirNonDir,
+        ...(owner ? { owner } : {}),
+        onEntry: () => {
+          if (++entries === 2) failpoint('cp.after-entries');
+        },
+        onWarning: (m) => ctx.logger.warn(`cp into ${ref}: ${m}`),
+      });
+    } catch (error) {
+      if (error instanceof OverwriteRefusedError) throw new InvalidArgumentError(error.message);
+      const words = ERRNO_WORDS[errnoOf(error) ?? ''];
+      if (words !== undefined) throw new Error(`extracting into ${absPath} of container ${ref}: ${words}`);
+      throw error;
+    }
+  });
+}
+
+/** Reads a user database of the container (passwd, group) inside its root; "" when it has none. */
+async function readInRoot(root: string, path: string): Promise<string> {
+  try {
+    return await readFile(await resolveInRoot(root, path, { followFinal: true, create: false, finalMayBeFile: true }), 'utf8');
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return '';
+    throw error;
+  }
+}
+
+function entriesOf(text: string): string[][] {
+  return text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => line.split(':'));
+}
+
+/** The uid and gid of a container's `User` ("name", "uid", "name:group", "uid:gid"), from its own /etc/passwd and /etc/group. */
+export async function lookupUser(root: string, user: string): Promise<{ uid: number; gid: number }> {
+  const [userPart = '', groupPart] = user.split(':', 2);
+  const passwd = entriesOf(await readInRoot(root, '/etc/passwd'));
+  const numeric = /^\d+$/.test(userPart);
+  const entry = passwd.find((fields) => (numeric ? fields[2] === userPart : fields[0] === userPart));
+  if (!entry && !numeric) throw new InvalidArgumentError(`unable to find user ${userPart}: no matching entries in passwd file`);
+  const uid = numeric ? Number(userPart) : Number(entry![2]);
+  let gid = entry ? Number(entry[3]) : 0;
+  if (groupPart !== undefined && groupPart !== '') {
+    if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
+    else {
+      const group = entriesOf(await readInRoot(root, '/etc/group')).find((fields) => fields[0] === groupPart);
+      if (!group) throw new InvalidArgumentError(`unable to find group ${groupPart}: no matching entries in group file`);
+      gid = Number(group[2]);
+    }
+  }
+  return { uid, gid };
+}

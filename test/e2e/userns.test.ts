@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DAEMON, TestDaemon, runCommand } from './harness.js';
+import { containerCgroupDirs } from './kernel-agreement.js';
+
+const SUBUID = '/etc/subuid';
+const SUBGID = '/etc/subgid';
+
+/** The user's line in /etc/passwd, or undefined. */
+function userExists(name: string): boolean {
+  return readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith(`${name}:`));
+}
+
+/** Removes `name`'s lines from a subordinate id file, leaving every other line as it is. */
+function dropRanges(path: string, name: string): void {
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, 'utf8').split('\n').filter((l) => !l.startsWith(`${name}:`));
+  writeFileSync(path, kept.join('\n'));
+}
+
+/** A user of the test's own with ranges in /etc/subuid and /etc/subgid; `remove` undoes all of it. */
+async function makeRemapUser(name: string, start: number): Promise<void> {
+  const made = await runCommand('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', '--user-group', name]);
+  assert.equal(made.code, 0, `useradd ${name}: ${made.stderr}`);
+  for (const file of [SUBUID, SUBGID]) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    writeFileSync(file, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${name}:${start}:65536\n`);
+  }
+}
+
+async function removeRemapUser(name: string): Promise<void> {
+  if (userExists(name)) await runCommand('userdel', [name]);
+  dropRanges(SUBUID, name);
+  dropRanges(SUBGID, name);
+}
+
+/** uid and gid lines of /proc/PID/status: "Uid: real effective saved fs". */
+function hostIds(pid: number): { uid: number; gid: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1]);
+  return { uid: field('Uid'), gid: field('Gid') };
+}
+
+/**
+ * User namespaces (issue 14, item 3): mini-dockerd --userns-remap USER maps every container's
+ * root to USER's first subordinate ids; `id` inside says root, the host sees the unprivileged
+ * uid, a root-owned host file bound in cannot be changed, what the container's root writes is
+ * stored as root in its layer (commit keeps it), and --userns host opts a container out.
+ * `default` makes the mini-docker user and its ranges (docs/security.md, "User namespaces").
+ */
+describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
+  const user = `mdt-${randomBytes(3).toString('hex')}`;
+  const start = 300000 + (randomBytes(2).readUInt16BE(0) % 64) * 65536;
+  const d = new TestDaemon('userns');
+  let hostFile = '';
+
+  before(async () => {
+    await makeRemapUser(user, start);
+    d.daemonArgs = ['--userns-remap', user];
+    await d.start();
+    hostFile = join(d.root, 'root-owned.txt');
+    writeFileSync(hostFile, 'original\n', { mode: 0o644 });
+  });
+  after(async () => {
+    await d.cleanup();
+    await removeRemapUser(user);
+  });
+
+  it('the container\'s root is root inside and the range\'s first uid on the host; a root-owned host file cannot be changed', async () => {
+    const run = await d.cli(['run', '-d', '--name', 'mapped', '-v', `${hostFile}:/host-file`, 'busybox', 'sleep', '600']);
+    assert.equal(run.code, 0, run.stderr);
+    const pid = Number((await d.cli(['inspect', '-f', '{{.State.Pid}}', 'mapped'])).stdout.trim());
+    assert.deepEqual(hostIds(pid), { uid: start, gid: start }, 'the host sees the range\'s first ids');
+    const inside = await d.cli(['exec', 'mapped', 'sh', '-c', 'id; cat /proc/self/uid_map /proc/self/gid_map | tr -s " "; echo changed >> /host-file; echo "write=$?"']);
+    assert.equal(inside.stdout, `uid=0(root) gid=0(root)\n 0 ${start} 65536\n 0 ${start} 65536\nwrite=1\n`, inside.stderr);
+    assert.match(inside.stderr, /Permission denied/);
+    assert.equal(readFileSync(hostFile, 'utf8'), 'original\n', 'the host file changed');
+    // Its own files are its root's: made, changed, and committed as root-owned.
+    const own = await d.cli(['exec', 'mapped', 'sh', '-c', 'echo mine > /etc/made && chown 1000:1000 /etc/made && echo yes >> /etc/passwd && stat -c "%u:%g" /etc/made']);
+    assert.equal(own.stdout, '1000:1000\n', own.stderr);
+    const commit = await d.cli(['commit', 'mapped', 'userns/committed:1']);
+    assert.equal(commit.code, 0, commit.stderr);
+    const committed = await d.cli(['run', '--rm', '--userns', 'host', 'userns/committed:1', 'sh', '-c', 'stat -c "%u:%g" /etc/made /etc/passwd; tail -n 1 /etc/passwd']);
+    assert.equal(committed.stdout, '1000:1000\n0:0\nyes\n', committed.stderr);
+    assert.equal((await d.cli(['inspect', '-f', '{{.HostConfig.UsernsMode}}', 'mapped'])).stdout, '\n');
+    assert.equal((await d.cli(['rm', '-f', 'mapped'])).code, 0);
+  });
+
+  it('the daemon still sets the cgroups of a remapped container: its limits hold', async () => {
+    const run = await d.cli(['run', '-d', '--name', 'limited', '-m', '64m', '--pids-limit', '20', 'busybox', 'sleep', '600']);
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    const pid = Number((await d.cli(['inspect', '-f', '{{.State.Pid}}', 'limited'])).stdout.trim());
+    const dirs = containerCgroupDirs(id);
+    const pids = dirs.find((dir) => existsSync(join(dir, 'pids.max')));
+    const memory = dirs.find((dir) => existsSync(join(dir, 'memory.limit_in_bytes')) || existsSync(join(dir, 'memory.max')));
+    assert.ok(pids && memory, `no pids or memory cgroup for ${id}: ${dirs.join(', ')}`);
+    assert.equal(readFileSync(join(pids, 'pids.max'), 'utf8').trim(), '20');
+    const limit = existsSync(join(memory, 'memory.max')) ? join(memory, 'memory.max') : join(memory, 'memory.limit_in_bytes');
+    assert.equal(readFileSync(limit, 'utf8').trim(), String(64 * 1024 * 1024));
+    assert.ok(readFileSync(join(pids, 'cgroup.procs'), 'utf8').split('\n').includes(String(pid)), 'the remapped process is not in its cgroup');
+    const bomb = await d.cli(['run', '--rm', '-m', '32m', 'busybox', 'tail', '/dev/zero']);
+    assert.equal(bomb.code, 137, bomb.stderr);
+    assert.equal((await d.cli(['rm', '-f', 'limited'])).code, 0);
+  });
+
+  it('combines with --read-only, --tmpfs and --privileged: a privileged remapped container is still the range\'s uid on the host', async () => {
+    const ro = await d.cli(['run', '--rm', '--read-only', '--tmpfs', '/tmp', '-w', '/made/here', 'busybox', 'sh', '-c',
+      'touch /tmp/x && echo tmp-ok; touch /x 2>&1 | sed "s/.*: //"; stat -c "%u" /tmp /made/here']);
+    assert.equal(ro.stdout, 'tmp-ok\nRead-only file system\n0\n0\n', ro.stderr);
+    const priv = await d.cli(['run', '-d', '--name', 'privileged', '--privileged', 'busybox', 'sleep', '600']);
+    assert.equal(priv.code, 0, priv.stderr);
+    const pid = Number((await d.cli(['inspect', '-f', '{{.State.Pid}}', 'privileged'])).stdout.trim());
+    assert.deepEqual(hostIds(pid), { uid: start, gid: start });
+    const mknod = await d.cli(['exec', 'privileged', 'sh', '-c', 'mknod /kmsg c 1 11 2>&1 | sed "s/.*: //"']);
+    assert.equal(mknod.stdout, 'Operation not permitted\n', mknod.stderr);
+    assert.equal((await d.cli(['rm', '-f', 'privileged'])).code, 0);
+  });
+
+  it('--userns host opts a container out: the host\'s ids, shown by inspect', async () => {
+    const r = await d.cli(['run', '--name', 'unmapped', '--userns', 'host', 'busybox', 'sh', '-c', 'cat /proc/self/uid_map | tr -s " "']);
+    assert.equal(r.stdout, ' 0 0 4294967295\n', r.stderr);
+    assert.equal((await d.cli(['inspect', '-f', '{{.HostConfig.UsernsMode}}', 'unmapped'])).stdout, 'host\n');
+    assert.equal((await d.cli(['rm', 'unmapped'])).code, 0);
+    const bad = await d.cli(['run', '--rm', '--userns', 'private', 'busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /^Error: invalid --userns private: only "host" is supported/);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  });
+
+  it('info shows the remap as Docker does (SecurityOptions name=userns) and says to whom', async () => {
+    const json = await d.cli(['info', '-f', '{{json .SecurityOptions}}']);
+    assert.match(json.stdout, /"name=userns"/, json.stderr);
+    const text = await d.cli(['info']);
+    assert.match(text.stdout, new RegExp(` Security Options:\\n(.*\\n)*  userns\\n   Remapped to: ${user}:${user} \\(uid ${start}, gid ${start}, 65536 ids\\)`));
+  });
+
+  it('a user without ranges is refused at start in one line', async () => {
+    const r = await runCommand(process.execPath, [DAEMON, '--userns-remap', 'root', '--data-root', join(d.root, 'other-data'), '--exec-root', join(d.root, 'other-run')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr + r.stdout, /--userns-remap root: no range for root in \/etc\/subuid: add a line "root:START:65536"/);
+  });
+});
+
+describe('e2e: --userns-remap default', { timeout: 120_000 }, () => {
+  const d = new TestDaemon('userns-default');
+  const existed = userExists('mini-docker');
+  const subuidBefore = existsSync(SUBUID) ? readFileSync(SUBUID, 'utf8') : '';
+
+  after(async () => {
+    await d.cleanup();
+    // Only what this test made goes: a mini-docker user that was there before stays.
+    if (!existed) await removeRemapUser('mini-docker');
+  });
+
+  it('makes the mini-docker user and its ranges when missing, and maps containers to them', { skip: existed && 'the host already has a mini-docker user' }, async () => {
+    d.daemonArgs = ['--userns-remap', 'default'];
+    await d.start();
+    assert.ok(userExists('mini-docker'), 'no mini-docker user was made');
+    const line = readFileSync(SUBUID, 'utf8').split('\n').find((l) => l.startsWith('mini-docker:'));
+    assert.ok(line, `no mini-docker range in ${SUBUID}`);
+    assert.ok(!subuidBefore.includes('mini-docker:'));
+    const first = Number(line.split(':')[1]);
+    assert.ok(first >= 100000, line);
+    const r = await d.cli(['run', '--rm', 'busybox', 'sh', '-c', 'id -u; cat /proc/self/uid_map | tr -s " "']);
+    assert.equal(r.stdout, `0\n 0 ${first} 65536\n`, r.stderr);
+    const shell = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('mini-docker:'));
+    assert.match(shell ?? '', /:\/usr\/sbin\/nologin$/, 'the user can log in');
+  });
+});
