@@ -19,7 +19,17 @@ export interface HostNetworkLockOptions {
   readonly warn: (message: string) => void;
 }
 
-export async function withHostNetworkLock<T>(work: () => Promise<T>, options: HostNetworkLockOptions): Promise<T> {
+/** Holders in this process one after the other: the lock file tells processes apart, not callers within one. */
+let inProcess: Promise<unknown> = Promise.resolve();
+
+export function withHostNetworkLock<T>(work: () => Promise<T>, options: HostNetworkLockOptions): Promise<T> {
+  const run = (): Promise<T> => holdingTheLock(work, options);
+  const next = inProcess.then(run, run);
+  inProcess = next.catch(() => undefined);
+  return next;
+}
+
+async function holdingTheLock<T>(work: () => Promise<T>, options: HostNetworkLockOptions): Promise<T> {
   const directory = options.directory ?? HOST_NETWORK_LOCK_DIR;
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   await mkdir(directory, { recursive: true, mode: 0o1777 });
