@@ -7,10 +7,14 @@
  * - TCP throughput with iperf3 (Debian's iperf3), 3 s each, three of each interleaved (medians), from
  *   the host: straight to the container's address, and through a published port on 127.0.0.1
  *   (output DNAT). Goal: within 10%.
+ * - run -d through a real daemon (its part: create + start over the API, until the container runs),
+ *   on the default bridge against `--network none`, interleaved, medians of RUN_PAIRS each. Goal: the
+ *   network step costs at most 15 ms.
  * Prints one JSON object. Run: `node dist/bench/network.bench.js`. Everything it makes (namespaces
- * md-bench-*, bridge, table mini-docker-bench) is removed at the end.
+ * md-bench-*, bridge, table mini-docker-bench, the daemon's root) is removed at the end.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { allocateAddress, macForAddress } from '../core/network/ipam.js';
@@ -19,9 +23,11 @@ import type { NetworkEvent } from '../events/index.js';
 import type { NetworkSpec } from '../core/plugins/network-driver.js';
 import { BridgeNetworkDriver } from '../plugins/network-bridge/bridge-network-driver.js';
 import { bridgeNameFor } from '../plugins/network-bridge/network-names.js';
+import { TestDaemon } from '../test/e2e/harness.js';
 
 const run = promisify(execFile);
 const ATTACHES = 20;
+const RUN_PAIRS = Math.max(3, Number(process.env.BENCH_RUNS ?? 10));
 const SUBNET = '10.232.0.0/24';
 
 const hex = (n: number): string => randomBytes(n).toString('hex');
@@ -139,4 +145,48 @@ async function main(): Promise<void> {
   }
 }
 
+/** One API call to the daemon; resolves with the status and the parsed body. */
+function api(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, json: text === '' ? null : JSON.parse(text) as unknown }));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+/** The daemon's part of `run -d` (create + start) on the default bridge and with --network none, interleaved. */
+async function runDetachedFigures(): Promise<Record<string, unknown>> {
+  const d = new TestDaemon('network-bench');
+  await d.start();
+  try {
+    const once = async (networkMode: string): Promise<number> => {
+      const start = process.hrtime.bigint();
+      const created = await api(d.socketPath, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['sleep', '100000'], HostConfig: { NetworkMode: networkMode } });
+      const id = (created.json as { Id: string }).Id;
+      const started = await api(d.socketPath, 'POST', `/containers/${id}/start`);
+      const elapsed = ms(start);
+      if (started.status !== 204) throw new Error(`start (${networkMode}) answered ${started.status}: ${JSON.stringify(started.json)}`);
+      await api(d.socketPath, 'DELETE', `/containers/${id}?force=1`);
+      return elapsed;
+    };
+    await once('none');
+    await once('bridge'); // warm-up: the busybox image, the default bridge's first veth
+    const none: number[] = [];
+    const bridge: number[] = [];
+    for (let i = 0; i < RUN_PAIRS; i++) {
+      none.push(await once('none'));
+      bridge.push(await once('bridge'));
+    }
+    const noneMs = percentile(none, 0.5);
+    const bridgeMs = percentile(bridge, 0.5);
+    return { none: { median: noneMs, p90: percentile(none, 0.9) }, bridge: { median: bridgeMs, p90: percentile(bridge, 0.9) }, networkStepMs: Number((bridgeMs - noneMs).toFixed(2)), goal: 15, pairs: RUN_PAIRS };
+  } finally {
+    await d.cleanup();
+  }
+}
+
 await main();
+if (process.getuid?.() === 0) console.log(JSON.stringify({ runDetachedDaemonMs: await runDetachedFigures() }, null, 2));

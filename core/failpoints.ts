@@ -15,7 +15,7 @@ export const FAILPOINTS = {
   'start.after-intent': 'ContainerStarting is durable; no driver has acted',
   'start.after-storage': 'the storage driver prepared the writable layer (its step event is durable)',
   'start.after-limiter': 'the limiter made the cgroups (or there is no limiter); its step event is durable',
-  'start.after-network': 'the network step ran (reserved: no network driver yet); its step event is durable',
+  'start.after-network': 'the network step ran: addresses recorded (ContainerNetworkConnected), ports published (ContainerPortsPublished durable with its step event); nothing is wired in a namespace yet',
   'start.after-log': 'the log driver opened the writer; its step event is durable',
   'start.after-isolator': 'the shim runs the container\'s process; its step event is durable, ContainerStarted is not written',
   'start.after-undo': 'a step failed and the steps before it were undone (events durable); ContainerStartFailed is not written',
@@ -26,6 +26,7 @@ export const FAILPOINTS = {
   'kill.after-intent': 'ContainerKillRequested is durable; no signal was sent',
   'rm.after-intent': 'ContainerRemoving is durable; nothing was removed',
   'rm.after-isolator': 'the isolator removed the bundle (and killed a left-over shim); step event durable',
+  'rm.after-network': 'the container\'s addresses were given back (ContainerNetworkDisconnected), its ports and veths released, its /etc files deleted; step event durable',
   'rm.after-limiter': 'the cgroups were removed; step event durable',
   'rm.after-storage': 'the writable layer was removed; step event durable',
   'rm.after-log': 'the logs were removed; step event durable',
@@ -43,6 +44,8 @@ export const FAILPOINTS = {
   'volume.after-intent': 'VolumeCreating is durable; the volume driver was not asked',
   'volume.after-create': 'the volume driver made the volume (and a copy-up filled it); VolumeCreated is not written',
   'pull.after-layer': 'a pulled layer is verified and renamed into the content store; the image is not recorded yet (no ImageCreated; the layer stays for the next pull to reuse)',
+  'network.after-created': 'NetworkCreated is durable; the driver has not made the bridge (the next start ensures every network of the log)',
+  'network.after-removed': 'NetworkRemoved is durable; the bridge and its rules are still on the host (the next start removes the bridge of a network its log removed)',
 } as const satisfies Record<string, string>;
 
 export type FailpointName = keyof typeof FAILPOINTS;

@@ -116,6 +116,30 @@ export interface HostConfig extends Limits {
   readonly Devices?: readonly DeviceMapping[];
   /** `--userns host`: no user namespace under the daemon's --userns-remap (stored only when set). */
   readonly UsernsMode?: string;
+  /** `--network`: "bridge" (the default, also when absent), "none", "host", "container:<id>", or a network's name or id. */
+  readonly NetworkMode?: string;
+  /** `-p`: "80/tcp" → the host sides asked for (HostPort "" = a random port; "8000-8010" = one of the range). */
+  readonly PortBindings?: Readonly<Record<string, readonly PortBindingConfig[]>>;
+  /** `-P`: every exposed port (the image's and `--expose`) on a random host port. */
+  readonly PublishAllPorts?: boolean;
+  /** `--dns`, `--dns-search`, `--dns-option`, `--add-host` ("HOST:IP"): what the container's /etc files say. */
+  readonly Dns?: readonly string[];
+  readonly DnsSearch?: readonly string[];
+  readonly DnsOptions?: readonly string[];
+  readonly ExtraHosts?: readonly string[];
+}
+
+/** One host side of a `-p` binding, as Docker's API carries it. */
+export interface PortBindingConfig {
+  readonly HostIp: string;
+  readonly HostPort: string;
+}
+
+/** What a container asks of one network it joins (`--network-alias`, `--ip`; Docker's EndpointSettings). */
+export interface EndpointConfig {
+  readonly Aliases: readonly string[];
+  /** --ip: the address wanted on that network ("" = any). */
+  readonly IPv4Address: string;
 }
 
 export interface ImageRef {
@@ -182,6 +206,8 @@ export type ContainerCreated = EventOf<'ContainerCreated', {
   hostConfig: HostConfig;
   /** The volumes it mounts (their binds and those of --volumes-from stay in hostConfig); absent: none. */
   volumes?: readonly ContainerVolume[];
+  /** NetworkingConfig.EndpointsConfig: per network (by the name or id it was given as), aliases and --ip. */
+  endpointsConfig?: Readonly<Record<string, EndpointConfig>>;
 }>;
 export type ContainerStarted = EventOf<'ContainerStarted', {
   id: string;

@@ -29,6 +29,9 @@ const hostConfig = obj({
   VolumesFrom: optional(strings), RestartPolicy: optional(restartPolicy), SecurityOpt: optional(strings), UsernsMode: optional(oneOf('host')),
   CapAdd: optional(strings), CapDrop: optional(strings), Privileged: optional(bool), ReadonlyRootfs: optional(bool), Tmpfs: optional(recordOf(str)),
   Devices: optional(arrayOf(obj({ PathOnHost: str, PathInContainer: str, CgroupPermissions: str }))),
+  NetworkMode: optional(str), PortBindings: optional(recordOf(arrayOf(obj({ HostIp: str, HostPort: str })))),
+  PublishAllPorts: optional(bool), Dns: optional(strings), DnsSearch: optional(strings), DnsOptions: optional(strings),
+  ExtraHosts: optional(strings),
 });
 const imageConfig = obj({
   Env: strings, Cmd: nullable(strings), Entrypoint: nullable(strings), WorkingDir: str, User: str, Labels: recordOf(str),
@@ -58,7 +61,10 @@ const port: Check = (v, p) =>
 
 /** The shape of each event's data, by type. */
 export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
-  ContainerCreated: obj({ id, name: str, image: obj({ ref: str, id: sha256Id }), config: containerConfig, hostConfig, volumes: optional(arrayOf(containerVolume)) }),
+  ContainerCreated: obj({
+    id, name: str, image: obj({ ref: str, id: sha256Id }), config: containerConfig, hostConfig, volumes: optional(arrayOf(containerVolume)),
+    endpointsConfig: optional(recordOf(obj({ Aliases: strings, IPv4Address: str }))),
+  }),
   ContainerStarting: obj({ id, restart: optional(bool) }),
   ContainerStartStepDone: obj({ id, kind: str, driverId: str, output: json }),
   ContainerStartStepFailed: obj({ id, kind: str, driverId: str, message: str }),

@@ -1,14 +1,14 @@
 import { arg, defineCommand, flag } from '../lib/command-declaration.js';
 import type { DaemonClient } from '../lib/daemon-client.js';
-import { containerPath, imagePath } from '../lib/container-ops.js';
+import { containerPath, imagePath, networkPath } from '../lib/container-ops.js';
 import { CliError, isNotFound } from '../lib/errors.js';
 import { Template } from '../lib/template.js';
 
-/** `mini-docker inspect`: low-level JSON of containers, images or volumes. */
+/** `mini-docker inspect`: low-level JSON of containers, images, volumes or networks. */
 export default defineCommand({
-  summary: 'Return low-level information on containers, images or volumes.',
+  summary: 'Return low-level information on containers, images, volumes or networks.',
 
-  description: `Looks each NAME up as a container, then as an image, then as a volume (like docker), and prints a JSON array. With -f, prints a Go-like template per object instead, e.g. '{{.State.Running}}' or '{{json .Config}}'.
+  description: `Looks each NAME up as a container, then as an image, then as a volume, then as a network (like docker), and prints a JSON array. With -f, prints a Go-like template per object instead, e.g. '{{.State.Running}}' or '{{json .Config}}'.
 
 Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`,
 
@@ -25,12 +25,12 @@ Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`
 
   flags: {
     format: flag.string({ char: 'f', summary: 'Format the output using a Go-like template.' }),
-    type: flag.string({ summary: 'Only look for this type of object.', options: ['container', 'image', 'volume'] }),
+    type: flag.string({ summary: 'Only look for this type of object.', options: ['container', 'image', 'volume', 'network'] }),
     size: flag.boolean({ char: 's', summary: 'Display total file sizes (containers).' }),
   },
 
   args: {
-    name: arg({ required: true, description: 'Container, image or volume names or ids.' }),
+    name: arg({ required: true, description: 'Container, image, volume or network names or ids.' }),
   },
 
   async run(ctx, { flags, argv }) {
@@ -40,7 +40,8 @@ Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`
     for (const name of names) {
       const object = await lookup(ctx.client, name, flags.type, flags.size);
       if (object === undefined) {
-        missing.push(flags.type === 'container' ? `No such container: ${name}` : flags.type === 'image' ? `No such image: ${name}` : flags.type === 'volume' ? `No such volume: ${name}` : `No such object: ${name}`);
+        const what = flags.type ?? 'object';
+        missing.push(`No such ${what}: ${name}`);
       } else {
         found.push(object);
       }
@@ -59,7 +60,7 @@ Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`
   },
 });
 
-/** A container, else an image, else a volume, by name or id; undefined when none is found. */
+/** A container, else an image, else a volume, else a network, by name or id; undefined when none is found. */
 async function lookup(client: DaemonClient, name: string, type: string | undefined, size: boolean): Promise<unknown> {
   if (type === undefined || type === 'container') {
     try {
@@ -78,6 +79,13 @@ async function lookup(client: DaemonClient, name: string, type: string | undefin
   if (type === undefined || type === 'volume') {
     try {
       return await client.json<unknown>('GET', `/volumes/${encodeURIComponent(name)}`);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  if (type === undefined || type === 'network') {
+    try {
+      return await client.json<unknown>('GET', networkPath(name));
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -16,6 +16,8 @@ export interface ContainerSummary {
   readonly Status: string;
   readonly Labels?: Readonly<Record<string, string>>;
   readonly SizeRw?: number;
+  /** Published ports (IP, PublicPort) and exposed ones (PrivatePort, Type only). */
+  readonly Ports?: readonly { readonly IP?: string; readonly PrivatePort: number; readonly PublicPort?: number; readonly Type: string }[];
 }
 
 /** `GET /containers/{id}/json` (the parts the CLI reads; printed whole by inspect). */
@@ -49,6 +51,20 @@ export interface ImageSummary {
   readonly Size: number;
   readonly ParentId?: string;
   readonly Containers?: number;
+}
+
+/** `GET /networks` item and `GET /networks/{id}`: the fields the CLI reads. */
+export interface NetworkResource {
+  readonly Name: string;
+  readonly Id: string;
+  /** RFC 3339. */
+  readonly Created: string;
+  readonly Scope: string;
+  readonly Driver: string;
+  readonly EnableIPv6: boolean;
+  readonly Internal: boolean;
+  readonly Labels: Readonly<Record<string, string>> | null;
+  readonly [key: string]: unknown;
 }
 
 /** `POST /containers/create` reply. */

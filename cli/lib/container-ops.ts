@@ -8,6 +8,11 @@ export function containerPath(ref: string, suffix = ''): string {
   return `/containers/${encodeURIComponent(ref)}${suffix}`;
 }
 
+/** `/networks/<ref>`, escaped. */
+export function networkPath(ref: string): string {
+  return `/networks/${encodeURIComponent(ref)}`;
+}
+
 /** `/images/<name>` with each path segment escaped (names like `library/busybox` keep their slash). */
 export function imagePath(name: string, suffix = ''): string {
   return `/images/${name.split('/').map(encodeURIComponent).join('/')}${suffix}`;

@@ -9,6 +9,10 @@ import { environmentFrom } from './env-flags.js';
 import { CliError } from './errors.js';
 import type { LimitFlagValues } from './limit-values.js';
 import { limitsFromFlags } from './limit-values.js';
+import {
+  endpointConfig, networkModeField, parseAddHost, parseDns, parseDnsSearch, parseExpose, parseHostname, parseNetworkMode, parsePublish,
+  type PortBinding,
+} from './network-flags.js';
 
 // What run and create send, from parsed flag values, apart from the flag definitions
 // (container-flags.ts) so that code which does not load oclif can use it (cli/fast-path.ts).
@@ -41,6 +45,16 @@ export interface CreateFlagValues extends LimitFlagValues {
   readonly tmpfs?: readonly string[];
   readonly device?: readonly string[];
   readonly userns?: string;
+  readonly publish?: readonly string[];
+  readonly 'publish-all'?: boolean;
+  readonly expose?: readonly string[];
+  readonly network?: string;
+  readonly 'network-alias'?: readonly string[];
+  readonly ip?: string;
+  readonly dns?: readonly string[];
+  readonly 'dns-search'?: readonly string[];
+  readonly 'dns-option'?: readonly string[];
+  readonly 'add-host'?: readonly string[];
 }
 
 /** Which streams a `run` attaches: -a as given, else stdout+stderr (+stdin with -i); none when detached. */
@@ -86,6 +100,7 @@ export interface CreateBody {
   readonly User: string;
   readonly Hostname: string;
   readonly Labels: Readonly<Record<string, string>>;
+  readonly ExposedPorts?: Readonly<Record<string, Record<string, never>>>;
   readonly Tty: boolean;
   readonly OpenStdin: boolean;
   readonly StdinOnce: boolean;
@@ -107,7 +122,14 @@ export interface CreateBody {
     readonly ReadonlyRootfs?: boolean;
     readonly Tmpfs?: Readonly<Record<string, string>>;
     readonly Devices?: readonly DeviceMapping[];
+    readonly PortBindings?: Readonly<Record<string, readonly PortBinding[]>>;
+    readonly PublishAllPorts?: boolean;
+    readonly Dns?: readonly string[];
+    readonly DnsSearch?: readonly string[];
+    readonly DnsOptions?: readonly string[];
+    readonly ExtraHosts?: readonly string[];
   };
+  readonly NetworkingConfig?: { readonly EndpointsConfig: ReturnType<typeof endpointConfig> };
 }
 
 /** `--restart no|always|unless-stopped|on-failure[:N]` as the API's RestartPolicy (the daemon checks the name). */
@@ -222,6 +244,7 @@ export function createBody(options: {
   } catch (err) {
     throw new CliError((err as Error).message, exitCode);
   }
+  const net = networkFields(flags);
   return {
     Image: absoluteTarPath(options.image, cwd),
     Cmd: options.cmd.length > 0 ? [...options.cmd] : null,
@@ -229,8 +252,9 @@ export function createBody(options: {
     Env: env.length > 0 ? env : null,
     WorkingDir: flags.workdir ?? '',
     User: flags.user ?? '',
-    Hostname: flags.hostname ?? '',
+    Hostname: flags.hostname !== undefined ? parseHostname(flags.hostname) : '',
     Labels: keyValues(flags.label, 'label', exitCode),
+    ...(Object.keys(net.exposed).length > 0 ? { ExposedPorts: net.exposed } : {}),
     Tty: flags.tty,
     OpenStdin: flags.interactive,
     StdinOnce: flags.interactive && attach.stdin,
@@ -242,7 +266,8 @@ export function createBody(options: {
       AutoRemove: flags.rm,
       ConsoleSize: flags.tty ? options.consoleSize : [0, 0],
       LogConfig: { Type: flags['log-driver'] ?? '', Config: keyValues(flags['log-opt'], 'log option', exitCode) },
-      NetworkMode: 'default',
+      NetworkMode: net.networkMode,
+      ...net.hostConfig,
       ...(flags.volume?.length ? { Binds: flags.volume.map((v) => absoluteBind(v, cwd)) } : {}),
       ...(flags.mount?.length ? { Mounts: flags.mount.map((m) => parseMountFlag(m, cwd, exitCode)) } : {}),
       ...(flags['volumes-from']?.length ? { VolumesFrom: [...flags['volumes-from']] } : {}),
@@ -255,6 +280,34 @@ export function createBody(options: {
       ...(flags.tmpfs?.length ? { Tmpfs: tmpfsFlags(flags.tmpfs) } : {}),
       ...(flags.device?.length ? { Devices: flags.device.map((d) => deviceFlag(d, exitCode)) } : {}),
       ...(flags.userns ? { UsernsMode: flags.userns } : {}),
+    },
+    ...(Object.keys(net.endpoints).length > 0 ? { NetworkingConfig: { EndpointsConfig: net.endpoints } } : {}),
+  };
+}
+
+/** The networking flags (cli/lib/network-flags.ts parses them, in the docker CLI's words) as the API's fields. */
+function networkFields(flags: CreateFlagValues): {
+  networkMode: string; exposed: Record<string, Record<string, never>>; endpoints: ReturnType<typeof endpointConfig>;
+  hostConfig: Pick<CreateBody['HostConfig'], 'PortBindings' | 'PublishAllPorts' | 'Dns' | 'DnsSearch' | 'DnsOptions' | 'ExtraHosts'>;
+} {
+  const mode = parseNetworkMode(flags.network);
+  const published = parsePublish(flags.publish ?? []);
+  const exposed = { ...parseExpose(flags.expose ?? []), ...published.ExposedPorts };
+  const dns = parseDns(flags.dns ?? []);
+  const dnsSearch = parseDnsSearch(flags['dns-search'] ?? []);
+  const extraHosts = parseAddHost(flags['add-host'] ?? []);
+  const dnsOptions = flags['dns-option'] ?? [];
+  return {
+    networkMode: networkModeField(mode),
+    exposed,
+    endpoints: endpointConfig(mode, flags['network-alias'] ?? [], flags.ip),
+    hostConfig: {
+      ...(Object.keys(published.PortBindings).length > 0 ? { PortBindings: published.PortBindings } : {}),
+      ...(flags['publish-all'] ? { PublishAllPorts: true } : {}),
+      ...(dns.length > 0 ? { Dns: dns } : {}),
+      ...(dnsSearch.length > 0 ? { DnsSearch: dnsSearch } : {}),
+      ...(dnsOptions.length > 0 ? { DnsOptions: [...dnsOptions] } : {}),
+      ...(extraHosts.length > 0 ? { ExtraHosts: extraHosts } : {}),
     },
   };
 }

@@ -3,13 +3,14 @@ import { ellipsis, shortId, timeAgo } from './human.js';
 import type { Column } from './list-format.js';
 import { renderList } from './list-format.js';
 
-/** The ps table's columns: the original project's (and docker's, without PORTS). */
+/** The ps table's columns: docker's. */
 export const PS_COLUMNS: readonly Column[] = [
   { header: 'CONTAINER ID', field: 'ID' },
   { header: 'IMAGE', field: 'Image' },
   { header: 'COMMAND', field: 'Command' },
   { header: 'CREATED', field: 'RunningFor' },
   { header: 'STATUS', field: 'Status' },
+  { header: 'PORTS', field: 'Ports' },
   { header: 'NAMES', field: 'Names' },
 ];
 
@@ -30,6 +31,7 @@ export interface PsContext {
   readonly RunningFor: string;
   readonly State: string;
   readonly Status: string;
+  readonly Ports: string;
   readonly Names: string;
   readonly Labels: string;
   readonly [field: string]: unknown;
@@ -47,9 +49,15 @@ export function psContext(c: ContainerSummary, options: Pick<PsOptions, 'noTrunc
     RunningFor: timeAgo(createdMs, options.now),
     State: c.State,
     Status: c.Status,
+    Ports: portsText(c.Ports ?? []),
     Names: c.Names.map((n) => n.replace(/^\//, '')).filter((n) => !n.includes('/')).join(','),
     Labels: Object.entries(c.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
   };
+}
+
+/** Docker's PORTS cell: "0.0.0.0:8080->80/tcp, 443/tcp" (published first as the daemon lists them). */
+export function portsText(ports: NonNullable<ContainerSummary['Ports']>): string {
+  return ports.map((p) => (p.PublicPort !== undefined ? `${p.IP ?? '0.0.0.0'}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`)).join(', ');
 }
 
 /** The whole ps output: ids only (-q), the table, json lines or a template. */

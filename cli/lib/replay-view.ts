@@ -37,7 +37,7 @@ function storageDriverOf(c: ContainerState): string {
 export function replaySummaries(state: EngineState, nowMs: number): ContainerSummary[] {
   return Object.values(state.containers)
     .sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : b.position - a.position))
-    .map((c) => presentContainerSummary(c, new Date(nowMs)));
+    .map((c) => presentContainerSummary(c, new Date(nowMs), state));
 }
 
 /** The inspect document of a replayed container (the daemon's own presenter). */

@@ -5,13 +5,16 @@ import { EngineError } from '../engine/errors.js';
 import type { Logger } from '../plugins/driver.js';
 import { registerArchiveRoutes } from './archive-routes.js';
 import { registerContainerRoutes } from './container-routes.js';
+import { registerNetworkConnectRoutes } from './network-connect-routes.js';
 import { registerContainerStreamRoutes } from './container-stream-routes.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerExecRoutes } from './exec-routes.js';
 import { commonHeaders, errorBody, type ApiRequest, type ApiResponse } from './exchange.js';
 import { registerImageRoutes } from './image-routes.js';
 import { registerRegistryRoutes } from './registry-routes.js';
+import type { NetworkService } from '../engine/network-service.js';
 import type { RegistryService } from '../engine/registry-service.js';
+import { registerNetworkRoutes } from './network-routes.js';
 import { HttpApiRequest, HttpApiResponse } from './http-exchange.js';
 import { API_VERSION, splitVersion } from './http-params.js';
 import { RawApiRequest, RawApiResponse } from './raw-exchange.js';
@@ -34,6 +37,8 @@ export interface ApiServerOptions {
   readonly reloadPlugins?: RouteDeps['reloadPlugins'];
   /** Pulls, pushes and logins (POST /images/create?fromImage, /images/{name}/push, /auth). */
   readonly registry?: RegistryService;
+  /** Networks: /networks. */
+  readonly networks?: NetworkService;
   /** The kept stats readings (`GET /tiny/stats/{id}`). */
   readonly statsHistory?: RouteDeps['statsHistory'];
 }
@@ -45,11 +50,13 @@ export function buildRouter(deps: RouteDeps): Router {
   const router = new Router();
   registerSystemRoutes(router, deps);
   registerContainerRoutes(router, deps);
+  registerNetworkConnectRoutes(router, deps);
   registerContainerStreamRoutes(router, deps);
   registerArchiveRoutes(router, deps);
   registerExecRoutes(router, deps);
   registerRegistryRoutes(router, deps);
   registerImageRoutes(router, deps);
+  registerNetworkRoutes(router, deps);
   registerEventRoutes(router, deps);
   registerVolumeRoutes(router, deps);
   registerUiRoutes(router, deps);
@@ -110,6 +117,7 @@ export function createApiServer(engine: Engine, options: ApiServerOptions): http
   const router = buildRouter({
     engine, version: options.version, logger, ...(options.reloadPlugins ? { reloadPlugins: options.reloadPlugins } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.networks ? { networks: options.networks } : {}),
     ...(options.statsHistory ? { statsHistory: options.statsHistory } : {}),
   });
 

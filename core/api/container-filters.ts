@@ -1,10 +1,11 @@
 /** `GET /containers/json` selection: all, limit and filters, like moby (pure). */
 import { InvalidArgumentError } from '../engine/errors.js';
+import { EMPTY_NETWORKS, type NetworksState } from '../network/network-state.js';
 import type { ContainerState, ImageState } from '../state/engine-state.js';
 import { withTag } from './image-presenters.js';
 import { checkFilterKeys, type Filters } from './http-params.js';
 
-/** Filter keys `docker ps --filter` accepts; those for features we lack (volume, network...) match nothing. */
+/** Filter keys `docker ps --filter` accepts; those for features we lack (volume, health...) match nothing. */
 export const CONTAINER_FILTER_KEYS = [
   'id', 'name', 'status', 'label', 'ancestor', 'exited', 'before', 'since',
   'volume', 'network', 'publish', 'expose', 'health', 'isolation', 'is-task',
@@ -29,6 +30,15 @@ function ancestorMatches(c: ContainerState, ancestor: string, images: Readonly<R
   return (images[c.image.id]?.tags ?? []).some((t) => withTag(t) === wanted);
 }
 
+/** "80", "80/tcp", "8000-8080/udp" (as moby's publish and expose filters): does the container port `key` ("80/tcp") match? */
+function portFilterMatches(value: string, key: string): boolean {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`invalid filter value ${JSON.stringify(value)}: expected PORT[-PORT][/PROTO]`);
+  const [port, proto = 'tcp'] = key.split('/');
+  const n = Number(port);
+  return proto === (m[3] ?? 'tcp') && n >= Number(m[1]) && n <= Number(m[2] ?? m[1]);
+}
+
 function createdMs(c: ContainerState): number {
   return Date.parse(c.created);
 }
@@ -46,6 +56,7 @@ export function selectContainers(
   containers: readonly ContainerState[],
   images: Readonly<Record<string, ImageState>>,
   options: { all: boolean; limit?: number; filters: Filters },
+  net: NetworksState = EMPTY_NETWORKS,
 ): ContainerState[] {
   const f = options.filters;
   checkFilterKeys(f, CONTAINER_FILTER_KEYS);
@@ -70,7 +81,8 @@ export function selectContainers(
       test('id', (v) => c.id.startsWith(v)) &&
       test('name', (v) => nameMatches(c.name, v)) &&
       test('status', (v) => v === c.status) &&
-      test('label', (v) => {
+      // every label filter must match (moby's MatchKVList): compose selects a service by project AND service
+      (f.get('label') ?? []).every((v) => {
         const eq = v.indexOf('=');
         return eq < 0 ? v in labels : labels[v.slice(0, eq)] === v.slice(eq + 1);
       }) &&
@@ -80,9 +92,9 @@ export function selectContainers(
       (since === undefined || since.every((s) => s !== undefined && createdMs(c) > createdMs(s))) &&
       test('is-task', (v) => v === 'false') &&
       test('volume', () => false) &&
-      test('network', () => false) &&
-      test('publish', () => false) &&
-      test('expose', () => false) &&
+      test('network', (v) => Object.values(net.networks).some((n) => n.endpoints[c.id] !== undefined && (n.name === v || n.id === v))) &&
+      test('publish', (v) => (net.published[c.id]?.ports ?? []).some((p) => portFilterMatches(v, `${p.containerPort}/${p.protocol}`))) &&
+      test('expose', (v) => Object.keys(c.config.ExposedPorts ?? {}).some((k) => portFilterMatches(v, k.includes('/') ? k : `${k}/tcp`))) &&
       test('health', (v) => v === 'none') &&
       test('isolation', (v) => v === 'default' || v === '')
     );

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { InvalidArgumentError } from '../engine/errors.js';
 import { selectContainers } from './container-filters.js';
 import { parseCreateRequest, parseLimits } from './create-request.js';
@@ -22,11 +23,11 @@ export function registerContainerRoutes(router: Router, { engine }: RouteDeps): 
       all: queryBool(req.query, 'all'),
       limit: queryInt(req.query, 'limit'),
       filters: parseFilters(req.query.get('filters')),
-    });
+    }, state);
     const now = new Date();
     const withSize = queryBool(req.query, 'size'); // docker ps -s
     res.json(200, await Promise.all(selected.map(async (c) => {
-      const summary = presentContainerSummary(c, now);
+      const summary = presentContainerSummary(c, now, state);
       if (!withSize) return summary;
       const size = await engine.containerSize(c.id);
       return { ...summary, SizeRw: size.sizeRw, SizeRootFs: size.sizeRootFs };
@@ -48,7 +49,7 @@ export function registerContainerRoutes(router: Router, { engine }: RouteDeps): 
   router.get('/containers/{id}/json', async ({ req, res, params }) => {
     const c = engine.container(params.id);
     const volumes = engine.state().volumes;
-    const inspect = presentContainerInspect(c, { storageDriver: engine.info().storageDriver, volume: (name) => volumes[name] });
+    const inspect = presentContainerInspect(c, { storageDriver: engine.info().storageDriver, volume: (name) => volumes[name], net: engine.state(), filesDir: join(engine.info().dataRoot, 'containers', c.id) });
     if (!queryBool(req.query, 'size')) {
       res.json(200, inspect);
       return;

@@ -1,11 +1,14 @@
 /**
  * Docker's create and update bodies mapped into the engine's requests. Only the fields this engine
- * honours are read; a feature the client asked for that we do not have yet (ports, networks)
+ * honours are read; a feature the client asked for that we do not have
  * becomes a warning the CLI prints as `WARNING: ...`, never a silent no-op. Mounts
  * (`Binds`, `Mounts` of type bind, volume or tmpfs, `VolumesFrom`) and the restart policy are passed on; the engine checks
  * them and refuses what it cannot do with a clear error.
  */
-import type { BindMountConfig, ContainerConfig, DeviceMapping, HostConfig, Limits, LogConfig, ThrottleDevice } from '../../events/index.js';
+import type {
+  BindMountConfig, ContainerConfig, DeviceMapping, EndpointConfig, HostConfig, Limits, LogConfig, PortBindingConfig, ThrottleDevice,
+} from '../../events/index.js';
+import { portRequestsFrom } from '../network/published-ports.js';
 import type { CreateContainerRequest } from '../engine/engine.js';
 import { InvalidArgumentError } from '../engine/errors.js';
 import {
@@ -95,12 +98,48 @@ function unsupportedHostConfig(hc: JsonObject): string[] {
     const v = hc[key];
     return Array.isArray(v) ? v.length > 0 : isRecord(v) ? Object.keys(v).length > 0 : false;
   };
-  if (nonEmpty('PortBindings') || optBool(hc, 'PublishAllPorts')) warnings.push('port publishing is not supported yet: -p/-P were ignored');
+  if (optString(hc, 'NetworkMode') === 'host' && (nonEmpty('PortBindings') || optBool(hc, 'PublishAllPorts'))) {
+    warnings.push('Published ports are discarded when using host network mode');
+  }
   const volumeDriver = optString(hc, 'VolumeDriver');
   if (volumeDriver && volumeDriver !== 'local') warnings.push(`--volume-driver ${volumeDriver} was ignored: volumes a container makes use the local driver (create others with volume create --driver)`);
-  const network = optString(hc, 'NetworkMode');
-  if (network && !['', 'default', 'none', 'bridge'].includes(network)) warnings.push(`networks are not supported yet: --network ${network} was ignored`);
   return warnings;
+}
+
+/** `HostConfig.PortBindings`: "80/tcp" → [{HostIp, HostPort}] (null entries: a random port, as the docker CLI sends `-p 80`). */
+function parsePortBindings(hc: JsonObject): Record<string, PortBindingConfig[]> | undefined {
+  const v = hc.PortBindings;
+  if (v === undefined || v === null) return undefined;
+  if (!isRecord(v)) throw new InvalidArgumentError('invalid value for PortBindings: expected an object of "PORT/PROTO": [{HostIp, HostPort}]');
+  const out: Record<string, PortBindingConfig[]> = {};
+  for (const [key, list] of Object.entries(v)) {
+    const entries = list === null ? [{}] : Array.isArray(list) ? list : null;
+    if (!entries) throw new InvalidArgumentError(`invalid value for PortBindings[${JSON.stringify(key)}]: expected an array of {HostIp, HostPort}`);
+    out[key.includes('/') ? key : `${key}/tcp`] = entries.map((b) => {
+      const o = isRecord(b) ? b : {};
+      return { HostIp: optString(o, 'HostIp') ?? '', HostPort: optString(o, 'HostPort') ?? '' };
+    });
+  }
+  try {
+    portRequestsFrom(out); // an invalid key or port is refused at create, not at start
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+  return out;
+}
+
+/** `NetworkingConfig.EndpointsConfig`: per network, its aliases and `IPAMConfig.IPv4Address` (--ip). */
+function parseEndpointsConfig(body: JsonObject): Record<string, EndpointConfig> | undefined {
+  const networking = optObject(body, 'NetworkingConfig');
+  const endpoints = networking ? optObject(networking, 'EndpointsConfig') : undefined;
+  if (!endpoints) return undefined;
+  const out: Record<string, EndpointConfig> = {};
+  for (const [network, settings] of Object.entries(endpoints)) {
+    const o = isRecord(settings) ? settings : {};
+    const ipam = optObject(o, 'IPAMConfig');
+    out[network] = { Aliases: optStringArray(o, 'Aliases') ?? [], IPv4Address: (ipam ? optString(ipam, 'IPv4Address') : undefined) ?? '' };
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**
@@ -172,10 +211,20 @@ export function parseCreateRequest(body: JsonObject, name: string | undefined): 
   if (devices && devices.length > 0) hostConfig.Devices = devices;
   const consoleSize = optNumberPair(hc, 'ConsoleSize');
   if (consoleSize && consoleSize[0] > 0 && consoleSize[1] > 0) hostConfig.ConsoleSize = consoleSize;
+  const networkMode = optString(hc, 'NetworkMode');
+  if (networkMode) hostConfig.NetworkMode = networkMode;
+  const portBindings = parsePortBindings(hc);
+  if (portBindings && Object.keys(portBindings).length > 0) hostConfig.PortBindings = portBindings;
+  if (optBool(hc, 'PublishAllPorts')) hostConfig.PublishAllPorts = true;
+  for (const key of ['Dns', 'DnsSearch', 'DnsOptions', 'ExtraHosts'] as const) {
+    const values = optStringArray(hc, key);
+    if (values && values.length > 0) hostConfig[key] = values;
+  }
+  const endpointsConfig = parseEndpointsConfig(body);
 
   const cleanName = name?.replace(/^\//, '');
   return {
-    request: { ...(cleanName ? { name: cleanName } : {}), image, config, hostConfig },
+    request: { ...(cleanName ? { name: cleanName } : {}), image, config, hostConfig, ...(endpointsConfig ? { endpointsConfig } : {}) },
     warnings: unsupportedHostConfig(hc),
   };
 }

@@ -47,7 +47,8 @@ export function selectImages(images: readonly ImageState[], filters: Filters, by
       return (
         test('reference', (v) => referenceMatches(img, v)) &&
         test('dangling', (v) => (v === 'true' || v === '1') === (img.tags.length === 0)) &&
-        test('label', (v) => {
+        // every label filter must match (moby's MatchKVList)
+        (filters.get('label') ?? []).every((v) => {
           const eq = v.indexOf('=');
           return eq < 0 ? v in labels : labels[v.slice(0, eq)] === v.slice(eq + 1);
         }) &&

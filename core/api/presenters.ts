@@ -7,6 +7,8 @@ import { parseMountEntry, parseVolumeFlag } from '../engine/binds.js';
 import type { ContainerConfig, ContainerVolume, HostConfig } from '../../events/index.js';
 import type { Pressure, ResourceStats } from '../plugins/driver.js';
 import type { ContainerState, ExecState } from '../state/engine-state.js';
+import { EMPTY_NETWORKS, type NetworksState } from '../network/network-state.js';
+import { networkModeOf, presentEndpoints, presentNetworkSettings, presentPortSummaries, type PortSummary } from './container-network-presenters.js';
 import { ZERO_TIME, fixedNanos, toMillis, toUnixSeconds } from './time.js';
 
 export * from './image-presenters.js';
@@ -75,17 +77,17 @@ export interface ContainerSummary {
   ImageID: string;
   Command: string;
   Created: number;
-  Ports: never[];
+  Ports: PortSummary[];
   Labels: Record<string, string>;
   State: string;
   Status: string;
   HostConfig: { NetworkMode: string };
-  NetworkSettings: { Networks: Record<string, never> };
+  NetworkSettings: { Networks: Record<string, unknown> };
   Mounts: Record<string, unknown>[];
 }
 
 /** Docker's summary; `Names` carry the leading slash the CLI strips. */
-export function presentContainerSummary(c: ContainerState, now: Date): ContainerSummary {
+export function presentContainerSummary(c: ContainerState, now: Date, net: NetworksState = EMPTY_NETWORKS): ContainerSummary {
   const { path, args } = pathAndArgs(c.config);
   return {
     Id: c.id,
@@ -94,12 +96,12 @@ export function presentContainerSummary(c: ContainerState, now: Date): Container
     ImageID: c.image.id,
     Command: [path, ...args].join(' '),
     Created: toUnixSeconds(c.created),
-    Ports: [],
+    Ports: presentPortSummaries(c, net),
     Labels: { ...(c.config.Labels ?? {}) },
     State: c.status,
     Status: statusText(c, now),
-    HostConfig: { NetworkMode: 'none' },
-    NetworkSettings: { Networks: {} },
+    HostConfig: { NetworkMode: networkModeOf(c) },
+    NetworkSettings: { Networks: presentEndpoints(c, net) },
     Mounts: presentMounts(c.hostConfig, c.volumes),
   };
 }
@@ -140,8 +142,8 @@ export function presentHostConfig(hc: Partial<HostConfig>): Record<string, unkno
     ...(hc.Mounts ? { Mounts: hc.Mounts.map((m) => ({ ...m })) } : {}),
     ContainerIDFile: '',
     LogConfig: { Type: hc.LogConfig?.Type ?? 'json-file', Config: { ...(hc.LogConfig?.Config ?? {}) } },
-    NetworkMode: 'none',
-    PortBindings: {},
+    NetworkMode: hc.NetworkMode === undefined || hc.NetworkMode === '' || hc.NetworkMode === 'default' ? 'bridge' : hc.NetworkMode,
+    PortBindings: Object.fromEntries(Object.entries(hc.PortBindings ?? {}).map(([k, v]) => [k, v.map((b) => ({ HostIp: b.HostIp, HostPort: b.HostPort }))])),
     RestartPolicy: hc.RestartPolicy ? { ...hc.RestartPolicy } : { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: hc.AutoRemove ?? false,
     VolumeDriver: '',
@@ -150,10 +152,10 @@ export function presentHostConfig(hc: Partial<HostConfig>): Record<string, unkno
     CapAdd: hc.CapAdd ? [...hc.CapAdd] : null,
     CapDrop: hc.CapDrop ? [...hc.CapDrop] : null,
     CgroupnsMode: 'private',
-    Dns: [],
-    DnsOptions: [],
-    DnsSearch: [],
-    ExtraHosts: null,
+    Dns: [...(hc.Dns ?? [])],
+    DnsOptions: [...(hc.DnsOptions ?? [])],
+    DnsSearch: [...(hc.DnsSearch ?? [])],
+    ExtraHosts: hc.ExtraHosts ? [...hc.ExtraHosts] : null,
     GroupAdd: null,
     IpcMode: 'private',
     Cgroup: '',
@@ -161,7 +163,7 @@ export function presentHostConfig(hc: Partial<HostConfig>): Record<string, unkno
     OomScoreAdj: 0,
     PidMode: '',
     Privileged: hc.Privileged ?? false,
-    PublishAllPorts: false,
+    PublishAllPorts: hc.PublishAllPorts ?? false,
     ReadonlyRootfs: hc.ReadonlyRootfs ?? false,
     SecurityOpt: hc.SecurityOpt ? [...hc.SecurityOpt] : null,
     ...(hc.Tmpfs ? { Tmpfs: { ...hc.Tmpfs } } : {}),
@@ -235,7 +237,7 @@ export function driverName(driverId: string): string {
 }
 
 /** `GET /containers/{id}/json`: Docker's inspect, plus a `TinyDocker` field with what is ours. */
-export function presentContainerInspect(c: ContainerState, context: { storageDriver: string; volume?: VolumeLookup }): Record<string, unknown> {
+export function presentContainerInspect(c: ContainerState, context: { storageDriver: string; volume?: VolumeLookup; net?: NetworksState; filesDir?: string }): Record<string, unknown> {
   const { path, args } = pathAndArgs(c.config);
   const running = c.status === 'running' || c.status === 'paused' || c.status === 'restarting';
   const storage = driverName(context.storageDriver);
@@ -258,9 +260,9 @@ export function presentContainerInspect(c: ContainerState, context: { storageDri
       FinishedAt: c.finishedAt,
     },
     Image: c.image.id,
-    ResolvConfPath: '',
-    HostnamePath: '',
-    HostsPath: '',
+    ResolvConfPath: context.filesDir ? `${context.filesDir}/resolv.conf` : '',
+    HostnamePath: context.filesDir ? `${context.filesDir}/hostname` : '',
+    HostsPath: context.filesDir ? `${context.filesDir}/hosts` : '',
     LogPath: '',
     Name: `/${c.name}`,
     RestartCount: c.restartCount,
@@ -274,17 +276,7 @@ export function presentContainerInspect(c: ContainerState, context: { storageDri
     GraphDriver: { Name: storage, Data: null },
     Mounts: presentMounts(c.hostConfig, c.volumes, context.volume),
     Config: presentContainerConfig(c),
-    NetworkSettings: {
-      Bridge: '',
-      SandboxID: '',
-      SandboxKey: '',
-      Ports: {},
-      IPAddress: '',
-      IPPrefixLen: 0,
-      Gateway: '',
-      MacAddress: '',
-      Networks: {},
-    },
+    NetworkSettings: presentNetworkSettings(c, context.net ?? EMPTY_NETWORKS),
     TinyDocker: {
       ShimPid: c.shimPid,
       Signal: c.signal,

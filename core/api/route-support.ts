@@ -1,6 +1,7 @@
 import type { StatsHistoryReader } from './stats-history-routes.js';
 import type { Writable } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
+import type { NetworkService } from '../engine/network-service.js';
 import type { RegistryService } from '../engine/registry-service.js';
 import type { Logger } from '../plugins/driver.js';
 import { compareVersions } from './http-params.js';
@@ -15,6 +16,8 @@ export interface RouteDeps {
   readonly reloadPlugins?: () => Promise<PluginReloadResult>;
   /** Pulls, pushes and logins; absent when no distribution driver is wired. */
   readonly registry?: RegistryService;
+  /** Networks (`/networks`); absent in tests that serve a fake engine. */
+  readonly networks?: NetworkService;
   /** The kept stats readings (`GET /tiny/stats/{id}`); absent where none are kept. */
   readonly statsHistory?: StatsHistoryReader;
 }

@@ -67,7 +67,7 @@ export function registerSystemRoutes(router: Router, { engine, version, reloadPl
     res.json(200, {
       LayersSize: images.reduce((n, i) => n + i.Size, 0),
       Images: images,
-      Containers: Object.values(state.containers).map((c) => ({ ...presentContainerSummary(c, now), SizeRw: 0, SizeRootFs: 0 })),
+      Containers: Object.values(state.containers).map((c) => ({ ...presentContainerSummary(c, now, state), SizeRw: 0, SizeRootFs: 0 })),
       Volumes: await volumesForDiskUsage(state, (name) => engine.volumeSize(name)),
       BuildCache: [],
     });

@@ -345,7 +345,10 @@ export class MemoryHistory implements HistorySource {
   }
 }
 
-/** A copy a later `evolveOwned` cannot change (entities are replaced, never mutated). */
+/** A copy a later `evolveOwned` cannot change (entities are replaced, never mutated; the network records are replaced whole). */
 function copyState(s: EngineState): EngineState {
-  return { containers: { ...s.containers }, images: { ...s.images }, volumes: { ...s.volumes }, execs: { ...s.execs }, position: s.position, time: s.time };
+  return {
+    containers: { ...s.containers }, images: { ...s.images }, volumes: { ...s.volumes }, execs: { ...s.execs }, networks: s.networks, published: s.published,
+    position: s.position, time: s.time,
+  };
 }

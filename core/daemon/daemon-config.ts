@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { TcpListenerConfig } from './tcp-listeners.js';
 import type { UsernsRemap } from '../security/userns-remap.js';
@@ -22,6 +23,8 @@ export interface DaemonConfig {
     readonly certsDir: string;
     readonly timeoutMs: number;
   };
+  /** --dns: where the embedded resolver forwards names it does not know; the host's nameservers when absent. */
+  readonly dns?: readonly string[];
   /** Milliseconds between two readings of the stats history (core/stats/stats-history.ts); 0: none kept. Default 10 s. */
   readonly statsHistoryMs?: number;
   /** `--userns-remap`, resolved: containers' root is this range's first id; null or absent: no user namespaces. */
@@ -54,6 +57,17 @@ export function socketPathFromHost(host: string): string {
   if (host.startsWith('unix://')) return host.slice('unix://'.length);
   if (host.includes('://')) throw new Error(`unsupported host ${host}: only unix:///path sockets are supported`);
   return host;
+}
+
+/**
+ * The nft table of the daemon's network driver: "mini-docker" for the default exec root, else
+ * "mini-docker-" and 8 hex characters of the exec root's hash. One daemon per exec root (its lock),
+ * so daemons side by side (the tests, a developer's beside CI's) never share a table, and a test
+ * can find what its daemon left from its exec root alone.
+ */
+export function networkTableFor(execRoot: string): string {
+  if (execRoot === DEFAULT_EXEC_ROOT) return 'mini-docker';
+  return `mini-docker-${createHash('sha256').update(execRoot).digest('hex').slice(0, 8)}`;
 }
 
 export function resolveDaemonPaths(opts: { dataRoot?: string; execRoot?: string; host?: string }, env: NodeJS.ProcessEnv = process.env): { dataRoot: string; execRoot: string; socketPath: string; pidFile: string } {

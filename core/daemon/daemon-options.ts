@@ -32,6 +32,8 @@ Options:
                            default /etc/docker/certs.d)
       --registry-timeout SECONDS  how long a registry may stay silent before a pull or push fails
                            (env MINI_DOCKER_REGISTRY_TIMEOUT, default 30)
+      --dns IP[:PORT]      where the embedded resolver of user networks forwards names it does not know,
+                           repeatable, as dockerd's --dns (default: the nameservers of /etc/resolv.conf)
       --stats-history SECONDS  read every running container's stats this often and keep the readings a day, for the
                            UI's past (env MINI_DOCKER_STATS_HISTORY, default 10; 0 turns it off)
   -v, --version            print the version and exit
@@ -51,6 +53,8 @@ export interface DaemonOptions {
   readonly builtinBusybox: boolean;
   /** How registries are reached: --insecure-registry, --registry-certs-dir, --registry-timeout. */
   readonly registries: { readonly insecureRegistries: readonly string[]; readonly certsDir: string; readonly timeoutMs: number };
+  /** --dns: the embedded resolver's upstreams; undefined = the host's nameservers. */
+  readonly dns: readonly string[] | undefined;
   /** --stats-history: milliseconds between two readings of the stats history (0: none kept). */
   readonly statsHistoryMs: number;
   /** `--userns-remap` as given (resolved against /etc/subuid at start), or undefined. */
@@ -67,6 +71,7 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
       'unsafe-no-tls': { type: 'boolean' }, group: { type: 'string', short: 'G' },
       'no-busybox': { type: 'boolean' }, version: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' },
       'insecure-registry': { type: 'string', multiple: true }, 'registry-certs-dir': { type: 'string' }, 'registry-timeout': { type: 'string' },
+      dns: { type: 'string', multiple: true },
       'stats-history': { type: 'string' },
       'userns-remap': { type: 'string' },
     },
@@ -86,6 +91,9 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
     certsDir: values['registry-certs-dir'] ?? env.MINI_DOCKER_REGISTRY_CERTS_DIR ?? '/etc/docker/certs.d',
     timeoutMs: Math.round(timeoutSeconds * 1000),
   };
+  for (const d of values.dns ?? []) {
+    if (!/^\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?$/.test(d)) throw new Error(`--dns ${d}: expected an IPv4 address, optionally with :PORT`);
+  }
   const wantsTls = values.tls === true || values.tlsverify === true;
   const endpoints = (values.host ?? []).map((h) => parseEndpoint(h, wantsTls));
   const unix = endpoints.filter((e) => e.kind === 'unix');
@@ -106,6 +114,7 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
     socketGroup: values.group,
     builtinBusybox: values['no-busybox'] !== true,
     registries,
+    dns: values.dns,
     statsHistoryMs: Math.round(statsSeconds * 1000),
     usernsRemap,
   };

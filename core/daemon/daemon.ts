@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { Container } from 'inversify';
@@ -18,7 +18,10 @@ import { EventTimeIndex } from '../eventlog/time-index.js';
 import { DEFAULT_STATS_HISTORY, StatsHistory } from '../stats/stats-history.js';
 import { Logger } from '../plugins/logger.js';
 import { PluginRegistry } from '../plugins/plugin-registry.js';
-import { DaemonConfig } from './daemon-config.js';
+import { parseResolvConf } from '../network/container-files.js';
+import { NetworkDriverOptions } from '../plugins/network-driver.js';
+import { DaemonConfig, networkTableFor } from './daemon-config.js';
+import { serveContainerNames } from '../engine/container-network.js';
 import { PluginHost } from './plugin-host.js';
 import { closeTcp, listenTcp } from './tcp-listeners.js';
 import { LISTEN_BACKLOG } from '../api/request-limits.js';
@@ -36,6 +39,12 @@ function listen(server: Server, socketPath: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/** The host's IPv4 nameservers (/etc/resolv.conf): where the embedded resolver forwards when no --dns was given. */
+async function hostNameservers(): Promise<string[]> {
+  const text = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  return parseResolvConf(text).nameservers.filter((ip) => /^\d{1,3}(\.\d{1,3}){3}$/.test(ip));
 }
 
 /**
@@ -58,6 +67,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   const loaded = await store.load((m) => logger.warn(m));
   container.bind(EventStore).toConstantValue(store);
   logger.info(`state rebuilt: ${loaded.eventsReplayed} events replayed${loaded.snapshotPosition !== null ? ` after the snapshot at ${loaded.snapshotPosition}` : ''}`);
+
+  container.bind<NetworkDriverOptions>(NetworkDriverOptions).toConstantValue({
+    table: networkTableFor(config.execRoot), upstreamDns: config.dns ?? (await hostNameservers()),
+  });
 
   const registry = new PluginRegistry();
   const plugins = new PluginHost(config, container, registry, store.events, logger);
@@ -82,6 +95,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   if (reconciled.running.length + reconciled.exited.length > 0) {
     logger.info(`reconciled: ${reconciled.running.length} reattached, ${reconciled.exited.length} exited while the daemon was down`);
   }
+  serveContainerNames(engine.context);
+  await engine.networks.start();
 
   const statsHistory = new StatsHistory(logDir, {
     running: () => Object.values(engine.state().containers).filter((c) => c.status === 'running').map((c) => c.id),
@@ -90,7 +105,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   await statsHistory.start();
 
   await rm(config.socketPath, { force: true });
-  const server = createApiServer(engine, { version: config.version, logger, reloadPlugins: () => plugins.reload(), registry: registryService, statsHistory });
+  const server = createApiServer(engine, { version: config.version, logger, reloadPlugins: () => plugins.reload(), registry: registryService, statsHistory, networks: engine.networks });
   await listen(server, config.socketPath);
   const tcpServers: NetServer[] = [];
   try {

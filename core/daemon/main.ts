@@ -109,6 +109,7 @@ async function serve(options: DaemonOptions, logger: ReturnType<typeof consoleLo
   const config: DaemonConfig = {
     dataRoot: options.dataRoot, execRoot: options.execRoot, socketPath: options.socketPath, pidFile: options.pidFile,
     tcp: options.tcp, packageRoot: root, version, builtinBusybox: options.builtinBusybox, registries: options.registries, statsHistoryMs: options.statsHistoryMs, usernsRemap,
+    ...(options.dns ? { dns: options.dns } : {}),
   };
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(dirname(config.socketPath), { recursive: true });

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { ContainerPathStat } from '../archive/path-stat.js';
-import type { EventEnvelope, ImageConfig, Limits } from '../../events/index.js';
+import type { EndpointConfig, EventEnvelope, ImageConfig, Limits } from '../../events/index.js';
 import type { FileChange, LogEntry, LogReadOptions, ResourceStats } from '../plugins/driver.js';
 import { DriverKinds } from '../plugins/kinds.js';
 import type { Logger } from '../plugins/logger.js';
@@ -23,6 +23,8 @@ import type { EventStore } from './event-store.js';
 import { queryEvents } from './event-query.js';
 import { createExec, execState, resizeExec, startExec, type ExecRequest } from './exec-container.js';
 import type { ImageService } from './image-service.js';
+import type { NetworkService } from './network-service.js';
+import { connectContainer, disconnectContainer } from './container-network.js';
 import { removeLocked } from './remove-container.js';
 import { startLocked } from './start-container.js';
 import { killContainer, restartContainer, stopContainer } from './stop-container.js';
@@ -44,6 +46,11 @@ export class ContainerEngine implements Engine {
 
   private get ctx(): EngineContext {
     return this.context;
+  }
+
+  /** Networks: lookups, create, remove, prune, the default bridge. */
+  get networks(): NetworkService {
+    return this.context.networks;
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -110,6 +117,14 @@ export class ContainerEngine implements Engine {
 
   renameContainer(ref: string, newName: string): Promise<void> {
     return renameContainer(this.ctx, ref, newName);
+  }
+
+  connectContainer(networkRef: string, containerRef: string, config: Partial<EndpointConfig>): Promise<void> {
+    return connectContainer(this.ctx, networkRef, containerRef, config);
+  }
+
+  disconnectContainer(networkRef: string, containerRef: string, force: boolean): Promise<void> {
+    return disconnectContainer(this.ctx, networkRef, containerRef, force);
   }
 
   updateContainer(ref: string, limits: Limits, restartPolicy?: { Name: string; MaximumRetryCount: number }): Promise<void> {

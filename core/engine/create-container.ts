@@ -9,6 +9,7 @@ import { checkSecurity } from '../security/container-security.js';
 import { parseSecurityOptions } from '../security/seccomp-profile.js';
 import { checkUsernsMode } from '../security/userns-remap.js';
 import { planVolumes, volumesOfContainer, withContainerVolumes } from './container-volumes.js';
+import { networkingForCreate } from './container-network.js';
 import type { CreateContainerRequest, ProgressReporter } from './engine.js';
 import type { EngineContext } from './engine-context.js';
 import { InvalidArgumentError } from './errors.js';
@@ -53,7 +54,8 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
     AttachStdout: own.AttachStdout ?? false,
     AttachStderr: own.AttachStderr ?? false,
     Labels: { ...image.config.Labels, ...(own.Labels ?? {}) },
-    ...(own.ExposedPorts ? { ExposedPorts: own.ExposedPorts } : {}),
+    // As Docker: the image's exposed ports and the container's own (-p, --expose) together.
+    ...(own.ExposedPorts || image.config.ExposedPorts ? { ExposedPorts: { ...(image.config.ExposedPorts ?? {}), ...(own.ExposedPorts ?? {}) } } : {}),
   };
   const limits = pickLimits(request.hostConfig);
   const logType = request.hostConfig.LogConfig?.Type || 'json-file';
@@ -83,6 +85,7 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
   } catch (err) {
     throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
   }
+  const networking = networkingForCreate(ctx, request.hostConfig, request.endpointsConfig);
   const restartPolicy = parseRestartPolicy(request.hostConfig.RestartPolicy?.Name, request.hostConfig.RestartPolicy?.MaximumRetryCount);
   if (restartPolicy && request.hostConfig.AutoRemove) throw new InvalidArgumentError('Conflicting options: --restart and --rm (a restart policy and AutoRemove)');
   // As Docker: a missing host folder of `-v` is made on start; one of `--mount` is an error now.
@@ -106,12 +109,16 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
     ...(request.hostConfig.UsernsMode ? { UsernsMode: request.hostConfig.UsernsMode } : {}),
     ...(request.hostConfig.Mounts?.length ? { Mounts: request.hostConfig.Mounts.map((m) => ({ ...m })) } : {}),
     ...(restartPolicy ? { RestartPolicy: restartPolicy } : {}),
+    ...networking.hostConfig,
   };
-  const data = { id, name, image: { ref: request.image, id: image.id }, config, hostConfig };
+  const data = {
+    id, name, image: { ref: request.image, id: image.id }, config, hostConfig,
+    ...(networking.endpointsConfig ? { endpointsConfig: networking.endpointsConfig } : {}),
+  };
   decideCreate(state, data); // a taken name is refused before any volume is made
   await withContainerVolumes(ctx, id, image, planned, async (volumes) => {
     const events = decideCreate(ctx.state(), { ...data, ...(volumes.length > 0 ? { volumes } : {}) });
     await ctx.store.append(containerStream(id), events, 'no-stream');
   });
-  return { id, warnings: [] };
+  return { id, warnings: networking.warnings };
 }

@@ -12,6 +12,7 @@ import type { EngineInfo, OutputChunk } from './engine.js';
 import { ConflictError, InvalidArgumentError } from './errors.js';
 import type { EventStore } from './event-store.js';
 import type { ImageService } from './image-service.js';
+import { NetworkService } from './network-service.js';
 import type { ProcessHub } from './process-hub.js';
 
 export interface ExecRuntime {
@@ -36,6 +37,8 @@ export class EngineContext {
   /** Attached clients that closed stdin before the container started (`echo x | docker run -i`). */
   readonly pendingStdinClose = new Set<string>();
   readonly outputs = new Map<string, Set<(c: OutputChunk | null) => void>>();
+  /** Networks as resources: lookups, create, remove, prune, the default bridge (network-service.ts). */
+  readonly networks: NetworkService;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly decisions = new Map<string, Promise<unknown>>();
 
@@ -45,7 +48,9 @@ export class EngineContext {
     readonly images: ImageService,
     readonly logger: Logger,
     readonly infoBase: Omit<EngineInfo, 'plugins' | 'lastPosition' | 'storageDriver' | 'cgroupVersion'>,
-  ) {}
+  ) {
+    this.networks = new NetworkService(store, registry, logger);
+  }
 
   state(): EngineState {
     return this.store.state();

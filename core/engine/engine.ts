@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { UsernsRemap } from '../security/userns-remap.js';
 import type { Observable } from 'rxjs';
-import type { ContainerConfig, EventEnvelope, HostConfig, ImageConfig, Limits } from '../../events/index.js';
+import type { ContainerConfig, EndpointConfig, EventEnvelope, HostConfig, ImageConfig, Limits } from '../../events/index.js';
 import type { ContainerPathStat } from '../archive/path-stat.js';
 import type { FileChange, LogEntry, LogReadOptions, ResourceStats } from '../plugins/driver.js';
 import type { ContainerState, EngineState, ExecState, ImageState, VolumeState } from '../state/engine-state.js';
@@ -13,6 +13,8 @@ export interface CreateContainerRequest {
   readonly image: string;
   readonly config: Partial<ContainerConfig>;
   readonly hostConfig: Partial<HostConfig>;
+  /** NetworkingConfig.EndpointsConfig: aliases and --ip per network. */
+  readonly endpointsConfig?: Readonly<Record<string, EndpointConfig>>;
 }
 
 export interface OutputChunk {
@@ -108,6 +110,10 @@ export interface Engine {
   /** `removeVolumes`: its anonymous volumes go too (rm -v). */
   removeContainer(ref: string, options: { force: boolean; removeVolumes?: boolean }): Promise<void>;
   renameContainer(ref: string, newName: string): Promise<void>;
+  /** `network connect`: an address on the network now; a running container's veth pair too. */
+  connectContainer(networkRef: string, containerRef: string, config: Partial<EndpointConfig>): Promise<void>;
+  /** `network disconnect [-f]`. */
+  disconnectContainer(networkRef: string, containerRef: string, force: boolean): Promise<void>;
   /** New limits, and a new restart policy when given (Name "no" or "" removes it). */
   updateContainer(ref: string, limits: Limits, restartPolicy?: { Name: string; MaximumRetryCount: number }): Promise<void>;
   /** Resolves when the condition is met (rejects NotFound at once for an unknown ref). */

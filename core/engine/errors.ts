@@ -22,7 +22,7 @@ export class ConflictError extends EngineError {
   }
 }
 
-/** The request is understood and refused by a rule of the container's (cp into a read-only root): HTTP 403. */
+/** The request is understood and refused for what it would do (cp into a read-only root, removing a pre-defined network): HTTP 403. */
 export class ForbiddenError extends EngineError {
   readonly status = 403;
   constructor(message: string) {
@@ -64,3 +64,4 @@ export class NotImplementedError extends EngineError {
     this.name = 'NotImplementedError';
   }
 }
+

@@ -3,6 +3,7 @@ import { failpoint } from '../failpoints.js';
 import { decideExit } from '../state/decide.js';
 import type { ContainerState } from '../state/engine-state.js';
 import { restartDelayMs } from '../state/restart-policy.js';
+import { releaseNetworking } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import type { ProcessHub } from './process-hub.js';
@@ -13,7 +14,8 @@ import { startLocked } from './start-container.js';
  * The one place that records a container's exit, whoever noticed it: the hub (the shim said EXIT),
  * a forced removal (it killed the process and waited), or the reconciler (it exited while no
  * daemon ran). Call it under the container's lock. It appends ContainerExited (once per run: the
- * rule is decideExit), ends the hub, releases the cgroups, and then does what the container's
+ * rule is decideExit), ends the hub, unpublishes its ports (ContainerPortsUnpublished) and detaches
+ * its veths, releases the cgroups, and then does what the container's
  * settings say: AutoRemove removes it, a restart policy schedules the next start.
  */
 export async function recordExit(ctx: EngineContext, id: string, status: ExitStatus, options: { hub?: ProcessHub; thenPolicy: boolean }): Promise<void> {
@@ -33,6 +35,8 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
     await ctx.isolator().cleanup(id, c.shimPid).catch((e: unknown) => ctx.logger.warn(`cleanup of ${ctx.short(id)}'s shim failed: ${messageOf(e)}`));
   }
   ctx.finishAttached(id);
+  // Its ports closed and its veths gone (with its namespace already); its addresses stay its own until rm.
+  await releaseNetworking(ctx, id).catch((e: unknown) => ctx.logger.warn(`releasing the network of ${ctx.short(id)} failed: ${messageOf(e)}`));
   if (limiter) await limiter.remove(id).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
   if (!options.thenPolicy) return;
   const after = ctx.state().containers[id];

@@ -1,6 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { DAEMON_STREAM, type EngineEvent, type JsonValue } from '../../events/index.js';
 import { DriverKinds } from '../plugins/kinds.js';
+import { releaseNetworking } from './container-network.js';
 import type { Logger } from '../plugins/logger.js';
 import type { ContainerState, ExecState } from '../state/engine-state.js';
 import { startOnDaemonStart } from '../state/restart-policy.js';
@@ -103,6 +104,8 @@ async function recoverStart(ctx: EngineContext, c: ContainerState): Promise<void
   ctx.logger.warn(`container ${ctx.short(c.id)}: the daemon stopped while it was starting; undoing the steps that ran`);
   await isolator.cleanup(c.id, shimPid);
   await ctx.limiter()?.remove(c.id);
+  // Ports the network step published (ContainerPortsUnpublished); its addresses stay the container's, as after any stop.
+  await releaseNetworking(ctx, c.id).catch((e: unknown) => ctx.logger.warn(`container ${ctx.short(c.id)}: releasing its network: ${messageOf(e)}`));
   const undone: EngineEvent[] = [...c.startSteps].reverse().map((s) => ({ type: 'ContainerStartStepUndone', data: { id: c.id, kind: s.kind, driverId: s.driverId } }));
   await journal.commit([...undone, {
     type: 'ContainerStartFailed',

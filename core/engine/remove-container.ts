@@ -4,6 +4,7 @@ import { DriverKinds } from '../plugins/kinds.js';
 import { decideKill, decideRemove } from '../state/decide.js';
 import type { ContainerState } from '../state/engine-state.js';
 import { anonymousVolumesToRemove } from '../state/volume-rules.js';
+import { removeNetworking } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
 import { recordExit } from './exit-recorder.js';
 import { Journal } from './journal.js';
@@ -47,6 +48,11 @@ export async function finishRemoval(ctx: EngineContext, id: string): Promise<voi
   };
   const isolator = ctx.isolator();
   await step(DriverKinds.isolator, isolator.id, 'rm.after-isolator', () => isolator.cleanup(id, c.shimPid));
+  // Its addresses back to the pools (ContainerNetworkDisconnected), ports and veths released, its /etc files gone;
+  // without a network driver (no networks on this host) only the files, and no step is recorded.
+  const network = ctx.registry.get(DriverKinds.network);
+  if (network) await step(DriverKinds.network, network.id, 'rm.after-network', () => removeNetworking(ctx, id));
+  else await removeNetworking(ctx, id);
   const limiter = ctx.limiter();
   if (limiter) await step(DriverKinds.limiter, limiter.id, 'rm.after-limiter', () => limiter.remove(id));
   const storage = ctx.storage();

@@ -9,6 +9,7 @@ import type { ContainerState, ImageState } from '../state/engine-state.js';
 import { findContainer } from '../state/lookup.js';
 import { type ContainerSecurity, deviceAccess, startSecurity } from '../security/container-security.js';
 import { containerBinds } from './container-volumes.js';
+import { networkStep, recordedNetworkOutput } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import { ConflictError, StartFailedError } from './errors.js';
@@ -32,10 +33,10 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
   ctx.cancelRestart(id);
   const image = ctx.state().images[c.image.id];
   if (!image) throw new ConflictError(`image ${c.image.id} of container ${c.name} was removed: create the container again`);
-  const steps = startSteps(ctx, c, image);
+  const journal = new Journal(ctx.store, id);
+  const steps = startSteps(ctx, c, image, journal);
   await ctx.appendDecided(id, (now) => decideStart(now, byPolicy));
   failpoint('start.after-intent');
-  const journal = new Journal(ctx.store, id);
 
   let result: Awaited<ReturnType<typeof runStartPipeline>>;
   try {
@@ -91,21 +92,23 @@ async function connectOrUndo(ctx: EngineContext, id: string, steps: StartSteps, 
   }
 }
 
-/** Undoes a start whose steps all ran: the shim and its process, the log writer, the cgroups (the writable layer stays until rm). */
+/** Undoes a start whose steps all ran: the shim and its process, the log writer, the network (ports, veths, what it connected), the cgroups (the writable layer stays until rm). */
 async function undoStarted(steps: StartSteps, outputs: StepOutputs): Promise<void> {
   await steps[DriverKinds.isolator].undo(outputs[DriverKinds.isolator]).catch(() => undefined);
   await steps[DriverKinds.log].undo(outputs[DriverKinds.log]).catch(() => undefined);
+  await steps[DriverKinds.network].undo(outputs[DriverKinds.network]).catch(() => undefined);
   await steps[DriverKinds.limiter].undo(outputs[DriverKinds.limiter]).catch(() => undefined);
 }
 
 /** The steps of one start, one per kind of START_ORDER; each reads only what the steps before it returned. */
-function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): StartSteps {
+function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState, journal: Journal): StartSteps {
   const id = c.id;
   const storage = ctx.storage();
   const isolator = ctx.isolator();
   const limiter = ctx.limiter();
   const logDriver = ctx.logDriver(c.hostConfig.LogConfig.Type);
   const limits = pickLimits(c.hostConfig);
+  const network = networkStep(ctx, c, image, journal);
   // What the container's HostConfig asks of its privileges and devices: derived once, on first use
   // inside a step, so that a missing --device fails the start there (125), naming the device.
   let security: ContainerSecurity | undefined;
@@ -125,7 +128,7 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): S
         undo: () => limiter.remove(id),
       }
       : { driverId: null, run: async () => ({ cgroups: [] }), recorded: () => null, undo: async () => undefined },
-    [DriverKinds.network]: { driverId: null, run: async () => ({ interfaces: [] }), recorded: () => null, undo: async () => undefined },
+    [DriverKinds.network]: { driverId: network.driverId, run: () => network.run(), recorded: recordedNetworkOutput, undo: (out) => network.undo(out) },
     [DriverKinds.log]: {
       driverId: logDriver.id,
       run: async () => ({ writer: await logDriver.open(id, c.hostConfig.LogConfig.Config) }),
@@ -138,8 +141,11 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): S
         const mounts = input[DriverKinds.storage].mounts;
         const root = mounts.find((m) => m.type === 'overlay') ?? mounts[0];
         if (!root) throw new Error(`${storage.id} returned no root mount`);
+        const net = input[DriverKinds.network];
         // A volume is a bind of its folder; a parent path is bound before what is mounted under it.
-        const { binds, hostBinds } = containerBinds(ctx.state(), c);
+        // The /etc files come first, so a user's bind over /etc/hosts wins, as in Docker.
+        const { binds: own, hostBinds } = containerBinds(ctx.state(), c);
+        const binds = [...net.files, ...own];
         const userns = usernsFor(c.hostConfig.UsernsMode, ctx.infoBase.usernsRemap ?? null);
         for (const b of hostBinds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 });
         const env = [...c.config.Env, `HOSTNAME=${c.config.Hostname}`];
@@ -149,6 +155,8 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState): S
           user: c.config.User, hostname: c.config.Hostname, tty: c.config.Tty, stdin: c.config.OpenStdin, mounts,
           rootfs: root.target, binds, cgroups: input[DriverKinds.limiter].cgroups, outputOffset: input[DriverKinds.log].writer.storedOffset,
           ...(c.hostConfig.SecurityOpt ? { securityOpt: c.hostConfig.SecurityOpt } : {}),
+          network: net.namespace,
+          ...(net.wire ? { beforeCommand: net.wire } : {}),
           security: securityOf(),
           ...(userns ? { userns } : {}),
           ...(c.hostConfig.ConsoleSize && c.hostConfig.ConsoleSize[0] > 0 ? { consoleSize: c.hostConfig.ConsoleSize } : {}),

@@ -2,13 +2,15 @@ import type { JsonValue } from '../../events/index.js';
 import { failpointAfter, type FailpointName } from '../failpoints.js';
 import type { LogWriter, MountSpec } from '../plugins/driver.js';
 import { START_ORDER, type KindsBefore, type StartKind } from '../plugins/kinds.js';
+import type { NetworkStepOutput } from './container-network.js';
 import type { Journal } from './journal.js';
 
 /** What each start step hands to the steps after it. */
 export interface StepOutputs {
   readonly 'storage.v1': { readonly mounts: readonly MountSpec[] };
   readonly 'limiter.v1': { readonly cgroups: readonly string[] };
-  readonly 'network.v1': { readonly interfaces: readonly string[] };
+  /** The namespace, endpoints, published ports and /etc files (core/engine/container-network.ts); `wire` runs at the shim's hold. */
+  readonly 'network.v1': NetworkStepOutput;
   /** The writer stays in the daemon (the hub writes through it); the event records its stored offset. */
   readonly 'log.v1': { readonly writer: LogWriter };
   readonly 'isolator.v1': { readonly pid: number; readonly shimPid: number };
@@ -19,8 +21,8 @@ export type StepInput<K extends StartKind> = { readonly [P in KindsBefore<K>]: S
 
 /**
  * One driver's part in starting a container. `driverId` null: no driver of the kind is usable (a
- * host without cgroups, the reserved network kind); the step still gives its output (no cgroups,
- * no interfaces) and records nothing.
+ * host without cgroups), or none is needed (`--network none|host|container:`); the step still
+ * gives its output (no cgroups; the namespace and /etc files) and records nothing.
  */
 export interface StartStep<K extends StartKind> {
   readonly driverId: string | null;

@@ -33,7 +33,8 @@ const GROUP = 'root:x:0:\nnobody:x:65534:\n';
 /**
  * The root filesystem of the default `busybox` image as one tar, made from the host's static
  * busybox: /bin/busybox with a symlink per applet (`busybox --list`, sh included) in /bin,
- * /etc/passwd (root, nobody), /etc/group, empty /etc/hosts and /etc/resolv.conf, /tmp (1777),
+ * /etc/passwd (root, nobody), /etc/group, empty /etc/hostname, /etc/hosts and /etc/resolv.conf
+ * (what the shim binds a container's own files over, as in an image `docker export` made), /tmp (1777),
  * /root (0700), /home, and empty /dev, /proc and /sys. Entries are sorted, owned by 0:0 and dated
  * at the epoch, so the same busybox binary always gives the same bytes (and image id).
  * Errors (no busybox) are raised on the returned stream.
@@ -58,6 +59,7 @@ export function buildBusyboxRootfsTar(options: BusyboxOptions = {}): Readable {
       [dir('dev'), undefined],
       [dir('etc'), undefined],
       text('etc/group', GROUP),
+      text('etc/hostname', ''),
       text('etc/hosts', ''),
       text('etc/passwd', PASSWD),
       text('etc/resolv.conf', ''),

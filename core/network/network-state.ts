@@ -3,6 +3,7 @@
  * exist, who holds which address on each, which host ports each container published. IPAM
  * (ipam.ts) and the embedded resolver read only this; there is no other record of addresses.
  */
+import { createHash } from 'node:crypto';
 import type { NetworkEvent, PublishedPort } from '../../events/index.js';
 
 export interface Endpoint {
@@ -26,6 +27,10 @@ export interface NetworkState {
   readonly dns: boolean;
   /** Containers on the network, by container id. */
   readonly endpoints: Readonly<Record<string, Endpoint>>;
+  /** When NetworkCreated was recorded (RFC 3339; the zero time in a fold of bare events). */
+  readonly created: string;
+  /** Version of the network's stream `network-<id>`: what the next connect or remove must expect. */
+  readonly version: number;
 }
 
 export interface PublishedPorts {
@@ -41,18 +46,31 @@ export interface NetworksState {
 
 export const EMPTY_NETWORKS: NetworksState = { networks: {}, published: {} };
 
+/** Where an event sits in the log: its stream's version after it, and when it was recorded. */
+export interface EventPlace {
+  readonly streamVersion: number;
+  readonly time: string;
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
 function without<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
   const copy = { ...record };
   delete copy[key];
   return copy;
 }
 
-/** The state after one more event. Events for unknown networks change nothing (a replay of a log cut short). */
-export function evolveNetworks(state: NetworksState, event: NetworkEvent): NetworksState {
+/**
+ * The state after one more event. Events for unknown networks change nothing (a replay of a log cut
+ * short). `at` is where the event sits in the log (the engine's fold gives it); without it (a fold
+ * of bare events) a network's version counts the events of its stream and its time is the zero time.
+ */
+export function evolveNetworks(state: NetworksState, event: NetworkEvent, at?: EventPlace): NetworksState {
   switch (event.type) {
     case 'NetworkCreated': {
       const { id, ...rest } = event.data;
-      return { ...state, networks: { ...state.networks, [id]: { id, ...rest, endpoints: {} } } };
+      const network: NetworkState = { id, ...rest, endpoints: {}, created: at?.time ?? ZERO_TIME, version: at?.streamVersion ?? 1 };
+      return { ...state, networks: { ...state.networks, [id]: network } };
     }
     case 'NetworkRemoved':
       return { ...state, networks: without(state.networks, event.data.id) };
@@ -61,12 +79,14 @@ export function evolveNetworks(state: NetworksState, event: NetworkEvent): Netwo
       if (!network) return state;
       const { id, ip, mac, aliases } = event.data;
       const endpoint: Endpoint = { containerId: id, ip, mac, aliases, interface: event.data.interface };
-      return { ...state, networks: { ...state.networks, [network.id]: { ...network, endpoints: { ...network.endpoints, [id]: endpoint } } } };
+      const version = at?.streamVersion ?? network.version + 1;
+      return { ...state, networks: { ...state.networks, [network.id]: { ...network, endpoints: { ...network.endpoints, [id]: endpoint }, version } } };
     }
     case 'ContainerNetworkDisconnected': {
       const network = state.networks[event.data.network];
-      if (!network?.endpoints[event.data.id]) return state;
-      return { ...state, networks: { ...state.networks, [network.id]: { ...network, endpoints: without(network.endpoints, event.data.id) } } };
+      if (!network) return state;
+      const version = at?.streamVersion ?? network.version + 1;
+      return { ...state, networks: { ...state.networks, [network.id]: { ...network, endpoints: without(network.endpoints, event.data.id), version } } };
     }
     case 'ContainerPortsPublished':
       return { ...state, published: { ...state.published, [event.data.id]: { network: event.data.network, ports: event.data.ports } } };
@@ -111,4 +131,12 @@ export function resolveName(network: NetworkState, name: string, containerName: 
 /** The container whose address `ip` is on a network (reverse lookups), if any. */
 export function endpointByIp(network: NetworkState, ip: string): Endpoint | undefined {
   return Object.values(network.endpoints).find((e) => e.ip === ip);
+}
+
+/**
+ * The EndpointID Docker shows for a container on a network (network inspect's Containers, and the
+ * container's NetworkSettings.Networks): derived from the two ids, so both agree without a record.
+ */
+export function endpointIdOf(networkId: string, containerId: string): string {
+  return createHash('sha256').update(`${networkId}/${containerId}`).digest('hex');
 }

@@ -28,6 +28,12 @@ export interface NetworkRecoveryPlan {
   readonly adopted: { readonly veths: number; readonly ports: number };
   /** Not this log's: bridges of networks the fold does not hold, devices and ports of unknown containers. */
   readonly foreign: { readonly bridges: readonly string[]; readonly veths: readonly string[]; readonly ports: number };
+  /**
+   * Bridges naming a network the fold does not hold: a removal that died between NetworkRemoved and
+   * the driver's removal (the network service removes those whose NetworkCreated is in its log), or
+   * another daemon's (left alone).
+   */
+  readonly orphanBridges: readonly { readonly name: string; readonly network: string }[];
 }
 
 const samePort = (a: PublishedPort, b: PublishedPort): boolean =>
@@ -77,6 +83,7 @@ export function planNetworkRecovery(input: NetworkRecoveryInput): NetworkRecover
       veths: foreignVeths,
       ports: foreignPorts,
     },
+    orphanBridges: held.bridges.flatMap((b) => (b.network && !state.networks[b.network] ? [{ name: b.name, network: b.network }] : [])),
   };
 }
 

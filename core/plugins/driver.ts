@@ -275,6 +275,14 @@ export interface ProcessSpec {
   readonly outputOffset?: number;
   /** The container's `--security-opt` values (seccomp=unconfined|PROFILE, no-new-privileges), validated at create. */
   readonly securityOpt?: readonly string[];
+  /** Its network namespace: a new one (the default), the host's (`--network host`), or another container's (`container:NAME`, by its init's pid). */
+  readonly network?: NetworkNamespace;
+  /**
+   * Runs once the init exists in its namespaces and cgroups and before the user's command does:
+   * the network step wires `/proc/<initPid>/ns/net` here. The command runs only after it resolves;
+   * a rejection ends the start with that error.
+   */
+  readonly beforeCommand?: (initPid: number) => Promise<void>;
   /** Capabilities, --privileged, --read-only, --tmpfs and --device; none: Docker's defaults. */
   readonly security?: ContainerSecurity;
   /**
@@ -291,6 +299,8 @@ export interface IdMapping {
   readonly gid: number;
   readonly size: number;
 }
+
+export type NetworkNamespace = { readonly mode: 'new' } | { readonly mode: 'host' } | { readonly mode: 'container'; readonly pid: number };
 
 export interface ExecSpec {
   readonly containerId: string;

@@ -30,6 +30,21 @@
 import type { PublishedPort } from '../../events/index.js';
 import type { Driver } from './driver.js';
 
+/**
+ * Settings of the network driver that the daemon binds from its flags (`--dns`) and its exec root
+ * (the nft table: one per daemon, so daemons side by side never touch each other's rules). A
+ * driver takes them with `@inject(NetworkDriverOptions) @optional()`.
+ */
+export const NetworkDriverOptions = Symbol.for('tiny-docker.network.Options');
+export interface NetworkDriverOptions {
+  /** The nft table (family ip) of the driver; default "mini-docker". */
+  readonly table?: string;
+  /** Where the embedded resolver forwards names it does not know ("IP" or "IP:port"), as dockerd's --dns. */
+  readonly upstreamDns?: readonly string[];
+  /** The resolver's port on each gateway; default 53. */
+  readonly dnsPort?: number;
+}
+
 /** What the driver needs to know of a network (its NetworkCreated). */
 export interface NetworkSpec {
   readonly id: string;
@@ -75,9 +90,13 @@ export class PortAllocatedError extends Error {
   }
 }
 
-/** Answers the embedded resolver's questions from the fold: the addresses of `name` on a network. */
+/**
+ * Answers the embedded resolver's questions from the fold: the addresses of `name` on a network.
+ * `from` is the asking client's address on that network, so a container on several networks
+ * finds the names of all of them (as Docker's resolver, which answers per container).
+ */
 export interface NameSource {
-  lookup(networkId: string, name: string): readonly string[];
+  lookup(networkId: string, name: string, from?: string): readonly string[];
 }
 
 /** What the driver holds on the host now, each thing with whose it is, for a recovery to adopt or remove. */

@@ -2,6 +2,7 @@ import type {
   Driver, DriverContext, DriverStatus, ExporterDriver, IsolatorDriver, LimiterDriver, LogDriver, StorageDriver,
 } from './driver.js';
 import type { DistributionDriver } from './distribution.js';
+import type { NetworkDriver } from './network-driver.js';
 import type { VolumeDriver } from './volume-driver.js';
 import { DriverKinds, kindOf, type DriverKind } from './kinds.js';
 
@@ -9,7 +10,7 @@ import { DriverKinds, kindOf, type DriverKind } from './kinds.js';
 export interface DriverOfKind {
   readonly 'storage.v1': StorageDriver;
   readonly 'limiter.v1': LimiterDriver;
-  readonly 'network.v1': Driver;
+  readonly 'network.v1': NetworkDriver;
   readonly 'log.v1': LogDriver;
   readonly 'isolator.v1': IsolatorDriver;
   readonly 'exporter.v1': ExporterDriver;
@@ -29,7 +30,7 @@ type KindMethods = { readonly [K in DriverKind]: readonly Exclude<MethodsOf<Driv
 const KIND_METHODS: KindMethods = {
   [DriverKinds.storage]: ['applyLayer', 'hasLayer', 'removeLayer', 'prepare', 'diff', 'usage', 'mountReadOnly', 'remove', 'held'],
   [DriverKinds.limiter]: ['validate', 'create', 'paths', 'update', 'stats', 'oomKilled', 'freeze', 'thaw', 'pids', 'remove', 'held'],
-  [DriverKinds.network]: [],
+  [DriverKinds.network]: ['ensureNetwork', 'removeNetwork', 'attach', 'detach', 'publish', 'unpublish', 'serveNames', 'list'],
   [DriverKinds.log]: ['validateOptions', 'open', 'read', 'remove', 'held'],
   [DriverKinds.isolator]: ['start', 'connect', 'isAlive', 'exitStatus', 'kill', 'exec', 'cleanup', 'held', 'endExec'],
   [DriverKinds.exporter]: ['exportDiff', 'exportTree'],

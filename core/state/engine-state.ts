@@ -1,4 +1,5 @@
-import type { ContainerConfig, ContainerVolume, HistoryEntry, HostConfig, ImageConfig, ImageRef, JsonValue, LayerDescriptor } from '../../events/index.js';
+import type { ContainerConfig, ContainerVolume, EndpointConfig, HistoryEntry, HostConfig, ImageConfig, ImageRef, JsonValue, LayerDescriptor } from '../../events/index.js';
+import type { NetworksState } from '../network/network-state.js';
 
 /** Docker's container states; this engine uses created, running, paused, exited, removing, dead. */
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -37,6 +38,8 @@ export interface ContainerState {
   readonly image: ImageRef;
   readonly config: ContainerConfig;
   readonly hostConfig: HostConfig;
+  /** What it asked of the networks it joins (--network-alias, --ip), by the network name or id it gave. */
+  readonly endpointsConfig?: Readonly<Record<string, EndpointConfig>>;
   readonly created: string;
   readonly status: ContainerStatus;
   readonly pid: number;
@@ -110,8 +113,12 @@ export interface VolumeState {
   readonly status: 'creating' | 'created' | 'removing';
 }
 
-/** Everything the daemon knows, folded from the log. Plain data, JSON-serialisable (snapshots). */
-export interface EngineState {
+/**
+ * Everything the daemon knows, folded from the log. Plain data, JSON-serialisable (snapshots).
+ * It is a NetworksState too (`networks`, `published`: core/network/network-state.ts), so IPAM,
+ * the published ports in use and the recovery plan take the engine's state as it is.
+ */
+export interface EngineState extends NetworksState {
   readonly containers: Readonly<Record<string, ContainerState>>;
   readonly images: Readonly<Record<string, ImageState>>;
   readonly volumes: Readonly<Record<string, VolumeState>>;

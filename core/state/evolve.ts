@@ -1,13 +1,14 @@
 import { restartPolicyAllows } from './restart-policy.js';
-import type { EventEnvelope } from '../../events/index.js';
+import type { EventEnvelope, NetworkEvent } from '../../events/index.js';
+import { evolveNetworks, type NetworkState, type PublishedPorts } from '../network/network-state.js';
 import type { ContainerState, EngineState, ExecState, ImageState, VolumeState } from './engine-state.js';
 import { ZERO_TIME } from './engine-state.js';
 
-/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes). */
-export const FOLD_VERSION = 4;
+/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes; 5: networks and published ports). */
+export const FOLD_VERSION = 5;
 
 export function initialState(): EngineState {
-  return { containers: {}, images: {}, volumes: {}, execs: {}, position: 0, time: ZERO_TIME };
+  return { containers: {}, images: {}, volumes: {}, execs: {}, networks: {}, published: {}, position: 0, time: ZERO_TIME };
 }
 
 /** The fold's working copy: the records are mutable, the entities in them are never mutated. */
@@ -16,12 +17,24 @@ interface Draft {
   images: Record<string, ImageState>;
   volumes: Record<string, VolumeState>;
   execs: Record<string, ExecState>;
+  networks: Readonly<Record<string, NetworkState>>;
+  published: Readonly<Record<string, PublishedPorts>>;
   position: number;
   time: string;
 }
 
 function draftOf(state: EngineState): Draft {
-  return { containers: { ...state.containers }, images: { ...state.images }, volumes: { ...state.volumes }, execs: { ...state.execs }, position: state.position, time: state.time };
+  return {
+    containers: { ...state.containers }, images: { ...state.images }, volumes: { ...state.volumes }, execs: { ...state.execs },
+    networks: state.networks, published: state.published, position: state.position, time: state.time,
+  };
+}
+
+/** Networks and published ports: the network fold (core/network/network-state.ts), with the event's place in the log. */
+function applyNetworkEvent(d: Draft, e: EventEnvelope, event: NetworkEvent): void {
+  const next = evolveNetworks(d, event, { streamVersion: e.streamVersion, time: e.time });
+  d.networks = next.networks;
+  d.published = next.published;
 }
 
 function setContainer(d: Draft, id: string, e: EventEnvelope, change: (c: ContainerState) => Partial<ContainerState>): void {
@@ -76,7 +89,7 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
     case 'ContainerCreated': {
       const x = e.data;
       d.containers[x.id] = {
-        id: x.id, name: x.name, image: x.image, config: x.config, hostConfig: x.hostConfig, created: e.time,
+        id: x.id, name: x.name, image: x.image, config: x.config, hostConfig: x.hostConfig, ...(x.endpointsConfig ? { endpointsConfig: x.endpointsConfig } : {}), created: e.time,
         status: 'created', pid: 0, shimPid: 0, exitCode: 0, signal: null, oomKilled: false, error: '',
         startedAt: ZERO_TIME, finishedAt: ZERO_TIME, restartCount: 0, manuallyStopped: false, starting: false, startSteps: [],
         stopping: null, committing: null, drivers: [], execIds: [], volumes: x.volumes ?? [], removeVolumes: false,
@@ -214,6 +227,16 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
     case 'VolumeRemoved':
       delete d.volumes[e.data.name];
       return;
+    case 'NetworkCreated':
+    case 'NetworkRemoved':
+    case 'ContainerNetworkConnected':
+    case 'ContainerNetworkDisconnected':
+      return applyNetworkEvent(d, e, e);
+    case 'ContainerPortsPublished':
+    case 'ContainerPortsUnpublished':
+      // On the container's stream: its version moves too.
+      applyNetworkEvent(d, e, e);
+      return setContainer(d, e.data.id, e, () => ({}));
     case 'DaemonStarted':
     case 'DaemonStopped':
     case 'DaemonReconciled':

@@ -104,9 +104,11 @@ export class NamespaceIsolator implements IsolatorDriver {
         tmpfs: spec.security.tmpfs, devices: spec.security.devices, ...deviceRulesOf(spec.security),
       } : {}),
       ...(spec.userns ? { userns: spec.userns } : {}),
+      ...(spec.network?.mode === 'host' ? { netns: 'host' } : spec.network?.mode === 'container' ? { netns: `/proc/${spec.network.pid}/ns/net` } : {}),
+      ...(spec.beforeCommand ? { hold: true } : {}),
     });
     try {
-      const started = await startShim(this.shimBinary, bundle);
+      const started = await startShim(this.shimBinary, bundle, spec.beforeCommand);
       return { pid: started.initPid, shimPid: started.shimPid };
     } catch (err) {
       if (err instanceof ShimStartError) throw new ProcessStartError(err.message, err.exitCode);

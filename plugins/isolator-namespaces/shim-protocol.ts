@@ -243,6 +243,10 @@ export interface ShimRunSpec extends ShimProcessSpec {
   bufferBytes?: number;
   /** Offset of the first output byte (default 0): a restarted container continues its log's sequence. */
   startOffset?: number;
+  /** The network namespace: "new" (default), "host", or the path of one to join (/proc/<pid>/ns/net). */
+  netns?: string;
+  /** Hold the init before its command until the caller says "go" (startShim's onHeld). */
+  hold?: boolean;
   /** /sys writable, no masked or read-only paths. */
   privileged?: boolean;
   /** The root remounted read-only after pivot_root. */
@@ -330,6 +334,11 @@ export function serializeSpec(spec: ShimSpec): string {
     add('hostname', spec.hostname);
     add('buffer', spec.bufferBytes);
     add('offset', spec.startOffset);
+    if (spec.netns !== undefined && spec.netns !== 'new') {
+      if (spec.netns !== 'host' && !spec.netns.startsWith('/')) throw new Error(`spec netns "${spec.netns}": expected new, host or an absolute path`);
+      add('netns', spec.netns);
+    }
+    if (spec.hold) add('hold', true);
     lines.push(...securityLines(spec));
     if (spec.userns) {
       const { uid, gid, size } = spec.userns;
@@ -426,25 +435,53 @@ export function parseReportLine(line: string): ShimStarted | ShimStartError {
 
 /**
  * Spawns `mini-docker-shim run <bundleDir>` and resolves with the pids once the container's
- * command was exec'd. The shim has detached by then; it outlives the caller.
+ * command was exec'd. The shim has detached by then; it outlives the caller. With `onHeld` (the
+ * spec said `hold 1`), the shim reports `held <initPid>` once the init is in its namespaces and
+ * cgroups and waits: `onHeld(initPid)` runs then (the network step wires the namespace), and its
+ * success lets the command run; its rejection ends the start with that error.
  */
-export function startShim(shimBinary: string, bundleDir: string): Promise<ShimStarted> {
+export function startShim(shimBinary: string, bundleDir: string, onHeld?: (initPid: number) => Promise<void>): Promise<ShimStarted> {
   return new Promise((resolve, reject) => {
-    const child = spawn(shimBinary, ['run', bundleDir], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(shimBinary, ['run', bundleDir], { stdio: [onHeld ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
     let text = '';
     let settled = false;
+    let heldError: Error | undefined;
     const settle = (result: ShimStarted | Error): void => {
       if (settled) return;
       settled = true;
-      if (result instanceof Error) reject(result);
+      if (result instanceof Error) reject(heldError ?? result);
       else resolve(result);
+    };
+    const answer = (line: string): void => {
+      if (!child.stdin || child.stdin.destroyed) return;
+      child.stdin.on('error', () => undefined); // a shim that died is reported by its exit
+      child.stdin.end(`${line}\n`);
     };
     child.on('error', (err) => settle(new ShimStartError(125, `spawn ${shimBinary}: ${err.message}`)));
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
       text += chunk;
-      const nl = text.indexOf('\n');
-      if (nl >= 0) settle(parseReportLine(text.slice(0, nl)));
+      let nl: number;
+      while ((nl = text.indexOf('\n')) >= 0) {
+        const line = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        const held = /^held (\d+)$/.exec(line);
+        if (!held) {
+          settle(parseReportLine(line));
+          continue;
+        }
+        if (!onHeld) {
+          settle(new ShimStartError(125, 'shim: held the container without being asked to'));
+          continue;
+        }
+        onHeld(Number(held[1])).then(
+          () => answer('go'),
+          (err: unknown) => {
+            heldError = err instanceof Error ? err : new Error(String(err));
+            answer('abort');
+          },
+        );
+      }
     });
     child.on('close', (code, signal) => {
       settle(new ShimStartError(125, `shim exited (${signal ?? code}) without reporting${text ? `: ${text.trim()}` : ''}`));

@@ -15,7 +15,7 @@ import { inject, injectable, optional } from '../../core/plugin-api.js';
 import type { DriverContext, DriverStatus, Logger } from '../../core/plugin-api.js';
 import type { PublishedPort } from '../../events/index.js';
 import {
-  PortAllocatedError, type AttachSpec, type HeldNetworkResources, type NameSource, type NetworkDriver, type NetworkSpec, type PortRequest,
+  NetworkDriverOptions, PortAllocatedError, type AttachSpec, type HeldNetworkResources, type NameSource, type NetworkDriver, type NetworkSpec, type PortRequest,
 } from '../../core/plugins/network-driver.js';
 import { parseSubnet } from '../../core/network/ipv4.js';
 import { portsConflict } from '../../core/network/published-ports.js';
@@ -28,16 +28,9 @@ import {
   DEFAULT_TABLE, baseScript, networkAddScript, networkRemoveScript, portsAddScript, portsDeleteScript, readHeldTable,
 } from './nft-rules.js';
 
-/** Optional settings, bound by whoever wants other than the defaults (tests, the daemon's config). */
-export const BridgeNetworkOptions = Symbol.for('tiny-docker.network-bridge.Options');
-export interface BridgeNetworkOptions {
-  /** The nft table (family ip) of this driver; default "mini-docker". */
-  readonly table?: string;
-  /** Where the embedded resolver forwards names it does not know ("IP" or "IP:port"), as dockerd's --dns. */
-  readonly upstreamDns?: readonly string[];
-  /** The resolver's port on each gateway; default 53. */
-  readonly dnsPort?: number;
-}
+/** Optional settings (core's NetworkDriverOptions), bound by the daemon from its flags, or by tests. */
+export const BridgeNetworkOptions = NetworkDriverOptions;
+export type BridgeNetworkOptions = NetworkDriverOptions;
 
 const TOOLS: readonly (readonly [string, string])[] = [['ip', 'iproute2'], ['nsenter', 'util-linux'], ['nft', 'nftables']];
 
@@ -119,7 +112,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     if (network.dns && !this.resolvers.has(network.id)) {
       const resolver = new EmbeddedResolver({
         address: network.gateway, port: this.dnsPort, upstreams: this.upstreams,
-        lookup: (name) => this.names.lookup(network.id, name),
+        lookup: (name, from) => this.names.lookup(network.id, name, from),
         onError: (m) => this.logger?.warn(m),
       });
       this.resolvers.set(network.id, resolver);

@@ -1,11 +1,6 @@
 /** Host device names of the bridge driver: prefixes the leak check and `list` recognise. */
-export const BRIDGE_PREFIX = 'mdbr-';
+export { BRIDGE_PREFIX, bridgeNameFor } from '../../core/network/bridge-name.js';
 export const VETH_PREFIX = 'mdv';
-
-/** The bridge of a network: "mdbr-" and the first 8 characters of its id (13 of the 15 allowed). */
-export function bridgeNameFor(networkId: string): string {
-  return `${BRIDGE_PREFIX}${networkId.slice(0, 8)}`;
-}
 
 /** The host end of a container's veth pair on a network: "mdv", 7 of the container id, 4 of the network id. */
 export function vethNameFor(containerId: string, networkId: string): string {

@@ -14,7 +14,7 @@ import { REGISTRY_TOOLS_MISSING, TestRegistry, skopeoPush, writeOciLayout } from
 import { busyboxRootfsTar } from '../fixtures/test-image.js';
 import { buildTar } from '../fixtures/tar-builder.js';
 import { FAILPOINTS, FAILPOINTS_ENV, commandOf } from '../../core/failpoints.js';
-import { TestDaemon, until, type RunResult } from './harness.js';
+import { TestDaemon, runCommand, until, type RunResult } from './harness.js';
 import { apiGet, assertKernelAgrees, cleanupEverything, containerCgroupDirs, hostView, untilKernelAgrees, inspectAll, type InspectedContainer, type InspectedExec } from './kernel-agreement.js';
 
 /** The registry each pull scenario pushed its image to, by scenario name. */
@@ -53,11 +53,40 @@ async function inspectName(d: TestDaemon, name: string): Promise<InspectedContai
   return (JSON.parse(r.stdout) as InspectedContainer[])[0];
 }
 
+/**
+ * The daemon's networks and the host agree: every network `network ls` lists has its bridge, and
+ * the bridges in the daemon's nft table are exactly those. Returns the network, by name, if listed.
+ */
+async function networksAgree(d: TestDaemon, name: string): Promise<{ Id: string } | undefined> {
+  const ls = await ok(d, ['network', 'ls', '--format', '{{json .}}', '--no-trunc']);
+  const listed = ls.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { ID: string; Name: string });
+  const bridges = listed.map((n) => `mdbr-${n.ID.slice(0, 8)}`).sort();
+  for (const b of bridges) assert.ok(existsSync(`/sys/class/net/${b}`), `the bridge ${b} of a listed network is on the host`);
+  const set = await runCommand('nft', ['-j', 'list', 'set', 'ip', d.networkTable, 'bridges']);
+  assert.equal(set.code, 0, `the daemon's table holds its bridges: ${set.stderr}`);
+  const held = (JSON.parse(set.stdout) as { nftables: { set?: { elem?: string[] } }[] }).nftables.flatMap((x) => x.set?.elem ?? []).sort();
+  assert.deepEqual(held, bridges, 'the table holds the bridges of the listed networks, no other');
+  const found = listed.find((n) => n.Name === name);
+  return found ? { Id: found.ID } : undefined;
+}
+
 async function mustExist(d: TestDaemon, name: string): Promise<InspectedContainer> {
   const c = await inspectName(d, name);
   assert.ok(c, `container ${name} is there`);
   return c;
 }
+
+/** `network rm` of a network made for it: the scenario of `network.after-removed`, and a kill -9 run of its own. */
+const NETWORK_RM: Scenario = {
+  setup: async (d, name) => { await ok(d, ['network', 'create', name]); },
+  act: (d, name) => d.cli(['network', 'rm', name]),
+  verify: async (d, name, acknowledged) => {
+    const network = await networksAgree(d, name);
+    if (acknowledged) assert.equal(network, undefined, 'an acknowledged network rm is gone');
+    if (network) await ok(d, ['network', 'rm', name]);
+    await networksAgree(d, name);
+  },
+};
 
 function readFileOr(path: string): string {
   try {
@@ -212,6 +241,20 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
       assert.deepEqual(volumeFolders(d), []);
     },
   },
+  network: {
+    setup: async () => undefined,
+    act: (d, name) => d.cli(['network', 'create', name]),
+    verify: async (d, name, acknowledged) => {
+      const network = await networksAgree(d, name);
+      if (acknowledged) assert.ok(network, 'an acknowledged network create is there');
+      if (network) {
+        await ok(d, ['network', 'rm', name]);
+        assert.equal(existsSync(`/sys/class/net/mdbr-${network.Id.slice(0, 8)}`), false, 'its bridge went with it');
+      }
+      await networksAgree(d, name);
+    },
+  },
+  'network-rm': NETWORK_RM,
   commit: {
     setup: async (d, name) => {
       await ok(d, ['run', '-d', '--name', name, 'busybox', ...LOOP]);
@@ -233,10 +276,19 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
   },
 };
 
+/** How many elements of the daemon's nft table name the container (published ports carry its id). */
+async function portRulesOf(d: TestDaemon, name: string): Promise<number> {
+  const c = await mustExist(d, name);
+  const listing = await runCommand('nft', ['list', 'table', 'ip', d.networkTable]);
+  return listing.code === 0 ? listing.stdout.split('\n').filter((l) => l.includes(c.Id)).length : 0;
+}
+
 /**
  * Points whose path a command's plain scenario does not reach get a scenario of their own:
- * `start.after-undo` needs a start step that fails (the command does not exist in the image),
- * `rm.after-volumes` an `rm -v` of a container with an anonymous volume.
+ * `start.after-undo` needs a start step that fails (the command does not exist in the image);
+ * `rm.after-volumes` an `rm -v` of a container with an anonymous volume;
+ * `start.after-network` a start that publishes a port, so the port's event and rule exist when it dies;
+ * `network.after-removed` an rm (the plain `network` scenario is a create).
  */
 const POINT_SCENARIOS: Readonly<Record<string, Scenario>> = {
   'rm.after-volumes': {
@@ -248,6 +300,19 @@ const POINT_SCENARIOS: Readonly<Record<string, Scenario>> = {
       assert.equal(c, undefined, 'a removal cut after its volumes is finished at the restart');
       assert.equal((await ok(d, ['volume', 'ls', '-q'])).stdout, '', 'rm -v removed the anonymous volume');
       assert.deepEqual(volumeFolders(d), []);
+    },
+  },
+  'network.after-removed': NETWORK_RM,
+  'start.after-network': {
+    setup: async (d, name) => { await ok(d, ['create', '--name', name, '-p', '80', 'busybox', ...LOOP]); },
+    act: (d, name) => d.cli(['start', name]),
+    acknowledged: () => false,
+    verify: async (d, name) => {
+      const c = await mustExist(d, name);
+      assert.ok(['created', 'exited'].includes(c.State.Status), `a start cut after its network step is undone: ${c.State.Status}`);
+      const port = await d.cli(['port', name]);
+      assert.equal(port.stdout, '', 'no port is published for it in the log');
+      assert.equal(await portRulesOf(d, name), 0, 'nor in the nft table');
     },
   },
   'start.after-undo': {

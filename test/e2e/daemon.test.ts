@@ -24,7 +24,7 @@ describe('e2e: the daemon, its files, plugins and replay', () => {
     daemons.push(d);
     const ps = await d.cli(['ps'], { env: { MINI_DOCKER_NO_AUTOSTART: '' } });
     assert.equal(ps.code, 0, ps.stderr);
-    assert.match(ps.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES/);
+    assert.match(ps.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES/);
     const pidFile = join(d.execRoot, 'mini-dockerd.pid');
     assert.ok(existsSync(pidFile), 'pid file');
     assert.equal(statSync(d.socketPath).mode & 0o777, 0o660, 'socket mode 0660');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import type { TestContext } from 'node:test';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DAEMON_NODE_OPTIONS } from '../../core/daemon/daemon-config.js';
+import { DAEMON_NODE_OPTIONS, networkTableFor } from '../../core/daemon/daemon-config.js';
 
 /** The repository root (this file is dist/test/e2e/harness.js). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -85,6 +85,23 @@ function ping(socketPath: string): Promise<boolean> {
   });
 }
 
+/**
+ * Removes a stopped daemon's network devices and rules: the bridges given and those in its nft
+ * table's `bridges` set, then the table. Each step is allowed to find nothing.
+ */
+export async function removeDaemonNetworks(table: string, bridges: Iterable<string>): Promise<void> {
+  const all = new Set(bridges);
+  // A host without nft (the cgroup v2 guest) has no network driver, so no table and no bridges of ours.
+  if (spawnSync('nft', ['--version'], { stdio: 'ignore' }).error) return;
+  const listing = await runCommand('nft', ['-j', 'list', 'set', 'ip', table, 'bridges']);
+  if (listing.code === 0) {
+    const parsed = JSON.parse(listing.stdout) as { nftables?: { set?: { elem?: unknown[] } }[] };
+    for (const item of parsed.nftables ?? []) for (const e of item.set?.elem ?? []) if (typeof e === 'string') all.add(e);
+  }
+  for (const b of all) if (existsSync(`/sys/class/net/${b}`)) await runCommand('ip', ['link', 'del', b]);
+  await runCommand('nft', ['delete', 'table', 'ip', table]);
+}
+
 /** A real mini-dockerd in a temporary data root and exec root, and the CLI pointed at it. */
 export class TestDaemon {
   readonly root: string;
@@ -126,10 +143,18 @@ export class TestDaemon {
     return join(this.root, 'daemon.log');
   }
 
-  /** Starts the daemon and waits until its socket answers. */
+  /** The nft table of this daemon's network driver (one per exec root). */
+  get networkTable(): string {
+    return networkTableFor(this.execRoot);
+  }
+
+  /**
+   * Starts the daemon and waits until its socket answers. Its embedded resolver forwards to
+   * 127.0.0.1 (`--dns`), so a name it does not know never leaves the machine.
+   */
   async start(): Promise<void> {
     const out = openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, DAEMON, ...this.daemonArgs], { env: this.env, stdio: ['ignore', out, out] });
+    this.child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, DAEMON, '--dns', '127.0.0.1', ...this.daemonArgs], { env: this.env, stdio: ['ignore', out, out] });
     const child = this.child;
     for (let i = 0; i < 300; i++) {
       if (this.exit) throw new Error(`mini-dockerd exited with ${child.exitCode ?? child.signalCode}:\n${this.log()}`);
@@ -171,14 +196,22 @@ export class TestDaemon {
     return exited;
   }
 
-  /** Removes every container, stops the daemon, kills stray shims by PID, removes the folders. */
+  /**
+   * Removes every container, stops the daemon, kills stray shims by PID, removes what its network
+   * driver made on the host (a daemon keeps its networks, the default bridge too, after it stops,
+   * as dockerd keeps docker0), removes the folders.
+   */
   async cleanup(): Promise<void> {
+    const bridges = new Set<string>();
     if (this.child && !this.exit) {
       const ids = await this.cli(['ps', '-aq', '--no-trunc']);
       const list = ids.stdout.split('\n').filter((l) => l.trim() !== '');
       if (list.length > 0) await this.cli(['rm', '-f', ...list]);
+      const networks = await this.cli(['network', 'ls', '-q', '--no-trunc']);
+      for (const id of networks.stdout.split('\n').filter((l) => /^[0-9a-f]{64}$/.test(l))) bridges.add(`mdbr-${id.slice(0, 8)}`);
       await this.stop();
     }
+    await removeDaemonNetworks(this.networkTable, bridges);
     for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
       try {
         const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');

@@ -49,7 +49,7 @@ describe('e2e: interactive containers on a real terminal', () => {
     await d.cleanup();
   });
 
-  it('run -it busybox sh: a prompt, own processes with sh as PID 1, own hostname, only lo, resize, exit restores the terminal', async () => {
+  it('run -it busybox sh: a prompt, own processes with sh as PID 1, own hostname, lo and its own eth0, resize, exit restores the terminal', async () => {
     host.send(`${md} run -it --name it-shell busybox sh\n`);
     await host.expect(PROMPT);
     const id = (await d.cli(['inspect', '-f', '{{.Id}}', 'it-shell'])).stdout.trim();
@@ -61,8 +61,9 @@ describe('e2e: interactive containers on a real terminal', () => {
     assert.deepEqual(procs.find(([pid]) => pid === 1), [1, 'sh'], ps);
 
     assert.match(await typed('echo "H=$(hostname)"'), new RegExp(`H=${id.slice(0, 12)}\\b`));
-    assert.equal((await typed('ls /sys/class/net')).trim(), 'lo');
-    assert.equal((await typed('ip -o link | cut -d: -f2')).trim(), 'lo', 'ip link shows only lo');
+    assert.equal((await typed('ls /sys/class/net')).trim(), 'eth0  lo');
+    const links = (await typed('ip -o link | cut -d: -f2')).split(/\s+/).filter(Boolean);
+    assert.deepEqual(links.map((l) => l.replace(/@if\d+$/, '')), ['lo', 'eth0'], 'ip link shows lo and its own eth0 (the default bridge)');
     assert.match(await typed('test -e /work || echo "host-$((1+1))-hidden"'), /host-2-hidden/);
     assert.match(await typed('stty size'), /^24 80$/m, 'the container starts with the terminal\'s size');
 

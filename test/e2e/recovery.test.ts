@@ -56,7 +56,7 @@ describe('e2e: recovery from an intent the daemon did not finish (failpoints)', 
     const actions = await stepActions(id);
     const limited = containerCgroupDirs(id).length > 0;
     assert.deepEqual(actions, [
-      'create', 'start-intent', 'start-step storage.v1', ...(limited ? ['start-step limiter.v1'] : []), 'start-step log.v1', 'start-step isolator.v1', 'start',
+      'create', 'start-intent', 'start-step storage.v1', ...(limited ? ['start-step limiter.v1'] : []), 'start-step network.v1', 'start-step log.v1', 'start-step isolator.v1', 'start',
     ]);
     const plain = await d.cli(['events', '--since', '10m', '--until', new Date(Date.now() + 1000).toISOString(), '--filter', `container=${id}`, '--format', '{{.Action}}']);
     assert.deepEqual(plain.stdout.trim().split('\n'), ['create', 'start']);

@@ -53,7 +53,7 @@ describe('e2e: the original project\'s usage lines', () => {
 
     const ps = await d.cli(['ps']);
     assert.equal(ps.code, 0, ps.stderr);
-    assert.match(ps.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES$/m);
+    assert.match(ps.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/m);
     assert.match(ps.stdout, new RegExp(`^${first.slice(0, 12)}\\s+\\S*busybox\\.tar\\s+"/bin/sh -c while tr…"\\s+.*\\s+Up `, 'm'));
     assert.match(ps.stdout, new RegExp(`^${second.slice(0, 12)}\\s+\\S*busybox\\.tar\\s+"/bin/ash -c while t…"\\s+.*\\s+Up `, 'm'));
 

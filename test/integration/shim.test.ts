@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -408,6 +408,65 @@ describe('integration: shim run mode', { skip }, () => {
     } finally {
       await waitFor(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() === '');
       rmdirSync(dir);
+    }
+  });
+});
+
+describe('integration: shim network namespace and hold', { skip }, () => {
+  async function runHeld(spec: ShimRunSpec, onHeld: (initPid: number) => Promise<void>): Promise<ShimStarted & { bundle: string }> {
+    const bundle = newBundle();
+    await writeSpec(join(bundle, 'spec'), { ...spec, hold: true });
+    const started = await startShim(shimBinary, bundle, onHeld);
+    shimPids.add(started.shimPid);
+    return { ...started, bundle };
+  }
+
+  it('holds the init in its namespaces until the caller says go: what the caller did there is seen by the command', async () => {
+    let heldPid = 0;
+    let commandRanEarly = false;
+    const c = await runHeld(baseSpec(['cat', '/proc/sys/net/ipv4/ip_default_ttl']), async (pid) => {
+      heldPid = pid;
+      // The init exists in a network namespace of its own, and its command has not run yet.
+      commandRanEarly = readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sh');
+      // A setting of the namespace's own (no kernel module needed, also in the test guest).
+      execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'sysctl', '-qw', 'net.ipv4.ip_default_ttl=33']);
+    });
+    assert.equal(c.initPid, heldPid);
+    assert.equal(commandRanEarly, false, 'the command waits for go');
+    const out = await collect(c.bundle);
+    assert.equal(out.stdout, '33\n');
+    assert.equal(out.exit.exitCode, 0);
+    await waitExit(c.shimPid);
+  });
+
+  it('ends the start with the caller\'s error when it rejects at the hold, leaving no process', async () => {
+    let heldPid = 0;
+    await assert.rejects(runHeld(baseSpec(['sleep', '1000']), async (pid) => {
+      heldPid = pid;
+      throw new Error('no address left on network app');
+    }), /no address left on network app/);
+    assert.ok(heldPid > 0);
+    await waitFor(() => !alive(heldPid));
+  });
+
+  it('joins another container\'s network namespace (container:NAME) or the host\'s', async () => {
+    const netnsOf = (pid: number | 'self'): string => readlinkSync(`/proc/${pid}/ns/net`);
+    const seenInside = async (spec: ShimRunSpec): Promise<string> => {
+      const c = await run(spec);
+      const out = await collect(c.bundle);
+      await waitExit(c.shimPid);
+      return /net:\[\d+\]/.exec(out.stdout)?.[0] ?? out.stdout;
+    };
+    const first = await run(baseSpec(['sleep', '1000']));
+    try {
+      const script = ['sh', '-c', 'ls -l /proc/self/ns/net'];
+      assert.equal(await seenInside(baseSpec(script, { netns: `/proc/${first.initPid}/ns/net` })), netnsOf(first.initPid));
+      assert.equal(await seenInside(baseSpec(script, { netns: 'host' })), netnsOf('self'));
+      const own = await seenInside(baseSpec(script));
+      assert.notEqual(own, netnsOf('self'));
+      assert.notEqual(own, netnsOf(first.initPid));
+    } finally {
+      await stop(first);
     }
   });
 });

@@ -146,6 +146,8 @@ describe('API server: containers', () => {
     assert.deepEqual(await names('{"status":{"exited":true}}'), ['/old']);
     assert.deepEqual(await names('{"name":{"we":true}}'), ['/web']);
     assert.deepEqual(await names('{"label":{"app=web":true}}'), ['/web']);
+    assert.deepEqual(await names('{"label":{"app=web":true,"app":true}}'), ['/web'], 'every label filter must match (docker-compose: project and service)');
+    assert.deepEqual(await names('{"label":{"app=web":true,"app=db":true}}'), []);
     assert.deepEqual(await names('{"ancestor":{"busybox:latest":true}}'), ['/term', '/web', '/old']);
     assert.deepEqual(await names(`{"id":["${rig.ids.web.slice(0, 6)}"]}`), ['/web']);
     assert.equal((await h.request('GET', `/containers/json?filters=${encodeURIComponent('{"bogus":{"x":true}}')}`)).status, 400);

@@ -72,7 +72,7 @@ describe('mini-docker against the API server (the real engine on in-memory drive
     const r = await cli(['ps']);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
-    assert.deepEqual(lines[0]!.split(/\s{3,}/), ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES']);
+    assert.deepEqual(lines[0]!.split(/\s{3,}/), ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']);
     assert.equal(lines.length, 3);
     const ago = /^(Less than a second|\d+ seconds?) ago$/;
     const up = /^Up (Less than a second|\d+ seconds?)$/;

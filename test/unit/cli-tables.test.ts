@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { ContainerSummary, ImageSummary } from '../../cli/lib/api-types.js';
 import { ellipsis, humanSize, shortId, timeAgo } from '../../cli/lib/human.js';
 import { renderImages } from '../../cli/lib/images-view.js';
-import { renderPs } from '../../cli/lib/ps-view.js';
+import { portsText, renderPs } from '../../cli/lib/ps-view.js';
 import { cpuPercent, memoryUsage, renderStats, statsContext } from '../../cli/lib/stats-view.js';
 import { renderTable } from '../../cli/lib/table.js';
 import { renderTemplate } from '../../cli/lib/template.js';
@@ -31,12 +31,19 @@ describe('renderTable', () => {
 });
 
 describe('ps table', () => {
-  it('has the original project\'s columns, 12-hex ids and docker\'s cell texts', () => {
+  it('has docker\'s columns, 12-hex ids and docker\'s cell texts', () => {
     const lines = renderPs(containers, { now: NOW }).split('\n');
-    assert.equal(lines[0], 'CONTAINER ID   IMAGE          COMMAND                  CREATED         STATUS                     NAMES');
-    assert.equal(lines[1], '26992886d8d9   linux          "/bin/sh -c while tr…"   8 minutes ago   Up 8 minutes               linux');
-    assert.equal(lines[2], '9195b42c32f5   bbbbbbbbbbbb   "top -b"                 3 seconds ago   Exited (0) 2 seconds ago   busybox');
+    assert.equal(lines[0], 'CONTAINER ID   IMAGE          COMMAND                  CREATED         STATUS                     PORTS     NAMES');
+    assert.equal(lines[1], '26992886d8d9   linux          "/bin/sh -c while tr…"   8 minutes ago   Up 8 minutes                         linux');
+    assert.equal(lines[2], '9195b42c32f5   bbbbbbbbbbbb   "top -b"                 3 seconds ago   Exited (0) 2 seconds ago             busybox');
     assert.equal(lines[3], '');
+  });
+
+  it('shows published ports as docker does in PORTS ("0.0.0.0:8080->80/tcp, 443/tcp")', () => {
+    assert.equal(portsText([{ IP: '0.0.0.0', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }, { IP: '127.0.0.1', PrivatePort: 53, PublicPort: 5353, Type: 'udp' }, { PrivatePort: 443, Type: 'tcp' }]),
+      '0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp, 443/tcp');
+    const withPorts = renderPs([{ ...containers[0]!, Ports: [{ IP: '0.0.0.0', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }] }], { now: NOW, format: 'table {{.Names}}\t{{.Ports}}' });
+    assert.equal(withPorts, 'NAMES     PORTS\nlinux     0.0.0.0:8080->80/tcp\n');
   });
 
   it('prints only 12-char ids with -q, full ones with --no-trunc', () => {
@@ -55,7 +62,7 @@ describe('ps table', () => {
   });
 
   it('prints just the header for no containers', () => {
-    assert.equal(renderPs([], { now: NOW }), 'CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    NAMES\n');
+    assert.equal(renderPs([], { now: NOW }), 'CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n');
   });
 });
 

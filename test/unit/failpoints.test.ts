@@ -70,7 +70,7 @@ describe('failpoints', () => {
 
   it('every point belongs to one of the commands whose recovery the crash test walks', () => {
     const commands = new Set(Object.keys(FAILPOINTS).map(commandOf));
-    assert.deepEqual([...commands].sort(), ['commit', 'cp', 'exec', 'kill', 'pull', 'rm', 'rmi', 'start', 'stop', 'volume']);
+    assert.deepEqual([...commands].sort(), ['commit', 'cp', 'exec', 'kill', 'network', 'pull', 'rm', 'rmi', 'start', 'stop', 'volume']);
     for (const name of Object.keys(FAILPOINTS)) assert.match(name, /^[a-z]+\.(after|before)-[a-z-]+$/);
   });
 

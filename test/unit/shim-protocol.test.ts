@@ -152,6 +152,13 @@ describe('unit: shim spec file', () => {
     assert.throws(() => serializeSpec({ id: 'c', rootfs: '/r', args: [] }), /at least one/);
   });
 
+  it('writes netns (host, or a namespace to join; nothing for a new one) and hold lines', () => {
+    assert.match(serializeSpec({ id: 'c', rootfs: '/r', args: ['x'], netns: 'host', hold: true }), /^netns host\nhold 1$/m);
+    assert.match(serializeSpec({ id: 'c', rootfs: '/r', args: ['x'], netns: '/proc/42/ns/net' }), /^netns \/proc\/42\/ns\/net$/m);
+    assert.doesNotMatch(serializeSpec({ id: 'c', rootfs: '/r', args: ['x'], netns: 'new', hold: false }), /^(netns|hold) /m);
+    assert.throws(() => serializeSpec({ id: 'c', rootfs: '/r', args: ['x'], netns: 'bridge' }), /expected new, host or an absolute path/);
+  });
+
   it('writes bind lines with spaces as \\s, and reads such values back', () => {
     const text = serializeSpec({ id: 'c', rootfs: '/r', binds: [{ source: '/host dir/a\\b', target: '/data', readOnly: true }, { source: '/x', target: '/y z', readOnly: false }], args: ['x'] });
     assert.match(text, /^bind \/host\\sdir\/a\\\\b \/data ro$/m);

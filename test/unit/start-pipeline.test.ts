@@ -26,7 +26,7 @@ function steps(trail: string[], failing?: StartKind): StartSteps {
   return {
     [DriverKinds.storage]: step(DriverKinds.storage, async () => ({ mounts: [{ type: 'overlay', source: 'overlay', target: '/r', options: [] }] })),
     [DriverKinds.limiter]: step(DriverKinds.limiter, async (input) => ({ cgroups: [`/cg/for${input[DriverKinds.storage].mounts[0]!.target}`] })),
-    [DriverKinds.network]: { driverId: null, run: async () => ({ interfaces: [] }), recorded: () => null, undo: async () => undefined },
+    [DriverKinds.network]: { driverId: null, run: async () => ({ namespace: { mode: 'new' }, endpoints: [], ports: [], connected: [], files: [], wire: null }), recorded: () => null, undo: async () => undefined },
     [DriverKinds.log]: step(DriverKinds.log, async () => ({ writer })),
     [DriverKinds.isolator]: step(DriverKinds.isolator, async (input) => {
       // The isolator reads what the steps before it returned: typed, nothing shared.

@@ -109,8 +109,9 @@ static int finish_and_exec(const struct spec *s, int make_cwd, int userns_fd, st
   return -1;
 }
 
-int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, struct shim_err *e) {
+int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int net_fd, struct shim_err *e) {
   if (reset_signals(e) < 0 || stdio_install(io, e) < 0) return -1;
+  if (net_fd >= 0 && setns(net_fd, CLONE_NEWNET) < 0) return shim_fail(e, errno, "setns the network namespace %s", s->netns);
   if (wait_release(p, e) < 0) return -1;
   /* Now in its cgroups: a new cgroup namespace makes them its root. */
   if (unshare(CLONE_NEWCGROUP) < 0) return shim_fail(e, errno, "unshare CLONE_NEWCGROUP");
@@ -119,7 +120,7 @@ int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipe
   if (stdio_install_console(io, s->rows, s->cols, e) < 0) return -1;
   if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
     return shim_fail(e, errno, "sethostname %s", s->hostname);
-  loopback_up();
+  if (strcmp(s->netns, "new") == 0) loopback_up();
   return finish_and_exec(s, 1, s->userns_fd, e);
 }
 

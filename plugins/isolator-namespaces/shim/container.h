@@ -16,7 +16,8 @@ int child_pipes_open(struct child_pipes *p, struct shim_err *e);
 void child_pipes_close(struct child_pipes *p);
 
 /* Run mode, inside the freshly cloned namespaces. */
-int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, struct shim_err *e);
+/* net_fd >= 0: join that network namespace (the spec's netns path) instead of the new one. */
+int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int net_fd, struct shim_err *e);
 /* Exec mode, already in the target's ipc/uts/net/pid namespaces; joins cgroup and mount ones. */
 int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int cgroup_ns, int mnt_ns, int root_fd,
                struct shim_err *e);

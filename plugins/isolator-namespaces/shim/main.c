@@ -51,6 +51,25 @@ static int write_pid_file(const char *bundle, pid_t pid, struct shim_err *e) {
   return 0;
 }
 
+/* Holds the init (in its namespaces and cgroups, before its command) until the daemon has done its
+ * part (the network step: its interfaces, inside the namespace): "held <pid>" on the report pipe,
+ * then one line on go_fd, "go" to go on; anything else, or EOF (the daemon died), ends the start. */
+static int hold_for_daemon(int report_fd, int go_fd, pid_t init_pid, struct shim_err *e) {
+  char line[64];
+  int n = snprintf(line, sizeof line, "held %d\n", (int)init_pid);
+  if (write_all(report_fd, line, (size_t)n) < 0) return shim_fail(e, errno, "write the held report");
+  size_t len = 0;
+  while (len < sizeof line - 1) {
+    ssize_t r = read(go_fd, line + len, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0 || line[len] == '\n') break;
+    len++;
+  }
+  line[len] = '\0';
+  if (strcmp(line, "go") == 0) return 0;
+  return shim_fail_code(e, SHIM_EXIT_OTHER, ECANCELED, "the daemon ended the start before the command ran%s%s", len ? ": " : "", line);
+}
+
 static int forwarded_signals(sigset_t *set) {
   sigemptyset(set);
   int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -65,7 +84,7 @@ static void remove_bundle_file(const char *bundle, const char *name) {
 }
 
 /* The detached shim: starts the init, reports on report_fd, then serves until the exit is delivered. */
-static int serve_container(struct spec *s, const char *bundle, int report_fd) {
+static int serve_container(struct spec *s, const char *bundle, int report_fd, int go_fd) {
   struct shim_err e = {.code = SHIM_EXIT_OTHER};
   struct stdio_fds io = STDIO_FDS_NONE;
   struct child_pipes cp = {-1, -1, -1, -1};
@@ -76,6 +95,9 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd) {
   cleanup_close int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   cleanup_close int lfd = -1;
   pid_t shim_pid = getpid(), init_pid = -1;
+  /* The network namespace: a new one, the host's, or one to join (--network container:NAME). */
+  int new_net = strcmp(s->netns, "new") == 0;
+  cleanup_close int net_fd = -1;
 
   if (sfd < 0) shim_fail(&e, errno, "signalfd");
   else if (write_pid_file(bundle, shim_pid, &e) < 0) {
@@ -83,16 +105,21 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd) {
   } else if (stdio_create(&io, s->tty, s->stdin_open, NULL, s->rows, s->cols, &e) < 0) {
   } else if (child_pipes_open(&cp, &e) < 0) {
   } else if (s->userns_size > 0 && (s->userns_fd = userns_create(s, &e)) < 0) {
-  } else if ((init_pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET | SIGCHLD,
+  } else if (s->netns[0] == '/' && (net_fd = open(s->netns, O_RDONLY | O_CLOEXEC)) < 0) {
+    shim_fail(&e, errno, "open the network namespace %s", s->netns);
+  } else if ((init_pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | (new_net ? CLONE_NEWNET : 0) | SIGCHLD,
                                         NULL, NULL, NULL, 0)) < 0) {
     shim_fail(&e, errno, "clone container init");
   } else if (init_pid == 0) {
     close(report_fd);
-    container_init(s, &io, &cp, &e);
+    if (go_fd >= 0) close(go_fd);
+    container_init(s, &io, &cp, net_fd, &e);
     child_report_and_exit(&cp, &e);
   } else {
     stdio_close_child_side(&io);
-    int failed = cgroups_join(s, init_pid, &e) < 0 || child_release(&cp, &e) < 0 || stdio_receive_console(&io, &e) < 0;
+    int failed = cgroups_join(s, init_pid, &e) < 0 || (s->hold && hold_for_daemon(report_fd, go_fd, init_pid, &e) < 0) ||
+                 child_release(&cp, &e) < 0 || stdio_receive_console(&io, &e) < 0;
+    if (go_fd >= 0) close(go_fd);
     if (failed) kill(init_pid, SIGKILL);
     int started = !failed && child_wait_exec(&cp, &e) == 0;
     if (started && io.tty && io.out < 0) {
@@ -124,15 +151,26 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd) {
   return e.code;
 }
 
-/* Relays the detached shim's report line to our stdout; exits 0 for ok, the error code otherwise. */
+/* Relays the detached shim's report to our stdout as it comes ("held <pid>" lines, then the last
+ * line); exits 0 for ok, the error code otherwise. */
 static int relay_report(int report_rd) {
   char line[1024];
-  size_t len = 0;
+  size_t len = 0, last = 0;
   ssize_t n;
-  while (len < sizeof line - 1 && (n = read(report_rd, line + len, sizeof line - 1 - len)) != 0) {
+  while ((n = read(report_rd, line + len, sizeof line - 1 - len)) != 0) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
+    write_all(1, line + len, (size_t)n);
     len += (size_t)n;
+    /* Keep only the line being written: the last one decides the exit code. */
+    for (size_t i = last; i < len; i++)
+      if (line[i] == '\n' && i + 1 < len) last = i + 1;
+    if (last > 0) {
+      memmove(line, line + last, len - last);
+      len -= last;
+      last = 0;
+    }
+    if (len >= sizeof line - 1) break;
   }
   line[len] = '\0';
   if (len == 0) {
@@ -140,7 +178,6 @@ static int relay_report(int report_rd) {
     write_all(1, msg, strlen(msg));
     return 125;
   }
-  write_all(1, line, len);
   return strncmp(line, "ok ", 3) == 0 ? 0 : atoi(line + 6) ? atoi(line + 6) : 125;
 }
 
@@ -169,6 +206,14 @@ static int run_mode(const char *bundle_arg) {
     spec_free(&s);
     return e.code;
   }
+  /* The daemon's "go" comes on our stdin; the detached shim keeps it apart from its stdio. */
+  int go_fd = s.hold ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -1;
+  if (s.hold && go_fd < 0) {
+    shim_fail(&e, errno, "dup stdin for the hold");
+    report_error(1, &e);
+    spec_free(&s);
+    return e.code;
+  }
   int report[2];
   if (pipe2(report, O_CLOEXEC) < 0) {
     shim_fail(&e, errno, "pipe2 report");
@@ -183,6 +228,7 @@ static int run_mode(const char *bundle_arg) {
   }
   if (middle > 0) {
     close(report[1]);
+    if (go_fd >= 0) close(go_fd);
     waitpid(middle, NULL, 0);
     int code = relay_report(report[0]);
     spec_free(&s);
@@ -196,7 +242,7 @@ static int run_mode(const char *bundle_arg) {
   redirect_stdio_to_null();
   umask(022);
   if (chdir("/") < 0) return 1;
-  int code = serve_container(&s, bundle, report[1]);
+  int code = serve_container(&s, bundle, report[1], go_fd);
   spec_free(&s);
   return code;
 }

@@ -159,6 +159,12 @@ static int apply(struct spec *s, const char *key, char *value) {
   else if (strcmp(key, "exit-file") == 0) {
     if (value[0] != '/') return -1;
     s->exit_file = value;
+  } else if (strcmp(key, "netns") == 0) {
+    if (strcmp(value, "new") != 0 && strcmp(value, "host") != 0 && value[0] != '/') return -1;
+    s->netns = value;
+  } else if (strcmp(key, "hold") == 0) {
+    if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) return -1;
+    s->hold = value[0] == '1';
   }
   else if (strcmp(key, "tty") == 0 || strcmp(key, "stdin") == 0) {
     if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) return -1;
@@ -182,7 +188,7 @@ static int apply(struct spec *s, const char *key, char *value) {
 }
 
 int spec_load(struct spec *s, const char *path, struct shim_err *e) {
-  *s = (struct spec){.buffer = SHIM_DEFAULT_BUFFER, .cwd = "/", .user = "", .hostname = "", .userns_fd = -1};
+  *s = (struct spec){.buffer = SHIM_DEFAULT_BUFFER, .cwd = "/", .user = "", .hostname = "", .netns = "new", .userns_fd = -1};
   if (read_file(path, &s->text, e) < 0) return -1;
   int lineno = 0;
   char *save = NULL;

@@ -48,6 +48,8 @@ struct spec {
   unsigned long long start_offset; /* run: offset of the first output byte (continues a log) */
   pid_t pid; /* exec mode: the container init, host view */
   char *exit_file; /* exec mode: where the exit record goes ("exit-file"), NULL for none */
+  int hold; /* run: report "held <initPid>" once the init is in its namespaces and cgroups, then wait for "go" on stdin */
+  char *netns; /* run: "new" (default), "host" (the host's network namespace), or the path of one to join */
   struct seccomp_spec seccomp; /* "seccomp", "seccomp-others", "seccomp-rule", "seccomp-cache" lines */
   struct security_spec security; /* "caps", "privileged", "readonly-rootfs", "tmpfs", "device" lines */
   /* "userns <host uid> <host gid> <size>": container ids 0..size-1 map to these host ranges (size 0: no user namespace). */

@@ -27,8 +27,8 @@ export interface ResolverOptions {
   readonly address: string;
   readonly port: number;
   readonly upstreams: readonly Upstream[];
-  /** The addresses of `name` on this network (empty: not ours). */
-  readonly lookup: (name: string) => readonly string[];
+  /** The addresses of `name` for a client at `from` on this network (empty: not ours). */
+  readonly lookup: (name: string, from?: string) => readonly string[];
   /** How long one upstream gets before the next is tried. */
   readonly upstreamTimeoutMs?: number;
   readonly onError?: (message: string) => void;
@@ -59,7 +59,7 @@ export class EmbeddedResolver {
     });
     udp.on('error', (e) => this.options.onError?.(`resolver ${this.address} (udp): ${e.message}`));
     udp.on('message', (msg, rinfo) => {
-      void this.answer(msg).then((reply) => {
+      void this.answer(msg, rinfo.address).then((reply) => {
         if (reply && this.udp === udp) udp.send(reply, rinfo.port, rinfo.address); // not after stop()
       });
     });
@@ -95,7 +95,7 @@ export class EmbeddedResolver {
   }
 
   /** The reply to one query message, or null when it cannot be answered at all (not even FORMERR). */
-  async answer(msg: Buffer): Promise<Buffer | null> {
+  async answer(msg: Buffer, from?: string): Promise<Buffer | null> {
     let query: DnsMessage;
     try {
       query = decodeMessage(msg);
@@ -108,7 +108,7 @@ export class EmbeddedResolver {
     const question = query.questions[0];
     if (!question || query.questions.length !== 1 || (query.flags & 0x8000) !== 0) return encodeResponse(query, [], RCODE_FORMERR);
     if (question.class === CLASS_IN && (question.type === TYPE_A || question.type === TYPE_AAAA)) {
-      const addresses = this.options.lookup(question.name);
+      const addresses = this.options.lookup(question.name, from);
       if (addresses.length > 0) {
         // ours: A records; an AAAA question gets "no such record" (NOERROR, nothing), not a forward
         const records = question.type === TYPE_A ? addresses.map((ip) => ({ type: TYPE_A, ttl: TTL, data: aRecordData(ip) })) : [];
@@ -163,7 +163,7 @@ export class EmbeddedResolver {
         if (buffered.length < 2 + length) break;
         const msg = buffered.subarray(2, 2 + length);
         buffered = buffered.subarray(2 + length);
-        void this.answer(Buffer.from(msg)).then((reply) => {
+        void this.answer(Buffer.from(msg), socket.remoteAddress?.replace(/^::ffff:/, '')).then((reply) => {
           if (!reply || socket.destroyed) return;
           const prefix = Buffer.alloc(2);
           prefix.writeUInt16BE(reply.length, 0);
