@@ -1,11 +1,14 @@
 // End-to-end: testcontainers 11 (node) against a real mini-dockerd: files and content copied into a
 // container before it starts (PUT /containers/{id}/archive on a created container), then read back
-// with exec, and copied out again (GET .../archive). Offline: no reaper (Ryuk cannot be pulled),
-// and the image is the daemon's own busybox, which testcontainers finds and does not pull.
+// with exec, and copied out again (GET .../archive); and an image the daemon does not have, pulled
+// from a registry the test starts on loopback, its port published and waited for. Offline: no
+// reaper (Ryuk cannot be pulled), and nothing is pulled from outside this machine.
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { REGISTRY_TOOLS_MISSING, TestRegistry, skopeoPush, writeOciLayout } from '../fixtures/registry-server.js';
+import { busyboxRootfsTar } from '../fixtures/test-image.js';
 import { TestDaemon } from './harness.js';
 
 describe('e2e: testcontainers against mini-dockerd', () => {
@@ -60,6 +63,34 @@ describe('e2e: testcontainers against mini-dockerd', () => {
       assert.equal((await container.exec(['cat', '/srv/later.txt'])).output, 'later\n');
     } finally {
       await container.stop({ timeout: 1 });
+    }
+  });
+
+  it('pulls an image that is not here from a registry the test started, publishes its port, and waits until it listens', { skip: REGISTRY_TOOLS_MISSING }, async () => {
+    const registry = await TestRegistry.start(join(d.root, 'registry'));
+    try {
+      const busybox = await readFile((await busyboxRootfsTar()).path);
+      await writeOciLayout(join(d.root, 'layout'), [{
+        platform: { os: 'linux', architecture: 'amd64' }, layers: [busybox],
+        cmd: ['sh', '-c', 'mkdir -p /www && echo "served by $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www'],
+      }], 'v1', false);
+      const image = `${registry.host}/tools/web:v1`;
+      await skopeoPush(join(d.root, 'layout'), 'v1', image);
+      assert.notEqual((await d.cli(['image', 'inspect', image])).code, 0, 'the daemon does not have the image yet');
+      const { GenericContainer } = await import('testcontainers');
+      const container = await new GenericContainer(image).withExposedPorts(80).start();
+      try {
+        const port = container.getMappedPort(80);
+        // Loopback only: the published port, as the test's own client would reach it.
+        const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+        assert.equal(page, `served by ${container.getId().slice(0, 12)}\n`);
+        const digests = await d.cli(['images', '--digests', '--format', '{{.Repository}}:{{.Tag}} {{.Digest}}', image]);
+        assert.match(digests.stdout, new RegExp(`^${image.replace(/\./g, '\\.')} sha256:[0-9a-f]{64}$`, 'm'), 'pulled, with its RepoDigest');
+      } finally {
+        await container.stop({ timeout: 1 });
+      }
+    } finally {
+      await registry.stop();
     }
   });
 });
