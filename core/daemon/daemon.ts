@@ -21,7 +21,7 @@ import { PluginRegistry } from '../plugins/plugin-registry.js';
 import { parseResolvConf } from '../network/container-files.js';
 import { NetworkDriverOptions } from '../plugins/network-driver.js';
 import { DaemonConfig, networkTableFor } from './daemon-config.js';
-import { serveContainerNames } from '../engine/container-network.js';
+import { serveContainerNames } from '../engine/network-commands.js';
 import { PluginHost } from './plugin-host.js';
 import { closeTcp, listenTcp } from './tcp-listeners.js';
 import { LISTEN_BACKLOG } from '../api/request-limits.js';

@@ -24,7 +24,7 @@ import { queryEvents } from './event-query.js';
 import { createExec, execState, resizeExec, startExec, type ExecRequest } from './exec-container.js';
 import type { ImageService } from './image-service.js';
 import type { NetworkService } from './network-service.js';
-import { connectContainer, disconnectContainer } from './container-network.js';
+import { connectContainer, disconnectContainer } from './network-commands.js';
 import { removeLocked } from './remove-container.js';
 import { startLocked } from './start-container.js';
 import { killContainer, restartContainer, stopContainer } from './stop-container.js';

@@ -9,7 +9,7 @@ import { checkSecurity } from '../security/container-security.js';
 import { parseSecurityOptions } from '../security/seccomp-profile.js';
 import { checkUsernsMode } from '../security/userns-remap.js';
 import { planVolumes, volumesOfContainer, withContainerVolumes } from './container-volumes.js';
-import { networkingForCreate } from './container-network.js';
+import { networkingForCreate } from './network-commands.js';
 import type { CreateContainerRequest, ProgressReporter } from './engine.js';
 import type { EngineContext } from './engine-context.js';
 import { InvalidArgumentError } from './errors.js';

@@ -1,0 +1,188 @@
+/**
+ * The network parts of the container commands: what a create records of `--network`, `-p` and
+ * NetworkingConfig (checked before anything exists), `network connect` / `network disconnect` of a
+ * container, and the names the embedded resolvers answer with (a lookup over the fold). The start's
+ * network step and what an exit and a removal release are in container-network.ts.
+ */
+import { existsSync } from 'node:fs';
+import type { EndpointConfig, HostConfig } from '../../events/index.js';
+import { resolveName, type NetworkState } from '../network/network-state.js';
+import { portRequestsFrom } from '../network/published-ports.js';
+import { specOfNetwork } from '../network/recovery.js';
+import { DriverKinds } from '../plugins/kinds.js';
+import type { NameSource } from '../plugins/network-driver.js';
+import type { ContainerState } from '../state/engine-state.js';
+import { findContainer } from '../state/lookup.js';
+import type { EngineContext } from './engine-context.js';
+import { messageOf } from './engine-context.js';
+import { ForbiddenError, InvalidArgumentError, NotFoundError } from './errors.js';
+import { DEFAULT_BRIDGE } from './network-service.js';
+import { connectEndpoint, disconnectEndpoint, driverOf, isUserNetwork, networkChoice } from './container-network.js';
+
+/** The networking part of a create, checked before anything exists (Docker's messages) and made ready to record. */
+export function networkingForCreate(ctx: EngineContext, hc: Partial<HostConfig>, endpointsConfig: Readonly<Record<string, EndpointConfig>> | undefined): {
+  hostConfig: Pick<HostConfig, 'NetworkMode' | 'PortBindings' | 'PublishAllPorts' | 'Dns' | 'DnsSearch' | 'DnsOptions' | 'ExtraHosts'>;
+  endpointsConfig: Readonly<Record<string, EndpointConfig>> | undefined;
+  warnings: string[];
+} {
+  const choice = networkChoice(hc);
+  const warnings: string[] = [];
+  const ports = Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts === true;
+  // The docker CLI names the default network "default" in EndpointsConfig too; empty settings say nothing.
+  const endpoints: Record<string, EndpointConfig> = {};
+  for (const [ref, config] of Object.entries(endpointsConfig ?? {})) {
+    const key = ref === 'default' ? DEFAULT_BRIDGE : ref;
+    const primaryRef = choice.kind === 'network' ? choice.ref : undefined;
+    if (config.Aliases.length === 0 && config.IPv4Address === '' && (key === primaryRef || choice.kind !== 'network')) continue;
+    endpoints[key] = config;
+  }
+  if (choice.kind === 'container') {
+    findContainer(ctx.state(), choice.ref); // Docker's "No such container" now, not at start
+    if (ports) throw new InvalidArgumentError('conflicting options: port publishing and the container type network mode');
+    if ((hc.Dns ?? []).length > 0 || (hc.DnsSearch ?? []).length > 0 || (hc.DnsOptions ?? []).length > 0) throw new InvalidArgumentError('conflicting options: dns and the network mode');
+    if ((hc.ExtraHosts ?? []).length > 0) throw new InvalidArgumentError('conflicting options: custom host-to-IP mapping and the network mode');
+  }
+  if (choice.kind === 'host' && ports) warnings.push('Published ports are discarded when using host network mode');
+  if (choice.kind !== 'network' && Object.keys(endpoints).length > 0) {
+    throw new InvalidArgumentError(`container cannot be connected to network endpoints with --network ${hc.NetworkMode ?? ''}`);
+  }
+  if (choice.kind === 'network') {
+    // The default bridge may be missing only on a host without a network driver (the container then gets lo only).
+    const primary = ctx.networks.tryFind(choice.ref);
+    if (!primary && !(choice.ref === DEFAULT_BRIDGE && !ctx.registry.get(DriverKinds.network))) throw new NotFoundError(`network ${choice.ref} not found`);
+    for (const [ref, config] of Object.entries(endpoints)) {
+      const network = ref === choice.ref ? primary : ctx.networks.find(ref);
+      const user = network ? isUserNetwork(network) : false;
+      if (config.Aliases.length > 0 && !user) throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
+      if (config.IPv4Address !== '' && !user) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
+    }
+    try {
+      portRequestsFrom(hc.PortBindings ?? {});
+    } catch (err) {
+      throw new InvalidArgumentError(messageOf(err));
+    }
+  }
+  const given = hc.NetworkMode ?? '';
+  const mode = given === '' || given === 'default' ? DEFAULT_BRIDGE : given;
+  const list = (v: readonly string[] | undefined): readonly string[] | undefined => (v && v.length > 0 ? [...v] : undefined);
+  const keep = choice.kind === 'network';
+  const hostConfig = {
+    NetworkMode: mode,
+    ...(keep && hc.PortBindings && Object.keys(hc.PortBindings).length > 0 ? { PortBindings: hc.PortBindings } : {}),
+    ...(keep && hc.PublishAllPorts ? { PublishAllPorts: true } : {}),
+    ...(list(hc.Dns) ? { Dns: list(hc.Dns)! } : {}),
+    ...(list(hc.DnsSearch) ? { DnsSearch: list(hc.DnsSearch)! } : {}),
+    ...(list(hc.DnsOptions) ? { DnsOptions: list(hc.DnsOptions)! } : {}),
+    ...(list(hc.ExtraHosts) ? { ExtraHosts: list(hc.ExtraHosts)! } : {}),
+  };
+  return { hostConfig, endpointsConfig: Object.keys(endpoints).length > 0 ? endpoints : undefined, warnings };
+}
+
+/** Whether the container has a network namespace of its own that networks can be connected to. */
+function connectable(c: ContainerState): void {
+  const choice = networkChoice(c.hostConfig);
+  if (choice.kind === 'host') throw new InvalidArgumentError('container cannot be disconnected from host network or connected to host network');
+  if (choice.kind === 'container' || choice.kind === 'none') {
+    throw new InvalidArgumentError(`container sharing network namespace with another container or host cannot be connected to any other network (--network ${c.hostConfig.NetworkMode ?? ''})`);
+  }
+}
+
+/**
+ * `network connect`: the container gets an address on the network (recorded at once, running or
+ * not); a running one gets its veth pair now, in its namespace, on the next free ethN.
+ */
+export async function connectContainer(ctx: EngineContext, networkRef: string, containerRef: string, config: Partial<EndpointConfig>): Promise<void> {
+  const network = ctx.networks.find(networkRef);
+  const c = findContainer(ctx.state(), containerRef);
+  await ctx.serial(c.id, async () => {
+    const now = findContainer(ctx.state(), c.id);
+    connectable(now);
+    if (network.endpoints[now.id] || ctx.state().networks[network.id]?.endpoints[now.id]) {
+      throw new ForbiddenError(`endpoint with name ${now.name} already exists in network ${network.name}`);
+    }
+    const driver = driverOf(ctx, network);
+    const endpoint = await connectEndpoint(ctx, now.id, network.id, config);
+    if (now.status !== 'running' && now.status !== 'paused') return;
+    try {
+      const current = ctx.state().networks[network.id]!;
+      if (!existsSync(`/sys/class/net/${current.bridge}`)) await driver.ensureNetwork(specOfNetwork(current));
+      await driver.attach({
+        containerId: now.id, network: specOfNetwork(current), netns: `/proc/${now.pid}/ns/net`,
+        interface: endpoint.interface, ip: endpoint.ip, mac: endpoint.mac, defaultRoute: false,
+      });
+    } catch (err) {
+      await disconnectEndpoint(ctx, now.id, network.id).catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+/**
+ * `network disconnect`: a running container loses its veth pair on the network (and its ports, when
+ * they were published on it), then the address goes back to the pool. `force` also disconnects a
+ * container that is gone (an endpoint left by a crash).
+ */
+export async function disconnectContainer(ctx: EngineContext, networkRef: string, containerRef: string, force: boolean): Promise<void> {
+  const network = ctx.networks.find(networkRef);
+  let target: ContainerState | undefined;
+  try {
+    target = findContainer(ctx.state(), containerRef);
+  } catch (err) {
+    if (!force) throw err;
+  }
+  if (!target) {
+    // Forced, and no such container: an endpoint whose container id starts with the ref.
+    const stale = Object.keys(network.endpoints).find((id) => id.startsWith(containerRef));
+    if (!stale) throw new NotFoundError(`No such container: ${containerRef}`);
+    await disconnectEndpoint(ctx, stale, network.id);
+    return;
+  }
+  const id = target.id;
+  await ctx.serial(id, async () => {
+    const now = ctx.state().containers[id];
+    if (!now) return;
+    const current = ctx.state().networks[network.id];
+    if (!current?.endpoints[now.id]) throw new ForbiddenError(`container ${now.id} is not connected to network ${network.name}`);
+    if (now.status === 'running' || now.status === 'paused') {
+      const driver = driverOf(ctx, current);
+      const published = ctx.state().published[now.id];
+      if (published?.network === current.id) {
+        await driver.unpublish(now.id, current.endpoints[now.id]!.ip, published.ports);
+        await ctx.append(now, [{ type: 'ContainerPortsUnpublished', data: { id: now.id } }]);
+      }
+      await driver.detach(now.id, specOfNetwork(current));
+    }
+    await disconnectEndpoint(ctx, now.id, current.id);
+  });
+}
+
+/**
+ * The embedded resolvers' names, from the fold: on a user network, the running containers on it by
+ * name, alias and short id (a stopped container keeps its address but answers no name, as Docker's
+ * endpoint goes with its sandbox). Given once to every network driver, at daemon start.
+ */
+export function serveContainerNames(ctx: EngineContext): void {
+  const source: NameSource = {
+    lookup: (networkId, name, from) => {
+      const state = ctx.state();
+      const asked = state.networks[networkId];
+      if (!asked) return [];
+      const running = (id: string): boolean => state.containers[id]?.status === 'running' || state.containers[id]?.status === 'paused';
+      const namesOn = (network: NetworkState): readonly string[] =>
+        resolveName(network, name, (id) => (running(id) ? state.containers[id]?.name : undefined))
+          .filter((ip) => Object.values(network.endpoints).some((e) => e.ip === ip && running(e.containerId)));
+      const here = namesOn(asked);
+      if (here.length > 0 || from === undefined) return here;
+      // The asker's other user networks (it asks the resolver of its first network for all of them).
+      const asker = Object.values(asked.endpoints).find((e) => e.ip === from)?.containerId;
+      if (!asker) return [];
+      for (const network of Object.values(state.networks)) {
+        if (network.id === asked.id || !network.endpoints[asker]) continue;
+        const found = namesOn(network);
+        if (found.length > 0) return found;
+      }
+      return [];
+    },
+  };
+  for (const driver of ctx.registry.allOf(DriverKinds.network)) driver.serveNames(source);
+}
