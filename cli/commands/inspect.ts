@@ -1,8 +1,8 @@
 import { arg, defineCommand, flag } from '../lib/command-declaration.js';
+import { printInspected } from '../lib/inspect-output.js';
 import type { DaemonClient } from '../lib/daemon-client.js';
 import { containerPath, imagePath, networkPath } from '../lib/container-ops.js';
-import { CliError, isNotFound } from '../lib/errors.js';
-import { Template } from '../lib/template.js';
+import { isNotFound } from '../lib/errors.js';
 
 /** `mini-docker inspect`: low-level JSON of containers, images, volumes or networks. */
 export default defineCommand({
@@ -46,17 +46,7 @@ Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`
         found.push(object);
       }
     }
-    if (flags.format) {
-      const template = new Template(flags.format);
-      for (const o of found) ctx.out(template.render(o));
-    } else {
-      ctx.out(JSON.stringify(found, null, 4));
-    }
-    if (missing.length > 0) {
-      for (const m of missing.slice(0, -1)) ctx.err(`Error: ${m}`);
-      throw new CliError(missing[missing.length - 1]!);
-    }
-    return found;
+    return printInspected(ctx, found, missing, flags.format);
   },
 });
 

@@ -1,7 +1,7 @@
 import { arg, defineCommand, flag } from '../../lib/command-declaration.js';
-import { CliError, isNotFound } from '../../lib/errors.js';
+import { printInspected } from '../../lib/inspect-output.js';
+import { isNotFound } from '../../lib/errors.js';
 import { networkPath } from '../../lib/container-ops.js';
-import { Template } from '../../lib/template.js';
 
 /** `mini-docker network inspect`: networks as JSON. */
 export default defineCommand({
@@ -40,19 +40,9 @@ Exit codes: 0, or 1 when any network was not found (the others are still printed
         found.push(await ctx.client.json<unknown>('GET', networkPath(ref)));
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        missing.push(ref);
+        missing.push(`No such network: ${ref}`);
       }
     }
-    if (flags.format) {
-      const template = new Template(flags.format);
-      for (const o of found) ctx.out(template.render(o));
-    } else {
-      ctx.out(JSON.stringify(found, null, 4));
-    }
-    if (missing.length > 0) {
-      for (const m of missing.slice(0, -1)) ctx.err(`Error: No such network: ${m}`);
-      throw new CliError(`No such network: ${missing[missing.length - 1]!}`);
-    }
-    return found;
+    return printInspected(ctx, found, missing, flags.format);
   },
 });

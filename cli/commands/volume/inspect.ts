@@ -1,6 +1,6 @@
 import { arg, defineCommand, flag } from '../../lib/command-declaration.js';
-import { CliError, isNotFound } from '../../lib/errors.js';
-import { Template } from '../../lib/template.js';
+import { printInspected } from '../../lib/inspect-output.js';
+import { isNotFound } from '../../lib/errors.js';
 import type { VolumeSummary } from '../../lib/volumes-view.js';
 
 /** `mini-docker volume inspect`: a volume's JSON. */
@@ -36,16 +36,6 @@ Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`
         missing.push(`No such volume: ${name}`);
       }
     }
-    if (flags.format) {
-      const template = new Template(flags.format);
-      for (const v of found) ctx.out(template.render(v));
-    } else {
-      ctx.out(JSON.stringify(found, null, 4));
-    }
-    if (missing.length > 0) {
-      for (const m of missing.slice(0, -1)) ctx.err(`Error: ${m}`);
-      throw new CliError(missing[missing.length - 1]!);
-    }
-    return found;
+    return printInspected(ctx, found, missing, flags.format);
   },
 });
