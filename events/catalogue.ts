@@ -324,6 +324,25 @@ export type VolumeCreated = EventOf<'VolumeCreated', { name: string; mountpoint:
 /** The intent to remove: after it the volume only goes (a daemon that died midway finishes it). */
 export type VolumeRemoving = EventOf<'VolumeRemoving', { name: string }>;
 export type VolumeRemoved = EventOf<'VolumeRemoved', { name: string }>;
+/**
+ * The intent to fill an existing volume that is still empty at its first mount with what the image
+ * has at `path` (Docker's copy-up), durable before the first file is copied. `root`: the owner and
+ * mode of the volume's root folder before, which an undo restores. A daemon that dies before
+ * VolumeCopiedUp empties the volume again and records VolumeCopyUpUndone (it stays "not yet
+ * mounted": the next container's create fills it).
+ */
+export type VolumeCopyUpStarting = EventOf<'VolumeCopyUpStarting', {
+  name: string;
+  /** The container whose create mounts it first. */
+  container: string;
+  image: string;
+  path: string;
+  root: { readonly uid: number; readonly gid: number; readonly mode: number };
+}>;
+/** The copy-up is complete: the volume holds the image's files. */
+export type VolumeCopiedUp = EventOf<'VolumeCopiedUp', { name: string }>;
+/** A copy-up that failed or was cut by a crash was undone: the volume is empty again. */
+export type VolumeCopyUpUndone = EventOf<'VolumeCopyUpUndone', { name: string }>;
 
 // ---- the daemon: stream "daemon" ----
 export type DaemonStarted = EventOf<'DaemonStarted', { pid: number; version: string; plugins: readonly { id: string; status: string; reason?: string }[] }>;
@@ -399,7 +418,7 @@ export type ContainerEvent =
   | ContainerLimitsUpdated | ContainerPaused | ContainerUnpaused | ContainerCommitting | ContainerCommitted
   | ContainerCommitFailed | ExecCreated | ExecStarting | ExecStarted | ExecExited;
 export type ImageEvent = ImageCreated | ImageTagged | ImageUntagged | ImageRemoved | ImagePulled | ImagePushed;
-export type VolumeEvent = VolumeCreating | VolumeCreated | VolumeRemoving | VolumeRemoved;
+export type VolumeEvent = VolumeCreating | VolumeCreated | VolumeRemoving | VolumeRemoved | VolumeCopyUpStarting | VolumeCopiedUp | VolumeCopyUpUndone;
 export type DaemonEvent = DaemonStarted | DaemonStopped | DaemonReconciled;
 export type NetworkEvent =
   | NetworkCreated | NetworkRemoved | ContainerNetworkConnected | ContainerNetworkDisconnected
@@ -414,6 +433,7 @@ export type EventData<T extends EventType> = Extract<EngineEvent, { type: T }>['
 export const STEP_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'ContainerStarting', 'ContainerStartStepDone', 'ContainerStartStepFailed', 'ContainerStartStepUndone', 'ContainerRemoving',
   'ContainerRemoveStepDone', 'ContainerCommitting', 'ContainerCommitFailed', 'ExecStarting', 'VolumeCreating', 'VolumeRemoving',
+  'VolumeCopyUpStarting', 'VolumeCopiedUp', 'VolumeCopyUpUndone',
   'ContainerPortsPublished', 'ContainerPortsUnpublished',
 ]);
 
@@ -453,6 +473,9 @@ export const SCHEMA_VERSIONS: { readonly [T in EventType]: number } = {
   VolumeCreated: 1,
   VolumeRemoving: 1,
   VolumeRemoved: 1,
+  VolumeCopyUpStarting: 1,
+  VolumeCopiedUp: 1,
+  VolumeCopyUpUndone: 1,
   DaemonStarted: 1,
   DaemonStopped: 1,
   DaemonReconciled: 1,
@@ -510,6 +533,9 @@ export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'conta
   VolumeCreated: ['volume', 'create'],
   VolumeRemoving: ['volume', 'destroy-intent'],
   VolumeRemoved: ['volume', 'destroy'],
+  VolumeCopyUpStarting: ['volume', 'copy-up-intent'],
+  VolumeCopiedUp: ['volume', 'copy-up'],
+  VolumeCopyUpUndone: ['volume', 'copy-up-undone'],
   DaemonStarted: ['daemon', 'start'],
   DaemonStopped: ['daemon', 'stop'],
   DaemonReconciled: ['daemon', 'reconcile'],

@@ -190,6 +190,9 @@ export class DockerEventMapper {
         this.volumeDrivers.set(e.data.name, e.data.driver);
         return this.steps ? [make('volume', defaultAction, e.data.name, { driver: e.data.driver })] : [];
       case 'VolumeRemoving':
+      case 'VolumeCopyUpStarting':
+      case 'VolumeCopiedUp':
+      case 'VolumeCopyUpUndone':
         return this.steps ? [make('volume', defaultAction, e.data.name, { driver: this.volumeDriver(e.data.name) })] : [];
       case 'VolumeCreated':
         return [make('volume', defaultAction, e.data.name, { driver: this.volumeDriver(e.data.name) })];

@@ -41,6 +41,11 @@ export interface ExtractOptions {
   /** Every entry owned by this uid and gid instead of the archive's (`cp -a` into a container with a User). */
   readonly owner?: { readonly uid: number; readonly gid: number };
   /**
+   * The host owner of an entry's owner (the archive's, or `owner`): a remapped container's ids
+   * shifted to its range (`--userns-remap`, core/security/id-map.ts). Implies setting owners.
+   */
+  readonly mapIds?: (ids: { readonly uid: number; readonly gid: number }) => { readonly uid: number; readonly gid: number };
+  /**
    * Refuse to replace an existing folder with something else, or something else with a folder
    * (Docker's noOverwriteDirNonDir): the extraction fails with an OverwriteRefusedError.
    */
@@ -168,8 +173,11 @@ export async function extractTar(
   const held = await HeldDir.open(targetDir);
   const root = held.path;
   const warn = options.onWarning ?? ((message: string) => console.warn(`tar: ${message}`));
-  const preserveOwner = options.owner !== undefined || (options.preserveOwner ?? isRoot());
-  const ownerOf = (header: TarHeader): { uid: number; gid: number } => options.owner ?? { uid: header.uid, gid: header.gid };
+  const preserveOwner = options.owner !== undefined || options.mapIds !== undefined || (options.preserveOwner ?? isRoot());
+  const ownerOf = (header: TarHeader): { uid: number; gid: number } => {
+    const ids = options.owner ?? { uid: header.uid, gid: header.gid };
+    return options.mapIds ? { ...options.mapIds(ids) } : ids;
+  };
   const refuseOverwrite = (header: TarHeader, existingIsDir: boolean): void => {
     if (options.noOverwriteDirNonDir !== true || existingIsDir === (header.type === 'directory')) return;
     throw new OverwriteRefusedError(existingIsDir

@@ -6,7 +6,8 @@ import { bindsOf, byMountDepth, mountRequestsOf, parseVolumeFlag, parseVolumesFr
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import { ConflictError } from './errors.js';
-import { createVolumeLocked, removeAnonymousVolume, volumeLock } from './volume-service.js';
+import type { IdMapping } from '../security/id-map.js';
+import { copyUpAtFirstMount, createVolumeLocked, removeAnonymousVolume, volumeLock } from './volume-service.js';
 
 /** The driver volumes made by a container's create use (Docker's `HostConfig.VolumeDriver` default). */
 export const DEFAULT_VOLUME_DRIVER = 'local';
@@ -89,12 +90,14 @@ export function volumesOfContainer(ctx: EngineContext, ref: string): { volumes: 
 
 /**
  * Makes the planned volumes that do not exist yet (anonymous ones, and named ones on first use:
- * each with copy-up from the image unless nocopy) and runs `record` (the append of
+ * each with copy-up from the image unless nocopy), fills an existing one that no container has
+ * mounted yet and that is still empty (copy-up at its first mount, unless nocopy), and runs `record` (the append of
  * ContainerCreated) while holding the lock of every named volume, so a `volume rm` cannot slip in
  * between. When `record` fails, the volumes made here are removed again.
  */
 export async function withContainerVolumes(
-  ctx: EngineContext, containerId: string, image: ImageState, planned: readonly PlannedVolume[], record: (volumes: readonly ContainerVolume[]) => Promise<void>,
+  ctx: EngineContext, containerId: string, image: ImageState, planned: readonly PlannedVolume[], userns: IdMapping | null,
+  record: (volumes: readonly ContainerVolume[]) => Promise<void>,
 ): Promise<void> {
   const named = [...new Set(planned.filter((p) => p.name !== '').map((p) => p.name))].sort();
   const made: string[] = [];
@@ -111,10 +114,12 @@ export async function withContainerVolumes(
       if (!existing) {
         const { volume, created } = await createVolumeLocked(ctx, {
           name: p.name, driver: DEFAULT_VOLUME_DRIVER, labels: {}, options: {}, anonymous: p.anonymous, container: containerId,
-          ...(p.noCopy ? {} : { copyUp: { image, path: p.destination } }),
+          ...(p.noCopy ? {} : { copyUp: { image, path: p.destination, userns } }),
         });
         name = volume.name;
         if (created) made.push(name);
+      } else if (!p.noCopy) {
+        await copyUpAtFirstMount(ctx, name, containerId, image, p.destination, userns);
       }
       volumes.push({ name, destination: p.destination, readOnly: p.readOnly, anonymous: p.anonymous });
     }

@@ -7,7 +7,7 @@ import { containerByName } from '../state/lookup.js';
 import { parseRestartPolicy } from '../state/restart-policy.js';
 import { checkSecurity } from '../security/container-security.js';
 import { parseSecurityOptions } from '../security/seccomp-profile.js';
-import { checkUsernsMode } from '../security/userns-remap.js';
+import { checkUsernsMode, usernsFor } from '../security/userns-remap.js';
 import { planVolumes, volumesOfContainer, withContainerVolumes } from './container-volumes.js';
 import { networkingForCreate } from './network-commands.js';
 import type { CreateContainerRequest, ProgressReporter } from './engine.js';
@@ -116,7 +116,8 @@ export async function createContainer(ctx: EngineContext, request: CreateContain
     ...(networking.endpointsConfig ? { endpointsConfig: networking.endpointsConfig } : {}),
   };
   decideCreate(state, data); // a taken name is refused before any volume is made
-  await withContainerVolumes(ctx, id, image, planned, async (volumes) => {
+  const userns = usernsFor(hostConfig.UsernsMode, ctx.infoBase.usernsRemap ?? null);
+  await withContainerVolumes(ctx, id, image, planned, userns, async (volumes) => {
     const events = decideCreate(ctx.state(), { ...data, ...(volumes.length > 0 ? { volumes } : {}) });
     await ctx.store.append(containerStream(id), events, 'no-stream');
   });

@@ -1,10 +1,12 @@
-import { chmod, chown, lstat, readdir } from 'node:fs/promises';
+import { chmod, chown, lstat, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { volumeStream, type VolumeCreating } from '../../events/index.js';
 import { extractTar, resolveInRoot, writeTar } from '../archive/index.js';
 import { failpoint } from '../failpoints.js';
 import { DriverKinds } from '../plugins/kinds.js';
-import type { VolumeDriver } from '../plugins/volume-driver.js';
+import type { VolumeDriver, VolumeOwner } from '../plugins/volume-driver.js';
+import { toHostIds, type IdMapping } from '../security/id-map.js';
 import type { ImageState, VolumeState } from '../state/engine-state.js';
 import { decideVolumeCreate, decideVolumeRemove, findVolume, volumeUsers, volumesToPrune } from '../state/volume-rules.js';
 import type { EngineContext } from './engine-context.js';
@@ -34,8 +36,8 @@ export interface VolumeCreateRequest {
   readonly anonymous: boolean;
   /** The container whose create makes it. */
   readonly container?: string;
-  /** Fill the new volume with what the image has at this path (Docker's copy-up). */
-  readonly copyUp?: { readonly image: ImageState; readonly path: string };
+  /** Fill the new volume with what the image has at this path (Docker's copy-up); `userns`: the container's id mapping, which the copied owners are shifted by. */
+  readonly copyUp?: { readonly image: ImageState; readonly path: string; readonly userns: IdMapping | null };
 }
 
 export function volumeLock(name: string): string {
@@ -67,8 +69,8 @@ export async function createVolumeLocked(ctx: EngineContext, request: VolumeCrea
   await ctx.store.append(volumeStream(name), intent, 'any');
   failpoint('volume.after-intent');
   try {
-    const made = await driver.create(name, request.options);
-    if (request.copyUp) await copyUp(ctx, request.copyUp.image, request.copyUp.path, made.mountpoint);
+    const made = await driver.create(name, request.options, volumeOwner(ctx));
+    if (request.copyUp) await copyUp(ctx, request.copyUp.image, request.copyUp.path, made.mountpoint, { userns: request.copyUp.userns });
     failpoint('volume.after-create');
     await ctx.store.append(volumeStream(name), [{ type: 'VolumeCreated', data: { name, mountpoint: made.mountpoint } }], 'any');
   } catch (err) {
@@ -77,6 +79,15 @@ export async function createVolumeLocked(ctx: EngineContext, request: VolumeCrea
     throw new InvalidArgumentError(`create ${name}: ${messageOf(err)}`);
   }
   return { volume: findVolume(ctx.state(), name), created: true };
+}
+
+/**
+ * Who owns a new volume's root: under `--userns-remap`, the daemon's remapped root (as dockerd's
+ * root identity), so a remapped container's root can write into it; otherwise the host's root.
+ */
+export function volumeOwner(ctx: EngineContext): VolumeOwner | undefined {
+  const remap = ctx.infoBase.usernsRemap;
+  return remap ? { uid: remap.uid, gid: remap.gid } : undefined;
 }
 
 /** `volume create`: under the name's lock (a random name needs none: nobody else can know it). */
@@ -131,12 +142,17 @@ export async function volumeSize(ctx: EngineContext, v: VolumeState): Promise<nu
 }
 
 /**
- * At daemon start: a create without VolumeCreated is undone (what the driver made removed,
+ * At daemon start: a first mount's copy-up without its end is undone (the volume emptied), a
+ * create without VolumeCreated is undone (what the driver made removed,
  * VolumeRemoved), a removal without VolumeRemoved is finished, and a volume a driver keeps that
  * the log does not know is removed, with a warning naming it.
  */
 export async function recoverVolumes(ctx: EngineContext): Promise<void> {
   for (const v of Object.values(ctx.state().volumes)) {
+    if (v.status === 'created' && v.copyUp === 'copying') {
+      ctx.logger.warn(`volume ${v.name}: the daemon stopped while it was being filled from an image at its first mount; emptying it (the next container that mounts it fills it)`);
+      await ctx.serial(volumeLock(v.name), () => undoCopyUp(ctx, v.name));
+    }
     if (v.status === 'created') continue;
     ctx.logger.warn(`volume ${v.name}: the daemon stopped while it was ${v.status === 'creating' ? 'being created; removing what was made' : 'being removed; finishing the removal'}`);
     await ctx.serial(volumeLock(v.name), () => finishVolumeRemoval(ctx, v.name));
@@ -150,15 +166,27 @@ export async function recoverVolumes(ctx: EngineContext): Promise<void> {
   }
 }
 
+/** What a copy-up is told besides its source and target. */
+interface CopyUpOptions {
+  /** The container's id mapping (`--userns-remap`): every copied owner, and the root's, shifted to its range. */
+  readonly userns: IdMapping | null;
+  /** Called once it is known there is something to copy, before the first file is (the intent of a first mount's copy-up). */
+  readonly beforeCopy?: () => Promise<void>;
+  /** Called after each extracted entry. */
+  readonly onEntry?: (count: number) => void;
+}
+
 /**
  * Docker's copy-up: what the image has at `path` (resolved inside the image's root, symlinks
- * included) is copied into the new volume's folder with owners, modes, times and xattrs (a tar
- * stream through the archive helpers), and the volume's root takes the mode and owner of the
- * image's folder. The image is read through a read-only view of a writable layer of its own
- * (a temporary id, removed at the end; recovery removes one a crash left).
+ * included) is copied into the volume's folder with owners, modes, times and xattrs (a tar stream
+ * through the archive helpers), and the volume's root takes the mode and owner of the image's
+ * folder; under `--userns-remap` the owners are the container's ids shifted to its range. Only
+ * an empty volume is filled. The image is read through a read-only view of a writable layer of
+ * its own (a temporary id, removed at the end; recovery removes one a crash left). Returns
+ * whether anything was copied.
  */
-async function copyUp(ctx: EngineContext, image: ImageState, path: string, mountpoint: string): Promise<void> {
-  if ((await readdir(mountpoint)).length > 0) return; // only a new, empty volume is filled
+async function copyUp(ctx: EngineContext, image: ImageState, path: string, mountpoint: string, options: CopyUpOptions): Promise<boolean> {
+  if ((await readdir(mountpoint)).length > 0) return false; // only an empty volume is filled
   const storage = ctx.storage();
   const layers = image.layers.map((l) => l.diffId);
   const scratch = newId();
@@ -170,25 +198,92 @@ async function copyUp(ctx: EngineContext, image: ImageState, path: string, mount
       try {
         source = await resolveInRoot(view.path, path, { followFinal: true, create: false });
       } catch {
-        return; // the image has nothing at that path
+        return false; // the image has nothing at that path
       }
       const stats = await lstat(source).catch(() => undefined);
-      if (!stats?.isDirectory()) return;
+      if (!stats?.isDirectory()) return false;
+      await options.beforeCopy?.();
       const pipe = new PassThrough({ highWaterMark: 1 << 20 });
       const warn = (m: string): void => ctx.logger.warn(`copy-up of ${path}: ${m}`);
       const writing = writeTar(source, pipe, { onWarning: warn }).catch((err: unknown) => {
         pipe.destroy(err instanceof Error ? err : new Error(String(err)));
         throw err;
       });
-      await Promise.all([writing, extractTar(pipe, mountpoint, { onWarning: warn })]);
-      await chown(mountpoint, stats.uid, stats.gid);
+      const userns = options.userns;
+      let entries = 0;
+      await Promise.all([writing, extractTar(pipe, mountpoint, {
+        onWarning: warn,
+        ...(userns ? { mapIds: (ids: { uid: number; gid: number }) => toHostIds(userns, ids) } : {}),
+        ...(options.onEntry ? { onEntry: () => options.onEntry?.(++entries) } : {}),
+      })]);
+      const owner = userns ? toHostIds(userns, { uid: stats.uid, gid: stats.gid }) : { uid: stats.uid, gid: stats.gid };
+      await chown(mountpoint, owner.uid, owner.gid);
       await chmod(mountpoint, stats.mode & 0o7777);
+      return true;
     } finally {
       await view.release();
     }
   } finally {
     await storage.remove(scratch);
   }
+}
+
+/**
+ * Docker's copy-up of an existing volume at its first mount: a volume `volume create` made that no
+ * container has mounted yet (copyUp "pending") and that is still empty is filled with what the
+ * image has at `path`. Call it under the volume's lock, in the create of the container that mounts
+ * it. Written ahead: VolumeCopyUpStarting (durable before the first file), the copy, then
+ * VolumeCopiedUp; a copy that fails is undone (the volume emptied, VolumeCopyUpUndone) and the
+ * error thrown; one a crash cut is undone by recovery. The create's ContainerCreated then marks the
+ * volume mounted, so it is never filled again (nor when the image had nothing there, or nocopy).
+ * A volume its driver mounts only while a container runs (a tmpfs) is not filled: its content
+ * would not outlive the create, as with Docker.
+ */
+export async function copyUpAtFirstMount(
+  ctx: EngineContext, name: string, containerId: string, image: ImageState, path: string, userns: IdMapping | null,
+): Promise<void> {
+  const v = ctx.state().volumes[name];
+  if (v?.status !== 'created' || v.copyUp !== 'pending') return;
+  if (volumeDriver(ctx, v.driver).mountsOnDemand?.(v.options) === true) return;
+  let started = false;
+  try {
+    await copyUp(ctx, image, path, v.mountpoint, {
+      userns,
+      beforeCopy: async () => {
+        const root = await stat(v.mountpoint);
+        await ctx.store.append(volumeStream(name), [{
+          type: 'VolumeCopyUpStarting',
+          data: { name, container: containerId, image: image.id, path, root: { uid: root.uid, gid: root.gid, mode: root.mode & 0o7777 } },
+        }], 'any');
+        started = true;
+      },
+      onEntry: (count) => {
+        if (count === 2) failpoint('volume.during-copy-up');
+      },
+    });
+  } catch (err) {
+    if (started) await undoCopyUp(ctx, name).catch((e: unknown) => ctx.logger.warn(`emptying volume ${name} after its copy-up failed: ${messageOf(e)}`));
+    throw new InvalidArgumentError(`copying the image's ${path} into volume ${name}: ${messageOf(err)}`);
+  }
+  if (started) await ctx.store.append(volumeStream(name), [{ type: 'VolumeCopiedUp', data: { name } }], 'any');
+}
+
+/**
+ * Undoes a first mount's copy-up that did not end (VolumeCopyUpStarting without VolumeCopiedUp):
+ * the volume was empty before it, so everything in it goes; its root gets back its owner and
+ * mode; VolumeCopyUpUndone. The volume is "not yet mounted" again: the next create fills it.
+ */
+async function undoCopyUp(ctx: EngineContext, name: string): Promise<void> {
+  const v = ctx.state().volumes[name];
+  if (v?.copyUp !== 'copying') return;
+  for (const entry of await readdir(v.mountpoint).catch(() => [] as string[])) {
+    await rm(join(v.mountpoint, entry), { recursive: true, force: true });
+  }
+  if (v.copyUpRoot) {
+    await chown(v.mountpoint, v.copyUpRoot.uid, v.copyUpRoot.gid);
+    await chmod(v.mountpoint, v.copyUpRoot.mode);
+  }
+  await ctx.store.append(volumeStream(name), [{ type: 'VolumeCopyUpUndone', data: { name } }], 'any');
 }
 
 /**

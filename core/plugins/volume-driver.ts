@@ -9,6 +9,12 @@ export interface CreatedVolume {
   readonly mountpoint: string;
 }
 
+/** The owner of a volume's root folder. */
+export interface VolumeOwner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
 /** The disk a volume takes, for `system df` (-1 when the driver cannot tell, as Docker's UsageData). */
 export interface VolumeUsage {
   readonly size: number;
@@ -33,11 +39,27 @@ export interface VolumeDriver extends Driver {
   readonly name: string;
   /** Checks `--opt` values for this driver; throws a one-line message naming what is wrong. */
   validateOptions(options: Readonly<Record<string, string>>): void;
-  /** Makes the volume on the host (nothing else may exist in its place); idempotent. */
-  create(name: string, options: Readonly<Record<string, string>>): Promise<CreatedVolume>;
+  /**
+   * Makes the volume on the host (nothing else may exist in its place); idempotent. `owner`: who
+   * owns a new volume's root folder (the daemon's remapped root under `--userns-remap`; absent:
+   * the host's root); a folder of the user's (a bind volume's device) is left as it is.
+   */
+  create(name: string, options: Readonly<Record<string, string>>, owner?: VolumeOwner): Promise<CreatedVolume>;
   /** Deletes what `create` made; a no-op when it is not there. */
   remove(name: string): Promise<void>;
   usage(name: string): Promise<VolumeUsage>;
   /** Names of the volumes it keeps (recovery: one the log does not account for is removed). */
   held(): Promise<readonly string[]>;
+  /**
+   * Volumes that exist only while mounted (a tmpfs, a block device: Docker's local driver with
+   * `--opt type=`). A driver that has such volumes says which options make one; the engine then
+   * calls `mount` before the first container that uses it starts (and around a `cp` into a stopped
+   * one), and `unmount` when the last of them has stopped; both idempotent. `mounted` lists what
+   * is mounted now, so recovery can unmount what no running container uses. Absent: every volume
+   * is a folder that is always there.
+   */
+  mountsOnDemand?(options: Readonly<Record<string, string>>): boolean;
+  mount?(name: string, options: Readonly<Record<string, string>>, owner?: VolumeOwner): Promise<void>;
+  unmount?(name: string): Promise<void>;
+  mounted?(): Promise<readonly string[]>;
 }

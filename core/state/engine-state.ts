@@ -111,6 +111,16 @@ export interface VolumeState {
   readonly mountpoint: string;
   /** creating: VolumeCreating without VolumeCreated (a create under way, or cut by a crash); removing: VolumeRemoving without VolumeRemoved. */
   readonly status: 'creating' | 'created' | 'removing';
+  /**
+   * Docker's copy-up of a volume at its first mount. pending: no container has mounted it yet
+   * (made by `volume create`), so the first container's create fills it from the image if it is
+   * empty; copying: VolumeCopyUpStarting without its end (under way, or cut by a crash: recovery
+   * empties it, back to pending); done: a container mounted it (ContainerCreated lists it), or
+   * a container's create made it, or the copy-up ended. Never pending again.
+   */
+  readonly copyUp: 'pending' | 'copying' | 'done';
+  /** While copying: the owner and mode of the volume's root before, which an undo restores. */
+  readonly copyUpRoot?: { readonly uid: number; readonly gid: number; readonly mode: number };
 }
 
 /**

@@ -4,8 +4,8 @@ import { evolveNetworks, type NetworkState, type PublishedPorts } from '../netwo
 import type { ContainerState, EngineState, ExecState, ImageState, VolumeState } from './engine-state.js';
 import { ZERO_TIME } from './engine-state.js';
 
-/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes; 5: networks and published ports). */
-export const FOLD_VERSION = 5;
+/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes; 5: networks and published ports; 6: a volume's copy-up at its first mount). */
+export const FOLD_VERSION = 6;
 
 export function initialState(): EngineState {
   return { containers: {}, images: {}, volumes: {}, execs: {}, networks: {}, published: {}, position: 0, time: ZERO_TIME };
@@ -95,6 +95,11 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
         stopping: null, committing: null, drivers: [], execIds: [], volumes: x.volumes ?? [], removeVolumes: false,
         version: e.streamVersion, position: e.position,
       };
+      // Its first mount: a volume it lists is never filled from an image again (Docker's copy-up).
+      for (const v of x.volumes ?? []) {
+        const volume = d.volumes[v.name];
+        if (volume?.copyUp === 'pending') d.volumes[v.name] = { ...volume, copyUp: 'done' };
+      }
       return;
     }
     case 'ContainerStarting':
@@ -211,6 +216,7 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
       d.volumes[x.name] = {
         name: x.name, driver: x.driver, labels: x.labels, options: x.options, anonymous: x.anonymous,
         ...(x.container !== undefined ? { container: x.container } : {}), createdAt: e.time, mountpoint: '', status: 'creating',
+        copyUp: x.container !== undefined ? 'done' : 'pending',
       };
       return;
     }
@@ -227,6 +233,19 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
     case 'VolumeRemoved':
       delete d.volumes[e.data.name];
       return;
+    case 'VolumeCopyUpStarting': {
+      const v = d.volumes[e.data.name];
+      if (v) d.volumes[e.data.name] = { ...v, copyUp: 'copying', copyUpRoot: e.data.root };
+      return;
+    }
+    case 'VolumeCopiedUp':
+    case 'VolumeCopyUpUndone': {
+      const v = d.volumes[e.data.name];
+      if (!v) return;
+      const { copyUpRoot: _root, ...rest } = v;
+      d.volumes[e.data.name] = { ...rest, copyUp: e.type === 'VolumeCopiedUp' ? 'done' : 'pending' };
+      return;
+    }
     case 'NetworkCreated':
     case 'NetworkRemoved':
     case 'ContainerNetworkConnected':

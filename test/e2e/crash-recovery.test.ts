@@ -288,9 +288,28 @@ async function portRulesOf(d: TestDaemon, name: string): Promise<number> {
  * `start.after-undo` needs a start step that fails (the command does not exist in the image);
  * `rm.after-volumes` an `rm -v` of a container with an anonymous volume;
  * `start.after-network` a start that publishes a port, so the port's event and rule exist when it dies;
- * `network.after-removed` an rm (the plain `network` scenario is a create).
+ * `network.after-removed` an rm (the plain `network` scenario is a create);
+ * `volume.during-copy-up` a create that mounts an existing, still empty volume at /etc (the
+ * plain `volume` scenario is a `volume create`).
  */
 const POINT_SCENARIOS: Readonly<Record<string, Scenario>> = {
+  'volume.during-copy-up': {
+    setup: async (d, name) => { await ok(d, ['volume', 'create', `${name}-vol`]); },
+    act: (d, name) => d.cli(['create', '--name', name, '-v', `${name}-vol:/etc`, 'busybox', ...LOOP]),
+    verify: async (d, name, acknowledged) => {
+      const c = await inspectName(d, name);
+      if (acknowledged) assert.ok(c, 'an acknowledged create is there');
+      const folder = join(d.dataRoot, 'volume.v1.local', `${name}-vol`, '_data');
+      const imageEtc = (await ok(d, ['run', '--rm', 'busybox', 'ls', '/etc'])).stdout.split('\n').filter((l) => l !== '').sort();
+      if (!c) {
+        assert.deepEqual(readdirSync(folder), [], 'a copy-up cut before its end is emptied: no half-filled volume believed full');
+        await ok(d, ['run', '--rm', '-v', `${name}-vol:/etc`, 'busybox', 'true']);
+      }
+      const filled = readdirSync(folder);
+      for (const f of imageEtc) assert.ok(filled.includes(f), `the volume holds the image's /etc/${f} (filled once): ${filled.join(' ')}`);
+      assert.equal(readFileSync(join(folder, 'passwd'), 'utf8'), (await ok(d, ['run', '--rm', 'busybox', 'cat', '/etc/passwd'])).stdout);
+    },
+  },
   'rm.after-volumes': {
     setup: async (d, name) => { await ok(d, ['run', '-d', '--name', name, '-v', '/scratch', 'busybox', ...LOOP]); },
     act: (d, name) => d.cli(['rm', '-f', '-v', name]),

@@ -3,7 +3,7 @@
 // copy-up, rm -v, --volumes-from, events, inspect, system df, and a daemon killed with -9 during
 // a volume's create and after the intent of an rm -v.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FAILPOINTS_ENV } from '../../core/failpoints.js';
@@ -117,6 +117,39 @@ describe('e2e: volumes with the CLI', () => {
     await ok(d, ['rmi', 'withvol:v1']);
   });
 
+  it('an existing volume still empty at its first mount is filled from the image, once; not with nocopy, not when it holds files', async () => {
+    await ok(d, ['run', '--name', 'srvbase', 'busybox', 'sh', '-c', 'mkdir -p /srv/sub && echo seed > /srv/sub/file && chown 1234:4321 /srv/sub/file && chmod 0751 /srv']);
+    await ok(d, ['commit', 'srvbase', 'srvimg:v1']);
+    await ok(d, ['rm', 'srvbase']);
+    // Docker's `volume create data; run -v data:/etc busybox ls /etc`: the image's /etc, kept by the volume.
+    await ok(d, ['volume', 'create', 'etcdata']);
+    const imageEtc = lines((await ok(d, ['run', '--rm', 'busybox', 'ls', '/etc'])).stdout);
+    const seen = lines((await ok(d, ['run', '--rm', '-v', 'etcdata:/etc', 'busybox', 'ls', '/etc'])).stdout);
+    for (const f of imageEtc) assert.ok(seen.includes(f), `the image's /etc/${f} is in the volume at its first mount: ${seen.join(' ')}`);
+    const folder = join(d.dataRoot, 'volume.v1.local', 'etcdata', '_data');
+    assert.equal(readFileSync(join(folder, 'passwd'), 'utf8'), (await ok(d, ['run', '--rm', 'busybox', 'cat', '/etc/passwd'])).stdout, 'the volume keeps the files');
+
+    await ok(d, ['volume', 'create', 'filled']);
+    const first = await ok(d, ['run', '--rm', '-v', 'filled:/srv', 'srvimg:v1', 'sh', '-c', 'cat /srv/sub/file; stat -c "%u:%g %a" /srv/sub/file /srv; rm -rf /srv/sub']);
+    assert.equal(first.stdout, 'seed\n1234:4321 644\n0:0 751\n', 'owners and modes kept, the root as the image folder');
+    assert.equal((await ok(d, ['run', '--rm', '-v', 'filled:/srv', 'srvimg:v1', 'ls', '-A', '/srv'])).stdout, '', 'emptied after its first mount, it is never filled again');
+    const steps = await ok(d, ['events', '--steps', '--since', '2m', '--until', '0s', '--filter', 'volume=filled', '--format', '{{.Action}}']);
+    assert.deepEqual(lines(steps.stdout).filter((a) => a.startsWith('copy-up')), ['copy-up-intent', 'copy-up'], steps.stdout);
+
+    await ok(d, ['volume', 'create', 'nc']);
+    assert.equal((await ok(d, ['run', '--rm', '-v', 'nc:/srv:nocopy', 'srvimg:v1', 'ls', '-A', '/srv'])).stdout, '', 'nocopy leaves it empty');
+    assert.equal((await ok(d, ['run', '--rm', '--mount', 'type=volume,src=nc,dst=/srv', 'srvimg:v1', 'ls', '-A', '/srv'])).stdout, '', 'and its first mount is over');
+
+    const device = join(d.root, 'held-device');
+    mkdirSync(device, { recursive: true });
+    writeFileSync(join(device, 'mine'), 'mine\n');
+    await ok(d, ['volume', 'create', '--opt', 'type=none', '--opt', 'o=bind', '--opt', `device=${device}`, 'holding']);
+    assert.equal((await ok(d, ['run', '--rm', '-v', 'holding:/srv', 'srvimg:v1', 'ls', '-A', '/srv'])).stdout, 'mine\n', 'a volume that holds files is not filled');
+    await ok(d, ['volume', 'rm', 'etcdata', 'filled', 'nc', 'holding']);
+    assert.equal(readFileSync(join(device, 'mine'), 'utf8'), 'mine\n', 'removing a bind volume leaves its device');
+    await ok(d, ['rmi', 'srvimg:v1']);
+  });
+
   it('-v /path makes an anonymous volume; rm without -v keeps it, a named one survives rm -v; --volumes-from shares them', async () => {
     await ok(d, ['create', '--name', 'owner', '-v', '/anon', '-v', 'named1:/named', 'busybox', 'sh', '-c', 'echo a > /anon/f; echo n > /named/f']);
     await ok(d, ['start', '-a', 'owner']);
@@ -197,6 +230,34 @@ describe('e2e: volumes survive a daemon killed with -9', () => {
       } finally {
         await d.cleanup();
       }
+    }
+  });
+
+  it('during the copy-up of an existing volume at its first mount: after the restart it is empty and not mounted yet; the next create fills it once', async () => {
+    const d = new TestDaemon('volumes-cucrash');
+    try {
+      d.env[FAILPOINTS_ENV] = 'volume.during-copy-up';
+      await d.start();
+      delete d.env[FAILPOINTS_ENV];
+      await ok(d, ['volume', 'create', 'etcvol']);
+      const folder = join(d.dataRoot, 'volume.v1.local', 'etcvol', '_data');
+      const r = await d.cli(['create', '--name', 'first', '-v', 'etcvol:/etc', 'busybox', 'true']);
+      assert.notEqual(r.code, 0, 'the create was cut');
+      await until('the daemon to die at volume.during-copy-up', () => d.exit, 30_000);
+      assert.ok(readdirSync(folder).length > 0, 'the kill came with the volume half filled');
+      await d.start();
+      assert.deepEqual(readdirSync(folder), [], 'recovery emptied the half-filled volume');
+      assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), ['etcvol']);
+      assert.notEqual((await d.cli(['inspect', '--type', 'container', 'first'])).code, 0, 'the cut create left no container');
+      const undone = await ok(d, ['events', '--steps', '--since', '5m', '--until', '0s', '--filter', 'volume=etcvol', '--format', '{{.Action}}']);
+      assert.deepEqual(lines(undone.stdout).filter((a) => a.startsWith('copy-up')), ['copy-up-intent', 'copy-up-undone']);
+      const imageEtc = lines((await ok(d, ['run', '--rm', 'busybox', 'ls', '/etc'])).stdout);
+      await ok(d, ['run', '--rm', '-v', 'etcvol:/etc', 'busybox', 'true']);
+      for (const f of imageEtc) assert.ok(readdirSync(folder).includes(f), `filled at the next first mount: ${f}`);
+      assert.equal(readFileSync(join(folder, 'passwd'), 'utf8'), (await ok(d, ['run', '--rm', 'busybox', 'cat', '/etc/passwd'])).stdout, 'copied once, whole');
+      await ok(d, ['volume', 'rm', 'etcvol']);
+    } finally {
+      await d.cleanup();
     }
   });
 

@@ -49,6 +49,35 @@ const created = (id: string, volumes: readonly ContainerVolume[]): EngineEvent =
 });
 
 describe('unit: volumes in the fold', () => {
+  it('copy-up at the first mount: pending until a container mounts the volume; copying while the intent has no end; undone back to pending', () => {
+    const start: EngineEvent = {
+      type: 'VolumeCopyUpStarting', data: { name: 'data', container: C1, image: IMG, path: '/etc', root: { uid: 0, gid: 0, mode: 0o755 } },
+    };
+    assert.equal(foldAll(envelopes(volume('data'))).volumes.data!.copyUp, 'pending', 'volume create: not mounted yet');
+    assert.equal(foldAll(envelopes(volume('made', { container: C1 }))).volumes.made!.copyUp, 'done', "a container's create made (and filled) it");
+    const copying = foldAll(envelopes([...volume('data'), start])).volumes.data!;
+    assert.equal(copying.copyUp, 'copying');
+    assert.deepEqual(copying.copyUpRoot, { uid: 0, gid: 0, mode: 0o755 });
+    const undone = foldAll(envelopes([...volume('data'), start, { type: 'VolumeCopyUpUndone', data: { name: 'data' } }])).volumes.data!;
+    assert.equal(undone.copyUp, 'pending');
+    assert.equal(undone.copyUpRoot, undefined);
+    const copied = foldAll(envelopes([...volume('data'), start, { type: 'VolumeCopiedUp', data: { name: 'data' } }])).volumes.data!;
+    assert.equal(copied.copyUp, 'done');
+    const mounted = foldAll(envelopes([...volume('data'), created(C1, [{ name: 'data', destination: '/d', readOnly: false, anonymous: false }])]));
+    assert.equal(mounted.volumes.data!.copyUp, 'done', 'a container listing it (nocopy, or nothing to copy) ends its first mount');
+    const again = foldAll(envelopes([
+      ...volume('data'), created(C1, [{ name: 'data', destination: '/d', readOnly: false, anonymous: false }]),
+      { type: 'ContainerRemoving', data: { id: C1, force: false } }, { type: 'ContainerRemoved', data: { id: C1 } },
+    ]));
+    assert.equal(again.volumes.data!.copyUp, 'done', 'never pending again once mounted');
+    const recreated = foldAll(envelopes([
+      ...volume('data'), created(C1, [{ name: 'data', destination: '/d', readOnly: false, anonymous: false }]),
+      { type: 'ContainerRemoving', data: { id: C1, force: false } }, { type: 'ContainerRemoved', data: { id: C1 } },
+      { type: 'VolumeRemoving', data: { name: 'data' } }, { type: 'VolumeRemoved', data: { name: 'data' } }, ...volume('data'),
+    ]));
+    assert.equal(recreated.volumes.data!.copyUp, 'pending', 'a name removed and created again starts over');
+  });
+
   it('a volume is listed once created; one being created or removed is not whole; removed, it is gone', () => {
     const creating = foldAll(envelopes([volume('data')[0]!]));
     assert.equal(creating.volumes.data!.status, 'creating');
