@@ -42,9 +42,10 @@ export interface ExtractOptions {
   readonly owner?: { readonly uid: number; readonly gid: number };
   /**
    * The host owner of an entry's owner (the archive's, or `owner`): a remapped container's ids
-   * shifted to its range (`--userns-remap`, core/security/id-map.ts). Implies setting owners.
+   * shifted to its range (`--userns-remap`, core/security/id-map.ts). `path`: the entry's name in
+   * the archive (the target's relative path). Implies setting owners.
    */
-  readonly mapIds?: (ids: { readonly uid: number; readonly gid: number }) => { readonly uid: number; readonly gid: number };
+  readonly mapIds?: (ids: { readonly uid: number; readonly gid: number }, path: string) => { readonly uid: number; readonly gid: number };
   /**
    * Refuse to replace an existing folder with something else, or something else with a folder
    * (Docker's noOverwriteDirNonDir): the extraction fails with an OverwriteRefusedError.
@@ -176,7 +177,7 @@ export async function extractTar(
   const preserveOwner = options.owner !== undefined || options.mapIds !== undefined || (options.preserveOwner ?? isRoot());
   const ownerOf = (header: TarHeader): { uid: number; gid: number } => {
     const ids = options.owner ?? { uid: header.uid, gid: header.gid };
-    return options.mapIds ? { ...options.mapIds(ids) } : ids;
+    return options.mapIds ? { ...options.mapIds(ids, header.path) } : ids;
   };
   const refuseOverwrite = (header: TarHeader, existingIsDir: boolean): void => {
     if (options.noOverwriteDirNonDir !== true || existingIsDir === (header.type === 'directory')) return;

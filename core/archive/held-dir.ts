@@ -18,6 +18,11 @@ export class HeldDir {
     return new HeldDir(await open(path, flags));
   }
 
+  /** The descriptor (to hand to a child process, which reaches the folder as `/proc/self/fd/<its number>`). */
+  get fd(): number {
+    return this.handle.fd;
+  }
+
   get path(): string {
     return `/proc/${process.pid}/fd/${this.handle.fd}`;
   }

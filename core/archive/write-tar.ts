@@ -33,8 +33,11 @@ export interface WriteTarOptions {
   readonly onProgress?: (bytes: number) => void;
   /** Told about files that are skipped (sockets) or cannot be represented; default: console.warn. */
   readonly onWarning?: (message: string) => void;
-  /** The owner written for a file's host owner: a remapped container's view (`cp` out of it, core/security/id-map.ts). */
-  readonly mapIds?: (ids: { readonly uid: number; readonly gid: number }) => { readonly uid: number; readonly gid: number };
+  /**
+   * The owner written for a file's host owner: a remapped container's view (`cp` out of it,
+   * core/security/id-map.ts). `rel`: the file's path relative to the folder archived from.
+   */
+  readonly mapIds?: (ids: { readonly uid: number; readonly gid: number }, rel: string) => { readonly uid: number; readonly gid: number };
 }
 
 /** Splits a Linux dev_t into major and minor numbers (glibc's encoding). */
@@ -182,7 +185,7 @@ async function archiveHeld(root: string, top: { name: string; topName: string } 
   };
 
   const add = async ({ rel, path, stats, content }: { rel: string; path: string; stats: Stats; content: Promise<Buffer> | undefined }): Promise<void> => {
-    const owner = options.mapIds ? options.mapIds({ uid: stats.uid, gid: stats.gid }) : { uid: stats.uid, gid: stats.gid };
+    const owner = options.mapIds ? options.mapIds({ uid: stats.uid, gid: stats.gid }, rel) : { uid: stats.uid, gid: stats.gid };
     const base = {
       path: entryName(rel),
       mode: stats.mode & 0o7777,

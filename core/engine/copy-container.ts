@@ -1,7 +1,11 @@
 import { existsSync, type BigIntStats } from 'node:fs';
 import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { basename, dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ExtractFailure } from '../archive/extract-main.js';
 import { pathStatOf, type ContainerPathStat } from '../archive/path-stat.js';
 import { containerAbsPath, goBase, goSplit, isUnder } from '../archive/copy-paths.js';
 import { extractTar, OverwriteRefusedError } from '../archive/extract-tar.js';
@@ -11,6 +15,8 @@ import { openRootView } from '../archive/root-view.js';
 import { writeTarOf } from '../archive/write-tar.js';
 import { failpoint } from '../failpoints.js';
 import type { BindSpec } from '../plugins/driver.js';
+import { toContainerIds, toHostIds, type IdMapping, type Ids } from '../security/id-map.js';
+import { usernsFor } from '../security/userns-remap.js';
 import type { ContainerState } from '../state/engine-state.js';
 import { containerBinds } from './container-volumes.js';
 import type { EngineContext } from './engine-context.js';
@@ -33,6 +39,9 @@ import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } fr
  * archive-path and extract-to-dir are notifications, not state.
  */
 
+/** The extraction a remapped container's root runs (compiled next to this engine's archive code). */
+const EXTRACT_MAIN = fileURLToPath(new URL('../archive/extract-main.js', import.meta.url));
+
 /** Docker's 404 for a path that is not there. */
 function fileNotFound(path: string, ref: string): NotFoundError {
   return new NotFoundError(`Could not find the file ${path} in container ${ref}`);
@@ -47,8 +56,14 @@ function errnoOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** How a container's "/" is reached: its running process's (`running`: in its own mount namespace), or a root view of a stopped one; `fd`: the daemon's descriptor of it. */
+interface RootAccess {
+  readonly running: boolean;
+  readonly fd: number;
+}
+
 /** Runs `work` with the container's "/" held open, as the container sees it. */
-async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root: string, c: ContainerState, binds: readonly BindSpec[]) => Promise<T>): Promise<T> {
+async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root: string, c: ContainerState, binds: readonly BindSpec[], access: RootAccess) => Promise<T>): Promise<T> {
   const id = ctx.container(ref).id;
   return ctx.serial(id, async () => {
     const c = ctx.container(id);
@@ -65,7 +80,7 @@ async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root
           throw new ConflictError(`container ${c.id} is running but its root cannot be reached (${errnoOf(error) ?? String(error)}): try again`);
         });
         try {
-          return await work(held.path, c, binds);
+          return await work(held.path, c, binds, { running: true, fd: held.fd });
         } finally {
           await held.close();
         }
@@ -83,7 +98,7 @@ async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root
     try {
       const held = await HeldDir.open(view.root);
       try {
-        return await work(held.path, c, binds);
+        return await work(held.path, c, binds, { running: false, fd: held.fd });
       } finally {
         await held.close();
       }
@@ -132,6 +147,26 @@ async function statResolved(root: string, absPath: string, resolved: string, pat
   return pathStatOf(goBase(absPath), stats, linkTarget);
 }
 
+/**
+ * A remapped container's ids (`--userns-remap`): what `cp` extracts into it is owned by the host
+ * ids its owners map to (a file of uid 0 in the archive is the range's first uid on the host, so
+ * the container sees root), and what it archives out of it carries the container's view of the
+ * owners, as Docker's IDMap does. Null: the host's ids, as they are.
+ */
+function idMapOf(ctx: EngineContext, c: ContainerState): IdMapping | null {
+  return usernsFor(c.hostConfig.UsernsMode, ctx.infoBase.usernsRemap ?? null);
+}
+
+/**
+ * Whether the file at container path `path` has host ids to map. A running container's "/" is
+ * its idmapped root filesystem (docs/security.md): every owner there is a host id. A stopped
+ * one's root view mounts the layers as they are on disk, where the container's own ids are
+ * stored, so only what is under a bind (a volume, a host folder) has host ids.
+ */
+function hasHostIds(access: RootAccess, binds: readonly BindSpec[], path: string): boolean {
+  return access.running || binds.some((b) => isUnder(b.target, path));
+}
+
 /** HEAD /containers/{id}/archive: what is at `path` in the container. */
 export async function statContainerPath(ctx: EngineContext, ref: string, path: string): Promise<ContainerPathStat> {
   return withContainerRoot(ctx, ref, async (root) => {
@@ -146,14 +181,20 @@ export async function statContainerPath(ctx: EngineContext, ref: string, path: s
  * the stat before the first byte (the API sends it as a header) and returns where to write.
  */
 export async function archiveContainerPath(ctx: EngineContext, ref: string, path: string, open: (stat: ContainerPathStat) => NodeJS.WritableStream): Promise<void> {
-  await withContainerRoot(ctx, ref, async (root) => {
+  await withContainerRoot(ctx, ref, async (root, c, binds, access) => {
     const { absPath, resolved } = await resolveLeaf(root, path, ref);
     const stat = await statResolved(root, absPath, resolved, path, ref);
     const top = stat.name === '/' ? '.' : stat.name;
     const out = open(stat);
     const isDir = (await lstatIn(root, resolved)).isDirectory();
-    if (isDir) await writeTarOf(resolved, '', top, out, { onWarning: (m) => ctx.logger.warn(`cp from ${ref}: ${m}`) });
-    else await writeTarOf(dirname(resolved), basename(resolved), top, out, { onWarning: (m) => ctx.logger.warn(`cp from ${ref}: ${m}`) });
+    const userns = idMapOf(ctx, c);
+    const options = {
+      onWarning: (m: string) => ctx.logger.warn(`cp from ${ref}: ${m}`),
+      // Under --userns-remap the archive carries the container's view of the owners.
+      ...(userns ? { mapIds: (ids: Ids, rel: string) => (hasHostIds(access, binds, isDir ? posix.join(absPath, rel) : absPath) ? toContainerIds(userns, ids) : ids) } : {}),
+    };
+    if (isDir) await writeTarOf(resolved, '', top, out, options);
+    else await writeTarOf(dirname(resolved), basename(resolved), top, out, options);
   });
 }
 
@@ -166,7 +207,7 @@ export interface ExtractOptions {
 
 /** PUT /containers/{id}/archive: extracts a tar into the folder `path` of the container. */
 export async function extractToContainer(ctx: EngineContext, ref: string, path: string, tar: Readable, options: ExtractOptions): Promise<void> {
-  await withContainerRoot(ctx, ref, async (root, c, binds) => {
+  await withContainerRoot(ctx, ref, async (root, c, binds, access) => {
     const absPath = containerAbsPath(path);
     let resolved: string;
     try {
@@ -182,11 +223,23 @@ export async function extractToContainer(ctx: EngineContext, ref: string, path: 
     // Docker's check: outside a bind, a container made with --read-only takes no copy (stopped too).
     if (!bind && c.hostConfig.ReadonlyRootfs === true) throw new ForbiddenError('container rootfs is marked read-only');
     const owner = options.copyUIDGID && c.config.User !== '' ? await lookupUser(root, c.config.User) : undefined;
+    const userns = idMapOf(ctx, c);
     let entries = 0;
     try {
+      if (userns && access.running) {
+        // Its root filesystem is idmapped: only the container's root may make files there.
+        await extractAsContainerRoot(c.pid, access.fd, `/proc/self/fd/3${resolved.slice(root.length)}`, tar, {
+          noOverwriteDirNonDir: options.noOverwriteDirNonDir, ...(owner ? { owner } : {}),
+        }, () => {
+          if (++entries === 2) failpoint('cp.after-entries');
+        }, (m) => ctx.logger.warn(`cp into ${ref}: ${m}`));
+        return;
+      }
       await extractTar(tar, resolved, {
         noOverwriteDirNonDir: options.noOverwriteDirNonDir,
         ...(owner ? { owner } : {}),
+        // Under --userns-remap (a stopped container): what lands in a volume or bind gets the range's ids.
+        ...(userns ? { mapIds: (ids: Ids, entry: string) => (hasHostIds(access, binds, posix.join(absPath, entry)) ? toHostIds(userns, ids) : ids) } : {}),
         onEntry: () => {
           if (++entries === 2) failpoint('cp.after-entries');
         },
@@ -194,11 +247,65 @@ export async function extractToContainer(ctx: EngineContext, ref: string, path: 
       });
     } catch (error) {
       if (error instanceof OverwriteRefusedError) throw new InvalidArgumentError(error.message);
+      if (error instanceof ExtractChildError) {
+        if (error.failure.refused) throw new InvalidArgumentError(error.failure.error);
+        const childWords = ERRNO_WORDS[error.failure.code ?? ''];
+        if (childWords !== undefined) throw new Error(`extracting into ${absPath} of container ${ref}: ${childWords}`);
+        throw new Error(`extracting into ${absPath} of container ${ref}: ${error.failure.error}`);
+      }
       const words = ERRNO_WORDS[errnoOf(error) ?? ''];
       if (words !== undefined) throw new Error(`extracting into ${absPath} of container ${ref}: ${words}`);
       throw error;
     }
   });
+}
+
+/** The extraction run as a remapped container's root failed: what it said (core/archive/extract-main.ts). */
+class ExtractChildError extends Error {
+  constructor(readonly failure: ExtractFailure) {
+    super(failure.error);
+  }
+}
+
+/**
+ * Extracts `tar` into `target` (under `/proc/self/fd/3`, the container's root held by the daemon
+ * as `rootFd`) in a process that has joined the container's user namespace (`nsenter --user`),
+ * so it acts as the container's root: core/archive/extract-main.ts.
+ */
+async function extractAsContainerRoot(
+  pid: number, rootFd: number, target: string, tar: Readable, spec: { noOverwriteDirNonDir: boolean; owner?: Ids },
+  onEntry: () => void, warn: (message: string) => void,
+): Promise<void> {
+  const child = spawn('nsenter', ['--target', String(pid), '--user', '--', process.execPath, EXTRACT_MAIN, JSON.stringify({ target, ...spec })], {
+    stdio: ['pipe', 'pipe', 'pipe', rootFd],
+  });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  exited.catch(() => undefined); // awaited below, after the archive is sent
+  const { stdin, stdout, stderr: errors } = child;
+  if (!stdin || !stdout || !errors) throw new Error('nsenter: no pipes to the extraction');
+  let stderr = '';
+  errors.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const c of chunk) if (c === '\n') onEntry();
+  });
+  stdin.on('error', () => undefined); // the child ended early: its exit says why
+  await pipeline(tar, stdin).catch(() => undefined);
+  const code = await exited;
+  let failure: ExtractFailure | undefined;
+  for (const line of stderr.split('\n').filter((l) => l.trim() !== '')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { warning?: unknown }).warning === 'string') warn((parsed as { warning: string }).warning);
+    else if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { error?: unknown }).error === 'string') failure = parsed as ExtractFailure;
+  }
+  if (code !== 0) throw new ExtractChildError(failure ?? { error: stderr.trim().split('\n').pop() || `nsenter exited with ${code}`, refused: false });
 }
 
 /** Reads a user database of the container (passwd, group) inside its root; "" when it has none. */

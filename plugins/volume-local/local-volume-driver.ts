@@ -1,7 +1,7 @@
-import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { injectable } from '../../core/plugin-api.js';
-import type { CreatedVolume, DriverContext, DriverStatus, VolumeDriver, VolumeUsage } from '../../core/plugin-api.js';
+import type { CreatedVolume, DriverContext, DriverStatus, VolumeDriver, VolumeOwner, VolumeUsage } from '../../core/plugin-api.js';
 
 /** The options `--opt` takes, as Docker's local driver names them. */
 const KNOWN_OPTIONS = ['type', 'o', 'device'] as const;
@@ -48,7 +48,7 @@ export class LocalVolumeDriver implements VolumeDriver {
     if (!isAbsolute(device)) throw new Error(`volume driver local: device "${device}" must be an absolute host path`);
   }
 
-  async create(name: string, options: Readonly<Record<string, string>>): Promise<CreatedVolume> {
+  async create(name: string, options: Readonly<Record<string, string>>, owner?: VolumeOwner): Promise<CreatedVolume> {
     this.validateOptions(options);
     const dir = this.folderOf(name);
     const device = options.device;
@@ -61,7 +61,9 @@ export class LocalVolumeDriver implements VolumeDriver {
     }
     const data = join(dir, '_data');
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await mkdir(data, { recursive: true, mode: 0o755 });
+    const made = await mkdir(data, { recursive: true, mode: 0o755 });
+    // A new volume's root is the daemon's (remapped) root's; a create run again leaves a copy-up's owner.
+    if (owner && made !== undefined) await chown(data, owner.uid, owner.gid);
     return { mountpoint: data };
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DAEMON, TestDaemon, runCommand } from './harness.js';
@@ -87,6 +87,66 @@ describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
     assert.equal(committed.stdout, '1000:1000\n0:0\nyes\n', committed.stderr);
     assert.equal((await d.cli(['inspect', '-f', '{{.HostConfig.UsernsMode}}', 'mapped'])).stdout, '\n');
     assert.equal((await d.cli(['rm', '-f', 'mapped'])).code, 0);
+  });
+
+  it('what the daemon writes for a remapped container is owned by the range: cp in (running and stopped), volumes named and anonymous, copy-up; cp out shows the container\'s ids', async () => {
+    const cli = async (args: string[]): Promise<string> => {
+      const r = await d.cli(args);
+      assert.equal(r.code, 0, `mini-docker ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const mountpointOf = async (volume: string): Promise<string> => (await cli(['volume', 'inspect', '-f', '{{.Mountpoint}}', volume])).trim();
+    const owner = (path: string): string => {
+      const st = statSync(path);
+      return `${st.uid}:${st.gid}`;
+    };
+    const base = `${start}:${start}`;
+    const inFile = join(d.root, 'cp-in.txt');
+    writeFileSync(inFile, 'copied\n', { mode: 0o644 });
+    await cli(['volume', 'create', 'uvol']);
+    await cli(['run', '-d', '--name', 'owners', '-v', 'uvol:/data', '-v', '/anon', '-v', 'etcvol:/etc2', 'busybox', 'sleep', '600']);
+    const pid = Number((await cli(['inspect', '-f', '{{.State.Pid}}', 'owners'])).trim());
+
+    await cli(['cp', inFile, 'owners:/tmp/']);
+    assert.equal((await cli(['exec', 'owners', 'sh', '-c', 'ls -ln /tmp/cp-in.txt | tr -s " " | cut -d" " -f3,4'])).trim(), '0 0', 'cp into the container: root-owned inside');
+    assert.equal(owner(`/proc/${pid}/root/tmp/cp-in.txt`), base, 'and the range\'s first ids on the host');
+
+    // A volume the container's root writes: its root folder is the remapped root's, so it can.
+    const written = await cli(['exec', 'owners', 'sh', '-c', 'echo hi > /data/f && echo a > /anon/f && stat -c "%u:%g" /data /data/f /anon/f']);
+    assert.equal(written, '0:0\n0:0\n0:0\n');
+    const uvol = await mountpointOf('uvol');
+    assert.equal(owner(uvol), base, 'the volume root (volume create) is the remapped root\'s');
+    assert.equal(owner(join(uvol, 'f')), base, 'what the container\'s root wrote is the base uid on the host');
+    const mounts = JSON.parse(await cli(['inspect', '-f', '{{json .Mounts}}', 'owners'])) as { Name?: string; Destination: string; Source: string }[];
+    const anon = mounts.find((m) => m.Destination === '/anon')!;
+    assert.equal(owner(anon.Source), base, 'an anonymous volume\'s root too');
+    assert.equal(owner(join(anon.Source, 'f')), base);
+
+    // Copy-up (a volume the create made at a path the image has: busybox's /etc) shifts the image's owners.
+    await cli(['run', '--rm', '-v', 'etccopy:/etc', 'busybox', 'true']);
+    const etccopy = await mountpointOf('etccopy');
+    assert.equal(owner(join(etccopy, 'passwd')), base, 'copy-up: the image\'s root-owned passwd is the range\'s root');
+    assert.equal(owner(etccopy), base);
+    assert.equal((await cli(['run', '--rm', '-v', 'etccopy:/etc', 'busybox', 'stat', '-c', '%u:%g', '/etc/passwd'])).trim(), '0:0', 'and root inside');
+    // ... and so does the copy-up of an existing volume at its first mount.
+    await cli(['volume', 'create', 'firstmount']);
+    await cli(['run', '--rm', '-v', 'firstmount:/etc', 'busybox', 'true']);
+    assert.equal(owner(join(await mountpointOf('firstmount'), 'group')), base);
+
+    // cp out: the archive carries the container's ids (the tar header's uid field is octal at 108).
+    const out = await d.cli(['cp', 'owners:/data/f', '-']);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(parseInt(out.stdout.slice(108, 116), 8), 0, 'cp out: uid 0 in the archive, as the container sees it');
+    assert.equal(parseInt(out.stdout.slice(116, 124), 8), 0);
+
+    // A stopped container: cp goes through its root view, with the same owners.
+    await cli(['create', '--name', 'stopped-owners', 'busybox', 'ls', '-ln', '/cp-in.txt']);
+    await cli(['cp', inFile, 'stopped-owners:/']);
+    const listed = await cli(['start', '-a', 'stopped-owners']);
+    assert.equal(listed.split(/\s+/).slice(2, 4).join(' '), '0 0', listed);
+    await cli(['rm', '-f', 'owners', 'stopped-owners']);
+    await cli(['volume', 'rm', 'uvol', 'etcvol', 'etccopy', 'firstmount']);
+    await cli(['volume', 'prune', '-f']);
   });
 
   it('the daemon still sets the cgroups of a remapped container: its limits hold', async () => {
