@@ -43,7 +43,7 @@ export const FAILPOINTS = {
   'cp.after-entries': 'a PUT of an archive into a container has extracted two entries and not the rest; nothing was recorded (a copy records nothing)',
   'volume.after-intent': 'VolumeCreating is durable; the volume driver was not asked',
   'volume.after-create': 'the volume driver made the volume (and a copy-up filled it); VolumeCreated is not written',
-  'volume.during-copy-up': "a container's create is filling an existing, still empty volume from its image at its first mount: VolumeCopyUpStarting is durable and two entries are copied; VolumeCopiedUp and ContainerCreated are not written",
+  'volume.after-copy-up-entries': "a container's create is filling an existing, still empty volume from its image at its first mount: VolumeCopyUpStarting is durable and two entries are copied; VolumeCopiedUp and ContainerCreated are not written",
   'pull.after-layer': 'a pulled layer is verified and renamed into the content store; the image is not recorded yet (no ImageCreated; the layer stays for the next pull to reuse)',
   'network.after-created': 'NetworkCreated is durable; the driver has not made the bridge (the next start ensures every network of the log)',
   'network.after-removed': 'NetworkRemoved is durable; the bridge and its rules are still on the host (the next start removes the bridge of a network its log removed)',

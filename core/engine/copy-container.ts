@@ -19,6 +19,7 @@ import { toContainerIds, toHostIds, type IdMapping, type Ids } from '../security
 import { usernsFor } from '../security/userns-remap.js';
 import type { ContainerState } from '../state/engine-state.js';
 import { containerBinds } from './container-volumes.js';
+import { mountContainerVolumes, releaseContainerVolumes } from './volume-mounts.js';
 import type { EngineContext } from './engine-context.js';
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from './errors.js';
 
@@ -94,7 +95,12 @@ async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root
     const rootMount = mounts.find((m) => m.type === 'overlay') ?? mounts[0];
     if (!rootMount) throw new Error(`${ctx.storage().id} returned no root mount`);
     for (const b of hostBinds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 }); // as a start does
-    const view = await openRootView(rootMount.target, mounts, binds);
+    // Its tmpfs or block-device volumes are mounted for the copy (as Docker mounts a stopped container's volumes), and let go after.
+    await mountContainerVolumes(ctx, c.id);
+    const view = await openRootView(rootMount.target, mounts, binds).catch(async (error: unknown) => {
+      await releaseContainerVolumes(ctx, c.id);
+      throw error;
+    });
     try {
       const held = await HeldDir.open(view.root);
       try {
@@ -104,6 +110,7 @@ async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root
       }
     } finally {
       await view.release();
+      await releaseContainerVolumes(ctx, c.id);
     }
   });
 }

@@ -15,6 +15,7 @@ import { nowRfc3339Nano } from './process-hub.js';
 import { finishRemoval } from './remove-container.js';
 import { reattach, startLocked } from './start-container.js';
 import { stopContainer } from './stop-container.js';
+import { recoverVolumeMounts } from './volume-mounts.js';
 import { recoverVolumes } from './volume-service.js';
 
 /**
@@ -81,6 +82,7 @@ export async function reconcile(engine: ContainerEngine, store: EventStore, logg
       exited.push(c.id);
     });
   }
+  await attempt('unmounting volumes no running container holds', () => recoverVolumeMounts(ctx));
   await attempt('removing what no container in the log accounts for', () => removeOrphans(ctx));
   await store.append(DAEMON_STREAM, [{ type: 'DaemonReconciled', data: { running, exited } }], 'any');
   const restarted = await startByPolicy(ctx);

@@ -16,6 +16,7 @@ import { ConflictError, StartFailedError } from './errors.js';
 import { onHubExit } from './exit-recorder.js';
 import { Journal } from './journal.js';
 import { usernsFor } from '../security/userns-remap.js';
+import { mountContainerVolumes, releaseContainerVolumes } from './volume-mounts.js';
 import { pickLimits } from './limits.js';
 import { ProcessHub } from './process-hub.js';
 import { removeLocked } from './remove-container.js';
@@ -48,6 +49,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     const message = messageOf(cause);
     await failpointAfter('start.after-undo', () => journal.flush());
     await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver, message, exitCode } }]);
+    await releaseContainerVolumes(ctx, id);
     ctx.finishAttached(id);
     if (c.hostConfig.AutoRemove) await removeLocked(ctx, id, true, true).catch((e: unknown) => ctx.logger.warn(`auto-remove of ${ctx.short(id)} failed: ${messageOf(e)}`));
     throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${message}`, exitCode);
@@ -59,6 +61,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     io = await connectOrUndo(ctx, id, steps, outputs);
   } catch (err) {
     await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: ctx.isolator().id, message: messageOf(err), exitCode: 125 } }]);
+    await releaseContainerVolumes(ctx, id);
     ctx.finishAttached(id);
     throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${messageOf(err)}`, 125);
   }
@@ -73,6 +76,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     ctx.hubs.delete(id);
     await undoStarted(steps, outputs);
     await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: 'engine', message: messageOf(err), exitCode: 125 } }]).catch(() => undefined);
+    await releaseContainerVolumes(ctx, id);
     ctx.finishAttached(id);
     throw err;
   }
@@ -145,6 +149,7 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState, jo
         // A volume is a bind of its folder; a parent path is bound before what is mounted under it.
         // The /etc files come first, so a user's bind over /etc/hosts wins, as in Docker.
         const { binds: own, hostBinds } = containerBinds(ctx.state(), c);
+        await mountContainerVolumes(ctx, id); // a tmpfs or block-device volume: mounted for its first user
         const binds = [...net.files, ...own];
         const userns = usernsFor(c.hostConfig.UsernsMode, ctx.infoBase.usernsRemap ?? null);
         for (const b of hostBinds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 });

@@ -36,6 +36,9 @@ export async function stopContainer(ctx: EngineContext, id: string, options: { t
     : await Promise.race([untilExitRecorded(ctx, id).then(() => true), delay(timeout * 1000).then(() => false)]);
   if (!exited) await signalContainer(ctx, sent, 9);
   await untilExitRecorded(ctx, id);
+  // The exit's record goes on under the container's lock (networking, cgroups, on-demand volumes
+  // released): the stop answers once that is done, as Docker's stop returns after the cleanup.
+  await ctx.serial(id, async () => undefined);
 }
 
 export async function killContainer(ctx: EngineContext, id: string, signal: string): Promise<void> {

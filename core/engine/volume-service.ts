@@ -258,7 +258,7 @@ export async function copyUpAtFirstMount(
         started = true;
       },
       onEntry: (count) => {
-        if (count === 2) failpoint('volume.during-copy-up');
+        if (count === 2) failpoint('volume.after-copy-up-entries');
       },
     });
   } catch (err) {

@@ -289,11 +289,11 @@ async function portRulesOf(d: TestDaemon, name: string): Promise<number> {
  * `rm.after-volumes` an `rm -v` of a container with an anonymous volume;
  * `start.after-network` a start that publishes a port, so the port's event and rule exist when it dies;
  * `network.after-removed` an rm (the plain `network` scenario is a create);
- * `volume.during-copy-up` a create that mounts an existing, still empty volume at /etc (the
+ * `volume.after-copy-up-entries` a create that mounts an existing, still empty volume at /etc (the
  * plain `volume` scenario is a `volume create`).
  */
 const POINT_SCENARIOS: Readonly<Record<string, Scenario>> = {
-  'volume.during-copy-up': {
+  'volume.after-copy-up-entries': {
     setup: async (d, name) => { await ok(d, ['volume', 'create', `${name}-vol`]); },
     act: (d, name) => d.cli(['create', '--name', name, '-v', `${name}-vol:/etc`, 'busybox', ...LOOP]),
     verify: async (d, name, acknowledged) => {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FAILPOINTS_ENV } from '../../core/failpoints.js';
-import { DOCKER_CLIENT_MISSING, TestDaemon, until, type RunResult } from './harness.js';
+import { DOCKER_CLIENT_MISSING, TestDaemon, runCommand, until, type RunResult } from './harness.js';
 
 async function ok(d: TestDaemon, args: readonly string[]): Promise<RunResult> {
   const r = await d.cli(args);
@@ -236,14 +236,14 @@ describe('e2e: volumes survive a daemon killed with -9', () => {
   it('during the copy-up of an existing volume at its first mount: after the restart it is empty and not mounted yet; the next create fills it once', async () => {
     const d = new TestDaemon('volumes-cucrash');
     try {
-      d.env[FAILPOINTS_ENV] = 'volume.during-copy-up';
+      d.env[FAILPOINTS_ENV] = 'volume.after-copy-up-entries';
       await d.start();
       delete d.env[FAILPOINTS_ENV];
       await ok(d, ['volume', 'create', 'etcvol']);
       const folder = join(d.dataRoot, 'volume.v1.local', 'etcvol', '_data');
       const r = await d.cli(['create', '--name', 'first', '-v', 'etcvol:/etc', 'busybox', 'true']);
       assert.notEqual(r.code, 0, 'the create was cut');
-      await until('the daemon to die at volume.during-copy-up', () => d.exit, 30_000);
+      await until('the daemon to die at volume.after-copy-up-entries', () => d.exit, 30_000);
       assert.ok(readdirSync(folder).length > 0, 'the kill came with the volume half filled');
       await d.start();
       assert.deepEqual(readdirSync(folder), [], 'recovery emptied the half-filled volume');
@@ -277,6 +277,113 @@ describe('e2e: volumes survive a daemon killed with -9', () => {
       assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), ['stays'], 'the anonymous volume went, the named one stays');
       assert.deepEqual(localFolders(d), ['stays']);
       await ok(d, ['volume', 'rm', 'stays']);
+    } finally {
+      await d.cleanup();
+    }
+  });
+});
+
+/** The mount table's lines (source, target, type, options) whose target is `target`. */
+function mountsAt(target: string): string[] {
+  return readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.split(' ')[1] === target);
+}
+
+describe('e2e: local volumes with options (tmpfs, a block device, nfs refused)', () => {
+  const d = new TestDaemon('volumes-opts');
+  before(() => d.start());
+  after(() => d.cleanup());
+
+  it('type=tmpfs: mounted while a container uses it, unmounted after its last user stops, its content gone', async () => {
+    assert.equal((await ok(d, ['volume', 'create', '--driver', 'local', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=64m,uid=1000', 'ram'])).stdout, 'ram\n');
+    const mountpoint = (await ok(d, ['volume', 'inspect', '-f', '{{.Mountpoint}}', 'ram'])).stdout.trim();
+    assert.deepEqual(mountsAt(mountpoint), [], 'not mounted before a container uses it');
+    await ok(d, ['run', '-d', '--name', 'ram1', '-v', 'ram:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f; sleep 600']);
+    const mounted = mountsAt(mountpoint);
+    assert.equal(mounted.length, 1, `mounted once for its first user: ${mounted.join('; ')}`);
+    assert.match(mounted[0]!, /^tmpfs \S+ tmpfs \S*size=65536k/);
+    assert.match(mounted[0]!, /uid=1000/);
+    await until('the write', async () => ((await d.cli(['exec', 'ram1', 'cat', '/data/f'])).stdout === 'kept\n' ? true : undefined));
+    assert.equal((await ok(d, ['exec', 'ram1', 'sh', '-c', 'stat -c %u /data; df -k /data | tail -n 1 | tr -s " " | cut -d" " -f2'])).stdout, '1000\n65536\n');
+    await ok(d, ['run', '-d', '--name', 'ram2', '-v', 'ram:/shared', 'busybox', 'sleep', '600']);
+    assert.equal((await ok(d, ['exec', 'ram2', 'cat', '/shared/f'])).stdout, 'kept\n', 'a second user shares the same tmpfs');
+    assert.equal(mountsAt(mountpoint).length, 1, 'not mounted twice');
+    await ok(d, ['stop', '-t', '1', 'ram1']);
+    assert.equal(mountsAt(mountpoint).length, 1, 'still mounted while ram2 runs');
+    await ok(d, ['stop', '-t', '1', 'ram2']);
+    assert.deepEqual(mountsAt(mountpoint), [], 'unmounted after the last user stopped');
+    assert.deepEqual(readdirSync(mountpoint), [], 'nothing of it is left on disk');
+    await ok(d, ['start', 'ram2']);
+    assert.equal((await ok(d, ['exec', 'ram2', 'ls', '-A', '/shared'])).stdout, '', 'a new tmpfs: the content went with the last user');
+    // cp into a stopped container with a tmpfs volume mounts it for the copy and lets it go.
+    const file = join(d.root, 'to-ram');
+    writeFileSync(file, 'copied\n');
+    await ok(d, ['cp', file, 'ram1:/data/']);
+    assert.equal((await ok(d, ['exec', 'ram2', 'cat', '/shared/to-ram'])).stdout, 'copied\n', 'the copy landed in the mounted tmpfs ram2 holds');
+    await ok(d, ['rm', '-f', 'ram1', 'ram2']);
+    assert.deepEqual(mountsAt(mountpoint), [], 'rm -f of the last user unmounts it');
+    await ok(d, ['volume', 'rm', 'ram']);
+    assert.deepEqual(localFolders(d), []);
+  });
+
+  it('type=ext4 on a loop device: mounted for its users, the data stays on the device between them', async (t) => {
+    const image = join(d.root, 'ext4.img');
+    const made = await runCommand('sh', ['-c', `truncate -s 32M ${image} && mkfs.ext4 -q -F ${image} && losetup -f --show ${image}`]);
+    if (made.code !== 0) {
+      t.skip(`no loop device here: ${made.stderr.trim()}`);
+      return;
+    }
+    const loop = made.stdout.trim();
+    try {
+      await ok(d, ['volume', 'create', '--opt', 'type=ext4', '--opt', `device=${loop}`, '--opt', 'o=noatime', 'disk']);
+      const mountpoint = (await ok(d, ['volume', 'inspect', '-f', '{{.Mountpoint}}', 'disk'])).stdout.trim();
+      await ok(d, ['run', '--rm', '-v', 'disk:/disk', 'busybox', 'sh', '-c', 'echo on-disk > /disk/f; grep " /disk " /proc/mounts | cut -d" " -f3']);
+      assert.deepEqual(mountsAt(mountpoint), [], 'unmounted after its user');
+      const read = await ok(d, ['run', '--rm', '-v', 'disk:/disk', 'busybox', 'cat', '/disk/f']);
+      assert.equal(read.stdout, 'on-disk\n', 'the data stays on the device');
+      const bad = await d.cli(['volume', 'create', '--opt', 'type=ext4', '--opt', `device=${image}`, 'notblock']);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /^Error: create notblock: volume driver local: the device \S+ is not a block device\n$/);
+      await ok(d, ['volume', 'rm', 'disk']);
+      assert.deepEqual(mountsAt(mountpoint), []);
+      assert.deepEqual(localFolders(d), []);
+    } finally {
+      await runCommand('losetup', ['-d', loop]);
+    }
+  });
+
+  it('nfs and unknown types are refused in one line, naming what to use', async () => {
+    const nfs = await d.cli(['volume', 'create', '--opt', 'type=nfs', '--opt', 'o=addr=127.0.0.1,rw', '--opt', 'device=:/export', 'remote']);
+    assert.equal(nfs.code, 1);
+    assert.match(nfs.stderr, /^Error: create remote: volume driver local: type "nfs" \(a network file system\) is not supported: mount it on the host and use --opt type=none --opt o=bind --opt device=\/that\/mount\n$/);
+    const tmpfsBad = await d.cli(['volume', 'create', '--opt', 'type=tmpfs', '--opt', 'o=size=big', 'badram']);
+    assert.equal(tmpfsBad.code, 1);
+    assert.match(tmpfsBad.stderr, /invalid tmpfs option "size=big"/);
+    assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), []);
+  });
+});
+
+describe('e2e: a tmpfs volume after a daemon killed with -9', () => {
+  it('its user died while no daemon ran: the next daemon records the exit and unmounts the volume', async () => {
+    const d = new TestDaemon('volumes-tmpfs-crash');
+    try {
+      await d.start();
+      await ok(d, ['volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', 'ramc']);
+      const mountpoint = (await ok(d, ['volume', 'inspect', '-f', '{{.Mountpoint}}', 'ramc'])).stdout.trim();
+      await ok(d, ['run', '-d', '--name', 'user', '-v', 'ramc:/r', 'busybox', 'sleep', '600']);
+      const pid = Number((await ok(d, ['inspect', '-f', '{{.State.Pid}}', 'user'])).stdout.trim());
+      assert.equal(mountsAt(mountpoint).length, 1);
+      await d.kill9();
+      process.kill(pid, 'SIGKILL'); // the container's process this test started
+      await until('its process to end', async () => (existsSync(`/proc/${pid}`) ? undefined : true));
+      assert.equal(mountsAt(mountpoint).length, 1, 'the mount outlived the daemon');
+      await d.start();
+      assert.equal((await ok(d, ['inspect', '-f', '{{.State.Status}}', 'user'])).stdout, 'exited\n');
+      assert.deepEqual(mountsAt(mountpoint), [], 'recovery unmounted the volume its last user left');
+      await ok(d, ['start', 'user']);
+      assert.equal(mountsAt(mountpoint).length, 1, 'mounted again for the next start');
+      await ok(d, ['rm', '-f', 'user']);
+      assert.deepEqual(mountsAt(mountpoint), []);
+      await ok(d, ['volume', 'rm', 'ramc']);
     } finally {
       await d.cleanup();
     }

@@ -28,7 +28,13 @@ describe('unit: the local volume driver package', () => {
     driver.validateOptions({});
     driver.validateOptions({ type: 'none', o: 'bind', device: '/srv/data' });
     assert.throws(() => driver.validateOptions({ size: '10g' }), /^Error: invalid option "size" for volume driver local: it takes type, o, device/);
-    assert.throws(() => driver.validateOptions({ type: 'tmpfs', device: 'tmpfs' }), /does not support type "tmpfs" here: .*for a tmpfs use --tmpfs/);
+    driver.validateOptions({ type: 'tmpfs', device: 'tmpfs', o: 'size=64m,uid=1000' });
+    driver.validateOptions({ type: 'ext4', device: '/dev/loop0', o: 'noatime,commit=30' });
+    assert.throws(() => driver.validateOptions({ type: 'nfs', o: 'addr=127.0.0.1', device: ':/srv' }), /^Error: volume driver local: type "nfs" \(a network file system\) is not supported: mount it on the host and use --opt type=none --opt o=bind/);
+    assert.throws(() => driver.validateOptions({ type: 'tmpfs', o: 'size=64m,uid=me' }), /invalid tmpfs option "uid=me"/);
+    assert.throws(() => driver.validateOptions({ type: 'tmpfs', o: 'exec,bind' }), /mount option "bind" is not supported with type=tmpfs/);
+    assert.throws(() => driver.validateOptions({ type: 'ext4' }), /type=ext4 needs --opt device=\/dev\/BLOCK/);
+    assert.throws(() => driver.validateOptions({ type: 'vfat', device: '/dev/sdz' }), /does not support type "vfat": it takes none .*, tmpfs, or ext2, ext3, ext4, xfs, btrfs/);
   });
 
   it('is loaded from its package.json like a third party, and is a built-in', async () => {

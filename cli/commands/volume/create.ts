@@ -8,7 +8,7 @@ export default defineCommand({
 
   description: `Creates a volume and prints its name (a random 64-hex name when none is given). A volume of that name that exists already (same driver) is kept and its name printed, as Docker does.
 
-The local driver keeps each volume in a folder under the data root; --opt type=none --opt o=bind --opt device=/host/folder makes the volume that host folder instead. Other options are refused, naming what it takes.
+The local driver keeps each volume in a folder under the data root. With options, as Docker's local driver: --opt type=none --opt o=bind --opt device=/host/folder makes the volume that host folder; --opt type=tmpfs --opt device=tmpfs [--opt o=size=64m,uid=1000] a tmpfs, mounted while a container uses it and gone after its last user stops; --opt type=ext4 --opt device=/dev/BLOCK [--opt o=noatime] the file system on that block device, mounted likewise (also ext2, ext3, xfs, btrfs). nfs and cifs are refused, naming what to use instead.
 
 Exit codes: 0, or 1 (a bad name or option, an unknown driver).`,
 
@@ -16,6 +16,7 @@ Exit codes: 0, or 1 (a bad name or option, an unknown driver).`,
     '<%= config.bin %> volume create data',
     '<%= config.bin %> volume create --label team=db pgdata',
     '<%= config.bin %> volume create --opt type=none --opt o=bind --opt device=/srv/shared shared',
+    '<%= config.bin %> volume create --driver local --opt type=tmpfs --opt device=tmpfs --opt o=size=64m,uid=1000 scratch',
   ],
 
   json: true,

@@ -1,0 +1,81 @@
+import { DriverKinds } from '../plugins/kinds.js';
+import type { EngineState } from '../state/engine-state.js';
+import type { EngineContext } from './engine-context.js';
+import { messageOf } from './engine-context.js';
+import { volumeDriver, volumeLock, volumeOwner } from './volume-service.js';
+
+/**
+ * Volumes that exist only while mounted (the local driver's tmpfs and block-device volumes; a
+ * driver says which by `mountsOnDemand`): mounted before the first container that uses one starts,
+ * unmounted when the last of them has stopped, as Docker's local driver counts its users. Nothing
+ * of this is recorded: who holds a volume is a fold of the log (the containers that list it and
+ * run, are paused, or are starting), and what is mounted is the kernel's mount table (the driver's
+ * `mounted`), so after a crash recovery unmounts what no running container holds. Every decision
+ * is taken under the volume's lock (`volume:<name>`), after the container's own.
+ */
+
+/** The containers (other than `except`) that hold a volume's mount: those using it that run, are paused, or are starting. */
+export function volumeHolders(state: EngineState, name: string, except?: string): string[] {
+  return Object.values(state.containers)
+    .filter((c) => c.id !== except && c.volumes.some((v) => v.name === name))
+    .filter((c) => c.status === 'running' || c.status === 'paused' || c.starting)
+    .map((c) => c.id)
+    .sort();
+}
+
+/** The on-demand volumes a container uses, by name (once each). */
+function onDemandVolumesOf(ctx: EngineContext, containerId: string): string[] {
+  const state = ctx.state();
+  const c = state.containers[containerId];
+  if (!c) return [];
+  const names = [...new Set(c.volumes.map((v) => v.name))];
+  return names.filter((name) => {
+    const v = state.volumes[name];
+    return v !== undefined && volumeDriver(ctx, v.driver).mountsOnDemand?.(v.options) === true;
+  }).sort();
+}
+
+/** Mounts the container's on-demand volumes that are not mounted yet (a start, a `cp` into a stopped container). */
+export async function mountContainerVolumes(ctx: EngineContext, containerId: string): Promise<void> {
+  for (const name of onDemandVolumesOf(ctx, containerId)) {
+    await ctx.serial(volumeLock(name), async () => {
+      const v = ctx.state().volumes[name];
+      if (v?.status !== 'created') throw new Error(`volume ${name} of the container is gone: create the container again`);
+      const driver = volumeDriver(ctx, v.driver);
+      try {
+        await driver.mount?.(name, v.options, volumeOwner(ctx));
+      } catch (err) {
+        throw new Error(`error while mounting volume ${name}: ${messageOf(err)}`);
+      }
+    });
+  }
+}
+
+/** Unmounts the container's on-demand volumes that no other container holds (after its exit, a failed start, a `cp`). */
+export async function releaseContainerVolumes(ctx: EngineContext, containerId: string): Promise<void> {
+  for (const name of onDemandVolumesOf(ctx, containerId)) {
+    await ctx.serial(volumeLock(name), async () => {
+      if (volumeHolders(ctx.state(), name, containerId).length > 0) return;
+      const v = ctx.state().volumes[name];
+      if (!v) return;
+      await volumeDriver(ctx, v.driver).unmount?.(name);
+    }).catch((e: unknown) => ctx.logger.warn(`unmounting volume ${name} failed: ${messageOf(e)}`));
+  }
+}
+
+/**
+ * At daemon start, after the containers are reconciled: every volume a driver has mounted that no
+ * running (or starting) container holds, or that the log does not know, is unmounted, with a warning.
+ */
+export async function recoverVolumeMounts(ctx: EngineContext): Promise<void> {
+  for (const driver of ctx.registry.allOf(DriverKinds.volume)) {
+    if (!driver.mounted || !driver.unmount) continue;
+    for (const name of await driver.mounted()) {
+      await ctx.serial(volumeLock(name), async () => {
+        if (ctx.state().volumes[name] && volumeHolders(ctx.state(), name).length > 0) return;
+        ctx.logger.warn(`${driver.id}: volume ${name} is mounted and no running container uses it: unmounting it`);
+        await driver.unmount?.(name);
+      });
+    }
+  }
+}
