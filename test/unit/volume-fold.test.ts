@@ -8,6 +8,7 @@ import { validateEvent } from '../../events/index.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../core/engine/errors.js';
 import { applyConfigChanges } from '../../core/engine/config-changes.js';
 import { planVolumes } from '../../core/engine/container-volumes.js';
+import { volumeHolders } from '../../core/engine/volume-mounts.js';
 import { decideRemove } from '../../core/state/decide.js';
 import { foldAll } from '../../core/state/evolve.js';
 import {
@@ -49,6 +50,27 @@ const created = (id: string, volumes: readonly ContainerVolume[]): EngineEvent =
 });
 
 describe('unit: volumes in the fold', () => {
+  it('who holds an on-demand volume\'s mount is a fold: its users that are starting, running or paused', () => {
+    const uses = [{ name: 'ram', destination: '/r', readOnly: false, anonymous: false }];
+    const base: EngineEvent[] = [...volume('ram'), created(C1, uses), created(C2, uses)];
+    assert.deepEqual(volumeHolders(foldAll(envelopes(base)), 'ram'), [], 'created containers hold nothing');
+    const starting = foldAll(envelopes([...base, { type: 'ContainerStarting', data: { id: C1 } }]));
+    assert.deepEqual(volumeHolders(starting, 'ram'), [C1], 'a start under way holds it (its mount comes before ContainerStarted)');
+    const both = foldAll(envelopes([
+      ...base, { type: 'ContainerStarting', data: { id: C1 } }, { type: 'ContainerStarted', data: { id: C1, pid: 10, shimPid: 9, drivers: [] } },
+      { type: 'ContainerStarting', data: { id: C2 } }, { type: 'ContainerStarted', data: { id: C2, pid: 12, shimPid: 11, drivers: [] } },
+      { type: 'ContainerPaused', data: { id: C2 } },
+    ]));
+    assert.deepEqual(volumeHolders(both, 'ram'), [C1, C2], 'running and paused');
+    assert.deepEqual(volumeHolders(both, 'ram', C1), [C2], 'the one being released is left out');
+    const exited = foldAll(envelopes([
+      ...base, { type: 'ContainerStarting', data: { id: C1 } }, { type: 'ContainerStarted', data: { id: C1, pid: 10, shimPid: 9, drivers: [] } },
+      { type: 'ContainerExited', data: { id: C1, name: 'c1', exitCode: 0, signal: null, oomKilled: false, finishedAt: '2026-12-07T10:00:09Z' } },
+    ]));
+    assert.deepEqual(volumeHolders(exited, 'ram'), [], 'an exited user holds nothing: its exit unmounts the volume');
+    assert.deepEqual(volumeHolders(both, 'other'), []);
+  });
+
   it('copy-up at the first mount: pending until a container mounts the volume; copying while the intent has no end; undone back to pending', () => {
     const start: EngineEvent = {
       type: 'VolumeCopyUpStarting', data: { name: 'data', container: C1, image: IMG, path: '/etc', root: { uid: 0, gid: 0, mode: 0o755 } },
