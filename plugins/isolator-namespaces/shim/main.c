@@ -19,6 +19,7 @@
 #include "run.h"
 #include "spec.h"
 #include "stdio-fds.h"
+#include "timing.h"
 
 static int write_all(int fd, const char *buf, size_t len) {
   while (len) {
@@ -58,6 +59,7 @@ static int hold_for_daemon(int report_fd, int go_fd, pid_t init_pid, struct shim
   char line[64];
   int n = snprintf(line, sizeof line, "held %d\n", (int)init_pid);
   if (write_all(report_fd, line, (size_t)n) < 0) return shim_fail(e, errno, "write the held report");
+  shim_mark("held-written");
   size_t len = 0;
   while (len < sizeof line - 1) {
     ssize_t r = read(go_fd, line + len, 1);
@@ -116,12 +118,15 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd, in
     container_init(s, &io, &cp, net_fd, &e);
     child_report_and_exit(&cp, &e);
   } else {
+    shim_mark("cloned");
     stdio_close_child_side(&io);
     int failed = cgroups_join(s, init_pid, &e) < 0 || (s->hold && hold_for_daemon(report_fd, go_fd, init_pid, &e) < 0) ||
                  child_release(&cp, &e) < 0 || stdio_receive_console(&io, &e) < 0;
     if (go_fd >= 0) close(go_fd);
     if (failed) kill(init_pid, SIGKILL);
+    shim_mark("released");
     int started = !failed && child_wait_exec(&cp, &e) == 0;
+    shim_mark("exec-seen");
     if (started && io.tty && io.out < 0) {
       started = 0;
       shim_fail_code(&e, SHIM_EXIT_OTHER, EPIPE, "the container process sent no terminal");
@@ -195,6 +200,8 @@ static int run_mode(const char *bundle_arg) {
   struct spec s;
   char spec_path[PATH_MAX + 8];
   syscall(SYS_close_range, 3U, ~0U, 0U); /* nothing of the daemon's leaks into the container */
+  shim_timing_open();
+  shim_mark("shim-main");
   if (!realpath(bundle_arg, bundle)) {
     shim_fail(&e, errno, "realpath %s", bundle_arg);
     report_error(1, &e);
@@ -206,6 +213,7 @@ static int run_mode(const char *bundle_arg) {
     spec_free(&s);
     return e.code;
   }
+  shim_mark("spec-loaded");
   /* The daemon's "go" comes on our stdin; the detached shim keeps it apart from its stdio. */
   int go_fd = s.hold ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -1;
   if (s.hold && go_fd < 0) {
