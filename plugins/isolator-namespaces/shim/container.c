@@ -117,9 +117,11 @@ static int finish_and_exec(const struct spec *s, int make_cwd, int userns_fd, st
   return -1;
 }
 
-int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int net_fd, struct shim_err *e) {
+int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int net_fd, const struct userns_set *uns,
+                   struct shim_err *e) {
   if (reset_signals(e) < 0 || stdio_install(io, e) < 0) return -1;
   if (net_fd >= 0 && setns(net_fd, CLONE_NEWNET) < 0) return shim_fail(e, errno, "setns the network namespace %s", s->netns);
+  if (uns && userns_join_mount(uns, e) < 0) return -1;
   if (wait_release(p, e) < 0) return -1;
   shim_mark("child-released");
   /* Now in its cgroups: a new cgroup namespace makes them its root. */
