@@ -61,13 +61,16 @@ export class NamespaceIsolator implements IsolatorDriver {
   }
 
   /**
-   * The container's syscall filter: none when privileged (as Docker), else its profile (or the
-   * default) for the capabilities it gets, so that `--cap-add SYS_ADMIN` lifts the mount group.
+   * What `--security-opt` asks of the process: its syscall filter (none when privileged, as
+   * Docker; else its profile or the default for the capabilities it gets, so that `--cap-add
+   * SYS_ADMIN` lifts the mount group) and whether `no_new_privs` is set (only when asked, as Docker).
    */
-  private seccomp(securityOpt: readonly string[] | undefined, security: Pick<ContainerSecurity, 'capabilities' | 'privileged'> | undefined): SeccompFilter | null {
-    if (security?.privileged) return null;
+  private confinement(securityOpt: readonly string[] | undefined, security: Pick<ContainerSecurity, 'capabilities' | 'privileged'> | undefined):
+    { seccomp: SeccompFilter | null; noNewPrivileges: boolean } {
     try {
-      return seccompFilterFor(parseSecurityOptions(securityOpt ?? []), security?.capabilities ?? DEFAULT_CAPABILITIES, release());
+      const options = parseSecurityOptions(securityOpt ?? []);
+      const seccomp = security?.privileged ? null : seccompFilterFor(options, security?.capabilities ?? DEFAULT_CAPABILITIES, release());
+      return { seccomp, noNewPrivileges: options.noNewPrivileges };
     } catch (err) {
       throw new ProcessStartError(err instanceof Error ? err.message : String(err), 125);
     }
@@ -97,7 +100,7 @@ export class NamespaceIsolator implements IsolatorDriver {
       ...(spec.consoleSize ? { rows: spec.consoleSize[0], cols: spec.consoleSize[1] } : {}),
       cgroups: spec.cgroups,
       ...(spec.outputOffset ? { startOffset: spec.outputOffset } : {}),
-      seccomp: this.seccomp(spec.securityOpt, spec.security),
+      ...this.confinement(spec.securityOpt, spec.security),
       seccompCacheDir: this.seccompCacheDir,
       ...(spec.security ? {
         capabilities: spec.security.capabilities, privileged: spec.security.privileged, readonlyRootfs: spec.security.readonlyRootfs,
@@ -202,7 +205,7 @@ export class NamespaceIsolator implements IsolatorDriver {
       id: spec.containerId, pid: spec.initPid, args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, tty: spec.tty,
       stdin: spec.stdin, cgroups: spec.cgroups, exitFile: exitPath,
       ...(spec.consoleSize ? { rows: spec.consoleSize[0], cols: spec.consoleSize[1] } : {}),
-      seccomp: this.seccomp(spec.securityOpt, spec.security),
+      ...this.confinement(spec.securityOpt, spec.security),
       seccompCacheDir: this.seccompCacheDir,
       ...(spec.security ? { capabilities: spec.security.capabilities } : {}),
     });

@@ -210,6 +210,8 @@ export interface ShimProcessSpec {
   seccompCacheDir?: string;
   /** The CAP_ names the process gets (`caps <hex mask>`); none: Docker's default set. */
   capabilities?: readonly string[];
+  /** `no_new_privs` on the process (`no-new-privs 1`, `--security-opt no-new-privileges`); none: setuid programs work as in Docker. */
+  noNewPrivileges?: boolean;
 }
 
 /** `--tmpfs`: a tmpfs at an absolute path inside the container, with mount flags and tmpfs data. */
@@ -365,6 +367,7 @@ export function serializeSpec(spec: ShimSpec): string {
   add('cols', spec.cols);
   for (const c of spec.cgroups ?? []) add('cgroup', c);
   if (spec.capabilities) lines.push(`caps ${capabilityMask(spec.capabilities).toString(16)}`);
+  if (spec.noNewPrivileges) lines.push('no-new-privs 1');
   if (spec.seccomp) {
     const filter = seccompLines(spec.seccomp);
     lines.push(...filter);

@@ -4,10 +4,10 @@
 // opposite with --privileged (as far as the daemon's own capabilities go), and --cap-add,
 // --cap-drop, --read-only with --tmpfs, --mount type=tmpfs and --device.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DOCKER_CLIENT_MISSING, TestDaemon } from './harness.js';
+import { DOCKER_CLIENT_MISSING, REPO_ROOT, TestDaemon, runCommand } from './harness.js';
 
 /** One line per check: what the process inside may do and what it sees. */
 const PROBE = [
@@ -161,6 +161,31 @@ describe('e2e: capabilities, privileged, read-only, tmpfs and devices', { timeou
     const missing = await d.cli(['run', '--rm', '--device', '/dev/no-such-device', 'busybox', 'true']);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /error gathering device information while adding custom device "\/dev\/no-such-device": no such file or directory/);
+  });
+
+  it('a setuid-root program raises a non-root user\'s euid as in Docker (NoNewPrivs 0); --security-opt no-new-privileges stops it (NoNewPrivs 1), in execs too', async () => {
+    const dir = join(d.root, 'suid');
+    mkdirSync(dir);
+    const probe = join(dir, 'euid-probe');
+    const cc = await runCommand('gcc', ['-static', '-O1', '-Wall', '-Werror', '-o', probe, join(REPO_ROOT, 'test', 'fixtures', 'euid-probe.c')]);
+    assert.equal(cc.code, 0, `building the euid probe failed: ${cc.stderr}`);
+    chmodSync(probe, 0o4755); // owned by root (the test runs as root): setuid root
+    const script = '/suid/euid-probe; grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status | tr -d "\t "';
+    const run = (opts: readonly string[]): Promise<{ stdout: string; stderr: string; code: number | null }> =>
+      d.cli(['run', '--rm', '--user', '1000:1000', '-v', `${dir}:/suid:ro`, ...opts, 'busybox', 'sh', '-c', script]);
+    const plain = await run([]);
+    assert.equal(plain.stdout, 'uid=1000 euid=0\nNoNewPrivs:0\nSeccomp:2\n', `Docker's default: the setuid bit works, under the filter: ${plain.stderr}`);
+    const nnp = await run(['--security-opt', 'no-new-privileges']);
+    assert.equal(nnp.stdout, 'uid=1000 euid=1000\nNoNewPrivs:1\nSeccomp:2\n', nnp.stderr);
+    const unconfined = await run(['--security-opt', 'seccomp=unconfined']);
+    assert.equal(unconfined.stdout, 'uid=1000 euid=0\nNoNewPrivs:0\nSeccomp:0\n', unconfined.stderr);
+    for (const [name, opts, euid, flag] of [['suid-nnp', ['--security-opt', 'no-new-privileges=true'], '1000', '1'], ['suid-plain', [], '0', '0']] as const) {
+      const started = await d.cli(['run', '-d', '--name', name, '-v', `${dir}:/suid:ro`, ...opts, 'busybox', 'sleep', '60']);
+      assert.equal(started.code, 0, started.stderr);
+      const exec = await d.cli(['exec', '--user', '1000', name, 'sh', '-c', script]);
+      assert.equal(exec.stdout, `uid=1000 euid=${euid}\nNoNewPrivs:${flag}\nSeccomp:2\n`, `${name}'s exec: ${exec.stderr}`);
+      assert.equal((await d.cli(['rm', '-f', name])).code, 0);
+    }
   });
 
   it('a seccomp filter is compiled once per profile and capability set, then read from the cache (a damaged entry is made again)', async () => {

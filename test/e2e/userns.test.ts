@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DAEMON, TestDaemon, runCommand } from './harness.js';
@@ -147,6 +148,29 @@ describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
     await cli(['rm', '-f', 'owners', 'stopped-owners']);
     await cli(['volume', 'rm', 'uvol', 'etcvol', 'etccopy', 'firstmount']);
     await cli(['volume', 'prune', '-f']);
+  });
+
+  it('its mount, PID, network, UTS and IPC namespaces are owned by its user namespace: with the capability, its root sets its hostname and its network, as with Docker', async () => {
+    const run = await d.cli(['run', '-d', '--name', 'owner', 'busybox', 'sleep', '600']);
+    assert.equal(run.code, 0, run.stderr);
+    const pid = Number((await d.cli(['inspect', '-f', '{{.State.Pid}}', 'owner'])).stdout.trim());
+    const userns = String(statSync(`/proc/${pid}/ns/user`).ino);
+    assert.notEqual(userns, String(statSync('/proc/self/ns/user').ino), 'the container has a user namespace of its own');
+    const owners = await runCommand('lsns', ['-n', '-o', 'TYPE,ONS', '-p', String(pid)]);
+    assert.equal(owners.code, 0, owners.stderr);
+    const ownerOf = Object.fromEntries(owners.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/)));
+    for (const type of ['mnt', 'net', 'uts', 'ipc']) assert.equal(ownerOf[type], userns, `the ${type} namespace's owner: ${owners.stdout}`);
+    assert.equal((await d.cli(['rm', '-f', 'owner'])).code, 0);
+
+    const before = hostname();
+    // Docker's default capabilities do not include SYS_ADMIN or NET_ADMIN: refused, as with Docker.
+    const plain = await d.cli(['run', '--rm', '--hostname', 'box', 'busybox', 'sh', '-c', 'hostname foo 2>&1 | sed "s/.*: //"; hostname; ip link set lo down 2>&1 | sed "s/.*: //"']);
+    assert.equal(plain.stdout, 'Operation not permitted\nbox\nOperation not permitted\n', plain.stderr);
+    const admin = await d.cli(['run', '--rm', '--cap-add', 'SYS_ADMIN', 'busybox', 'sh', '-c', 'hostname foo && hostname']);
+    assert.equal(admin.stdout, 'foo\n', admin.stderr);
+    const net = await d.cli(['run', '--rm', '--cap-add', 'NET_ADMIN', 'busybox', 'sh', '-c', 'ip link set lo down && ip link show lo | head -n 1 | cut -d " " -f 3']);
+    assert.equal(net.stdout, '<LOOPBACK>\n', `lo is down, set by the container's root: ${net.stderr}`);
+    assert.equal(hostname(), before, 'the host\'s hostname is untouched');
   });
 
   it('the daemon still sets the cgroups of a remapped container: its limits hold', async () => {

@@ -203,7 +203,7 @@ describe('integration: shim run mode', { skip }, () => {
     assert.match(out.stdout, /^sys ro$/m);
     assert.match(out.stdout, new RegExp(`^CapEff:\\s+${DOCKER_DEFAULT_CAPS}$`, 'm'));
     assert.match(out.stdout, new RegExp(`^CapBnd:\\s+${DOCKER_DEFAULT_CAPS}$`, 'm'));
-    assert.match(out.stdout, /^NoNewPrivs:\s+1$/m);
+    assert.match(out.stdout, /^NoNewPrivs:\s+0$/m, 'no_new_privs only when asked, as Docker');
     assert.match(out.stdout, /^cwd=\/work\/dir foo=a b\tc home=\/root$/m);
     for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'pts', 'ptmx', 'shm', 'fd', 'stdin']) assert.match(out.stdout, new RegExp(`^${dev}$`, 'm'));
     assert.equal(out.stderr, 'oops\n');
@@ -600,7 +600,7 @@ describe('integration: shim exec mode', { skip }, () => {
     const c = await run(baseSpec(['sleep', '1000'], { cgroups: [dir], cwd: '/app' }));
     try {
       const specPath = join(c.bundle, 'exec-1.spec');
-      const spec: ShimExecSpec = { pid: c.initPid, args: ['sh', '-c', 'hostname; ps -o pid,args; pwd; echo "foo=$FOO"; cat /proc/self/cgroup; id; grep NoNewPrivs /proc/self/status; echo e >&2; exit 5'], env: ['PATH=/bin', 'FOO=bar'], cwd: '/app', cgroups: [dir], user: 'nobody' };
+      const spec: ShimExecSpec = { pid: c.initPid, args: ['sh', '-c', 'hostname; ps -o pid,args; pwd; echo "foo=$FOO"; cat /proc/self/cgroup; id; grep NoNewPrivs /proc/self/status; echo e >&2; exit 5'], env: ['PATH=/bin', 'FOO=bar'], cwd: '/app', cgroups: [dir], user: 'nobody', noNewPrivileges: true };
       await writeSpec(specPath, spec);
       const h = spawnExec(shimBinary, specPath);
       const chunks: OutputMessage[] = [];
@@ -616,7 +616,7 @@ describe('integration: shim exec mode', { skip }, () => {
       assert.match(stdout, /^foo=bar$/m);
       assert.match(stdout, line('/'), 'the exec is in the container cgroup, the root of its cgroup namespace');
       assert.match(stdout, /^uid=65534\(nobody\) gid=65534\(nogroup\)/m);
-      assert.match(stdout, /^NoNewPrivs:\s+1$/m);
+      assert.match(stdout, /^NoNewPrivs:\s+1$/m, 'no-new-privs 1 in the spec');
       assert.equal(stderr, 'e\n');
       assert.equal(exit.exitCode, 5);
     } finally {

@@ -120,4 +120,11 @@ describe('shim spec: security lines', () => {
     assert.notEqual(/seccomp-cache \S+ (\S+)/.exec(text)?.[1], /seccomp-cache \S+ (\S+)/.exec(other)?.[1], 'another filter, another key');
     assert.doesNotMatch(serializeSpec({ id: 'x', rootfs: '/r', args: ['sh'], seccomp: { defaultAction: { kind: 'errno', errno: 1 }, rules: [] }, seccompCacheDir: '/a b' }), /seccomp-cache/);
   });
+
+  it('no-new-privs only when asked (--security-opt no-new-privileges), in run and exec specs', () => {
+    assert.doesNotMatch(serializeSpec({ id: 'x', rootfs: '/r', args: ['sh'] }), /no-new-privs/);
+    assert.doesNotMatch(serializeSpec({ id: 'x', rootfs: '/r', args: ['sh'], noNewPrivileges: false }), /no-new-privs/);
+    assert.match(serializeSpec({ id: 'x', rootfs: '/r', args: ['sh'], noNewPrivileges: true }), /^no-new-privs 1$/m);
+    assert.match(serializeSpec({ pid: 42, args: ['sh'], noNewPrivileges: true }), /^no-new-privs 1$/m);
+  });
 });

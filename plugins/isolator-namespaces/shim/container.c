@@ -18,6 +18,7 @@
 #include "namespaces/extra-mounts.h"
 #include "namespaces/rootfs.h"
 #include "namespaces/userns.h"
+#include "timing.h"
 #include "user.h"
 
 int child_pipes_open(struct child_pipes *p, struct shim_err *e) {
@@ -77,7 +78,13 @@ static void loopback_up(void) {
 }
 
 /* Shared tail of run and exec: user, cwd (run makes a missing one, as Docker; exec does not),
- * capabilities, no_new_privs, environment, the seccomp filter, execve. */
+ * capabilities, the seccomp filter, no_new_privs when asked, execve.
+ *
+ * When the filter is loaded (as runc): without no_new_privs the kernel lets only a holder of
+ * CAP_SYS_ADMIN load one, so it is loaded while the process still has the shim's capabilities,
+ * after the bounding set is cut and before the user switch and the container's own set (a
+ * default container lacks CAP_SYS_ADMIN); with no_new_privs (--security-opt no-new-privileges),
+ * last, after the command was looked up, so that only execve runs under it. */
 static int finish_and_exec(const struct spec *s, int make_cwd, int userns_fd, struct shim_err *e) {
   struct user_ids u;
   if (user_resolve(s->user, &u, e) < 0) return -1;
@@ -89,33 +96,38 @@ static int finish_and_exec(const struct spec *s, int make_cwd, int userns_fd, st
   }
   /* Into the container's user namespace (--userns-remap) as its root, then to the image's user. */
   if (userns_fd >= 0 && userns_enter(userns_fd, e) < 0) return -1;
+  shim_mark("pre-caps");
+  int nnp = s->security.no_new_privs;
   uint64_t caps = security_caps(&s->security);
   if (caps_drop_bounding(caps, e) < 0) return -1;
+  if (!nnp && seccomp_apply(&s->seccomp, e) < 0) return -1;
   if (user_switch(&u, e) < 0) return -1;
   if (caps_set_final(u.uid, caps, e) < 0) return -1;
-  if (set_no_new_privs(e) < 0) return -1;
   /* Killing the shim (rm -f) takes the process with it; set after the uid change, which clears it. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) return shim_fail(e, errno, "prctl PR_SET_PDEATHSIG");
   struct strv env = {0};
-  char home[PATH_MAX + 8];
+  char home[PATH_MAX + 8], resolved[PATH_MAX];
   if (build_env(&s->env, u.home, &env, home, sizeof home) < 0) return shim_fail(e, ENOMEM, "environment");
+  int failed = exec_resolve(s->args.items, env.items, resolved, e) < 0;
   /* Last before execve: from here on, only what the container's profile allows. */
-  if (seccomp_apply(&s->seccomp, e) < 0) {
-    free(env.items);
-    return -1;
-  }
-  exec_command(s->args.items, env.items, e);
+  if (!failed && nnp) failed = set_no_new_privs(e) < 0 || seccomp_apply(&s->seccomp, e) < 0;
+  shim_mark("execve");
+  if (!failed) exec_resolved(resolved, s->args.items, env.items, e);
   free(env.items);
   return -1;
 }
 
-int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int net_fd, struct shim_err *e) {
+int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int net_fd, const struct userns_set *uns,
+                   struct shim_err *e) {
   if (reset_signals(e) < 0 || stdio_install(io, e) < 0) return -1;
   if (net_fd >= 0 && setns(net_fd, CLONE_NEWNET) < 0) return shim_fail(e, errno, "setns the network namespace %s", s->netns);
+  if (uns && userns_join_mount(uns, e) < 0) return -1;
   if (wait_release(p, e) < 0) return -1;
+  shim_mark("child-released");
   /* Now in its cgroups: a new cgroup namespace makes them its root. */
   if (unshare(CLONE_NEWCGROUP) < 0) return shim_fail(e, errno, "unshare CLONE_NEWCGROUP");
   if (rootfs_setup(s, e) < 0 || extra_mounts_after_pivot(&s->security, s->cwd, e) < 0) return -1;
+  shim_mark("rootfs-done");
   /* A tty from the container's own devpts, so that /dev/pts/N exists inside (ttyname, `tty`). */
   if (stdio_install_console(io, s->rows, s->cols, e) < 0) return -1;
   if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -175,6 +187,7 @@ int cgroups_join(const struct spec *s, pid_t pid, struct shim_err *e) {
     int n = snprintf(buf, sizeof buf, "%d", (int)pid);
     if (write(fd, buf, (size_t)n) != n) return shim_fail(e, errno, "write %s", path);
   }
+  shim_mark("cgroups-joined");
   /* cgroup v2 has no devices file: the device rules become a program on the cgroup (run only: an exec's spec has none). */
   return cgroup_devices_attach(s, e);
 }

@@ -2,6 +2,7 @@
  * Both return only on failure; the caller reports the error on err_fd and _exits. */
 #pragma once
 #include "err.h"
+#include "namespaces/userns.h"
 #include "spec.h"
 #include "stdio-fds.h"
 
@@ -17,7 +18,10 @@ void child_pipes_close(struct child_pipes *p);
 
 /* Run mode, inside the freshly cloned namespaces. */
 /* net_fd >= 0: join that network namespace (the spec's netns path) instead of the new one. */
-int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int net_fd, struct shim_err *e);
+/* net_fd: a network namespace to join, or -1; uns: with a user namespace, the namespaces it owns
+ * to join (the init was forked in its PID namespace), else NULL (the clone made them). */
+int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int net_fd, const struct userns_set *uns,
+                   struct shim_err *e);
 /* Exec mode, already in the target's ipc/uts/net/pid namespaces; joins cgroup and mount ones. */
 int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int cgroup_ns, int mnt_ns, int root_fd,
                struct shim_err *e);

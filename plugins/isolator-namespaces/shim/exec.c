@@ -56,18 +56,21 @@ static int lookup_path(const char *cmd, const char *path_env, char *out, size_t 
   return shim_fail_code(e, SHIM_EXIT_NOT_FOUND, ENOENT, "exec: \"%s\": executable file not found in $PATH", cmd);
 }
 
-int exec_command(char *const argv[], char *const envp[], struct shim_err *e) {
+int exec_resolve(char *const argv[], char *const envp[], char *resolved, struct shim_err *e) {
   const char *cmd = argv[0];
-  char resolved[PATH_MAX];
   if (!*cmd) return shim_fail_code(e, SHIM_EXIT_NOT_FOUND, ENOENT, "exec: \"\": executable file not found in $PATH");
   if (strchr(cmd, '/')) {
-    if (snprintf(resolved, sizeof resolved, "%s", cmd) >= (int)sizeof resolved)
+    if (snprintf(resolved, PATH_MAX, "%s", cmd) >= PATH_MAX)
       return shim_fail_code(e, SHIM_EXIT_OTHER, ENAMETOOLONG, "exec: \"%s\": file name too long", cmd);
   } else {
     const char *path_env = env_get(envp, "PATH");
-    if (lookup_path(cmd, path_env ? path_env : SHIM_DEFAULT_PATH, resolved, sizeof resolved, e) < 0) return -1;
+    if (lookup_path(cmd, path_env ? path_env : SHIM_DEFAULT_PATH, resolved, PATH_MAX, e) < 0) return -1;
   }
-  if (check_path(cmd, resolved, e) < 0) return -1;
+  return check_path(cmd, resolved, e);
+}
+
+int exec_resolved(const char *resolved, char *const argv[], char *const envp[], struct shim_err *e) {
+  const char *cmd = argv[0];
   execve(resolved, argv, envp);
   int err = errno;
   if (err == ENOENT) /* e.g. a missing script interpreter or dynamic loader */

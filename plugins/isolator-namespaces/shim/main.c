@@ -19,6 +19,7 @@
 #include "run.h"
 #include "spec.h"
 #include "stdio-fds.h"
+#include "timing.h"
 
 static int write_all(int fd, const char *buf, size_t len) {
   while (len) {
@@ -58,6 +59,7 @@ static int hold_for_daemon(int report_fd, int go_fd, pid_t init_pid, struct shim
   char line[64];
   int n = snprintf(line, sizeof line, "held %d\n", (int)init_pid);
   if (write_all(report_fd, line, (size_t)n) < 0) return shim_fail(e, errno, "write the held report");
+  shim_mark("held-written");
   size_t len = 0;
   while (len < sizeof line - 1) {
     ssize_t r = read(go_fd, line + len, 1);
@@ -68,6 +70,37 @@ static int hold_for_daemon(int report_fd, int go_fd, pid_t init_pid, struct shim
   line[len] = '\0';
   if (strcmp(line, "go") == 0) return 0;
   return shim_fail_code(e, SHIM_EXIT_OTHER, ECANCELED, "the daemon ended the start before the command ran%s%s", len ? ": " : "", line);
+}
+
+/* --userns-remap: the user namespace and the namespaces it owns; the spec keeps the user namespace's fd for the init. */
+static int make_userns(struct spec *s, int new_net, struct userns_set *uns, struct shim_err *e) {
+  if (userns_create(s, new_net, uns, e) < 0) return -1;
+  s->userns_fd = take_fd(&uns->user);
+  return 0;
+}
+
+/* Forks the container's init in new namespaces the clone makes; with a user namespace, in the
+ * set's network, UTS and IPC namespaces (joined around the clone, so the daemon's network step
+ * finds the init in its own from the start) and a new PID namespace; it joins the set's mount
+ * namespace itself. */
+static pid_t clone_init(const struct userns_set *uns, int new_net, struct shim_err *e) {
+  if (!uns) {
+    pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | (new_net ? CLONE_NEWNET : 0) | SIGCHLD,
+                               NULL, NULL, NULL, 0);
+    if (pid < 0) shim_fail(e, errno, "clone container init");
+    return pid;
+  }
+  struct userns_set own = USERNS_SET_NONE;
+  if (userns_join_around_clone(uns, &own, e) < 0) return -1;
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, 0);
+  if (pid == 0) return 0;
+  int err = errno;
+  if (userns_return(&own, e) < 0) {
+    if (pid > 0) kill(pid, SIGKILL);
+    return -1;
+  }
+  if (pid < 0) return shim_fail(e, err, "clone container init");
+  return pid;
 }
 
 static int forwarded_signals(sigset_t *set) {
@@ -98,30 +131,35 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd, in
   /* The network namespace: a new one, the host's, or one to join (--network container:NAME). */
   int new_net = strcmp(s->netns, "new") == 0;
   cleanup_close int net_fd = -1;
+  /* --userns-remap: the user namespace and the namespaces it owns. */
+  int remap = s->userns_size > 0;
+  struct userns_set uns = USERNS_SET_NONE;
 
   if (sfd < 0) shim_fail(&e, errno, "signalfd");
   else if (write_pid_file(bundle, shim_pid, &e) < 0) {
   } else if ((lfd = run_listen(bundle, &e)) < 0) {
   } else if (stdio_create(&io, s->tty, s->stdin_open, NULL, s->rows, s->cols, &e) < 0) {
   } else if (child_pipes_open(&cp, &e) < 0) {
-  } else if (s->userns_size > 0 && (s->userns_fd = userns_create(s, &e)) < 0) {
+  } else if (remap && make_userns(s, new_net, &uns, &e) < 0) {
   } else if (s->netns[0] == '/' && (net_fd = open(s->netns, O_RDONLY | O_CLOEXEC)) < 0) {
     shim_fail(&e, errno, "open the network namespace %s", s->netns);
-  } else if ((init_pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | (new_net ? CLONE_NEWNET : 0) | SIGCHLD,
-                                        NULL, NULL, NULL, 0)) < 0) {
-    shim_fail(&e, errno, "clone container init");
+  } else if ((init_pid = clone_init(remap ? &uns : NULL, new_net, &e)) < 0) {
   } else if (init_pid == 0) {
     close(report_fd);
     if (go_fd >= 0) close(go_fd);
-    container_init(s, &io, &cp, net_fd, &e);
+    container_init(s, &io, &cp, net_fd, remap ? &uns : NULL, &e);
     child_report_and_exit(&cp, &e);
   } else {
+    userns_set_close(&uns); /* the init holds them now: the shim must not keep its mounts alive */
+    shim_mark("cloned");
     stdio_close_child_side(&io);
     int failed = cgroups_join(s, init_pid, &e) < 0 || (s->hold && hold_for_daemon(report_fd, go_fd, init_pid, &e) < 0) ||
                  child_release(&cp, &e) < 0 || stdio_receive_console(&io, &e) < 0;
     if (go_fd >= 0) close(go_fd);
     if (failed) kill(init_pid, SIGKILL);
+    shim_mark("released");
     int started = !failed && child_wait_exec(&cp, &e) == 0;
+    shim_mark("exec-seen");
     if (started && io.tty && io.out < 0) {
       started = 0;
       shim_fail_code(&e, SHIM_EXIT_OTHER, EPIPE, "the container process sent no terminal");
@@ -142,6 +180,7 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd, in
     waitpid(init_pid, NULL, 0);
   }
   /* Clean the bundle before reporting: the daemon may look at it as soon as it reads the line. */
+  userns_set_close(&uns);
   child_pipes_close(&cp);
   stdio_close(&io);
   if (lfd >= 0) remove_bundle_file(bundle, "shim.sock");
@@ -195,6 +234,8 @@ static int run_mode(const char *bundle_arg) {
   struct spec s;
   char spec_path[PATH_MAX + 8];
   syscall(SYS_close_range, 3U, ~0U, 0U); /* nothing of the daemon's leaks into the container */
+  shim_timing_open();
+  shim_mark("shim-main");
   if (!realpath(bundle_arg, bundle)) {
     shim_fail(&e, errno, "realpath %s", bundle_arg);
     report_error(1, &e);
@@ -206,6 +247,7 @@ static int run_mode(const char *bundle_arg) {
     spec_free(&s);
     return e.code;
   }
+  shim_mark("spec-loaded");
   /* The daemon's "go" comes on our stdin; the detached shim keeps it apart from its stdio. */
   int go_fd = s.hold ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -1;
   if (s.hold && go_fd < 0) {

@@ -1,4 +1,5 @@
 #include "seccomp-filter.h"
+#include "timing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -244,8 +245,11 @@ int seccomp_apply(const struct seccomp_spec *s, struct shim_err *e) {
   if (!s->enabled) return 0;
   if (!s->program.insns) return shim_fail(e, EINVAL, "seccomp: the filter was not prepared");
   struct sock_fprog prog = {.len = s->program.len, .filter = s->program.insns};
+  shim_mark("seccomp-load");
   /* As runc: no speculative-store-bypass mitigation forced on the container because it is filtered. */
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &prog) == 0) return 0;
-  if (errno == EINVAL && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0) return 0; /* a kernel before 4.17 */
-  return shim_fail(e, errno, "seccomp(SECCOMP_SET_MODE_FILTER)");
+  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &prog);
+  if (r < 0 && errno == EINVAL) r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog); /* a kernel before 4.17 */
+  if (r < 0) return shim_fail(e, errno, "seccomp(SECCOMP_SET_MODE_FILTER)");
+  shim_mark("seccomp-loaded");
+  return 0;
 }

@@ -122,6 +122,7 @@ int security_parse(struct security_spec *s, const char *key, char *value) {
   }
   if (strcmp(key, "privileged") == 0) return parse_flag(value, &s->privileged);
   if (strcmp(key, "readonly-rootfs") == 0) return parse_flag(value, &s->readonly_rootfs);
+  if (strcmp(key, "no-new-privs") == 0) return parse_flag(value, &s->no_new_privs);
   if (strcmp(key, "tmpfs") == 0) return parse_tmpfs(s, value);
   if (strcmp(key, "device") == 0) return parse_device(s, value);
   if (strcmp(key, "device-rule") == 0) return parse_device_rule(s, value);

@@ -36,6 +36,7 @@ struct security_spec {
   uint64_t caps; /* bounding set, and permitted + effective for root */
   int privileged;      /* "privileged 1": /sys writable, no masked or read-only paths */
   int readonly_rootfs; /* "readonly-rootfs 1" */
+  int no_new_privs;    /* "no-new-privs 1" (--security-opt no-new-privileges); unset as in Docker */
   struct tmpfs_entry *tmpfs;
   size_t n_tmpfs;
   struct device_entry *devices;

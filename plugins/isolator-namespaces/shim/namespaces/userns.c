@@ -27,7 +27,20 @@ static int write_map(pid_t pid, const char *file, unsigned long host, unsigned l
   return 0;
 }
 
-int userns_create(const struct spec *s, struct shim_err *e) {
+static int open_ns(pid_t pid, const char *name, int *out, struct shim_err *e) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, name);
+  *out = open(path, O_RDONLY | O_CLOEXEC);
+  return *out < 0 ? shim_fail(e, errno, "open %s", path) : 0;
+}
+
+void userns_set_close(struct userns_set *ns) {
+  int *fds[] = {&ns->user, &ns->mnt, &ns->uts, &ns->ipc, &ns->net};
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) close_fd(fds[i]);
+}
+
+int userns_create(const struct spec *s, int new_net, struct userns_set *out, struct shim_err *e) {
+  *out = USERNS_SET_NONE;
   int ready[2], done[2];
   if (pipe2(ready, O_CLOEXEC) < 0) return shim_fail(e, errno, "pipe2 userns");
   if (pipe2(done, O_CLOEXEC) < 0) {
@@ -44,7 +57,9 @@ int userns_create(const struct spec *s, struct shim_err *e) {
   if (helper == 0) {
     close(ready[0]);
     close(done[1]);
-    char c = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
+    /* One call: the kernel makes the user namespace first and the others owned by it. */
+    int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (new_net ? CLONE_NEWNET : 0);
+    char c = unshare(flags) == 0 ? 'y' : 'n';
     if (write(ready[1], &c, 1) != 1) _exit(1);
     while (read(done[0], &c, 1) > 0) {
     }
@@ -57,20 +72,74 @@ int userns_create(const struct spec *s, struct shim_err *e) {
   do n = read(ready[0], &c, 1);
   while (n < 0 && errno == EINTR);
   close(ready[0]);
-  int fd = -1;
+  int rc = -1;
   if (n != 1 || c != 'y') {
-    shim_fail(e, EPERM, "unshare CLONE_NEWUSER in the user namespace helper");
+    shim_fail(e, EPERM, "unshare the user namespace and the container's namespaces in the user namespace helper");
   } else if (write_map(helper, "uid_map", s->userns_uid, s->userns_size, e) == 0 &&
-             write_map(helper, "gid_map", s->userns_gid, s->userns_size, e) == 0) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)helper);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) shim_fail(e, errno, "open %s", path);
+             write_map(helper, "gid_map", s->userns_gid, s->userns_size, e) == 0 && open_ns(helper, "user", &out->user, e) == 0 &&
+             open_ns(helper, "mnt", &out->mnt, e) == 0 && open_ns(helper, "uts", &out->uts, e) == 0 &&
+             open_ns(helper, "ipc", &out->ipc, e) == 0 &&
+             (!new_net || open_ns(helper, "net", &out->net, e) == 0)) {
+    rc = 0;
   }
   close(done[1]);
   while (waitpid(helper, NULL, 0) < 0 && errno == EINTR) {
   }
-  return fd;
+  if (rc < 0) userns_set_close(out);
+  return rc;
+}
+
+struct ns_kind {
+  int type;
+  const char *name, *file;
+};
+static const struct ns_kind around_clone[] = {{CLONE_NEWNET, "network", "net"}, {CLONE_NEWUTS, "UTS", "uts"}, {CLONE_NEWIPC, "IPC", "ipc"}};
+
+static int *fd_of(struct userns_set *set, int type) {
+  return type == CLONE_NEWNET ? &set->net : type == CLONE_NEWUTS ? &set->uts : &set->ipc;
+}
+
+static int fd_in(const struct userns_set *set, int type) {
+  return type == CLONE_NEWNET ? set->net : type == CLONE_NEWUTS ? set->uts : set->ipc;
+}
+
+int userns_return(struct userns_set *own, struct shim_err *e) {
+  int rc = 0;
+  for (size_t i = 0; i < sizeof around_clone / sizeof around_clone[0]; i++) {
+    int *fd = fd_of(own, around_clone[i].type);
+    if (*fd >= 0 && setns(*fd, around_clone[i].type) < 0 && rc == 0)
+      rc = shim_fail(e, errno, "setns back into the shim's %s namespace", around_clone[i].name);
+  }
+  userns_set_close(own);
+  return rc;
+}
+
+int userns_join_around_clone(const struct userns_set *set, struct userns_set *own, struct shim_err *e) {
+  *own = USERNS_SET_NONE;
+  for (size_t i = 0; i < sizeof around_clone / sizeof around_clone[0]; i++) {
+    const struct ns_kind *k = &around_clone[i];
+    int theirs = fd_in(set, k->type);
+    if (theirs < 0) continue;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/ns/%s", k->file);
+    int *mine = fd_of(own, k->type);
+    if ((*mine = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+      int err = errno;
+      userns_return(own, e);
+      return shim_fail(e, err, "open %s", path);
+    }
+    if (setns(theirs, k->type) < 0) {
+      int err = errno;
+      userns_return(own, e);
+      return shim_fail(e, err, "setns the container's %s namespace (owned by its user namespace)", k->name);
+    }
+  }
+  return 0;
+}
+
+int userns_join_mount(const struct userns_set *set, struct shim_err *e) {
+  if (setns(set->mnt, CLONE_NEWNS) < 0) return shim_fail(e, errno, "setns the container's mount namespace (owned by its user namespace)");
+  return 0;
 }
 
 /* An idmapped clone of `path` (not recursive), attached at `at`. */
