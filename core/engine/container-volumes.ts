@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { chown, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { ContainerVolume, HostConfig } from '../../events/index.js';
 import type { BindSpec } from '../plugins/driver.js';
 import type { ContainerState, EngineState, ImageState } from '../state/engine-state.js';
@@ -7,7 +10,7 @@ import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import { ConflictError } from './errors.js';
 import type { IdMapping } from '../security/id-map.js';
-import { copyUpAtFirstMount, createVolumeLocked, removeAnonymousVolume, volumeLock } from './volume-service.js';
+import { copyUpAtFirstMount, createVolumeLocked, removeAnonymousVolume, volumeLock, volumeOwner } from './volume-service.js';
 
 /** The driver volumes made by a container's create use (Docker's `HostConfig.VolumeDriver` default). */
 export const DEFAULT_VOLUME_DRIVER = 'local';
@@ -76,6 +79,24 @@ export function containerBinds(state: EngineState, c: Pick<ContainerState, 'host
     return { source: volume.mountpoint, target: v.destination, readOnly: v.readOnly };
   });
   return { binds: byMountDepth([...hostBinds, ...volumeBinds]), hostBinds };
+}
+
+/**
+ * Makes the missing host folders of `-v /host/path:/p` binds (Docker makes them at start; a
+ * `--mount type=bind` source must exist). Under `--userns-remap` every folder made belongs to the
+ * daemon's remapped root, as dockerd's MkdirAllAndChownNew, so the container's root can use it.
+ */
+export async function makeBindSources(ctx: EngineContext, hostBinds: readonly BindSpec[]): Promise<void> {
+  const owner = volumeOwner(ctx);
+  for (const b of hostBinds) {
+    if (existsSync(b.source)) continue;
+    const first = await mkdir(b.source, { recursive: true, mode: 0o755 });
+    if (!owner || first === undefined) continue;
+    for (let path = b.source; ; path = dirname(path)) {
+      await chown(path, owner.uid, owner.gid);
+      if (path === first || path === dirname(path)) break;
+    }
+  }
 }
 
 /** What `--volumes-from REF` takes from a container of the state: its volumes and its host binds. */

@@ -1,5 +1,5 @@
-import { existsSync, type BigIntStats } from 'node:fs';
-import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { basename, dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ import type { BindSpec } from '../plugins/driver.js';
 import { toContainerIds, toHostIds, type IdMapping, type Ids } from '../security/id-map.js';
 import { usernsFor } from '../security/userns-remap.js';
 import type { ContainerState } from '../state/engine-state.js';
-import { containerBinds } from './container-volumes.js';
+import { containerBinds, makeBindSources } from './container-volumes.js';
 import { mountContainerVolumes, releaseContainerVolumes } from './volume-mounts.js';
 import type { EngineContext } from './engine-context.js';
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from './errors.js';
@@ -94,7 +94,7 @@ async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root
     const mounts = await ctx.storage().prepare(c.id, image.layers.map((l) => l.diffId));
     const rootMount = mounts.find((m) => m.type === 'overlay') ?? mounts[0];
     if (!rootMount) throw new Error(`${ctx.storage().id} returned no root mount`);
-    for (const b of hostBinds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 }); // as a start does
+    await makeBindSources(ctx, hostBinds); // as a start does
     // Its tmpfs or block-device volumes are mounted for the copy (as Docker mounts a stopped container's volumes), and let go after.
     await mountContainerVolumes(ctx, c.id);
     const view = await openRootView(rootMount.target, mounts, binds).catch(async (error: unknown) => {

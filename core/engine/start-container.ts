@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import type { JsonValue } from '../../events/index.js';
 import { failpoint, failpointAfter } from '../failpoints.js';
 import { ProcessStartError, type ProcessIO } from '../plugins/driver.js';
@@ -8,7 +6,7 @@ import { decideStart } from '../state/decide.js';
 import type { ContainerState, ImageState } from '../state/engine-state.js';
 import { findContainer } from '../state/lookup.js';
 import { type ContainerSecurity, deviceAccess, startSecurity } from '../security/container-security.js';
-import { containerBinds } from './container-volumes.js';
+import { containerBinds, makeBindSources } from './container-volumes.js';
 import { networkStep, recordedNetworkOutput } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
@@ -152,7 +150,7 @@ function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState, jo
         await mountContainerVolumes(ctx, id); // a tmpfs or block-device volume: mounted for its first user
         const binds = [...net.files, ...own];
         const userns = usernsFor(c.hostConfig.UsernsMode, ctx.infoBase.usernsRemap ?? null);
-        for (const b of hostBinds) if (!existsSync(b.source)) await mkdir(b.source, { recursive: true, mode: 0o755 });
+        await makeBindSources(ctx, hostBinds);
         const env = [...c.config.Env, `HOSTNAME=${c.config.Hostname}`];
         if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
         return isolator.start({

@@ -145,6 +145,11 @@ describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
     await cli(['cp', inFile, 'stopped-owners:/']);
     const listed = await cli(['start', '-a', 'stopped-owners']);
     assert.equal(listed.split(/\s+/).slice(2, 4).join(' '), '0 0', listed);
+    // A missing host folder of -v is made by the start, for the remapped root (dockerd's MkdirAllAndChownNew).
+    const made = join(d.root, 'made-by-start');
+    assert.equal(await cli(['run', '--rm', '-v', `${made}/sub:/x`, 'busybox', 'sh', '-c', 'touch /x/f && stat -c "%u:%g" /x/f']), '0:0\n');
+    assert.deepEqual([owner(made), owner(join(made, 'sub')), owner(join(made, 'sub', 'f'))], [base, base, base]);
+    assert.equal(owner(d.root), '0:0', 'a folder that was there keeps its owner');
     await cli(['rm', '-f', 'owners', 'stopped-owners']);
     await cli(['volume', 'rm', 'uvol', 'etcvol', 'etccopy', 'firstmount']);
     await cli(['volume', 'prune', '-f']);
