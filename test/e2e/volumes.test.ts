@@ -418,6 +418,11 @@ describe('e2e: volumes with the docker client', { skip: DOCKER_CLIENT_MISSING },
     assert.deepEqual(lines((await docker(['volume', 'ls', '-q'])).stdout), ['dv']);
     const df = await docker(['system', 'df', '-v']);
     assert.match(df.stdout, /dv\s+0\s+2B/, df.stdout);
+    // A tmpfs volume as the docker client asks for it (DriverOpts): mounted for the run, gone after.
+    await docker(['volume', 'create', '--driver', 'local', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=16m', 'dt']);
+    assert.equal((await docker(['run', '--rm', '-v', 'dt:/t', 'busybox', 'sh', '-c', 'df -k /t | tail -n 1 | tr -s " " | cut -d" " -f2'])).stdout, '16384\n');
+    assert.equal((await docker(['volume', 'inspect', '--format', '{{.Options.type}} {{.Options.o}}', 'dt'])).stdout, 'tmpfs size=16m\n');
+    await docker(['volume', 'rm', 'dt']);
     const pruned = await docker(['volume', 'prune', '-a', '-f']);
     assert.match(pruned.stdout, /Deleted Volumes:\ndv\n/);
     assert.deepEqual(lines((await docker(['volume', 'ls', '-q'])).stdout), []);

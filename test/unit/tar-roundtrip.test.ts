@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, readFile, readlink, symlink, utimes, writeFile, link } from 'node:fs/promises';
+import { lchown, lstat, mkdir, readFile, readlink, symlink, utimes, writeFile, link } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -213,6 +213,34 @@ describe('tar round trips through the file system', () => {
     assert.equal((await lstat(join(dst, 'link-to-f7'))).ino, (await lstat(join(dst, 'many', 'f7'))).ino);
     assert.equal(await readFile(join(dst, 'becomes-dir', 'inside'), 'utf8'), 'then a folder with a file');
     assert.equal(await readFile(join(dst, 'was-dir'), 'utf8'), 'the folder replaced by a file');
+  });
+
+  it('maps owners both ways by path (a remapped container: mapIds of writeTar and extractTar)', { skip: process.getuid?.() !== 0 && 'lchown needs root' }, async () => {
+    const src = join(scratch.path, 'owned');
+    await mkdir(join(src, 'vol'), { recursive: true });
+    await writeFile(join(src, 'vol', 'f'), 'f');
+    await writeFile(join(src, 'layer-file'), 'l');
+    await lchown(join(src, 'vol'), 300000, 300000);
+    await lchown(join(src, 'vol', 'f'), 300000, 300000);
+    await lchown(join(src, 'layer-file'), 0, 0);
+    const out = collect();
+    const seenRel: string[] = [];
+    await writeTar(src, out.sink, {
+      xattrs: false,
+      mapIds: (ids, rel) => {
+        seenRel.push(rel);
+        return rel.startsWith('vol') ? { uid: ids.uid - 300000, gid: ids.gid - 300000 } : ids;
+      },
+    });
+    assert.deepEqual(seenRel.sort(), ['layer-file', 'vol', 'vol/f']);
+    const entries = await readAll(chunked(out.bytes(), 4096));
+    const owners = Object.fromEntries(entries.map((e) => [e.header.path, `${e.header.uid}:${e.header.gid}`]));
+    assert.equal(owners['vol/f'], '0:0', 'the container view of a host-owned file');
+    assert.equal(owners['layer-file'], '0:0');
+    const dst = join(scratch.path, 'owned-out');
+    await extractTar(chunked(out.bytes(), 4096), dst, { mapIds: (ids, path) => (path.startsWith('vol') ? { uid: ids.uid + 400000, gid: ids.gid + 400000 } : ids) });
+    assert.equal((await lstat(join(dst, 'vol', 'f'))).uid, 400000, 'an entry the map shifts');
+    assert.equal((await lstat(join(dst, 'layer-file'))).uid, 0, 'an entry it leaves');
   });
 
   it('writes the same bytes for the same tree', async () => {
