@@ -134,6 +134,16 @@ describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
     await cli(['run', '--rm', '-v', 'firstmount:/etc', 'busybox', 'true']);
     assert.equal(owner(join(await mountpointOf('firstmount'), 'group')), base);
 
+    // cp into a running container's volume (a plain bind, not idmapped) and cp -a as its User.
+    await cli(['cp', inFile, 'owners:/data/']);
+    assert.equal(owner(join(uvol, 'cp-in.txt')), base, 'cp into a volume of a running container: the range\'s root');
+    await cli(['run', '-d', '--name', 'as-user', '--user', '1000:1000', 'busybox', 'sleep', '600']);
+    const userPid = Number((await cli(['inspect', '-f', '{{.State.Pid}}', 'as-user'])).trim());
+    await cli(['cp', '-a', inFile, 'as-user:/tmp/']);
+    assert.equal((await cli(['exec', 'as-user', 'sh', '-c', 'ls -ln /tmp/cp-in.txt | tr -s " " | cut -d" " -f3,4'])).trim(), '1000 1000', 'cp -a: the container\'s User');
+    assert.equal(owner(`/proc/${userPid}/root/tmp/cp-in.txt`), `${start + 1000}:${start + 1000}`);
+    await cli(['rm', '-f', 'as-user']);
+
     // cp out: the archive carries the container's ids (the tar header's uid field is octal at 108).
     const out = await d.cli(['cp', 'owners:/data/f', '-']);
     assert.equal(out.code, 0, out.stderr);
