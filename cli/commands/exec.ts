@@ -1,7 +1,6 @@
 import type { ExecInspect } from '../lib/api-types.js';
 import { streamWithTerminal } from '../lib/attach-session.js';
 import { arg, defineCommand, flag } from '../lib/command-declaration.js';
-import type { DaemonClient } from '../lib/daemon-client.js';
 import { containerPath } from '../lib/container-ops.js';
 import { environmentFrom } from '../lib/env-flags.js';
 import { CliError } from '../lib/errors.js';
@@ -80,15 +79,9 @@ Exit codes: the command's exit code; 0 with -d; 1 when the container is missing 
       warn: (line) => ctx.err(line),
     });
     if (result.detached) ctx.exit(0);
-    ctx.exit(await exitCodeOf(ctx.client, execPath));
+    // One inspect, as the docker client: the daemon records the exit before it ends the stream.
+    const info = await ctx.client.json<ExecInspect>('GET', `${execPath}/json`);
+    if (info.Running || info.ExitCode === null) throw new CliError(`the daemon ended the output of exec ${created.Id.slice(0, 12)} before recording its exit: its exit code is unknown`);
+    ctx.exit(info.ExitCode);
   },
 });
-
-/** The exec's exit code once the daemon recorded it (it should be set before the stream closes). */
-async function exitCodeOf(client: DaemonClient, execPath: string): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    const info = await client.json<ExecInspect>('GET', `${execPath}/json`);
-    if ((!info.Running && info.ExitCode !== null) || attempt >= 20) return info.ExitCode ?? 0;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

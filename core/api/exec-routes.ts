@@ -37,7 +37,8 @@ export function registerExecRoutes(router: Router, { engine }: RouteDeps): void 
     await pumpSession(session, conn, {
       tty,
       stdin: exec.attachStdin,
-      // The CLI reads ExitCode from /exec/{id}/json right after the stream closes.
+      // Clients read ExitCode from /exec/{id}/json once, right after the stream closes: the exit
+      // is recorded by then (startExec), or the stream ends with the error that kept it out.
       beforeClose: () => session.exitCode,
     });
   });

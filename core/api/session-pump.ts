@@ -9,7 +9,10 @@ export interface PumpOptions {
   readonly tty: boolean;
   /** Whether client bytes go to the process's stdin (and the client's half-close closes it). */
   readonly stdin: boolean;
-  /** Runs after the output completed and before the connection closes (exec: wait for the exit code). */
+  /**
+   * Runs after the output completed and before the connection closes (exec: wait until the exit is
+   * recorded); a failure is sent to the client as the stream's error.
+   */
   readonly beforeClose?: () => Promise<unknown>;
 }
 
@@ -26,15 +29,16 @@ export function pumpSession(session: StreamSession, conn: HijackedConnection, op
     const finish = async (error?: unknown): Promise<void> => {
       if (done) return;
       done = true;
-      if (error !== undefined) {
-        // A system-error frame makes the CLI print `error from daemon in stream: ...`.
-        const message = messageOf(error);
-        conn.write(options.tty ? Buffer.from(`\r\n${message}\r\n`) : frame(StdStream.systemError, message));
-      }
+      let failure = error;
       try {
         await options.beforeClose?.();
-      } catch {
-        // The exit code is the engine's to record; closing the stream must not wait on a failure.
+      } catch (err) {
+        failure ??= err;
+      }
+      if (failure !== undefined) {
+        // A system-error frame makes the CLI print `error from daemon in stream: ...`.
+        const message = messageOf(failure);
+        conn.write(options.tty ? Buffer.from(`\r\n${message}\r\n`) : frame(StdStream.systemError, message));
       }
       conn.end();
       resolve();

@@ -79,13 +79,25 @@ export async function startExec(ctx: EngineContext, execId: string, options: { d
   failpoint('exec.after-start');
   ctx.execs.set(execId, { hub, process });
   await journal.commit([{ type: 'ExecStarted', data: { id: c.id, execId, pid: process.pid } }]);
+  // The exit is in the fold (ExecExited) before the output completes: a client that inspects the
+  // exec once its stream ended (the docker client does, once) reads the final state and code.
   const exitCode = hub.whenExited().then(async (status) => {
     failpoint('exec.before-final');
-    if (ctx.state().containers[c.id]) await journal.commitFinal([{ type: 'ExecExited', data: { id: c.id, execId, exitCode: status.exitCode } }]).catch(() => undefined);
+    let unrecorded: unknown;
+    // A container removed meanwhile took its execs with it: there is nothing left to record.
+    if (ctx.state().containers[c.id]) {
+      await journal.commitFinal([{ type: 'ExecExited', data: { id: c.id, execId, exitCode: status.exitCode } }]).catch((err: unknown) => { unrecorded = err; });
+    }
     await hub.finish();
     ctx.execs.delete(execId);
+    if (unrecorded !== undefined) {
+      const message = `recording the exit (${status.exitCode}) of exec ${ctx.short(execId)} failed: ${messageOf(unrecorded)}`;
+      ctx.logger.error(message);
+      throw new Error(message);
+    }
     return status.exitCode;
   });
+  exitCode.catch(() => undefined); // logged above; an attached client gets it as the stream's error
   if (options.detach) hub.live.subscribe(); // nobody reads a detached exec's output
   const output = options.detach ? EMPTY : hub.live;
   return {

@@ -287,6 +287,27 @@ describe('e2e: the docker CLI against mini-dockerd', { skip: DOCKER_CLIENT_MISSI
     assert.equal(await ok(['ps', '-aq']), '', 'nothing half-created');
   });
 
+  it('an exec\'s exit code is final when its stream ends: the docker client\'s one inspect reads it, one at a time and many at once', async () => {
+    await ok(['run', '-d', '--name', 'exec-codes', 'busybox', 'sleep', '1000']);
+    for (let i = 0; i < 20; i++) {
+      const r = await docker(['exec', 'exec-codes', 'sh', '-c', 'exit 3']);
+      assert.deepEqual([r.code, r.stderr], [3, ''], `round ${i}`);
+    }
+    // A busy daemon: docker's and ours at once, some with a lot of output, each with its own code.
+    for (let round = 0; round < 3; round++) {
+      const runs = Array.from({ length: 12 }, async (_, i) => {
+        const code = 10 + i;
+        const script = i % 3 === 0 ? `seq 1 20000; exit ${code}` : `exit ${code}`;
+        const args = ['exec', 'exec-codes', 'sh', '-c', script];
+        const r = i % 2 === 0 ? await docker(args) : await d.cli(args, { timeoutMs: TIMEOUT_MS });
+        return `${i % 2 === 0 ? 'docker' : 'mini-docker'} exit ${code}: ${r.code} ${r.stdout.length > 0 ? r.stdout.split('\n').length - 1 : 0} lines`;
+      });
+      const expected = Array.from({ length: 12 }, (_, i) => `${i % 2 === 0 ? 'docker' : 'mini-docker'} exit ${10 + i}: ${10 + i} ${i % 3 === 0 ? 20000 : 0} lines`);
+      assert.deepEqual(await Promise.all(runs), expected, `round ${round}`);
+    }
+    await ok(['rm', '-f', 'exec-codes']);
+  });
+
   for (const version of ['1.41', '1.24']) {
     it(`DOCKER_API_VERSION=${version}: run --rm (${version === '1.24' ? 'wait via events, client-side --rm' : 'the same flow at an older version'})`, async () => {
       const opts = { env: { DOCKER_API_VERSION: version } };

@@ -124,6 +124,41 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     await r.engine.removeContainer(id, { force: true });
   });
 
+  it('exec: the exit is in the fold before the output completes, for each of many execs at once', async () => {
+    const r = await rig();
+    const { id } = await r.engine.createContainer(request(['sleep', '100']));
+    await r.engine.startContainer(id);
+    const seen = await Promise.all(Array.from({ length: 24 }, async (_, i) => {
+      const execId = await r.engine.createExec(id, { cmd: ['sh', '-c', `exit ${i}`], tty: false, attachStdin: false, attachStdout: true, attachStderr: true });
+      const session = await r.engine.startExec(execId, { detach: false });
+      // What a client reads the moment its stream ends (the docker client's one inspect).
+      const atEnd = await new Promise<{ running: boolean; exitCode: number | null }>((resolve, reject) => {
+        session.output.subscribe({ error: reject, complete: () => resolve({ running: r.engine.exec(execId).running, exitCode: r.engine.exec(execId).exitCode }) });
+      });
+      return { ...atEnd, code: await session.exitCode };
+    }));
+    assert.deepEqual(seen, Array.from({ length: 24 }, (_, i) => ({ running: false, exitCode: i, code: i })));
+    await r.engine.removeContainer(id, { force: true });
+  });
+
+  it('exec: an exit the log refused fails the session\'s exit code, naming why, instead of leaving it "running"', async () => {
+    class RefusingExecExits extends MemoryEventLog {
+      override append(...args: Parameters<MemoryEventLog['append']>): ReturnType<MemoryEventLog['append']> {
+        if (args[1].some((e) => e.type === 'ExecExited')) return Promise.reject(new Error('EIO: i/o error, write'));
+        return super.append(...args);
+      }
+    }
+    const r = await rig(new RefusingExecExits());
+    const { id } = await r.engine.createContainer(request(['sleep', '100']));
+    await r.engine.startContainer(id);
+    const execId = await r.engine.createExec(id, { cmd: ['sh', '-c', 'exit 3'], tty: false, attachStdin: false, attachStdout: true, attachStderr: true });
+    const session = await r.engine.startExec(execId, { detach: false });
+    await assert.rejects(session.exitCode, /^Error: recording the exit \(3\) of exec [0-9a-f]{12} failed: EIO: i\/o error, write$/);
+    assert.equal(r.engine.exec(execId).exitCode, null);
+    assert.ok(r.logs.lines.some((l) => /recording the exit \(3\) of exec/.test(l)), r.logs.lines.join('\n'));
+    await r.engine.removeContainer(id, { force: true });
+  });
+
   it('--log-driver none is a driver like the others: the output is dropped and logs is Docker\'s 501', async () => {
     const r = await rig();
     const { id } = await r.engine.createContainer(request(['echo', 'lost'], { LogConfig: { Type: 'none', Config: {} } }));
