@@ -2,7 +2,7 @@ import { arg, defineCommand, flag } from '../lib/command-declaration.js';
 import { printInspected } from '../lib/inspect-output.js';
 import type { DaemonClient } from '../lib/daemon-client.js';
 import { containerPath, imagePath, networkPath } from '../lib/container-ops.js';
-import { isNotFound } from '../lib/errors.js';
+import { CliError, isNotFound } from '../lib/errors.js';
 
 /** `mini-docker inspect`: low-level JSON of containers, images, volumes or networks. */
 export default defineCommand({
@@ -36,49 +36,38 @@ Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`
   async run(ctx, { flags, argv }) {
     const names = argv.map(String);
     const found: unknown[] = [];
-    const missing: string[] = [];
+    const missing: Error[] = [];
     for (const name of names) {
-      const object = await lookup(ctx.client, name, flags.type, flags.size);
-      if (object === undefined) {
-        const what = flags.type ?? 'object';
-        missing.push(`No such ${what}: ${name}`);
-      } else {
-        found.push(object);
-      }
+      const result = await lookup(ctx.client, name, flags.type, flags.size);
+      if ('object' in result) found.push(result.object);
+      else missing.push(result.missing);
     }
     return printInspected(ctx, found, missing, flags.format);
   },
 });
 
-/** A container, else an image, else a volume, else a network, by name or id; undefined when none is found. */
-async function lookup(client: DaemonClient, name: string, type: string | undefined, size: boolean): Promise<unknown> {
-  if (type === undefined || type === 'container') {
+/** Where each type of object is read, in the order docker looks a bare NAME up. */
+const TYPES = [
+  ['container', (name: string) => containerPath(name, '/json')],
+  ['image', (name: string) => imagePath(name, '/json')],
+  ['volume', (name: string) => `/volumes/${encodeURIComponent(name)}`],
+  ['network', (name: string) => networkPath(name)],
+] as const;
+
+/**
+ * A container, else an image, else a volume, else a network, by name or id. None found: with
+ * --type, the daemon's answer (docker prints it as such); without, docker's own "No such object".
+ */
+async function lookup(client: DaemonClient, name: string, type: string | undefined, size: boolean): Promise<{ object: unknown } | { missing: Error }> {
+  let notFound: Error = new CliError(`No such object: ${name}`);
+  for (const [kind, path] of TYPES) {
+    if (type !== undefined && type !== kind) continue;
     try {
-      return await client.json<unknown>('GET', containerPath(name, '/json'), { query: { size: size || undefined } });
+      return { object: await client.json<unknown>('GET', path(name), { query: { size: kind === 'container' && size ? true : undefined } }) };
     } catch (err) {
       if (!isNotFound(err)) throw err;
+      if (type !== undefined) notFound = err;
     }
   }
-  if (type === undefined || type === 'image') {
-    try {
-      return await client.json<unknown>('GET', imagePath(name, '/json'));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
-  if (type === undefined || type === 'volume') {
-    try {
-      return await client.json<unknown>('GET', `/volumes/${encodeURIComponent(name)}`);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
-  if (type === undefined || type === 'network') {
-    try {
-      return await client.json<unknown>('GET', networkPath(name));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
-  return undefined;
+  return { missing: notFound };
 }

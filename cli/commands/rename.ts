@@ -1,5 +1,6 @@
 import { arg, defineCommand } from '../lib/command-declaration.js';
 import { containerPath } from '../lib/container-ops.js';
+import { CliError, DaemonError, errorLine } from '../lib/errors.js';
 
 /** `mini-docker rename`: give a container a new name. */
 export default defineCommand({
@@ -15,6 +16,13 @@ export default defineCommand({
   },
 
   async run(ctx, { args }) {
-    await ctx.client.call('POST', containerPath(args.container, '/rename'), { query: { name: args.new_name } });
+    try {
+      await ctx.client.call('POST', containerPath(args.container, '/rename'), { query: { name: args.new_name } });
+    } catch (err) {
+      if (!(err instanceof DaemonError)) throw err;
+      // docker's two lines: the daemon's answer, then what failed
+      ctx.err(errorLine(err));
+      throw new CliError(`failed to rename container named ${args.container}`);
+    }
   },
 });

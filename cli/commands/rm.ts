@@ -1,6 +1,6 @@
 import { arg, defineCommand, flag } from '../lib/command-declaration.js';
 import { containerPath } from '../lib/container-ops.js';
-import { DaemonError, isNotFound } from '../lib/errors.js';
+import { DaemonError, errorLine, isNotFound } from '../lib/errors.js';
 
 /** `mini-docker rm`: remove containers. */
 export default defineCommand({
@@ -31,7 +31,7 @@ Exit codes: 0; 1 when any container could not be removed. With -f a missing cont
         ctx.out(ref);
       } catch (err) {
         if (!(err instanceof DaemonError)) throw err;
-        ctx.err(`Error: ${err.message}`);
+        ctx.err(errorLine(err));
         if (!(flags.force && isNotFound(err))) failed = true;
       }
     }

@@ -50,7 +50,7 @@ Exit codes: 0; 1 when a container could not be started (the others are still sta
     const code = await forEachRef(refs, async (ref) => {
       await ctx.client.call('POST', containerPath(ref, '/start'));
       return ref;
-    }, { out: (l) => ctx.out(l), err: (l) => ctx.err(l) });
+    }, { out: (l) => ctx.out(l), err: (l) => ctx.err(l) }, (failed) => `failed to start containers: ${failed.join(', ')}`);
     if (code !== 0) ctx.exit(code);
   },
 });

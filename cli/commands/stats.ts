@@ -2,6 +2,7 @@ import type { ContainerSummary, StatsSample } from '../lib/api-types.js';
 import type { CommandContext } from '../lib/command-runtime.js';
 import { arg, defineCommand, flag } from '../lib/command-declaration.js';
 import { containerPath } from '../lib/container-ops.js';
+import { errorLine } from '../lib/errors.js';
 import type { StatsContext } from '../lib/stats-view.js';
 import { renderStats, statsContext } from '../lib/stats-view.js';
 
@@ -74,7 +75,7 @@ async function follow(ctx: CommandContext, refs: readonly string[], noTrunc: boo
         }
       } catch (err) {
         latest.delete(ref);
-        ctx.err(`Error: ${(err as Error).message}`);
+        ctx.err(errorLine(err));
       }
     }),
   );

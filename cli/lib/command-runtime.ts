@@ -1,8 +1,9 @@
 /**
  * Runs a declared command (command-declaration.ts): parses its argv with the one parser, gives its
- * `run` a context (the daemon client, output, exit), prints its errors as one `Error: …` line with
- * docker's exit codes, and prints what it returns as JSON under `--json`. The same code runs a
- * command whether cli/entry.ts loaded it directly or oclif did (the declared class's static run).
+ * `run` a context (the daemon client, output, exit), prints its errors as one line with docker's
+ * exit codes (`Error response from daemon: …` for the daemon's answers, `Error: …` for its own),
+ * and prints what it returns as JSON under `--json`. The same code runs a command whether
+ * cli/entry.ts loaded it directly or oclif did (the declared class's static run).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { allFlags, type AnyFlag, type ArgDeclaration, type CommandDeclaration, t
 /** A parsed command line of any declared command. */
 export type DeclaredInput = ParsedInput<Readonly<Record<string, AnyFlag>>, Readonly<Record<string, ArgDeclaration>>>;
 import { DaemonClient } from './daemon-client.js';
-import { CliError } from './errors.js';
+import { CliError, DaemonError, errorLine, oneLine } from './errors.js';
 import { loadOclif } from './oclif-loader.js';
 import { packageRoot, resolveClientPaths, type ClientPaths } from './paths.js';
 
@@ -44,11 +45,6 @@ export class ExitSignal extends Error {
     super(`exit ${code}`);
     this.name = 'ExitSignal';
   }
-}
-
-/** Squeezes a message onto one line. */
-export function oneLine(message: string): string {
-  return message.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ').replace(/\s+/g, ' ');
 }
 
 /** The command's parsed input, or 'help' when argv asks for the help. Throws UsageError. */
@@ -162,12 +158,12 @@ export async function runDeclaration(decl: CommandDeclaration, argv: readonly st
       exitCode = err.code;
     } else {
       const e = err instanceof Error ? err : new Error(String(err));
-      const code = err instanceof CliError || err instanceof UsageError ? err.exitCode : errorExitCode;
+      const code = err instanceof CliError || err instanceof UsageError ? err.exitCode : err instanceof DaemonError ? err.exitCode ?? errorExitCode : errorExitCode;
       if (jsonEnabled) {
         process.stdout.write(`${JSON.stringify({ error: { ...e, message: e.message, name: e.name } }, null, 2)}\n`);
       } else {
         const hint = err instanceof UsageError ? ` (see 'mini-docker ${name} --help')` : '';
-        process.stderr.write(`Error: ${oneLine(e.message || String(err))}${hint}\n`);
+        process.stderr.write(`${errorLine(e)}${hint}\n`);
         if (env.DEBUG === '1' && e.stack) process.stderr.write(`${e.stack}\n`);
       }
       process.exitCode = code;

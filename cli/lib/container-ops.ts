@@ -1,7 +1,7 @@
 import type { ContainerInspect, CreateResponse } from './api-types.js';
 import type { CreateBody } from './container-flags.js';
 import type { DaemonClient } from './daemon-client.js';
-import { CliError, DaemonError, startFailureExitCode } from './errors.js';
+import { CliError, DaemonError, errorLine, startFailureExitCode } from './errors.js';
 
 /** `/containers/<ref>` with the reference escaped. */
 export function containerPath(ref: string, suffix = ''): string {
@@ -34,7 +34,8 @@ export async function createContainer(client: DaemonClient, body: CreateBody, na
     try {
       await pullImage(client, body.Image, { out: process.stderr });
     } catch (err) {
-      if (err instanceof DaemonError || err instanceof CliError) throw new CliError(err.message, 125);
+      if (err instanceof DaemonError) throw err.exitingWith(125);
+      if (err instanceof CliError) throw new CliError(err.message, 125);
       throw err;
     }
   };
@@ -55,11 +56,11 @@ export async function createContainer(client: DaemonClient, body: CreateBody, na
       try {
         created = await create();
       } catch (again) {
-        if (again instanceof DaemonError) throw new CliError(again.message, 125);
+        if (again instanceof DaemonError) throw again.exitingWith(125);
         throw again;
       }
     } else {
-      if (err instanceof DaemonError) throw new CliError(err.message, 125);
+      if (err instanceof DaemonError) throw err.exitingWith(125);
       throw err;
     }
   }
@@ -72,7 +73,7 @@ export async function startContainer(client: DaemonClient, id: string): Promise<
   try {
     await client.call('POST', containerPath(id, '/start'));
   } catch (err) {
-    if (err instanceof DaemonError) throw new CliError(err.message, startFailureExitCode(err.message));
+    if (err instanceof DaemonError) throw err.exitingWith(startFailureExitCode(err.message));
     throw err;
   }
 }
@@ -84,20 +85,24 @@ export function inspectContainer(client: DaemonClient, ref: string): Promise<Con
 
 /**
  * Runs `action` for each reference like docker's multi-container commands: prints what
- * `onSuccess` returns, prints each failure as `Error: …` and, if any failed, exits 1 at the end.
+ * `onSuccess` returns, prints each failure as its error line (`Error response from daemon: …` for the daemon's) and, if
+ * any failed, exits 1 at the end. `failed`, when given, makes the last line naming the references
+ * that failed (docker's `start`: "Error: failed to start containers: a, b").
  */
-export async function forEachRef(refs: readonly string[], action: (ref: string) => Promise<string | undefined>, io: { out: (line: string) => void; err: (line: string) => void }): Promise<number> {
-  let failures = 0;
+export async function forEachRef(refs: readonly string[], action: (ref: string) => Promise<string | undefined>, io: { out: (line: string) => void; err: (line: string) => void }, failed?: (refs: readonly string[]) => string): Promise<number> {
+  const failures: string[] = [];
   for (const ref of refs) {
     try {
       const line = await action(ref);
       if (line !== undefined) io.out(line);
     } catch (err) {
-      if (err instanceof CliError && err.exitCode !== 1) throw err;
+      if ((err instanceof CliError || err instanceof DaemonError) && (err.exitCode ?? 1) !== 1) throw err;
       if (!(err instanceof DaemonError) && !(err instanceof CliError)) throw err;
-      failures += 1;
-      io.err(`Error: ${err.message}`);
+      failures.push(ref);
+      io.err(errorLine(err));
     }
   }
-  return failures === 0 ? 0 : 1;
+  if (failures.length === 0) return 0;
+  if (failed) io.err(errorLine(new CliError(failed(failures))));
+  return 1;
 }

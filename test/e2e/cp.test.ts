@@ -107,7 +107,7 @@ describe('e2e: cp and the archive API', () => {
         assert.equal(await readFile(dest('kept'), 'utf8'), 'read-only bind\n');
         const ro = await d.cli(['cp', join(host, 'src', 'a.txt'), `${name}:/ro/`]);
         assert.equal(ro.code, 1);
-        assert.equal(ro.stderr.trim(), 'Error: mounted volume is marked read-only');
+        assert.equal(ro.stderr.trim(), 'Error response from daemon: mounted volume is marked read-only');
         assert.equal(existsSync(join(host, 'bind-ro', 'a.txt')), false);
       });
 
@@ -117,7 +117,7 @@ describe('e2e: cp and the archive API', () => {
         if (state === 'running') await ok(['start', ro]);
         const refused = await d.cli(['cp', join(host, 'src', 'a.txt'), `${ro}:/tmp/`]);
         assert.equal(refused.code, 1);
-        assert.equal(refused.stderr.trim(), 'Error: container rootfs is marked read-only');
+        assert.equal(refused.stderr.trim(), 'Error response from daemon: container rootfs is marked read-only');
         await ok(['cp', join(host, 'src', 'sub', 'b.txt'), `${ro}:/data/from-readonly.txt`]);
         assert.equal(await readFile(join(host, 'bind-rw', 'from-readonly.txt'), 'utf8'), 'beta\n');
         await ok(['rm', '-f', ro]);
@@ -126,10 +126,10 @@ describe('e2e: cp and the archive API', () => {
       it("answers Docker's errors in one line", async () => {
         const missing = await d.cli(['cp', `${name}:/nope`, dest('')]);
         assert.equal(missing.code, 1);
-        assert.equal(missing.stderr.trim(), `Error: Could not find the file /nope in container ${name}`);
+        assert.equal(missing.stderr.trim(), `Error response from daemon: Could not find the file /nope in container ${name}`);
         const noParent = await d.cli(['cp', join(host, 'src', 'a.txt'), `${name}:/no/such/x`]);
         assert.equal(noParent.code, 1);
-        assert.equal(noParent.stderr.trim(), `Error: Could not find the file /no/such in container ${name}`);
+        assert.equal(noParent.stderr.trim(), `Error response from daemon: Could not find the file /no/such in container ${name}`);
         const dirOnFile = await d.cli(['cp', join(host, 'src'), `${name}:/file`]);
         assert.equal(dirOnFile.stderr.trim(), 'Error: cannot copy directory');
         const both = await d.cli(['cp', `${name}:/file`, `${name}:/x`]);
@@ -146,7 +146,7 @@ describe('e2e: cp and the archive API', () => {
         // The host has /etc/os-release; the container's /etc has none.
         const read = await d.cli(['cp', `${name}:/evil/os-release`, dest('os-release')]);
         assert.equal(read.code, 1, 'the host /etc/os-release is not reachable');
-        assert.equal(read.stderr.trim(), `Error: Could not find the file /evil/os-release in container ${name}`);
+        assert.equal(read.stderr.trim(), `Error response from daemon: Could not find the file /evil/os-release in container ${name}`);
         const readRel = await d.cli(['cp', `${name}:/evil-rel/os-release`, dest('os-release')]);
         assert.equal(readRel.code, 1);
         await ok(['cp', '-L', `${name}:/evil`, dest('evil-followed')]);

@@ -107,7 +107,7 @@ describe('e2e: 60 concurrent run -d while the daemon is killed with -9', () => {
         else if (byId.get(out)?.State.Running !== true) failures.push(`client ${o.client}: its container ${out.slice(0, 12)} is ${byId.get(out)?.State.Status ?? 'not there'} after the restart`);
       } else {
         const lines = err.split('\n');
-        if (lines.length !== 1 || !/^Error: \S/.test(lines[0]!)) failures.push(`client ${o.client}: exit ${o.result.code} without one clear error line: ${JSON.stringify(err)}`);
+        if (lines.length !== 1 || !/^Error( response from daemon)?: \S/.test(lines[0]!)) failures.push(`client ${o.client}: exit ${o.result.code} without one clear error line: ${JSON.stringify(err)}`);
         if (/another mini-dockerd/.test(err)) failures.push(`client ${o.client}: failed because several CLIs started a daemon: ${err}`);
         if (out !== '') failures.push(`client ${o.client}: failed (${o.result.code}) but printed ${JSON.stringify(out)}`);
       }

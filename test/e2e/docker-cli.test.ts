@@ -308,6 +308,45 @@ describe('e2e: the docker CLI against mini-dockerd', { skip: DOCKER_CLIENT_MISSI
     await ok(['rm', '-f', 'exec-codes']);
   });
 
+  it('every answer of the daemon that mini-docker prints as an error is the docker client\'s line, in Docker\'s own words', async () => {
+    const id = (await ok(['run', '-d', '--name', 'err-web', 'busybox', 'sleep', '1000'])).trim();
+    const running = 'Error response from daemon: cannot remove container "/err-web": container is running: stop the container before removing or force remove';
+    const nameInUse = `Error response from daemon: Conflict. The container name "/err-web" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.`;
+    const cases: [readonly string[], readonly string[]][] = [
+      [['rm', 'err-nope'], ['Error response from daemon: No such container: err-nope']],
+      [['stop', 'err-nope'], ['Error response from daemon: No such container: err-nope']],
+      [['logs', 'err-nope'], ['Error response from daemon: No such container: err-nope']],
+      [['inspect', '--type', 'container', 'err-nope'], ['Error response from daemon: No such container: err-nope']],
+      [['start', 'err-nope'], ['Error response from daemon: No such container: err-nope', 'Error: failed to start containers: err-nope']],
+      [['rename', 'err-nope', 'err-new'], ['Error response from daemon: No such container: err-nope', 'Error: failed to rename container named err-nope']],
+      [['rmi', 'err-nope'], ['Error response from daemon: No such image: err-nope:latest']],
+      [['history', 'err-nope'], ['Error response from daemon: No such image: err-nope:latest']],
+      [['inspect', '--type', 'image', 'err-nope'], ['Error response from daemon: No such image: err-nope:latest']],
+      [['volume', 'rm', 'err-nope'], ['Error response from daemon: get err-nope: no such volume']],
+      [['volume', 'inspect', 'err-nope'], ['Error response from daemon: get err-nope: no such volume']],
+      [['network', 'rm', 'err-nope'], ['Error response from daemon: network err-nope not found']],
+      [['network', 'inspect', 'err-nope'], ['Error response from daemon: network err-nope not found']],
+      [['rm', 'err-web'], [running]],
+      [['create', '--name', 'err-web', 'busybox', 'true'], [nameInUse]],
+      [['run', '--name', 'err-web', 'busybox', 'true'], [nameInUse]],
+      [['inspect', 'err-nope'], ['Error: No such object: err-nope']],
+    ];
+    // docker prefixes run's error with "docker: " and follows it with a help line; its network rm
+    // adds "exit status 1": the error lines are what is compared.
+    const errorLines = (stderr: string): string[] => stderr.split('\n').map((l) => l.replace(/^docker: /, '')).filter((l) => l.startsWith('Error'));
+    for (const [args, expected] of cases) {
+      const theirs = await docker(args);
+      const ours = await d.cli(args, { timeoutMs: TIMEOUT_MS });
+      const what = args.join(' ');
+      assert.deepEqual(errorLines(theirs.stderr), expected, `docker ${what}: ${theirs.stderr}`);
+      assert.deepEqual(ours.stderr.split('\n').filter((l) => l !== ''), expected, `mini-docker ${what}: ${ours.stderr}`);
+      // docker create exits 1 on the daemon's refusal; mini-docker's create keeps 125 (docs/cli.md).
+      if (args[0] !== 'create') assert.equal(ours.code, theirs.code, `exit code of ${what}`);
+      assert.equal(ours.stdout, theirs.stdout, `stdout of ${what}`);
+    }
+    await ok(['rm', '-f', 'err-web']);
+  });
+
   for (const version of ['1.41', '1.24']) {
     it(`DOCKER_API_VERSION=${version}: run --rm (${version === '1.24' ? 'wait via events, client-side --rm' : 'the same flow at an older version'})`, async () => {
       const opts = { env: { DOCKER_API_VERSION: version } };

@@ -154,7 +154,7 @@ describe('e2e: container lifecycle through bin/mini-docker', () => {
     assert.equal(cleared.stdout, 'x\n');
     const relative = await d.cli(['run', '--rm', '-w', 'relative', 'busybox', 'pwd']);
     assert.equal(relative.code, 125);
-    assert.equal(relative.stderr, "Error: the working directory 'relative' is invalid, it needs to be an absolute path\n");
+    assert.equal(relative.stderr, "Error response from daemon: the working directory 'relative' is invalid, it needs to be an absolute path\n");
     assert.equal((await d.cli(['run', '-d', '--name', 'wd', 'busybox', 'sleep', '1000'])).code, 0);
     const missing = await d.cli(['exec', '-w', '/no/such/dir', 'wd', 'pwd']);
     assert.equal(missing.code, 126);
@@ -195,7 +195,7 @@ describe('e2e: container lifecycle through bin/mini-docker', () => {
 
     const before = (await d.cli(['ps', '-aq'])).stdout;
     for (const [args, message] of [
-      [['-v', 'x!:/data'], /^Error: create x!: "x!" includes invalid characters for a local volume name, only "\[a-zA-Z0-9\]\[a-zA-Z0-9_.-\]" are allowed\. If you intended to pass a host directory, use absolute path$/],
+      [['-v', 'x!:/data'], /^Error response from daemon: create x!: "x!" includes invalid characters for a local volume name, only "\[a-zA-Z0-9\]\[a-zA-Z0-9_.-\]" are allowed\. If you intended to pass a host directory, use absolute path$/],
       [['--mount', `type=bind,source=${join(d.root, 'nope')},target=/x`], /bind source path does not exist/],
       [['--mount', 'type=tmpfs,source=/a,target=/x'], /invalid mount config for type "tmpfs": field Source must not be specified/],
       [['-v', `${host}:/a`, '-v', `${host}:/a`], /Duplicate mount point: \/a/],

@@ -240,7 +240,7 @@ describe('e2e: container logs (issue 5) through bin/mini-docker and the docker c
     const logs = await d.cli(['logs', 'silent']);
     assert.notEqual(logs.code, 0);
     assert.equal(logs.stdout, '');
-    assert.equal(logs.stderr.trim(), 'Error: configured logging driver does not support reading');
+    assert.equal(logs.stderr.trim(), 'Error response from daemon: configured logging driver does not support reading');
     await dockerPart(t, async () => {
       const docker = await d.docker(['logs', 'silent']);
       assert.notEqual(docker.code, 0);

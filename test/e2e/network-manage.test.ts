@@ -66,11 +66,11 @@ describe('e2e: networks as resources', () => {
     assert.equal((await runCommand('cat', [`/sys/class/net/${bridgeOf(backendId)}/mtu`])).stdout.trim(), '1400');
 
     const dup = await d.cli(['network', 'create', 'mn-app']);
-    assert.deepEqual([dup.code, dup.stderr], [1, 'Error: network with name mn-app already exists\n']);
+    assert.deepEqual([dup.code, dup.stderr], [1, 'Error response from daemon: network with name mn-app already exists\n']);
     const overlap = await d.cli(['network', 'create', '--subnet', subnet, 'mn-overlap']);
-    assert.deepEqual([overlap.code, overlap.stderr], [1, 'Error: invalid pool request: Pool overlaps with other one on this address space\n']);
+    assert.deepEqual([overlap.code, overlap.stderr], [1, 'Error response from daemon: invalid pool request: Pool overlaps with other one on this address space\n']);
     const host = await d.cli(['network', 'create', 'host']);
-    assert.deepEqual([host.code, host.stderr], [1, 'Error: network with name host already exists\n']);
+    assert.deepEqual([host.code, host.stderr], [1, 'Error response from daemon: network with name host already exists\n']);
 
     const custom = await d.cli(['network', 'ls', '--filter', 'type=custom', '--format', '{{.Name}} {{.Driver}} {{.Internal}} {{.Labels}}']);
     assert.equal(custom.stdout, 'mn-app bridge false team=web\nmn-backend bridge true \n');
@@ -78,7 +78,7 @@ describe('e2e: networks as resources', () => {
     assert.equal((await d.cli(['network', 'ls', '-q', '--filter', 'name=backend'])).stdout, `${backendId.slice(0, 12)}\n`);
     assert.equal((await d.cli(['network', 'ls', '-q', '--filter', 'dangling=true', '--filter', 'driver=bridge'])).stdout.trim().split('\n').length, 2);
     const bad = await d.cli(['network', 'ls', '--filter', 'color=red']);
-    assert.deepEqual([bad.code, bad.stderr], [1, "Error: invalid filter 'color'\n"]);
+    assert.deepEqual([bad.code, bad.stderr], [1, "Error response from daemon: invalid filter 'color'\n"]);
 
     const fmt = await d.cli(['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{.Internal}} {{json .Labels}}', 'mn-backend', appId.slice(0, 10)]);
     assert.equal(fmt.code, 0, fmt.stderr);
@@ -88,7 +88,7 @@ describe('e2e: networks as resources', () => {
     const missing = await d.cli(['network', 'inspect', 'mn-app', 'nope']);
     assert.equal(missing.code, 1);
     assert.equal((JSON.parse(missing.stdout) as unknown[]).length, 1, 'the found one is printed');
-    assert.equal(missing.stderr, 'Error: No such network: nope\n');
+    assert.equal(missing.stderr, 'Error response from daemon: network nope not found\n');
     assert.equal((await d.cli(['inspect', '-f', '{{.Name}} {{.Scope}}', 'mn-app'])).stdout, 'mn-app local\n', 'inspect finds networks too');
 
     const rmBridge = await d.cli(['network', 'rm', 'bridge']);

@@ -73,7 +73,7 @@ describe('e2e: a plugin written from the guide, outside the tree, installed from
     const logs = await d.cli(['logs', 'guide-job']);
     assert.equal(logs.code, 1);
     assert.equal(logs.stdout, '');
-    assert.equal(logs.stderr, 'Error: configured logging driver does not support reading\n');
+    assert.equal(logs.stderr, 'Error response from daemon: configured logging driver does not support reading\n');
     const deaths = await until('the reactor to record the death', async () => {
       const out = (await d.cli(['deaths', '--file', join(d.dataRoot, 'reactor.v1.acme-lines-deaths', 'deaths.log')])).stdout;
       return /guide-job exited 3/.test(out) ? out : undefined;
@@ -86,7 +86,7 @@ describe('e2e: a plugin written from the guide, outside the tree, installed from
     assert.equal((JSON.parse(before.stdout) as { container: { State: { Status: string } } }).container.State.Status, 'running');
     const past = await d.cli(['replay', '--until', '999999']);
     assert.equal(past.code, 1);
-    assert.match(past.stderr, /^Error: position 999999 is past the end of the event log: its last position is \d+\n$/);
+    assert.match(past.stderr, /^Error response from daemon: position 999999 is past the end of the event log: its last position is \d+\n$/);
   });
 
   it('a package that fails to load is listed with its reason, and named where its driver is missing', async () => {

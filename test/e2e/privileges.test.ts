@@ -121,12 +121,12 @@ describe('e2e: capabilities, privileged, read-only, tmpfs and devices', { timeou
     const before = (await d.cli(['ps', '-aq'])).stdout;
     const unknown = await d.cli(['run', '--rm', '--cap-add', 'foo', 'busybox', 'true']);
     assert.equal(unknown.code, 125);
-    assert.equal(unknown.stderr, 'Error: invalid CapAdd: unknown capability: "CAP_FOO"\n');
+    assert.equal(unknown.stderr, 'Error response from daemon: invalid CapAdd: unknown capability: "CAP_FOO"\n');
     const missing = (BigInt(`0x${heldBy(d.pid!)}`) & (1n << 24n)) === 0n;
     if (missing) {
       const r = await d.cli(['run', '--rm', '--cap-add', 'SYS_RESOURCE', 'busybox', 'true']);
       assert.equal(r.code, 125);
-      assert.match(r.stderr, /^Error: invalid CapAdd: CAP_SYS_RESOURCE: the daemon does not hold it/);
+      assert.match(r.stderr, /^Error response from daemon: invalid CapAdd: CAP_SYS_RESOURCE: the daemon does not hold it/);
     }
     assert.equal((await d.cli(['ps', '-aq'])).stdout, before);
   });
@@ -144,7 +144,7 @@ describe('e2e: capabilities, privileged, read-only, tmpfs and devices', { timeou
     assert.equal(workdir.stdout, '/new/dir\n', `a missing working directory is made before the root is read-only: ${workdir.stderr}`);
     const bad = await d.cli(['run', '--rm', '--tmpfs', '/t:nope', 'busybox', 'true']);
     assert.equal(bad.code, 125);
-    assert.equal(bad.stderr, 'Error: invalid tmpfs option ["nope"]\n');
+    assert.equal(bad.stderr, 'Error response from daemon: invalid tmpfs option ["nope"]\n');
   });
 
   it('--device /dev/null:/dev/mynull: the node inside, usable; a missing device fails the start naming it', async () => {

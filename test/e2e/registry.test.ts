@@ -120,10 +120,10 @@ describe('pull, run, push and login against real registries (e2e)', { skip: REGI
   it('a missing tag and an unreachable host are one line with exit 1, and the daemon keeps serving', async () => {
     const missing = await daemon.cli(['pull', `${plain.host}/tools/bb:nope`], { env });
     assert.equal(missing.code, 1);
-    assert.equal(missing.stderr.trim(), `Error: manifest for ${plain.host}/tools/bb:nope not found: manifest unknown`);
+    assert.equal(missing.stderr.trim(), `Error response from daemon: manifest for ${plain.host}/tools/bb:nope not found: manifest unknown`);
     const refused = await daemon.cli(['pull', '127.0.0.1:1/x/y'], { env });
     assert.equal(refused.code, 1);
-    assert.equal(refused.stderr.trim(), 'Error: cannot reach registry 127.0.0.1:1: connection refused');
+    assert.equal(refused.stderr.trim(), 'Error response from daemon: cannot reach registry 127.0.0.1:1: connection refused');
     assert.equal((await daemon.cli(['images', '-q'], { env })).code, 0);
   });
 
@@ -131,7 +131,7 @@ describe('pull, run, push and login against real registries (e2e)', { skip: REGI
     const name = `${basic.host}/private/bb:v1`;
     const anonymous = await daemon.cli(['pull', name], { env });
     assert.equal(anonymous.code, 1);
-    assert.equal(anonymous.stderr.trim(), `Error: unauthorized: authentication required by ${basic.host}: run mini-docker login ${basic.host}`);
+    assert.equal(anonymous.stderr.trim(), `Error response from daemon: unauthorized: authentication required by ${basic.host}: run mini-docker login ${basic.host}`);
     const wrong = await daemon.cli(['login', '-u', 'alice', '--password-stdin', basic.host], { env, input: 'nope\n' });
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /refused the credentials/);
@@ -167,7 +167,7 @@ describe('pull, run, push and login against real registries (e2e)', { skip: REGI
     assert.equal(tagged.stderr.trim(), 'Error: tag can\'t be used with --all-tags/-a');
     const missing = await daemon.cli(['pull', '-a', `${plain.host}/tools/nothing`], { env });
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^Error: repository .*tools\/nothing not found/);
+    assert.match(missing.stderr, /^Error response from daemon: repository .*tools\/nothing not found/);
     assert.equal((await daemon.cli(['rmi', `${name}:v1`, `${name}:v2`, `${name}:v3`], { env })).code, 0);
   });
 

@@ -51,9 +51,9 @@ describe('e2e: seccomp (--security-opt)', { timeout: 180_000 }, () => {
     const bad = join(d.root, 'bad.json');
     writeFileSync(bad, JSON.stringify({ defaultAction: 'SCMP_ACT_SOMETIMES' }));
     for (const [opt, message] of [
-      [`seccomp=${bad}`, /^Error: seccomp profile: defaultAction: unsupported action SCMP_ACT_SOMETIMES/],
+      [`seccomp=${bad}`, /^Error response from daemon: seccomp profile: defaultAction: unsupported action SCMP_ACT_SOMETIMES/],
       [`seccomp=${join(d.root, 'missing.json')}`, /^Error: opening seccomp profile \(.*missing\.json\) failed: ENOENT\n$/],
-      ['apparmor=unconfined', /^Error: invalid --security-opt: apparmor=unconfined/],
+      ['apparmor=unconfined', /^Error response from daemon: invalid --security-opt: apparmor=unconfined/],
     ] as const) {
       const r = await d.cli(['run', '--rm', '--security-opt', opt, 'busybox', 'true']);
       assert.equal(r.code, 125, opt);

@@ -226,7 +226,7 @@ describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
     assert.equal((await d.cli(['rm', 'unmapped'])).code, 0);
     const bad = await d.cli(['run', '--rm', '--userns', 'private', 'busybox', 'true']);
     assert.equal(bad.code, 125);
-    assert.match(bad.stderr, /^Error: invalid --userns private: only "host" is supported/);
+    assert.match(bad.stderr, /^Error response from daemon: invalid --userns private: only "host" is supported/);
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   });
 

@@ -44,7 +44,7 @@ describe('e2e: volumes with the CLI', () => {
     await until('the write', async () => ((await d.cli(['exec', 'writer', 'cat', '/data/x'])).stdout === '1\n' ? true : undefined));
     const refused = await d.cli(['volume', 'rm', 'data']);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /^Error: remove data: volume is in use - \[[0-9a-f]{64}\]\n$/);
+    assert.match(refused.stderr, /^Error response from daemon: remove data: volume is in use - \[[0-9a-f]{64}\]\n$/);
     await ok(d, ['rm', '-f', 'writer']);
     assert.deepEqual(lines((await ok(d, ['volume', 'ls', '-q'])).stdout), ['data'], 'rm -f without -v keeps a named volume');
     const read = await ok(d, ['run', '--rm', '-v', 'data:/data:ro', 'busybox', 'cat', '/data/x']);
@@ -62,7 +62,7 @@ describe('e2e: volumes with the CLI', () => {
     assert.deepEqual(localFolders(d), []);
     const missing = await d.cli(['volume', 'inspect', 'data']);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^Error: No such volume: data\n$/);
+    assert.match(missing.stderr, /^Error response from daemon: get data: no such volume\n$/);
     await ok(d, ['volume', 'rm', '-f', 'data']);
   });
 
@@ -81,7 +81,7 @@ describe('e2e: volumes with the CLI', () => {
     assert.deepEqual(lines((await ok(d, ['volume', 'ls', '--format', '{{.Name}}:{{.Labels}}', '--filter', 'name=kep'])).stdout), ['kept:team=db']);
     const bad = await d.cli(['volume', 'create', '--opt', 'size=1g', 'sized']);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /^Error: create sized: invalid option "size" for volume driver local/);
+    assert.match(bad.stderr, /^Error response from daemon: create sized: invalid option "size" for volume driver local/);
     // A volume created with `volume create` and no name is not anonymous (Docker 23+): prune keeps it without -a.
     const pruned = await ok(d, ['volume', 'prune', '-f']);
     assert.equal(pruned.stdout, 'Total reclaimed space: 0B\n');
@@ -342,7 +342,7 @@ describe('e2e: local volumes with options (tmpfs, a block device, nfs refused)',
       assert.equal(read.stdout, 'on-disk\n', 'the data stays on the device');
       const bad = await d.cli(['volume', 'create', '--opt', 'type=ext4', '--opt', `device=${image}`, 'notblock']);
       assert.equal(bad.code, 1);
-      assert.match(bad.stderr, /^Error: create notblock: volume driver local: the device \S+ is not a block device\n$/);
+      assert.match(bad.stderr, /^Error response from daemon: create notblock: volume driver local: the device \S+ is not a block device\n$/);
       await ok(d, ['volume', 'rm', 'disk']);
       assert.deepEqual(mountsAt(mountpoint), []);
       assert.deepEqual(localFolders(d), []);
@@ -354,7 +354,7 @@ describe('e2e: local volumes with options (tmpfs, a block device, nfs refused)',
   it('nfs and unknown types are refused in one line, naming what to use', async () => {
     const nfs = await d.cli(['volume', 'create', '--opt', 'type=nfs', '--opt', 'o=addr=127.0.0.1,rw', '--opt', 'device=:/export', 'remote']);
     assert.equal(nfs.code, 1);
-    assert.match(nfs.stderr, /^Error: create remote: volume driver local: type "nfs" \(a network file system\) is not supported: mount it on the host and use --opt type=none --opt o=bind --opt device=\/that\/mount\n$/);
+    assert.match(nfs.stderr, /^Error response from daemon: create remote: volume driver local: type "nfs" \(a network file system\) is not supported: mount it on the host and use --opt type=none --opt o=bind --opt device=\/that\/mount\n$/);
     const tmpfsBad = await d.cli(['volume', 'create', '--opt', 'type=tmpfs', '--opt', 'o=size=big', 'badram']);
     assert.equal(tmpfsBad.code, 1);
     assert.match(tmpfsBad.stderr, /invalid tmpfs option "size=big"/);

@@ -130,7 +130,7 @@ describe('mini-docker against the API server (the real engine on in-memory drive
     assert.equal(Object.values(h.engine.state().containers).some((c) => c.name === 'gone'), false);
     const bad = await cli(['run', '--rm', 'busybox', 'nosuch']);
     assert.equal(bad.code, 127);
-    assert.match(bad.stderr, /^Error: failed to start container [0-9a-f]{12}: exec: "nosuch": executable file not found in \$PATH\n$/);
+    assert.match(bad.stderr, /^Error response from daemon: failed to start container [0-9a-f]{12}: exec: "nosuch": executable file not found in \$PATH\n$/);
   });
 
   it('run -d prints the full id; a taken name exits 125; a missing image exits 125', async () => {
@@ -143,14 +143,14 @@ describe('mini-docker against the API server (the real engine on in-memory drive
     assert.equal(bg.status, 'running');
     const dup = await cli(['run', '-d', '--name', 'bg', 'busybox']);
     assert.equal(dup.code, 125);
-    assert.match(dup.stderr, /^Error: Conflict\. The container name "\/bg" is already in use/);
+    assert.match(dup.stderr, /^Error response from daemon: Conflict\. The container name "\/bg" is already in use/);
     const noImage = await cli(['run', '--pull', 'never', 'nosuchimage']);
     assert.equal(noImage.code, 125);
-    assert.match(noImage.stderr, /^Error: No such image: nosuchimage/);
+    assert.match(noImage.stderr, /^Error response from daemon: No such image: nosuchimage/);
     // Without --pull never, run tries a pull first, as docker run does (this server has no distribution driver).
     const pulled = await cli(['run', 'nosuchimage']);
     assert.equal(pulled.code, 125);
-    assert.equal(pulled.stderr, "Unable to find image 'nosuchimage:latest' locally\nError: pulling images needs a distribution driver, and none is loaded: see `mini-docker info`\n");
+    assert.equal(pulled.stderr, "Unable to find image 'nosuchimage:latest' locally\nError response from daemon: pulling images needs a distribution driver, and none is loaded: see `mini-docker info`\n");
   });
 
   it('create prints the id; start -a streams and exits with the status', async () => {
@@ -175,7 +175,7 @@ describe('mini-docker against the API server (the real engine on in-memory drive
     assert.equal(detached.code, 0, detached.stderr);
     const stopped = await cli(['exec', 'old', 'true']);
     assert.equal(stopped.code, 1);
-    assert.equal(stopped.stderr, `Error: container ${rig.ids.old} is not running\n`);
+    assert.equal(stopped.stderr, `Error response from daemon: container ${rig.ids.old} is not running\n`);
   });
 
   it('logs splits stdout and stderr, honours --tail and -t', async () => {
@@ -204,7 +204,7 @@ describe('mini-docker against the API server (the real engine on in-memory drive
     assert.deepEqual(JSON.parse(json.stdout), [{ Path: '/etc', Kind: 0 }, { Path: '/etc/new', Kind: 1 }, { Path: '/gone', Kind: 2 }]);
     const missing = await cli(['diff', 'nosuch']);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^Error: No such container: nosuch\n$/);
+    assert.match(missing.stderr, /^Error response from daemon: No such container: nosuch\n$/);
   });
 
   it('top, stats --no-stream and images print docker tables', async () => {
@@ -268,7 +268,7 @@ describe('mini-docker against the API server (the real engine on in-memory drive
     assert.deepEqual(await cli(['rename', 'victim', 'prey']), { code: 0, stdout: '', stderr: '' });
     const running = await cli(['rm', 'prey']);
     assert.equal(running.code, 1);
-    assert.equal(running.stderr, 'Error: cannot remove container "/prey": container is running: stop the container before removing or force remove\n');
+    assert.equal(running.stderr, 'Error response from daemon: cannot remove container "/prey": container is running: stop the container before removing or force remove\n');
     assert.deepEqual(await cli(['stop', '-t', '1', 'prey']), { code: 0, stdout: 'prey\n', stderr: '' });
     assert.ok(calls.some((c) => c.method === 'stopContainer' && JSON.stringify(c.args[1]) === '{"timeoutSeconds":1}'), named(calls).join(', '));
     assert.deepEqual(await cli(['stop', 'prey']), { code: 0, stdout: 'prey\n', stderr: '' }, '304 counts as success');
@@ -276,8 +276,8 @@ describe('mini-docker against the API server (the real engine on in-memory drive
     const kill = await cli(['kill', 'prey']);
     assert.equal(kill.code, 1);
     assert.match(kill.stderr, /is not running\n$/);
-    assert.deepEqual(await cli(['rm', 'prey', 'nosuch']), { code: 1, stdout: 'prey\n', stderr: 'Error: No such container: nosuch\n' });
-    assert.deepEqual(await cli(['rm', '-f', 'nosuch']), { code: 0, stdout: '', stderr: 'Error: No such container: nosuch\n' });
+    assert.deepEqual(await cli(['rm', 'prey', 'nosuch']), { code: 1, stdout: 'prey\n', stderr: 'Error response from daemon: No such container: nosuch\n' });
+    assert.deepEqual(await cli(['rm', '-f', 'nosuch']), { code: 0, stdout: '', stderr: 'Error response from daemon: No such container: nosuch\n' });
   });
 
   it('update sends limits in HostConfig names', async () => {

@@ -34,13 +34,13 @@ Exit codes: 0, or 1 when any network was not found (the others are still printed
 
   async run(ctx, { flags, argv }) {
     const found: unknown[] = [];
-    const missing: string[] = [];
+    const missing: Error[] = [];
     for (const ref of argv.map(String)) {
       try {
         found.push(await ctx.client.json<unknown>('GET', networkPath(ref)));
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        missing.push(`No such network: ${ref}`);
+        missing.push(err);
       }
     }
     return printInspected(ctx, found, missing, flags.format);

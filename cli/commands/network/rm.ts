@@ -1,6 +1,6 @@
 import { arg, defineCommand } from '../../lib/command-declaration.js';
 import { networkPath } from '../../lib/container-ops.js';
-import { DaemonError } from '../../lib/errors.js';
+import { DaemonError, errorLine } from '../../lib/errors.js';
 
 /** `mini-docker network rm`: remove networks. */
 export default defineCommand({
@@ -28,7 +28,7 @@ Exit codes: 0; 1 when any network could not be removed (the others still are).`,
         ctx.out(ref);
       } catch (err) {
         if (!(err instanceof DaemonError)) throw err;
-        ctx.err(`Error response from daemon: ${err.message}`);
+        ctx.err(errorLine(err));
         failed = true;
       }
     }

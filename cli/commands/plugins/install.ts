@@ -1,6 +1,5 @@
 import { commands } from '@oclif/plugin-plugins';
-import { CliError } from '../../lib/errors.js';
-import { oneLine } from '../../lib/command-runtime.js';
+import { CliError, oneLine } from '../../lib/errors.js';
 import { checkLocalPlugin, describeReload, localInstallSource, reloadDaemonPlugins } from '../../lib/plugin-reload.js';
 import { resolveClientPaths } from '../../lib/paths.js';
 

@@ -27,13 +27,13 @@ Exit codes: 0, or 1 when any NAME was not found (the others are still printed).`
 
   async run(ctx, { flags, argv }) {
     const found: VolumeSummary[] = [];
-    const missing: string[] = [];
+    const missing: Error[] = [];
     for (const name of argv.map(String)) {
       try {
         found.push(await ctx.client.json<VolumeSummary>('GET', `/volumes/${encodeURIComponent(name)}`));
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        missing.push(`No such volume: ${name}`);
+        missing.push(err);
       }
     }
     return printInspected(ctx, found, missing, flags.format);

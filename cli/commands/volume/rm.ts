@@ -1,5 +1,5 @@
 import { arg, defineCommand, flag } from '../../lib/command-declaration.js';
-import { DaemonError } from '../../lib/errors.js';
+import { DaemonError, errorLine } from '../../lib/errors.js';
 
 /** `mini-docker volume rm`: remove volumes. */
 export default defineCommand({
@@ -29,7 +29,7 @@ Exit codes: 0; 1 when any volume could not be removed. With -f a missing volume 
         ctx.out(name);
       } catch (err) {
         if (!(err instanceof DaemonError)) throw err;
-        ctx.err(`Error: ${err.message}`);
+        ctx.err(errorLine(err));
         failed = true;
       }
     }
