@@ -3,23 +3,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { EngineEvent, EventEnvelope } from '../../events/index.js';
+import type { EngineEvent } from '../../events/index.js';
 import { ContentStore } from '../../core/images/content-store.js';
 import { LayerStore } from '../../core/images/layer-store.js';
-import { foldAll } from '../../core/state/evolve.js';
-import type { EngineState } from '../../core/state/engine-state.js';
 import { OverlayfsStorage } from '../../plugins/storage-overlayfs/overlayfs-storage.js';
+import { given } from '../fixtures/event-envelopes.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { buildTar } from '../fixtures/tar-builder.js';
 
 const notRoot = process.getuid?.() !== 0 && 'needs root (the overlayfs driver unpacks layers)';
-
-function fold(events: readonly EngineEvent[]): EngineState {
-  return foldAll(events.map((event, i): EventEnvelope => ({
-    position: i + 1, streamId: `image-${i}`, streamVersion: 1, time: '2026-12-07T03:00:00.000000000Z',
-    type: event.type, schemaVersion: 1, data: event.data, metadata: {},
-  } as EventEnvelope)));
-}
 
 function imageOf(id: string, layers: readonly string[]): EngineEvent {
   return {
@@ -66,7 +58,7 @@ describe('the layer store: garbage collection of what no image references (integ
     const config = await content.writeBlob(Buffer.from('{"config":1}'));
     lease.release();
     assert.ok(await storage.hasLayer(dropped.diffId));
-    const state = fold([imageOf(config, [kept.diffId])]);
+    const state = given([imageOf(config, [kept.diffId])]);
 
     const deleted = await layers.collectGarbage(() => state);
     assert.deepEqual([...deleted], [dropped.diffId]);
@@ -76,7 +68,7 @@ describe('the layer store: garbage collection of what no image references (integ
     assert.ok(await storage.hasLayer(kept.diffId));
     assert.ok(await content.hasBlob(config), "the image's config is referenced too");
 
-    const none = await layers.collectGarbage(() => fold([]));
+    const none = await layers.collectGarbage(() => given([]));
     assert.deepEqual([...none].sort(), [config, kept.diffId].sort(), 'once the image is gone, so are its blobs');
     assert.equal(await storage.hasLayer(kept.diffId), false);
   });
@@ -85,7 +77,7 @@ describe('the layer store: garbage collection of what no image references (integ
     const lease = await layers.lease();
     const pending = await layers.importLayer((async function* () { yield await layerTar('pending'); })());
     let collected = false;
-    const collecting = layers.collectGarbage(() => fold([])).then((d) => {
+    const collecting = layers.collectGarbage(() => given([])).then((d) => {
       collected = true;
       return d;
     });
@@ -107,7 +99,7 @@ describe('the layer store: garbage collection of what no image references (integ
     await storage.removeLayer(blob.diffId); // the crash came between the two deletions
     await mkdir(join(content.root, 'tmp', 'load-abc'), { recursive: true });
     await writeFile(join(content.root, 'tmp', '123-import'), 'half a layer');
-    const deleted = await layers.collectGarbage(() => fold([]), true);
+    const deleted = await layers.collectGarbage(() => given([]), true);
     assert.deepEqual([...deleted], [blob.diffId]);
     assert.equal(existsSync(join(content.root, 'tmp')), false, 'temp files of interrupted imports are gone');
     assert.deepEqual(await readdir(join(content.root, 'blobs', 'sha256')), []);

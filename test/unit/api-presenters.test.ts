@@ -12,10 +12,10 @@ import { normaliseSignal } from '../../core/api/signals.js';
 import { frame, parseFrames } from '../../core/api/stdcopy.js';
 import { fromUnixNanos, parseDockerTime, toUnixNanos } from '../../core/api/time.js';
 import { EngineError } from '../../core/engine/errors.js';
-import { evolve, initialState } from '../../core/state/evolve.js';
 import { findContainer, findImage } from '../../core/state/lookup.js';
 import type { EngineState } from '../../core/state/engine-state.js';
-import { SCHEMA_VERSIONS, containerStream, imageStream, type ContainerConfig, type EngineEvent, type EventEnvelope, type ImageConfig } from '../../events/index.js';
+import { containerStream, imageStream, type ContainerConfig, type EngineEvent, type EventEnvelope, type ImageConfig } from '../../events/index.js';
+import { given } from '../fixtures/event-envelopes.js';
 
 const S = 1000;
 const M = 60 * S;
@@ -67,18 +67,12 @@ function config(cmd: string[], labels: Record<string, string> = {}): ContainerCo
 }
 
 /** Given events (stream, event, time), the state the real fold makes of them: the presenters' input. */
-function given(events: readonly (readonly [string, EngineEvent, string])[]): EngineState {
-  const versions = new Map<string, number>();
-  return events.reduce((state, [streamId, event, time], i) => {
-    const version = (versions.get(streamId) ?? 0) + 1;
-    versions.set(streamId, version);
-    const envelope = { position: i + 1, streamId, streamVersion: version, time, type: event.type, schemaVersion: SCHEMA_VERSIONS[event.type], data: event.data, metadata: {} } as EventEnvelope;
-    return evolve(state, envelope);
-  }, initialState());
+function givenAt(events: readonly (readonly [string, EngineEvent, string])[]): EngineState {
+  return given(events.map(([, event]) => event), { stream: (_, i) => events[i]![0], time: (i) => events[i]![2] });
 }
 
 /** busybox; old: run, then OOM-killed at 16:09:57.5; web: created at 16:05, running since 16:06:59 with limits and a label. */
-const fixture = given([
+const fixture = givenAt([
   [imageStream(BUSYBOX_ID), { type: 'ImageCreated', data: { id: BUSYBOX_ID, origin: 'import', source: '/tmp/busybox.tar', parent: null, layers: [{ diffId: `sha256:${'e'.repeat(64)}`, size: 1_200_000 }], config: IMAGE_CONFIG, history: [{ created: '2026-01-01T00:00:00Z', created_by: 'mini-docker import /tmp/busybox.tar', comment: 'Imported from /tmp/busybox.tar' }], created: '2026-01-01T00:00:00Z', architecture: 'amd64', os: 'linux' } }, '2026-11-28T15:10:00Z'],
   [imageStream(BUSYBOX_ID), { type: 'ImageTagged', data: { id: BUSYBOX_ID, ref: 'busybox:latest' } }, '2026-11-28T15:10:00Z'],
   [containerStream(OLD_ID), { type: 'ContainerCreated', data: { id: OLD_ID, name: 'old', image: { ref: 'busybox', id: BUSYBOX_ID }, config: config(['sleep', '100']), hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} } } } }, '2026-11-28T16:00:00Z'],

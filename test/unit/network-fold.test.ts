@@ -3,46 +3,17 @@
 // stream version moved by its port events, and evolve / evolveOwned / foldAll agreeing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { containerStream, networkStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
+import type { EngineEvent } from '../../events/index.js';
 import { allocateAddress, planNetwork } from '../../core/network/ipam.js';
 import { endpointIdOf } from '../../core/network/network-state.js';
 import { portsInUse } from '../../core/network/published-ports.js';
 import { evolve, evolveOwned, foldAll, initialState } from '../../core/state/evolve.js';
+import { containerCreated, envelopes, given, secondsIn } from '../fixtures/event-envelopes.js';
 
 const NET = 'a'.repeat(64);
 const C1 = '1'.repeat(64);
 const C2 = '2'.repeat(64);
-const IMG = `sha256:${'c'.repeat(64)}`;
 
-/** Envelopes as the log stores them: network events on the network's stream, the others on the container's. */
-function envelopes(events: readonly EngineEvent[]): EventEnvelope[] {
-  const versions = new Map<string, number>();
-  return events.map((event, i) => {
-    const streamId = event.type === 'NetworkCreated' || event.type === 'NetworkRemoved'
-      ? networkStream(event.data.id)
-      : event.type === 'ContainerNetworkConnected' || event.type === 'ContainerNetworkDisconnected'
-        ? networkStream(event.data.network)
-        : containerStream('id' in event.data && typeof event.data.id === 'string' ? event.data.id : 'x');
-    const v = (versions.get(streamId) ?? 0) + 1;
-    versions.set(streamId, v);
-    return {
-      position: i + 1, streamId, streamVersion: v, time: `2026-12-07T10:00:0${i % 10}.000000000Z`,
-      type: event.type, schemaVersion: 1, data: event.data, metadata: {},
-    } as EventEnvelope;
-  });
-}
-
-const containerCreated = (id: string, name: string): EngineEvent => ({
-  type: 'ContainerCreated',
-  data: {
-    id, name, image: { ref: 'busybox', id: IMG },
-    config: {
-      Cmd: ['sh'], Entrypoint: null, Env: [], WorkingDir: '', User: '', Hostname: id.slice(0, 12), Tty: false, OpenStdin: false,
-      StdinOnce: false, AttachStdin: false, AttachStdout: true, AttachStderr: true, Labels: {},
-    },
-    hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} } },
-  },
-});
 const networkCreated: EngineEvent = {
   type: 'NetworkCreated',
   data: {
@@ -57,10 +28,10 @@ const ports = [{ containerPort: 80, protocol: 'tcp' as const, hostIp: '0.0.0.0',
 
 describe('unit: the network events in the engine fold', () => {
   it('given a network created: the state has it, with its creation time and its stream version', () => {
-    const s = foldAll(envelopes([containerCreated(C1, 'web'), networkCreated]));
+    const s = given([containerCreated(C1, 'web'), networkCreated]);
     const n = s.networks[NET]!;
     assert.equal(n.name, 'app');
-    assert.equal(n.created, '2026-12-07T10:00:01.000000000Z');
+    assert.equal(n.created, secondsIn(1));
     assert.equal(n.version, 1);
     assert.deepEqual(n.endpoints, {});
     assert.deepEqual(n.labels, { team: 'a' });
@@ -70,33 +41,33 @@ describe('unit: the network events in the engine fold', () => {
   });
 
   it('given connects and a disconnect: the network stream version counts them, the address is held then freed', () => {
-    const s1 = foldAll(envelopes([networkCreated, containerCreated(C1, 'web'), connected(C1, '172.18.0.2'), containerCreated(C2, 'db'), connected(C2, '172.18.0.3')]));
+    const s1 = given([networkCreated, containerCreated(C1, 'web'), connected(C1, '172.18.0.2'), containerCreated(C2, 'db'), connected(C2, '172.18.0.3')]);
     assert.equal(s1.networks[NET]!.version, 3);
     assert.equal(allocateAddress(s1.networks[NET]!, 'f'.repeat(64)), '172.18.0.4');
-    const s2 = foldAll(envelopes([networkCreated, connected(C1, '172.18.0.2'), connected(C2, '172.18.0.3'), { type: 'ContainerNetworkDisconnected', data: { network: NET, id: C1 } }]));
+    const s2 = given([networkCreated, connected(C1, '172.18.0.2'), connected(C2, '172.18.0.3'), { type: 'ContainerNetworkDisconnected', data: { network: NET, id: C1 } }]);
     assert.equal(s2.networks[NET]!.version, 4);
     assert.deepEqual(Object.keys(s2.networks[NET]!.endpoints), [C2]);
     assert.equal(allocateAddress(s2.networks[NET]!, 'f'.repeat(64)), '172.18.0.2');
   });
 
   it('given ports published and unpublished: the container\'s stream version moves with them', () => {
-    const s1 = foldAll(envelopes([
+    const s1 = given([
       networkCreated, containerCreated(C1, 'web'), { type: 'ContainerStarted', data: { id: C1, pid: 42, shimPid: 41, drivers: [] } },
       { type: 'ContainerPortsPublished', data: { id: C1, network: NET, ports } },
-    ]));
+    ]);
     assert.equal(s1.containers[C1]!.version, 3);
     assert.deepEqual(portsInUse(s1), ports);
     assert.deepEqual(portsInUse(s1, C1), []);
-    const s2 = foldAll(envelopes([
+    const s2 = given([
       networkCreated, containerCreated(C1, 'web'), { type: 'ContainerPortsPublished', data: { id: C1, network: NET, ports } },
       { type: 'ContainerPortsUnpublished', data: { id: C1 } },
-    ]));
+    ]);
     assert.equal(s2.containers[C1]!.version, 3);
     assert.deepEqual(s2.published, {});
   });
 
   it('given a network removed: it leaves the state', () => {
-    const s = foldAll(envelopes([networkCreated, { type: 'NetworkRemoved', data: { id: NET } }]));
+    const s = given([networkCreated, { type: 'NetworkRemoved', data: { id: NET } }]);
     assert.deepEqual(s.networks, {});
   });
 

@@ -10,9 +10,8 @@ import { PULL_LEASE_MS, PullLease, blobsKeptByPullLeases } from '../../core/imag
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { parsePlatform, remoteOf } from '../../core/images/remote-name.js';
 import type { TarHeader } from '../../core/archive/tar-header.js';
-import { evolve, initialState } from '../../core/state/evolve.js';
-import type { EngineEvent, EventEnvelope } from '../../events/index.js';
-import { validateEvent } from '../../events/index.js';
+import type { EngineEvent } from '../../events/index.js';
+import { given } from '../fixtures/event-envelopes.js';
 import { parseChallenge } from '../../plugins/distribution-registry/registry-auth.js';
 import { checkLayerType, parseManifest, selectPlatform, type Descriptor } from '../../plugins/distribution-registry/manifests.js';
 import { isLoopback } from '../../plugins/distribution-registry/registry-transport.js';
@@ -117,12 +116,7 @@ describe('ImagePulled and ImagePushed in the fold (unit)', () => {
       { type: 'ImagePushed', data: { id, name: '127.0.0.1:5000/b', registry: '127.0.0.1:5000', repository: 'b', tag: 'v2', digest: D(4), layers: [D(3)] } },
       { type: 'ImagePulled', data: { id, name: '127.0.0.1:5000/a', registry: '127.0.0.1:5000', repository: 'a', reference: 'v1', digest: D(1), layers: [D(3)] } },
     ];
-    let state = initialState();
-    events.forEach((e, i) => {
-      validateEvent(e);
-      const envelope = { ...e, position: i + 1, streamId: `image-${id.slice(7)}`, streamVersion: i + 1, time: '2026-01-01T00:00:00Z', schemaVersion: 1, metadata: {} } as EventEnvelope;
-      state = evolve(state, envelope);
-    });
+    const state = given(events);
     assert.deepEqual(state.images[id]!.repoDigests, [`127.0.0.1:5000/b@${D(4)}`, `127.0.0.1:5000/a@${D(1)}`]);
     assert.equal(state.images[id]!.origin, 'pull');
   });

@@ -2,40 +2,23 @@
 // them: "restarting" after an exit the policy covers, a stop that cancels it, Docker's RestartCount.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EngineEvent, EventEnvelope, HostConfig } from '../../events/index.js';
+import type { EngineEvent, HostConfig } from '../../events/index.js';
 import { restartPolicyFlag } from '../../cli/lib/create-body.js';
 import { ConflictError } from '../../core/engine/errors.js';
 import { decideKill, decideRemove, decideStop } from '../../core/state/decide.js';
 import type { ContainerState } from '../../core/state/engine-state.js';
-import { foldAll } from '../../core/state/evolve.js';
 import { parseRestartPolicy, restartDelayMs, restartPolicyAllows, startOnDaemonStart } from '../../core/state/restart-policy.js';
+import { containerCreated, given } from '../fixtures/event-envelopes.js';
 
 const ID = 'd'.repeat(64);
 const IMG = `sha256:${'e'.repeat(64)}`;
 
-function envelopes(events: readonly EngineEvent[]): EventEnvelope[] {
-  return events.map((event, i) => ({
-    position: i + 1, streamId: `container-${ID}`, streamVersion: i + 1, time: `2026-11-28T10:00:${String(i).padStart(2, '0')}.000000000Z`,
-    type: event.type, schemaVersion: 1, data: event.data, metadata: {},
-  }) as EventEnvelope);
-}
-
 function created(hostConfig: Partial<HostConfig>): EngineEvent {
-  return {
-    type: 'ContainerCreated',
-    data: {
-      id: ID, name: 'c', image: { ref: 'busybox', id: IMG },
-      config: {
-        Cmd: ['sh'], Entrypoint: null, Env: [], WorkingDir: '', User: '', Hostname: 'h', Tty: false, OpenStdin: false,
-        StdinOnce: false, AttachStdin: false, AttachStdout: true, AttachStderr: true, Labels: {},
-      },
-      hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} }, ...hostConfig },
-    },
-  };
+  return containerCreated(ID, 'c', { hostConfig, image: IMG });
 }
 const started = (restart = false): EngineEvent => ({ type: 'ContainerStarted', data: { id: ID, pid: 10, shimPid: 9, drivers: [], ...(restart ? { restart: true } : {}) } });
 const exited = (exitCode: number): EngineEvent => ({ type: 'ContainerExited', data: { id: ID, name: 'web', exitCode, signal: null, oomKilled: false, finishedAt: '2026-11-28T10:01:00.000000000Z' } });
-const fold = (events: EngineEvent[]): ContainerState => foldAll(envelopes(events)).containers[ID]!;
+const fold = (events: EngineEvent[]): ContainerState => given(events).containers[ID]!;
 
 describe('restart policies', () => {
   it('checks a policy as Docker does', () => {

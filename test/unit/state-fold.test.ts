@@ -1,49 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EngineEvent, EventEnvelope } from '../../events/index.js';
+import type { EngineEvent } from '../../events/index.js';
 import { ConflictError, NotModifiedError, NotFoundError } from '../../core/engine/errors.js';
 import {
   decideCommit, decideCreate, decideExecStart, decideExit, decideKill, decideRemove, decideRename, decideStart, decideStop,
 } from '../../core/state/decide.js';
 import { foldAll } from '../../core/state/evolve.js';
 import { findContainer, findImage } from '../../core/state/lookup.js';
+import { BUSYBOX_IMAGE, containerCreated, envelopes, given } from '../fixtures/event-envelopes.js';
 
 const ID = 'a'.repeat(63) + '1';
 const ID2 = 'b'.repeat(63) + '2';
-const IMG = `sha256:${'c'.repeat(64)}`;
-
-function envelopes(events: readonly EngineEvent[]): EventEnvelope[] {
-  const versions = new Map<string, number>();
-  return events.map((event, i) => {
-    const streamId = 'id' in event.data && typeof event.data.id === 'string' ? event.data.id : 'daemon';
-    const v = (versions.get(streamId) ?? 0) + 1;
-    versions.set(streamId, v);
-    return {
-      position: i + 1, streamId, streamVersion: v, time: `2026-11-28T10:00:0${i % 10}.000000000Z`,
-      type: event.type, schemaVersion: 1, data: event.data, metadata: {},
-    } as EventEnvelope;
-  });
-}
-
-const created = (id: string, name: string): EngineEvent => ({
-  type: 'ContainerCreated',
-  data: {
-    id, name, image: { ref: 'busybox', id: IMG },
-    config: {
-      Cmd: ['sh'], Entrypoint: null, Env: [], WorkingDir: '', User: '', Hostname: id.slice(0, 12), Tty: false, OpenStdin: false,
-      StdinOnce: false, AttachStdin: false, AttachStdout: true, AttachStderr: true, Labels: {},
-    },
-    hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} } },
-  },
-});
+const IMG = BUSYBOX_IMAGE;
 
 describe('unit: the fold', () => {
   it('given created, started, exited: ps shows the exit code and the real finish time', () => {
-    const s = foldAll(envelopes([
-      created(ID, 'web'),
+    const s = given([
+      containerCreated(ID, 'web'),
       { type: 'ContainerStarted', data: { id: ID, pid: 42, shimPid: 41, drivers: ['isolator.v1.namespaces'] } },
       { type: 'ContainerExited', data: { id: ID, name: 'web', exitCode: 137, signal: 9, oomKilled: true, finishedAt: '2026-11-28T09:59:00Z' } },
-    ]));
+    ]);
     const c = s.containers[ID]!;
     assert.equal(c.status, 'exited');
     assert.equal(c.exitCode, 137);
@@ -54,12 +30,12 @@ describe('unit: the fold', () => {
   });
 
   it('removed containers leave the state, with their execs', () => {
-    const s = foldAll(envelopes([
-      created(ID, 'web'),
+    const s = given([
+      containerCreated(ID, 'web'),
       { type: 'ContainerStarted', data: { id: ID, pid: 42, shimPid: 41, drivers: [] } },
       { type: 'ExecCreated', data: { id: ID, execId: 'e1', cmd: ['true'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true } },
       { type: 'ContainerRemoved', data: { id: ID } },
-    ]));
+    ]);
     assert.deepEqual(Object.keys(s.containers), []);
     assert.deepEqual(Object.keys(s.execs), []);
   });
@@ -74,10 +50,10 @@ describe('unit: the fold', () => {
         created: '2026-01-01T00:00:00Z', architecture: 'amd64', os: 'linux',
       },
     });
-    const s = foldAll(envelopes([
+    const s = given([
       image(IMG), { type: 'ImageTagged', data: { id: IMG, ref: 'app:latest' } },
       image(img2), { type: 'ImageTagged', data: { id: img2, ref: 'app:latest' } },
-    ]));
+    ]);
     assert.deepEqual(s.images[IMG]!.tags, []);
     assert.deepEqual(s.images[img2]!.tags, ['app:latest']);
     assert.equal(findImage(s, 'app').id, img2);
@@ -87,10 +63,10 @@ describe('unit: the fold', () => {
 });
 
 describe('unit: lifecycle rules (decide)', () => {
-  const s = foldAll(envelopes([created(ID, 'web'), created(ID2, 'db')]));
+  const s = given([containerCreated(ID, 'web'), containerCreated(ID2, 'db')]);
 
   it('a taken name is a conflict with Docker\'s message', () => {
-    const again = created(ID2.replace('2', '3'), 'web');
+    const again = containerCreated(ID2.replace('2', '3'), 'web');
     assert.ok(again.type === 'ContainerCreated');
     assert.throws(() => decideCreate(s, again.data), ConflictError);
     assert.throws(() => decideRename(s, s.containers[ID2]!, 'web'), /already in use/);
@@ -110,7 +86,7 @@ describe('unit: lifecycle rules (decide)', () => {
     const c = s.containers[ID]!;
     assert.deepEqual(decideStart(c), [{ type: 'ContainerStarting', data: { id: ID } }]);
     assert.deepEqual(decideStart({ ...c, status: 'restarting' }, true), [{ type: 'ContainerStarting', data: { id: ID, restart: true } }]);
-    const starting = foldAll(envelopes([created(ID, 'web'), ...decideStart(c)])).containers[ID]!;
+    const starting = given([containerCreated(ID, 'web'), ...decideStart(c)]).containers[ID]!;
     assert.equal(starting.starting, true);
     assert.equal(starting.status, 'created', 'ps shows it created until it started');
     assert.throws(() => decideStart(starting), /already starting/);
@@ -127,16 +103,16 @@ describe('unit: lifecycle rules (decide)', () => {
   });
 
   it('exec start and commit return their intents; a second one is refused', () => {
-    const given = foldAll(envelopes([
-      created(ID, 'web'),
+    const state = given([
+      containerCreated(ID, 'web'),
       { type: 'ContainerStarted', data: { id: ID, pid: 42, shimPid: 41, drivers: [] } },
       { type: 'ExecCreated', data: { id: ID, execId: 'e1', cmd: ['true'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true } },
-    ]));
-    const c = given.containers[ID]!;
-    assert.deepEqual(decideExecStart(c, given.execs['e1']!), [{ type: 'ExecStarting', data: { id: ID, execId: 'e1' } }]);
-    assert.throws(() => decideExecStart(c, { ...given.execs['e1']!, starting: true }), /already been started/);
+    ]);
+    const c = state.containers[ID]!;
+    assert.deepEqual(decideExecStart(c, state.execs['e1']!), [{ type: 'ExecStarting', data: { id: ID, execId: 'e1' } }]);
+    assert.throws(() => decideExecStart(c, { ...state.execs['e1']!, starting: true }), /already been started/);
     assert.deepEqual(decideCommit(c, true), [{ type: 'ContainerCommitting', data: { id: ID, paused: true } }]);
-    assert.throws(() => decideCommit({ ...c, committing: { paused: false, since: given.time } }, false), /already being committed/);
+    assert.throws(() => decideCommit({ ...c, committing: { paused: false, since: state.time } }, false), /already being committed/);
   });
 
   it('finds containers by id, prefix and name', () => {
@@ -150,26 +126,26 @@ describe('unit: lifecycle rules (decide)', () => {
 describe('unit: the fold of intents and steps', () => {
   it('given a start intent and its steps: the steps are kept until the final event, undone steps drop out', () => {
     const step = (kind: string): EngineEvent => ({ type: 'ContainerStartStepDone', data: { id: ID, kind, driverId: `${kind}.x`, output: { k: kind } } });
-    const mid = foldAll(envelopes([created(ID, 'web'), { type: 'ContainerStarting', data: { id: ID } }, step('storage.v1'), step('limiter.v1')]));
+    const mid = given([containerCreated(ID, 'web'), { type: 'ContainerStarting', data: { id: ID } }, step('storage.v1'), step('limiter.v1')]);
     assert.deepEqual(mid.containers[ID]!.startSteps.map((x) => x.kind), ['storage.v1', 'limiter.v1']);
-    const undone = foldAll(envelopes([
-      created(ID, 'web'), { type: 'ContainerStarting', data: { id: ID } }, step('storage.v1'), step('limiter.v1'),
+    const undone = given([
+      containerCreated(ID, 'web'), { type: 'ContainerStarting', data: { id: ID } }, step('storage.v1'), step('limiter.v1'),
       { type: 'ContainerStartStepUndone', data: { id: ID, kind: 'limiter.v1', driverId: 'limiter.v1.x' } },
       { type: 'ContainerStartFailed', data: { id: ID, driver: 'engine', message: 'gone', exitCode: 125 } },
-    ])).containers[ID]!;
+    ]).containers[ID]!;
     assert.equal(undone.starting, false);
     assert.deepEqual(undone.startSteps, []);
     assert.equal(undone.status, 'created');
   });
 
   it('a stop under way is remembered until the exit; a removal intent makes it "removing"; an exec lost by the daemon ends with its reason', () => {
-    const s = foldAll(envelopes([
-      created(ID, 'web'),
+    const s = given([
+      containerCreated(ID, 'web'),
       { type: 'ContainerStarted', data: { id: ID, pid: 42, shimPid: 41, drivers: [] } },
       { type: 'ContainerStopRequested', data: { id: ID, signal: 'SIGTERM', timeoutSeconds: 3 } },
       { type: 'ExecCreated', data: { id: ID, execId: 'e1', cmd: ['true'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true } },
       { type: 'ExecStarting', data: { id: ID, execId: 'e1' } },
-    ]));
+    ]);
     assert.deepEqual(s.containers[ID]!.stopping, { signal: 'SIGTERM', timeoutSeconds: 3 });
     assert.equal(s.execs['e1']!.starting, true);
     const after = foldAll(envelopes([
@@ -188,8 +164,8 @@ describe('unit: the fold, owned and pure', () => {
   it('folding in place (replay, rebuild) gives exactly what evolving one event at a time gives, without touching the input', async () => {
     const { evolve, evolveOwned, initialState } = await import('../../core/state/evolve.js');
     const events = envelopes([
-      created(ID, 'web'),
-      created(ID2, 'db'),
+      containerCreated(ID, 'web'),
+      containerCreated(ID2, 'db'),
       { type: 'ContainerStarted', data: { id: ID, pid: 42, shimPid: 41, drivers: [] } },
       { type: 'ExecCreated', data: { id: ID, execId: 'e1', cmd: ['true'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true } },
       { type: 'ContainerRenamed', data: { id: ID2, oldName: 'db', newName: 'store' } },

@@ -6,39 +6,18 @@ import { buildTimeline, containerEventsFold, describeLimits, foldLog, lastEvents
 import { ScanCache } from '../../core/api/ui-scan-cache.js';
 import { parsePoint } from '../../core/api/ui-routes.js';
 import { foldAll } from '../../core/state/evolve.js';
-import { containerStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
+import { containerStream, type EngineEvent } from '../../events/index.js';
 import { isLoopback, parseListen } from '../../cli/ui/ui-server.js';
+import { containerCreated, envelopes } from '../fixtures/event-envelopes.js';
 
 // Unit: what the web page of the event log is shown (core/api/ui-history.ts), computed from events
 // alone, and the loopback rules of its server.
 
 const ID = 'a'.repeat(63) + '1';
 const ID2 = 'b'.repeat(63) + '2';
-const IMG = `sha256:${'c'.repeat(64)}`;
 
-/** Envelopes one second apart from 10:00:00, positions 1..n. */
-function envelopes(events: readonly EngineEvent[]): EventEnvelope[] {
-  const versions = new Map<string, number>();
-  return events.map((event, i) => {
-    const streamId = 'id' in event.data && typeof event.data.id === 'string' ? containerStream(event.data.id) : 'daemon';
-    const v = (versions.get(streamId) ?? 0) + 1;
-    versions.set(streamId, v);
-    const time = new Date(Date.UTC(2026, 10, 28, 10, 0, i)).toISOString().replace('.000Z', '.000000000Z');
-    return { position: i + 1, streamId, streamVersion: v, time, type: event.type, schemaVersion: 1, data: event.data, metadata: {} } as EventEnvelope;
-  });
-}
-
-const created = (id: string, name: string, policy?: { Name: 'on-failure'; MaximumRetryCount: number }): EngineEvent => ({
-  type: 'ContainerCreated',
-  data: {
-    id, name, image: { ref: 'busybox', id: IMG },
-    config: {
-      Cmd: ['sh'], Entrypoint: null, Env: [], WorkingDir: '', User: '', Hostname: id.slice(0, 12), Tty: false, OpenStdin: false,
-      StdinOnce: false, AttachStdin: false, AttachStdout: true, AttachStderr: true, Labels: {},
-    },
-    hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} }, Memory: 33_554_432, ...(policy ? { RestartPolicy: policy } : {}) },
-  },
-});
+const created = (id: string, name: string, policy?: { Name: 'on-failure'; MaximumRetryCount: number }): EngineEvent =>
+  containerCreated(id, name, { hostConfig: { Memory: 33_554_432, ...(policy ? { RestartPolicy: policy } : {}) } });
 const started = (id: string, restart = false): EngineEvent => ({ type: 'ContainerStarted', data: { id, pid: 42, shimPid: 41, drivers: [], ...(restart ? { restart: true } : {}) } });
 const exited = (id: string, exitCode: number, finishedAt: string, oomKilled = false): EngineEvent => ({ type: 'ContainerExited', data: { id, name: 'hog', exitCode, signal: oomKilled ? 9 : null, oomKilled, finishedAt } });
 

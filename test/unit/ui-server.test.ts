@@ -12,16 +12,9 @@ import { MemoryHistory } from '../../core/api/ui-history.js';
 import { registerUiRoutesOn } from '../../core/api/ui-routes.js';
 import type { Timeline, UiState } from '../../core/api/ui-types.js';
 import { createUiServer } from '../../cli/ui/ui-server.js';
-import { containerStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
+import { envelopes } from '../fixtures/event-envelopes.js';
 
 const ID = 'd'.repeat(63) + '4';
-
-function envelopes(events: readonly EngineEvent[]): EventEnvelope[] {
-  return events.map((event, i) => ({
-    position: i + 1, streamId: containerStream(ID), streamVersion: i + 1, time: `2026-11-28T10:00:0${i}.000000000Z`,
-    type: event.type, schemaVersion: 1, data: event.data, metadata: {},
-  }) as EventEnvelope);
-}
 
 const LOG = envelopes([
   {

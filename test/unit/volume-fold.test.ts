@@ -3,113 +3,89 @@
 // mounts (core/engine/container-volumes.ts planVolumes).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerVolume, EngineEvent, EventEnvelope } from '../../events/index.js';
-import { validateEvent } from '../../events/index.js';
+import type { ContainerVolume, EngineEvent } from '../../events/index.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../core/engine/errors.js';
 import { applyConfigChanges } from '../../core/engine/config-changes.js';
 import { planVolumes } from '../../core/engine/container-volumes.js';
 import { volumeHolders } from '../../core/engine/volume-mounts.js';
 import { decideRemove } from '../../core/state/decide.js';
-import { foldAll } from '../../core/state/evolve.js';
 import {
   anonymousVolumesToRemove, decideVolumeCreate, decideVolumeRemove, findVolume, volumeMatches, volumeUsers, volumesToPrune,
 } from '../../core/state/volume-rules.js';
+import { BUSYBOX_IMAGE, containerCreated, given, secondsIn } from '../fixtures/event-envelopes.js';
 
 const C1 = 'a'.repeat(63) + '1';
 const C2 = 'b'.repeat(63) + '2';
 const ANON = 'e'.repeat(64);
-const IMG = `sha256:${'c'.repeat(64)}`;
 
-function envelopes(events: readonly EngineEvent[]): EventEnvelope[] {
-  return events.map((event, i) => {
-    validateEvent(event);
-    const streamId = 'name' in event.data && typeof event.data.name === 'string' && event.type.startsWith('Volume') ? `volume-${event.data.name}` : `container-${(event.data as { id: string }).id}`;
-    return {
-      position: i + 1, streamId, streamVersion: i + 1, time: `2026-12-07T10:00:0${i % 10}.123456789Z`,
-      type: event.type, schemaVersion: 1, data: event.data, metadata: {},
-    } as EventEnvelope;
-  });
-}
+const created = (id: string, volumes: readonly ContainerVolume[]): EngineEvent => containerCreated(id, `c${id.slice(-1)}`, { data: { volumes } });
 
 const volume = (name: string, extra: Partial<{ anonymous: boolean; labels: Record<string, string>; container: string }> = {}): EngineEvent[] => [
   { type: 'VolumeCreating', data: { name, driver: 'local', labels: extra.labels ?? {}, options: {}, anonymous: extra.anonymous ?? false, ...(extra.container ? { container: extra.container } : {}) } },
   { type: 'VolumeCreated', data: { name, mountpoint: `/var/lib/mini-docker/volume.v1.local/${name}/_data` } },
 ];
 
-const created = (id: string, volumes: readonly ContainerVolume[]): EngineEvent => ({
-  type: 'ContainerCreated',
-  data: {
-    id, name: `c${id.slice(-1)}`, image: { ref: 'busybox', id: IMG },
-    config: {
-      Cmd: ['sh'], Entrypoint: null, Env: [], WorkingDir: '', User: '', Hostname: id.slice(0, 12), Tty: false, OpenStdin: false,
-      StdinOnce: false, AttachStdin: false, AttachStdout: true, AttachStderr: true, Labels: {},
-    },
-    hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} } },
-    volumes,
-  },
-});
-
 describe('unit: volumes in the fold', () => {
   it('who holds an on-demand volume\'s mount is a fold: its users that are starting, running or paused', () => {
     const uses = [{ name: 'ram', destination: '/r', readOnly: false, anonymous: false }];
     const base: EngineEvent[] = [...volume('ram'), created(C1, uses), created(C2, uses)];
-    assert.deepEqual(volumeHolders(foldAll(envelopes(base)), 'ram'), [], 'created containers hold nothing');
-    const starting = foldAll(envelopes([...base, { type: 'ContainerStarting', data: { id: C1 } }]));
+    assert.deepEqual(volumeHolders(given(base), 'ram'), [], 'created containers hold nothing');
+    const starting = given([...base, { type: 'ContainerStarting', data: { id: C1 } }]);
     assert.deepEqual(volumeHolders(starting, 'ram'), [C1], 'a start under way holds it (its mount comes before ContainerStarted)');
-    const both = foldAll(envelopes([
+    const both = given([
       ...base, { type: 'ContainerStarting', data: { id: C1 } }, { type: 'ContainerStarted', data: { id: C1, pid: 10, shimPid: 9, drivers: [] } },
       { type: 'ContainerStarting', data: { id: C2 } }, { type: 'ContainerStarted', data: { id: C2, pid: 12, shimPid: 11, drivers: [] } },
       { type: 'ContainerPaused', data: { id: C2 } },
-    ]));
+    ]);
     assert.deepEqual(volumeHolders(both, 'ram'), [C1, C2], 'running and paused');
     assert.deepEqual(volumeHolders(both, 'ram', C1), [C2], 'the one being released is left out');
-    const exited = foldAll(envelopes([
+    const exited = given([
       ...base, { type: 'ContainerStarting', data: { id: C1 } }, { type: 'ContainerStarted', data: { id: C1, pid: 10, shimPid: 9, drivers: [] } },
       { type: 'ContainerExited', data: { id: C1, name: 'c1', exitCode: 0, signal: null, oomKilled: false, finishedAt: '2026-12-07T10:00:09Z' } },
-    ]));
+    ]);
     assert.deepEqual(volumeHolders(exited, 'ram'), [], 'an exited user holds nothing: its exit unmounts the volume');
     assert.deepEqual(volumeHolders(both, 'other'), []);
   });
 
   it('copy-up at the first mount: pending until a container mounts the volume; copying while the intent has no end; undone back to pending', () => {
     const start: EngineEvent = {
-      type: 'VolumeCopyUpStarting', data: { name: 'data', container: C1, image: IMG, path: '/etc', root: { uid: 0, gid: 0, mode: 0o755 } },
+      type: 'VolumeCopyUpStarting', data: { name: 'data', container: C1, image: BUSYBOX_IMAGE, path: '/etc', root: { uid: 0, gid: 0, mode: 0o755 } },
     };
-    assert.equal(foldAll(envelopes(volume('data'))).volumes.data!.copyUp, 'pending', 'volume create: not mounted yet');
-    assert.equal(foldAll(envelopes(volume('made', { container: C1 }))).volumes.made!.copyUp, 'done', "a container's create made (and filled) it");
-    const copying = foldAll(envelopes([...volume('data'), start])).volumes.data!;
+    assert.equal(given(volume('data')).volumes.data!.copyUp, 'pending', 'volume create: not mounted yet');
+    assert.equal(given(volume('made', { container: C1 })).volumes.made!.copyUp, 'done', "a container's create made (and filled) it");
+    const copying = given([...volume('data'), start]).volumes.data!;
     assert.equal(copying.copyUp, 'copying');
     assert.deepEqual(copying.copyUpRoot, { uid: 0, gid: 0, mode: 0o755 });
-    const undone = foldAll(envelopes([...volume('data'), start, { type: 'VolumeCopyUpUndone', data: { name: 'data' } }])).volumes.data!;
+    const undone = given([...volume('data'), start, { type: 'VolumeCopyUpUndone', data: { name: 'data' } }]).volumes.data!;
     assert.equal(undone.copyUp, 'pending');
     assert.equal(undone.copyUpRoot, undefined);
-    const copied = foldAll(envelopes([...volume('data'), start, { type: 'VolumeCopiedUp', data: { name: 'data' } }])).volumes.data!;
+    const copied = given([...volume('data'), start, { type: 'VolumeCopiedUp', data: { name: 'data' } }]).volumes.data!;
     assert.equal(copied.copyUp, 'done');
-    const mounted = foldAll(envelopes([...volume('data'), created(C1, [{ name: 'data', destination: '/d', readOnly: false, anonymous: false }])]));
+    const mounted = given([...volume('data'), created(C1, [{ name: 'data', destination: '/d', readOnly: false, anonymous: false }])]);
     assert.equal(mounted.volumes.data!.copyUp, 'done', 'a container listing it (nocopy, or nothing to copy) ends its first mount');
-    const again = foldAll(envelopes([
+    const again = given([
       ...volume('data'), created(C1, [{ name: 'data', destination: '/d', readOnly: false, anonymous: false }]),
       { type: 'ContainerRemoving', data: { id: C1, force: false } }, { type: 'ContainerRemoved', data: { id: C1 } },
-    ]));
+    ]);
     assert.equal(again.volumes.data!.copyUp, 'done', 'never pending again once mounted');
-    const recreated = foldAll(envelopes([
+    const recreated = given([
       ...volume('data'), created(C1, [{ name: 'data', destination: '/d', readOnly: false, anonymous: false }]),
       { type: 'ContainerRemoving', data: { id: C1, force: false } }, { type: 'ContainerRemoved', data: { id: C1 } },
       { type: 'VolumeRemoving', data: { name: 'data' } }, { type: 'VolumeRemoved', data: { name: 'data' } }, ...volume('data'),
-    ]));
+    ]);
     assert.equal(recreated.volumes.data!.copyUp, 'pending', 'a name removed and created again starts over');
   });
 
   it('a volume is listed once created; one being created or removed is not whole; removed, it is gone', () => {
-    const creating = foldAll(envelopes([volume('data')[0]!]));
+    const creating = given([volume('data')[0]!]);
     assert.equal(creating.volumes.data!.status, 'creating');
     assert.throws(() => findVolume(creating, 'data'), /^NotFoundError: get data: no such volume$/);
-    const s = foldAll(envelopes([...volume('data', { labels: { a: 'b' } }), { type: 'VolumeRemoving', data: { name: 'data' } }]));
+    const s = given([...volume('data', { labels: { a: 'b' } }), { type: 'VolumeRemoving', data: { name: 'data' } }]);
     assert.deepEqual(
       { status: s.volumes.data!.status, mountpoint: s.volumes.data!.mountpoint, labels: s.volumes.data!.labels, createdAt: s.volumes.data!.createdAt },
-      { status: 'removing', mountpoint: '/var/lib/mini-docker/volume.v1.local/data/_data', labels: { a: 'b' }, createdAt: '2026-12-07T10:00:00.123456789Z' },
+      { status: 'removing', mountpoint: '/var/lib/mini-docker/volume.v1.local/data/_data', labels: { a: 'b' }, createdAt: secondsIn(0) },
     );
-    const gone = foldAll(envelopes([...volume('data'), { type: 'VolumeRemoving', data: { name: 'data' } }, { type: 'VolumeRemoved', data: { name: 'data' } }]));
+    const gone = given([...volume('data'), { type: 'VolumeRemoving', data: { name: 'data' } }, { type: 'VolumeRemoved', data: { name: 'data' } }]);
     assert.deepEqual(gone.volumes, {});
   });
 
@@ -117,26 +93,26 @@ describe('unit: volumes in the fold', () => {
     const events = [...volume('data'), ...volume(ANON, { anonymous: true, container: C1 }), created(C1, [
       { name: 'data', destination: '/data', readOnly: false, anonymous: false }, { name: ANON, destination: '/srv', readOnly: false, anonymous: true },
     ]), created(C2, [{ name: 'data', destination: '/d', readOnly: true, anonymous: false }])];
-    const s = foldAll(envelopes(events));
+    const s = given(events);
     assert.deepEqual(volumeUsers(s, 'data'), [C1, C2]);
     assert.throws(() => decideVolumeRemove(s, 'data'), new ConflictError(`remove data: volume is in use - [${C1}, ${C2}]`));
     assert.deepEqual(anonymousVolumesToRemove(s, s.containers[C1]!), [ANON], 'rm -v takes the anonymous volume only');
-    const after = foldAll(envelopes([...events, { type: 'ContainerRemoving', data: { id: C1, force: false, removeVolumes: true } }, { type: 'ContainerRemoved', data: { id: C1 } }, { type: 'ContainerRemoved', data: { id: C2 } }]));
+    const after = given([...events, { type: 'ContainerRemoving', data: { id: C1, force: false, removeVolumes: true } }, { type: 'ContainerRemoved', data: { id: C1 } }, { type: 'ContainerRemoved', data: { id: C2 } }]);
     assert.deepEqual(volumeUsers(after, 'data'), []);
     assert.deepEqual(decideVolumeRemove(after, 'data'), [{ type: 'VolumeRemoving', data: { name: 'data' } }]);
-    const removing = foldAll(envelopes([...events, ...decideRemove(s.containers[C1]!, false, true)]));
+    const removing = given([...events, ...decideRemove(s.containers[C1]!, false, true)]);
     assert.equal(removing.containers[C1]!.removeVolumes, true, 'the removal recalls -v for recovery');
   });
 
   it('an anonymous volume shared by --volumes-from stays with the container that still uses it', () => {
-    const s = foldAll(envelopes([...volume(ANON, { anonymous: true, container: C1 }),
+    const s = given([...volume(ANON, { anonymous: true, container: C1 }),
       created(C1, [{ name: ANON, destination: '/srv', readOnly: false, anonymous: true }]),
-      created(C2, [{ name: ANON, destination: '/srv', readOnly: true, anonymous: false }])]));
+      created(C2, [{ name: ANON, destination: '/srv', readOnly: true, anonymous: false }])]);
     assert.deepEqual(anonymousVolumesToRemove(s, s.containers[C1]!), []);
   });
 
   it('create: a new name is an intent; the same name and driver is no event; another driver or a bad name is refused', () => {
-    const s = foldAll(envelopes(volume('data')));
+    const s = given(volume('data'));
     const data = { name: 'data', driver: 'local', labels: {}, options: {}, anonymous: false };
     assert.deepEqual(decideVolumeCreate(s, data), []);
     assert.deepEqual(decideVolumeCreate(s, { ...data, name: 'other' }), [{ type: 'VolumeCreating', data: { ...data, name: 'other' } }]);
@@ -147,8 +123,8 @@ describe('unit: volumes in the fold', () => {
   });
 
   it('ls filters (dangling, name, label, driver) and prune (anonymous unless all=true, never one in use)', () => {
-    const s = foldAll(envelopes([...volume('named', { labels: { team: 'db' } }), ...volume('used'), ...volume(ANON, { anonymous: true }),
-      created(C1, [{ name: 'used', destination: '/u', readOnly: false, anonymous: false }])]));
+    const s = given([...volume('named', { labels: { team: 'db' } }), ...volume('used'), ...volume(ANON, { anonymous: true }),
+      created(C1, [{ name: 'used', destination: '/u', readOnly: false, anonymous: false }])]);
     const names = (filters: [string, string[]][]): string[] => Object.values(s.volumes).filter((v) => volumeMatches(s, v, new Map(filters))).map((v) => v.name).sort();
     assert.deepEqual(names([['dangling', ['true']]]), [ANON, 'named'].sort());
     assert.deepEqual(names([['dangling', ['false']]]), ['used']);
