@@ -3,13 +3,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { link, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** The log directory is held by another live process. */
+/** The directory is held by another live process, or by another caller in this one (`inThisProcess`). */
 export class LogLockedError extends Error {
   constructor(
     readonly pid: number,
     readonly directory: string,
+    readonly inThisProcess = false,
   ) {
-    super(`another mini-dockerd (pid ${pid}) is using ${directory}`);
+    super(inThisProcess
+      ? `this process (pid ${pid}) already holds the lock of ${directory}: release it before taking it again`
+      : `another mini-dockerd (pid ${pid}) is using ${directory}`);
     this.name = 'LogLockedError';
   }
 }
@@ -20,8 +23,15 @@ interface LockOwner {
   readonly startTime: number;
 }
 
-/** Lock paths held by this process, so a second writer in the same process is refused too. */
-const heldInThisProcess = new Set<string>();
+/**
+ * The lock paths this process holds or is taking, each with the one acquisition that has it. The
+ * lock file names a process, and every caller in this process writes the same "<pid> <start
+ * time>": only this map tells two of them apart. A path is claimed before the file is touched,
+ * so two acquires at once cannot both go on (the second used to find the first's fresh file,
+ * before the first had noted it, and take it over as stale), and only the acquisition that has
+ * the claim gives it up (a second release of a released lock used to remove the next holder's file).
+ */
+const claims = new Map<string, object>();
 
 /**
  * An exclusive claim on a directory, for one process at a time (Node has no flock): the event
@@ -30,7 +40,9 @@ const heldInThisProcess = new Set<string>();
  * several CLIs cannot both serve). The lock file holds "<pid> <start time>"; it is created
  * atomically (written to a temporary file, then link()ed, which fails if the lock exists). A lock
  * whose holder is dead, a zombie, or a different process that reused the pid is stale and is
- * taken over with a warning.
+ * taken over with a warning. Within one process the lock is one caller's too: a second acquire
+ * while it is held (or being taken) fails at once with LogLockedError (`inThisProcess`); callers
+ * that want to wait queue themselves (core/network/host-network-lock.ts).
  */
 export class LogLock {
   static readonly FILE_NAME = 'events.lock';
@@ -38,33 +50,47 @@ export class LogLock {
   private constructor(
     readonly path: string,
     private readonly content: string,
+    private readonly claim: object,
   ) {}
 
   static async acquire(directory: string, warn: (message: string) => void, fileName = LogLock.FILE_NAME): Promise<LogLock> {
     const path = join(directory, fileName);
+    if (claims.has(path)) throw new LogLockedError(process.pid, directory, true);
+    const claim = {};
+    claims.set(path, claim);
+    try {
+      return await LogLock.take(directory, path, fileName, claim, warn);
+    } catch (error) {
+      claims.delete(path);
+      throw error;
+    }
+  }
+
+  private static async take(directory: string, path: string, fileName: string, claim: object, warn: (message: string) => void): Promise<LogLock> {
     const content = `${process.pid} ${readProcessStat(process.pid)?.startTime ?? 0}\n`;
     for (let attempt = 0; attempt < 5; attempt++) {
       if (await createExclusively(path, content)) {
-        heldInThisProcess.add(path);
         await removeLeftovers(directory, fileName);
-        return new LogLock(path, content);
+        return new LogLock(path, content, claim);
       }
       const existing = await readFile(path, 'utf8').catch(() => null);
       if (existing === null) continue; // released meanwhile: try again
       const owner = parseOwner(existing);
-      if (owner && isHolding(owner, path)) throw new LogLockedError(owner.pid, directory);
+      if (owner && isHolding(owner)) throw new LogLockedError(owner.pid, directory);
       if (await removeStaleLock(path, existing)) {
-        warn(`took over the lock of ${directory} from ${owner ? `pid ${owner.pid}, which is no longer running` : 'an unreadable lock file'}`);
+        const from = !owner ? 'an unreadable lock file' : owner.pid === process.pid ? `an earlier holder in this process (pid ${owner.pid}) that did not remove it` : `pid ${owner.pid}, which is no longer running`;
+        warn(`took over the lock of ${directory} from ${from}`);
       }
     }
     throw new Error(`could not take the lock ${path}: it kept changing hands; is another mini-dockerd starting on ${directory}?`);
   }
 
-  /** Gives the directory up; only removes the lock file if it is still ours. */
+  /** Gives the directory up; only removes the lock file if it is still ours. A second release does nothing. */
   async release(): Promise<void> {
-    heldInThisProcess.delete(this.path);
+    if (claims.get(this.path) !== this.claim) return;
     const current = await readFile(this.path, 'utf8').catch(() => null);
     if (current === this.content) await unlink(this.path).catch(() => undefined);
+    claims.delete(this.path);
   }
 }
 
@@ -112,7 +138,7 @@ export function liveLockHolder(path: string): number | undefined {
     return undefined;
   }
   const owner = parseOwner(content);
-  return owner && isHolding(owner, path) ? owner.pid : undefined;
+  return owner && (owner.pid === process.pid ? claims.has(path) : isHolding(owner)) ? owner.pid : undefined;
 }
 
 /** Temporary lock files that a process killed mid-acquire left behind. */
@@ -134,8 +160,12 @@ function parseOwner(content: string): LockOwner | null {
   return match ? { pid: Number(match[1]), startTime: Number(match[2]) } : null;
 }
 
-function isHolding(owner: LockOwner, path: string): boolean {
-  if (owner.pid === process.pid) return heldInThisProcess.has(path);
+/**
+ * Whether the process named in a lock file is alive and the one that wrote it. This process's own
+ * pid in a file it did not claim (acquire checks the claims first) is a leftover: not holding.
+ */
+function isHolding(owner: LockOwner): boolean {
+  if (owner.pid === process.pid) return false;
   if (!existsSync('/proc/self/stat')) return signalZeroSucceeds(owner.pid);
   const stat = readProcessStat(owner.pid);
   if (!stat || stat.state === 'Z' || stat.state === 'X') return false;

@@ -234,7 +234,7 @@ describe('FileEventLog on disk (unit)', () => {
     try {
       await assert.rejects(new FileEventLog(directory).open(), (error: unknown) => {
         assert.ok(error instanceof LogLockedError);
-        assert.equal(error.message, `another mini-dockerd (pid ${process.pid}) is using ${directory}`);
+        assert.equal(error.message, `this process (pid ${process.pid}) already holds the lock of ${directory}: release it before taking it again`);
         return true;
       });
     } finally {
