@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { ContainerEngine } from '../../core/engine/container-engine.js';
 import { buildTar } from '../fixtures/tar-builder.js';
-import { startHarness, type Harness } from './api-harness.js';
-import { seededRig, type EngineRig, type Seeded } from './engine-rig.js';
+import { serveSeededRig, type Harness } from './api-harness.js';
+import type { EngineRig, Seeded } from './engine-rig.js';
 
 const dockerBinary = spawnSync('docker', ['--version'], { stdio: 'ignore' }).status === 0 ? 'docker' : undefined;
 
@@ -41,16 +41,11 @@ describe('docker CLI against the API server', { skip: dockerBinary === undefined
     child.stdin.end(input);
   });
 
-  before(async () => {
-    rig = await seededRig();
-    h = await startHarness(rig.engine);
+  serveSeededRig(async (s) => {
+    ({ rig, h } = s);
     const config = join(h.dir, 'docker-config');
     await mkdir(config);
     env = { PATH: process.env.PATH, HOME: h.dir, DOCKER_HOST: `unix://${h.socketPath}`, DOCKER_CONFIG: config };
-  });
-  after(async () => {
-    await h?.close();
-    await rig?.dispose();
   });
 
   it('docker version shows our server block at API 1.50', async () => {

@@ -2,11 +2,10 @@
 // server and the real engine on in-memory drivers.
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import Docker from 'dockerode';
 import type { ContainerEngine } from '../../core/engine/container-engine.js';
-import { startHarness, type Harness } from './api-harness.js';
-import { seededRig, type EngineRig } from './engine-rig.js';
+import { serveSeededRig, type Harness } from './api-harness.js';
 
 function collect(stream: PassThrough): () => string {
   let text = '';
@@ -15,17 +14,11 @@ function collect(stream: PassThrough): () => string {
 }
 
 describe('dockerode against the API server', () => {
-  let rig: EngineRig;
   let h: Harness<ContainerEngine>;
   let docker: Docker;
-  before(async () => {
-    rig = await seededRig();
-    h = await startHarness(rig.engine);
+  serveSeededRig((s) => {
+    ({ h } = s);
     docker = new Docker({ socketPath: h.socketPath });
-  });
-  after(async () => {
-    await h.close();
-    await rig.dispose();
   });
 
   it('ping, version, listContainers, inspect', async () => {

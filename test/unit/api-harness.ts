@@ -1,15 +1,19 @@
 /**
  * The API server over a real unix socket in a temporary folder, with an engine behind it (the
  * real one on in-memory drivers: engine-rig.ts), and clients to talk to it: whole requests, a
- * request whose body keeps streaming, and raw connections for hijacked streams.
+ * request whose body keeps streaming, and raw connections for hijacked streams; and a suite's
+ * seeded rig with its server, made and closed around the suite (`serveSeededRig`).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { createApiServer } from '../../core/api/api-server.js';
+import type { ContainerEngine } from '../../core/engine/container-engine.js';
 import type { Engine } from '../../core/engine/engine.js';
+import { seededRig, type EngineRig, type Seeded } from './engine-rig.js';
 
 export interface HttpReply {
   readonly status: number;
@@ -99,41 +103,34 @@ export class RawClient {
 
   /** Resolves with all bytes so far once `done` holds; rejects on timeout or when the socket ended first. */
   waitFor(done: (data: Buffer) => boolean, timeoutMs = 3000): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (done(this.data)) {
-          cleanup();
-          resolve(this.data);
-        } else if (this.ended || this.closed) {
-          cleanup();
-          reject(new Error(`connection ended; got ${JSON.stringify(this.data.toString('latin1'))}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out; got ${JSON.stringify(this.data.toString('latin1'))}`));
-      }, timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      this.listeners.add(check);
-      check();
-    });
+    return this.watch(() => {
+      if (done(this.data)) return 'done';
+      return this.ended || this.closed ? new Error(`connection ended; got ${this.shown()}`) : undefined;
+    }, 'timed out', timeoutMs);
   }
 
   /** Resolves with all bytes once the server closed its side. */
   waitEnd(timeoutMs = 3000): Promise<Buffer> {
+    return this.watch(() => (this.ended || this.closed ? 'done' : undefined), 'no end', timeoutMs);
+  }
+
+  private shown(): string {
+    return JSON.stringify(this.data.toString('latin1'));
+  }
+
+  /** Checks `outcome` now and on every change: 'done' resolves with the bytes, an Error rejects; `timeoutMs` later it rejects saying `late`. */
+  private watch(outcome: () => 'done' | Error | undefined, late: string, timeoutMs: number): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const check = (): void => {
-        if (this.ended || this.closed) {
-          cleanup();
-          resolve(this.data);
-        }
+        const result = outcome();
+        if (result === undefined) return;
+        cleanup();
+        if (result === 'done') resolve(this.data);
+        else reject(result);
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`no end; got ${JSON.stringify(this.data.toString('latin1'))}`));
+        reject(new Error(`${late}; got ${this.shown()}`));
       }, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);
@@ -169,4 +166,37 @@ export function recordCalls<E extends object>(engine: E): { readonly engine: E; 
     },
   });
   return { engine: spy, calls };
+}
+
+/** What one suite of API tests runs against (`serveSeededRig`). */
+export interface ServedRig {
+  readonly rig: EngineRig & { readonly ids: Seeded };
+  readonly h: Harness<ContainerEngine>;
+  /** What the server asked the engine, in order, when the suite records calls; else empty. */
+  readonly calls: EngineCall[];
+}
+
+/**
+ * The seeded rig (engine-rig.ts `seededRig`) and the API server over its engine, through
+ * `recordCalls` when `record`, for the suite it is called in: made in the suite's before(), then
+ * given to `use` (which keeps them in the suite's variables and may add its own setup), closed in
+ * its after(). Example: `serveSeededRig(async (s) => { ({ rig, h } = s); docker = new Docker({ socketPath: h.socketPath }); })`.
+ */
+export function serveSeededRig(use: (served: ServedRig) => void | Promise<void>, options: { readonly record?: boolean } = {}): void {
+  let served: ServedRig | undefined;
+  before(async () => {
+    const rig = await seededRig();
+    try {
+      const spy = options.record ? recordCalls(rig.engine) : { engine: rig.engine, calls: [] };
+      served = { rig, h: await startHarness(spy.engine), calls: spy.calls };
+    } catch (error) {
+      await rig.dispose();
+      throw error;
+    }
+    await use(served);
+  });
+  after(async () => {
+    await served?.h.close();
+    await served?.rig.dispose();
+  });
 }

@@ -5,11 +5,11 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createApiServer } from '../../core/api/api-server.js';
 import type { ContainerEngine } from '../../core/engine/container-engine.js';
 import { buildTar } from '../fixtures/tar-builder.js';
-import { recordCalls, startHarness, type EngineCall, type Harness } from './api-harness.js';
+import { serveSeededRig, type EngineCall, type Harness } from './api-harness.js';
 import { seededRig, type EngineRig, type Seeded } from './engine-rig.js';
 
 function json(body: Buffer): unknown {
@@ -19,14 +19,7 @@ function json(body: Buffer): unknown {
 describe('API server: transport rules', () => {
   let rig: EngineRig & { readonly ids: Seeded };
   let h: Harness<ContainerEngine>;
-  before(async () => {
-    rig = await seededRig();
-    h = await startHarness(rig.engine);
-  });
-  after(async () => {
-    await h.close();
-    await rig.dispose();
-  });
+  serveSeededRig((s) => { ({ rig, h } = s); });
 
   it('HEAD and GET /_ping answer 200 with the headers the CLI reads', async () => {
     for (const method of ['HEAD', 'GET']) {
@@ -115,16 +108,7 @@ describe('API server: containers', () => {
   let rig: EngineRig & { readonly ids: Seeded };
   let calls: EngineCall[];
   let h: Harness<ContainerEngine>;
-  before(async () => {
-    rig = await seededRig();
-    const spy = recordCalls(rig.engine);
-    calls = spy.calls;
-    h = await startHarness(spy.engine);
-  });
-  after(async () => {
-    await h.close();
-    await rig.dispose();
-  });
+  serveSeededRig((s) => { ({ rig, h, calls } = s); }, { record: true });
 
   it('ps lists running containers by default and all with all=1, newest first, names with a slash', async () => {
     const running = json((await h.request('GET', '/v1.50/containers/json')).body) as { Names: string[]; Status: string }[];
@@ -282,16 +266,7 @@ describe('API server: wait', () => {
   let rig: EngineRig & { readonly ids: Seeded };
   let calls: EngineCall[];
   let h: Harness<ContainerEngine>;
-  before(async () => {
-    rig = await seededRig();
-    const spy = recordCalls(rig.engine);
-    calls = spy.calls;
-    h = await startHarness(spy.engine);
-  });
-  after(async () => {
-    await h.close();
-    await rig.dispose();
-  });
+  serveSeededRig((s) => { ({ rig, h, calls } = s); }, { record: true });
 
   it('sends 200 headers at once, and the body only when the container exits', async () => {
     await h.request('POST', '/containers/create?name=w1', { body: JSON.stringify({ Image: 'busybox', Cmd: ['sleep', '100'] }) });
@@ -340,19 +315,9 @@ describe('API server: wait', () => {
 });
 
 describe('API server: images', () => {
-  let rig: EngineRig & { readonly ids: Seeded };
   let calls: EngineCall[];
   let h: Harness<ContainerEngine>;
-  before(async () => {
-    rig = await seededRig();
-    const spy = recordCalls(rig.engine);
-    calls = spy.calls;
-    h = await startHarness(spy.engine);
-  });
-  after(async () => {
-    await h.close();
-    await rig.dispose();
-  });
+  serveSeededRig((s) => { ({ h, calls } = s); }, { record: true });
 
   it('images/json and inspect (also by fully qualified name), history', async () => {
     const list = json((await h.request('GET', '/v1.50/images/json')).body) as { Id: string; RepoTags: string[]; Containers: number }[];
@@ -431,16 +396,8 @@ describe('API server: images', () => {
 });
 
 describe('API server: tiny-docker extensions', () => {
-  let rig: EngineRig & { readonly ids: Seeded };
   let h: Harness<ContainerEngine>;
-  before(async () => {
-    rig = await seededRig();
-    h = await startHarness(rig.engine);
-  });
-  after(async () => {
-    await h.close();
-    await rig.dispose();
-  });
+  serveSeededRig((s) => { ({ h } = s); });
 
   it('/tiny/replay gives the state as of a position; /tiny/plugins the plugin list', async () => {
     const r = json((await h.request('GET', '/tiny/replay?until=2')).body) as { containers: Record<string, unknown>; images: Record<string, { tags: string[] }>; position: number };

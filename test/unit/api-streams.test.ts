@@ -1,12 +1,12 @@
 // Unit: hijacked and streamed endpoints (attach, exec, logs, events) over a real unix socket, with
 // the real engine on in-memory drivers behind the API server.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { parseUntil } from '../../core/api/event-routes.js';
 import { parseFrames } from '../../core/api/stdcopy.js';
 import type { ContainerEngine } from '../../core/engine/container-engine.js';
-import { startHarness, type Harness, type RawClient } from './api-harness.js';
-import { seededRig, type EngineRig, type Seeded } from './engine-rig.js';
+import { serveSeededRig, type Harness, type RawClient } from './api-harness.js';
+import type { EngineRig, Seeded } from './engine-rig.js';
 
 const HEAD_END = '\r\n\r\n';
 
@@ -22,14 +22,7 @@ function upgradeRequest(path: string, body = ''): string {
 describe('API streams: attach (hijack)', () => {
   let rig: EngineRig & { readonly ids: Seeded };
   let h: Harness<ContainerEngine>;
-  before(async () => {
-    rig = await seededRig();
-    h = await startHarness(rig.engine);
-  });
-  after(async () => {
-    await h.close();
-    await rig.dispose();
-  });
+  serveSeededRig((s) => { ({ rig, h } = s); });
 
   it('replies 101 UPGRADED at once, frames output with stdcopy, and closes when the process exits', async () => {
     await h.request('POST', '/containers/create?name=echo1', { body: JSON.stringify({ Image: 'busybox', Cmd: ['echo', 'hi'], AttachStdout: true, AttachStderr: true }) });
@@ -114,14 +107,7 @@ describe('API streams: attach (hijack)', () => {
 describe('API streams: exec', () => {
   let rig: EngineRig & { readonly ids: Seeded };
   let h: Harness<ContainerEngine>;
-  before(async () => {
-    rig = await seededRig();
-    h = await startHarness(rig.engine);
-  });
-  after(async () => {
-    await h.close();
-    await rig.dispose();
-  });
+  serveSeededRig((s) => { ({ rig, h } = s); });
 
   async function createExec(body: Record<string, unknown>): Promise<string> {
     const r = await h.request('POST', '/v1.50/containers/web/exec', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -189,14 +175,7 @@ describe('API streams: exec', () => {
 describe('API streams: logs', () => {
   let rig: EngineRig & { readonly ids: Seeded };
   let h: Harness<ContainerEngine>;
-  before(async () => {
-    rig = await seededRig();
-    h = await startHarness(rig.engine);
-  });
-  after(async () => {
-    await h.close();
-    await rig.dispose();
-  });
+  serveSeededRig((s) => { ({ rig, h } = s); });
 
   it('non-TTY logs are stdcopy frames with the multiplexed content type', async () => {
     const r = await h.request('GET', `/v1.50/containers/${rig.ids.web}/logs?stderr=1&stdout=1&tail=all`);
@@ -248,14 +227,7 @@ describe('API streams: logs', () => {
 describe('API streams: events', () => {
   let rig: EngineRig & { readonly ids: Seeded };
   let h: Harness<ContainerEngine>;
-  before(async () => {
-    rig = await seededRig();
-    h = await startHarness(rig.engine);
-  });
-  after(async () => {
-    await h.close();
-    await rig.dispose();
-  });
+  serveSeededRig((s) => { ({ rig, h } = s); });
 
   it('until in the past: the backlog as Docker messages, then the stream ends', async () => {
     const until = Math.floor(Date.now() / 1000) + 1;

@@ -6,14 +6,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { runCommand, type RunResult as Result } from '../e2e/harness.js';
 import { Readable } from 'node:stream';
 import { readTar } from '../../core/archive/index.js';
 import type { ContainerEngine } from '../../core/engine/container-engine.js';
-import { recordCalls, startHarness, type EngineCall, type Harness } from './api-harness.js';
+import { serveSeededRig, type EngineCall, type Harness } from './api-harness.js';
 import { buildTar } from '../fixtures/tar-builder.js';
-import { seededRig, type EngineRig, type Seeded } from './engine-rig.js';
+import type { EngineRig, Seeded } from './engine-rig.js';
 
 const bin = fileURLToPath(new URL('../../../bin/mini-docker', import.meta.url));
 
@@ -39,17 +39,10 @@ describe('mini-docker against the API server (the real engine on in-memory drive
   const cli = (args: string[], input?: string): Promise<Result> =>
     runCommand(bin, [...args], { env, timeoutMs: 15_000, ...(input !== undefined ? { input } : {}) });
 
-  before(async () => {
-    rig = await seededRig();
-    const spy = recordCalls(rig.engine);
-    calls = spy.calls;
-    h = await startHarness(spy.engine);
+  serveSeededRig((s) => {
+    ({ rig, h, calls } = s);
     env = { PATH: process.env.PATH, HOME: h.dir, XDG_DATA_HOME: join(h.dir, 'xdg'), MINI_DOCKER_HOST: `unix://${h.socketPath}`, MINI_DOCKER_NO_AUTOSTART: '1' };
-  });
-  after(async () => {
-    await h.close();
-    await rig.dispose();
-  });
+  }, { record: true });
 
   it('version prints the server block', async () => {
     const r = await cli(['version']);

@@ -5,16 +5,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { runCommand, type RunResult as Result } from '../e2e/harness.js';
 import type { ContainerEngine } from '../../core/engine/container-engine.js';
-import { startHarness, type Harness } from './api-harness.js';
-import { seededRig, type EngineRig } from './engine-rig.js';
+import { serveSeededRig, type Harness } from './api-harness.js';
 
 const bin = fileURLToPath(new URL('../../../bin/mini-docker', import.meta.url));
 
 describe('cli without oclif: same output and exit code as the oclif commands', () => {
-  let rig: EngineRig;
   let h: Harness<ContainerEngine>;
   let env: NodeJS.ProcessEnv;
 
@@ -27,14 +25,9 @@ describe('cli without oclif: same output and exit code as the oclif commands', (
     await cli(args, { MINI_DOCKER_NO_FAST_PATH: '1' }, input),
   ];
 
-  before(async () => {
-    rig = await seededRig();
-    h = await startHarness(rig.engine);
+  serveSeededRig((s) => {
+    ({ h } = s);
     env = { PATH: process.env.PATH, HOME: h.dir, XDG_DATA_HOME: join(h.dir, 'xdg'), MINI_DOCKER_HOST: `unix://${h.socketPath}`, MINI_DOCKER_NO_AUTOSTART: '1' };
-  });
-  after(async () => {
-    await h.close();
-    await rig.dispose();
   });
 
   it('ps, ps -a, ps -aq, ps --no-trunc', async () => {
