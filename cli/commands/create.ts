@@ -1,6 +1,7 @@
 import { defineCommand } from '../lib/command-declaration.js';
 import { createBody, createFlags, imageCommandArgs } from '../lib/container-flags.js';
 import { createContainer, type PullPolicy } from '../lib/container-ops.js';
+import { DaemonError } from '../lib/errors.js';
 import { consoleSize } from '../lib/terminal.js';
 
 /** `mini-docker create`: create a container without starting it; prints its id. */
@@ -9,7 +10,7 @@ export default defineCommand({
 
   description: `Takes the same flags as run (except -d). Prints the full container ID. Start it later with "mini-docker start" (-a to attach).
 
-Exit codes: 0, or 125 when the container cannot be created.`,
+Exit codes: 0; 125 for a bad flag or value; 1 when the daemon refuses the container (name in use, no such image, a bad mount), as docker create.`,
 
   examples: [
     '<%= config.bin %> create --name web busybox httpd -f -p 8080',
@@ -29,6 +30,12 @@ Exit codes: 0, or 125 when the container cannot be created.`,
   async run(ctx, { flags, argv }) {
     const [image, ...cmd] = argv as [string, ...string[]];
     const body = createBody({ image, cmd, flags, detach: false, consoleSize: consoleSize(), exitCode: 125 });
-    ctx.out(await createContainer(ctx.client, body, flags.name, (line) => ctx.err(line), flags.pull as PullPolicy));
+    try {
+      ctx.out(await createContainer(ctx.client, body, flags.name, (line) => ctx.err(line), flags.pull as PullPolicy));
+    } catch (err) {
+      // docker create: 125 is for its own failures (flags); the daemon's refusal is a plain error (1)
+      if (err instanceof DaemonError) throw err.exitingWith(1);
+      throw err;
+    }
   },
 });

@@ -340,8 +340,7 @@ describe('e2e: the docker CLI against mini-dockerd', { skip: DOCKER_CLIENT_MISSI
       const what = args.join(' ');
       assert.deepEqual(errorLines(theirs.stderr), expected, `docker ${what}: ${theirs.stderr}`);
       assert.deepEqual(ours.stderr.split('\n').filter((l) => l !== ''), expected, `mini-docker ${what}: ${ours.stderr}`);
-      // docker create exits 1 on the daemon's refusal; mini-docker's create keeps 125 (docs/cli.md).
-      if (args[0] !== 'create') assert.equal(ours.code, theirs.code, `exit code of ${what}`);
+      assert.equal(ours.code, theirs.code, `exit code of ${what}`);
       assert.equal(ours.stdout, theirs.stdout, `stdout of ${what}`);
     }
     await ok(['rm', '-f', 'err-web']);
