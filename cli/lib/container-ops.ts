@@ -84,9 +84,9 @@ export function inspectContainer(client: DaemonClient, ref: string): Promise<Con
 }
 
 /**
- * Runs `action` for each reference like docker's multi-container commands: prints what
- * `onSuccess` returns, prints each failure as its error line (`Error response from daemon: …` for the daemon's) and, if
- * any failed, exits 1 at the end. `failed`, when given, makes the last line naming the references
+ * Runs `action` for each reference like docker's multi-container commands: prints what `action`
+ * returns, each failure as its error line (`Error response from daemon: …` for the daemon's), and
+ * returns 1 when any failed (0 else). `failed`, when given, makes a last line naming the references
  * that failed (docker's `start`: "Error: failed to start containers: a, b").
  */
 export async function forEachRef(refs: readonly string[], action: (ref: string) => Promise<string | undefined>, io: { out: (line: string) => void; err: (line: string) => void }, failed?: (refs: readonly string[]) => string): Promise<number> {
