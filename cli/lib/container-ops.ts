@@ -87,10 +87,12 @@ export function inspectContainer(client: DaemonClient, ref: string): Promise<Con
  * Runs `action` for each reference like docker's multi-container commands: prints what `action`
  * returns, each failure as its error line (`Error response from daemon: …` for the daemon's), and
  * returns 1 when any failed (0 else). `failed`, when given, makes a last line naming the references
- * that failed (docker's `start`: "Error: failed to start containers: a, b").
+ * that failed (docker's `start`: "Error: failed to start containers: a, b") after the daemon's
+ * refusals; a failure of the CLI's own (the daemon went away mid-request) stays its one line.
  */
 export async function forEachRef(refs: readonly string[], action: (ref: string) => Promise<string | undefined>, io: { out: (line: string) => void; err: (line: string) => void }, failed?: (refs: readonly string[]) => string): Promise<number> {
   const failures: string[] = [];
+  let refused = false;
   for (const ref of refs) {
     try {
       const line = await action(ref);
@@ -99,10 +101,11 @@ export async function forEachRef(refs: readonly string[], action: (ref: string) 
       if ((err instanceof CliError || err instanceof DaemonError) && (err.exitCode ?? 1) !== 1) throw err;
       if (!(err instanceof DaemonError) && !(err instanceof CliError)) throw err;
       failures.push(ref);
+      refused ||= err instanceof DaemonError;
       io.err(errorLine(err));
     }
   }
   if (failures.length === 0) return 0;
-  if (failed) io.err(errorLine(new CliError(failed(failures))));
+  if (failed && refused) io.err(errorLine(new CliError(failed(failures))));
   return 1;
 }
