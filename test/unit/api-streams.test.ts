@@ -5,8 +5,9 @@ import { describe, it } from 'node:test';
 import { parseUntil } from '../../core/api/event-routes.js';
 import { parseFrames } from '../../core/api/stdcopy.js';
 import type { ContainerEngine } from '../../core/engine/container-engine.js';
-import { serveSeededRig, type Harness, type RawClient } from './api-harness.js';
-import type { EngineRig, Seeded } from './engine-rig.js';
+import { refusingExecExits } from '../fixtures/refusing-event-log.js';
+import { serveSeededRig, startHarness, type Harness, type RawClient } from './api-harness.js';
+import { engineRig, type EngineRig, type Seeded } from './engine-rig.js';
 
 const HEAD_END = '\r\n\r\n';
 
@@ -169,6 +170,27 @@ describe('API streams: exec', () => {
     const r = await h.request('GET', '/v1.50/exec/nope/json');
     assert.equal(r.status, 404);
     assert.deepEqual(JSON.parse(r.body.toString()), { message: 'No such exec instance: nope' });
+  });
+});
+
+describe('API streams: an exec whose exit the log refused', () => {
+  it('ends the stream with the reason, as a system-error frame after the output, instead of closing as if the exit were recorded', async () => {
+    const rig = await engineRig({ log: refusingExecExits() });
+    const h = await startHarness(rig.engine);
+    try {
+      await rig.run('c', ['sleep', '1000']);
+      const created = await h.request('POST', '/v1.50/containers/c/exec', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ AttachStdout: true, AttachStderr: true, Cmd: ['sh', '-c', 'exit 3'] }) });
+      const id = (JSON.parse(created.body.toString()) as { Id: string }).Id;
+      const client = await h.connect();
+      client.socket.write(upgradeRequest(`/v1.50/exec/${id}/start`, '{"Detach":false,"Tty":false}'));
+      const frames = parseFrames(headOf(await client.waitEnd())!.rest).frames;
+      assert.deepEqual(frames.map((f) => [f.stream, f.payload.toString()]), [[3, `recording the exit (3) of exec ${id.slice(0, 12)} failed: EIO: i/o error, write`]]);
+      const inspect = JSON.parse((await h.request('GET', `/v1.50/exec/${id}/json`)).body.toString()) as { Running: boolean; ExitCode: number | null };
+      assert.deepEqual([inspect.Running, inspect.ExitCode], [true, null], 'the log has no exit: the stream said why');
+    } finally {
+      await h.close();
+      await rig.dispose();
+    }
   });
 });
 

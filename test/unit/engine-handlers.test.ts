@@ -7,6 +7,7 @@ import type { EventStore } from '../../core/engine/event-store.js';
 import { reconcile } from '../../core/engine/reconciler.js';
 import { MemoryEventLog } from '../../core/eventlog/memory-event-log.js';
 import { containerStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
+import { refusingExecExits } from '../fixtures/refusing-event-log.js';
 import { MemoryStorage, ScriptedIsolator } from '../memory-drivers.js';
 import { engineRig, type EngineRig } from './engine-rig.js';
 
@@ -142,13 +143,7 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
   });
 
   it('exec: an exit the log refused fails the session\'s exit code, naming why, instead of leaving it "running"', async () => {
-    class RefusingExecExits extends MemoryEventLog {
-      override append(...args: Parameters<MemoryEventLog['append']>): ReturnType<MemoryEventLog['append']> {
-        if (args[1].some((e) => e.type === 'ExecExited')) return Promise.reject(new Error('EIO: i/o error, write'));
-        return super.append(...args);
-      }
-    }
-    const r = await rig(new RefusingExecExits());
+    const r = await rig(refusingExecExits());
     const { id } = await r.engine.createContainer(request(['sleep', '100']));
     await r.engine.startContainer(id);
     const execId = await r.engine.createExec(id, { cmd: ['sh', '-c', 'exit 3'], tty: false, attachStdin: false, attachStdout: true, attachStderr: true });
