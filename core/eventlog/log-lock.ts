@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { link, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** The directory is held by another live process, or by another caller in this one (`inThisProcess`). */
 export class LogLockedError extends Error {
@@ -54,7 +54,7 @@ export class LogLock {
   ) {}
 
   static async acquire(directory: string, warn: (message: string) => void, fileName = LogLock.FILE_NAME): Promise<LogLock> {
-    const path = join(directory, fileName);
+    const path = resolve(directory, fileName); // one key per file in `claims`, however the folder is written
     if (claims.has(path)) throw new LogLockedError(process.pid, directory, true);
     const claim = {};
     claims.set(path, claim);
@@ -138,7 +138,7 @@ export function liveLockHolder(path: string): number | undefined {
     return undefined;
   }
   const owner = parseOwner(content);
-  return owner && (owner.pid === process.pid ? claims.has(path) : isHolding(owner)) ? owner.pid : undefined;
+  return owner && (owner.pid === process.pid ? claims.has(resolve(path)) : isHolding(owner)) ? owner.pid : undefined;
 }
 
 /** Temporary lock files that a process killed mid-acquire left behind. */

@@ -5,7 +5,7 @@
 // next holder's file.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative as relativeTo } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { LogLock, LogLockedError, liveLockHolder } from '../../core/eventlog/log-lock.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
@@ -54,6 +54,15 @@ describe('unit: LogLock, two callers in one process', () => {
       assert.deepEqual(warnings, [], `round ${round}: the fresh lock was not taken for a stale one`);
       await won[0]!.release();
     }
+  });
+
+  it('knows the folder however it is written (relative, with a trailing slash)', async () => {
+    const directory = await folder();
+    const first = await LogLock.acquire(directory, () => undefined);
+    const relative = `${relativeTo(process.cwd(), directory)}/`;
+    await assert.rejects(LogLock.acquire(relative, () => undefined), (error: unknown) => error instanceof LogLockedError && error.inThisProcess);
+    assert.equal(liveLockHolder(join(relative, LogLock.FILE_NAME)), process.pid);
+    await first.release();
   });
 
   it('a lock released twice leaves the next holder\'s file in place', async () => {
