@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -165,7 +165,7 @@ describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
     await cli(['volume', 'prune', '-f']);
   });
 
-  it('its mount, PID, network, UTS and IPC namespaces are owned by its user namespace: with the capability, its root sets its hostname and its network, as with Docker', async () => {
+  it('its mount, PID, network, UTS, IPC and cgroup namespaces are owned by its user namespace: with the capability, its root sets its hostname and its network, as with Docker', async () => {
     const run = await d.cli(['run', '-d', '--name', 'owner', 'busybox', 'sleep', '600']);
     assert.equal(run.code, 0, run.stderr);
     const pid = Number((await d.cli(['inspect', '-f', '{{.State.Pid}}', 'owner'])).stdout.trim());
@@ -174,7 +174,7 @@ describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
     const owners = await runCommand('lsns', ['-n', '-o', 'TYPE,ONS', '-p', String(pid)]);
     assert.equal(owners.code, 0, owners.stderr);
     const ownerOf = Object.fromEntries(owners.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/)));
-    for (const type of ['mnt', 'net', 'uts', 'ipc']) assert.equal(ownerOf[type], userns, `the ${type} namespace's owner: ${owners.stdout}`);
+    for (const type of ['mnt', 'pid', 'net', 'uts', 'ipc', 'cgroup']) assert.equal(ownerOf[type], userns, `the ${type} namespace's owner: ${owners.stdout}`);
     assert.equal((await d.cli(['rm', '-f', 'owner'])).code, 0);
 
     const before = hostname();
@@ -186,6 +186,28 @@ describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
     const net = await d.cli(['run', '--rm', '--cap-add', 'NET_ADMIN', 'busybox', 'sh', '-c', 'ip link set lo down && ip link show lo | head -n 1 | cut -d " " -f 3']);
     assert.equal(net.stdout, '<LOOPBACK>\n', `lo is down, set by the container's root: ${net.stderr}`);
     assert.equal(hostname(), before, 'the host\'s hostname is untouched');
+  });
+
+  it('a remapped start that fails (the command, or the setup done from outside) says why with Docker\'s code and leaves no process behind', async () => {
+    const missing = await d.cli(['run', '--name', 'nocmd', 'busybox', 'nonexistent']);
+    assert.equal(missing.code, 127, missing.stderr);
+    assert.match(missing.stderr, /exec: "nonexistent": executable file not found in \$PATH/);
+    const bind = await d.cli(['run', '--name', 'badbind', '-v', '/etc/hostname:/bin/busybox/x', 'busybox', 'true']);
+    assert.equal(bind.code, 125, bind.stderr);
+    assert.match(bind.stderr, /bind target \/bin\/busybox\/x: open \/bin\/busybox\/x: Not a directory/);
+    for (const name of ['nocmd', 'badbind']) {
+      const id = (await d.cli(['inspect', '-f', '{{.Id}}', name])).stdout.trim();
+      assert.match(id, /^[0-9a-f]{64}$/);
+      const left = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(id);
+        } catch {
+          return false;
+        }
+      });
+      assert.deepEqual(left, [], `processes of ${name}'s start are left`);
+      assert.equal((await d.cli(['rm', name])).code, 0);
+    }
   });
 
   it('the daemon still sets the cgroups of a remapped container: its limits hold', async () => {

@@ -117,23 +117,86 @@ static int finish_and_exec(const struct spec *s, int make_cwd, int userns_fd, st
   return -1;
 }
 
-int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int net_fd, const struct userns_set *uns,
-                   struct shim_err *e) {
+/* In the container's namespaces, as the host's root: the root file system and the masks, hostname, lo. */
+static int setup_namespaces(const struct spec *s, struct shim_err *e) {
+  if (rootfs_setup(s, e) < 0 || extra_mounts_after_pivot(&s->security, s->cwd, e) < 0) return -1;
+  shim_mark("rootfs-done");
+  if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+    return shim_fail(e, errno, "sethostname %s", s->hostname);
+  if (strcmp(s->netns, "new") == 0) loopback_up();
+  return 0;
+}
+
+int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int net_fd, struct shim_err *e) {
   if (reset_signals(e) < 0 || stdio_install(io, e) < 0) return -1;
   if (net_fd >= 0 && setns(net_fd, CLONE_NEWNET) < 0) return shim_fail(e, errno, "setns the network namespace %s", s->netns);
-  if (uns && userns_join_mount(uns, e) < 0) return -1;
   if (wait_release(p, e) < 0) return -1;
   shim_mark("child-released");
   /* Now in its cgroups: a new cgroup namespace makes them its root. */
   if (unshare(CLONE_NEWCGROUP) < 0) return shim_fail(e, errno, "unshare CLONE_NEWCGROUP");
-  if (rootfs_setup(s, e) < 0 || extra_mounts_after_pivot(&s->security, s->cwd, e) < 0) return -1;
-  shim_mark("rootfs-done");
+  if (setup_namespaces(s, e) < 0) return -1;
   /* A tty from the container's own devpts, so that /dev/pts/N exists inside (ttyname, `tty`). */
   if (stdio_install_console(io, s->rows, s->cols, e) < 0) return -1;
-  if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
-    return shim_fail(e, errno, "sethostname %s", s->hostname);
-  if (strcmp(s->netns, "new") == 0) loopback_up();
   return finish_and_exec(s, 1, s->userns_fd, e);
+}
+
+int remap_pipes_open(struct remap_pipes *r, struct shim_err *e) {
+  int a[2], b[2];
+  if (pipe2(a, O_CLOEXEC) < 0) return shim_fail(e, errno, "pipe2 setup");
+  if (pipe2(b, O_CLOEXEC) < 0) {
+    close(a[0]);
+    close(a[1]);
+    return shim_fail(e, errno, "pipe2 setup");
+  }
+  *r = (struct remap_pipes){.ready_rd = a[0], .ready_wr = a[1], .done_rd = b[0], .done_wr = b[1]};
+  return 0;
+}
+
+void remap_pipes_close(struct remap_pipes *r) {
+  close_fd(&r->ready_rd);
+  close_fd(&r->ready_wr);
+  close_fd(&r->done_rd);
+  close_fd(&r->done_wr);
+}
+
+/* One byte from fd: 0, or -1 at EOF (the other side went away). */
+static int read_byte(int fd) {
+  char c;
+  ssize_t n;
+  do n = read(fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  return n == 1 ? 0 : -1;
+}
+
+int container_init_remapped(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, struct remap_pipes *r, struct shim_err *e) {
+  close_fd(&r->ready_rd);
+  close_fd(&r->done_wr);
+  if (reset_signals(e) < 0 || stdio_install(io, e) < 0) return -1;
+  if (wait_release(p, e) < 0) return -1;
+  shim_mark("child-released");
+  /* Now in its cgroups: a new cgroup namespace makes them its root (and is its user namespace's). */
+  if (unshare(CLONE_NEWCGROUP) < 0) return shim_fail(e, errno, "unshare CLONE_NEWCGROUP");
+  if (write(r->ready_wr, "r", 1) != 1) return shim_fail(e, errno, "write the setup pipe");
+  close_fd(&r->ready_wr);
+  /* The setup reported its own error: nothing to add. */
+  if (read_byte(r->done_rd) < 0) _exit(SHIM_EXIT_OTHER);
+  close_fd(&r->done_rd);
+  /* The namespace's root (the range's first host ids), as userns_enter makes an exec. */
+  if (setresgid(0, 0, 0) < 0) return shim_fail(e, errno, "setresgid 0 in the user namespace");
+  if (setresuid(0, 0, 0) < 0) return shim_fail(e, errno, "setresuid 0 in the user namespace");
+  if (stdio_install_console(io, s->rows, s->cols, e) < 0) return -1;
+  return finish_and_exec(s, 1, -1, e);
+}
+
+int container_setup_remapped(const struct spec *s, pid_t init, struct remap_pipes *r, struct shim_err *e) {
+  close_fd(&r->ready_wr);
+  close_fd(&r->done_rd);
+  if (read_byte(r->ready_rd) < 0) return 1;
+  close_fd(&r->ready_rd);
+  if (userns_join_init(init, e) < 0 || setup_namespaces(s, e) < 0) return -1;
+  if (write(r->done_wr, "d", 1) != 1) return shim_fail(e, errno, "write the setup pipe");
+  close_fd(&r->done_wr);
+  return 0;
 }
 
 int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int cgroup_ns, int mnt_ns, int root_fd,

@@ -2,7 +2,6 @@
  * Both return only on failure; the caller reports the error on err_fd and _exits. */
 #pragma once
 #include "err.h"
-#include "namespaces/userns.h"
 #include "spec.h"
 #include "stdio-fds.h"
 
@@ -18,10 +17,26 @@ void child_pipes_close(struct child_pipes *p);
 
 /* Run mode, inside the freshly cloned namespaces. */
 /* net_fd >= 0: join that network namespace (the spec's netns path) instead of the new one. */
-/* net_fd: a network namespace to join, or -1; uns: with a user namespace, the namespaces it owns
- * to join (the init was forked in its PID namespace), else NULL (the clone made them). */
-int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int net_fd, const struct userns_set *uns,
-                   struct shim_err *e);
+int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int net_fd, struct shim_err *e);
+
+/*
+ * Run mode with a user namespace (--userns-remap). The init is forked in namespaces its user
+ * namespace owns (userns_fork_init), so it holds none of the host's capabilities: the setup that
+ * needs them (mounts on idmapped layers, devices, pivot_root, hostname) is done by a second child
+ * of the shim, the host's root, in the init's namespaces. The init, once released into its
+ * cgroups, makes its cgroup namespace and says so on `ready`; the setup joins its namespaces, does
+ * the setup and says so on `done` (or reports its error and exits); the init then becomes the
+ * namespace's root and goes on as container_init does.
+ */
+struct remap_pipes {
+  int ready_rd, ready_wr; /* init -> setup: its cgroup namespace is made */
+  int done_rd, done_wr;   /* setup -> init: the setup is done */
+};
+int remap_pipes_open(struct remap_pipes *r, struct shim_err *e);
+void remap_pipes_close(struct remap_pipes *r);
+int container_init_remapped(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, struct remap_pipes *r, struct shim_err *e);
+/* The setup's side; returns 0 when done, 1 when the init went away first (nothing to report). */
+int container_setup_remapped(const struct spec *s, pid_t init, struct remap_pipes *r, struct shim_err *e);
 /* Exec mode, already in the target's ipc/uts/net/pid namespaces; joins cgroup and mount ones. */
 int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p, int cgroup_ns, int mnt_ns, int root_fd,
                struct shim_err *e);

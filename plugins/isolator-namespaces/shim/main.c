@@ -72,34 +72,56 @@ static int hold_for_daemon(int report_fd, int go_fd, pid_t init_pid, struct shim
   return shim_fail_code(e, SHIM_EXIT_OTHER, ECANCELED, "the daemon ended the start before the command ran%s%s", len ? ": " : "", line);
 }
 
-/* --userns-remap: the user namespace and the namespaces it owns; the spec keeps the user namespace's fd for the init. */
-static int make_userns(struct spec *s, int new_net, struct userns_set *uns, struct shim_err *e) {
-  if (userns_create(s, new_net, uns, e) < 0) return -1;
-  s->userns_fd = take_fd(&uns->user);
-  return 0;
+/* Forks the container's init in new namespaces (without a user namespace). */
+static pid_t clone_init(int new_net, struct shim_err *e) {
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | (new_net ? CLONE_NEWNET : 0) | SIGCHLD,
+                             NULL, NULL, NULL, 0);
+  if (pid < 0) shim_fail(e, errno, "clone container init");
+  return pid;
 }
 
-/* Forks the container's init in new namespaces the clone makes; with a user namespace, in the
- * set's network, UTS and IPC namespaces (joined around the clone, so the daemon's network step
- * finds the init in its own from the start) and a new PID namespace; it joins the set's mount
- * namespace itself. */
-static pid_t clone_init(const struct userns_set *uns, int new_net, struct shim_err *e) {
-  if (!uns) {
-    pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | (new_net ? CLONE_NEWNET : 0) | SIGCHLD,
-                               NULL, NULL, NULL, 0);
-    if (pid < 0) shim_fail(e, errno, "clone container init");
-    return pid;
+/* What a remapped init (forked by the user namespace helper) needs of serve_container's. */
+struct remapped_init {
+  const struct spec *s;
+  struct stdio_fds *io;
+  struct child_pipes *cp;
+  struct remap_pipes *rp;
+  int report_fd, go_fd;
+};
+
+static void run_remapped_init(void *arg) {
+  struct remapped_init *a = arg;
+  struct shim_err e = {.code = SHIM_EXIT_OTHER};
+  close(a->report_fd);
+  if (a->go_fd >= 0) close(a->go_fd);
+  container_init_remapped(a->s, a->io, a->cp, a->rp, &e);
+  child_report_and_exit(a->cp, &e);
+}
+
+/* The host's side of a remapped init's setup: a child of the shim in the init's PID namespace (so
+ * the /proc it mounts is the container's), holding only the error pipe's write end. */
+static pid_t fork_setup(const struct remapped_init *a, pid_t init, struct shim_err *e) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)init);
+  cleanup_close int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+  cleanup_close int theirs = open(path, O_RDONLY | O_CLOEXEC);
+  if (own < 0 || theirs < 0) return shim_fail(e, errno, "open the PID namespaces of the shim and of %s", path);
+  if (setns(theirs, CLONE_NEWPID) < 0) return shim_fail(e, errno, "setns %s", path);
+  pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
+  if (pid == 0) {
+    close(a->report_fd);
+    if (a->go_fd >= 0) close(a->go_fd);
+    close_fd(&a->cp->sync_rd);
+    close_fd(&a->cp->sync_wr);
+    close_fd(&a->cp->err_rd);
+    stdio_close(a->io);
+    int r = container_setup_remapped(a->s, init, a->rp, e);
+    if (r < 0) child_report_and_exit(a->cp, e);
+    _exit(0);
   }
-  struct userns_set own = USERNS_SET_NONE;
-  if (userns_join_around_clone(uns, &own, e) < 0) return -1;
-  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, 0);
-  if (pid == 0) return 0;
   int err = errno;
-  if (userns_return(&own, e) < 0) {
-    if (pid > 0) kill(pid, SIGKILL);
-    return -1;
-  }
-  if (pid < 0) return shim_fail(e, err, "clone container init");
+  (void)setns(own, CLONE_NEWPID); /* the shim's later children are not the container's */
+  if (pid < 0) return shim_fail(e, err, "clone the setup of the container's init");
   return pid;
 }
 
@@ -131,26 +153,32 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd, in
   /* The network namespace: a new one, the host's, or one to join (--network container:NAME). */
   int new_net = strcmp(s->netns, "new") == 0;
   cleanup_close int net_fd = -1;
-  /* --userns-remap: the user namespace and the namespaces it owns. */
+  /* --userns-remap: the init is made in namespaces its user namespace owns, and set up from outside. */
   int remap = s->userns_size > 0;
-  struct userns_set uns = USERNS_SET_NONE;
+  struct remap_pipes rp = {-1, -1, -1, -1};
+  struct remapped_init ri = {.s = s, .io = &io, .cp = &cp, .rp = &rp, .report_fd = report_fd, .go_fd = go_fd};
+  pid_t setup_pid = -1;
 
   if (sfd < 0) shim_fail(&e, errno, "signalfd");
   else if (write_pid_file(bundle, shim_pid, &e) < 0) {
   } else if ((lfd = run_listen(bundle, &e)) < 0) {
   } else if (stdio_create(&io, s->tty, s->stdin_open, NULL, s->rows, s->cols, &e) < 0) {
   } else if (child_pipes_open(&cp, &e) < 0) {
-  } else if (remap && make_userns(s, new_net, &uns, &e) < 0) {
   } else if (s->netns[0] == '/' && (net_fd = open(s->netns, O_RDONLY | O_CLOEXEC)) < 0) {
     shim_fail(&e, errno, "open the network namespace %s", s->netns);
-  } else if ((init_pid = clone_init(remap ? &uns : NULL, new_net, &e)) < 0) {
+  } else if (remap && remap_pipes_open(&rp, &e) < 0) {
+  } else if (remap && (init_pid = userns_fork_init(s, new_net, net_fd, &s->userns_fd, run_remapped_init, &ri, &e)) < 0) {
+  } else if (remap && (setup_pid = fork_setup(&ri, init_pid, &e)) < 0) {
+    kill(init_pid, SIGKILL);
+    waitpid(init_pid, NULL, 0);
+  } else if (!remap && (init_pid = clone_init(new_net, &e)) < 0) {
   } else if (init_pid == 0) {
     close(report_fd);
     if (go_fd >= 0) close(go_fd);
-    container_init(s, &io, &cp, net_fd, remap ? &uns : NULL, &e);
+    container_init(s, &io, &cp, net_fd, &e);
     child_report_and_exit(&cp, &e);
   } else {
-    userns_set_close(&uns); /* the init holds them now: the shim must not keep its mounts alive */
+    remap_pipes_close(&rp); /* the init's and its setup's now */
     shim_mark("cloned");
     stdio_close_child_side(&io);
     int failed = cgroups_join(s, init_pid, &e) < 0 || (s->hold && hold_for_daemon(report_fd, go_fd, init_pid, &e) < 0) ||
@@ -160,6 +188,10 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd, in
     shim_mark("released");
     int started = !failed && child_wait_exec(&cp, &e) == 0;
     shim_mark("exec-seen");
+    /* The setup is over (it closed the error pipe, or the init is gone). Reaped first: an init that
+     * is the first process of its PID namespace does not finish exiting before every other
+     * process of it (the setup) has been reaped. */
+    if (setup_pid > 0) waitpid(setup_pid, NULL, 0);
     if (started && io.tty && io.out < 0) {
       started = 0;
       shim_fail_code(&e, SHIM_EXIT_OTHER, EPIPE, "the container process sent no terminal");
@@ -180,7 +212,7 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd, in
     waitpid(init_pid, NULL, 0);
   }
   /* Clean the bundle before reporting: the daemon may look at it as soon as it reads the line. */
-  userns_set_close(&uns);
+  remap_pipes_close(&rp);
   child_pipes_close(&cp);
   stdio_close(&io);
   if (lfd >= 0) remove_bundle_file(bundle, "shim.sock");

@@ -7,6 +7,8 @@
 #include <linux/capability.h>
 #include <linux/mount.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,119 +29,97 @@ static int write_map(pid_t pid, const char *file, unsigned long host, unsigned l
   return 0;
 }
 
-static int open_ns(pid_t pid, const char *name, int *out, struct shim_err *e) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, name);
-  *out = open(path, O_RDONLY | O_CLOEXEC);
-  return *out < 0 ? shim_fail(e, errno, "open %s", path) : 0;
+/* Reads exactly len bytes (EINTR retried); 0, or -1 on EOF or error. */
+static int read_exact(int fd, void *buf, size_t len) {
+  size_t got = 0;
+  while (got < len) {
+    ssize_t n = read(fd, (char *)buf + got, len - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    got += (size_t)n;
+  }
+  return 0;
 }
 
-void userns_set_close(struct userns_set *ns) {
-  int *fds[] = {&ns->user, &ns->mnt, &ns->uts, &ns->ipc, &ns->net};
-  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) close_fd(fds[i]);
+static void close_pair(int p[2]) {
+  close_fd(&p[0]);
+  close_fd(&p[1]);
 }
 
-int userns_create(const struct spec *s, int new_net, struct userns_set *out, struct shim_err *e) {
-  *out = USERNS_SET_NONE;
-  int ready[2], done[2];
-  if (pipe2(ready, O_CLOEXEC) < 0) return shim_fail(e, errno, "pipe2 userns");
-  if (pipe2(done, O_CLOEXEC) < 0) {
-    close(ready[0]);
-    close(ready[1]);
-    return shim_fail(e, errno, "pipe2 userns");
+pid_t userns_fork_init(const struct spec *s, int new_net, int net_fd, int *userns_fd, void (*init)(void *), void *arg, struct shim_err *e) {
+  int ready[2] = {-1, -1}, go[2] = {-1, -1};
+  if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
+    int err = errno;
+    close_pair(ready);
+    return shim_fail(e, err, "pipe2 userns");
   }
   pid_t helper = fork();
   if (helper < 0) {
     int err = errno;
-    close(ready[0]), close(ready[1]), close(done[0]), close(done[1]);
+    close_pair(ready);
+    close_pair(go);
     return shim_fail(e, err, "fork the user namespace helper");
   }
   if (helper == 0) {
     close(ready[0]);
-    close(done[1]);
+    close(go[1]);
     /* One call: the kernel makes the user namespace first and the others owned by it. */
-    int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (new_net ? CLONE_NEWNET : 0);
-    char c = unshare(flags) == 0 ? 'y' : 'n';
-    if (write(ready[1], &c, 1) != 1) _exit(1);
-    while (read(done[0], &c, 1) > 0) {
+    int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | (new_net ? CLONE_NEWNET : 0);
+    char c = (net_fd < 0 || setns(net_fd, CLONE_NEWNET) == 0) && unshare(flags) == 0 ? 'y' : 'n';
+    if (write(ready[1], &c, 1) != 1 || c != 'y' || read_exact(go[0], &c, 1) < 0) _exit(1);
+    pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
+    if (pid == 0) {
+      close(ready[1]);
+      close(go[0]);
+      init(arg);
+      _exit(SHIM_EXIT_OTHER);
     }
-    _exit(0);
+    int32_t out = pid;
+    _exit(write(ready[1], &out, sizeof out) == (ssize_t)sizeof out ? 0 : 1);
   }
-  close(ready[1]);
-  close(done[0]);
+  close_fd(&ready[1]);
+  close_fd(&go[0]);
   char c = 0;
-  ssize_t n;
-  do n = read(ready[0], &c, 1);
-  while (n < 0 && errno == EINTR);
-  close(ready[0]);
-  int rc = -1;
-  if (n != 1 || c != 'y') {
+  int32_t pid = -1;
+  if (read_exact(ready[0], &c, 1) < 0 || c != 'y') {
     shim_fail(e, EPERM, "unshare the user namespace and the container's namespaces in the user namespace helper");
   } else if (write_map(helper, "uid_map", s->userns_uid, s->userns_size, e) == 0 &&
-             write_map(helper, "gid_map", s->userns_gid, s->userns_size, e) == 0 && open_ns(helper, "user", &out->user, e) == 0 &&
-             open_ns(helper, "mnt", &out->mnt, e) == 0 && open_ns(helper, "uts", &out->uts, e) == 0 &&
-             open_ns(helper, "ipc", &out->ipc, e) == 0 &&
-             (!new_net || open_ns(helper, "net", &out->net, e) == 0)) {
-    rc = 0;
+             write_map(helper, "gid_map", s->userns_gid, s->userns_size, e) == 0) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)helper);
+    if ((*userns_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) shim_fail(e, errno, "open %s", path);
+    else if (write(go[1], "g", 1) != 1 || read_exact(ready[0], &pid, sizeof pid) < 0 || pid <= 0) {
+      shim_fail(e, ECHILD, "fork the container's init in its namespaces");
+      pid = -1;
+    }
   }
-  close(done[1]);
+  close_fd(&ready[0]);
+  close_fd(&go[1]);
   while (waitpid(helper, NULL, 0) < 0 && errno == EINTR) {
   }
-  if (rc < 0) userns_set_close(out);
-  return rc;
+  return pid > 0 ? (pid_t)pid : -1;
 }
 
-struct ns_kind {
-  int type;
-  const char *name, *file;
-};
-static const struct ns_kind around_clone[] = {{CLONE_NEWNET, "network", "net"}, {CLONE_NEWUTS, "UTS", "uts"}, {CLONE_NEWIPC, "IPC", "ipc"}};
-
-static int *fd_of(struct userns_set *set, int type) {
-  return type == CLONE_NEWNET ? &set->net : type == CLONE_NEWUTS ? &set->uts : &set->ipc;
-}
-
-static int fd_in(const struct userns_set *set, int type) {
-  return type == CLONE_NEWNET ? set->net : type == CLONE_NEWUTS ? set->uts : set->ipc;
-}
-
-int userns_return(struct userns_set *own, struct shim_err *e) {
+int userns_join_init(pid_t pid, struct shim_err *e) {
+  static const struct {
+    int type;
+    const char *file;
+  } order[] = {{CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWNET, "net"}, {CLONE_NEWUTS, "uts"}, {CLONE_NEWIPC, "ipc"}, {CLONE_NEWNS, "mnt"}};
+  int fds[sizeof order / sizeof order[0]];
+  size_t opened = 0;
   int rc = 0;
-  for (size_t i = 0; i < sizeof around_clone / sizeof around_clone[0]; i++) {
-    int *fd = fd_of(own, around_clone[i].type);
-    if (*fd >= 0 && setns(*fd, around_clone[i].type) < 0 && rc == 0)
-      rc = shim_fail(e, errno, "setns back into the shim's %s namespace", around_clone[i].name);
-  }
-  userns_set_close(own);
-  return rc;
-}
-
-int userns_join_around_clone(const struct userns_set *set, struct userns_set *own, struct shim_err *e) {
-  *own = USERNS_SET_NONE;
-  for (size_t i = 0; i < sizeof around_clone / sizeof around_clone[0]; i++) {
-    const struct ns_kind *k = &around_clone[i];
-    int theirs = fd_in(set, k->type);
-    if (theirs < 0) continue;
+  for (; opened < sizeof order / sizeof order[0]; opened++) {
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/ns/%s", k->file);
-    int *mine = fd_of(own, k->type);
-    if ((*mine = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-      int err = errno;
-      userns_return(own, e);
-      return shim_fail(e, err, "open %s", path);
-    }
-    if (setns(theirs, k->type) < 0) {
-      int err = errno;
-      userns_return(own, e);
-      return shim_fail(e, err, "setns the container's %s namespace (owned by its user namespace)", k->name);
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, order[opened].file);
+    if ((fds[opened] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+      rc = shim_fail(e, errno, "open %s", path);
+      break;
     }
   }
-  return 0;
-}
-
-int userns_join_mount(const struct userns_set *set, struct shim_err *e) {
-  if (setns(set->mnt, CLONE_NEWNS) < 0) return shim_fail(e, errno, "setns the container's mount namespace (owned by its user namespace)");
-  return 0;
+  for (size_t i = 0; rc == 0 && i < opened; i++)
+    if (setns(fds[i], order[i].type) < 0) rc = shim_fail(e, errno, "setns /proc/%d/ns/%s (the container's, owned by its user namespace)", (int)pid, order[i].file);
+  for (size_t i = 0; i < opened; i++) close(fds[i]);
+  return rc;
 }
 
 /* An idmapped clone of `path` (not recursive), attached at `at`. */

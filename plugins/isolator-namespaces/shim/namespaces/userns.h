@@ -5,38 +5,20 @@
 #include "err.h"
 #include "spec.h"
 
-/* The namespaces of a remapped container, made together so that its user namespace owns the others. */
-struct userns_set {
-  int user, mnt, uts, ipc;
-  int net; /* -1 when the container does not get a new one (--network host|container:) */
-};
-#define USERNS_SET_NONE ((struct userns_set){-1, -1, -1, -1, -1})
-
 /*
- * Makes a user namespace that maps 0..size-1 in the container to uid..uid+size-1 (gid likewise) on
- * the host, written from here (we are root: no newuidmap), and in the same unshare the container's
- * mount, UTS, IPC and (new_net) network namespaces, which the kernel makes after the user
- * namespace and owned by it, as runc and crun do: so the container's root, with the capability,
- * may set its hostname or configure its network, as with Docker's userns-remap. A helper process
- * holds them while the maps are written and the fds opened, then exits: the fds keep them alive.
+ * --userns-remap: makes a user namespace that maps 0..size-1 in the container to uid..uid+size-1
+ * (gid likewise) on the host, written from here (we are root: no newuidmap), and in the same
+ * unshare the container's mount, UTS, IPC, PID and (new_net) network namespaces, which the kernel
+ * makes after the user namespace and owned by it, as runc and crun do; then forks the container's
+ * init in them. A helper process (first joining net_fd when it is >= 0) unshares, waits for the
+ * maps, forks the init with CLONE_PARENT (the shim's child, pid 1 of the new PID namespace, which
+ * runs init(arg) and never returns) and exits. Returns the init's pid and sets *userns_fd.
  */
-int userns_create(const struct spec *s, int new_net, struct userns_set *out, struct shim_err *e);
+pid_t userns_fork_init(const struct spec *s, int new_net, int net_fd, int *userns_fd, void (*init)(void *), void *arg, struct shim_err *e);
 
-/* Closes what userns_create opened (the fds already -1 are skipped). */
-void userns_set_close(struct userns_set *ns);
-
-/*
- * In the shim, around the init's clone: keeps fds of its own network (when the set has one), UTS
- * and IPC namespaces in `own` and joins the set's; userns_return goes back and closes them. The
- * host's root may act in namespaces owned by a user namespace below its own, so the init's setup
- * (mounts, idmapped layers, devices, hostname) is done as before; it enters the user namespace
- * itself last (userns_enter).
- */
-int userns_join_around_clone(const struct userns_set *set, struct userns_set *own, struct shim_err *e);
-int userns_return(struct userns_set *own, struct shim_err *e);
-
-/* In the init: joins the set's mount namespace. */
-int userns_join_mount(const struct userns_set *set, struct shim_err *e);
+/* Joins the cgroup, network, UTS, IPC and mount namespaces of `pid` (the host's root may act in
+ * namespaces owned by a user namespace below its own). */
+int userns_join_init(pid_t pid, struct shim_err *e);
 
 /*
  * Mounts an overlay spec mount on idmapped layers: each lower dir, and the folder of upperdir and
