@@ -1,5 +1,5 @@
 /** Docker's human-readable durations and sizes (go-units), so tables read like docker's. */
-import { humanDuration } from '../../core/api/presenters.js';
+import { humanDuration } from '../../core/api/human-duration.js';
 
 export { humanDuration };
 

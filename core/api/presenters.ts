@@ -9,32 +9,12 @@ import type { Pressure, ResourceStats } from '../plugins/driver.js';
 import type { ContainerState, ExecState } from '../state/engine-state.js';
 import { EMPTY_NETWORKS, type NetworksState } from '../network/network-state.js';
 import { networkModeOf, presentEndpoints, presentNetworkSettings, presentPortSummaries, type PortSummary } from './container-network-presenters.js';
+import { humanDuration } from './human-duration.js';
 import { ZERO_TIME, fixedNanos, toMillis, toUnixSeconds } from './time.js';
 
+export { humanDuration };
 export * from './image-presenters.js';
 export * from './system-presenters.js';
-
-/**
- * Docker's go-units HumanDuration: "Less than a second", "1 second", "5 seconds", "About a minute",
- * "3 minutes", "About an hour", "5 hours", "3 days", "2 weeks", "4 months", "2 years".
- * Takes milliseconds; negative durations (clock skew) read as "Less than a second".
- */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.trunc(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
-}
 
 /** The fields of a container that its status text depends on. */
 export type StatusFields = Pick<ContainerState, 'status' | 'startedAt' | 'finishedAt' | 'exitCode'>;
