@@ -1,6 +1,13 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { Socket } from 'node:net';
+import { dirname, join, posix } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+
+/** Built by `npm run build` (scripts/build.mjs) from core/archive/native/xattrs.c. */
+export const XATTR_READER_BINARY = join(dirname(fileURLToPath(import.meta.url)), 'bin', 'mini-docker-xattrs');
 
 /** A missing getfattr is reported once per process, since every tree would repeat it. */
 const warned = new Set<string>();
@@ -47,10 +54,124 @@ function unquote(text: Buffer): Buffer {
 }
 
 /**
+ * The one `mini-docker-xattrs` process of this node process (core/archive/native/xattrs.c): it
+ * reads a tree's attributes as `getfattr -R` does, for every tree asked, so that a commit, an
+ * export or a cp does not fork the daemon (a few milliseconds of its CPU, more than the rest of a
+ * one-file commit) for a getfattr each time. Requests are answered in order. Idle, it holds
+ * nothing open that keeps node running (its process and pipes are unref'ed); it ends when its
+ * stdin closes, i.e. with this process.
+ */
+class XattrReader {
+  private child: ChildProcessByStdio<Writable, Readable, Readable> | null = null;
+  private readonly waiting: { resolve(answer: { dump: Buffer; warnings: string[] }): void; reject(error: Error): void }[] = [];
+  private chunks: Buffer[] = [];
+
+  read(start: string): Promise<{ dump: Buffer; warnings: string[] }> {
+    const child = this.start();
+    const path = Buffer.from(start);
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(path.length);
+    return new Promise((resolve, reject) => {
+      if (this.waiting.length === 0) this.hold(child, true);
+      this.waiting.push({ resolve, reject });
+      child.stdin.write(Buffer.concat([Buffer.from('r'), length, path]));
+    });
+  }
+
+  private start(): ChildProcessByStdio<Writable, Readable, Readable> {
+    if (this.child !== null) return this.child;
+    const child = spawn(XATTR_READER_BINARY, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => this.answer(chunk));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.stdin.on('error', () => undefined); // reported by 'close' below
+    const fail = (error: Error): void => {
+      if (this.child === child) this.child = null;
+      this.chunks = [];
+      for (const waiter of this.waiting.splice(0)) waiter.reject(error);
+    };
+    child.on('error', (error) => fail(new Error(`${XATTR_READER_BINARY}: ${error.message}`)));
+    child.on('close', (code, signal) => fail(new Error(`${XATTR_READER_BINARY} ended (${signal ?? `exit code ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`)));
+    this.child = child;
+    this.hold(child, false);
+    return child;
+  }
+
+  /** Keeps node running while an answer is awaited, and only then. */
+  private hold(child: ChildProcessByStdio<Writable, Readable, Readable>, held: boolean): void {
+    for (const end of [child.stdin, child.stdout, child.stderr]) {
+      if (end instanceof Socket) {
+        if (held) end.ref();
+        else end.unref();
+      }
+    }
+    if (held) child.ref();
+    else child.unref();
+  }
+
+  private answer(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    let all = Buffer.concat(this.chunks);
+    for (;;) {
+      const end = all.indexOf(ANSWER_END);
+      if (end === -1 || (end > 0 && all[end - 1] !== 0x0a)) break;
+      const answer = all.subarray(0, end);
+      all = all.subarray(end + ANSWER_END.length);
+      const warnings: string[] = [];
+      const dump: Buffer[] = [];
+      let from = 0;
+      while (from < answer.length) {
+        let eol = answer.indexOf(0x0a, from);
+        if (eol === -1) eol = answer.length;
+        const line = answer.subarray(from, eol + 1);
+        if (line[0] === 0x01) warnings.push(`${XATTR_READER_BINARY}: ${unquote(line.subarray(6, line.length - 1)).toString('utf8')}`);
+        else dump.push(line);
+        from = eol + 1;
+      }
+      this.waiting.shift()?.resolve({ dump: Buffer.concat(dump), warnings });
+      if (this.waiting.length === 0 && this.child !== null) this.hold(this.child, false);
+    }
+    this.chunks = all.length > 0 ? [Buffer.from(all)] : [];
+  }
+}
+
+/** The last line of each answer of mini-docker-xattrs. */
+const ANSWER_END = Buffer.from('\x01end\n', 'latin1');
+
+let reader: XattrReader | undefined;
+
+/** What `getfattr -R` prints for `start`, read by the long-lived helper when it is built, else by getfattr; undefined when neither can. */
+async function dumpTree(start: string, warn: (message: string) => void): Promise<Buffer | undefined> {
+  if (existsSync(XATTR_READER_BINARY)) {
+    reader ??= new XattrReader();
+    try {
+      const { dump, warnings } = await reader.read(start);
+      for (const warning of warnings) warn(warning);
+      return dump;
+    } catch (error) {
+      warn(`${(error as Error).message}; reading the attributes with getfattr instead`);
+    }
+  }
+  try {
+    const result = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--', start]);
+    // A file that vanished or cannot be read makes getfattr fail; the rest of its output stands.
+    if (result.failure !== null) warn(result.failure);
+    return result.stdout;
+  } catch (error) {
+    if (isMissingTool(error)) {
+      warnOnce('getfattr', warn);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/**
  * Reads the extended attributes of every file under `root` (not following symlinks; `folder` says
- * whether root is a folder, for a root reached through a link) with one
- * `getfattr -R` run. Keys are absolute paths; files without attributes are absent. An empty map
- * when getfattr is not installed (warned once); what it could read when it failed on some file (warned).
+ * whether root is a folder, for a root reached through a link) in one walk: by this process's
+ * long-lived mini-docker-xattrs (XattrReader), or one `getfattr -R` run where that helper is not
+ * built. Keys are absolute paths; files without attributes are absent. An empty map when neither
+ * can read (getfattr not installed: warned once); what it could read when it failed on some file (warned).
  */
 export async function readXattrTree(root: string, warn: (message: string) => void, options: { folder?: boolean } = {}): Promise<Map<string, Record<string, Buffer>>> {
   const result = new Map<string, Record<string, Buffer>>();
@@ -59,19 +180,8 @@ export async function readXattrTree(root: string, warn: (message: string) => voi
   // `folder: false` reads the one file (a link itself, never what it points to).
   const folder = options.folder ?? (await lstat(root)).isDirectory();
   const start = folder ? `${root}/.` : root;
-  let stdout: Buffer;
-  try {
-    const result = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', '--', start]);
-    // A file that vanished or cannot be read makes getfattr fail; the rest of its output stands.
-    if (result.failure !== null) warn(result.failure);
-    stdout = result.stdout;
-  } catch (error) {
-    if (isMissingTool(error)) {
-      warnOnce('getfattr', warn);
-      return result;
-    }
-    throw error;
-  }
+  const stdout = await dumpTree(start, warn);
+  if (stdout === undefined) return result;
   let current: Record<string, Buffer> | null = null;
   let from = 0;
   while (from < stdout.length) {
