@@ -3,7 +3,8 @@
 // temporary folder, with a busybox image made offline from the host's static busybox (the same
 // rootfs as our built-in image, core/images/busybox-rootfs.ts) and `podman import`ed: nothing is
 // pulled. Its containers run with no network and under a cgroup parent of their own, which
-// `cleanup` removes with the store, so a benchmark leaves nothing of podman's behind.
+// `cleanup` removes with the store, so a benchmark leaves nothing of podman's behind but its
+// blob-info cache (/var/lib/containers/cache, which no flag moves).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
