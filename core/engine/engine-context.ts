@@ -1,4 +1,4 @@
-import { filter, firstValueFrom } from 'rxjs';
+import { filter, firstValueFrom, timeout } from 'rxjs';
 import type { EngineEvent, EventEnvelope } from '../../events/index.js';
 import { containerStream } from '../../events/index.js';
 import type { ExecProcess, IsolatorDriver, LimiterDriver, LogDriver, StorageDriver } from '../plugins/driver.js';
@@ -137,6 +137,18 @@ export class EngineContext {
     const reached = (): boolean => (this.state().containers[containerId]?.version ?? Infinity) >= version;
     if (reached()) return;
     await firstValueFrom(this.store.events.pipe(filter(reached)));
+  }
+
+  /**
+   * Resolves once the container is no longer `starting` (or is gone), or after `withinMs`. Under the
+   * container's lock a start is never in progress, so a container still `starting` there is one
+   * whose failed start's final event waits for the disk (core/engine/journal.ts retries it every
+   * second); a forced removal waits for it as Docker's rm -f waits on the container's lock.
+   */
+  async startSettled(containerId: string, withinMs: number): Promise<void> {
+    const settled = (): boolean => this.state().containers[containerId]?.starting !== true;
+    if (settled()) return;
+    await firstValueFrom(this.store.events.pipe(filter(settled), timeout(withinMs))).catch(() => undefined);
   }
 
   /** One operation at a time per container (start, stop, rm...). */

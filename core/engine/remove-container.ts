@@ -11,6 +11,9 @@ import { Journal } from './journal.js';
 import { nowRfc3339Nano } from './process-hub.js';
 import { removeAnonymousVolume } from './volume-service.js';
 
+/** How long `rm -f` waits for a failed start's final event that waits for the disk (retried every second) before it refuses. */
+const START_SETTLE_MS = 5_000;
+
 /**
  * The removal's process manager, under the container's lock. A running container is killed first
  * when forced (its own command: ContainerKillRequested, the exit recorded), as Docker shows kill,
@@ -21,6 +24,7 @@ import { removeAnonymousVolume } from './volume-service.js';
  * died midway runs them all again (core/engine/reconciler.ts) and finishes.
  */
 export async function removeLocked(ctx: EngineContext, id: string, force: boolean, removeVolumes = false): Promise<void> {
+  if (force) await ctx.startSettled(id, START_SETTLE_MS);
   const c = ctx.state().containers[id];
   if (!c) return;
   decideRemove(c, force); // refuses before anything is killed

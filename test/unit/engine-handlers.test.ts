@@ -7,7 +7,7 @@ import type { EventStore } from '../../core/engine/event-store.js';
 import { reconcile } from '../../core/engine/reconciler.js';
 import { MemoryEventLog } from '../../core/eventlog/memory-event-log.js';
 import { containerStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
-import { refusingExecExits } from '../fixtures/refusing-event-log.js';
+import { RefusingEventLog, refusingExecExits } from '../fixtures/refusing-event-log.js';
 import { MemoryStorage, ScriptedIsolator } from '../memory-drivers.js';
 import { engineRig, type EngineRig } from './engine-rig.js';
 
@@ -152,6 +152,21 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     assert.equal(r.engine.exec(execId).exitCode, null);
     assert.ok(r.logs.lines.some((l) => /recording the exit \(3\) of exec/.test(l)), r.logs.lines.join('\n'));
     await r.engine.removeContainer(id, { force: true });
+  });
+
+  it('rm -f of a container whose failed start waits for a full disk waits for that final event, then removes it', async () => {
+    let full = false;
+    const diskFull = (): Error => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const r = await rig(new RefusingEventLog((events) => (full && events.some((e) => e.type === 'ContainerStartFailed') ? diskFull() : undefined)));
+    const { id } = await r.engine.createContainer(request(['nosuch']));
+    full = true;
+    await assert.rejects(r.engine.startContainer(id), /no space left on device/);
+    assert.equal(r.engine.container(id).starting, true, 'the start has no final event while the disk is full');
+    full = false; // space freed: the journal appends the final event at its next try (every second)
+    await r.engine.removeContainer(id, { force: true });
+    assert.throws(() => r.engine.container(id), /No such container/);
+    const steps = (await eventsOf(r.store, id)).map(describeEvent);
+    assert.ok(steps.indexOf('ContainerStartFailed 127') < steps.indexOf('ContainerRemoving'), steps.join(', '));
   });
 
   it('--log-driver none is a driver like the others: the output is dropped and logs is Docker\'s 501', async () => {
