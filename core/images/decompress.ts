@@ -22,16 +22,36 @@ export async function peek(source: AsyncIterable<Uint8Array | string>, bytes: nu
 }
 
 /**
+ * The input in chunks of at least `bytes` (the last may be shorter): fewer, larger pieces for the
+ * stages after it (a zlib job, a write, a hash update each cost the same per call however small).
+ */
+export async function* coalesce(source: AsyncIterable<Buffer>, bytes: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let held = 0;
+  for await (const chunk of source) {
+    parts.push(chunk);
+    held += chunk.length;
+    if (held >= bytes) {
+      yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, held);
+      parts = [];
+      held = 0;
+    }
+  }
+  if (held > 0) yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, held);
+}
+
+/**
  * Yields the input, gunzipped when it starts with gzip's magic bytes (`docker save | gzip`, a
  * .tar.gz layer). Corrupt gzip data becomes the error `corrupt` makes of zlib's message.
+ * `chunkSize` is zlib's output buffer (its default is 16 KiB); zlib works in libuv's thread pool.
  */
-export async function* gunzipIfGzip(source: AsyncIterable<Uint8Array | string>, corrupt: (message: string) => Error): AsyncGenerator<Buffer> {
+export async function* gunzipIfGzip(source: AsyncIterable<Uint8Array | string>, corrupt: (message: string) => Error, chunkSize = 16 << 10): AsyncGenerator<Buffer> {
   const { head, all } = await peek(source, GZIP_MAGIC.length);
   if (!head.subarray(0, GZIP_MAGIC.length).equals(GZIP_MAGIC)) {
     yield* all;
     return;
   }
-  const gunzip = createGunzip();
+  const gunzip = createGunzip({ chunkSize });
   // Errors of either side come out of the iteration below.
   pipeline(Readable.from(all), gunzip, () => undefined);
   try {

@@ -1,13 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { TarFormatError, readTar } from '../archive/index.js';
 import type { TarHeader } from '../archive/tar-header.js';
 import type { LayerExpectation, LayerSink, LayerSource } from '../plugins/distribution.js';
+import type { StorageDriver } from '../plugins/driver.js';
 import { failpoint } from '../failpoints.js';
 import type { ContentStore } from './content-store.js';
-import { gunzipIfGzip, peek } from './decompress.js';
+import { coalesce, gunzipIfGzip, peek } from './decompress.js';
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
@@ -48,13 +50,93 @@ export function unsafeEntry(header: TarHeader): string | undefined {
   return undefined;
 }
 
+/** The part of a storage driver a pull unpacks layers with. */
+export type LayerUnpacker = Pick<StorageDriver, 'hasLayer' | 'applyLayer'>;
+
+/** Compressed bytes are handed on in pieces of this size at least (one zlib job each). */
+const INPUT_CHUNK = 256 << 10;
+/** zlib's output buffer: the tar arrives in pieces of up to this size. */
+const TAR_CHUNK = 512 << 10;
+/** The stored tar is written in batches of this size, one write in flight while the next fills. */
+const WRITE_BATCH = 1 << 20;
+
+/** Writes every byte of `parts` at the file's position (writev; a short write is finished with write). */
+async function writeFully(file: FileHandle, parts: readonly Buffer[]): Promise<void> {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  let written = (await file.writev(parts)).bytesWritten;
+  if (written === total) return;
+  const rest = Buffer.concat(parts, total);
+  while (written < total) written += (await file.write(rest, written, total - written)).bytesWritten;
+}
+
 /**
- * The content store as a distribution driver's `LayerSink`: each layer streams into a temporary
- * file under `<store>/tmp/` while the fetched bytes and the uncompressed tar are hashed and its
- * entries checked; it is renamed to `blobs/sha256/<diff id>` only when everything matched.
+ * A layer's tar handed to the storage driver while it is being downloaded: `applyLayer` extracts
+ * from this stream into its temporary folder as the bytes come, and renames the folder into place
+ * only when the stream ends, which `finish` does once everything was verified. `abort` ends it
+ * with an error instead, and the driver removes what it extracted.
+ */
+class UnpackTee {
+  private readonly stream = new PassThrough({ highWaterMark: 1 << 20 });
+  private readonly applied: Promise<void>;
+  private failure: { readonly error: unknown } | undefined;
+
+  constructor(unpacker: LayerUnpacker, diffId: string) {
+    this.stream.on('error', () => undefined); // the driver sees it through its reads
+    this.applied = unpacker.applyLayer(diffId, this.stream, { verified: true }); // ended only once the sink verified it
+    this.applied.catch((error: unknown) => {
+      this.failure ??= { error };
+    });
+  }
+
+  /** Passes a piece on, waiting while the extraction is behind; throws when the extraction failed. */
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure) throw this.failure.error;
+    if (this.stream.destroyed) {
+      // The driver stopped reading: it failed, or it had the layer (another pull unpacked it first).
+      await this.applied;
+      return;
+    }
+    if (this.stream.write(chunk)) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('close', done);
+    });
+  }
+
+  /** Ends the tar: the driver finishes and renames the layer into place. */
+  async finish(): Promise<void> {
+    if (!this.stream.destroyed) this.stream.end();
+    await this.applied;
+  }
+
+  /** Ends the tar with `error`; resolves once the driver removed what it extracted. */
+  async abort(error: unknown): Promise<void> {
+    this.stream.destroy(error instanceof Error ? error : new Error(String(error)));
+    await this.applied.catch(() => undefined);
+  }
+}
+
+/**
+ * The content store as a distribution driver's `LayerSink`. Each layer is read once, as it
+ * arrives: the fetched bytes are counted and hashed, gunzipped (zlib in the thread pool, in large
+ * pieces), the tar is hashed (its diff id), its entries checked, written to a temporary file under
+ * `<store>/tmp/` in large batches, and, given an `unpacker` (the storage driver) that lacks the
+ * layer, extracted at the same time into the driver's temporary folder. Only when the size, the
+ * digest and the diff id all matched is the file synced and renamed to `blobs/sha256/<diff id>`,
+ * and then the extraction's stream ended, so the driver renames the layer into place; on any
+ * failure both are removed.
  */
 export class ContentStoreLayerSink implements LayerSink {
-  constructor(private readonly store: ContentStore) {}
+  constructor(
+    private readonly store: ContentStore,
+    private readonly unpacker?: LayerUnpacker,
+  ) {}
 
   hasLayer(diffId: string): Promise<boolean> {
     return this.store.hasBlob(diffId);
@@ -67,9 +149,21 @@ export class ContentStoreLayerSink implements LayerSink {
     await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, `pull-${process.pid}-${randomBytes(6).toString('hex')}`);
     const file = await open(tmp, 'wx', 0o644);
+    const tee = this.unpacker && !(await this.unpacker.hasLayer(expected.diffId)) ? new UnpackTee(this.unpacker, expected.diffId) : undefined;
     const fetchedHash = createHash('sha256');
     const tarHash = createHash('sha256');
     let fetched = 0;
+    let batch: Buffer[] = [];
+    let batched = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const flush = async (): Promise<void> => {
+      await writing;
+      if (batched === 0) return;
+      writing = writeFully(file, batch);
+      writing.catch(() => undefined); // awaited by the next flush
+      batch = [];
+      batched = 0;
+    };
     try {
       async function* counted(): AsyncGenerator<Buffer> {
         for await (const chunk of bytes) {
@@ -80,13 +174,15 @@ export class ContentStoreLayerSink implements LayerSink {
           yield chunk;
         }
       }
-      const { head, all } = await peek(counted(), ZSTD_MAGIC.length);
+      const { head, all } = await peek(coalesce(counted(), INPUT_CHUNK), ZSTD_MAGIC.length);
       if (head.subarray(0, ZSTD_MAGIC.length).equals(ZSTD_MAGIC)) throw fail('compressed with zstd, which this engine does not read (only gzip and plain tar layers)');
       async function* stored(): AsyncGenerator<Buffer> {
-        for await (const chunk of gunzipIfGzip(all, (message) => fail(`gzip data is corrupt: ${message}`))) {
+        for await (const chunk of gunzipIfGzip(all, (message) => fail(`gzip data is corrupt: ${message}`), TAR_CHUNK)) {
           tarHash.update(chunk);
-          let offset = 0;
-          while (offset < chunk.length) offset += (await file.write(chunk, offset, chunk.length - offset)).bytesWritten;
+          batch.push(chunk);
+          batched += chunk.length;
+          if (batched >= WRITE_BATCH) await flush();
+          await tee?.write(chunk);
           yield chunk;
         }
       }
@@ -99,6 +195,8 @@ export class ContentStoreLayerSink implements LayerSink {
         if (error instanceof TarFormatError) throw fail(`not a valid tar archive: ${error.message}`);
         throw error;
       }
+      await flush();
+      await writing;
       const digest = `sha256:${fetchedHash.digest('hex')}`;
       if (fetched !== expected.size) throw fail(`${fetched} bytes arrived, the manifest says ${expected.size} (truncated)`);
       if (digest !== expected.digest) throw fail(`the bytes fetched have the digest ${digest}: the blob is corrupt or not the one asked for`);
@@ -109,7 +207,10 @@ export class ContentStoreLayerSink implements LayerSink {
       await mkdir(join(this.store.root, 'blobs', 'sha256'), { recursive: true });
       await rename(tmp, this.store.blobPath(diffId));
       failpoint('pull.after-layer');
+      await tee?.finish();
     } catch (error) {
+      await tee?.abort(error);
+      await writing.catch(() => undefined);
       await file.close().catch(() => undefined);
       throw error;
     } finally {
