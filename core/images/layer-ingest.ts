@@ -54,9 +54,9 @@ export function unsafeEntry(header: TarHeader): string | undefined {
 export type LayerUnpacker = Pick<StorageDriver, 'hasLayer' | 'applyLayer'>;
 
 /** Compressed bytes are handed on in pieces of this size at least (one zlib job each). */
-const INPUT_CHUNK = 256 << 10;
+const INPUT_CHUNK = 128 << 10;
 /** zlib's output buffer: the tar arrives in pieces of up to this size. */
-const TAR_CHUNK = 512 << 10;
+const TAR_CHUNK = 128 << 10;
 /** The stored tar is written in batches of this size, one write in flight while the next fills. */
 const WRITE_BATCH = 1 << 20;
 
@@ -228,6 +228,6 @@ export class ContentStoreLayerSource implements LayerSource {
   }
 
   openLayer(diffId: string): AsyncIterable<Buffer> {
-    return createReadStream(this.store.blobPath(diffId)) as AsyncIterable<Buffer>;
+    return createReadStream(this.store.blobPath(diffId), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
   }
 }
