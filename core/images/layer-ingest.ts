@@ -5,13 +5,14 @@ import { join, posix } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { TarFormatError, readTar } from '../archive/index.js';
 import type { TarHeader } from '../archive/tar-header.js';
-import type { LayerExpectation, LayerSink, LayerSource } from '../plugins/distribution.js';
+import type { CompressedLayer, LayerExpectation, LayerSink, LayerSource } from '../plugins/distribution.js';
 import type { StorageDriver } from '../plugins/driver.js';
 import { failpoint } from '../failpoints.js';
 import type { ContentStore } from './content-store.js';
 import { coalesce, gunzipIfGzip, peek } from './decompress.js';
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 
 /** A layer that is not what its descriptor and the image config say; the message names it. */
 export class LayerVerificationError extends Error {
@@ -126,11 +127,12 @@ class UnpackTee {
  * The content store as a distribution driver's `LayerSink`. Each layer is read once, as it
  * arrives: the fetched bytes are counted and hashed, gunzipped (zlib in the thread pool, in large
  * pieces), the tar is hashed (its diff id), its entries checked, written to a temporary file under
- * `<store>/tmp/` in large batches, and, given an `unpacker` (the storage driver) that lacks the
- * layer, extracted at the same time into the driver's temporary folder. Only when the size, the
- * digest and the diff id all matched is the file synced and renamed to `blobs/sha256/<diff id>`,
- * and then the extraction's stream ended, so the driver renames the layer into place; on any
- * failure both are removed.
+ * `<store>/tmp/` in large batches, the fetched (gzip) bytes too, and, given an `unpacker` (the
+ * storage driver) that lacks the layer, extracted at the same time into the driver's temporary
+ * folder. Only when the size, the digest and the diff id all matched is the tar synced and renamed
+ * to `blobs/sha256/<diff id>`, the gzip bytes kept as its compressed copy (a push sends them as
+ * they are), and then the extraction's stream ended, so the driver renames the layer into place;
+ * on any failure all three are removed.
  */
 export class ContentStoreLayerSink implements LayerSink {
   constructor(
@@ -147,42 +149,37 @@ export class ContentStoreLayerSink implements LayerSink {
     const fail = (why: string): LayerVerificationError => new LayerVerificationError(`layer ${short} (${expected.digest}): ${why}`);
     const tmpDir = join(this.store.root, 'tmp');
     await mkdir(tmpDir, { recursive: true });
-    const tmp = join(tmpDir, `pull-${process.pid}-${randomBytes(6).toString('hex')}`);
-    const file = await open(tmp, 'wx', 0o644);
-    const tee = this.unpacker && !(await this.unpacker.hasLayer(expected.diffId)) ? new UnpackTee(this.unpacker, expected.diffId) : undefined;
+    const name = `pull-${process.pid}-${randomBytes(6).toString('hex')}`;
+    const tar = await BatchedFile.create(join(tmpDir, name));
+    let gz: BatchedFile | undefined;
+    let tee: UnpackTee | undefined;
     const fetchedHash = createHash('sha256');
     const tarHash = createHash('sha256');
     let fetched = 0;
-    let batch: Buffer[] = [];
-    let batched = 0;
-    let writing: Promise<void> = Promise.resolve();
-    const flush = async (): Promise<void> => {
-      await writing;
-      if (batched === 0) return;
-      writing = writeFully(file, batch);
-      writing.catch(() => undefined); // awaited by the next flush
-      batch = [];
-      batched = 0;
-    };
     try {
+      // The compressed bytes are kept too (a push of the layer sends them as they are, without compressing it again).
+      gz = await BatchedFile.create(join(tmpDir, `${name}.gz`));
+      tee = this.unpacker && !(await this.unpacker.hasLayer(expected.diffId)) ? new UnpackTee(this.unpacker, expected.diffId) : undefined;
+      const compressed = gz;
       async function* counted(): AsyncGenerator<Buffer> {
         for await (const chunk of bytes) {
           fetched += chunk.length;
           if (fetched > expected.size) throw fail(`the registry sent more than the ${expected.size} bytes the manifest says`);
           fetchedHash.update(chunk);
           onBytes?.(fetched);
+          await compressed.add(chunk);
           yield chunk;
         }
       }
       const { head, all } = await peek(coalesce(counted(), INPUT_CHUNK), ZSTD_MAGIC.length);
       if (head.subarray(0, ZSTD_MAGIC.length).equals(ZSTD_MAGIC)) throw fail('compressed with zstd, which this engine does not read (only gzip and plain tar layers)');
+      const gzipped = head.subarray(0, GZIP_MAGIC.length).equals(GZIP_MAGIC);
+      const unpacking = tee;
       async function* stored(): AsyncGenerator<Buffer> {
         for await (const chunk of gunzipIfGzip(all, (message) => fail(`gzip data is corrupt: ${message}`), TAR_CHUNK)) {
           tarHash.update(chunk);
-          batch.push(chunk);
-          batched += chunk.length;
-          if (batched >= WRITE_BATCH) await flush();
-          await tee?.write(chunk);
+          await tar.add(chunk);
+          await unpacking?.write(chunk);
           yield chunk;
         }
       }
@@ -195,31 +192,80 @@ export class ContentStoreLayerSink implements LayerSink {
         if (error instanceof TarFormatError) throw fail(`not a valid tar archive: ${error.message}`);
         throw error;
       }
-      await flush();
-      await writing;
+      await Promise.all([tar.flush(), gz.flush()]);
       const digest = `sha256:${fetchedHash.digest('hex')}`;
       if (fetched !== expected.size) throw fail(`${fetched} bytes arrived, the manifest says ${expected.size} (truncated)`);
       if (digest !== expected.digest) throw fail(`the bytes fetched have the digest ${digest}: the blob is corrupt or not the one asked for`);
       const diffId = `sha256:${tarHash.digest('hex')}`;
       if (diffId !== expected.diffId) throw fail(`uncompressed it is ${diffId}, but the image config says ${expected.diffId}`);
-      await file.sync();
-      await file.close();
+      await tar.close(true);
+      await gz.close(false); // keepCompressed syncs it
       await mkdir(join(this.store.root, 'blobs', 'sha256'), { recursive: true });
-      await rename(tmp, this.store.blobPath(diffId));
+      await rename(tar.path, this.store.blobPath(diffId));
       failpoint('pull.after-layer');
+      if (gzipped) await this.store.keepCompressed(diffId, gz.path, digest);
       await tee?.finish();
     } catch (error) {
       await tee?.abort(error);
-      await writing.catch(() => undefined);
-      await file.close().catch(() => undefined);
+      await Promise.all([tar.discard(), gz?.discard()]);
       throw error;
     } finally {
-      await rm(tmp, { force: true });
+      await Promise.all([rm(tar.path, { force: true }), gz ? rm(gz.path, { force: true }) : undefined]);
     }
   }
 }
 
-/** The content store as a push's `LayerSource`. */
+/** A file written in batches of WRITE_BATCH bytes, one write in flight while the next batch fills. */
+class BatchedFile {
+  private batch: Buffer[] = [];
+  private batched = 0;
+  private writing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(readonly path: string, private readonly file: FileHandle) {}
+
+  static async create(path: string): Promise<BatchedFile> {
+    return new BatchedFile(path, await open(path, 'wx', 0o644));
+  }
+
+  /** Adds a piece (kept by reference: it must not change); waits only when a full batch meets a write still in flight. */
+  async add(chunk: Buffer): Promise<void> {
+    this.batch.push(chunk);
+    this.batched += chunk.length;
+    if (this.batched >= WRITE_BATCH) await this.startWrite();
+  }
+
+  private async startWrite(): Promise<void> {
+    await this.writing;
+    if (this.batched === 0) return;
+    this.writing = writeFully(this.file, this.batch);
+    this.writing.catch(() => undefined); // awaited by the next write or flush
+    this.batch = [];
+    this.batched = 0;
+  }
+
+  /** Writes what is left and waits for every write. */
+  async flush(): Promise<void> {
+    await this.startWrite();
+    await this.writing;
+  }
+
+  /** Closes the file (synced first when `sync`). */
+  async close(sync: boolean): Promise<void> {
+    if (sync) await this.file.sync();
+    this.closed = true;
+    await this.file.close();
+  }
+
+  /** After a failure: lets a write in flight end and closes the file (the caller removes it). */
+  async discard(): Promise<void> {
+    await this.writing.catch(() => undefined);
+    if (!this.closed) await this.file.close().catch(() => undefined);
+    this.closed = true;
+  }
+}
+
+/** The content store as a push's `LayerSource`: the layer tars, and the compressed copies pulls and pushes kept. */
 export class ContentStoreLayerSource implements LayerSource {
   readonly scratchDir: string;
 
@@ -229,5 +275,13 @@ export class ContentStoreLayerSource implements LayerSource {
 
   openLayer(diffId: string): AsyncIterable<Buffer> {
     return createReadStream(this.store.blobPath(diffId), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+  }
+
+  compressedLayer(diffId: string): Promise<CompressedLayer | undefined> {
+    return this.store.compressedCopy(diffId);
+  }
+
+  async keepCompressed(diffId: string, file: string, digest: string): Promise<CompressedLayer> {
+    return this.store.keepCompressed(diffId, file, digest);
   }
 }

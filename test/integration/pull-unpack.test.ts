@@ -74,6 +74,10 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
     const unpacked = join(stateDir, 'layers', expected.diffId.slice(7));
     assert.deepEqual(await readFile(join(unpacked, 'one', 'big.txt')), big);
     assert.equal(await readFile(join(unpacked, 'one', 'small.txt'), 'utf8'), 'one\n');
+    // The fetched bytes are kept as the layer's compressed copy, for a push.
+    const kept = await content.compressedCopy(expected.diffId);
+    assert.equal(kept?.digest, expected.digest);
+    assert.deepEqual(await readFile(kept.path), gz);
     await assertNoLeftovers();
   });
 
@@ -84,6 +88,7 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
     await assert.rejects(sink.storeLayer(pieces(gz), other), /the bytes fetched have the digest sha256:[0-9a-f]{64}: the blob is corrupt/);
     assert.equal(await content.hasBlob(expected.diffId), false);
     assert.equal(await storage.hasLayer(expected.diffId), false);
+    assert.equal(await content.compressedCopy(expected.diffId), undefined);
     await assertNoLeftovers();
     // The right digest afterwards: stored and unpacked.
     await sink.storeLayer(pieces(gz), expected);
