@@ -7,6 +7,7 @@ import type { ApplyLayerOptions, DriverContext, DriverStatus, FileChange, LayerU
 import { extractTar } from '../../core/plugin-api.js';
 import { mountOverlay, mountPoints, run, unmountAll } from './mount-table.js';
 import { changesOf, diffStream, isDirectory, usageOf } from './upper-dir.js';
+import { SharedSync } from './shared-sync.js';
 import { overlayWhiteouts } from './whiteouts.js';
 
 /**
@@ -72,6 +73,7 @@ export class OverlayfsStorage implements StorageDriver {
   private dirs: { readonly state: string; readonly run: string } | null = null;
   private logger: Logger | null = null;
   private readonly unpacking = new Map<string, Promise<void>>();
+  private readonly syncs = new SharedSync(() => run('sync', ['-f', join(this.state(), 'tmp')]));
   private getfattr = false;
 
   async init(context: DriverContext): Promise<DriverStatus> {
@@ -179,7 +181,7 @@ export class OverlayfsStorage implements StorageDriver {
       });
       const actual = hash === null ? diffId : `sha256:${hash.digest('hex')}`;
       if (actual !== diffId) throw new Error(`layer ${diffId}: the tar's digest is ${actual}`);
-      await run('sync', ['-f', tmp]);
+      await this.syncs.sync(); // syncfs of the state dir's filesystem, shared with the layers unpacked meanwhile
       try {
         await rename(tmp, this.layerPath(diffId));
       } catch (error) {
