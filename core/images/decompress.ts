@@ -3,20 +3,26 @@ import { createGunzip } from 'node:zlib';
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 
+/** A chunk as a Buffer over the same memory (`Buffer.from(buffer)` would copy it). */
+function asBuffer(chunk: Uint8Array | string): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
 /** The first `bytes` of a stream (fewer if it is shorter), and the whole stream again, head included. */
 export async function peek(source: AsyncIterable<Uint8Array | string>, bytes: number): Promise<{ head: Buffer; all: AsyncIterable<Buffer> }> {
   const iterator = source[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
+  let head: Buffer = Buffer.alloc(0);
   let ended = false;
   while (head.length < bytes && !ended) {
     const next = await iterator.next();
     if (next.done) ended = true;
-    else head = Buffer.concat([head, Buffer.from(next.value)]);
+    else head = head.length === 0 ? asBuffer(next.value) : Buffer.concat([head, asBuffer(next.value)]);
   }
   async function* all(): AsyncGenerator<Buffer> {
     if (head.length > 0) yield head;
     if (ended) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield Buffer.from(next.value);
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield asBuffer(next.value);
   }
   return { head, all: all() };
 }
