@@ -95,14 +95,13 @@ class UnpackTee {
     });
   }
 
-  /** Passes a piece on, waiting while the extraction is behind; throws when the extraction failed. */
+  /**
+   * Passes a piece on, waiting while the extraction is behind. Once the driver stopped reading (it
+   * failed, or it waits for another pull's extraction of the same layer) the pieces go nowhere:
+   * `finish` says how it ended.
+   */
   async write(chunk: Buffer): Promise<void> {
-    if (this.failure) throw this.failure.error;
-    if (this.stream.destroyed) {
-      // The driver stopped reading: it failed, or it had the layer (another pull unpacked it first).
-      await this.applied;
-      return;
-    }
+    if (this.failure || this.stream.destroyed) return;
     if (this.stream.write(chunk)) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
@@ -209,7 +208,17 @@ export class ContentStoreLayerSink implements LayerSink {
       await rename(tar.path, this.store.blobPath(diffId));
       failpoint('pull.after-layer');
       if (gzipped) await this.store.keepCompressed(diffId, gz.path, digest);
-      await tee?.finish();
+      const unpacker = this.unpacker;
+      if (tee && unpacker) {
+        await tee.finish().catch(async (error: unknown) => {
+          // The extraction beside the download failed, or the one it waited for did (another pull of
+          // this layer, cancelled): the verified blob is stored, so unpack that; if this fails too, so does the pull.
+          if (await unpacker.hasLayer(diffId)) return;
+          await unpacker.applyLayer(diffId, createReadStream(this.store.blobPath(diffId))).catch(() => {
+            throw error;
+          });
+        });
+      }
     } catch (error) {
       await tee?.abort(error);
       await Promise.all([tar.discard(), gz?.discard()]);

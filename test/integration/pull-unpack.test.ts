@@ -120,6 +120,33 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
     await assertNoLeftovers();
   });
 
+  it('a pull whose extraction waited for another pull\'s of the same layer, cut short, still ends with the layer unpacked', async () => {
+    const { gz, expected } = await layer('six');
+    let cut!: (error: Error) => void;
+    const cutting = new Promise<never>((_resolve, reject) => {
+      cut = reject;
+    });
+    async function* halfThenCut(): AsyncGenerator<Buffer> {
+      yield* pieces(gz.subarray(0, gz.length >> 1));
+      await cutting;
+    }
+    const until = async (check: () => Promise<boolean>): Promise<void> => {
+      while (!(await check())) await new Promise((r) => setTimeout(r, 5));
+    };
+    // The first sink starts the extraction (its folder appears in the driver's tmp/) and stalls halfway.
+    const first = assert.rejects(new ContentStoreLayerSink(content, storage).storeLayer(halfThenCut(), expected), /the client went away/);
+    await until(async () => (await readdir(join(stateDir, 'tmp'))).some((n) => n.startsWith('layer-')));
+    // The second finds it under way and waits for it; its own download is whole: its blob is stored, then it waits.
+    const second = new ContentStoreLayerSink(content, storage).storeLayer(pieces(gz), expected);
+    await until(() => content.hasBlob(expected.diffId));
+    cut(new Error('the client went away'));
+    await first;
+    await second;
+    assert.equal(await storage.hasLayer(expected.diffId), true);
+    assert.equal(await content.hasBlob(expected.diffId), true);
+    await assertNoLeftovers();
+  });
+
   it('two sinks storing the same layer at once: one unpacks it, both store it, nothing is left behind', async () => {
     const { gz, expected } = await layer('five');
     await Promise.all([
