@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { chmod, link, lchown, lstat, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, link, lchown, lstat, lutimes, mkdir, open, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsHelper } from './fs-helper.js';
 import { HeldDir } from './held-dir.js';
@@ -98,6 +98,19 @@ async function lstatOrNull(path: string): Promise<Awaited<ReturnType<typeof lsta
 const SMALL_FILE = 256 << 10;
 /** At most this many of them at a time. */
 const MAX_IN_FLIGHT = 16;
+
+/** A large file's data is written in batches of this size (one writev each). */
+const WRITE_BATCH = 1 << 20;
+
+/** Writes every byte of `parts` at the file's position: one writev, a short write finished with write. */
+async function writeAll(file: FileHandle, parts: readonly Buffer[]): Promise<void> {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  let written = parts.length === 1 ? (await file.write(parts[0]!, 0, total)).bytesWritten : (await file.writev(parts)).bytesWritten;
+  if (written === total) return;
+  const rest = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+  while (written < total) written += (await file.write(rest, written, total - written)).bytesWritten;
+}
 
 async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
@@ -284,9 +297,21 @@ export async function extractTar(
               return open(path, flags, 0o600);
             });
             try {
-              for await (const chunk of Buffer.isBuffer(data) ? [data] : data) {
-                let offset = 0;
-                while (offset < chunk.length) offset += (await file.write(chunk, offset, chunk.length - offset)).bytesWritten;
+              if (Buffer.isBuffer(data)) await writeAll(file, [data]);
+              else {
+                // A large file's pieces (as small as the archive's source gives them) go out in batches: one writev each.
+                let batch: Buffer[] = [];
+                let batched = 0;
+                for await (const chunk of data) {
+                  batch.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+                  batched += chunk.byteLength;
+                  if (batched >= WRITE_BATCH) {
+                    await writeAll(file, batch);
+                    batch = [];
+                    batched = 0;
+                  }
+                }
+                if (batched > 0) await writeAll(file, batch);
               }
               if (preserveOwner) await file.chown(ownerOf(header).uid, ownerOf(header).gid);
               await file.chmod(header.mode);

@@ -133,18 +133,8 @@ export class RegistryService {
     const progress = options.onProgress;
     const driver = this.driver();
     const storage = this.storage();
-    // Each layer is unpacked as soon as it is stored, while the others still download.
-    const unpacking = new Map<string, Promise<void>>();
-    const unpack = (diffId: string): Promise<void> => {
-      let done = unpacking.get(diffId);
-      if (!done) {
-        done = storage.applyLayer(diffId, createReadStream(this.content.blobPath(diffId)));
-        done.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
-        unpacking.set(diffId, done);
-      }
-      return done;
-    };
-    const store = new ContentStoreLayerSink(this.content);
+    // Layers fetched are unpacked by the sink from the download stream itself (one pass, no re-read).
+    const store = new ContentStoreLayerSink(this.content, storage);
     // On disk: the layers stored so far outlive a crash (the next pull reuses them); in memory: no collection runs meanwhile.
     const kept = PullLease.open(this.content.root);
     const sink: LayerSink = {
@@ -152,7 +142,6 @@ export class RegistryService {
       storeLayer: async (bytes, expected, onBytes) => {
         await kept.add(expected.diffId); // before the blob exists: a crash right after its rename still keeps it
         await store.storeLayer(bytes, expected, onBytes);
-        void unpack(expected.diffId);
       },
     };
     const lease = await this.layers?.lease();
@@ -160,14 +149,12 @@ export class RegistryService {
       const pulled = await driver.pull({
         reference: remote, platform, ...(options.credentials ? { credentials: options.credentials } : {}),
         ...(progress ? { onProgress: progress } : {}), ...(options.signal ? { signal: options.signal } : {}),
-      }, sink).catch(async (error: unknown) => {
-        await Promise.allSettled(unpacking.values());
-        throw error;
-      });
+      }, sink);
       for (const layer of pulled.layers) {
         const id = layer.digest.slice(7, 19);
         if (!layer.reused) progress?.({ id, status: 'Extracting' });
-        await unpack(layer.diffId);
+        // Layers the store had before (or a crash left stored but not unpacked) are unpacked from the store.
+        if (!(await storage.hasLayer(layer.diffId))) await storage.applyLayer(layer.diffId, createReadStream(this.content.blobPath(layer.diffId)));
         if (!layer.reused) progress?.({ id, status: 'Pull complete' });
       }
       const parsed = parseImageConfig(pulled.config, `the image config of ${ref.ref}`);

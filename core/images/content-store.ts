@@ -4,6 +4,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'nod
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { TarFormatError, readTar } from '../archive/index.js';
+import type { CompressedLayer } from '../plugins/distribution.js';
 import { gunzipIfGzip, peek } from './decompress.js';
 import { digestHex, imageConfigBytes, sha256Digest, type ImageConfigDocument } from './image-config.js';
 
@@ -160,9 +161,45 @@ export class ContentStore {
     await rm(join(this.root, 'tmp'), { recursive: true, force: true });
   }
 
-  /** Deletes a blob; a no-op when it is not there. */
+  /** Deletes a blob and the compressed copies of it (those first: a crash in between leaves the blob, found again); a no-op when it is not there. */
   async removeBlob(digest: string): Promise<void> {
+    await rm(this.compressedDir(digest), { recursive: true, force: true });
     await rm(this.blobPath(digest), { force: true });
+  }
+
+  /** The folder of a layer's compressed copies: `compressed/<diff id hex>/<digest hex>`. */
+  private compressedDir(diffId: string): string {
+    return join(this.root, 'compressed', digestHex(diffId));
+  }
+
+  /** A gzip-compressed copy of a stored layer, when a pull or a push kept one; undefined otherwise. */
+  async compressedCopy(diffId: string): Promise<CompressedLayer | undefined> {
+    const dir = this.compressedDir(diffId);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => /^[a-f0-9]{64}$/.test(n)).sort()) {
+      const stats = await stat(join(dir, name)).catch(() => undefined);
+      if (stats?.isFile()) return { path: join(dir, name), digest: `sha256:${name}`, size: stats.size };
+    }
+    return undefined;
+  }
+
+  /**
+   * Keeps `file` (gzip bytes whose sha256 is `digest`, already verified or just computed) as a
+   * compressed copy of the stored layer `diffId`: synced, then renamed into place (so a copy under
+   * its name is always whole). The file must be on the store's filesystem (its `tmp/`).
+   */
+  async keepCompressed(diffId: string, file: string, digest: string): Promise<CompressedLayer> {
+    const handle = await open(file, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const dir = this.compressedDir(diffId);
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, digestHex(digest));
+    await rename(file, path);
+    return { path, digest, size: (await stat(path)).size };
   }
 
   private async tempPath(): Promise<string> {

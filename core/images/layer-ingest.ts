@@ -1,15 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { TarFormatError, readTar } from '../archive/index.js';
 import type { TarHeader } from '../archive/tar-header.js';
-import type { LayerExpectation, LayerSink, LayerSource } from '../plugins/distribution.js';
+import type { CompressedLayer, LayerExpectation, LayerSink, LayerSource } from '../plugins/distribution.js';
+import type { StorageDriver } from '../plugins/driver.js';
 import { failpoint } from '../failpoints.js';
 import type { ContentStore } from './content-store.js';
-import { gunzipIfGzip, peek } from './decompress.js';
+import { coalesce, gunzipIfGzip, peek } from './decompress.js';
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 
 /** A layer that is not what its descriptor and the image config say; the message names it. */
 export class LayerVerificationError extends Error {
@@ -48,13 +51,98 @@ export function unsafeEntry(header: TarHeader): string | undefined {
   return undefined;
 }
 
+/** The part of a storage driver a pull unpacks layers with. */
+export type LayerUnpacker = Pick<StorageDriver, 'hasLayer' | 'applyLayer'>;
+
+/*
+ * Sizes. Pieces stay under glibc's mmap threshold (128 KiB): larger ones (tried: 128 and 512 KiB)
+ * cost less CPU per byte but, freed only when V8 next collects, left the daemon's RSS 20-35 MB
+ * higher during a pull (up to 155 MB, over the 150 MB goal); these kept it where it was (113-126 MB).
+ */
+/** Compressed bytes are handed on in pieces of this size at least (one zlib job each; a socket read is often a few KiB). */
+const INPUT_CHUNK = 64 << 10;
+/** zlib's output buffer (its default is 16 KiB): the tar arrives in pieces of up to this size. */
+const TAR_CHUNK = 64 << 10;
+/** The stored tar and the compressed copy are written in batches of this size (writev), one write in flight while the next fills. */
+const WRITE_BATCH = 256 << 10;
+
+/** Writes every byte of `parts` at the file's position (writev; a short write is finished with write). */
+async function writeFully(file: FileHandle, parts: readonly Buffer[]): Promise<void> {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  let written = (await file.writev(parts)).bytesWritten;
+  if (written === total) return;
+  const rest = Buffer.concat(parts, total);
+  while (written < total) written += (await file.write(rest, written, total - written)).bytesWritten;
+}
+
 /**
- * The content store as a distribution driver's `LayerSink`: each layer streams into a temporary
- * file under `<store>/tmp/` while the fetched bytes and the uncompressed tar are hashed and its
- * entries checked; it is renamed to `blobs/sha256/<diff id>` only when everything matched.
+ * A layer's tar handed to the storage driver while it is being downloaded: `applyLayer` extracts
+ * from this stream into its temporary folder as the bytes come, and renames the folder into place
+ * only when the stream ends, which `finish` does once everything was verified. `abort` ends it
+ * with an error instead, and the driver removes what it extracted.
+ */
+class UnpackTee {
+  private readonly stream = new PassThrough({ highWaterMark: 256 << 10 });
+  private readonly applied: Promise<void>;
+  private failure: { readonly error: unknown } | undefined;
+
+  constructor(unpacker: LayerUnpacker, diffId: string) {
+    this.stream.on('error', () => undefined); // the driver sees it through its reads
+    this.applied = unpacker.applyLayer(diffId, this.stream, { verified: true }); // ended only once the sink verified it
+    this.applied.catch((error: unknown) => {
+      this.failure ??= { error };
+    });
+  }
+
+  /**
+   * Passes a piece on, waiting while the extraction is behind. Once the driver stopped reading (it
+   * failed, or it waits for another pull's extraction of the same layer) the pieces go nowhere:
+   * `finish` says how it ended.
+   */
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure || this.stream.destroyed) return;
+    if (this.stream.write(chunk)) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('close', done);
+    });
+  }
+
+  /** Ends the tar: the driver finishes and renames the layer into place. */
+  async finish(): Promise<void> {
+    if (!this.stream.destroyed) this.stream.end();
+    await this.applied;
+  }
+
+  /** Ends the tar with `error`; resolves once the driver removed what it extracted. */
+  async abort(error: unknown): Promise<void> {
+    this.stream.destroy(error instanceof Error ? error : new Error(String(error)));
+    await this.applied.catch(() => undefined);
+  }
+}
+
+/**
+ * The content store as a distribution driver's `LayerSink`. Each layer is read once, as it
+ * arrives: the fetched bytes are counted and hashed, gunzipped (zlib in the thread pool, in large
+ * pieces), the tar is hashed (its diff id), its entries checked, written to a temporary file under
+ * `<store>/tmp/` in large batches, the fetched (gzip) bytes too, and, given an `unpacker` (the
+ * storage driver) that lacks the layer, extracted at the same time into the driver's temporary
+ * folder. Only when the size, the digest and the diff id all matched is the tar synced and renamed
+ * to `blobs/sha256/<diff id>`, the gzip bytes kept as its compressed copy (a push sends them as
+ * they are), and then the extraction's stream ended, so the driver renames the layer into place;
+ * on any failure all three are removed.
  */
 export class ContentStoreLayerSink implements LayerSink {
-  constructor(private readonly store: ContentStore) {}
+  constructor(
+    private readonly store: ContentStore,
+    private readonly unpacker?: LayerUnpacker,
+  ) {}
 
   hasLayer(diffId: string): Promise<boolean> {
     return this.store.hasBlob(diffId);
@@ -65,28 +153,37 @@ export class ContentStoreLayerSink implements LayerSink {
     const fail = (why: string): LayerVerificationError => new LayerVerificationError(`layer ${short} (${expected.digest}): ${why}`);
     const tmpDir = join(this.store.root, 'tmp');
     await mkdir(tmpDir, { recursive: true });
-    const tmp = join(tmpDir, `pull-${process.pid}-${randomBytes(6).toString('hex')}`);
-    const file = await open(tmp, 'wx', 0o644);
+    const name = `pull-${process.pid}-${randomBytes(6).toString('hex')}`;
+    const tar = await BatchedFile.create(join(tmpDir, name));
+    let gz: BatchedFile | undefined;
+    let tee: UnpackTee | undefined;
     const fetchedHash = createHash('sha256');
     const tarHash = createHash('sha256');
     let fetched = 0;
     try {
+      // The compressed bytes are kept too (a push of the layer sends them as they are, without compressing it again).
+      gz = await BatchedFile.create(join(tmpDir, `${name}.gz`));
+      tee = this.unpacker && !(await this.unpacker.hasLayer(expected.diffId)) ? new UnpackTee(this.unpacker, expected.diffId) : undefined;
+      const compressed = gz;
       async function* counted(): AsyncGenerator<Buffer> {
         for await (const chunk of bytes) {
           fetched += chunk.length;
           if (fetched > expected.size) throw fail(`the registry sent more than the ${expected.size} bytes the manifest says`);
           fetchedHash.update(chunk);
           onBytes?.(fetched);
+          await compressed.add(chunk);
           yield chunk;
         }
       }
-      const { head, all } = await peek(counted(), ZSTD_MAGIC.length);
+      const { head, all } = await peek(coalesce(counted(), INPUT_CHUNK), ZSTD_MAGIC.length);
       if (head.subarray(0, ZSTD_MAGIC.length).equals(ZSTD_MAGIC)) throw fail('compressed with zstd, which this engine does not read (only gzip and plain tar layers)');
+      const gzipped = head.subarray(0, GZIP_MAGIC.length).equals(GZIP_MAGIC);
+      const unpacking = tee;
       async function* stored(): AsyncGenerator<Buffer> {
-        for await (const chunk of gunzipIfGzip(all, (message) => fail(`gzip data is corrupt: ${message}`))) {
+        for await (const chunk of gunzipIfGzip(all, (message) => fail(`gzip data is corrupt: ${message}`), TAR_CHUNK)) {
           tarHash.update(chunk);
-          let offset = 0;
-          while (offset < chunk.length) offset += (await file.write(chunk, offset, chunk.length - offset)).bytesWritten;
+          await tar.add(chunk);
+          await unpacking?.write(chunk);
           yield chunk;
         }
       }
@@ -99,26 +196,90 @@ export class ContentStoreLayerSink implements LayerSink {
         if (error instanceof TarFormatError) throw fail(`not a valid tar archive: ${error.message}`);
         throw error;
       }
+      await Promise.all([tar.flush(), gz.flush()]);
       const digest = `sha256:${fetchedHash.digest('hex')}`;
       if (fetched !== expected.size) throw fail(`${fetched} bytes arrived, the manifest says ${expected.size} (truncated)`);
       if (digest !== expected.digest) throw fail(`the bytes fetched have the digest ${digest}: the blob is corrupt or not the one asked for`);
       const diffId = `sha256:${tarHash.digest('hex')}`;
       if (diffId !== expected.diffId) throw fail(`uncompressed it is ${diffId}, but the image config says ${expected.diffId}`);
-      await file.sync();
-      await file.close();
+      await tar.close(true);
+      await gz.close(false); // keepCompressed syncs it
       await mkdir(join(this.store.root, 'blobs', 'sha256'), { recursive: true });
-      await rename(tmp, this.store.blobPath(diffId));
+      await rename(tar.path, this.store.blobPath(diffId));
       failpoint('pull.after-layer');
+      if (gzipped) await this.store.keepCompressed(diffId, gz.path, digest);
+      const unpacker = this.unpacker;
+      if (tee && unpacker) {
+        await tee.finish().catch(async (error: unknown) => {
+          // The extraction beside the download failed, or the one it waited for did (another pull of
+          // this layer, cancelled): the verified blob is stored, so unpack that; if this fails too, so does the pull.
+          if (await unpacker.hasLayer(diffId)) return;
+          await unpacker.applyLayer(diffId, createReadStream(this.store.blobPath(diffId))).catch(() => {
+            throw error;
+          });
+        });
+      }
     } catch (error) {
-      await file.close().catch(() => undefined);
+      await tee?.abort(error);
+      await Promise.all([tar.discard(), gz?.discard()]);
       throw error;
     } finally {
-      await rm(tmp, { force: true });
+      await Promise.all([rm(tar.path, { force: true }), gz ? rm(gz.path, { force: true }) : undefined]);
     }
   }
 }
 
-/** The content store as a push's `LayerSource`. */
+/** A file written in batches of WRITE_BATCH bytes, one write in flight while the next batch fills. */
+class BatchedFile {
+  private batch: Buffer[] = [];
+  private batched = 0;
+  private writing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(readonly path: string, private readonly file: FileHandle) {}
+
+  static async create(path: string): Promise<BatchedFile> {
+    return new BatchedFile(path, await open(path, 'wx', 0o644));
+  }
+
+  /** Adds a piece (kept by reference: it must not change); waits only when a full batch meets a write still in flight. */
+  async add(chunk: Buffer): Promise<void> {
+    this.batch.push(chunk);
+    this.batched += chunk.length;
+    if (this.batched >= WRITE_BATCH) await this.startWrite();
+  }
+
+  private async startWrite(): Promise<void> {
+    await this.writing;
+    if (this.batched === 0) return;
+    this.writing = writeFully(this.file, this.batch);
+    this.writing.catch(() => undefined); // awaited by the next write or flush
+    this.batch = [];
+    this.batched = 0;
+  }
+
+  /** Writes what is left and waits for every write. */
+  async flush(): Promise<void> {
+    await this.startWrite();
+    await this.writing;
+  }
+
+  /** Closes the file (synced first when `sync`). */
+  async close(sync: boolean): Promise<void> {
+    if (sync) await this.file.sync();
+    this.closed = true;
+    await this.file.close();
+  }
+
+  /** After a failure: lets a write in flight end and closes the file (the caller removes it). */
+  async discard(): Promise<void> {
+    await this.writing.catch(() => undefined);
+    if (!this.closed) await this.file.close().catch(() => undefined);
+    this.closed = true;
+  }
+}
+
+/** The content store as a push's `LayerSource`: the layer tars, and the compressed copies pulls and pushes kept. */
 export class ContentStoreLayerSource implements LayerSource {
   readonly scratchDir: string;
 
@@ -128,5 +289,13 @@ export class ContentStoreLayerSource implements LayerSource {
 
   openLayer(diffId: string): AsyncIterable<Buffer> {
     return createReadStream(this.store.blobPath(diffId)) as AsyncIterable<Buffer>;
+  }
+
+  compressedLayer(diffId: string): Promise<CompressedLayer | undefined> {
+    return this.store.compressedCopy(diffId);
+  }
+
+  async keepCompressed(diffId: string, file: string, digest: string): Promise<CompressedLayer> {
+    return this.store.keepCompressed(diffId, file, digest);
   }
 }

@@ -79,12 +79,26 @@ export interface LayerSink {
   storeLayer(bytes: AsyncIterable<Buffer>, expected: LayerExpectation, onBytes?: (fetched: number) => void): Promise<void>;
 }
 
-/** Where a push reads an image from: the engine's content store (layers uncompressed). */
+/** A gzip-compressed copy of a layer: a file, its sha256 (the blob digest a registry knows it by) and size. */
+export interface CompressedLayer {
+  readonly path: string;
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** Where a push reads an image from: the engine's content store (layers uncompressed, and compressed copies). */
 export interface LayerSource {
   /** The uncompressed tar of a layer by its diff id. */
   openLayer(diffId: string): AsyncIterable<Buffer>;
   /** Where to keep compressed copies while pushing (a folder of the store's own). */
   readonly scratchDir: string;
+  /**
+   * A gzip-compressed copy of the layer the store kept (the bytes a pull fetched, or an earlier
+   * push compressed), to send as it is instead of compressing the tar again; undefined when none.
+   */
+  compressedLayer?(diffId: string): Promise<CompressedLayer | undefined>;
+  /** Keeps a copy the push compressed (a file in `scratchDir`, moved into the store) for later pushes; where it now is. */
+  keepCompressed?(diffId: string, file: string, digest: string): Promise<CompressedLayer>;
 }
 
 export interface PullRequest {

@@ -59,6 +59,14 @@ export interface MountSpec {
   readonly options: readonly string[];
 }
 
+export interface ApplyLayerOptions {
+  /**
+   * The caller hashes the same bytes and ends the tar only when their sha256 is the diff id (a
+   * pull, which verifies as it downloads): the driver need not hash them a second time.
+   */
+  readonly verified?: boolean;
+}
+
 /** One path a container changed, as `docker diff` shows it (C, A, D). */
 export interface FileChange {
   readonly path: string;
@@ -84,8 +92,13 @@ export interface LayerUsage {
  * `usage("3f2a…")` measures it (`ps -s`). `remove("3f2a…")` deletes the upper, work and merged folders.
  */
 export interface StorageDriver extends Driver {
-  /** Unpacks an OCI layer tar (uncompressed) under its diff id, checking the digest; a no-op when already there. */
-  applyLayer(diffId: string, tar: Readable): Promise<void>;
+  /**
+   * Unpacks an OCI layer tar (uncompressed) under its diff id, checking the digest (unless
+   * `options.verified`); a no-op when already there. The layer becomes visible only once `tar`
+   * has ended without an error: a pull streams the tar while it downloads and ends it only after
+   * it verified the bytes, or destroys it with an error.
+   */
+  applyLayer(diffId: string, tar: Readable, options?: ApplyLayerOptions): Promise<void>;
   hasLayer(diffId: string): Promise<boolean>;
   removeLayer(diffId: string): Promise<void>;
   /** Creates the container's writable layer; idempotent (a restart calls it again). */

@@ -18,6 +18,8 @@ import { RegistryTransport, readBody, type HttpRequest, type HttpResponse } from
 /** Layers fetched or sent at once, as Docker (max-concurrent-downloads / uploads). */
 export const CONCURRENT_LAYERS = 3;
 const MANIFEST_LIMIT = 4 << 20;
+/** A push compresses in pieces of this size (zlib's default is 16 KiB; under glibc's 128 KiB mmap threshold, which keeps the RSS down). */
+const PUSH_CHUNK = 64 << 10;
 const CONFIG_LIMIT = 8 << 20;
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -273,19 +275,10 @@ export class RegistryDistribution implements DistributionDriver {
     const indexed = request.diffIds.map((diffId, i) => ({ diffId, i }));
     for (const { diffId } of indexed) progress?.({ id: shortId(diffId), status: 'Preparing' });
     await inPool(indexed, CONCURRENT_LAYERS, async ({ diffId, i }, signal) => {
-      const file = join(source.scratchDir, `push-${process.pid}-${randomBytes(6).toString('hex')}`);
+      const scratch = join(source.scratchDir, `push-${process.pid}-${randomBytes(6).toString('hex')}`);
       try {
-        const hash = createHash('sha256');
-        let size = 0;
-        const count = new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            hash.update(chunk);
-            size += chunk.length;
-            done(null, chunk);
-          },
-        });
-        await pipeline(Readable.from(source.openLayer(diffId)), createGzip({ level: 6 }), count, createWriteStream(file), { signal });
-        const digest = `sha256:${hash.digest('hex')}`;
+        // Compressed once: a copy the store kept (the bytes a pull fetched, an earlier push's) is sent as it is.
+        const { path: file, digest, size } = (await source.compressedLayer?.(diffId)) ?? (await this.compress(source, diffId, scratch, signal));
         const id = shortId(digest);
         layers[i] = { digest, diffId, size };
         if (await this.blobExists(repo, digest, signal)) {
@@ -301,15 +294,15 @@ export class RegistryDistribution implements DistributionDriver {
           }
           if (mounted.status === 202) {
             // The registry opened an upload instead: use it.
-            await this.upload(repo, String(mounted.headers.location ?? ''), createReadStream(file) as AsyncIterable<Buffer>, size, digest, signal, (n) => progress?.({ id, status: 'Pushing', current: n, total: size }));
+            await this.upload(repo, String(mounted.headers.location ?? ''), createReadStream(file, { highWaterMark: PUSH_CHUNK }) as AsyncIterable<Buffer>, size, digest, signal, (n) => progress?.({ id, status: 'Pushing', current: n, total: size }));
             progress?.({ id, status: 'Pushed' });
             return;
           }
         }
-        await this.uploadBlob(repo, createReadStream(file) as AsyncIterable<Buffer>, size, digest, signal, (n) => progress?.({ id, status: 'Pushing', current: n, total: size }));
+        await this.uploadBlob(repo, createReadStream(file, { highWaterMark: PUSH_CHUNK }) as AsyncIterable<Buffer>, size, digest, signal, (n) => progress?.({ id, status: 'Pushing', current: n, total: size }));
         progress?.({ id, status: 'Pushed' });
       } finally {
-        await rm(file, { force: true });
+        await rm(scratch, { force: true });
       }
     }, request.signal);
 
@@ -328,6 +321,22 @@ export class RegistryDistribution implements DistributionDriver {
     if (put.status !== 201 && put.status !== 200) throw await repo.failure(put, `putting the manifest of ${name}`);
     put.body.resume();
     return { digest: sha256(manifest), size: manifest.length, layers };
+  }
+
+  /** gzip of a layer's tar into `file`, hashed as it is written; kept by the source for later pushes when it can. */
+  private async compress(source: LayerSource, diffId: string, file: string, signal: AbortSignal): Promise<{ path: string; digest: string; size: number }> {
+    const hash = createHash('sha256');
+    let size = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    await pipeline(Readable.from(source.openLayer(diffId)), createGzip({ level: 6, chunkSize: PUSH_CHUNK }), count, createWriteStream(file, { highWaterMark: PUSH_CHUNK }), { signal });
+    const digest = `sha256:${hash.digest('hex')}`;
+    return (await source.keepCompressed?.(diffId, file, digest)) ?? { path: file, digest, size };
   }
 
   private async blobExists(repo: Repository, digest: string, signal?: AbortSignal): Promise<boolean> {

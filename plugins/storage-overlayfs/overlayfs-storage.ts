@@ -3,10 +3,11 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { DriverKinds, injectable } from '../../core/plugin-api.js';
-import type { DriverContext, DriverStatus, FileChange, LayerUsage, Logger, MountSpec, StorageDriver } from '../../core/plugin-api.js';
+import type { ApplyLayerOptions, DriverContext, DriverStatus, FileChange, LayerUsage, Logger, MountSpec, StorageDriver } from '../../core/plugin-api.js';
 import { extractTar } from '../../core/plugin-api.js';
 import { mountOverlay, mountPoints, run, unmountAll } from './mount-table.js';
 import { changesOf, diffStream, isDirectory, usageOf } from './upper-dir.js';
+import { SharedSync } from './shared-sync.js';
 import { overlayWhiteouts } from './whiteouts.js';
 
 /**
@@ -72,6 +73,7 @@ export class OverlayfsStorage implements StorageDriver {
   private dirs: { readonly state: string; readonly run: string } | null = null;
   private logger: Logger | null = null;
   private readonly unpacking = new Map<string, Promise<void>>();
+  private readonly syncs = new SharedSync(() => run('sync', ['-f', join(this.state(), 'tmp')]));
   private getfattr = false;
 
   async init(context: DriverContext): Promise<DriverStatus> {
@@ -140,11 +142,12 @@ export class OverlayfsStorage implements StorageDriver {
   }
 
   /**
-   * Unpacks a layer tar under its diff id, checking that the tar's sha256 is that id. The tar is
-   * extracted into tmp/ and renamed into layers/ when complete, so a crash never leaves half a
-   * layer under the final name. A no-op (the stream is destroyed unread) when the layer is there.
+   * Unpacks a layer tar under its diff id, checking that the tar's sha256 is that id (unless the
+   * caller verified it: `options.verified`). The tar is extracted into tmp/ and renamed into
+   * layers/ when it ended and is complete, so a crash or a tar ended with an error never leaves
+   * half a layer under the final name. A no-op (the stream is destroyed unread) when the layer is there.
    */
-  async applyLayer(diffId: string, tar: Readable): Promise<void> {
+  async applyLayer(diffId: string, tar: Readable, options: ApplyLayerOptions = {}): Promise<void> {
     const hex = layerHex(diffId);
     const pending = this.unpacking.get(hex);
     if (pending !== undefined || (await this.hasLayer(diffId))) {
@@ -152,7 +155,7 @@ export class OverlayfsStorage implements StorageDriver {
       await pending;
       return;
     }
-    const unpack = this.unpack(diffId, hex, tar);
+    const unpack = this.unpack(diffId, hex, tar, options.verified === true);
     this.unpacking.set(hex, unpack);
     try {
       await unpack;
@@ -161,24 +164,24 @@ export class OverlayfsStorage implements StorageDriver {
     }
   }
 
-  private async unpack(diffId: string, hex: string, tar: Readable): Promise<void> {
+  private async unpack(diffId: string, hex: string, tar: Readable, verified: boolean): Promise<void> {
     const tmp = await mkdtemp(join(this.state(), 'tmp', `layer-${hex.slice(0, 12)}-`));
     try {
       await chmod(tmp, 0o755);
-      const hash = createHash('sha256');
+      const hash = verified ? null : createHash('sha256');
       async function* hashed(): AsyncGenerator<Buffer> {
         for await (const chunk of tar as AsyncIterable<Buffer>) {
-          hash.update(chunk);
+          hash?.update(chunk);
           yield chunk;
         }
       }
-      await extractTar(hashed(), tmp, {
+      await extractTar(hash === null ? (tar as AsyncIterable<Buffer>) : hashed(), tmp, {
         intercept: overlayWhiteouts,
         onWarning: (message) => this.logger?.warn(`layer ${hex.slice(0, 12)}: ${message}`),
       });
-      const actual = `sha256:${hash.digest('hex')}`;
+      const actual = hash === null ? diffId : `sha256:${hash.digest('hex')}`;
       if (actual !== diffId) throw new Error(`layer ${diffId}: the tar's digest is ${actual}`);
-      await run('sync', ['-f', tmp]);
+      await this.syncs.sync(); // syncfs of the state dir's filesystem, shared with the layers unpacked meanwhile
       try {
         await rename(tmp, this.layerPath(diffId));
       } catch (error) {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { ContentStore } from '../../core/images/content-store.js';
 import { ContentStoreLayerSink, ContentStoreLayerSource } from '../../core/images/layer-ingest.js';
 import type { DistributionProgress, Platform, TransportOptions } from '../../core/plugins/distribution.js';
@@ -263,6 +264,8 @@ describe('distribution.v1.registry against real registries on 127.0.0.1 (integra
       diffIds: pulled.layers.map((l) => l.diffId), mountFrom: [], onProgress: (p) => progress.push(p),
     }, source);
     assert.equal(progress.filter((p) => p.status === 'Pushed').length, 3);
+    // The pull kept the bytes it fetched: the push sends them as they are (the registry's digests), compressing nothing.
+    assert.deepEqual(pushed.layers.map((l) => l.digest), pulled.layers.map((l) => l.digest));
     const again: DistributionProgress[] = [];
     const second = await driver.push({
       reference: { registry: plain.host, repository: 'copies/three', tag: 'v3' }, config: pulled.config, configDigest: pulled.configDigest,
@@ -282,6 +285,29 @@ describe('distribution.v1.registry against real registries on 127.0.0.1 (integra
     assert.equal(back.manifestDigest, pushed.digest);
     assert.equal(back.configDigest, pulled.configDigest);
     for (const l of layers) assert.deepEqual(await readFile(other.blobPath(sha(l))), l);
+    await driver.close();
+  });
+
+  it('push of layers the store has no compressed copy of: compressed once, kept, and the next push sends the kept copy', async () => {
+    const { store, sink } = await freshStore('push-compress');
+    const driver = driverWith();
+    const pulled = await driver.pull({ reference: { registry: plain.host, repository: 'tools/three', tag: 'v1' }, platform: AMD64 }, sink);
+    await rm(join(store.root, 'compressed'), { recursive: true, force: true }); // as for an imported or committed image
+    const source = new ContentStoreLayerSource(store);
+    const diffIds = pulled.layers.map((l) => l.diffId);
+    const first = await driver.push({ reference: { registry: plain.host, repository: 'compressed/one', tag: 'v1' }, config: pulled.config, configDigest: pulled.configDigest, diffIds, mountFrom: [] }, source);
+    for (const layer of first.layers) {
+      const kept = await store.compressedCopy(layer.diffId);
+      assert.equal(kept?.digest, layer.digest);
+      assert.equal(kept?.size, layer.size);
+      assert.equal(sha(gunzipSync(await readFile(kept.path))), layer.diffId);
+    }
+    const second = await driver.push({ reference: { registry: plain.host, repository: 'compressed/two', tag: 'v1' }, config: pulled.config, configDigest: pulled.configDigest, diffIds, mountFrom: [] }, source);
+    assert.equal(second.digest, first.digest);
+    assert.deepEqual(await readdir(join(store.root, 'tmp')), []);
+    // The garbage collection's removal of a layer takes its compressed copies with it.
+    await store.removeBlob(diffIds[0]!);
+    assert.equal(await store.compressedCopy(diffIds[0]!), undefined);
     await driver.close();
   });
 });

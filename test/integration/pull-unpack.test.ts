@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { ContentStore } from '../../core/images/content-store.js';
+import { ContentStoreLayerSink } from '../../core/images/layer-ingest.js';
+import type { LayerExpectation } from '../../core/plugins/distribution.js';
+import { OverlayfsStorage } from '../../plugins/storage-overlayfs/overlayfs-storage.js';
+import { makeScratchDir } from '../fixtures/scratch-dir.js';
+import { buildTar } from '../fixtures/tar-builder.js';
+
+const notRoot = process.getuid?.() !== 0 && 'needs root (the overlayfs driver unpacks layers)';
+const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/** The bytes as a registry's response delivers them: in small pieces. */
+async function* pieces(bytes: Buffer, size = 7000): AsyncGenerator<Buffer> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+describe('a pulled layer is unpacked from the download stream, and becomes visible only once verified (integration)', { skip: notRoot }, () => {
+  let scratch: { path: string; dispose(): Promise<void> };
+  let storage: OverlayfsStorage;
+  let stateDir: string;
+  let content: ContentStore;
+  const warnings: string[] = [];
+
+  before(async () => {
+    scratch = await makeScratchDir('pull-unpack');
+    const dataRoot = join(scratch.path, 'data');
+    storage = new OverlayfsStorage();
+    stateDir = join(dataRoot, storage.id);
+    await mkdir(stateDir, { recursive: true });
+    const status = await storage.init({
+      dataRoot, execRoot: join(scratch.path, 'run'), stateDir, runDir: join(scratch.path, 'run', storage.id),
+      logger: { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+    });
+    assert.deepEqual(status, { status: 'ok' });
+    content = new ContentStore(dataRoot);
+  });
+  after(async () => {
+    await scratch?.dispose();
+  });
+
+  /** A layer of one 3 MB file (larger than the sink's batches) and a small one, gzip-compressed. */
+  async function layer(name: string): Promise<{ tar: Buffer; gz: Buffer; big: Buffer; expected: LayerExpectation }> {
+    const big = Buffer.alloc(3 << 20, `${name}: some text that compresses\n`);
+    const tar = await buildTar([
+      [{ path: `${name}`, type: 'directory', mode: 0o755 }],
+      [{ path: `${name}/big.txt`, type: 'file', mode: 0o644 }, big],
+      [{ path: `${name}/small.txt`, type: 'file', mode: 0o600 }, `${name}\n`],
+    ]);
+    const gz = gzipSync(tar);
+    return { tar, gz, big, expected: { digest: sha256(gz), size: gz.length, diffId: sha256(tar) } };
+  }
+
+  /** Nothing half-done anywhere: the store's and the driver's temporary folders are empty. */
+  async function assertNoLeftovers(): Promise<void> {
+    assert.deepEqual(await readdir(join(content.root, 'tmp')).catch(() => []), []);
+    assert.deepEqual(await readdir(join(stateDir, 'tmp')), []);
+  }
+
+  it('stores the tar under its diff id and unpacks it in the same pass: both there when storeLayer resolves', async () => {
+    const { gz, big, expected } = await layer('one');
+    const sink = new ContentStoreLayerSink(content, storage);
+    const progress: number[] = [];
+    await sink.storeLayer(pieces(gz), expected, (n) => progress.push(n));
+    assert.equal(progress.at(-1), gz.length);
+    assert.equal(await content.hasBlob(expected.diffId), true);
+    assert.equal(sha256(await readFile(content.blobPath(expected.diffId))), expected.diffId);
+    assert.equal(await storage.hasLayer(expected.diffId), true);
+    const unpacked = join(stateDir, 'layers', expected.diffId.slice(7));
+    assert.deepEqual(await readFile(join(unpacked, 'one', 'big.txt')), big);
+    assert.equal(await readFile(join(unpacked, 'one', 'small.txt'), 'utf8'), 'one\n');
+    // The fetched bytes are kept as the layer's compressed copy, for a push.
+    const kept = await content.compressedCopy(expected.diffId);
+    assert.equal(kept?.digest, expected.digest);
+    assert.deepEqual(await readFile(kept.path), gz);
+    await assertNoLeftovers();
+  });
+
+  it('a blob whose compressed digest is not the manifest\'s (its tar being right) leaves neither the blob nor the unpacked layer', async () => {
+    const { gz, expected } = await layer('two');
+    const sink = new ContentStoreLayerSink(content, storage);
+    const other = { ...expected, digest: sha256(Buffer.concat([gz, Buffer.from('x')])) };
+    await assert.rejects(sink.storeLayer(pieces(gz), other), /the bytes fetched have the digest sha256:[0-9a-f]{64}: the blob is corrupt/);
+    assert.equal(await content.hasBlob(expected.diffId), false);
+    assert.equal(await storage.hasLayer(expected.diffId), false);
+    assert.equal(await content.compressedCopy(expected.diffId), undefined);
+    await assertNoLeftovers();
+    // The right digest afterwards: stored and unpacked.
+    await sink.storeLayer(pieces(gz), expected);
+    assert.equal(await storage.hasLayer(expected.diffId), true);
+  });
+
+  it('a truncated download, a wrong diff id and an entry that climbs out leave nothing either', async () => {
+    const { gz, expected } = await layer('three');
+    const sink = new ContentStoreLayerSink(content, storage);
+    await assert.rejects(sink.storeLayer(pieces(gz.subarray(0, gz.length - 100)), expected), /gzip data is corrupt|truncated/);
+    await assert.rejects(sink.storeLayer(pieces(gz), { ...expected, diffId: sha256(Buffer.from('another tar')) }), /uncompressed it is sha256:[0-9a-f]{64}, but the image config says/);
+    assert.equal(await storage.hasLayer(expected.diffId), false);
+    const evilTar = await buildTar([[{ path: '../evil', type: 'file' }, 'out']]);
+    const evil = gzipSync(evilTar);
+    await assert.rejects(sink.storeLayer(pieces(evil), { digest: sha256(evil), size: evil.length, diffId: sha256(evilTar) }), /entry "\.\.\/evil" points outside the root: refused/);
+    assert.equal(await storage.hasLayer(sha256(evilTar)), false);
+    assert.equal(await content.hasBlob(sha256(evilTar)), false);
+    await assertNoLeftovers();
+  });
+
+  it('a layer the driver has already (its blob gone) is stored without unpacking it again', async () => {
+    const { tar, gz, expected } = await layer('four');
+    await storage.applyLayer(expected.diffId, Readable.from([tar]));
+    const unpacked = join(stateDir, 'layers', expected.diffId.slice(7));
+    const before = (await readdir(unpacked, { withFileTypes: true })).map((e) => e.name);
+    await new ContentStoreLayerSink(content, storage).storeLayer(pieces(gz), expected);
+    assert.equal(await content.hasBlob(expected.diffId), true);
+    assert.deepEqual((await readdir(unpacked, { withFileTypes: true })).map((e) => e.name), before);
+    await assertNoLeftovers();
+  });
+
+  it('a pull whose extraction waited for another pull\'s of the same layer, cut short, still ends with the layer unpacked', async () => {
+    const { gz, expected } = await layer('six');
+    let cut!: (error: Error) => void;
+    const cutting = new Promise<never>((_resolve, reject) => {
+      cut = reject;
+    });
+    async function* halfThenCut(): AsyncGenerator<Buffer> {
+      yield* pieces(gz.subarray(0, gz.length >> 1));
+      await cutting;
+    }
+    const until = async (check: () => Promise<boolean>): Promise<void> => {
+      while (!(await check())) await new Promise((r) => setTimeout(r, 5));
+    };
+    // The first sink starts the extraction (its folder appears in the driver's tmp/) and stalls halfway.
+    const first = assert.rejects(new ContentStoreLayerSink(content, storage).storeLayer(halfThenCut(), expected), /the client went away/);
+    await until(async () => (await readdir(join(stateDir, 'tmp'))).some((n) => n.startsWith('layer-')));
+    // The second finds it under way and waits for it; its own download is whole: its blob is stored, then it waits.
+    const second = new ContentStoreLayerSink(content, storage).storeLayer(pieces(gz), expected);
+    await until(() => content.hasBlob(expected.diffId));
+    cut(new Error('the client went away'));
+    await first;
+    await second;
+    assert.equal(await storage.hasLayer(expected.diffId), true);
+    assert.equal(await content.hasBlob(expected.diffId), true);
+    await assertNoLeftovers();
+  });
+
+  it('two sinks storing the same layer at once: one unpacks it, both store it, nothing is left behind', async () => {
+    const { gz, expected } = await layer('five');
+    await Promise.all([
+      new ContentStoreLayerSink(content, storage).storeLayer(pieces(gz), expected),
+      new ContentStoreLayerSink(content, storage).storeLayer(pieces(gz, 5000), expected),
+    ]);
+    assert.equal(await storage.hasLayer(expected.diffId), true);
+    assert.equal(await content.hasBlob(expected.diffId), true);
+    await assertNoLeftovers();
+    assert.deepEqual(warnings, []);
+  });
+});
