@@ -71,7 +71,11 @@ export function defaultValues(flags: Readonly<Record<string, AnyFlag>>): Record<
 /** Parses a command's argv (what follows the command's name) against its declared flags. */
 export function parseArgv(flags: Readonly<Record<string, AnyFlag>>, argv: readonly string[], options: { readonly stopAtFirstArg?: boolean } = {}): ParseOutcome {
   const byChar = new Map<string, string>();
-  for (const [name, decl] of Object.entries(flags)) if (decl.char) byChar.set(decl.char, name);
+  const byAlias = new Map<string, string>();
+  for (const [name, decl] of Object.entries(flags)) {
+    if (decl.char) byChar.set(decl.char, name);
+    for (const alias of decl.aliases ?? []) byAlias.set(alias, name);
+  }
   const values = defaultValues(flags);
   const given = new Set<string>();
   const set = (name: string, decl: AnyFlag, value: unknown): void => {
@@ -91,7 +95,8 @@ export function parseArgv(flags: Readonly<Record<string, AnyFlag>>, argv: readon
     if (token === '--help') return { kind: 'help' };
     if (token.startsWith('--')) {
       const eq = token.indexOf('=');
-      const name = token.slice(2, eq === -1 ? undefined : eq);
+      const spelled = token.slice(2, eq === -1 ? undefined : eq);
+      const name = Object.hasOwn(flags, spelled) ? spelled : (byAlias.get(spelled) ?? spelled);
       const inline = eq === -1 ? undefined : token.slice(eq + 1);
       const decl = Object.hasOwn(flags, name) ? flags[name] : undefined;
       if (!decl && name.startsWith('no-')) {

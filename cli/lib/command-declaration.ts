@@ -28,7 +28,8 @@
  * ```
  *
  * Compared with oclif's `Flags.string({...})` a declaration is `flag.string({...})` with the same
- * option names (char, summary, description, default, multiple, options, helpGroup, hidden, allowNo);
+ * option names (char, summary, description, default, multiple, options, helpGroup, hidden, allowNo,
+ * aliases: other long names the parser takes for the flag, as docker's hidden `--net` for `--network`);
  * `multipleNonGreedy` and `ignoreStdin` go (they are always so). The global flags (-H, --tls…) are
  * declared once below and belong to every command.
  *
@@ -51,6 +52,8 @@ export interface FlagDeclaration<T> {
   readonly description?: string;
   readonly helpGroup?: string;
   readonly hidden?: boolean;
+  /** Other long names for the same flag, not shown in help (docker's hidden spellings: `--net` for `--network`). */
+  readonly aliases?: readonly string[];
   /** Booleans: `--no-NAME` sets false (docker spells it `--NAME=false`, which works too). */
   readonly allowNo?: boolean;
   readonly multiple?: boolean;
@@ -78,6 +81,7 @@ interface Common {
   readonly description?: string;
   readonly helpGroup?: string;
   readonly hidden?: boolean;
+  readonly aliases?: readonly string[];
 }
 interface StringOptions extends Common {
   readonly multiple?: boolean;

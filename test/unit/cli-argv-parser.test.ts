@@ -177,6 +177,29 @@ describe('argv parser: docker\'s rules', () => {
     refuses(['-t', 'x'], 'invalid argument "x" for "-t, --time" flag: strconv.ParseInt: parsing "x": invalid syntax');
     refuses(['--pull', 'sometimes'], 'invalid argument "sometimes" for "--pull" flag: must be one of missing, always');
   });
+  it('takes a flag\'s aliases as the flag itself (docker\'s hidden --net and --net-alias), one value list for both spellings', () => {
+    const aliased = {
+      network: flag.string({ aliases: ['net'] }),
+      'network-alias': flag.string({ multiple: true, aliases: ['net-alias'] }),
+    };
+    const out = parseArgv(aliased, ['--net=app', '--net-alias', 'a', '--network-alias=b', '--net-alias=c', 'img']);
+    assert.equal(out.kind, 'parsed');
+    if (out.kind !== 'parsed') return;
+    assert.deepEqual(out.flags, { network: 'app', 'network-alias': ['a', 'b', 'c'] });
+    assert.deepEqual(out.positionals, ['img']);
+    assert.equal(Object.hasOwn(out.flags, 'net'), false, 'no value under the alias');
+    assert.throws(() => parseArgv(aliased, ['--networks=x']), /unknown flag: --networks/);
+  });
+
+  it('declares --net and --net-alias on run and create, hidden from help', async () => {
+    const commands = await declaredCommands();
+    for (const name of ['run', 'create']) {
+      const flags = commands.get(name)!.flags!;
+      assert.deepEqual(flags.network!.aliases, ['net'], name);
+      assert.deepEqual(flags['network-alias']!.aliases, ['net-alias'], name);
+      assert.equal(Object.hasOwn(flags, 'net'), false, `${name}: an alias, not a flag of its own in help`);
+    }
+  });
 });
 
 describe('command declarations', () => {
