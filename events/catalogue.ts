@@ -378,6 +378,17 @@ export type NetworkCreated = EventOf<'NetworkCreated', {
   dns: boolean;
 }>;
 export type NetworkRemoved = EventOf<'NetworkRemoved', { id: string }>;
+/**
+ * One of Docker's pre-defined networks that are not bridges was recorded, the first time a daemon
+ * started on this log: `host` (driver "host", the host's namespace) or `none` (driver "null", lo
+ * only). It gives them the id `network ls`, `network inspect` and the containers' NetworkID show,
+ * kept ever after; `--network host|none` stay modes of a container and take no address.
+ */
+export type PredefinedNetworkCreated = EventOf<'PredefinedNetworkCreated', {
+  id: string;
+  name: 'host' | 'none';
+  driver: 'host' | 'null';
+}>;
 /** A container got an address on a network (`run`, `network connect`). */
 export type ContainerNetworkConnected = EventOf<'ContainerNetworkConnected', {
   /** The network id. */
@@ -421,7 +432,7 @@ export type ImageEvent = ImageCreated | ImageTagged | ImageUntagged | ImageRemov
 export type VolumeEvent = VolumeCreating | VolumeCreated | VolumeRemoving | VolumeRemoved | VolumeCopyUpStarting | VolumeCopiedUp | VolumeCopyUpUndone;
 export type DaemonEvent = DaemonStarted | DaemonStopped | DaemonReconciled;
 export type NetworkEvent =
-  | NetworkCreated | NetworkRemoved | ContainerNetworkConnected | ContainerNetworkDisconnected
+  | NetworkCreated | NetworkRemoved | PredefinedNetworkCreated | ContainerNetworkConnected | ContainerNetworkDisconnected
   | ContainerPortsPublished | ContainerPortsUnpublished;
 
 /** Every event the engine records. */
@@ -481,6 +492,7 @@ export const SCHEMA_VERSIONS: { readonly [T in EventType]: number } = {
   DaemonReconciled: 1,
   NetworkCreated: 1,
   NetworkRemoved: 1,
+  PredefinedNetworkCreated: 1,
   ContainerNetworkConnected: 1,
   ContainerNetworkDisconnected: 1,
   ContainerPortsPublished: 1,
@@ -541,6 +553,7 @@ export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'conta
   DaemonReconciled: ['daemon', 'reconcile'],
   NetworkCreated: ['network', 'create'],
   NetworkRemoved: ['network', 'destroy'],
+  PredefinedNetworkCreated: ['network', 'create'],
   ContainerNetworkConnected: ['network', 'connect'],
   ContainerNetworkDisconnected: ['network', 'disconnect'],
   ContainerPortsPublished: ['container', 'ports-publish'],

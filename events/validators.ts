@@ -115,6 +115,7 @@ export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
     id, name: str, driver: str, subnet: cidr, gateway: ipv4, internal: bool, labels: recordOf(str), bridge: str, mtu: int, dns: bool,
   }),
   NetworkRemoved: obj({ id }),
+  PredefinedNetworkCreated: obj({ id, name: oneOf('host', 'none'), driver: oneOf('host', 'null') }),
   ContainerNetworkConnected: obj({ network: id, id, ip: ipv4, mac, aliases: arrayOf(str), interface: str }),
   ContainerNetworkDisconnected: obj({ network: id, id }),
   ContainerPortsPublished: obj({

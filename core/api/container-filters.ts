@@ -92,7 +92,8 @@ export function selectContainers(
       (since === undefined || since.every((s) => s !== undefined && createdMs(c) > createdMs(s))) &&
       test('is-task', (v) => v === 'false') &&
       test('volume', () => false) &&
-      test('network', (v) => Object.values(net.networks).some((n) => n.endpoints[c.id] !== undefined && (n.name === v || n.id === v))) &&
+      test('network', (v) => Object.values(net.networks).some((n) => n.endpoints[c.id] !== undefined && (n.name === v || n.id === v))
+        || Object.values(net.predefined).some((p) => c.hostConfig.NetworkMode === p.name && (p.name === v || p.id === v))) &&
       test('publish', (v) => (net.published[c.id]?.ports ?? []).some((p) => portFilterMatches(v, `${p.containerPort}/${p.protocol}`))) &&
       test('expose', (v) => Object.keys(c.config.ExposedPorts ?? {}).some((k) => portFilterMatches(v, k.includes('/') ? k : `${k}/tcp`))) &&
       test('health', (v) => v === 'none') &&

@@ -81,9 +81,18 @@ export function presentEndpoints(c: ContainerState, net: NetworksState): Record<
       DriverOpts: null,
     };
   }
+  const mode = networkModeOf(c);
+  if (mode === 'host' || mode === 'none') {
+    // The pre-defined network of that name (its id from the fold), with no address, as Docker shows it.
+    const p = net.predefined[mode];
+    out[mode] = {
+      IPAMConfig: null, Links: null, Aliases: null, NetworkID: p?.id ?? '', EndpointID: running && p ? endpointIdOf(p.id, c.id) : '',
+      Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null,
+    };
+    return out;
+  }
   if (c.startedAt === ZERO_TIME && Object.keys(out).length === 0) {
-    const mode = networkModeOf(c);
-    const special = mode === 'none' || mode === 'host' || mode.startsWith('container:');
+    const special = mode.startsWith('container:');
     const refs = special ? [] : [mode, ...Object.keys(configured).filter((r) => r !== mode)];
     for (const ref of refs) {
       const n = net.networks[ref] ?? Object.values(net.networks).find((x) => x.name === ref);

@@ -208,6 +208,9 @@ export class DockerEventMapper {
       case 'NetworkCreated':
         this.networks.set(e.data.id, { name: e.data.name, driver: e.data.driver });
         return [make('network', defaultAction, e.data.id, { name: e.data.name, type: e.data.driver })];
+      case 'PredefinedNetworkCreated':
+        this.networks.set(e.data.id, { name: e.data.name, driver: e.data.driver });
+        return [make('network', defaultAction, e.data.id, { name: e.data.name, type: e.data.driver })];
       case 'NetworkRemoved': {
         const ev = make('network', defaultAction, e.data.id, this.networkAttributes(e.data.id));
         this.networks.delete(e.data.id);

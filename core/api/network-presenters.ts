@@ -1,7 +1,7 @@
 /** Networks as Docker's API shows them (`GET /networks`, `GET /networks/{id}`), and the list's filters. Pure. */
 import { InvalidArgumentError } from '../engine/errors.js';
 import { DEFAULT_BRIDGE, DEFAULT_MTU, MTU_OPTION, PREDEFINED_NETWORKS } from '../engine/network-service.js';
-import { endpointIdOf, type NetworkState } from '../network/network-state.js';
+import { endpointIdOf, type NetworkState, type PredefinedNetwork } from '../network/network-state.js';
 import { parseSubnet } from '../network/ipv4.js';
 import type { ContainerState } from '../state/engine-state.js';
 import { checkFilterKeys, type Filters } from './http-params.js';
@@ -23,7 +23,8 @@ export interface NetworkView {
   readonly Scope: 'local';
   readonly Driver: string;
   readonly EnableIPv6: false;
-  readonly IPAM: { readonly Driver: 'default'; readonly Options: null; readonly Config: readonly { readonly Subnet: string; readonly Gateway: string }[] };
+  /** Config is null for `host` and `none`, which have no subnet (as Docker's). */
+  readonly IPAM: { readonly Driver: 'default'; readonly Options: null; readonly Config: readonly { readonly Subnet: string; readonly Gateway: string }[] | null };
   readonly Internal: boolean;
   readonly Attachable: boolean;
   readonly Ingress: false;
@@ -71,6 +72,35 @@ export function presentNetwork(n: NetworkState, containers: Readonly<Record<stri
   };
 }
 
+/**
+ * `host` or `none` as Docker shows them: no subnet (IPAM Config null), no options. Inspect lists the
+ * running containers whose `--network` is that mode, with no address (as Docker's).
+ */
+export function presentPredefined(p: PredefinedNetwork, containers: Readonly<Record<string, ContainerState>>, withContainers: boolean): NetworkView {
+  const attached: Record<string, NetworkContainerView> = {};
+  if (withContainers) {
+    for (const c of Object.values(containers)) {
+      if (c.hostConfig.NetworkMode !== p.name || (c.status !== 'running' && c.status !== 'paused')) continue;
+      attached[c.id] = { Name: c.name, EndpointID: endpointIdOf(p.id, c.id), MacAddress: '', IPv4Address: '', IPv6Address: '' };
+    }
+  }
+  return {
+    Name: p.name, Id: p.id, Created: p.created, Scope: 'local', Driver: p.driver, EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: null, Config: null },
+    Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
+    Containers: attached, Options: {}, Labels: {},
+  };
+}
+
+/** What the list's filters read of a network: a bridge network's fields, or a pre-defined one's (no labels, no endpoints). */
+export interface ListedNetwork {
+  readonly id: string;
+  readonly name: string;
+  readonly driver: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly endpoints?: Readonly<Record<string, unknown>>;
+}
+
 export const NETWORK_FILTER_KEYS = ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'] as const;
 
 /** A filter value as moby matches names and ids: a regular expression found anywhere (a plain word is a substring). */
@@ -90,7 +120,7 @@ function truthy(value: string, key: string): boolean {
 }
 
 /** `GET /networks?filters=…` as moby selects: each key must match one of its values (every one for `label`); sorted by name. */
-export function selectNetworks(networks: readonly NetworkState[], filters: Filters): NetworkState[] {
+export function selectNetworks<N extends ListedNetwork>(networks: readonly N[], filters: Filters): N[] {
   checkFilterKeys(filters, NETWORK_FILTER_KEYS);
   const test = (key: string, pred: (value: string) => boolean): boolean => {
     const values = filters.get(key);
@@ -102,7 +132,8 @@ export function selectNetworks(networks: readonly NetworkState[], filters: Filte
   return networks
     .filter((n) => {
       const builtin = PREDEFINED_NETWORKS.includes(n.name);
-      const dangling = !builtin && Object.keys(n.endpoints).length === 0;
+      const dangling = !builtin && Object.keys(n.endpoints ?? {}).length === 0;
+      const labels = n.labels ?? {};
       return (
         test('driver', (v) => v === n.driver) &&
         test('id', (v) => matchesPattern(v, n.id)) &&
@@ -113,7 +144,7 @@ export function selectNetworks(networks: readonly NetworkState[], filters: Filte
         // every label filter must match (moby's MatchKVList), the other keys any of their values
         (filters.get('label') ?? []).every((v) => {
           const eq = v.indexOf('=');
-          return eq < 0 ? v in n.labels : n.labels[v.slice(0, eq)] === v.slice(eq + 1);
+          return eq < 0 ? v in labels : labels[v.slice(0, eq)] === v.slice(eq + 1);
         })
       );
     })

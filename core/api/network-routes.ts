@@ -2,7 +2,7 @@ import { InvalidArgumentError, NotImplementedError } from '../engine/errors.js';
 import type { CreateNetworkRequest, NetworkService } from '../engine/network-service.js';
 import { checkFilterKeys, parseFilters } from './http-params.js';
 import { isRecord, optBool, optObject, optString, optStringMap, parseJsonObject, type JsonObject } from './narrow.js';
-import { NETWORK_PRUNE_FILTER_KEYS, presentNetwork, pruneUntil, selectNetworks } from './network-presenters.js';
+import { NETWORK_PRUNE_FILTER_KEYS, presentNetwork, presentPredefined, pruneUntil, selectNetworks, type NetworkView } from './network-presenters.js';
 import type { Router } from './router.js';
 import type { RouteDeps } from './route-support.js';
 
@@ -51,8 +51,11 @@ export function registerNetworkRoutes(router: Router, { engine, networks }: Rout
 
   router.get('/networks', ({ req, res }) => {
     const state = engine.state();
-    const selected = selectNetworks(service().list(), parseFilters(req.query.get('filters')));
-    res.json(200, selected.map((n) => presentNetwork(n, state.containers, false)));
+    const all: { id: string; name: string; driver: string; labels?: Readonly<Record<string, string>>; endpoints?: Readonly<Record<string, unknown>>; view: () => NetworkView }[] = [
+      ...service().list().map((n) => ({ ...n, view: () => presentNetwork(n, state.containers, false) })),
+      ...service().predefined().map((p) => ({ ...p, view: () => presentPredefined(p, state.containers, false) })),
+    ];
+    res.json(200, selectNetworks(all, parseFilters(req.query.get('filters'))).map((n) => n.view()));
   });
 
   router.post('/networks/create', async ({ req, res }) => {
@@ -74,7 +77,9 @@ export function registerNetworkRoutes(router: Router, { engine, networks }: Rout
   });
 
   router.get('/networks/{id}', ({ res, params }) => {
-    res.json(200, presentNetwork(service().find(params.id), engine.state().containers, true));
+    const found = service().findAny(params.id);
+    const containers = engine.state().containers;
+    res.json(200, found.kind === 'bridge' ? presentNetwork(found.network, containers, true) : presentPredefined(found.network, containers, true));
   });
 
   router.delete('/networks/{id}', async ({ res, params }) => {

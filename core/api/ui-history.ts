@@ -349,6 +349,6 @@ export class MemoryHistory implements HistorySource {
 function copyState(s: EngineState): EngineState {
   return {
     containers: { ...s.containers }, images: { ...s.images }, volumes: { ...s.volumes }, execs: { ...s.execs }, networks: s.networks, published: s.published,
-    position: s.position, time: s.time,
+    predefined: s.predefined, position: s.position, time: s.time,
   };
 }

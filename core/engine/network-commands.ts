@@ -87,13 +87,22 @@ function connectable(c: ContainerState): void {
   }
 }
 
+/** Docker's refusals for `network connect|disconnect host|none` (moby's ErrConflictHostNetwork, ErrConflictNoNetwork). */
+function modeNetworkRefusal(name: 'host' | 'none'): InvalidArgumentError {
+  return new InvalidArgumentError(name === 'host'
+    ? 'container cannot be disconnected from host network or connected to host network'
+    : 'container cannot be connected to multiple networks with one of the networks in private mode');
+}
+
 /**
  * `network connect`: the container gets an address on the network (recorded at once, running or
  * not); a running one gets its veth pair now, in its namespace, on the next free ethN.
  */
 export async function connectContainer(ctx: EngineContext, networkRef: string, containerRef: string, config: Partial<EndpointConfig>): Promise<void> {
-  const network = ctx.networks.find(networkRef);
+  const found = ctx.networks.findAny(networkRef);
   const c = findContainer(ctx.state(), containerRef);
+  if (found.kind === 'predefined') throw modeNetworkRefusal(found.network.name);
+  const network = found.network;
   await ctx.serial(c.id, async () => {
     const now = findContainer(ctx.state(), c.id);
     connectable(now);
@@ -123,7 +132,13 @@ export async function connectContainer(ctx: EngineContext, networkRef: string, c
  * container that is gone (an endpoint left by a crash).
  */
 export async function disconnectContainer(ctx: EngineContext, networkRef: string, containerRef: string, force: boolean): Promise<void> {
-  const network = ctx.networks.find(networkRef);
+  const found = ctx.networks.findAny(networkRef);
+  if (found.kind === 'predefined') {
+    const c = findContainer(ctx.state(), containerRef);
+    if (networkChoice(c.hostConfig).kind !== found.network.name) throw new ForbiddenError(`container ${c.id} is not connected to network ${found.network.name}`);
+    throw modeNetworkRefusal(found.network.name);
+  }
+  const network = found.network;
   let target: ContainerState | undefined;
   try {
     target = findContainer(ctx.state(), containerRef);

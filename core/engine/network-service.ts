@@ -20,7 +20,7 @@ import { withHostNetworkLock } from '../network/host-network-lock.js';
 import { readHostRoutes } from '../network/host-routes.js';
 import { planNetwork } from '../network/ipam.js';
 import type { Subnet } from '../network/ipv4.js';
-import type { NetworkState } from '../network/network-state.js';
+import type { NetworkState, PredefinedNetwork } from '../network/network-state.js';
 import { applyNetworkRecovery, planNetworkRecovery, specOfNetwork } from '../network/recovery.js';
 import type { NetworkDriver } from '../plugins/network-driver.js';
 import { DriverKinds } from '../plugins/kinds.js';
@@ -34,6 +34,15 @@ import { newId } from './names.js';
 export const DEFAULT_BRIDGE = 'bridge';
 /** Names Docker reserves: the default bridge, and the `--network host` and `--network none` modes. */
 export const PREDEFINED_NETWORKS: readonly string[] = [DEFAULT_BRIDGE, 'host', 'none'];
+/** The pre-defined networks that are modes, not bridges, with their drivers as Docker names them. */
+export const MODE_NETWORKS: readonly { readonly name: 'host' | 'none'; readonly driver: 'host' | 'null' }[] = [
+  { name: 'host', driver: 'host' },
+  { name: 'none', driver: 'null' },
+];
+/** What a network reference names: a bridge network (the default one or a user network), or `host` / `none`. */
+export type FoundNetwork =
+  | { readonly kind: 'bridge'; readonly network: NetworkState }
+  | { readonly kind: 'predefined'; readonly network: PredefinedNetwork };
 /** Docker's option for a network's MTU (`network create -o com.docker.network.driver.mtu=1400`). */
 export const MTU_OPTION = 'com.docker.network.driver.mtu';
 export const DEFAULT_MTU = 1500;
@@ -92,6 +101,33 @@ export class NetworkService {
     return matches[0];
   }
 
+  /** `host` and `none` as recorded (none before the daemon's first start on this log). */
+  predefined(): PredefinedNetwork[] {
+    return Object.values(this.store.state().predefined);
+  }
+
+  /**
+   * Any network, `host` and `none` too, by full id, name, then unique id prefix (network inspect
+   * and rm); a network that is not there is Docker's 404.
+   */
+  findAny(ref: string): FoundNetwork {
+    const all: FoundNetwork[] = [
+      ...this.list().map((network) => ({ kind: 'bridge' as const, network })),
+      ...this.predefined().map((network) => ({ kind: 'predefined' as const, network })),
+    ];
+    const found = ref === '' ? undefined
+      : all.find((f) => f.network.id === ref) ?? all.find((f) => f.network.name === ref) ?? this.byPrefix(all, ref);
+    if (!found) throw new NotFoundError(`network ${ref} not found`);
+    return found;
+  }
+
+  private byPrefix(all: readonly FoundNetwork[], ref: string): FoundNetwork | undefined {
+    if (!/^[0-9a-f]+$/.test(ref)) return undefined;
+    const matches = all.filter((f) => f.network.id.startsWith(ref));
+    if (matches.length > 1) throw new InvalidArgumentError(`network ${ref} is ambiguous (${matches.length} matches found based on ID prefix)`);
+    return matches[0];
+  }
+
   /** As tryFind; a network that is not there is Docker's 404 "network NAME not found". */
   find(ref: string): NetworkState {
     const found = this.tryFind(ref);
@@ -115,7 +151,9 @@ export class NetworkService {
   remove(ref: string): Promise<void> {
     return this.serial(async () => {
       for (let attempt = 0; ; attempt++) {
-        const network = this.find(ref);
+        const found = this.findAny(ref);
+        if (found.kind === 'predefined') throw new ForbiddenError(`${found.network.name} is a pre-defined network and cannot be removed`);
+        const network = found.network;
         if (network.name === DEFAULT_BRIDGE) throw new ForbiddenError(`${DEFAULT_BRIDGE} is a pre-defined network and cannot be removed`);
         const active = Object.keys(network.endpoints).length;
         if (active > 0) throw new ConflictError(`error while removing network: network ${network.name} id ${network.id} has active endpoints`);
@@ -171,6 +209,11 @@ export class NetworkService {
    * network driver has no networks; the daemon serves on and says why.
    */
   async start(): Promise<void> {
+    try {
+      await this.recordPredefined();
+    } catch (err) {
+      this.logger.error(`the networks host and none could not be recorded: ${messageOf(err)}`);
+    }
     const driver = this.registry.get(DriverKinds.network);
     if (!driver) {
       this.logger.warn(`no default ${DEFAULT_BRIDGE} network: ${this.registry.whyMissing(DriverKinds.network)}`);
@@ -188,6 +231,21 @@ export class NetworkService {
     } catch (err) {
       this.logger.error(`the default ${DEFAULT_BRIDGE} network could not be made: ${messageOf(err)}`);
     }
+  }
+
+  /**
+   * `host` and `none`: recorded the first time (PredefinedNetworkCreated, a new id each, kept in the
+   * log ever after, as dockerd keeps them in its store). They need no driver: a daemon without a
+   * usable network driver has them too.
+   */
+  private async recordPredefined(): Promise<void> {
+    await this.serial(async () => {
+      for (const { name, driver } of MODE_NETWORKS) {
+        if (this.store.state().predefined[name]) continue;
+        const id = newId();
+        await this.store.append(networkStream(id), [{ type: 'PredefinedNetworkCreated', data: { id, name, driver } }], 'no-stream');
+      }
+    });
   }
 
   /** The default bridge: recorded the first time (its subnet chosen then and kept in the log); ensured by recovery after that. */

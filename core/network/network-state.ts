@@ -33,6 +33,19 @@ export interface NetworkState {
   readonly version: number;
 }
 
+/**
+ * Docker's pre-defined networks that are not bridges, `host` (driver "host") and `none` (driver
+ * "null"): an id and a creation time (PredefinedNetworkCreated), no subnet and no addresses. The
+ * containers on them are those whose `--network` is that mode.
+ */
+export interface PredefinedNetwork {
+  readonly id: string;
+  readonly name: 'host' | 'none';
+  readonly driver: 'host' | 'null';
+  readonly created: string;
+  readonly version: number;
+}
+
 export interface PublishedPorts {
   readonly network: string;
   readonly ports: readonly PublishedPort[];
@@ -42,9 +55,11 @@ export interface NetworksState {
   readonly networks: Readonly<Record<string, NetworkState>>;
   /** What each container has published now, by container id. */
   readonly published: Readonly<Record<string, PublishedPorts>>;
+  /** `host` and `none`, by name, once recorded (the daemon records them at its first start). */
+  readonly predefined: Readonly<Record<string, PredefinedNetwork>>;
 }
 
-export const EMPTY_NETWORKS: NetworksState = { networks: {}, published: {} };
+export const EMPTY_NETWORKS: NetworksState = { networks: {}, published: {}, predefined: {} };
 
 /** Where an event sits in the log: its stream's version after it, and when it was recorded. */
 export interface EventPlace {
@@ -74,6 +89,11 @@ export function evolveNetworks(state: NetworksState, event: NetworkEvent, at?: E
     }
     case 'NetworkRemoved':
       return { ...state, networks: without(state.networks, event.data.id) };
+    case 'PredefinedNetworkCreated': {
+      const { id, name, driver } = event.data;
+      const network: PredefinedNetwork = { id, name, driver, created: at?.time ?? ZERO_TIME, version: at?.streamVersion ?? 1 };
+      return { ...state, predefined: { ...state.predefined, [name]: network } };
+    }
     case 'ContainerNetworkConnected': {
       const network = state.networks[event.data.network];
       if (!network) return state;

@@ -1,14 +1,14 @@
 import { restartPolicyAllows } from './restart-policy.js';
 import type { EventEnvelope, NetworkEvent } from '../../events/index.js';
-import { evolveNetworks, type NetworkState, type PublishedPorts } from '../network/network-state.js';
+import { evolveNetworks, type NetworkState, type PredefinedNetwork, type PublishedPorts } from '../network/network-state.js';
 import type { ContainerState, EngineState, ExecState, ImageState, VolumeState } from './engine-state.js';
 import { ZERO_TIME } from './engine-state.js';
 
-/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes; 5: networks and published ports; 6: a volume's copy-up at its first mount). */
-export const FOLD_VERSION = 6;
+/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes; 5: networks and published ports; 6: a volume's copy-up at its first mount; 7: the pre-defined host and none networks). */
+export const FOLD_VERSION = 7;
 
 export function initialState(): EngineState {
-  return { containers: {}, images: {}, volumes: {}, execs: {}, networks: {}, published: {}, position: 0, time: ZERO_TIME };
+  return { containers: {}, images: {}, volumes: {}, execs: {}, networks: {}, published: {}, predefined: {}, position: 0, time: ZERO_TIME };
 }
 
 /** The fold's working copy: the records are mutable, the entities in them are never mutated. */
@@ -19,6 +19,7 @@ interface Draft {
   execs: Record<string, ExecState>;
   networks: Readonly<Record<string, NetworkState>>;
   published: Readonly<Record<string, PublishedPorts>>;
+  predefined: Readonly<Record<string, PredefinedNetwork>>;
   position: number;
   time: string;
 }
@@ -26,7 +27,7 @@ interface Draft {
 function draftOf(state: EngineState): Draft {
   return {
     containers: { ...state.containers }, images: { ...state.images }, volumes: { ...state.volumes }, execs: { ...state.execs },
-    networks: state.networks, published: state.published, position: state.position, time: state.time,
+    networks: state.networks, published: state.published, predefined: state.predefined, position: state.position, time: state.time,
   };
 }
 
@@ -35,6 +36,7 @@ function applyNetworkEvent(d: Draft, e: EventEnvelope, event: NetworkEvent): voi
   const next = evolveNetworks(d, event, { streamVersion: e.streamVersion, time: e.time });
   d.networks = next.networks;
   d.published = next.published;
+  d.predefined = next.predefined;
 }
 
 function setContainer(d: Draft, id: string, e: EventEnvelope, change: (c: ContainerState) => Partial<ContainerState>): void {
@@ -248,6 +250,7 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
     }
     case 'NetworkCreated':
     case 'NetworkRemoved':
+    case 'PredefinedNetworkCreated':
     case 'ContainerNetworkConnected':
     case 'ContainerNetworkDisconnected':
       return applyNetworkEvent(d, e, e);

@@ -54,12 +54,13 @@ async function inspectName(d: TestDaemon, name: string): Promise<InspectedContai
 }
 
 /**
- * The daemon's networks and the host agree: every network `network ls` lists has its bridge, and
+ * The daemon's networks and the host agree: every bridge network `network ls` lists has its bridge, and
  * the bridges in the daemon's nft table are exactly those. Returns the network, by name, if listed.
  */
 async function networksAgree(d: TestDaemon, name: string): Promise<{ Id: string } | undefined> {
   const ls = await ok(d, ['network', 'ls', '--format', '{{json .}}', '--no-trunc']);
-  const listed = ls.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { ID: string; Name: string });
+  // host and none are listed too (driver host, null): they have no bridge.
+  const listed = ls.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { ID: string; Name: string; Driver: string }).filter((n) => n.Driver === 'bridge');
   const bridges = listed.map((n) => `mdbr-${n.ID.slice(0, 8)}`).sort();
   for (const b of bridges) assert.ok(existsSync(`/sys/class/net/${b}`), `the bridge ${b} of a listed network is on the host`);
   const set = await runCommand('nft', ['-j', 'list', 'set', 'ip', d.networkTable, 'bridges']);

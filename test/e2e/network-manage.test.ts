@@ -32,7 +32,11 @@ describe('e2e: networks as resources', () => {
     assert.equal(ls.code, 0, ls.stderr);
     const lines = ls.stdout.trim().split('\n');
     assert.match(lines[0]!, /^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE$/);
+    assert.equal(lines.length, 4, ls.stdout);
     assert.match(lines[1]!, /^[0-9a-f]{12}\s+bridge\s+bridge\s+local$/);
+    assert.match(lines[2]!, /^[0-9a-f]{12}\s+host\s+host\s+local$/);
+    assert.match(lines[3]!, /^[0-9a-f]{12}\s+none\s+null\s+local$/);
+    const builtinIds = (await d.cli(['network', 'ls', '-q', '--no-trunc', '--filter', 'type=builtin'])).stdout.trim().split('\n');
     const inspect = await d.cli(['network', 'inspect', 'bridge']);
     assert.equal(inspect.code, 0, inspect.stderr);
     const [bridge] = JSON.parse(inspect.stdout) as { Id: string; Name: string; IPAM: { Config: { Subnet: string; Gateway: string }[] }; Options: Record<string, string>; Containers: object }[];
@@ -48,8 +52,57 @@ describe('e2e: networks as resources', () => {
     const again = JSON.parse((await d.cli(['network', 'inspect', 'bridge'])).stdout) as typeof bridge[];
     assert.equal(again[0]!.Id, bridge!.Id);
     assert.deepEqual(again[0]!.IPAM, bridge!.IPAM, 'the subnet the log remembers');
-    const ids = (await d.cli(['network', 'ls', '-q'])).stdout.trim().split('\n');
-    assert.deepEqual(ids, [bridge!.Id.slice(0, 12)], 'one default bridge, not a second');
+    const ids = (await d.cli(['network', 'ls', '-q', '--no-trunc'])).stdout.trim().split('\n');
+    assert.deepEqual(ids, builtinIds, 'one default bridge, one host, one none, with the ids they had: not a second of each');
+    assert.equal(ids[0], bridge!.Id);
+  });
+
+  it('host and none: listed and inspected as Docker shows them, refused by rm, their containers in inspect', async () => {
+    const inspect = await d.cli(['network', 'inspect', 'host', 'none']);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    type View = { Name: string; Id: string; Driver: string; Scope: string; IPAM: { Driver: string; Config: unknown }; Containers: Record<string, { Name: string; IPv4Address: string; MacAddress: string }>; Options: object; Labels: object };
+    const [host, none] = JSON.parse(inspect.stdout) as View[];
+    assert.deepEqual([host!.Name, host!.Driver, host!.Scope, host!.IPAM, host!.Options, host!.Labels], ['host', 'host', 'local', { Driver: 'default', Options: null, Config: null }, {}, {}]);
+    assert.deepEqual([none!.Name, none!.Driver, none!.IPAM.Config], ['none', 'null', null]);
+    assert.match(host!.Id, /^[0-9a-f]{64}$/);
+    assert.equal((await d.cli(['network', 'inspect', '-f', '{{.Name}}', host!.Id.slice(0, 12)])).stdout, 'host\n', 'by id prefix');
+
+    for (const name of ['host', 'none']) {
+      const rm = await d.cli(['network', 'rm', name]);
+      assert.deepEqual([rm.code, rm.stderr], [1, `Error response from daemon: ${name} is a pre-defined network and cannot be removed\n`]);
+    }
+    const prune = await d.cli(['network', 'prune', '-f']);
+    assert.equal(prune.code, 0, prune.stderr);
+    assert.equal((await d.cli(['network', 'ls', '-q', '--filter', 'type=builtin'])).stdout.trim().split('\n').length, 3, 'prune leaves them');
+
+    // --network host|none still run as before; the network's inspect lists them while they run, without an address.
+    const h = await d.cli(['run', '-d', '--name', 'mn-host', '--network', 'host', 'busybox', 'sleep', '300']);
+    assert.equal(h.code, 0, h.stderr);
+    const n = await d.cli(['run', '-d', '--name', 'mn-none', '--net', 'none', 'busybox', 'sleep', '300']);
+    assert.equal(n.code, 0, n.stderr);
+    try {
+      const hostNow = (JSON.parse((await d.cli(['network', 'inspect', 'host'])).stdout) as View[])[0]!;
+      assert.deepEqual(Object.values(hostNow.Containers).map((c) => [c.Name, c.IPv4Address, c.MacAddress]), [['mn-host', '', '']]);
+      const noneNow = (JSON.parse((await d.cli(['network', 'inspect', 'none'])).stdout) as View[])[0]!;
+      assert.deepEqual(Object.values(noneNow.Containers).map((c) => c.Name), ['mn-none']);
+      const links = await d.cli(['exec', 'mn-none', 'ls', '/sys/class/net']);
+      assert.equal(links.stdout.trim(), 'lo', 'none: lo only');
+      const netId = await d.cli(['inspect', '-f', '{{.NetworkSettings.Networks.host.NetworkID}} {{.HostConfig.NetworkMode}}', 'mn-host']);
+      assert.equal(netId.stdout, `${host!.Id} host\n`);
+      assert.equal((await d.cli(['ps', '-q', '--filter', 'network=host'])).stdout.trim().split('\n').length, 1);
+      const connect = await d.cli(['network', 'connect', 'host', 'mn-none']);
+      assert.equal(connect.code, 1);
+      assert.match(connect.stderr, /^Error.*: container cannot be disconnected from host network or connected to host network\n$/);
+      const disconnect = await d.cli(['network', 'disconnect', 'none', 'mn-host']);
+      assert.equal(disconnect.code, 1);
+      assert.match(disconnect.stderr, /is not connected to network none/);
+    } finally {
+      await d.cli(['rm', '-f', 'mn-host', 'mn-none']);
+    }
+    assert.deepEqual((JSON.parse((await d.cli(['network', 'inspect', 'host'])).stdout) as View[])[0]!.Containers, {});
+    const events = await d.cli(['events', '--since', '0', '--until', '0s', '--filter', 'type=network']);
+    assert.ok(events.stdout.includes(`network create ${host!.Id} (name=host, type=host)`), events.stdout);
+    assert.ok(events.stdout.includes(`network create ${none!.Id} (name=none, type=null)`), events.stdout);
   });
 
   it('network create, ls with filters and formats, inspect, rm, and the events they leave', async () => {
@@ -128,6 +181,15 @@ describe('e2e: networks as resources', () => {
       const rmBridge = await d.docker(['network', 'rm', 'bridge']);
       assert.equal(rmBridge.code, 1);
       assert.match(rmBridge.stderr, /bridge is a pre-defined network and cannot be removed/);
+      for (const name of ['host', 'none']) {
+        const rmMode = await d.docker(['network', 'rm', name]);
+        assert.equal(rmMode.code, 1);
+        assert.match(rmMode.stderr, new RegExp(`${name} is a pre-defined network and cannot be removed`));
+      }
+      const builtin = await d.docker(['network', 'ls', '--filter', 'type=builtin', '--format', '{{.Name}} {{.Driver}} {{.Scope}}']);
+      assert.equal(builtin.stdout, 'bridge bridge local\nhost host local\nnone null local\n', builtin.stderr);
+      const modes = await d.docker(['network', 'inspect', '-f', '{{.Name}} {{.Driver}} {{len .Containers}} {{.IPAM.Driver}}', 'host', 'none']);
+      assert.equal(modes.stdout, 'host host 0 default\nnone null 0 default\n', modes.stderr);
       const missing = await d.docker(['network', 'inspect', 'nope']);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /network nope not found/);

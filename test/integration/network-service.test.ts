@@ -12,6 +12,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { networkStream } from '../../events/index.js';
+import { EngineError } from '../../core/engine/errors.js';
 import { EventStore } from '../../core/engine/event-store.js';
 import { NetworkService } from '../../core/engine/network-service.js';
 import { MemoryEventLog } from '../../core/eventlog/memory-event-log.js';
@@ -92,6 +93,24 @@ describe('network service', { skip: isRoot ? false : 'needs root' }, () => {
     assert.equal(again.subnet, bridge.subnet, 'the subnet is the one the log remembers');
     assert.ok(bridgeUp(bridge.bridge), 'recovery made the device again');
     assert.equal(second.service.list().filter((n) => n.name === 'bridge').length, 1);
+  });
+
+  it('records host and none once, with the ids rm refuses and lookups find; they need no driver and are not bridges', async () => {
+    const first = await daemon();
+    await first.service.start();
+    const ids = first.service.predefined().map((p) => [p.name, p.driver, p.id]);
+    assert.deepEqual(ids.map(([name, driver]) => [name, driver]), [['host', 'host'], ['none', 'null']]);
+    const second = await daemon();
+    await second.service.start();
+    assert.deepEqual(second.service.predefined().map((p) => [p.name, p.driver, p.id]), ids, 'recorded once: the same ids after a restart');
+    const host = second.service.findAny('host');
+    assert.equal(host.kind, 'predefined');
+    assert.equal(second.service.findAny(host.network.id.slice(0, 12)).network.name, 'host');
+    assert.equal(second.service.tryFind('host'), undefined, 'not a bridge network for the start or connect');
+    for (const name of ['host', 'none']) {
+      await assert.rejects(second.service.remove(name), (err: Error) => err instanceof EngineError && err.status === 403 && err.message === `${name} is a pre-defined network and cannot be removed`);
+    }
+    await assert.rejects(second.service.create({ name: 'none' }), /network with name none already exists/);
   });
 
   it('creates a network: the event first, then the bridge with the gateway address; lookups by name, id and prefix', async () => {

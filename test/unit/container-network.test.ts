@@ -126,6 +126,7 @@ describe('ps --filter network, publish, expose (as moby: by network name or id, 
       },
     },
     published: { [ID]: { network: networkId, ports: [{ containerPort: 80, protocol: 'tcp' as const, hostIp: '0.0.0.0', hostPort: 8080 }] } },
+    predefined: {},
   };
   const select = (key: string, value: string): string[] =>
     selectContainers([web, other], {}, { all: true, filters: new Map([[key, [value]]]) }, net).map((c) => c.name);

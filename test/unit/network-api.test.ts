@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { NetworkEvent } from '../../events/index.js';
 import { EngineError } from '../../core/engine/errors.js';
 import { parseFilters } from '../../core/api/http-params.js';
-import { presentNetwork, pruneUntil, selectNetworks } from '../../core/api/network-presenters.js';
+import { presentNetwork, presentPredefined, pruneUntil, selectNetworks } from '../../core/api/network-presenters.js';
 import { parseCreateNetworkBody } from '../../core/api/network-routes.js';
 import { endpointIdOf, foldNetworks } from '../../core/network/network-state.js';
 import type { ContainerState } from '../../core/state/engine-state.js';
@@ -63,6 +63,43 @@ describe('unit: network presenters', () => {
     assert.equal(bridge.Options['com.docker.network.bridge.name'], `mdbr-${BRIDGE.slice(0, 8)}`);
     assert.deepEqual(presentNetwork(state.networks[DB]!, {}, true).Options, { 'com.docker.network.driver.mtu': '1400' });
     assert.equal(presentNetwork(state.networks[DB]!, {}, true).Internal, true);
+  });
+});
+
+describe('unit: the pre-defined host and none networks', () => {
+  const HOST = 'e'.repeat(64);
+  const modes = foldNetworks([
+    { type: 'PredefinedNetworkCreated', data: { id: HOST, name: 'host', driver: 'host' } },
+    { type: 'PredefinedNetworkCreated', data: { id: 'f'.repeat(64), name: 'none', driver: 'null' } },
+  ]);
+  const container = (id: string, name: string, mode: string, status: ContainerState['status']): ContainerState =>
+    ({ id, name, status, hostConfig: { NetworkMode: mode } } as ContainerState);
+
+  it('inspect shows Docker\'s host network: driver host, no IPAM config, no options; its running containers without an address', () => {
+    const containers = {
+      [C1]: container(C1, 'h1', 'host', 'running'),
+      ['2'.repeat(64)]: container('2'.repeat(64), 'h2', 'host', 'exited'),
+      ['3'.repeat(64)]: container('3'.repeat(64), 'n1', 'none', 'running'),
+    };
+    const view = presentPredefined(modes.predefined.host!, containers, true);
+    assert.deepEqual([view.Name, view.Id, view.Driver, view.Scope, view.Internal], ['host', HOST, 'host', 'local', false]);
+    assert.deepEqual(view.IPAM, { Driver: 'default', Options: null, Config: null });
+    assert.deepEqual([view.Options, view.Labels], [{}, {}]);
+    assert.deepEqual(view.Containers, { [C1]: { Name: 'h1', EndpointID: endpointIdOf(HOST, C1), MacAddress: '', IPv4Address: '', IPv6Address: '' } });
+    assert.deepEqual(Object.values(presentPredefined(modes.predefined.none!, containers, true).Containers).map((c) => c.Name), ['n1']);
+    assert.equal(presentPredefined(modes.predefined.none!, containers, true).Driver, 'null');
+    assert.deepEqual(presentPredefined(modes.predefined.host!, containers, false).Containers, {}, 'not in the list');
+  });
+
+  it('the list filters take them as builtin networks, never dangling', () => {
+    const listed = [...all, ...Object.values(modes.predefined)];
+    const select = (filters: string): string[] => selectNetworks(listed, parseFilters(filters)).map((n) => n.name);
+    assert.deepEqual(select(''), ['app', 'bridge', 'db', 'host', 'none']);
+    assert.deepEqual(select('{"type":["builtin"]}'), ['bridge', 'host', 'none']);
+    assert.deepEqual(select('{"driver":["null"]}'), ['none']);
+    assert.deepEqual(select('{"dangling":["true"]}'), ['db']);
+    assert.deepEqual(select('{"label":["team"]}'), ['app', 'db']);
+    assert.deepEqual(select(`{"id":["${HOST.slice(0, 6)}"]}`), ['host']);
   });
 });
 

@@ -71,9 +71,25 @@ describe('unit: the network events in the engine fold', () => {
     assert.deepEqual(s.networks, {});
   });
 
+  it('given host and none recorded: they are pre-defined networks with their ids and drivers, apart from the bridges and IPAM', () => {
+    const HOST = 'e'.repeat(64);
+    const NONE = 'f'.repeat(64);
+    const s = given([
+      networkCreated,
+      { type: 'PredefinedNetworkCreated', data: { id: HOST, name: 'host', driver: 'host' } },
+      { type: 'PredefinedNetworkCreated', data: { id: NONE, name: 'none', driver: 'null' } },
+    ]);
+    assert.deepEqual(s.predefined, {
+      host: { id: HOST, name: 'host', driver: 'host', created: secondsIn(1), version: 1 },
+      none: { id: NONE, name: 'none', driver: 'null', created: secondsIn(2), version: 1 },
+    });
+    assert.deepEqual(Object.keys(s.networks), [NET], 'not bridges: no subnet for IPAM to avoid, nothing for recovery to ensure');
+    assert.deepEqual(initialState().predefined, {});
+  });
+
   it('evolve, evolveOwned and foldAll agree, and evolve leaves its input alone', () => {
     const events = envelopes([
-      networkCreated, connected(C1, '172.18.0.2'),
+      networkCreated, { type: 'PredefinedNetworkCreated', data: { id: 'e'.repeat(64), name: 'host', driver: 'host' } }, connected(C1, '172.18.0.2'),
       { type: 'ContainerPortsPublished', data: { id: C1, network: NET, ports } },
       { type: 'ContainerPortsUnpublished', data: { id: C1 } },
       { type: 'ContainerNetworkDisconnected', data: { network: NET, id: C1 } },
@@ -85,7 +101,7 @@ describe('unit: the network events in the engine fold', () => {
       const before = JSON.stringify(pure);
       const next = evolve(pure, e);
       assert.equal(JSON.stringify(pure), before, 'evolve leaves its input alone');
-      seen.push(JSON.stringify([next.networks, next.published]));
+      seen.push(JSON.stringify([next.networks, next.published, next.predefined]));
       pure = next;
     }
     let owned = initialState();

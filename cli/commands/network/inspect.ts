@@ -7,7 +7,7 @@ import { networkPath } from '../../lib/container-ops.js';
 export default defineCommand({
   summary: 'Display detailed information on one or more networks.',
 
-  description: `Prints a JSON array of Docker's network objects: Name, Id, Created, Scope, Driver, EnableIPv6, IPAM (Driver, Config with Subnet and Gateway), Internal, Attachable, Containers (by id: Name, EndpointID, MacAddress, IPv4Address, IPv6Address), Options, Labels. With -f, a Go-like template per network instead, e.g. '{{range .IPAM.Config}}{{.Subnet}}{{end}}'.
+  description: `Prints a JSON array of Docker's network objects: Name, Id, Created, Scope, Driver, EnableIPv6, IPAM (Driver, Config with Subnet and Gateway), Internal, Attachable, Containers (by id: Name, EndpointID, MacAddress, IPv4Address, IPv6Address), Options, Labels; host and none have driver host and null, no IPAM config (null), and list the running containers of that --network mode without an address. With -f, a Go-like template per network instead, e.g. '{{range .IPAM.Config}}{{.Subnet}}{{end}}'.
 
 Exit codes: 0, or 1 when any network was not found (the others are still printed).`,
 

@@ -8,7 +8,7 @@ import { renderNetworks } from '../../lib/networks-view.js';
 export default defineCommand({
   summary: 'List networks.',
 
-  description: `Shows NETWORK ID (12 hex), NAME, DRIVER and SCOPE, sorted by name: the default bridge and the networks made with network create.
+  description: `Shows NETWORK ID (12 hex), NAME, DRIVER and SCOPE, sorted by name: the pre-defined bridge, host (driver host) and none (driver null), and the networks made with network create.
 
 --filter takes driver=, id=, label=KEY or label=KEY=VALUE, name=, scope=local, type=custom|builtin, dangling=true|false (repeatable; values of one key are alternatives, keys must all match; name and id match anywhere in the name or id). --format takes "table", "json", "table <template>" or a template with the fields ID, Name, Driver, Scope, IPv6, Internal, Labels, CreatedAt. --json prints the daemon's raw list.`,
 
