@@ -354,8 +354,8 @@ export type DaemonReconciled = EventOf<'DaemonReconciled', { running: readonly s
  * Networking's facts: networks and their subnets, which container holds which address on which
  * network, and which host ports a container published. IPAM is a fold of these
  * (core/network/network-state.ts), so addresses survive a daemon restart and `replay` shows who
- * had which address when. NetworkCreated, NetworkRemoved, ContainerNetworkConnected and
- * ContainerNetworkDisconnected go to the network's stream, so two connects racing for the same
+ * had which address when. NetworkCreated, NetworkRemoved, ContainerNetworkConnected,
+ * ContainerNetworkReleased and ContainerNetworkDisconnected go to the network's stream, so two connects racing for the same
  * address append with the same expected version and one of them must plan again.
  */
 export type NetworkCreated = EventOf<'NetworkCreated', {
@@ -401,9 +401,21 @@ export type ContainerNetworkConnected = EventOf<'ContainerNetworkConnected', {
   aliases: readonly string[];
   /** The interface inside the container: eth0 for its first network, eth1... */
   interface: string;
+  /** --ip (IPAMConfig.IPv4Address): the address stays reserved for the container while it is stopped. Absent: none asked. */
+  requestedIp?: string;
 }>;
-/** The address went back to the pool (`network disconnect`, rm). */
+/**
+ * The container is no longer on the network (`network disconnect`, rm): its address and its
+ * reservation go back to the pool.
+ */
 export type ContainerNetworkDisconnected = EventOf<'ContainerNetworkDisconnected', { network: string; id: string }>;
+/**
+ * The container's address went back to the pool at its exit (as Docker releases it at stop), or
+ * right after a `network connect` of a container that is not running; it stays connected (aliases,
+ * interface, --ip kept), and its next start records a ContainerNetworkConnected again, with the
+ * same address when it is free.
+ */
+export type ContainerNetworkReleased = EventOf<'ContainerNetworkReleased', { network: string; id: string }>;
 /** One published port as installed: the host side resolved (a random port chosen when none was given). */
 export interface PublishedPort {
   readonly containerPort: number;
@@ -432,7 +444,7 @@ export type ImageEvent = ImageCreated | ImageTagged | ImageUntagged | ImageRemov
 export type VolumeEvent = VolumeCreating | VolumeCreated | VolumeRemoving | VolumeRemoved | VolumeCopyUpStarting | VolumeCopiedUp | VolumeCopyUpUndone;
 export type DaemonEvent = DaemonStarted | DaemonStopped | DaemonReconciled;
 export type NetworkEvent =
-  | NetworkCreated | NetworkRemoved | PredefinedNetworkCreated | ContainerNetworkConnected | ContainerNetworkDisconnected
+  | NetworkCreated | NetworkRemoved | PredefinedNetworkCreated | ContainerNetworkConnected | ContainerNetworkDisconnected | ContainerNetworkReleased
   | ContainerPortsPublished | ContainerPortsUnpublished;
 
 /** Every event the engine records. */
@@ -495,6 +507,7 @@ export const SCHEMA_VERSIONS: { readonly [T in EventType]: number } = {
   PredefinedNetworkCreated: 1,
   ContainerNetworkConnected: 1,
   ContainerNetworkDisconnected: 1,
+  ContainerNetworkReleased: 1,
   ContainerPortsPublished: 1,
   ContainerPortsUnpublished: 1,
 };
@@ -556,6 +569,7 @@ export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'conta
   PredefinedNetworkCreated: ['network', 'create'],
   ContainerNetworkConnected: ['network', 'connect'],
   ContainerNetworkDisconnected: ['network', 'disconnect'],
+  ContainerNetworkReleased: ['network', 'disconnect'],
   ContainerPortsPublished: ['container', 'ports-publish'],
   ContainerPortsUnpublished: ['container', 'ports-unpublish'],
 };

@@ -116,8 +116,9 @@ export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
   }),
   NetworkRemoved: obj({ id }),
   PredefinedNetworkCreated: obj({ id, name: oneOf('host', 'none'), driver: oneOf('host', 'null') }),
-  ContainerNetworkConnected: obj({ network: id, id, ip: ipv4, mac, aliases: arrayOf(str), interface: str }),
+  ContainerNetworkConnected: obj({ network: id, id, ip: ipv4, mac, aliases: arrayOf(str), interface: str, requestedIp: optional(ipv4) }),
   ContainerNetworkDisconnected: obj({ network: id, id }),
+  ContainerNetworkReleased: obj({ network: id, id }),
   ContainerPortsPublished: obj({
     id, network: id, ports: arrayOf(obj({ containerPort: port, protocol: oneOf('tcp', 'udp'), hostIp: ipv4, hostPort: port })),
   }),

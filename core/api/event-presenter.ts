@@ -218,6 +218,7 @@ export class DockerEventMapper {
       }
       case 'ContainerNetworkConnected':
       case 'ContainerNetworkDisconnected':
+      case 'ContainerNetworkReleased':
         // moby: the network is the actor, the container an attribute.
         return [make('network', defaultAction, e.data.network, { container: e.data.id, ...this.networkAttributes(e.data.network) })];
       case 'ContainerPortsPublished':

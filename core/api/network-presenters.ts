@@ -58,6 +58,7 @@ export function presentNetwork(n: NetworkState, containers: Readonly<Record<stri
   const attached: Record<string, NetworkContainerView> = {};
   if (withContainers) {
     for (const e of Object.values(n.endpoints)) {
+      if (!e.held) continue; // a stopped container is connected but holds no address: Docker lists running ones
       attached[e.containerId] = {
         Name: containers[e.containerId]?.name ?? '', EndpointID: endpointIdOf(n.id, e.containerId), MacAddress: e.mac,
         IPv4Address: `${e.ip}/${prefix}`, IPv6Address: '',

@@ -135,25 +135,30 @@ export function isUserNetwork(network: Pick<NetworkState, 'name'>): boolean {
 }
 
 /**
- * Records the container's address on a network (ContainerNetworkConnected on the network's stream,
+ * Gives the container an address on a network (ContainerNetworkConnected on the network's stream,
  * appended with the version the plan read: two connects racing for one address cannot both win;
- * the loser plans again). Returns the endpoint; a container already on it keeps its endpoint.
+ * the loser plans again). Returns the endpoint; a container holding an address there keeps it. A
+ * container connected already but holding none (stopped since) gets one again with its aliases,
+ * interface and --ip, its last address when that is free. With `hold: false` (a `network connect`
+ * of a container that does not run) the address is released in the same append
+ * (ContainerNetworkReleased): it is connected, and gets an address when it starts.
  */
-export function connectEndpoint(ctx: EngineContext, containerId: string, networkId: string, config: Partial<EndpointConfig>): Promise<Endpoint> {
+export function connectEndpoint(ctx: EngineContext, containerId: string, networkId: string, config: Partial<EndpointConfig>, hold = true): Promise<Endpoint> {
   // One connect per network at a time in this daemon: the version check stays as the guard, without thrashing.
-  return ctx.serial(networkStream(networkId), () => connectLocked(ctx, containerId, networkId, config));
+  return ctx.serial(networkStream(networkId), () => connectLocked(ctx, containerId, networkId, config, hold));
 }
 
-async function connectLocked(ctx: EngineContext, containerId: string, networkId: string, config: Partial<EndpointConfig>): Promise<Endpoint> {
+async function connectLocked(ctx: EngineContext, containerId: string, networkId: string, config: Partial<EndpointConfig>, hold: boolean): Promise<Endpoint> {
   for (let attempt = 0; ; attempt++) {
     const state = ctx.state();
     const network = state.networks[networkId];
     if (!network) throw new NotFoundError(`network ${networkId} not found`);
-    const held = network.endpoints[containerId];
-    if (held) return held;
-    const aliases = [...(config.Aliases ?? [])];
+    const known = network.endpoints[containerId];
+    if (known?.held) return known;
+    const aliases = [...(config.Aliases ?? known?.aliases ?? [])];
     if (aliases.length > 0 && !isUserNetwork(network)) throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
-    const wanted = config.IPv4Address !== undefined && config.IPv4Address !== '' ? config.IPv4Address : undefined;
+    const given = config.IPv4Address !== undefined && config.IPv4Address !== '' ? config.IPv4Address : undefined;
+    const wanted = given ?? known?.requestedIp;
     if (wanted !== undefined && !isUserNetwork(network)) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
     let ip: string;
     try {
@@ -162,15 +167,38 @@ async function connectLocked(ctx: EngineContext, containerId: string, networkId:
       if (err instanceof IpamError) throw err.status === 409 ? new ConflictError(err.message) : new InvalidArgumentError(err.message);
       throw err;
     }
-    const data = { network: network.id, id: containerId, ip, mac: macForAddress(ip), aliases, interface: nextInterface(state, containerId, network.id) };
+    const data = {
+      network: network.id, id: containerId, ip, mac: macForAddress(ip), aliases,
+      interface: known?.interface ?? nextInterface(state, containerId, network.id), ...(wanted !== undefined ? { requestedIp: wanted } : {}),
+    };
     try {
-      await ctx.store.append(networkStream(network.id), [{ type: 'ContainerNetworkConnected', data }], network.version);
+      await ctx.store.append(networkStream(network.id), [
+        { type: 'ContainerNetworkConnected', data },
+        ...(hold ? [] : [{ type: 'ContainerNetworkReleased' as const, data: { network: network.id, id: containerId } }]),
+      ], network.version);
     } catch (err) {
       if (err instanceof ConcurrencyError && attempt < 20) continue;
       throw err;
     }
     return ctx.state().networks[network.id]!.endpoints[containerId]!;
   }
+}
+
+/** ContainerNetworkReleased on the network's stream: the address goes back to the pool, the container stays connected; a no-op when it holds none. */
+export function releaseEndpoint(ctx: EngineContext, containerId: string, networkId: string): Promise<void> {
+  return ctx.serial(networkStream(networkId), async () => {
+    for (let attempt = 0; ; attempt++) {
+      const network = ctx.state().networks[networkId];
+      if (!network?.endpoints[containerId]?.held) return;
+      try {
+        await ctx.store.append(networkStream(network.id), [{ type: 'ContainerNetworkReleased', data: { network: network.id, id: containerId } }], network.version);
+        return;
+      } catch (err) {
+        if (err instanceof ConcurrencyError && attempt < 20) continue;
+        throw err;
+      }
+    }
+  });
 }
 
 /** ContainerNetworkDisconnected on the network's stream (the address goes back to the pool); a no-op when not connected. */
@@ -246,7 +274,7 @@ export function networkStep(ctx: EngineContext, c: ContainerState, image: ImageS
       const connected: string[] = [];
       let ports: readonly PublishedPort[] = [];
       const undoPartial = async (): Promise<void> => {
-        if (ports.length > 0) await releaseNetworking(ctx, id, ports, journal).catch((e: unknown) => ctx.logger.warn(`undo of ${ctx.short(id)}'s ports: ${messageOf(e)}`));
+        await releaseNetworking(ctx, id, ports, journal).catch((e: unknown) => ctx.logger.warn(`undo of ${ctx.short(id)}'s network: ${messageOf(e)}`));
         for (const n of connected.reverse()) await disconnectEndpoint(ctx, id, n).catch((e: unknown) => ctx.logger.warn(`undo of ${ctx.short(id)}'s connect: ${messageOf(e)}`));
       };
       try {
@@ -261,6 +289,8 @@ export function networkStep(ctx: EngineContext, c: ContainerState, image: ImageS
             connected.push(network.id);
           }
         }
+        // Every network it is connected to and holds no address on (it exited since, or was connected while stopped): an address again, its last one when free.
+        for (const e of endpointsOf(ctx.state(), id)) if (!e.endpoint.held) await connectEndpoint(ctx, id, e.network.id, {});
         const endpoints = endpointsOf(ctx.state(), id);
         for (const e of endpoints) {
           if (!existsSync(`/sys/class/net/${e.network.bridge}`)) await driverOf(ctx, e.network).ensureNetwork(specOfNetwork(e.network));
@@ -294,9 +324,11 @@ export function networkStep(ctx: EngineContext, c: ContainerState, image: ImageS
 }
 
 /**
- * Takes away what a running container had on the host: its published ports (ContainerPortsUnpublished,
- * through the journal when a start is undone, else appended) and its veth pairs (gone with its
- * namespace already, when it exited; detach is idempotent). Its addresses stay its own.
+ * Takes away what a running container had: its published ports (ContainerPortsUnpublished, through
+ * the journal when a start is undone, else appended), its veth pairs (gone with its namespace
+ * already, when it exited; detach is idempotent), then its addresses (ContainerNetworkReleased on
+ * each network: back to the pool, as Docker releases them at stop; it stays connected, and its
+ * --ip stays reserved).
  */
 export async function releaseNetworking(ctx: EngineContext, id: string, ports?: readonly PublishedPort[], journal?: Journal): Promise<void> {
   const state = ctx.state();
@@ -318,6 +350,7 @@ export async function releaseNetworking(ctx: EngineContext, id: string, ports?: 
   for (const e of endpoints) {
     await driverOf(ctx, e.network).detach(id, specOfNetwork(e.network)).catch((err: unknown) => ctx.logger.warn(`detach of ${ctx.short(id)} from ${e.network.name}: ${messageOf(err)}`));
   }
+  for (const e of endpoints) if (e.endpoint.held) await releaseEndpoint(ctx, id, e.network.id);
 }
 
 /** The removal's network step: ports and veths released, every address given back, the /etc files deleted. */

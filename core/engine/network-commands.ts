@@ -95,8 +95,9 @@ function modeNetworkRefusal(name: 'host' | 'none'): InvalidArgumentError {
 }
 
 /**
- * `network connect`: the container gets an address on the network (recorded at once, running or
- * not); a running one gets its veth pair now, in its namespace, on the next free ethN.
+ * `network connect`: the container is connected to the network (recorded at once, running or not);
+ * a running one gets an address and its veth pair now, in its namespace, on the next free ethN; one
+ * that does not run gets its address when it starts (its interface name is chosen now).
  */
 export async function connectContainer(ctx: EngineContext, networkRef: string, containerRef: string, config: Partial<EndpointConfig>): Promise<void> {
   const found = ctx.networks.findAny(networkRef);
@@ -110,8 +111,10 @@ export async function connectContainer(ctx: EngineContext, networkRef: string, c
       throw new ForbiddenError(`endpoint with name ${now.name} already exists in network ${network.name}`);
     }
     const driver = driverOf(ctx, network);
-    const endpoint = await connectEndpoint(ctx, now.id, network.id, config);
-    if (now.status !== 'running' && now.status !== 'paused') return;
+    const running = now.status === 'running' || now.status === 'paused';
+    // A container that does not run is connected without holding an address: it gets one when it starts.
+    const endpoint = await connectEndpoint(ctx, now.id, network.id, config, running);
+    if (!running) return;
     try {
       const current = ctx.state().networks[network.id]!;
       if (!existsSync(`/sys/class/net/${current.bridge}`)) await driver.ensureNetwork(specOfNetwork(current));
@@ -128,7 +131,8 @@ export async function connectContainer(ctx: EngineContext, networkRef: string, c
 
 /**
  * `network disconnect`: a running container loses its veth pair on the network (and its ports, when
- * they were published on it), then the address goes back to the pool. `force` also disconnects a
+ * they were published on it), then it is disconnected (the address back
+ * to the pool). `force` also disconnects a
  * container that is gone (an endpoint left by a crash).
  */
 export async function disconnectContainer(ctx: EngineContext, networkRef: string, containerRef: string, force: boolean): Promise<void> {
@@ -185,11 +189,11 @@ export function serveContainerNames(ctx: EngineContext): void {
       const running = (id: string): boolean => state.containers[id]?.status === 'running' || state.containers[id]?.status === 'paused';
       const namesOn = (network: NetworkState): readonly string[] =>
         resolveName(network, name, (id) => (running(id) ? state.containers[id]?.name : undefined))
-          .filter((ip) => Object.values(network.endpoints).some((e) => e.ip === ip && running(e.containerId)));
+          .filter((ip) => Object.values(network.endpoints).some((e) => e.held && e.ip === ip && running(e.containerId)));
       const here = namesOn(asked);
       if (here.length > 0 || from === undefined) return here;
       // The asker's other user networks (it asks the resolver of its first network for all of them).
-      const asker = Object.values(asked.endpoints).find((e) => e.ip === from)?.containerId;
+      const asker = Object.values(asked.endpoints).find((e) => e.held && e.ip === from)?.containerId;
       if (!asker) return [];
       for (const network of Object.values(state.networks)) {
         if (network.id === asked.id || !network.endpoints[asker]) continue;

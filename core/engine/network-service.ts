@@ -214,6 +214,11 @@ export class NetworkService {
     } catch (err) {
       this.logger.error(`the networks host and none could not be recorded: ${messageOf(err)}`);
     }
+    try {
+      await this.releaseStaleAddresses();
+    } catch (err) {
+      this.logger.error(`releasing the addresses of containers that no longer run failed: ${messageOf(err)}`);
+    }
     const driver = this.registry.get(DriverKinds.network);
     if (!driver) {
       this.logger.warn(`no default ${DEFAULT_BRIDGE} network: ${this.registry.whyMissing(DriverKinds.network)}`);
@@ -230,6 +235,38 @@ export class NetworkService {
       await this.ensureDefaultBridge(driver, !recovered);
     } catch (err) {
       this.logger.error(`the default ${DEFAULT_BRIDGE} network could not be made: ${messageOf(err)}`);
+    }
+  }
+
+  /**
+   * After the reconciler: an address held by a container that does not run (a daemon that died
+   * between an exit's record and its ContainerNetworkReleased, or a log from before addresses
+   * were released at exit) goes back to the pool (ContainerNetworkReleased); one held for a
+   * container the fold no longer has (a removal that died midway) is disconnected. So every
+   * address the fold holds belongs to a running container.
+   */
+  private async releaseStaleAddresses(): Promise<void> {
+    const running = (id: string): boolean => {
+      const status = this.store.state().containers[id]?.status;
+      return status === 'running' || status === 'paused';
+    };
+    for (const networkId of Object.keys(this.store.state().networks)) {
+      for (let conflicts = 0; ;) {
+        const network = this.store.state().networks[networkId];
+        const gone = (id: string): boolean => this.store.state().containers[id] === undefined;
+        const stale = network ? Object.values(network.endpoints).find((e) => (e.held && !running(e.containerId)) || gone(e.containerId)) : undefined;
+        if (!network || !stale) break;
+        const data = { network: network.id, id: stale.containerId };
+        const removed = gone(stale.containerId);
+        this.logger.warn(`network ${network.name}: container ${stale.containerId.slice(0, 12)} ${removed ? 'is removed: disconnected' : `no longer runs: ${stale.ip} released`}`);
+        try {
+          await this.store.append(networkStream(network.id), [removed ? { type: 'ContainerNetworkDisconnected', data } : { type: 'ContainerNetworkReleased', data }], network.version);
+        } catch (err) {
+          // A restart policy's start appended meanwhile: judge again on the new state.
+          if (err instanceof ConcurrencyError && ++conflicts < 20) continue;
+          throw err;
+        }
+      }
     }
   }
 

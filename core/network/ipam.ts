@@ -113,15 +113,22 @@ export function planNetwork(
 
 /**
  * The address a container gets on `network`: `requested` (--ip) when it is a free host address of
- * the subnet, else the lowest free one (neither the network, the broadcast, the gateway nor held by
- * another container). A container already on the network keeps its address.
+ * the subnet, else its last address on the network when it is free (a container started again, as
+ * Docker tries), else the lowest free one. Free: neither the network, the broadcast, the gateway,
+ * held by another container, nor reserved by another one's --ip. A container holding an address
+ * keeps it.
  */
 export function allocateAddress(network: NetworkState, containerId: string, requested?: string): string {
-  const held = network.endpoints[containerId];
-  if (held && (requested === undefined || held.ip === requested)) return held.ip;
+  const own = network.endpoints[containerId];
+  if (own?.held && (requested === undefined || own.ip === requested)) return own.ip;
   const subnet = parseSubnet(network.subnet)!;
   const gateway = parseIpv4(network.gateway);
-  const inUse = new Set(Object.values(network.endpoints).filter((e) => e.containerId !== containerId).map((e) => parseIpv4(e.ip)));
+  const inUse = new Set<number | null>();
+  for (const e of Object.values(network.endpoints)) {
+    if (e.containerId === containerId) continue;
+    if (e.held) inUse.add(parseIpv4(e.ip));
+    if (e.requestedIp !== undefined) inUse.add(parseIpv4(e.requestedIp));
+  }
   if (requested !== undefined) {
     const address = parseIpv4(requested);
     if (address === null) throw new IpamError(`invalid IPv4 address: ${requested}`);
@@ -131,6 +138,8 @@ export function allocateAddress(network: NetworkState, containerId: string, requ
     if (address === gateway || inUse.has(address)) throw new IpamError(`Address already in use: ${requested} on network ${network.name}`, 409);
     return requested;
   }
+  const last = own ? parseIpv4(own.ip) : null;
+  if (last !== null && contains(subnet, last) && last !== gateway && !inUse.has(last)) return formatIpv4(last);
   for (let address = subnet.base + 1; address < subnet.base + sizeOf(subnet) - 1; address++) {
     if (address !== gateway && !inUse.has(address)) return formatIpv4(address);
   }

@@ -6,12 +6,21 @@
 import { createHash } from 'node:crypto';
 import type { NetworkEvent, PublishedPort } from '../../events/index.js';
 
+/**
+ * A container on a network. It holds `ip` from its start (or a `network connect` while it runs)
+ * until it exits; a stopped container stays connected (aliases, interface, --ip) with `held` false
+ * and `ip` its last address, which another container may take, unless it is its `requestedIp`.
+ */
 export interface Endpoint {
   readonly containerId: string;
   readonly ip: string;
   readonly mac: string;
   readonly aliases: readonly string[];
   readonly interface: string;
+  /** Whether the container holds `ip` now (ContainerNetworkConnected, until ContainerNetworkReleased). */
+  readonly held: boolean;
+  /** --ip: reserved for this container whether it holds it or not. */
+  readonly requestedIp?: string;
 }
 
 export interface NetworkState {
@@ -97,8 +106,8 @@ export function evolveNetworks(state: NetworksState, event: NetworkEvent, at?: E
     case 'ContainerNetworkConnected': {
       const network = state.networks[event.data.network];
       if (!network) return state;
-      const { id, ip, mac, aliases } = event.data;
-      const endpoint: Endpoint = { containerId: id, ip, mac, aliases, interface: event.data.interface };
+      const { id, ip, mac, aliases, requestedIp } = event.data;
+      const endpoint: Endpoint = { containerId: id, ip, mac, aliases, interface: event.data.interface, held: true, ...(requestedIp !== undefined ? { requestedIp } : {}) };
       const version = at?.streamVersion ?? network.version + 1;
       return { ...state, networks: { ...state.networks, [network.id]: { ...network, endpoints: { ...network.endpoints, [id]: endpoint }, version } } };
     }
@@ -107,6 +116,14 @@ export function evolveNetworks(state: NetworksState, event: NetworkEvent, at?: E
       if (!network) return state;
       const version = at?.streamVersion ?? network.version + 1;
       return { ...state, networks: { ...state.networks, [network.id]: { ...network, endpoints: without(network.endpoints, event.data.id), version } } };
+    }
+    case 'ContainerNetworkReleased': {
+      const network = state.networks[event.data.network];
+      const endpoint = network?.endpoints[event.data.id];
+      if (!network || !endpoint) return state;
+      const version = at?.streamVersion ?? network.version + 1;
+      const released: Endpoint = { ...endpoint, held: false };
+      return { ...state, networks: { ...state.networks, [network.id]: { ...network, endpoints: { ...network.endpoints, [endpoint.containerId]: released }, version } } };
     }
     case 'ContainerPortsPublished':
       return { ...state, published: { ...state.published, [event.data.id]: { network: event.data.network, ports: event.data.ports } } };
@@ -142,6 +159,7 @@ export function resolveName(network: NetworkState, name: string, containerName: 
   const wanted = name.toLowerCase().replace(/\.$/, '');
   const found: string[] = [];
   for (const endpoint of Object.values(network.endpoints)) {
+    if (!endpoint.held) continue; // a stopped container answers no name; its last address may be another's now
     const names = [containerName(endpoint.containerId), endpoint.containerId.slice(0, 12), ...endpoint.aliases];
     if (names.some((n) => n !== undefined && n.toLowerCase() === wanted)) found.push(endpoint.ip);
   }
@@ -150,7 +168,7 @@ export function resolveName(network: NetworkState, name: string, containerName: 
 
 /** The container whose address `ip` is on a network (reverse lookups), if any. */
 export function endpointByIp(network: NetworkState, ip: string): Endpoint | undefined {
-  return Object.values(network.endpoints).find((e) => e.ip === ip);
+  return Object.values(network.endpoints).find((e) => e.held && e.ip === ip);
 }
 
 /**

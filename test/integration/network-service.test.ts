@@ -11,11 +11,12 @@ import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { networkStream } from '../../events/index.js';
+import { containerStream, networkStream } from '../../events/index.js';
 import { EngineError } from '../../core/engine/errors.js';
 import { EventStore } from '../../core/engine/event-store.js';
 import { NetworkService } from '../../core/engine/network-service.js';
 import { MemoryEventLog } from '../../core/eventlog/memory-event-log.js';
+import { macForAddress } from '../../core/network/ipam.js';
 import { specOfNetwork } from '../../core/network/recovery.js';
 import type { Driver, DriverContext } from '../../core/plugins/driver.js';
 import { PluginRegistry } from '../../core/plugins/plugin-registry.js';
@@ -111,6 +112,45 @@ describe('network service', { skip: isRoot ? false : 'needs root' }, () => {
       await assert.rejects(second.service.remove(name), (err: Error) => err instanceof EngineError && err.status === 403 && err.message === `${name} is a pre-defined network and cannot be removed`);
     }
     await assert.rejects(second.service.create({ name: 'none' }), /network with name none already exists/);
+  });
+
+  it('start: an address still held by a container that does not run is released; one of a container the log removed is disconnected', async () => {
+    const first = await daemon();
+    const id = await first.service.create({ name: 'svc-stale', subnet: randomSubnet() });
+    const stopped = randomBytes(32).toString('hex');
+    const removed = randomBytes(32).toString('hex');
+    await first.store.append(containerStream(stopped), [{
+      type: 'ContainerCreated',
+      data: {
+        id: stopped, name: 'svc-stopped', image: { ref: 'busybox', id: `sha256:${'c'.repeat(64)}` },
+        config: {
+          Cmd: ['sh'], Entrypoint: null, Env: [], WorkingDir: '', User: '', Hostname: stopped.slice(0, 12), Tty: false, OpenStdin: false,
+          StdinOnce: false, AttachStdin: false, AttachStdout: true, AttachStderr: true, Labels: {},
+        },
+        hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} } },
+      },
+    }], 'no-stream');
+    // As a daemon that died between an exit's record and its release would leave them.
+    const n = first.store.state().networks[id]!;
+    const [a, b] = [n.subnet.replace(/0\/24$/, '2'), n.subnet.replace(/0\/24$/, '3')];
+    await first.store.append(networkStream(id), [
+      { type: 'ContainerNetworkConnected', data: { network: id, id: stopped, ip: a, mac: macForAddress(a), aliases: ['x'], interface: 'eth0' } },
+      { type: 'ContainerNetworkConnected', data: { network: id, id: removed, ip: b, mac: macForAddress(b), aliases: [], interface: 'eth0' } },
+    ], n.version);
+
+    const second = await daemon();
+    await second.service.start();
+    const after = second.store.state().networks[id]!;
+    assert.deepEqual(Object.keys(after.endpoints), [stopped], 'the removed container is disconnected');
+    assert.deepEqual([after.endpoints[stopped]!.held, after.endpoints[stopped]!.aliases], [false, ['x']], 'the stopped one stays connected, holding nothing');
+    assert.ok(second.warnings.some((w) => w.includes(`${a} released`)), second.warnings.join('\n'));
+    const third = await daemon();
+    await third.service.start();
+    assert.equal(third.store.state().networks[id]!.version, after.version, 'nothing more to release');
+    // Gone again, with the resolvers each of these daemons started for it (the next tests bind the port).
+    await third.store.append(networkStream(id), [{ type: 'ContainerNetworkDisconnected', data: { network: id, id: stopped } }], after.version);
+    await third.service.remove(id);
+    for (const d of [first, second]) await d.driver.removeNetwork(specOfNetwork(after));
   });
 
   it('creates a network: the event first, then the bridge with the gateway address; lookups by name, id and prefix', async () => {

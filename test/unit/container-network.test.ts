@@ -122,7 +122,7 @@ describe('ps --filter network, publish, expose (as moby: by network name or id, 
       [networkId]: {
         id: networkId, name: 'app', driver: 'bridge', subnet: '172.30.0.0/16', gateway: '172.30.0.1', internal: false, labels: {}, bridge: 'mdbr-eeeeeeee', mtu: 1500, dns: true,
         created: '2026-01-01T00:00:00Z', version: 2,
-        endpoints: { [ID]: { containerId: ID, ip: '172.30.0.2', mac: '02:42:ac:1e:00:02', aliases: [], interface: 'eth0' } },
+        endpoints: { [ID]: { containerId: ID, ip: '172.30.0.2', mac: '02:42:ac:1e:00:02', aliases: [], interface: 'eth0', held: true } },
       },
     },
     published: { [ID]: { network: networkId, ports: [{ containerPort: 80, protocol: 'tcp' as const, hostIp: '0.0.0.0', hostPort: 8080 }] } },

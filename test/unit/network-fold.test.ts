@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineEvent } from '../../events/index.js';
 import { allocateAddress, planNetwork } from '../../core/network/ipam.js';
-import { endpointIdOf } from '../../core/network/network-state.js';
+import { endpointIdOf, resolveName } from '../../core/network/network-state.js';
 import { portsInUse } from '../../core/network/published-ports.js';
 import { evolve, evolveOwned, foldAll, initialState } from '../../core/state/evolve.js';
 import { containerCreated, envelopes, given, secondsIn } from '../fixtures/event-envelopes.js';
@@ -50,6 +50,32 @@ describe('unit: the network events in the engine fold', () => {
     assert.equal(allocateAddress(s2.networks[NET]!, 'f'.repeat(64)), '172.18.0.2');
   });
 
+  it('given an address released at exit: connected still, its address free for another, its last one again when free', () => {
+    const C3 = '3'.repeat(64);
+    const released: EngineEvent = { type: 'ContainerNetworkReleased', data: { network: NET, id: C1 } };
+    const s1 = given([networkCreated, containerCreated(C1, 'web'), connected(C1, '172.18.0.2'), released]);
+    const e = s1.networks[NET]!.endpoints[C1]!;
+    assert.deepEqual([e.held, e.ip, e.interface], [false, '172.18.0.2', 'eth0'], 'connected, holding nothing, its last address kept');
+    assert.equal(s1.networks[NET]!.version, 3, 'on the network stream');
+    assert.equal(allocateAddress(s1.networks[NET]!, C2), '172.18.0.2', 'another container may take it');
+    assert.equal(allocateAddress(s1.networks[NET]!, C1), '172.18.0.2', 'started again: its last address when free');
+    assert.deepEqual(resolveName({ ...s1.networks[NET]!, dns: true }, 'web', () => 'web'), [], 'a released address answers no name');
+    // Taken meanwhile: the lowest free one, and the one who took it keeps it.
+    const s2 = given([networkCreated, connected(C1, '172.18.0.2'), released, connected(C2, '172.18.0.2')]);
+    assert.equal(allocateAddress(s2.networks[NET]!, C1), '172.18.0.3');
+    assert.equal(allocateAddress(s2.networks[NET]!, C3), '172.18.0.3');
+    // --ip is reserved while released: nobody else gets it, its owner does.
+    const fixed: EngineEvent = { type: 'ContainerNetworkConnected', data: { network: NET, id: C1, ip: '172.18.0.9', mac: '02:42:ac:12:00:09', aliases: [], interface: 'eth0', requestedIp: '172.18.0.9' } };
+    const s3 = given([networkCreated, fixed, released]);
+    assert.equal(s3.networks[NET]!.endpoints[C1]!.requestedIp, '172.18.0.9');
+    assert.throws(() => allocateAddress(s3.networks[NET]!, C2, '172.18.0.9'), /Address already in use: 172\.18\.0\.9/);
+    assert.equal(allocateAddress(s3.networks[NET]!, C1, '172.18.0.9'), '172.18.0.9');
+    // A disconnect after a release: gone, reservation and all.
+    const s4 = given([networkCreated, fixed, released, { type: 'ContainerNetworkDisconnected', data: { network: NET, id: C1 } }]);
+    assert.deepEqual(s4.networks[NET]!.endpoints, {});
+    assert.equal(allocateAddress(s4.networks[NET]!, C2, '172.18.0.9'), '172.18.0.9');
+  });
+
   it('given ports published and unpublished: the container\'s stream version moves with them', () => {
     const s1 = given([
       networkCreated, containerCreated(C1, 'web'), { type: 'ContainerStarted', data: { id: C1, pid: 42, shimPid: 41, drivers: [] } },
@@ -92,6 +118,7 @@ describe('unit: the network events in the engine fold', () => {
       networkCreated, { type: 'PredefinedNetworkCreated', data: { id: 'e'.repeat(64), name: 'host', driver: 'host' } }, connected(C1, '172.18.0.2'),
       { type: 'ContainerPortsPublished', data: { id: C1, network: NET, ports } },
       { type: 'ContainerPortsUnpublished', data: { id: C1 } },
+      { type: 'ContainerNetworkReleased', data: { network: NET, id: C1 } },
       { type: 'ContainerNetworkDisconnected', data: { network: NET, id: C1 } },
       { type: 'NetworkRemoved', data: { id: NET } },
     ]);

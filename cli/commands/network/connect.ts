@@ -6,7 +6,7 @@ import { isIpv4 } from '../../../core/network/ipv4.js';
 export default defineCommand({
   summary: 'Connect a container to a network.',
 
-  description: 'The container gets an address on NETWORK (--ip, or the next free one) and keeps it until it is disconnected or removed; a running container gets its interface (eth1, eth2…) at once, a stopped one when it starts. On a user network it answers to its name, its short id and every --alias.\n\nExit codes: 0, or 1 (no such network or container, already connected, address in use).',
+  description: 'The container is connected to NETWORK until it is disconnected or removed, and holds an address there while it runs (--ip, reserved for it while it is stopped; else its last one when free, else the next free one); a running container gets its interface (eth1, eth2…) at once, a stopped one when it starts. On a user network it answers to its name, its short id and every --alias.\n\nExit codes: 0, or 1 (no such network or container, already connected, address in use).',
 
   examples: ['<%= config.bin %> network connect app web', '<%= config.bin %> network connect --alias db --ip 172.20.0.50 app postgres'],
 

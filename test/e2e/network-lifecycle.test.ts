@@ -1,0 +1,115 @@
+// End-to-end: a container's addresses over its life, through bin/mini-docker and a real daemon: the
+// address goes back to the pool at stop (the next container may take it), a start gets one again
+// (its last one when free), --ip stays reserved while stopped, and an exit while no daemon ran is
+// accounted for by the restart (the fold holds no address of a container that does not run).
+// Traffic goes only to the addresses of containers these tests made.
+import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { TestDaemon, until } from './harness.js';
+
+/** A /24 of 10.0.0.0/8 no other test is likely to hold at the same time, its gateway .254: the first address given is .1. */
+function randomSubnet(): { subnet: string; base: string } {
+  const base = `10.${randomInt(100, 250)}.${randomInt(0, 255)}`;
+  return { subnet: `${base}.0/24`, base };
+}
+
+describe('e2e: addresses over a container\'s life', () => {
+  const d = new TestDaemon('netlife');
+  let base = '';
+  before(async () => {
+    await d.start();
+    const net = randomSubnet();
+    base = net.base;
+    const created = await d.cli(['network', 'create', '--subnet', net.subnet, '--gateway', `${base}.254`, 'life']);
+    assert.equal(created.code, 0, created.stderr);
+  });
+  after(async () => { await d.cleanup(); });
+
+  const ipOf = async (name: string): Promise<string> => {
+    const r = await d.cli(['inspect', '-f', '{{.NetworkSettings.Networks.life.IPAddress}}', name]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const holders = async (): Promise<string[]> => {
+    const r = await d.cli(['network', 'inspect', 'life']);
+    assert.equal(r.code, 0, r.stderr);
+    const [n] = JSON.parse(r.stdout) as { Containers: Record<string, { Name: string; IPv4Address: string }> }[];
+    return Object.values(n!.Containers).map((c) => `${c.Name} ${c.IPv4Address}`).sort();
+  };
+  const run = async (...args: string[]): Promise<void> => {
+    const r = await d.cli(['run', '-d', ...args, 'busybox', 'sleep', '600']);
+    assert.equal(r.code, 0, r.stderr);
+  };
+  const ok = async (...args: string[]): Promise<void> => {
+    const r = await d.cli(args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+  };
+
+  it('stop gives the address back, the next container takes it, a start gets one again (its last one when free)', async () => {
+    await run('--name', 'first', '--net', 'life');
+    assert.equal(await ipOf('first'), `${base}.1`);
+    await ok('stop', '-t', '1', 'first');
+    assert.deepEqual(await holders(), [], 'a stopped container holds no address');
+    assert.equal(await ipOf('first'), '', 'inspect shows none while stopped');
+    const ps = await d.cli(['ps', '-aq', '--filter', 'network=life']);
+    assert.equal(ps.stdout.trim().split('\n').length, 1, 'still connected: ps --filter network finds it');
+
+    await run('--name', 'second', '--network', 'life');
+    assert.equal(await ipOf('second'), `${base}.1`, 'the freed address goes to the next container');
+    await ok('start', 'first');
+    assert.equal(await ipOf('first'), `${base}.2`, 'its last address was taken: the lowest free one');
+    assert.deepEqual(await holders(), [`first ${base}.2/24`, `second ${base}.1/24`]);
+
+    await ok('stop', '-t', '1', 'first', 'second');
+    await ok('start', 'first');
+    assert.equal(await ipOf('first'), `${base}.2`, 'started again: its last address, free, though .1 is lower');
+    await ok('start', 'second');
+    assert.equal(await ipOf('second'), `${base}.1`);
+    // restart (stop, then start) keeps it too, and the events say disconnect then connect, as Docker's.
+    await ok('restart', '-t', '1', 'first');
+    assert.equal(await ipOf('first'), `${base}.2`);
+    const events = await d.cli(['events', '--since', '0', '--until', '0s', '--filter', 'type=network', '--format', '{{.Action}} {{.Actor.Attributes.container}}']);
+    const firstId = (await d.cli(['inspect', '-f', '{{.Id}}', 'first'])).stdout.trim();
+    const actions = events.stdout.split('\n').filter((l) => l.endsWith(firstId)).map((l) => l.split(' ')[0]);
+    assert.deepEqual(actions, ['connect', 'disconnect', 'connect', 'disconnect', 'connect', 'disconnect', 'connect'], events.stdout);
+    await ok('rm', '-f', 'first', 'second');
+    assert.deepEqual(await holders(), []);
+  });
+
+  it('--ip stays reserved while its container is stopped; its start takes it again', async () => {
+    const fixed = `${base}.50`;
+    await run('--name', 'fixed', '--network', 'life', '--ip', fixed);
+    assert.equal(await ipOf('fixed'), fixed);
+    await ok('stop', '-t', '1', 'fixed');
+    assert.deepEqual(await holders(), []);
+    const taker = await d.cli(['run', '-d', '--name', 'taker', '--network', 'life', '--ip', fixed, 'busybox', 'sleep', '600']);
+    assert.notEqual(taker.code, 0, 'reserved for the stopped container');
+    assert.match(taker.stderr, new RegExp(`Address already in use: ${fixed.replaceAll('.', '\\.')}`));
+    await ok('start', 'fixed');
+    assert.equal(await ipOf('fixed'), fixed);
+    await ok('rm', '-f', 'fixed', 'taker');
+    await run('--name', 'taker2', '--network', 'life', '--ip', fixed);
+    assert.equal(await ipOf('taker2'), fixed, 'free again once its container is removed');
+    await ok('rm', '-f', 'taker2');
+  });
+
+  it('a container that exits while the daemon is down (kill -9) gives its address back at the restart', async () => {
+    await run('--name', 'lost', '--network', 'life');
+    const ip = await ipOf('lost');
+    const pid = Number((await d.cli(['inspect', '-f', '{{.State.Pid}}', 'lost'])).stdout.trim());
+    assert.ok(pid > 0);
+    await d.kill9();
+    process.kill(pid, 'SIGKILL'); // the container's init, which this test started
+    await until('the container\'s init to end', async () => (existsSync(`/proc/${pid}`) ? undefined : true));
+    await d.start();
+    assert.equal((await d.cli(['inspect', '-f', '{{.State.Status}}', 'lost'])).stdout.trim(), 'exited');
+    assert.deepEqual(await holders(), [], 'the fold holds no address of a container that does not run');
+    await run('--name', 'heir', '--network', 'life');
+    assert.equal(await ipOf('heir'), ip, 'its address is free for the next one');
+    await ok('start', 'lost');
+    assert.notEqual(await ipOf('lost'), ip);
+    await ok('rm', '-f', 'lost', 'heir');
+  });
+});
