@@ -44,7 +44,7 @@ export async function writeFiles(dir: string, c: ContainerState, endpoints: read
   }
   const resolver = primary && primary.network.dns ? primary.network.gateway : null;
   await Promise.all([
-    writeFile(join(dir, 'hosts'), hostsFile({ hostname, addresses: endpoints.map((e) => e.endpoint.ip), extraHosts: extraHostsFrom(extraHosts, gateway) })),
+    writeFile(join(dir, 'hosts'), hostsFile({ hostname, addresses: endpoints.map((e) => ({ ip: e.endpoint.ip, aliases: e.endpoint.aliases })), extraHosts: extraHostsFrom(extraHosts, gateway) })),
     writeFile(join(dir, 'hostname'), hostnameFile(hostname)),
     writeFile(join(dir, 'resolv.conf'), resolvConf({
       host: await hostResolvConf(), dns: c.hostConfig.Dns ?? [], dnsSearch: c.hostConfig.DnsSearch ?? [],

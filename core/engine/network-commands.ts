@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { EndpointConfig, HostConfig } from '../../events/index.js';
+import { hostsWithEntry, hostsWithoutAddress } from '../network/container-files.js';
 import { resolveName, type NetworkState } from '../network/network-state.js';
 import { portRequestsFrom } from '../network/published-ports.js';
 import { specOfNetwork } from '../network/recovery.js';
@@ -18,6 +19,7 @@ import { messageOf } from './engine-context.js';
 import { ForbiddenError, InvalidArgumentError, NotFoundError } from './errors.js';
 import { DEFAULT_BRIDGE } from './network-service.js';
 import { connectEndpoint, disconnectEndpoint, driverOf, isUserNetwork, networkChoice } from './container-network.js';
+import { editRunningHosts } from './running-hosts.js';
 
 /** The networking part of a create, checked before anything exists (Docker's messages) and made ready to record. */
 export function networkingForCreate(ctx: EngineContext, hc: Partial<HostConfig>, endpointsConfig: Readonly<Record<string, EndpointConfig>> | undefined): {
@@ -96,7 +98,8 @@ function modeNetworkRefusal(name: 'host' | 'none'): InvalidArgumentError {
 
 /**
  * `network connect`: the container is connected to the network (recorded at once, running or not);
- * a running one gets an address and its veth pair now, in its namespace, on the next free ethN; one
+ * a running one gets an address and its veth pair now, in its namespace, on the next free ethN, and
+ * the line of that address in its /etc/hosts; one
  * that does not run gets its address when it starts (its interface name is chosen now).
  */
 export async function connectContainer(ctx: EngineContext, networkRef: string, containerRef: string, config: Partial<EndpointConfig>): Promise<void> {
@@ -126,13 +129,15 @@ export async function connectContainer(ctx: EngineContext, networkRef: string, c
       await disconnectEndpoint(ctx, now.id, network.id).catch(() => undefined);
       throw err;
     }
+    // Its /etc/hosts gets the new address, as Docker adds it (running-hosts.ts: temp file, rename).
+    await editRunningHosts(ctx, now, (text, hostname) => hostsWithEntry(text, hostname, endpoint));
   });
 }
 
 /**
  * `network disconnect`: a running container loses its veth pair on the network (and its ports, when
- * they were published on it), then it is disconnected (the address back
- * to the pool). `force` also disconnects a
+ * they were published on it) and that address's line in its /etc/hosts, then it is disconnected
+ * (the address back to the pool). `force` also disconnects a
  * container that is gone (an endpoint left by a crash).
  */
 export async function disconnectContainer(ctx: EngineContext, networkRef: string, containerRef: string, force: boolean): Promise<void> {
@@ -170,6 +175,8 @@ export async function disconnectContainer(ctx: EngineContext, networkRef: string
         await ctx.append(now, [{ type: 'ContainerPortsUnpublished', data: { id: now.id } }]);
       }
       await driver.detach(now.id, specOfNetwork(current));
+      const { ip } = current.endpoints[now.id]!;
+      await editRunningHosts(ctx, now, (text, hostname) => hostsWithoutAddress(text, hostname, ip));
     }
     await disconnectEndpoint(ctx, now.id, current.id);
   });

@@ -4,10 +4,16 @@
  */
 import { isIpv4 } from './ipv4.js';
 
+/** One of the container's addresses, with the aliases it has on that network. */
+export interface HostsAddress {
+  readonly ip: string;
+  readonly aliases?: readonly string[];
+}
+
 export interface HostsInput {
   readonly hostname: string;
-  /** The container's addresses, its first network first; the hostname maps to each. */
-  readonly addresses: readonly string[];
+  /** The container's addresses, its first network first; the hostname (and that network's aliases) map to each. */
+  readonly addresses: readonly HostsAddress[];
   /** --add-host entries, in order: "host-gateway" already replaced by the gateway's address. */
   readonly extraHosts: readonly { readonly name: string; readonly ip: string }[];
 }
@@ -22,9 +28,41 @@ export function hostsFile(input: HostsInput): string {
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
     ...input.extraHosts.map((h) => `${h.ip}\t${h.name}`),
-    ...input.addresses.map((ip) => `${ip}\t${input.hostname}`),
+    ...input.addresses.map((a) => hostsEntry(input.hostname, a)),
   ];
   return lines.join('\n') + '\n';
+}
+
+/** The line of /etc/hosts for one of the container's addresses: the address, its hostname, then its aliases on that network. */
+export function hostsEntry(hostname: string, address: HostsAddress): string {
+  const names = [hostname, ...(address.aliases ?? []).filter((a) => a !== hostname)];
+  return `${address.ip}\t${[...new Set(names)].join(' ')}`;
+}
+
+/**
+ * /etc/hosts with the entry of an address the container just got (`network connect` of a running
+ * container): appended, as Docker adds it, unless that very line is there; the rest of the file
+ * (the container's own changes too) is kept.
+ */
+export function hostsWithEntry(text: string, hostname: string, address: HostsAddress): string {
+  const line = hostsEntry(hostname, address);
+  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  if (lines.includes(line)) return text;
+  return [...lines, line].join('\n') + '\n';
+}
+
+/**
+ * /etc/hosts without the entries of an address the container lost (`network disconnect`): the
+ * lines that map `ip` to its hostname, whatever aliases follow; the others are kept.
+ */
+export function hostsWithoutAddress(text: string, hostname: string, ip: string): string {
+  const lines = text.replace(/\n$/, '').split('\n');
+  const kept = lines.filter((l) => {
+    const [first, ...names] = l.trim().split(/\s+/);
+    return !(first === ip && names[0] === hostname);
+  });
+  if (kept.length === lines.length) return text;
+  return kept.length === 0 ? '' : kept.join('\n') + '\n';
 }
 
 export function hostnameFile(hostname: string): string {

@@ -2,10 +2,14 @@
 // address goes back to the pool at stop (the next container may take it), a start gets one again
 // (its last one when free), --ip stays reserved while stopped, and an exit while no daemon ran is
 // accounted for by the restart (the fold holds no address of a container that does not run).
+// network connect / disconnect of a running container rewrite its /etc/hosts (a temp file renamed
+// over it inside its root, never through a symlink it planted).
 // Traffic goes only to the addresses of containers these tests made.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestDaemon, until } from './harness.js';
 
@@ -111,5 +115,55 @@ describe('e2e: addresses over a container\'s life', () => {
     await ok('start', 'lost');
     assert.notEqual(await ipOf('lost'), ip);
     await ok('rm', '-f', 'lost', 'heir');
+  });
+
+  it('network connect of a running container adds its address and aliases to /etc/hosts, disconnect takes them away; its own lines stay', async () => {
+    await ok('network', 'create', 'hostsnet');
+    await run('--name', 'h', '--network', 'life', '--hostname', 'hbox');
+    await run('--name', 'joiner', '--network', 'container:h');
+    const cat = async (name: string): Promise<string> => (await d.cli(['exec', name, 'cat', '/etc/hosts'])).stdout;
+    const lifeLine = `${await ipOf('h')}\thbox\n`;
+    assert.ok((await cat('h')).endsWith(lifeLine), await cat('h'));
+    await ok('exec', 'h', 'sh', '-c', 'echo "10.9.9.9 mine" >> /etc/hosts');
+    const inode = (await d.cli(['exec', 'h', 'stat', '-c', '%i', '/etc/hosts'])).stdout;
+    const before = await cat('h');
+    assert.ok(before.endsWith(`${lifeLine}10.9.9.9 mine\n`), before);
+
+    await ok('network', 'connect', '--alias', 'visitor', '--alias', 'guest', 'hostsnet', 'h');
+    const ip = (await d.cli(['inspect', '-f', '{{.NetworkSettings.Networks.hostsnet.IPAddress}}', 'h'])).stdout.trim();
+    assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+    const connected = await cat('h');
+    assert.equal(connected, `${before}${ip}\thbox visitor guest\n`, 'its line appended, the rest as it was');
+    assert.notEqual((await d.cli(['exec', 'h', 'stat', '-c', '%i', '/etc/hosts'])).stdout, inode, 'replaced by a rename, not written in place');
+    assert.deepEqual((await d.cli(['exec', 'h', 'ls', '-a', '/etc'])).stdout.split('\n').filter((f) => f.includes('mini-docker')), [], 'no temp file left');
+    assert.ok((await cat('joiner')).includes(`${ip}\thbox visitor guest\n`), 'a container sharing its namespace sees it too');
+
+    await ok('network', 'disconnect', 'hostsnet', 'h');
+    const disconnected = await cat('h');
+    assert.ok(!disconnected.includes(ip), disconnected);
+    assert.equal(disconnected, before, 'its line taken away, the rest as it was');
+    assert.ok(!(await cat('joiner')).includes(ip));
+
+    // A start binds a fresh file again: its addresses, none of the container's own lines.
+    await ok('restart', '-t', '1', 'h');
+    assert.ok((await cat('h')).endsWith(`${await ipOf('h')}\thbox\n`));
+    await ok('rm', '-f', 'joiner', 'h');
+  });
+
+  it('a symlink the container planted at /etc/hosts is replaced, never followed onto the host (a symlinked /etc: test/integration/network-running-hosts)', async () => {
+    const canary = mkdtempSync(join(tmpdir(), 'td-netlife-canary-'));
+    try {
+      await run('--name', 'sly', '--network', 'life');
+      // /etc/hosts made a symlink to a host path: replaced by a file in the container, the host path untouched.
+      await ok('network', 'connect', 'hostsnet', 'sly'); // the bound file is replaced: /etc/hosts is the container's own now
+      await ok('exec', 'sly', 'sh', '-c', `rm /etc/hosts && ln -s ${canary}/planted /etc/hosts`);
+      await ok('network', 'disconnect', 'hostsnet', 'sly');
+      assert.deepEqual(readdirSync(canary), [], 'nothing written through the symlink');
+      const kind = (await d.cli(['exec', 'sly', 'stat', '-c', '%F', '/etc/hosts'])).stdout.trim();
+      assert.equal(kind, 'regular file', 'the symlink itself was replaced');
+      await ok('rm', '-f', 'sly');
+    } finally {
+      rmSync(canary, { recursive: true, force: true });
+    }
   });
 });

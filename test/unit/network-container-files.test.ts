@@ -1,16 +1,35 @@
 // Unit: /etc/hosts, /etc/hostname and /etc/resolv.conf of a container as Docker writes them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { containerHostname, extraHostsFrom, hostnameFile, hostsFile, parseResolvConf, resolvConf } from '../../core/network/container-files.js';
+import { containerHostname, extraHostsFrom, hostnameFile, hostsFile, hostsWithEntry, hostsWithoutAddress, parseResolvConf, resolvConf } from '../../core/network/container-files.js';
 
 const HOST = '# generated\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example\noptions edns0 trust-ad\n';
 
 describe('container files', () => {
   it('hosts: localhost, --add-host entries, then the hostname on each address', () => {
-    assert.equal(hostsFile({ hostname: 'web', addresses: ['172.18.0.2'], extraHosts: [{ name: 'db', ip: '10.0.0.9' }] }), [
+    assert.equal(hostsFile({ hostname: 'web', addresses: [{ ip: '172.18.0.2' }], extraHosts: [{ name: 'db', ip: '10.0.0.9' }] }), [
       '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::\tip6-localnet', 'ff00::\tip6-mcastprefix',
       'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', '10.0.0.9\tdb', '172.18.0.2\tweb', '',
     ].join('\n'));
+  });
+
+  it('hosts: each address with the hostname and that network\'s aliases, the first network first', () => {
+    const text = hostsFile({ hostname: 'web', addresses: [{ ip: '172.18.0.2', aliases: ['www', 'web'] }, { ip: '172.19.0.3', aliases: [] }], extraHosts: [] });
+    assert.match(text, /\n172\.18\.0\.2\tweb www\n172\.19\.0\.3\tweb\n$/);
+  });
+
+  it('hosts of a running container: a connect appends the new address\'s line once, a disconnect takes the lines of that address and name, the rest is kept', () => {
+    const start = hostsFile({ hostname: 'web', addresses: [{ ip: '172.18.0.2' }], extraHosts: [] });
+    const edited = `${start}10.1.1.1\tmine\n`; // the container's own line
+    const connected = hostsWithEntry(edited, 'web', { ip: '172.20.0.5', aliases: ['visitor'] });
+    assert.equal(connected, `${edited}172.20.0.5\tweb visitor\n`);
+    assert.equal(hostsWithEntry(connected, 'web', { ip: '172.20.0.5', aliases: ['visitor'] }), connected, 'not twice');
+    assert.equal(hostsWithEntry('127.0.0.1\tlocalhost', 'web', { ip: '172.20.0.5' }), '127.0.0.1\tlocalhost\n172.20.0.5\tweb\n', 'no newline at the end');
+    assert.equal(hostsWithEntry('', 'web', { ip: '172.20.0.5' }), '172.20.0.5\tweb\n');
+    assert.equal(hostsWithoutAddress(connected, 'web', '172.20.0.5'), edited);
+    assert.equal(hostsWithoutAddress(`${edited}172.20.0.5  web  old-alias\n`, 'web', '172.20.0.5'), edited, 'whatever aliases follow');
+    assert.equal(hostsWithoutAddress(`${edited}172.20.0.5\tother\n`, 'web', '172.20.0.5'), `${edited}172.20.0.5\tother\n`, 'another name is the container\'s own');
+    assert.equal(hostsWithoutAddress(edited, 'web', '172.20.0.5'), edited, 'nothing to take: unchanged');
   });
 
   it('ExtraHosts become entries, host-gateway the gateway', () => {
