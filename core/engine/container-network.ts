@@ -3,14 +3,16 @@
  * locked connect and disconnect of one endpoint (the commands `network connect` / `disconnect`,
  * the create's checks and the names served are in network-commands.ts; the /etc files in
  * container-etc-files.ts). Which network a container is on, with which address,
- * is only in the fold (ContainerNetworkConnected / ContainerNetworkDisconnected on the network's
- * stream, core/network/network-state.ts); the driver (network.v1) makes the host match.
+ * is only in the fold (ContainerNetworkConnected / ContainerNetworkReleased /
+ * ContainerNetworkDisconnected on the network's stream, core/network/network-state.ts); the driver
+ * (network.v1) makes the host match.
  *
- * The model, as the brief of docs/networking.md says: a container holds its address on a network
- * from its first start (or `network connect`) until `network disconnect` or `rm`, across stops; a
- * stop takes its veth pair (gone with its namespace) and its published ports away, a start wires
- * them again with the same address. The networks a container asked for at create (`--network`,
- * NetworkingConfig) are connected at its first start; later starts wire what the fold holds.
+ * The model, as docs/networking.md says: a container is connected to a network from its first
+ * start (or `network connect`) until `network disconnect` or `rm`, and holds an address there only
+ * while it runs, as Docker: an exit takes its veth pair (gone with its namespace), its published
+ * ports and its addresses (ContainerNetworkReleased), a start gets an address again on every
+ * network it is connected to (its --ip, else its last one when free) and wires it. The networks a
+ * container asked for at create (`--network`, NetworkingConfig) are connected at its first start.
  *
  * The start wires the namespace while the shim holds the container's init before its command runs
  * (ProcessSpec.beforeCommand): the step before the isolator plans and records the addresses,

@@ -15,8 +15,9 @@ import { releaseContainerVolumes } from './volume-mounts.js';
  * The one place that records a container's exit, whoever noticed it: the hub (the shim said EXIT),
  * a forced removal (it killed the process and waited), or the reconciler (it exited while no
  * daemon ran). Call it under the container's lock. It appends ContainerExited (once per run: the
- * rule is decideExit), ends the hub, unpublishes its ports (ContainerPortsUnpublished) and detaches
- * its veths, releases the cgroups and the on-demand volumes it was the last user of, and then does what the container's
+ * rule is decideExit), ends the hub, unpublishes its ports (ContainerPortsUnpublished), detaches
+ * its veths and releases its addresses (ContainerNetworkReleased), releases the cgroups and the
+ * on-demand volumes it was the last user of, and then does what the container's
  * settings say: AutoRemove removes it, a restart policy schedules the next start.
  */
 export async function recordExit(ctx: EngineContext, id: string, status: ExitStatus, options: { hub?: ProcessHub; thenPolicy: boolean }): Promise<void> {
@@ -36,7 +37,7 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
     await ctx.isolator().cleanup(id, c.shimPid).catch((e: unknown) => ctx.logger.warn(`cleanup of ${ctx.short(id)}'s shim failed: ${messageOf(e)}`));
   }
   ctx.finishAttached(id);
-  // Its ports closed and its veths gone (with its namespace already); its addresses stay its own until rm.
+  // Its ports closed, its veths gone (with its namespace already), its addresses back to the pools (it stays connected).
   await releaseNetworking(ctx, id).catch((e: unknown) => ctx.logger.warn(`releasing the network of ${ctx.short(id)} failed: ${messageOf(e)}`));
   if (limiter) await limiter.remove(id).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
   await releaseContainerVolumes(ctx, id); // its tmpfs or block-device volumes, when it was their last user

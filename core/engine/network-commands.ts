@@ -184,7 +184,7 @@ export async function disconnectContainer(ctx: EngineContext, networkRef: string
 
 /**
  * The embedded resolvers' names, from the fold: on a user network, the running containers on it by
- * name, alias and short id (a stopped container keeps its address but answers no name, as Docker's
+ * name, alias and short id (a stopped container holds no address and answers no name, as Docker's
  * endpoint goes with its sandbox). Given once to every network driver, at daemon start.
  */
 export function serveContainerNames(ctx: EngineContext): void {
