@@ -11,7 +11,7 @@
  * Example: see core/plugins/network-driver.ts.
  */
 import { constants } from 'node:fs';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { inject, injectable, optional } from '../../core/plugin-api.js';
 import type { DriverContext, DriverStatus, Logger } from '../../core/plugin-api.js';
@@ -149,23 +149,18 @@ export class BridgeNetworkDriver implements NetworkDriver {
 
   /**
    * One request to the netlink session: the pair is made with its peer inside the container's
-   * namespace (by fd), its host end on the bridge (by index), up, and named as ours by its alias
-   * (what `list` reads); then, inside the namespace, the peer and lo up, the address and the route.
+   * namespace (by fd), its host end on the bridge, up, and named as ours by its alias (what `list`
+   * reads); then, inside the namespace, the peer and lo up, the address and the route. Nothing is
+   * read from the host before: the session resolves the bridge by name itself.
    */
   async attach(spec: AttachSpec): Promise<void> {
     const { network } = spec;
     const prefix = parseSubnet(network.subnet)?.prefix;
     if (prefix === undefined) throw new Error(`network ${network.id}: invalid subnet ${network.subnet}`);
     const veth = vethNameFor(spec.containerId, network.id);
-    let bridgeIndex: number;
-    try {
-      bridgeIndex = Number((await readFile(`/sys/class/net/${network.bridge}/ifindex`, 'utf8')).trim());
-    } catch {
-      throw new Error(`network ${network.id}: its bridge ${network.bridge} does not exist (ensureNetwork first)`);
-    }
     try {
       await this.netlink.attach({
-        netns: typeof spec.netns === 'number' ? `/proc/${spec.netns}/ns/net` : spec.netns, hostEnd: veth, bridgeIndex, mtu: network.mtu,
+        netns: typeof spec.netns === 'number' ? `/proc/${spec.netns}/ns/net` : spec.netns, hostEnd: veth, bridge: network.bridge, mtu: network.mtu,
         interface: spec.interface, mac: spec.mac, ip: spec.ip, prefix, gateway: spec.defaultRoute !== false ? network.gateway : null,
         alias: vethAlias(spec.containerId, network.id),
       });

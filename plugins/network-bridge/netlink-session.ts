@@ -23,11 +23,11 @@ export class NetlinkError extends Error {
   }
 }
 
-/** One veth pair: the host end on the bridge (by index), its peer inside the namespace at `netns` with the address and, given a gateway, the default route. */
+/** One veth pair: the host end on the bridge, its peer inside the namespace at `netns` with the address and, given a gateway, the default route. */
 export interface NetlinkAttach {
   readonly netns: string;
   readonly hostEnd: string;
-  readonly bridgeIndex: number;
+  readonly bridge: string;
   readonly mtu: number;
   readonly interface: string;
   readonly mac: string;
@@ -58,7 +58,7 @@ export class NetlinkSession {
   }
 
   attach(a: NetlinkAttach): Promise<void> {
-    return this.request(['attach', a.netns, a.hostEnd, String(a.bridgeIndex), String(a.mtu), a.interface, a.mac, `${a.ip}/${a.prefix}`, a.gateway ?? '-', a.alias]);
+    return this.request(['attach', a.netns, a.hostEnd, a.bridge, String(a.mtu), a.interface, a.mac, `${a.ip}/${a.prefix}`, a.gateway ?? '-', a.alias]);
   }
 
   /** Deletes a host end (its peer goes with it); one already gone is no error. */

@@ -20,9 +20,8 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
   const bridge = `mdbr-nl${tag}`;
   const session = new NetlinkSession();
   const spaces: TestNetns[] = [];
-  let bridgeIndex = 0;
   const pair = (ns: TestNetns, n: number, over: Partial<NetlinkAttach> = {}): NetlinkAttach => ({
-    netns: ns.path, hostEnd: `mdvnl${tag}${n}`, bridgeIndex, mtu: 1450, interface: 'eth0', mac: `02:42:0a:e9:07:0${n}`,
+    netns: ns.path, hostEnd: `mdvnl${tag}${n}`, bridge, mtu: 1450, interface: 'eth0', mac: `02:42:0a:e9:07:0${n}`,
     ip: `10.233.7.${n}`, prefix: 24, gateway: '10.233.7.1', alias: `mini-docker:${tag}${n}:abcd`, ...over,
   });
 
@@ -31,7 +30,6 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
     await exec('ip', ['link', 'add', bridge, 'type', 'bridge']);
     await exec('ip', ['addr', 'add', '10.233.7.1/24', 'dev', bridge]);
     await exec('ip', ['link', 'set', bridge, 'up']);
-    bridgeIndex = Number(readFileSync(`/sys/class/net/${bridge}/ifindex`, 'utf8'));
     for (const label of ['nl-a', 'nl-b', 'nl-c']) spaces.push(await makeNetns(label));
   });
   after(async () => {
@@ -52,7 +50,7 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
     assert.match(await spaces[0]!.run(['ip', 'route', 'show', 'default']), /default via 10\.233\.7\.1 dev eth0/);
     assert.match(await spaces[0]!.run(['ip', 'link', 'show', 'lo']), /UP/);
     const host = `/sys/class/net/${a.hostEnd}`;
-    assert.equal(readFileSync(`${host}/master/ifindex`, 'utf8').trim(), String(bridgeIndex));
+    assert.equal(readFileSync(`${host}/master/ifindex`, 'utf8'), readFileSync(`/sys/class/net/${bridge}/ifindex`, 'utf8'));
     assert.equal(readFileSync(`${host}/ifalias`, 'utf8').trim(), a.alias);
     assert.match(readFileSync(`${host}/operstate`, 'utf8'), /up/);
     // the host reaches the container's address through the bridge
@@ -65,10 +63,13 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
       session.attach(pair(spaces[1]!, 3, { gateway: null })),
       session.attach(pair(spaces[2]!, 4, { netns: '/proc/nonexistent/ns/net' })),
       session.attach(pair(spaces[2]!, 2)), // the host end's name is taken by the first test's pair
+      session.attach(pair(spaces[2]!, 4, { bridge: 'mdbr-nosuch' })),
     ]);
     assert.equal(results[0]!.status, 'fulfilled');
     assert.equal((await spaces[1]!.run(['ip', 'route', 'show', 'default'])).trim(), '', 'no gateway: no default route');
-    const [, missing, taken] = results;
+    const [, missing, taken, noBridge] = results;
+    assert.ok(noBridge!.status === 'rejected' && noBridge.reason instanceof NetlinkError);
+    assert.match((noBridge as PromiseRejectedResult).reason.message as string, /bridge mdbr-nosuch: No such device \(the network's bridge is missing: ensureNetwork first\)/);
     assert.ok(missing!.status === 'rejected' && missing.reason instanceof NetlinkError && missing.reason.errno === 2);
     assert.match((missing as PromiseRejectedResult).reason.message as string, /open \/proc\/nonexistent\/ns\/net: No such file or directory/);
     assert.ok(taken!.status === 'rejected' && taken.reason instanceof NetlinkError && taken.reason.errno === 17);

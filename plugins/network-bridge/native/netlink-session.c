@@ -1,7 +1,7 @@
 /* mini-docker-netlink: the bridge driver's long-lived rtnetlink session (plugins/network-bridge/
  * netlink-session.ts). One request per line on stdin, one answer per line on stdout, in order:
  *
- *   attach <netns path> <host veth> <bridge ifindex> <mtu> <ifname> <mac> <ip>/<prefix> <gateway|-> <alias>
+ *   attach <netns path> <host veth> <bridge> <mtu> <ifname> <mac> <ip>/<prefix> <gateway|-> <alias>
  *   detach <host veth>
  *
  * answered "ok" or "error <errno> <message>". An attach is two netlink batches and no process: in
@@ -146,8 +146,8 @@ static int parse_mac(const char *s, unsigned char mac[6]) {
 }
 
 struct attach_req {
-  const char *netns, *veth, *ifname, *alias;
-  uint32_t bridge, mtu;
+  const char *netns, *veth, *bridge, *ifname, *alias;
+  uint32_t mtu;
   unsigned char mac[6];
   struct in_addr ip, gateway;
   unsigned prefix;
@@ -158,7 +158,7 @@ static int parse_attach(char **w, int n, struct attach_req *r, struct failure *f
   if (n != 10) return fail(f, EINVAL, "attach: want 9 fields, got %d", n - 1);
   r->netns = w[1];
   r->veth = w[2];
-  r->bridge = (uint32_t)strtoul(w[3], NULL, 10);
+  r->bridge = w[3];
   r->mtu = (uint32_t)strtoul(w[4], NULL, 10);
   r->ifname = w[5];
   r->alias = w[9];
@@ -192,6 +192,9 @@ static int enter_target(int host_ns, int target_ns, const char *ifname, int *soc
 static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f) {
   struct attach_req r;
   if (parse_attach(w, n, &r, f) < 0) return -1;
+  /* The bridge by name, in the session's (the daemon's) namespace: a bridge made again has a new index. */
+  unsigned bridge = if_nametoindex(r.bridge);
+  if (bridge == 0) return fail(f, errno, "bridge %s: %s (the network's bridge is missing: ensureNetwork first)", r.bridge, strerror(errno));
   int target_ns = open(r.netns, O_RDONLY | O_CLOEXEC);
   if (target_ns < 0) return fail(f, errno, "open %s: %s", r.netns, strerror(errno));
   struct batch b = {.len = 0, .n = 0};
@@ -201,7 +204,7 @@ static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f
   link->ifi_change = IFF_UP;
   attr_str(&b, IFLA_IFNAME, r.veth);
   attr_u32(&b, IFLA_MTU, r.mtu);
-  attr_u32(&b, IFLA_MASTER, r.bridge);
+  attr_u32(&b, IFLA_MASTER, bridge);
   struct rtattr *info = nest_begin(&b, IFLA_LINKINFO);
   attr_str(&b, IFLA_INFO_KIND, "veth");
   struct rtattr *data = nest_begin(&b, IFLA_INFO_DATA);
