@@ -4,7 +4,8 @@
  * bridge, the other end renamed eth0/eth1… inside the container's namespace), published ports and
  * outbound NAT in its own nft table (nft-rules.ts), and an embedded resolver per user network on
  * the gateway address (dns/dns-server.ts). The steps of a start and a stop cost no process: an
- * attach or a detach is a request to the long-lived netlink session (netlink-session.ts), a publish
+ * attach or a detach is a request to a long-lived netlink session (netlink-session.ts; one for
+ * attaches, one for detaches, so that a start never waits behind a veth's deletion), a publish
  * a transaction of the long-lived `nft -i` (nft-session.ts); a network's creation runs one
  * `ip -batch -` and one nft script.
  *
@@ -62,7 +63,9 @@ export class BridgeNetworkDriver implements NetworkDriver {
   /** nft work one transaction after the other: a port check and its install are one step. */
   private nftQueue: Promise<unknown> = Promise.resolve();
   private readonly session = new NftSession();
+  /** Attaches go to one netlink session, detaches to another: a veth's deletion waits for the kernel's RCU grace periods (25-30 ms), and a start must not wait behind it. */
   private readonly netlink = new NetlinkSession();
+  private readonly unlinker = new NetlinkSession();
 
   constructor(@inject(BridgeNetworkOptions) @optional() options?: BridgeNetworkOptions) {
     this.table = options?.table ?? DEFAULT_TABLE;
@@ -172,7 +175,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
 
   /** The host end deleted (its peer with it); nothing to do when it is gone already (its namespace died and took the pair along). */
   async detach(containerId: string, network: NetworkSpec): Promise<void> {
-    await this.netlink.detach(vethNameFor(containerId, network.id));
+    await this.unlinker.detach(vethNameFor(containerId, network.id));
   }
 
   publish(containerId: string, containerIp: string, requests: readonly PortRequest[], inUse: readonly PublishedPort[]): Promise<readonly PublishedPort[]> {
@@ -263,6 +266,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
   async close(): Promise<void> {
     this.session.close();
     this.netlink.close();
+    this.unlinker.close();
     const all = [...this.resolvers.values()];
     this.resolvers.clear();
     await Promise.all(all.map((r) => r.stop()));
