@@ -67,7 +67,8 @@ export async function runStartPipeline(id: string, steps: StartSteps, journal: J
   const drivers: string[] = [];
   for (const stage of START_ORDER) {
     // Every kind of the stages before is in `done`: the loop only gets here after each gave its output.
-    const settled = await Promise.allSettled(stage.map((kind) => (steps[kind] as StartStep<typeof kind>).run(done as StepInput<typeof kind>)));
+    // (async: a step that throws before its first await is a rejection like any other)
+    const settled = await Promise.allSettled(stage.map(async (kind) => (steps[kind] as StartStep<typeof kind>).run(done as StepInput<typeof kind>)));
     let failed: StartStepError | null = null;
     for (const [i, kind] of stage.entries()) {
       const step = steps[kind] as StartStep<typeof kind>;
