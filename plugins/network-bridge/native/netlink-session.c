@@ -35,7 +35,18 @@ struct batch {
   size_t offsets[MAX_MSGS];
   const char *what[MAX_MSGS];
   int n;
+  /* The sequence number of the first message: numbers grow across batches, so an answer left
+   * over from an earlier batch is never taken for one of this batch. */
+  uint32_t seq0;
 };
+
+static uint32_t next_seq = 1;
+
+static void batch_begin(struct batch *b) {
+  b->len = 0;
+  b->n = 0;
+  b->seq0 = next_seq;
+}
 
 struct failure {
   int err;
@@ -61,7 +72,8 @@ static void *msg_begin(struct batch *b, const char *what, uint16_t type, uint16_
   h->nlmsg_len = (uint32_t)NLMSG_LENGTH(body);
   h->nlmsg_type = type;
   h->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags);
-  h->nlmsg_seq = (uint32_t)b->n + 1;
+  h->nlmsg_seq = b->seq0 + (uint32_t)b->n;
+  next_seq = h->nlmsg_seq + 1;
   b->offsets[b->n] = at;
   b->what[b->n] = what;
   b->n++;
@@ -127,11 +139,11 @@ static int batch_send(int fd, struct batch *b, const char *where, struct failure
     for (struct nlmsghdr *h = (struct nlmsghdr *)in; NLMSG_OK(h, (unsigned)got); h = NLMSG_NEXT(h, got)) {
       if (h->nlmsg_type != NLMSG_ERROR) continue;
       const struct nlmsgerr *e = NLMSG_DATA(h);
-      int i = (int)h->nlmsg_seq - 1;
-      if (i < 0 || i >= b->n) continue;
+      uint32_t i = h->nlmsg_seq - b->seq0;
+      if (h->nlmsg_seq < b->seq0 || i >= (uint32_t)b->n) continue;
       acked++;
-      if (e->error != 0 && (first < 0 || i < first)) {
-        first = i;
+      if (e->error != 0 && (first < 0 || (int)i < first)) {
+        first = (int)i;
         first_err = -e->error;
         snprintf(first_text, sizeof first_text, "%s", ext_ack_text(h));
       }
@@ -197,7 +209,8 @@ static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f
   if (bridge == 0) return fail(f, errno, "bridge %s: %s (the network's bridge is missing: ensureNetwork first)", r.bridge, strerror(errno));
   int target_ns = open(r.netns, O_RDONLY | O_CLOEXEC);
   if (target_ns < 0) return fail(f, errno, "open %s: %s", r.netns, strerror(errno));
-  struct batch b = {.len = 0, .n = 0};
+  struct batch b;
+  batch_begin(&b);
   struct ifinfomsg *link = msg_begin(&b, "make the veth pair", RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *link);
   link->ifi_family = AF_UNSPEC;
   link->ifi_flags = IFF_UP;
@@ -233,7 +246,7 @@ static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f
     if (sock >= 0) close(sock);
     return -1;
   }
-  b = (struct batch){.len = 0, .n = 0};
+  batch_begin(&b);
   struct ifinfomsg *up = msg_begin(&b, "set it up", RTM_NEWLINK, 0, sizeof *up);
   *up = (struct ifinfomsg){.ifi_family = AF_UNSPEC, .ifi_index = ifindex, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
   struct ifinfomsg *lo_up = msg_begin(&b, "set lo up", RTM_NEWLINK, 0, sizeof *lo_up);
@@ -255,7 +268,8 @@ static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f
 
 static int detach(int host_sock, char **w, int n, struct failure *f) {
   if (n != 2 || strlen(w[1]) >= IFNAMSIZ) return fail(f, EINVAL, "detach: want <host veth>");
-  struct batch b = {.len = 0, .n = 0};
+  struct batch b;
+  batch_begin(&b);
   struct ifinfomsg *link = msg_begin(&b, "delete the veth pair", RTM_DELLINK, 0, sizeof *link);
   link->ifi_family = AF_UNSPEC;
   attr_str(&b, IFLA_IFNAME, w[1]);
