@@ -4,11 +4,14 @@
 // docker and podman side by side where their engines answer. Prints one JSON object.
 // Run: `npm run build && node dist/bench/lifecycle.bench.js` (BENCH_RUNS=N, default 15; BENCH_SECCOMP_ROUNDS=N,
 // default 40, for the seccomp comparison).
+// BENCH_BASELINE=<another checkout, built>: also the daemon's part of run -d and stop against that
+// build, in interleaved pairs (bench/interleaved-baseline.ts).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, TestDaemon, runCommand, type RunResult } from '../test/e2e/harness.js';
+import { interleavedBaseline } from './interleaved-baseline.js';
 
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 15));
 /** Rounds of the seccomp comparison (each: default, unconfined, unconfined again): its difference is small against the spread of a start. */
@@ -190,6 +193,10 @@ try {
     }
   }
 
+  // Against another build, pair by pair at the same moment (BENCH_BASELINE).
+  const baselineRoot = process.env.BENCH_BASELINE;
+  const pairs = baselineRoot ? await interleavedBaseline(baselineRoot, RUNS, d) : null;
+
   // The cost of the default seccomp filter: the same create + start with it, unconfined, and unconfined
   // again (the same work twice: how far two medians of identical runs fall apart on this machine at
   // this moment, which a difference must exceed to mean anything), in rotating order, so that each
@@ -284,6 +291,13 @@ try {
       { name: 'shim RSS per running container, max', target: '< 2000 kB', value: shim.maxMs, met: shim.maxMs < 2000 },
       { name: 'idle daemon RSS (15 s after start)', target: '< 100000 kB', value: idleDaemonRssKb, met: idleDaemonRssKb < 100000 },
     ],
+    ...(pairs ? {
+      baseline: {
+        root: baselineRoot, pairs: RUNS,
+        runDetachedDaemonMs: { ours: stats(pairs.ours.runDetachedMs), baseline: stats(pairs.baseline.runDetachedMs) },
+        stopDaemonMs: { ours: stats(pairs.ours.stopMs), baseline: stats(pairs.baseline.stopMs) },
+      },
+    } : {}),
     loadavg1mAtEnd: round(loadavg()[0]!),
   });
 } finally {

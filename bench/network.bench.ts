@@ -157,7 +157,7 @@ function api(socketPath: string, method: string, path: string, body?: unknown): 
   });
 }
 
-/** The daemon's part of `run -d` (create + start) on the default bridge and with --network none, interleaved. */
+/** The daemon's part of `run -d` (create + start) on the default bridge and with --network none, interleaved, the order alternating. */
 async function runDetachedFigures(): Promise<Record<string, unknown>> {
   const d = new TestDaemon('network-bench');
   await d.start();
@@ -176,9 +176,16 @@ async function runDetachedFigures(): Promise<Record<string, unknown>> {
     await once('bridge'); // warm-up: the busybox image, the default bridge's first veth
     const none: number[] = [];
     const bridge: number[] = [];
+    // The order alternates: what one run's removal leaves the kernel to do (a veth's deletion waits
+    // for RCU grace periods) falls on the next run, which must not always be the same kind.
     for (let i = 0; i < RUN_PAIRS; i++) {
-      none.push(await once('none'));
-      bridge.push(await once('bridge'));
+      if (i % 2 === 0) {
+        none.push(await once('none'));
+        bridge.push(await once('bridge'));
+      } else {
+        bridge.push(await once('bridge'));
+        none.push(await once('none'));
+      }
     }
     const noneMs = percentile(none, 0.5);
     const bridgeMs = percentile(bridge, 0.5);

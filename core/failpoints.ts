@@ -13,10 +13,10 @@
  */
 export const FAILPOINTS = {
   'start.after-intent': 'ContainerStarting is durable; no driver has acted',
-  'start.after-storage': 'the storage driver prepared the writable layer (its step event is durable)',
-  'start.after-limiter': 'the limiter made the cgroups (or there is no limiter); its step event is durable',
-  'start.after-network': 'the network step ran: addresses recorded (ContainerNetworkConnected), ports published (ContainerPortsPublished durable with its step event); nothing is wired in a namespace yet',
-  'start.after-log': 'the log driver opened the writer; its step event is durable',
+  'start.after-storage': "START_ORDER's first stage ran (storage, limiter, network and log, at the same time) and its step events are durable; the storage driver prepared the writable layer",
+  'start.after-limiter': "the same stage; the limiter made the cgroups (or there is no limiter); the stage's step events are durable",
+  'start.after-network': "the same stage; the network step ran: addresses recorded (ContainerNetworkConnected), ports published (ContainerPortsPublished durable with the stage's step events); nothing is wired in a namespace yet",
+  'start.after-log': "the same stage; the log driver opened the writer; the stage's step events are durable",
   'start.after-isolator': 'the shim runs the container\'s process; its step event is durable, ContainerStarted is not written',
   'start.after-undo': 'a step failed and the steps before it were undone (events durable); ContainerStartFailed is not written',
   'start.before-final': 'the daemon is connected to the shim; ContainerStarted is not written',

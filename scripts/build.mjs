@@ -30,14 +30,15 @@ for (const name of readdirSync(join(root, 'plugins'))) {
   const out = join(root, 'dist', 'plugins', name);
   mkdirSync(out, { recursive: true });
   if (existsSync(join(src, 'package.json'))) cpSync(join(src, 'package.json'), join(out, 'package.json'));
-  if (existsSync(join(src, 'shim', 'Makefile'))) {
+  // A plugin's native parts: shim/ (the isolator's), native/ (the bridge driver's netlink session).
+  for (const part of ['shim', 'native'].filter((p) => existsSync(join(src, p, 'Makefile')))) {
     const cc = process.env.CC ?? 'cc';
     const probe = spawnSync(cc, ['--version'], { stdio: 'ignore' });
     if (probe.error || probe.status !== 0) {
       console.error(`build: no C compiler found (tried "${cc}"): install one with "apt-get install -y gcc make" and run "npm run build" again`);
       process.exit(1);
     }
-    run('make', ['-s', '-C', join(src, 'shim'), `OUT=${join(out, 'bin')}`, `CC=${cc}`]);
+    run('make', ['-s', '-C', join(src, part), `OUT=${join(out, 'bin')}`, `CC=${cc}`]);
   }
 }
 

@@ -1,85 +1,20 @@
 /**
  * Drivers that keep everything in memory, for unit tests that construct the real engine (its
  * handlers, process managers, exit recorder and reconciler) without the kernel: a storage driver
- * that hands out mount specs and remembers writable layers, and an isolator whose "processes"
+ * whose layers and writable layers are trees in memory (test/memory-storage.ts), and an isolator whose "processes"
  * follow their command: `echo a b` prints "a b" and exits 0, `sh -c 'exit N'` exits N, `cat`
  * echoes stdin until it is closed, `sleep` runs until signalled (128+signal), `nosuch` fails to
- * start (127). Both implement their kind's whole interface (the registry checks it); the isolator
- * passes its kind's conformance suite (test/unit/memory-drivers-conformance.test.ts). The log,
+ * start (127). Both implement their kind's whole interface (the registry checks it) and pass their
+ * kind's conformance suite (test/unit/memory-drivers-conformance.test.ts). The log,
  * limiter and exporter kinds use the real drivers (test/unit/engine-rig.ts).
  */
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import type { ExitStatus } from '../events/index.js';
 import {
-  ProcessStartError, type DriverContext, type DriverStatus, type ExecProcess, type ExecSpec, type FileChange, type HeldProcess, type IsolatorDriver, type LostExecEnd,
-  type LayerUsage, type MountSpec, type ProcessIO, type ProcessSink, type ProcessSpec, type StorageDriver,
+  ProcessStartError, type DriverStatus, type ExecProcess, type ExecSpec, type HeldProcess, type IsolatorDriver, type LostExecEnd,
+  type ProcessIO, type ProcessSink, type ProcessSpec,
 } from '../core/plugins/driver.js';
 
-export class MemoryStorage implements StorageDriver {
-  readonly id = 'storage.v1.memory';
-  readonly layers = new Set<string>();
-  readonly containers = new Map<string, readonly string[]>();
-  /** What a test says a container wrote (a stand-in for its file system): `changes` and `usage` report it. */
-  readonly written = new Map<string, { readonly changes: readonly FileChange[]; readonly size: number }>();
-  private stateDir = '';
-
-  async init(context: DriverContext): Promise<DriverStatus> {
-    this.stateDir = context.stateDir;
-    return { status: 'ok' };
-  }
-
-  async applyLayer(diffId: string, tar: Readable): Promise<void> {
-    for await (const chunk of tar) void chunk;
-    this.layers.add(diffId);
-  }
-
-  async hasLayer(diffId: string): Promise<boolean> {
-    return this.layers.has(diffId);
-  }
-
-  async removeLayer(diffId: string): Promise<void> {
-    this.layers.delete(diffId);
-  }
-
-  async prepare(containerId: string, layers: readonly string[]): Promise<readonly MountSpec[]> {
-    const missing = layers.find((l) => !this.layers.has(l));
-    if (missing) throw new Error(`layer ${missing} is not there`);
-    this.containers.set(containerId, layers);
-    return [{ type: 'overlay', source: 'overlay', target: `/memory/${containerId}/merged`, options: layers.map((l) => `lower=${l}`) }];
-  }
-
-  /** Nothing is ever written in memory: the layer of changes is an empty tar (its end-of-archive blocks). */
-  diff(): Readable {
-    return Readable.from([Buffer.alloc(1024)]);
-  }
-
-  async usage(containerId: string): Promise<LayerUsage> {
-    const w = this.written.get(containerId);
-    return { size: w?.size ?? 0, inodes: w?.changes.length ?? 0 };
-  }
-
-  async changes(containerId: string): Promise<readonly FileChange[]> {
-    return this.written.get(containerId)?.changes ?? [];
-  }
-
-  /** An empty folder in the driver's state folder, gone on release. */
-  async mountReadOnly(containerId: string): Promise<{ path: string; release(): Promise<void> }> {
-    const path = join(this.stateDir, 'views', containerId);
-    await mkdir(path, { recursive: true });
-    return { path, release: () => rm(path, { recursive: true, force: true }) };
-  }
-
-  async remove(containerId: string): Promise<void> {
-    this.containers.delete(containerId);
-    this.written.delete(containerId);
-  }
-
-  async held(): Promise<readonly string[]> {
-    return [...this.containers.keys()];
-  }
-}
+export { MemoryStorage } from './memory-storage.js';
 
 type Listener = (stream: 'stdout' | 'stderr', data: Buffer, endOffset: number) => void;
 

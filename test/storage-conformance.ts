@@ -81,17 +81,65 @@ export async function conformanceLayers(): Promise<{ base: Buffer; top: Buffer }
 }
 
 /**
- * The behaviour every storage.v1 driver must have, run against a fresh driver from `factory` in a
- * temporary data root: layers applied once and checked against their digest, `prepare` giving
- * mount specs that work (mounted here with mount(8)) and are idempotent, writes landing in the
- * container's own layer only, `diff` an OCI layer that recreates them on top of the image (and
- * `changes`, `usage` saying the same), read-only views, and `remove` leaving nothing behind.
- * Needs root; a driver whose init says "skipped" skips the suite.
+ * A container's files as the suite reads and changes them, paths relative to its root: through the
+ * kernel for a driver whose specs are mounts (the suite mounts them with mount(8) and uses the
+ * files under the root's target), through the driver for one that keeps them in memory.
  */
-export function storageConformance(name: string, factory: () => StorageDriver | Promise<StorageDriver>): void {
-  describe(`storage driver conformance: ${name}`, () => {
+export interface ContainerFiles {
+  /** A file's content; rejects when it is not there. */
+  read(path: string): Promise<string>;
+  exists(path: string): Promise<boolean>;
+  /** The names in a folder, sorted. */
+  list(path: string): Promise<string[]>;
+  /** The permission bits. */
+  mode(path: string): Promise<number>;
+  isDirectory(path: string): Promise<boolean>;
+  write(path: string, data: string): Promise<void>;
+  mkdir(path: string): Promise<void>;
+  /** Removes a file or a whole folder. */
+  remove(path: string): Promise<void>;
+}
+
+/** The files of a mounted root, through the kernel. */
+function mountedFiles(root: string): ContainerFiles {
+  const at = (path: string): string => join(root, path);
+  return {
+    read: (path) => readFile(at(path), 'utf8'),
+    exists: async (path) => existsSync(at(path)),
+    list: async (path) => (await readdir(at(path))).sort(),
+    mode: async (path) => (await lstat(at(path))).mode & 0o7777,
+    isDirectory: async (path) => (await lstat(at(path)).catch(() => null))?.isDirectory() ?? false,
+    write: (path, data) => writeFile(at(path), data),
+    mkdir: async (path) => {
+      await mkdir(at(path));
+    },
+    remove: (path) => rm(at(path), { recursive: true }),
+  };
+}
+
+export interface StorageConformanceOptions<D extends StorageDriver> {
+  /** For a driver whose `rootfs` is 'memory': how the suite reaches a prepared container's files. */
+  readonly files?: (driver: D, containerId: string) => ContainerFiles;
+}
+
+/**
+ * The behaviour every storage.v1 driver must have, run against a fresh driver from `factory` in a
+ * temporary data root. The contract, for every driver: layers applied once and checked against
+ * their digest, `prepare` giving a root that shows the layers with their whiteouts applied,
+ * idempotent, writes landing in the container's own layer only, `diff` an OCI layer that recreates
+ * them on top of the image (and `changes`, `usage` saying the same), `mountReadOnly` showing the
+ * files until released, `held`, and `remove`/`removeLayer` leaving nothing, twice. Then the mount
+ * cases, for a driver whose `rootfs` says 'mount' (its own declaration decides, at registration):
+ * the specs mount with mount(8), a read-only view refuses writes (EROFS) and leaves no mount, and
+ * `remove` unmounts the root and a view left mounted. A 'mount' driver needs root; a driver whose
+ * init says "skipped" skips the suite.
+ */
+export function storageConformance<D extends StorageDriver>(name: string, factory: () => D | Promise<D>, options: StorageConformanceOptions<D> = {}): void {
+  describe(`storage driver conformance: ${name}`, async () => {
+    // Made at registration (not initialised until `before`): its declared rootfs says which cases are its part.
+    const driver = await factory();
+    const mounts = driver.rootfs === 'mount';
     let scratch: { path: string; dispose(): Promise<void> };
-    let driver: StorageDriver;
     let context: DriverContext;
     let skipped: string | null = null;
     let baseId: string;
@@ -106,9 +154,20 @@ export function storageConformance(name: string, factory: () => StorageDriver | 
       return skipped === null;
     };
 
+    /** Prepares a container and gives its files (its root mounted first when the driver's specs are mounts). */
+    const prepared = async (id: string, on: readonly string[] = layers): Promise<{ specs: readonly MountSpec[]; files: ContainerFiles }> => {
+      const specs = await driver.prepare(id, on);
+      if (!mounts) {
+        if (!options.files) throw new Error(`${driver.id} keeps its files in memory: storageConformance needs options.files to reach them`);
+        return { specs, files: options.files(driver, id) };
+      }
+      const root = specs[0]!;
+      if ((await mountsUnder(root.target)).length === 0) for (const spec of specs) await mountSpec(spec);
+      return { specs, files: mountedFiles(root.target) };
+    };
+
     before(async () => {
       scratch = await makeScratchDir(`storage-${name}`);
-      driver = await factory();
       context = {
         dataRoot: join(scratch.path, 'data'),
         execRoot: join(scratch.path, 'run'),
@@ -116,7 +175,7 @@ export function storageConformance(name: string, factory: () => StorageDriver | 
         runDir: join(scratch.path, 'run', driver.id),
         logger: { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
       };
-      if (process.getuid?.() !== 0) {
+      if (mounts && process.getuid?.() !== 0) {
         skipped = 'needs root';
         return;
       }
@@ -131,7 +190,7 @@ export function storageConformance(name: string, factory: () => StorageDriver | 
     after(async () => {
       if (scratch === undefined) return;
       await unmount(scratch.path);
-      await driver?.close?.();
+      await driver.close?.();
       await scratch.dispose();
       assert.deepEqual(await mountsUnder(scratch.path), []);
     });
@@ -149,44 +208,39 @@ export function storageConformance(name: string, factory: () => StorageDriver | 
       assert.equal(await driver.hasLayer(wrong), false);
     });
 
-    it('prepare gives a mount spec that shows the layers, whiteouts applied', async (t) => {
+    it('prepare gives a root that shows the layers, whiteouts applied', async (t) => {
       if (!need(t)) return;
-      const specs = await driver.prepare('c1', layers);
+      const { specs, files } = await prepared('c1');
       assert.ok(specs.length >= 1);
-      const root = specs[0]!;
-      assert.ok(root.target.startsWith('/'), 'the root mount target is an absolute path');
-      for (const spec of specs) await mountSpec(spec);
-      const merged = root.target;
-      assert.equal(await readFile(join(merged, 'etc', 'base-file'), 'utf8'), 'base');
-      assert.equal(await readFile(join(merged, 'etc', 'shared'), 'utf8'), 'from top');
-      assert.equal(existsSync(join(merged, 'etc', 'gone')), false, 'a whiteout hides the lower file');
-      assert.deepEqual((await readdir(join(merged, 'opq'))).sort(), ['new'], 'an opaque folder hides the lower content');
-      assert.equal((await lstat(join(merged, 'bin', 'tool'))).mode & 0o777, 0o755);
+      assert.ok(specs[0]!.target.startsWith('/'), 'the root mount target is an absolute path');
+      assert.equal(await files.read('etc/base-file'), 'base');
+      assert.equal(await files.read('etc/shared'), 'from top');
+      assert.equal(await files.exists('etc/gone'), false, 'a whiteout hides the lower file');
+      assert.deepEqual(await files.list('opq'), ['new'], 'an opaque folder hides the lower content');
+      assert.equal(await files.mode('bin/tool'), 0o755);
     });
 
     it("writes go to the container's own layer; a second container from the same layers does not see them", async (t) => {
       if (!need(t)) return;
-      const [c1] = await driver.prepare('c1', layers);
-      await writeFile(join(c1!.target, 'etc', 'written'), 'by c1');
-      await rm(join(c1!.target, 'etc', 'base-file'));
-      await mkdir(join(c1!.target, 'new-dir'));
+      const c1 = (await prepared('c1')).files;
+      await c1.write('etc/written', 'by c1');
+      await c1.remove('etc/base-file');
+      await c1.mkdir('new-dir');
 
-      const c2Specs = await driver.prepare('c2', layers);
-      for (const spec of c2Specs) await mountSpec(spec);
-      const c2 = c2Specs[0]!.target;
-      assert.notEqual(c2, c1!.target);
-      assert.equal(existsSync(join(c2, 'etc', 'written')), false);
-      assert.equal(await readFile(join(c2, 'etc', 'base-file'), 'utf8'), 'base');
-      assert.equal(existsSync(join(c2, 'new-dir')), false);
-      await unmount(c2);
+      const c2 = await prepared('c2');
+      assert.notEqual(c2.specs[0]!.target, (await driver.prepare('c1', layers))[0]!.target);
+      assert.equal(await c2.files.exists('etc/written'), false);
+      assert.equal(await c2.files.read('etc/base-file'), 'base');
+      assert.equal(await c2.files.exists('new-dir'), false);
+      if (mounts) await unmount(c2.specs[0]!.target);
     });
 
     it('prepare is idempotent: the same specs, the changes kept', async (t) => {
       if (!need(t)) return;
       const first = await driver.prepare('c1', layers);
-      const again = await driver.prepare('c1', layers);
-      assert.deepEqual(again, first);
-      assert.equal(await readFile(join(first[0]!.target, 'etc', 'written'), 'utf8'), 'by c1');
+      const again = await prepared('c1');
+      assert.deepEqual(again.specs, first);
+      assert.equal(await again.files.read('etc/written'), 'by c1');
     });
 
     it('usage counts the bytes and inodes of the writable layer only; zeros for a container that never started', async (t) => {
@@ -199,10 +253,10 @@ export function storageConformance(name: string, factory: () => StorageDriver | 
 
     it('diff is an OCI layer: additions as entries, deletions as .wh. files, a replaced folder with .wh..wh..opq', async (t) => {
       if (!need(t)) return;
-      const [c1] = await driver.prepare('c1', layers);
-      await rm(join(c1!.target, 'opq'), { recursive: true });
-      await mkdir(join(c1!.target, 'opq'));
-      await writeFile(join(c1!.target, 'opq', 'fresh'), 'fresh');
+      const c1 = (await prepared('c1')).files;
+      await c1.remove('opq');
+      await c1.mkdir('opq');
+      await c1.write('opq/fresh', 'fresh');
       const entries = await diffEntries(driver.diff('c1', layers));
       assert.deepEqual(entries.get('etc/written'), { type: 'file', data: 'by c1' });
       assert.equal(entries.get('etc/.wh.base-file')?.type, 'file', 'a deletion is an empty .wh. file');
@@ -220,17 +274,15 @@ export function storageConformance(name: string, factory: () => StorageDriver | 
       const diff = await streamBytes(driver.diff('c1', layers));
       const diffId = digest(diff);
       await driver.applyLayer(diffId, Readable.from([diff]));
-      const specs = await driver.prepare('c4', [...layers, diffId]);
-      for (const spec of specs) await mountSpec(spec);
-      const merged = specs[0]!.target;
+      const c4 = await prepared('c4', [...layers, diffId]);
       try {
-        assert.equal(await readFile(join(merged, 'etc', 'written'), 'utf8'), 'by c1');
-        assert.equal(existsSync(join(merged, 'etc', 'base-file')), false);
-        assert.equal(await readFile(join(merged, 'etc', 'shared'), 'utf8'), 'from top');
-        assert.deepEqual(await readdir(join(merged, 'opq')), ['fresh']);
-        assert.ok((await lstat(join(merged, 'new-dir'))).isDirectory());
+        assert.equal(await c4.files.read('etc/written'), 'by c1');
+        assert.equal(await c4.files.exists('etc/base-file'), false);
+        assert.equal(await c4.files.read('etc/shared'), 'from top');
+        assert.deepEqual(await c4.files.list('opq'), ['fresh']);
+        assert.ok(await c4.files.isDirectory('new-dir'));
       } finally {
-        await unmount(merged);
+        if (mounts) await unmount(c4.specs[0]!.target);
         await driver.remove('c4');
         await driver.removeLayer(diffId);
       }
@@ -253,7 +305,7 @@ export function storageConformance(name: string, factory: () => StorageDriver | 
       assert.deepEqual(await driver.changes('never-started', layers), []);
     });
 
-    it('mountReadOnly shows the container filesystem, read-only, until released', async (t) => {
+    it('mountReadOnly shows the container filesystem until released; releasing twice is fine', async (t) => {
       if (!need(t)) return;
       const view = await driver.mountReadOnly('c1', layers);
       try {
@@ -261,12 +313,10 @@ export function storageConformance(name: string, factory: () => StorageDriver | 
         assert.equal(await readFile(join(view.path, 'etc', 'shared'), 'utf8'), 'from top');
         assert.equal(existsSync(join(view.path, 'etc', 'base-file')), false);
         assert.deepEqual(await readdir(join(view.path, 'opq')), ['fresh']);
-        await assert.rejects(writeFile(join(view.path, 'etc', 'nope'), 'x'), /EROFS/);
       } finally {
         await view.release();
       }
       await view.release();
-      assert.deepEqual(await mountsUnder(view.path), []);
       assert.equal(existsSync(view.path), false);
     });
 
@@ -275,18 +325,36 @@ export function storageConformance(name: string, factory: () => StorageDriver | 
       await assert.rejects(driver.prepare('c3', [baseId, digest(Buffer.from('never applied'))]), /not/);
     });
 
-    it('remove unmounts and deletes everything the container had; again is a no-op', async (t) => {
+    if (mounts) {
+      it('mounts: a read-only view refuses writes (EROFS) and leaves no mount once released', async (t) => {
+        if (!need(t)) return;
+        const view = await driver.mountReadOnly('c1', layers);
+        try {
+          await assert.rejects(writeFile(join(view.path, 'etc', 'nope'), 'x'), /EROFS/);
+        } finally {
+          await view.release();
+        }
+        assert.deepEqual(await mountsUnder(view.path), []);
+      });
+    }
+
+    it('remove deletes everything the container had, views too; held() no longer lists it; again is a no-op', async (t) => {
       if (!need(t)) return;
-      const [c1] = await driver.prepare('c1', layers);
-      assert.ok((await mountsUnder(c1!.target)).length > 0, 'still mounted from an earlier test');
-      const view = await driver.mountReadOnly('c1', layers); // left mounted on purpose
+      const { specs } = await prepared('c1');
+      const root = specs[0]!.target;
+      if (mounts) assert.ok((await mountsUnder(root)).length > 0, 'still mounted from an earlier test');
+      const view = await driver.mountReadOnly('c1', layers); // left as it is on purpose
       assert.ok((await driver.held()).includes('c1'), 'held() lists the containers with a writable layer');
       await driver.remove('c1');
       assert.ok(!(await driver.held()).includes('c1'), 'and no longer after remove');
-      assert.deepEqual(await mountsUnder(c1!.target), []);
-      assert.deepEqual(await mountsUnder(view.path), []);
-      assert.equal(existsSync(c1!.target), false);
+      assert.equal(existsSync(view.path), false, 'its view is gone');
+      if (mounts) {
+        assert.deepEqual(await mountsUnder(root), [], 'its root is unmounted');
+        assert.deepEqual(await mountsUnder(view.path), [], 'its view is unmounted');
+        assert.equal(existsSync(root), false);
+      }
       assert.deepEqual(await driver.usage('c1'), { size: 0, inodes: 0 }, 'its writable layer is gone');
+      assert.equal((await diffEntries(driver.diff('c1', layers))).size, 0, 'and so are its changes');
       await driver.remove('c1');
       await driver.remove('c2');
       await driver.remove('never-created');

@@ -43,11 +43,14 @@ export async function writeFiles(dir: string, c: ContainerState, endpoints: read
     throw new InvalidArgumentError('--add-host host-gateway needs a network with a gateway: not with --network none');
   }
   const resolver = primary && primary.network.dns ? primary.network.gateway : null;
+  // Read before the writes start: a write that fails (a full disk) while Promise.all is not yet
+  // watching it would be an unhandled rejection, which ends the daemon.
+  const host = await hostResolvConf();
   await Promise.all([
     writeFile(join(dir, 'hosts'), hostsFile({ hostname, addresses: endpoints.map((e) => ({ ip: e.endpoint.ip, aliases: e.endpoint.aliases })), extraHosts: extraHostsFrom(extraHosts, gateway) })),
     writeFile(join(dir, 'hostname'), hostnameFile(hostname)),
     writeFile(join(dir, 'resolv.conf'), resolvConf({
-      host: await hostResolvConf(), dns: c.hostConfig.Dns ?? [], dnsSearch: c.hostConfig.DnsSearch ?? [],
+      host, dns: c.hostConfig.Dns ?? [], dnsSearch: c.hostConfig.DnsSearch ?? [],
       dnsOptions: c.hostConfig.DnsOptions ?? [], embeddedResolver: resolver,
     })),
   ]);
@@ -57,10 +60,11 @@ export async function writeFiles(dir: string, c: ContainerState, endpoints: read
 /** --network host: the host's own files, copied (as Docker). */
 export async function writeHostFiles(dir: string): Promise<BindSpec[]> {
   const read = async (path: string, fallback: string): Promise<string> => readFile(path, 'utf8').catch(() => fallback);
+  const [hosts, resolv] = await Promise.all([read('/etc/hosts', '127.0.0.1\tlocalhost\n'), hostResolvConf()]);
   await Promise.all([
-    writeFile(join(dir, 'hosts'), await read('/etc/hosts', '127.0.0.1\tlocalhost\n')),
+    writeFile(join(dir, 'hosts'), hosts),
     writeFile(join(dir, 'hostname'), hostnameFile(hostHostname())),
-    writeFile(join(dir, 'resolv.conf'), await hostResolvConf()),
+    writeFile(join(dir, 'resolv.conf'), resolv),
   ]);
   return fileBinds(dir);
 }

@@ -23,7 +23,7 @@ import { runStartPipeline, StartStepError, type StartSteps, type StepOutputs } f
 /**
  * The start's process manager. Under the container's lock: the rule (decideStart) gives the
  * intent, ContainerStarting, appended durably before any driver acts; then the drivers run in
- * START_ORDER, each step's typed output the next one's input and each outcome an event; then
+ * START_ORDER's stages, each step's input the typed outputs of the stages before and each outcome an event; then
  * ContainerStarted (or, after the steps that ran were undone, ContainerStartFailed).
  */
 export async function startLocked(ctx: EngineContext, id: string, byPolicy = false): Promise<void> {
@@ -102,7 +102,7 @@ async function undoStarted(steps: StartSteps, outputs: StepOutputs): Promise<voi
   await steps[DriverKinds.limiter].undo(outputs[DriverKinds.limiter]).catch(() => undefined);
 }
 
-/** The steps of one start, one per kind of START_ORDER; each reads only what the steps before it returned. */
+/** The steps of one start, one per kind of START_ORDER; each reads only what the steps of the stages before it returned. */
 function startSteps(ctx: EngineContext, c: ContainerState, image: ImageState, journal: Journal): StartSteps {
   const id = c.id;
   const storage = ctx.storage();

@@ -16,7 +16,7 @@ export interface StepOutputs {
   readonly 'isolator.v1': { readonly pid: number; readonly shimPid: number };
 }
 
-/** A step's input: the outputs of every kind START_ORDER runs before it, and nothing else. */
+/** A step's input: the outputs of every kind of the stages START_ORDER runs before its own, and nothing else. */
 export type StepInput<K extends StartKind> = { readonly [P in KindsBefore<K>]: StepOutputs[P] };
 
 /**
@@ -54,34 +54,43 @@ const AFTER: { readonly [K in StartKind]: FailpointName } = {
 type Done = { readonly [K in StartKind]?: StepOutputs[K] };
 
 /**
- * Runs the steps in START_ORDER, recording each outcome in the journal (ContainerStartStepDone,
- * ContainerStartStepFailed, ContainerStartStepUndone). When one fails, the steps that ran are
- * undone in reverse order and a StartStepError names the driver. Returns every output and the
- * ids of the drivers that ran, in order.
+ * Runs the steps stage by stage in START_ORDER, the kinds of a stage at once, recording each
+ * outcome in the journal in START_ORDER's order whatever order they finished in
+ * (ContainerStartStepDone, ContainerStartStepFailed, ContainerStartStepUndone). When a step fails,
+ * the rest of its stage is waited for, the steps that succeeded are undone in reverse order and a
+ * StartStepError names the first driver that failed. Returns every output and the ids of the
+ * drivers that ran, in order.
  */
 export async function runStartPipeline(id: string, steps: StartSteps, journal: Journal, warn: (message: string) => void): Promise<{ outputs: StepOutputs; drivers: string[] }> {
   const done: Done = {};
   const ran: StartKind[] = [];
   const drivers: string[] = [];
-  for (const kind of START_ORDER) {
-    const step = steps[kind] as StartStep<typeof kind>;
-    let output: StepOutputs[typeof kind];
-    try {
-      // Every kind before this one is in `done`: the loop only gets here after each gave its output.
-      output = await step.run(done as StepInput<typeof kind>);
-    } catch (err) {
-      const driverId = step.driverId ?? kind;
-      journal.record([{ type: 'ContainerStartStepFailed', data: { id, kind, driverId, message: err instanceof Error ? err.message : String(err) } }]);
-      await undoSteps(id, steps, done, ran, journal, warn);
-      throw new StartStepError(kind, driverId, err);
-    }
-    (done as Record<StartKind, unknown>)[kind] = output;
-    ran.push(kind);
-    if (step.driverId !== null) {
+  for (const stage of START_ORDER) {
+    // Every kind of the stages before is in `done`: the loop only gets here after each gave its output.
+    // (async: a step that throws before its first await is a rejection like any other)
+    const settled = await Promise.allSettled(stage.map(async (kind) => (steps[kind] as StartStep<typeof kind>).run(done as StepInput<typeof kind>)));
+    let failed: StartStepError | null = null;
+    for (const [i, kind] of stage.entries()) {
+      const step = steps[kind] as StartStep<typeof kind>;
+      const result = settled[i]!;
+      if (result.status === 'rejected') {
+        const err: unknown = result.reason;
+        const driverId = step.driverId ?? kind;
+        journal.record([{ type: 'ContainerStartStepFailed', data: { id, kind, driverId, message: err instanceof Error ? err.message : String(err) } }]);
+        failed ??= new StartStepError(kind, driverId, err);
+        continue;
+      }
+      (done as Record<StartKind, unknown>)[kind] = result.value;
+      ran.push(kind);
+      if (step.driverId === null) continue;
       drivers.push(step.driverId);
-      journal.record([{ type: 'ContainerStartStepDone', data: { id, kind, driverId: step.driverId, output: step.recorded(output) } }]);
+      journal.record([{ type: 'ContainerStartStepDone', data: { id, kind, driverId: step.driverId, output: step.recorded(result.value as StepOutputs[typeof kind]) } }]);
     }
-    await failpointAfter(AFTER[kind], () => journal.flush());
+    if (failed) {
+      await undoSteps(id, steps, done, ran, journal, warn);
+      throw failed;
+    }
+    for (const kind of stage) await failpointAfter(AFTER[kind], () => journal.flush());
   }
   return { outputs: done as StepOutputs, drivers };
 }

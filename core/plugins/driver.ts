@@ -93,6 +93,14 @@ export interface LayerUsage {
  */
 export interface StorageDriver extends Driver {
   /**
+   * Where the containers' filesystems are. 'mount': `prepare` returns mounts for the kernel (the
+   * isolator makes them in the container's mount namespace) and `mountReadOnly` is a read-only
+   * mount; every real driver. 'memory': the files live in the driver's own process (the engine
+   * tests' storage.v1.memory); its specs name nothing on the host, nothing mounts them, and the
+   * storage suite's mount cases are not its part (test/storage-conformance.ts).
+   */
+  readonly rootfs: 'mount' | 'memory';
+  /**
    * Unpacks an OCI layer tar (uncompressed) under its diff id, checking the digest (unless
    * `options.verified`); a no-op when already there. The layer becomes visible only once `tar`
    * has ended without an error: a pull streams the tar while it downloads and ends it only after

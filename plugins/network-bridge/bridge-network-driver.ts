@@ -3,13 +3,16 @@
  * (`mdbr-<id8>`, never docker0), one veth pair per container and network (host end `mdv…` on the
  * bridge, the other end renamed eth0/eth1… inside the container's namespace), published ports and
  * outbound NAT in its own nft table (nft-rules.ts), and an embedded resolver per user network on
- * the gateway address (dns/dns-server.ts). Each step is one process given a whole script: an attach
- * is one `ip -batch -` inside the namespace (nsenter), a publish one `nft -f -`.
+ * the gateway address (dns/dns-server.ts). The steps of a start and a stop cost no process: an
+ * attach or a detach is a request to a long-lived netlink session (netlink-session.ts; one for
+ * attaches, one for detaches, so that a start never waits behind a veth's deletion), a publish
+ * a transaction of the long-lived `nft -i` (nft-session.ts); a network's creation runs one
+ * `ip -batch -` and one nft script.
  *
  * Example: see core/plugins/network-driver.ts.
  */
 import { constants } from 'node:fs';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { inject, injectable, optional } from '../../core/plugin-api.js';
 import type { DriverContext, DriverStatus, Logger } from '../../core/plugin-api.js';
@@ -20,7 +23,8 @@ import {
 import { parseSubnet } from '../../core/network/ipv4.js';
 import { portsConflict } from '../../core/network/published-ports.js';
 import { EmbeddedResolver, parseUpstream } from './dns/dns-server.js';
-import { HostCommandError, ipBatch, ipBatchIn, ipLinks, nftListTable, nftScript } from './host-commands.js';
+import { HostCommandError, ipBatch, ipLinks, nftListTable, nftScript } from './host-commands.js';
+import { NetlinkSession } from './netlink-session.js';
 import { probePort } from './host-ports.js';
 import { NftSession } from './nft-session.js';
 import { BRIDGE_PREFIX, VETH_PREFIX, parseVethAlias, vethAlias, vethNameFor } from './network-names.js';
@@ -32,7 +36,7 @@ import {
 export const BridgeNetworkOptions = NetworkDriverOptions;
 export type BridgeNetworkOptions = NetworkDriverOptions;
 
-const TOOLS: readonly (readonly [string, string])[] = [['ip', 'iproute2'], ['nsenter', 'util-linux'], ['nft', 'nftables']];
+const TOOLS: readonly (readonly [string, string])[] = [['ip', 'iproute2'], ['nft', 'nftables']];
 
 async function onPath(program: string): Promise<boolean> {
   for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter)) {
@@ -59,6 +63,9 @@ export class BridgeNetworkDriver implements NetworkDriver {
   /** nft work one transaction after the other: a port check and its install are one step. */
   private nftQueue: Promise<unknown> = Promise.resolve();
   private readonly session = new NftSession();
+  /** Attaches go to one netlink session, detaches to another: a veth's deletion waits for the kernel's RCU grace periods (25-30 ms), and a start must not wait behind it. */
+  private readonly netlink = new NetlinkSession();
+  private readonly unlinker = new NetlinkSession();
 
   constructor(@inject(BridgeNetworkOptions) @optional() options?: BridgeNetworkOptions) {
     this.table = options?.table ?? DEFAULT_TABLE;
@@ -72,6 +79,8 @@ export class BridgeNetworkDriver implements NetworkDriver {
     for (const [program, pkg] of TOOLS) {
       if (!(await onPath(program))) return { status: 'skipped', reason: `${program} not found: install Debian's ${pkg}` };
     }
+    const helper = this.netlink.missing();
+    if (helper) return { status: 'skipped', reason: helper };
     return { status: 'ok' };
   }
 
@@ -142,45 +151,31 @@ export class BridgeNetworkDriver implements NetworkDriver {
   }
 
   /**
-   * One `ip -batch` inside the container's namespace: the pair is created there with its host end
-   * sent to the daemon's namespace (`netns /proc/<daemon>/ns/net`), enslaved to the bridge by index
-   * (`master if<N>`: the kernel resolves it in the host end's namespace) and up; then the address,
-   * lo and the route. The alias that says whose the host end is goes through sysfs.
+   * One request to the netlink session: the pair is made with its peer inside the container's
+   * namespace (by fd), its host end on the bridge, up, and named as ours by its alias (what `list`
+   * reads); then, inside the namespace, the peer and lo up, the address and the route. Nothing is
+   * read from the host before: the session resolves the bridge by name itself.
    */
   async attach(spec: AttachSpec): Promise<void> {
     const { network } = spec;
     const prefix = parseSubnet(network.subnet)?.prefix;
     if (prefix === undefined) throw new Error(`network ${network.id}: invalid subnet ${network.subnet}`);
     const veth = vethNameFor(spec.containerId, network.id);
-    let bridgeIndex: string;
     try {
-      bridgeIndex = (await readFile(`/sys/class/net/${network.bridge}/ifindex`, 'utf8')).trim();
-    } catch {
-      throw new Error(`network ${network.id}: its bridge ${network.bridge} does not exist (ensureNetwork first)`);
-    }
-    const lines = [
-      `link add ${veth} netns /proc/${process.pid}/ns/net master if${bridgeIndex} mtu ${network.mtu} up `
-        + `type veth peer name ${spec.interface} mtu ${network.mtu} address ${spec.mac}`,
-      `addr add ${spec.ip}/${prefix} dev ${spec.interface}`, `link set ${spec.interface} up`, 'link set lo up',
-    ];
-    if (spec.defaultRoute !== false) lines.push(`route replace default via ${network.gateway} dev ${spec.interface}`);
-    try {
-      await ipBatchIn(typeof spec.netns === 'number' ? `/proc/${spec.netns}/ns/net` : spec.netns, lines);
-      await writeFile(`/sys/class/net/${veth}/ifalias`, vethAlias(spec.containerId, network.id));
+      await this.netlink.attach({
+        netns: typeof spec.netns === 'number' ? `/proc/${spec.netns}/ns/net` : spec.netns, hostEnd: veth, bridge: network.bridge, mtu: network.mtu,
+        interface: spec.interface, mac: spec.mac, ip: spec.ip, prefix, gateway: spec.defaultRoute !== false ? network.gateway : null,
+        alias: vethAlias(spec.containerId, network.id),
+      });
     } catch (e) {
       await this.detach(spec.containerId, network).catch(() => undefined);
-      throw e;
+      throw new Error(`cannot attach container ${spec.containerId.slice(0, 12)} to network ${network.id.slice(0, 12)}: ${(e as Error).message}`);
     }
   }
 
+  /** The host end deleted (its peer with it); nothing to do when it is gone already (its namespace died and took the pair along). */
   async detach(containerId: string, network: NetworkSpec): Promise<void> {
-    const veth = vethNameFor(containerId, network.id);
-    if (!(await exists(`/sys/class/net/${veth}`))) return;
-    try {
-      await ipBatch([`link del ${veth}`]);
-    } catch (e) {
-      if (!gone(e)) throw e; // gone meanwhile: the namespace died and took the pair along
-    }
+    await this.unlinker.detach(vethNameFor(containerId, network.id));
   }
 
   publish(containerId: string, containerIp: string, requests: readonly PortRequest[], inUse: readonly PublishedPort[]): Promise<readonly PublishedPort[]> {
@@ -270,6 +265,8 @@ export class BridgeNetworkDriver implements NetworkDriver {
 
   async close(): Promise<void> {
     this.session.close();
+    this.netlink.close();
+    this.unlinker.close();
     const all = [...this.resolvers.values()];
     this.resolvers.clear();
     await Promise.all(all.map((r) => r.stop()));

@@ -1,7 +1,7 @@
 /**
  * The few programs the bridge driver runs, each given a whole script on stdin so one step costs one
- * process: `ip -batch -` (iproute2) on the host, the same inside a container's namespace through
- * `nsenter --net=<path>`, and `nft -f -` (one atomic nftables transaction).
+ * process: `ip -batch -` (iproute2) on the host and `nft -f -` (one atomic nftables transaction).
+ * A container's own wiring goes through the netlink session (netlink-session.ts), not through these.
  */
 import { spawn } from 'node:child_process';
 
@@ -37,11 +37,6 @@ export function runWithInput(command: string, args: readonly string[], input: st
 /** `ip -batch -` in the daemon's own namespace. */
 export function ipBatch(lines: readonly string[]): Promise<string> {
   return runWithInput('ip', ['-batch', '-'], lines.join('\n') + '\n');
-}
-
-/** `ip -batch -` inside the network namespace at `netnsPath`. */
-export function ipBatchIn(netnsPath: string, lines: readonly string[]): Promise<string> {
-  return runWithInput('nsenter', [`--net=${netnsPath}`, '--', 'ip', '-batch', '-'], lines.join('\n') + '\n');
 }
 
 /** One nft transaction: every line applies, or none. */

@@ -70,6 +70,7 @@ function checkOptionsLength(options: readonly string[], layers: number): void {
 @injectable()
 export class OverlayfsStorage implements StorageDriver {
   readonly id = `${DriverKinds.storage}.overlayfs`;
+  readonly rootfs = 'mount' as const;
   private dirs: { readonly state: string; readonly run: string } | null = null;
   private logger: Logger | null = null;
   private readonly unpacking = new Map<string, Promise<void>>();

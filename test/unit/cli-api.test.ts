@@ -3,7 +3,6 @@
 // the server made to the engine), stream framing, exit codes and outputs.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -181,7 +180,10 @@ describe('mini-docker against the API server (the real engine on in-memory drive
   });
 
   it('inspect -s adds SizeRw and SizeRootFs', async () => {
-    rig.storage.written.set(rig.ids.web, { changes: [{ path: '/etc', kind: 'modified' }, { path: '/etc/new', kind: 'added' }, { path: '/gone', kind: 'deleted' }], size: 12 });
+    // What the web container's process did, in the memory driver's files: 12 bytes added under /etc, /home deleted.
+    const files = rig.storage.files(rig.ids.web);
+    await files.write('etc/new', 'twelve bytes');
+    await files.remove('home');
     const r = await cli(['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'web']);
     assert.equal(r.code, 0, r.stderr);
     const image = h.engine.image('busybox');
@@ -192,9 +194,9 @@ describe('mini-docker against the API server (the real engine on in-memory drive
   it('diff prints C, A and D lines from the changes route; --json the list', async () => {
     const r = await cli(['diff', 'web']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'C /etc\nA /etc/new\nD /gone\n');
+    assert.equal(r.stdout, 'C /etc\nA /etc/new\nD /home\n');
     const json = await cli(['diff', '--json', 'web']);
-    assert.deepEqual(JSON.parse(json.stdout), [{ Path: '/etc', Kind: 0 }, { Path: '/etc/new', Kind: 1 }, { Path: '/gone', Kind: 2 }]);
+    assert.deepEqual(JSON.parse(json.stdout), [{ Path: '/etc', Kind: 0 }, { Path: '/etc/new', Kind: 1 }, { Path: '/home', Kind: 2 }]);
     const missing = await cli(['diff', 'nosuch']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^Error response from daemon: No such container: nosuch\n$/);
@@ -310,8 +312,7 @@ describe('mini-docker against the API server (the real engine on in-memory drive
   });
 
   it('export and save write archives to -o files; load reads one', async () => {
-    const view = await rig.storage.mountReadOnly(rig.ids.web);
-    await writeFile(join(view.path, 'hello'), 'from web');
+    await rig.storage.files(rig.ids.web).write('hello', 'from web');
     const out = join(h.dir, 'web.tar');
     assert.equal((await cli(['export', '-o', out, 'web'])).code, 0);
     assert.ok((await tarPaths(readFileSync(out))).includes('hello'), 'the container\'s file system as one tar');

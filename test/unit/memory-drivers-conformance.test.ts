@@ -9,7 +9,8 @@ import { exporterConformance } from '../exporter-conformance.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { isolatorConformance } from '../isolator-conformance.js';
 import { memoryLogger } from '../limiter-conformance.js';
-import { ScriptedIsolator } from '../memory-drivers.js';
+import { MemoryStorage, ScriptedIsolator } from '../memory-drivers.js';
+import { storageConformance } from '../storage-conformance.js';
 
 isolatorConformance('scripted', async () => {
   const scratch = await makeScratchDir('scripted-isolator');
@@ -28,3 +29,7 @@ isolatorConformance('scripted', async () => {
 // The exporter kind needs nothing of the kernel (streams and a folder walk): the engine's unit
 // tests use the real one, which runs its suite here, in the unit lane.
 exporterConformance('commit', () => new CommitExporter());
+
+// The storage contract (layers, prepare, diff, changes, usage, views, held, remove), without the
+// mount cases: the driver declares `rootfs: 'memory'`, and the suite reaches its files through it.
+storageConformance('memory', () => new MemoryStorage(), { files: (driver, id) => driver.files(id) });

@@ -55,9 +55,9 @@ describe('unit: plugin registry', () => {
     assert.deepEqual(registry.okDrivers().map((d) => d.id), ['storage.v1.overlayfs']);
   });
 
-  it('kinds are versioned and the start order is storage, limiter, network, log, isolator', () => {
+  it('kinds are versioned and the start order is storage, limiter, network and log together, then the isolator', () => {
     assert.equal(kindOf('storage.v1.overlayfs'), 'storage.v1');
-    assert.deepEqual(START_ORDER, [DriverKinds.storage, DriverKinds.limiter, DriverKinds.network, DriverKinds.log, DriverKinds.isolator]);
+    assert.deepEqual(START_ORDER, [[DriverKinds.storage, DriverKinds.limiter, DriverKinds.network, DriverKinds.log], [DriverKinds.isolator]]);
   });
 });
 

@@ -1,0 +1,307 @@
+/* mini-docker-netlink: the bridge driver's long-lived rtnetlink session (plugins/network-bridge/
+ * netlink-session.ts). One request per line on stdin, one answer per line on stdout, in order:
+ *
+ *   attach <netns path> <host veth> <bridge> <mtu> <ifname> <mac> <ip>/<prefix> <gateway|-> <alias>
+ *   detach <host veth>
+ *
+ * answered "ok" or "error <errno> <message>". An attach is two netlink batches and no process: in
+ * the daemon's namespace, the veth pair (its peer made inside the container's namespace, by fd),
+ * its host end on the bridge and up, then its alias; inside the container's namespace (a socket
+ * made there after setns, the session going back to its own at once), the peer and lo up, the
+ * address, the default route. A detach deletes the host end (its peer goes with it); one already
+ * gone is no error. The session ends at EOF on stdin. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_MSGS 8
+
+struct batch {
+  _Alignas(struct nlmsghdr) char buf[4096];
+  size_t len;
+  size_t offsets[MAX_MSGS];
+  const char *what[MAX_MSGS];
+  int n;
+  /* The sequence number of the first message: numbers grow across batches, so an answer left
+   * over from an earlier batch is never taken for one of this batch. */
+  uint32_t seq0;
+};
+
+static uint32_t next_seq = 1;
+
+static void batch_begin(struct batch *b) {
+  b->len = 0;
+  b->n = 0;
+  b->seq0 = next_seq;
+}
+
+struct failure {
+  int err;
+  char msg[512];
+};
+
+static int fail(struct failure *f, int err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(f->msg, sizeof f->msg, fmt, ap);
+  va_end(ap);
+  f->err = err;
+  return -1;
+}
+
+static struct nlmsghdr *msg_at(struct batch *b, int i) { return (struct nlmsghdr *)(b->buf + b->offsets[i]); }
+
+/* Starts a message with its fixed header; later puts append attributes to it. */
+static void *msg_begin(struct batch *b, const char *what, uint16_t type, uint16_t flags, size_t body) {
+  size_t at = NLMSG_ALIGN(b->len);
+  struct nlmsghdr *h = (struct nlmsghdr *)(b->buf + at);
+  memset(h, 0, NLMSG_SPACE(body));
+  h->nlmsg_len = (uint32_t)NLMSG_LENGTH(body);
+  h->nlmsg_type = type;
+  h->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags);
+  h->nlmsg_seq = b->seq0 + (uint32_t)b->n;
+  next_seq = h->nlmsg_seq + 1;
+  b->offsets[b->n] = at;
+  b->what[b->n] = what;
+  b->n++;
+  b->len = at + NLMSG_ALIGN(h->nlmsg_len);
+  return NLMSG_DATA(h);
+}
+
+static struct rtattr *attr_put(struct batch *b, uint16_t type, const void *data, size_t len) {
+  struct nlmsghdr *h = msg_at(b, b->n - 1);
+  struct rtattr *a = (struct rtattr *)(b->buf + b->len);
+  a->rta_type = type;
+  a->rta_len = (uint16_t)RTA_LENGTH(len);
+  if (len) memcpy(RTA_DATA(a), data, len);
+  b->len += RTA_ALIGN(a->rta_len);
+  h->nlmsg_len = (uint32_t)(b->len - b->offsets[b->n - 1]);
+  return a;
+}
+
+static void attr_u32(struct batch *b, uint16_t type, uint32_t v) { attr_put(b, type, &v, sizeof v); }
+static void attr_str(struct batch *b, uint16_t type, const char *s) { attr_put(b, type, s, strlen(s) + 1); }
+static struct rtattr *nest_begin(struct batch *b, uint16_t type) { return attr_put(b, type, NULL, 0); }
+static void nest_end(struct batch *b, struct rtattr *a) { a->rta_len = (uint16_t)(b->buf + b->len - (char *)a); }
+
+static int nl_socket(struct failure *f) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return fail(f, errno, "netlink socket: %s", strerror(errno));
+  int one = 1;
+  /* Errors say why (the kernel's extended ack), without echoing the whole request back. */
+  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  return fd;
+}
+
+/* The kernel's extended-ack text of an error answer, or "". */
+static const char *ext_ack_text(const struct nlmsghdr *h) {
+  if (!(h->nlmsg_flags & NLM_F_ACK_TLVS)) return "";
+  const struct nlmsgerr *e = NLMSG_DATA(h);
+  const char *p = (const char *)e + sizeof *e, *end = (const char *)h + h->nlmsg_len;
+  while (p + sizeof(struct nlattr) <= end) {
+    const struct nlattr *a = (const struct nlattr *)p;
+    if (a->nla_len < sizeof *a || p + a->nla_len > end) break;
+    if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) return (const char *)a + NLA_HDRLEN;
+    p += NLA_ALIGN(a->nla_len);
+  }
+  return "";
+}
+
+/* Sends the batch in one write and reads one ack per message; the first failed message names the error
+ * (the kernel runs the messages after it too: each of them is a consequence of the earlier ones). */
+static int batch_send(int fd, struct batch *b, const char *where, struct failure *f) {
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  ssize_t sent;
+  do sent = sendto(fd, b->buf, b->len, 0, (struct sockaddr *)&kernel, sizeof kernel);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) return fail(f, errno, "%s: netlink send: %s", where, strerror(errno));
+  int acked = 0, first = -1, first_err = 0;
+  char first_text[256] = "";
+  _Alignas(struct nlmsghdr) char in[8192];
+  while (acked < b->n) {
+    ssize_t got = recv(fd, in, sizeof in, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return fail(f, got < 0 ? errno : EPIPE, "%s: netlink receive: %s", where, got < 0 ? strerror(errno) : "closed");
+    for (struct nlmsghdr *h = (struct nlmsghdr *)in; NLMSG_OK(h, (unsigned)got); h = NLMSG_NEXT(h, got)) {
+      if (h->nlmsg_type != NLMSG_ERROR) continue;
+      const struct nlmsgerr *e = NLMSG_DATA(h);
+      uint32_t i = h->nlmsg_seq - b->seq0;
+      if (h->nlmsg_seq < b->seq0 || i >= (uint32_t)b->n) continue;
+      acked++;
+      if (e->error != 0 && (first < 0 || (int)i < first)) {
+        first = (int)i;
+        first_err = -e->error;
+        snprintf(first_text, sizeof first_text, "%s", ext_ack_text(h));
+      }
+    }
+  }
+  if (first < 0) return 0;
+  return fail(f, first_err, "%s: %s: %s%s%s", where, b->what[first], strerror(first_err), first_text[0] ? ": " : "", first_text);
+}
+
+static int parse_mac(const char *s, unsigned char mac[6]) {
+  return sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]) == 6 ? 0 : -1;
+}
+
+struct attach_req {
+  const char *netns, *veth, *bridge, *ifname, *alias;
+  uint32_t mtu;
+  unsigned char mac[6];
+  struct in_addr ip, gateway;
+  unsigned prefix;
+  int has_gateway;
+};
+
+static int parse_attach(char **w, int n, struct attach_req *r, struct failure *f) {
+  if (n != 10) return fail(f, EINVAL, "attach: want 9 fields, got %d", n - 1);
+  r->netns = w[1];
+  r->veth = w[2];
+  r->bridge = w[3];
+  r->mtu = (uint32_t)strtoul(w[4], NULL, 10);
+  r->ifname = w[5];
+  r->alias = w[9];
+  if (strlen(r->veth) >= IFNAMSIZ || strlen(r->ifname) >= IFNAMSIZ) return fail(f, EINVAL, "attach: interface name too long");
+  if (parse_mac(w[6], r->mac) < 0) return fail(f, EINVAL, "attach: bad mac %s", w[6]);
+  char *slash = strchr(w[7], '/');
+  if (!slash) return fail(f, EINVAL, "attach: want <ip>/<prefix>, got %s", w[7]);
+  *slash = '\0';
+  r->prefix = (unsigned)strtoul(slash + 1, NULL, 10);
+  if (inet_pton(AF_INET, w[7], &r->ip) != 1 || r->prefix > 32) return fail(f, EINVAL, "attach: bad address %s/%s", w[7], slash + 1);
+  r->has_gateway = strcmp(w[8], "-") != 0;
+  if (r->has_gateway && inet_pton(AF_INET, w[8], &r->gateway) != 1) return fail(f, EINVAL, "attach: bad gateway %s", w[8]);
+  return 0;
+}
+
+/* The container's side: a socket in its namespace and its interfaces' indexes, read there. */
+static int enter_target(int host_ns, int target_ns, const char *ifname, int *sock, int *ifindex, int *lo, struct failure *f) {
+  if (setns(target_ns, CLONE_NEWNET) < 0) return fail(f, errno, "setns into the container's namespace: %s", strerror(errno));
+  int r = 0;
+  if ((*sock = nl_socket(f)) < 0) r = -1;
+  else if ((*ifindex = (int)if_nametoindex(ifname)) == 0) r = fail(f, errno, "%s not found in the container's namespace", ifname);
+  else if ((*lo = (int)if_nametoindex("lo")) == 0) r = fail(f, errno, "lo not found in the container's namespace");
+  if (setns(host_ns, CLONE_NEWNET) < 0) {
+    /* A session left in a container's namespace would make the next pairs there: end it. */
+    fprintf(stderr, "mini-docker-netlink: setns back to the daemon's namespace: %s\n", strerror(errno));
+    exit(1);
+  }
+  return r;
+}
+
+static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f) {
+  struct attach_req r;
+  if (parse_attach(w, n, &r, f) < 0) return -1;
+  /* The bridge by name, in the session's (the daemon's) namespace: a bridge made again has a new index. */
+  unsigned bridge = if_nametoindex(r.bridge);
+  if (bridge == 0) return fail(f, errno, "bridge %s: %s (the network's bridge is missing: ensureNetwork first)", r.bridge, strerror(errno));
+  int target_ns = open(r.netns, O_RDONLY | O_CLOEXEC);
+  if (target_ns < 0) return fail(f, errno, "open %s: %s", r.netns, strerror(errno));
+  struct batch b;
+  batch_begin(&b);
+  struct ifinfomsg *link = msg_begin(&b, "make the veth pair", RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *link);
+  link->ifi_family = AF_UNSPEC;
+  link->ifi_flags = IFF_UP;
+  link->ifi_change = IFF_UP;
+  attr_str(&b, IFLA_IFNAME, r.veth);
+  attr_u32(&b, IFLA_MTU, r.mtu);
+  attr_u32(&b, IFLA_MASTER, bridge);
+  struct rtattr *info = nest_begin(&b, IFLA_LINKINFO);
+  attr_str(&b, IFLA_INFO_KIND, "veth");
+  struct rtattr *data = nest_begin(&b, IFLA_INFO_DATA);
+  struct rtattr *peer = nest_begin(&b, VETH_INFO_PEER);
+  struct ifinfomsg peer_link = {.ifi_family = AF_UNSPEC};
+  memcpy(b.buf + b.len, &peer_link, sizeof peer_link);
+  b.len += NLMSG_ALIGN(sizeof peer_link);
+  attr_str(&b, IFLA_IFNAME, r.ifname);
+  attr_u32(&b, IFLA_MTU, r.mtu);
+  attr_put(&b, IFLA_ADDRESS, r.mac, sizeof r.mac);
+  attr_u32(&b, IFLA_NET_NS_FD, (uint32_t)target_ns);
+  nest_end(&b, peer);
+  nest_end(&b, data);
+  nest_end(&b, info);
+  msg_at(&b, 0)->nlmsg_len = (uint32_t)(b.len - b.offsets[0]);
+  struct ifinfomsg *named = msg_begin(&b, "set the host end's alias", RTM_NEWLINK, 0, sizeof *named);
+  named->ifi_family = AF_UNSPEC;
+  attr_str(&b, IFLA_IFNAME, r.veth);
+  attr_str(&b, IFLA_IFALIAS, r.alias);
+  int rc = batch_send(host_sock, &b, r.veth, f);
+
+  int sock = -1, ifindex = 0, lo = 0;
+  if (rc == 0) rc = enter_target(host_ns, target_ns, r.ifname, &sock, &ifindex, &lo, f);
+  close(target_ns);
+  if (rc < 0) {
+    if (sock >= 0) close(sock);
+    return -1;
+  }
+  batch_begin(&b);
+  struct ifinfomsg *up = msg_begin(&b, "set it up", RTM_NEWLINK, 0, sizeof *up);
+  *up = (struct ifinfomsg){.ifi_family = AF_UNSPEC, .ifi_index = ifindex, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+  struct ifinfomsg *lo_up = msg_begin(&b, "set lo up", RTM_NEWLINK, 0, sizeof *lo_up);
+  *lo_up = (struct ifinfomsg){.ifi_family = AF_UNSPEC, .ifi_index = lo, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+  struct ifaddrmsg *addr = msg_begin(&b, "add the address", RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof *addr);
+  *addr = (struct ifaddrmsg){.ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)r.prefix, .ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = (unsigned)ifindex};
+  attr_put(&b, IFA_LOCAL, &r.ip, sizeof r.ip);
+  attr_put(&b, IFA_ADDRESS, &r.ip, sizeof r.ip);
+  if (r.has_gateway) {
+    struct rtmsg *route = msg_begin(&b, "add the default route", RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, sizeof *route);
+    *route = (struct rtmsg){.rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN, .rtm_protocol = RTPROT_BOOT, .rtm_scope = RT_SCOPE_UNIVERSE, .rtm_type = RTN_UNICAST};
+    attr_put(&b, RTA_GATEWAY, &r.gateway, sizeof r.gateway);
+    attr_u32(&b, RTA_OIF, (uint32_t)ifindex);
+  }
+  rc = batch_send(sock, &b, r.ifname, f);
+  close(sock);
+  return rc;
+}
+
+static int detach(int host_sock, char **w, int n, struct failure *f) {
+  if (n != 2 || strlen(w[1]) >= IFNAMSIZ) return fail(f, EINVAL, "detach: want <host veth>");
+  struct batch b;
+  batch_begin(&b);
+  struct ifinfomsg *link = msg_begin(&b, "delete the veth pair", RTM_DELLINK, 0, sizeof *link);
+  link->ifi_family = AF_UNSPEC;
+  attr_str(&b, IFLA_IFNAME, w[1]);
+  if (batch_send(host_sock, &b, w[1], f) == 0) return 0;
+  return f->err == ENODEV ? 0 : -1; /* gone already: its namespace died and took the pair along */
+}
+
+int main(void) {
+  struct failure f = {0};
+  int host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  int host_sock = nl_socket(&f);
+  if (host_ns < 0 || host_sock < 0) {
+    fprintf(stderr, "mini-docker-netlink: %s\n", host_ns < 0 ? strerror(errno) : f.msg);
+    return 1;
+  }
+  char line[2048];
+  while (fgets(line, sizeof line, stdin)) {
+    char *w[12];
+    int n = 0;
+    for (char *save = NULL, *t = strtok_r(line, " \n", &save); t && n < 12; t = strtok_r(NULL, " \n", &save)) w[n++] = t;
+    f = (struct failure){0};
+    int rc = n == 0 ? fail(&f, EINVAL, "empty request")
+             : strcmp(w[0], "attach") == 0 ? attach(host_sock, host_ns, w, n, &f)
+             : strcmp(w[0], "detach") == 0 ? detach(host_sock, w, n, &f)
+                                          : fail(&f, EINVAL, "unknown request %s", w[0]);
+    if (rc == 0) fputs("ok\n", stdout);
+    else {
+      for (char *p = f.msg; *p; p++)
+        if (*p == '\n') *p = ' ';
+      printf("error %d %s\n", f.err, f.msg);
+    }
+    fflush(stdout);
+  }
+  return 0;
+}
