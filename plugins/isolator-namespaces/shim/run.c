@@ -67,9 +67,17 @@ static void drop_client(struct loop *l) {
   l->exit_sent = 0;
 }
 
+static int read_client(struct loop *l);
+
 static void accept_client(struct loop *l) {
   int fd = accept4(l->ctx->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (fd < 0) return;
+  /* What the old daemon sent before it went (its last ACKs) still counts: read it before dropping
+   * it, so the newest is resent only what was not acknowledged. Bounded: a peer may keep writing. */
+  int done = l->done; /* the old one's close after EXIT does not end the job: a newer daemon came */
+  for (int i = 0; i < 64 && l->client >= 0 && read_client(l); i++) {
+  }
+  l->done = done;
   drop_client(l); /* one daemon at a time: the newest wins */
   l->client = fd;
   out_buffer_rewind(&l->buf);
@@ -101,19 +109,21 @@ static void handle_frame(struct loop *l, const struct frame *f) {
   }
 }
 
-static void read_client(struct loop *l) {
+/* Reads what the daemon sent and handles its whole frames; 1 when it read something, 0 when there
+ * was nothing to read or the client is gone. */
+static int read_client(struct loop *l) {
   uint8_t tmp[READ_CHUNK];
   ssize_t n = read(l->client, tmp, sizeof tmp);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
   if (n <= 0) {
     /* The daemon closed after EXIT reached it: the job is done. */
     if (l->exit_sent && l->to_client.len == 0) l->done = 1;
     drop_client(l);
-    return;
+    return 0;
   }
   if (bytes_append(&l->from_client, tmp, (size_t)n) < 0) {
     drop_client(l);
-    return;
+    return 0;
   }
   size_t pos = 0;
   struct frame f;
@@ -124,9 +134,10 @@ static void read_client(struct loop *l) {
   }
   if (r < 0) {
     drop_client(l);
-    return;
+    return 0;
   }
   bytes_consume(&l->from_client, pos);
+  return 1;
 }
 
 static void write_client(struct loop *l) {
