@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TarHeaderInput } from '../../core/archive/index.js';
 import { BLOCK_SIZE, encodeHeaderBlock } from '../../core/archive/tar-header.js';
 import { buildTar, rawEntry } from '../fixtures/tar-builder.js';
-import { TestDaemon } from './harness.js';
+import { TestDaemon, until } from './harness.js';
 import { assertStillServing } from './attack-support.js';
 
 type Entries = (readonly [TarHeaderInput, string?])[];
@@ -165,8 +165,10 @@ describe('e2e: hostile archives through import, load and commit', { timeout: 240
 
   it('commit: symlinks to host files, a hard link and a device node made in a container are archived as what they are', async () => {
     const run = await d.cli(['run', '-d', '--name', 'maker', 'busybox', 'sh', '-c',
-      'ln -s /etc/shadow /shadow-link && ln -s ../../../../etc/passwd /passwd-link && echo inner > /inner && ln /inner /inner-hard && mknod /kmsg c 1 11 && sleep 600']);
+      'ln -s /etc/shadow /shadow-link && ln -s ../../../../etc/passwd /passwd-link && echo inner > /inner && ln /inner /inner-hard && mknod /kmsg c 1 11 && touch /made && sleep 600']);
     assert.equal(run.code, 0, run.stderr);
+    // run -d returns once the shell runs, not once it made the files: commit after it did.
+    await until('the files made in the container', async () => ((await d.cli(['exec', 'maker', 'test', '-e', '/made'])).code === 0 ? true : undefined));
     const commit = await d.cli(['commit', 'maker', 'attack/committed:1']);
     assert.equal(commit.code, 0, commit.stderr);
     assert.equal((await d.cli(['rm', '-f', 'maker'])).code, 0);
