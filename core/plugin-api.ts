@@ -17,7 +17,7 @@ export { Logger as LoggerService } from './plugins/logger.js';
 export type * from '../events/index.js';
 // Libraries the built-in drivers use and third parties may too: tar (safe extraction, whiteouts) and limits.
 export {
-  extractTar, readXattrTree, TarWriter, writeTar,
+  extractTar, readXattrTree, syncFilesystem, TarWriter, writeTar,
   type ExtractOptions, type EntryInterceptor, type InterceptedEntry, type TarHeaderInput, type WalkedEntry, type WriteTarOptions,
 } from './archive/index.js';
 export { compileSeccomp, parseSecurityOptions, seccompFilterFor, DEFAULT_CAPABILITIES, DEFAULT_SECCOMP_PROFILE } from './security/seccomp-profile.js';

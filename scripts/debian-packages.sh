@@ -5,7 +5,7 @@
 # The attack suite builds a static probe (gcc, libc6-dev) and a loop-mounted data root (e2fsprogs, util-linux);
 # --userns-remap default makes its user with passwd's useradd (docs/security.md).
 # docker-compose (1.29) brings a two-service project up against the daemon (test/e2e/network-compose.test.ts, docs/networking.md).
-DEBIAN_PACKAGES=(busybox-static gcc make libc6-dev attr skopeo procps iproute2 util-linux openssl libseccomp-dev nftables curl iperf3 mmdebstrap e2fsprogs chromium docker-registry apache2-utils passwd docker-compose)
+DEBIAN_PACKAGES=(busybox-static gcc make libc6-dev attr skopeo procps iproute2 util-linux openssl libseccomp-dev nftables curl iperf3 mmdebstrap e2fsprogs chromium docker-registry apache2-utils passwd docker-compose strace)
 install_debian_packages() {
   local missing=()
   for p in "${DEBIAN_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

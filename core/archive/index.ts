@@ -12,4 +12,4 @@ export { extractTar, type ExtractOptions, type ExtractResult, type EntryIntercep
 export { FsHelper, FsHelperError, FS_HELPER_BINARY, type SpecialFileKind } from './fs-helper.js';
 export { writeTar, splitDevice, type WalkedEntry, type WriteTarOptions } from './write-tar.js';
 export { resolveInRoot, cleanInRoot, type ResolveOptions } from './resolve-in-root.js';
-export { readXattrTree, XATTR_READER_BINARY } from './xattrs.js';
+export { readXattrTree, syncFilesystem, XATTR_READER_BINARY } from './xattrs.js';

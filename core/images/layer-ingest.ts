@@ -2,14 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { TarFormatError, readTar } from '../archive/index.js';
 import type { TarHeader } from '../archive/tar-header.js';
 import type { CompressedLayer, LayerExpectation, LayerSink, LayerSource } from '../plugins/distribution.js';
 import type { StorageDriver } from '../plugins/driver.js';
 import { failpoint } from '../failpoints.js';
 import type { ContentStore } from './content-store.js';
-import { coalesce, gunzipIfGzip, peek } from './decompress.js';
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
@@ -74,6 +74,19 @@ async function writeFully(file: FileHandle, parts: readonly Buffer[]): Promise<v
   if (written === total) return;
   const rest = Buffer.concat(parts, total);
   while (written < total) written += (await file.write(rest, written, total - written)).bytesWritten;
+}
+
+/** Resolves when `stream` drained, or closed (destroyed: the writer checks). */
+function drained(stream: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
 
 /**
@@ -160,31 +173,73 @@ export class ContentStoreLayerSink implements LayerSink {
     const fetchedHash = createHash('sha256');
     const tarHash = createHash('sha256');
     let fetched = 0;
+    let input: AsyncIterator<Buffer> | undefined;
+    let tarStream: Duplex | undefined;
+    let feeding: Promise<void> | undefined;
     try {
       // The compressed bytes are kept too (a push of the layer sends them as they are, without compressing it again).
       gz = await BatchedFile.create(join(tmpDir, `${name}.gz`));
       tee = this.unpacker && !(await this.unpacker.hasLayer(expected.diffId)) ? new UnpackTee(this.unpacker, expected.diffId) : undefined;
+      // One loop reads the download (count, hash, keep the gzip bytes, gather 64 KiB pieces) and
+      // feeds zlib; one generator reads zlib's output (hash, store, unpack) into the tar check:
+      // few async hops per piece, the garbage collector's largest share of a pull before.
+      const source = bytes[Symbol.asyncIterator]();
+      input = source;
       const compressed = gz;
-      async function* counted(): AsyncGenerator<Buffer> {
-        for await (const chunk of bytes) {
+      /** The next piece of at least INPUT_CHUNK bytes (the last may be shorter), counted, hashed and kept; undefined at the end. */
+      const nextPiece = async (): Promise<Buffer | undefined> => {
+        const parts: Buffer[] = [];
+        let held = 0;
+        while (held < INPUT_CHUNK) {
+          const next = await source.next();
+          if (next.done) break;
+          const chunk = next.value;
           fetched += chunk.length;
           if (fetched > expected.size) throw fail(`the registry sent more than the ${expected.size} bytes the manifest says`);
           fetchedHash.update(chunk);
           onBytes?.(fetched);
           await compressed.add(chunk);
-          yield chunk;
+          parts.push(chunk);
+          held += chunk.length;
         }
-      }
-      const { head, all } = await peek(coalesce(counted(), INPUT_CHUNK), ZSTD_MAGIC.length);
+        if (held === 0) return undefined;
+        return parts.length === 1 ? parts[0]! : Buffer.concat(parts, held);
+      };
+      const first = await nextPiece();
+      const head = first ?? Buffer.alloc(0);
       if (head.subarray(0, ZSTD_MAGIC.length).equals(ZSTD_MAGIC)) throw fail('compressed with zstd, which this engine does not read (only gzip and plain tar layers)');
       const gzipped = head.subarray(0, GZIP_MAGIC.length).equals(GZIP_MAGIC);
+      const stream: Duplex = gzipped ? createGunzip({ chunkSize: TAR_CHUNK }) : new PassThrough({ highWaterMark: TAR_CHUNK });
+      stream.on('error', () => undefined); // read by the loop below
+      tarStream = stream;
+      const feed = async (): Promise<void> => {
+        try {
+          for (let piece = first; piece !== undefined && !stream.destroyed; piece = await nextPiece()) {
+            if (!stream.write(piece)) await drained(stream);
+          }
+          if (!stream.destroyed) stream.end();
+        } catch (error) {
+          stream.destroy(error instanceof Error ? error : new Error(String(error)));
+        }
+      };
+      const fed = feed();
+      feeding = fed;
+
       const unpacking = tee;
       async function* stored(): AsyncGenerator<Buffer> {
-        for await (const chunk of gunzipIfGzip(all, (message) => fail(`gzip data is corrupt: ${message}`), TAR_CHUNK)) {
-          tarHash.update(chunk);
-          await tar.add(chunk);
-          await unpacking?.write(chunk);
-          yield chunk;
+        try {
+          for await (const chunk of stream as AsyncIterable<Buffer>) {
+            tarHash.update(chunk);
+            await tar.add(chunk);
+            await unpacking?.write(chunk);
+            yield chunk;
+          }
+        } catch (error) {
+          if (((error as NodeJS.ErrnoException).code ?? '').startsWith('Z_')) throw fail(`gzip data is corrupt: ${(error as Error).message}`);
+          throw error;
+        } finally {
+          stream.destroy();
+          await fed;
         }
       }
       try {
@@ -220,6 +275,10 @@ export class ContentStoreLayerSink implements LayerSink {
         });
       }
     } catch (error) {
+      // A stop before the end (the tar check refused an entry): the feeding loop ends, the download is closed.
+      tarStream?.destroy();
+      await feeding;
+      await input?.return?.().catch(() => undefined);
       await tee?.abort(error);
       await Promise.all([tar.discard(), gz?.discard()]);
       throw error;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { DriverKinds, injectable } from '../../core/plugin-api.js';
 import type { ApplyLayerOptions, DriverContext, DriverStatus, FileChange, LayerUsage, Logger, MountSpec, StorageDriver } from '../../core/plugin-api.js';
-import { extractTar } from '../../core/plugin-api.js';
+import { extractTar, syncFilesystem } from '../../core/plugin-api.js';
 import { mountOverlay, mountPoints, run, unmountAll } from './mount-table.js';
 import { changesOf, diffStream, isDirectory, usageOf } from './upper-dir.js';
 import { SharedSync } from './shared-sync.js';
@@ -74,7 +74,7 @@ export class OverlayfsStorage implements StorageDriver {
   private dirs: { readonly state: string; readonly run: string } | null = null;
   private logger: Logger | null = null;
   private readonly unpacking = new Map<string, Promise<void>>();
-  private readonly syncs = new SharedSync(() => run('sync', ['-f', join(this.state(), 'tmp')]));
+  private readonly syncs = new SharedSync(() => syncFilesystem(join(this.state(), 'tmp')));
   private getfattr = false;
 
   async init(context: DriverContext): Promise<DriverStatus> {

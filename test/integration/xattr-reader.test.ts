@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { readXattrTree, XATTR_READER_BINARY } from '../../core/archive/index.js';
+import { readXattrTree, syncFilesystem, XATTR_READER_BINARY } from '../../core/archive/index.js';
 import { runCommand, until } from '../e2e/harness.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 
@@ -93,5 +93,73 @@ describe('readXattrTree through the long-lived mini-docker-xattrs: what getfattr
     const script = `const { readXattrTree } = await import(${JSON.stringify(module)}); const m = await readXattrTree(${JSON.stringify(tree)}, () => {}); console.log(m.size);`;
     const r = await runCommand(process.execPath, ['--input-type=module', '-e', script], { timeoutMs: 30_000 });
     assert.deepEqual([r.code, r.stdout.trim()], [0, '3'], r.stderr);
+  });
+});
+
+describe('syncFilesystem: syncfs(2) by a long-lived mini-docker-xattrs of its own, not a `sync -f` per call (integration)', { skip: notRoot }, () => {
+  let scratch: { path: string; dispose(): Promise<void> };
+  let reader = 0;
+  before(async () => {
+    scratch = await makeScratchDir('syncfs');
+  });
+  after(async () => {
+    await scratch.dispose();
+  });
+
+  /** The `sync` processes this test process started (the fallback). */
+  function syncPids(): number[] {
+    return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && stat.includes('(sync)');
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  it('syncs many calls from one helper apart from the xattr reader, and names a path it cannot sync', async () => {
+    await writeFile(join(scratch.path, 'data'), Buffer.alloc(1 << 20, 1));
+    await readXattrTree(scratch.path, () => undefined); // the reader's own process
+    const before = readerPids();
+    assert.equal(before.length, 1);
+    reader = before[0]!;
+    await Promise.all(Array.from({ length: 10 }, () => syncFilesystem(scratch.path)));
+    const now = readerPids();
+    assert.equal(now.length, 2, 'one more helper, for syncs');
+    assert.ok(now.includes(before[0]!), 'the reader is not the syncer');
+    await assert.rejects(syncFilesystem(join(scratch.path, 'missing')), /syncfs .*missing: No such file or directory: cannot flush/);
+    await syncFilesystem(scratch.path); // the helper answers after a failure
+    assert.equal(readerPids().length, 2);
+  });
+
+  it('falls back to `sync -f` for a call whose helper died, and starts a new helper for the next', async () => {
+    await syncFilesystem(scratch.path);
+    const syncer = readerPids().find((pid) => pid !== reader);
+    assert.ok(syncer !== undefined);
+    process.kill(syncer, 'SIGSTOP'); // the request waits in its pipe
+    const pending = syncFilesystem(scratch.path);
+    process.kill(syncer, 'SIGKILL');
+    await pending; // answered by `sync -f`
+    await until('the killed helper reaped', () => (existsSync(`/proc/${syncer}`) ? undefined : true));
+    assert.deepEqual(syncPids(), [], 'the sync -f process ended');
+    await syncFilesystem(scratch.path);
+    const after = readerPids();
+    assert.equal(after.length, 2);
+    assert.ok(!after.includes(syncer), 'a new helper');
+  });
+
+  it('asks the kernel for syncfs of the path\'s file system (seen by strace)', async () => {
+    const path = Buffer.from(scratch.path);
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(path.length);
+    const request = Buffer.concat([Buffer.from('s'), length, path]);
+    const traced = spawnSync('strace', ['-e', 'trace=openat,syncfs', XATTR_READER_BINARY], { input: request, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(traced.status, 0, traced.stderr);
+    assert.equal(traced.stdout, '\x01end\n');
+    const lines = traced.stderr.split('\n');
+    const opened = lines.map((line) => /^openat\(AT_FDCWD, "([^"]*)", [^)]*\) += (\d+)$/.exec(line)).find((m) => m?.[1] === scratch.path);
+    assert.ok(opened, traced.stderr);
+    assert.ok(lines.some((line) => new RegExp(`^syncfs\\(${opened[2]}\\) += 0$`).test(line)), `syncfs of the path's fd ${opened[2]}: ${traced.stderr}`);
   });
 });

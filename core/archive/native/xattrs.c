@@ -11,9 +11,15 @@
  * "NAME=0xHEX" per attribute and an empty line, with every byte of PATH and NAME outside '!'..'~'
  * and every backslash written as \ooo; then, for each file it could not read, a line "\001warn
  * TEXT", and at the end a line "\001end". It exits 0 at the end of its input, 2 on a malformed one.
+ *
+ * The op byte 's' with the same field asks for syncfs(2) of the file system that holds the path
+ * (what `sync -f PATH` does, without a process per call): the answer is a line "\001end", after a
+ * line "\001warn syncfs PATH: ERROR" when it failed. A process that syncs answers nothing else
+ * meanwhile, so the daemon keeps one for syncs apart from the one that reads xattrs.
  */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #define MAX_PATH_FIELD (1u << 16)
 #define MAX_WARNINGS 20
@@ -142,6 +149,19 @@ static int read_exact(void *buffer, size_t n)
 	return 1;
 }
 
+/* syncfs(2) of the file system holding `path`; warns when it could not. */
+static void sync_filesystem(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		warn(path, "syncfs", errno);
+		return;
+	}
+	if (syncfs(fd) != 0)
+		warn(path, "syncfs", errno);
+	close(fd);
+}
+
 int main(void)
 {
 	for (;;) {
@@ -150,7 +170,7 @@ int main(void)
 		if (r == 0)
 			return 0;
 		unsigned char size[4];
-		if (r < 0 || op != 'r' || read_exact(size, 4) != 1)
+		if (r < 0 || (op != 'r' && op != 's') || read_exact(size, 4) != 1)
 			break;
 		uint32_t length = (uint32_t)size[0] | (uint32_t)size[1] << 8 | (uint32_t)size[2] << 16 | (uint32_t)size[3] << 24;
 		if (length == 0 || length > MAX_PATH_FIELD)
@@ -162,7 +182,9 @@ int main(void)
 		}
 		path[length] = '\0';
 		warnings = 0;
-		if (nftw(path, visit, 64, FTW_PHYS) != 0)
+		if (op == 's')
+			sync_filesystem(path);
+		else if (nftw(path, visit, 64, FTW_PHYS) != 0)
 			warn(path, "cannot walk", errno);
 		if (warnings > MAX_WARNINGS)
 			printf("\001warn and %d more\n", warnings - MAX_WARNINGS);
