@@ -37,10 +37,14 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
     await ctx.isolator().cleanup(id, c.shimPid).catch((e: unknown) => ctx.logger.warn(`cleanup of ${ctx.short(id)}'s shim failed: ${messageOf(e)}`));
   }
   ctx.finishAttached(id);
-  // Its ports closed, its veths gone (with its namespace already), its addresses back to the pools (it stays connected).
-  await releaseNetworking(ctx, id).catch((e: unknown) => ctx.logger.warn(`releasing the network of ${ctx.short(id)} failed: ${messageOf(e)}`));
-  if (limiter) await limiter.remove(id).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
-  await releaseContainerVolumes(ctx, id); // its tmpfs or block-device volumes, when it was their last user
+  // Three releases that share nothing, at the same time (its processes are gone, so none waits for
+  // another): its ports closed, its veths gone and its addresses back to the pools (it stays
+  // connected); its cgroups; its tmpfs or block-device volumes, when it was their last user.
+  await Promise.all([
+    releaseNetworking(ctx, id).catch((e: unknown) => ctx.logger.warn(`releasing the network of ${ctx.short(id)} failed: ${messageOf(e)}`)),
+    limiter?.remove(id).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`)),
+    releaseContainerVolumes(ctx, id),
+  ]);
   if (!options.thenPolicy) return;
   const after = ctx.state().containers[id];
   if (after?.hostConfig.AutoRemove) await removeLocked(ctx, id, true, true);
