@@ -129,7 +129,7 @@ export async function connectContainer(ctx: EngineContext, networkRef: string, c
       await disconnectEndpoint(ctx, now.id, network.id).catch(() => undefined);
       throw err;
     }
-    // Its /etc/hosts gets the new address, as Docker adds it (running-hosts.ts: temp file, rename).
+    // Its /etc/hosts gets the new address, as Docker adds it (running-hosts.ts: the bound host copy, edited in place).
     await editRunningHosts(ctx, now, (text, hostname) => hostsWithEntry(text, hostname, endpoint));
   });
 }

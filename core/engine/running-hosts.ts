@@ -3,124 +3,79 @@
  * the line of the new address (with the container's hostname and its aliases there) and removes it
  * again; so do we, keeping the rest of the file as the container sees it (its own lines too).
  *
- * Crash-safe, and never on the host's files: the new text is written to a temp file beside the
- * container's /etc/hosts, in its root as the container sees it (`/proc/<init pid>/root/etc`, held
- * open with O_NOFOLLOW: a /etc the container turned into a symlink is refused, not followed), synced,
- * then renamed over /etc/hosts. A reader in the container sees the old file or the new one, never a
- * part, and a daemon that dies midway leaves at most a `.hosts.mini-docker-*` temp file there.
- * Files are opened with O_NOFOLLOW (a symlink the container planted at /etc/hosts is replaced, not
- * followed), O_NONBLOCK (a FIFO there does not hang the daemon) and O_EXCL (the temp file is new).
+ * As Docker, the daemon edits only its own copy, `<data root>/containers/<id>/hosts`: the file the
+ * shim binds onto the container's /etc/hosts at start (and onto the /etc/hosts of the containers
+ * started with `--network container:<it>`, which bind the same file). The edit is in place, the same
+ * inode (read, then written at offset 0 and truncated to the new length), so every bind of it shows
+ * the new text at once. Nothing is opened through the container's root: no `/proc/<pid>/root` (a pid
+ * from the fold may be another process's by now, when the container's init died), nothing written
+ * or renamed in its root (its writable layer, `diff`, `commit` and `export` never show /etc/hosts),
+ * no temp file. A reader in the container may see the file half written for an instant, as in Docker.
  *
- * The rename replaces the file the shim bound over /etc/hosts at the start: the daemon renames in
- * its own mount namespace, where that bind is no mount point, and the kernel then detaches the bind
- * in the container's namespace, so the container sees the renamed file of its root (its writable
- * layer: `diff` shows /etc/hosts changed). The next start binds a fresh file again. The host copy
- * (`<data root>/containers/<id>/hosts`, what `container:NAME` joiners bind when they start) is
- * replaced the same way, and running joiners get the same edit in their own root.
+ * The container may write that file (the bind is read-write, as in Docker), so it is read into a
+ * bounded buffer: at most MAX_HOSTS_BYTES + 1 bytes, refused above MAX_HOSTS_BYTES (a file that
+ * grows while it is read included). It is opened with O_NOFOLLOW and O_NONBLOCK and must be a regular file.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HeldDir } from '../archive/held-dir.js';
 import { containerHostname } from '../network/container-files.js';
 import type { ContainerState } from '../state/engine-state.js';
-import { findContainer } from '../state/lookup.js';
-import { containerFilesDir, networkChoice } from './container-network.js';
+import { containerFilesDir } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 
 /** More than any hosts file: a bigger one the container wrote is not read into the daemon. */
-const MAX_HOSTS_BYTES = 1 << 20;
+export const MAX_HOSTS_BYTES = 1 << 20;
 
 /** An edit of a hosts file's text (pure: container-files.ts hostsWithEntry / hostsWithoutAddress). */
 export type HostsEdit = (text: string, hostname: string) => string;
 
 /**
- * Applies `edit` to the /etc/hosts of a running container (and of the running containers that share
- * its network namespace, `--network container:NAME`) and to its host copy. A failure is a warning
- * in the daemon's log: the network change itself is done and recorded.
+ * Applies `edit` to the hosts file bound onto a running container's /etc/hosts (and onto that of the
+ * containers sharing its network namespace, `--network container:NAME`). A failure is a warning in
+ * the daemon's log: the network change itself is done and recorded.
  */
 export async function editRunningHosts(ctx: EngineContext, c: ContainerState, edit: HostsEdit): Promise<void> {
   const hostname = containerHostname(c.id, c.config.Hostname);
-  const copy = containerFilesDir(ctx, c.id);
-  let fallback = '';
+  const path = join(containerFilesDir(ctx, c.id), 'hosts');
   try {
-    fallback = (await rewriteHostsIn(copy, (text) => edit(text, hostname), '')).text;
+    await editHostsFile(path, (text) => edit(text, hostname));
   } catch (err) {
-    ctx.logger.warn(`cannot update the hosts file of container ${ctx.short(c.id)} in ${copy}: ${messageOf(err)}`);
+    ctx.logger.warn(`cannot update the hosts file of container ${ctx.short(c.id)} (${path}): ${messageOf(err)}`);
   }
-  for (const target of [c, ...joinersOf(ctx, c)]) {
-    if (target.status !== 'running' && target.status !== 'paused') continue;
-    try {
-      await rewriteHostsIn(`/proc/${target.pid}/root/etc`, (text) => edit(text, hostname), fallback);
-    } catch (err) {
-      ctx.logger.warn(`cannot update /etc/hosts of container ${ctx.short(target.id)}: ${messageOf(err)}`);
-    }
-  }
-}
-
-/** The containers whose `--network` is `container:` this one. */
-function joinersOf(ctx: EngineContext, c: ContainerState): ContainerState[] {
-  return Object.values(ctx.state().containers).filter((other) => {
-    const choice = networkChoice(other.hostConfig);
-    if (choice.kind !== 'container') return false;
-    try {
-      return findContainer(ctx.state(), choice.ref).id === c.id;
-    } catch {
-      return false;
-    }
-  });
 }
 
 /**
- * Replaces `<dir>/hosts` with `edit` of its text (`fallback` when it is missing or not a regular
- * file), through a temp file renamed over it; `dir` itself must not be a symlink. Returns the text
- * written (or found, when the edit changes nothing).
+ * Edits the regular file `path` in place (same inode, owner and mode): reads at most
+ * MAX_HOSTS_BYTES + 1 bytes (more is refused), writes `edit` of its text at offset 0 and truncates
+ * it there. Never through a symlink (O_NOFOLLOW), never waiting on a FIFO (O_NONBLOCK). Returns the
+ * text written (or found, when the edit changes nothing: then nothing is written).
  */
-export async function rewriteHostsIn(dir: string, edit: (text: string) => string, fallback: string): Promise<{ text: string; changed: boolean }> {
-  const held = await HeldDir.open(dir, { noFollow: true });
+export async function editHostsFile(path: string, edit: (text: string) => string): Promise<{ text: string; changed: boolean }> {
+  const handle = await open(path, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    const target = join(held.path, 'hosts');
-    const current = await readRegularFile(target);
-    const next = edit(current?.text ?? fallback);
-    if (current && next === current.text) return { text: next, changed: false };
-    const temp = join(held.path, `.hosts.mini-docker-${randomBytes(6).toString('hex')}`);
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
-    try {
-      try {
-        await handle.writeFile(next);
-        if (current) await handle.chown(current.uid, current.gid);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, target);
-    } catch (err) {
-      await unlink(temp).catch(() => undefined);
-      throw err;
+    if (!(await handle.stat()).isFile()) throw new Error(`${path} is not a regular file`);
+    const buffer = Buffer.allocUnsafe(MAX_HOSTS_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
     }
+    if (length > MAX_HOSTS_BYTES) throw new Error(`${path} holds more than ${MAX_HOSTS_BYTES} bytes: left as it is`);
+    const text = buffer.toString('utf8', 0, length);
+    const next = edit(text);
+    if (next === text) return { text, changed: false };
+    const bytes = Buffer.from(next, 'utf8');
+    if (bytes.length > MAX_HOSTS_BYTES) throw new Error(`the edit of ${path} would make it more than ${MAX_HOSTS_BYTES} bytes: left as it is`);
+    let written = 0;
+    while (written < bytes.length) {
+      const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, written);
+      written += bytesWritten;
+    }
+    await handle.truncate(bytes.length);
     return { text: next, changed: true };
-  } finally {
-    await held.close();
-  }
-}
-
-/** A regular file's text and owner, never through a symlink or from a FIFO; null when there is none such. */
-async function readRegularFile(path: string): Promise<{ text: string; uid: number; gid: number } | null> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ELOOP') return null;
-    throw err;
-  }
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) return null;
-    if (stats.size > MAX_HOSTS_BYTES) throw new Error(`its hosts file is ${stats.size} bytes, more than ${MAX_HOSTS_BYTES}`);
-    return { text: await handle.readFile('utf8'), uid: stats.uid, gid: stats.gid };
   } finally {
     await handle.close();
   }

@@ -2,12 +2,12 @@
 // address goes back to the pool at stop (the next container may take it), a start gets one again
 // (its last one when free), --ip stays reserved while stopped, and an exit while no daemon ran is
 // accounted for by the restart (the fold holds no address of a container that does not run).
-// network connect / disconnect of a running container rewrite its /etc/hosts (a temp file renamed
-// over it inside its root, never through a symlink it planted).
+// network connect / disconnect of a running container edit its /etc/hosts (the daemon's host copy
+// the shim binds there, in place: nothing in its layer, never through a symlink it planted).
 // Traffic goes only to the addresses of containers these tests made.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -117,15 +117,17 @@ describe('e2e: addresses over a container\'s life', () => {
     await ok('rm', '-f', 'lost', 'heir');
   });
 
-  it('network connect of a running container adds its address and aliases to /etc/hosts, disconnect takes them away; its own lines stay', async () => {
+  it('network connect of a running container adds its address and aliases to /etc/hosts, disconnect takes them away; its own lines stay; nothing in its layer', async () => {
     await ok('network', 'create', 'hostsnet');
     await run('--name', 'h', '--network', 'life', '--hostname', 'hbox', '--net-alias', 'hb');
     await run('--name', 'joiner', '--network', 'container:h');
     const cat = async (name: string): Promise<string> => (await d.cli(['exec', name, 'cat', '/etc/hosts'])).stdout;
+    const copy = join(d.dataRoot, 'containers', (await d.cli(['inspect', '-f', '{{.Id}}', 'h'])).stdout.trim(), 'hosts');
     const lifeLine = `${await ipOf('h')}\thbox hb\n`; // --net-alias, docker's spelling of --network-alias, is on its line
     assert.ok((await cat('h')).endsWith(lifeLine), await cat('h'));
     await ok('exec', 'h', 'sh', '-c', 'echo "10.9.9.9 mine" >> /etc/hosts');
     const inode = (await d.cli(['exec', 'h', 'stat', '-c', '%i', '/etc/hosts'])).stdout;
+    const hostInode = statSync(copy).ino;
     const before = await cat('h');
     assert.ok(before.endsWith(`${lifeLine}10.9.9.9 mine\n`), before);
 
@@ -134,8 +136,13 @@ describe('e2e: addresses over a container\'s life', () => {
     assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
     const connected = await cat('h');
     assert.equal(connected, `${before}${ip}\thbox visitor guest\n`, 'its line appended, the rest as it was');
-    assert.notEqual((await d.cli(['exec', 'h', 'stat', '-c', '%i', '/etc/hosts'])).stdout, inode, 'replaced by a rename, not written in place');
-    assert.deepEqual((await d.cli(['exec', 'h', 'ls', '-a', '/etc'])).stdout.split('\n').filter((f) => f.includes('mini-docker')), [], 'no temp file left');
+    assert.equal((await d.cli(['exec', 'h', 'stat', '-c', '%i', '/etc/hosts'])).stdout, inode, 'the bound file, written in place');
+    assert.equal(statSync(copy).ino, hostInode);
+    assert.equal(readFileSync(copy, 'utf8'), connected, 'the daemon\'s host copy is what the container sees');
+    assert.deepEqual((await d.cli(['exec', 'h', 'ls', '-a', '/etc'])).stdout.split('\n').filter((f) => f.includes('mini-docker')), [], 'no temp file');
+    const diff = await d.cli(['diff', 'h']);
+    assert.equal(diff.code, 0, diff.stderr);
+    assert.ok(!diff.stdout.includes('/etc/hosts'), `nothing in its writable layer: ${diff.stdout}`);
     assert.ok((await cat('joiner')).includes(`${ip}\thbox visitor guest\n`), 'a container sharing its namespace sees it too');
 
     await ok('network', 'disconnect', 'hostsnet', 'h');
@@ -143,27 +150,33 @@ describe('e2e: addresses over a container\'s life', () => {
     assert.ok(!disconnected.includes(ip), disconnected);
     assert.equal(disconnected, before, 'its line taken away, the rest as it was');
     assert.ok(!(await cat('joiner')).includes(ip));
+    assert.ok(!(await d.cli(['diff', 'h'])).stdout.includes('/etc/hosts'));
 
-    // A start binds a fresh file again: its addresses, none of the container's own lines.
+    // A start writes a fresh file again: its addresses, none of the container's own lines.
     await ok('restart', '-t', '1', 'h');
     assert.ok((await cat('h')).endsWith(`${await ipOf('h')}\thbox hb\n`));
     await ok('rm', '-f', 'joiner', 'h');
   });
 
-  it('a symlink the container planted at /etc/hosts is replaced, never followed onto the host (a symlinked /etc: test/integration/network-running-hosts)', async () => {
+  it('a symlink the container planted at /etc/hosts is never followed: the daemon edits only its host copy', async () => {
     const canary = mkdtempSync(join(tmpdir(), 'td-netlife-canary-'));
     try {
-      await run('--name', 'sly', '--network', 'life');
-      // /etc/hosts made a symlink to a host path: replaced by a file in the container, the host path untouched.
-      await ok('network', 'connect', 'hostsnet', 'sly'); // the bound file is replaced: /etc/hosts is the container's own now
-      await ok('exec', 'sly', 'sh', '-c', `rm /etc/hosts && ln -s ${canary}/planted /etc/hosts`);
+      // CAP_SYS_ADMIN lets it take the bind away (as in Docker) and plant a symlink to a host path there.
+      await run('--name', 'sly', '--network', 'life', '--cap-add', 'SYS_ADMIN');
+      await ok('exec', 'sly', 'sh', '-c', `umount /etc/hosts && rm /etc/hosts && ln -s ${canary}/planted /etc/hosts`);
+      await ok('network', 'connect', 'hostsnet', 'sly');
+      const ip = (await d.cli(['inspect', '-f', '{{.NetworkSettings.Networks.hostsnet.IPAddress}}', 'sly'])).stdout.trim();
+      const copy = join(d.dataRoot, 'containers', (await d.cli(['inspect', '-f', '{{.Id}}', 'sly'])).stdout.trim(), 'hosts');
+      assert.ok(readFileSync(copy, 'utf8').includes(`${ip}\t`), 'the host copy got the line');
       await ok('network', 'disconnect', 'hostsnet', 'sly');
+      assert.ok(!readFileSync(copy, 'utf8').includes(`${ip}\t`));
       assert.deepEqual(readdirSync(canary), [], 'nothing written through the symlink');
-      const kind = (await d.cli(['exec', 'sly', 'stat', '-c', '%F', '/etc/hosts'])).stdout.trim();
-      assert.equal(kind, 'regular file', 'the symlink itself was replaced');
+      const link = (await d.cli(['exec', 'sly', 'readlink', '/etc/hosts'])).stdout.trim();
+      assert.equal(link, `${canary}/planted`, 'the container\'s own /etc/hosts is not touched');
       await ok('rm', '-f', 'sly');
     } finally {
       rmSync(canary, { recursive: true, force: true });
     }
   });
+
 });
