@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { EndpointConfig, HostConfig } from '../../events/index.js';
-import { hostsWithEntry, hostsWithoutAddress } from '../network/container-files.js';
+import { aliasProblem, hostsWithEntry, hostsWithoutAddress } from '../network/container-files.js';
 import { resolveName, type NetworkState } from '../network/network-state.js';
 import { portRequestsFrom } from '../network/published-ports.js';
 import { specOfNetwork } from '../network/recovery.js';
@@ -33,6 +33,7 @@ export function networkingForCreate(ctx: EngineContext, hc: Partial<HostConfig>,
   // The docker CLI names the default network "default" in EndpointsConfig too; empty settings say nothing.
   const endpoints: Record<string, EndpointConfig> = {};
   for (const [ref, config] of Object.entries(endpointsConfig ?? {})) {
+    refuseBadAliases(config.Aliases);
     const key = ref === 'default' ? DEFAULT_BRIDGE : ref;
     const primaryRef = choice.kind === 'network' ? choice.ref : undefined;
     if (config.Aliases.length === 0 && config.IPv4Address === '' && (key === primaryRef || choice.kind !== 'network')) continue;
@@ -80,6 +81,14 @@ export function networkingForCreate(ctx: EngineContext, hc: Partial<HostConfig>,
   return { hostConfig, endpointsConfig: Object.keys(endpoints).length > 0 ? endpoints : undefined, warnings };
 }
 
+/** A 400 naming the first alias that is no DNS name (container-files.ts aliasProblem): never a line or a name injected into /etc/hosts or the resolver. */
+function refuseBadAliases(aliases: readonly string[] | undefined): void {
+  for (const alias of aliases ?? []) {
+    const problem = aliasProblem(alias);
+    if (problem !== null) throw new InvalidArgumentError(problem);
+  }
+}
+
 /** Whether the container has a network namespace of its own that networks can be connected to. */
 function connectable(c: ContainerState): void {
   const choice = networkChoice(c.hostConfig);
@@ -103,6 +112,7 @@ function modeNetworkRefusal(name: 'host' | 'none'): InvalidArgumentError {
  * that does not run gets its address when it starts (its interface name is chosen now).
  */
 export async function connectContainer(ctx: EngineContext, networkRef: string, containerRef: string, config: Partial<EndpointConfig>): Promise<void> {
+  refuseBadAliases(config.Aliases);
   const found = ctx.networks.findAny(networkRef);
   const c = findContainer(ctx.state(), containerRef);
   if (found.kind === 'predefined') throw modeNetworkRefusal(found.network.name);

@@ -33,8 +33,36 @@ export function hostsFile(input: HostsInput): string {
   return lines.join('\n') + '\n';
 }
 
-/** The line of /etc/hosts for one of the container's addresses: the address, its hostname, then its aliases on that network. */
+/** The longest network alias taken (a DNS name's limit). */
+export const MAX_ALIAS_LENGTH = 255;
+
+/**
+ * Why `alias` is no network alias, or null when it is one: a DNS name, 1 to 255 ASCII letters, digits,
+ * '-', '_' and '.' (no whitespace or control character, so that it cannot add lines or names to
+ * /etc/hosts or to the embedded resolver's answers).
+ */
+export function aliasProblem(alias: string): string | null {
+  if (alias.length === 0) return 'invalid network alias "": a name of 1 to 255 ASCII letters, digits, \'-\', \'_\' or \'.\' is expected';
+  if (alias.length > MAX_ALIAS_LENGTH) return `invalid network alias ${JSON.stringify(alias.slice(0, 40) + '...')}: it is ${alias.length} characters long, at most ${MAX_ALIAS_LENGTH} are allowed`;
+  if (!/^[A-Za-z0-9_.-]+$/.test(alias)) return `invalid network alias ${JSON.stringify(alias)}: only ASCII letters, digits, '-', '_' and '.' are allowed`;
+  return null;
+}
+
+/** Throws the first of `aliases` that is no network alias (aliasProblem's message). */
+export function checkAliases(aliases: readonly string[]): void {
+  for (const alias of aliases) {
+    const problem = aliasProblem(alias);
+    if (problem !== null) throw new Error(problem);
+  }
+}
+
+/**
+ * The line of /etc/hosts for one of the container's addresses: the address, its hostname, then its
+ * aliases on that network. Throws on an alias that is no DNS name (one recorded before they were
+ * checked): never a line break or a blank into the file.
+ */
 export function hostsEntry(hostname: string, address: HostsAddress): string {
+  checkAliases(address.aliases ?? []);
   const names = [hostname, ...(address.aliases ?? []).filter((a) => a !== hostname)];
   return `${address.ip}\t${[...new Set(names)].join(' ')}`;
 }

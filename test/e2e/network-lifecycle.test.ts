@@ -3,7 +3,8 @@
 // (its last one when free), --ip stays reserved while stopped, and an exit while no daemon ran is
 // accounted for by the restart (the fold holds no address of a container that does not run).
 // network connect / disconnect of a running container edit its /etc/hosts (the daemon's host copy
-// the shim binds there, in place: nothing in its layer, never through a symlink it planted).
+// the shim binds there, in place: nothing in its layer, never through a symlink it planted); a network
+// alias that is no DNS name is refused.
 // Traffic goes only to the addresses of containers these tests made.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
@@ -179,4 +180,19 @@ describe('e2e: addresses over a container\'s life', () => {
     }
   });
 
+  it('refuses a network alias that is no DNS name, at create and at connect (a line break would add lines to /etc/hosts)', async () => {
+    const created = await d.cli(['run', '-d', '--name', 'evil', '--network', 'life', '--network-alias', 'x\n6.6.6.6 bank.example', 'busybox', 'sleep', '600']);
+    assert.equal(created.code, 125, created.stderr);
+    assert.match(created.stderr, /invalid network alias "x\\n6\.6\.6\.6 bank\.example": only ASCII letters, digits/);
+    assert.notEqual((await d.cli(['inspect', 'evil'])).code, 0, 'nothing created');
+    await run('--name', 'plain', '--network', 'life');
+    const connected = await d.cli(['network', 'connect', '--alias', 'two words', 'hostsnet', 'plain']);
+    assert.notEqual(connected.code, 0);
+    assert.match(connected.stderr, /invalid network alias "two words"/);
+    const inspected = await d.cli(['inspect', 'plain']);
+    const [plain] = JSON.parse(inspected.stdout) as { NetworkSettings: { Networks: Record<string, unknown> } }[];
+    assert.deepEqual(Object.keys(plain!.NetworkSettings.Networks), ['life'], 'not connected');
+    assert.ok(!(await d.cli(['exec', 'plain', 'cat', '/etc/hosts'])).stdout.includes('words'));
+    await ok('rm', '-f', 'plain');
+  });
 });

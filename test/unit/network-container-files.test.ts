@@ -1,11 +1,26 @@
 // Unit: /etc/hosts, /etc/hostname and /etc/resolv.conf of a container as Docker writes them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { containerHostname, extraHostsFrom, hostnameFile, hostsFile, hostsWithEntry, hostsWithoutAddress, parseResolvConf, resolvConf } from '../../core/network/container-files.js';
+import { aliasProblem, containerHostname, extraHostsFrom, hostnameFile, hostsFile, hostsEntry, hostsWithEntry, hostsWithoutAddress, parseResolvConf, resolvConf } from '../../core/network/container-files.js';
 
 const HOST = '# generated\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example\noptions edns0 trust-ad\n';
 
 describe('container files', () => {
+  it('network aliases: DNS names only (letters, digits, -, _, .; 1 to 255), never a blank, line break or control character', () => {
+    for (const good of ['www', 'db-1', 'my_service', 'api.internal', 'A9', 'x'.repeat(255)]) assert.equal(aliasProblem(good), null, good);
+    assert.equal(aliasProblem('x\n1.2.3.4 evil'), 'invalid network alias "x\\n1.2.3.4 evil": only ASCII letters, digits, \'-\', \'_\' and \'.\' are allowed');
+    for (const bad of ['', 'two words', 'tab\there', 'cr\r', 'nul\u0000', 'bell\u0007', 'x'.repeat(256), 'caf\u00e9', 'a/b', 'a:b', '#comment']) {
+      assert.match(aliasProblem(bad) ?? 'accepted', /^invalid network alias /, JSON.stringify(bad));
+    }
+    assert.match(aliasProblem('x'.repeat(256))!, /256 characters long, at most 255/);
+  });
+
+  it('hostsEntry refuses an alias that is no DNS name (one recorded before aliases were checked): no line injected', () => {
+    assert.equal(hostsEntry('web', { ip: '172.18.0.2', aliases: ['www'] }), '172.18.0.2\tweb www');
+    assert.throws(() => hostsEntry('web', { ip: '172.18.0.2', aliases: ['www\n6.6.6.6 bank.example'] }), /invalid network alias "www\\n6\.6\.6\.6 bank\.example"/);
+    assert.throws(() => hostsWithEntry('127.0.0.1\tlocalhost\n', 'web', { ip: '172.18.0.2', aliases: ['a b'] }), /invalid network alias "a b"/);
+  });
+
   it('hosts: localhost, --add-host entries, then the hostname on each address', () => {
     assert.equal(hostsFile({ hostname: 'web', addresses: [{ ip: '172.18.0.2' }], extraHosts: [{ name: 'db', ip: '10.0.0.9' }] }), [
       '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::\tip6-localnet', 'ff00::\tip6-mcastprefix',
