@@ -161,6 +161,11 @@ export function parseCreateRequest(body: JsonObject, name: string | undefined): 
     const v = optString(body, key);
     if (v) config[key] = v;
   }
+  // The hostname goes into /etc/hosts and /etc/hostname and to sethostname(2) (64 bytes at most):
+  // a line break or a space there would add lines to /etc/hosts.
+  if (config.Hostname !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(config.Hostname)) {
+    throw new InvalidArgumentError(`invalid hostname format: ${JSON.stringify(config.Hostname)}: 1 to 64 ASCII letters, digits, '-', '_' or '.' are allowed`);
+  }
   for (const key of ['Tty', 'OpenStdin', 'StdinOnce', 'AttachStdin', 'AttachStdout', 'AttachStderr'] as const) {
     const v = optBool(body, key);
     if (v !== undefined) config[key] = v;
