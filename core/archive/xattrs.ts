@@ -38,13 +38,19 @@ function isMissingTool(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
-/** Undoes getfattr's quoting of file names (`\ooo` for unprintable bytes and backslashes). */
-function unquote(text: Buffer): Buffer {
+/**
+ * Undoes getfattr's quoting of file names (`\ooo` for unprintable bytes and backslashes).
+ * `keepControl` leaves control bytes (below 0x20, 0x7f) quoted: a warning stays one line whatever
+ * a name holds.
+ */
+function unquote(text: Buffer, keepControl = false): Buffer {
   const out: number[] = [];
   for (let i = 0; i < text.length; i++) {
     const byte = text[i]!;
     if (byte === 0x5c && i + 3 < text.length && /^[0-7]{3}$/.test(text.subarray(i + 1, i + 4).toString('latin1'))) {
-      out.push(parseInt(text.subarray(i + 1, i + 4).toString('latin1'), 8));
+      const value = parseInt(text.subarray(i + 1, i + 4).toString('latin1'), 8);
+      if (keepControl && (value < 0x20 || value === 0x7f)) out.push(...text.subarray(i, i + 4));
+      else out.push(value);
       i += 3;
     } else {
       out.push(byte);
@@ -53,53 +59,140 @@ function unquote(text: Buffer): Buffer {
   return Buffer.from(out);
 }
 
+/** The most one answer of mini-docker-xattrs may hold (the getfattr fallback's maxBuffer too). */
+export const MAX_XATTR_ANSWER = 256 << 20;
+
+/** An answer larger than the reader's cap: the tree's attributes are not read (no fallback would do better). */
+export class XattrAnswerTooLarge extends Error {
+  constructor(start: string, max: number) {
+    super(`the extended attributes under ${start} make an answer larger than ${max} bytes: remove attributes from that tree, or read a smaller part of it`);
+    this.name = 'XattrAnswerTooLarge';
+  }
+}
+
+interface XattrAnswer {
+  readonly dump: Buffer;
+  readonly warnings: string[];
+}
+
+interface Waiter {
+  readonly start: string;
+  resolve(answer: XattrAnswer): void;
+  reject(error: Error): void;
+}
+
+/** One helper process and what belongs to it alone: its waiters in order, the bytes of its answer under way. */
+interface Helper {
+  readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
+  readonly waiting: Waiter[];
+  /** The answer under way, as it came (never concatenated before its end is seen). */
+  parts: Buffer[];
+  size: number;
+  /** The last (up to 5) bytes of the answer under way: an end line split between chunks is found without scanning the answer again. */
+  tail: Buffer;
+  /** Set when replaced: its late output is ignored and its waiters are already answered. */
+  retired: boolean;
+  /** Resolves at its 'close' (exited and its output drained). */
+  readonly ended: Promise<void>;
+}
+
 /**
- * The one `mini-docker-xattrs` process of this node process (core/archive/native/xattrs.c): it
- * reads a tree's attributes as `getfattr -R` does, for every tree asked, so that a commit, an
- * export or a cp does not fork the daemon (a few milliseconds of its CPU, more than the rest of a
- * one-file commit) for a getfattr each time. Requests are answered in order. Idle, it holds
- * nothing open that keeps node running (its process and pipes are unref'ed); it ends when its
- * stdin closes, i.e. with this process.
+ * A `mini-docker-xattrs` process (core/archive/native/xattrs.c), started at the first request and
+ * kept: it reads a tree's attributes as `getfattr -R` does, for every tree asked, so that a commit,
+ * an export or a cp does not fork the daemon (a few milliseconds of its CPU, more than the rest of
+ * a one-file commit) for a getfattr each time. Requests are answered in order; an answer larger
+ * than `maxAnswer` rejects with XattrAnswerTooLarge and the helper is killed (its PID) and started
+ * again at the next request. Idle, it holds nothing open that keeps node running (its process and
+ * pipes are unref'ed); it ends when its stdin closes, i.e. with this process, or at close().
  */
-class XattrReader {
-  private child: ChildProcessByStdio<Writable, Readable, Readable> | null = null;
-  private readonly waiting: { resolve(answer: { dump: Buffer; warnings: string[] }): void; reject(error: Error): void }[] = [];
-  private chunks: Buffer[] = [];
+export class XattrReader {
+  private helper: Helper | null = null;
+  /** Every helper started that has not ended yet (a killed one until its 'close'). */
+  private readonly live = new Set<Helper>();
+
+  constructor(private readonly options: { command?: string; args?: readonly string[]; maxAnswer?: number } = {}) {}
+
+  /** The running helper's PID, if one runs. */
+  get pid(): number | undefined {
+    return this.helper?.child.pid;
+  }
+
+  /** Resolves when the helper that runs now (if any) has ended and its output has been read (node is kept running meanwhile). */
+  ended(): Promise<void> {
+    const helper = this.helper;
+    if (helper === null) return Promise.resolve();
+    this.hold(helper, true);
+    return helper.ended;
+  }
+
+  /** Ends its helpers (stdin closed) and waits until they have exited; what is in flight is answered first. */
+  async close(): Promise<void> {
+    const all = [...this.live];
+    for (const helper of all) {
+      this.hold(helper, true);
+      helper.child.stdin.end();
+    }
+    await Promise.all(all.map((helper) => helper.ended));
+  }
 
   /** Op 'r': what `getfattr -R` prints for `start`; op 's': syncfs of the file system holding `start` (failures are warnings). */
-  read(start: string, op: 'r' | 's' = 'r'): Promise<{ dump: Buffer; warnings: string[] }> {
-    const child = this.start();
+  read(start: string, op: 'r' | 's' = 'r'): Promise<XattrAnswer> {
+    const helper = this.start();
     const path = Buffer.from(start);
     const length = Buffer.alloc(4);
     length.writeUInt32LE(path.length);
     return new Promise((resolve, reject) => {
-      if (this.waiting.length === 0) this.hold(child, true);
-      this.waiting.push({ resolve, reject });
-      child.stdin.write(Buffer.concat([Buffer.from(op), length, path]));
+      if (helper.waiting.length === 0) this.hold(helper, true);
+      helper.waiting.push({ start, resolve, reject });
+      helper.child.stdin.write(Buffer.concat([Buffer.from(op), length, path]));
     });
   }
 
-  private start(): ChildProcessByStdio<Writable, Readable, Readable> {
-    if (this.child !== null) return this.child;
-    const child = spawn(XATTR_READER_BINARY, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  private get command(): string {
+    return this.options.command ?? XATTR_READER_BINARY;
+  }
+
+  private start(): Helper {
+    if (this.helper !== null) return this.helper;
+    const child = spawn(this.command, [...(this.options.args ?? [])], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let closed!: () => void;
+    const helper: Helper = { child, waiting: [], parts: [], size: 0, tail: Buffer.alloc(0), retired: false, ended: new Promise((resolve) => (closed = resolve)) };
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => this.answer(chunk));
+    child.stdout.on('data', (chunk: Buffer) => this.answer(helper, chunk));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     child.stdin.on('error', () => undefined); // reported by 'close' below
-    const fail = (error: Error): void => {
-      if (this.child === child) this.child = null;
-      this.chunks = [];
-      for (const waiter of this.waiting.splice(0)) waiter.reject(error);
-    };
-    child.on('error', (error) => fail(new Error(`${XATTR_READER_BINARY}: ${error.message}`)));
-    child.on('close', (code, signal) => fail(new Error(`${XATTR_READER_BINARY} ended (${signal ?? `exit code ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`)));
-    this.child = child;
-    this.hold(child, false);
-    return child;
+    child.on('error', (error) => {
+      this.retire(helper, new Error(`${this.command}: ${error.message}`));
+      if (child.pid === undefined) {
+        // never started: no 'close' to wait for
+        this.live.delete(helper);
+        closed();
+      }
+    });
+    // 'close', not 'exit': answers still in the pipe are read before the helper counts as gone.
+    child.on('close', (code, signal) => {
+      this.retire(helper, new Error(`${this.command} ended (${signal ?? `exit code ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`));
+      this.live.delete(helper);
+      closed();
+    });
+    this.helper = helper;
+    this.live.add(helper);
+    this.hold(helper, false);
+    return helper;
+  }
+
+  /** Takes a helper out of service: its waiters fail with `error`, its late output is ignored, the next request starts a new one. */
+  private retire(helper: Helper, error: Error): void {
+    if (this.helper === helper) this.helper = null;
+    helper.retired = true;
+    helper.parts = [];
+    helper.size = 0;
+    for (const waiter of helper.waiting.splice(0)) waiter.reject(error);
   }
 
   /** Keeps node running while an answer is awaited, and only then. */
-  private hold(child: ChildProcessByStdio<Writable, Readable, Readable>, held: boolean): void {
+  private hold(helper: Helper, held: boolean): void {
+    const { child } = helper;
     for (const end of [child.stdin, child.stdout, child.stderr]) {
       if (end instanceof Socket) {
         if (held) end.ref();
@@ -110,29 +203,53 @@ class XattrReader {
     else child.unref();
   }
 
-  private answer(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    let all = Buffer.concat(this.chunks);
-    for (;;) {
-      const end = all.indexOf(ANSWER_END);
-      if (end === -1 || (end > 0 && all[end - 1] !== 0x0a)) break;
-      const answer = all.subarray(0, end);
-      all = all.subarray(end + ANSWER_END.length);
-      const warnings: string[] = [];
-      const dump: Buffer[] = [];
-      let from = 0;
-      while (from < answer.length) {
-        let eol = answer.indexOf(0x0a, from);
-        if (eol === -1) eol = answer.length;
-        const line = answer.subarray(from, eol + 1);
-        if (line[0] === 0x01) warnings.push(`${XATTR_READER_BINARY}: ${unquote(line.subarray(6, line.length - 1)).toString('utf8')}`);
-        else dump.push(line);
-        from = eol + 1;
+  /** Collects a helper's output; each answer ends at a line "\x01end" (no other line can hold \x01: names are quoted). */
+  private answer(helper: Helper, chunk: Buffer): void {
+    const max = this.options.maxAnswer ?? MAX_XATTR_ANSWER;
+    let data = chunk;
+    while (data.length > 0 && !helper.retired) {
+      // Only the new bytes are scanned, after the few last ones of the answer under way.
+      const window = helper.tail.length > 0 ? Buffer.concat([helper.tail, data]) : data;
+      let at = window.indexOf(ANSWER_END);
+      // An end line starts the answer or follows a newline (window[-1] is the tail's, already searched).
+      while (at !== -1 && !(at === 0 ? helper.size === 0 : window[at - 1] === 0x0a)) at = window.indexOf(ANSWER_END, at + 1);
+      const used = at === -1 ? data.length : at + ANSWER_END.length - helper.tail.length;
+      if (helper.size + used > max) {
+        const waiter = helper.waiting.shift();
+        helper.child.kill('SIGKILL'); // its PID: the rest of this answer must not reach the next request
+        this.retire(helper, new Error(`${this.command} was restarted: an earlier answer was larger than ${max} bytes`));
+        waiter?.reject(new XattrAnswerTooLarge(waiter.start, max));
+        return;
       }
-      this.waiting.shift()?.resolve({ dump: Buffer.concat(dump), warnings });
-      if (this.waiting.length === 0 && this.child !== null) this.hold(this.child, false);
+      helper.parts.push(data.subarray(0, used));
+      helper.size += used;
+      data = data.subarray(used);
+      if (at === -1) {
+        helper.tail = Buffer.from(window.subarray(Math.max(0, window.length - ANSWER_END.length)));
+        return;
+      }
+      const whole = Buffer.concat(helper.parts, helper.size);
+      helper.parts = [];
+      helper.size = 0;
+      helper.tail = Buffer.alloc(0);
+      this.deliver(helper, whole.subarray(0, whole.length - ANSWER_END.length));
     }
-    this.chunks = all.length > 0 ? [Buffer.from(all)] : [];
+  }
+
+  private deliver(helper: Helper, answer: Buffer): void {
+    const warnings: string[] = [];
+    const dump: Buffer[] = [];
+    let from = 0;
+    while (from < answer.length) {
+      let eol = answer.indexOf(0x0a, from);
+      if (eol === -1) eol = answer.length;
+      const line = answer.subarray(from, eol + 1);
+      if (line[0] === 0x01) warnings.push(`${this.command}: ${unquote(line.subarray(6, line.length - 1), true).toString('utf8')}`);
+      else dump.push(line);
+      from = eol + 1;
+    }
+    helper.waiting.shift()?.resolve({ dump: Buffer.concat(dump), warnings });
+    if (helper.waiting.length === 0 && !helper.retired) this.hold(helper, false);
   }
 }
 
@@ -176,6 +293,7 @@ async function dumpTree(start: string, warn: (message: string) => void): Promise
       for (const warning of warnings) warn(warning);
       return dump;
     } catch (error) {
+      if (error instanceof XattrAnswerTooLarge) throw error;
       warn(`${(error as Error).message}; reading the attributes with getfattr instead`);
     }
   }

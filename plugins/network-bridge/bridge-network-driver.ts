@@ -265,8 +265,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
 
   async close(): Promise<void> {
     this.session.close();
-    this.netlink.close();
-    this.unlinker.close();
+    await Promise.all([this.netlink.close(), this.unlinker.close()]);
     const all = [...this.resolvers.values()];
     this.resolvers.clear();
     await Promise.all(all.map((r) => r.stop()));

@@ -2,15 +2,18 @@
 // attach makes the pair in one request (peer inside the namespace with its MAC, address, route; host
 // end on the bridge, up, with its alias); requests in flight at once each get their own answer; a
 // refused request names the step and the kernel's reason and leaves the session serving; a detach of
-// a pair already gone is no error; a closed session starts again on the next request.
+// a pair already gone is no error; a closed session starts again on the next request (close() waits
+// for the helper to exit); a request unanswered in time fails and its helper is killed and started
+// again; a request longer than the helper's line is refused, and an overlong line is one error.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { until } from '../e2e/harness.js';
 import { makeNetns, type TestNetns } from '../fixtures/netns.js';
-import { NetlinkError, NetlinkSession, type NetlinkAttach } from '../../plugins/network-bridge/netlink-session.js';
+import { NETLINK_HELPER, NetlinkError, NetlinkSession, type NetlinkAttach } from '../../plugins/network-bridge/netlink-session.js';
 
 const exec = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -33,7 +36,7 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
     for (const label of ['nl-a', 'nl-b', 'nl-c']) spaces.push(await makeNetns(label));
   });
   after(async () => {
-    session.close();
+    await session.close();
     for (const n of spaces) await n.dispose();
     for (let n = 2; n <= 4; n++) await exec('ip', ['link', 'del', `mdvnl${tag}${n}`]).catch(() => undefined);
     await exec('ip', ['link', 'del', bridge]).catch(() => undefined);
@@ -83,8 +86,41 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
     assert.doesNotMatch(await spaces[0]!.run(['ip', 'link']), /eth0/);
     await session.detach(`mdvnl${tag}2`);
     await assert.rejects(session.attach(pair(spaces[0]!, 2, { alias: 'two words' })), /is not one word/);
-    session.close();
+    const pid = session.pid;
+    assert.ok(pid !== undefined);
+    await session.close();
+    assert.equal(existsSync(`/proc/${pid}`), false, 'close() waited for the helper to exit');
     await session.detach(`mdvnl${tag}3`); // a closed session starts again on the next request
     assert.equal(existsSync(`/sys/class/net/mdvnl${tag}3`), false);
+  });
+
+  it('a request with no answer in time fails naming it; its helper is killed by PID, what queued behind it fails, a new helper answers the next', async () => {
+    const timeoutMs = 3000;
+    const stuck = new NetlinkSession(NETLINK_HELPER, timeoutMs);
+    try {
+      await stuck.detach(`mdvnl${tag}9`); // started; a pair that is not there is no error
+      const pid = stuck.pid;
+      assert.ok(pid !== undefined);
+      process.kill(pid, 'SIGSTOP'); // its requests wait in the pipe
+      const [first, queued] = await Promise.allSettled([stuck.detach(`mdvnl${tag}8`), stuck.detach(`mdvnl${tag}9`)]);
+      assert.ok(first.status === 'rejected');
+      assert.equal((first.reason as Error).message, `netlink session (${NETLINK_HELPER}): no answer to "detach mdvnl${tag}8" in ${timeoutMs} ms: the helper (PID ${pid}) was killed and is started again on the next request`);
+      assert.ok(queued.status === 'rejected');
+      assert.match((queued.reason as Error).message, /was restarted: an earlier request got no answer in 3000 ms/);
+      await until('the stuck helper killed', () => (existsSync(`/proc/${pid}`) ? undefined : true));
+      await stuck.detach(`mdvnl${tag}9`);
+      assert.ok(stuck.pid !== undefined && stuck.pid !== pid, 'a new helper');
+    } finally {
+      await stuck.close();
+    }
+  });
+
+  it('a request longer than the helper reads is refused before it is sent; the helper answers an overlong line once, not as two requests', async () => {
+    await assert.rejects(session.attach(pair(spaces[0]!, 2, { alias: 'a'.repeat(3000) })), /a request of \d+ bytes is longer than 2047: shorten its fields \(attach /);
+    const exact = `detach ${'a'.repeat(2047 - 'detach '.length)}`;
+    assert.equal(Buffer.byteLength(exact), 2047);
+    const r = spawnSync(NETLINK_HELPER, [], { input: `${'x'.repeat(5000)}\n${exact}\ndetach mdvnl${tag}9\n`, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'error 90 request longer than 2047 bytes\nerror 22 detach: want <host veth>\nok\n');
   });
 });

@@ -9,6 +9,7 @@ import { ContentStore } from '../../core/images/content-store.js';
 import { ContentStoreLayerSink } from '../../core/images/layer-ingest.js';
 import type { LayerExpectation } from '../../core/plugins/distribution.js';
 import { OverlayfsStorage } from '../../plugins/storage-overlayfs/overlayfs-storage.js';
+import { until } from '../e2e/harness.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { buildTar } from '../fixtures/tar-builder.js';
 
@@ -130,16 +131,18 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
       yield* pieces(gz.subarray(0, gz.length >> 1));
       await cutting;
     }
-    const until = async (check: () => Promise<boolean>): Promise<void> => {
-      while (!(await check())) await new Promise((r) => setTimeout(r, 5));
-    };
     // The first sink starts the extraction (its folder appears in the driver's tmp/) and stalls halfway.
     const first = assert.rejects(new ContentStoreLayerSink(content, storage).storeLayer(halfThenCut(), expected), /the client went away/);
-    await until(async () => (await readdir(join(stateDir, 'tmp'))).some((n) => n.startsWith('layer-')));
-    // The second finds it under way and waits for it; its own download is whole: its blob is stored, then it waits.
-    const second = new ContentStoreLayerSink(content, storage).storeLayer(pieces(gz), expected);
-    await until(() => content.hasBlob(expected.diffId));
-    cut(new Error('the client went away'));
+    let second: Promise<unknown> | undefined;
+    try {
+      await until('the first sink\'s extraction folder in tmp/', async () => ((await readdir(join(stateDir, 'tmp'))).some((n) => n.startsWith('layer-')) ? true : undefined));
+      // The second finds it under way and waits for it; its own download is whole: its blob is stored, then it waits.
+      second = new ContentStoreLayerSink(content, storage).storeLayer(pieces(gz), expected);
+      await until('the second sink\'s blob stored', async () => ((await content.hasBlob(expected.diffId)) ? true : undefined));
+    } finally {
+      // Cut even when a wait timed out, so that the stalled first sink ends and cleans up.
+      cut(new Error('the client went away'));
+    }
     await first;
     await second;
     assert.equal(await storage.hasLayer(expected.diffId), true);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { readXattrTree, syncFilesystem, XATTR_READER_BINARY } from '../../core/archive/index.js';
+import { XattrAnswerTooLarge, XattrReader } from '../../core/archive/xattrs.js';
 import { runCommand, until } from '../e2e/harness.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 
@@ -75,17 +76,86 @@ describe('readXattrTree through the long-lived mini-docker-xattrs: what getfattr
     assert.equal(missing.size, 0);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /cannot walk .*missing.*No such file or directory/);
-    const [pid] = readerPids();
-    assert.ok(pid !== undefined);
-    process.kill(pid, 'SIGKILL');
-    // reaped by node, which then sees the helper's end ('close') on its next turns
-    await until('the killed helper reaped', () => (existsSync(`/proc/${pid}`) ? undefined : true));
-    await new Promise((r) => setTimeout(r, 50));
-    const again = await readXattrTree(tree, () => undefined);
-    assert.equal(again.size, 3);
-    const now = readerPids();
-    assert.equal(now.length, 1);
-    assert.notEqual(now[0], pid, 'a new process');
+    const reader = new XattrReader();
+    try {
+      assert.equal((await reader.read(tree)).warnings.length, 0);
+      const pid = reader.pid;
+      assert.ok(pid !== undefined);
+      process.kill(pid, 'SIGKILL');
+      await reader.ended(); // node saw it end ('close'): reaped, its pipes drained
+      assert.equal(existsSync(`/proc/${pid}`), false);
+      const again = await reader.read(tree);
+      assert.match(again.dump.toString('latin1'), /trusted\.on-the-link=0x/);
+      assert.ok(reader.pid !== undefined && reader.pid !== pid, 'a new process');
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('an attribute name holding a newline, "# file:" and \\001end is read back whole, and quoted in a warning: no forged line, no answer cut short', async () => {
+    const file = join(scratch.path, 'forged-name');
+    await writeFile(file, '');
+    const forged = 'user.x\n# file: /forged\n\x01end\n\x01warn y';
+    setXattr(file, forged, 'v');
+    try {
+      const found = await readXattrTree(file, () => undefined, { folder: false });
+      assert.deepEqual([...found.keys()], [file]);
+      assert.deepEqual(found.get(file), { [forged]: Buffer.from('v') });
+      // Every lgetxattr of the helper fails (strace injects EIO): each attribute is a warning naming it.
+      const reader = new XattrReader({ command: 'strace', args: ['-f', '-o', '/dev/null', '-e', 'inject=lgetxattr:error=EIO', XATTR_READER_BINARY] });
+      try {
+        const failed = await reader.read(file);
+        assert.equal(failed.warnings.length, 1, failed.warnings.join(' | '));
+        assert.equal(failed.warnings[0], `strace: user.x\\012# file: /forged\\012\\001end\\012\\001warn y ${file}: Input/output error`);
+        assert.equal(failed.dump.toString('latin1'), `# file: ${file}\n\n`);
+        // the next answer is its own (an early end would have shifted it onto this request)
+        const next = await reader.read(join(tree, 'link'));
+        assert.equal(next.dump.toString('latin1'), `# file: ${join(tree, 'link')}\n\n`);
+        assert.equal(next.warnings.length, 1);
+        assert.match(next.warnings[0]!, /^strace: trusted\.on-the-link .*link: Input\/output error$/);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await rm(file);
+    }
+  });
+
+  it('reads a big tree in one answer, and refuses an answer over its cap with one clear error, then answers the next from a new helper', async () => {
+    const big = join(scratch.path, 'big');
+    await mkdir(big);
+    const count = 2000;
+    const value = (i: number): Buffer => Buffer.alloc(1500, i & 0xff);
+    const restore: string[] = [];
+    for (let i = 0; i < count; i++) {
+      await writeFile(join(big, `f${i}`), '');
+      restore.push(`# file: ${join(big, `f${i}`)}\ntrusted.v=0x${value(i).toString('hex')}\n`);
+    }
+    await writeFile(join(scratch.path, 'big.dump'), `${restore.join('\n')}\n`);
+    execFileSync('setfattr', [`--restore=${join(scratch.path, 'big.dump')}`]);
+    const found = await readXattrTree(big, () => undefined);
+    assert.equal(found.size, count);
+    for (let i = 0; i < count; i++) assert.deepEqual(found.get(join(big, `f${i}`)), { 'trusted.v': value(i) }, `f${i}`);
+
+    const reader = new XattrReader({ maxAnswer: 1 << 20 });
+    try {
+      const first = reader.read(join(tree, 'opaque'));
+      const pid = reader.pid;
+      assert.ok(pid !== undefined);
+      const [before, tooBig, queued] = await Promise.allSettled([first, reader.read(big), reader.read(join(tree, 'opaque'))]);
+      assert.ok(before.status === 'fulfilled');
+      assert.match(before.value.dump.toString('latin1'), /trusted\.overlay\.opaque=0x79/);
+      assert.ok(tooBig.status === 'rejected' && tooBig.reason instanceof XattrAnswerTooLarge);
+      assert.equal((tooBig.reason as Error).message, `the extended attributes under ${big} make an answer larger than ${1 << 20} bytes: remove attributes from that tree, or read a smaller part of it`);
+      assert.ok(queued.status === 'rejected');
+      assert.match((queued.reason as Error).message, /was restarted: an earlier answer was larger than 1048576 bytes/);
+      await until('the helper killed at the cap gone', () => (existsSync(`/proc/${pid}`) ? undefined : true));
+      const again = await reader.read(join(tree, 'opaque'));
+      assert.match(again.dump.toString('latin1'), /trusted\.overlay\.opaque=0x79/);
+      assert.ok(reader.pid !== undefined && reader.pid !== pid, 'a new helper');
+    } finally {
+      await reader.close();
+    }
   });
 
   it('does not keep a node process running once its answers are in', async () => {

@@ -10,7 +10,9 @@
  * --absolute-names` prints: for each file with attributes a line "# file: PATH", a line
  * "NAME=0xHEX" per attribute and an empty line, with every byte of PATH and NAME outside '!'..'~'
  * and every backslash written as \ooo; then, for each file it could not read, a line "\001warn
- * TEXT", and at the end a line "\001end". It exits 0 at the end of its input, 2 on a malformed one.
+ * WHAT PATH: REASON" (WHAT, e.g. an attribute's name, and PATH quoted the same way, so that no name
+ * can make a line of its own), and at the end a line "\001end". It exits 0 at the end of its
+ * input, 2 on a malformed one.
  *
  * The op byte 's' with the same field asks for syncfs(2) of the file system that holds the path
  * (what `sync -f PATH` does, without a process per call): the answer is a line "\001end", after a
@@ -45,13 +47,22 @@ static void put_quoted(const char *text, size_t length)
 	}
 }
 
-static void warn(const char *path, const char *what, int error)
+/* A line "\001warn WHAT PATH: REASON", WHAT and PATH quoted as names are (an attribute's name is
+ * any bytes: raw, a newline in it would start a line of its own, a forged "# file:" or "\001end"). */
+static void warn_text(const char *path, const char *what, const char *reason)
 {
 	if (warnings++ >= MAX_WARNINGS)
 		return;
-	printf("\001warn %s ", what);
+	fputs("\001warn ", stdout);
+	put_quoted(what, strlen(what));
+	putchar(' ');
 	put_quoted(path, strlen(path));
-	printf(": %s\n", strerror(error));
+	printf(": %s\n", reason);
+}
+
+static void warn(const char *path, const char *what, int error)
+{
+	warn_text(path, what, strerror(error));
 }
 
 /* The attribute names of `path` (NUL-separated) in a new buffer; its size in *size; NULL on error (errno set). */
@@ -64,8 +75,11 @@ static char *list_names(const char *path, ssize_t *size)
 			return NULL;
 		}
 		char *names = malloc((size_t)wanted);
-		if (names == NULL)
+		if (names == NULL) {
+			warn(path, "listxattr", ENOMEM);
+			*size = 0; /* warned here: the caller warns of size < 0 only */
 			return NULL;
+		}
 		ssize_t got = llistxattr(path, names, (size_t)wanted);
 		if (got >= 0) {
 			*size = got;
@@ -112,8 +126,17 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 {
 	(void)st;
 	(void)ftw;
-	if (type == FTW_DNR)
-		warn(path, "cannot read the folder", errno);
+	if (type == FTW_DNR) {
+		/* nftw does not say why it could not open the folder, and errno is whatever its last
+		 * call left: open it again for the reason. */
+		int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			warn(path, "cannot read the folder", errno);
+		} else {
+			close(fd);
+			warn_text(path, "cannot read the folder", "it could not be opened during the walk (it can now)");
+		}
+	}
 	if (type == FTW_NS) {
 		warn(path, "cannot stat", errno);
 		return 0;

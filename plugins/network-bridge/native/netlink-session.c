@@ -4,11 +4,12 @@
  *   attach <netns path> <host veth> <bridge> <mtu> <ifname> <mac> <ip>/<prefix> <gateway|-> <alias>
  *   detach <host veth>
  *
- * answered "ok" or "error <errno> <message>". An attach is two netlink batches and no process: in
- * the daemon's namespace, the veth pair (its peer made inside the container's namespace, by fd),
- * its host end on the bridge and up, then its alias; inside the container's namespace (a socket
- * made there after setns, the session going back to its own at once), the peer and lo up, the
- * address, the default route. A detach deletes the host end (its peer goes with it); one already
+ * answered "ok" or "error <errno> <message>". A line longer than MAX_LINE - 1 bytes (before its
+ * newline) is one request, refused with EMSGSIZE; so is one too large for a netlink batch. An
+ * attach is two netlink batches and no process: in the daemon's namespace, the veth pair (its
+ * peer made inside the container's namespace, by fd), its host end on the bridge and up, then its
+ * alias; inside the container's namespace (a socket made there after setns, the session going
+ * back to its own at once), the peer and lo up, the address, the default route. A detach deletes the host end (its peer goes with it); one already
  * gone is no error. The session ends at EOF on stdin. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +29,9 @@
 #include <unistd.h>
 
 #define MAX_MSGS 8
+/* A request line holds at most MAX_LINE - 1 bytes before its newline; a longer one is read to its
+ * newline and answered with one error (EMSGSIZE). */
+#define MAX_LINE 2048
 
 struct batch {
   _Alignas(struct nlmsghdr) char buf[4096];
@@ -35,6 +39,8 @@ struct batch {
   size_t offsets[MAX_MSGS];
   const char *what[MAX_MSGS];
   int n;
+  /* Set when a message or an attribute did not fit: the batch is refused, never sent. */
+  int overflow;
   /* The sequence number of the first message: numbers grow across batches, so an answer left
    * over from an earlier batch is never taken for one of this batch. */
   uint32_t seq0;
@@ -45,6 +51,7 @@ static uint32_t next_seq = 1;
 static void batch_begin(struct batch *b) {
   b->len = 0;
   b->n = 0;
+  b->overflow = 0;
   b->seq0 = next_seq;
 }
 
@@ -53,7 +60,7 @@ struct failure {
   char msg[512];
 };
 
-static int fail(struct failure *f, int err, const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static int fail(struct failure *f, int err, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(f->msg, sizeof f->msg, fmt, ap);
@@ -64,9 +71,17 @@ static int fail(struct failure *f, int err, const char *fmt, ...) {
 
 static struct nlmsghdr *msg_at(struct batch *b, int i) { return (struct nlmsghdr *)(b->buf + b->offsets[i]); }
 
+/* Where the puts of a batch that overflowed write instead (its content is never sent). */
+static _Alignas(struct nlmsghdr) char spill[256];
+
 /* Starts a message with its fixed header; later puts append attributes to it. */
 static void *msg_begin(struct batch *b, const char *what, uint16_t type, uint16_t flags, size_t body) {
   size_t at = NLMSG_ALIGN(b->len);
+  if (b->overflow || b->n >= MAX_MSGS || body > sizeof spill - NLMSG_HDRLEN || at + NLMSG_SPACE(body) > sizeof b->buf) {
+    b->overflow = 1;
+    memset(spill, 0, sizeof spill);
+    return spill + NLMSG_HDRLEN;
+  }
   struct nlmsghdr *h = (struct nlmsghdr *)(b->buf + at);
   memset(h, 0, NLMSG_SPACE(body));
   h->nlmsg_len = (uint32_t)NLMSG_LENGTH(body);
@@ -82,6 +97,10 @@ static void *msg_begin(struct batch *b, const char *what, uint16_t type, uint16_
 }
 
 static struct rtattr *attr_put(struct batch *b, uint16_t type, const void *data, size_t len) {
+  if (b->overflow || b->n == 0 || len > UINT16_MAX - RTA_LENGTH(0) || b->len + RTA_SPACE(len) > sizeof b->buf) {
+    b->overflow = 1;
+    return (struct rtattr *)spill;
+  }
   struct nlmsghdr *h = msg_at(b, b->n - 1);
   struct rtattr *a = (struct rtattr *)(b->buf + b->len);
   a->rta_type = type;
@@ -95,7 +114,19 @@ static struct rtattr *attr_put(struct batch *b, uint16_t type, const void *data,
 static void attr_u32(struct batch *b, uint16_t type, uint32_t v) { attr_put(b, type, &v, sizeof v); }
 static void attr_str(struct batch *b, uint16_t type, const char *s) { attr_put(b, type, s, strlen(s) + 1); }
 static struct rtattr *nest_begin(struct batch *b, uint16_t type) { return attr_put(b, type, NULL, 0); }
-static void nest_end(struct batch *b, struct rtattr *a) { a->rta_len = (uint16_t)(b->buf + b->len - (char *)a); }
+static void nest_end(struct batch *b, struct rtattr *a) {
+  if (!b->overflow) a->rta_len = (uint16_t)(b->buf + b->len - (char *)a);
+}
+
+/* Appends bytes that are no attribute (a nested message's header) to the last message. */
+static void raw_put(struct batch *b, const void *data, size_t len) {
+  if (b->overflow || b->len + NLMSG_ALIGN(len) > sizeof b->buf) {
+    b->overflow = 1;
+    return;
+  }
+  memcpy(b->buf + b->len, data, len);
+  b->len += NLMSG_ALIGN(len);
+}
 
 static int nl_socket(struct failure *f) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -125,6 +156,7 @@ static const char *ext_ack_text(const struct nlmsghdr *h) {
  * (the kernel runs the messages after it too: each of them is a consequence of the earlier ones). */
 static int batch_send(int fd, struct batch *b, const char *where, struct failure *f) {
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (b->overflow) return fail(f, EMSGSIZE, "%s: the request does not fit in one netlink batch of %zu bytes and %d messages", where, sizeof b->buf, MAX_MSGS);
   ssize_t sent;
   do sent = sendto(fd, b->buf, b->len, 0, (struct sockaddr *)&kernel, sizeof kernel);
   while (sent < 0 && errno == EINTR);
@@ -223,8 +255,7 @@ static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f
   struct rtattr *data = nest_begin(&b, IFLA_INFO_DATA);
   struct rtattr *peer = nest_begin(&b, VETH_INFO_PEER);
   struct ifinfomsg peer_link = {.ifi_family = AF_UNSPEC};
-  memcpy(b.buf + b.len, &peer_link, sizeof peer_link);
-  b.len += NLMSG_ALIGN(sizeof peer_link);
+  raw_put(&b, &peer_link, sizeof peer_link);
   attr_str(&b, IFLA_IFNAME, r.ifname);
   attr_u32(&b, IFLA_MTU, r.mtu);
   attr_put(&b, IFLA_ADDRESS, r.mac, sizeof r.mac);
@@ -232,7 +263,7 @@ static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f
   nest_end(&b, peer);
   nest_end(&b, data);
   nest_end(&b, info);
-  msg_at(&b, 0)->nlmsg_len = (uint32_t)(b.len - b.offsets[0]);
+  if (!b.overflow) msg_at(&b, 0)->nlmsg_len = (uint32_t)(b.len - b.offsets[0]);
   struct ifinfomsg *named = msg_begin(&b, "set the host end's alias", RTM_NEWLINK, 0, sizeof *named);
   named->ifi_family = AF_UNSPEC;
   attr_str(&b, IFLA_IFNAME, r.veth);
@@ -285,13 +316,25 @@ int main(void) {
     fprintf(stderr, "mini-docker-netlink: %s\n", host_ns < 0 ? strerror(errno) : f.msg);
     return 1;
   }
-  char line[2048];
+  char line[MAX_LINE];
   while (fgets(line, sizeof line, stdin)) {
+    /* A line longer than the buffer is read to its newline and answered once, never taken as two requests. */
+    int overlong = 0;
+    if (strchr(line, '\n') == NULL && !feof(stdin)) {
+      int c = getchar(); /* a newline right after MAX_LINE - 1 bytes ends a line that fits */
+      if (c != '\n' && c != EOF) {
+        overlong = 1;
+        while ((c = getchar()) != EOF && c != '\n') {
+        }
+      }
+    }
     char *w[12];
     int n = 0;
-    for (char *save = NULL, *t = strtok_r(line, " \n", &save); t && n < 12; t = strtok_r(NULL, " \n", &save)) w[n++] = t;
+    if (!overlong)
+      for (char *save = NULL, *t = strtok_r(line, " \n", &save); t && n < 12; t = strtok_r(NULL, " \n", &save)) w[n++] = t;
     f = (struct failure){0};
-    int rc = n == 0 ? fail(&f, EINVAL, "empty request")
+    int rc = overlong ? fail(&f, EMSGSIZE, "request longer than %d bytes", MAX_LINE - 1)
+             : n == 0 ? fail(&f, EINVAL, "empty request")
              : strcmp(w[0], "attach") == 0 ? attach(host_sock, host_ns, w, n, &f)
              : strcmp(w[0], "detach") == 0 ? detach(host_sock, w, n, &f)
                                           : fail(&f, EINVAL, "unknown request %s", w[0]);
