@@ -15,7 +15,7 @@ import { openRootView } from '../archive/root-view.js';
 import { writeTarOf } from '../archive/write-tar.js';
 import { failpoint } from '../failpoints.js';
 import type { BindSpec } from '../plugins/driver.js';
-import { toContainerIds, toHostIds, type IdMapping, type Ids } from '../security/id-map.js';
+import { toContainerIds, toHostIds, UnmappedIdError, type IdMapping, type Ids } from '../security/id-map.js';
 import { usernsFor } from '../security/userns-remap.js';
 import type { ContainerState } from '../state/engine-state.js';
 import { containerBinds, makeBindSources } from './container-volumes.js';
@@ -254,6 +254,7 @@ export async function extractToContainer(ctx: EngineContext, ref: string, path: 
       });
     } catch (error) {
       if (error instanceof OverwriteRefusedError) throw new InvalidArgumentError(error.message);
+      if (error instanceof UnmappedIdError) throw new InvalidArgumentError(`extracting into ${absPath} of container ${ref}: ${error.message}`);
       if (error instanceof ExtractChildError) {
         if (error.failure.refused) throw new InvalidArgumentError(error.failure.error);
         const childWords = ERRNO_WORDS[error.failure.code ?? ''];
