@@ -341,7 +341,7 @@ export type VolumeCopyUpStarting = EventOf<'VolumeCopyUpStarting', {
 }>;
 /** The copy-up is complete: the volume holds the image's files. */
 export type VolumeCopiedUp = EventOf<'VolumeCopiedUp', { name: string }>;
-/** A copy-up that failed or was cut by a crash was undone: the volume is empty again. */
+/** A copy-up that failed or was cut by a crash was undone: the volume is empty again (one with a `device` option, filled only by an older daemon, is left as it is). */
 export type VolumeCopyUpUndone = EventOf<'VolumeCopyUpUndone', { name: string }>;
 
 // ---- the daemon: stream "daemon" ----

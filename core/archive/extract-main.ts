@@ -1,21 +1,27 @@
 /**
  * `cp` into a running container under `--userns-remap`, as the container's root: the daemon runs
  * this file with `nsenter --target <container pid> --user -- node extract-main.js SPEC`, the
- * container's root folder (held open by the daemon) as descriptor 3, and the archive on stdin.
+ * folder to extract into as descriptor 3 (the daemon resolved it inside the container's root and
+ * opened it component by component with O_NOFOLLOW: core/archive/held-dir.ts openInside), and the
+ * archive on stdin. The extraction starts from that descriptor, never from a path: this process
+ * has the host's root and mount namespace, where a symlink the container made would lead onto the
+ * host.
  * In the container's user namespace its ids are the container's: what it makes in the container's
  * idmapped root filesystem is allowed (the host's root is not mapped there, and the kernel refuses
  * its creations with EOVERFLOW), owners are set as the archive (or `owner`) says and land as the
  * range's ids on the host, and it can write nowhere the container's root cannot.
  *
- * SPEC is JSON: `{"target": "/proc/self/fd/3/…", "noOverwriteDirNonDir": bool, "owner"?: {uid, gid}}`.
+ * SPEC is JSON: `{"noOverwriteDirNonDir": bool, "owner"?: {uid, gid}}`.
  * Prints "e" on stdout after each entry; on failure one JSON line on stderr, `{"error", "code"?,
  * "refused"}` (refused: noOverwriteDirNonDir said no), and exits 1.
  */
 import { extractTar, OverwriteRefusedError } from './extract-tar.js';
 
+/** Where the extraction goes: the folder the daemon hands over as descriptor 3. */
+export const EXTRACT_TARGET = '/proc/self/fd/3';
+
 /** What the daemon asks of the extraction. */
 export interface ExtractSpec {
-  readonly target: string;
   readonly noOverwriteDirNonDir: boolean;
   readonly owner?: { readonly uid: number; readonly gid: number };
 }
@@ -35,16 +41,16 @@ function parseSpec(text: string): ExtractSpec {
   const value: unknown = JSON.parse(text);
   if (typeof value !== 'object' || value === null) throw new Error('extract-main: the spec is not an object');
   const { target, noOverwriteDirNonDir, owner } = value as { target?: unknown; noOverwriteDirNonDir?: unknown; owner?: unknown };
-  if (typeof target !== 'string' || !target.startsWith('/proc/self/fd/3')) throw new Error('extract-main: target must be under /proc/self/fd/3');
+  if (target !== undefined) throw new Error('extract-main: the spec takes no target (the folder is descriptor 3)');
   if (typeof noOverwriteDirNonDir !== 'boolean') throw new Error('extract-main: noOverwriteDirNonDir must be a boolean');
   if (owner !== undefined && !isIds(owner)) throw new Error('extract-main: owner must be {uid, gid}');
-  return { target, noOverwriteDirNonDir, ...(owner !== undefined ? { owner } : {}) };
+  return { noOverwriteDirNonDir, ...(owner !== undefined ? { owner } : {}) };
 }
 
 async function main(): Promise<void> {
   try {
     const spec = parseSpec(process.argv[2] ?? '');
-    await extractTar(process.stdin, spec.target, {
+    await extractTar(process.stdin, EXTRACT_TARGET, {
       noOverwriteDirNonDir: spec.noOverwriteDirNonDir,
       preserveOwner: true,
       ...(spec.owner ? { owner: spec.owner } : {}),

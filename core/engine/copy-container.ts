@@ -15,7 +15,7 @@ import { openRootView } from '../archive/root-view.js';
 import { writeTarOf } from '../archive/write-tar.js';
 import { failpoint } from '../failpoints.js';
 import type { BindSpec } from '../plugins/driver.js';
-import { toContainerIds, toHostIds, type IdMapping, type Ids } from '../security/id-map.js';
+import { toContainerIds, toHostIds, UnmappedIdError, type IdMapping, type Ids } from '../security/id-map.js';
 import { usernsFor } from '../security/userns-remap.js';
 import type { ContainerState } from '../state/engine-state.js';
 import { containerBinds, makeBindSources } from './container-volumes.js';
@@ -57,10 +57,9 @@ function errnoOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** How a container's "/" is reached: its running process's (`running`: in its own mount namespace), or a root view of a stopped one; `fd`: the daemon's descriptor of it. */
+/** How a container's "/" is reached: its running process's (`running`: in its own mount namespace), or a root view of a stopped one. */
 interface RootAccess {
   readonly running: boolean;
-  readonly fd: number;
 }
 
 /** Runs `work` with the container's "/" held open, as the container sees it. */
@@ -81,7 +80,7 @@ async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root
           throw new ConflictError(`container ${c.id} is running but its root cannot be reached (${errnoOf(error) ?? String(error)}): try again`);
         });
         try {
-          return await work(held.path, c, binds, { running: true, fd: held.fd });
+          return await work(held.path, c, binds, { running: true });
         } finally {
           await held.close();
         }
@@ -104,7 +103,7 @@ async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root
     try {
       const held = await HeldDir.open(view.root);
       try {
-        return await work(held.path, c, binds, { running: false, fd: held.fd });
+        return await work(held.path, c, binds, { running: false });
       } finally {
         await held.close();
       }
@@ -231,18 +230,29 @@ export async function extractToContainer(ctx: EngineContext, ref: string, path: 
     if (!bind && c.hostConfig.ReadonlyRootfs === true) throw new ForbiddenError('container rootfs is marked read-only');
     const owner = options.copyUIDGID && c.config.User !== '' ? await lookupUser(root, c.config.User) : undefined;
     const userns = idMapOf(ctx, c);
+    // The folder resolved is held open, one component at a time with O_NOFOLLOW from the root held:
+    // what extracts into it starts from that descriptor and never walks the path again, where a
+    // folder swapped for a symlink (by a process the freeze does not hold: another container
+    // sharing a volume, the host) would lead onto the host. A component that became a link is refused.
+    const target = await HeldDir.openInside(root, resolved.slice(root.length)).catch((error: unknown) => {
+      const code = errnoOf(error);
+      if (code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT') {
+        throw new ConflictError(`extracting into ${absPath} of container ${ref}: the path changed while it was being resolved (${code}): try again`);
+      }
+      throw error;
+    });
     let entries = 0;
     try {
       if (userns && access.running) {
         // Its root filesystem is idmapped: only the container's root may make files there.
-        await extractAsContainerRoot(c.pid, access.fd, `/proc/self/fd/3${resolved.slice(root.length)}`, tar, {
+        await extractAsContainerRoot(c.pid, target.fd, tar, {
           noOverwriteDirNonDir: options.noOverwriteDirNonDir, ...(owner ? { owner } : {}),
         }, () => {
           if (++entries === 2) failpoint('cp.after-entries');
         }, (m) => ctx.logger.warn(`cp into ${ref}: ${m}`));
         return;
       }
-      await extractTar(tar, resolved, {
+      await extractTar(tar, target.path, {
         noOverwriteDirNonDir: options.noOverwriteDirNonDir,
         ...(owner ? { owner } : {}),
         // Under --userns-remap (a stopped container): what lands in a volume or bind gets the range's ids.
@@ -254,6 +264,7 @@ export async function extractToContainer(ctx: EngineContext, ref: string, path: 
       });
     } catch (error) {
       if (error instanceof OverwriteRefusedError) throw new InvalidArgumentError(error.message);
+      if (error instanceof UnmappedIdError) throw new InvalidArgumentError(`extracting into ${absPath} of container ${ref}: ${error.message}`);
       if (error instanceof ExtractChildError) {
         if (error.failure.refused) throw new InvalidArgumentError(error.failure.error);
         const childWords = ERRNO_WORDS[error.failure.code ?? ''];
@@ -263,6 +274,8 @@ export async function extractToContainer(ctx: EngineContext, ref: string, path: 
       const words = ERRNO_WORDS[errnoOf(error) ?? ''];
       if (words !== undefined) throw new Error(`extracting into ${absPath} of container ${ref}: ${words}`);
       throw error;
+    } finally {
+      await target.close();
     }
   });
 }
@@ -275,16 +288,16 @@ class ExtractChildError extends Error {
 }
 
 /**
- * Extracts `tar` into `target` (under `/proc/self/fd/3`, the container's root held by the daemon
- * as `rootFd`) in a process that has joined the container's user namespace (`nsenter --user`),
- * so it acts as the container's root: core/archive/extract-main.ts.
+ * Extracts `tar` into the folder the daemon holds as `targetFd` (the child's descriptor 3) in a
+ * process that has joined the container's user namespace (`nsenter --user`), so it acts as the
+ * container's root: core/archive/extract-main.ts.
  */
 async function extractAsContainerRoot(
-  pid: number, rootFd: number, target: string, tar: Readable, spec: { noOverwriteDirNonDir: boolean; owner?: Ids },
+  pid: number, targetFd: number, tar: Readable, spec: { noOverwriteDirNonDir: boolean; owner?: Ids },
   onEntry: () => void, warn: (message: string) => void,
 ): Promise<void> {
-  const child = spawn('nsenter', ['--target', String(pid), '--user', '--', process.execPath, EXTRACT_MAIN, JSON.stringify({ target, ...spec })], {
-    stdio: ['pipe', 'pipe', 'pipe', rootFd],
+  const child = spawn('nsenter', ['--target', String(pid), '--user', '--', process.execPath, EXTRACT_MAIN, JSON.stringify(spec)], {
+    stdio: ['pipe', 'pipe', 'pipe', targetFd],
   });
   const exited = new Promise<number>((resolve, reject) => {
     child.on('error', reject);

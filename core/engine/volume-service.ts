@@ -7,6 +7,7 @@ import { failpoint } from '../failpoints.js';
 import { DriverKinds } from '../plugins/kinds.js';
 import type { VolumeDriver, VolumeOwner } from '../plugins/volume-driver.js';
 import { toHostIds, type IdMapping } from '../security/id-map.js';
+import { fillsFromImage } from './copy-up-rule.js';
 import type { ImageState, VolumeState } from '../state/engine-state.js';
 import { decideVolumeCreate, decideVolumeRemove, findVolume, volumeUsers, volumesToPrune } from '../state/volume-rules.js';
 import type { EngineContext } from './engine-context.js';
@@ -70,7 +71,9 @@ export async function createVolumeLocked(ctx: EngineContext, request: VolumeCrea
   failpoint('volume.after-intent');
   try {
     const made = await driver.create(name, request.options, volumeOwner(ctx));
-    if (request.copyUp) await copyUp(ctx, request.copyUp.image, request.copyUp.path, made.mountpoint, { userns: request.copyUp.userns });
+    if (request.copyUp && fillsFromImage(request.options, driver.mountsOnDemand?.(request.options) === true)) {
+      await copyUp(ctx, request.copyUp.image, request.copyUp.path, made.mountpoint, { userns: request.copyUp.userns });
+    }
     failpoint('volume.after-create');
     await ctx.store.append(volumeStream(name), [{ type: 'VolumeCreated', data: { name, mountpoint: made.mountpoint } }], 'any');
   } catch (err) {
@@ -237,14 +240,16 @@ async function copyUp(ctx: EngineContext, image: ImageState, path: string, mount
  * error thrown; one a crash cut is undone by recovery. The create's ContainerCreated then marks the
  * volume mounted, so it is never filled again (nor when the image had nothing there, or nocopy).
  * A volume its driver mounts only while a container runs (a tmpfs) is not filled: its content
- * would not outlive the create, as with Docker.
+ * would not outlive the create, as with Docker. Nor is one backed by a device (`--opt device=`: a
+ * bound host folder, a block device): its data is the user's, never emptied by an undo
+ * (copy-up-rule.ts).
  */
 export async function copyUpAtFirstMount(
   ctx: EngineContext, name: string, containerId: string, image: ImageState, path: string, userns: IdMapping | null,
 ): Promise<void> {
   const v = ctx.state().volumes[name];
   if (v?.status !== 'created' || v.copyUp !== 'pending') return;
-  if (volumeDriver(ctx, v.driver).mountsOnDemand?.(v.options) === true) return;
+  if (!fillsFromImage(v.options, volumeDriver(ctx, v.driver).mountsOnDemand?.(v.options) === true)) return;
   let started = false;
   try {
     await copyUp(ctx, image, path, v.mountpoint, {
@@ -272,10 +277,17 @@ export async function copyUpAtFirstMount(
  * Undoes a first mount's copy-up that did not end (VolumeCopyUpStarting without VolumeCopiedUp):
  * the volume was empty before it, so everything in it goes; its root gets back its owner and
  * mode; VolumeCopyUpUndone. The volume is "not yet mounted" again: the next create fills it.
+ * A volume backed by a device (a log an older daemon wrote: this one never fills those) is left
+ * as it is, with a warning: its folder is the user's, who may have written there since.
  */
 async function undoCopyUp(ctx: EngineContext, name: string): Promise<void> {
   const v = ctx.state().volumes[name];
   if (v?.copyUp !== 'copying') return;
+  if (!fillsFromImage(v.options, volumeDriver(ctx, v.driver).mountsOnDemand?.(v.options) === true)) {
+    ctx.logger.warn(`volume ${name}: its copy-up from an image was cut, but its folder ${v.mountpoint} is a device's (the user's data): left as it is; remove what the image put there yourself`);
+    await ctx.store.append(volumeStream(name), [{ type: 'VolumeCopyUpUndone', data: { name } }], 'any');
+    return;
+  }
   for (const entry of await readdir(v.mountpoint).catch(() => [] as string[])) {
     await rm(join(v.mountpoint, entry), { recursive: true, force: true });
   }

@@ -20,13 +20,27 @@ export interface Ids {
 export const OVERFLOW_ID = 65534;
 
 /**
+ * A container id neither the range nor its overflow id can stand for: refused (Docker's
+ * "Container ID N cannot be mapped to a host ID"), never written as some other owner.
+ */
+export class UnmappedIdError extends Error {
+  constructor(readonly id: number, readonly size: number) {
+    super(`Container ID ${id} cannot be mapped to a host ID: the container's user namespace holds ids 0-${size - 1} (give the file an owner in that range)`);
+    this.name = 'UnmappedIdError';
+  }
+}
+
+/**
  * The host ids of a container's ids. An id the range does not hold (the range is smaller than
- * 65536) becomes the container's overflow id, when the range holds that, else the range's first.
+ * 65536) becomes the container's overflow id (nobody) when the range holds that; otherwise it is
+ * refused with an UnmappedIdError. Never the range's first id: that is the container's root, and
+ * a setuid file of an unmapped owner would become setuid root.
  */
 export function toHostIds(map: IdMapping, ids: Ids): Ids {
   const one = (id: number, base: number): number => {
-    if (id >= 0 && id < map.size) return base + id;
-    return base + (OVERFLOW_ID < map.size ? OVERFLOW_ID : 0);
+    if (Number.isInteger(id) && id >= 0 && id < map.size) return base + id;
+    if (OVERFLOW_ID < map.size) return base + OVERFLOW_ID;
+    throw new UnmappedIdError(id, map.size);
   };
   return { uid: one(ids.uid, map.uid), gid: one(ids.gid, map.gid) };
 }

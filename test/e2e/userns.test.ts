@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DAEMON, TestDaemon, runCommand } from './harness.js';
@@ -163,6 +163,58 @@ describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
     await cli(['rm', '-f', 'owners', 'stopped-owners']);
     await cli(['volume', 'rm', 'uvol', 'etcvol', 'etccopy', 'firstmount']);
     await cli(['volume', 'prune', '-f']);
+  });
+
+  it('cp into a running remapped container whose target folder is swapped for a symlink to a host folder once it is resolved: the copy lands in the folder resolved, never on the host', async () => {
+    // The extraction runs in a process with the host's root (it joined only the user namespace).
+    // The freeze holds the container's processes, not the host's nor another container's sharing
+    // the volume: this test swaps the target (in the volume's folder on the host) as soon as that
+    // process exists, after the daemon resolved the target. Had the process walked the target's
+    // path again, the link would have led it to the host folder, world-writable so the range's
+    // root could write there.
+    const hostDir = mkdtempSync(join(tmpdir(), 'mdt-escape-'));
+    chmodSync(hostDir, 0o777);
+    const name = `escape-${randomBytes(4).toString('hex')}.txt`;
+    const inFile = join(d.root, name);
+    writeFileSync(inFile, 'copied\n');
+    const daemonPid = d.pid!;
+    /** Whether the daemon has a child running core/archive/extract-main.js (nsenter, then node). */
+    const extracting = (): boolean => readdirSync('/proc').filter((e) => /^\d+$/.test(e)).some((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === daemonPid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('extract-main');
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+    try {
+      assert.equal((await d.cli(['run', '-d', '--name', 'cp-target', '-v', 'swapvol:/sv', 'busybox', 'sh', '-c', 'mkdir /sv/dir && exec sleep 600'])).code, 0);
+      const mountpoint = (await d.cli(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'swapvol'])).stdout.trim();
+      const dir = join(mountpoint, 'dir');
+      const moved = join(mountpoint, 'dir-moved');
+      for (let i = 0; i < 200 && !existsSync(dir); i++) await new Promise((r) => setTimeout(r, 25));
+      const copy = d.cli(['cp', inFile, 'cp-target:/sv/dir/']);
+      let done = false;
+      void copy.finally(() => { done = true; });
+      let swapped = false;
+      while (!done && !swapped) {
+        if (extracting()) {
+          renameSync(dir, moved);
+          symlinkSync(hostDir, dir);
+          swapped = true;
+        } else await new Promise((r) => setTimeout(r, 1));
+      }
+      const r = await copy;
+      assert.ok(swapped, `the extraction's process was never seen (${r.code}: ${r.stderr})`);
+      assert.deepEqual(readdirSync(hostDir), [], 'the copy landed on the host');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(readFileSync(join(moved, name), 'utf8'), 'copied\n', 'the copy landed in the folder the daemon resolved');
+    } finally {
+      await d.cli(['rm', '-f', 'cp-target']);
+      await d.cli(['volume', 'rm', 'swapvol']);
+      rmSync(hostDir, { recursive: true, force: true });
+    }
   });
 
   it('its mount, PID, network, UTS, IPC and cgroup namespaces are owned by its user namespace: with the capability, its root sets its hostname and its network, as with Docker', async () => {

@@ -261,6 +261,35 @@ describe('e2e: volumes survive a daemon killed with -9', () => {
     }
   });
 
+  it('a bind volume over an empty host folder is not filled from the image: no copy-up to cut, and the user\'s files there outlive a kill -9 and the recovery', async () => {
+    const d = new TestDaemon('volumes-bindcu');
+    try {
+      // Armed: a copy-up into the bind volume would kill the daemon after two entries, and the
+      // recovery's undo would empty the user's folder.
+      d.env[FAILPOINTS_ENV] = 'volume.after-copy-up-entries';
+      await d.start();
+      delete d.env[FAILPOINTS_ENV];
+      const device = join(d.root, 'user-folder');
+      mkdirSync(device, { recursive: true });
+      await ok(d, ['volume', 'create', '--opt', 'type=none', '--opt', 'o=bind', '--opt', `device=${device}`, 'userdata']);
+      await ok(d, ['create', '--name', 'binduser', '-v', 'userdata:/etc', 'busybox', 'true']);
+      assert.equal(d.exit, undefined, 'the daemon did not die: no copy-up started');
+      assert.deepEqual(readdirSync(device), [], 'the image\'s /etc was not copied into the user\'s folder');
+      writeFileSync(join(device, 'keep.txt'), 'the user\'s\n');
+      await d.kill9();
+      await d.start();
+      assert.equal(readFileSync(join(device, 'keep.txt'), 'utf8'), 'the user\'s\n', 'the recovery left the user\'s file');
+      assert.equal((await ok(d, ['run', '--rm', '-v', 'userdata:/etc', 'busybox', 'ls', '-A', '/etc'])).stdout, 'keep.txt\n');
+      const steps = await ok(d, ['events', '--steps', '--since', '5m', '--until', '0s', '--filter', 'volume=userdata', '--format', '{{.Action}}']);
+      assert.deepEqual(lines(steps.stdout).filter((a) => a.startsWith('copy-up')), [], steps.stdout);
+      await ok(d, ['rm', 'binduser']);
+      await ok(d, ['volume', 'rm', 'userdata']);
+      assert.equal(readFileSync(join(device, 'keep.txt'), 'utf8'), 'the user\'s\n');
+    } finally {
+      await d.cleanup();
+    }
+  });
+
   it('after the intent of rm -v: the removal and its anonymous volume are finished at the restart', async () => {
     const d = new TestDaemon('volumes-rmcrash');
     try {

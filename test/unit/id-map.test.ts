@@ -2,7 +2,7 @@
 // for a container under --userns-remap (cp, copy-up, a volume's root) and what cp out shows.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OVERFLOW_ID, toContainerIds, toHostIds } from '../../core/security/id-map.js';
+import { OVERFLOW_ID, toContainerIds, toHostIds, UnmappedIdError } from '../../core/security/id-map.js';
 
 describe('unit: userns id mapping', () => {
   const map = { uid: 300000, gid: 400000, size: 65536 };
@@ -15,8 +15,15 @@ describe('unit: userns id mapping', () => {
 
   it('an id the range does not hold becomes the overflow id (nobody), never a host id outside the range', () => {
     assert.deepEqual(toHostIds(map, { uid: 70000, gid: 100000 }), { uid: 300000 + OVERFLOW_ID, gid: 400000 + OVERFLOW_ID });
-    const small = { uid: 500000, gid: 500000, size: 1000 };
-    assert.deepEqual(toHostIds(small, { uid: 5000, gid: 999 }), { uid: 500000, gid: 500999 }, 'a range without 65534 falls back to its first id');
+  });
+
+  it('an id a range without 65534 cannot hold is refused, never mapped to the range\'s first id (the container\'s root)', () => {
+    const small = { uid: 500000, gid: 600000, size: 1000 };
+    assert.deepEqual(toHostIds(small, { uid: 999, gid: 0 }), { uid: 500999, gid: 600000 });
+    assert.throws(() => toHostIds(small, { uid: 5000, gid: 0 }), (error: unknown) => error instanceof UnmappedIdError && error.id === 5000
+      && error.message.startsWith('Container ID 5000 cannot be mapped to a host ID'));
+    assert.throws(() => toHostIds(small, { uid: 0, gid: 65534 }), /Container ID 65534 cannot be mapped to a host ID/, 'the gid as well');
+    assert.throws(() => toHostIds(small, { uid: -1, gid: 0 }), UnmappedIdError);
   });
 
   it('host ids are seen in the container shifted back; ids outside the range are nobody, as the kernel shows them', () => {
