@@ -36,11 +36,10 @@ export default defineCommand({
     const now = Date.now();
     let since: string | undefined;
     let until: string | undefined;
-    let filters: string | undefined;
+    const filters = filtersJson(flags.filter);
     try {
       since = flags.since === undefined ? undefined : apiTimeParam(flags.since, now);
       until = flags.until === undefined ? (ctx.jsonEnabled ? String(Math.floor(now / 1000)) : undefined) : apiTimeParam(flags.until, now);
-      filters = filtersJson(flags.filter);
     } catch (err) {
       throw new CliError((err as Error).message);
     }

@@ -1,7 +1,6 @@
 import type { ImageSummary } from '../lib/api-types.js';
 import { arg, defineCommand, flag } from '../lib/command-declaration.js';
 import { filtersJson } from '../lib/events-view.js';
-import { CliError } from '../lib/errors.js';
 import { renderImages } from '../lib/images-view.js';
 
 /** `mini-docker images`: list images. */
@@ -30,12 +29,7 @@ export default defineCommand({
   },
 
   async run(ctx, { flags, args }) {
-    let filters: string | undefined;
-    try {
-      filters = filtersJson([...(flags.filter ?? []), ...(args.repository ? [`reference=${args.repository}`] : [])]);
-    } catch (err) {
-      throw new CliError((err as Error).message);
-    }
+    const filters = filtersJson([...(flags.filter ?? []), ...(args.repository ? [`reference=${args.repository}`] : [])]);
     const images = await ctx.client.json<ImageSummary[]>('GET', '/images/json', { query: { all: flags.all || undefined, filters } });
     if (!ctx.jsonEnabled) process.stdout.write(renderImages(images, { quiet: flags.quiet, digests: flags.digests, noTrunc: flags['no-trunc'], format: flags.format, now: Date.now() }));
     return images;

@@ -1,7 +1,6 @@
 import type { ContainerSummary } from '../lib/api-types.js';
 import { defineCommand, flag } from '../lib/command-declaration.js';
 import { filtersJson } from '../lib/events-view.js';
-import { CliError } from '../lib/errors.js';
 import { renderPs } from '../lib/ps-view.js';
 
 /** `mini-docker ps`: list containers. */
@@ -33,12 +32,7 @@ export default defineCommand({
   },
 
   async run(ctx, { flags }) {
-    let filters: string | undefined;
-    try {
-      filters = filtersJson(flags.filter);
-    } catch (err) {
-      throw new CliError((err as Error).message);
-    }
+    const filters = filtersJson(flags.filter);
     const limit = flags.latest ? 1 : flags.last;
     const containers = await ctx.client.json<ContainerSummary[]>('GET', '/containers/json', {
       query: { all: flags.all || undefined, limit: limit && limit > 0 ? limit : undefined, filters },

@@ -1,4 +1,5 @@
 import type { DockerEvent } from './api-types.js';
+import { CliError } from './errors.js';
 import { formatRfc3339Nano } from './timestamps.js';
 
 /** Nanoseconds of an event: timeNano when present, else time (seconds). */
@@ -35,13 +36,13 @@ export function formatEventLine(e: DockerEvent, nanos: bigint = eventNanos(e)): 
   return `${formatRfc3339Nano(nanos)} ${e.Type} ${e.Action} ${e.Actor.ID}${tail}`;
 }
 
-/** `--filter key=value` flags → the API's `{"key":{"value":true}}` filters JSON (undefined for none). */
+/** `--filter key=value` flags → the API's `{"key":{"value":true}}` filters JSON (undefined for none); a bad one is the CLI's one-line error. */
 export function filtersJson(filters: readonly string[] | undefined): string | undefined {
   if (!filters || filters.length === 0) return undefined;
   const out: Record<string, Record<string, boolean>> = {};
   for (const f of filters) {
     const eq = f.indexOf('=');
-    if (eq <= 0) throw new Error(`bad format of filter (expected name=value): ${f}`);
+    if (eq <= 0) throw new CliError(`bad format of filter (expected name=value): ${f}`);
     const key = f.slice(0, eq).trim().toLowerCase();
     (out[key] ??= {})[f.slice(eq + 1)] = true;
   }

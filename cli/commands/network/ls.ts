@@ -1,7 +1,6 @@
 import type { NetworkResource } from '../../lib/api-types.js';
 import { defineCommand, flag } from '../../lib/command-declaration.js';
 import { filtersJson } from '../../lib/events-view.js';
-import { CliError } from '../../lib/errors.js';
 import { renderNetworks } from '../../lib/networks-view.js';
 
 /** `mini-docker network ls`: list networks. */
@@ -29,12 +28,7 @@ export default defineCommand({
   },
 
   async run(ctx, { flags }) {
-    let filters: string | undefined;
-    try {
-      filters = filtersJson(flags.filter);
-    } catch (err) {
-      throw new CliError((err as Error).message);
-    }
+    const filters = filtersJson(flags.filter);
     const networks = await ctx.client.json<NetworkResource[]>('GET', '/networks', { query: { filters } });
     if (!ctx.jsonEnabled) process.stdout.write(renderNetworks(networks, { quiet: flags.quiet, noTrunc: flags['no-trunc'], format: flags.format }));
     return networks;

@@ -1,7 +1,6 @@
 import { defineCommand, flag } from '../../lib/command-declaration.js';
 import { confirm } from '../../lib/confirm.js';
 import { filtersJson } from '../../lib/events-view.js';
-import { CliError } from '../../lib/errors.js';
 
 /** `mini-docker network prune`: remove unused networks. */
 export default defineCommand({
@@ -20,12 +19,7 @@ Exit codes: 0, or 1 (not confirmed, daemon error).`,
 
   async run(ctx, { flags }) {
     if (!flags.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) return;
-    let filters: string | undefined;
-    try {
-      filters = filtersJson(flags.filter);
-    } catch (err) {
-      throw new CliError((err as Error).message);
-    }
+    const filters = filtersJson(flags.filter);
     const result = await ctx.client.json<{ NetworksDeleted: readonly string[] | null }>('POST', '/networks/prune', { query: { filters } });
     const deleted = result.NetworksDeleted ?? [];
     if (deleted.length > 0) ctx.out(['Deleted Networks:', ...deleted, ''].join('\n'));

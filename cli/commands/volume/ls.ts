@@ -1,6 +1,5 @@
 import { defineCommand, flag } from '../../lib/command-declaration.js';
 import { filtersJson } from '../../lib/events-view.js';
-import { CliError } from '../../lib/errors.js';
 import { renderVolumes, type VolumeSummary } from '../../lib/volumes-view.js';
 
 /** `mini-docker volume ls`: list volumes. */
@@ -26,12 +25,7 @@ export default defineCommand({
   },
 
   async run(ctx, { flags }) {
-    let filters: string | undefined;
-    try {
-      filters = filtersJson(flags.filter);
-    } catch (err) {
-      throw new CliError((err as Error).message);
-    }
+    const filters = filtersJson(flags.filter);
     const { Volumes } = await ctx.client.json<{ Volumes: VolumeSummary[] | null }>('GET', '/volumes', { query: { filters } });
     const volumes = Volumes ?? [];
     if (!ctx.jsonEnabled) process.stdout.write(renderVolumes(volumes, { quiet: flags.quiet, format: flags.format }));

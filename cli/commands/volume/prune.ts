@@ -1,7 +1,6 @@
 import { defineCommand, flag } from '../../lib/command-declaration.js';
 import { confirm } from '../../lib/confirm.js';
 import { filtersJson } from '../../lib/events-view.js';
-import { CliError } from '../../lib/errors.js';
 import { humanSize } from '../../lib/human.js';
 
 /** `mini-docker volume prune`: remove unused volumes. */
@@ -23,12 +22,7 @@ Exit codes: 0, or 1 (not confirmed, daemon error).`,
   async run(ctx, { flags }) {
     const warning = flags.all ? 'WARNING! This will remove all local volumes not used by at least one container.' : 'WARNING! This will remove anonymous local volumes not used by at least one container.';
     if (!flags.force && !(await confirm(`${warning}\nAre you sure you want to continue?`))) return;
-    let filters: string | undefined;
-    try {
-      filters = filtersJson([...(flags.filter ?? []), ...(flags.all ? ['all=true'] : [])]);
-    } catch (err) {
-      throw new CliError((err as Error).message);
-    }
+    const filters = filtersJson([...(flags.filter ?? []), ...(flags.all ? ['all=true'] : [])]);
     const result = await ctx.client.json<{ VolumesDeleted: readonly string[] | null; SpaceReclaimed: number }>('POST', '/volumes/prune', { query: { filters } });
     const deleted = result.VolumesDeleted ?? [];
     if (deleted.length > 0) ctx.out(['Deleted Volumes:', ...deleted, ''].join('\n'));

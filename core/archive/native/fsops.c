@@ -25,6 +25,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "read-exact.h"
+
 #define MAX_FIELD (1u << 20) /* xattr values are at most 64 KiB on Linux; paths 4 KiB */
 #define MAX_FIELDS 4
 
@@ -46,18 +48,6 @@ static void free_request(struct request *req)
 	req->count = 0;
 }
 
-/* Reads exactly n bytes; returns 1 when read, 0 at a clean end of input before any byte, -1 otherwise. */
-static int read_exact(void *buffer, size_t n)
-{
-	size_t done = 0;
-	while (done < n) {
-		size_t got = fread((char *)buffer + done, 1, n - done, stdin);
-		if (got == 0)
-			return done == 0 && feof(stdin) ? 0 : -1;
-		done += got;
-	}
-	return 1;
-}
 
 static int read_field(struct field *field)
 {

@@ -31,6 +31,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "read-exact.h"
+
 #define MAX_PATH_FIELD (1u << 16)
 #define MAX_WARNINGS 20
 
@@ -159,18 +161,6 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 	return 0;
 }
 
-/* Reads exactly n bytes; 1 when read, 0 at a clean end of input before any byte, -1 otherwise. */
-static int read_exact(void *buffer, size_t n)
-{
-	size_t done = 0;
-	while (done < n) {
-		size_t got = fread((char *)buffer + done, 1, n - done, stdin);
-		if (got == 0)
-			return done == 0 && feof(stdin) ? 0 : -1;
-		done += got;
-	}
-	return 1;
-}
 
 /* syncfs(2) of the file system holding `path`; warns when it could not. */
 static void sync_filesystem(const char *path)
