@@ -7,6 +7,7 @@
  */
 import { CliError } from './errors.js';
 import { isIpv4 } from '../../core/network/ipv4.js';
+import { isHostname } from '../../core/network/container-files.js';
 
 export interface PortBinding {
   readonly HostIp: string;
@@ -199,8 +200,7 @@ export function parseAddHost(values: readonly string[]): string[] {
 
 /** `-h/--hostname`: RFC 1123 labels (letters, digits, "-"), dot-separated, at most 63 characters each. */
 export function parseHostname(value: string): string {
-  const label = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
-  if (value.length > 255 || !value.split('.').every((l) => label.test(l))) {
+  if (!isHostname(value)) {
     throw flagError(value, '-h, --hostname', 'a hostname is letters, digits and "-" in dot-separated labels of at most 63 characters');
   }
   return value;

@@ -8,6 +8,7 @@
 import type {
   BindMountConfig, ContainerConfig, DeviceMapping, EndpointConfig, HostConfig, Limits, LogConfig, PortBindingConfig, ThrottleDevice,
 } from '../../events/index.js';
+import { isHostname } from '../network/container-files.js';
 import { portRequestsFrom } from '../network/published-ports.js';
 import type { CreateContainerRequest } from '../engine/engine.js';
 import { InvalidArgumentError } from '../engine/errors.js';
@@ -161,10 +162,10 @@ export function parseCreateRequest(body: JsonObject, name: string | undefined): 
     const v = optString(body, key);
     if (v) config[key] = v;
   }
-  // The hostname goes into /etc/hosts and /etc/hostname and to sethostname(2) (64 bytes at most):
-  // a line break or a space there would add lines to /etc/hosts.
-  if (config.Hostname !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(config.Hostname)) {
-    throw new InvalidArgumentError(`invalid hostname format: ${JSON.stringify(config.Hostname)}: 1 to 64 ASCII letters, digits, '-', '_' or '.' are allowed`);
+  // The hostname goes into /etc/hosts and /etc/hostname: a line break or a blank there would add
+  // lines to /etc/hosts. The same rule as the CLI's -h (isHostname), for clients that skip it.
+  if (config.Hostname !== undefined && !isHostname(config.Hostname)) {
+    throw new InvalidArgumentError(`invalid hostname format: ${JSON.stringify(config.Hostname)}: letters, digits and "-" in dot-separated labels of at most 63 characters`);
   }
   for (const key of ['Tty', 'OpenStdin', 'StdinOnce', 'AttachStdin', 'AttachStdout', 'AttachStderr'] as const) {
     const v = optBool(body, key);

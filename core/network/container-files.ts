@@ -1,6 +1,6 @@
 /**
  * What a container's /etc/hosts, /etc/hostname and /etc/resolv.conf say, as pure functions in
- * Docker's formats; the shim binds the files into the container (left to wire, docs/networking.md).
+ * Docker's formats; the shim binds the files into the container (docs/networking.md).
  */
 import { isIpv4 } from './ipv4.js';
 
@@ -35,6 +35,12 @@ export function hostsFile(input: HostsInput): string {
 
 /** The longest network alias taken (a DNS name's limit). */
 export const MAX_ALIAS_LENGTH = 255;
+
+/** A host name as `-h/--hostname` takes it: RFC 1123 labels (letters, digits, "-"), dot-separated, at most 63 characters each, 255 in all. */
+export function isHostname(value: string): boolean {
+  const label = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+  return value.length <= 255 && value.split('.').every((l) => label.test(l));
+}
 
 /**
  * Why `alias` is no network alias, or null when it is one: a DNS name, 1 to 255 ASCII letters, digits,

@@ -226,11 +226,11 @@ describe('request parsing', () => {
     const bare = parseCreateRequest({ Image: 'x', HostConfig: { LogConfig: { Type: '', Config: {} } } }, undefined);
     assert.equal(bare.request.hostConfig.LogConfig, undefined);
   });
-  it('create body: a hostname that is no host name (a line break, a space, over 64 bytes) is a 400, before it reaches /etc/hosts', () => {
+  it('create body: a hostname that is no host name (a line break, a space, a label over 63 characters) is a 400, before it reaches /etc/hosts', () => {
     for (const bad of ['web\n1.2.3.4 bank.example', 'two words', 'x'.repeat(65)]) {
       assert.throws(() => parseCreateRequest({ Image: 'x', Hostname: bad }, undefined), (err: unknown) => err instanceof EngineError && err.status === 400 && /^invalid hostname format: /.test(err.message), bad);
     }
-    assert.equal(parseCreateRequest({ Image: 'x', Hostname: 'db-1.internal_a' }, undefined).request.config.Hostname, 'db-1.internal_a');
+    assert.equal(parseCreateRequest({ Image: 'x', Hostname: 'db-1.internal-a' }, undefined).request.config.Hostname, 'db-1.internal-a');
   });
   it('create body: wrong types are a 400 naming the field', () => {
     assert.throws(() => parseCreateRequest({ Image: 'x', HostConfig: { Memory: '1g' } }, undefined), /invalid value for Memory/);
