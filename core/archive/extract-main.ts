@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       noOverwriteDirNonDir: spec.noOverwriteDirNonDir,
       preserveOwner: true,
       ...(spec.owner ? { owner: spec.owner } : {}),
-      onEntry: () => process.stdout.write('e\n'),
+      onEntry: () => { process.stdout.write('e\n'); },
       onWarning: (m) => process.stderr.write(`${JSON.stringify({ warning: m })}\n`),
     });
   } catch (err) {

@@ -52,7 +52,8 @@ export interface ExtractOptions {
    */
   readonly noOverwriteDirNonDir?: boolean;
   /** Called after each entry is extracted (a small file's write may still be in flight). */
-  readonly onEntry?: (header: TarHeader) => void;
+  /** After each entry; a promise it returns is awaited before the next entry (a failpoint's wait). */
+  readonly onEntry?: (header: TarHeader) => void | Promise<void>;
   /** Called with the number of archive bytes consumed so far. */
   readonly onProgress?: (bytes: number) => void;
   /** Told about entries skipped or attributes not set; default: console.warn. */
@@ -366,7 +367,7 @@ export async function extractTar(
         }
       }
       entries++;
-      options.onEntry?.(header);
+      await options.onEntry?.(header);
     }
 
     await writes.drain();

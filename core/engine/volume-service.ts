@@ -1,9 +1,10 @@
 import { chmod, chown, lstat, readdir, rm, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { volumeStream, type VolumeCreating } from '../../events/index.js';
 import { extractTar, resolveInRoot, writeTar } from '../archive/index.js';
-import { failpoint } from '../failpoints.js';
+import { failpoint, failpointAfter } from '../failpoints.js';
 import { DriverKinds } from '../plugins/kinds.js';
 import type { VolumeDriver, VolumeOwner } from '../plugins/volume-driver.js';
 import { toHostIds, type IdMapping } from '../security/id-map.js';
@@ -176,7 +177,7 @@ interface CopyUpOptions {
   /** Called once it is known there is something to copy, before the first file is (the intent of a first mount's copy-up). */
   readonly beforeCopy?: () => Promise<void>;
   /** Called after each extracted entry. */
-  readonly onEntry?: (count: number) => void;
+  readonly onEntry?: (count: number) => void | Promise<void>;
 }
 
 /**
@@ -231,6 +232,11 @@ async function copyUp(ctx: EngineContext, image: ImageState, path: string, mount
   }
 }
 
+/** Resolves once `dir` holds an entry (for an armed failpoint only: polls every 10 ms, at most 5 s). */
+async function untilNotEmpty(dir: string): Promise<void> {
+  for (let i = 0; i < 500 && (await readdir(dir)).length === 0; i++) await sleep(10);
+}
+
 /**
  * Docker's copy-up of an existing volume at its first mount: a volume `volume create` made that no
  * container has mounted yet (copyUp "pending") and that is still empty is filled with what the
@@ -262,9 +268,9 @@ export async function copyUpAtFirstMount(
         }], 'any');
         started = true;
       },
-      onEntry: (count) => {
-        if (count === 2) failpoint('volume.after-copy-up-entries');
-      },
+      // Armed only: the point waits until entries are on disk (the extraction writes file data
+      // behind its headers), so the kill comes with the volume half filled as it says.
+      onEntry: (count) => (count === 2 ? failpointAfter('volume.after-copy-up-entries', () => untilNotEmpty(v.mountpoint)) : undefined),
     });
   } catch (err) {
     if (started) await undoCopyUp(ctx, name).catch((e: unknown) => ctx.logger.warn(`emptying volume ${name} after its copy-up failed: ${messageOf(e)}`));
