@@ -16,11 +16,10 @@ import { StoreImageService } from '../../core/engine/store-image-service.js';
 import { MemoryEventLog } from '../../core/eventlog/index.js';
 import { parseImageConfig } from '../../core/images/image-archive.js';
 import { sha256Digest } from '../../core/images/image-config.js';
-import type { Driver, DriverContext, DriverStatus, ExporterDriver, Logger, MountSpec, StorageDriver } from '../../core/plugins/driver.js';
-import { PluginRegistry } from '../../core/plugins/plugin-registry.js';
+import type { DriverStatus, ExporterDriver, Logger, MountSpec, StorageDriver } from '../../core/plugins/driver.js';
 import type { ContainerState } from '../../core/state/engine-state.js';
 import { CommitExporter } from '../../plugins/exporter-commit/commit-exporter.js';
-import { OverlayfsStorage } from '../../plugins/storage-overlayfs/overlayfs-storage.js';
+import { makeOverlayfsRoot } from '../fixtures/overlayfs-root.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { busyboxRootfsTar } from '../fixtures/test-image.js';
 
@@ -36,22 +35,9 @@ interface Harness {
 }
 
 /** The image service with the real overlayfs storage and commit exporter, over an in-memory log. */
-async function makeHarness(dataRoot: string, execRoot: string, exporter: ExporterDriver = new CommitExporter()): Promise<Harness> {
-  const warnings: string[] = [];
+async function makeHarness(root: string, exporter: ExporterDriver = new CommitExporter()): Promise<Harness> {
+  const { dataRoot, execRoot, storage, registry, warnings } = await makeOverlayfsRoot(root, { others: [exporter] });
   const logger: Logger = { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) };
-  const registry = new PluginRegistry();
-  const storage = new OverlayfsStorage();
-  await registry.initialise(
-    [{ driver: storage, packageName: '@tiny-docker/storage-overlayfs' }, { driver: exporter, packageName: '@tiny-docker/exporter-commit' }],
-    async (d: Driver): Promise<DriverContext> => {
-      const stateDir = join(dataRoot, d.id);
-      const runDir = join(execRoot, d.id);
-      await mkdir(stateDir, { recursive: true });
-      await mkdir(runDir, { recursive: true });
-      return { dataRoot, execRoot, stateDir, runDir, logger };
-    },
-  );
-  for (const r of registry.all()) assert.equal(r.status, 'ok', `${r.driver.id}: ${r.reason ?? ''}`);
   const store = new EventStore(new MemoryEventLog());
   const config: DaemonConfig = { dataRoot, execRoot, socketPath: '', pidFile: '', packageRoot: '', version: 'test', builtinBusybox: false };
   return { store, service: new StoreImageService(store, registry, config, logger), storage, warnings };
@@ -126,7 +112,7 @@ describe('commit and export through the image service (integration)', { skip: ne
 
   before(async () => {
     scratch = await makeScratchDir('commit-service');
-    h = await makeHarness(join(scratch.path, 'data'), join(scratch.path, 'run'));
+    h = await makeHarness(scratch.path);
     baseId = await h.service.importImage((await busyboxRootfsTar()).path, { repo: 'base', tag: 'v1', changes: ['ENV BASE=1', 'EXPOSE 80'] });
   });
 
@@ -208,7 +194,7 @@ describe('commit and export through the image service (integration)', { skip: ne
 
   it('fails a commit without hanging when the layer cannot be stored, or the exporter fails', async () => {
     for (const mode of ['garbage', 'fail'] as const) {
-      const other = await makeHarness(join(scratch.path, `data-${mode}`), join(scratch.path, `run-${mode}`), new BrokenExporter(mode));
+      const other = await makeHarness(join(scratch.path, mode), new BrokenExporter(mode));
       const imageId = await other.service.importImage((await busyboxRootfsTar()).path, {});
       const id = '8'.repeat(64);
       await other.store.append(containerStream(id), [{

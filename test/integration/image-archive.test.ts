@@ -15,11 +15,10 @@ import { EventStore } from '../../core/engine/event-store.js';
 import { StoreImageService } from '../../core/engine/store-image-service.js';
 import { MemoryEventLog } from '../../core/eventlog/index.js';
 import { sha256Digest } from '../../core/images/image-config.js';
-import type { Driver, DriverContext, Logger, MountSpec, StorageDriver } from '../../core/plugins/driver.js';
-import { PluginRegistry } from '../../core/plugins/plugin-registry.js';
+import type { Logger, MountSpec, StorageDriver } from '../../core/plugins/driver.js';
 import type { ImageState } from '../../core/state/engine-state.js';
 import { CommitExporter } from '../../plugins/exporter-commit/commit-exporter.js';
-import { OverlayfsStorage } from '../../plugins/storage-overlayfs/overlayfs-storage.js';
+import { makeOverlayfsRoot } from '../fixtures/overlayfs-root.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { buildTar } from '../fixtures/tar-builder.js';
 
@@ -34,20 +33,8 @@ interface Harness {
 
 /** The image service over a data root, with the real overlayfs storage and commit exporter. */
 async function makeHarness(root: string): Promise<Harness> {
-  const [dataRoot, execRoot] = [join(root, 'data'), join(root, 'run')];
   const logger: Logger = { info: () => undefined, warn: () => undefined, error: (m) => console.error(m) };
-  const registry = new PluginRegistry();
-  const storage = new OverlayfsStorage();
-  await registry.initialise(
-    [{ driver: storage, packageName: 'storage' }, { driver: new CommitExporter(), packageName: 'exporter' }],
-    async (d: Driver): Promise<DriverContext> => {
-      const [stateDir, runDir] = [join(dataRoot, d.id), join(execRoot, d.id)];
-      await mkdir(stateDir, { recursive: true });
-      await mkdir(runDir, { recursive: true });
-      return { dataRoot, execRoot, stateDir, runDir, logger };
-    },
-  );
-  for (const r of registry.all()) assert.equal(r.status, 'ok', `${r.driver.id}: ${r.reason ?? ''}`);
+  const { dataRoot, execRoot, storage, registry } = await makeOverlayfsRoot(root, { others: [new CommitExporter()], logger });
   const store = new EventStore(new MemoryEventLog());
   const config: DaemonConfig = { dataRoot, execRoot, socketPath: '', pidFile: '', packageRoot: '', version: 'test', builtinBusybox: false };
   return { store, service: new StoreImageService(store, registry, config, logger), storage };

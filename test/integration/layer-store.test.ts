@@ -6,8 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import type { EngineEvent } from '../../events/index.js';
 import { ContentStore } from '../../core/images/content-store.js';
 import { LayerStore } from '../../core/images/layer-store.js';
-import { OverlayfsStorage } from '../../plugins/storage-overlayfs/overlayfs-storage.js';
+import type { OverlayfsStorage } from '../../plugins/storage-overlayfs/overlayfs-storage.js';
 import { given } from '../fixtures/event-envelopes.js';
+import { makeOverlayfsRoot } from '../fixtures/overlayfs-root.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { buildTar } from '../fixtures/tar-builder.js';
 
@@ -33,16 +34,9 @@ describe('the layer store: garbage collection of what no image references (integ
 
   before(async () => {
     scratch = await makeScratchDir('layer-store');
-    const dataRoot = join(scratch.path, 'data');
-    storage = new OverlayfsStorage();
-    const stateDir = join(dataRoot, storage.id);
-    await mkdir(stateDir, { recursive: true });
-    const status = await storage.init({
-      dataRoot, execRoot: join(scratch.path, 'run'), stateDir, runDir: join(scratch.path, 'run', storage.id),
-      logger: { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
-    });
-    assert.deepEqual(status, { status: 'ok' });
-    content = new ContentStore(dataRoot);
+    const overlayfs = await makeOverlayfsRoot(scratch.path, { warnings });
+    storage = overlayfs.storage;
+    content = new ContentStore(overlayfs.dataRoot);
     layers = new LayerStore(content, () => storage, (m) => warnings.push(m));
   });
   after(async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -8,8 +8,9 @@ import { gzipSync } from 'node:zlib';
 import { ContentStore } from '../../core/images/content-store.js';
 import { ContentStoreLayerSink } from '../../core/images/layer-ingest.js';
 import type { LayerExpectation } from '../../core/plugins/distribution.js';
-import { OverlayfsStorage } from '../../plugins/storage-overlayfs/overlayfs-storage.js';
+import type { OverlayfsStorage } from '../../plugins/storage-overlayfs/overlayfs-storage.js';
 import { until } from '../e2e/harness.js';
+import { makeOverlayfsRoot } from '../fixtures/overlayfs-root.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { buildTar } from '../fixtures/tar-builder.js';
 
@@ -30,16 +31,10 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
 
   before(async () => {
     scratch = await makeScratchDir('pull-unpack');
-    const dataRoot = join(scratch.path, 'data');
-    storage = new OverlayfsStorage();
-    stateDir = join(dataRoot, storage.id);
-    await mkdir(stateDir, { recursive: true });
-    const status = await storage.init({
-      dataRoot, execRoot: join(scratch.path, 'run'), stateDir, runDir: join(scratch.path, 'run', storage.id),
-      logger: { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
-    });
-    assert.deepEqual(status, { status: 'ok' });
-    content = new ContentStore(dataRoot);
+    const overlayfs = await makeOverlayfsRoot(scratch.path, { warnings });
+    storage = overlayfs.storage;
+    stateDir = overlayfs.context.stateDir;
+    content = new ContentStore(overlayfs.dataRoot);
   });
   after(async () => {
     await scratch?.dispose();

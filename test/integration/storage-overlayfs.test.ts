@@ -12,6 +12,7 @@ import { readTar, writeTar } from '../../core/archive/index.js';
 import { Driver, type DriverContext } from '../../core/plugins/driver.js';
 import { OverlayfsStorage } from '../../plugins/storage-overlayfs/overlayfs-storage.js';
 import storageOverlayfsModule from '../../plugins/storage-overlayfs/storage-overlayfs-module.js';
+import { makeOverlayfsRoot } from '../fixtures/overlayfs-root.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { busyboxRootfsTar } from '../fixtures/test-image.js';
 import { conformanceLayers, mountSpec, storageConformance, unmount } from '../storage-conformance.js';
@@ -61,15 +62,7 @@ describe('overlayfs storage specifics', { skip: notRoot }, () => {
 
   before(async () => {
     scratch = await makeScratchDir('overlayfs');
-    driver = new OverlayfsStorage();
-    context = {
-      dataRoot: join(scratch.path, 'data'),
-      execRoot: join(scratch.path, 'run'),
-      stateDir: join(scratch.path, 'data', 'storage.v1.overlayfs'),
-      runDir: join(scratch.path, 'run', 'storage.v1.overlayfs'),
-      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-    };
-    assert.deepEqual(await driver.init(context), { status: 'ok' });
+    ({ storage: driver, context } = await makeOverlayfsRoot(scratch.path));
   });
 
   after(async () => {
