@@ -1,6 +1,6 @@
 /**
  * storage.v1.memory: the storage driver of the engine's unit tests. Its filesystems live in this
- * process (`rootfs: 'memory'`): a layer is the OCI layer tar applied as a tree (its digest checked,
+ * process (`capabilities.rootfs: 'memory'`): a layer is the OCI layer tar applied as a tree (its digest checked,
  * `.wh.` deletions and `.wh..wh..opq` folders kept as such), a container's writable layer is a tree
  * of its own over them, changed through `files(id)` (what a test's "process" writes), and diff,
  * changes, usage and the read-only view are computed from it as overlayfs computes them from its
@@ -14,7 +14,7 @@ import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { readTar, TarWriter } from '../core/archive/index.js';
-import type { ApplyLayerOptions, DriverContext, DriverStatus, FileChange, LayerUsage, MountSpec, StorageDriver } from '../core/plugins/driver.js';
+import type { ApplyLayerOptions, ChangeListingStorage, DriverContext, DriverStatus, FileChange, LayerUsage, MountSpec } from '../core/plugins/driver.js';
 import type { ContainerFiles } from './storage-conformance.js';
 
 type Node =
@@ -70,9 +70,9 @@ async function readLayer(tar: Readable): Promise<{ layer: Layer; digest: string 
   return { layer, digest: `sha256:${hash.digest('hex')}` };
 }
 
-export class MemoryStorage implements StorageDriver {
+export class MemoryStorage implements ChangeListingStorage {
   readonly id = 'storage.v1.memory';
-  readonly rootfs = 'memory' as const;
+  readonly capabilities = { rootfs: 'memory', changes: true } as const;
   private readonly layers = new Map<string, Layer>();
   private readonly containers = new Map<string, { readonly layers: readonly string[]; readonly upper: Layer }>();
   private readonly views = new Map<string, Set<string>>();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { readTar } from '../core/archive/index.js';
-import type { DriverContext, MountSpec, StorageDriver } from '../core/plugins/driver.js';
+import { listsChanges, type DriverContext, type MountSpec, type StorageDriver } from '../core/plugins/driver.js';
 import { makeScratchDir } from './fixtures/scratch-dir.js';
 import { buildTar } from './fixtures/tar-builder.js';
 
@@ -118,7 +118,7 @@ function mountedFiles(root: string): ContainerFiles {
 }
 
 export interface StorageConformanceOptions<D extends StorageDriver> {
-  /** For a driver whose `rootfs` is 'memory': how the suite reaches a prepared container's files. */
+  /** For a driver whose `capabilities.rootfs` is 'memory': how the suite reaches a prepared container's files. */
   readonly files?: (driver: D, containerId: string) => ContainerFiles;
 }
 
@@ -127,9 +127,9 @@ export interface StorageConformanceOptions<D extends StorageDriver> {
  * temporary data root. The contract, for every driver: layers applied once and checked against
  * their digest, `prepare` giving a root that shows the layers with their whiteouts applied,
  * idempotent, writes landing in the container's own layer only, `diff` an OCI layer that recreates
- * them on top of the image (and `changes`, `usage` saying the same), `mountReadOnly` showing the
+ * them on top of the image (and `changes`, when it declares `capabilities.changes`, and `usage` saying the same), `mountReadOnly` showing the
  * files until released, `held`, and `remove`/`removeLayer` leaving nothing, twice. Then the mount
- * cases, for a driver whose `rootfs` says 'mount' (its own declaration decides, at registration):
+ * cases, for a driver whose `capabilities.rootfs` says 'mount' (its own declaration decides, at registration):
  * the specs mount with mount(8), a read-only view refuses writes (EROFS) and leaves no mount, and
  * `remove` unmounts the root and a view left mounted. A 'mount' driver needs root; a driver whose
  * init says "skipped" skips the suite.
@@ -138,7 +138,7 @@ export function storageConformance<D extends StorageDriver>(name: string, factor
   describe(`storage driver conformance: ${name}`, async () => {
     // Made at registration (not initialised until `before`): its declared rootfs says which cases are its part.
     const driver = await factory();
-    const mounts = driver.rootfs === 'mount';
+    const mounts = driver.capabilities.rootfs === 'mount';
     let scratch: { path: string; dispose(): Promise<void> };
     let context: DriverContext;
     let skipped: string | null = null;
@@ -288,10 +288,10 @@ export function storageConformance<D extends StorageDriver>(name: string, factor
       }
     });
 
-    it('changes (when the driver has it) lists what diff holds, as docker diff does', async (t) => {
+    it('changes (when the driver declares it) lists what diff holds, as docker diff does', async (t) => {
       if (!need(t)) return;
-      if (!driver.changes) {
-        t.skip('the driver has no changes()');
+      if (!listsChanges(driver)) {
+        t.skip('the driver does not declare capabilities.changes');
         return;
       }
       const changes = await driver.changes('c1', layers);

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { filter } from 'rxjs';
 import { containerStream } from '../../events/index.js';
-import { LogReadNotSupportedError, type FileChange, type LogEntry, type LogReadOptions, type ResourceStats } from '../plugins/driver.js';
+import { listsChanges, LogReadNotSupportedError, type FileChange, type LogEntry, type LogReadOptions, type ResourceStats } from '../plugins/driver.js';
 import type { ContainerState } from '../state/engine-state.js';
 import type { EngineContext } from './engine-context.js';
 import { ConflictError, InvalidArgumentError, NotImplementedError } from './errors.js';
@@ -21,7 +21,7 @@ export async function containerSize(ctx: EngineContext, ref: string): Promise<{ 
 export async function containerChanges(ctx: EngineContext, ref: string): Promise<readonly FileChange[]> {
   const c = ctx.container(ref);
   const storage = ctx.storage();
-  if (!storage.changes) throw new NotImplementedError(`the storage driver ${storage.id} cannot list a container's changes`);
+  if (!listsChanges(storage)) throw new NotImplementedError(`the storage driver ${storage.id} cannot list a container's changes`);
   const image = ctx.state().images[c.image.id];
   if (!image) throw new ConflictError(`image ${c.image.id} of container ${c.name} was removed`);
   return storage.changes(c.id, image.layers.map((l) => l.diffId));

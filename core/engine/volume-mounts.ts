@@ -1,4 +1,5 @@
 import { DriverKinds } from '../plugins/kinds.js';
+import { hasOnDemandMounts, mountedOnDemand, type OnDemandVolumeDriver } from '../plugins/volume-driver.js';
 import type { EngineState } from '../state/engine-state.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
@@ -6,7 +7,7 @@ import { volumeDriver, volumeLock, volumeOwner } from './volume-service.js';
 
 /**
  * Volumes that exist only while mounted (the local driver's tmpfs and block-device volumes; a
- * driver says which by `mountsOnDemand`): mounted before the first container that uses one starts,
+ * driver declares `capabilities.onDemandMounts` and says which by `mountsOnDemand`): mounted before the first container that uses one starts,
  * unmounted when the last of them has stopped, as Docker's local driver counts its users. Nothing
  * of this is recorded: who holds a volume is a fold of the log (the containers that list it and
  * run, are paused, or are starting), and what is mounted is the kernel's mount table (the driver's
@@ -31,8 +32,15 @@ function onDemandVolumesOf(ctx: EngineContext, containerId: string): string[] {
   const names = [...new Set(c.volumes.map((v) => v.name))];
   return names.filter((name) => {
     const v = state.volumes[name];
-    return v !== undefined && volumeDriver(ctx, v.driver).mountsOnDemand?.(v.options) === true;
+    return v !== undefined && mountedOnDemand(volumeDriver(ctx, v.driver), v.options);
   }).sort();
+}
+
+/** The driver of an on-demand volume: one that declared the capability (onDemandVolumesOf chose the volume by it). */
+function onDemandDriver(ctx: EngineContext, name: string, driverName: string): OnDemandVolumeDriver {
+  const driver = volumeDriver(ctx, driverName);
+  if (!hasOnDemandMounts(driver)) throw new Error(`volume ${name}: its driver ${driver.id} does not mount volumes on demand`);
+  return driver;
 }
 
 /** Mounts the container's on-demand volumes that are not mounted yet (a start, a `cp` into a stopped container). */
@@ -41,9 +49,9 @@ export async function mountContainerVolumes(ctx: EngineContext, containerId: str
     await ctx.serial(volumeLock(name), async () => {
       const v = ctx.state().volumes[name];
       if (v?.status !== 'created') throw new Error(`volume ${name} of the container is gone: create the container again`);
-      const driver = volumeDriver(ctx, v.driver);
+      const driver = onDemandDriver(ctx, name, v.driver);
       try {
-        await driver.mount?.(name, v.options, volumeOwner(ctx));
+        await driver.mount(name, v.options, volumeOwner(ctx));
       } catch (err) {
         throw new Error(`error while mounting volume ${name}: ${messageOf(err)}`);
       }
@@ -58,7 +66,7 @@ export async function releaseContainerVolumes(ctx: EngineContext, containerId: s
       if (volumeHolders(ctx.state(), name, containerId).length > 0) return;
       const v = ctx.state().volumes[name];
       if (!v) return;
-      await volumeDriver(ctx, v.driver).unmount?.(name);
+      await onDemandDriver(ctx, name, v.driver).unmount(name);
     }).catch((e: unknown) => ctx.logger.warn(`unmounting volume ${name} failed: ${messageOf(e)}`));
   }
 }
@@ -68,13 +76,12 @@ export async function releaseContainerVolumes(ctx: EngineContext, containerId: s
  * running (or starting) container holds, or that the log does not know, is unmounted, with a warning.
  */
 export async function recoverVolumeMounts(ctx: EngineContext): Promise<void> {
-  for (const driver of ctx.registry.allOf(DriverKinds.volume)) {
-    if (!driver.mounted || !driver.unmount) continue;
+  for (const driver of ctx.registry.allOf(DriverKinds.volume).filter(hasOnDemandMounts)) {
     for (const name of await driver.mounted()) {
       await ctx.serial(volumeLock(name), async () => {
         if (ctx.state().volumes[name] && volumeHolders(ctx.state(), name).length > 0) return;
         ctx.logger.warn(`${driver.id}: volume ${name} is mounted and no running container uses it: unmounting it`);
-        await driver.unmount?.(name);
+        await driver.unmount(name);
       });
     }
   }

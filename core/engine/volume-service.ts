@@ -6,7 +6,7 @@ import { volumeStream, type VolumeCreating } from '../../events/index.js';
 import { extractTar, resolveInRoot, writeTar } from '../archive/index.js';
 import { failpoint, failpointAfter } from '../failpoints.js';
 import { DriverKinds } from '../plugins/kinds.js';
-import type { VolumeDriver, VolumeOwner } from '../plugins/volume-driver.js';
+import { mountedOnDemand, type VolumeDriver, type VolumeOwner } from '../plugins/volume-driver.js';
 import { toHostIds, type IdMapping } from '../security/id-map.js';
 import { fillsFromImage } from './copy-up-rule.js';
 import type { ImageState, VolumeState } from '../state/engine-state.js';
@@ -72,7 +72,7 @@ export async function createVolumeLocked(ctx: EngineContext, request: VolumeCrea
   failpoint('volume.after-intent');
   try {
     const made = await driver.create(name, request.options, volumeOwner(ctx));
-    if (request.copyUp && fillsFromImage(request.options, driver.mountsOnDemand?.(request.options) === true)) {
+    if (request.copyUp && fillsFromImage(request.options, mountedOnDemand(driver, request.options))) {
       await copyUp(ctx, request.copyUp.image, request.copyUp.path, made.mountpoint, { userns: request.copyUp.userns });
     }
     failpoint('volume.after-create');
@@ -255,7 +255,7 @@ export async function copyUpAtFirstMount(
 ): Promise<void> {
   const v = ctx.state().volumes[name];
   if (v?.status !== 'created' || v.copyUp !== 'pending') return;
-  if (!fillsFromImage(v.options, volumeDriver(ctx, v.driver).mountsOnDemand?.(v.options) === true)) return;
+  if (!fillsFromImage(v.options, mountedOnDemand(volumeDriver(ctx, v.driver), v.options))) return;
   let started = false;
   try {
     await copyUp(ctx, image, path, v.mountpoint, {
@@ -289,7 +289,7 @@ export async function copyUpAtFirstMount(
 async function undoCopyUp(ctx: EngineContext, name: string): Promise<void> {
   const v = ctx.state().volumes[name];
   if (v?.copyUp !== 'copying') return;
-  if (!fillsFromImage(v.options, volumeDriver(ctx, v.driver).mountsOnDemand?.(v.options) === true)) {
+  if (!fillsFromImage(v.options, mountedOnDemand(volumeDriver(ctx, v.driver), v.options))) {
     ctx.logger.warn(`volume ${name}: its copy-up from an image was cut, but its folder ${v.mountpoint} is a device's (the user's data): left as it is; remove what the image put there yourself`);
     await ctx.store.append(volumeStream(name), [{ type: 'VolumeCopyUpUndone', data: { name } }], 'any');
     return;

@@ -80,6 +80,25 @@ export interface LayerUsage {
 }
 
 /**
+ * A storage driver's capabilities: one object the driver declares and the registry checks once at
+ * registration (a value it does not know, or a capability declared without its methods, makes
+ * the driver an error); the engine branches on the declaration (`listsChanges`), never on
+ * whether a method happens to be there.
+ */
+export interface StorageCapabilities {
+  /**
+   * Where the containers' filesystems are. 'mount': `prepare` returns mounts for the kernel (the
+   * isolator makes them in the container's mount namespace) and `mountReadOnly` is a read-only
+   * mount; every real driver. 'memory': the files live in the driver's own process (the engine
+   * tests' storage.v1.memory); its specs name nothing on the host, nothing mounts them, and the
+   * storage suite's mount cases are not its part (test/storage-conformance.ts).
+   */
+  readonly rootfs: 'mount' | 'memory';
+  /** It lists a container's changed paths (`docker diff`): it implements `changes`. False: `diff` answers 501. */
+  readonly changes: boolean;
+}
+
+/**
  * Keeps unpacked layers and gives each container a writable layer; owns everything about the
  * layer's format on disk (containerd's snapshotter + differ). It returns mount specs and never
  * mounts for a running container (the isolator does, inside the container's namespace).
@@ -92,14 +111,8 @@ export interface LayerUsage {
  * `usage("3f2a…")` measures it (`ps -s`). `remove("3f2a…")` deletes the upper, work and merged folders.
  */
 export interface StorageDriver extends Driver {
-  /**
-   * Where the containers' filesystems are. 'mount': `prepare` returns mounts for the kernel (the
-   * isolator makes them in the container's mount namespace) and `mountReadOnly` is a read-only
-   * mount; every real driver. 'memory': the files live in the driver's own process (the engine
-   * tests' storage.v1.memory); its specs name nothing on the host, nothing mounts them, and the
-   * storage suite's mount cases are not its part (test/storage-conformance.ts).
-   */
-  readonly rootfs: 'mount' | 'memory';
+  /** What it declares it can do; the registry checks it once, when the driver is registered. */
+  readonly capabilities: StorageCapabilities;
   /**
    * Unpacks an OCI layer tar (uncompressed) under its diff id, checking the digest (unless
    * `options.verified`); a no-op when already there. The layer becomes visible only once `tar`
@@ -118,11 +131,6 @@ export interface StorageDriver extends Driver {
    * stream with that error.
    */
   diff(containerId: string, layers: readonly string[]): Readable;
-  /**
-   * What the container changed against its image (`diff`): each path (absolute, inside the
-   * container) added, modified or deleted, sorted by path; empty when it never started.
-   */
-  changes?(containerId: string, layers: readonly string[]): Promise<readonly FileChange[]>;
   /** The disk its writable layer takes (SizeRw); zeros when it never started. */
   usage(containerId: string): Promise<LayerUsage>;
   /** Ids of the containers it holds a writable layer for (recovery: a layer the log does not account for is removed). */
@@ -130,6 +138,20 @@ export interface StorageDriver extends Driver {
   /** Mounts the container's filesystem read-only at a temporary path (export); call the returned function to unmount. */
   mountReadOnly(containerId: string, layers: readonly string[]): Promise<{ path: string; release(): Promise<void> }>;
   remove(containerId: string): Promise<void>;
+}
+
+/** A storage driver that declared `capabilities.changes`: the registry checked that it has `changes`. */
+export interface ChangeListingStorage extends StorageDriver {
+  /**
+   * What the container changed against its image (`diff`): each path (absolute, inside the
+   * container) added, modified or deleted, sorted by path; empty when it never started.
+   */
+  changes(containerId: string, layers: readonly string[]): Promise<readonly FileChange[]>;
+}
+
+/** Whether the driver declared that it lists a container's changes (and so, being registered, has `changes`). */
+export function listsChanges(driver: StorageDriver): driver is ChangeListingStorage {
+  return driver.capabilities.changes;
 }
 
 // ---------------------------------------------------------------------------------------------

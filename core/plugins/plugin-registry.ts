@@ -1,9 +1,10 @@
 import type {
-  Driver, DriverContext, DriverStatus, ExporterDriver, IsolatorDriver, LimiterDriver, LogDriver, StorageDriver,
+  ChangeListingStorage, Driver, DriverContext, DriverStatus, ExporterDriver, IsolatorDriver, LimiterDriver, LogDriver, StorageCapabilities,
+  StorageDriver,
 } from './driver.js';
 import type { DistributionDriver } from './distribution.js';
 import type { NetworkDriver } from './network-driver.js';
-import type { VolumeDriver } from './volume-driver.js';
+import type { OnDemandVolumeDriver, VolumeCapabilities, VolumeDriver } from './volume-driver.js';
 import { DriverKinds, kindOf, type DriverKind } from './kinds.js';
 
 /** The interface a driver of each kind implements: what `registry.get(kind)` returns. */
@@ -39,17 +40,70 @@ const KIND_METHODS: KindMethods = {
   [DriverKinds.volume]: ['validateOptions', 'create', 'remove', 'usage', 'held'],
 };
 
+/** For each capability of a kind: the values it takes, and the methods a driver declaring it (true) must have. */
+type CapabilityRules<Capabilities, Capable> = {
+  readonly [K in keyof Capabilities]-?: { readonly values: readonly Capabilities[K][]; readonly methods?: readonly MethodsOf<Capable>[] };
+};
+type AnyCapabilityRules = Readonly<Record<string, { readonly values: readonly unknown[]; readonly methods?: readonly string[] }>>;
+
+const STORAGE_CAPABILITIES: CapabilityRules<StorageCapabilities, ChangeListingStorage> = {
+  rootfs: { values: ['mount', 'memory'] },
+  changes: { values: [true, false], methods: ['changes'] },
+};
+const VOLUME_CAPABILITIES: CapabilityRules<VolumeCapabilities, OnDemandVolumeDriver> = {
+  onDemandMounts: { values: [true, false], methods: ['mountsOnDemand', 'mount', 'unmount', 'mounted'] },
+};
+
+/**
+ * The kinds whose drivers declare a `capabilities` object (one typed object, checked here once):
+ * the engine then branches on what is declared (listsChanges, hasOnDemandMounts), never on
+ * whether an optional method is there.
+ */
+const KIND_CAPABILITIES: { readonly [K in DriverKind]?: AnyCapabilityRules } = {
+  [DriverKinds.storage]: STORAGE_CAPABILITIES,
+  [DriverKinds.volume]: VOLUME_CAPABILITIES,
+};
+
 function isKind(kind: string): kind is DriverKind {
   return Object.prototype.hasOwnProperty.call(KIND_METHODS, kind);
 }
 
-/** What a driver lacks of its kind's interface ("" when nothing): checked once at registration. */
+const shown = (value: unknown): string => JSON.stringify(value) ?? String(value);
+
+/** What is wrong with the capabilities a driver of `kind` declares ("" when nothing). */
+function capabilityProblem(kind: DriverKind, members: Readonly<Record<string, unknown>>): string {
+  const rules = KIND_CAPABILITIES[kind];
+  if (rules === undefined) return '';
+  const names = Object.keys(rules);
+  const declared = members.capabilities;
+  if (typeof declared !== 'object' || declared === null) {
+    return `it does not declare its ${kind} capabilities: add capabilities: {${names.join(', ')}}`;
+  }
+  const capabilities = declared as Readonly<Record<string, unknown>>;
+  for (const name of names) {
+    const rule = rules[name]!;
+    const value = capabilities[name];
+    if (!rule.values.includes(value)) {
+      return `its ${kind} capability ${name} is ${shown(value)}: it takes ${rule.values.map(shown).join(' or ')}`;
+    }
+    const lacking = value === true ? (rule.methods ?? []).filter((m) => typeof members[m] !== 'function') : [];
+    if (lacking.length > 0) return `it declares the ${kind} capability ${name} without implementing ${lacking.join(', ')}`;
+  }
+  const unknown = Object.keys(capabilities).filter((k) => !names.includes(k));
+  return unknown.length === 0 ? '' : `it declares ${unknown.join(', ')}, which ${kind} does not know (its capabilities: ${names.join(', ')})`;
+}
+
+/**
+ * What a driver lacks of its kind's interface ("" when nothing): a method, or its capabilities (a
+ * value the kind does not take, a capability declared without its methods). Checked once at registration.
+ */
 export function missingKindMethods(driver: Driver): string {
   const kind = kindOf(driver.id);
   if (!isKind(kind)) return `its kind ${kind} is not one of ${Object.keys(KIND_METHODS).join(', ')}`;
   const members = driver as unknown as Readonly<Record<string, unknown>>;
   const missing = KIND_METHODS[kind].filter((m) => typeof members[m] !== 'function');
-  return missing.length === 0 ? '' : `it does not implement ${kind}: ${missing.join(', ')} missing`;
+  if (missing.length > 0) return `it does not implement ${kind}: ${missing.join(', ')} missing`;
+  return capabilityProblem(kind, members);
 }
 
 export interface RegisteredDriver {

@@ -50,16 +50,44 @@ export interface VolumeDriver extends Driver {
   usage(name: string): Promise<VolumeUsage>;
   /** Names of the volumes it keeps (recovery: one the log does not account for is removed). */
   held(): Promise<readonly string[]>;
+  /** What it declares it can do; the registry checks it once, when the driver is registered. */
+  readonly capabilities: VolumeCapabilities;
+}
+
+/**
+ * A volume driver's capabilities: one object the driver declares and the registry checks once at
+ * registration (a capability declared without its methods makes the driver an error); the engine
+ * branches on the declaration (`hasOnDemandMounts`), never on whether a method is there.
+ */
+export interface VolumeCapabilities {
   /**
-   * Volumes that exist only while mounted (a tmpfs, a block device: Docker's local driver with
-   * `--opt type=`). A driver that has such volumes says which options make one; the engine then
-   * calls `mount` before the first container that uses it starts (and around a `cp` into a stopped
-   * one), and `unmount` when the last of them has stopped; both idempotent. `mounted` lists what
-   * is mounted now, so recovery can unmount what no running container uses. Absent: every volume
-   * is a folder that is always there.
+   * Some of its volumes exist only while mounted (a tmpfs, a block device: Docker's local driver
+   * with `--opt type=`): it implements `mountsOnDemand`, `mount`, `unmount` and `mounted`
+   * (OnDemandVolumeDriver). False: every volume is a folder that is always there.
    */
-  mountsOnDemand?(options: Readonly<Record<string, string>>): boolean;
-  mount?(name: string, options: Readonly<Record<string, string>>, owner?: VolumeOwner): Promise<void>;
-  unmount?(name: string): Promise<void>;
-  mounted?(): Promise<readonly string[]>;
+  readonly onDemandMounts: boolean;
+}
+
+/**
+ * A volume driver that declared `capabilities.onDemandMounts`. `mountsOnDemand` says which options
+ * make such a volume; the engine then calls `mount` before the first container that uses it
+ * starts (and around a `cp` into a stopped one), and `unmount` when the last of them has stopped;
+ * both idempotent. `mounted` lists what is mounted now (from the kernel's mount table), so
+ * recovery can unmount what no running container uses.
+ */
+export interface OnDemandVolumeDriver extends VolumeDriver {
+  mountsOnDemand(options: Readonly<Record<string, string>>): boolean;
+  mount(name: string, options: Readonly<Record<string, string>>, owner?: VolumeOwner): Promise<void>;
+  unmount(name: string): Promise<void>;
+  mounted(): Promise<readonly string[]>;
+}
+
+/** Whether the driver declared volumes mounted on demand (and so, being registered, has their four methods). */
+export function hasOnDemandMounts(driver: VolumeDriver): driver is OnDemandVolumeDriver {
+  return driver.capabilities.onDemandMounts;
+}
+
+/** Whether a volume with these options exists only while mounted: the driver declared the capability and says so of them. */
+export function mountedOnDemand(driver: VolumeDriver, options: Readonly<Record<string, string>>): boolean {
+  return hasOnDemandMounts(driver) && driver.mountsOnDemand(options);
 }

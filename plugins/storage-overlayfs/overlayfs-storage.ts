@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { DriverKinds, injectable } from '../../core/plugin-api.js';
-import type { ApplyLayerOptions, DriverContext, DriverStatus, FileChange, LayerUsage, Logger, MountSpec, StorageDriver } from '../../core/plugin-api.js';
+import type { ApplyLayerOptions, ChangeListingStorage, DriverContext, DriverStatus, FileChange, LayerUsage, Logger, MountSpec } from '../../core/plugin-api.js';
 import { extractTar, syncFilesystem } from '../../core/plugin-api.js';
 import { mountOverlay, mountPoints, run, unmountAll } from './mount-table.js';
 import { changesOf, diffStream, isDirectory, usageOf } from './upper-dir.js';
@@ -68,9 +68,9 @@ function checkOptionsLength(options: readonly string[], layers: number): void {
  * else: `applyLayer` turns `.wh.` entries into 0/0 devices and opaque xattrs, `diff` back.
  */
 @injectable()
-export class OverlayfsStorage implements StorageDriver {
+export class OverlayfsStorage implements ChangeListingStorage {
   readonly id = `${DriverKinds.storage}.overlayfs`;
-  readonly rootfs = 'mount' as const;
+  readonly capabilities = { rootfs: 'mount', changes: true } as const;
   private dirs: { readonly state: string; readonly run: string } | null = null;
   private logger: Logger | null = null;
   private readonly unpacking = new Map<string, Promise<void>>();

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { chown, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { injectable } from '../../core/plugin-api.js';
-import type { CreatedVolume, DriverContext, DriverStatus, VolumeDriver, VolumeOwner, VolumeUsage } from '../../core/plugin-api.js';
+import type { CreatedVolume, DriverContext, DriverStatus, OnDemandVolumeDriver, VolumeOwner, VolumeUsage } from '../../core/plugin-api.js';
 
 /** The options `--opt` takes, as Docker's local driver names them. */
 const KNOWN_OPTIONS = ['type', 'o', 'device'] as const;
@@ -67,9 +67,10 @@ async function mountPoints(): Promise<string[]> {
  * container holds; `remove` unmounts before it deletes.
  */
 @injectable()
-export class LocalVolumeDriver implements VolumeDriver {
+export class LocalVolumeDriver implements OnDemandVolumeDriver {
   readonly id = 'volume.v1.local';
   readonly name = 'local';
+  readonly capabilities = { onDemandMounts: true } as const;
   private root = '';
 
   async init(context: DriverContext): Promise<DriverStatus> {

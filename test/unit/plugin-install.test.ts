@@ -8,16 +8,13 @@ import type { Driver, DriverContext } from '../../core/plugins/driver.js';
 import { DriverUnavailableError, PluginGraphError, PluginRegistry } from '../../core/plugins/plugin-registry.js';
 import { statusOf } from '../../core/api/api-server.js';
 import { checkLocalPlugin, describeDaemonDrivers, describeReload, localInstallSource } from '../../cli/lib/plugin-reload.js';
+import { completeDriver } from '../fixtures/complete-driver.js';
 
 const context = async (): Promise<DriverContext> => ({
   dataRoot: '/x', execRoot: '/y', stateDir: '/x/s', runDir: '/y/r',
   logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
 });
-/** The members of Driver that may be absent: the proxy below leaves them absent. */
-const OPTIONAL: ReadonlySet<string | symbol> = new Set(['requires', 'onEvent', 'close', 'then']);
-/** A driver with every method its kind requires (a no-op), as the registry checks. */
-const complete = (base: Driver): Driver => new Proxy(base, { get: (target, key) => (key in target ? target[key as keyof Driver] : OPTIONAL.has(key) ? undefined : () => undefined) });
-const ok = (id: string, packageName = `pkg-${id}`): { driver: Driver; packageName: string } => ({ driver: complete({ id, init: async () => ({ status: 'ok' }) }), packageName });
+const ok = (id: string, packageName = `pkg-${id}`): { driver: Driver; packageName: string } => ({ driver: completeDriver({ id, init: async () => ({ status: 'ok' }) }), packageName });
 
 describe('unit: installing and reloading plugins', () => {
   const dir = mkdtempSync(join(process.env.TINY_DOCKER_TEST_SCRATCH ?? tmpdir(), 'plugin-install-'));
@@ -53,7 +50,7 @@ describe('unit: installing and reloading plugins', () => {
   it('a reload initialises only the new drivers, after those known, and refuses a second driver of a taken id', async () => {
     const registry = new PluginRegistry();
     await registry.initialise([ok('storage.v1.overlayfs'), ok('log.v1.json-file')], context);
-    const added = await registry.initialise([{ driver: complete({ id: 'log.v1.shipper', requires: ['storage.v1'], init: async () => ({ status: 'ok' }) }), packageName: 'shipper' }], context);
+    const added = await registry.initialise([{ driver: completeDriver({ id: 'log.v1.shipper', requires: ['storage.v1'], init: async () => ({ status: 'ok' }) }), packageName: 'shipper' }], context);
     assert.deepEqual(added.map((r) => [r.driver.id, r.status]), [['log.v1.shipper', 'ok']]);
     assert.deepEqual(registry.all().map((r) => r.driver.id), ['log.v1.json-file', 'storage.v1.overlayfs', 'log.v1.shipper']);
     await assert.rejects(registry.initialise([ok('log.v1.shipper', 'other')], context), (err: unknown) =>
@@ -62,7 +59,7 @@ describe('unit: installing and reloading plugins', () => {
 
   it('a package that failed to load is listed with its reason and named where a driver of a kind is missing', async () => {
     const registry = new PluginRegistry();
-    await registry.initialise([{ driver: complete({ id: 'log.v1.json-file', init: async () => { throw new Error('disk on fire'); } }), packageName: 'json' }], context);
+    await registry.initialise([{ driver: completeDriver({ id: 'log.v1.json-file', init: async () => { throw new Error('disk on fire'); } }), packageName: 'json' }], context);
     registry.recordLoadFailures([{ packageName: 'acme-shipper', reason: "Cannot find package 'left-pad'" }]);
     assert.deepEqual(registry.listing(), [
       { id: 'log.v1.json-file', package: 'json', status: 'error', reason: 'disk on fire' },

@@ -1,17 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Driver, DriverContext, DriverStatus } from '../../core/plugins/driver.js';
+import { listsChanges, type Driver, type DriverContext, type DriverStatus } from '../../core/plugins/driver.js';
+import { hasOnDemandMounts, mountedOnDemand, type VolumeCapabilities, type VolumeDriver } from '../../core/plugins/volume-driver.js';
+import { completeDriver } from '../fixtures/complete-driver.js';
+import { MemoryStorage } from '../memory-storage.js';
 import { PluginGraphError, PluginRegistry, missingKindMethods, orderDrivers, type RegisteredDriver } from '../../core/plugins/plugin-registry.js';
 import { START_ORDER, DriverKinds, kindOf } from '../../core/plugins/kinds.js';
 
-/** The members of Driver that may be absent: the proxy below leaves them absent. */
-const OPTIONAL: ReadonlySet<string | symbol> = new Set(['requires', 'onEvent', 'close', 'then']);
-/** A driver of any kind: every method its kind requires is there (a no-op), as the registry checks. */
+/** A driver of any kind: every method its kind requires is there (a no-op), as the registry checks, and its kind's capabilities. */
 function driver(id: string, requires: string[] = [], init: () => Promise<DriverStatus> = async () => ({ status: 'ok' })): RegisteredDriver {
-  const base: Driver = { id, requires, init };
-  const d = new Proxy(base, { get: (target, key) => (key in target ? target[key as keyof Driver] : OPTIONAL.has(key) ? undefined : () => undefined) });
-  return { driver: d, packageName: `pkg-${id}` };
+  return { driver: completeDriver({ id, requires, init }), packageName: `pkg-${id}` };
 }
+
+/** A driver with exactly these members (no proxy filling in the rest). */
+function exactly(id: string, members: Readonly<Record<string, unknown>>): Driver {
+  return { id, init: async () => ({ status: 'ok' }), ...members };
+}
+const noop = async (): Promise<undefined> => undefined;
+const storageMethods = Object.fromEntries(['applyLayer', 'hasLayer', 'removeLayer', 'prepare', 'diff', 'usage', 'mountReadOnly', 'remove', 'held'].map((m) => [m, noop]));
+const volumeMethods = { name: 'v', ...Object.fromEntries(['validateOptions', 'create', 'remove', 'usage', 'held'].map((m) => [m, noop])) };
 
 const context = async (): Promise<DriverContext> => ({
   dataRoot: '/x', execRoot: '/y', stateDir: '/x/s', runDir: '/y/r',
@@ -74,6 +81,47 @@ describe('unit: typed driver lookup', () => {
     assert.equal(registry.get(DriverKinds.limiter), undefined);
     assert.match(registry.whyMissing(DriverKinds.limiter), /no limiter\.v1 driver is installed/);
     assert.deepEqual(registry.allOf(DriverKinds.storage).map((d) => d.id), ['storage.v1.whole']);
+  });
+
+  it('refuses, in one line, a driver that declares a capability without its methods', async () => {
+    const registry = new PluginRegistry();
+    const records = await registry.initialise([
+      { driver: exactly('volume.v1.claims', { ...volumeMethods, capabilities: { onDemandMounts: true }, mount: noop }), packageName: 'claims' },
+      { driver: exactly('storage.v1.claims', { ...storageMethods, capabilities: { rootfs: 'mount', changes: true } }), packageName: 'claims' },
+      { driver: exactly('volume.v1.honest', { ...volumeMethods, capabilities: { onDemandMounts: false }, mount: noop }), packageName: 'honest' },
+    ], context);
+    const reason = (id: string): string | undefined => records.find((r) => r.driver.id === id)!.reason;
+    assert.equal(reason('volume.v1.claims'), 'it declares the volume.v1 capability onDemandMounts without implementing mountsOnDemand, unmount, mounted');
+    assert.equal(reason('storage.v1.claims'), 'it declares the storage.v1 capability changes without implementing changes');
+    assert.deepEqual(records.map((r) => [r.driver.id, r.status]), [['storage.v1.claims', 'error'], ['volume.v1.claims', 'error'], ['volume.v1.honest', 'ok']]);
+    assert.deepEqual(registry.allOf(DriverKinds.volume).map((d) => d.id), ['volume.v1.honest']);
+    for (const r of records) assert.ok(!(r.reason ?? '').includes('\n'), 'one line');
+  });
+
+  it('refuses a driver of a kind with capabilities that declares none, a value the kind does not take, or one it does not know', () => {
+    assert.equal(missingKindMethods(exactly('volume.v1.none', volumeMethods)), 'it does not declare its volume.v1 capabilities: add capabilities: {onDemandMounts}');
+    assert.equal(missingKindMethods(exactly('storage.v1.disk', { ...storageMethods, capabilities: { rootfs: 'disk', changes: false } })),
+      'its storage.v1 capability rootfs is "disk": it takes "mount" or "memory"');
+    assert.equal(missingKindMethods(exactly('storage.v1.half', { ...storageMethods, capabilities: { rootfs: 'memory' } })),
+      'its storage.v1 capability changes is undefined: it takes true or false');
+    assert.equal(missingKindMethods(exactly('volume.v1.more', { ...volumeMethods, capabilities: { onDemandMounts: false, snapshots: true } })),
+      'it declares snapshots, which volume.v1 does not know (its capabilities: onDemandMounts)');
+    assert.equal(missingKindMethods(exactly('storage.v1.whole', { ...storageMethods, capabilities: { rootfs: 'memory', changes: true }, changes: noop })), '');
+  });
+
+  it('the engine goes by the declaration: methods a driver has without declaring them are not called', () => {
+    const volume = (id: string, capabilities: VolumeCapabilities, extra: object): VolumeDriver => ({
+      id, name: id, capabilities, init: async () => ({ status: 'ok' }), validateOptions: () => undefined, create: async () => ({ mountpoint: '/x' }),
+      remove: async () => undefined, usage: async () => ({ size: 0 }), held: async () => [], ...extra,
+    });
+    const undeclared = volume('volume.v1.quiet', { onDemandMounts: false }, { mountsOnDemand: () => true });
+    const declared = volume('volume.v1.tmp', { onDemandMounts: true }, { mountsOnDemand: (o: Readonly<Record<string, string>>) => o.type === 'tmpfs' });
+    assert.equal(hasOnDemandMounts(undeclared), false);
+    assert.equal(mountedOnDemand(undeclared, { type: 'tmpfs' }), false);
+    assert.equal(hasOnDemandMounts(declared), true);
+    assert.equal(mountedOnDemand(declared, { type: 'tmpfs' }), true);
+    assert.equal(mountedOnDemand(declared, {}), false);
+    assert.equal(listsChanges(new MemoryStorage()), true);
   });
 
   it('refuses a driver of an unknown kind', () => {
