@@ -9,7 +9,7 @@ import { DriverKinds } from '../plugins/kinds.js';
 import { mountedOnDemand, type VolumeDriver, type VolumeOwner } from '../plugins/volume-driver.js';
 import { toHostIds, type IdMapping } from '../security/id-map.js';
 import { fillsFromImage } from './copy-up-rule.js';
-import type { ImageState, VolumeState } from '../state/engine-state.js';
+import type { ImageState, VolumeSpec, VolumeState } from '../state/engine-state.js';
 import { decideVolumeCreate, decideVolumeRemove, findVolume, volumeUsers, volumesToPrune } from '../state/volume-rules.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
@@ -28,16 +28,12 @@ import { newId } from './names.js';
  * a volume's removal take the same lock, so "in use" cannot change between the check and the append.
  */
 
-/** What `volume create` (or a container's create) asks for. */
-export interface VolumeCreateRequest {
-  /** "" for a new anonymous volume (a random 64-hex name). */
-  readonly name: string;
-  readonly driver: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly options: Readonly<Record<string, string>>;
-  readonly anonymous: boolean;
-  /** The container whose create makes it. */
-  readonly container?: string;
+/**
+ * What `volume create` (or a container's create) asks for: the volume's spec as VolumeCreating
+ * will record it, with "" as the name of a new anonymous volume (given a random 64-hex name) and
+ * `container` the container whose create makes it.
+ */
+export interface VolumeCreateRequest extends VolumeSpec {
   /** Fill the new volume with what the image has at this path (Docker's copy-up); `userns`: the container's id mapping, which the copied owners are shifted by. */
   readonly copyUp?: { readonly image: ImageState; readonly path: string; readonly userns: IdMapping | null };
 }

@@ -1,4 +1,4 @@
-import type { ContainerConfig, ContainerVolume, EndpointConfig, HistoryEntry, HostConfig, ImageConfig, ImageRef, JsonValue, LayerDescriptor } from '../../events/index.js';
+import type { ContainerConfig, ContainerVolume, EndpointConfig, EventData, HistoryEntry, HostConfig, ImageConfig, ImageRef, JsonValue, LayerDescriptor } from '../../events/index.js';
 import type { NetworksState } from '../network/network-state.js';
 
 /** Docker's container states; this engine uses created, running, paused, exited, removing, dead. */
@@ -95,16 +95,15 @@ export interface ImageState {
   readonly version: number;
 }
 
-/** One volume as `volume ls` and `volume inspect` see it: a pure fold of its stream. */
-export interface VolumeState {
-  readonly name: string;
-  /** The driver name ("local"). */
-  readonly driver: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly options: Readonly<Record<string, string>>;
-  readonly anonymous: boolean;
-  /** The container whose create made it, if one did. */
-  readonly container?: string;
+/**
+ * What a volume is made with, as VolumeCreating records it (events/catalogue.ts declares the
+ * fields): its name, driver name ("local"), labels, `--opt` options, whether it is anonymous, and
+ * the container whose create made it, if one did.
+ */
+export type VolumeSpec = Readonly<EventData<'VolumeCreating'>>;
+
+/** One volume as `volume ls` and `volume inspect` see it: a pure fold of its stream; its spec, and what became of it. */
+export interface VolumeState extends VolumeSpec {
   /** RFC 3339: when VolumeCreating was recorded. */
   readonly createdAt: string;
   /** "" until VolumeCreated. */
