@@ -319,14 +319,23 @@ async function dumpTree(start: string, warn: (message: string) => void): Promise
  * can read (getfattr not installed: warned once); what it could read when it failed on some file (warned).
  */
 export async function readXattrTree(root: string, warn: (message: string) => void, options: { folder?: boolean } = {}): Promise<Map<string, Record<string, Buffer>>> {
-  const result = new Map<string, Record<string, Buffer>>();
   // A folder is named with "/." so that a root reached through a link (a held folder's
   // /proc/<pid>/fd/<n>) is walked rather than read as the link; keys are normalised back.
   // `folder: false` reads the one file (a link itself, never what it points to).
   const folder = options.folder ?? (await lstat(root)).isDirectory();
   const start = folder ? `${root}/.` : root;
   const stdout = await dumpTree(start, warn);
-  if (stdout === undefined) return result;
+  return stdout === undefined ? new Map() : parseXattrDump(stdout);
+}
+
+/**
+ * Parses what `getfattr -R -P -h -d -m - -e hex --absolute-names` prints (and mini-docker-xattrs,
+ * the same bytes): "# file: PATH", then "NAME=0xHEX" per attribute. Both quote as \ooo every byte
+ * of PATH and NAME outside '!'..'~', every backslash, and every '=' of NAME, so a line is split at
+ * its first '=' whatever the name and the value hold (a value is hex). Keys are normalised absolute paths.
+ */
+export function parseXattrDump(stdout: Buffer): Map<string, Record<string, Buffer>> {
+  const result = new Map<string, Record<string, Buffer>>();
   let current: Record<string, Buffer> | null = null;
   let from = 0;
   while (from < stdout.length) {

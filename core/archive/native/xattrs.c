@@ -9,7 +9,8 @@
  * `getfattr -R -P`); the path itself is read too (a symbolic link as itself). The answer on stdout is what `getfattr -R -P -h -d -m - -e hex
  * --absolute-names` prints: for each file with attributes a line "# file: PATH", a line
  * "NAME=0xHEX" per attribute and an empty line, with every byte of PATH and NAME outside '!'..'~'
- * and every backslash written as \ooo; then, for each file it could not read, a line "\001warn
+ * and every backslash written as \ooo, and every '=' of NAME too (as getfattr quotes it), so that
+ * the first '=' of an attribute's line ends its name (a name may hold '=', a value is hex); then, for each file it could not read, a line "\001warn
  * WHAT PATH: REASON" (WHAT, e.g. an attribute's name, and PATH quoted the same way, so that no name
  * can make a line of its own), and at the end a line "\001end". It exits 0 at the end of its
  * input, 2 on a malformed one.
@@ -38,11 +39,13 @@
 
 static int warnings;
 
-static void put_quoted(const char *text, size_t length)
+/* Writes `text` with its bytes outside '!'..'~' and its backslashes as \ooo, and its '=' too
+ * when `is_name` (an attribute's name: its line's first '=' must be the one before the value). */
+static void put_quoted(const char *text, size_t length, int is_name)
 {
 	for (size_t i = 0; i < length; i++) {
 		unsigned char c = (unsigned char)text[i];
-		if (c < '!' || c > '~' || c == '\\')
+		if (c < '!' || c > '~' || c == '\\' || (is_name && c == '='))
 			printf("\\%03o", c);
 		else
 			putchar(c);
@@ -56,9 +59,9 @@ static void warn_text(const char *path, const char *what, const char *reason)
 	if (warnings++ >= MAX_WARNINGS)
 		return;
 	fputs("\001warn ", stdout);
-	put_quoted(what, strlen(what));
+	put_quoted(what, strlen(what), 1);
 	putchar(' ');
-	put_quoted(path, strlen(path));
+	put_quoted(path, strlen(path), 0);
 	printf(": %s\n", reason);
 }
 
@@ -108,7 +111,7 @@ static void dump_value(const char *path, const char *name)
 		}
 		ssize_t got = lgetxattr(path, name, value, (size_t)wanted);
 		if (got >= 0) {
-			put_quoted(name, strlen(name));
+			put_quoted(name, strlen(name), 1);
 			fputs("=0x", stdout);
 			for (ssize_t i = 0; i < got; i++)
 				printf("%02x", value[i]);
@@ -151,7 +154,7 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 		return 0;
 	}
 	fputs("# file: ", stdout);
-	put_quoted(path, strlen(path));
+	put_quoted(path, strlen(path), 0);
 	putchar('\n');
 	for (char *name = names; name < names + size; name += strlen(name) + 1)
 		if (*name != '\0')
