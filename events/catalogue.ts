@@ -389,7 +389,13 @@ export type PredefinedNetworkCreated = EventOf<'PredefinedNetworkCreated', {
   name: 'host' | 'none';
   driver: 'host' | 'null';
 }>;
-/** A container got an address on a network (`run`, `network connect`). */
+/**
+ * A container got an address on a network (its start, `network connect` of a running one), or
+ * was connected to it without holding one (`held: false`: `network connect` of a container that
+ * does not run; `ip` is the address planned, which its start takes when it is still free). Docker
+ * shows `connect` for the first only: a stopped container is connected silently, and its start
+ * shows `connect`.
+ */
 export type ContainerNetworkConnected = EventOf<'ContainerNetworkConnected', {
   /** The network id. */
   network: string;
@@ -403,15 +409,20 @@ export type ContainerNetworkConnected = EventOf<'ContainerNetworkConnected', {
   interface: string;
   /** --ip (IPAMConfig.IPv4Address): the address stays reserved for the container while it is stopped. Absent: none asked. */
   requestedIp?: string;
+  /** false: connected without an address held (the container does not run). Absent: it holds `ip`. */
+  held?: false;
 }>;
 /**
  * The container is no longer on the network (`network disconnect`, rm): its address and its
- * reservation go back to the pool.
+ * reservation go back to the pool. `removed: true`: the network had been removed while the
+ * container was stopped, and `network disconnect` let the container go of it (its start no longer
+ * fails for it); moby logs no event then.
  */
-export type ContainerNetworkDisconnected = EventOf<'ContainerNetworkDisconnected', { network: string; id: string }>;
+export type ContainerNetworkDisconnected = EventOf<'ContainerNetworkDisconnected', { network: string; id: string; removed?: true }>;
 /**
  * The container's address went back to the pool at its exit (as Docker releases it at stop), or
- * right after a `network connect` of a container that is not running; it stays connected (aliases,
+ * (in logs written before ContainerNetworkConnected had `held`) right after a `network connect` of
+ * a container that was not running; it stays connected (aliases,
  * interface, --ip kept), and its next start records a ContainerNetworkConnected again, with the
  * same address when it is free.
  */

@@ -8,6 +8,10 @@ export const int: Check = (v, p) => (Number.isInteger(v) ? null : `${p}: expecte
 export const num: Check = (v, p) => (typeof v === 'number' && Number.isFinite(v) ? null : `${p}: expected number, got ${kind(v)}`);
 export const bool: Check = (v, p) => (typeof v === 'boolean' ? null : `${p}: expected boolean, got ${kind(v)}`);
 export const any: Check = () => null;
+/** Exactly `false` (a flag whose absence means true). */
+export const isFalse: Check = (v, p) => (v === false ? null : `${p}: expected false, got ${JSON.stringify(v)}`);
+/** Exactly `true` (a flag whose absence means false). */
+export const isTrue: Check = (v, p) => (v === true ? null : `${p}: expected true, got ${JSON.stringify(v)}`);
 
 export const nullable = (c: Check): Check => (v, p) => (v === null ? null : c(v, p));
 export const optional = (c: Check): Check => (v, p) => (v === undefined ? null : c(v, p));

@@ -2,7 +2,7 @@ import type { EngineEvent, EventType } from './catalogue.js';
 import { SCHEMA_VERSIONS, isEventType } from './catalogue.js';
 import type { EventEnvelope } from './envelope.js';
 import {
-  any, arrayOf, json, bool, containerId, int, nullable, num, obj, oneOf, optional, recordOf, sha256Id, str, type Check,
+  any, arrayOf, json, bool, containerId, int, isFalse, isTrue, nullable, num, obj, oneOf, optional, recordOf, sha256Id, str, type Check,
 } from './schema.js';
 
 const throttle = arrayOf(obj({ Path: str, Rate: num }));
@@ -116,8 +116,8 @@ export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
   }),
   NetworkRemoved: obj({ id }),
   PredefinedNetworkCreated: obj({ id, name: oneOf('host', 'none'), driver: oneOf('host', 'null') }),
-  ContainerNetworkConnected: obj({ network: id, id, ip: ipv4, mac, aliases: arrayOf(str), interface: str, requestedIp: optional(ipv4) }),
-  ContainerNetworkDisconnected: obj({ network: id, id }),
+  ContainerNetworkConnected: obj({ network: id, id, ip: ipv4, mac, aliases: arrayOf(str), interface: str, requestedIp: optional(ipv4), held: optional(isFalse) }),
+  ContainerNetworkDisconnected: obj({ network: id, id, removed: optional(isTrue) }),
   ContainerNetworkReleased: obj({ network: id, id }),
   ContainerPortsPublished: obj({
     id, network: id, ports: arrayOf(obj({ containerPort: port, protocol: oneOf('tcp', 'udp'), hostIp: ipv4, hostPort: port })),

@@ -217,7 +217,13 @@ export class DockerEventMapper {
         return [ev];
       }
       case 'ContainerNetworkConnected':
+        // A stopped container connected without an address: moby logs nothing then (its start shows connect); a step here.
+        if (e.data.held === false && !this.steps) return [];
+        return [make('network', defaultAction, e.data.network, { container: e.data.id, ...this.networkAttributes(e.data.network) })];
       case 'ContainerNetworkDisconnected':
+        // Of a network removed while the container was stopped: moby logs nothing; a step here.
+        if (e.data.removed === true && !this.steps) return [];
+        return [make('network', defaultAction, e.data.network, { container: e.data.id, ...this.networkAttributes(e.data.network) })];
       case 'ContainerNetworkReleased':
         // moby: the network is the actor, the container an attribute.
         return [make('network', defaultAction, e.data.network, { container: e.data.id, ...this.networkAttributes(e.data.network) })];

@@ -142,8 +142,8 @@ export function isUserNetwork(network: Pick<NetworkState, 'name'>): boolean {
  * the loser plans again). Returns the endpoint; a container holding an address there keeps it. A
  * container connected already but holding none (stopped since) gets one again with its aliases,
  * interface and --ip, its last address when that is free. With `hold: false` (a `network connect`
- * of a container that does not run) the address is released in the same append
- * (ContainerNetworkReleased): it is connected, and gets an address when it starts.
+ * of a container that does not run) it is recorded as connected without holding the address
+ * (`held: false`, no Docker event): it gets an address when it starts.
  */
 export function connectEndpoint(ctx: EngineContext, containerId: string, networkId: string, config: Partial<EndpointConfig>, hold = true): Promise<Endpoint> {
   // One connect per network at a time in this daemon: the version check stays as the guard, without thrashing.
@@ -172,12 +172,10 @@ async function connectLocked(ctx: EngineContext, containerId: string, networkId:
     const data = {
       network: network.id, id: containerId, ip, mac: macForAddress(ip), aliases,
       interface: known?.interface ?? nextInterface(state, containerId, network.id), ...(wanted !== undefined ? { requestedIp: wanted } : {}),
+      ...(hold ? {} : { held: false as const }),
     };
     try {
-      await ctx.store.append(networkStream(network.id), [
-        { type: 'ContainerNetworkConnected', data },
-        ...(hold ? [] : [{ type: 'ContainerNetworkReleased' as const, data: { network: network.id, id: containerId } }]),
-      ], network.version);
+      await ctx.store.append(networkStream(network.id), [{ type: 'ContainerNetworkConnected', data }], network.version);
     } catch (err) {
       if (err instanceof ConcurrencyError && attempt < 20) continue;
       throw err;
@@ -253,6 +251,9 @@ export function networkStep(ctx: EngineContext, c: ContainerState, image: ImageS
   return {
     driverId: usesDriver ? driver.id : null,
     run: async () => {
+      // A network removed while it was stopped (Docker keeps it in its settings): no start until `network disconnect` of it.
+      const removed = c.removedNetworks?.[0];
+      if (removed) throw new NotFoundError(`network ${removed.id} not found`);
       const dir = containerFilesDir(ctx, id);
       await mkdir(dir, { recursive: true, mode: 0o755 });
       switch (choice.kind) {

@@ -5,7 +5,7 @@
  * network step and what an exit and a removal release are in container-network.ts.
  */
 import { existsSync } from 'node:fs';
-import type { EndpointConfig, HostConfig } from '../../events/index.js';
+import { networkStream, type EndpointConfig, type HostConfig } from '../../events/index.js';
 import { aliasProblem, hostsWithEntry, hostsWithoutAddress } from '../network/container-files.js';
 import { resolveName, type NetworkState } from '../network/network-state.js';
 import { portRequestsFrom } from '../network/published-ports.js';
@@ -148,10 +148,19 @@ export async function connectContainer(ctx: EngineContext, networkRef: string, c
  * `network disconnect`: a running container loses its veth pair on the network (and its ports, when
  * they were published on it) and that address's line in its /etc/hosts, then it is disconnected
  * (the address back to the pool). `force` also disconnects a
- * container that is gone (an endpoint left by a crash).
+ * container that is gone (an endpoint left by a crash). A network removed while the container was
+ * stopped (its `removedNetworks`) is disconnected by its name or id too, as Docker lets it go: its
+ * start no longer fails for it.
  */
 export async function disconnectContainer(ctx: EngineContext, networkRef: string, containerRef: string, force: boolean): Promise<void> {
-  const found = ctx.networks.findAny(networkRef);
+  const found = ctx.networks.tryFindAny(networkRef);
+  if (!found) {
+    const c = findContainer(ctx.state(), containerRef);
+    const removed = (c.removedNetworks ?? []).find((n) => n.id === networkRef || n.name === networkRef || (networkRef !== '' && n.id.startsWith(networkRef)));
+    if (!removed) throw new NotFoundError(`network ${networkRef} not found`);
+    await ctx.serial(c.id, () => ctx.store.append(networkStream(removed.id), [{ type: 'ContainerNetworkDisconnected', data: { network: removed.id, id: c.id, removed: true } }], 'any'));
+    return;
+  }
   if (found.kind === 'predefined') {
     const c = findContainer(ctx.state(), containerRef);
     if (networkChoice(c.hostConfig).kind !== found.network.name) throw new ForbiddenError(`container ${c.id} is not connected to network ${found.network.name}`);

@@ -44,6 +44,11 @@ export type FoundNetwork =
   | { readonly kind: 'bridge'; readonly network: NetworkState }
   | { readonly kind: 'predefined'; readonly network: PredefinedNetwork };
 /** Docker's option for a network's MTU (`network create -o com.docker.network.driver.mtu=1400`). */
+/** The containers that hold an address on the network: the running ones, what Docker calls its active endpoints. */
+export function heldEndpoints(network: Pick<NetworkState, 'endpoints'>): number {
+  return Object.values(network.endpoints).filter((e) => e.held).length;
+}
+
 export const MTU_OPTION = 'com.docker.network.driver.mtu';
 export const DEFAULT_MTU = 1500;
 
@@ -111,14 +116,19 @@ export class NetworkService {
    * and rm); a network that is not there is Docker's 404.
    */
   findAny(ref: string): FoundNetwork {
+    const found = this.tryFindAny(ref);
+    if (!found) throw new NotFoundError(`network ${ref} not found`);
+    return found;
+  }
+
+  /** As findAny; undefined when nothing matches (an ambiguous prefix still throws). */
+  tryFindAny(ref: string): FoundNetwork | undefined {
     const all: FoundNetwork[] = [
       ...this.list().map((network) => ({ kind: 'bridge' as const, network })),
       ...this.predefined().map((network) => ({ kind: 'predefined' as const, network })),
     ];
-    const found = ref === '' ? undefined
+    return ref === '' ? undefined
       : all.find((f) => f.network.id === ref) ?? all.find((f) => f.network.name === ref) ?? this.byPrefix(all, ref);
-    if (!found) throw new NotFoundError(`network ${ref} not found`);
-    return found;
   }
 
   private byPrefix(all: readonly FoundNetwork[], ref: string): FoundNetwork | undefined {
@@ -143,11 +153,12 @@ export class NetworkService {
     if (!NAME.test(request.name)) {
       throw new InvalidArgumentError(`invalid network name ${JSON.stringify(request.name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
-    if (PREDEFINED_NETWORKS.includes(request.name)) throw new ConflictError(`network with name ${request.name} already exists`);
+    // moby's PredefinedNetworkError, 403 (with its trailing blank), before any lookup of the name.
+    if (PREDEFINED_NETWORKS.includes(request.name)) throw new ForbiddenError(`operation is not permitted on predefined ${request.name} network `);
     return this.serial(() => this.createLocked(request, 'user'));
   }
 
-  /** Removes a network no container is connected to. */
+  /** Removes a network no running container is connected to (stopped ones connected lose it: their start then fails, as Docker's). */
   remove(ref: string): Promise<void> {
     return this.serial(async () => {
       for (let attempt = 0; ; attempt++) {
@@ -155,7 +166,8 @@ export class NetworkService {
         if (found.kind === 'predefined') throw new ForbiddenError(`${found.network.name} is a pre-defined network and cannot be removed`);
         const network = found.network;
         if (network.name === DEFAULT_BRIDGE) throw new ForbiddenError(`${DEFAULT_BRIDGE} is a pre-defined network and cannot be removed`);
-        const active = Object.keys(network.endpoints).length;
+        // As Docker, only running containers have endpoints: stopped ones connected do not keep it (their next start fails, network-commands.ts).
+        const active = heldEndpoints(network);
         if (active > 0) throw new ConflictError(`error while removing network: network ${network.name} id ${network.id} has active endpoints`);
         try {
           await this.store.append(networkStream(network.id), [{ type: 'NetworkRemoved', data: { id: network.id } }], network.version);
@@ -172,7 +184,7 @@ export class NetworkService {
   }
 
   /**
-   * Removes every user network no container is connected to (never the default bridge), those
+   * Removes every user network no running container is connected to (never the default bridge), those
    * whose labels match `label` filters ("k", "k=v"; `label!` negates) and created before `until`.
    * Returns the names removed, in the order they were created.
    */
@@ -182,7 +194,7 @@ export class NetworkService {
       return eq < 0 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1);
     };
     const candidates = this.list()
-      .filter((n) => n.name !== DEFAULT_BRIDGE && Object.keys(n.endpoints).length === 0)
+      .filter((n) => n.name !== DEFAULT_BRIDGE && heldEndpoints(n) === 0)
       .filter((n) => (filters.label ?? []).every((f) => matches(n.labels, f)))
       .filter((n) => !(filters.labelNot ?? []).some((f) => matches(n.labels, f)))
       .filter((n) => filters.until === undefined || Date.parse(n.created) < filters.until)

@@ -107,7 +107,7 @@ export function evolveNetworks(state: NetworksState, event: NetworkEvent, at?: E
       const network = state.networks[event.data.network];
       if (!network) return state;
       const { id, ip, mac, aliases, requestedIp } = event.data;
-      const endpoint: Endpoint = { containerId: id, ip, mac, aliases, interface: event.data.interface, held: true, ...(requestedIp !== undefined ? { requestedIp } : {}) };
+      const endpoint: Endpoint = { containerId: id, ip, mac, aliases, interface: event.data.interface, held: event.data.held ?? true, ...(requestedIp !== undefined ? { requestedIp } : {}) };
       const version = at?.streamVersion ?? network.version + 1;
       return { ...state, networks: { ...state.networks, [network.id]: { ...network, endpoints: { ...network.endpoints, [id]: endpoint }, version } } };
     }

@@ -70,6 +70,12 @@ export interface ContainerState {
   readonly volumes: readonly ContainerVolume[];
   /** Its removal (status "removing") also removes its anonymous volumes (`rm -v`, `--rm`). */
   readonly removeVolumes: boolean;
+  /**
+   * Networks it was connected to, stopped, when they were removed (NetworkRemoved), until a
+   * `network disconnect` of one (ContainerNetworkDisconnected on its stream): as Docker's
+   * NetworkSettings keep them, its start fails with `network <id> not found`. Absent: none.
+   */
+  readonly removedNetworks?: readonly { readonly id: string; readonly name: string }[];
   /** Stream version of the container's stream: what the next append must expect. */
   readonly version: number;
   /** Global position of the last event that touched this container. */

@@ -4,8 +4,8 @@ import { evolveNetworks, type NetworkState, type PredefinedNetwork, type Publish
 import type { ContainerState, EngineState, ExecState, ImageState, VolumeState } from './engine-state.js';
 import { ZERO_TIME } from './engine-state.js';
 
-/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes; 5: networks and published ports; 6: a volume's copy-up at its first mount; 7: the pre-defined host and none networks, addresses released at exit). */
-export const FOLD_VERSION = 7;
+/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes; 5: networks and published ports; 6: a volume's copy-up at its first mount; 7: the pre-defined host and none networks, addresses released at exit; 8: a container's removed networks, a connect of a stopped container recorded without an address held). */
+export const FOLD_VERSION = 8;
 
 export function initialState(): EngineState {
   return { containers: {}, images: {}, volumes: {}, execs: {}, networks: {}, published: {}, predefined: {}, position: 0, time: ZERO_TIME };
@@ -248,11 +248,28 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
       d.volumes[e.data.name] = { ...rest, copyUp: e.type === 'VolumeCopiedUp' ? 'done' : 'pending' };
       return;
     }
+    case 'NetworkRemoved': {
+      // The stopped containers still connected keep the network as removed (a running one would have refused the removal).
+      const gone = d.networks[e.data.id];
+      applyNetworkEvent(d, e, e);
+      for (const id of Object.keys(gone?.endpoints ?? {})) {
+        const c = d.containers[id];
+        if (c && gone) d.containers[id] = { ...c, removedNetworks: [...(c.removedNetworks ?? []), { id: gone.id, name: gone.name }] };
+      }
+      return;
+    }
+    case 'ContainerNetworkDisconnected': {
+      const c = d.containers[e.data.id];
+      const left = c?.removedNetworks?.filter((n) => n.id !== e.data.network);
+      if (c && left && left.length !== c.removedNetworks?.length) {
+        const { removedNetworks: _removed, ...rest } = c;
+        d.containers[c.id] = left.length > 0 ? { ...rest, removedNetworks: left } : rest;
+      }
+      return applyNetworkEvent(d, e, e);
+    }
     case 'NetworkCreated':
-    case 'NetworkRemoved':
     case 'PredefinedNetworkCreated':
     case 'ContainerNetworkConnected':
-    case 'ContainerNetworkDisconnected':
     case 'ContainerNetworkReleased':
       return applyNetworkEvent(d, e, e);
     case 'ContainerPortsPublished':

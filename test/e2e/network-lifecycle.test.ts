@@ -4,15 +4,30 @@
 // accounted for by the restart (the fold holds no address of a container that does not run).
 // network connect / disconnect of a running container edit its /etc/hosts (the daemon's host copy
 // the shim binds there, in place: nothing in its layer, never through a symlink it planted); a network
-// alias that is no DNS name is refused.
+// alias that is no DNS name is refused. As dockerd 20.10: network rm of a network only stopped
+// containers are connected to removes it, and their start fails with its 404 until network
+// disconnect; network connect of a stopped container shows no event until it starts.
 // Traffic goes only to the addresses of containers these tests made.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestDaemon, until } from './harness.js';
+
+/** The HTTP status the daemon answers a POST with no body. */
+function postStatus(socketPath: string, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method: 'POST' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /** A /24 of 10.0.0.0/8 no other test is likely to hold at the same time, its gateway .254: the first address given is .1. */
 function randomSubnet(): { subnet: string; base: string } {
@@ -178,6 +193,64 @@ describe('e2e: addresses over a container\'s life', () => {
     } finally {
       rmSync(canary, { recursive: true, force: true });
     }
+  });
+
+  it('network rm of a network whose connected containers are all stopped removes it, as Docker; their start then fails with its 404 until network disconnect', async () => {
+    const net = randomSubnet();
+    await ok('network', 'create', '--subnet', net.subnet, '--gateway', `${net.base}.254`, 'gone');
+    const goneId = (await d.cli(['network', 'inspect', '-f', '{{.Id}}', 'gone'])).stdout.trim();
+    await run('--name', 'ran', '--network', 'gone');
+    await ok('stop', '-t', '1', 'ran');
+    const ranExit = (await d.cli(['inspect', '-f', '{{.State.ExitCode}}', 'ran'])).stdout.trim();
+    await ok('create', '--name', 'never', '--network', 'gone', 'busybox', 'sleep', '600');
+    await run('--name', 'up', '--network', 'gone');
+    const busy = await d.cli(['network', 'rm', 'gone']);
+    assert.deepEqual([busy.code, busy.stderr], [1, `Error response from daemon: error while removing network: network gone id ${goneId} has active endpoints\n`], 'a running one still holds it');
+    await ok('rm', '-f', 'up');
+
+    const rm = await d.cli(['network', 'rm', 'gone']);
+    assert.deepEqual([rm.code, rm.stdout, rm.stderr], [0, 'gone\n', ''], 'only stopped containers were connected');
+    // dockerd 20.10: the start of one that ran names the network by id, of one that never ran by the name it gave; 404; State.Error set, ExitCode 128 when it was 0.
+    const ran = await d.cli(['start', 'ran']);
+    assert.deepEqual([ran.code, ran.stderr], [1, `Error response from daemon: network ${goneId} not found\nError: failed to start containers: ran\n`]);
+    const ranState = await d.cli(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}', 'ran']);
+    assert.equal(ranState.stdout, `exited ${ranExit} network ${goneId} not found\n`);
+    const never = await d.cli(['start', 'never']);
+    assert.deepEqual([never.code, never.stderr], [1, 'Error response from daemon: network gone not found\nError: failed to start containers: never\n']);
+    assert.equal((await d.cli(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}', 'never'])).stdout, 'created 128 network gone not found\n');
+    assert.equal(await postStatus(d.socketPath, '/containers/ran/start'), 404, 'the API answers 404, as dockerd');
+
+    // Docker's way out: network disconnect of the removed network (no event), then it starts, with lo only.
+    await ok('network', 'disconnect', 'gone', 'ran');
+    await ok('start', 'ran');
+    assert.equal((await d.cli(['exec', 'ran', 'ls', '/sys/class/net'])).stdout.trim(), 'lo');
+    const again = await d.cli(['network', 'disconnect', 'gone', 'ran']);
+    assert.deepEqual([again.code, again.stderr], [1, 'Error response from daemon: network gone not found\n']);
+    const events = await d.cli(['events', '--since', '0', '--until', '0s', '--filter', 'type=network', '--format', '{{.Action}} {{.Actor.ID}}']);
+    const actions = events.stdout.split('\n').filter((l) => l.endsWith(goneId)).map((l) => l.split(' ')[0]);
+    assert.equal(actions.at(-1), 'destroy', `nothing after the removal: ${actions.join(' ')}`);
+    await ok('rm', '-f', 'ran', 'never');
+  });
+
+  it('network connect of a stopped container shows no event, as Docker: its start shows connect', async () => {
+    const net = randomSubnet();
+    await ok('network', 'create', '--subnet', net.subnet, '--gateway', `${net.base}.254`, 'quiet');
+    await ok('create', '--name', 'calm', '--network', 'life', 'busybox', 'sleep', '600');
+    const calmId = (await d.cli(['inspect', '-f', '{{.Id}}', 'calm'])).stdout.trim();
+    await ok('network', 'connect', 'quiet', 'calm');
+    const onQuiet = async (): Promise<string[]> => {
+      const events = await d.cli(['events', '--since', '0', '--until', '0s', '--filter', 'type=network', '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}']);
+      return events.stdout.split('\n').filter((l) => l.endsWith(`quiet ${calmId}`)).map((l) => l.split(' ')[0]!);
+    };
+    assert.deepEqual(await onQuiet(), [], 'connected silently');
+    const steps = await d.cli(['events', '--steps', '--since', '0', '--until', '0s', '--filter', 'type=network', '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}']);
+    assert.ok(steps.stdout.includes(`connect quiet ${calmId}`), `the log has it, shown with --steps: ${steps.stdout}`);
+    await ok('start', 'calm');
+    assert.deepEqual(await onQuiet(), ['connect'], 'its start connects it');
+    await ok('stop', '-t', '1', 'calm');
+    assert.deepEqual(await onQuiet(), ['connect', 'disconnect']);
+    await ok('rm', '-f', 'calm');
+    await ok('network', 'rm', 'quiet');
   });
 
   it('refuses a network alias that is no DNS name, at create and at connect (a line break would add lines to /etc/hosts)', async () => {

@@ -301,6 +301,18 @@ describe('Docker events from envelopes', () => {
     const withSteps = new DockerEventMapper({ container: () => ({ name: 'web', image: 'busybox', labels: {} }) }, '', true);
     assert.equal(withSteps.map(envelope(5, 'ContainerPortsUnpublished', { id: WEB_ID }))[0]!.Action, 'ports-unpublish');
   });
+  it('network events moby does not log: a stopped container connected (held: false), and let go of a network removed while it was stopped; steps only', () => {
+    const NET = 'd'.repeat(64);
+    const stopped = { network: NET, id: WEB_ID, ip: '172.18.0.2', mac: '02:42:ac:12:00:02', aliases: [], interface: 'eth0', held: false };
+    const gone = { network: NET, id: WEB_ID, removed: true };
+    const mapper = new DockerEventMapper();
+    assert.deepEqual(mapper.map(envelope(1, 'ContainerNetworkConnected', stopped)), []);
+    assert.deepEqual(mapper.map(envelope(2, 'ContainerNetworkDisconnected', gone)), []);
+    assert.equal(mapper.map(envelope(3, 'ContainerNetworkDisconnected', { network: NET, id: WEB_ID }))[0]!.Action, 'disconnect', 'an ordinary disconnect is shown');
+    const withSteps = new DockerEventMapper({}, '', true);
+    assert.deepEqual(withSteps.map(envelope(1, 'ContainerNetworkConnected', stopped)).map((e) => e.Action), ['connect']);
+    assert.deepEqual(withSteps.map(envelope(2, 'ContainerNetworkDisconnected', gone)).map((e) => e.Action), ['disconnect']);
+  });
   it('filters: type, container by name or id prefix, event (exec actions by prefix), image', () => {
     const mapper = new DockerEventMapper({ container: () => ({ name: 'web', image: 'busybox', labels: {} }) });
     const [ev] = mapper.map(envelope(1, 'ExecCreated', { id: WEB_ID, execId: 'e1', cmd: ['ls'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true }));

@@ -138,6 +138,28 @@ describe('unit: the network events in the engine fold', () => {
     seen.forEach((x, i) => assert.notEqual(x, seen[i - 1], `event ${i + 1} changed the networks or the ports`));
   });
 
+  it('given a stopped container connected (held: false): connected, holding nothing; its start then holds the address', () => {
+    const stopped: EngineEvent = { type: 'ContainerNetworkConnected', data: { network: NET, id: C1, ip: '172.18.0.2', mac: '02:42:ac:12:00:02', aliases: [], interface: 'eth1', held: false } };
+    const s = given([networkCreated, containerCreated(C1, 'web'), stopped]);
+    assert.deepEqual([s.networks[NET]!.endpoints[C1]!.held, s.networks[NET]!.endpoints[C1]!.interface], [false, 'eth1']);
+    assert.equal(allocateAddress(s.networks[NET]!, C2), '172.18.0.2', 'another may take the address planned');
+    assert.equal(given([networkCreated, containerCreated(C1, 'web'), stopped, connected(C1, '172.18.0.2')]).networks[NET]!.endpoints[C1]!.held, true);
+  });
+
+  it('given a network removed with a stopped container connected: the container keeps it as removed until a disconnect of it', () => {
+    const released: EngineEvent = { type: 'ContainerNetworkReleased', data: { network: NET, id: C1 } };
+    const removed: EngineEvent = { type: 'NetworkRemoved', data: { id: NET } };
+    const s = given([networkCreated, containerCreated(C1, 'web'), containerCreated(C2, 'db'), connected(C1, '172.18.0.2'), released, removed]);
+    assert.equal(s.networks[NET], undefined);
+    assert.deepEqual(s.containers[C1]!.removedNetworks, [{ id: NET, name: 'app' }]);
+    assert.equal(s.containers[C2]!.removedNetworks, undefined, 'one never connected keeps nothing');
+    assert.equal(s.containers[C1]!.version, 1, 'not on the container\'s stream');
+    const letGo: EngineEvent = { type: 'ContainerNetworkDisconnected', data: { network: NET, id: C1, removed: true } };
+    const after = given([networkCreated, containerCreated(C1, 'web'), connected(C1, '172.18.0.2'), released, removed, letGo]);
+    assert.equal(after.containers[C1]!.removedNetworks, undefined);
+    assert.equal(after.networks[NET], undefined);
+  });
+
   it('an endpoint id is derived from the network and the container, the same every time', () => {
     assert.match(endpointIdOf(NET, C1), /^[0-9a-f]{64}$/);
     assert.equal(endpointIdOf(NET, C1), endpointIdOf(NET, C1));

@@ -4,7 +4,7 @@ import { arg, defineCommand, flag } from '../../lib/command-declaration.js';
 export default defineCommand({
   summary: 'Disconnect a container from a network.',
 
-  description: 'A running container loses its interface on NETWORK (and the ports published through it); its address goes back to the network\'s pool. -f also removes what is left of a container that no longer exists.\n\nExit codes: 0, or 1 (no such network or container, not connected).',
+  description: 'A running container loses its interface on NETWORK (and the ports published through it); its address goes back to the network\'s pool. -f also removes what is left of a container that no longer exists. A network removed while the container was stopped is let go of the same way (its start failed with "network ID not found" until then).\n\nExit codes: 0, or 1 (no such network or container, not connected).',
 
   examples: ['<%= config.bin %> network disconnect app web', '<%= config.bin %> network disconnect -f app 3f2a9c01'],
 

@@ -6,7 +6,7 @@ import { DaemonError, errorLine } from '../../lib/errors.js';
 export default defineCommand({
   summary: 'Remove one or more networks.',
 
-  description: `Removes each network: its bridge, its rules and its resolver. A network with containers connected is refused ("has active endpoints"); the pre-defined bridge, host and none cannot be removed ("NAME is a pre-defined network and cannot be removed"). Prints each name as given.
+  description: `Removes each network: its bridge, its rules and its resolver. A network a running container is connected to is refused ("has active endpoints"); stopped containers connected do not keep it, as in Docker (their start then fails with "network ID not found" until "network disconnect NETWORK CONTAINER"); the pre-defined bridge, host and none cannot be removed ("NAME is a pre-defined network and cannot be removed"). Prints each name as given.
 
 Exit codes: 0; 1 when any network could not be removed (the others still are).`,
 
