@@ -26,6 +26,23 @@ export function parsePaxRecords(data: Buffer): Map<string, Buffer> {
   return records;
 }
 
+const XATTR_PREFIX = 'SCHILY.xattr.';
+
+/**
+ * The PAX keyword of an extended attribute, as GNU tar writes it: `SCHILY.xattr.` and the name
+ * with each `%` written `%25` and each `=` written `%3D`, since a record's first `=` ends its
+ * keyword (an attribute name may hold both).
+ */
+export function xattrKeyword(name: string): string {
+  return `${XATTR_PREFIX}${name.replace(/[%=]/g, (c) => (c === '%' ? '%25' : '%3D'))}`;
+}
+
+/** The attribute name of a `SCHILY.xattr.` keyword (GNU tar's decoding: `%3D` is `=`, `%25` is `%`); undefined for another keyword. */
+export function xattrNameOf(keyword: string): string | undefined {
+  if (!keyword.startsWith(XATTR_PREFIX)) return undefined;
+  return keyword.slice(XATTR_PREFIX.length).replace(/%(25|3D)/g, (_, code: string) => (code === '25' ? '%' : '='));
+}
+
 /** Encodes PAX records; the length prefix counts itself. */
 export function encodePaxRecords(records: ReadonlyMap<string, Buffer>): Buffer {
   const parts: Buffer[] = [];
@@ -57,7 +74,7 @@ export function paxRecordsFor(header: TarHeaderInput, entryPath: string): Map<st
     if (value.length > 32 || !isAscii(value)) records.set(key, Buffer.from(value, 'utf8'));
   }
   for (const name of Object.keys(header.xattrs ?? {}).sort()) {
-    records.set(`SCHILY.xattr.${name}`, header.xattrs![name]!);
+    records.set(xattrKeyword(name), header.xattrs![name]!);
   }
   return records;
 }

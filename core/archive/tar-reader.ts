@@ -9,7 +9,7 @@ import {
   type RawHeader,
   type TarHeader,
 } from './tar-header.js';
-import { parsePaxRecords } from './pax-records.js';
+import { parsePaxRecords, xattrNameOf } from './pax-records.js';
 
 /** One entry of an archive being read. Read `body` before asking for the next entry, or it is skipped. */
 export interface TarEntry {
@@ -131,7 +131,8 @@ function applyExtensions(raw: RawHeader, ext: Extensions, globals: Map<string, B
   if (path.length > 1) path = path.replace(/\/+$/, '');
   const xattrs: Record<string, Buffer> = {};
   for (const [key, value] of records) {
-    if (key.startsWith('SCHILY.xattr.')) xattrs[key.slice('SCHILY.xattr.'.length)] = value;
+    const name = xattrNameOf(key);
+    if (name !== undefined) xattrs[name] = value;
   }
   return {
     path,

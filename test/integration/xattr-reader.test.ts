@@ -3,12 +3,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { readXattrTree, syncFilesystem, XATTR_READER_BINARY } from '../../core/archive/index.js';
+import { readTar, readXattrTree, syncFilesystem, XATTR_READER_BINARY } from '../../core/archive/index.js';
 import { parseXattrDump, XattrAnswerTooLarge, XattrReader } from '../../core/archive/xattrs.js';
 import { runCommand, until } from '../e2e/harness.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
+import { buildTar } from '../fixtures/tar-builder.js';
 
 const notRoot = process.getuid?.() !== 0 && 'needs root (trusted xattrs, on a symlink too)';
 
@@ -148,6 +150,35 @@ describe('readXattrTree through the long-lived mini-docker-xattrs: what getfattr
       await reader.close();
       await rm(file);
     }
+  });
+
+  it('an xattr name holding "=" and "%" goes through our tar and GNU tar both ways: each reads what the other wrote', async (t) => {
+    const dir = join(scratch.path, 'gnu');
+    await mkdir(join(dir, 'in'), { recursive: true });
+    await mkdir(join(dir, 'out'));
+    const file = join(dir, 'in', 'f');
+    await writeFile(file, 'data');
+    if (spawnSync('setfattr', ['-n', 'user.probe', '-v', '1', file]).status !== 0) {
+      t.skip(`the file system of ${scratch.path} takes no user xattrs`);
+      return;
+    }
+    execFileSync('setfattr', ['-x', 'user.probe', file]);
+    const value = Buffer.from('x=y\n\0z=', 'latin1');
+    setXattr(file, 'user.a=b%c', `0x${value.toString('hex')}`);
+    // GNU tar wrote it: our reader takes the name back whole.
+    const gnu = execFileSync('tar', ['--xattrs', '--xattrs-include=user.*', '-C', join(dir, 'in'), '-cf', '-', 'f']);
+    const names: Record<string, Buffer>[] = [];
+    for await (const { header, body } of readTar(Readable.from([gnu]))) {
+      for await (const chunk of body) void chunk;
+      names.push({ ...header.xattrs });
+    }
+    assert.deepEqual(names, [{ 'user.a=b%c': value }]);
+    // We wrote it: GNU tar extracts the attribute under its name.
+    const ours = join(dir, 'ours.tar');
+    await writeFile(ours, await buildTar([[{ path: 'f', type: 'file', mode: 0o644, xattrs: { 'user.a=b%c': value } }, 'data']]));
+    execFileSync('tar', ['--xattrs', '--xattrs-include=user.*', '-C', join(dir, 'out'), '-xf', ours]);
+    const found = await readXattrTree(join(dir, 'out', 'f'), () => undefined, { folder: false });
+    assert.deepEqual(found.get(join(dir, 'out', 'f')), { 'user.a=b%c': value });
   });
 
   it('reads a big tree in one answer, and refuses an answer over its cap with one clear error, then answers the next from a new helper', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { TarFormatError, extractTar, readTar, writeTar, type TarHeader } from '../../core/archive/index.js';
-import { encodePaxRecords } from '../../core/archive/pax-records.js';
+import { encodePaxRecords, xattrKeyword, xattrNameOf } from '../../core/archive/pax-records.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { TAR_END, buildTar, chunked, rawEntry } from '../fixtures/tar-builder.js';
 
@@ -88,6 +88,18 @@ describe('tar round trips in memory', () => {
       [name, 'file', '', 'data'],
       ['link', 'symlink', target, ''],
     ]);
+  });
+
+  it('an xattr name holding "=" and "%" is written as GNU tar writes it (%3D, %25) and read back whole; its value keeps "=", newlines and NUL bytes', async () => {
+    const value = Buffer.from('x=y\n\0z=', 'latin1');
+    const xattrs = { 'user.a=b%c': value, 'user.%3D': Buffer.from('literal'), 'user.plain': Buffer.from('=') };
+    const tar = await buildTar([[{ path: 'f', type: 'file', xattrs }, '']]);
+    assert.ok(tar.includes(Buffer.from('SCHILY.xattr.user.a%3Db%25c=x=y\n')), 'the keyword GNU tar writes');
+    assert.ok(tar.includes(Buffer.from('SCHILY.xattr.user.%253D=literal')));
+    const [entry] = await readAll(chunked(tar, 7));
+    assert.deepEqual(entry!.header.xattrs, xattrs);
+    assert.equal(xattrNameOf(xattrKeyword('user.==%%')), 'user.==%%');
+    assert.equal(xattrNameOf('path'), undefined);
   });
 
   it('applies PAX headers: path, linkpath, size, uid/gid, mtime with a fraction; global headers too', async () => {
