@@ -64,9 +64,9 @@ async function loadImage(parts: ImageParts, item: LoadPlanItem, archive: Spooled
     if (layer.digest !== undefined && file.digest !== layer.digest) {
       throw new ImageArchiveError(`${layer.path}: its digest is ${file.digest}, the manifest says ${layer.digest}`);
     }
-    let blob: LayerBlob;
-    if (file.digest === expected && (await content.hasBlob(expected))) {
-      blob = { diffId: expected, size: file.size, path: content.blobPath(expected) };
+    let blob: Pick<LayerBlob, 'diffId' | 'size'>;
+    if (await content.hasLayer(expected)) {
+      blob = { diffId: expected, size: await content.layerSize(expected) };
     } else {
       blob = await content.importLayerTar(file.file, { onProgress: (bytes) => progress?.({ phase: `Loading layer ${i + 1}/${item.layers.length}`, current: bytes }) });
       if (blob.diffId !== expected) throw new ImageArchiveError(`layer ${i + 1} (${layer.path}) is ${blob.diffId} uncompressed, but the config says ${expected}`);

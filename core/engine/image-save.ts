@@ -1,8 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { TarWriter } from '../archive/index.js';
 import { blobPathOf, buildArchiveDocuments, type ArchiveImage } from '../images/archive-documents.js';
-import type { ContentStore } from '../images/content-store.js';
+import { LayerMissingError, type ContentStore } from '../images/content-store.js';
 import { ociArchitecture, sha256Digest } from '../images/image-config.js';
 import { parseReference } from '../images/image-reference.js';
 import type { EngineState, ImageState } from '../state/engine-state.js';
@@ -61,9 +59,11 @@ export async function saveImages(content: ContentStore, state: EngineState, refs
     configs.set(image.id, config);
     const layers: { diffId: string; size: number }[] = [];
     for (const layer of image.layers) {
-      const st = await stat(content.blobPath(layer.diffId)).catch(() => undefined);
-      if (!st?.isFile()) throw new ConflictError(`layer ${layer.diffId} of image ${image.id.slice(7, 19)} is missing from the image store`);
-      layers.push({ diffId: layer.diffId, size: st.size });
+      const size = await content.layerSize(layer.diffId).catch((error: unknown) => {
+        if (error instanceof LayerMissingError) throw new ConflictError(`layer ${layer.diffId} of image ${image.id.slice(7, 19)} is missing from the image store`);
+        throw error;
+      });
+      layers.push({ diffId: layer.diffId, size });
     }
     images.push({
       configDigest: image.id, configSize: config.length, layers, repoTags: tags,
@@ -84,7 +84,7 @@ export async function saveImages(content: ContentStore, state: EngineState, refs
     for (const { path, data } of documents.files) await writer.add(file(path, data.length), data);
     await writer.add({ path: 'blobs', type: 'directory', mode: 0o755, mtime: 0 });
     await writer.add({ path: 'blobs/sha256', type: 'directory', mode: 0o755, mtime: 0 });
-    for (const blob of blobs) await writer.add(file(blobPathOf(blob.digest), blob.size), blob.data ?? createReadStream(content.blobPath(blob.digest)));
+    for (const blob of blobs) await writer.add(file(blobPathOf(blob.digest), blob.size), blob.data ?? content.openLayer(blob.digest));
     await writer.finish();
   });
 }

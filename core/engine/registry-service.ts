@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { EngineEvent } from '../../events/index.js';
 import { imageStream } from '../../events/index.js';
 import { ConcurrencyError } from '../eventlog/event-log.js';
@@ -154,15 +152,15 @@ export class RegistryService {
         const id = layer.digest.slice(7, 19);
         if (!layer.reused) progress?.({ id, status: 'Extracting' });
         // Layers the store had before (or a crash left stored but not unpacked) are unpacked from the store.
-        if (!(await storage.hasLayer(layer.diffId))) await storage.applyLayer(layer.diffId, createReadStream(this.content.blobPath(layer.diffId)));
+        if (!(await storage.hasLayer(layer.diffId))) await storage.applyLayer(layer.diffId, this.content.openLayer(layer.diffId));
         if (!layer.reused) progress?.({ id, status: 'Pull complete' });
       }
       const parsed = parseImageConfig(pulled.config, `the image config of ${ref.ref}`);
       const id = await this.content.writeBlob(pulled.config);
       if (id !== pulled.configDigest) throw new RegistryError(`the image config of ${ref.ref} is ${id}, the manifest says ${pulled.configDigest}`, 502);
       const digest = pulled.repoDigest;
-      // Sizes as `images` adds them up: of the uncompressed tars in the store.
-      const layers = await Promise.all(pulled.layers.map(async (l) => ({ diffId: l.diffId, size: (await stat(this.content.blobPath(l.diffId))).size })));
+      // Sizes as `images` adds them up: of the uncompressed tars (a pulled layer's is recorded with its compressed copy).
+      const layers = await Promise.all(pulled.layers.map(async (l) => ({ diffId: l.diffId, size: await this.content.layerSize(l.diffId) })));
       const before = tryFindImage(this.store.state(), ref.ref);
       await this.record(id, (image) => {
         const events: EngineEvent[] = [];

@@ -2,11 +2,31 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { TarFormatError, readTar } from '../archive/index.js';
 import type { CompressedLayer } from '../plugins/distribution.js';
 import { gunzipIfGzip, peek } from './decompress.js';
 import { digestHex, imageConfigBytes, sha256Digest, type ImageConfigDocument } from './image-config.js';
+
+/** Compressed copies are named `<digest hex>-<tar size>`; an earlier build named them `<digest hex>` (its tar beside them). */
+const COPY_NAME = /^([a-f0-9]{64})(?:-(\d{1,15}))?$/;
+
+/** Pieces of a layer read from the store: under glibc's mmap threshold, as the pull's (docs/benchmarks.md). */
+const READ_CHUNK = 64 << 10;
+
+/** A compressed copy on disk, with the uncompressed tar's size when its name records it. */
+interface StoredCopy extends CompressedLayer {
+  readonly tarSize?: number;
+}
+
+/** The store has neither the layer's tar nor a compressed copy of it. */
+export class LayerMissingError extends Error {
+  constructor(readonly diffId: string) {
+    super(`layer ${diffId} is missing from the image store: remove the image and pull, load, import or commit it again`);
+    this.name = 'LayerMissingError';
+  }
+}
 
 /** A layer tar in the store. */
 export interface LayerBlob {
@@ -39,11 +59,12 @@ async function* uncompressed(source: AsyncIterable<Uint8Array | string>, what: s
 }
 
 /**
- * The content-addressed store of image blobs under `<data-root>/images/`: layer tars and image
- * configs, each at `blobs/sha256/<hex>` named by the sha256 of its (uncompressed) bytes. It keeps
- * no record of which images exist (that is the engine's fold of the event log); it only stores
- * and hands out bytes. Writes go to `tmp/` first and are renamed into place, so a blob under its
- * final name is always complete.
+ * The content-addressed store of image blobs under `<data-root>/images/`: image configs and the
+ * tars of layers made here, each at `blobs/sha256/<hex>` named by the sha256 of its (uncompressed)
+ * bytes, and gzip copies of layers under `compressed/<diff id hex>/` (a pulled layer has only
+ * that: `openLayer` gunzips it when its tar is needed). It keeps no record of which images exist
+ * (that is the engine's fold of the event log); it only stores and hands out bytes. Writes go to
+ * `tmp/` first and are renamed into place, so a blob under its final name is always complete.
  */
 export class ContentStore {
   /** `<data-root>/images`. */
@@ -150,10 +171,16 @@ export class ContentStore {
     }
   }
 
-  /** The digests of every blob in the store ("sha256:<hex>"), for the garbage collection. */
+  /**
+   * The digests of every blob in the store ("sha256:<hex>"), for the garbage collection: the
+   * configs and layer tars of `blobs/sha256/`, and the diff ids of the layers kept only compressed
+   * (`compressed/<diff id hex>/`; a folder a crash emptied is listed too, so the collection ends it).
+   */
   async list(): Promise<string[]> {
     const names = await readdir(join(this.root, 'blobs', 'sha256')).catch(() => [] as string[]);
-    return names.filter((name) => /^[a-f0-9]{64}$/.test(name)).map((hex) => `sha256:${hex}`);
+    const layers = await readdir(join(this.root, 'compressed')).catch(() => [] as string[]);
+    const hexes = new Set([...names, ...layers].filter((name) => /^[a-f0-9]{64}$/.test(name)));
+    return [...hexes].map((hex) => `sha256:${hex}`);
   }
 
   /** Deletes what imports left in `tmp/` (a crash mid-import); only when none is under way (at start). */
@@ -161,34 +188,49 @@ export class ContentStore {
     await rm(join(this.root, 'tmp'), { recursive: true, force: true });
   }
 
-  /** Deletes a blob and the compressed copies of it (those first: a crash in between leaves the blob, found again); a no-op when it is not there. */
+  /**
+   * Deletes a blob and the compressed copies of it (those first: a crash in between leaves the tar,
+   * or some whole copies, or an empty folder, which `list` finds again); a no-op when it is not there.
+   */
   async removeBlob(digest: string): Promise<void> {
     await rm(this.compressedDir(digest), { recursive: true, force: true });
     await rm(this.blobPath(digest), { force: true });
   }
 
-  /** The folder of a layer's compressed copies: `compressed/<diff id hex>/<digest hex>`. */
+  /** The folder of a layer's compressed copies: `compressed/<diff id hex>/<digest hex>[-<tar size>]`. */
   private compressedDir(diffId: string): string {
     return join(this.root, 'compressed', digestHex(diffId));
   }
 
-  /** A gzip-compressed copy of a stored layer, when a pull or a push kept one; undefined otherwise. */
-  async compressedCopy(diffId: string): Promise<CompressedLayer | undefined> {
+  /** The layer's compressed copies, with the uncompressed tar's size where the name records it (every copy this build keeps). */
+  private async compressedCopies(diffId: string): Promise<StoredCopy[]> {
     const dir = this.compressedDir(diffId);
     const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.filter((n) => /^[a-f0-9]{64}$/.test(n)).sort()) {
+    const copies: StoredCopy[] = [];
+    for (const name of names.sort()) {
+      const match = COPY_NAME.exec(name);
+      if (!match) continue; // a name of another build, or not a copy
       const stats = await stat(join(dir, name)).catch(() => undefined);
-      if (stats?.isFile()) return { path: join(dir, name), digest: `sha256:${name}`, size: stats.size };
+      if (!stats?.isFile()) continue;
+      copies.push({ path: join(dir, name), digest: `sha256:${match[1]!}`, size: stats.size, ...(match[2] === undefined ? {} : { tarSize: Number(match[2]) }) });
     }
-    return undefined;
+    return copies;
+  }
+
+  /** A gzip-compressed copy of a stored layer (a pull's fetched bytes, or what a push compressed); undefined when there is none. */
+  async compressedCopy(diffId: string): Promise<CompressedLayer | undefined> {
+    const copy = (await this.compressedCopies(diffId))[0];
+    return copy && { path: copy.path, digest: copy.digest, size: copy.size };
   }
 
   /**
-   * Keeps `file` (gzip bytes whose sha256 is `digest`, already verified or just computed) as a
-   * compressed copy of the stored layer `diffId`: synced, then renamed into place (so a copy under
-   * its name is always whole). The file must be on the store's filesystem (its `tmp/`).
+   * Keeps `file` (gzip bytes whose sha256 is `digest`, already verified or just computed; `tarSize`
+   * bytes once gunzipped) as a compressed copy of the layer `diffId`: synced, then renamed into
+   * place (so a copy under its name is always whole). The name records the tar's size, so a layer
+   * kept only compressed (a pulled one) has a size without being gunzipped. The file must be on the
+   * store's filesystem (its `tmp/`).
    */
-  async keepCompressed(diffId: string, file: string, digest: string): Promise<CompressedLayer> {
+  async keepCompressed(diffId: string, file: string, digest: string, tarSize: number): Promise<CompressedLayer> {
     const handle = await open(file, 'r+');
     try {
       await handle.sync();
@@ -197,9 +239,68 @@ export class ContentStore {
     }
     const dir = this.compressedDir(diffId);
     await mkdir(dir, { recursive: true });
-    const path = join(dir, digestHex(digest));
+    const path = join(dir, `${digestHex(digest)}-${tarSize}`);
     await rename(file, path);
     return { path, digest, size: (await stat(path)).size };
+  }
+
+  /**
+   * Whether the store has the layer: its uncompressed tar (a layer made here: commit, import,
+   * load; or pulled by an earlier build), or a compressed copy (a layer pulled: only the gzip bytes
+   * fetched are kept, as containerd keeps them, beside the driver's unpacked tree).
+   */
+  async hasLayer(diffId: string): Promise<boolean> {
+    return (await this.hasBlob(diffId)) || (await this.compressedCopies(diffId)).length > 0;
+  }
+
+  /** Bytes of the layer's uncompressed tar; throws when the store lacks the layer. */
+  async layerSize(diffId: string): Promise<number> {
+    const tar = await stat(this.blobPath(diffId)).catch(() => undefined);
+    if (tar?.isFile()) return tar.size;
+    const copies = await this.compressedCopies(diffId);
+    const recorded = copies.find((c) => c.tarSize !== undefined)?.tarSize;
+    if (recorded !== undefined) return recorded;
+    if (copies.length === 0) throw new LayerMissingError(diffId);
+    let size = 0; // a copy named without its size and no tar beside it: no build leaves that, but count rather than fail
+    for await (const chunk of this.openLayer(diffId)) size += (chunk as Buffer).length;
+    return size;
+  }
+
+  /**
+   * The layer's uncompressed tar as a stream (save, a push of a layer without a compressed copy,
+   * a re-unpack): the stored tar as it is, or else a compressed copy gunzipped as it is read, its
+   * sha256 checked against the diff id: a copy that does not match ends the stream with an error
+   * instead of its end, so a consumer (the storage driver's unpack) never takes it as whole.
+   */
+  openLayer(diffId: string): Readable {
+    const tarPath = this.blobPath(diffId);
+    const copies = (): Promise<StoredCopy[]> => this.compressedCopies(diffId);
+    async function* tar(): AsyncGenerator<Buffer> {
+      const path = tarPath;
+      if ((await stat(path).catch(() => undefined))?.isFile()) {
+        yield* createReadStream(path, { highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>;
+        return;
+      }
+      const copy = (await copies())[0];
+      if (copy === undefined) throw new LayerMissingError(diffId);
+      const hash = createHash('sha256');
+      const gunzip = createGunzip({ chunkSize: READ_CHUNK });
+      pipeline(createReadStream(copy.path, { highWaterMark: READ_CHUNK }), gunzip, () => undefined); // errors come out of the loop below
+      try {
+        for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          yield chunk;
+        }
+      } catch (error) {
+        if (((error as NodeJS.ErrnoException).code ?? '').startsWith('Z_')) throw new Error(`the compressed copy of layer ${diffId} in the image store is damaged (${(error as Error).message}): remove the image and pull it again`);
+        throw error;
+      } finally {
+        gunzip.destroy();
+      }
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual !== diffId) throw new Error(`the compressed copy of layer ${diffId} in the image store is damaged (uncompressed it is ${actual}): remove the image and pull it again`);
+    }
+    return Readable.from(tar(), { objectMode: false });
   }
 
   private async tempPath(): Promise<string> {

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, type Duplex } from 'node:stream';
@@ -63,7 +62,7 @@ export type LayerUnpacker = Pick<StorageDriver, 'hasLayer' | 'applyLayer'>;
 const INPUT_CHUNK = 64 << 10;
 /** zlib's output buffer (its default is 16 KiB): the tar arrives in pieces of up to this size. */
 const TAR_CHUNK = 64 << 10;
-/** The stored tar and the compressed copy are written in batches of this size (writev), one write in flight while the next fills. */
+/** The fetched bytes are written in batches of this size (writev), one write in flight while the next fills. */
 const WRITE_BATCH = 256 << 10;
 
 /** Writes every byte of `parts` at the file's position (writev; a short write is finished with write). */
@@ -142,14 +141,15 @@ class UnpackTee {
 
 /**
  * The content store as a distribution driver's `LayerSink`. Each layer is read once, as it
- * arrives: the fetched bytes are counted and hashed, gunzipped (zlib in the thread pool, in large
- * pieces), the tar is hashed (its diff id), its entries checked, written to a temporary file under
- * `<store>/tmp/` in large batches, the fetched (gzip) bytes too, and, given an `unpacker` (the
- * storage driver) that lacks the layer, extracted at the same time into the driver's temporary
- * folder. Only when the size, the digest and the diff id all matched is the tar synced and renamed
- * to `blobs/sha256/<diff id>`, the gzip bytes kept as its compressed copy (a push sends them as
- * they are), and then the extraction's stream ended, so the driver renames the layer into place;
- * on any failure all three are removed.
+ * arrives: the fetched bytes are counted, hashed and written to a temporary file under
+ * `<store>/tmp/` in large batches, gunzipped (zlib in the thread pool, in large pieces), the tar is
+ * hashed (its diff id), its entries checked, and, given an `unpacker` (the storage driver) that
+ * lacks the layer, extracted at the same time into the driver's temporary folder. The tar itself
+ * is not written. Only when the size, the digest and the diff id all matched is the file synced
+ * and renamed into the store (a gzip layer's bytes as its compressed copy, `compressed/<diff id>/`,
+ * the layer's only stored form, which a push sends as it is; a plain layer's as its tar,
+ * `blobs/sha256/<diff id>`), and then the extraction's stream ended, so the driver renames the
+ * layer into place; on any failure both are removed.
  */
 export class ContentStoreLayerSink implements LayerSink {
   constructor(
@@ -158,7 +158,7 @@ export class ContentStoreLayerSink implements LayerSink {
   ) {}
 
   hasLayer(diffId: string): Promise<boolean> {
-    return this.store.hasBlob(diffId);
+    return this.store.hasLayer(diffId);
   }
 
   async storeLayer(bytes: AsyncIterable<Buffer>, expected: LayerExpectation, onBytes?: (fetched: number) => void): Promise<void> {
@@ -166,26 +166,24 @@ export class ContentStoreLayerSink implements LayerSink {
     const fail = (why: string): LayerVerificationError => new LayerVerificationError(`layer ${short} (${expected.digest}): ${why}`);
     const tmpDir = join(this.store.root, 'tmp');
     await mkdir(tmpDir, { recursive: true });
-    const name = `pull-${process.pid}-${randomBytes(6).toString('hex')}`;
-    const tar = await BatchedFile.create(join(tmpDir, name));
-    let gz: BatchedFile | undefined;
+    // The bytes as fetched are the only file written: a gzip layer's compressed copy (its tar is
+    // not stored: `openLayer` gunzips the copy when it is needed), or a plain layer's tar itself.
+    const kept = await BatchedFile.create(join(tmpDir, `pull-${process.pid}-${randomBytes(6).toString('hex')}`));
     let tee: UnpackTee | undefined;
     const fetchedHash = createHash('sha256');
     const tarHash = createHash('sha256');
     let fetched = 0;
+    let tarSize = 0;
     let input: AsyncIterator<Buffer> | undefined;
     let tarStream: Duplex | undefined;
     let feeding: Promise<void> | undefined;
     try {
-      // The compressed bytes are kept too (a push of the layer sends them as they are, without compressing it again).
-      gz = await BatchedFile.create(join(tmpDir, `${name}.gz`));
       tee = this.unpacker && !(await this.unpacker.hasLayer(expected.diffId)) ? new UnpackTee(this.unpacker, expected.diffId) : undefined;
-      // One loop reads the download (count, hash, keep the gzip bytes, gather 64 KiB pieces) and
-      // feeds zlib; one generator reads zlib's output (hash, store, unpack) into the tar check:
+      // One loop reads the download (count, hash, keep the bytes, gather 64 KiB pieces) and
+      // feeds zlib; one generator reads zlib's output (hash, unpack) into the tar check:
       // few async hops per piece, the garbage collector's largest share of a pull before.
       const source = bytes[Symbol.asyncIterator]();
       input = source;
-      const compressed = gz;
       /** The next piece of at least INPUT_CHUNK bytes (the last may be shorter), counted, hashed and kept; undefined at the end. */
       const nextPiece = async (): Promise<Buffer | undefined> => {
         const parts: Buffer[] = [];
@@ -198,7 +196,7 @@ export class ContentStoreLayerSink implements LayerSink {
           if (fetched > expected.size) throw fail(`the registry sent more than the ${expected.size} bytes the manifest says`);
           fetchedHash.update(chunk);
           onBytes?.(fetched);
-          await compressed.add(chunk);
+          await kept.add(chunk);
           parts.push(chunk);
           held += chunk.length;
         }
@@ -226,11 +224,11 @@ export class ContentStoreLayerSink implements LayerSink {
       feeding = fed;
 
       const unpacking = tee;
-      async function* stored(): AsyncGenerator<Buffer> {
+      async function* hashed(): AsyncGenerator<Buffer> {
         try {
           for await (const chunk of stream as AsyncIterable<Buffer>) {
             tarHash.update(chunk);
-            await tar.add(chunk);
+            tarSize += chunk.length;
             await unpacking?.write(chunk);
             yield chunk;
           }
@@ -243,7 +241,7 @@ export class ContentStoreLayerSink implements LayerSink {
         }
       }
       try {
-        for await (const entry of readTar(stored())) {
+        for await (const entry of readTar(hashed())) {
           const why = unsafeEntry(entry.header);
           if (why) throw fail(`${why}: refused`);
         }
@@ -251,25 +249,28 @@ export class ContentStoreLayerSink implements LayerSink {
         if (error instanceof TarFormatError) throw fail(`not a valid tar archive: ${error.message}`);
         throw error;
       }
-      await Promise.all([tar.flush(), gz.flush()]);
+      await kept.flush();
       const digest = `sha256:${fetchedHash.digest('hex')}`;
       if (fetched !== expected.size) throw fail(`${fetched} bytes arrived, the manifest says ${expected.size} (truncated)`);
       if (digest !== expected.digest) throw fail(`the bytes fetched have the digest ${digest}: the blob is corrupt or not the one asked for`);
       const diffId = `sha256:${tarHash.digest('hex')}`;
       if (diffId !== expected.diffId) throw fail(`uncompressed it is ${diffId}, but the image config says ${expected.diffId}`);
-      await tar.close(true);
-      await gz.close(false); // keepCompressed syncs it
-      await mkdir(join(this.store.root, 'blobs', 'sha256'), { recursive: true });
-      await rename(tar.path, this.store.blobPath(diffId));
+      if (gzipped) {
+        await kept.close(false); // keepCompressed syncs it
+        await this.store.keepCompressed(diffId, kept.path, digest, tarSize);
+      } else {
+        await kept.close(true);
+        await mkdir(join(this.store.root, 'blobs', 'sha256'), { recursive: true });
+        await rename(kept.path, this.store.blobPath(diffId));
+      }
       failpoint('pull.after-layer');
-      if (gzipped) await this.store.keepCompressed(diffId, gz.path, digest);
       const unpacker = this.unpacker;
       if (tee && unpacker) {
         await tee.finish().catch(async (error: unknown) => {
           // The extraction beside the download failed, or the one it waited for did (another pull of
-          // this layer, cancelled): the verified blob is stored, so unpack that; if this fails too, so does the pull.
+          // this layer, cancelled): the verified layer is stored, so unpack that; if this fails too, so does the pull.
           if (await unpacker.hasLayer(diffId)) return;
-          await unpacker.applyLayer(diffId, createReadStream(this.store.blobPath(diffId))).catch(() => {
+          await unpacker.applyLayer(diffId, this.store.openLayer(diffId)).catch(() => {
             throw error;
           });
         });
@@ -280,10 +281,10 @@ export class ContentStoreLayerSink implements LayerSink {
       await feeding;
       await input?.return?.().catch(() => undefined);
       await tee?.abort(error);
-      await Promise.all([tar.discard(), gz?.discard()]);
+      await kept.discard();
       throw error;
     } finally {
-      await Promise.all([rm(tar.path, { force: true }), gz ? rm(gz.path, { force: true }) : undefined]);
+      await rm(kept.path, { force: true });
     }
   }
 }
@@ -347,7 +348,7 @@ export class ContentStoreLayerSource implements LayerSource {
   }
 
   openLayer(diffId: string): AsyncIterable<Buffer> {
-    return createReadStream(this.store.blobPath(diffId)) as AsyncIterable<Buffer>;
+    return this.store.openLayer(diffId) as AsyncIterable<Buffer>;
   }
 
   compressedLayer(diffId: string): Promise<CompressedLayer | undefined> {
@@ -355,6 +356,6 @@ export class ContentStoreLayerSource implements LayerSource {
   }
 
   async keepCompressed(diffId: string, file: string, digest: string): Promise<CompressedLayer> {
-    return this.store.keepCompressed(diffId, file, digest);
+    return this.store.keepCompressed(diffId, file, digest, await this.store.layerSize(diffId));
   }
 }

@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
 import type { StorageDriver } from '../plugins/driver.js';
 import type { EngineState } from '../state/engine-state.js';
-import type { ContentStore, ImportOptions, LayerBlob } from './content-store.js';
+import { LayerMissingError, type ContentStore, type ImportOptions, type LayerBlob } from './content-store.js';
 import { referencedBlobs } from './image-rules.js';
 import { blobsKeptByPullLeases } from './pull-lease.js';
 
@@ -14,9 +13,9 @@ export interface Lease {
 }
 
 /**
- * Layers: stored as blobs in the content store (content-addressed, written to a temp name and
- * renamed, so a half-written blob is never visible) and unpacked by the storage driver (which
- * unpacks into a temp folder and renames, the same way).
+ * Layers: stored in the content store (a tar, or a pulled layer's compressed copy; content-addressed,
+ * written to a temp name and renamed, so a half-written blob is never visible) and unpacked by the
+ * storage driver (which unpacks into a temp folder and renames, the same way).
  *
  * The garbage collection deletes a blob, and its unpacked layer, only when no image in the fold
  * references it (`referencedBlobs`) and no lease is open (it waits for them; leases opened while
@@ -73,14 +72,14 @@ export class LayerStore {
     const storage = this.storage();
     for (const diffId of diffIds) {
       if (await storage.hasLayer(diffId)) continue;
-      if (!(await this.content.hasBlob(diffId))) throw new Error(`layer ${diffId} is missing from the image store: remove the image and load, import or commit it again`);
+      if (!(await this.content.hasLayer(diffId))) throw new LayerMissingError(diffId);
       await this.apply(diffId);
     }
   }
 
-  /** Unpacks a stored layer with the storage driver (a no-op when it is unpacked). */
+  /** Unpacks a stored layer with the storage driver, from its tar or its compressed copy gunzipped (a no-op when it is unpacked). */
   async apply(diffId: string): Promise<void> {
-    await this.storage().applyLayer(diffId, createReadStream(this.content.blobPath(diffId)));
+    await this.storage().applyLayer(diffId, this.content.openLayer(diffId));
   }
 
   /**

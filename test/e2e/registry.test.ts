@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { buildTar } from '../fixtures/tar-builder.js';
 import { busyboxRootfsTar } from '../fixtures/test-image.js';
 import { REGISTRY_TOOLS_MISSING, TestRegistry, skopeoPush, writeOciLayout, type LayoutResult } from '../fixtures/registry-server.js';
@@ -97,6 +99,21 @@ describe('pull, run, push and login against real registries (e2e)', { skip: REGI
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, new RegExp(`Unable to find image '${name.replace(/\./g, '\\.')}' locally`));
     assert.equal(run.stdout, 'one\ntwo\n');
+  });
+
+  it('save of a pulled image (its layers kept only compressed) writes each layer tar under its diff id; load of it brings the image back', async () => {
+    const name = `${plain.host}/tools/other:v1`;
+    if ((await daemon.cli(['images', '-q', name], { env })).stdout.trim() === '') assert.equal((await daemon.cli(['pull', '-q', name], { env, timeoutMs: TIMEOUT_MS })).code, 0);
+    const id = (await daemon.cli(['inspect', '--format', '{{.Id}}', name], { env })).stdout.trim();
+    const archive = join(daemon.root, 'pulled-save.tar');
+    const saved = await daemon.cli(['save', '-o', archive, name], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.equal((await daemon.cli(['rmi', name], { env })).code, 0);
+    const loaded = await daemon.cli(['load', '-i', archive], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(loaded.code, 0, loaded.stderr); // load checks every layer's digest against the config's diff ids
+    assert.equal((await daemon.cli(['inspect', '--format', '{{.Id}}', name], { env })).stdout.trim(), id);
+    const run = await daemon.cli(['run', '--rm', name, 'ls', '/data'], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(run.stdout, 'one\ntwo\n', run.stderr);
   });
 
   it('push to another repository prints the digest as Docker does; a pull by that digest gets the same image', async () => {
@@ -231,6 +248,22 @@ esac
         }
       });
       assert.match(crashing.log(), /failpoints armed/);
+      // What the cut pull stored is whole under its final name: each compressed copy (a pulled layer's
+      // only stored form) has the digest its name says, gunzips to its diff id, and to the size its name records.
+      const copiesDir = join(crashing.dataRoot, 'images', 'compressed');
+      const stored = await readdir(copiesDir).catch(() => [] as string[]);
+      assert.ok(stored.length >= 1, 'the cut pull stored a layer');
+      for (const diffHex of stored) {
+        for (const name of await readdir(join(copiesDir, diffHex))) {
+          const [digestHex, size] = name.split('-');
+          const gz = await readFile(join(copiesDir, diffHex, name));
+          assert.equal(createHash('sha256').update(gz).digest('hex'), digestHex, `${name}: the bytes are those of its name`);
+          const tar = gunzipSync(gz);
+          assert.equal(createHash('sha256').update(tar).digest('hex'), diffHex, `${name}: uncompressed it is its layer`);
+          assert.equal(tar.length, Number(size), `${name}: the size its name records`);
+        }
+        await assert.rejects(readFile(join(crashing.dataRoot, 'images', 'blobs', 'sha256', diffHex)), { code: 'ENOENT' }, 'a pulled layer is not stored as a tar too');
+      }
       delete crashing.env.MINI_DOCKER_FAILPOINTS; // the restarted daemon runs unarmed
       await crashing.start();
       assert.equal((await crashing.cli(['images', '-q', name], { env })).stdout.trim(), '');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { ContentStore } from '../../core/images/content-store.js';
@@ -13,6 +14,13 @@ import {
 } from '../fixtures/registry-server.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
 import { buildTar } from '../fixtures/tar-builder.js';
+
+/** Every byte of a stream (a layer's tar from the store). */
+async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
 
 const AMD64: Platform = { os: 'linux', architecture: 'amd64' };
 const sha = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -76,7 +84,7 @@ describe('distribution.v1.registry against real registries on 127.0.0.1 (integra
     assert.equal(sha(pulled.config), single.configs[0]);
     assert.deepEqual(pulled.layers.map((l) => l.diffId), layers.map(sha));
     assert.deepEqual(pulled.layers.map((l) => l.digest), single.layerDigests[0]);
-    for (const l of layers) assert.deepEqual(await readFile(store.blobPath(sha(l))), l);
+    for (const l of layers) assert.deepEqual(await readAll(store.openLayer(sha(l))), l);
     assert.ok(progress.some((p) => p.status === 'Downloading' && p.total !== undefined && p.current === p.total));
     assert.equal(progress.filter((p) => p.status === 'Download complete').length, 3);
     assert.deepEqual(await tmpFiles(store), []);
@@ -104,7 +112,7 @@ describe('distribution.v1.registry against real registries on 127.0.0.1 (integra
     const reference = { registry: plain.host, repository: 'tools/three', tag: 'v1' };
     await assert.rejects(driver.pull({ reference, platform: AMD64, signal: controller.signal }, cancelling), /the pull was cancelled/);
     assert.ok(stored.length >= 1);
-    for (const diffId of stored) assert.equal(await store.hasBlob(diffId), true);
+    for (const diffId of stored) assert.equal(await store.hasLayer(diffId), true);
     assert.deepEqual(await tmpFiles(store), []);
     const progress: DistributionProgress[] = [];
     const resumed = await driver.pull({ reference, platform: AMD64, onProgress: (p) => progress.push(p) }, sink);
@@ -163,10 +171,10 @@ describe('distribution.v1.registry against real registries on 127.0.0.1 (integra
     };
     await assert.rejects(driver.pull({ reference: ref, platform: AMD64 }, sink),
       (e: Error) => e.message.startsWith(`layer ${victim.slice(7, 19)} (${victim}): `) && !e.message.includes('\n'));
-    assert.equal(await store.hasBlob(sha(layers[1]!)), false);
+    assert.equal(await store.hasLayer(sha(layers[1]!)), false);
     proxy.blob = (digest, bytes) => (digest === victim ? bytes.subarray(0, bytes.length - 100) : bytes);
     await assert.rejects(driver.pull({ reference: ref, platform: AMD64 }, sink), /truncated|gzip data is corrupt/);
-    assert.equal(await store.hasBlob(sha(layers[1]!)), false);
+    assert.equal(await store.hasLayer(sha(layers[1]!)), false);
     assert.deepEqual(await tmpFiles(store), []);
     proxy.blob = undefined;
 
@@ -181,7 +189,7 @@ describe('distribution.v1.registry against real registries on 127.0.0.1 (integra
     await skopeoPush(join(scratch.path, 'link'), 'link', `${plain.host}/tools/link:latest`);
     await assert.rejects(driver.pull({ reference: { registry: plain.host, repository: 'tools/link', tag: 'latest' }, platform: AMD64 }, sink),
       /symlink "up" -> "\.\.\/\.\.\/\.\.\/\.\.\/etc" points outside the root: refused$/);
-    assert.equal(await store.hasBlob(sha(evil)), false);
+    assert.equal(await store.hasLayer(sha(evil)), false);
 
     const manifestOf = (mediaType: string, layerType: string): Buffer => Buffer.from(JSON.stringify({
       schemaVersion: 2, mediaType, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: single.configs[0], size: 10 },
@@ -284,7 +292,7 @@ describe('distribution.v1.registry against real registries on 127.0.0.1 (integra
     const back = await driver.pull({ reference: { registry: plain.host, repository: 'others/three', tag: 'v1' }, platform: AMD64 }, otherSink);
     assert.equal(back.manifestDigest, pushed.digest);
     assert.equal(back.configDigest, pulled.configDigest);
-    for (const l of layers) assert.deepEqual(await readFile(other.blobPath(sha(l))), l);
+    for (const l of layers) assert.deepEqual(await readAll(other.openLayer(sha(l))), l);
     await driver.close();
   });
 
@@ -292,7 +300,9 @@ describe('distribution.v1.registry against real registries on 127.0.0.1 (integra
     const { store, sink } = await freshStore('push-compress');
     const driver = driverWith();
     const pulled = await driver.pull({ reference: { registry: plain.host, repository: 'tools/three', tag: 'v1' }, platform: AMD64 }, sink);
-    await rm(join(store.root, 'compressed'), { recursive: true, force: true }); // as for an imported or committed image
+    // As for an imported or committed image: the tars, and no compressed copy.
+    for (const l of layers) await store.importLayerTar(Readable.from([l]));
+    await rm(join(store.root, 'compressed'), { recursive: true, force: true });
     const source = new ContentStoreLayerSource(store);
     const diffIds = pulled.layers.map((l) => l.diffId);
     const first = await driver.push({ reference: { registry: plain.host, repository: 'compressed/one', tag: 'v1' }, config: pulled.config, configDigest: pulled.configDigest, diffIds, mountFrom: [] }, source);
@@ -301,6 +311,7 @@ describe('distribution.v1.registry against real registries on 127.0.0.1 (integra
       assert.equal(kept?.digest, layer.digest);
       assert.equal(kept?.size, layer.size);
       assert.equal(sha(gunzipSync(await readFile(kept.path))), layer.diffId);
+      assert.equal(await store.layerSize(layer.diffId), gunzipSync(await readFile(kept.path)).length);
     }
     const second = await driver.push({ reference: { registry: plain.host, repository: 'compressed/two', tag: 'v1' }, config: pulled.config, configDigest: pulled.configDigest, diffIds, mountFrom: [] }, source);
     assert.equal(second.digest, first.digest);

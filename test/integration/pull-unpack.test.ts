@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +16,13 @@ import { buildTar } from '../fixtures/tar-builder.js';
 
 const notRoot = process.getuid?.() !== 0 && 'needs root (the overlayfs driver unpacks layers)';
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/** Every byte of a stream. */
+async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
 
 /** The bytes as a registry's response delivers them: in small pieces. */
 async function* pieces(bytes: Buffer, size = 7000): AsyncGenerator<Buffer> {
@@ -58,14 +65,16 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
     assert.deepEqual(await readdir(join(stateDir, 'tmp')), []);
   }
 
-  it('stores the tar under its diff id and unpacks it in the same pass: both there when storeLayer resolves', async () => {
-    const { gz, big, expected } = await layer('one');
+  it('keeps the fetched gzip bytes as the layer (no tar written) and unpacks it in the same pass: both there when storeLayer resolves', async () => {
+    const { tar, gz, big, expected } = await layer('one');
     const sink = new ContentStoreLayerSink(content, storage);
     const progress: number[] = [];
     await sink.storeLayer(pieces(gz), expected, (n) => progress.push(n));
     assert.equal(progress.at(-1), gz.length);
-    assert.equal(await content.hasBlob(expected.diffId), true);
-    assert.equal(sha256(await readFile(content.blobPath(expected.diffId))), expected.diffId);
+    assert.equal(await content.hasLayer(expected.diffId), true);
+    assert.equal(await content.hasBlob(expected.diffId), false, 'the uncompressed tar is not stored');
+    assert.equal(await content.layerSize(expected.diffId), tar.length, "the tar's size is recorded with the copy");
+    assert.deepEqual(await readAll(content.openLayer(expected.diffId)), tar, 'openLayer gunzips the copy');
     assert.equal(await storage.hasLayer(expected.diffId), true);
     const unpacked = join(stateDir, 'layers', expected.diffId.slice(7));
     assert.deepEqual(await readFile(join(unpacked, 'one', 'big.txt')), big);
@@ -82,7 +91,7 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
     const sink = new ContentStoreLayerSink(content, storage);
     const other = { ...expected, digest: sha256(Buffer.concat([gz, Buffer.from('x')])) };
     await assert.rejects(sink.storeLayer(pieces(gz), other), /the bytes fetched have the digest sha256:[0-9a-f]{64}: the blob is corrupt/);
-    assert.equal(await content.hasBlob(expected.diffId), false);
+    assert.equal(await content.hasLayer(expected.diffId), false);
     assert.equal(await storage.hasLayer(expected.diffId), false);
     assert.equal(await content.compressedCopy(expected.diffId), undefined);
     await assertNoLeftovers();
@@ -101,8 +110,53 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
     const evil = gzipSync(evilTar);
     await assert.rejects(sink.storeLayer(pieces(evil), { digest: sha256(evil), size: evil.length, diffId: sha256(evilTar) }), /entry "\.\.\/evil" points outside the root: refused/);
     assert.equal(await storage.hasLayer(sha256(evilTar)), false);
-    assert.equal(await content.hasBlob(sha256(evilTar)), false);
+    assert.equal(await content.hasLayer(sha256(evilTar)), false);
     await assertNoLeftovers();
+  });
+
+  it('a plain (uncompressed) layer is kept as its tar, under its diff id', async () => {
+    const { tar, expected } = await layer('plain');
+    await new ContentStoreLayerSink(content, storage).storeLayer(pieces(tar), { digest: expected.diffId, size: tar.length, diffId: expected.diffId });
+    assert.deepEqual(await readFile(content.blobPath(expected.diffId)), tar);
+    assert.equal(await content.compressedCopy(expected.diffId), undefined);
+    assert.equal(await content.layerSize(expected.diffId), tar.length);
+    assert.equal(await storage.hasLayer(expected.diffId), true);
+    await assertNoLeftovers();
+  });
+
+  it('a damaged compressed copy is never unpacked: openLayer ends with an error, not its end, and the driver keeps nothing', async () => {
+    const { gz, expected } = await layer('damaged');
+    await new ContentStoreLayerSink(content).storeLayer(pieces(gz), expected); // stored, not unpacked
+    const copy = await content.compressedCopy(expected.diffId);
+    assert.ok(copy);
+    // Another valid gzip of another tar, under the layer's name: gzip itself finds nothing wrong, the diff id does.
+    const other = await buildTar([[{ path: 'other.txt', type: 'file', mode: 0o644 }, 'not the layer\n']]);
+    await writeFile(copy.path, gzipSync(other));
+    await assert.rejects(storage.applyLayer(expected.diffId, content.openLayer(expected.diffId)), /the compressed copy of layer sha256:[0-9a-f]{64} in the image store is damaged \(uncompressed it is sha256:/);
+    assert.equal(await storage.hasLayer(expected.diffId), false);
+    // Damaged gzip data: the same, in one line.
+    await writeFile(copy.path, gz.subarray(0, gz.length >> 1));
+    await assert.rejects(readAll(content.openLayer(expected.diffId)), /the compressed copy of layer .* is damaged/);
+    await assertNoLeftovers();
+  });
+
+  it('a store an earlier build wrote (the tar, and a copy named without its size) is read as before', async () => {
+    const { tar, gz, expected } = await layer('legacy');
+    await mkdir(join(content.root, 'blobs', 'sha256'), { recursive: true });
+    await writeFile(content.blobPath(expected.diffId), tar);
+    const dir = join(content.root, 'compressed', expected.diffId.slice(7));
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, expected.digest.slice(7)), gz);
+    assert.equal(await content.hasLayer(expected.diffId), true);
+    assert.equal(await content.layerSize(expected.diffId), tar.length);
+    assert.deepEqual(await readAll(content.openLayer(expected.diffId)), tar);
+    assert.deepEqual(await content.compressedCopy(expected.diffId), { path: join(dir, expected.digest.slice(7)), digest: expected.digest, size: gz.length });
+    assert.ok((await content.list()).includes(expected.diffId));
+    // A pull of it finds it stored; the collection's removal takes the tar and the copy.
+    assert.equal(await new ContentStoreLayerSink(content, storage).hasLayer(expected.diffId), true);
+    await content.removeBlob(expected.diffId);
+    assert.equal(await content.hasLayer(expected.diffId), false);
+    assert.equal((await content.list()).includes(expected.diffId), false);
   });
 
   it('a layer the driver has already (its blob gone) is stored without unpacking it again', async () => {
@@ -111,7 +165,7 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
     const unpacked = join(stateDir, 'layers', expected.diffId.slice(7));
     const before = (await readdir(unpacked, { withFileTypes: true })).map((e) => e.name);
     await new ContentStoreLayerSink(content, storage).storeLayer(pieces(gz), expected);
-    assert.equal(await content.hasBlob(expected.diffId), true);
+    assert.equal(await content.hasLayer(expected.diffId), true);
     assert.deepEqual((await readdir(unpacked, { withFileTypes: true })).map((e) => e.name), before);
     await assertNoLeftovers();
   });
@@ -133,7 +187,7 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
       await until('the first sink\'s extraction folder in tmp/', async () => ((await readdir(join(stateDir, 'tmp'))).some((n) => n.startsWith('layer-')) ? true : undefined));
       // The second finds it under way and waits for it; its own download is whole: its blob is stored, then it waits.
       second = new ContentStoreLayerSink(content, storage).storeLayer(pieces(gz), expected);
-      await until('the second sink\'s blob stored', async () => ((await content.hasBlob(expected.diffId)) ? true : undefined));
+      await until('the second sink\'s blob stored', async () => ((await content.hasLayer(expected.diffId)) ? true : undefined));
     } finally {
       // Cut even when a wait timed out, so that the stalled first sink ends and cleans up.
       cut(new Error('the client went away'));
@@ -141,7 +195,7 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
     await first;
     await second;
     assert.equal(await storage.hasLayer(expected.diffId), true);
-    assert.equal(await content.hasBlob(expected.diffId), true);
+    assert.equal(await content.hasLayer(expected.diffId), true);
     await assertNoLeftovers();
   });
 
@@ -152,7 +206,7 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
       new ContentStoreLayerSink(content, storage).storeLayer(pieces(gz, 5000), expected),
     ]);
     assert.equal(await storage.hasLayer(expected.diffId), true);
-    assert.equal(await content.hasBlob(expected.diffId), true);
+    assert.equal(await content.hasLayer(expected.diffId), true);
     await assertNoLeftovers();
     assert.deepEqual(warnings, []);
   });
