@@ -1,15 +1,18 @@
 /**
  * Registry benchmark (not a test): a ~100 MB image of 5 layers (20 MB each, half random, half
  * text: it compresses about 2:1, like real layers) in a local registry (Debian's docker-registry on
- * 127.0.0.1). Pulls are measured in rounds, interleaved, so that the three tools meet the same
+ * 127.0.0.1). Pulls are measured in rounds, interleaved, so that the tools meet the same
  * load on a shared machine: in each round `mini-docker pull` against a real daemon, `skopeo copy`
- * of the same image to a fresh OCI layout and, when Docker's engine is installed (apt's docker.io),
+ * of the same image to a fresh OCI layout (download only: it neither gunzips nor unpacks), `skopeo
+ * copy` to a fresh containers-storage store under the bench's folder (download and unpack into
+ * overlay layers: the like-for-like reference, what `podman pull` does) and, when Docker's engine
+ * is installed (apt's docker.io),
  * `docker pull` against a dockerd the bench starts itself in a temporary root; the order turns
  * from round to round, and each pull is cold (the image and its layers are removed after it).
  * Pushes alternate the same way: `mini-docker push` and `skopeo copy` from the layout, each round
  * to a fresh registry. For each run: wall time, CPU time (the daemon's, or the tool's with its
  * children's) and, for ours, the daemon's peak RSS sampled every 20 ms. Prints one JSON object
- * with medians and the ratio ours/skopeo (the median of the rounds' ratios).
+ * with medians and the ratios ours/each (the median of the rounds' ratios).
  *
  * Run: `npm run bench -- registry` (TINY_DOCKER_BENCH_ROUNDS, default 5; about 600 MB of scratch
  * space in TINY_DOCKER_BENCH_SCRATCH or the OS temp dir, removed afterwards).
@@ -74,9 +77,9 @@ async function timed(work: () => Promise<number | void>, cpuOf?: number, rssOf?:
 }
 
 /** Runs a command under sh and returns the CPU time its children used (sh's `times`), in ms. */
-async function withChildCpu(command: readonly string[]): Promise<number> {
+async function withChildCpu(command: readonly string[], env?: NodeJS.ProcessEnv): Promise<number> {
   const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const { stdout } = await run('sh', ['-c', `${quoted} >/dev/null || exit 1; times`], { timeout: 600_000 });
+  const { stdout } = await run('sh', ['-c', `${quoted} >/dev/null || exit 1; times`], { timeout: 600_000, ...(env ? { env } : {}) });
   // `times`: the shell's user and system time, then its children's: "0m0.150000s 0m0.020000s".
   const children = stdout.trim().split('\n').pop() ?? '';
   return Math.round([...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0) * 1000);
@@ -100,6 +103,48 @@ function summary(samples: readonly Sample[]): Record<string, number> {
 function ratio(ours: readonly Sample[], theirs: readonly Sample[]): { wall: number; cpu: number } {
   const r = (pick: (s: Sample) => number): number => Math.round(median(ours.map((s, i) => pick(s) / Math.max(1, pick(theirs[i]!)))) * 100) / 100;
   return { wall: r((s) => s.ms), cpu: r((s) => s.cpuMs) };
+}
+
+/**
+ * A containers/storage store (Podman's and CRI-O's image store, overlay driver) under a folder of
+ * the bench's own, for `skopeo copy docker://… containers-storage:…`: the download AND the unpack
+ * into overlay layers, what `podman pull` does. Its own storage.conf (CONTAINERS_STORAGE_CONF) and
+ * the store named in the reference keep /etc/containers and /var/lib/containers out of it; what
+ * the driver mounted under the folder is unmounted before the folder is removed.
+ */
+class ScratchContainersStorage {
+  private readonly conf: string;
+
+  constructor(private readonly root: string) {
+    this.conf = join(root, 'storage.conf');
+  }
+
+  /** Why skopeo cannot write to containers-storage here, or false. */
+  static unavailable(): string | false {
+    const help = spawnSync('skopeo', ['copy', '--help'], { encoding: 'utf8' });
+    if (help.error) return 'skopeo is not installed';
+    if (!`${help.stdout}${help.stderr}`.includes('containers-storage')) return 'this skopeo was built without the containers-storage transport';
+    return false;
+  }
+
+  async create(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await writeFile(this.conf, `[storage]\ndriver = "overlay"\ngraphroot = "${join(this.root, 'storage')}"\nrunroot = "${join(this.root, 'run')}"\n`);
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return { ...process.env, CONTAINERS_STORAGE_CONF: this.conf, TMPDIR: this.root };
+  }
+
+  reference(image: string): string {
+    return `containers-storage:[overlay@${join(this.root, 'storage')}+${join(this.root, 'run')}]${image}`;
+  }
+
+  async remove(): Promise<void> {
+    const mounts = (await run('findmnt', ['-rn', '-o', 'TARGET'])).stdout.split('\n');
+    for (const target of mounts.reverse()) if (target === this.root || target.startsWith(`${this.root}/`)) await run('umount', ['-l', target]).catch(() => undefined);
+    await rm(this.root, { recursive: true, force: true });
+  }
 }
 
 /** Docker's engine (apt's docker.io), started in a temporary root and stopped by its pid. */
@@ -173,6 +218,7 @@ async function main(): Promise<void> {
   const registries: TestRegistry[] = [];
   const daemon = new TestDaemon('bench-registry');
   const dockerMissing = ScratchDockerd.unavailable();
+  const storageMissing = ScratchContainersStorage.unavailable();
   const dockerd = dockerMissing ? undefined : new ScratchDockerd(join(scratch, 'dockerd'));
   try {
     const source = await TestRegistry.start(join(scratch, 'source'));
@@ -205,6 +251,17 @@ async function main(): Promise<void> {
           await rm(dir, { recursive: true, force: true });
         }
       },
+      ...(storageMissing ? {} : {
+        skopeoToStorage: async () => {
+          const store = new ScratchContainersStorage(join(scratch, `containers-storage-${randomBytes(4).toString('hex')}`));
+          try {
+            await store.create();
+            return await timed(() => withChildCpu(['skopeo', '--insecure-policy', 'copy', '--src-tls-verify=false', `docker://${name}`, store.reference('bench/image:v1')], store.env));
+          } finally {
+            await store.remove();
+          }
+        },
+      }),
       ...(dockerd && dockerError === undefined ? {
         dockerPull: async () => {
           const sample = await timed(async () => { await dockerd.docker(['pull', '-q', name]); }, dockerd.pid);
@@ -258,9 +315,14 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({
       image: { layers: LAYERS, megabytes: Math.round((LAYERS * LAYER_BYTES) / (1 << 20)), rounds: ROUNDS, loadAverage: load },
       pull: {
-        miniDocker: summary(pulls.miniDocker!), skopeoCopy: summary(pulls.skopeoCopy!),
+        miniDocker: summary(pulls.miniDocker!),
+        skopeoCopy: { transport: 'oci: (download only: neither gunzips nor unpacks)', ...summary(pulls.skopeoCopy!) },
+        skopeoToStorage: pulls.skopeoToStorage
+          ? { available: true, transport: 'containers-storage: (download and unpack into overlay layers, as podman pull)', ...summary(pulls.skopeoToStorage) }
+          : { available: false, reason: storageMissing },
         dockerPull: pulls.dockerPull ? { available: true, ...summary(pulls.dockerPull) } : { available: false, reason: dockerMissing || dockerError },
         ratioToSkopeo: ratio(pulls.miniDocker!, pulls.skopeoCopy!),
+        ...(pulls.skopeoToStorage ? { ratioToSkopeoStorage: ratio(pulls.miniDocker!, pulls.skopeoToStorage) } : {}),
         ...(pulls.dockerPull ? { ratioToDocker: ratio(pulls.miniDocker!, pulls.dockerPull) } : {}),
         daemonIdleRssMb: { before: idleBefore, after: idleAfter },
         rounds: pulls,
