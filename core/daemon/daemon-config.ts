@@ -37,12 +37,21 @@ export const DEFAULT_DATA_ROOT = '/var/lib/mini-docker';
 
 /**
  * Node options the daemon runs with; whoever starts it passes them (the CLI's autostart, the
- * test harness; bin/mini-dockerd's shebang has the same). A young generation of at most 2 MB:
- * with node's default (16 MB) the start-up work (the log replay, the busybox image) grows it and
- * an idle daemon held ~100 MB RSS until V8's memory reducer ran, seconds later; with 2 MB it is
- * ~85-90 MB (docs/benchmarks.md). Set at start only: V8 sizes the heap before any script runs.
+ * test harness; bin/mini-dockerd's shebang has the same). Set at start only: V8 sizes the heap
+ * before any script runs (docs/benchmarks.md).
+ *
+ * A young generation of at most 2 MB: with node's default (16 MB) the start-up work (the log
+ * replay, the busybox image) grows it and an idle daemon held ~100 MB RSS until V8's memory
+ * reducer ran, seconds later; with 2 MB it is ~85-90 MB.
+ *
+ * The old generation's limit grows by a fixed 200 % of what a mark-compact left (V8 otherwise
+ * picks the factor from its measured GC and mutator speeds, 1.1 to 4). V8 counts the backing
+ * stores of ArrayBuffers allocated since the last mark-compact against that limit, and a pull
+ * allocates 150-200 MB of Buffers (socket reads, zlib's output): with the limit ~10 MB above a
+ * ~15 MB heap, which a loaded machine's speeds often gave, a pull ran 8-15 mark-compacts (about
+ * 300 ms more CPU, mostly in V8's marking threads); with 200 % it runs none or one.
  */
-export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'];
+export const DAEMON_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2', '--heap-growing-percent=200'];
 export const DEFAULT_EXEC_ROOT = '/run/mini-docker';
 
 /**
