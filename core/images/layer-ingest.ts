@@ -65,6 +65,46 @@ const TAR_CHUNK = 64 << 10;
 /** The fetched bytes are written in batches of this size (writev), one write in flight while the next fills. */
 const WRITE_BATCH = 256 << 10;
 
+/** A pooled input piece holds this much: a piece is at least INPUT_CHUNK bytes plus the rest of a socket read (at most 64 KiB). */
+const PIECE_CAPACITY = INPUT_CHUNK + (64 << 10);
+/** Pooled pieces per layer: zlib holds one while it works and one waits in its queue (its write buffer is 16 KiB). */
+const POOLED_PIECES = 3;
+
+/**
+ * zlib's input pieces of one layer, taken from a few buffers allocated once and given back by
+ * zlib's write callback, instead of a new 64 KiB Buffer for every piece: fewer ArrayBuffers per
+ * pull, which V8 counts against the old generation's limit (docs/benchmarks.md).
+ */
+class PiecePool {
+  private readonly free: Buffer[] = [];
+  private readonly all = new Set<ArrayBufferLike>();
+  private readonly waiting: (() => void)[] = [];
+
+  /** A free buffer of PIECE_CAPACITY bytes; waits while all are with zlib. */
+  async take(): Promise<Buffer> {
+    for (;;) {
+      const free = this.free.pop();
+      if (free !== undefined) return free;
+      if (this.all.size < POOLED_PIECES) {
+        const made = Buffer.allocUnsafeSlow(PIECE_CAPACITY);
+        this.all.add(made.buffer);
+        return made;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  /** The pool's buffer under `piece` (a view of it), or undefined when the piece is not the pool's. */
+  owns(piece: Buffer): Buffer | undefined {
+    return this.all.has(piece.buffer) ? Buffer.from(piece.buffer, 0, PIECE_CAPACITY) : undefined;
+  }
+
+  give(buffer: Buffer): void {
+    this.free.push(buffer);
+    this.waiting.shift()?.();
+  }
+}
+
 /** Writes every byte of `parts` at the file's position (writev; a short write is finished with write). */
 async function writeFully(file: FileHandle, parts: readonly Buffer[]): Promise<void> {
   let total = 0;
@@ -184,7 +224,13 @@ export class ContentStoreLayerSink implements LayerSink {
       // few async hops per piece, the garbage collector's largest share of a pull before.
       const source = bytes[Symbol.asyncIterator]();
       input = source;
-      /** The next piece of at least INPUT_CHUNK bytes (the last may be shorter), counted, hashed and kept; undefined at the end. */
+      /** Once the layer is known to be gzip: zlib's input pieces, reused once zlib consumed them. */
+      let pool: PiecePool | undefined;
+      /**
+       * The next piece of at least INPUT_CHUNK bytes (the last may be shorter), counted, hashed and
+       * kept; undefined at the end. Gathered into a pooled buffer once `pool` is set, so a download
+       * allocates no Buffer per piece beside the socket's own reads.
+       */
       const nextPiece = async (): Promise<Buffer | undefined> => {
         const parts: Buffer[] = [];
         let held = 0;
@@ -201,7 +247,12 @@ export class ContentStoreLayerSink implements LayerSink {
           held += chunk.length;
         }
         if (held === 0) return undefined;
-        return parts.length === 1 ? parts[0]! : Buffer.concat(parts, held);
+        if (parts.length === 1) return parts[0]!;
+        if (pool === undefined || held > PIECE_CAPACITY) return Buffer.concat(parts, held);
+        const piece = await pool.take();
+        let at = 0;
+        for (const part of parts) at += part.copy(piece, at);
+        return piece.subarray(0, held);
       };
       const first = await nextPiece();
       const head = first ?? Buffer.alloc(0);
@@ -210,10 +261,15 @@ export class ContentStoreLayerSink implements LayerSink {
       const stream: Duplex = gzipped ? createGunzip({ chunkSize: TAR_CHUNK }) : new PassThrough({ highWaterMark: TAR_CHUNK });
       stream.on('error', () => undefined); // read by the loop below
       tarStream = stream;
+      // zlib's write callback comes once it consumed the piece (or the stream was destroyed): a pooled one is free again.
+      // A PassThrough hands its pieces on as they are, so a plain layer's are never reused.
+      if (gzipped) pool = new PiecePool();
+      const reusable = pool;
       const feed = async (): Promise<void> => {
         try {
           for (let piece = first; piece !== undefined && !stream.destroyed; piece = await nextPiece()) {
-            if (!stream.write(piece)) await drained(stream);
+            const pooled = reusable?.owns(piece);
+            if (!stream.write(piece, pooled ? () => reusable?.give(pooled) : undefined)) await drained(stream);
           }
           if (!stream.destroyed) stream.end();
         } catch (error) {
