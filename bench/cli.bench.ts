@@ -5,6 +5,8 @@
 // machine's load is printed: on a shared machine the figures move with it, compare the ratios.
 // Where `perf` is installed, each command also runs under `perf stat -e task-clock`: the CPU time
 // of the whole process, which a loaded machine moves far less than the wall time.
+// BENCH_BASELINE=<another checkout, built>: that checkout's bin/mini-docker runs each command too,
+// against the same daemon, interleaved with the two others (baseline* columns, and ours/baseline).
 // Run: `npm run build && node dist/bench/cli.bench.js` (BENCH_RUNS=N, default 10).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +31,8 @@ const PS_CONTAINERS = 50;
 const STOPPABLE = ['sh', '-c', 'trap "exit 0" TERM; sleep 100000 & wait'];
 
 const round = (n: number): number => Math.round(n * 10) / 10;
+/** A quotient to two decimals. */
+const ratio = (q: number): number => Math.round(q * 100) / 100;
 
 function median(samples: readonly number[]): number {
   const s = [...samples].sort((a, b) => a - b);
@@ -46,7 +50,10 @@ function ok(r: RunResult, what: string): RunResult {
   return r;
 }
 
-type Client = 'mini-docker' | 'docker';
+type Client = 'mini-docker' | 'docker' | 'baseline';
+
+/** bin/mini-docker of another build (BENCH_BASELINE), measured beside ours. */
+const BASELINE_CLI = process.env.BENCH_BASELINE ? join(process.env.BENCH_BASELINE, 'bin', 'mini-docker') : undefined;
 
 /** One command of the comparison: untimed setup, the timed argv, untimed teardown. */
 interface Case {
@@ -65,7 +72,8 @@ const withoutCa = (): NodeJS.ProcessEnv => {
 const host: Record<string, unknown> = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', kernel: release(), node: process.version, loadavg1mAtStart: round(loadavg()[0]!) };
 const out: Record<string, unknown> = { bench: 'cli', host, runs: RUNS };
 
-const run = (client: Client, argv: readonly string[]): Promise<RunResult> => (client === 'docker' ? d.docker(argv) : d.cli(argv));
+const run = (client: Client, argv: readonly string[]): Promise<RunResult> => (client === 'docker' ? d.docker(argv)
+  : client === 'baseline' ? runCommand(BASELINE_CLI!, [...argv], { env: d.env }) : d.cli(argv));
 
 try {
   await d.start();
@@ -97,15 +105,16 @@ try {
       teardown: (_p, r) => d.cli(['rmi', r.stdout.trim()]),
     },
   ];
-  const clients: Client[] = DOCKER_CLIENT_MISSING ? ['mini-docker'] : ['mini-docker', 'docker'];
+  const clients: Client[] = [...(DOCKER_CLIENT_MISSING ? ['mini-docker' as const] : ['mini-docker' as const, 'docker' as const]), ...(BASELINE_CLI ? ['baseline' as const] : [])];
+  if (BASELINE_CLI) out.baseline = BASELINE_CLI;
   if (DOCKER_CLIENT_MISSING) out.docker = { available: false, reason: DOCKER_CLIENT_MISSING };
 
   const cpuOf = (client: Client, argv: readonly string[]): Promise<[number, RunResult]> => (client === 'docker'
     ? withCpu('docker', argv, { ...d.env, DOCKER_HOST: `unix://${d.socketPath}` })
-    : withCpu(CLI, argv, d.env));
+    : withCpu(client === 'baseline' ? BASELINE_CLI! : CLI, argv, d.env));
   const measure = async (c: Case): Promise<Record<string, unknown>> => {
-    const times: Record<Client, number[]> = { 'mini-docker': [], docker: [] };
-    const cpu: Record<Client, number[]> = { 'mini-docker': [], docker: [] };
+    const times: Record<Client, number[]> = { 'mini-docker': [], docker: [], baseline: [] };
+    const cpu: Record<Client, number[]> = { 'mini-docker': [], docker: [], baseline: [] };
     for (let i = 0; i <= RUNS; i++) {
       const order = i % 2 === 0 ? clients : [...clients].reverse();
       for (const client of order) {
@@ -123,13 +132,21 @@ try {
     if (times.docker.length > 0) {
       const theirs = median(times.docker);
       row.dockerMs = round(theirs);
-      row.ratio = round((ours / theirs) * 100) / 100;
+      row.ratio = ratio(ours / theirs);
+    }
+    if (times.baseline.length > 0) {
+      row.baselineMs = round(median(times.baseline));
+      row.vsBaseline = ratio(ours / median(times.baseline));
     }
     if (PERF) {
       row.miniDockerCpuMs = round(median(cpu['mini-docker']));
       if (cpu.docker.length > 0) {
         row.dockerCpuMs = round(median(cpu.docker));
-        row.cpuRatio = round((median(cpu['mini-docker']) / median(cpu.docker)) * 100) / 100;
+        row.cpuRatio = ratio(median(cpu['mini-docker']) / median(cpu.docker));
+      }
+      if (cpu.baseline.length > 0) {
+        row.baselineCpuMs = round(median(cpu.baseline));
+        row.cpuVsBaseline = ratio(median(cpu['mini-docker']) / median(cpu.baseline));
       }
     }
     return row;

@@ -1,15 +1,17 @@
 /**
- * What bin/mini-docker runs. The CLI is one file, dist/cli/lib/cli-bundle.cjs (esbuild, at build
- * time: cli/entry.ts, the runtime, the parser and every built-in command with what they import from
- * cli/ and core/; npm packages stay outside), compiled with V8's code cache
- * (dist/cli/lib/cli-bundle.cache). So a command reads two files instead of resolving, reading and
- * compiling some thirty ES modules, and V8 does not compile what the cache holds. Without the bundle
- * (a build without it) the CLI runs the ES modules of dist/cli (entry.js).
+ * What bin/mini-docker runs. Each built-in command is one file, dist/cli/bundles/<command>.cjs
+ * (esbuild, at build time: cli/entry.ts, the runtime, the parser and that command with what it
+ * imports from cli/ and core/; npm packages stay outside), compiled with V8's code cache
+ * (dist/cli/bundles/<command>.cache). So a command reads two small files instead of resolving,
+ * reading and compiling some thirty ES modules, and V8 neither compiles what the cache holds nor
+ * reads and deserializes the code of the other commands. Anything else (help, `plugins …`, a
+ * plugin's command, an unknown command, argv starting with a flag) and a build without bundles run
+ * the ES modules of dist/cli (entry.js), which load oclif where it is needed.
  *
- * The cache is made at build time (scripts/build.mjs calls `writeBundleCache`); when V8 refuses it
- * (another node version or V8 flags), the command writes a new one after compiling.
+ * The caches are made at build time (scripts/build.mjs calls `writeBundleCache`); when V8 refuses
+ * one (another node version or V8 flags), the command writes a new one after compiling.
  */
-import { readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { accessSync, constants, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import vm from 'node:vm';
@@ -22,15 +24,49 @@ export function versionLine(pkg: { readonly name: string; readonly version: stri
   return `${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}`;
 }
 
-/** The bundle's exports (scripts/build.mjs writes its entry). */
+/** A command bundle's exports (scripts/build.mjs writes its entry). */
 export interface CliBundle {
   run(args: readonly string[]): Promise<void>;
-  /** Loads every command and runs the parser over each, for the code cache. */
-  warm(): Promise<void>;
+  /** Runs the parser over the command's declaration, for the code cache. */
+  warm(): void;
 }
 
-export const BUNDLE_FILE = join(__dirname, 'lib', 'cli-bundle.cjs');
-export const CACHE_FILE = BUNDLE_FILE.replace(/\.cjs$/, '.cache');
+/** Where the command bundles are: dist/cli/bundles. */
+export const BUNDLES_DIR = join(__dirname, 'bundles');
+
+/** A command's bundle: `ps` is dist/cli/bundles/ps.cjs, `container prune` …/container.prune.cjs. */
+export function bundleFileOf(words: readonly string[]): string {
+  return join(BUNDLES_DIR, `${words.join('.')}.cjs`);
+}
+
+/** The code cache the build made for a bundle, beside it (ps.cache). */
+export function cacheFileOf(bundleFile: string): string {
+  return bundleFile.replace(/\.cjs$/, '.cache');
+}
+
+/**
+ * The code cache a command writes after its first successful run (ps.<size>-<mtime>.run.cache): V8
+ * compiles lazily, so this one holds what the run used besides the parser (the request, the table),
+ * which the build cannot run without a daemon. Read before the build's. Its name holds the bundle's
+ * size and modification time: V8 checks only a source's length against a cache, and a bundle
+ * replaced in place (not by the build, which empties the folder) must not meet the old one's code.
+ */
+export function runCacheFileOf(bundleFile: string, stat: { readonly size: number; readonly mtimeMs: number }): string {
+  return bundleFile.replace(/\.cjs$/, `.${stat.size}-${Math.trunc(stat.mtimeMs)}.run.cache`);
+}
+
+/** A command name's word, as cli/entry.ts reads one (so nothing else becomes a path). */
+const WORD = /^[a-z][a-z0-9-]*$/;
+
+/**
+ * The bundles argv may name, in the order cli/entry.ts looks a command up: its first two words
+ * (`container prune`), then its first (`ps`); none when argv starts with a flag.
+ */
+export function bundleCandidates(args: readonly string[]): string[] {
+  const [first, second] = args;
+  if (first === undefined || !WORD.test(first)) return [];
+  return second !== undefined && WORD.test(second) ? [bundleFileOf([first, second]), bundleFileOf([first])] : [bundleFileOf([first])];
+}
 
 /** Writes V8's code cache of a script, atomically (another CLI may be reading it). */
 function saveCache(script: vm.Script, file: string): void {
@@ -48,39 +84,91 @@ function saveCache(script: vm.Script, file: string): void {
   }
 }
 
-/** Compiles and runs the bundle as a CommonJS module; undefined when there is no bundle. */
-export function loadBundle(options: { readonly useCache?: boolean } = {}): { readonly bundle: CliBundle; readonly script: vm.Script } | undefined {
+/** A bundle compiled and run: its exports, its script, and which cache it came from. */
+export interface LoadedBundle {
+  readonly bundle: CliBundle;
+  readonly script: vm.Script;
+  /** The cache file V8 took, or undefined when it compiled from source. */
+  readonly cache: string | undefined;
+  /** Where this bundle's run cache goes (undefined without caches). */
+  readonly runCache: string | undefined;
+}
+
+/**
+ * Compiles and runs a bundle as a CommonJS module, with the run's code cache, else the build's;
+ * undefined when there is no such file. A cache V8 refuses (another node, other V8 flags) is
+ * written again in its place; no cache at all, as the build's.
+ */
+export function loadBundle(file: string, options: { readonly useCache?: boolean } = {}): LoadedBundle | undefined {
   let code: string;
   try {
-    code = readFileSync(BUNDLE_FILE, 'utf8');
+    code = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
+  let cacheFile: string | undefined;
   let cachedData: Buffer | undefined;
+  let runCache: string | undefined;
   if (options.useCache !== false) {
-    try {
-      cachedData = readFileSync(CACHE_FILE);
-    } catch {
-      cachedData = undefined;
+    runCache = runCacheFileOf(file, statSync(file));
+    for (const candidate of [runCache, cacheFileOf(file)]) {
+      try {
+        cachedData = readFileSync(candidate);
+        cacheFile = candidate;
+        break;
+      } catch {
+        // not made yet
+      }
     }
   }
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
-    filename: BUNDLE_FILE,
+    filename: file,
     ...(cachedData ? { cachedData } : {}),
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const module: { exports: unknown } = { exports: {} };
-  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(BUNDLE_FILE), module, BUNDLE_FILE, dirname(BUNDLE_FILE));
-  if (options.useCache !== false && (cachedData === undefined || script.cachedDataRejected === true)) saveCache(script, CACHE_FILE);
-  return { bundle: module.exports as CliBundle, script };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+  const taken = cachedData !== undefined && script.cachedDataRejected !== true;
+  if (options.useCache !== false && !taken) saveCache(script, cacheFile ?? cacheFileOf(file));
+  return { bundle: module.exports as CliBundle, script, cache: taken ? cacheFile : undefined, runCache };
 }
 
-/** For scripts/build.mjs: the code cache after compiling what every command's parsing needs. */
-export async function writeBundleCache(): Promise<boolean> {
-  const loaded = loadBundle({ useCache: false });
+/**
+ * After a command's first successful run on the build's cache: its own cache, with what the run
+ * compiled (once; nothing when the folder is not writable, as for a user of a root's install).
+ */
+function saveRunCache(loaded: LoadedBundle, file: string): void {
+  if (loaded.runCache === undefined || loaded.cache !== cacheFileOf(file) || (process.exitCode !== undefined && process.exitCode !== 0)) return;
+  try {
+    accessSync(dirname(file), constants.W_OK);
+  } catch {
+    return;
+  }
+  saveCache(loaded.script, loaded.runCache);
+}
+
+/** Runs a loaded command bundle, then writes its run cache if this was its first good run on the build's. */
+export async function runBundle(loaded: LoadedBundle, file: string, args: readonly string[]): Promise<void> {
+  await loaded.bundle.run(args);
+  saveRunCache(loaded, file);
+}
+
+/**
+ * Once nothing is left to do (the output written, the connection closed: what node waits for
+ * before 'beforeExit'), end the process at once: node's own ending then frees the whole heap and
+ * the environment first, which a CLI about to exit does not need (~1 ms of CPU).
+ */
+function exitWhenIdle(): void {
+  process.once('beforeExit', () => process.exit());
+}
+
+/** For scripts/build.mjs: a command bundle's code cache, after compiling what its parsing needs. */
+export async function writeBundleCache(words: readonly string[]): Promise<boolean> {
+  const file = bundleFileOf(words);
+  const loaded = loadBundle(file, { useCache: false });
   if (!loaded) return false;
   await loaded.bundle.warm();
-  saveCache(loaded.script, CACHE_FILE);
+  saveCache(loaded.script, cacheFileOf(file));
   return true;
 }
 
@@ -101,8 +189,13 @@ export async function launch(args: readonly string[] = process.argv.slice(2)): P
     }
     return;
   }
-  const loaded = loadBundle();
-  if (loaded) return loaded.bundle.run(args);
+  for (const file of bundleCandidates(args)) {
+    const loaded = loadBundle(file);
+    if (!loaded) continue;
+    exitWhenIdle();
+    await runBundle(loaded, file, args);
+    return;
+  }
   const { main } = await import('./entry.js');
   return main(args);
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Builds everything a fresh clone needs: TypeScript, plugin package manifests, the C shim, the oclif manifest.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -65,11 +66,14 @@ run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join
   for (const file of ['index.html', 'app.css']) cpSync(join(page, file), join(assets, file));
 }
 
-step('CLI bundle (esbuild: entry, runtime, built-in commands) and its V8 code cache');
+step('CLI bundles (esbuild: one file per built-in command, with the entry and runtime) and their V8 code caches');
 {
-  // One CommonJS file with every declared built-in command (cli/launcher.cts loads it); the
-  // commands oclif's plugin-plugins makes (plugins, plugins install) are not declared and stay out.
+  // One CommonJS file per declared built-in command (cli/launcher.cts picks it from argv): the
+  // entry, the runtime, the parser, the command and what it imports from cli/ and core/; npm
+  // packages stay outside. The commands oclif's plugin-plugins makes (plugins, plugins install) are
+  // not declared and have none: they run through the ES modules and oclif.
   const { declarationOf } = await import(join(root, 'dist', 'cli', 'lib', 'command-declaration.js'));
+  const { bundleFileOf, writeBundleCache } = await import(join(root, 'dist', 'cli', 'launcher.cjs'));
   const commandsDir = join(root, 'dist', 'cli', 'commands');
   const names = [];
   const walk = (dir, prefix) => {
@@ -84,39 +88,59 @@ step('CLI bundle (esbuild: entry, runtime, built-in commands) and its V8 code ca
     const mod = await import(join(commandsDir, ...words) + '.js');
     if (declarationOf(mod.default)) declared.push(words);
   }
-  const contents = [
-    "import { main } from './dist/cli/entry.js';",
-    "import { declarationOf } from './dist/cli/lib/command-declaration.js';",
-    "import { warmUp } from './dist/cli/lib/command-runtime.js';",
-    // import(): esbuild makes each command a lazy part of the one file, run only when asked for
-    `const builtins = new Map([${declared.map((words) => `['${words.join(' ')}', () => import('./dist/cli/commands/${words.join('/')}.js')]`).join(', ')}]);`,
-    'export const run = (args) => main(args, async (name) => (await builtins.get(name)?.())?.default);',
-    'export const warm = async () => warmUp(await Promise.all([...builtins.values()].map(async (load) => declarationOf((await load()).default))));',
-  ].join('\n');
+  const bundlesDir = join(root, 'dist', 'cli', 'bundles');
+  rmSync(bundlesDir, { recursive: true, force: true });
+  const entriesDir = join(root, 'dist', 'cli', 'bundle-entries');
+  rmSync(entriesDir, { recursive: true, force: true });
+  mkdirSync(entriesDir, { recursive: true });
+  const entryPoints = {};
+  for (const words of declared) {
+    const name = words.join(' ');
+    const out = bundleFileOf(words);
+    const entry = join(entriesDir, `${words.join('.')}.js`);
+    writeFileSync(entry, [
+      "import { main } from '../entry.js';",
+      "import { declarationOf } from '../lib/command-declaration.js';",
+      "import { warmUp } from '../lib/command-runtime.js';",
+      `import command from '../commands/${words.join('/')}.js';`,
+      `export const run = (args) => main(args, async (name) => (name === ${JSON.stringify(name)} ? command : undefined));`,
+      'export const warm = () => warmUp([declarationOf(command)]);',
+      '',
+    ].join('\n'));
+    entryPoints[out.slice(bundlesDir.length + 1, -'.cjs'.length)] = entry;
+  }
   const esbuild = await import('esbuild');
-  const outfile = join(root, 'dist', 'cli', 'lib', 'cli-bundle.cjs');
+  const distUrl = (file) => JSON.stringify(relative(root, file).split(sep).join('/'));
   await esbuild.build({
-    stdin: { contents, resolveDir: root, sourcefile: 'cli-bundle-entry.js', loader: 'js' },
-    outfile,
+    entryPoints,
+    outdir: bundlesDir,
+    outExtension: { '.js': '.cjs' },
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     packages: 'external',
-    // the modules find the package root from their own place (cli/lib/paths.ts: dist/cli/lib)
-    define: { 'import.meta.url': '__bundleUrl' },
-    banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    // each module's import.meta.url is its own file's in dist (paths.ts finds the package root from
+    // dist/cli/lib, the archive code its helpers in dist/core/archive/bin), found from the bundle's place
+    banner: { js: 'const __moduleUrl = (file) => require("node:url").pathToFileURL(require("node:path").join(__dirname, "..", "..", "..", file)).href;' },
     logLevel: 'warning',
-    // a vm.Script has no loader for import(): @oclif/core (CommonJS) is required instead
     plugins: [{
-      name: 'oclif-by-require',
+      name: 'tiny-docker-cli',
       setup(b) {
+        // a vm.Script has no loader for import(): @oclif/core (CommonJS) is required instead
         b.onLoad({ filter: /[\\/]cli[\\/]lib[\\/]oclif-loader\.js$/ }, () => ({ contents: "export const loadOclif = async () => require('@oclif/core');", loader: 'js' }));
+        b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, async (a) => {
+          const text = await readFile(a.path, 'utf8');
+          if (!text.includes('import.meta.url')) return undefined;
+          return { contents: text.replaceAll('import.meta.url', `__moduleUrl(${distUrl(a.path)})`), loader: 'js' };
+        });
       },
     }],
   });
-  const { writeBundleCache } = await import(join(root, 'dist', 'cli', 'launcher.cjs'));
-  if (!(await writeBundleCache())) throw new Error('build: the CLI bundle did not load');
+  rmSync(entriesDir, { recursive: true, force: true });
+  for (const words of declared) {
+    if (!(await writeBundleCache(words))) throw new Error(`build: the CLI bundle of '${words.join(' ')}' did not load`);
+  }
 }
 
 step('oclif manifest');

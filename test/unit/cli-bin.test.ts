@@ -58,17 +58,56 @@ describe('bin/mini-docker', () => {
     assert.match(underNode.stderr, /Ignoring extra certs/);
   });
 
-  it('runs the one-file bundle with its V8 code cache, which V8 accepts, and the ES modules without the bundle', () => {
+  it('runs each built-in command from its own bundle with its V8 code cache, which V8 accepts, and the ES modules without one', () => {
     const launcher = join(root, 'dist', 'cli', 'launcher.cjs');
-    const probe = `import { loadBundle } from ${JSON.stringify(launcher)}; const l = loadBundle(); console.log(JSON.stringify({ loaded: l !== undefined, rejected: l?.script.cachedDataRejected }));`;
+    const probe = `import { bundleCandidates, loadBundle } from ${JSON.stringify(launcher)};
+      const out = {};
+      for (const args of [['stop'], ['container', 'prune'], ['run', 'busybox']]) {
+        const loaded = bundleCandidates(args).map((f) => loadBundle(f)).find((l) => l !== undefined);
+        out[args.join(' ')] = { loaded: loaded !== undefined, rejected: loaded?.script.cachedDataRejected };
+      }
+      out.candidates = [['-H', 'x', 'ps'], ['ps', '-a'], ['container', 'prune'], ['../x'], ['run', 'a/b']].map((a) => bundleCandidates(a).map((f) => f.split('/').slice(-2).join('/')));
+      console.log(JSON.stringify(out));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { env, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { loaded: true, rejected: false });
+    const loaded = { loaded: true, rejected: false };
+    assert.deepEqual(JSON.parse(r.stdout), {
+      stop: loaded, 'container prune': loaded, 'run busybox': loaded,
+      candidates: [[], ['bundles/ps.cjs'], ['bundles/container.prune.cjs', 'bundles/container.cjs'], [], ['bundles/run.cjs']],
+    });
     // the same command through the ES modules (what runs when there is no bundle) prints the same
     const viaModules = spawnSync(process.execPath, ['--input-type=module', '-e', `import { main } from ${JSON.stringify(join(root, 'dist', 'cli', 'entry.js'))}; await main(['stop']);`], { env, encoding: 'utf8' });
     const viaBundle = cli(['stop']);
     assert.deepEqual([viaModules.status, viaModules.stderr], [viaBundle.status, viaBundle.stderr]);
     assert.equal(viaBundle.stderr, "Error: 'mini-docker stop' requires at least 1 argument (see 'mini-docker stop --help')\n");
+  });
+
+  it('writes a command bundle\'s run cache after its first good run on the build\'s cache, keyed by the bundle\'s size and time, and takes it next', () => {
+    const launcher = join(root, 'dist', 'cli', 'launcher.cjs');
+    const dir = mkdtempSync(join(scratch, 'bundle-'));
+    const file = join(dir, 'cmd.cjs');
+    // a bundle whose run compiles a function the build's warm-up never ran, and fails when asked to
+    writeFileSync(file, 'exports.warm = () => {}; exports.run = async (args) => { const later = (n) => n * 2; if (args[0] === "fail") process.exitCode = 1; return later(1); };\n');
+    const step = (args: string[]): { cache: string | null; rejected: boolean; files: string[] } => {
+      const code = `const l = require(${JSON.stringify(launcher)}); const b = l.loadBundle(${JSON.stringify(file)});
+        l.runBundle(b, ${JSON.stringify(file)}, ${JSON.stringify(args)}).then(() => { process.exitCode = 0; console.log(JSON.stringify({ cache: b.cache ?? null, rejected: b.script.cachedDataRejected === true, files: require('fs').readdirSync(${JSON.stringify(dir)}).sort() })); });`;
+      const r = spawnSync(process.execPath, ['-e', code], { env, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { cache: string | null; rejected: boolean; files: string[] };
+    };
+    const stat = statSync(file);
+    const runCache = `cmd.${stat.size}-${Math.trunc(stat.mtimeMs)}.run.cache`;
+    // no cache at all: compiled from source, the build's cache written in its place
+    assert.deepEqual(step(['ok']), { cache: null, rejected: false, files: ['cmd.cache', 'cmd.cjs'] });
+    // a failed run on the build's cache leaves it alone; a good one writes the run cache
+    assert.deepEqual(step(['fail']), { cache: join(dir, 'cmd.cache'), rejected: false, files: ['cmd.cache', 'cmd.cjs'] });
+    assert.deepEqual(step(['ok']), { cache: join(dir, 'cmd.cache'), rejected: false, files: [runCache, 'cmd.cache', 'cmd.cjs'] });
+    // which the next run takes (and does not write again)
+    assert.deepEqual(step(['ok']), { cache: join(dir, runCache), rejected: false, files: [runCache, 'cmd.cache', 'cmd.cjs'] });
+    // a bundle replaced in place: the old run cache is not its own
+    writeFileSync(file, 'exports.warm = () => {}; exports.run = async () => 3;\n');
+    const replaced = step(['ok']);
+    assert.notEqual(replaced.cache, join(dir, runCache));
   });
 
   it('runs a built-in command without loading oclif, and loads it for help', () => {
