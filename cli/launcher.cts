@@ -5,8 +5,9 @@
  * (dist/cli/bundles/<command>.cache). So a command reads two small files instead of resolving,
  * reading and compiling some thirty ES modules, and V8 neither compiles what the cache holds nor
  * reads and deserializes the code of the other commands. Anything else (help, `plugins …`, a
- * plugin's command, an unknown command, argv starting with a flag) and a build without bundles run
- * the ES modules of dist/cli (entry.js), which load oclif where it is needed.
+ * plugin's command, an unknown command, argv starting with a flag) runs the bundle of the entry
+ * alone (`_rest.cjs`), which loads oclif; a build without bundles, the ES modules of dist/cli
+ * (entry.js).
  *
  * The caches are made at build time (scripts/build.mjs calls `writeBundleCache`); when V8 refuses
  * one (another node version or V8 flags), the command writes a new one after compiling.
@@ -54,6 +55,13 @@ export function cacheFileOf(bundleFile: string): string {
 export function runCacheFileOf(bundleFile: string, stat: { readonly size: number; readonly mtimeMs: number }): string {
   return bundleFile.replace(/\.cjs$/, `.${stat.size}-${Math.trunc(stat.mtimeMs)}.run.cache`);
 }
+
+/**
+ * The bundle of everything that is not a built-in command (help, `plugins …`, a plugin's command,
+ * an unknown command, argv that starts with a flag): the entry alone, which hands argv to oclif.
+ * Its name is no command's (a command's words start with a letter).
+ */
+export const REST_BUNDLE = '_rest';
 
 /** A command name's word, as cli/entry.ts reads one (so nothing else becomes a path). */
 const WORD = /^[a-z][a-z0-9-]*$/;
@@ -195,6 +203,11 @@ export async function launch(args: readonly string[] = process.argv.slice(2)): P
     exitWhenIdle();
     await runBundle(loaded, file, args);
     return;
+  }
+  const rest = loadBundle(bundleFileOf([REST_BUNDLE]));
+  if (rest) {
+    exitWhenIdle();
+    return runBundle(rest, bundleFileOf([REST_BUNDLE]), args);
   }
   const { main } = await import('./entry.js');
   return main(args);

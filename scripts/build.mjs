@@ -73,7 +73,7 @@ step('CLI bundles (esbuild: one file per built-in command, with the entry and ru
   // packages stay outside. The commands oclif's plugin-plugins makes (plugins, plugins install) are
   // not declared and have none: they run through the ES modules and oclif.
   const { declarationOf } = await import(join(root, 'dist', 'cli', 'lib', 'command-declaration.js'));
-  const { bundleFileOf, writeBundleCache } = await import(join(root, 'dist', 'cli', 'launcher.cjs'));
+  const { REST_BUNDLE, bundleFileOf, writeBundleCache } = await import(join(root, 'dist', 'cli', 'launcher.cjs'));
   const commandsDir = join(root, 'dist', 'cli', 'commands');
   const names = [];
   const walk = (dir, prefix) => {
@@ -109,6 +109,11 @@ step('CLI bundles (esbuild: one file per built-in command, with the entry and ru
     ].join('\n'));
     entryPoints[out.slice(bundlesDir.length + 1, -'.cjs'.length)] = entry;
   }
+  // The rest (help, `plugins …`, a plugin's command, an unknown command, argv that starts with a
+  // flag): the entry alone, which finds no built-in and hands argv to oclif.
+  const rest = join(entriesDir, `${REST_BUNDLE}.js`);
+  writeFileSync(rest, ["import { main } from '../entry.js';", 'export const run = (args) => main(args, async () => undefined);', 'export const warm = () => {};', ''].join('\n'));
+  entryPoints[REST_BUNDLE] = rest;
   const esbuild = await import('esbuild');
   const distUrl = (file) => JSON.stringify(relative(root, file).split(sep).join('/'));
   await esbuild.build({
@@ -138,7 +143,7 @@ step('CLI bundles (esbuild: one file per built-in command, with the entry and ru
     }],
   });
   rmSync(entriesDir, { recursive: true, force: true });
-  for (const words of declared) {
+  for (const words of [...declared, [REST_BUNDLE]]) {
     if (!(await writeBundleCache(words))) throw new Error(`build: the CLI bundle of '${words.join(' ')}' did not load`);
   }
 }
