@@ -76,6 +76,15 @@ export function bundleCandidates(args: readonly string[]): string[] {
   return second !== undefined && WORD.test(second) ? [bundleFileOf([first, second]), bundleFileOf([first])] : [bundleFileOf([first])];
 }
 
+/** Removes a file, quietly when it is gone already or cannot be. */
+function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // gone already, or a read-only install
+  }
+}
+
 /** Writes V8's code cache of a script, atomically (another CLI may be reading it). */
 function saveCache(script: vm.Script, file: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -84,11 +93,7 @@ function saveCache(script: vm.Script, file: string): void {
     renameSync(tmp, file);
   } catch {
     // a read-only install: the next command compiles again
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never written
-    }
+    removeFile(tmp);
   }
 }
 
@@ -104,8 +109,9 @@ export interface LoadedBundle {
 
 /**
  * Compiles and runs a bundle as a CommonJS module, with the run's code cache, else the build's;
- * undefined when there is no such file. A cache V8 refuses (another node, other V8 flags) is
- * written again in its place; no cache at all, as the build's.
+ * undefined when there is no such file. When V8 refuses the build's cache (another node, other V8
+ * flags) or there is none, it is written again; a run cache V8 refuses is removed (the next runs
+ * take the build's, then make a run cache again).
  */
 export function loadBundle(file: string, options: { readonly useCache?: boolean } = {}): LoadedBundle | undefined {
   let code: string;
@@ -137,7 +143,14 @@ export function loadBundle(file: string, options: { readonly useCache?: boolean 
   const module: { exports: unknown } = { exports: {} };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
   const taken = cachedData !== undefined && script.cachedDataRejected !== true;
-  if (options.useCache !== false && !taken) saveCache(script, cacheFile ?? cacheFileOf(file));
+  if (options.useCache !== false && !taken) {
+    if (cacheFile !== undefined && cacheFile === runCache) {
+      // a run cache V8 refuses goes: the build's cache, made again if refused too, then a run's
+      removeFile(cacheFile);
+    } else {
+      saveCache(script, cacheFileOf(file));
+    }
+  }
   return { bundle: module.exports as CliBundle, script, cache: taken ? cacheFile : undefined, runCache };
 }
 

@@ -104,6 +104,11 @@ describe('bin/mini-docker', () => {
     assert.deepEqual(step(['ok']), { cache: join(dir, 'cmd.cache'), rejected: false, files: [runCache, 'cmd.cache', 'cmd.cjs'] });
     // which the next run takes (and does not write again)
     assert.deepEqual(step(['ok']), { cache: join(dir, runCache), rejected: false, files: [runCache, 'cmd.cache', 'cmd.cjs'] });
+    // a run cache V8 refuses (another node): removed, the build's taken next, then a run cache again
+    writeFileSync(join(dir, runCache), 'not a code cache');
+    assert.deepEqual(step(['ok']), { cache: null, rejected: true, files: ['cmd.cache', 'cmd.cjs'] });
+    assert.deepEqual(step(['ok']), { cache: join(dir, 'cmd.cache'), rejected: false, files: [runCache, 'cmd.cache', 'cmd.cjs'] });
+    assert.deepEqual(step(['ok']), { cache: join(dir, runCache), rejected: false, files: [runCache, 'cmd.cache', 'cmd.cjs'] });
     // a bundle replaced in place: the old run cache is not its own
     writeFileSync(file, 'exports.warm = () => {}; exports.run = async () => 3;\n');
     const replaced = step(['ok']);
