@@ -12,9 +12,9 @@
  * The caches are made at build time (scripts/build.mjs calls `writeBundleCache`); when V8 refuses
  * one (another node version or V8 flags), the command writes a new one after compiling.
  */
-import { accessSync, constants, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import vm from 'node:vm';
 
 // A CommonJS module (.cts), as bin/mini-docker is (bin/package.json): node starts an ES module
@@ -115,16 +115,25 @@ export interface LoadedBundle {
  */
 export function loadBundle(file: string, options: { readonly useCache?: boolean } = {}): LoadedBundle | undefined {
   let code: string;
+  let stat: Stats;
+  let fd: number;
   try {
-    code = readFileSync(file, 'utf8');
+    fd = openSync(file, 'r');
   } catch {
     return undefined;
+  }
+  try {
+    // the size and time of the file read (the run cache's name), even if a build replaces it meanwhile
+    stat = fstatSync(fd);
+    code = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
   let cacheFile: string | undefined;
   let cachedData: Buffer | undefined;
   let runCache: string | undefined;
   if (options.useCache !== false) {
-    runCache = runCacheFileOf(file, statSync(file));
+    runCache = runCacheFileOf(file, stat);
     for (const candidate of [runCache, cacheFileOf(file)]) {
       try {
         cachedData = readFileSync(candidate);
@@ -156,10 +165,13 @@ export function loadBundle(file: string, options: { readonly useCache?: boolean 
 
 /**
  * After a command's first successful run on the build's cache: its own cache, with what the run
- * compiled (once; nothing when the folder is not writable, as for a user of a root's install).
+ * compiled (once; nothing when the folder is not writable, as for a user of a root's install, nor
+ * after a run that went to oclif: help, and the rest's bundle).
  */
 function saveRunCache(loaded: LoadedBundle, file: string): void {
   if (loaded.runCache === undefined || loaded.cache !== cacheFileOf(file) || (process.exitCode !== undefined && process.exitCode !== 0)) return;
+  // help (`ps --help`) and the rest go through oclif: a run cache of that run would hold none of the command's own code
+  if (Object.keys(require.cache).some((key) => key.includes(`${sep}@oclif${sep}`))) return;
   try {
     accessSync(dirname(file), constants.W_OK);
   } catch {

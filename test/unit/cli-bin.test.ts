@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +109,18 @@ describe('bin/mini-docker', () => {
     assert.deepEqual(step(['ok']), { cache: null, rejected: true, files: ['cmd.cache', 'cmd.cjs'] });
     assert.deepEqual(step(['ok']), { cache: join(dir, 'cmd.cache'), rejected: false, files: [runCache, 'cmd.cache', 'cmd.cjs'] });
     assert.deepEqual(step(['ok']), { cache: join(dir, runCache), rejected: false, files: [runCache, 'cmd.cache', 'cmd.cjs'] });
+    // a run that went to oclif (help) makes no run cache: it would hold none of the command's code
+    const oclifDir = join(dir, 'node_modules', '@oclif', 'core');
+    mkdirSync(oclifDir, { recursive: true });
+    writeFileSync(join(oclifDir, 'index.js'), 'exports.help = true;\n');
+    const helpFile = join(dir, 'help.cjs');
+    writeFileSync(helpFile, `exports.warm = () => {}; exports.run = async () => { require(${JSON.stringify(join(oclifDir, 'index.js'))}); };\n`);
+    for (let i = 0; i < 3; i++) {
+      const code = `const l = require(${JSON.stringify(launcher)}); const b = l.loadBundle(${JSON.stringify(helpFile)}); l.runBundle(b, ${JSON.stringify(helpFile)}, []);`;
+      const r = spawnSync(process.execPath, ['-e', code], { env, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('help.')).sort(), ['help.cache', 'help.cjs']);
     // a bundle replaced in place: the old run cache is not its own
     writeFileSync(file, 'exports.warm = () => {}; exports.run = async () => 3;\n');
     const replaced = step(['ok']);
