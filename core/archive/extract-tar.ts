@@ -1,11 +1,11 @@
-import { constants } from 'node:fs';
-import { chmod, link, lchown, lstat, lutimes, mkdir, open, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsHelper } from './fs-helper.js';
 import { HeldDir } from './held-dir.js';
 import { cleanInRoot, resolveInRoot } from './resolve-in-root.js';
 import type { TarHeader } from './tar-header.js';
 import { readTar } from './tar-reader.js';
+import { nodeTreeFs, type FileStats, type TreeFs } from './tree-fs.js';
 
 /** One archive entry offered to `ExtractOptions.intercept` before it is extracted. */
 export interface InterceptedEntry {
@@ -58,6 +58,12 @@ export interface ExtractOptions {
   readonly onProgress?: (bytes: number) => void;
   /** Told about entries skipped or attributes not set; default: console.warn. */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Where the files are made: default the host's (`targetDir` a host path, held open). `cp` gives
+   * a ContainerFs, whose process has the container's root: `targetDir` is then the container's
+   * path and no path is walked from the host's root. Not with `intercept`.
+   */
+  readonly fs?: TreeFs;
 }
 
 export interface ExtractResult {
@@ -86,9 +92,9 @@ function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
-async function lstatOrNull(path: string): Promise<Awaited<ReturnType<typeof lstat>> | null> {
+async function lstatOrNull(fs: TreeFs, path: string): Promise<FileStats | null> {
   try {
-    return await lstat(path);
+    return await fs.lstat(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
@@ -99,19 +105,6 @@ async function lstatOrNull(path: string): Promise<Awaited<ReturnType<typeof lsta
 const SMALL_FILE = 256 << 10;
 /** At most this many of them at a time. */
 const MAX_IN_FLIGHT = 16;
-
-/** A large file's data is written in batches of this size (one writev each). */
-const WRITE_BATCH = 1 << 20;
-
-/** Writes every byte of `parts` at the file's position: one writev, a short write finished with write. */
-async function writeAll(file: FileHandle, parts: readonly Buffer[]): Promise<void> {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  let written = parts.length === 1 ? (await file.write(parts[0]!, 0, total)).bytesWritten : (await file.writev(parts)).bytesWritten;
-  if (written === total) return;
-  const rest = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
-  while (written < total) written += (await file.write(rest, written, total - written)).bytesWritten;
-}
 
 async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
@@ -157,11 +150,6 @@ class WritesInFlight {
   }
 }
 
-async function removeExisting(path: string): Promise<void> {
-  // rm does not follow symlinks, recursive or not.
-  await rm(path, { recursive: true, force: true });
-}
-
 /**
  * Extracts a tar archive into `targetDir`, safely: every entry lands inside the target.
  *
@@ -183,10 +171,16 @@ export async function extractTar(
   targetDir: string,
   options: ExtractOptions = {},
 ): Promise<ExtractResult> {
-  await mkdir(targetDir, { recursive: true });
-  // Held open rather than realpath'd: the target may be a folder of another mount namespace (cp).
-  const held = await HeldDir.open(targetDir);
-  const root = held.path;
+  if (options.fs && options.intercept) throw new Error('extractTar: intercept works on the host\'s file system only');
+  const helper = new FsHelper();
+  const fs = options.fs ?? nodeTreeFs(helper);
+  let held: HeldDir | null = null;
+  if (!options.fs) {
+    await mkdir(targetDir, { recursive: true });
+    // Held open rather than realpath'd: another process's view (/proc/<pid>/root/...) stays the folder it was.
+    held = await HeldDir.open(targetDir);
+  }
+  const root = held?.path ?? targetDir;
   const warn = options.onWarning ?? ((message: string) => console.warn(`tar: ${message}`));
   const preserveOwner = options.owner !== undefined || options.mapIds !== undefined || (options.preserveOwner ?? isRoot());
   const ownerOf = (header: TarHeader): { uid: number; gid: number } => {
@@ -199,7 +193,6 @@ export async function extractTar(
       ? `cannot overwrite directory "${header.path}" with non-directory "${header.path}"`
       : `cannot overwrite non-directory "${header.path}" with directory "${header.path}"`);
   };
-  const fs = new FsHelper();
   const deferred: DeferredDirectory[] = [];
   // Resolved parent folders, by their cleaned path. Only this extraction changes the target (see
   // the rules above), and only by removing something or making a symlink can it change what a
@@ -208,13 +201,13 @@ export async function extractTar(
   const parentOf = async (rel: string): Promise<string> => {
     const cached = parents.get(rel);
     if (cached !== undefined) return cached;
-    const resolved = await resolveInRoot(root, rel, { followFinal: true, create: true });
+    const resolved = await resolveInRoot(root, rel, { followFinal: true, create: true }, fs);
     parents.set(rel, resolved);
     return resolved;
   };
   const replace = async (path: string): Promise<void> => {
     parents.clear();
-    await removeExisting(path);
+    await fs.remove(path);
   };
   const writes = new WritesInFlight();
   let entries = 0;
@@ -238,8 +231,8 @@ export async function extractTar(
     return await extractEntries();
   } finally {
     await writes.settle(); // after a failure too: nothing may still write once the caller cleans up
-    await fs.close();
-    await held.close();
+    await helper.close();
+    await held?.close();
   }
 
   async function extractEntries(): Promise<ExtractResult> {
@@ -266,86 +259,64 @@ export async function extractTar(
       if (intercepted || header.type !== 'file' || header.size > SMALL_FILE || writes.conflicts(rel)) await writes.drain();
       const parent = await parentOf(parentParts.join('/'));
       if (intercepted && options.intercept) {
-        const outcome = await options.intercept.handle({ header, parent, name, preserveOwner, fs, warn });
+        const outcome = await options.intercept.handle({ header, parent, name, preserveOwner, fs: helper, warn });
         parents.clear(); // the hook may have removed or replaced anything
         if (outcome === 'written') entries++;
         continue;
       }
       const path = join(parent, name);
       // A file is created with O_EXCL straight away (what exists is replaced only when that fails).
-      const existing = header.type === 'file' ? null : await lstatOrNull(path);
+      const existing = header.type === 'file' ? null : await lstatOrNull(fs, path);
       if (existing) refuseOverwrite(header, existing.isDirectory());
 
       switch (header.type) {
         case 'directory': {
           if (!existing?.isDirectory()) {
             if (existing) await replace(path);
-            await mkdir(path, { mode: 0o700 });
+            await fs.mkdir(path, 0o700);
           }
-          if (preserveOwner) await lchown(path, ownerOf(header).uid, ownerOf(header).gid);
+          if (preserveOwner) await fs.lchown(path, ownerOf(header).uid, ownerOf(header).gid);
           await applyXattrs(path, header);
-          const stats = await lstat(path);
+          const stats = await fs.lstat(path);
           deferred.push({ path: parts.join('/'), ino: stats.ino, mode: header.mode, mtime: header.mtime });
           break;
         }
         case 'file': {
+          const meta = { mode: header.mode, mtime: header.mtime, ...(preserveOwner ? { owner: ownerOf(header) } : {}) };
           const write = async (data: Buffer | AsyncIterable<Uint8Array>): Promise<void> => {
-            const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-            const file = await open(path, flags, 0o600).catch(async (error: NodeJS.ErrnoException) => {
+            // Created with O_EXCL (nothing of `data` read yet when that fails): what is there is replaced only then.
+            await fs.writeFile(path, data, meta).catch(async (error: NodeJS.ErrnoException) => {
               if (error.code !== 'EEXIST') throw error;
-              refuseOverwrite(header, (await lstatOrNull(path))?.isDirectory() === true);
+              refuseOverwrite(header, (await lstatOrNull(fs, path))?.isDirectory() === true);
               await replace(path);
-              return open(path, flags, 0o600);
+              await fs.writeFile(path, data, meta);
             });
-            try {
-              if (Buffer.isBuffer(data)) await writeAll(file, [data]);
-              else {
-                // A large file's pieces (as small as the archive's source gives them) go out in batches: one writev each.
-                let batch: Buffer[] = [];
-                let batched = 0;
-                for await (const chunk of data) {
-                  batch.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-                  batched += chunk.byteLength;
-                  if (batched >= WRITE_BATCH) {
-                    await writeAll(file, batch);
-                    batch = [];
-                    batched = 0;
-                  }
-                }
-                if (batched > 0) await writeAll(file, batch);
-              }
-              if (preserveOwner) await file.chown(ownerOf(header).uid, ownerOf(header).gid);
-              await file.chmod(header.mode);
-              await applyXattrs(path, header);
-              await file.utimes(header.mtime, header.mtime);
-            } finally {
-              await file.close();
-            }
+            await applyXattrs(path, header);
           };
           if (header.size > SMALL_FILE) await write(body);
           else writes.start(rel, write(await readAll(body)));
           break;
         }
         case 'symlink': {
-          if (existing) await removeExisting(path);
+          if (existing) await fs.remove(path);
           parents.clear();
-          await symlink(header.linkname, path);
-          if (preserveOwner) await lchown(path, ownerOf(header).uid, ownerOf(header).gid);
+          await fs.symlink(header.linkname, path);
+          if (preserveOwner) await fs.lchown(path, ownerOf(header).uid, ownerOf(header).gid);
           await applyXattrs(path, header);
-          await lutimes(path, header.mtime, header.mtime);
+          await fs.lutimes(path, header.mtime);
           break;
         }
         case 'hardlink': {
-          const target = await resolveInRoot(root, cleanInRoot(header.linkname).join('/'), { followFinal: false, create: false }).catch((error: NodeJS.ErrnoException) => {
+          const target = await resolveInRoot(root, cleanInRoot(header.linkname).join('/'), { followFinal: false, create: false }, fs).catch((error: NodeJS.ErrnoException) => {
             if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
             throw error;
           });
-          const targetStats = target === null ? null : await lstatOrNull(target);
+          const targetStats = target === null ? null : await lstatOrNull(fs, target);
           if (targetStats === null) throw new Error(`tar entry ${header.path}: hardlink target ${header.linkname} is not in the archive`);
           if (targetStats.isDirectory()) throw new Error(`tar entry ${header.path}: hardlink target ${header.linkname} is a directory`);
           if (target === path) break;
           if (existing) await replace(path);
-          await link(target!, path);
+          await fs.link(target!, path);
           break;
         }
         case 'char-device':
@@ -358,11 +329,11 @@ export async function extractTar(
           if (existing) await replace(path);
           await fs.mknod(path, header.type, header.mode, header.devmajor, header.devminor);
           if (preserveOwner) {
-            await lchown(path, ownerOf(header).uid, ownerOf(header).gid);
-            await chmod(path, header.mode); // chown cleared setuid/setgid; the node is ours, not a symlink
+            await fs.lchown(path, ownerOf(header).uid, ownerOf(header).gid);
+            await fs.chmod(path, header.mode); // chown cleared setuid/setgid; the node is ours, not a symlink
           }
           await applyXattrs(path, header);
-          await lutimes(path, header.mtime, header.mtime);
+          await fs.lutimes(path, header.mtime);
           break;
         }
       }
@@ -373,11 +344,11 @@ export async function extractTar(
     await writes.drain();
     // Deepest last-seen first; each folder is looked up again and must still be the one made.
     for (const dir of deferred.reverse()) {
-      const path = await resolveInRoot(root, dir.path, { followFinal: false, create: false }).catch(() => null);
-      const stats = path === null ? null : await lstatOrNull(path);
+      const path = await resolveInRoot(root, dir.path, { followFinal: false, create: false }, fs).catch(() => null);
+      const stats = path === null ? null : await lstatOrNull(fs, path);
       if (path === null || stats === null || !stats.isDirectory() || stats.ino !== dir.ino) continue;
-      await chmod(path, dir.mode);
-      await utimes(path, dir.mtime, dir.mtime);
+      await fs.chmod(path, dir.mode);
+      await fs.lutimes(path, dir.mtime);
     }
     return { entries, bytes };
   }

@@ -18,33 +18,6 @@ export class HeldDir {
     return new HeldDir(await open(path, flags));
   }
 
-  /**
-   * Opens the folder `rel` (a path `resolveInRoot` returned, relative to the held folder `root`)
-   * one component at a time, each opened O_DIRECTORY|O_NOFOLLOW from the folder before it: a
-   * component that is (or became) a symlink is refused (ELOOP or ENOTDIR), so the folder held is
-   * inside `root` whatever a process does to the path meanwhile, and whichever mount namespace
-   * or root the process that uses it has. "." and ".." are refused (EINVAL).
-   */
-  static async openInside(root: string, rel: string): Promise<HeldDir> {
-    let current = await HeldDir.open(root);
-    try {
-      for (const part of rel.split('/').filter((p) => p !== '')) {
-        if (part === '.' || part === '..') {
-          const error: NodeJS.ErrnoException = new Error(`${rel}: "${part}" in a resolved path`);
-          error.code = 'EINVAL';
-          throw error;
-        }
-        const next = await HeldDir.open(`${current.path}/${part}`, { noFollow: true });
-        await current.close();
-        current = next;
-      }
-      return current;
-    } catch (error) {
-      await current.close();
-      throw error;
-    }
-  }
-
   /** The descriptor (to hand to a child process, which reaches the folder as `/proc/self/fd/<its number>`). */
   get fd(): number {
     return this.handle.fd;

@@ -75,7 +75,7 @@ export function rfc3339Nano(ns: bigint): string {
 }
 
 /** The stat of a path, from lstat with bigint numbers (for the nanoseconds of mtime). */
-export function pathStatOf(name: string, stats: BigIntStats, linkTarget: string): ContainerPathStat {
+export function pathStatOf(name: string, stats: Pick<BigIntStats, 'size' | 'mode' | 'mtimeNs'> | { readonly size: number; readonly mode: number; readonly mtimeNs: bigint }, linkTarget: string): ContainerPathStat {
   return { name, size: Number(stats.size), mode: goFileMode(Number(stats.mode)), mtime: rfc3339Nano(stats.mtimeNs), linkTarget };
 }
 

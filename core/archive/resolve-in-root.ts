@@ -1,5 +1,17 @@
 import { lstat, mkdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TreeFs } from './tree-fs.js';
+
+/** What resolving needs of a file system. */
+export type ResolveFs = Pick<TreeFs, 'lstat' | 'readlink' | 'mkdir'>;
+
+const HOST_FS: ResolveFs = {
+  lstat: (path) => lstat(path),
+  readlink: (path) => readlink(path),
+  mkdir: async (path, mode) => {
+    await mkdir(path, { mode });
+  },
+};
 
 /** Most symlinks followed while resolving one path (Linux allows 40; securejoin 255). */
 const MAX_SYMLINKS = 255;
@@ -50,8 +62,11 @@ function errnoError(code: string, message: string): NodeJS.ErrnoException {
  *
  * The answer is true when it is computed: a process changing the tree at the same time could
  * swap a folder for a symlink afterwards. Extraction writes into trees nothing else touches.
+ * With `fs` a ContainerFs (cp), `root` and the answer are the container's paths, and every
+ * lookup is made by a process whose root is the container's: the answer gives the rules (".."
+ * and absolute links stop at `root`), the kernel keeps everything inside the container.
  */
-export async function resolveInRoot(root: string, path: string, options: ResolveOptions): Promise<string> {
+export async function resolveInRoot(root: string, path: string, options: ResolveOptions, fs: ResolveFs = HOST_FS): Promise<string> {
   const pending = pathComponents(path);
   const resolved: string[] = [];
   let symlinks = 0;
@@ -65,7 +80,7 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
     const hostPath = join(root, ...resolved, part);
     let stats;
     try {
-      stats = await lstat(hostPath);
+      stats = await fs.lstat(hostPath);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       if (isFinal && !options.followFinal) {
@@ -82,7 +97,7 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
       }
       if (!options.create) throw errnoError('ENOENT', `${join('/', ...resolved, part)}: no such file or directory inside the target`);
       try {
-        await mkdir(hostPath, { mode: 0o755 });
+        await fs.mkdir(hostPath, 0o755);
       } catch (mkdirError) {
         if ((mkdirError as NodeJS.ErrnoException).code !== 'EEXIST') throw mkdirError;
         pending.unshift(part); // created meanwhile: look again
@@ -93,7 +108,7 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
     }
     if (stats.isSymbolicLink() && (!isFinal || options.followFinal)) {
       if (++symlinks > MAX_SYMLINKS) throw errnoError('ELOOP', `${path}: too many levels of symbolic links`);
-      const target = await readlink(hostPath);
+      const target = await fs.readlink(hostPath);
       if (target.startsWith('/')) resolved.length = 0;
       pending.unshift(...pathComponents(target));
       continue;

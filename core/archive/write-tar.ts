@@ -1,18 +1,18 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
-import { open, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import type { Stats } from 'node:fs';
+import { FsHelper } from './fs-helper.js';
 import { HeldDir } from './held-dir.js';
 import type { TarHeaderInput } from './tar-header.js';
 import { TarWriter } from './tar-writer.js';
+import { nodeTreeFs, type FileStats, type TreeFs } from './tree-fs.js';
 import { readXattrTree } from './xattrs.js';
 
 /** One file of the walk, offered to `WriteTarOptions.rewrite` before it is written. */
 export interface WalkedEntry {
   /** The header the walk would write (its path relative to the root: "bin/sh"). */
   readonly header: TarHeaderInput;
-  readonly stats: Stats;
+  readonly stats: FileStats;
   /** All its extended attributes, `trusted.overlay.*` included (the header has none of those). */
   readonly xattrs: Readonly<Record<string, Buffer>>;
 }
@@ -38,6 +38,12 @@ export interface WriteTarOptions {
    * core/security/id-map.ts). `rel`: the file's path relative to the folder archived from.
    */
   readonly mapIds?: (ids: { readonly uid: number; readonly gid: number }, rel: string) => { readonly uid: number; readonly gid: number };
+  /**
+   * Where the tree is read: default the host's (the folder held open). `cp` gives a ContainerFs,
+   * whose process has the container's root: the folder is then the container's path, and every
+   * lookup, link and open is resolved by the kernel inside the container.
+   */
+  readonly fs?: TreeFs;
 }
 
 /** Splits a Linux dev_t into major and minor numbers (glibc's encoding). */
@@ -54,56 +60,9 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-/** Reads `size` bytes of the file the walk saw (same device and inode), or fails: never another file. */
 /** Files up to this size are read whole, a window of them at a time; bigger ones are streamed. */
 const SMALL_FILE = 256 << 10;
 const WINDOW = 16;
-
-/**
- * A small file's bytes, read with blocking calls: one file is a few microseconds of the event loop,
- * where the four promise calls (open, stat, read, close) each cost a trip through the thread pool,
- * which made a layer of 20,000 small files ten times slower to archive than GNU tar. Same checks
- * as readExactly: the inode the walk saw, never through a symlink.
- */
-function readSmallFile(path: string, size: number, seen: { dev: number; ino: number }): Promise<Buffer> {
-  try {
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      const opened = fstatSync(fd);
-      if (opened.dev !== seen.dev || opened.ino !== seen.ino) throw new Error(`${path} changed while it was being archived`);
-      const buffer = Buffer.alloc(size);
-      let position = 0;
-      while (position < size) {
-        const bytesRead = readSync(fd, buffer, position, size - position, position);
-        if (bytesRead === 0) break; // shrank meanwhile: the rest stays zeros, as the writer pads
-        position += bytesRead;
-      }
-      return Promise.resolve(buffer);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-}
-
-async function* readExactly(path: string, size: number, seen: { dev: number; ino: number }): AsyncGenerator<Buffer> {
-  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const opened = await file.stat();
-    if (opened.dev !== seen.dev || opened.ino !== seen.ino) throw new Error(`${path} changed while it was being archived`);
-    let position = 0;
-    while (position < size) {
-      const buffer = Buffer.allocUnsafe(Math.min(size - position, 1 << 20));
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) break; // shrank meanwhile: the writer pads with zeros
-      position += bytesRead;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await file.close();
-  }
-}
 
 /**
  * Writes the tree under `rootDir` as a tar archive to `out` and resolves with its size in bytes.
@@ -113,7 +72,8 @@ async function* readExactly(path: string, size: number, seen: { dev: number; ino
  * skipped. Long names, links and xattrs get PAX headers.
  *
  * Symlinks are never followed, but a folder swapped for a symlink while the walk is in it would be
- * (Node has no openat): archive trees nothing changes meanwhile (a stopped or paused container).
+ * (Node has no openat): archive trees nothing changes meanwhile, or read them with `fs` a
+ * ContainerFs, where whatever is followed stays inside the container.
  */
 export async function writeTar(rootDir: string, out: NodeJS.WritableStream, options: WriteTarOptions = {}): Promise<number> {
   return archiveTree(rootDir, null, out, options);
@@ -130,20 +90,30 @@ export async function writeTarOf(parentDir: string, name: string, topName: strin
 }
 
 async function archiveTree(rootDir: string, top: { name: string; topName: string } | null, out: NodeJS.WritableStream, options: WriteTarOptions): Promise<number> {
-  // Held open rather than realpath'd: the tree may be in another mount namespace (cp).
+  if (options.fs) return archiveHeld(rootDir, top, out, options, options.fs);
+  // Held open rather than realpath'd: another process's view (/proc/<pid>/root/...) stays the folder it was.
   const held = await HeldDir.open(rootDir);
+  const helper = new FsHelper(); // never started: reading needs none of its calls
   try {
-    return await archiveHeld(held.path, top, out, options);
+    return await archiveHeld(held.path, top, out, options, hostReads(nodeTreeFs(helper)));
   } finally {
     await held.close();
   }
 }
 
-async function archiveHeld(root: string, top: { name: string; topName: string } | null, out: NodeJS.WritableStream, options: WriteTarOptions): Promise<number> {
+/** The host's reads as a walk makes them: blocking stats (a few microseconds each, where a promise costs a trip through the thread pool). */
+function hostReads(fs: TreeFs): TreeFs {
+  return { ...fs, lstat: (path) => Promise.resolve(lstatSync(path)), stat: (path) => Promise.resolve(statSync(path)) };
+}
+
+async function archiveHeld(root: string, top: { name: string; topName: string } | null, out: NodeJS.WritableStream, options: WriteTarOptions, fs: TreeFs): Promise<number> {
   const warn = options.onWarning ?? ((message: string) => console.warn(`tar: ${message}`));
   const xattrRoot = top === null ? root : join(root, top.name);
-  const xattrFolder = top === null || top.name === '' || lstatSync(xattrRoot).isDirectory();
-  const xattrTree = options.xattrs === false ? new Map<string, Record<string, Buffer>>() : await readXattrTree(xattrRoot, warn, { folder: xattrFolder });
+  // The host's xattrs are read in one pass (mini-docker-xattrs); a container's, file by file with the rest of its status.
+  const xattrTree = options.xattrs === false || options.fs
+    ? new Map<string, Record<string, Buffer>>()
+    : await readXattrTree(xattrRoot, warn, { folder: top === null || top.name === '' || lstatSync(xattrRoot).isDirectory() });
+  const allXattrs = (path: string): Promise<Record<string, Buffer>> => (options.fs && options.xattrs !== false ? options.fs.xattrs(path) : Promise.resolve(xattrTree.get(path) ?? {}));
   const writer = new TarWriter(out, { onProgress: options.onProgress });
   const inodes = new Map<string, string>();
   /** The entry name of a path relative to `root`. */
@@ -153,22 +123,21 @@ async function archiveHeld(root: string, top: { name: string; topName: string } 
     return `${top.topName}/${top.name === '' ? rel : rel.slice(top.name.length + 1)}`;
   };
 
-  const xattrsOf = (path: string): Record<string, Buffer> => {
-    const all = xattrTree.get(path) ?? {};
+  const keptXattrs = (all: Readonly<Record<string, Buffer>>): Record<string, Buffer> => {
     const kept: Record<string, Buffer> = {};
     for (const name of Object.keys(all).sort()) if (!name.startsWith('trusted.overlay.')) kept[name] = all[name]!;
     return kept;
   };
   /** Writes what `rewrite` says instead of `header`; false when the entry is to be written as usual. */
-  const rewritten = async (header: TarHeaderInput, stats: Stats, path: string): Promise<boolean> => {
-    const replacement = options.rewrite?.({ header, stats, xattrs: xattrTree.get(path) ?? {} });
+  const rewritten = async (header: TarHeaderInput, stats: FileStats, xattrs: Readonly<Record<string, Buffer>>): Promise<boolean> => {
+    const replacement = options.rewrite?.({ header, stats, xattrs });
     if (replacement === undefined) return false;
     for (const h of replacement) await writer.add(h);
     return true;
   };
 
   const walk = async (relDir: string): Promise<void> => {
-    const names = (await readdir(join(root, relDir))).sort(byteOrder);
+    const names = (await fs.readdir(join(root, relDir))).sort(byteOrder);
     for (let i = 0; i < names.length; i += WINDOW) {
       // A window of names is looked at, and its small files read, at once; they are written in order.
       const window = await Promise.all(names.slice(i, i + WINDOW).map((name) => look(relDir === '' ? name : `${relDir}/${name}`)));
@@ -176,15 +145,16 @@ async function archiveHeld(root: string, top: { name: string; topName: string } 
     }
   };
 
-  const look = async (rel: string): Promise<{ rel: string; path: string; stats: Stats; content: Promise<Buffer> | undefined }> => {
+  interface Looked { rel: string; path: string; stats: FileStats; xattrs: Readonly<Record<string, Buffer>>; content: Promise<Buffer> | undefined }
+  const look = async (rel: string): Promise<Looked> => {
     const path = join(root, rel);
-    const stats = rel === '' ? statSync(path) : lstatSync(path); // the root itself is reached through its held link
-    const content = stats.isFile() && stats.nlink === 1 && stats.size <= SMALL_FILE ? readSmallFile(path, stats.size, stats) : undefined;
+    const [stats, xattrs] = await Promise.all([rel === '' ? fs.stat(path) : fs.lstat(path), allXattrs(path)]); // the root itself is reached through its held link
+    const content = stats.isFile() && stats.nlink === 1 && stats.size <= SMALL_FILE ? fs.readSmall(path, stats.size, stats) : undefined;
     content?.catch(() => undefined); // awaited below, in order; an error is thrown there
-    return { rel, path, stats, content };
+    return { rel, path, stats, xattrs, content };
   };
 
-  const add = async ({ rel, path, stats, content }: { rel: string; path: string; stats: Stats; content: Promise<Buffer> | undefined }): Promise<void> => {
+  const add = async ({ rel, path, stats, xattrs, content }: Looked): Promise<void> => {
     const owner = options.mapIds ? options.mapIds({ uid: stats.uid, gid: stats.gid }, rel) : { uid: stats.uid, gid: stats.gid };
     const base = {
       path: entryName(rel),
@@ -192,11 +162,11 @@ async function archiveHeld(root: string, top: { name: string; topName: string } 
       uid: owner.uid,
       gid: owner.gid,
       mtime: Math.floor(stats.mtimeMs / 1000),
-      xattrs: xattrsOf(path),
+      xattrs: keptXattrs(xattrs),
     };
     if (stats.isDirectory()) {
       const header: TarHeaderInput = { ...base, type: 'directory' };
-      if (!(await rewritten(header, stats, path))) await writer.add(header);
+      if (!(await rewritten(header, stats, xattrs))) await writer.add(header);
       await walk(rel);
     } else if (stats.isFile()) {
       const key = `${stats.dev}:${stats.ino}`;
@@ -205,14 +175,14 @@ async function archiveHeld(root: string, top: { name: string; topName: string } 
         await writer.add({ ...base, type: 'hardlink', linkname: first, xattrs: {} });
       } else {
         if (stats.nlink > 1) inodes.set(key, base.path);
-        await writer.add({ ...base, type: 'file', size: stats.size }, content !== undefined ? await content : readExactly(path, stats.size, stats));
+        await writer.add({ ...base, type: 'file', size: stats.size }, content !== undefined ? await content : fs.readStream(path, stats.size, stats));
       }
     } else if (stats.isSymbolicLink()) {
-      await writer.add({ ...base, type: 'symlink', linkname: await readlink(path) });
+      await writer.add({ ...base, type: 'symlink', linkname: await fs.readlink(path) });
     } else if (stats.isCharacterDevice() || stats.isBlockDevice()) {
       const { major, minor } = splitDevice(stats.rdev);
       const header: TarHeaderInput = { ...base, type: stats.isCharacterDevice() ? 'char-device' : 'block-device', devmajor: major, devminor: minor };
-      if (!(await rewritten(header, stats, path))) await writer.add(header);
+      if (!(await rewritten(header, stats, xattrs))) await writer.add(header);
     } else if (stats.isFIFO()) {
       await writer.add({ ...base, type: 'fifo' });
     } else {

@@ -1,15 +1,9 @@
-import type { BigIntStats } from 'node:fs';
-import { lstat, readFile, stat } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
 import { basename, dirname, join, posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ExtractFailure } from '../archive/extract-main.js';
+import { ContainerFs, type ContainerFileStats } from '../archive/container-fs.js';
 import { pathStatOf, type ContainerPathStat } from '../archive/path-stat.js';
 import { containerAbsPath, goBase, goSplit, isUnder } from '../archive/copy-paths.js';
 import { extractTar, OverwriteRefusedError } from '../archive/extract-tar.js';
-import { HeldDir } from '../archive/held-dir.js';
 import { resolveInRoot } from '../archive/resolve-in-root.js';
 import { openRootView } from '../archive/root-view.js';
 import { writeTarOf } from '../archive/write-tar.js';
@@ -32,16 +26,15 @@ import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } fr
  *   by mini-docker-rootview in a mount namespace of its own (core/archive/root-view.ts): nothing
  *   is mounted on the host, and a daemon that dies takes the mounts with it.
  *
- * Either root is held open (HeldDir) and every path is resolved inside it component by component
- * (resolveInRoot: a symlink, absolute or "..", is followed as if the root were "/"), so no link in
- * the container leads a read or a write onto the host. A running container is frozen meanwhile
- * (when there are cgroups), so it cannot change a path between its resolution and its use. One copy at a time per container, as any
- * other command on it (Docker holds the container's lock too). Nothing is recorded: Docker's
+ * Every file operation of a copy (stat, archive, extraction) is made by mini-docker-cproot, a
+ * process that joined that mount namespace and chrooted into the container's root (ContainerFs):
+ * the kernel resolves every path and link inside the container, whatever any process (the
+ * container's, another container's sharing a volume, the host's) does to the tree meanwhile.
+ * Docker's path rules (resolveInRoot) run on top. A running container is frozen meanwhile (when
+ * there are cgroups), for a consistent copy. One copy at a time per container, as any other
+ * command on it (Docker holds the container's lock too). Nothing is recorded: Docker's
  * archive-path and extract-to-dir are notifications, not state.
  */
-
-/** The extraction a remapped container's root runs (compiled next to this engine's archive code). */
-const EXTRACT_MAIN = fileURLToPath(new URL('../archive/extract-main.js', import.meta.url));
 
 /** Docker's 404 for a path that is not there. */
 function fileNotFound(path: string, ref: string): NotFoundError {
@@ -62,27 +55,33 @@ interface RootAccess {
   readonly running: boolean;
 }
 
-/** Runs `work` with the container's "/" held open, as the container sees it. */
-async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root: string, c: ContainerState, binds: readonly BindSpec[], access: RootAccess) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` with the container's files (a ContainerFs: paths are the container's), as the
+ * container sees them. `asContainerRoot`: a running remapped container's files are made as its
+ * root, in its user namespace (its root filesystem is idmapped: only its own ids may make files).
+ */
+async function withContainerRoot<T>(
+  ctx: EngineContext, ref: string, asContainerRoot: (c: ContainerState) => boolean,
+  work: (fs: ContainerFs, c: ContainerState, binds: readonly BindSpec[], access: RootAccess) => Promise<T>,
+): Promise<T> {
   const id = ctx.container(ref).id;
   return ctx.serial(id, async () => {
     const c = ctx.container(id);
     if (c.status === 'removing' || c.status === 'dead') throw new ConflictError(`container ${c.id} is marked for removal and cannot be copied to or from`);
     const { binds, hostBinds } = containerBinds(ctx.state(), c); // volumes are binds of their folders
     if ((c.status === 'running' || c.status === 'paused') && c.pid > 0) {
-      // Frozen while its files are read or written (as podman cp does): none of its processes can
-      // swap a folder for a symlink between a path's resolution and its use (CVE-2018-15664).
-      // A daemon that dies meanwhile thaws it at its next start (the reconciler).
+      // Frozen while its files are read or written (as podman cp does): a consistent copy, and
+      // none of its processes changes the tree under it. A daemon that dies meanwhile thaws it at its next start (the reconciler).
       const limiter = c.status === 'running' ? ctx.limiter() : undefined;
       if (limiter) await limiter.freeze(c.id);
       try {
-        const held = await HeldDir.open(`/proc/${c.pid}/root`).catch((error: unknown) => {
-          throw new ConflictError(`container ${c.id} is running but its root cannot be reached (${errnoOf(error) ?? String(error)}): try again`);
+        const fs = await ContainerFs.running(c.pid, c.shimPid, asContainerRoot(c)).catch((error: unknown) => {
+          throw new ConflictError(`container ${c.id} is running but its root cannot be reached (${error instanceof Error ? error.message : String(error)}): try again`);
         });
         try {
-          return await work(held.path, c, binds, { running: true });
+          return await work(fs, c, binds, { running: true });
         } finally {
-          await held.close();
+          await fs.close();
         }
       } finally {
         if (limiter) await limiter.thaw(c.id).catch((error: unknown) => ctx.logger.error(`thawing ${ctx.short(c.id)} after a copy failed: ${errnoOf(error) ?? String(error)}`));
@@ -101,11 +100,11 @@ async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root
       throw error;
     });
     try {
-      const held = await HeldDir.open(view.root);
+      const fs = await ContainerFs.view(view.pid, rootMount.target);
       try {
-        return await work(held.path, c, binds, { running: false });
+        return await work(fs, c, binds, { running: false });
       } finally {
-        await held.close();
+        await fs.close();
       }
     } finally {
       await view.release();
@@ -114,12 +113,12 @@ async function withContainerRoot<T>(ctx: EngineContext, ref: string, work: (root
   });
 }
 
-/** The host path of a container path, its last component not followed (Docker's ResolvePath); throws Docker's 404. */
-async function resolveLeaf(root: string, path: string, ref: string): Promise<{ absPath: string; resolved: string }> {
+/** The container path of a container path, its last component not followed (Docker's ResolvePath); throws Docker's 404. */
+async function resolveLeaf(fs: ContainerFs, path: string, ref: string): Promise<{ absPath: string; resolved: string }> {
   const absPath = containerAbsPath(path);
   const { dir, base } = goSplit(absPath);
   try {
-    const resolvedDir = await resolveInRoot(root, dir, { followFinal: true, create: false });
+    const resolvedDir = await resolveInRoot('/', dir, { followFinal: true, create: false }, fs);
     return { absPath, resolved: base === '' || base === '.' ? resolvedDir : join(resolvedDir, base) };
   } catch (error) {
     if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') throw fileNotFound(path, ref);
@@ -127,19 +126,10 @@ async function resolveLeaf(root: string, path: string, ref: string): Promise<{ a
   }
 }
 
-/** lstat, but the root itself (a held folder's /proc link) is the folder it leads to. */
-function lstatIn(root: string, resolved: string): ReturnType<typeof lstatBig> {
-  return resolved === root ? stat(resolved, { bigint: true }) : lstatBig(resolved);
-}
-
-function lstatBig(path: string): Promise<BigIntStats> {
-  return lstat(path, { bigint: true });
-}
-
-async function statResolved(root: string, absPath: string, resolved: string, path: string, ref: string): Promise<ContainerPathStat> {
+async function statResolved(fs: ContainerFs, absPath: string, resolved: string, path: string, ref: string): Promise<{ stat: ContainerPathStat; stats: ContainerFileStats }> {
   let stats;
   try {
-    stats = await lstatIn(root, resolved);
+    stats = await fs.lstat(resolved);
   } catch (error) {
     if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') throw fileNotFound(path, ref);
     throw error;
@@ -147,10 +137,9 @@ async function statResolved(root: string, absPath: string, resolved: string, pat
   let linkTarget = '';
   if (stats.isSymbolicLink()) {
     // Where the link leads, evaluated inside the container, as an absolute path there.
-    const target = await resolveInRoot(root, absPath, { followFinal: true, create: false, finalMayBeFile: true, missingAsIs: true });
-    linkTarget = target === root ? '/' : target.slice(root.length);
+    linkTarget = await resolveInRoot('/', absPath, { followFinal: true, create: false, finalMayBeFile: true, missingAsIs: true }, fs);
   }
-  return pathStatOf(goBase(absPath), stats, linkTarget);
+  return { stat: pathStatOf(goBase(absPath), stats, linkTarget), stats };
 }
 
 /**
@@ -175,9 +164,9 @@ function hasHostIds(access: RootAccess, binds: readonly BindSpec[], path: string
 
 /** HEAD /containers/{id}/archive: what is at `path` in the container. */
 export async function statContainerPath(ctx: EngineContext, ref: string, path: string): Promise<ContainerPathStat> {
-  return withContainerRoot(ctx, ref, async (root) => {
-    const { absPath, resolved } = await resolveLeaf(root, path, ref);
-    return statResolved(root, absPath, resolved, path, ref);
+  return withContainerRoot(ctx, ref, () => false, async (fs) => {
+    const { absPath, resolved } = await resolveLeaf(fs, path, ref);
+    return (await statResolved(fs, absPath, resolved, path, ref)).stat;
   });
 }
 
@@ -187,14 +176,15 @@ export async function statContainerPath(ctx: EngineContext, ref: string, path: s
  * the stat before the first byte (the API sends it as a header) and returns where to write.
  */
 export async function archiveContainerPath(ctx: EngineContext, ref: string, path: string, open: (stat: ContainerPathStat) => NodeJS.WritableStream): Promise<void> {
-  await withContainerRoot(ctx, ref, async (root, c, binds, access) => {
-    const { absPath, resolved } = await resolveLeaf(root, path, ref);
-    const stat = await statResolved(root, absPath, resolved, path, ref);
+  await withContainerRoot(ctx, ref, () => false, async (fs, c, binds, access) => {
+    const { absPath, resolved } = await resolveLeaf(fs, path, ref);
+    const { stat, stats } = await statResolved(fs, absPath, resolved, path, ref);
     const top = stat.name === '/' ? '.' : stat.name;
     const out = open(stat);
-    const isDir = (await lstatIn(root, resolved)).isDirectory();
+    const isDir = stats.isDirectory();
     const userns = idMapOf(ctx, c);
     const options = {
+      fs,
       onWarning: (m: string) => ctx.logger.warn(`cp from ${ref}: ${m}`),
       // Under --userns-remap the archive carries the container's view of the owners.
       ...(userns ? { mapIds: (ids: Ids, rel: string) => (hasHostIds(access, binds, isDir ? posix.join(absPath, rel) : absPath) ? toContainerIds(userns, ids) : ids) } : {}),
@@ -213,12 +203,15 @@ export interface ExtractOptions {
 
 /** PUT /containers/{id}/archive: extracts a tar into the folder `path` of the container. */
 export async function extractToContainer(ctx: EngineContext, ref: string, path: string, tar: Readable, options: ExtractOptions): Promise<void> {
-  await withContainerRoot(ctx, ref, async (root, c, binds, access) => {
+  // Into a running remapped container, as its root in its user namespace: owners as the archive
+  // says are its own ids, and nothing lands where its root could not write.
+  const asContainerRoot = (c: ContainerState): boolean => idMapOf(ctx, c) !== null;
+  await withContainerRoot(ctx, ref, asContainerRoot, async (fs, c, binds, access) => {
     const absPath = containerAbsPath(path);
     let resolved: string;
     try {
       // The last component is followed too: a link to a folder is a folder to extract into.
-      resolved = await resolveInRoot(root, absPath, { followFinal: true, create: false });
+      resolved = await resolveInRoot('/', absPath, { followFinal: true, create: false }, fs);
     } catch (error) {
       if (errnoOf(error) === 'ENOENT') throw fileNotFound(path, ref);
       if (errnoOf(error) === 'ENOTDIR') throw new InvalidArgumentError('extraction point is not a directory');
@@ -228,35 +221,24 @@ export async function extractToContainer(ctx: EngineContext, ref: string, path: 
     if (bind?.readOnly) throw new InvalidArgumentError('mounted volume is marked read-only');
     // Docker's check: outside a bind, a container made with --read-only takes no copy (stopped too).
     if (!bind && c.hostConfig.ReadonlyRootfs === true) throw new ForbiddenError('container rootfs is marked read-only');
-    const owner = options.copyUIDGID && c.config.User !== '' ? await lookupUser(root, c.config.User) : undefined;
+    const owner = options.copyUIDGID && c.config.User !== '' ? await lookupUser(fs, c.config.User) : undefined;
     const userns = idMapOf(ctx, c);
-    // The folder resolved is held open, one component at a time with O_NOFOLLOW from the root held:
-    // what extracts into it starts from that descriptor and never walks the path again, where a
-    // folder swapped for a symlink (by a process the freeze does not hold: another container
-    // sharing a volume, the host) would lead onto the host. A component that became a link is refused.
-    const target = await HeldDir.openInside(root, resolved.slice(root.length)).catch((error: unknown) => {
-      const code = errnoOf(error);
-      if (code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT') {
-        throw new ConflictError(`extracting into ${absPath} of container ${ref}: the path changed while it was being resolved (${code}): try again`);
-      }
-      throw error;
-    });
     let entries = 0;
     try {
-      if (userns && access.running) {
-        // Its root filesystem is idmapped: only the container's root may make files there.
-        await extractAsContainerRoot(c.pid, target.fd, tar, {
-          noOverwriteDirNonDir: options.noOverwriteDirNonDir, ...(owner ? { owner } : {}),
-        }, () => {
-          if (++entries === 2) failpoint('cp.after-entries');
-        }, (m) => ctx.logger.warn(`cp into ${ref}: ${m}`));
-        return;
-      }
-      await extractTar(tar, target.path, {
+      await extractTar(tar, resolved, {
+        fs,
         noOverwriteDirNonDir: options.noOverwriteDirNonDir,
+        preserveOwner: true,
         ...(owner ? { owner } : {}),
-        // Under --userns-remap (a stopped container): what lands in a volume or bind gets the range's ids.
-        ...(userns ? { mapIds: (ids: Ids, entry: string) => (hasHostIds(access, binds, posix.join(absPath, entry)) ? toHostIds(userns, ids) : ids) } : {}),
+        // Under --userns-remap: running, the server is the container's root and writes its ids (one
+        // its range cannot hold is refused); stopped, what lands in a volume or bind gets the range's ids.
+        ...(userns ? {
+          mapIds: (ids: Ids, entry: string) => {
+            const host = toHostIds(userns, ids);
+            if (access.running) return ids;
+            return hasHostIds(access, binds, posix.join(absPath, entry)) ? host : ids;
+          },
+        } : {}),
         onEntry: () => {
           if (++entries === 2) failpoint('cp.after-entries');
         },
@@ -265,73 +247,22 @@ export async function extractToContainer(ctx: EngineContext, ref: string, path: 
     } catch (error) {
       if (error instanceof OverwriteRefusedError) throw new InvalidArgumentError(error.message);
       if (error instanceof UnmappedIdError) throw new InvalidArgumentError(`extracting into ${absPath} of container ${ref}: ${error.message}`);
-      if (error instanceof ExtractChildError) {
-        if (error.failure.refused) throw new InvalidArgumentError(error.failure.error);
-        const childWords = ERRNO_WORDS[error.failure.code ?? ''];
-        if (childWords !== undefined) throw new Error(`extracting into ${absPath} of container ${ref}: ${childWords}`);
-        throw new Error(`extracting into ${absPath} of container ${ref}: ${error.failure.error}`);
-      }
       const words = ERRNO_WORDS[errnoOf(error) ?? ''];
       if (words !== undefined) throw new Error(`extracting into ${absPath} of container ${ref}: ${words}`);
       throw error;
-    } finally {
-      await target.close();
     }
   });
 }
 
-/** The extraction run as a remapped container's root failed: what it said (core/archive/extract-main.ts). */
-class ExtractChildError extends Error {
-  constructor(readonly failure: ExtractFailure) {
-    super(failure.error);
-  }
-}
-
-/**
- * Extracts `tar` into the folder the daemon holds as `targetFd` (the child's descriptor 3) in a
- * process that has joined the container's user namespace (`nsenter --user`), so it acts as the
- * container's root: core/archive/extract-main.ts.
- */
-async function extractAsContainerRoot(
-  pid: number, targetFd: number, tar: Readable, spec: { noOverwriteDirNonDir: boolean; owner?: Ids },
-  onEntry: () => void, warn: (message: string) => void,
-): Promise<void> {
-  const child = spawn('nsenter', ['--target', String(pid), '--user', '--', process.execPath, EXTRACT_MAIN, JSON.stringify(spec)], {
-    stdio: ['pipe', 'pipe', 'pipe', targetFd],
-  });
-  const exited = new Promise<number>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve(code ?? 1));
-  });
-  exited.catch(() => undefined); // awaited below, after the archive is sent
-  const { stdin, stdout, stderr: errors } = child;
-  if (!stdin || !stdout || !errors) throw new Error('nsenter: no pipes to the extraction');
-  let stderr = '';
-  errors.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-  stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    for (const c of chunk) if (c === '\n') onEntry();
-  });
-  stdin.on('error', () => undefined); // the child ended early: its exit says why
-  await pipeline(tar, stdin).catch(() => undefined);
-  const code = await exited;
-  let failure: ExtractFailure | undefined;
-  for (const line of stderr.split('\n').filter((l) => l.trim() !== '')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      parsed = undefined;
-    }
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { warning?: unknown }).warning === 'string') warn((parsed as { warning: string }).warning);
-    else if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { error?: unknown }).error === 'string') failure = parsed as ExtractFailure;
-  }
-  if (code !== 0) throw new ExtractChildError(failure ?? { error: stderr.trim().split('\n').pop() || `nsenter exited with ${code}`, refused: false });
-}
-
-/** Reads a user database of the container (passwd, group) inside its root; "" when it has none. */
-async function readInRoot(root: string, path: string): Promise<string> {
+/** Reads a user database of the container (passwd, group); "" when it has none. */
+async function readInRoot(fs: ContainerFs, path: string): Promise<string> {
   try {
-    return await readFile(await resolveInRoot(root, path, { followFinal: true, create: false, finalMayBeFile: true }), 'utf8');
+    const file = await resolveInRoot('/', path, { followFinal: true, create: false, finalMayBeFile: true }, fs);
+    const stats = await fs.lstat(file);
+    if (!stats.isFile()) return '';
+    const chunks: Buffer[] = [];
+    for await (const chunk of fs.readStream(file, stats.size, stats)) chunks.push(chunk);
+    return Buffer.concat(chunks).toString('utf8');
   } catch (error) {
     if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return '';
     throw error;
@@ -343,9 +274,9 @@ function entriesOf(text: string): string[][] {
 }
 
 /** The uid and gid of a container's `User` ("name", "uid", "name:group", "uid:gid"), from its own /etc/passwd and /etc/group. */
-export async function lookupUser(root: string, user: string): Promise<{ uid: number; gid: number }> {
+export async function lookupUser(fs: ContainerFs, user: string): Promise<{ uid: number; gid: number }> {
   const [userPart = '', groupPart] = user.split(':', 2);
-  const passwd = entriesOf(await readInRoot(root, '/etc/passwd'));
+  const passwd = entriesOf(await readInRoot(fs, '/etc/passwd'));
   const numeric = /^\d+$/.test(userPart);
   const entry = passwd.find((fields) => (numeric ? fields[2] === userPart : fields[0] === userPart));
   if (!entry && !numeric) throw new InvalidArgumentError(`unable to find user ${userPart}: no matching entries in passwd file`);
@@ -354,7 +285,7 @@ export async function lookupUser(root: string, user: string): Promise<{ uid: num
   if (groupPart !== undefined && groupPart !== '') {
     if (/^\d+$/.test(groupPart)) gid = Number(groupPart);
     else {
-      const group = entriesOf(await readInRoot(root, '/etc/group')).find((fields) => fields[0] === groupPart);
+      const group = entriesOf(await readInRoot(fs, '/etc/group')).find((fields) => fields[0] === groupPart);
       if (!group) throw new InvalidArgumentError(`unable to find group ${groupPart}: no matching entries in group file`);
       gid = Number(group[2]);
     }

@@ -1,0 +1,695 @@
+/*
+ * mini-docker-cproot: every file operation of `cp` (the archive API), done by a process whose
+ * root IS the container's root, so the kernel resolves every path and every symlink inside the
+ * container ("/" and ".." stop at its root) and no path is ever walked from the host's root.
+ *
+ *   mini-docker-cproot running PID SHIMPID [userns]   a running container: joins the mount
+ *       namespace of its init PID (through a pidfd, taken and checked to be SHIMPID's child while
+ *       it is alive), and with "userns" its user namespace too (then acts as the container's root:
+ *       uid and gid 0 there), and chroots into that process's root;
+ *   mini-docker-cproot view PID ROOT                   a stopped one: joins the mount namespace of
+ *       mini-docker-rootview PID and chroots into ROOT there.
+ *
+ * It dies with its parent (PR_SET_PDEATHSIG, set again after a change of credentials), prints
+ * nothing until asked, and serves requests on stdin until its end. A request is one op byte and
+ * its fields, each a 32-bit little-endian length and that many bytes (numbers in decimal); each
+ * answer, in order, is a 32-bit errno (0: done) and a 32-bit length of its payload, then the
+ * payload (on failure: the message). Answers are flushed whenever no request is waiting, so a
+ * client that sends many requests at once gets their answers in few writes. Opens add
+ * RESOLVE_NO_MAGICLINKS (openat2): no /proc/<pid>/fd link of the container's leads a file open
+ * elsewhere.
+ *
+ *   l PATH / s PATH          lstat / stat: mode uid gid nlink size ino dev rdev mtime_s mtime_ns (10 x int64)
+ *   k PATH                   readlink: the target
+ *   d PATH                   the names in a folder: (u32 length, name)...
+ *   x PATH                   its xattrs, not following a link: (u32 length, name, u32 length, value)...
+ *   g PATH DEV INO SIZE      a small file's bytes (O_NOFOLLOW; must still be inode DEV:INO)
+ *   o PATH DEV INO           opens a file to read (same checks): a u32 handle
+ *   r HANDLE OFFSET LENGTH   up to LENGTH bytes at OFFSET (fewer at the end)
+ *   c HANDLE                 closes a handle
+ *   m PATH MODE              mkdir
+ *   W PATH MODE UID GID MTIME DATA   a whole file: created O_EXCL|O_NOFOLLOW, written, owned (UID "" leaves
+ *                                    the owner), moded, timed, closed; EEXIST when something is there
+ *   f PATH                   creates a file (O_EXCL|O_NOFOLLOW, 0600) to write: a u32 handle
+ *   w HANDLE DATA            appends DATA
+ *   F HANDLE MODE UID GID MTIME      owns, modes, times and closes it
+ *   R PATH                   removes PATH and what is under it, following no link (missing: done)
+ *   y TARGET PATH            symlink;  h EXISTING PATH: link (the existing path's last link not followed)
+ *   O PATH UID GID           lchown;  M PATH MODE: chmod;  T PATH SEC NSEC: utimes, not following a link
+ *   n PATH MODE MAJOR MINOR  mknod (MODE has the type bits);  X PATH NAME VALUE: lsetxattr
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define MAX_FIELD ((1u << 20) + 4096) /* a write's data is at most 1 MiB; paths 4 KiB */
+#define MAX_FIELDS 6
+#define MAX_HANDLES 64
+#define MAX_READ (1u << 20)
+
+static void cleanup_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define cleanup_close __attribute__((cleanup(cleanup_fd)))
+
+static void cleanup_mem(void *p)
+{
+	free(*(void **)p);
+}
+#define cleanup_free __attribute__((cleanup(cleanup_mem)))
+
+/* The pipes: stdin read in big blocks, answers gathered and written when stdin has nothing more. */
+struct io {
+	unsigned char in[1 << 16];
+	size_t in_pos, in_len;
+	unsigned char *out;
+	size_t out_len, out_cap;
+	int handles[MAX_HANDLES];
+};
+
+static int flush_out(struct io *io)
+{
+	size_t done = 0;
+	while (done < io->out_len) {
+		ssize_t n = write(STDOUT_FILENO, io->out + done, io->out_len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	io->out_len = 0;
+	return 0;
+}
+
+static int put(struct io *io, const void *data, size_t n)
+{
+	if (io->out_len + n > io->out_cap) {
+		size_t cap = io->out_cap == 0 ? 1 << 16 : io->out_cap;
+		while (cap < io->out_len + n)
+			cap *= 2;
+		unsigned char *grown = realloc(io->out, cap);
+		if (grown == NULL)
+			return -1;
+		io->out = grown;
+		io->out_cap = cap;
+	}
+	memcpy(io->out + io->out_len, data, n);
+	io->out_len += n;
+	/* Big answers (file data) go out at once rather than piling up. */
+	return io->out_len >= (1 << 20) ? flush_out(io) : 0;
+}
+
+static int put_u32(struct io *io, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+	return put(io, b, 4);
+}
+
+/* 1 when n bytes were read, 0 at a clean end of input before any, -1 otherwise. */
+static int take(struct io *io, void *buffer, size_t n)
+{
+	size_t done = 0;
+	while (done < n) {
+		if (io->in_pos == io->in_len) {
+			if (flush_out(io) < 0) /* nothing waiting: the answers so far go out */
+				return -1;
+			ssize_t got = read(STDIN_FILENO, io->in, sizeof io->in);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				return got == 0 && done == 0 ? 0 : -1;
+			io->in_pos = 0;
+			io->in_len = (size_t)got;
+		}
+		size_t chunk = io->in_len - io->in_pos < n - done ? io->in_len - io->in_pos : n - done;
+		memcpy((char *)buffer + done, io->in + io->in_pos, chunk);
+		io->in_pos += chunk;
+		done += chunk;
+	}
+	return 1;
+}
+
+struct field {
+	char *data;
+	uint32_t length;
+};
+
+struct request {
+	int op;
+	struct field f[MAX_FIELDS];
+	int count;
+};
+
+static void free_request(struct request *req)
+{
+	for (int i = 0; i < req->count; i++)
+		free(req->f[i].data);
+	req->count = 0;
+}
+
+static int fields_of(int op)
+{
+	switch (op) {
+	case 'l': case 's': case 'k': case 'd': case 'x': case 'c': case 'f': case 'R': return 1;
+	case 'm': case 'M': case 'w': case 'y': case 'h': return 2;
+	case 'o': case 'r': case 'O': case 'T': case 'X': return 3;
+	case 'g': case 'n': return 4;
+	case 'F': return 5;
+	case 'W': return 6;
+	default: return -1;
+	}
+}
+
+static int read_request(struct io *io, struct request *req)
+{
+	unsigned char op;
+	int r = take(io, &op, 1);
+	if (r != 1)
+		return r;
+	int wanted = fields_of(op);
+	if (wanted < 0)
+		return -1;
+	req->op = op;
+	req->count = 0;
+	for (int i = 0; i < wanted; i++) {
+		unsigned char size[4];
+		if (take(io, size, 4) != 1)
+			return -1;
+		uint32_t length = (uint32_t)size[0] | (uint32_t)size[1] << 8 | (uint32_t)size[2] << 16 | (uint32_t)size[3] << 24;
+		if (length > MAX_FIELD)
+			return -1;
+		req->f[i].data = malloc(length + 1);
+		if (req->f[i].data == NULL)
+			return -1;
+		req->count++;
+		req->f[i].length = length;
+		req->f[i].data[length] = '\0';
+		if (length > 0 && take(io, req->f[i].data, length) != 1)
+			return -1;
+	}
+	return 1;
+}
+
+static int number(const struct field *field, long long *out)
+{
+	char *end = NULL;
+	errno = 0;
+	*out = strtoll(field->data, &end, 10);
+	return errno != 0 || end == field->data || *end != '\0' ? -1 : 0;
+}
+
+static int open_file(const char *path, int flags, mode_t mode)
+{
+	struct open_how how = { .flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC), .mode = mode, .resolve = RESOLVE_NO_MAGICLINKS };
+	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+}
+
+static int write_all(int fd, const char *data, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, data, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		data += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The payload of an answer being built (an answer's header needs its length first). */
+struct payload {
+	char *data;
+	size_t len, cap;
+};
+
+static int add(struct payload *p, const void *data, size_t n)
+{
+	if (p->len + n > p->cap) {
+		size_t cap = p->cap == 0 ? 4096 : p->cap;
+		while (cap < p->len + n)
+			cap *= 2;
+		char *grown = realloc(p->data, cap);
+		if (grown == NULL)
+			return -1;
+		p->data = grown;
+		p->cap = cap;
+	}
+	memcpy(p->data + p->len, data, n);
+	p->len += n;
+	return 0;
+}
+
+static int add_u32(struct payload *p, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+	return add(p, b, 4);
+}
+
+static int add_stat(struct payload *p, const struct stat *st)
+{
+	int64_t v[10] = { st->st_mode, st->st_uid, st->st_gid, (int64_t)st->st_nlink, st->st_size, (int64_t)st->st_ino,
+			  (int64_t)st->st_dev, (int64_t)st->st_rdev, st->st_mtim.tv_sec, st->st_mtim.tv_nsec };
+	return add(p, v, sizeof v); /* little-endian hosts only, as the daemon's Buffer reads them */
+}
+
+static int handle_slot(struct io *io, int fd)
+{
+	for (int i = 0; i < MAX_HANDLES; i++) {
+		if (io->handles[i] < 0) {
+			io->handles[i] = fd;
+			return i;
+		}
+	}
+	return -1;
+}
+
+static int handle_fd(struct io *io, const struct field *field)
+{
+	long long h;
+	if (number(field, &h) < 0 || h < 0 || h >= MAX_HANDLES || io->handles[h] < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return io->handles[h];
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	int r = type == FTW_DP || type == FTW_DNR ? rmdir(path) : unlink(path);
+	return r < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Owns, modes and times an open file we made (chown first: it clears setuid and setgid). */
+static int finish_file(int fd, const struct field *mode_f, const struct field *uid_f, const struct field *gid_f, const struct field *mtime_f)
+{
+	long long mode, uid, gid, mtime;
+	if (number(mode_f, &mode) < 0 || number(mtime_f, &mtime) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (uid_f->length > 0) {
+		if (number(uid_f, &uid) < 0 || number(gid_f, &gid) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
+			return -1;
+	}
+	if (fchmod(fd, (mode_t)mode) < 0)
+		return -1;
+	struct timespec times[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
+	return futimens(fd, times);
+}
+
+/* Performs one request into `p`; returns 0 or -1 with errno, `what` naming the call that failed. */
+static int perform(struct io *io, const struct request *req, struct payload *p, const char **what)
+{
+	const char *path = req->f[0].data;
+	struct stat st;
+	long long a, b, c;
+	switch (req->op) {
+	case 'l':
+		*what = "lstat";
+		return lstat(path, &st) < 0 ? -1 : add_stat(p, &st);
+	case 's':
+		*what = "stat";
+		return stat(path, &st) < 0 ? -1 : add_stat(p, &st);
+	case 'k': {
+		*what = "readlink";
+		char target[4096];
+		ssize_t n = readlink(path, target, sizeof target);
+		return n < 0 ? -1 : add(p, target, (size_t)n);
+	}
+	case 'd': {
+		*what = "readdir";
+		cleanup_close int fd = open_file(path, O_RDONLY | O_DIRECTORY, 0);
+		if (fd < 0)
+			return -1;
+		DIR *dir = fdopendir(fd);
+		if (dir == NULL)
+			return -1;
+		fd = -1; /* the DIR owns it */
+		struct dirent *e;
+		int r = 0;
+		errno = 0;
+		while (r == 0 && (e = readdir(dir)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			size_t n = strlen(e->d_name);
+			r = add_u32(p, (uint32_t)n) < 0 || add(p, e->d_name, n) < 0 ? -1 : 0;
+		}
+		int saved = errno;
+		closedir(dir);
+		errno = saved;
+		return r < 0 || errno != 0 ? -1 : 0;
+	}
+	case 'x': {
+		*what = "llistxattr";
+		ssize_t size = llistxattr(path, NULL, 0);
+		if (size < 0)
+			return errno == ENOTSUP ? 0 : -1;
+		if (size == 0)
+			return 0;
+		cleanup_free char *names = malloc((size_t)size);
+		if (names == NULL || (size = llistxattr(path, names, (size_t)size)) < 0)
+			return -1;
+		for (char *name = names; name < names + size; name += strlen(name) + 1) {
+			*what = "lgetxattr";
+			char value[65536];
+			ssize_t n = lgetxattr(path, name, value, sizeof value);
+			if (n < 0 && errno == ENODATA)
+				continue; /* removed meanwhile */
+			if (n < 0)
+				return -1;
+			size_t len = strlen(name);
+			if (add_u32(p, (uint32_t)len) < 0 || add(p, name, len) < 0 || add_u32(p, (uint32_t)n) < 0 || add(p, value, (size_t)n) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	case 'g':
+	case 'o': {
+		*what = "open";
+		if (number(&req->f[1], &a) < 0 || number(&req->f[2], &b) < 0 || (req->op == 'g' && number(&req->f[3], &c) < 0)) {
+			errno = EINVAL;
+			return -1;
+		}
+		cleanup_close int fd = open_file(path, O_RDONLY, 0);
+		if (fd < 0 || fstat(fd, &st) < 0)
+			return -1;
+		if ((long long)st.st_dev != a || (long long)st.st_ino != b) {
+			*what = "open (the file changed while it was being archived)";
+			errno = ESTALE;
+			return -1;
+		}
+		if (req->op == 'o') {
+			int h = handle_slot(io, fd);
+			if (h < 0) {
+				errno = EMFILE;
+				return -1;
+			}
+			fd = -1;
+			return add_u32(p, (uint32_t)h);
+		}
+		if (c < 0 || c > (long long)MAX_READ) {
+			errno = EINVAL;
+			return -1;
+		}
+		cleanup_free char *data = malloc((size_t)c + 1);
+		if (data == NULL)
+			return -1;
+		size_t done = 0;
+		*what = "read";
+		while (done < (size_t)c) {
+			ssize_t n = pread(fd, data + done, (size_t)c - done, (off_t)done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return -1;
+			if (n == 0)
+				break; /* shrank meanwhile */
+			done += (size_t)n;
+		}
+		return add(p, data, done);
+	}
+	case 'r': {
+		*what = "read";
+		int fd = handle_fd(io, &req->f[0]);
+		if (fd < 0 || number(&req->f[1], &a) < 0 || number(&req->f[2], &b) < 0 || b < 0 || b > (long long)MAX_READ) {
+			errno = errno == EBADF ? EBADF : EINVAL;
+			return -1;
+		}
+		cleanup_free char *data = malloc((size_t)b + 1);
+		if (data == NULL)
+			return -1;
+		ssize_t n;
+		do
+			n = pread(fd, data, (size_t)b, (off_t)a);
+		while (n < 0 && errno == EINTR);
+		return n < 0 ? -1 : add(p, data, (size_t)n);
+	}
+	case 'c': {
+		*what = "close";
+		int fd = handle_fd(io, &req->f[0]);
+		if (fd < 0)
+			return -1;
+		io->handles[strtol(req->f[0].data, NULL, 10)] = -1;
+		return close(fd);
+	}
+	case 'm':
+		*what = "mkdir";
+		if (number(&req->f[1], &a) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		return mkdir(path, (mode_t)a);
+	case 'W': {
+		*what = "create";
+		cleanup_close int fd = open_file(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd < 0)
+			return -1;
+		*what = "write";
+		if (write_all(fd, req->f[5].data, req->f[5].length) < 0)
+			return -1;
+		*what = "set the owner, mode and time of";
+		if (finish_file(fd, &req->f[1], &req->f[2], &req->f[3], &req->f[4]) < 0)
+			return -1;
+		*what = "close";
+		int r = close(fd);
+		fd = -1;
+		return r;
+	}
+	case 'f': {
+		*what = "create";
+		cleanup_close int fd = open_file(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd < 0)
+			return -1;
+		int h = handle_slot(io, fd);
+		if (h < 0) {
+			errno = EMFILE;
+			return -1;
+		}
+		fd = -1;
+		return add_u32(p, (uint32_t)h);
+	}
+	case 'w': {
+		*what = "write";
+		int fd = handle_fd(io, &req->f[0]);
+		return fd < 0 ? -1 : write_all(fd, req->f[1].data, req->f[1].length);
+	}
+	case 'F': {
+		*what = "set the owner, mode and time of";
+		int fd = handle_fd(io, &req->f[0]);
+		if (fd < 0)
+			return -1;
+		io->handles[strtol(req->f[0].data, NULL, 10)] = -1;
+		int r = finish_file(fd, &req->f[1], &req->f[2], &req->f[3], &req->f[4]);
+		int saved = errno;
+		if (close(fd) < 0 && r == 0)
+			return -1;
+		errno = saved;
+		return r;
+	}
+	case 'R':
+		*what = "remove";
+		if (lstat(path, &st) < 0)
+			return errno == ENOENT ? 0 : -1;
+		if (!S_ISDIR(st.st_mode))
+			return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+		return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	case 'y':
+		*what = "symlink";
+		return symlink(req->f[0].data, req->f[1].data);
+	case 'h':
+		*what = "link";
+		return link(req->f[0].data, req->f[1].data);
+	case 'O':
+		*what = "lchown";
+		if (number(&req->f[1], &a) < 0 || number(&req->f[2], &b) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		return lchown(path, (uid_t)a, (gid_t)b);
+	case 'M':
+		*what = "chmod";
+		if (number(&req->f[1], &a) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		return fchmodat(AT_FDCWD, path, (mode_t)a, 0);
+	case 'T': {
+		*what = "utimes";
+		if (number(&req->f[1], &a) < 0 || number(&req->f[2], &b) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		struct timespec times[2] = { { .tv_sec = a, .tv_nsec = b }, { .tv_sec = a, .tv_nsec = b } };
+		return utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
+	}
+	case 'n': {
+		long long mode, major, minor;
+		*what = "mknod";
+		if (number(&req->f[1], &mode) < 0 || number(&req->f[2], &major) < 0 || number(&req->f[3], &minor) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		return mknod(path, (mode_t)mode, makedev(major, minor));
+	}
+	case 'X':
+		*what = "lsetxattr";
+		return lsetxattr(path, req->f[1].data, req->f[2].data, req->f[2].length, 0);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+static int fail(const char *what, int error)
+{
+	fprintf(stderr, "mini-docker-cproot: %s: %s\n", what, strerror(error));
+	return 1;
+}
+
+/* Dies with the parent; false when the parent is already gone. */
+static int die_with(pid_t parent)
+{
+	return prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() == parent;
+}
+
+static long parent_of(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	long ppid = -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strncmp(line, "PPid:", 5) == 0) {
+			ppid = strtol(line + 5, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return ppid;
+}
+
+/* Joins a running container's init: its mount namespace (and user namespace), then its root. */
+static int enter_running(pid_t pid, pid_t shim, int userns)
+{
+	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return fail("pidfd_open of the container's init", errno);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/root", (int)pid);
+	cleanup_close int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int opened = errno;
+	/* The pid is the container's init only if the shim is its parent, checked while the pidfd's
+	 * process still lives: then the /proc reads above were about that very process. */
+	if (parent_of(pid) != shim)
+		return fail("the container's init", ESRCH);
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		return fail("the container's init", errno);
+	if (root < 0)
+		return fail(path, opened);
+	if (setns(pidfd, CLONE_NEWNS | (userns ? CLONE_NEWUSER : 0)) < 0)
+		return fail("setns into the container's namespaces", errno);
+	if (userns) {
+		/* Its root, as nsenter --user does: what it makes is owned as the container's root. */
+		if (setgroups(0, NULL) < 0 && errno != EPERM)
+			return fail("setgroups", errno);
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			return fail("becoming the container's root", errno);
+	}
+	if (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return fail("chroot into the container's root", errno);
+	return 0;
+}
+
+/* Joins a root view's mount namespace and chroots into the container's root there. */
+static int enter_view(pid_t pid, const char *rootfs)
+{
+	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return fail("pidfd_open of the root view", errno);
+	if (setns(pidfd, CLONE_NEWNS) < 0)
+		return fail("setns into the root view", errno);
+	if (chroot(rootfs) < 0 || chdir("/") < 0)
+		return fail(rootfs, errno);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	pid_t parent = getppid();
+	if (!die_with(parent))
+		return 1;
+	int r;
+	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "running") == 0 && (argc == 4 || strcmp(argv[4], "userns") == 0))
+		r = enter_running((pid_t)atoi(argv[2]), (pid_t)atoi(argv[3]), argc == 5);
+	else if (argc == 4 && strcmp(argv[1], "view") == 0)
+		r = enter_view((pid_t)atoi(argv[2]), argv[3]);
+	else {
+		fprintf(stderr, "usage: mini-docker-cproot running PID SHIMPID [userns] | view PID ROOT\n");
+		return 2;
+	}
+	if (r != 0)
+		return r;
+	if (!die_with(parent)) /* a change of credentials cleared it */
+		return 1;
+	umask(0);
+	static struct io io;
+	for (int i = 0; i < MAX_HANDLES; i++)
+		io.handles[i] = -1;
+	struct request req = { 0 };
+	struct payload p = { 0 };
+	for (;;) {
+		r = read_request(&io, &req);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			free_request(&req);
+			fprintf(stderr, "mini-docker-cproot: a malformed request on stdin\n");
+			return 2;
+		}
+		const char *what = "";
+		p.len = 0;
+		int ok = perform(&io, &req, &p, &what) == 0;
+		int error = errno;
+		if (ok) {
+			r = put_u32(&io, 0) < 0 || put_u32(&io, (uint32_t)p.len) < 0 || put(&io, p.data, p.len) < 0 ? -1 : 0;
+		} else {
+			char message[8192];
+			int n = snprintf(message, sizeof message, "%s %s: %s", what, req.f[0].data, strerror(error));
+			size_t len = n < 0 ? 0 : (size_t)n >= sizeof message ? sizeof message - 1 : (size_t)n;
+			r = put_u32(&io, (uint32_t)(error == 0 ? EIO : error)) < 0 || put_u32(&io, (uint32_t)len) < 0 || put(&io, message, len) < 0 ? -1 : 0;
+		}
+		free_request(&req);
+		if (r < 0)
+			return 1;
+	}
+	free(p.data);
+	return flush_out(&io) < 0 ? 1 : 0;
+}

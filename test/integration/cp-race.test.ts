@@ -1,0 +1,253 @@
+// Integration (root, mount and user namespaces): cp's file operations run in mini-docker-cproot,
+// whose root is the container's, while a process that is NOT frozen (the host's, standing in for
+// another container sharing a volume) swaps a folder below the target for a symlink to a host
+// folder in a tight loop. Nothing may land on, or be read from, the host.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { ContainerFs } from '../../core/archive/container-fs.js';
+import { extractTar, readTar, resolveInRoot } from '../../core/archive/index.js';
+import { writeTarOf } from '../../core/archive/write-tar.js';
+import { buildTar } from '../fixtures/tar-builder.js';
+
+const skip = process.getuid?.() !== 0 ? 'needs root' : !existsSync('/bin/busybox') ? 'needs busybox (apt-get install busybox-static)' : false;
+
+/** The range a remapped stand-in container's ids map to. */
+const RANGE = 300000;
+const CANARY = 'host-secret\n';
+
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 800; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    out.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter((p) => p !== '').map(Number));
+  }
+  return out;
+}
+
+/** True once the process is gone (or a zombie nobody reaped yet). */
+function gone(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * A stand-in container: a "shim" whose child (its "init") chroots into `rootfs` and sleeps, in a
+ * mount namespace of its own: `unshare --mount`, or remapped test/fixtures/userns-init.c, whose
+ * init is root of a user namespace mapping 0-65535 to RANGE on the host.
+ */
+async function startContainer(rootfs: string, remapped: boolean, userns: string): Promise<{ shim: ChildProcess; pid: number }> {
+  const shim = remapped
+    ? spawn(userns, [rootfs, String(RANGE)], { stdio: ['ignore', 'ignore', 'inherit'] })
+    : spawn('unshare', ['--mount', '--fork', '--kill-child', 'chroot', rootfs, '/bin/sleep', '1000'], { stdio: 'ignore' });
+  let pid = 0;
+  await until('the stand-in container', () => {
+    pid = existsSync(`/proc/${shim.pid!}/task`) ? childrenOf(shim.pid!)[0] ?? 0 : 0;
+    return pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/bin/sleep');
+  });
+  return { shim, pid };
+}
+
+/**
+ * A process of the host's that swaps `dir` for a symlink to `hostDir` (absolute and, every other
+ * time, relative and climbing) and back, as fast as it can, until its stdin ends; it prints how
+ * many swaps it made.
+ */
+function startSwapper(dir: string, hostDir: string): { child: ChildProcess; swaps: Promise<number> } {
+  const script = `const fs = require('node:fs');
+const [dir, host] = [${JSON.stringify(dir)}, ${JSON.stringify(hostDir)}];
+const links = [host, '../'.repeat(24) + host.slice(1)];
+let swaps = 0, stop = false;
+process.stdin.on('end', () => { stop = true; }).resume();
+function round() {
+  for (let i = 0; i < 200 && !stop; i++) {
+    try {
+      fs.renameSync(dir, dir + '.real');
+      fs.symlinkSync(links[swaps % 2], dir);
+      swaps++;
+      fs.unlinkSync(dir);
+      fs.renameSync(dir + '.real', dir);
+    } catch { /* the copy moved something meanwhile */ }
+  }
+  if (stop) { process.stdout.write(String(swaps)); return; }
+  setImmediate(round);
+}
+round();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const swaps = new Promise<number>((resolve) => {
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (t: string) => { out += t; });
+    child.on('close', () => resolve(Number(out)));
+  });
+  return { child, swaps };
+}
+
+/**
+ * A tar of small files right under `sub/` (each opened by a path through sub: the host-path
+ * extraction this replaced put some of them in the host folder in one round of four), and folders of them.
+ */
+async function manyEntries(): Promise<Buffer> {
+  const entries: [{ path: string; type: 'directory' | 'file'; mode: number }, string?][] = [];
+  for (let f = 0; f < 400; f++) entries.push([{ path: `sub/top${f}`, type: 'file', mode: 0o644 }, 'from the copy\n']);
+  for (let d = 0; d < 10; d++) {
+    entries.push([{ path: `sub/d${d}`, type: 'directory', mode: 0o755 }]);
+    for (let f = 0; f < 20; f++) entries.push([{ path: `sub/d${d}/f${f}`, type: 'file', mode: 0o644 }, 'from the copy\n']);
+  }
+  return buildTar(entries);
+}
+
+function hostUntouched(hostDir: string): void {
+  assert.deepEqual(readdirSync(hostDir), ['canary'], 'nothing landed in the host folder');
+  assert.equal(readFileSync(join(hostDir, 'canary'), 'utf8'), CANARY);
+}
+
+describe('cp through mini-docker-cproot: an unfrozen process racing the copy', { skip }, () => {
+  let base: string;
+  let hostDir: string;
+  let userns: string;
+  const started: ChildProcess[] = [];
+  before(async () => {
+    // Under the system's temp folder, traversable: a remapped stand-in's root (an unmapped id) must reach its rootfs.
+    base = await mkdtemp(join(tmpdir(), 'tiny-docker-test-cp-race-'));
+    await chmod(base, 0o755);
+    hostDir = join(base, 'host-side');
+    await mkdir(hostDir);
+    await chmod(hostDir, 0o777); // world-writable: a remapped root that escaped could write here
+    await writeFile(join(hostDir, 'canary'), CANARY);
+    userns = join(base, 'userns-init');
+    execFileSync('cc', ['-Wall', '-Werror', '-o', userns, fileURLToPath(new URL('../../../test/fixtures/userns-init.c', import.meta.url))]);
+  });
+  after(async () => {
+    for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await Promise.all(started.map((child) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('close', () => r())))));
+    await rm(base, { recursive: true, force: true });
+  });
+
+  async function makeRootfs(name: string, remapped: boolean): Promise<string> {
+    const rootfs = join(base, name);
+    await mkdir(join(rootfs, 'bin'), { recursive: true });
+    await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+    await symlink('busybox', join(rootfs, 'bin', 'sleep'));
+    await mkdir(join(rootfs, 'vol', 'target', 'sub'), { recursive: true });
+    await symlink('/etc', join(rootfs, 'evil-abs'));
+    await writeFile(join(rootfs, 'marker'), 'the container\n');
+    if (remapped) for (const dir of ['vol', 'vol/target', 'vol/target/sub']) await chown(join(rootfs, dir), RANGE, RANGE);
+    return rootfs;
+  }
+
+  for (const remapped of [false, true]) {
+    it(`a running ${remapped ? 'remapped' : 'plain'} container: PUTs and GETs while sub/ is swapped for links to a host folder land and read only inside it`, async () => {
+      const rootfs = await makeRootfs(remapped ? 'remapped' : 'plain', remapped);
+      const { shim, pid } = await startContainer(rootfs, remapped, userns);
+      started.push(shim);
+      const fs = await ContainerFs.running(pid, shim.pid!, remapped);
+      try {
+        // The server's "/" is the container's: links resolve inside it.
+        assert.equal((await readFile(`/proc/${fs.pid}/root/marker`, 'utf8')), 'the container\n');
+        assert.equal(await resolveInRoot('/', '/evil-abs', { followFinal: true, create: false, finalMayBeFile: true, missingAsIs: true }, fs), '/etc');
+        const tar = await manyEntries();
+        const swapper = startSwapper(join(rootfs, 'vol', 'target', 'sub'), hostDir);
+        started.push(swapper.child);
+        let failures = 0;
+        for (let round = 0; round < 4; round++) {
+          // A race may fail the copy (a folder gone, a link where a folder was): it must never escape.
+          await extractTar(Readable.from([tar]), '/vol/target', { fs, preserveOwner: true }).catch(() => failures++);
+          const out = new PassThrough();
+          const read = (async () => {
+            const seen: string[] = [];
+            for await (const { header, body } of readTar(out)) {
+              const chunks: Buffer[] = [];
+              for await (const chunk of body) chunks.push(Buffer.from(chunk));
+              seen.push(`${header.path}:${Buffer.concat(chunks).toString()}`);
+            }
+            return seen;
+          })();
+          await writeTarOf('/vol/target', 'sub', 'sub', out, { fs }).catch(() => {
+            failures++;
+            out.end();
+          });
+          const seen = await read.catch(() => [] as string[]);
+          assert.equal(seen.some((entry) => entry.includes('canary') || entry.includes(CANARY)), false, 'nothing of the host folder was archived');
+        }
+        swapper.child.stdin!.end();
+        assert.ok((await swapper.swaps) > 0, 'the swapper swapped');
+        hostUntouched(hostDir);
+        // Something did land inside the container (the swaps make some rounds fail, not all of their entries).
+        assert.ok(existsSync(join(rootfs, 'vol', 'target', 'sub', 'top0')) || failures > 0);
+        if (remapped) {
+          const { uid } = await fs.lstat('/vol/target/sub');
+          assert.equal(uid, 0, 'the server, in its user namespace, sees the container\'s ids');
+        }
+      } finally {
+        await fs.close();
+        shim.kill('SIGKILL');
+      }
+      assert.equal(gone(fs.pid!), true, 'the server ended');
+    });
+  }
+
+  it('a remapped container: files are made as its root (uid 0 there, the range on the host); an owner it cannot hold fails', async () => {
+    const rootfs = await makeRootfs('owners', true);
+    const { shim, pid } = await startContainer(rootfs, true, userns);
+    started.push(shim);
+    const fs = await ContainerFs.running(pid, shim.pid!, true);
+    try {
+      await extractTar(Readable.from([await buildTar([[{ path: 'owned', type: 'file', mode: 0o4755, uid: 0, gid: 0 }, 'x'], [{ path: 'd', type: 'directory', mode: 0o755, uid: 5, gid: 6 }]])]), '/vol/target', { fs, preserveOwner: true });
+      const owned = await lstat(join(rootfs, 'vol', 'target', 'owned'));
+      assert.deepEqual([owned.uid, owned.gid, owned.mode & 0o7777], [RANGE, RANGE, 0o4755]);
+      const dir = await lstat(join(rootfs, 'vol', 'target', 'd'));
+      assert.deepEqual([dir.uid, dir.gid], [RANGE + 5, RANGE + 6]);
+      await assert.rejects(extractTar(Readable.from([await buildTar([[{ path: 'far', type: 'file', mode: 0o644, uid: 70000, gid: 0 }, 'x']])]), '/vol/target', { fs, preserveOwner: true }), { code: 'EINVAL' });
+    } finally {
+      await fs.close();
+      shim.kill('SIGKILL');
+    }
+  });
+
+  it('a pid that is not the shim\'s child is refused (a reused pid): the server does not enter it', async () => {
+    const rootfs = await makeRootfs('reused', false);
+    const { shim, pid } = await startContainer(rootfs, false, userns);
+    started.push(shim);
+    try {
+      await assert.rejects(ContainerFs.running(pid, process.pid, false), /the container's init: No such process/);
+    } finally {
+      shim.kill('SIGKILL');
+    }
+  });
+
+  it('the server dies with its parent: a daemon killed mid-copy leaves no process behind', async () => {
+    const rootfs = await makeRootfs('orphan', false);
+    const { shim, pid } = await startContainer(rootfs, false, userns);
+    started.push(shim);
+    const script = `import { ContainerFs } from ${JSON.stringify(new URL('../../core/archive/container-fs.js', import.meta.url).href)};
+const fs = await ContainerFs.running(${pid}, ${shim.pid!}, false);
+process.stdout.write(fs.pid + '\\n');
+setInterval(() => undefined, 1000);`;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    started.push(parent);
+    const serverPid = await new Promise<number>((resolve, reject) => {
+      parent.stdout!.once('data', (text: Buffer) => resolve(Number(text.toString().trim())));
+      parent.once('exit', (code) => reject(new Error(`the parent ended first (${code})`)));
+    });
+    assert.equal(gone(serverPid), false);
+    parent.kill('SIGKILL');
+    await until('the server to die with its parent', () => gone(serverPid));
+    shim.kill('SIGKILL');
+  });
+});
