@@ -15,9 +15,15 @@
  * its fields, each a 32-bit little-endian length and that many bytes (numbers in decimal); each
  * answer, in order, is a 32-bit errno (0: done) and a 32-bit length of its payload, then the
  * payload (on failure: the message). Answers are flushed whenever no request is waiting, so a
- * client that sends many requests at once gets their answers in few writes. Opens add
- * RESOLVE_NO_MAGICLINKS (openat2): no /proc/<pid>/fd link of the container's leads a file open
- * elsewhere.
+ * client that sends many requests at once gets their answers in few writes.
+ *
+ * Every lookup starts from the root held open, with openat2 RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS:
+ * a file is opened that way (O_NOFOLLOW), and any other call opens the path's folder that way
+ * and acts on the last component with its *at form (fstatat, mkdirat, symlinkat, linkat,
+ * fchownat, fchmodat2, utimensat, mknodat, unlinkat; the xattr calls from inside the folder), so
+ * no magic link of the container's /proc (a process's cwd, root or fd, which lead wherever its
+ * processes are) is followed anywhere on the way, and a removal walks descriptors, crossing no
+ * link and no mount.
  *
  *   l PATH / s PATH          lstat / stat: mode uid gid nlink size ino dev rdev mtime_s mtime_ns (10 x int64)
  *   k PATH                   readlink: the target
@@ -41,7 +47,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <linux/openat2.h>
 #include <sched.h>
@@ -57,6 +62,10 @@
 #include <sys/types.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452 /* Linux 6.6, the same number on every architecture */
+#endif
 
 #define MAX_FIELD ((1u << 20) + 4096) /* a write's data is at most 1 MiB; paths 4 KiB */
 #define MAX_FIELDS 6
@@ -83,6 +92,7 @@ struct io {
 	unsigned char *out;
 	size_t out_len, out_cap;
 	int handles[MAX_HANDLES];
+	int root; /* "/" once chrooted: where every lookup starts */
 };
 
 static int flush_out(struct io *io)
@@ -217,10 +227,62 @@ static int number(const struct field *field, long long *out)
 	return errno != 0 || end == field->data || *end != '\0' ? -1 : 0;
 }
 
-static int open_file(const char *path, int flags, mode_t mode)
+/* Opens `path` from the root: no magic link (/proc/<pid>/fd/...) is followed on the way. */
+static int open_in_root(const struct io *io, const char *path, int flags, mode_t mode)
 {
-	struct open_how how = { .flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC), .mode = mode, .resolve = RESOLVE_NO_MAGICLINKS };
-	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+	struct open_how how = { .flags = (unsigned long long)(flags | O_CLOEXEC), .mode = mode, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	return (int)syscall(SYS_openat2, io->root, path, &how, sizeof how);
+}
+
+static int open_file(const struct io *io, const char *path, int flags, mode_t mode)
+{
+	return open_in_root(io, path, flags | O_NOFOLLOW, mode);
+}
+
+/* A path's folder, held (opened with open_in_root), and its last component ("." for "/"). */
+struct at {
+	int fd;
+	char name[4096];
+};
+
+static void cleanup_at(struct at *at)
+{
+	if (at->fd >= 0)
+		close(at->fd);
+}
+#define cleanup_at_fd __attribute__((cleanup(cleanup_at)))
+
+static int at_open(const struct io *io, const char *path, struct at *at)
+{
+	char copy[4096];
+	size_t len = strlen(path);
+	if (len == 0 || len >= sizeof copy) {
+		errno = len == 0 ? ENOENT : ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(copy, path, len + 1);
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	char *slash = strrchr(copy, '/');
+	const char *parent = slash == NULL ? "." : slash == copy ? "/" : copy;
+	const char *name = slash == NULL ? copy : slash + 1;
+	if (slash != NULL && slash != copy)
+		*slash = '\0';
+	snprintf(at->name, sizeof at->name, "%s", *name != '\0' ? name : ".");
+	at->fd = open_in_root(io, parent, O_PATH | O_DIRECTORY, 0);
+	return at->fd < 0 ? -1 : 0;
+}
+
+/* Runs in the folder held (for calls that take only a path: xattrs), back in "/" after. */
+static int enter_at(const struct at *at)
+{
+	return fchdir(at->fd);
+}
+
+static void leave_at(const struct io *io)
+{
+	if (fchdir(io->root) < 0)
+		abort(); /* "/" is held open: cannot fail */
 }
 
 static int write_all(int fd, const char *data, size_t n)
@@ -294,12 +356,65 @@ static int handle_fd(struct io *io, const struct field *field)
 	return io->handles[h];
 }
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* Removes `name` in the folder `dir` and what is under it, descriptor by descriptor: no link is followed, no mount crossed. */
+static int remove_at(int dir, const char *name)
 {
-	(void)st;
-	(void)ftw;
-	int r = type == FTW_DP || type == FTW_DNR ? rmdir(path) : unlink(path);
-	return r < 0 && errno != ENOENT ? -1 : 0;
+	if (unlinkat(dir, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR)
+		return -1;
+	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	struct stat inner, outer;
+	if (fstat(fd, &inner) < 0 || fstat(dir, &outer) < 0 || inner.st_dev != outer.st_dev) {
+		close(fd);
+		errno = EBUSY; /* a mount: its content is not this folder's */
+		return -1;
+	}
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return -1;
+	}
+	int r = 0;
+	for (struct dirent *e; r == 0 && (e = readdir(d)) != NULL;) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			r = remove_at(dirfd(d), e->d_name);
+	}
+	int saved = errno;
+	closedir(d);
+	if (r < 0) {
+		errno = saved;
+		return -1;
+	}
+	return unlinkat(dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* A file's xattrs, `name` in the current folder, not following a link: (u32 length, name, u32 length, value)... */
+static int list_xattrs(const char *name, struct payload *p, const char **what)
+{
+	ssize_t size = llistxattr(name, NULL, 0);
+	if (size < 0)
+		return errno == ENOTSUP ? 0 : -1;
+	if (size == 0)
+		return 0;
+	cleanup_free char *names = malloc((size_t)size);
+	if (names == NULL || (size = llistxattr(name, names, (size_t)size)) < 0)
+		return -1;
+	for (char *attr = names; attr < names + size; attr += strlen(attr) + 1) {
+		*what = "lgetxattr";
+		char value[65536];
+		ssize_t n = lgetxattr(name, attr, value, sizeof value);
+		if (n < 0 && errno == ENODATA)
+			continue; /* removed meanwhile */
+		if (n < 0)
+			return -1;
+		size_t len = strlen(attr);
+		if (add_u32(p, (uint32_t)len) < 0 || add(p, attr, len) < 0 || add_u32(p, (uint32_t)n) < 0 || add(p, value, (size_t)n) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Owns, modes and times an open file we made (chown first: it clears setuid and setgid). */
@@ -330,22 +445,30 @@ static int perform(struct io *io, const struct request *req, struct payload *p, 
 	const char *path = req->f[0].data;
 	struct stat st;
 	long long a, b, c;
+	/* Calls on a path act on its last component in its folder, opened from the root (open_in_root). */
+	cleanup_at_fd struct at at = { .fd = -1 };
+	if (strchr("lkxmROMTnX", req->op) != NULL && at_open(io, path, &at) < 0) {
+		*what = "open the folder of";
+		return -1;
+	}
 	switch (req->op) {
 	case 'l':
 		*what = "lstat";
-		return lstat(path, &st) < 0 ? -1 : add_stat(p, &st);
-	case 's':
+		return fstatat(at.fd, at.name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -1 : add_stat(p, &st);
+	case 's': {
 		*what = "stat";
-		return stat(path, &st) < 0 ? -1 : add_stat(p, &st);
+		cleanup_close int fd = open_in_root(io, path, O_PATH, 0);
+		return fd < 0 || fstat(fd, &st) < 0 ? -1 : add_stat(p, &st);
+	}
 	case 'k': {
 		*what = "readlink";
 		char target[4096];
-		ssize_t n = readlink(path, target, sizeof target);
+		ssize_t n = readlinkat(at.fd, at.name, target, sizeof target);
 		return n < 0 ? -1 : add(p, target, (size_t)n);
 	}
 	case 'd': {
 		*what = "readdir";
-		cleanup_close int fd = open_file(path, O_RDONLY | O_DIRECTORY, 0);
+		cleanup_close int fd = open_file(io, path, O_RDONLY | O_DIRECTORY, 0);
 		if (fd < 0)
 			return -1;
 		DIR *dir = fdopendir(fd);
@@ -368,27 +491,13 @@ static int perform(struct io *io, const struct request *req, struct payload *p, 
 	}
 	case 'x': {
 		*what = "llistxattr";
-		ssize_t size = llistxattr(path, NULL, 0);
-		if (size < 0)
-			return errno == ENOTSUP ? 0 : -1;
-		if (size == 0)
-			return 0;
-		cleanup_free char *names = malloc((size_t)size);
-		if (names == NULL || (size = llistxattr(path, names, (size_t)size)) < 0)
+		if (enter_at(&at) < 0)
 			return -1;
-		for (char *name = names; name < names + size; name += strlen(name) + 1) {
-			*what = "lgetxattr";
-			char value[65536];
-			ssize_t n = lgetxattr(path, name, value, sizeof value);
-			if (n < 0 && errno == ENODATA)
-				continue; /* removed meanwhile */
-			if (n < 0)
-				return -1;
-			size_t len = strlen(name);
-			if (add_u32(p, (uint32_t)len) < 0 || add(p, name, len) < 0 || add_u32(p, (uint32_t)n) < 0 || add(p, value, (size_t)n) < 0)
-				return -1;
-		}
-		return 0;
+		int r = list_xattrs(at.name, p, what);
+		int saved = errno;
+		leave_at(io);
+		errno = saved;
+		return r;
 	}
 	case 'g':
 	case 'o': {
@@ -397,7 +506,7 @@ static int perform(struct io *io, const struct request *req, struct payload *p, 
 			errno = EINVAL;
 			return -1;
 		}
-		cleanup_close int fd = open_file(path, O_RDONLY, 0);
+		cleanup_close int fd = open_file(io, path, O_RDONLY, 0);
 		if (fd < 0 || fstat(fd, &st) < 0)
 			return -1;
 		if ((long long)st.st_dev != a || (long long)st.st_ino != b) {
@@ -465,10 +574,10 @@ static int perform(struct io *io, const struct request *req, struct payload *p, 
 			errno = EINVAL;
 			return -1;
 		}
-		return mkdir(path, (mode_t)a);
+		return mkdirat(at.fd, at.name, (mode_t)a);
 	case 'W': {
 		*what = "create";
-		cleanup_close int fd = open_file(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		cleanup_close int fd = open_file(io, path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 		if (fd < 0)
 			return -1;
 		*what = "write";
@@ -484,7 +593,7 @@ static int perform(struct io *io, const struct request *req, struct payload *p, 
 	}
 	case 'f': {
 		*what = "create";
-		cleanup_close int fd = open_file(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		cleanup_close int fd = open_file(io, path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 		if (fd < 0)
 			return -1;
 		int h = handle_slot(io, fd);
@@ -515,31 +624,49 @@ static int perform(struct io *io, const struct request *req, struct payload *p, 
 	}
 	case 'R':
 		*what = "remove";
-		if (lstat(path, &st) < 0)
-			return errno == ENOENT ? 0 : -1;
-		if (!S_ISDIR(st.st_mode))
-			return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-		return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	case 'y':
+		if (strcmp(at.name, ".") == 0 || strcmp(at.name, "..") == 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		return remove_at(at.fd, at.name);
+	case 'y': {
 		*what = "symlink";
-		return symlink(req->f[0].data, req->f[1].data);
-	case 'h':
+		cleanup_at_fd struct at to = { .fd = -1 };
+		return at_open(io, req->f[1].data, &to) < 0 ? -1 : symlinkat(req->f[0].data, to.fd, to.name);
+	}
+	case 'h': {
 		*what = "link";
-		return link(req->f[0].data, req->f[1].data);
+		cleanup_at_fd struct at from = { .fd = -1 };
+		cleanup_at_fd struct at to = { .fd = -1 };
+		if (at_open(io, req->f[0].data, &from) < 0 || at_open(io, req->f[1].data, &to) < 0)
+			return -1;
+		return linkat(from.fd, from.name, to.fd, to.name, 0);
+	}
 	case 'O':
 		*what = "lchown";
 		if (number(&req->f[1], &a) < 0 || number(&req->f[2], &b) < 0) {
 			errno = EINVAL;
 			return -1;
 		}
-		return lchown(path, (uid_t)a, (gid_t)b);
+		return fchownat(at.fd, at.name, (uid_t)a, (gid_t)b, AT_SYMLINK_NOFOLLOW);
 	case 'M':
 		*what = "chmod";
 		if (number(&req->f[1], &a) < 0) {
 			errno = EINVAL;
 			return -1;
 		}
-		return fchmodat(AT_FDCWD, path, (mode_t)a, 0);
+		/* Never through a link (fchmodat2, Linux 6.6): it is for folders and nodes the copy made. */
+		if (syscall(SYS_fchmodat2, at.fd, at.name, (mode_t)a, AT_SYMLINK_NOFOLLOW) == 0)
+			return 0;
+		if (errno != ENOSYS)
+			return -1;
+		if (fstatat(at.fd, at.name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -1;
+		if (S_ISLNK(st.st_mode)) {
+			errno = ELOOP;
+			return -1;
+		}
+		return fchmodat(at.fd, at.name, (mode_t)a, 0);
 	case 'T': {
 		*what = "utimes";
 		if (number(&req->f[1], &a) < 0 || number(&req->f[2], &b) < 0) {
@@ -547,7 +674,7 @@ static int perform(struct io *io, const struct request *req, struct payload *p, 
 			return -1;
 		}
 		struct timespec times[2] = { { .tv_sec = a, .tv_nsec = b }, { .tv_sec = a, .tv_nsec = b } };
-		return utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
+		return utimensat(at.fd, at.name, times, AT_SYMLINK_NOFOLLOW);
 	}
 	case 'n': {
 		long long mode, major, minor;
@@ -556,11 +683,18 @@ static int perform(struct io *io, const struct request *req, struct payload *p, 
 			errno = EINVAL;
 			return -1;
 		}
-		return mknod(path, (mode_t)mode, makedev(major, minor));
+		return mknodat(at.fd, at.name, (mode_t)mode, makedev(major, minor));
 	}
-	case 'X':
+	case 'X': {
 		*what = "lsetxattr";
-		return lsetxattr(path, req->f[1].data, req->f[2].data, req->f[2].length, 0);
+		if (enter_at(&at) < 0)
+			return -1;
+		int r = lsetxattr(at.name, req->f[1].data, req->f[2].data, req->f[2].length, 0);
+		int saved = errno;
+		leave_at(io);
+		errno = saved;
+		return r;
+	}
 	}
 	errno = EINVAL;
 	return -1;
@@ -663,6 +797,9 @@ int main(int argc, char **argv)
 	static struct io io;
 	for (int i = 0; i < MAX_HANDLES; i++)
 		io.handles[i] = -1;
+	io.root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (io.root < 0)
+		return fail("open the container's root", errno);
 	struct request req = { 0 };
 	struct payload p = { 0 };
 	for (;;) {
