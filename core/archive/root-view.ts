@@ -9,7 +9,7 @@ export const ROOT_VIEW_BINARY = join(dirname(fileURLToPath(import.meta.url)), 'b
 
 /** A container's filesystem as the container sees it, reachable at `root` until released. */
 export interface RootView {
-  /** A path of the daemon's that is the container's "/" (through /proc/<pid>/root). */
+  /** A path of the daemon's that is the container's "/" (through /proc/<pid>/root); cp reaches it from inside instead (mini-docker-cproot joins the helper's namespace by `pid`). */
   readonly root: string;
   /** The helper's pid (tests check that it ends). */
   readonly pid: number;

@@ -1,6 +1,8 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { chmod, link, lchown, lstat, lutimes, mkdir, open, readdir, readlink, rm, stat, symlink, type FileHandle } from 'node:fs/promises';
+import { posix } from 'node:path';
 import type { FsHelper, SpecialFileKind } from './fs-helper.js';
+import { readXattrTree } from './xattrs.js';
 
 /** What the archive code reads of a file's status (Node's Stats has all of it). */
 export interface FileStats {
@@ -131,8 +133,8 @@ async function* readFileStream(path: string, size: number, seen: SeenFile): Asyn
 
 /**
  * The host's file system, for trees the daemon owns (layers, volumes, the CLI's side of cp):
- * mknod and lsetxattr through `helper` (mini-docker-fsops, started on first use). `xattrs` is
- * not offered here: writeTar reads a host tree's xattrs in one pass (readXattrTree).
+ * mknod and lsetxattr through `helper` (mini-docker-fsops, started on first use), a file's
+ * xattrs through mini-docker-xattrs (writeTar reads a whole host tree's in one pass instead).
  */
 export function nodeTreeFs(helper: FsHelper): TreeFs {
   return {
@@ -140,7 +142,12 @@ export function nodeTreeFs(helper: FsHelper): TreeFs {
     stat: (path) => stat(path),
     readlink: (path) => readlink(path),
     readdir: (path) => readdir(path),
-    xattrs: () => Promise.reject(new Error('nodeTreeFs: read a host tree\'s xattrs with readXattrTree')),
+    xattrs: async (path) => {
+      const warnings: string[] = [];
+      const all = await readXattrTree(path, (m) => warnings.push(m), { folder: false });
+      if (warnings.length > 0) throw new Error(`reading the xattrs of ${path}: ${warnings.join('; ')}`);
+      return all.get(posix.normalize(path)) ?? {};
+    },
     readSmall: readSmallFile,
     readStream: readFileStream,
     mkdir: async (path, mode) => {

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { extractTar, type ExtractOptions, type TarHeaderInput } from '../../core/archive/index.js';
+import { extractTar, FsHelper, type ExtractOptions, type TarHeaderInput } from '../../core/archive/index.js';
+import { nodeTreeFs } from '../../core/archive/tree-fs.js';
 import { overlayWhiteouts } from '../../plugins/storage-overlayfs/whiteouts.js';
 import { splitDevice } from '../../core/archive/write-tar.js';
 import { makeScratchDir } from '../fixtures/scratch-dir.js';
@@ -250,5 +251,20 @@ describe('extractTar keeps what the archive says (as root)', { skip: notRoot }, 
     await extractTar(chunked(await buildTar(entries)), flat);
     assert.ok((await lstat(join(flat, 'etc', '.wh.hostname'))).isFile());
     assert.equal(getXattr(join(flat, 'opaque'), 'trusted.overlay.opaque'), null);
+  });
+
+  it("the host's TreeFs reads one file's xattrs, a link's own and not its target's", { skip: notRoot || noAttr }, async () => {
+    const helper = new FsHelper();
+    try {
+      const fs = nodeTreeFs(helper);
+      const file = join(scratch.path, 'with-xattrs');
+      await writeFile(file, 'x');
+      await symlink(file, join(scratch.path, 'link-to-it'));
+      await helper.setXattr(file, 'user.tiny', Buffer.from('value'));
+      assert.deepEqual(await fs.xattrs(file), { 'user.tiny': Buffer.from('value') });
+      assert.deepEqual(await fs.xattrs(join(scratch.path, 'link-to-it')), {});
+    } finally {
+      await helper.close();
+    }
   });
 });
