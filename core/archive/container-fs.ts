@@ -165,10 +165,11 @@ export class ContainerFs implements TreeFs {
 
   async *readStream(path: string, size: number, seen: SeenFile): AsyncGenerator<Buffer> {
     const handle = (await this.request('o', [path, String(seen.dev), String(seen.ino)])).readUInt32LE(0).toString();
+    let next: Promise<Buffer> | null = null;
     try {
       let position = 0;
       // Two reads in flight: the next megabyte is on its way while this one is written out.
-      let next: Promise<Buffer> | null = this.request('r', [handle, String(position), String(Math.min(CHUNK, size))]);
+      next = this.request('r', [handle, String(position), String(Math.min(CHUNK, size))]);
       while (next !== null) {
         const data: Buffer = await next;
         position += data.length;
@@ -176,6 +177,7 @@ export class ContainerFs implements TreeFs {
         if (data.length > 0) yield data;
       }
     } finally {
+      next?.catch(() => undefined); // a read still in flight when the archive stops early
       await this.request('c', [handle]).catch(() => undefined);
     }
   }

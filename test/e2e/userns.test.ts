@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -165,54 +166,54 @@ describe('e2e: --userns-remap', { timeout: 180_000 }, () => {
     await cli(['volume', 'prune', '-f']);
   });
 
-  it('cp into a running remapped container whose target folder is swapped for a symlink to a host folder while the copy runs: nothing lands on the host', async () => {
+  it('cp of a folder into a running remapped container while a host process swaps the folder below the target for a symlink to a host folder and back in a tight loop: nothing lands on the host', async () => {
     // The freeze holds the container's processes, not the host's nor another container's sharing
-    // the volume: this test swaps the target (in the volume's folder on the host) for a link to a
-    // world-writable host folder as soon as the daemon's mini-docker-cproot exists. That process's
-    // root is the container's, so the link leads to the container's own (missing) folder of that
-    // name: the copy fails or lands inside the container, never on the host.
+    // the volume: a host process swaps /sv/dir/sub (in the volume's folder on the host), where
+    // the copy's entries go, for a link to a world-writable host folder and back while copies
+    // run. The copy's file operations are made from inside the container's root
+    // (mini-docker-cproot), so the link leads to the container's own (missing) folder of that
+    // name: a copy fails or lands inside the container.
     const hostDir = mkdtempSync(join(tmpdir(), 'mdt-escape-'));
     chmodSync(hostDir, 0o777);
-    const name = `escape-${randomBytes(4).toString('hex')}.txt`;
-    const inFile = join(d.root, name);
-    writeFileSync(inFile, 'copied\n');
-    const daemonPid = d.pid!;
-    /** Whether the daemon has a mini-docker-cproot child (the copy's file server). */
-    const copying = (): boolean => readdirSync('/proc').filter((e) => /^\d+$/.test(e)).some((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return ppid === daemonPid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('mini-docker-cproot');
-      } catch {
-        return false; // gone meanwhile
-      }
-    });
+    const name = `escape-${randomBytes(4).toString('hex')}`;
+    const source = join(d.root, 'swap-source', 'sub');
+    mkdirSync(source, { recursive: true });
+    for (let i = 0; i < 300; i++) writeFileSync(join(source, `${name}-${i}`), 'copied\n');
+    let swapper: ReturnType<typeof spawn> | undefined;
     try {
-      assert.equal((await d.cli(['run', '-d', '--name', 'cp-target', '-v', 'swapvol:/sv', 'busybox', 'sh', '-c', 'mkdir /sv/dir && exec sleep 600'])).code, 0);
+      assert.equal((await d.cli(['run', '-d', '--name', 'cp-target', '-v', 'swapvol:/sv', 'busybox', 'sh', '-c', 'mkdir -p /sv/dir/sub && exec sleep 600'])).code, 0);
       const mountpoint = (await d.cli(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'swapvol'])).stdout.trim();
-      const dir = join(mountpoint, 'dir');
-      const moved = join(mountpoint, 'dir-moved');
+      const dir = join(mountpoint, 'dir', 'sub');
       for (let i = 0; i < 200 && !existsSync(dir); i++) await new Promise((r) => setTimeout(r, 25));
-      const copy = d.cli(['cp', inFile, 'cp-target:/sv/dir/']);
-      let done = false;
-      void copy.finally(() => { done = true; });
-      let swapped = false;
-      while (!done && !swapped) {
-        if (copying()) {
-          renameSync(dir, moved);
-          symlinkSync(hostDir, dir);
-          swapped = true;
-        } else await new Promise((r) => setTimeout(r, 1));
+      const script = `const fs = require('node:fs');
+const [dir, host] = [${JSON.stringify(dir)}, ${JSON.stringify(hostDir)}];
+let swaps = 0, stop = false;
+process.stdin.on('end', () => { stop = true; }).resume();
+function round() {
+  for (let i = 0; i < 100 && !stop; i++) {
+    try { fs.renameSync(dir, dir + '.real'); fs.symlinkSync(host, dir); swaps++; fs.unlinkSync(dir); fs.renameSync(dir + '.real', dir); } catch {}
+  }
+  if (stop) process.stdout.write(String(swaps)); else setImmediate(round);
+}
+round();`;
+      swapper = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const swaps = new Promise<number>((resolve) => {
+        let out = '';
+        swapper!.stdout!.setEncoding('utf8').on('data', (t: string) => { out += t; });
+        swapper!.on('close', () => resolve(Number(out)));
+      });
+      const codes: number[] = [];
+      for (let i = 0; i < 4; i++) codes.push((await d.cli(['cp', source, 'cp-target:/sv/dir/'])).code);
+      swapper.stdin!.end();
+      assert.ok((await swaps) > 0, 'the host process swapped the folder');
+      assert.deepEqual(readdirSync(hostDir), [], 'a copy landed on the host');
+      if (codes.includes(0)) {
+        // Into the folder, or through the link inside the container: its own folder of the host folder's name.
+        const landed = await d.cli(['exec', 'cp-target', 'sh', '-c', `ls /sv/dir/sub ${hostDir} 2>/dev/null | grep -c ${name}`]);
+        assert.ok(Number(landed.stdout.trim()) > 0, `where the copies went (${codes.join(' ')}): ${landed.stdout} ${landed.stderr}`);
       }
-      const r = await copy;
-      assert.ok(swapped, `the copy's process was never seen (${r.code}: ${r.stderr})`);
-      assert.deepEqual(readdirSync(hostDir), [], 'the copy landed on the host');
-      if (r.code === 0) {
-        // The link was followed inside the container: the file is in the container's folder of the host folder's name.
-        const landed = await d.cli(['exec', 'cp-target', 'cat', join(hostDir, name)]);
-        assert.equal(landed.stdout, 'copied\n', `where the copy went: ${landed.stderr}`);
-      } else assert.notEqual(r.stderr.trim(), '', 'a failed copy says why');
     } finally {
+      if (swapper && swapper.exitCode === null) swapper.kill('SIGKILL');
       await d.cli(['rm', '-f', 'cp-target']);
       await d.cli(['volume', 'rm', 'swapvol']);
       rmSync(hostDir, { recursive: true, force: true });
