@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -213,6 +213,26 @@ describe('cp through mini-docker-cproot: an unfrozen process racing the copy', {
       const dir = await lstat(join(rootfs, 'vol', 'target', 'd'));
       assert.deepEqual([dir.uid, dir.gid], [RANGE + 5, RANGE + 6]);
       await assert.rejects(extractTar(Readable.from([await buildTar([[{ path: 'far', type: 'file', mode: 0o644, uid: 70000, gid: 0 }, 'x']])]), '/vol/target', { fs, preserveOwner: true }), { code: 'EINVAL' });
+      // The other kinds of entry, through the same process: a link, a hardlink, a fifo, an xattr, a big file, a folder replaced by a file.
+      const big = Buffer.alloc(3 << 20, 7);
+      await extractTar(Readable.from([await buildTar([
+        [{ path: 'link', type: 'symlink', linkname: '/etc' }],
+        [{ path: 'hard', type: 'hardlink', linkname: 'owned' }],
+        [{ path: 'pipe', type: 'fifo', mode: 0o640 }],
+        [{ path: 'tagged', type: 'file', mode: 0o644, xattrs: { 'user.tiny': Buffer.from('value') } }, 'x'],
+        [{ path: 'big', type: 'file', mode: 0o600 }, big],
+        [{ path: 'd', type: 'file', mode: 0o644 }, 'was a folder'],
+      ])]), '/vol/target', { fs, preserveOwner: true });
+      const target = join(rootfs, 'vol', 'target');
+      assert.equal(await readlink(join(target, 'link')), '/etc');
+      assert.equal((await lstat(join(target, 'hard'))).ino, owned.ino);
+      assert.equal((await lstat(join(target, 'pipe'))).isFIFO(), true);
+      assert.deepEqual(await fs.xattrs('/vol/target/tagged'), { 'user.tiny': Buffer.from('value') });
+      assert.equal((await readFile(join(target, 'big'))).equals(big), true);
+      assert.equal(await readFile(join(target, 'd'), 'utf8'), 'was a folder');
+      const back: Buffer[] = [];
+      for await (const chunk of fs.readStream('/vol/target/big', big.length, await fs.lstat('/vol/target/big'))) back.push(chunk);
+      assert.equal(Buffer.concat(back).equals(big), true, 'read back in pieces');
     } finally {
       await fs.close();
       shim.kill('SIGKILL');
