@@ -21,13 +21,13 @@ import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } fr
  * `cp` and the archive API (HEAD/GET/PUT /containers/{id}/archive), on running and stopped
  * containers. The container's "/" is reached as the container sees it, binds included:
  *
- * - running (or paused): through /proc/<its pid>/root, in the container's own mount namespace;
+ * - running (or paused): its init's root, in the container's own mount namespace;
  * - otherwise: the storage driver's mount specs (prepare, as for a start) and the binds, mounted
  *   by mini-docker-rootview in a mount namespace of its own (core/archive/root-view.ts): nothing
  *   is mounted on the host, and a daemon that dies takes the mounts with it.
  *
  * Every file operation of a copy (stat, archive, extraction) is made by mini-docker-cproot, a
- * process that joined that mount namespace and chrooted into the container's root (ContainerFs):
+ * process that joined that mount namespace and chrooted into that root (ContainerFs):
  * the kernel resolves every path and link inside the container, whatever any process (the
  * container's, another container's sharing a volume, the host's) does to the tree meanwhile.
  * Docker's path rules (resolveInRoot) run on top. A running container is frozen meanwhile (when
