@@ -18,12 +18,13 @@
  * (ProcessSpec.beforeCommand): the step before the isolator plans and records the addresses,
  * publishes the ports (they only need the address) and writes /etc/hosts, /etc/hostname and
  * /etc/resolv.conf; the isolator binds those files and, at the hold, calls the step's `wire`,
- * which makes the veth pairs inside `/proc/<init pid>/ns/net`.
+ * which makes the veth pairs inside the init's namespace (named by its pid, checked to be the
+ * shim's child, so that a pid reused since cannot lead the pair elsewhere).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EndpointConfig, HostConfig, JsonValue, PublishedPort } from '../../events/index.js';
+import type { EndpointConfig, EngineEvent, HostConfig, JsonValue, PublishedPort } from '../../events/index.js';
 import { containerStream, networkStream } from '../../events/index.js';
 import { ConcurrencyError } from '../eventlog/event-log.js';
 import { allocateAddress, IpamError, macForAddress } from '../network/ipam.js';
@@ -77,8 +78,8 @@ export interface NetworkStepOutput {
   readonly connected: readonly string[];
   /** /etc/hosts, /etc/hostname, /etc/resolv.conf for the isolator to bind. */
   readonly files: readonly BindSpec[];
-  /** Makes the veth pairs in the held init's namespace (null: nothing to wire). */
-  readonly wire: ((initPid: number) => Promise<void>) | null;
+  /** Makes the veth pairs in the held init's namespace, the init checked by its parent the shim (null: nothing to wire). */
+  readonly wire: ((initPid: number, shimPid: number) => Promise<void>) | null;
 }
 
 /** What the step's event records of its output. */
@@ -305,10 +306,10 @@ export function networkStep(ctx: EngineContext, c: ContainerState, image: ImageS
           journal.record([{ type: 'ContainerPortsPublished', data: { id, network: primary.network.id, ports } }]);
         }
         const files = await writeFiles(dir, c, endpoints, primary ?? null);
-        const wire = endpoints.length === 0 ? null : async (initPid: number): Promise<void> => {
+        const wire = endpoints.length === 0 ? null : async (initPid: number, shimPid: number): Promise<void> => {
           for (const e of endpoints) {
             await driverOf(ctx, e.network).attach({
-              containerId: id, network: specOfNetwork(e.network), netns: `/proc/${initPid}/ns/net`,
+              containerId: id, network: specOfNetwork(e.network), netns: { pid: initPid, parent: shimPid },
               interface: e.endpoint.interface, ip: e.endpoint.ip, mac: e.endpoint.mac, defaultRoute: e === primary,
             });
           }
@@ -350,10 +351,61 @@ export async function releaseNetworking(ctx: EngineContext, id: string, ports?: 
       else await ctx.store.append(containerStream(id), [{ type: 'ContainerPortsUnpublished', data: { id } }], 'any');
     }
   }
+  // An endpoint that holds no address was released at the exit, which asked for its pair's deletion already.
   for (const e of endpoints) {
+    if (!e.endpoint.held) continue;
     await driverOf(ctx, e.network).detach(id, specOfNetwork(e.network)).catch((err: unknown) => ctx.logger.warn(`detach of ${ctx.short(id)} from ${e.network.name}: ${messageOf(err)}`));
   }
   for (const e of endpoints) if (e.endpoint.held) await releaseEndpoint(ctx, id, e.network.id);
+}
+
+/** What an exit released of a container's network, for its record: the events on its own stream, and the networks whose address it gave back. */
+export interface ExitNetworkRelease {
+  readonly containerEvents: readonly EngineEvent[];
+  readonly networks: readonly string[];
+}
+
+/**
+ * The network part of an exit, on the host: its published ports unpublished (one nft transaction),
+ * and the deletion of its veth pairs asked of the driver without waiting for it. A pair whose
+ * namespace died with the container's last process is deleted by the kernel itself, and either
+ * deletion waits for the kernel's RCU grace periods (tens of milliseconds on an idle host): the
+ * exit's record (and a `stop`) does not wait for that. Nothing is reused too early: the address
+ * lived in the dead namespace, and the host end's name, which a start of the same container makes
+ * again, is taken back by the attach if the old pair is still there (docs/networking.md). A daemon
+ * that dies first finds the pair in its recovery (`list()`: a veth of a container that does not
+ * run) and deletes it. Returns the events that record the release, appended by the exit's record
+ * in the same commit as ContainerExited: ContainerPortsUnpublished on the container's stream, and
+ * ContainerNetworkReleased on each network it held an address on (`appendNetworkReleases`).
+ */
+export async function releaseNetworkAtExit(ctx: EngineContext, id: string): Promise<ExitNetworkRelease> {
+  const state = ctx.state();
+  const published = state.published[id];
+  const endpoints = endpointsOf(state, id);
+  if (published && published.ports.length > 0) {
+    const network = state.networks[published.network];
+    const ip = network?.endpoints[id]?.ip;
+    if (network && ip) await driverOf(ctx, network).unpublish(id, ip, published.ports);
+  }
+  for (const e of endpoints) {
+    if (!e.endpoint.held) continue;
+    void driverOf(ctx, e.network).detach(id, specOfNetwork(e.network))
+      .catch((err: unknown) => ctx.logger.warn(`detach of ${ctx.short(id)} from ${e.network.name}: ${messageOf(err)}`));
+  }
+  return {
+    containerEvents: published ? [{ type: 'ContainerPortsUnpublished', data: { id } }] : [],
+    networks: endpoints.filter((e) => e.endpoint.held).map((e) => e.network.id),
+  };
+}
+
+/**
+ * ContainerNetworkReleased on each network, appended at once and without a version check: a
+ * release only gives an address back, so it cannot conflict (a connect that planned on the
+ * version before it is refused and plans again), and appends issued in the same tick share one
+ * commit of the file log, so the exit's record issues these beside its ContainerExited.
+ */
+export function appendNetworkReleases(ctx: EngineContext, id: string, networks: readonly string[]): Promise<unknown>[] {
+  return networks.map((network) => ctx.store.append(networkStream(network), [{ type: 'ContainerNetworkReleased', data: { network, id } }], 'any'));
 }
 
 /** The removal's network step: ports and veths released, every address given back, the /etc files deleted. */

@@ -105,25 +105,37 @@ export class EngineContext {
    * command that appends with a version goes through it: the execs' events are appended without
    * one, under no lock, so any command can meet them (a stop, an update, the exit's record).
    */
-  appendDecided(containerId: string, decide: (c: ContainerState) => readonly EngineEvent[]): Promise<ContainerState> {
+  appendDecided(containerId: string, decide: (c: ContainerState) => readonly EngineEvent[], alongside?: () => readonly Promise<unknown>[]): Promise<ContainerState> {
     // One decision at a time per container (a short hold: a read, a pure rule, an append), so that
     // fifty at once do not all decide on the same read and retry as a herd; a retry is left only
     // for the appends without a version.
     const before = this.decisions.get(containerId) ?? Promise.resolve();
-    const next = before.catch(() => undefined).then(() => this.decideAndAppend(containerId, decide));
+    const next = before.catch(() => undefined).then(() => this.decideAndAppend(containerId, decide, alongside));
     this.decisions.set(containerId, next);
     return next.finally(() => {
       if (this.decisions.get(containerId) === next) this.decisions.delete(containerId);
     });
   }
 
-  private async decideAndAppend(containerId: string, decide: (c: ContainerState) => readonly EngineEvent[]): Promise<ContainerState> {
+  /**
+   * `alongside`: appends to other streams that must not conflict (no version check), issued in the
+   * same tick as the decided append, the first time the rule allows events, so that the file log
+   * commits them together (one fdatasync); they are awaited with it. Not issued when the rule
+   * allows nothing.
+   */
+  private async decideAndAppend(containerId: string, decide: (c: ContainerState) => readonly EngineEvent[], alongside?: () => readonly Promise<unknown>[]): Promise<ContainerState> {
+    let beside: readonly Promise<unknown>[] | null = null;
     for (let attempt = 1; ; attempt++) {
       const c = findContainer(this.state(), containerId);
       const events = decide(c);
-      if (events.length === 0) return c;
+      if (events.length === 0) {
+        await Promise.all(beside ?? []);
+        return c;
+      }
       try {
-        await this.append(c, events);
+        const appended = this.append(c, events);
+        if (alongside && beside === null) beside = alongside();
+        await Promise.all([appended, ...(beside ?? [])]);
         return c;
       } catch (err) {
         if (!(err instanceof ConcurrencyError) || attempt >= 20) throw err;

@@ -1,9 +1,10 @@
 import type { ExitStatus } from '../../events/index.js';
+import { containerStream } from '../../events/index.js';
 import { failpoint } from '../failpoints.js';
 import { decideExit } from '../state/decide.js';
 import type { ContainerState } from '../state/engine-state.js';
 import { restartDelayMs } from '../state/restart-policy.js';
-import { releaseNetworking } from './container-network.js';
+import { appendNetworkReleases, type ExitNetworkRelease, releaseNetworkAtExit } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import type { ProcessHub } from './process-hub.js';
@@ -14,11 +15,16 @@ import { releaseContainerVolumes } from './volume-mounts.js';
 /**
  * The one place that records a container's exit, whoever noticed it: the hub (the shim said EXIT),
  * a forced removal (it killed the process and waited), or the reconciler (it exited while no
- * daemon ran). Call it under the container's lock. It appends ContainerExited (once per run: the
- * rule is decideExit), ends the hub, unpublishes its ports (ContainerPortsUnpublished), detaches
- * its veths and releases its addresses (ContainerNetworkReleased), releases the cgroups and the
- * on-demand volumes it was the last user of, and then does what the container's
- * settings say: AutoRemove removes it, a restart policy schedules the next start.
+ * daemon ran). Call it under the container's lock. As Docker's exit handling cleans up before it
+ * marks the container stopped, it first releases what the run held on the host, all at the same
+ * time (they share nothing, and its processes are gone): its ports unpublished and the deletion of
+ * its veth pairs asked for (container-network.ts releaseNetworkAtExit), its cgroups removed, the
+ * on-demand volumes it was the last user of unmounted. Then one commit records it all:
+ * ContainerExited (once per run: the rule is decideExit) with ContainerPortsUnpublished on the
+ * container's stream, and ContainerNetworkReleased on each network it held an address on. Then it
+ * ends the hub and does what the container's settings say: AutoRemove removes it, a restart policy
+ * schedules the next start. A daemon that dies before the commit finds the container running with
+ * its shim gone and records the exit again; each release is idempotent.
  */
 export async function recordExit(ctx: EngineContext, id: string, status: ExitStatus, options: { hub?: ProcessHub; thenPolicy: boolean }): Promise<void> {
   const limiter = ctx.limiter();
@@ -28,7 +34,30 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
   } catch { /* the cgroup is gone already */ }
   const c = ctx.state().containers[id];
   if (c?.stopping) failpoint('stop.before-final');
-  if (c) await ctx.appendDecided(id, (now) => decideExit(now, { ...status, oomKilled }));
+  const none: ExitNetworkRelease = { containerEvents: [], networks: [] };
+  const [network] = await Promise.all([
+    releaseNetworkAtExit(ctx, id).catch((e: unknown) => {
+      ctx.logger.warn(`releasing the network of ${ctx.short(id)} failed: ${messageOf(e)}`);
+      return none;
+    }),
+    limiter?.remove(id).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`)),
+    releaseContainerVolumes(ctx, id),
+  ]);
+  let recorded = false;
+  if (c) {
+    await ctx.appendDecided(id, (now) => {
+      const exit = decideExit(now, { ...status, oomKilled });
+      return exit.length > 0 ? [...exit, ...network.containerEvents] : [];
+    }, () => {
+      recorded = true;
+      return appendNetworkReleases(ctx, id, network.networks);
+    });
+  }
+  if (!recorded) {
+    // No exit to record (it was recorded already): the releases go on their own.
+    if (network.containerEvents.length > 0) await ctx.store.append(containerStream(id), network.containerEvents, 'any');
+    await Promise.all(appendNetworkReleases(ctx, id, network.networks));
+  }
   if (options.hub) {
     await options.hub.finish();
     if (ctx.hubs.get(id) === options.hub) ctx.hubs.delete(id);
@@ -37,14 +66,6 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
     await ctx.isolator().cleanup(id, c.shimPid).catch((e: unknown) => ctx.logger.warn(`cleanup of ${ctx.short(id)}'s shim failed: ${messageOf(e)}`));
   }
   ctx.finishAttached(id);
-  // Three releases that share nothing, at the same time (its processes are gone, so none waits for
-  // another): its ports closed, its veths gone and its addresses back to the pools (it stays
-  // connected); its cgroups; its tmpfs or block-device volumes, when it was their last user.
-  await Promise.all([
-    releaseNetworking(ctx, id).catch((e: unknown) => ctx.logger.warn(`releasing the network of ${ctx.short(id)} failed: ${messageOf(e)}`)),
-    limiter?.remove(id).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`)),
-    releaseContainerVolumes(ctx, id),
-  ]);
   if (!options.thenPolicy) return;
   const after = ctx.state().containers[id];
   if (after?.hostConfig.AutoRemove) await removeLocked(ctx, id, true, true);

@@ -132,7 +132,8 @@ export async function connectContainer(ctx: EngineContext, networkRef: string, c
       const current = ctx.state().networks[network.id]!;
       if (!existsSync(`/sys/class/net/${current.bridge}`)) await driver.ensureNetwork(specOfNetwork(current));
       await driver.attach({
-        containerId: now.id, network: specOfNetwork(current), netns: `/proc/${now.pid}/ns/net`,
+        // The init checked by its parent, the shim: a pid reused since its death (before the exit's record) is refused.
+        containerId: now.id, network: specOfNetwork(current), netns: { pid: now.pid, parent: now.shimPid },
         interface: endpoint.interface, ip: endpoint.ip, mac: endpoint.mac, defaultRoute: false,
       });
     } catch (err) {

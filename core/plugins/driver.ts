@@ -321,11 +321,12 @@ export interface ProcessSpec {
   /** Its network namespace: a new one (the default), the host's (`--network host`), or another container's (`container:NAME`, by its init's pid). */
   readonly network?: NetworkNamespace;
   /**
-   * Runs once the init exists in its namespaces and cgroups and before the user's command does:
-   * the network step wires `/proc/<initPid>/ns/net` here. The command runs only after it resolves;
-   * a rejection ends the start with that error.
+   * Runs once the init exists in its namespaces and cgroups and before the user's command does
+   * (the init sets up its root meanwhile): the network step wires the init's namespace here,
+   * named by the init's pid and checked by its parent, the shim (`shimPid`). The command runs only
+   * after it resolves; a rejection ends the start with that error.
    */
-  readonly beforeCommand?: (initPid: number) => Promise<void>;
+  readonly beforeCommand?: (initPid: number, shimPid: number) => Promise<void>;
   /** Capabilities, --privileged, --read-only, --tmpfs and --device; none: Docker's defaults. */
   readonly security?: ContainerSecurity;
   /**

@@ -11,17 +11,19 @@
  *      mtu: 1500, internal: false, dns: true})` makes the bridge with 172.18.0.1/16, adds its
  *      masquerade and forward rules to the driver's nft table, and starts the resolver on
  *      172.18.0.1:53 (a no-op when all of that is already there);
- *   2. IPAM gives 172.18.0.2 (ContainerNetworkConnected is appended), then `attach({containerId:
- *      "9c1e…", network, netns: "/proc/4242/ns/net", interface: "eth0", ip: "172.18.0.2", mac:
- *      "02:42:ac:12:00:02"})` makes the pair mdv9c1e3f23f2a (host side, on the bridge) / eth0
- *      (inside), with the address, lo up and the default route via 172.18.0.1, in one `ip -batch`
- *      run inside the namespace;
+ *   2. IPAM gives 172.18.0.2 (ContainerNetworkConnected is appended), then, at the shim's hold,
+ *      `attach({containerId: "9c1e…", network, netns: {pid: 4242, parent: 4240}, interface: "eth0",
+ *      ip: "172.18.0.2", mac: "02:42:ac:12:00:02"})` makes the pair mdv9c1e3f23f2a (host side, on
+ *      the bridge) / eth0 (inside the namespace of the init 4242, the child of its shim 4240), with
+ *      the address, lo up and the default route via 172.18.0.1, in one request to its netlink session;
  *   3. `publish("9c1e…", "172.18.0.2", [{containerPort: 80, protocol: "tcp", hostIp: "", hostPort: 8080}], inUse)`
  *      checks 8080 is free (not in `inUse` from the fold, not bound by a host process; else
  *      PortAllocatedError and nothing installed), adds the DNAT and resolves
  *      with `[{containerPort: 80, protocol: "tcp", hostIp: "0.0.0.0", hostPort: 8080}]` for
  *      ContainerPortsPublished;
- *   4. on stop: `unpublish("9c1e…", those ports)`, `detach("9c1e…", network)`; on `network rm`:
+ *   4. on the exit: `unpublish("9c1e…", those ports)`, `detach("9c1e…", network)` (not waited for: the
+ *      pair goes with the namespace anyway; an `attach` of the same container takes back a pair of
+ *      its still there); on `network rm`:
  *      `removeNetwork(network)`. Each undo is idempotent: calling it twice, or for something that
  *      was never made, succeeds.
  * After a crash, `list()` says what is on the host so a recovery can keep what the log says is in
@@ -59,11 +61,22 @@ export interface NetworkSpec {
   readonly dns: boolean;
 }
 
+/** A process's network namespace, opened only while the process at `pid` is `parent`'s child. */
+export interface ProcessNetns {
+  readonly pid: number;
+  readonly parent: number;
+}
+
 export interface AttachSpec {
   readonly containerId: string;
   readonly network: NetworkSpec;
-  /** The container's network namespace: a path such as /proc/<pid>/ns/net or /run/netns/<name>, or a pid. */
-  readonly netns: string | number;
+  /**
+   * The container's network namespace: a path such as /run/netns/<name>, a pid, or a process
+   * checked by its parent (`{pid, parent}`: the container's init and its shim), which a driver must
+   * prefer: a pid named by a path can be reused by another process between the container's death
+   * and its exit's record, and the namespace opened would be that process's (the host's).
+   */
+  readonly netns: string | number | ProcessNetns;
   /** The interface name inside: eth0 for the first network, eth1... */
   readonly interface: string;
   readonly ip: string;

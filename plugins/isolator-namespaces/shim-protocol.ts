@@ -436,14 +436,18 @@ export function parseReportLine(line: string): ShimStarted | ShimStartError {
   return new ShimStartError(125, `shim: unexpected report "${line}"`);
 }
 
+/** How the shim's report of a start the daemon ended at the hold begins (shim/main.c hold_for_daemon). */
+const HOLD_ENDED = 'the daemon ended the start before the command ran';
+
 /**
  * Spawns `mini-docker-shim run <bundleDir>` and resolves with the pids once the container's
  * command was exec'd. The shim has detached by then; it outlives the caller. With `onHeld` (the
- * spec said `hold 1`), the shim reports `held <initPid>` once the init is in its namespaces and
- * cgroups and waits: `onHeld(initPid)` runs then (the network step wires the namespace), and its
- * success lets the command run; its rejection ends the start with that error.
+ * spec said `hold 1`), the shim reports `held <initPid> <shimPid>` once the init is in its namespaces
+ * and cgroups, and the init sets up its root meanwhile: `onHeld(initPid, shimPid)` runs then (the network step
+ * wires the namespace), and its success lets the command run; its rejection ends the start with
+ * that error (or with the init's own, when its setup had failed first).
  */
-export function startShim(shimBinary: string, bundleDir: string, onHeld?: (initPid: number) => Promise<void>): Promise<ShimStarted> {
+export function startShim(shimBinary: string, bundleDir: string, onHeld?: (initPid: number, shimPid: number) => Promise<void>): Promise<ShimStarted> {
   return new Promise((resolve, reject) => {
     const child = spawn(shimBinary, ['run', bundleDir], { stdio: [onHeld ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
     let text = '';
@@ -452,7 +456,9 @@ export function startShim(shimBinary: string, bundleDir: string, onHeld?: (initP
     const settle = (result: ShimStarted | Error): void => {
       if (settled) return;
       settled = true;
-      if (result instanceof Error) reject(heldError ?? result);
+      // The daemon's part failed and ended the start: its error says why, unless the init had
+      // failed first (its setup runs meanwhile), which the shim then reports instead.
+      if (result instanceof Error) reject(heldError && result.message.startsWith(HOLD_ENDED) ? heldError : result);
       else resolve(result);
     };
     const answer = (line: string): void => {
@@ -468,7 +474,7 @@ export function startShim(shimBinary: string, bundleDir: string, onHeld?: (initP
       while ((nl = text.indexOf('\n')) >= 0) {
         const line = text.slice(0, nl);
         text = text.slice(nl + 1);
-        const held = /^held (\d+)$/.exec(line);
+        const held = /^held (\d+) (\d+)$/.exec(line);
         if (!held) {
           settle(parseReportLine(line));
           continue;
@@ -477,7 +483,7 @@ export function startShim(shimBinary: string, bundleDir: string, onHeld?: (initP
           settle(new ShimStartError(125, 'shim: held the container without being asked to'));
           continue;
         }
-        onHeld(Number(held[1])).then(
+        onHeld(Number(held[1]), Number(held[2])).then(
           () => answer('go'),
           (err: unknown) => {
             heldError = err instanceof Error ? err : new Error(String(err));

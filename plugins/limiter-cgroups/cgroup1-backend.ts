@@ -8,7 +8,7 @@ import type { Logger, ResourceStats } from '../../core/plugin-api.js';
 import { DEFAULT_CPU_PERIOD, formatBytes } from '../../core/plugin-api.js';
 import {
   type BackendOptions, type CgroupBackend, type CgroupDirs, type HostFacts, SETTLE_TIMEOUT_MS, checkHostLimits, isPermissionError,
-  deviceRuleLine, makeFolders, pidsUnder, probeName, readOptional, removeQuietly, removeTree, sumV1IoBytes,
+  deviceRuleLine, makeFolders, pidsUnder, probeName, readOptional, removeIfEmpty, removeQuietly, removeTree, sumV1IoBytes,
 } from './cgroup-backend.js';
 import { errorCode, parseKeyValues, waitUntil } from './cgroup-files.js';
 import { blockDeviceNumbers, isUnlimitedV1, nanoCpusToQuota } from './convert.js';
@@ -357,8 +357,12 @@ export class Cgroup1Backend implements CgroupBackend {
   }
 
   async remove(dirs: CgroupDirs): Promise<void> {
+    // Empty folders (the container's processes are gone, as after its exit) go at once; the rest
+    // (a process left, a child cgroup, an exiting task) the careful way: frozen, killed, then removed.
+    const busy = await removeIfEmpty(this.files, dirs);
+    if (busy.length === 0) return;
     const existing: string[] = [];
-    for (const dir of dirs) if (await this.files.exists(dir)) existing.push(dir);
+    for (const dir of busy) if (await this.files.exists(dir)) existing.push(dir);
     if (existing.length === 0) return;
     const freezerDir = this.dirFor('freezer', existing);
     const freezer = freezerDir ? join(freezerDir, 'freezer.state') : null;

@@ -10,7 +10,7 @@ import type { Logger, Pressure, ResourceStats } from '../../core/plugin-api.js';
 import { DEFAULT_CPU_PERIOD, formatBytes } from '../../core/plugin-api.js';
 import {
   type BackendOptions, type CgroupBackend, type CgroupDirs, type HostFacts, CGROUP_PREFIX, SETTLE_TIMEOUT_MS, checkHostLimits,
-  isPermissionError, makeFolders, pidsUnder, probeName, readOptional, removeQuietly, removeTree, sumV2IoBytes,
+  isPermissionError, makeFolders, pidsUnder, probeName, readOptional, removeIfEmpty, removeQuietly, removeTree, sumV2IoBytes,
 } from './cgroup-backend.js';
 import { errorCode, parseKeyValues, parsePids, parsePressure, waitUntil } from './cgroup-files.js';
 import { blkioWeightToIoWeight, blockDeviceNumbers, nanoCpusToQuota, sharesToWeight } from './convert.js';
@@ -326,6 +326,8 @@ export class Cgroup2Backend implements CgroupBackend {
 
   async remove(dirs: CgroupDirs): Promise<void> {
     const dir = dirs[0]!;
+    // An empty cgroup (its processes gone, as after the container's exit) goes at once.
+    if ((await removeIfEmpty(this.files, [dir])).length === 0) return;
     if (!(await this.files.exists(dir))) return;
     const populated = async () => parseKeyValues((await this.read(dirs, 'cgroup.events')) ?? '').get('populated') === 1;
     if (await populated()) {

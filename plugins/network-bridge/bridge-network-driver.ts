@@ -48,6 +48,13 @@ async function onPath(program: string): Promise<boolean> {
   return false;
 }
 
+/** The netlink session's word for a namespace: a path, or `pid:<pid>:<parent>` (a process the session checks by its parent). */
+function netnsWord(netns: AttachSpec['netns']): string {
+  if (typeof netns === 'number') return `/proc/${netns}/ns/net`;
+  if (typeof netns === 'string') return netns;
+  return `pid:${netns.pid}:${netns.parent}`;
+}
+
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 const gone = (e: unknown): boolean => e instanceof HostCommandError && /Cannot find device|does not exist/.test(e.stderr);
 
@@ -163,7 +170,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     const veth = vethNameFor(spec.containerId, network.id);
     try {
       await this.netlink.attach({
-        netns: typeof spec.netns === 'number' ? `/proc/${spec.netns}/ns/net` : spec.netns, hostEnd: veth, bridge: network.bridge, mtu: network.mtu,
+        netns: netnsWord(spec.netns), hostEnd: veth, bridge: network.bridge, mtu: network.mtu,
         interface: spec.interface, mac: spec.mac, ip: spec.ip, prefix, gateway: spec.defaultRoute !== false ? network.gateway : null,
         alias: vethAlias(spec.containerId, network.id),
       });

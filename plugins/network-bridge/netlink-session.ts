@@ -25,7 +25,11 @@ export class NetlinkError extends Error {
   }
 }
 
-/** One veth pair: the host end on the bridge, its peer inside the namespace at `netns` with the address and, given a gateway, the default route. */
+/**
+ * One veth pair: the host end on the bridge, its peer inside the namespace `netns` (a path, or
+ * `pid:<pid>:<parent>`: the namespace of the process <pid>, opened through a pidfd only while it
+ * is <parent>'s child) with the address and, given a gateway, the default route.
+ */
 export interface NetlinkAttach {
   readonly netns: string;
   readonly hostEnd: string;

@@ -1,13 +1,15 @@
 // Integration (root, the kernel): the bridge driver's netlink session (mini-docker-netlink). An
 // attach makes the pair in one request (peer inside the namespace with its MAC, address, route; host
 // end on the bridge, up, with its alias); requests in flight at once each get their own answer; a
-// refused request names the step and the kernel's reason and leaves the session serving; a detach of
+// refused request names the step and the kernel's reason and leaves the session serving; a namespace
+// named by a process is entered through its pidfd only while the process is the given parent's child; a host end
+// of the same name is taken back when it is the same container's (its alias), refused otherwise; a detach of
 // a pair already gone is no error; a closed session starts again on the next request (close() waits
 // for the helper to exit); a request unanswered in time fails and its helper is killed and started
 // again; a request longer than the helper's line is refused, and an overlong line is one error.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -38,7 +40,7 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
   after(async () => {
     await session.close();
     for (const n of spaces) await n.dispose();
-    for (let n = 2; n <= 4; n++) await exec('ip', ['link', 'del', `mdvnl${tag}${n}`]).catch(() => undefined);
+    for (let n = 2; n <= 5; n++) await exec('ip', ['link', 'del', `mdvnl${tag}${n}`]).catch(() => undefined);
     await exec('ip', ['link', 'del', bridge]).catch(() => undefined);
   });
 
@@ -65,7 +67,7 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
     const results = await Promise.allSettled([
       session.attach(pair(spaces[1]!, 3, { gateway: null })),
       session.attach(pair(spaces[2]!, 4, { netns: '/proc/nonexistent/ns/net' })),
-      session.attach(pair(spaces[2]!, 2)), // the host end's name is taken by the first test's pair
+      session.attach(pair(spaces[2]!, 2, { alias: `mini-docker:${tag}9:abcd` })), // the host end's name is taken by the first test's pair, another container's
       session.attach(pair(spaces[2]!, 4, { bridge: 'mdbr-nosuch' })),
     ]);
     assert.equal(results[0]!.status, 'fulfilled');
@@ -76,8 +78,44 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
     assert.ok(missing!.status === 'rejected' && missing.reason instanceof NetlinkError && missing.reason.errno === 2);
     assert.match((missing as PromiseRejectedResult).reason.message as string, /open \/proc\/nonexistent\/ns\/net: No such file or directory/);
     assert.ok(taken!.status === 'rejected' && taken.reason instanceof NetlinkError && taken.reason.errno === 17);
-    assert.match((taken as PromiseRejectedResult).reason.message as string, /make the veth pair: File exists/);
+    assert.match((taken as PromiseRejectedResult).reason.message as string, new RegExp(`mdvnl${tag}2: a device of that name exists and is not this container's \\(alias "mini-docker:${tag}2:abcd"\\)`));
+    assert.equal(readFileSync(`/sys/class/net/mdvnl${tag}2/ifalias`, 'utf8').trim(), `mini-docker:${tag}2:abcd`, 'the other container\'s pair is left as it was');
+    assert.match(await spaces[0]!.run(['ip', 'link', 'show', 'eth0']), /eth0/);
     assert.equal(existsSync(`/sys/class/net/mdvnl${tag}4`), false, 'nothing of the refused attach was made');
+  });
+
+  it('takes back the same container\'s pair of an earlier run that is still there (same name and alias), and makes the new one', async () => {
+    // The pair of spaces[0] stands for the pair of the container's last run, whose deletion the exit did not wait for.
+    const again = pair(spaces[2]!, 2);
+    await session.attach(again);
+    assert.doesNotMatch(await spaces[0]!.run(['ip', 'link']), /eth0/, 'the earlier pair is gone');
+    assert.match(await spaces[2]!.run(['ip', '-json', 'addr', 'show', 'eth0']), /10\.233\.7\.2/);
+    assert.equal(readFileSync(`/sys/class/net/${again.hostEnd}/ifalias`, 'utf8').trim(), again.alias);
+    // back where the next test expects it: the pair in spaces[0]
+    await session.detach(again.hostEnd);
+    await session.attach(pair(spaces[0]!, 2));
+  });
+
+  it('attaches into the namespace of a process named by pid and checked by its parent; refuses one that is not that parent\'s child, and one that is gone', async () => {
+    const child = spawn('unshare', ['--net', 'sleep', '1000'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const pid = child.pid!;
+    try {
+      await until('the process in a namespace of its own', () => (existsSync(`/proc/${pid}`) && readlinkSync(`/proc/${pid}/ns/net`) !== readlinkSync('/proc/self/ns/net') ? true : undefined));
+      const inProcess = pair(spaces[1]!, 5, { netns: `pid:${pid}:${process.pid}`, gateway: null });
+      await assert.rejects(session.attach({ ...inProcess, netns: `pid:${pid}:1` }), new RegExp(`process ${pid} is not the container's: its parent is ${process.pid}, not the container's shim 1`));
+      assert.equal(existsSync(`/sys/class/net/${inProcess.hostEnd}`), false, 'nothing made for a refused process');
+      await session.attach(inProcess);
+      const { stdout } = await exec('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
+      assert.match(stdout, /10\.233\.7\.5\/24/, 'the peer is inside the process\'s namespace');
+      await session.detach(inProcess.hostEnd);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    // Reaped: its pid names no process (or, reused, one that is not our child).
+    await assert.rejects(session.attach(pair(spaces[1]!, 5, { netns: `pid:${pid}:${process.pid}` })), /the container's process is gone|is not the container's/);
+    await assert.rejects(session.attach(pair(spaces[1]!, 5, { netns: 'pid:12x:1' })), /bad namespace pid:12x:1/);
   });
 
   it('detaches: the pair goes (its peer too); detaching again is no error; a word with a space is refused; a closed session starts again on the next request', async () => {

@@ -449,6 +449,30 @@ describe('integration: shim network namespace and hold', { skip }, () => {
     await waitFor(() => !alive(heldPid));
   });
 
+  it('sets the init up while it is held (the caller\'s work runs beside the mounts), and runs the command only after go', async () => {
+    let setUpWhileHeld = false;
+    const c = await runHeld(baseSpec(['hostname']), async (pid) => {
+      // The init's setup (root, pivot, hostname) goes on while the caller works at the hold.
+      await waitFor(() => execFileSync('nsenter', [`--uts=/proc/${pid}/ns/uts`, 'hostname'], { encoding: 'utf8' }).trim() === 'box');
+      setUpWhileHeld = !readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('hostname');
+    });
+    assert.equal(setUpWhileHeld, true, 'set up, and its command not run, before go');
+    const out = await collect(c.bundle);
+    assert.equal(out.stdout, 'box\n');
+    await waitExit(c.shimPid);
+  });
+
+  it('reports the init\'s own setup error, not the caller\'s, when the setup failed while held (the caller failed because of it)', async () => {
+    let heldPid = 0;
+    const spec = baseSpec(['true'], { binds: [{ source: join(scratch, 'no-such-source'), target: '/data', readOnly: false }] });
+    await assert.rejects(runHeld(spec, async (pid) => {
+      heldPid = pid;
+      await waitFor(() => !alive(pid)); // its namespace is gone with it: the caller's part fails
+      throw new Error('cannot open the namespace');
+    }), (err: unknown) => err instanceof ShimStartError && /bind source .*no-such-source/.test(err.message));
+    assert.ok(heldPid > 0);
+  });
+
   it('joins another container\'s network namespace (container:NAME) or the host\'s', async () => {
     const netnsOf = (pid: number | 'self'): string => readlinkSync(`/proc/${pid}/ns/net`);
     const seenInside = async (spec: ShimRunSpec): Promise<string> => {

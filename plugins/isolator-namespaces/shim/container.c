@@ -29,7 +29,15 @@ int child_pipes_open(struct child_pipes *p, struct shim_err *e) {
     close(s[1]);
     return shim_fail(e, errno, "pipe2 error report");
   }
-  *p = (struct child_pipes){.sync_rd = s[0], .sync_wr = s[1], .err_rd = r[0], .err_wr = r[1]};
+  *p = (struct child_pipes){.sync_rd = s[0], .sync_wr = s[1], .err_rd = r[0], .err_wr = r[1], .go_rd = -1, .go_wr = -1};
+  return 0;
+}
+
+int child_go_open(struct child_pipes *p, struct shim_err *e) {
+  int g[2];
+  if (pipe2(g, O_CLOEXEC) < 0) return shim_fail(e, errno, "pipe2 go");
+  p->go_rd = g[0];
+  p->go_wr = g[1];
   return 0;
 }
 
@@ -38,6 +46,8 @@ void child_pipes_close(struct child_pipes *p) {
   close_fd(&p->sync_wr);
   close_fd(&p->err_rd);
   close_fd(&p->err_wr);
+  close_fd(&p->go_rd);
+  close_fd(&p->go_wr);
 }
 
 void child_report_and_exit(struct child_pipes *p, const struct shim_err *e) {
@@ -58,12 +68,27 @@ static int reset_signals(struct shim_err *e) {
 static int wait_release(struct child_pipes *p, struct shim_err *e) {
   close_fd(&p->sync_wr);
   close_fd(&p->err_rd);
+  close_fd(&p->go_wr);
   char c;
   ssize_t n;
   do n = read(p->sync_rd, &c, 1);
   while (n < 0 && errno == EINTR);
   if (n != 1) return shim_fail_code(e, SHIM_EXIT_OTHER, EPIPE, "read sync pipe: shim went away");
   close_fd(&p->sync_rd);
+  return 0;
+}
+
+/* A run with a hold: set up, the child waits here, before its command, until the daemon's part
+ * (the network, wired meanwhile) is done. EOF: the start was ended (the shim kills the child then). */
+static int wait_go(struct child_pipes *p, struct shim_err *e) {
+  if (p->go_rd < 0) return 0;
+  char c;
+  ssize_t n;
+  do n = read(p->go_rd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) return shim_fail_code(e, SHIM_EXIT_OTHER, ECANCELED, "the start was ended before the command ran");
+  close_fd(&p->go_rd);
+  shim_mark("child-go");
   return 0;
 }
 
@@ -137,6 +162,7 @@ int container_init(const struct spec *s, struct stdio_fds *io, struct child_pipe
   if (setup_namespaces(s, e) < 0) return -1;
   /* A tty from the container's own devpts, so that /dev/pts/N exists inside (ttyname, `tty`). */
   if (stdio_install_console(io, s->rows, s->cols, e) < 0) return -1;
+  if (wait_go(p, e) < 0) return -1;
   return finish_and_exec(s, 1, s->userns_fd, e);
 }
 
@@ -185,6 +211,7 @@ int container_init_remapped(const struct spec *s, struct stdio_fds *io, struct c
   if (setresgid(0, 0, 0) < 0) return shim_fail(e, errno, "setresgid 0 in the user namespace");
   if (setresuid(0, 0, 0) < 0) return shim_fail(e, errno, "setresuid 0 in the user namespace");
   if (stdio_install_console(io, s->rows, s->cols, e) < 0) return -1;
+  if (wait_go(p, e) < 0) return -1;
   return finish_and_exec(s, 1, -1, e);
 }
 
@@ -218,9 +245,17 @@ int exec_child(const struct spec *s, struct stdio_fds *io, struct child_pipes *p
 int child_release(struct child_pipes *p, struct shim_err *e) {
   close_fd(&p->sync_rd);
   close_fd(&p->err_wr);
+  close_fd(&p->go_rd);
   char c = 1;
   if (write(p->sync_wr, &c, 1) != 1) return shim_fail(e, errno, "write sync pipe");
   close_fd(&p->sync_wr);
+  return 0;
+}
+
+int child_go(struct child_pipes *p, struct shim_err *e) {
+  char c = 1;
+  if (write(p->go_wr, &c, 1) != 1) return shim_fail(e, errno, "write the go pipe");
+  close_fd(&p->go_wr);
   return 0;
 }
 

@@ -10,9 +10,13 @@ struct child_pipes {
   int sync_wr;
   int err_rd;   /* close-on-exec: EOF means execve succeeded, a struct shim_err means it did not */
   int err_wr;
+  int go_rd;    /* a run with a hold: the parent writes one byte once the daemon has done its part */
+  int go_wr;    /* (the network); the child sets up meanwhile and waits for it before the command. -1 without */
 };
 
 int child_pipes_open(struct child_pipes *p, struct shim_err *e);
+/* The go pipe of a run with a hold (child_pipes_open leaves it at -1). */
+int child_go_open(struct child_pipes *p, struct shim_err *e);
 void child_pipes_close(struct child_pipes *p);
 
 /* Run mode, inside the freshly cloned namespaces. */
@@ -45,6 +49,8 @@ void child_report_and_exit(struct child_pipes *p, const struct shim_err *e) __at
 
 /* Parent: release the child. Parent: wait for exec; returns 1 with e filled if the child failed. */
 int child_release(struct child_pipes *p, struct shim_err *e);
+/* Parent, with a hold: lets the released child go on to its command. */
+int child_go(struct child_pipes *p, struct shim_err *e);
 int child_wait_exec(struct child_pipes *p, struct shim_err *e);
 /* Writes pid into <dir>/cgroup.procs for each cgroup line. */
 int cgroups_join(const struct spec *s, pid_t pid, struct shim_err *e);

@@ -209,7 +209,7 @@ int exec_mode_main(const char *spec_path) {
   struct shim_err e = {.code = SHIM_EXIT_OTHER};
   struct spec s = {0};
   struct stdio_fds io = STDIO_FDS_NONE;
-  struct child_pipes cp = {-1, -1, -1, -1};
+  struct child_pipes cp = {-1, -1, -1, -1, -1, -1};
   struct ns_fds ns = {-1, -1, -1, -1, -1, -1, -1};
   struct bytes hello = {0};
   char ptmx[64];

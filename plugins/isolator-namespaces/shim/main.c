@@ -52,12 +52,14 @@ static int write_pid_file(const char *bundle, pid_t pid, struct shim_err *e) {
   return 0;
 }
 
-/* Holds the init (in its namespaces and cgroups, before its command) until the daemon has done its
- * part (the network step: its interfaces, inside the namespace): "held <pid>" on the report pipe,
- * then one line on go_fd, "go" to go on; anything else, or EOF (the daemon died), ends the start. */
+/* Holds the init (in its namespaces and cgroups, released into its setup, before its command)
+ * until the daemon has done its part (the network step: its interfaces, inside the namespace):
+ * "held <init pid> <shim pid>" on the report pipe, then one line on go_fd, "go" to go on; anything else, or EOF
+ * (the daemon died), ends the start. The init's pid cannot be reused meanwhile: the shim reaps it
+ * only after this returns. */
 static int hold_for_daemon(int report_fd, int go_fd, pid_t init_pid, struct shim_err *e) {
   char line[64];
-  int n = snprintf(line, sizeof line, "held %d\n", (int)init_pid);
+  int n = snprintf(line, sizeof line, "held %d %d\n", (int)init_pid, (int)getpid());
   if (write_all(report_fd, line, (size_t)n) < 0) return shim_fail(e, errno, "write the held report");
   shim_mark("held-written");
   size_t len = 0;
@@ -70,6 +72,18 @@ static int hold_for_daemon(int report_fd, int go_fd, pid_t init_pid, struct shim
   line[len] = '\0';
   if (strcmp(line, "go") == 0) return 0;
   return shim_fail_code(e, SHIM_EXIT_OTHER, ECANCELED, "the daemon ended the start before the command ran%s%s", len ? ": " : "", line);
+}
+
+/* A run with a hold: the init sets up (mounts, pivot, hostname) while the daemon wires its
+ * network, and waits for the go pipe before its command. When the daemon ends the start, or the go
+ * cannot be given, the init is killed; if it had failed first (its setup), its own error is the
+ * one reported, since the daemon's part then failed because of it (its namespace was gone). */
+static int hold_then_go(int report_fd, int go_fd, pid_t init_pid, struct child_pipes *cp, struct shim_err *e) {
+  if (hold_for_daemon(report_fd, go_fd, init_pid, e) == 0 && child_go(cp, e) == 0) return 0;
+  kill(init_pid, SIGKILL);
+  struct shim_err child = {.code = SHIM_EXIT_OTHER};
+  if (child_wait_exec(cp, &child) == 1) *e = child;
+  return -1;
 }
 
 /* Forks the container's init in new namespaces (without a user namespace). */
@@ -114,6 +128,8 @@ static pid_t fork_setup(const struct remapped_init *a, pid_t init, struct shim_e
     close_fd(&a->cp->sync_rd);
     close_fd(&a->cp->sync_wr);
     close_fd(&a->cp->err_rd);
+    close_fd(&a->cp->go_rd);
+    close_fd(&a->cp->go_wr);
     stdio_close(a->io);
     int r = container_setup_remapped(a->s, init, a->rp, e);
     if (r < 0) child_report_and_exit(a->cp, e);
@@ -142,7 +158,7 @@ static void remove_bundle_file(const char *bundle, const char *name) {
 static int serve_container(struct spec *s, const char *bundle, int report_fd, int go_fd) {
   struct shim_err e = {.code = SHIM_EXIT_OTHER};
   struct stdio_fds io = STDIO_FDS_NONE;
-  struct child_pipes cp = {-1, -1, -1, -1};
+  struct child_pipes cp = {-1, -1, -1, -1, -1, -1};
   sigset_t mask;
   forwarded_signals(&mask);
   sigprocmask(SIG_BLOCK, &mask, NULL);
@@ -164,6 +180,7 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd, in
   } else if ((lfd = run_listen(bundle, &e)) < 0) {
   } else if (stdio_create(&io, s->tty, s->stdin_open, NULL, s->rows, s->cols, &e) < 0) {
   } else if (child_pipes_open(&cp, &e) < 0) {
+  } else if (s->hold && child_go_open(&cp, &e) < 0) {
   } else if (s->netns[0] == '/' && (net_fd = open(s->netns, O_RDONLY | O_CLOEXEC)) < 0) {
     shim_fail(&e, errno, "open the network namespace %s", s->netns);
   } else if (remap && remap_pipes_open(&rp, &e) < 0) {
@@ -181,8 +198,8 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd, in
     remap_pipes_close(&rp); /* the init's and its setup's now */
     shim_mark("cloned");
     stdio_close_child_side(&io);
-    int failed = cgroups_join(s, init_pid, &e) < 0 || (s->hold && hold_for_daemon(report_fd, go_fd, init_pid, &e) < 0) ||
-                 child_release(&cp, &e) < 0 || stdio_receive_console(&io, &e) < 0;
+    int failed = cgroups_join(s, init_pid, &e) < 0 || child_release(&cp, &e) < 0 ||
+                 (s->hold && hold_then_go(report_fd, go_fd, init_pid, &cp, &e) < 0) || stdio_receive_console(&io, &e) < 0;
     if (go_fd >= 0) close(go_fd);
     if (failed) kill(init_pid, SIGKILL);
     shim_mark("released");
@@ -222,7 +239,7 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd, in
   return e.code;
 }
 
-/* Relays the detached shim's report to our stdout as it comes ("held <pid>" lines, then the last
+/* Relays the detached shim's report to our stdout as it comes ("held <init pid> <shim pid>" lines, then the last
  * line); exits 0 for ok, the error code otherwise. */
 static int relay_report(int report_rd) {
   char line[1024];

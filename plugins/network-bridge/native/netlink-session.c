@@ -1,16 +1,21 @@
 /* mini-docker-netlink: the bridge driver's long-lived rtnetlink session (plugins/network-bridge/
  * netlink-session.ts). One request per line on stdin, one answer per line on stdout, in order:
  *
- *   attach <netns path> <host veth> <bridge> <mtu> <ifname> <mac> <ip>/<prefix> <gateway|-> <alias>
+ *   attach <netns> <host veth> <bridge> <mtu> <ifname> <mac> <ip>/<prefix> <gateway|-> <alias>
  *   detach <host veth>
  *
- * answered "ok" or "error <errno> <message>". A line longer than MAX_LINE - 1 bytes (before its
+ * answered "ok" or "error <errno> <message>". <netns> is a path, or pid:<pid>:<parent>: the
+ * namespace of the process <pid>, through a pidfd, refused unless the process is <parent>'s child
+ * (a container's init, the child of its shim: a pid reused by another process is not wired). A line longer than MAX_LINE - 1 bytes (before its
  * newline) is one request, refused with EMSGSIZE; so is one too large for a netlink batch. An
  * attach is two netlink batches and no process: in the daemon's namespace, the veth pair (its
  * peer made inside the container's namespace, by fd), its host end on the bridge and up, then its
  * alias; inside the container's namespace (a socket made there after setns, the session going
- * back to its own at once), the peer and lo up, the address, the default route. A detach deletes the host end (its peer goes with it); one already
- * gone is no error. The session ends at EOF on stdin. */
+ * back to its own at once), the peer and lo up, the address, the default route. A host end of the
+ * same name left by the same container's earlier run (its alias is this attach's: the exit does not
+ * wait for the pair's deletion) is deleted first; a device of that name that is not this
+ * container's is left alone and the attach fails with EEXIST. A detach deletes the host end (its
+ * peer goes with it); one already gone is no error. The session ends at EOF on stdin. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_MSGS 8
@@ -233,42 +239,180 @@ static int enter_target(int host_ns, int target_ns, const char *ifname, int *soc
   return r;
 }
 
+/* The first batch of an attach, in the session's namespace: the pair (its peer made inside the
+ * container's namespace, by fd), its host end on the bridge and up, then the host end's alias. */
+static void pair_batch(struct batch *b, const struct attach_req *r, unsigned bridge, int target_ns) {
+  batch_begin(b);
+  struct ifinfomsg *link = msg_begin(b, "make the veth pair", RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *link);
+  link->ifi_family = AF_UNSPEC;
+  link->ifi_flags = IFF_UP;
+  link->ifi_change = IFF_UP;
+  attr_str(b, IFLA_IFNAME, r->veth);
+  attr_u32(b, IFLA_MTU, r->mtu);
+  attr_u32(b, IFLA_MASTER, bridge);
+  struct rtattr *info = nest_begin(b, IFLA_LINKINFO);
+  attr_str(b, IFLA_INFO_KIND, "veth");
+  struct rtattr *data = nest_begin(b, IFLA_INFO_DATA);
+  struct rtattr *peer = nest_begin(b, VETH_INFO_PEER);
+  struct ifinfomsg peer_link = {.ifi_family = AF_UNSPEC};
+  raw_put(b, &peer_link, sizeof peer_link);
+  attr_str(b, IFLA_IFNAME, r->ifname);
+  attr_u32(b, IFLA_MTU, r->mtu);
+  attr_put(b, IFLA_ADDRESS, r->mac, sizeof r->mac);
+  attr_u32(b, IFLA_NET_NS_FD, (uint32_t)target_ns);
+  nest_end(b, peer);
+  nest_end(b, data);
+  nest_end(b, info);
+  if (!b->overflow) msg_at(b, 0)->nlmsg_len = (uint32_t)(b->len - b->offsets[0]);
+  struct ifinfomsg *named = msg_begin(b, "set the host end's alias", RTM_NEWLINK, 0, sizeof *named);
+  named->ifi_family = AF_UNSPEC;
+  attr_str(b, IFLA_IFNAME, r->veth);
+  attr_str(b, IFLA_IFALIAS, r->alias);
+}
+
+/* The alias of the link named `name` in the session's namespace, into `out` ("" when it has none).
+ * Returns 1 when found, 0 when there is no such link, -1 on another error (f says why). */
+static int link_alias(int sock, const char *name, char *out, size_t size, struct failure *f) {
+  struct batch b;
+  batch_begin(&b);
+  struct ifinfomsg *get = msg_begin(&b, "read the link", RTM_GETLINK, 0, sizeof *get);
+  get->ifi_family = AF_UNSPEC;
+  attr_str(&b, IFLA_IFNAME, name);
+  /* A get is answered by the link (RTM_NEWLINK) and, asked with NLM_F_ACK, an ack. */
+  if (b.overflow) return fail(f, EMSGSIZE, "%s: request too large", name);
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  ssize_t sent;
+  do sent = sendto(sock, b.buf, b.len, 0, (struct sockaddr *)&kernel, sizeof kernel);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) return fail(f, errno, "%s: netlink send: %s", name, strerror(errno));
+  out[0] = '\0';
+  int found = 0;
+  _Alignas(struct nlmsghdr) char in[8192];
+  for (;;) {
+    ssize_t got = recv(sock, in, sizeof in, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return fail(f, got < 0 ? errno : EPIPE, "%s: netlink receive: %s", name, got < 0 ? strerror(errno) : "closed");
+    for (struct nlmsghdr *h = (struct nlmsghdr *)in; NLMSG_OK(h, (unsigned)got); h = NLMSG_NEXT(h, got)) {
+      if (h->nlmsg_seq != b.seq0) continue;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *e = NLMSG_DATA(h);
+        if (e->error == 0) return found;
+        if (e->error == -ENODEV) return 0;
+        return fail(f, -e->error, "%s: read the link: %s", name, strerror(-e->error));
+      }
+      if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg))) continue;
+      found = 1;
+      struct ifinfomsg *info = NLMSG_DATA(h);
+      int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *info));
+      for (struct rtattr *a = IFLA_RTA(info); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        if (a->rta_type != IFLA_IFALIAS) continue;
+        size_t n = RTA_PAYLOAD(a);
+        if (n >= size) n = size - 1;
+        memcpy(out, RTA_DATA(a), n);
+        out[n] = '\0';
+      }
+    }
+  }
+}
+
+/* A host end named `veth` exists already (the pair is about to be made). When it is the same
+ * container's (its alias is the one this attach writes: a pair of the container's earlier run,
+ * whose namespace died and whose deletion the kernel or the detach session has not finished), it
+ * is deleted here and 0 returned, so the attach makes the pair again. Anything else (another
+ * container's device of the same name, a device that is not ours) is left alone: -1 with EEXIST.
+ * Checked before the pair's batch, whose second message would otherwise write our alias on it. */
+static int take_back_stale(int sock, const char *veth, const char *alias, struct failure *f) {
+  char found[256];
+  int r = link_alias(sock, veth, found, sizeof found, f);
+  if (r <= 0) return r; /* gone meanwhile (0), or the read failed */
+  if (strcmp(found, alias) != 0) return fail(f, EEXIST, "%s: a device of that name exists and is not this container's (alias \"%s\")", veth, found);
+  struct batch b;
+  batch_begin(&b);
+  struct ifinfomsg *link = msg_begin(&b, "delete the container's earlier pair", RTM_DELLINK, 0, sizeof *link);
+  link->ifi_family = AF_UNSPEC;
+  attr_str(&b, IFLA_IFNAME, veth);
+  if (batch_send(sock, &b, veth, f) == 0) return 0;
+  return f->err == ENODEV ? 0 : -1;
+}
+
+/* The parent pid in /proc/<pid>/status, or -1. */
+static pid_t parent_of(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char *p = strstr(buf, "\nPPid:");
+  return p ? (pid_t)strtol(p + 7, NULL, 10) : -1;
+}
+
+/* The network namespace of the process `pid`, which must be `parent`'s child (a container's init,
+ * the child of its shim), as an fd. Named by a pidfd taken first: the parent read after it is the
+ * pidfd's process's when that process still runs after the read (a pid is not reused while its
+ * process runs), and the namespace is entered through the pidfd itself (setns, Linux 5.8), so a pid
+ * reused by another process (the host's, after the container's init died and before its exit was
+ * recorded) is refused instead of wired. */
+static int netns_of_process(int host_ns, pid_t pid, pid_t parent, struct failure *f) {
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) return fail(f, errno, "pidfd_open %d: %s (the container's process is gone)", (int)pid, strerror(errno));
+  pid_t found = parent_of(pid);
+  if (found != parent) {
+    close(pidfd);
+    return fail(f, ESRCH, "process %d is not the container's: its parent is %d, not the container's shim %d", (int)pid, (int)found, (int)parent);
+  }
+  if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+    int err = errno;
+    close(pidfd);
+    return fail(f, err, "process %d: %s (the container's process is gone)", (int)pid, strerror(err));
+  }
+  if (setns(pidfd, CLONE_NEWNET) < 0) {
+    int err = errno;
+    close(pidfd);
+    return fail(f, err, "setns into the network namespace of process %d: %s", (int)pid, strerror(err));
+  }
+  close(pidfd);
+  int ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  int err = errno;
+  if (setns(host_ns, CLONE_NEWNET) < 0) {
+    /* A session left in a container's namespace would make the next pairs there: end it. */
+    fprintf(stderr, "mini-docker-netlink: setns back to the daemon's namespace: %s\n", strerror(errno));
+    exit(1);
+  }
+  if (ns < 0) return fail(f, err, "open the network namespace of process %d: %s", (int)pid, strerror(err));
+  return ns;
+}
+
+/* The attach's namespace word: a path, or "pid:<pid>:<parent>" (netns_of_process). */
+static int open_target(int host_ns, const char *word, struct failure *f) {
+  int pid = 0, parent = 0, end = 0;
+  if (strncmp(word, "pid:", 4) == 0) {
+    if (sscanf(word, "pid:%d:%d%n", &pid, &parent, &end) != 2 || word[end] != '\0' || pid <= 0 || parent <= 0)
+      return fail(f, EINVAL, "attach: bad namespace %s (want a path or pid:<pid>:<parent>)", word);
+    return netns_of_process(host_ns, (pid_t)pid, (pid_t)parent, f);
+  }
+  int fd = open(word, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(f, errno, "open %s: %s", word, strerror(errno));
+  return fd;
+}
+
 static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f) {
   struct attach_req r;
   if (parse_attach(w, n, &r, f) < 0) return -1;
   /* The bridge by name, in the session's (the daemon's) namespace: a bridge made again has a new index. */
   unsigned bridge = if_nametoindex(r.bridge);
   if (bridge == 0) return fail(f, errno, "bridge %s: %s (the network's bridge is missing: ensureNetwork first)", r.bridge, strerror(errno));
-  int target_ns = open(r.netns, O_RDONLY | O_CLOEXEC);
-  if (target_ns < 0) return fail(f, errno, "open %s: %s", r.netns, strerror(errno));
+  int target_ns = open_target(host_ns, r.netns, f);
+  if (target_ns < 0) return -1;
   struct batch b;
-  batch_begin(&b);
-  struct ifinfomsg *link = msg_begin(&b, "make the veth pair", RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof *link);
-  link->ifi_family = AF_UNSPEC;
-  link->ifi_flags = IFF_UP;
-  link->ifi_change = IFF_UP;
-  attr_str(&b, IFLA_IFNAME, r.veth);
-  attr_u32(&b, IFLA_MTU, r.mtu);
-  attr_u32(&b, IFLA_MASTER, bridge);
-  struct rtattr *info = nest_begin(&b, IFLA_LINKINFO);
-  attr_str(&b, IFLA_INFO_KIND, "veth");
-  struct rtattr *data = nest_begin(&b, IFLA_INFO_DATA);
-  struct rtattr *peer = nest_begin(&b, VETH_INFO_PEER);
-  struct ifinfomsg peer_link = {.ifi_family = AF_UNSPEC};
-  raw_put(&b, &peer_link, sizeof peer_link);
-  attr_str(&b, IFLA_IFNAME, r.ifname);
-  attr_u32(&b, IFLA_MTU, r.mtu);
-  attr_put(&b, IFLA_ADDRESS, r.mac, sizeof r.mac);
-  attr_u32(&b, IFLA_NET_NS_FD, (uint32_t)target_ns);
-  nest_end(&b, peer);
-  nest_end(&b, data);
-  nest_end(&b, info);
-  if (!b.overflow) msg_at(&b, 0)->nlmsg_len = (uint32_t)(b.len - b.offsets[0]);
-  struct ifinfomsg *named = msg_begin(&b, "set the host end's alias", RTM_NEWLINK, 0, sizeof *named);
-  named->ifi_family = AF_UNSPEC;
-  attr_str(&b, IFLA_IFNAME, r.veth);
-  attr_str(&b, IFLA_IFALIAS, r.alias);
-  int rc = batch_send(host_sock, &b, r.veth, f);
+  /* The same container's pair of an earlier run may still be there (an exit does not wait for its deletion). */
+  int rc = if_nametoindex(r.veth) != 0 ? take_back_stale(host_sock, r.veth, r.alias, f) : 0;
+  if (rc == 0) {
+    pair_batch(&b, &r, bridge, target_ns);
+    rc = batch_send(host_sock, &b, r.veth, f);
+  }
 
   int sock = -1, ifindex = 0, lo = 0;
   if (rc == 0) rc = enter_target(host_ns, target_ns, r.ifname, &sock, &ifindex, &lo, f);
