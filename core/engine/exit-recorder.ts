@@ -15,34 +15,33 @@ import { releaseContainerVolumes } from './volume-mounts.js';
 /**
  * The one place that records a container's exit, whoever noticed it: the hub (the shim said EXIT),
  * a forced removal (it killed the process and waited), or the reconciler (it exited while no
- * daemon ran). Call it under the container's lock. As Docker's exit handling cleans up before it
- * marks the container stopped, it first releases what the run held on the host, all at the same
- * time (they share nothing, and its processes are gone): its ports unpublished and the deletion of
- * its veth pairs asked for (container-network.ts releaseNetworkAtExit), its cgroups removed, the
- * on-demand volumes it was the last user of unmounted. Then one commit records it all:
+ * daemon ran). Call it under the container's lock. What the run held on the host is released at
+ * the same time as the exit is recorded (they share nothing, and its processes are gone): its ports
+ * unpublished and the deletion of its veth pairs asked for (container-network.ts
+ * releaseNetworkAtExit: quick, and done before the record, which carries it), its cgroups removed
+ * once its memory cgroup told whether the kernel's OOM killer ended it, the on-demand volumes it
+ * was the last user of unmounted. One commit records the exit and the network's release:
  * ContainerExited (once per run: the rule is decideExit) with ContainerPortsUnpublished on the
- * container's stream, and ContainerNetworkReleased on each network it held an address on. Then it
+ * container's stream, and ContainerNetworkReleased on each network it held an address on. Once
+ * all of it is done (a `stop` answers then, as Docker's stop returns after the exit's cleanup), it
  * ends the hub and does what the container's settings say: AutoRemove removes it, a restart policy
  * schedules the next start. A daemon that dies before the commit finds the container running with
  * its shim gone and records the exit again; each release is idempotent.
  */
 export async function recordExit(ctx: EngineContext, id: string, status: ExitStatus, options: { hub?: ProcessHub; thenPolicy: boolean }): Promise<void> {
   const limiter = ctx.limiter();
-  let oomKilled = status.oomKilled;
-  try {
-    if (limiter) oomKilled = oomKilled || (await limiter.oomKilled(id));
-  } catch { /* the cgroup is gone already */ }
   const c = ctx.state().containers[id];
   if (c?.stopping) failpoint('stop.before-final');
+  // The memory cgroup says whether the OOM killer ended it: read before the cgroups go.
+  const oomRead = limiter ? limiter.oomKilled(id).catch(() => false) : Promise.resolve(false);
+  const cgroups = oomRead.then(() => limiter?.remove(id)).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
+  const volumes = releaseContainerVolumes(ctx, id);
   const none: ExitNetworkRelease = { containerEvents: [], networks: [] };
-  const [network] = await Promise.all([
-    releaseNetworkAtExit(ctx, id).catch((e: unknown) => {
-      ctx.logger.warn(`releasing the network of ${ctx.short(id)} failed: ${messageOf(e)}`);
-      return none;
-    }),
-    limiter?.remove(id).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`)),
-    releaseContainerVolumes(ctx, id),
-  ]);
+  const network = await releaseNetworkAtExit(ctx, id).catch((e: unknown) => {
+    ctx.logger.warn(`releasing the network of ${ctx.short(id)} failed: ${messageOf(e)}`);
+    return none;
+  });
+  const oomKilled = status.oomKilled || (await oomRead);
   let recorded = false;
   if (c) {
     await ctx.appendDecided(id, (now) => {
@@ -58,6 +57,7 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
     if (network.containerEvents.length > 0) await ctx.store.append(containerStream(id), network.containerEvents, 'any');
     await Promise.all(appendNetworkReleases(ctx, id, network.networks));
   }
+  await Promise.all([cgroups, volumes]);
   if (options.hub) {
     await options.hub.finish();
     if (ctx.hubs.get(id) === options.hub) ctx.hubs.delete(id);

@@ -1,7 +1,9 @@
 // End-to-end: a container's addresses over its life, through bin/mini-docker and a real daemon: the
 // address goes back to the pool at stop (the next container may take it), a start gets one again
 // (its last one when free), --ip stays reserved while stopped, and an exit while no daemon ran is
-// accounted for by the restart (the fold holds no address of a container that does not run).
+// accounted for by the restart (the fold holds no address of a container that does not run); a
+// stop records the exit with its releases in one commit, and a start right after it makes the
+// container's pair again (the last run's may still be going).
 // network connect / disconnect of a running container edit its /etc/hosts (the daemon's host copy
 // the shim binds there, in place: nothing in its layer, never through a symlink it planted); a network
 // alias that is no DNS name is refused. As dockerd 20.10: network rm of a network only stopped
@@ -96,6 +98,34 @@ describe('e2e: addresses over a container\'s life', () => {
     assert.deepEqual(actions, ['connect', 'disconnect', 'connect', 'disconnect', 'connect', 'disconnect', 'connect'], events.stdout);
     await ok('rm', '-f', 'first', 'second');
     assert.deepEqual(await holders(), []);
+  });
+
+  it('stop records the exit and its releases in one commit; a start right after makes the same pair again, however soon, each time', async () => {
+    await run('--name', 'quick', '--net', 'life');
+    const id = (await d.cli(['inspect', '-f', '{{.Id}}', 'quick'])).stdout.trim();
+    const netId = (await d.cli(['network', 'inspect', '-f', '{{.Id}}', 'life'])).stdout.trim();
+    const hostEnd = `/sys/class/net/mdv${id.slice(0, 7)}${netId.slice(0, 4)}`;
+    for (let round = 0; round < 5; round++) {
+      await ok('stop', '-t', '0', 'quick');
+      assert.deepEqual(await holders(), [], `round ${round}: the address is released when stop answers`);
+      await ok('start', 'quick'); // the pair of the run before may still be going: the attach takes it back
+      assert.equal(await ipOf('quick'), `${base}.1`);
+      const inside = await d.cli(['exec', 'quick', 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
+      assert.equal(inside.code, 0, inside.stderr);
+      assert.match(inside.stdout, new RegExp(`inet ${base.replaceAll('.', '\\.')}\\.1/24`), `round ${round}: eth0 has its address`);
+      assert.equal(readFileSync(`${hostEnd}/ifalias`, 'utf8').trim(), `mini-docker:${id}:${netId}`);
+    }
+    // The log: each exit's commit holds ContainerExited and the release of its address (frames "<i>/<n>" of one commit).
+    const records = readFileSync(join(d.dataRoot, 'events', 'events.log'), 'utf8').split('\n').slice(1).filter((l) => l !== '')
+      .map((l) => /^\S+ \d+ (\d+)\/(\d+) (.*)$/.exec(l)!).map((m) => ({ i: Number(m[1]), n: Number(m[2]), e: JSON.parse(m[3]!) as { type: string; data: { id?: string } } }));
+    const exits = records.map((r, at) => ({ r, at })).filter(({ r }) => r.e.type === 'ContainerExited' && r.e.data.id === id);
+    assert.equal(exits.length, 5);
+    for (const { r, at } of exits) {
+      const commit = records.slice(at - (r.i - 1), at - (r.i - 1) + r.n).map((x) => `${x.e.type} ${x.e.data.id === id ? 'quick' : x.e.data.id}`);
+      assert.ok(commit.includes('ContainerNetworkReleased quick'), `one commit: ${commit.join(', ')}`);
+    }
+    await ok('rm', '-f', 'quick');
+    await until('its pair gone', () => (existsSync(hostEnd) ? undefined : true));
   });
 
   it('--ip stays reserved while its container is stopped; its start takes it again', async () => {
