@@ -174,21 +174,28 @@ export async function removeTree(files: CgroupFiles, dir: string): Promise<void>
 
 /** Creates each folder (an existing one is kept, so a second create is harmless); returns those it made. */
 export async function makeFolders(files: CgroupFiles, dirs: readonly string[]): Promise<string[]> {
+  // One folder per hierarchy, none inside another: all at once.
   const made: string[] = [];
-  try {
-    for (const dir of dirs) {
-      try {
-        await files.mkdir(dir);
-        made.push(dir);
-      } catch (e) {
-        if (errorCode(e) !== 'EEXIST') throw e;
-      }
+  const results = await Promise.allSettled(dirs.map(async (dir) => {
+    try {
+      await files.mkdir(dir);
+      made.push(dir);
+    } catch (e) {
+      if (errorCode(e) !== 'EEXIST') throw e;
     }
-  } catch (e) {
-    await removeQuietly(files, made);
-    throw e;
+  }));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await removeQuietly(files, dirs.filter((d) => made.includes(d)));
+    throw failed.reason;
   }
-  return made;
+  return dirs.filter((d) => made.includes(d));
+}
+
+/** Runs `work` at once and waits for all of it; the first failure (in `work`'s order) is thrown once every part has ended. */
+export async function allOrFirstError(work: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 export async function removeQuietly(files: CgroupFiles, dirs: readonly string[]): Promise<void> {

@@ -3,7 +3,7 @@
  * /sys/fs/cgroup; tests pass one that plays the kernel's part over a temporary folder.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import type { Pressure, PressureData } from '../../core/plugin-api.js';
 
 export interface CgroupEntry {
@@ -15,6 +15,11 @@ export interface CgroupFiles {
   read(path: string): Promise<string>;
   /** Writes one value the way `echo value > path` does (the file must exist). */
   write(path: string, value: string): Promise<void>;
+  /**
+   * Writes each value with its own write(), in order, on one open of the file (a v1 device rule
+   * file takes one rule per write): `write` for each, with one open and close instead of one each.
+   */
+  writeEach(path: string, values: readonly string[]): Promise<void>;
   exists(path: string): Promise<boolean>;
   /** Creates one cgroup; fails with code EEXIST when it is there. */
   mkdir(path: string): Promise<void>;
@@ -64,6 +69,26 @@ export class NodeCgroupFiles implements CgroupFiles {
       await writeFile(path, value, { flag: constants.O_WRONLY | constants.O_TRUNC });
     } catch (e) {
       throw wrap(e, `cannot write "${value}" to ${path}`);
+    }
+  }
+
+  async writeEach(path: string, values: readonly string[]): Promise<void> {
+    let handle;
+    try {
+      handle = await open(path, constants.O_WRONLY | constants.O_TRUNC);
+    } catch (e) {
+      throw wrap(e, `cannot open ${path} to write`);
+    }
+    try {
+      for (const value of values) {
+        try {
+          await handle.write(value);
+        } catch (e) {
+          throw wrap(e, `cannot write "${value}" to ${path}`);
+        }
+      }
+    } finally {
+      await handle.close();
     }
   }
 

@@ -8,7 +8,7 @@ import type { Logger, ResourceStats } from '../../core/plugin-api.js';
 import { DEFAULT_CPU_PERIOD, formatBytes } from '../../core/plugin-api.js';
 import {
   type BackendOptions, type CgroupBackend, type CgroupDirs, type HostFacts, SETTLE_TIMEOUT_MS, checkHostLimits, isPermissionError,
-  deviceRuleLine, makeFolders, pidsUnder, probeName, readOptional, removeIfEmpty, removeQuietly, removeTree, sumV1IoBytes,
+  allOrFirstError, deviceRuleLine, makeFolders, pidsUnder, probeName, readOptional, removeIfEmpty, removeQuietly, removeTree, sumV1IoBytes,
 } from './cgroup-backend.js';
 import { errorCode, parseKeyValues, waitUntil } from './cgroup-files.js';
 import { blockDeviceNumbers, isUnlimitedV1, nanoCpusToQuota } from './convert.js';
@@ -175,16 +175,14 @@ export class Cgroup1Backend implements CgroupBackend {
   async create(dirs: CgroupDirs, limits: Limits, devices?: DeviceAccess): Promise<void> {
     const made = await makeFolders(this.files, dirs);
     try {
-      const cpuset = this.dirFor('cpuset', dirs);
-      if (cpuset) {
-        // A v1 cpuset child starts empty and cannot take tasks until it has CPUs and nodes.
-        for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-          const mine = (await this.files.read(join(cpuset, file))).trim();
-          if (mine === '') await this.files.write(join(cpuset, file), (await this.files.read(join(dirname(cpuset), file))).trim());
-        }
-      }
-      await this.apply(dirs, limits, 'create');
-      if (devices) await this.writeDevices(dirs, devices);
+      // The device rules (the devices hierarchy) and the rest (cpuset, then the limits, elsewhere) at the same time.
+      await allOrFirstError([
+        (async () => {
+          await this.fillCpuset(dirs);
+          await this.apply(dirs, limits, 'create');
+        })(),
+        devices ? this.writeDevices(dirs, devices) : Promise.resolve(),
+      ]);
     } catch (e) {
       await removeQuietly(this.files, made);
       throw e;
@@ -192,6 +190,16 @@ export class Cgroup1Backend implements CgroupBackend {
   }
 
   /** Every device, or none (deny "a") and then each rule allowed, as runc writes them. */
+  /** A v1 cpuset child starts empty and cannot take tasks until it has CPUs and nodes: its parent's (both files at once). */
+  private async fillCpuset(dirs: CgroupDirs): Promise<void> {
+    const cpuset = this.dirFor('cpuset', dirs);
+    if (!cpuset) return;
+    await allOrFirstError(['cpuset.cpus', 'cpuset.mems'].map(async (file) => {
+      const mine = (await this.files.read(join(cpuset, file))).trim();
+      if (mine === '') await this.files.write(join(cpuset, file), (await this.files.read(join(dirname(cpuset), file))).trim());
+    }));
+  }
+
   private async writeDevices(dirs: CgroupDirs, devices: DeviceAccess): Promise<void> {
     if (!this.dirFor('devices', dirs)) return;
     if (devices === 'all') {
@@ -199,7 +207,8 @@ export class Cgroup1Backend implements CgroupBackend {
       return;
     }
     await this.write('devices', dirs, 'devices.deny', 'a');
-    for (const rule of devices.allow) await this.write('devices', dirs, 'devices.allow', deviceRuleLine(rule));
+    // One rule per write (the kernel parses one), on one open of the file.
+    if (devices.allow.length > 0) await this.files.writeEach(this.path('devices', dirs, 'devices.allow'), devices.allow.map(deviceRuleLine));
   }
 
   update(dirs: CgroupDirs, limits: Limits): Promise<void> {
