@@ -265,7 +265,7 @@ export function networkStep(ctx: EngineContext, c: ContainerState, image: ImageS
         case 'container': {
           const other = findContainer(ctx.state(), choice.ref);
           if (other.status !== 'running' && other.status !== 'paused') throw new ConflictError(`cannot join network of a non running container: ${other.name}`);
-          return { namespace: { mode: 'container', pid: other.pid }, endpoints: [], ports: [], connected: [], files: sharedFiles(containerFilesDir(ctx, other.id)), wire: null };
+          return { namespace: { mode: 'container', pid: other.pid, parent: other.shimPid }, endpoints: [], ports: [], connected: [], files: sharedFiles(containerFilesDir(ctx, other.id)), wire: null };
         }
         case 'network':
           break;

@@ -344,7 +344,8 @@ export interface IdMapping {
   readonly size: number;
 }
 
-export type NetworkNamespace = { readonly mode: 'new' } | { readonly mode: 'host' } | { readonly mode: 'container'; readonly pid: number };
+/** `container`: another container's, by its init's pid and that init's parent, its shim (a pid reused since that init died must not be joined). */
+export type NetworkNamespace = { readonly mode: 'new' } | { readonly mode: 'host' } | { readonly mode: 'container'; readonly pid: number; readonly parent: number };
 
 export interface ExecSpec {
   readonly containerId: string;

@@ -107,7 +107,7 @@ export class NamespaceIsolator implements IsolatorDriver {
         tmpfs: spec.security.tmpfs, devices: spec.security.devices, ...deviceRulesOf(spec.security),
       } : {}),
       ...(spec.userns ? { userns: spec.userns } : {}),
-      ...(spec.network?.mode === 'host' ? { netns: 'host' } : spec.network?.mode === 'container' ? { netns: `/proc/${spec.network.pid}/ns/net` } : {}),
+      ...(spec.network?.mode === 'host' ? { netns: 'host' } : spec.network?.mode === 'container' ? { netnsOf: { pid: spec.network.pid, parent: spec.network.parent } } : {}),
       ...(spec.beforeCommand ? { hold: true } : {}),
     });
     try {

@@ -245,8 +245,14 @@ export interface ShimRunSpec extends ShimProcessSpec {
   bufferBytes?: number;
   /** Offset of the first output byte (default 0): a restarted container continues its log's sequence. */
   startOffset?: number;
-  /** The network namespace: "new" (default), "host", or the path of one to join (/proc/<pid>/ns/net). */
+  /** The network namespace: "new" (default), "host", or the path of one to join. */
   netns?: string;
+  /**
+   * Join the network namespace of process `pid`, which must be `parent`'s child (another
+   * container's init and its shim, `--network container:NAME`): the shim refuses a pid reused by
+   * another process since (spec line `netns-of`). Instead of `netns`.
+   */
+  netnsOf?: { readonly pid: number; readonly parent: number };
   /** Hold the init before its command until the caller says "go" (startShim's onHeld). */
   hold?: boolean;
   /** /sys writable, no masked or read-only paths. */
@@ -339,6 +345,12 @@ export function serializeSpec(spec: ShimSpec): string {
     if (spec.netns !== undefined && spec.netns !== 'new') {
       if (spec.netns !== 'host' && !spec.netns.startsWith('/')) throw new Error(`spec netns "${spec.netns}": expected new, host or an absolute path`);
       add('netns', spec.netns);
+    }
+    if (spec.netnsOf) {
+      if (spec.netns !== undefined && spec.netns !== 'new') throw new Error('spec netns and netnsOf: give one');
+      const { pid, parent } = spec.netnsOf;
+      if (![pid, parent].every((n) => Number.isInteger(n) && n > 0)) throw new Error(`spec netnsOf ${pid} ${parent}: expected two pids`);
+      lines.push(`netns-of ${pid} ${parent}`);
     }
     if (spec.hold) add('hold', true);
     lines.push(...securityLines(spec));

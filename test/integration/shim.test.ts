@@ -473,7 +473,7 @@ describe('integration: shim network namespace and hold', { skip }, () => {
     assert.ok(heldPid > 0);
   });
 
-  it('joins another container\'s network namespace (container:NAME) or the host\'s', async () => {
+  it('joins another container\'s network namespace (container:NAME: by path, or by its init checked by its parent) or the host\'s', async () => {
     const netnsOf = (pid: number | 'self'): string => readlinkSync(`/proc/${pid}/ns/net`);
     const seenInside = async (spec: ShimRunSpec): Promise<string> => {
       const c = await run(spec);
@@ -485,6 +485,10 @@ describe('integration: shim network namespace and hold', { skip }, () => {
     try {
       const script = ['sh', '-c', 'ls -l /proc/self/ns/net'];
       assert.equal(await seenInside(baseSpec(script, { netns: `/proc/${first.initPid}/ns/net` })), netnsOf(first.initPid));
+      // By the init's pid checked by its parent, the shim: joined; with another parent (its pid reused by another process), refused.
+      assert.equal(await seenInside(baseSpec(script, { netnsOf: { pid: first.initPid, parent: first.shimPid } })), netnsOf(first.initPid));
+      await assert.rejects(run(baseSpec(script, { netnsOf: { pid: first.initPid, parent: process.pid } })),
+        (err: unknown) => err instanceof ShimStartError && err.message.includes(`process ${first.initPid} is not its init (its parent is ${first.shimPid}, not its shim ${process.pid})`));
       assert.equal(await seenInside(baseSpec(script, { netns: 'host' })), netnsOf('self'));
       const own = await seenInside(baseSpec(script));
       assert.notEqual(own, netnsOf('self'));

@@ -86,6 +86,43 @@ static int hold_then_go(int report_fd, int go_fd, pid_t init_pid, struct child_p
   return -1;
 }
 
+/* The parent pid in /proc/<pid>/status, or -1. */
+static pid_t parent_of(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char *p = strstr(buf, "\nPPid:");
+  return p ? (pid_t)strtol(p + 7, NULL, 10) : -1;
+}
+
+/* `netns-of <pid> <parent>` (--network container:NAME): the network namespace of that container's
+ * init, which must be the child of its shim. A pidfd is taken first; the parent read and the
+ * namespace opened after it are that process's when it still runs afterwards (a pid is not reused
+ * while its process runs), so a pid reused since the other container's init died is refused
+ * instead of joined (it could be a host process's, in the host's namespace). */
+static int open_netns_of(pid_t pid, pid_t parent, struct shim_err *e) {
+  cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) return shim_fail(e, errno, "the container whose network namespace this one joins is gone (pidfd_open %d)", (int)pid);
+  pid_t found = parent_of(pid);
+  if (found != parent)
+    return shim_fail_code(e, SHIM_EXIT_OTHER, ESRCH, "the container whose network namespace this one joins is gone: process %d is not its init (its parent is %d, not its shim %d)",
+                          (int)pid, (int)found, (int)parent);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return shim_fail(e, errno, "open the network namespace %s", path);
+  if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+    int err = errno;
+    close(fd);
+    return shim_fail(e, err, "the container whose network namespace this one joins is gone (process %d)", (int)pid);
+  }
+  return fd;
+}
+
 /* Forks the container's init in new namespaces (without a user namespace). */
 static pid_t clone_init(int new_net, struct shim_err *e) {
   pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | (new_net ? CLONE_NEWNET : 0) | SIGCHLD,
@@ -183,6 +220,7 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd, in
   } else if (s->hold && child_go_open(&cp, &e) < 0) {
   } else if (s->netns[0] == '/' && (net_fd = open(s->netns, O_RDONLY | O_CLOEXEC)) < 0) {
     shim_fail(&e, errno, "open the network namespace %s", s->netns);
+  } else if (s->netns_pid > 0 && (net_fd = open_netns_of(s->netns_pid, s->netns_parent, &e)) < 0) {
   } else if (remap && remap_pipes_open(&rp, &e) < 0) {
   } else if (remap && (init_pid = userns_fork_init(s, new_net, net_fd, &s->userns_fd, run_remapped_init, &ri, &e)) < 0) {
   } else if (remap && (setup_pid = fork_setup(&ri, init_pid, &e)) < 0) {

@@ -162,6 +162,13 @@ static int apply(struct spec *s, const char *key, char *value) {
   } else if (strcmp(key, "netns") == 0) {
     if (strcmp(value, "new") != 0 && strcmp(value, "host") != 0 && value[0] != '/') return -1;
     s->netns = value;
+  } else if (strcmp(key, "netns-of") == 0) {
+    char *fields[2];
+    unsigned long pid, parent;
+    if (split_fields(value, fields, 2) < 0 || parse_uint(fields[0], 0x3FFFFFFFUL, &pid) < 0 || parse_uint(fields[1], 0x3FFFFFFFUL, &parent) < 0 || pid == 0 || parent == 0) return -1;
+    s->netns_pid = (pid_t)pid;
+    s->netns_parent = (pid_t)parent;
+    s->netns = "process";
   } else if (strcmp(key, "hold") == 0) {
     if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) return -1;
     s->hold = value[0] == '1';

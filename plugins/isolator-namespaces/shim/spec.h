@@ -50,6 +50,8 @@ struct spec {
   char *exit_file; /* exec mode: where the exit record goes ("exit-file"), NULL for none */
   int hold; /* run: report "held <initPid>" once the init is in its namespaces and cgroups, then wait for "go" on stdin */
   char *netns; /* run: "new" (default), "host" (the host's network namespace), or the path of one to join */
+  /* run: "netns-of <pid> <parent>": join the namespace of process pid, which must be parent's child (netns is then "process") */
+  pid_t netns_pid, netns_parent;
   struct seccomp_spec seccomp; /* "seccomp", "seccomp-others", "seccomp-rule", "seccomp-cache" lines */
   struct security_spec security; /* "caps", "privileged", "readonly-rootfs", "tmpfs", "device" lines */
   /* "userns <host uid> <host gid> <size>": container ids 0..size-1 map to these host ranges (size 0: no user namespace). */
