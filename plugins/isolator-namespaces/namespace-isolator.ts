@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { release } from 'node:os';
@@ -27,10 +28,6 @@ function deviceRulesOf(security: ContainerSecurity): { deviceRules?: readonly De
 
 function toExitStatus(m: { exitCode: number; signal: number; finishedAt: string }): ExitStatus {
   return { exitCode: m.exitCode, signal: m.signal > 0 ? m.signal : null, oomKilled: false, finishedAt: m.finishedAt };
-}
-
-function errno(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }
 
 /**
@@ -184,13 +181,24 @@ export class NamespaceIsolator implements IsolatorDriver {
     return s ? toExitStatus(s) : null;
   }
 
-  async kill(_containerId: string, pid: number, signal: number): Promise<void> {
-    if (pid <= 0) return;
-    try {
-      process.kill(pid, signal);
-    } catch (err) {
-      if (errno(err) !== 'ESRCH') throw err;
-    }
+  /**
+   * Signals the container's init without the shim's connection (the daemon has none to it), only
+   * while the pid is still the child of the container's shim (its bundle's shim.pid): through
+   * `mini-docker-shim signal`, which takes a pidfd of it and checks its parent, so a pid reused
+   * since the init died is left alone (process.kill(pid) would signal whatever process has it). No
+   * shim: the init went with it (the init dies with its shim), nothing to signal.
+   */
+  async kill(containerId: string, pid: number, signal: number): Promise<void> {
+    const shimPid = this.recordedShimPid(containerId);
+    if (pid <= 0 || shimPid <= 0) return;
+    const r = await new Promise<{ code: number | null; stderr: string; error?: Error }>((resolve) => {
+      execFile(this.shimBinary, ['signal', String(pid), String(shimPid), String(signal)], { encoding: 'utf8', timeout: 10_000 }, (error, _stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({ code, stderr, ...(error && code === null ? { error } : {}) });
+      });
+    });
+    if (r.error) throw new Error(`cannot signal container ${containerId.slice(0, 12)}: ${r.error.message}`);
+    if (r.code !== 0 && r.code !== 3) throw new Error(`cannot signal container ${containerId.slice(0, 12)}: ${r.stderr.trim() || `exit ${r.code}`}`);
   }
 
   /** An exec's spec and the exit record its shim writes, in the container's bundle. */

@@ -412,6 +412,21 @@ describe('integration: shim run mode', { skip }, () => {
   });
 });
 
+describe('integration: shim signal mode', { skip }, () => {
+  it('signals the init only while it is the given parent\'s child (exit 0); another parent\'s (a reused pid) is left alone (exit 3)', async () => {
+    const c = await run(baseSpec(['sleep', '1000']));
+    const exit = collect(c.bundle);
+    const signal = (pid: number, parent: number, sig: number): number | null => spawnSync(shimBinary, ['signal', String(pid), String(parent), String(sig)]).status;
+    assert.equal(signal(c.initPid, process.pid, 9), 3, 'not our process: refused');
+    assert.equal(alive(c.initPid), true, 'and left alone');
+    assert.equal(signal(c.initPid, c.shimPid, 9), 0);
+    assert.equal((await exit).exit.signal, 9);
+    await waitExit(c.shimPid);
+    assert.equal(signal(c.initPid, c.shimPid, 9), 3, 'gone: nothing to signal');
+    assert.equal(spawnSync(shimBinary, ['signal', 'x', '1', '9']).status, 2);
+  });
+});
+
 describe('integration: shim network namespace and hold', { skip }, () => {
   async function runHeld(spec: ShimRunSpec, onHeld: (initPid: number) => Promise<void>): Promise<ShimStarted & { bundle: string }> {
     const bundle = newBundle();
