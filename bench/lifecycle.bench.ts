@@ -4,14 +4,14 @@
 // docker and podman side by side where their engines answer. Prints one JSON object.
 // Run: `npm run build && node dist/bench/lifecycle.bench.js` (BENCH_RUNS=N, default 15; BENCH_SECCOMP_ROUNDS=N,
 // default 40, for the seccomp comparison).
-// BENCH_BASELINE=<another checkout, built>: also the daemon's part of run -d and stop against that
-// build, in interleaved pairs (bench/interleaved-baseline.ts).
+// BENCH_BASELINE=<another checkout, built>[,<another>...]: also the daemon's part of run -d and stop
+// against those builds, interleaved in rotating rounds (bench/interleaved-baseline.ts).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, TestDaemon, runCommand, type RunResult } from '../test/e2e/harness.js';
-import { interleavedBaseline } from './interleaved-baseline.js';
+import { interleavedBaselines } from './interleaved-baseline.js';
 
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 15));
 /** Rounds of the seccomp comparison (each: default, unconfined, unconfined again): its difference is small against the spread of a start. */
@@ -194,8 +194,8 @@ try {
   }
 
   // Against another build, pair by pair at the same moment (BENCH_BASELINE).
-  const baselineRoot = process.env.BENCH_BASELINE;
-  const pairs = baselineRoot ? await interleavedBaseline(baselineRoot, RUNS, d) : null;
+  const baselineRoots = (process.env.BENCH_BASELINE ?? '').split(',').filter((r) => r !== '');
+  const rounds = baselineRoots.length > 0 ? await interleavedBaselines(baselineRoots, RUNS, d) : null;
 
   // The cost of the default seccomp filter: the same create + start with it, unconfined, and unconfined
   // again (the same work twice: how far two medians of identical runs fall apart on this machine at
@@ -291,11 +291,11 @@ try {
       { name: 'shim RSS per running container, max', target: '< 2000 kB', value: shim.maxMs, met: shim.maxMs < 2000 },
       { name: 'idle daemon RSS (15 s after start)', target: '< 100000 kB', value: idleDaemonRssKb, met: idleDaemonRssKb < 100000 },
     ],
-    ...(pairs ? {
+    ...(rounds ? {
       baseline: {
-        root: baselineRoot, pairs: RUNS,
-        runDetachedDaemonMs: { ours: stats(pairs.ours.runDetachedMs), baseline: stats(pairs.baseline.runDetachedMs) },
-        stopDaemonMs: { ours: stats(pairs.ours.stopMs), baseline: stats(pairs.baseline.stopMs) },
+        rounds: RUNS,
+        runDetachedDaemonMs: { ours: stats(rounds.ours.runDetachedMs), ...Object.fromEntries(baselineRoots.map((root, k) => [root, stats(rounds.baselines[k]!.runDetachedMs)])) },
+        stopDaemonMs: { ours: stats(rounds.ours.stopMs), ...Object.fromEntries(baselineRoots.map((root, k) => [root, stats(rounds.baselines[k]!.stopMs)])) },
       },
     } : {}),
     loadavg1mAtEnd: round(loadavg()[0]!),
