@@ -57,14 +57,17 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
     if (network.containerEvents.length > 0) await ctx.store.append(containerStream(id), network.containerEvents, 'any');
     await Promise.all(appendNetworkReleases(ctx, id, network.networks));
   }
-  await Promise.all([cgroups, volumes]);
-  if (options.hub) {
-    await options.hub.finish();
-    if (ctx.hubs.get(id) === options.hub) ctx.hubs.delete(id);
-  } else if (c) {
-    // No hub: the shim is gone or waits for a daemon that will not come; its bundle goes.
-    await ctx.isolator().cleanup(id, c.shimPid).catch((e: unknown) => ctx.logger.warn(`cleanup of ${ctx.short(id)}'s shim failed: ${messageOf(e)}`));
-  }
+  // Its output ends once the exit is recorded (an attached client then reads it as exited), beside the cgroups and volumes.
+  const ended = (async () => {
+    if (options.hub) {
+      await options.hub.finish();
+      if (ctx.hubs.get(id) === options.hub) ctx.hubs.delete(id);
+    } else if (c) {
+      // No hub: the shim is gone or waits for a daemon that will not come; its bundle goes.
+      await ctx.isolator().cleanup(id, c.shimPid).catch((e: unknown) => ctx.logger.warn(`cleanup of ${ctx.short(id)}'s shim failed: ${messageOf(e)}`));
+    }
+  })();
+  await Promise.all([cgroups, volumes, ended]);
   ctx.finishAttached(id);
   if (!options.thenPolicy) return;
   const after = ctx.state().containers[id];

@@ -118,6 +118,16 @@ export async function readOptional(files: CgroupFiles, path: string): Promise<st
   }
 }
 
+/** `readNow` of a counter file, or null when it is not there. */
+export function readNowOptional(files: CgroupFiles, path: string): string | null {
+  try {
+    return files.readNow(path);
+  } catch (e) {
+    if (errorCode(e) === 'ENOENT') return null;
+    throw e;
+  }
+}
+
 /** The pids in `dir` and the cgroups below it. */
 export async function pidsUnder(files: CgroupFiles, dir: string): Promise<number[]> {
   const own = await readOptional(files, join(dir, 'cgroup.procs'));

@@ -2,7 +2,7 @@
  * The file operations the backends do on a cgroup file system. The default works on the real
  * /sys/fs/cgroup; tests pass one that plays the kernel's part over a temporary folder.
  */
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import type { Pressure, PressureData } from '../../core/plugin-api.js';
 
@@ -13,6 +13,12 @@ export interface CgroupEntry {
 
 export interface CgroupFiles {
   read(path: string): Promise<string>;
+  /**
+   * Reads a small counter file at once, on the calling thread: one the kernel fills from memory
+   * without a cgroup lock (memory.oom_control, memory.events), where `read`'s four thread-pool round
+   * trips (open, stat, read, close) would cost an exit's record more than the read itself.
+   */
+  readNow(path: string): string;
   /** Writes one value the way `echo value > path` does (the file must exist). */
   write(path: string, value: string): Promise<void>;
   /**
@@ -58,6 +64,14 @@ export class NodeCgroupFiles implements CgroupFiles {
   async read(path: string): Promise<string> {
     try {
       return await readFile(path, 'utf8');
+    } catch (e) {
+      throw wrap(e, `cannot read ${path}`);
+    }
+  }
+
+  readNow(path: string): string {
+    try {
+      return readFileSync(path, 'utf8');
     } catch (e) {
       throw wrap(e, `cannot read ${path}`);
     }

@@ -8,7 +8,7 @@ import type { Logger, ResourceStats } from '../../core/plugin-api.js';
 import { DEFAULT_CPU_PERIOD, formatBytes } from '../../core/plugin-api.js';
 import {
   type BackendOptions, type CgroupBackend, type CgroupDirs, type HostFacts, SETTLE_TIMEOUT_MS, checkHostLimits, isPermissionError,
-  allOrFirstError, deviceRuleLine, makeFolders, pidsUnder, probeName, readOptional, removeIfEmpty, removeQuietly, removeTree, sumV1IoBytes,
+  allOrFirstError, deviceRuleLine, makeFolders, pidsUnder, probeName, readNowOptional, readOptional, removeIfEmpty, removeQuietly, removeTree, sumV1IoBytes,
 } from './cgroup-backend.js';
 import { errorCode, parseKeyValues, waitUntil } from './cgroup-files.js';
 import { blockDeviceNumbers, isUnlimitedV1, nanoCpusToQuota } from './convert.js';
@@ -331,7 +331,7 @@ export class Cgroup1Backend implements CgroupBackend {
 
   async oomKilled(dirs: CgroupDirs): Promise<boolean> {
     if (!this.dirFor('memory', dirs)) return false;
-    const text = await readOptional(this.files, this.path('memory', dirs, 'memory.oom_control'));
+    const text = readNowOptional(this.files, this.path('memory', dirs, 'memory.oom_control'));
     return (parseKeyValues(text ?? '').get('oom_kill') ?? 0) > 0;
   }
 

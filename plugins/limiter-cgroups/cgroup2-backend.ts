@@ -10,7 +10,7 @@ import type { Logger, Pressure, ResourceStats } from '../../core/plugin-api.js';
 import { DEFAULT_CPU_PERIOD, formatBytes } from '../../core/plugin-api.js';
 import {
   type BackendOptions, type CgroupBackend, type CgroupDirs, type HostFacts, CGROUP_PREFIX, SETTLE_TIMEOUT_MS, checkHostLimits,
-  isPermissionError, makeFolders, pidsUnder, probeName, readOptional, removeIfEmpty, removeQuietly, removeTree, sumV2IoBytes,
+  isPermissionError, makeFolders, pidsUnder, probeName, readNowOptional, readOptional, removeIfEmpty, removeQuietly, removeTree, sumV2IoBytes,
 } from './cgroup-backend.js';
 import { errorCode, parseKeyValues, parsePids, parsePressure, waitUntil } from './cgroup-files.js';
 import { blkioWeightToIoWeight, blockDeviceNumbers, nanoCpusToQuota, sharesToWeight } from './convert.js';
@@ -299,7 +299,7 @@ export class Cgroup2Backend implements CgroupBackend {
   }
 
   async oomKilled(dirs: CgroupDirs): Promise<boolean> {
-    return (parseKeyValues((await this.read(dirs, 'memory.events')) ?? '').get('oom_kill') ?? 0) > 0;
+    return (parseKeyValues(readNowOptional(this.files, join(dirs[0]!, 'memory.events')) ?? '').get('oom_kill') ?? 0) > 0;
   }
 
   async freeze(dirs: CgroupDirs): Promise<void> {
