@@ -22,11 +22,12 @@ import { releaseContainerVolumes } from './volume-mounts.js';
  * once its memory cgroup told whether the kernel's OOM killer ended it, the on-demand volumes it
  * was the last user of unmounted. One commit records the exit and the network's release:
  * ContainerExited (once per run: the rule is decideExit) with ContainerPortsUnpublished on the
- * container's stream, and ContainerNetworkReleased on each network it held an address on. Once
- * all of it is done (a `stop` answers then, as Docker's stop returns after the exit's cleanup), it
- * ends the hub and does what the container's settings say: AutoRemove removes it, a restart policy
- * schedules the next start. A daemon that dies before the commit finds the container running with
- * its shim gone and records the exit again; each release is idempotent.
+ * container's stream, and ContainerNetworkReleased on each network it held an address on. The hub
+ * ends after the commit, beside the cgroups and volumes. Once all of it is done (a `stop` answers
+ * then, as Docker's stop returns after the exit's cleanup), it does what the container's settings
+ * say: AutoRemove removes it, a restart policy schedules the next start. A daemon that dies before
+ * the commit finds the container running with its shim gone and records the exit again; each
+ * release is idempotent.
  */
 export async function recordExit(ctx: EngineContext, id: string, status: ExitStatus, options: { hub?: ProcessHub; thenPolicy: boolean }): Promise<void> {
   const limiter = ctx.limiter();
