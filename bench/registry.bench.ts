@@ -140,10 +140,26 @@ class ScratchContainersStorage {
     return `containers-storage:[overlay@${join(this.root, 'storage')}+${join(this.root, 'run')}]${image}`;
   }
 
+  /**
+   * Unmounts what skopeo left mounted under the root (read from /proc/self/mountinfo, deepest
+   * first) and deletes the folder, even when reading the mounts or an unmount failed; then throws
+   * the first of those failures, if any.
+   */
   async remove(): Promise<void> {
-    const mounts = (await run('findmnt', ['-rn', '-o', 'TARGET'])).stdout.split('\n');
-    for (const target of mounts.reverse()) if (target === this.root || target.startsWith(`${this.root}/`)) await run('umount', ['-l', target]).catch(() => undefined);
+    const failures: unknown[] = [];
+    try {
+      const targets = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')
+        .map((line) => line.split(' ')[4])
+        .filter((field): field is string => field !== undefined)
+        .map((field) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+      for (const target of targets.reverse()) {
+        if (target === this.root || target.startsWith(`${this.root}/`)) await run('umount', ['-l', target]).catch((error: unknown) => failures.push(error));
+      }
+    } catch (error) {
+      failures.push(error);
+    }
     await rm(this.root, { recursive: true, force: true });
+    if (failures.length > 0) throw new Error(`cleaning ${this.root}: ${failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; ')}`);
   }
 }
 
@@ -254,12 +270,17 @@ async function main(): Promise<void> {
       ...(storageMissing ? {} : {
         skopeoToStorage: async () => {
           const store = new ScratchContainersStorage(join(scratch, `containers-storage-${randomBytes(4).toString('hex')}`));
+          let sample: Sample;
           try {
             await store.create();
-            return await timed(() => withChildCpu(['skopeo', '--insecure-policy', 'copy', '--src-tls-verify=false', `docker://${name}`, store.reference('bench/image:v1')], store.env));
-          } finally {
-            await store.remove();
+            sample = await timed(() => withChildCpu(['skopeo', '--insecure-policy', 'copy', '--src-tls-verify=false', `docker://${name}`, store.reference('bench/image:v1')], store.env));
+          } catch (error) {
+            // The pull's own error is the one to see; a failed clean-up after it is only reported.
+            await store.remove().catch((cleanup: unknown) => console.error(`registry bench: ${cleanup instanceof Error ? cleanup.message : String(cleanup)}`));
+            throw error;
           }
+          await store.remove();
+          return sample;
         },
       }),
       ...(dockerd && dockerError === undefined ? {

@@ -39,7 +39,7 @@ import { ZERO_TIME } from '../state/engine-state.js';
 import { findContainer } from '../state/lookup.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
-import { ConflictError, InvalidArgumentError, NotFoundError } from './errors.js';
+import { ConflictError, InvalidArgumentError, NetworkGoneError, NotFoundError } from './errors.js';
 import type { Journal } from './journal.js';
 import { DEFAULT_BRIDGE } from './network-service.js';
 import { sharedFiles, writeFiles, writeHostFiles } from './container-etc-files.js';
@@ -234,6 +234,16 @@ export function portRequestsOf(c: Pick<ContainerState, 'hostConfig' | 'config'>,
   return portRequestsFrom(bindings);
 }
 
+/** A network the container named at create, found by that name; gone (removed since): NetworkGoneError. */
+function networkNamedAtCreate(ctx: EngineContext, ref: string): NetworkState {
+  try {
+    return ctx.networks.find(ref);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new NetworkGoneError(err.message);
+    throw err;
+  }
+}
+
 /**
  * The network.v1 step of a start. `run` resolves the namespace, connects the networks the
  * container asked for at its first start, publishes its ports and writes its /etc files; the
@@ -254,7 +264,7 @@ export function networkStep(ctx: EngineContext, c: ContainerState, image: ImageS
     run: async () => {
       // A network removed while it was stopped (Docker keeps it in its settings): no start until `network disconnect` of it.
       const removed = c.removedNetworks?.[0];
-      if (removed) throw new NotFoundError(`network ${removed.id} not found`);
+      if (removed) throw new NetworkGoneError(`network ${removed.id} not found`);
       const dir = containerFilesDir(ctx, id);
       await mkdir(dir, { recursive: true, mode: 0o755 });
       switch (choice.kind) {
@@ -287,7 +297,7 @@ export function networkStep(ctx: EngineContext, c: ContainerState, image: ImageS
           const wanted: [string, Partial<EndpointConfig>][] = [[choice.ref, c.endpointsConfig?.[choice.ref] ?? {}]];
           for (const [ref, config] of Object.entries(c.endpointsConfig ?? {})) if (ref !== choice.ref) wanted.push([ref, config]);
           for (const [ref, config] of wanted) {
-            const network = ctx.networks.find(ref);
+            const network = networkNamedAtCreate(ctx, ref);
             if (network.endpoints[id]) continue;
             await connectEndpoint(ctx, id, network.id, config);
             connected.push(network.id);

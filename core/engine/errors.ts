@@ -14,6 +14,19 @@ export class NotFoundError extends EngineError {
   }
 }
 
+/**
+ * A network a container's start needs is gone (removed while it was stopped, or the one it named
+ * at create no longer exists): dockerd 20.10 answers the start with a 404 carrying the lookup's
+ * message and records State.ExitCode 128 when it was 0. Only these two cases: another lookup
+ * failing at start (a volume plugin) is a plain failed start.
+ */
+export class NetworkGoneError extends NotFoundError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NetworkGoneError';
+  }
+}
+
 export class ConflictError extends EngineError {
   readonly status = 409;
   constructor(message: string) {

@@ -43,12 +43,12 @@ export const MODE_NETWORKS: readonly { readonly name: 'host' | 'none'; readonly 
 export type FoundNetwork =
   | { readonly kind: 'bridge'; readonly network: NetworkState }
   | { readonly kind: 'predefined'; readonly network: PredefinedNetwork };
-/** Docker's option for a network's MTU (`network create -o com.docker.network.driver.mtu=1400`). */
 /** The containers that hold an address on the network: the running ones, what Docker calls its active endpoints. */
 export function heldEndpoints(network: Pick<NetworkState, 'endpoints'>): number {
   return Object.values(network.endpoints).filter((e) => e.held).length;
 }
 
+/** Docker's option for a network's MTU (`network create -o com.docker.network.driver.mtu=1400`). */
 export const MTU_OPTION = 'com.docker.network.driver.mtu';
 export const DEFAULT_MTU = 1500;
 

@@ -10,7 +10,7 @@ import { containerBinds, makeBindSources } from './container-volumes.js';
 import { networkStep, recordedNetworkOutput } from './container-network.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
-import { ConflictError, NotFoundError, StartFailedError } from './errors.js';
+import { ConflictError, NetworkGoneError, StartFailedError } from './errors.js';
 import { onHubExit } from './exit-recorder.js';
 import { Journal } from './journal.js';
 import { usernsFor } from '../security/userns-remap.js';
@@ -43,9 +43,9 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
   } catch (err) {
     const cause = err instanceof StartStepError ? err.cause : err;
     const driver = err instanceof StartStepError ? err.driverId : 'engine';
-    // Something it needs is gone (a network removed while it was stopped): moby's 404 with the lookup's
-    // message, and its State.ExitCode rule (128 when it was 0, else kept).
-    const gone = cause instanceof NotFoundError;
+    // A network it needs is gone (removed while it was stopped, or the one it named at create): moby's 404
+    // with the lookup's message, and its State.ExitCode rule (128 when it was 0, else kept).
+    const gone = cause instanceof NetworkGoneError;
     const exitCode = cause instanceof ProcessStartError ? cause.exitCode : gone ? (c.exitCode === 0 ? 128 : c.exitCode) : 125;
     const message = messageOf(cause);
     await failpointAfter('start.after-undo', () => journal.flush());
@@ -53,7 +53,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     await releaseContainerVolumes(ctx, id);
     ctx.finishAttached(id);
     if (c.hostConfig.AutoRemove) await removeLocked(ctx, id, true, true).catch((e: unknown) => ctx.logger.warn(`auto-remove of ${ctx.short(id)} failed: ${messageOf(e)}`));
-    if (gone) throw new NotFoundError(message);
+    if (gone) throw new NetworkGoneError(message);
     throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${message}`, exitCode);
   }
 

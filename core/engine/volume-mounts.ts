@@ -24,15 +24,21 @@ export function volumeHolders(state: EngineState, name: string, except?: string)
     .sort();
 }
 
-/** The on-demand volumes a container uses, by name (once each). */
-function onDemandVolumesOf(ctx: EngineContext, containerId: string): string[] {
+/**
+ * The on-demand volumes a container uses, by name (once each). A volume whose driver this daemon
+ * does not have fails the lookup (a start: *error looking up volume plugin*), or with `skipMissing`
+ * (a release) is left out: no driver of this daemon mounted it.
+ */
+function onDemandVolumesOf(ctx: EngineContext, containerId: string, skipMissing = false): string[] {
   const state = ctx.state();
   const c = state.containers[containerId];
   if (!c) return [];
   const names = [...new Set(c.volumes.map((v) => v.name))];
   return names.filter((name) => {
     const v = state.volumes[name];
-    return v !== undefined && mountedOnDemand(volumeDriver(ctx, v.driver), v.options);
+    if (v === undefined) return false;
+    if (skipMissing && !ctx.registry.allOf(DriverKinds.volume).some((d) => d.name === v.driver)) return false;
+    return mountedOnDemand(volumeDriver(ctx, v.driver), v.options);
   }).sort();
 }
 
@@ -61,7 +67,7 @@ export async function mountContainerVolumes(ctx: EngineContext, containerId: str
 
 /** Unmounts the container's on-demand volumes that no other container holds (after its exit, a failed start, a `cp`). */
 export async function releaseContainerVolumes(ctx: EngineContext, containerId: string): Promise<void> {
-  for (const name of onDemandVolumesOf(ctx, containerId)) {
+  for (const name of onDemandVolumesOf(ctx, containerId, true)) {
     await ctx.serial(volumeLock(name), async () => {
       if (volumeHolders(ctx.state(), name, containerId).length > 0) return;
       const v = ctx.state().volumes[name];

@@ -161,7 +161,7 @@ export class ContentStore {
     return digest;
   }
 
-  /** The bytes of a blob (meant for configs; open `blobPath()` as a stream for layers). */
+  /** The bytes of a blob (meant for configs; a layer's tar is read as a stream with `openLayer`, which also reads a compressed copy). */
   async readBlob(digest: string): Promise<Buffer> {
     try {
       return await readFile(this.blobPath(digest));

@@ -67,7 +67,12 @@ const WRITE_BATCH = 256 << 10;
 
 /** A pooled input piece holds this much: a piece is at least INPUT_CHUNK bytes plus the rest of a socket read (at most 64 KiB). */
 const PIECE_CAPACITY = INPUT_CHUNK + (64 << 10);
-/** Pooled pieces per layer: zlib holds one while it works and one waits in its queue (its write buffer is 16 KiB). */
+/**
+ * Pooled pieces per layer, at most. In practice one is made: a piece (64 KiB at least) is over
+ * zlib's 16 KiB write limit, so the feed waits for 'drain', which comes after the write callback
+ * gave the piece back, and the next piece takes the same buffer. The others are room for a stream
+ * that would take a second piece before the first was consumed.
+ */
 const POOLED_PIECES = 3;
 
 /**

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { firstValueFrom, toArray } from 'rxjs';
 import type { CreateContainerRequest } from '../../core/engine/engine.js';
-import { NotImplementedError, StartFailedError } from '../../core/engine/errors.js';
+import { NotFoundError, NotImplementedError, StartFailedError } from '../../core/engine/errors.js';
 import type { EventStore } from '../../core/engine/event-store.js';
 import { reconcile } from '../../core/engine/reconciler.js';
 import { MemoryEventLog } from '../../core/eventlog/memory-event-log.js';
-import { containerStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
+import { containerStream, volumeStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
 import { RefusingEventLog, refusingExecExits } from '../fixtures/refusing-event-log.js';
 import { MemoryStorage, ScriptedIsolator } from '../memory-drivers.js';
 import { engineRig, type EngineRig } from './engine-rig.js';
@@ -87,6 +87,25 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
       'ContainerStartFailed 127',
     ]);
     assert.equal(r.store.state().containers[id]!.status, 'created');
+  });
+
+  it('a lookup other than a network\'s failing at start (a volume plugin gone) is a failed start with 125, not a network\'s 404', async () => {
+    // Given a volume whose driver this daemon no longer has (a plugin removed since it was made).
+    const log = new MemoryEventLog();
+    await log.append(volumeStream('v'), [
+      { type: 'VolumeCreating', data: { name: 'v', driver: 'gone', labels: {}, options: {}, anonymous: false } },
+      { type: 'VolumeCreated', data: { name: 'v', mountpoint: '/nowhere/v' } },
+    ], 'no-stream');
+    const r = await rig(log);
+    const { id } = await r.engine.createContainer(request(['true'], { Binds: ['v:/data:nocopy'] }));
+    await assert.rejects(r.engine.startContainer(id), (err: unknown) => {
+      assert.ok(err instanceof StartFailedError && !(err instanceof NotFoundError), `a failed start, not a 404: ${String(err)}`);
+      assert.equal(err.exitCode, 125);
+      assert.match(err.message, /^failed to start container [0-9a-f]{12}: error looking up volume plugin gone: plugin "gone" not found/);
+      return true;
+    });
+    const c = r.store.state().containers[id]!;
+    assert.deepEqual([c.status, c.exitCode], ['created', 125]);
   });
 
   it('stop: the intent before the signal, the exit once; rm -f: kill, die, then the removal\'s intent, each driver, destroy', async () => {
