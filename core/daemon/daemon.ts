@@ -72,7 +72,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     table: networkTableFor(config.execRoot), upstreamDns: config.dns ?? (await hostNameservers()),
   });
 
-  const registry = new PluginRegistry();
+  const registry = new PluginRegistry((m) => logger.warn(m));
   const plugins = new PluginHost(config, container, registry, store.events, logger);
   const records = await plugins.loadAll();
   container.bind(PluginRegistry).toConstantValue(registry);

@@ -106,6 +106,46 @@ export function missingKindMethods(driver: Driver): string {
   return capabilityProblem(kind, members);
 }
 
+/**
+ * The capabilities of a storage.v1 or volume.v1 driver written for those kinds' first interface,
+ * which declared none (a storage driver had a `rootfs` property and maybe `changes`; a volume
+ * driver maybe the on-demand mount methods): as that interface implied them from the driver's
+ * shape, so such a driver keeps working. Undefined when the driver declares `capabilities`, its
+ * kind has none, or it is not of that shape either (a storage driver without `rootfs`).
+ */
+export function impliedCapabilities(driver: Driver): StorageCapabilities | VolumeCapabilities | undefined {
+  const members = driver as unknown as Readonly<Record<string, unknown>>;
+  if (members.capabilities !== undefined) return undefined;
+  switch (kindOf(driver.id)) {
+    case DriverKinds.storage: {
+      const rootfs = members.rootfs;
+      if (rootfs !== 'mount' && rootfs !== 'memory') return undefined;
+      return { rootfs, changes: typeof members.changes === 'function' };
+    }
+    case DriverKinds.volume:
+      return { onDemandMounts: (VOLUME_CAPABILITIES.onDemandMounts.methods ?? []).every((m) => typeof members[m] === 'function') };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Gives a driver of the first storage.v1/volume.v1 interface the capabilities its shape implied
+ * (impliedCapabilities) as its own `capabilities` property, with one warning naming it; true when it did.
+ */
+function adoptImpliedCapabilities(driver: Driver, warn: (message: string) => void): boolean {
+  const implied = impliedCapabilities(driver);
+  if (implied === undefined) return false;
+  try {
+    Object.defineProperty(driver, 'capabilities', { value: implied, enumerable: true });
+  } catch {
+    return false; // a frozen driver: the registration check says it declares none
+  }
+  warn(`driver ${driver.id} declares no capabilities (it was written for ${kindOf(driver.id)}'s first interface): `
+    + `taken from its shape as ${JSON.stringify(implied)}; declare them (docs/writing-a-driver.md, section 1)`);
+  return true;
+}
+
 export interface RegisteredDriver {
   readonly driver: Driver;
   /** The plugin package that contributed it, e.g. "@tiny-docker/storage-overlayfs". */
@@ -190,6 +230,9 @@ export class PluginRegistry {
   private records: DriverRecord[] = [];
   private failures: PluginLoadFailure[] = [];
 
+  /** `warn`: where a driver registered with implied capabilities (impliedCapabilities) is named (the daemon's log). */
+  constructor(private readonly warn: (message: string) => void = () => undefined) {}
+
   /**
    * Initialises drivers in dependency order; a driver whose requirement is not ok is skipped.
    * Called again (plugins reload), it initialises only the new drivers, after those already known,
@@ -214,6 +257,7 @@ export class PluginRegistry {
         records.push({ ...d, status: 'skipped', reason: `requires ${missing}, which is not available` });
         continue;
       }
+      adoptImpliedCapabilities(d.driver, this.warn);
       const lacking = missingKindMethods(d.driver);
       if (lacking !== '') {
         records.push({ ...d, status: 'error', reason: lacking });

@@ -98,6 +98,41 @@ describe('unit: typed driver lookup', () => {
     for (const r of records) assert.ok(!(r.reason ?? '').includes('\n'), 'one line');
   });
 
+  it('keeps a storage.v1 or volume.v1 driver of the first interface (no capabilities) working: its capabilities taken from its shape, one warning each', async () => {
+    const warnings: string[] = [];
+    const registry = new PluginRegistry((m) => warnings.push(m));
+    const onDemand = Object.fromEntries(['mountsOnDemand', 'mount', 'unmount', 'mounted'].map((m) => [m, noop]));
+    const records = await registry.initialise([
+      // The first storage.v1 interface: a `rootfs` property, `changes` optional.
+      { driver: exactly('storage.v1.old', { ...storageMethods, rootfs: 'mount', changes: noop }), packageName: 'old-storage' },
+      { driver: exactly('storage.v1.oldplain', { ...storageMethods, rootfs: 'memory' }), packageName: 'old-storage' },
+      // The first volume.v1 interface: the four on-demand methods optional.
+      { driver: exactly('volume.v1.oldtmpfs', { ...volumeMethods, name: 'oldtmpfs', ...onDemand, mountsOnDemand: () => true }), packageName: 'old-volume' },
+      { driver: exactly('volume.v1.oldhalf', { ...volumeMethods, name: 'oldhalf', mount: noop }), packageName: 'old-volume' },
+      // Neither shape: still refused.
+      { driver: exactly('storage.v1.norootfs', storageMethods), packageName: 'broken' },
+    ], context);
+    assert.deepEqual(records.map((r) => [r.driver.id, r.status]), [
+      ['storage.v1.norootfs', 'error'], ['storage.v1.old', 'ok'], ['storage.v1.oldplain', 'ok'], ['volume.v1.oldhalf', 'ok'], ['volume.v1.oldtmpfs', 'ok'],
+    ]);
+    assert.equal(records[0]!.reason, 'it does not declare its storage.v1 capabilities: add capabilities: {rootfs, changes}');
+    const storage = Object.fromEntries(registry.allOf(DriverKinds.storage).map((d) => [d.id, d]));
+    assert.deepEqual(storage['storage.v1.old']!.capabilities, { rootfs: 'mount', changes: true });
+    assert.ok(listsChanges(storage['storage.v1.old']!));
+    assert.deepEqual(storage['storage.v1.oldplain']!.capabilities, { rootfs: 'memory', changes: false });
+    assert.ok(!listsChanges(storage['storage.v1.oldplain']!));
+    const volumes = Object.fromEntries(registry.allOf(DriverKinds.volume).map((d) => [d.id, d]));
+    assert.ok(hasOnDemandMounts(volumes['volume.v1.oldtmpfs']!));
+    assert.ok(mountedOnDemand(volumes['volume.v1.oldtmpfs']!, { type: 'tmpfs' }));
+    assert.deepEqual(volumes['volume.v1.oldhalf']!.capabilities, { onDemandMounts: false }, 'not all four methods: every volume is a folder');
+    assert.deepEqual(warnings, [
+      'driver storage.v1.old declares no capabilities (it was written for storage.v1\'s first interface): taken from its shape as {"rootfs":"mount","changes":true}; declare them (docs/writing-a-driver.md, section 1)',
+      'driver storage.v1.oldplain declares no capabilities (it was written for storage.v1\'s first interface): taken from its shape as {"rootfs":"memory","changes":false}; declare them (docs/writing-a-driver.md, section 1)',
+      'driver volume.v1.oldhalf declares no capabilities (it was written for volume.v1\'s first interface): taken from its shape as {"onDemandMounts":false}; declare them (docs/writing-a-driver.md, section 1)',
+      'driver volume.v1.oldtmpfs declares no capabilities (it was written for volume.v1\'s first interface): taken from its shape as {"onDemandMounts":true}; declare them (docs/writing-a-driver.md, section 1)',
+    ]);
+  });
+
   it('refuses a driver of a kind with capabilities that declares none, a value the kind does not take, or one it does not know', () => {
     assert.equal(missingKindMethods(exactly('volume.v1.none', volumeMethods)), 'it does not declare its volume.v1 capabilities: add capabilities: {onDemandMounts}');
     assert.equal(missingKindMethods(exactly('storage.v1.disk', { ...storageMethods, capabilities: { rootfs: 'disk', changes: false } })),
