@@ -15,7 +15,9 @@ import type { ImageParts } from './image-records.js';
 /**
  * Loads the images of a docker-archive or OCI-layout tar (plain or gzip-compressed; layers plain
  * or gzip-compressed): spooled to disk once, planned, then each image verified, stored, unpacked
- * and recorded, under a lease. Each layer's uncompressed digest must be the config's diff id.
+ * and recorded, under a lease. Each layer's uncompressed digest must be the config's diff id: a
+ * layer the store has is skipped only when the archive's file is that layer (its digest is the
+ * diff id, or a compressed copy's the store keeps), else it is read and checked.
  * Returns the loaded "name:tag"s, or the ids of images the archive does not name.
  */
 export async function loadImages(parts: ImageParts, source: NodeJS.ReadableStream, progress?: ProgressReporter): Promise<readonly string[]> {
@@ -65,11 +67,15 @@ async function loadImage(parts: ImageParts, item: LoadPlanItem, archive: Spooled
       throw new ImageArchiveError(`${layer.path}: its digest is ${file.digest}, the manifest says ${layer.digest}`);
     }
     let blob: Pick<LayerBlob, 'diffId' | 'size'>;
-    if (await content.hasLayer(expected)) {
+    // Skipped only when the archive's file is known to be the stored layer: a plain tar whose digest is
+    // the diff id, or a gzip file whose digest is a compressed copy the store keeps of that layer.
+    // Else it is imported and its diff id checked, even when the store has the layer.
+    const known = file.digest === expected ? await content.hasLayer(expected) : await content.hasCompressedCopy(expected, file.digest);
+    if (known) {
       blob = { diffId: expected, size: await content.layerSize(expected) };
     } else {
       blob = await content.importLayerTar(file.file, { onProgress: (bytes) => progress?.({ phase: `Loading layer ${i + 1}/${item.layers.length}`, current: bytes }) });
-      if (blob.diffId !== expected) throw new ImageArchiveError(`layer ${i + 1} (${layer.path}) is ${blob.diffId} uncompressed, but the config says ${expected}`);
+      if (blob.diffId !== expected) throw new ImageArchiveError(`invalid diffID for layer ${i}: expected "${expected}", got "${blob.diffId}" (${layer.path})`);
     }
     await parts.layers.apply(blob.diffId);
     layers.push({ diffId: blob.diffId, size: blob.size });

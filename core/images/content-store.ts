@@ -223,6 +223,11 @@ export class ContentStore {
     return copy && { path: copy.path, digest: copy.digest, size: copy.size };
   }
 
+  /** Whether the store keeps a compressed copy of the layer `diffId` whose own digest is `digest`. */
+  async hasCompressedCopy(diffId: string, digest: string): Promise<boolean> {
+    return (await this.compressedCopies(diffId)).some((c) => c.digest === digest);
+  }
+
   /**
    * Keeps `file` (gzip bytes whose sha256 is `digest`, already verified or just computed; `tarSize`
    * bytes once gunzipped) as a compressed copy of the layer `diffId`: synced, then renamed into
