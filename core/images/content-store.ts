@@ -12,6 +12,9 @@ import { digestHex, imageConfigBytes, sha256Digest, type ImageConfigDocument } f
 /** Compressed copies are named `<digest hex>-<tar size>`; an earlier build named them `<digest hex>` (its tar beside them). */
 const COPY_NAME = /^([a-f0-9]{64})(?:-(\d{1,15}))?$/;
 
+/** Appended to the name of a compressed copy found damaged: kept for a look, read by nothing, deleted with its folder or when the layer is kept again. */
+const DAMAGED_SUFFIX = '.damaged';
+
 /** Pieces of a layer read from the store: under glibc's mmap threshold, as the pull's (docs/benchmarks.md). */
 const READ_CHUNK = 64 << 10;
 
@@ -246,6 +249,7 @@ export class ContentStore {
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${digestHex(digest)}-${tarSize}`);
     await rename(file, path);
+    await rm(`${path}${DAMAGED_SUFFIX}`, { force: true }); // the same bytes fetched again after a damaged copy was moved aside
     return { path, digest, size: (await stat(path)).size };
   }
 
@@ -297,13 +301,22 @@ export class ContentStore {
           yield chunk;
         }
       } catch (error) {
-        if (((error as NodeJS.ErrnoException).code ?? '').startsWith('Z_')) throw new Error(`the compressed copy of layer ${diffId} in the image store is damaged (${(error as Error).message}): remove the image and pull it again`);
+        if (((error as NodeJS.ErrnoException).code ?? '').startsWith('Z_')) throw await damaged(copy, (error as Error).message);
         throw error;
       } finally {
         gunzip.destroy();
       }
       const actual = `sha256:${hash.digest('hex')}`;
-      if (actual !== diffId) throw new Error(`the compressed copy of layer ${diffId} in the image store is damaged (uncompressed it is ${actual}): remove the image and pull it again`);
+      if (actual !== diffId) throw await damaged(copy, `uncompressed it is ${actual}`);
+    }
+    /**
+     * A damaged copy is moved aside (`<name>.damaged`, which no lookup reads): the store no longer
+     * has the layer through it, so the next pull of any image with the layer fetches it again
+     * (even while another image keeps the folder from the garbage collection).
+     */
+    async function damaged(copy: StoredCopy, why: string): Promise<Error> {
+      await rename(copy.path, `${copy.path}${DAMAGED_SUFFIX}`).catch(() => undefined); // a concurrent reader moved it already
+      return new Error(`the compressed copy of layer ${diffId} in the image store is damaged (${why}); it was moved aside: pull an image that has the layer again`);
     }
     return Readable.from(tar(), { objectMode: false });
   }

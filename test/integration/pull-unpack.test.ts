@@ -132,11 +132,24 @@ describe('a pulled layer is unpacked from the download stream, and becomes visib
     // Another valid gzip of another tar, under the layer's name: gzip itself finds nothing wrong, the diff id does.
     const other = await buildTar([[{ path: 'other.txt', type: 'file', mode: 0o644 }, 'not the layer\n']]);
     await writeFile(copy.path, gzipSync(other));
-    await assert.rejects(storage.applyLayer(expected.diffId, content.openLayer(expected.diffId)), /the compressed copy of layer sha256:[0-9a-f]{64} in the image store is damaged \(uncompressed it is sha256:/);
+    await assert.rejects(storage.applyLayer(expected.diffId, content.openLayer(expected.diffId)),
+      /^Error: the compressed copy of layer sha256:[0-9a-f]{64} in the image store is damaged \(uncompressed it is sha256:[0-9a-f]{64}\); it was moved aside: pull an image that has the layer again$/);
     assert.equal(await storage.hasLayer(expected.diffId), false);
-    // Damaged gzip data: the same, in one line.
+    // Moved aside: the store lacks the layer now (its folder stays: another image may reference it), so a pull fetches it again.
+    const dir = join(content.root, 'compressed', expected.diffId.slice(7));
+    assert.deepEqual(await readdir(dir), [`${copy.path.slice(dir.length + 1)}.damaged`]);
+    assert.equal(await content.hasLayer(expected.diffId), false);
+    await assert.rejects(content.layerSize(expected.diffId), /is missing from the image store/);
+    const sink = new ContentStoreLayerSink(content, storage);
+    assert.equal(await sink.hasLayer(expected.diffId), false, 'a pull does not answer Already exists');
+    await sink.storeLayer(pieces(gz), expected);
+    assert.deepEqual(await readdir(dir), [copy.path.slice(dir.length + 1)], 'the good copy under its name, the damaged one gone');
+    assert.equal(await storage.hasLayer(expected.diffId), true);
+    await storage.removeLayer(expected.diffId);
+    // Damaged gzip data: the same, in one line, and moved aside too.
     await writeFile(copy.path, gz.subarray(0, gz.length >> 1));
-    await assert.rejects(readAll(content.openLayer(expected.diffId)), /the compressed copy of layer .* is damaged/);
+    await assert.rejects(readAll(content.openLayer(expected.diffId)), /^Error: the compressed copy of layer .* is damaged \(.*\); it was moved aside: pull an image that has the layer again$/);
+    assert.equal(await content.hasLayer(expected.diffId), false);
     await assertNoLeftovers();
   });
 
