@@ -145,21 +145,32 @@ export async function connectContainer(ctx: EngineContext, networkRef: string, c
   });
 }
 
+/** The network, removed while the container was stopped, that `ref` names (its id, name or an id prefix). */
+function removedNetworkOf(c: ContainerState, ref: string): { readonly id: string; readonly name: string } | undefined {
+  return (c.removedNetworks ?? []).find((n) => n.id === ref || n.name === ref || (ref !== '' && n.id.startsWith(ref)));
+}
+
+/** Lets the container go of a removed network it still holds (no Docker event); call under the container's lock. */
+async function letGoOfRemoved(ctx: EngineContext, containerId: string, networkId: string): Promise<void> {
+  await ctx.store.append(networkStream(networkId), [{ type: 'ContainerNetworkDisconnected', data: { network: networkId, id: containerId, removed: true } }], 'any');
+}
+
 /**
  * `network disconnect`: a running container loses its veth pair on the network (and its ports, when
  * they were published on it) and that address's line in its /etc/hosts, then it is disconnected
  * (the address back to the pool). `force` also disconnects a
  * container that is gone (an endpoint left by a crash). A network removed while the container was
  * stopped (its `removedNetworks`) is disconnected by its name or id too, as Docker lets it go: its
- * start no longer fails for it.
+ * start no longer fails for it; by its name also when a network created since has that name and
+ * the container is not on the new one.
  */
 export async function disconnectContainer(ctx: EngineContext, networkRef: string, containerRef: string, force: boolean): Promise<void> {
   const found = ctx.networks.tryFindAny(networkRef);
   if (!found) {
     const c = findContainer(ctx.state(), containerRef);
-    const removed = (c.removedNetworks ?? []).find((n) => n.id === networkRef || n.name === networkRef || (networkRef !== '' && n.id.startsWith(networkRef)));
+    const removed = removedNetworkOf(c, networkRef);
     if (!removed) throw new NotFoundError(`network ${networkRef} not found`);
-    await ctx.serial(c.id, () => ctx.store.append(networkStream(removed.id), [{ type: 'ContainerNetworkDisconnected', data: { network: removed.id, id: c.id, removed: true } }], 'any'));
+    await ctx.serial(c.id, () => letGoOfRemoved(ctx, c.id, removed.id));
     return;
   }
   if (found.kind === 'predefined') {
@@ -186,7 +197,13 @@ export async function disconnectContainer(ctx: EngineContext, networkRef: string
     const now = ctx.state().containers[id];
     if (!now) return;
     const current = ctx.state().networks[network.id];
-    if (!current?.endpoints[now.id]) throw new ForbiddenError(`container ${now.id} is not connected to network ${network.name}`);
+    if (!current?.endpoints[now.id]) {
+      // A network created since under the name of one removed while the container was stopped: the
+      // container is not on the new one, so the name lets go of the removed one (dockerd matches its settings by name).
+      const removed = removedNetworkOf(now, networkRef);
+      if (removed) return letGoOfRemoved(ctx, now.id, removed.id);
+      throw new ForbiddenError(`container ${now.id} is not connected to network ${network.name}`);
+    }
     if (now.status === 'running' || now.status === 'paused') {
       const driver = driverOf(ctx, current);
       const published = ctx.state().published[now.id];

@@ -262,6 +262,29 @@ describe('e2e: addresses over a container\'s life', () => {
     await ok('rm', '-f', 'ran', 'never');
   });
 
+  it('network disconnect NAME lets go of a removed network even once a new network has its name, as dockerd (it matches the container\'s settings by name)', async () => {
+    const first = randomSubnet();
+    await ok('network', 'create', '--subnet', first.subnet, '--gateway', `${first.base}.254`, 'reborn');
+    const oldId = (await d.cli(['network', 'inspect', '-f', '{{.Id}}', 'reborn'])).stdout.trim();
+    await run('--name', 'ghost', '--network', 'reborn');
+    const ghostId = (await d.cli(['inspect', '-f', '{{.Id}}', 'ghost'])).stdout.trim();
+    await ok('stop', '-t', '1', 'ghost');
+    await ok('network', 'rm', 'reborn');
+    const second = randomSubnet();
+    await ok('network', 'create', '--subnet', second.subnet, '--gateway', `${second.base}.254`, 'reborn');
+    const blocked = await d.cli(['start', 'ghost']);
+    assert.deepEqual([blocked.code, blocked.stderr], [1, `Error response from daemon: network ${oldId} not found\nError: failed to start containers: ghost\n`]);
+
+    // The name finds the new network, which the container is not on: it lets go of the removed one.
+    await ok('network', 'disconnect', 'reborn', 'ghost');
+    await ok('start', 'ghost');
+    assert.equal((await d.cli(['exec', 'ghost', 'ls', '/sys/class/net'])).stdout.trim(), 'lo');
+    const again = await d.cli(['network', 'disconnect', 'reborn', 'ghost']);
+    assert.deepEqual([again.code, again.stderr], [1, `Error response from daemon: container ${ghostId} is not connected to network reborn\n`]);
+    await ok('rm', '-f', 'ghost');
+    await ok('network', 'rm', 'reborn');
+  });
+
   it('network connect of a stopped container shows no event, as Docker: its start shows connect', async () => {
     const net = randomSubnet();
     await ok('network', 'create', '--subnet', net.subnet, '--gateway', `${net.base}.254`, 'quiet');
