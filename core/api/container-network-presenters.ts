@@ -53,7 +53,8 @@ interface EndpointView {
 
 /**
  * NetworkSettings.Networks: every network the container holds an address on (the address shown
- * while it runs, as Docker); before its first start, the networks it asked for at create.
+ * while it runs, as Docker); before its first start, the networks it asked for at create; and
+ * the networks removed while it was stopped that it has not let go of (NetworkID empty).
  */
 export function presentEndpoints(c: ContainerState, net: NetworksState): Record<string, EndpointView> {
   const out: Record<string, EndpointView> = {};
@@ -105,6 +106,14 @@ export function presentEndpoints(c: ContainerState, net: NetworksState): Record<
         GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null,
       };
     }
+  }
+  // A network removed while it was stopped stays in its settings until `network disconnect` (its
+  // start fails meanwhile): shown under its name with an empty NetworkID, as dockerd 20.10 shows it.
+  for (const gone of c.removedNetworks ?? []) {
+    out[gone.name] ??= {
+      IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
+      IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null,
+    };
   }
   return out;
 }

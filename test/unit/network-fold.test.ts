@@ -8,6 +8,7 @@ import { allocateAddress, planNetwork } from '../../core/network/ipam.js';
 import { endpointIdOf, resolveName } from '../../core/network/network-state.js';
 import { portsInUse } from '../../core/network/published-ports.js';
 import { evolve, evolveOwned, foldAll, initialState } from '../../core/state/evolve.js';
+import { presentEndpoints } from '../../core/api/container-network-presenters.js';
 import { containerCreated, envelopes, given, secondsIn } from '../fixtures/event-envelopes.js';
 
 const NET = 'a'.repeat(64);
@@ -158,6 +159,12 @@ describe('unit: the network events in the engine fold', () => {
     const after = given([networkCreated, containerCreated(C1, 'web'), connected(C1, '172.18.0.2'), released, removed, letGo]);
     assert.equal(after.containers[C1]!.removedNetworks, undefined);
     assert.equal(after.networks[NET], undefined);
+    // inspect shows the removed network under its name with an empty NetworkID, as dockerd 20.10; gone once let go.
+    const ran = { startedAt: '2026-01-02T03:04:05.000000000Z' }; // it ran once: not the create-time networks of one never started
+    const shown = presentEndpoints({ ...s.containers[C1]!, ...ran }, s);
+    assert.deepEqual(Object.keys(shown), ['app']);
+    assert.deepEqual([shown.app!.NetworkID, shown.app!.EndpointID, shown.app!.IPAddress], ['', '', '']);
+    assert.deepEqual(presentEndpoints({ ...after.containers[C1]!, ...ran }, after), {});
   });
 
   it('an endpoint id is derived from the network and the container, the same every time', () => {
