@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -136,6 +137,26 @@ describe('pull, run, push and login against real registries (e2e)', { skip: REGI
     } finally {
       await fresh.cleanup();
     }
+  });
+
+  it('load of an OCI archive whose gzip layers are the compressed copies a pull kept skips them (no tar written); their digests say so without reading them', async () => {
+    const name = `${plain.host}/tools/bb:v1`;
+    if ((await daemon.cli(['images', '-q', name], { env })).stdout.trim() === '') assert.equal((await daemon.cli(['pull', '-q', name], { env, timeoutMs: TIMEOUT_MS })).code, 0);
+    const inspected = JSON.parse((await daemon.cli(['inspect', name], { env })).stdout) as { Id: string; RootFS: { Layers: string[] } }[];
+    const { Id: id, RootFS: { Layers: diffIds } } = inspected[0]!;
+    const tarOf = (diffId: string): string => join(daemon.dataRoot, 'images', 'blobs', 'sha256', diffId.slice('sha256:'.length));
+    // The layers kept only compressed (the first is also the built-in busybox image's, whose tar the store has).
+    const compressedOnly: string[] = [];
+    for (const diffId of diffIds) if (!existsSync(tarOf(diffId))) compressedOnly.push(diffId);
+    assert.deepEqual(compressedOnly, diffIds.slice(1));
+    // The registry's blobs as they are (skopeo does not recompress): the same bytes as the kept copies.
+    const archive = join(daemon.root, 'registry-blobs.oci.tar');
+    await runTool('skopeo', ['--insecure-policy', 'copy', '--src-tls-verify=false', `docker://${name}`, `oci-archive:${archive}:again/bb:v1`], { timeout: TIMEOUT_MS });
+    const loaded = await daemon.cli(['load', '-i', archive], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(loaded.code, 0, loaded.stderr);
+    assert.equal((await daemon.cli(['inspect', '--format', '{{.Id}}', 'again/bb:v1'], { env })).stdout.trim(), id);
+    for (const diffId of compressedOnly) assert.ok(!existsSync(tarOf(diffId)), `layer ${diffId} was not imported again`);
+    assert.equal((await daemon.cli(['rmi', 'again/bb:v1'], { env })).code, 0);
   });
 
   it('push to another repository prints the digest as Docker does; a pull by that digest gets the same image', async () => {
