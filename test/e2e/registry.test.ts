@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { buildTar } from '../fixtures/tar-builder.js';
 import { busyboxRootfsTar } from '../fixtures/test-image.js';
 import { REGISTRY_TOOLS_MISSING, TestRegistry, skopeoPush, writeOciLayout, type LayoutResult } from '../fixtures/registry-server.js';
@@ -157,6 +157,36 @@ describe('pull, run, push and login against real registries (e2e)', { skip: REGI
     assert.equal((await daemon.cli(['inspect', '--format', '{{.Id}}', 'again/bb:v1'], { env })).stdout.trim(), id);
     for (const diffId of compressedOnly) assert.ok(!existsSync(tarOf(diffId)), `layer ${diffId} was not imported again`);
     assert.equal((await daemon.cli(['rmi', 'again/bb:v1'], { env })).code, 0);
+  });
+
+  it('a damaged compressed copy met by save cuts the archive (the reason in the daemon\'s log) and is moved aside: a pull of another image sharing the layer fetches it again', async () => {
+    const name = `${plain.host}/tools/bb:v1`;
+    const other = `${plain.host}/tools/other:v1`;
+    for (const n of [name, other]) {
+      if ((await daemon.cli(['images', '-q', n], { env })).stdout.trim() === '') assert.equal((await daemon.cli(['pull', '-q', n], { env, timeoutMs: TIMEOUT_MS })).code, 0);
+    }
+    const diffIds = (JSON.parse((await daemon.cli(['inspect', name], { env })).stdout) as { RootFS: { Layers: string[] } }[])[0]!.RootFS.Layers;
+    const last = diffIds.at(-1)!; // kept only compressed (a pulled layer), shared by both images
+    const dir = join(daemon.dataRoot, 'images', 'compressed', last.slice('sha256:'.length));
+    const [copy] = await readdir(dir);
+    assert.ok(copy !== undefined && /^[a-f0-9]{64}-\d+$/.test(copy), `one copy named <digest>-<size>: ${copy}`);
+    // Valid gzip of another tar: only the diff id, checked at the layer's end, finds it out.
+    await writeFile(join(dir, copy), gzipSync(await buildTar([[{ path: 'data/two', type: 'file', mode: 0o644 }, 'not the layer\n']])));
+
+    const archive = join(daemon.root, 'damaged-save.tar');
+    const saved = await daemon.cli(['save', '-o', archive, name], { env, timeoutMs: TIMEOUT_MS });
+    assert.notEqual(saved.code, 0, 'the archive was cut');
+    assert.equal(existsSync(archive), false, 'no file is left');
+    assert.match(daemon.log(), new RegExp(`save of .* failed: the compressed copy of layer ${last} in the image store is damaged \\(uncompressed it is sha256:[a-f0-9]{64}\\); it was moved aside: pull an image that has the layer again`));
+    assert.deepEqual(await readdir(dir), [`${copy}.damaged`]);
+
+    // The other image has the layer too (the collection keeps the folder): its pull fetches the layer again, not "Already exists".
+    const pulled = await daemon.cli(['pull', other], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.match(pulled.stdout, new RegExp(`^${copy.slice(0, 12)}: Pull complete$`, 'm'));
+    assert.deepEqual(await readdir(dir), [copy]);
+    const again = await daemon.cli(['save', '-o', archive, name], { env, timeoutMs: TIMEOUT_MS });
+    assert.equal(again.code, 0, again.stderr);
   });
 
   it('push to another repository prints the digest as Docker does; a pull by that digest gets the same image', async () => {
