@@ -14,6 +14,8 @@ const S_IFMT = 0o170000;
 const FILE_TYPE_BITS: Readonly<Record<SpecialFileKind, number>> = { 'char-device': 0o020000, 'block-device': 0o060000, fifo: 0o010000 };
 /** The server's limit on one write's data is a little over this. */
 const CHUNK = 1 << 20;
+/** How long `close()` lets the server finish what it was asked before it kills it. */
+const CLOSE_GRACE_MS = 2000;
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 
@@ -126,10 +128,21 @@ export class ContainerFs implements TreeFs {
     return this.child.pid;
   }
 
-  /** Ends the server and waits for it to exit. */
+  /**
+   * Ends the server and waits for it to exit: killed (SIGKILL) if it has not within
+   * CLOSE_GRACE_MS of the end of its stdin, so a server stuck in a call never holds the copy
+   * (and the container's queue, and its freeze) forever.
+   */
   async close(): Promise<void> {
     this.child.stdin.end();
-    await this.closed;
+    const timer = setTimeout(() => {
+      if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    }, CLOSE_GRACE_MS);
+    try {
+      await this.closed;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async lstat(path: string): Promise<ContainerFileStats> {

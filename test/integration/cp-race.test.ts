@@ -12,7 +12,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ContainerFs } from '../../core/archive/container-fs.js';
-import { extractTar, readTar, resolveInRoot } from '../../core/archive/index.js';
+import { extractTar, FsHelper, readTar, resolveInRoot } from '../../core/archive/index.js';
+import { nodeTreeFs } from '../../core/archive/tree-fs.js';
 import { writeTarOf } from '../../core/archive/write-tar.js';
 import { buildTar } from '../fixtures/tar-builder.js';
 
@@ -298,5 +299,121 @@ setInterval(() => undefined, 1000);`;
     parent.kill('SIGKILL');
     await until('the server to die with its parent', () => gone(serverPid));
     shim.kill('SIGKILL');
+  });
+
+  it('a file swapped for a fifo after the walk (by a process no freeze stops): its read is refused at once, in the server and on the host, never blocked', { timeout: 120_000 }, async () => {
+    const rootfs = await makeRootfs('fifo', false);
+    const { shim, pid } = await startContainer(rootfs, false, userns);
+    started.push(shim);
+    const file = join(rootfs, 'vol', 'target', 'file');
+    await writeFile(file, 'the bytes walked\n');
+    const fs = await ContainerFs.running(pid, shim.pid!, false);
+    try {
+      const walked = await fs.lstat('/vol/target/file');
+      assert.equal((await fs.readSmall('/vol/target/file', walked.size, walked)).toString(), 'the bytes walked\n');
+      // What a walk saw, then a fifo in its place: an open for reading would wait for a writer forever.
+      await rm(file);
+      execFileSync('mkfifo', [file]);
+      const stale = (e: NodeJS.ErrnoException): boolean => e.code === 'ESTALE' && /changed while it was being archived/.test(e.message);
+      await assert.rejects(fs.readSmall('/vol/target/file', walked.size, walked), stale);
+      await assert.rejects((async () => {
+        for await (const chunk of fs.readStream('/vol/target/file', walked.size, walked)) assert.fail(`read ${chunk.length} bytes of a fifo`);
+      })(), stale);
+      // Even with the fifo's own inode (a walk that saw it as a file before a chmod-free swap cannot, but the check is the type too).
+      const fifo = await fs.lstat('/vol/target/file');
+      await assert.rejects(fs.readSmall('/vol/target/file', 10, fifo), stale);
+      // The server still answers: nothing of it is stuck.
+      assert.equal((await fs.lstat('/marker')).isFile(), true);
+      // The host's file system (export, commit): the same refusal without blocking the event loop.
+      const helper = new FsHelper();
+      try {
+        const host = nodeTreeFs(helper);
+        await assert.rejects(host.readSmall(file, walked.size, walked), stale);
+        await assert.rejects((async () => {
+          for await (const chunk of host.readStream(file, walked.size, walked)) assert.fail(`read ${chunk.length} bytes of a fifo`);
+        })(), stale);
+        const hostFifo = await lstat(file);
+        await assert.rejects(host.readSmall(file, 10, hostFifo), stale);
+      } finally {
+        await helper.close();
+      }
+      // A whole archive of the folder with a fifo in it still ends (the fifo is an entry, not read).
+      const out = new PassThrough();
+      const names: string[] = [];
+      const read = (async () => {
+        for await (const { header, body } of readTar(out)) {
+          names.push(header.path);
+          for await (const chunk of body) void chunk;
+        }
+      })();
+      await writeTarOf('/vol', 'target', 'target', out, { fs });
+      await read;
+      assert.ok(names.includes('target/file'), names.join(' '));
+    } finally {
+      await fs.close();
+      shim.kill('SIGKILL');
+    }
+    assert.equal(gone(fs.pid!), true, 'the server ended');
+  });
+
+  it('an answer over the cap (a huge folder) fails with one clear line, EOVERFLOW, and the server goes on', async () => {
+    const rootfs = await makeRootfs('huge', false);
+    const { shim, pid } = await startContainer(rootfs, false, userns);
+    started.push(shim);
+    const big = join(rootfs, 'big');
+    await mkdir(big);
+    for (let i = 0; i < 200; i++) await writeFile(join(big, `a-rather-long-file-name-${String(i).padStart(4, '0')}`), '');
+    const saved = process.env['MINI_DOCKER_CPROOT_MAX_ANSWER'];
+    process.env['MINI_DOCKER_CPROOT_MAX_ANSWER'] = '4096'; // the server's cap lowered (never raised) for this server only
+    let fs: ContainerFs;
+    try {
+      fs = await ContainerFs.running(pid, shim.pid!, false);
+    } finally {
+      if (saved === undefined) delete process.env['MINI_DOCKER_CPROOT_MAX_ANSWER'];
+      else process.env['MINI_DOCKER_CPROOT_MAX_ANSWER'] = saved;
+    }
+    try {
+      await assert.rejects(fs.readdir('/big'), (e: NodeJS.ErrnoException) => e.code === 'EOVERFLOW' && /^the answer to readdir \/big is over 4096 bytes/.test(e.message));
+      assert.deepEqual((await fs.readdir('/vol')).sort(), ['target']);
+    } finally {
+      await fs.close();
+      shim.kill('SIGKILL');
+    }
+  });
+
+  it('a removal crosses no mount, a bind of the same file system included (nested volumes), and no tree deeper than its cap', async () => {
+    const rootfs = await makeRootfs('nested', false);
+    const source = join(base, 'nested-source');
+    await mkdir(source);
+    await writeFile(join(source, 'kept'), 'the bind source\n');
+    const nested = join(rootfs, 'vol', 'target', 'sub', 'nested');
+    await mkdir(nested);
+    execFileSync('mount', ['--bind', source, nested]); // same file system: the same st_dev on both sides
+    let mounted = true;
+    try {
+      const { shim, pid } = await startContainer(rootfs, false, userns);
+      started.push(shim);
+      execFileSync('umount', [nested]); // the container's mount namespace keeps its copy; the host's goes
+      mounted = false;
+      let deep = join(rootfs, 'deep');
+      for (let i = 0; i < 520; i++) deep = join(deep, 'd');
+      await mkdir(deep, { recursive: true });
+      const fs = await ContainerFs.running(pid, shim.pid!, false);
+      try {
+        assert.equal((await fs.lstat('/vol/target/sub/nested/kept')).isFile(), true, 'the bind is there in the container');
+        await assert.rejects(fs.remove('/vol/target'), (e: NodeJS.ErrnoException) => e.code === 'EBUSY');
+        assert.equal(readFileSync(join(source, 'kept'), 'utf8'), 'the bind source\n', "nothing under the bind was removed");
+        await assert.rejects(fs.remove('/deep'), (e: NodeJS.ErrnoException) => e.code === 'ELOOP' && /deeper than 512 folders/.test(e.message));
+        // A path with a NUL byte is refused, not cut short at it.
+        await assert.rejects(fs.lstat('/marker\0/anything'), (e: NodeJS.ErrnoException) => e.code === 'EINVAL' && /NUL byte/.test(e.message));
+        await assert.rejects(fs.remove('/marker\0x'), (e: NodeJS.ErrnoException) => e.code === 'EINVAL');
+        assert.equal(existsSync(join(rootfs, 'marker')), true);
+      } finally {
+        await fs.close();
+        shim.kill('SIGKILL');
+      }
+    } finally {
+      if (mounted) execFileSync('umount', [nested]);
+    }
   });
 });

@@ -15,7 +15,10 @@
  * its fields, each a 32-bit little-endian length and that many bytes (numbers in decimal); each
  * answer, in order, is a 32-bit errno (0: done) and a 32-bit length of its payload, then the
  * payload (on failure: the message). Answers are flushed whenever no request is waiting, so a
- * client that sends many requests at once gets their answers in few writes.
+ * client that sends many requests at once gets their answers in few writes. A field that is not
+ * data (a file's bytes, an xattr's value) holding a NUL byte is refused (EINVAL), not cut short;
+ * an answer over MAX_ANSWER (128 MiB; MINI_DOCKER_CPROOT_MAX_ANSWER may lower it) fails with
+ * EOVERFLOW and one line saying so.
  *
  * Every lookup starts from the root held open, with openat2 RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS:
  * a file is opened that way (O_NOFOLLOW), and any other call opens the path's folder that way
@@ -23,13 +26,16 @@
  * fchownat, fchmodat2, utimensat, mknodat, unlinkat; the xattr calls from inside the folder), so
  * no magic link of the container's /proc (a process's cwd, root or fd, which lead wherever its
  * processes are) is followed anywhere on the way, and a removal walks descriptors, crossing no
- * link and no mount.
+ * link and no mount (mount ids compared: a bind of the same file system is a mount too), at most
+ * MAX_DEPTH folders deep. A file to read is held with O_PATH first, checked to be the regular file
+ * walked, and opened for reading through that descriptor (/proc/self/fd, held since before the
+ * chroot): a fifo swapped in is never opened (which would block), a device node never opened.
  *
  *   l PATH / s PATH          lstat / stat: mode uid gid nlink size ino dev rdev mtime_s mtime_ns (10 x int64)
  *   k PATH                   readlink: the target
  *   d PATH                   the names in a folder: (u32 length, name)...
  *   x PATH                   its xattrs, not following a link: (u32 length, name, u32 length, value)...
- *   g PATH DEV INO SIZE      a small file's bytes (O_NOFOLLOW; must still be inode DEV:INO)
+ *   g PATH DEV INO SIZE      a small file's bytes (O_NOFOLLOW; must still be the regular file DEV:INO, else ESTALE)
  *   o PATH DEV INO           opens a file to read (same checks): a u32 handle
  *   r HANDLE OFFSET LENGTH   up to LENGTH bytes at OFFSET (fewer at the end)
  *   c HANDLE                 closes a handle
@@ -71,6 +77,17 @@
 #define MAX_FIELDS 6
 #define MAX_HANDLES 64
 #define MAX_READ (1u << 20)
+/* An answer's payload is at most this (a folder of a million long names is still under it); the
+ * wire's length is a u32, so never more than UINT32_MAX. MINI_DOCKER_CPROOT_MAX_ANSWER lowers it. */
+#define MAX_ANSWER ((size_t)128 << 20)
+/* A removal holds one descriptor per folder level: deeper trees are refused with a clear error. */
+#define MAX_DEPTH 512
+
+static size_t max_answer = MAX_ANSWER;
+static int answer_too_big; /* set when add() refused to grow an answer past max_answer */
+/* The process's /proc/<pid>/fd, opened before it left the host's root: a file an O_PATH descriptor
+ * holds is reopened through it (never through a path of the container's, whose /proc is not ours). */
+static int proc_fd = -1;
 
 static void cleanup_fd(int *fd)
 {
@@ -239,6 +256,14 @@ static int open_file(const struct io *io, const char *path, int flags, mode_t mo
 	return open_in_root(io, path, flags | O_NOFOLLOW, mode);
 }
 
+/* Opens again, with `flags`, the very file an O_PATH descriptor holds (through proc_fd). */
+static int reopen(int fd, int flags)
+{
+	char name[16];
+	snprintf(name, sizeof name, "%d", fd);
+	return openat(proc_fd, name, flags | O_CLOEXEC);
+}
+
 /* A path's folder, held (opened with open_in_root), and its last component ("." for "/"). */
 struct at {
 	int fd;
@@ -307,6 +332,11 @@ struct payload {
 
 static int add(struct payload *p, const void *data, size_t n)
 {
+	if (n > max_answer - p->len) {
+		answer_too_big = 1;
+		errno = EOVERFLOW;
+		return -1;
+	}
 	if (p->len + n > p->cap) {
 		size_t cap = p->cap == 0 ? 4096 : p->cap;
 		while (cap < p->len + n)
@@ -356,20 +386,43 @@ static int handle_fd(struct io *io, const struct field *field)
 	return io->handles[h];
 }
 
-/* Removes `name` in the folder `dir` and what is under it, descriptor by descriptor: no link is followed, no mount crossed. */
-static int remove_at(int dir, const char *name)
+/* Whether the folder `fd`, in the folder `dir`, is another mount than `dir`'s: a bind of a folder of
+ * the same file system has the same st_dev, so the mount ids are compared (statx, Linux 5.8), or
+ * the kernel's "root of a mount" attribute read, or (neither known) the devices. */
+static int crosses_mount(int dir, int fd)
+{
+	struct statx inner, outer;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &inner) < 0 ||
+	    statx(dir, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &outer) < 0)
+		return -1;
+	if ((inner.stx_mask & STATX_MNT_ID) && (outer.stx_mask & STATX_MNT_ID))
+		return inner.stx_mnt_id != outer.stx_mnt_id;
+	if (inner.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+		return (inner.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	return inner.stx_dev_major != outer.stx_dev_major || inner.stx_dev_minor != outer.stx_dev_minor;
+}
+
+/* Removes `name` in the folder `dir` and what is under it, descriptor by descriptor: no link is
+ * followed, no mount crossed (EBUSY), no deeper than MAX_DEPTH folders (`*deep` set, ELOOP). */
+static int remove_at(int dir, const char *name, int depth, int *deep)
 {
 	if (unlinkat(dir, name, 0) == 0 || errno == ENOENT)
 		return 0;
 	if (errno != EISDIR)
 		return -1;
+	if (depth >= MAX_DEPTH) {
+		*deep = 1;
+		errno = ELOOP;
+		return -1;
+	}
 	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
-	struct stat inner, outer;
-	if (fstat(fd, &inner) < 0 || fstat(dir, &outer) < 0 || inner.st_dev != outer.st_dev) {
+	int crossing = crosses_mount(dir, fd);
+	if (crossing != 0) {
+		int saved = errno;
 		close(fd);
-		errno = EBUSY; /* a mount: its content is not this folder's */
+		errno = crossing > 0 ? EBUSY : saved; /* a mount: its content is not this folder's */
 		return -1;
 	}
 	DIR *d = fdopendir(fd);
@@ -380,7 +433,7 @@ static int remove_at(int dir, const char *name)
 	int r = 0;
 	for (struct dirent *e; r == 0 && (e = readdir(d)) != NULL;) {
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			r = remove_at(dirfd(d), e->d_name);
+			r = remove_at(dirfd(d), e->d_name, depth + 1, deep);
 	}
 	int saved = errno;
 	closedir(d);
@@ -445,6 +498,15 @@ static int perform(struct io *io, const struct request *req, struct payload *p, 
 	const char *path = req->f[0].data;
 	struct stat st;
 	long long a, b, c;
+	/* Every field but data (a file's bytes, an xattr's value) is a string: a NUL would cut it short. */
+	for (int i = 0; i < req->count; i++) {
+		int data = (req->op == 'W' && i == 5) || (req->op == 'w' && i == 1) || (req->op == 'X' && i == 2);
+		if (!data && strlen(req->f[i].data) != req->f[i].length) {
+			*what = "a NUL byte in a field of the request on";
+			errno = EINVAL;
+			return -1;
+		}
+	}
 	/* Calls on a path act on its last component in its folder, opened from the root (open_in_root). */
 	cleanup_at_fd struct at at = { .fd = -1 };
 	if (strchr("lkxmROMTnX", req->op) != NULL && at_open(io, path, &at) < 0) {
@@ -506,14 +568,20 @@ static int perform(struct io *io, const struct request *req, struct payload *p, 
 			errno = EINVAL;
 			return -1;
 		}
-		cleanup_close int fd = open_file(io, path, O_RDONLY, 0);
-		if (fd < 0 || fstat(fd, &st) < 0)
+		/* Held first (O_PATH opens nothing: a fifo swapped in would block an open for reading,
+		 * a device node's open has side effects), checked to be the regular file walked, then
+		 * opened for reading through the descriptor held, never through the path again. */
+		cleanup_close int held = open_file(io, path, O_PATH, 0);
+		if (held < 0 || fstat(held, &st) < 0)
 			return -1;
-		if ((long long)st.st_dev != a || (long long)st.st_ino != b) {
+		if (!S_ISREG(st.st_mode) || (long long)st.st_dev != a || (long long)st.st_ino != b) {
 			*what = "open (the file changed while it was being archived)";
 			errno = ESTALE;
 			return -1;
 		}
+		cleanup_close int fd = reopen(held, O_RDONLY | O_NOCTTY);
+		if (fd < 0)
+			return -1;
 		if (req->op == 'o') {
 			int h = handle_slot(io, fd);
 			if (h < 0) {
@@ -628,7 +696,13 @@ static int perform(struct io *io, const struct request *req, struct payload *p, 
 			errno = EINVAL;
 			return -1;
 		}
-		return remove_at(at.fd, at.name);
+		{
+			int deep = 0;
+			int r = remove_at(at.fd, at.name, 0, &deep);
+			if (r < 0 && deep)
+				*what = "remove (a tree deeper than 512 folders: remove it from inside the container)";
+			return r;
+		}
 	case 'y': {
 		*what = "symlink";
 		cleanup_at_fd struct at to = { .fd = -1 };
@@ -660,13 +734,20 @@ static int perform(struct io *io, const struct request *req, struct payload *p, 
 			return 0;
 		if (errno != ENOSYS)
 			return -1;
-		if (fstatat(at.fd, at.name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return -1;
-		if (S_ISLNK(st.st_mode)) {
-			errno = ELOOP;
-			return -1;
+		{
+			/* Without fchmodat2: the entry held (O_PATH, not following a link), its type checked on
+			 * what is held, and moded through that descriptor: a link swapped in is never followed. */
+			cleanup_close int held = openat(at.fd, at.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			if (held < 0 || fstat(held, &st) < 0)
+				return -1;
+			if (S_ISLNK(st.st_mode)) {
+				errno = ELOOP;
+				return -1;
+			}
+			char name[16];
+			snprintf(name, sizeof name, "%d", held);
+			return fchmodat(proc_fd, name, (mode_t)a, 0);
 		}
-		return fchmodat(at.fd, at.name, (mode_t)a, 0);
 	case 'T': {
 		*what = "utimes";
 		if (number(&req->f[1], &a) < 0 || number(&req->f[2], &b) < 0) {
@@ -752,8 +833,8 @@ static int enter_running(pid_t pid, pid_t shim, int userns)
 		return fail("setns into the container's namespaces", errno);
 	if (userns) {
 		/* Its root, as nsenter --user does: what it makes is owned as the container's root. */
-		if (setgroups(0, NULL) < 0 && errno != EPERM)
-			return fail("setgroups", errno);
+		if (setgroups(0, NULL) < 0)
+			return fail("setgroups in the container's user namespace", errno);
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			return fail("becoming the container's root", errno);
 	}
@@ -780,6 +861,16 @@ int main(int argc, char **argv)
 	pid_t parent = getppid();
 	if (!die_with(parent))
 		return 1;
+	const char *cap = getenv("MINI_DOCKER_CPROOT_MAX_ANSWER");
+	if (cap != NULL) {
+		char *end = NULL;
+		unsigned long long v = strtoull(cap, &end, 10);
+		if (end != cap && *end == '\0' && v > 0 && v < max_answer)
+			max_answer = (size_t)v;
+	}
+	proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (proc_fd < 0)
+		return fail("open /proc/self/fd", errno);
 	int r;
 	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "running") == 0 && (argc == 4 || strcmp(argv[4], "userns") == 0))
 		r = enter_running((pid_t)atoi(argv[2]), (pid_t)atoi(argv[3]), argc == 5);
@@ -813,9 +904,15 @@ int main(int argc, char **argv)
 		}
 		const char *what = "";
 		p.len = 0;
+		answer_too_big = 0;
 		int ok = perform(&io, &req, &p, &what) == 0;
 		int error = errno;
-		if (ok) {
+		if (!ok && answer_too_big) {
+			char message[8192];
+			int n = snprintf(message, sizeof message, "the answer to %s %s is over %zu bytes (%s): copy less at a time", what, req.f[0].data, max_answer, strerror(error));
+			size_t len = n < 0 ? 0 : (size_t)n >= sizeof message ? sizeof message - 1 : (size_t)n;
+			r = put_u32(&io, (uint32_t)error) < 0 || put_u32(&io, (uint32_t)len) < 0 || put(&io, message, len) < 0 ? -1 : 0;
+		} else if (ok) {
 			r = put_u32(&io, 0) < 0 || put_u32(&io, (uint32_t)p.len) < 0 || put(&io, p.data, p.len) < 0 ? -1 : 0;
 		} else {
 			char message[8192];
