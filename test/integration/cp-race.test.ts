@@ -408,6 +408,11 @@ setInterval(() => undefined, 1000);`;
         await assert.rejects(fs.lstat('/marker\0/anything'), (e: NodeJS.ErrnoException) => e.code === 'EINVAL' && /NUL byte/.test(e.message));
         await assert.rejects(fs.remove('/marker\0x'), (e: NodeJS.ErrnoException) => e.code === 'EINVAL');
         assert.equal(existsSync(join(rootfs, 'marker')), true);
+        // chmod never goes through a link (fchmodat2; before Linux 6.6, the entry held with O_PATH and moded through /proc/self/fd).
+        await fs.mkdir('/moded', 0o700);
+        await fs.chmod('/moded', 0o751);
+        assert.equal((await lstat(join(rootfs, 'moded'))).mode & 0o7777, 0o751);
+        await assert.rejects(fs.chmod('/evil-abs', 0o700), (e: NodeJS.ErrnoException) => e.code === 'ELOOP' || e.code === 'EOPNOTSUPP');
       } finally {
         await fs.close();
         shim.kill('SIGKILL');
