@@ -356,6 +356,22 @@ setInterval(() => undefined, 1000);`;
     assert.equal(gone(fs.pid!), true, 'the server ended');
   });
 
+  it('close() kills a server that does not end after its stdin did (stuck in a call: stopped here), so a copy always lets the container go', async () => {
+    const rootfs = await makeRootfs('stuck', false);
+    const { shim, pid } = await startContainer(rootfs, false, userns);
+    started.push(shim);
+    const fs = await ContainerFs.running(pid, shim.pid!, false);
+    try {
+      process.kill(fs.pid!, 'SIGSTOP'); // it reads no more requests and never sees the end of its stdin
+      const pending = fs.lstat('/marker');
+      await fs.close();
+      assert.equal(gone(fs.pid!), true, 'the server was killed');
+      await assert.rejects(pending, /ended \(SIGKILL\)/);
+    } finally {
+      shim.kill('SIGKILL');
+    }
+  });
+
   it('an answer over the cap (a huge folder) fails with one clear line, EOVERFLOW, and the server goes on', async () => {
     const rootfs = await makeRootfs('huge', false);
     const { shim, pid } = await startContainer(rootfs, false, userns);
