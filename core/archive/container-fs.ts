@@ -4,6 +4,7 @@ import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { decodeName, encodeName } from './byte-names.js';
 import type { SpecialFileKind } from './fs-helper.js';
 import type { FileMeta, FileStats, SeenFile, TreeFs } from './tree-fs.js';
 
@@ -48,7 +49,7 @@ function statsOf(payload: Buffer): ContainerFileStats {
 }
 
 function field(value: string | Buffer): Buffer[] {
-  const bytes = typeof value === 'string' ? Buffer.from(value) : value;
+  const bytes = typeof value === 'string' ? encodeName(value) : value; // a path's bytes, exactly (byte-names.ts)
   const length = Buffer.alloc(4);
   length.writeUInt32LE(bytes.length);
   return [length, bytes];
@@ -154,17 +155,17 @@ export class ContainerFs implements TreeFs {
   }
 
   async readlink(path: string): Promise<string> {
-    return (await this.request('k', [path])).toString();
+    return decodeName(await this.request('k', [path]));
   }
 
   async readdir(path: string): Promise<string[]> {
-    return records(await this.request('d', [path])).map((name) => name.toString());
+    return records(await this.request('d', [path])).map(decodeName);
   }
 
   async xattrs(path: string): Promise<Record<string, Buffer>> {
     const parts = records(await this.request('x', [path]));
     const out: Record<string, Buffer> = {};
-    for (let i = 0; i + 1 < parts.length; i += 2) out[parts[i]!.toString()] = Buffer.from(parts[i + 1]!);
+    for (let i = 0; i + 1 < parts.length; i += 2) out[decodeName(parts[i]!)] = Buffer.from(parts[i + 1]!);
     return out;
   }
 

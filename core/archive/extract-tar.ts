@@ -64,6 +64,8 @@ export interface ExtractOptions {
    * path and no path is walked from the host's root. Not with `intercept`.
    */
   readonly fs?: TreeFs;
+  /** Entry names as bytes (readTar's byteNames), for an `fs` that takes them so (ContainerFs). */
+  readonly byteNames?: boolean;
 }
 
 export interface ExtractResult {
@@ -242,6 +244,7 @@ export async function extractTar(
         options.onProgress?.(n);
       },
       onWarning: warn,
+      byteNames: options.byteNames === true,
     })) {
       const parts = cleanInRoot(header.path);
       if (parts.length === 0) {

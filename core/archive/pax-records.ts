@@ -1,3 +1,4 @@
+import { encodeName } from './byte-names.js';
 import { TarFormatError, fitsOctal, isAscii, splitUstarPath, type TarHeaderInput } from './tar-header.js';
 
 /** PAX extended headers: records that carry what a ustar header cannot (long names, big numbers, xattrs). */
@@ -58,9 +59,9 @@ export function encodePaxRecords(records: ReadonlyMap<string, Buffer>): Buffer {
 /** The fields of a header that need a PAX record, with their values. */
 export function paxRecordsFor(header: TarHeaderInput, entryPath: string): Map<string, Buffer> {
   const records = new Map<string, Buffer>();
-  if (splitUstarPath(entryPath) === null) records.set('path', Buffer.from(entryPath, 'utf8'));
+  if (splitUstarPath(entryPath) === null) records.set('path', encodeName(entryPath));
   const linkname = header.linkname ?? '';
-  if (linkname.length > 100 || !isAscii(linkname)) records.set('linkpath', Buffer.from(linkname, 'utf8'));
+  if (linkname.length > 100 || !isAscii(linkname)) records.set('linkpath', encodeName(linkname));
   const size = header.size ?? 0;
   if (!fitsOctal(size, 12)) records.set('size', Buffer.from(String(size)));
   for (const key of ['uid', 'gid'] as const) {

@@ -3,6 +3,8 @@
  * Pure functions over 512-byte blocks; the streaming reader and writer build on them.
  */
 
+import { encodeName } from './byte-names.js';
+
 export const BLOCK_SIZE = 512;
 
 /** The kinds of entry this engine reads and writes. */
@@ -157,7 +159,8 @@ function checksumOf(block: Buffer): { unsigned: number; signed: number } {
 }
 
 /** Parses one 512-byte header block; throws TarFormatError when the checksum does not match. */
-export function parseHeaderBlock(block: Buffer, position: number): RawHeader {
+/** `decodeName` (byte-names.ts) decodes the name and link fields: decodeText by default. */
+export function parseHeaderBlock(block: Buffer, position: number, decodeName: (bytes: Buffer) => string = decodeText): RawHeader {
   const stored = parseNumber(block, 148, 8, 'checksum');
   const sum = checksumOf(block);
   if (stored !== sum.unsigned && stored !== sum.signed) {
@@ -165,10 +168,10 @@ export function parseHeaderBlock(block: Buffer, position: number): RawHeader {
   }
   const magic = block.subarray(257, 263).toString('latin1');
   const posix = magic === 'ustar\0';
-  let name = decodeText(cString(block, 0, 100));
+  let name = decodeName(cString(block, 0, 100));
   if (posix) {
     // GNU tar keeps atime/ctime where POSIX keeps the prefix, so only POSIX headers have one.
-    const prefix = decodeText(cString(block, 345, 155));
+    const prefix = decodeName(cString(block, 345, 155));
     if (prefix !== '') name = `${prefix}/${name}`;
   }
   return {
@@ -179,7 +182,7 @@ export function parseHeaderBlock(block: Buffer, position: number): RawHeader {
     size: parseNumber(block, 124, 12, 'size'),
     mtime: parseNumber(block, 136, 12, 'mtime'),
     typeflag: String.fromCharCode(block[156]!),
-    linkname: decodeText(cString(block, 157, 100)),
+    linkname: decodeName(cString(block, 157, 100)),
     uname: decodeText(cString(block, 265, 32)),
     gname: decodeText(cString(block, 297, 32)),
     devmajor: posix || magic === 'ustar ' ? parseNumber(block, 329, 8, 'devmajor') : 0,
@@ -241,7 +244,7 @@ export function encodeHeaderBlock(header: TarHeaderInput, entryPath: string, typ
     writeString(block, 0, 100, Buffer.from(split.name, 'latin1'));
     writeString(block, 345, 155, Buffer.from(split.prefix, 'latin1'));
   } else {
-    writeString(block, 0, 100, Buffer.from(entryPath, 'utf8'));
+    writeString(block, 0, 100, encodeName(entryPath));
   }
   writeNumber(block, 100, 8, (header.mode ?? defaultMode(header.type)) & 0o7777);
   writeNumber(block, 108, 8, header.uid ?? 0);
@@ -249,7 +252,7 @@ export function encodeHeaderBlock(header: TarHeaderInput, entryPath: string, typ
   writeNumber(block, 124, 12, header.size ?? 0);
   writeNumber(block, 136, 12, Math.max(0, Math.floor(header.mtime ?? 0)));
   block.write(typeflag ?? TYPEFLAGS[header.type], 156, 1, 'latin1');
-  writeString(block, 157, 100, Buffer.from(header.linkname ?? '', 'utf8'));
+  writeString(block, 157, 100, encodeName(header.linkname ?? ''));
   block.write('ustar\u000000', 257, 8, 'latin1');
   writeString(block, 265, 32, Buffer.from(header.uname ?? '', 'utf8'));
   writeString(block, 297, 32, Buffer.from(header.gname ?? '', 'utf8'));

@@ -9,6 +9,7 @@ import {
   type RawHeader,
   type TarHeader,
 } from './tar-header.js';
+import { decodeName } from './byte-names.js';
 import { parsePaxRecords, xattrNameOf } from './pax-records.js';
 
 /** One entry of an archive being read. Read `body` before asking for the next entry, or it is skipped. */
@@ -23,6 +24,11 @@ export interface ReadTarOptions {
   readonly onProgress?: (bytes: number) => void;
   /** Told about entries that are skipped (unknown types, GNU sparse files...). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Entry names and link targets as bytes (byte-names.ts: a name that is not UTF-8 keeps its
+   * bytes, for a file system that takes them so); default: UTF-8, else Latin-1 (old archives).
+   */
+  readonly byteNames?: boolean;
 }
 
 /** Byte-exact reads over an async iterable of chunks. */
@@ -102,9 +108,9 @@ interface Extensions {
   longLink: string | null;
 }
 
-function cText(data: Buffer): string {
+function cText(data: Buffer, decode: (bytes: Buffer) => string): string {
   const end = data.indexOf(0);
-  return decodeText(end === -1 ? data : data.subarray(0, end));
+  return decode(end === -1 ? data : data.subarray(0, end));
 }
 
 function paxNumber(records: Map<string, Buffer>, key: string, fallback: number, fractional = false): number {
@@ -118,11 +124,12 @@ function paxNumber(records: Map<string, Buffer>, key: string, fallback: number, 
   return number;
 }
 
-function applyExtensions(raw: RawHeader, ext: Extensions, globals: Map<string, Buffer>): TarHeader | null {
+function applyExtensions(raw: RawHeader, ext: Extensions, globals: Map<string, Buffer>, byteNames: boolean): TarHeader | null {
   const records = new Map([...globals, ...(ext.pax ?? [])]);
   const typeName = entryTypeOf(raw.typeflag);
-  let path = records.has('path') ? records.get('path')!.toString('utf8') : ext.longName ?? raw.name;
-  const linkname = records.has('linkpath') ? records.get('linkpath')!.toString('utf8') : ext.longLink ?? raw.linkname;
+  const text = (bytes: Buffer): string => (byteNames ? decodeName(bytes) : bytes.toString('utf8'));
+  let path = records.has('path') ? text(records.get('path')!) : ext.longName ?? raw.name;
+  const linkname = records.has('linkpath') ? text(records.get('linkpath')!) : ext.longLink ?? raw.linkname;
   let type = typeName;
   if (raw.typeflag === 'D') type = 'directory'; // GNU dump directory
   if (type === null) return null;
@@ -164,12 +171,14 @@ export async function* readTar(source: AsyncIterable<Uint8Array | string>, optio
   const globals = new Map<string, Buffer>();
   let ext: Extensions = { pax: null, longName: null, longLink: null };
   const progress = (): void => options.onProgress?.(input.position);
+  const byteNames = options.byteNames === true;
+  const decode = byteNames ? decodeName : decodeText;
 
   for (;;) {
     const headerAt = input.position;
     const block = await input.readExact(BLOCK_SIZE, 'a header');
     if (block === null || isZeroBlock(block)) break;
-    const raw = parseHeaderBlock(block, headerAt);
+    const raw = parseHeaderBlock(block, headerAt, decode);
     const dataSize = raw.size;
 
     if (raw.typeflag === 'x' || raw.typeflag === 'g' || raw.typeflag === 'L' || raw.typeflag === 'K') {
@@ -179,12 +188,12 @@ export async function* readTar(source: AsyncIterable<Uint8Array | string>, optio
       await input.skip(paddingFor(dataSize), 'padding');
       if (raw.typeflag === 'x') ext.pax = new Map([...(ext.pax ?? []), ...parsePaxRecords(data)]);
       else if (raw.typeflag === 'g') for (const [k, v] of parsePaxRecords(data)) globals.set(k, v);
-      else if (raw.typeflag === 'L') ext.longName = cText(data);
-      else ext.longLink = cText(data);
+      else if (raw.typeflag === 'L') ext.longName = cText(data, decode);
+      else ext.longLink = cText(data, decode);
       continue;
     }
 
-    const header = applyExtensions(raw, ext, globals);
+    const header = applyExtensions(raw, ext, globals, byteNames);
     if (header === null) {
       const size = ext.pax?.has('size') ? Number(ext.pax.get('size')!.toString('latin1')) : raw.size;
       options.onWarning?.(`skipped ${JSON.stringify(raw.name)}: unsupported entry type ${JSON.stringify(raw.typeflag)}`);

@@ -1,6 +1,7 @@
 import { lstatSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { encodeName } from './byte-names.js';
 import { FsHelper } from './fs-helper.js';
 import { HeldDir } from './held-dir.js';
 import type { TarHeaderInput } from './tar-header.js';
@@ -57,7 +58,7 @@ export function splitDevice(rdev: number): { major: number; minor: number } {
 }
 
 function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return Buffer.compare(encodeName(a), encodeName(b)); // the names' bytes (byte-names.ts)
 }
 
 /** Files up to this size are read whole, a window of them at a time; bigger ones are streamed. */

@@ -227,6 +227,7 @@ export async function extractToContainer(ctx: EngineContext, ref: string, path: 
     try {
       await extractTar(tar, resolved, {
         fs,
+        byteNames: true, // a name that is not UTF-8 keeps its bytes, as Docker copies it (byte-names.ts)
         noOverwriteDirNonDir: options.noOverwriteDirNonDir,
         preserveOwner: true,
         ...(owner ? { owner } : {}),

@@ -4,13 +4,14 @@
 // folder in a tight loop. Nothing may land on, or be read from, the host.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { encodeName } from '../../core/archive/byte-names.js';
 import { ContainerFs } from '../../core/archive/container-fs.js';
 import { extractTar, FsHelper, readTar, resolveInRoot } from '../../core/archive/index.js';
 import { nodeTreeFs } from '../../core/archive/tree-fs.js';
@@ -368,6 +369,48 @@ setInterval(() => undefined, 1000);`;
       assert.equal(gone(fs.pid!), true, 'the server was killed');
       await assert.rejects(pending, /ended \(SIGKILL\)/);
     } finally {
+      shim.kill('SIGKILL');
+    }
+  });
+
+  it('a name that is not UTF-8 keeps its bytes, in (PUT, as GNU tar carries it) and out (GET), as Docker copies it', async () => {
+    const rootfs = await makeRootfs('bytes', false);
+    const { shim, pid } = await startContainer(rootfs, false, userns);
+    started.push(shim);
+    const latin1 = Buffer.from('caf\xe9', 'latin1'); // "café" in Latin-1: not UTF-8
+    const under = (dir: string): Buffer => Buffer.concat([Buffer.from(`${dir}/`), latin1]);
+    const source = join(base, 'bytes-source');
+    await mkdir(source);
+    writeFileSync(under(source), 'a latin-1 name\n');
+    const tar = execFileSync('tar', ['-C', source, '-cf', '-', '.']);
+    assert.ok(tar.includes(Buffer.concat([under('.'), Buffer.from([0])])), 'GNU tar carries the name as its bytes');
+    const fs = await ContainerFs.running(pid, shim.pid!, false);
+    try {
+      await extractTar(Readable.from([tar]), '/vol/target', { fs, byteNames: true });
+      const target = join(rootfs, 'vol', 'target');
+      const names = readdirSync(target, { encoding: 'buffer' });
+      assert.ok(names.some((n) => n.equals(latin1)), `the name's bytes, not U+FFFD: ${names.map((n) => n.toString('hex')).join(' ')}`);
+      assert.equal(readFileSync(under(target), 'utf8'), 'a latin-1 name\n');
+      // GET: the archive carries the same bytes (a PAX path, as Go's archive/tar writes a name that is not ASCII).
+      const out = new PassThrough();
+      const collected = (async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of out) chunks.push(Buffer.from(chunk as Uint8Array));
+        return Buffer.concat(chunks);
+      })();
+      await writeTarOf('/vol', 'target', 'target', out, { fs });
+      const archive = await collected;
+      assert.ok(archive.includes(under('target')), 'the archive holds the name\'s bytes');
+      assert.equal(archive.includes(Buffer.from('\ufffd')), false, 'no U+FFFD in the archive');
+      const read: { path: Buffer; body: string }[] = [];
+      for await (const { header, body } of readTar(Readable.from([archive]), { byteNames: true })) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of body) chunks.push(Buffer.from(chunk));
+        read.push({ path: encodeName(header.path), body: Buffer.concat(chunks).toString() });
+      }
+      assert.ok(read.some((e) => e.path.equals(under('target')) && e.body === 'a latin-1 name\n'), read.map((e) => e.path.toString('hex')).join(' '));
+    } finally {
+      await fs.close();
       shim.kill('SIGKILL');
     }
   });
