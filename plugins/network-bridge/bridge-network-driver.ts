@@ -12,6 +12,7 @@
  * Example: see core/plugins/network-driver.ts.
  */
 import { constants } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { access, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { inject, injectable, optional } from '../../core/plugin-api.js';
@@ -24,7 +25,7 @@ import { parseSubnet } from '../../core/network/ipv4.js';
 import { portsConflict } from '../../core/network/published-ports.js';
 import { EmbeddedResolver, parseUpstream } from './dns/dns-server.js';
 import { HostCommandError, ipBatch, ipLinks, nftListTable, nftScript } from './host-commands.js';
-import { NetlinkSession } from './netlink-session.js';
+import { NetlinkError, NetlinkSession } from './netlink-session.js';
 import { probePort } from './host-ports.js';
 import { NftSession } from './nft-session.js';
 import { BRIDGE_PREFIX, VETH_PREFIX, parseVethAlias, vethAlias, vethNameFor } from './network-names.js';
@@ -55,6 +56,7 @@ function netnsWord(netns: AttachSpec['netns']): string {
   return `pid:${netns.pid}:${netns.parent}`;
 }
 
+const { EEXIST } = osConstants.errno;
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 const gone = (e: unknown): boolean => e instanceof HostCommandError && /Cannot find device|does not exist/.test(e.stderr);
 
@@ -73,6 +75,12 @@ export class BridgeNetworkDriver implements NetworkDriver {
   /** Attaches go to one netlink session, detaches to another: a veth's deletion waits for the kernel's RCU grace periods (25-30 ms), and a start must not wait behind it. */
   private readonly netlink = new NetlinkSession();
   private readonly unlinker = new NetlinkSession();
+  /**
+   * The detaches asked and not answered yet, by host end: an attach of the same name waits for its
+   * own (the detach session answers one request at a time, and a detach queued behind others would
+   * otherwise reach the name after the attach made the pair again, and delete the new pair).
+   */
+  private readonly pendingDetaches = new Map<string, Promise<void>>();
 
   constructor(@inject(BridgeNetworkOptions) @optional() options?: BridgeNetworkOptions) {
     this.table = options?.table ?? DEFAULT_TABLE;
@@ -168,6 +176,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     const prefix = parseSubnet(network.subnet)?.prefix;
     if (prefix === undefined) throw new Error(`network ${network.id}: invalid subnet ${network.subnet}`);
     const veth = vethNameFor(spec.containerId, network.id);
+    await this.pendingDetaches.get(veth); // never rejects: its failure is its caller's
     try {
       await this.netlink.attach({
         netns: netnsWord(spec.netns), hostEnd: veth, bridge: network.bridge, mtu: network.mtu,
@@ -175,14 +184,24 @@ export class BridgeNetworkDriver implements NetworkDriver {
         alias: vethAlias(spec.containerId, network.id),
       });
     } catch (e) {
-      await this.detach(spec.containerId, network).catch(() => undefined);
+      // EEXIST: the name is another device's (take_back_stale left it alone, or it was made meanwhile), and this attach made nothing to undo
+      if (!(e instanceof NetlinkError && e.errno === EEXIST)) await this.detach(spec.containerId, network).catch(() => undefined);
       throw new Error(`cannot attach container ${spec.containerId.slice(0, 12)} to network ${network.id.slice(0, 12)}: ${(e as Error).message}`);
     }
   }
 
-  /** The host end deleted (its peer with it); nothing to do when it is gone already (its namespace died and took the pair along). */
+  /**
+   * The host end deleted (its peer with it); nothing to do when it is gone already (its namespace
+   * died and took the pair along). Until the session answers, an attach of the same host end waits.
+   */
   async detach(containerId: string, network: NetworkSpec): Promise<void> {
-    await this.unlinker.detach(vethNameFor(containerId, network.id));
+    const veth = vethNameFor(containerId, network.id);
+    const deleted = this.unlinker.detach(veth);
+    const settled = deleted.catch(() => undefined).finally(() => {
+      if (this.pendingDetaches.get(veth) === settled) this.pendingDetaches.delete(veth);
+    });
+    this.pendingDetaches.set(veth, settled);
+    await deleted;
   }
 
   publish(containerId: string, containerIp: string, requests: readonly PortRequest[], inUse: readonly PublishedPort[]): Promise<readonly PublishedPort[]> {
