@@ -357,6 +357,7 @@ static pid_t parent_of(pid_t pid) {
  * recorded) is refused instead of wired. */
 static int netns_of_process(int host_ns, pid_t pid, pid_t parent, struct failure *f) {
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0 && errno == ENOSYS) return fail(f, ENOSYS, "pidfd_open %d: %s (the kernel is too old: Linux 5.8 or later is needed)", (int)pid, strerror(errno));
   if (pidfd < 0) return fail(f, errno, "pidfd_open %d: %s (the container's process is gone)", (int)pid, strerror(errno));
   pid_t found = parent_of(pid);
   if (found != parent) {
@@ -371,7 +372,9 @@ static int netns_of_process(int host_ns, pid_t pid, pid_t parent, struct failure
   if (setns(pidfd, CLONE_NEWNET) < 0) {
     int err = errno;
     close(pidfd);
-    return fail(f, err, "setns into the network namespace of process %d: %s", (int)pid, strerror(err));
+    /* Before Linux 5.8 setns takes no pidfd: EINVAL */
+    const char *why = err == EINVAL ? " (the kernel is too old: Linux 5.8 or later is needed)" : "";
+    return fail(f, err, "setns into the network namespace of process %d: %s%s", (int)pid, strerror(err), why);
   }
   close(pidfd);
   int ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
