@@ -36,7 +36,7 @@ import { DriverKinds } from '../plugins/kinds.js';
 import type { NetworkDriver, PortRequest } from '../plugins/network-driver.js';
 import type { ContainerState, EngineState, ImageState } from '../state/engine-state.js';
 import { ZERO_TIME } from '../state/engine-state.js';
-import { findContainer } from '../state/lookup.js';
+import { findContainer, tryFindContainer } from '../state/lookup.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import { ConflictError, InvalidArgumentError, NetworkGoneError, NotFoundError } from './errors.js';
@@ -361,9 +361,9 @@ export async function releaseNetworking(ctx: EngineContext, id: string, ports?: 
       else await ctx.store.append(containerStream(id), [{ type: 'ContainerPortsUnpublished', data: { id } }], 'any');
     }
   }
-  // An endpoint that holds no address was released at the exit, which asked for its pair's deletion already.
+  // Every endpoint, also one that holds no address: the exit asked for its pair's deletion without
+  // waiting, and one that failed is retried here (a detach of a pair that is gone is a no-op).
   for (const e of endpoints) {
-    if (!e.endpoint.held) continue;
     await driverOf(ctx, e.network).detach(id, specOfNetwork(e.network)).catch((err: unknown) => ctx.logger.warn(`detach of ${ctx.short(id)} from ${e.network.name}: ${messageOf(err)}`));
   }
   for (const e of endpoints) if (e.endpoint.held) await releaseEndpoint(ctx, id, e.network.id);
@@ -384,9 +384,13 @@ export interface ExitNetworkRelease {
  * lived in the dead namespace, and the host end's name, which a start of the same container makes
  * again, is taken back by the attach if the old pair is still there (docs/networking.md). A daemon
  * that dies first finds the pair in its recovery (`list()`: a veth of a container that does not
- * run) and deletes it. Returns the events that record the release, appended by the exit's record
- * in the same commit as ContainerExited: ContainerPortsUnpublished on the container's stream, and
- * ContainerNetworkReleased on each network it held an address on (`appendNetworkReleases`).
+ * run) and deletes it. One exception: while another container runs in this one's namespace
+ * (`--network container:`), the namespace and the addresses in it live on, so the exit waits for
+ * the deletions, and an address whose deletion failed is not released (rm detaches and releases
+ * it). Returns the events that record the release, appended by the exit's record with
+ * ContainerExited (usually in the same commit, engine-context.ts appendDecided):
+ * ContainerPortsUnpublished on the container's stream, and ContainerNetworkReleased on each network
+ * whose address it gives back (`appendNetworkReleases`).
  */
 export async function releaseNetworkAtExit(ctx: EngineContext, id: string): Promise<ExitNetworkRelease> {
   const state = ctx.state();
@@ -397,15 +401,32 @@ export async function releaseNetworkAtExit(ctx: EngineContext, id: string): Prom
     const ip = network?.endpoints[id]?.ip;
     if (network && ip) await driverOf(ctx, network).unpublish(id, ip, published.ports);
   }
-  for (const e of endpoints) {
-    if (!e.endpoint.held) continue;
-    void driverOf(ctx, e.network).detach(id, specOfNetwork(e.network))
-      .catch((err: unknown) => ctx.logger.warn(`detach of ${ctx.short(id)} from ${e.network.name}: ${messageOf(err)}`));
-  }
+  const held = endpoints.filter((e) => e.endpoint.held);
+  const detaches = held.map((e) => driverOf(ctx, e.network).detach(id, specOfNetwork(e.network)).then(() => true, (err: unknown) => {
+    ctx.logger.warn(`detach of ${ctx.short(id)} from ${e.network.name}: ${messageOf(err)} (rm tries again)`);
+    return false;
+  }));
+  // A container still running in this one's namespace (--network container:) keeps it, its
+  // interfaces and addresses alive: an address is given back only once its pair is deleted.
+  const detached = namespaceSharedWith(state, id) ? await Promise.all(detaches) : held.map(() => true);
   return {
     containerEvents: published ? [{ type: 'ContainerPortsUnpublished', data: { id } }] : [],
-    networks: endpoints.filter((e) => e.endpoint.held).map((e) => e.network.id),
+    networks: held.filter((_e, i) => detached[i]).map((e) => e.network.id),
   };
+}
+
+/** Whether a running or paused container other than `id` runs in `id`'s network namespace (`--network container:<id>`). */
+function namespaceSharedWith(state: EngineState, id: string): boolean {
+  return Object.values(state.containers).some((c) => {
+    if (c.id === id || (c.status !== 'running' && c.status !== 'paused')) return false;
+    const choice = networkChoice(c.hostConfig);
+    if (choice.kind !== 'container') return false;
+    try {
+      return tryFindContainer(state, choice.ref)?.id === id;
+    } catch {
+      return false; // an ambiguous reference names no one container
+    }
+  });
 }
 
 /**

@@ -2,8 +2,9 @@
 // address goes back to the pool at stop (the next container may take it), a start gets one again
 // (its last one when free), --ip stays reserved while stopped, and an exit while no daemon ran is
 // accounted for by the restart (the fold holds no address of a container that does not run); a
-// stop records the exit with its releases in one commit, and a start right after it makes the
-// container's pair again (the last run's may still be going).
+// stop records the exit with its releases (usually in one commit), and a start right after it makes the
+// container's pair again (the last run's may still be going, or its deletion still queued); a
+// container another runs in (--network container:) gives its address back with its pair deleted.
 // network connect / disconnect of a running container edit its /etc/hosts (the daemon's host copy
 // the shim binds there, in place: nothing in its layer, never through a symlink it planted); a network
 // alias that is no DNS name is refused. As dockerd 20.10: network rm of a network only stopped
@@ -126,6 +127,45 @@ describe('e2e: addresses over a container\'s life', () => {
     }
     await ok('rm', '-f', 'quick');
     await until('its pair gone', () => (existsSync(hostEnd) ? undefined : true));
+  });
+
+  it('a container whose namespace another one runs in (--network container:) gives its address back only with its pair deleted', async () => {
+    await run('--name', 'owner', '--network', 'life');
+    const ip = await ipOf('owner');
+    await run('--name', 'guest', '--network', 'container:owner');
+    const guestIp = await d.cli(['exec', 'guest', 'ip', '-o', '-4', 'addr', 'show']);
+    assert.ok(guestIp.stdout.includes(`inet ${ip}/24`), guestIp.stdout);
+    await ok('stop', '-t', '0', 'owner');
+    assert.deepEqual(await holders(), [], 'the address is released when stop answers');
+    const after = await d.cli(['exec', 'guest', 'ip', '-o', '-4', 'addr', 'show']);
+    assert.equal(after.code, 0, after.stderr);
+    assert.ok(!after.stdout.includes(ip), `the namespace lives on in guest without the released address: ${after.stdout}`);
+    await run('--name', 'heir2', '--network', 'life');
+    assert.equal(await ipOf('heir2'), ip, 'the address goes to the next container, and nothing else holds it');
+    await ok('rm', '-f', 'owner', 'guest', 'heir2');
+  });
+
+  it('stop of several containers on several networks at once, then their starts at once: each keeps its eth0 and host end', async () => {
+    await ok('network', 'create', 'life2');
+    const names = ['many0', 'many1', 'many2', 'many3'];
+    for (const [i, name] of names.entries()) await run('--name', name, '--network', i % 2 === 0 ? 'life' : 'life2');
+    const ends = await Promise.all(names.map(async (name, i) => {
+      const id = (await d.cli(['inspect', '-f', '{{.Id}}', name])).stdout.trim();
+      const netId = (await d.cli(['network', 'inspect', '-f', '{{.Id}}', i % 2 === 0 ? 'life' : 'life2'])).stdout.trim();
+      return `/sys/class/net/mdv${id.slice(0, 7)}${netId.slice(0, 4)}`;
+    }));
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(names.map((name) => ok('stop', '-t', '0', name)));
+      await Promise.all(names.map((name) => ok('start', name)));
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // the detaches the stops asked are all answered by now
+      for (const [i, name] of names.entries()) {
+        const inside = await d.cli(['exec', name, 'ip', '-o', 'link', 'show', 'eth0']);
+        assert.equal(inside.code, 0, `round ${round}: ${name} has its eth0: ${inside.stderr}`);
+        assert.ok(existsSync(ends[i]!), `round ${round}: the host end of ${name} is there`);
+      }
+    }
+    await ok('rm', '-f', ...names);
+    await ok('network', 'rm', 'life2');
   });
 
   it('--ip stays reserved while its container is stopped; its start takes it again', async () => {
