@@ -433,7 +433,8 @@ function namespaceSharedWith(state: EngineState, id: string): boolean {
  * ContainerNetworkReleased on each network, appended at once and without a version check: a
  * release only gives an address back, so it cannot conflict (a connect that planned on the
  * version before it is refused and plans again), and appends issued in the same tick share one
- * commit of the file log, so the exit's record issues these beside its ContainerExited.
+ * commit of the file log, so the exit's record issues these beside its ContainerExited (one commit
+ * unless the exit's own append is refused as a version conflict: then they commit first, alone).
  */
 export function appendNetworkReleases(ctx: EngineContext, id: string, networks: readonly string[]): Promise<unknown>[] {
   return networks.map((network) => ctx.store.append(networkStream(network), [{ type: 'ContainerNetworkReleased', data: { network, id } }], 'any'));

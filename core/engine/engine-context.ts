@@ -121,7 +121,9 @@ export class EngineContext {
    * `alongside`: appends to other streams that must not conflict (no version check), issued in the
    * same tick as the decided append, the first time the rule allows events, so that the file log
    * commits them together (one fdatasync); they are awaited with it. Not issued when the rule
-   * allows nothing.
+   * allows nothing. Not tied to the decided append: when that one is refused as a version conflict
+   * (an exec's event without a version landed first), they commit alone and the decided events go
+   * into a later commit, so "one commit" is the usual case, not a promise.
    */
   private async decideAndAppend(containerId: string, decide: (c: ContainerState) => readonly EngineEvent[], alongside?: () => readonly Promise<unknown>[]): Promise<ContainerState> {
     let beside: readonly Promise<unknown>[] | null = null;

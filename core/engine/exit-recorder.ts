@@ -18,12 +18,16 @@ import { releaseContainerVolumes } from './volume-mounts.js';
  * daemon ran). Call it under the container's lock. What the run held on the host is released at
  * the same time as the exit is recorded (they share nothing, and its processes are gone): its ports
  * unpublished and the deletion of its veth pairs asked for (container-network.ts
- * releaseNetworkAtExit: quick, and done before the record, which carries it), its cgroups removed
- * once its memory cgroup told whether the kernel's OOM killer ended it, the on-demand volumes it
- * was the last user of unmounted. One commit records the exit and the network's release:
- * ContainerExited (once per run: the rule is decideExit) with ContainerPortsUnpublished on the
- * container's stream, and ContainerNetworkReleased on each network it held an address on. The hub
- * ends after the commit, beside the cgroups and volumes. Once all of it is done (a `stop` answers
+ * releaseNetworkAtExit: quick, and done before the record, which carries it; waited for while
+ * another container runs in its namespace), its memory cgroup read for whether the kernel's OOM
+ * killer ended it, the on-demand volumes it was the last user of unmounted. One commit, usually,
+ * records the exit and the network's release: ContainerExited (once per run: the rule is
+ * decideExit) with ContainerPortsUnpublished on the container's stream, and
+ * ContainerNetworkReleased on each network it gives an address back on; when the exit's append is
+ * refused as a version conflict (an exec's event landed first), the releases commit on their own
+ * and the exit is decided again into the next commit (EngineContext.appendDecided). The cgroups are
+ * removed after the commit (a daemon that dies before it reads the OOM kill from them again), and
+ * the hub ends then too, beside the volumes. Once all of it is done (a `stop` answers
  * then, as Docker's stop returns after the exit's cleanup), it does what the container's settings
  * say: AutoRemove removes it, a restart policy schedules the next start. A daemon that dies before
  * the commit finds the container running with its shim gone and records the exit again; each
@@ -35,7 +39,6 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
   if (c?.stopping) failpoint('stop.before-final');
   // The memory cgroup says whether the OOM killer ended it: read before the cgroups go.
   const oomRead = limiter ? limiter.oomKilled(id).catch(() => false) : Promise.resolve(false);
-  const cgroups = oomRead.then(() => limiter?.remove(id)).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
   const volumes = releaseContainerVolumes(ctx, id);
   const none: ExitNetworkRelease = { containerEvents: [], networks: [] };
   const network = await releaseNetworkAtExit(ctx, id).catch((e: unknown) => {
@@ -58,6 +61,8 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
     if (network.containerEvents.length > 0) await ctx.store.append(containerStream(id), network.containerEvents, 'any');
     await Promise.all(appendNetworkReleases(ctx, id, network.networks));
   }
+  // The cgroups go once the exit is recorded: a daemon that dies before the record reads OOMKilled from them again.
+  const cgroups = Promise.resolve().then(() => limiter?.remove(id)).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
   // Its output ends once the exit is recorded (an attached client then reads it as exited), beside the cgroups and volumes.
   const ended = (async () => {
     if (options.hub) {

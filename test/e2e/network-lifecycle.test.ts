@@ -101,7 +101,7 @@ describe('e2e: addresses over a container\'s life', () => {
     assert.deepEqual(await holders(), []);
   });
 
-  it('stop records the exit and its releases in one commit; a start right after makes the same pair again, however soon, each time', async () => {
+  it('stop records the exit and its releases in one commit (no exec runs to make it two); a start right after makes the same pair again, however soon, each time', async () => {
     await run('--name', 'quick', '--net', 'life');
     const id = (await d.cli(['inspect', '-f', '{{.Id}}', 'quick'])).stdout.trim();
     const netId = (await d.cli(['network', 'inspect', '-f', '{{.Id}}', 'life'])).stdout.trim();
