@@ -2,17 +2,18 @@
  * What bin/mini-docker runs. Each built-in command is one file, dist/cli/bundles/<command>.cjs
  * (esbuild, at build time: cli/entry.ts, the runtime, the parser and that command with what it
  * imports from cli/ and core/; npm packages stay outside), compiled with V8's code cache
- * (dist/cli/bundles/<command>.cache). So a command reads two small files instead of resolving,
- * reading and compiling some thirty ES modules, and V8 neither compiles what the cache holds nor
- * reads and deserializes the code of the other commands. Anything else (help, `plugins …`, a
- * plugin's command, an unknown command, argv starting with a flag) runs the bundle of the entry
- * alone (`_rest.cjs`), which loads oclif; a build without bundles, the ES modules of dist/cli
+ * (dist/cli/bundles/<command>.<V8 version>.cache). So a command reads two small files instead of
+ * resolving, reading and compiling some thirty ES modules, and V8 neither compiles what the cache
+ * holds nor reads and deserializes the code of the other commands. Anything else (help, `plugins
+ * …`, a plugin's command, an unknown command, argv starting with a flag) runs the bundle of the
+ * entry alone (`_rest.cjs`), which loads oclif; a build without bundles, the ES modules of dist/cli
  * (entry.js).
  *
- * The caches are made at build time (scripts/build.mjs calls `writeBundleCache`); when V8 refuses
- * one (another node version or V8 flags), the command writes a new one after compiling.
+ * The caches are made at build time (scripts/build.mjs calls `writeBundleCache`) for the node that
+ * builds; another node version, or node started with other options, has caches of its own name,
+ * which its first command writes after compiling from source.
  */
-import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import vm from 'node:vm';
@@ -40,20 +41,75 @@ export function bundleFileOf(words: readonly string[]): string {
   return join(BUNDLES_DIR, `${words.join('.')}.cjs`);
 }
 
-/** The code cache the build made for a bundle, beside it (ps.cache). */
-export function cacheFileOf(bundleFile: string): string {
-  return bundleFile.replace(/\.cjs$/, '.cache');
+/**
+ * What V8 checks a code cache against besides the source: its version and its flags (V8 refuses a
+ * cache made by another V8 or under other flags, and then compiles from source). The caches of a
+ * bundle are named by it, so each node version and each set of options finds its own and leaves
+ * the others' alone: `11.3.244.8-node.38`, then, when node was started with options or
+ * NODE_OPTIONS is set, a hash of them (`11.3.244.8-node.38-e48e47ba` for
+ * `--max-old-space-size=300`, on the command line or in NODE_OPTIONS). The options that give node
+ * its script (`-e`, `--eval`, `-p`, `--print`, `-pe`, `--input-type`: bin/mini-docker runs `node
+ * -e`) are not counted; an option of node's own that V8 never sees only gives that set of options
+ * caches of its own.
+ */
+export function cacheTag(execArgv: readonly string[] = process.execArgv, nodeOptions: string | undefined = process.env.NODE_OPTIONS): string {
+  const options: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const option = execArgv[i]!;
+    if (option === '-e' || option === '--eval' || option === '-p' || option === '--print' || option === '-pe') i++;
+    else if (!/^--(eval|print|input-type)(=|$)/.test(option)) options.push(option);
+  }
+  if (nodeOptions !== undefined && nodeOptions.trim() !== '') options.push(nodeOptions.trim());
+  if (options.length === 0) return process.versions.v8;
+  // FNV-1a: a few bytes of options, no crypto module (~2 ms to load)
+  let hash = 0x811c9dc5;
+  for (const char of options.join('\0')) hash = Math.imul(hash ^ char.codePointAt(0)!, 0x01000193);
+  return `${process.versions.v8}-${(hash >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** The code cache the build made for a bundle, beside it: ps.11.3.244.8-node.38.cache. */
+export function cacheFileOf(bundleFile: string, tag: string = cacheTag()): string {
+  return bundleFile.replace(/\.cjs$/, `.${tag}.cache`);
 }
 
 /**
- * The code cache a command writes after its first successful run (ps.<size>-<mtime>.run.cache): V8
- * compiles lazily, so this one holds what the run used besides the parser (the request, the table),
- * which the build cannot run without a daemon. Read before the build's. Its name holds the bundle's
- * size and modification time: V8 checks only a source's length against a cache, and a bundle
- * replaced in place (not by the build, which empties the folder) must not meet the old one's code.
+ * The code cache a command writes after its first successful run (ps.11.3.244.8-node.38.run.cache):
+ * V8 compiles lazily, so this one holds what the run used besides the parser (the request, the
+ * table), which the build cannot run without a daemon. Read before the build's.
  */
-export function runCacheFileOf(bundleFile: string, stat: { readonly size: number; readonly mtimeMs: number }): string {
-  return bundleFile.replace(/\.cjs$/, `.${stat.size}-${Math.trunc(stat.mtimeMs)}.run.cache`);
+export function runCacheFileOf(bundleFile: string, tag: string = cacheTag()): string {
+  return bundleFile.replace(/\.cjs$/, `.${tag}.run.cache`);
+}
+
+/**
+ * A cache file: "tdcc", the bundle's length in bytes (uint32 LE), the bundle itself, zeros up to a
+ * multiple of 8 (V8 copies cached data that is not aligned), then V8's code cache. V8 checks only a
+ * source's length against a cache, and runs the cached code of a bundle replaced in place by another
+ * of the same length: the launcher takes a cache only when the bundle it holds is byte for byte the
+ * one it read (a comparison, ~0.05 ms; hashing the bundle in JavaScript costs 1-2 ms).
+ */
+const CACHE_MAGIC = 0x63636474; // "tdcc"
+const CACHE_HEADER = 8;
+
+const cacheDataOffset = (sourceLength: number): number => (CACHE_HEADER + sourceLength + 7) & ~7;
+
+/** The V8 code cache in a cache file, when the file holds exactly this bundle; undefined otherwise. */
+function cachedDataFor(file: string, source: Buffer): Buffer | undefined {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch {
+    return undefined; // not made yet
+  }
+  const offset = cacheDataOffset(source.length);
+  if (data.length <= offset || data.readUInt32LE(0) !== CACHE_MAGIC || data.readUInt32LE(4) !== source.length) return undefined;
+  if (!data.subarray(CACHE_HEADER, CACHE_HEADER + source.length).equals(source)) return undefined;
+  return data.subarray(offset);
+}
+
+/** Where a cache file is written before it is renamed into place: a name no other process picks. */
+export function tempFileOf(file: string): string {
+  return `${file}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`;
 }
 
 /**
@@ -85,15 +141,35 @@ function removeFile(file: string): void {
   }
 }
 
-/** Writes V8's code cache of a script, atomically (another CLI may be reading it). */
-function saveCache(script: vm.Script, file: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
+/**
+ * Writes V8's code cache of a script with its bundle, atomically (another CLI may be reading it):
+ * the temporary file is created exclusively (O_EXCL, which also never follows a link), so two CLIs
+ * never write one file, even two with the same pid in different pid namespaces sharing an install.
+ */
+function saveCache(script: vm.Script, source: Buffer, file: string): void {
+  const tmp = tempFileOf(file);
+  let fd: number;
   try {
-    writeFileSync(tmp, script.createCachedData());
+    fd = openSync(tmp, 'wx');
+  } catch {
+    return; // a read-only install (the next command compiles again), or the name is another's
+  }
+  try {
+    const cached = script.createCachedData();
+    const offset = cacheDataOffset(source.length);
+    const data = Buffer.alloc(offset + cached.length);
+    data.writeUInt32LE(CACHE_MAGIC, 0);
+    data.writeUInt32LE(source.length, 4);
+    source.copy(data, CACHE_HEADER);
+    cached.copy(data, offset);
+    try {
+      writeFileSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, file);
   } catch {
-    // a read-only install: the next command compiles again
-    removeFile(tmp);
+    removeFile(tmp); // a full disk: the next command compiles again
   }
 }
 
@@ -101,66 +177,66 @@ function saveCache(script: vm.Script, file: string): void {
 export interface LoadedBundle {
   readonly bundle: CliBundle;
   readonly script: vm.Script;
+  /** The bundle's bytes, as compiled (a cache file holds them). */
+  readonly source: Buffer;
   /** The cache file V8 took, or undefined when it compiled from source. */
   readonly cache: string | undefined;
-  /** Where this bundle's run cache goes (undefined without caches). */
+  /** Where this bundle's caches go for this node and its options (undefined without caches). */
   readonly runCache: string | undefined;
+  readonly buildCache: string | undefined;
 }
 
-/**
- * Compiles and runs a bundle as a CommonJS module, with the run's code cache, else the build's;
- * undefined when there is no such file. When V8 refuses the build's cache (another node, other V8
- * flags) or there is none, it is written again; a run cache V8 refuses is removed (the next runs
- * take the build's, then make a run cache again).
- */
-export function loadBundle(file: string, options: { readonly useCache?: boolean } = {}): LoadedBundle | undefined {
-  let code: string;
-  let stat: Stats;
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    // the size and time of the file read (the run cache's name), even if a build replaces it meanwhile
-    stat = fstatSync(fd);
-    code = readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-  let cacheFile: string | undefined;
-  let cachedData: Buffer | undefined;
-  let runCache: string | undefined;
-  if (options.useCache !== false) {
-    runCache = runCacheFileOf(file, stat);
-    for (const candidate of [runCache, cacheFileOf(file)]) {
-      try {
-        cachedData = readFileSync(candidate);
-        cacheFile = candidate;
-        break;
-      } catch {
-        // not made yet
-      }
-    }
-  }
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
+/** A bundle's code as a CommonJS module's function, compiled with a code cache when one is given. */
+function compile(file: string, code: string, cachedData: Buffer | undefined): vm.Script {
+  return new vm.Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
     filename: file,
     ...(cachedData ? { cachedData } : {}),
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  const module: { exports: unknown } = { exports: {} };
-  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
-  const taken = cachedData !== undefined && script.cachedDataRejected !== true;
-  if (options.useCache !== false && !taken) {
-    if (cacheFile !== undefined && cacheFile === runCache) {
-      // a run cache V8 refuses goes: the build's cache, made again if refused too, then a run's
-      removeFile(cacheFile);
-    } else {
-      saveCache(script, cacheFileOf(file));
+}
+
+/**
+ * Compiles and runs a bundle as a CommonJS module, with the run's code cache, else the build's (of
+ * this node and its options, holding this very bundle); undefined when there is no such file. A
+ * run cache V8 refuses (a cache of the same name made under V8 flags the name does not show) is
+ * removed when it can be, and the build's is tried in the same command; when there is none V8
+ * takes, the build's is written after compiling from source (nothing when the folder is not
+ * writable, as for a user of a root's install: that command compiles from source).
+ */
+export function loadBundle(file: string, options: { readonly useCache?: boolean } = {}): LoadedBundle | undefined {
+  let source: Buffer;
+  try {
+    source = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  const code = source.toString('utf8');
+  let script: vm.Script | undefined;
+  let cache: string | undefined;
+  let runCache: string | undefined;
+  let buildCache: string | undefined;
+  if (options.useCache !== false) {
+    const tag = cacheTag();
+    runCache = runCacheFileOf(file, tag);
+    buildCache = cacheFileOf(file, tag);
+    for (const candidate of [runCache, buildCache]) {
+      const cachedData = cachedDataFor(candidate, source);
+      if (cachedData === undefined) continue;
+      script = compile(file, code, cachedData);
+      if (script.cachedDataRejected !== true) {
+        cache = candidate;
+        break;
+      }
+      // refused (V8 compiled from source meanwhile): a run cache goes, the build's is written again below
+      if (candidate === runCache) removeFile(candidate);
     }
   }
-  return { bundle: module.exports as CliBundle, script, cache: taken ? cacheFile : undefined, runCache };
+  // a script whose cache V8 refused is compiled from source already
+  script ??= compile(file, code, undefined);
+  const module: { exports: unknown } = { exports: {} };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+  if (buildCache !== undefined && cache === undefined) saveCache(script, source, buildCache);
+  return { bundle: module.exports as CliBundle, script, source, cache, runCache, buildCache };
 }
 
 /**
@@ -168,22 +244,22 @@ export function loadBundle(file: string, options: { readonly useCache?: boolean 
  * compiled (once; nothing when the folder is not writable, as for a user of a root's install, nor
  * after a run that went to oclif: help, and the rest's bundle).
  */
-function saveRunCache(loaded: LoadedBundle, file: string): void {
-  if (loaded.runCache === undefined || loaded.cache !== cacheFileOf(file) || (process.exitCode !== undefined && process.exitCode !== 0)) return;
+function saveRunCache(loaded: LoadedBundle): void {
+  if (loaded.runCache === undefined || loaded.cache !== loaded.buildCache || (process.exitCode !== undefined && process.exitCode !== 0)) return;
   // help (`ps --help`) and the rest go through oclif: a run cache of that run would hold none of the command's own code
   if (Object.keys(require.cache).some((key) => key.includes(`${sep}@oclif${sep}`))) return;
   try {
-    accessSync(dirname(file), constants.W_OK);
+    accessSync(dirname(loaded.runCache), constants.W_OK);
   } catch {
     return;
   }
-  saveCache(loaded.script, loaded.runCache);
+  saveCache(loaded.script, loaded.source, loaded.runCache);
 }
 
 /** Runs a loaded command bundle, then writes its run cache if this was its first good run on the build's. */
-export async function runBundle(loaded: LoadedBundle, file: string, args: readonly string[]): Promise<void> {
+export async function runBundle(loaded: LoadedBundle, args: readonly string[]): Promise<void> {
   await loaded.bundle.run(args);
-  saveRunCache(loaded, file);
+  saveRunCache(loaded);
 }
 
 /**
@@ -201,7 +277,7 @@ export async function writeBundleCache(words: readonly string[]): Promise<boolea
   const loaded = loadBundle(file, { useCache: false });
   if (!loaded) return false;
   await loaded.bundle.warm();
-  saveCache(loaded.script, cacheFileOf(file));
+  saveCache(loaded.script, loaded.source, cacheFileOf(file));
   return true;
 }
 
@@ -226,13 +302,13 @@ export async function launch(args: readonly string[] = process.argv.slice(2)): P
     const loaded = loadBundle(file);
     if (!loaded) continue;
     exitWhenIdle();
-    await runBundle(loaded, file, args);
+    await runBundle(loaded, args);
     return;
   }
   const rest = loadBundle(bundleFileOf([REST_BUNDLE]));
   if (rest) {
     exitWhenIdle();
-    return runBundle(rest, bundleFileOf([REST_BUNDLE]), args);
+    return runBundle(rest, args);
   }
   const { main } = await import('./entry.js');
   return main(args);

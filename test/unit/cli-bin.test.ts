@@ -2,12 +2,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CLOSED_PIPE_EXIT, restoreEnvFileArgs, restoreExtraCaCerts, watchOutputErrors, type OutputProcess } from '../../cli/entry.js';
+import { cacheFileOf, cacheTag, runCacheFileOf } from '../../cli/launcher.cjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'bin', 'mini-docker');
@@ -59,7 +60,6 @@ describe('bin/mini-docker', () => {
   });
 
   it('runs each built-in command from its own bundle with its V8 code cache, which V8 accepts, and the ES modules without one', () => {
-    const launcher = join(root, 'dist', 'cli', 'launcher.cjs');
     const probe = `import { bundleCandidates, loadBundle } from ${JSON.stringify(launcher)};
       const out = {};
       for (const args of [['stop'], ['container', 'prune'], ['run', 'busybox']]) {
@@ -82,33 +82,87 @@ describe('bin/mini-docker', () => {
     assert.equal(viaBundle.stderr, "Error: 'mini-docker stop' requires at least 1 argument (see 'mini-docker stop --help')\n");
   });
 
-  it('writes a command bundle\'s run cache after its first good run on the build\'s cache, keyed by the bundle\'s size and time, and takes it next', () => {
-    const launcher = join(root, 'dist', 'cli', 'launcher.cjs');
+  const launcher = join(root, 'dist', 'cli', 'launcher.cjs');
+  /** A test bundle whose top level holds `word` (compiled into every code cache of it) and whose run compiles a function the build's warm-up never ran. */
+  const testBundle = (word: string): string => `const word = ${JSON.stringify(word)}; exports.warm = () => {}; exports.run = async (args) => { const later = (n) => n * 2; globalThis.ran = word; if (args[0] === "fail") process.exitCode = 1; return later(1); };\n`;
+  /** What one CLI run of a bundle did: the cache V8 took, what the run saw, the folder after. */
+  interface Step { cache: string | null; rejected: boolean; ran: string; files: string[] }
+  /** node [nodeArgs] -e …: loads and runs the bundle as the launcher does (`prefix`: a command to start node with, as `setpriv …`). */
+  const step = (file: string, args: string[], how: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): Step => {
+    const code = `const l = require(${JSON.stringify(launcher)}); const b = l.loadBundle(${JSON.stringify(file)});
+      l.runBundle(b, ${JSON.stringify(args)}).then(() => { process.exitCode = 0; console.log(JSON.stringify({ cache: b.cache === undefined ? null : require('path').basename(b.cache), rejected: b.script.cachedDataRejected === true, ran: globalThis.ran, files: require('fs').readdirSync(${JSON.stringify(dirname(file))}).sort() })); });`;
+    const [cmd, ...prefix] = [...(how.prefix ?? []), process.execPath];
+    const r = spawnSync(cmd!, [...prefix, ...(how.nodeArgs ?? []), '-e', code], { env: how.env ?? env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as Step;
+  };
+  /** The cache tag of node started with these options (`node … -e`, as bin/mini-docker starts it). */
+  const tagOf = (nodeArgs: string[], environment: NodeJS.ProcessEnv = env): string => {
+    const r = spawnSync(process.execPath, [...nodeArgs, '-e', `process.stdout.write(require(${JSON.stringify(launcher)}).cacheTag())`], { env: environment, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  /** Inode and modification time of files: what a rewrite (a rename into place) changes. */
+  const identities = (dir: string): Record<string, string> => Object.fromEntries(readdirSync(dir).map((f) => {
+    const st = statSync(join(dir, f));
+    return [f, `${st.ino}-${st.mtimeMs}`];
+  }));
+  const OTHER_OPTIONS = '--max-old-space-size=300';
+
+  it('names the caches by the V8 version and node\'s options (not the script\'s -e, -p, --input-type), the same from the command line and NODE_OPTIONS', () => {
+    const v8 = process.versions.v8;
+    assert.equal(cacheTag([], undefined), v8);
+    assert.equal(cacheTag(['-e', 'require("x")'], ' '), v8);
+    assert.equal(cacheTag(['--input-type=module', '--eval', 'x', '-p', 'y', '--print=z'], undefined), v8);
+    const other = cacheTag([OTHER_OPTIONS], undefined);
+    assert.match(other, /^.+-[0-9a-f]{8}$/);
+    assert.ok(other.startsWith(`${v8}-`));
+    assert.equal(cacheTag(['-e', 'x'], OTHER_OPTIONS), other);
+    assert.notEqual(cacheTag(['--max-old-space-size=301'], undefined), other);
+    // as node computes it when started so, and as bin/mini-docker starts it
+    assert.equal(tagOf([]), v8);
+    assert.equal(tagOf([OTHER_OPTIONS]), other);
+    assert.equal(tagOf([], { ...env, NODE_OPTIONS: OTHER_OPTIONS }), other);
+    assert.equal(cacheFileOf('/x/ps.cjs', other), `/x/ps.${other}.cache`);
+    assert.equal(runCacheFileOf('/x/ps.cjs', other), `/x/ps.${other}.run.cache`);
+  });
+
+  it('writes a command bundle\'s run cache after its first good run on the build\'s cache and takes it next; node with other options has caches of its own, and neither touches the other\'s', () => {
     const dir = mkdtempSync(join(scratch, 'bundle-'));
     const file = join(dir, 'cmd.cjs');
-    // a bundle whose run compiles a function the build's warm-up never ran, and fails when asked to
-    writeFileSync(file, 'exports.warm = () => {}; exports.run = async (args) => { const later = (n) => n * 2; if (args[0] === "fail") process.exitCode = 1; return later(1); };\n');
-    const step = (args: string[]): { cache: string | null; rejected: boolean; files: string[] } => {
-      const code = `const l = require(${JSON.stringify(launcher)}); const b = l.loadBundle(${JSON.stringify(file)});
-        l.runBundle(b, ${JSON.stringify(file)}, ${JSON.stringify(args)}).then(() => { process.exitCode = 0; console.log(JSON.stringify({ cache: b.cache ?? null, rejected: b.script.cachedDataRejected === true, files: require('fs').readdirSync(${JSON.stringify(dir)}).sort() })); });`;
-      const r = spawnSync(process.execPath, ['-e', code], { env, encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      return JSON.parse(r.stdout) as { cache: string | null; rejected: boolean; files: string[] };
-    };
-    const stat = statSync(file);
-    const runCache = `cmd.${stat.size}-${Math.trunc(stat.mtimeMs)}.run.cache`;
+    writeFileSync(file, testBundle('AAAA'));
+    const tag = tagOf([]);
+    const [build, run] = [`cmd.${tag}.cache`, `cmd.${tag}.run.cache`];
+    const ran = 'AAAA';
     // no cache at all: compiled from source, the build's cache written in its place
-    assert.deepEqual(step(['ok']), { cache: null, rejected: false, files: ['cmd.cache', 'cmd.cjs'] });
+    assert.deepEqual(step(file, ['ok']), { cache: null, rejected: false, ran, files: [build, 'cmd.cjs'] });
     // a failed run on the build's cache leaves it alone; a good one writes the run cache
-    assert.deepEqual(step(['fail']), { cache: join(dir, 'cmd.cache'), rejected: false, files: ['cmd.cache', 'cmd.cjs'] });
-    assert.deepEqual(step(['ok']), { cache: join(dir, 'cmd.cache'), rejected: false, files: [runCache, 'cmd.cache', 'cmd.cjs'] });
+    assert.deepEqual(step(file, ['fail']), { cache: build, rejected: false, ran, files: [build, 'cmd.cjs'] });
+    assert.deepEqual(step(file, ['ok']), { cache: build, rejected: false, ran, files: [build, run, 'cmd.cjs'].sort() });
     // which the next run takes (and does not write again)
-    assert.deepEqual(step(['ok']), { cache: join(dir, runCache), rejected: false, files: [runCache, 'cmd.cache', 'cmd.cjs'] });
-    // a run cache V8 refuses (another node): removed, the build's taken next, then a run cache again
-    writeFileSync(join(dir, runCache), 'not a code cache');
-    assert.deepEqual(step(['ok']), { cache: null, rejected: true, files: ['cmd.cache', 'cmd.cjs'] });
-    assert.deepEqual(step(['ok']), { cache: join(dir, 'cmd.cache'), rejected: false, files: [runCache, 'cmd.cache', 'cmd.cjs'] });
-    assert.deepEqual(step(['ok']), { cache: join(dir, runCache), rejected: false, files: [runCache, 'cmd.cache', 'cmd.cjs'] });
+    assert.deepEqual(step(file, ['ok']), { cache: run, rejected: false, ran, files: [build, run, 'cmd.cjs'].sort() });
+    // node with other V8 options (another node version is the same): its own caches, made the same way
+    const otherOptions = { nodeArgs: [OTHER_OPTIONS] };
+    const other = tagOf([OTHER_OPTIONS]);
+    const [otherBuild, otherRun] = [`cmd.${other}.cache`, `cmd.${other}.run.cache`];
+    const mine = identities(dir);
+    assert.deepEqual(step(file, ['ok'], otherOptions), { cache: null, rejected: false, ran, files: [build, run, otherBuild, 'cmd.cjs'].sort() });
+    assert.deepEqual(step(file, ['ok'], otherOptions), { cache: otherBuild, rejected: false, ran, files: [build, run, otherBuild, otherRun, 'cmd.cjs'].sort() });
+    const all = [build, run, otherBuild, otherRun, 'cmd.cjs'].sort();
+    const settled = identities(dir);
+    assert.deepEqual({ ...settled, [otherBuild]: undefined, [otherRun]: undefined }, { ...mine, [otherBuild]: undefined, [otherRun]: undefined }, 'the other options left these caches alone');
+    // the two alternating: each takes its own run cache, nothing is removed or written again
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(step(file, ['ok']), { cache: run, rejected: false, ran, files: all });
+      assert.deepEqual(step(file, ['ok'], { env: { ...env, NODE_OPTIONS: OTHER_OPTIONS } }), { cache: otherRun, rejected: false, ran, files: all });
+    }
+    assert.deepEqual(identities(dir), settled);
+    // a run cache V8 refuses under this name (made under V8 flags the name does not show): removed,
+    // the build's taken by the same command, and the run cache written again after it
+    copyFileSync(join(dir, otherRun), join(dir, run));
+    assert.deepEqual(step(file, ['ok']), { cache: build, rejected: false, ran, files: all });
+    assert.notEqual(identities(dir)[run], settled[run]);
+    assert.deepEqual(step(file, ['ok']), { cache: run, rejected: false, ran, files: all });
     // a run that went to oclif (help) makes no run cache: it would hold none of the command's code
     const oclifDir = join(dir, 'node_modules', '@oclif', 'core');
     mkdirSync(oclifDir, { recursive: true });
@@ -116,19 +170,86 @@ describe('bin/mini-docker', () => {
     const helpFile = join(dir, 'help.cjs');
     writeFileSync(helpFile, `exports.warm = () => {}; exports.run = async () => { require(${JSON.stringify(join(oclifDir, 'index.js'))}); };\n`);
     for (let i = 0; i < 3; i++) {
-      const code = `const l = require(${JSON.stringify(launcher)}); const b = l.loadBundle(${JSON.stringify(helpFile)}); l.runBundle(b, ${JSON.stringify(helpFile)}, []);`;
+      const code = `const l = require(${JSON.stringify(launcher)}); const b = l.loadBundle(${JSON.stringify(helpFile)}); l.runBundle(b, []);`;
       const r = spawnSync(process.execPath, ['-e', code], { env, encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
     }
-    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('help.')).sort(), ['help.cache', 'help.cjs']);
-    // a bundle replaced in place: the old run cache is not its own
-    writeFileSync(file, 'exports.warm = () => {}; exports.run = async () => 3;\n');
-    const replaced = step(['ok']);
-    assert.notEqual(replaced.cache, join(dir, runCache));
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('help.')).sort(), [`help.${tag}.cache`, 'help.cjs']);
+  });
+
+  it('never runs the code of a bundle replaced in place by another of the same length and modification time', () => {
+    const dir = mkdtempSync(join(scratch, 'bundle-'));
+    const file = join(dir, 'cmd.cjs');
+    writeFileSync(file, testBundle('AAAA'));
+    const time = new Date(1_700_000_000_000);
+    utimesSync(file, time, time);
+    const tag = tagOf([]);
+    const [build, run] = [`cmd.${tag}.cache`, `cmd.${tag}.run.cache`];
+    const files = [build, run, 'cmd.cjs'].sort();
+    step(file, ['ok']);
+    step(file, ['ok']);
+    assert.deepEqual(step(file, ['ok']), { cache: run, rejected: false, ran: 'AAAA', files });
+    // V8 checks only the source's length: its cache of the old bundle would run 'AAAA'
+    const before = statSync(file);
+    writeFileSync(file, testBundle('BBBB'));
+    utimesSync(file, time, time);
+    const after = statSync(file);
+    assert.deepEqual([after.size, after.mtimeMs], [before.size, before.mtimeMs]);
+    assert.deepEqual(step(file, ['ok']), { cache: null, rejected: false, ran: 'BBBB', files });
+    assert.deepEqual(step(file, ['ok']), { cache: build, rejected: false, ran: 'BBBB', files });
+    assert.deepEqual(step(file, ['ok']), { cache: run, rejected: false, ran: 'BBBB', files });
+  });
+
+  it('creates its temporary cache file exclusively: another\'s file of that name is neither followed, written nor removed', () => {
+    const dir = mkdtempSync(join(scratch, 'bundle-'));
+    const file = join(dir, 'cmd.cjs');
+    writeFileSync(file, testBundle('AAAA'));
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'keep');
+    // the same random suffix as this process's next temporary file: a link there, as another CLI's
+    const code = `Math.random = () => 0.5; const l = require(${JSON.stringify(launcher)}); const fs = require('fs');
+      const taken = l.tempFileOf(l.cacheFileOf(${JSON.stringify(file)})); fs.symlinkSync(${JSON.stringify(victim)}, taken);
+      const b = l.loadBundle(${JSON.stringify(file)}); console.log(JSON.stringify({ taken: require('path').basename(taken), cache: b.cache ?? null }));`;
+    const r = spawnSync(process.execPath, ['-e', code], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const { taken, cache } = JSON.parse(r.stdout) as { taken: string; cache: string | null };
+    assert.equal(cache, null);
+    assert.match(taken, /^cmd\..+\.cache\.\d+-[0-9a-z]+\.tmp$/);
+    assert.deepEqual(readdirSync(dir).sort(), ['cmd.cjs', taken, 'victim'].sort());
+    assert.equal(readFileSync(victim, 'utf8'), 'keep');
+    assert.equal(readlinkSync(join(dir, taken)), victim);
+    // the next command (another suffix) writes the cache
+    const build = `cmd.${tagOf([])}.cache`;
+    assert.deepEqual(step(file, ['ok']), { cache: null, rejected: false, ran: 'AAAA', files: [build, 'cmd.cjs', taken, 'victim'].sort() });
+    assert.equal(step(file, ['ok']).cache, build);
+  });
+
+  it('in an install it cannot write (a user of a root\'s install) takes the build\'s cache when V8 refuses the run cache it cannot remove, and with other options compiles from source, writing nothing', () => {
+    // a folder of its own in the temporary folder: the user "nobody" must reach it
+    const dir = mkdtempSync(join(tmpdir(), 'cli-bin-ro-'));
+    try {
+      chmodSync(dir, 0o755);
+      const file = join(dir, 'cmd.cjs');
+      writeFileSync(file, testBundle('AAAA'));
+      const tag = tagOf([]);
+      const [build, run, otherRun] = [`cmd.${tag}.cache`, `cmd.${tag}.run.cache`, `cmd.${tagOf([OTHER_OPTIONS])}.run.cache`];
+      // root: the build's cache, then a run cache of another node's options under this node's name
+      for (let i = 0; i < 2; i++) step(file, ['ok'], { nodeArgs: [OTHER_OPTIONS] });
+      step(file, ['ok']);
+      copyFileSync(join(dir, otherRun), join(dir, run));
+      const files = readdirSync(dir).sort();
+      const before = identities(dir);
+      const nobody = { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], env: { ...env, HOME: dir } };
+      for (let i = 0; i < 2; i++) assert.deepEqual(step(file, ['ok'], nobody), { cache: build, rejected: false, ran: 'AAAA', files });
+      // options nobody made caches for: compiled from source (the build's of this node untouched)
+      assert.deepEqual(step(file, ['ok'], { ...nobody, nodeArgs: ['--max-semi-space-size=4'] }), { cache: null, rejected: false, ran: 'AAAA', files });
+      assert.deepEqual(identities(dir), before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs a built-in command without loading oclif, and loads it for help', () => {
-    const launcher = join(root, 'dist', 'cli', 'launcher.cjs');
     const probe = (args: string[]): { oclif: boolean; status: number | null } => {
       const code = `require(${JSON.stringify(launcher)}).launch(${JSON.stringify(args)}).then(() => { process.stderr.write('\\n' + JSON.stringify(Object.keys(require.cache).some((k) => k.includes('@oclif')))); });`;
       const r = spawnSync(process.execPath, ['-e', code], { env, encoding: 'utf8' });
