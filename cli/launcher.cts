@@ -93,6 +93,9 @@ const CACHE_HEADER = 8;
 
 const cacheDataOffset = (sourceLength: number): number => (CACHE_HEADER + sourceLength + 7) & ~7;
 
+/** A uint32 LE of a buffer, byte by byte: a command's first readUInt32LE costs ~0.03 ms (node compiles it). */
+const uint32At = (data: Buffer, at: number): number => (data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24)) >>> 0;
+
 /** The V8 code cache in a cache file, when the file holds exactly this bundle; undefined otherwise. */
 function cachedDataFor(file: string, source: Buffer): Buffer | undefined {
   let data: Buffer;
@@ -102,7 +105,7 @@ function cachedDataFor(file: string, source: Buffer): Buffer | undefined {
     return undefined; // not made yet
   }
   const offset = cacheDataOffset(source.length);
-  if (data.length <= offset || data.readUInt32LE(0) !== CACHE_MAGIC || data.readUInt32LE(4) !== source.length) return undefined;
+  if (data.length <= offset || uint32At(data, 0) !== CACHE_MAGIC || uint32At(data, 4) !== source.length) return undefined;
   if (!data.subarray(CACHE_HEADER, CACHE_HEADER + source.length).equals(source)) return undefined;
   return data.subarray(offset);
 }
