@@ -209,8 +209,9 @@ export class NamespaceIsolator implements IsolatorDriver {
 
   async exec(spec: ExecSpec, sink: ProcessSink): Promise<ExecProcess> {
     const { spec: specPath, exit: exitPath } = this.execFiles(spec.containerId, spec.execId);
+    const shimPid = this.recordedShimPid(spec.containerId);
     await writeSpec(specPath, {
-      id: spec.containerId, pid: spec.initPid, args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, tty: spec.tty,
+      id: spec.containerId, pid: spec.initPid, ...(shimPid > 0 ? { parent: shimPid } : {}), args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, tty: spec.tty,
       stdin: spec.stdin, cgroups: spec.cgroups, exitFile: exitPath,
       ...(spec.consoleSize ? { rows: spec.consoleSize[0], cols: spec.consoleSize[1] } : {}),
       ...this.confinement(spec.securityOpt, spec.security),

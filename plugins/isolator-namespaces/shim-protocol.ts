@@ -272,6 +272,8 @@ export interface ShimExecSpec extends ShimProcessSpec {
   id?: string;
   /** The container's init pid, host view. */
   pid: number;
+  /** The init's shim (its parent): the shim joins the init's namespaces only while the pid is still that shim's child (a pidfd first), never a reused pid's. */
+  parent?: number;
   /** Where the shim writes the exec's exit record ("<code> <signal> <finishedAt>") before it sends EXIT. */
   exitFile?: string;
 }
@@ -363,6 +365,8 @@ export function serializeSpec(spec: ShimSpec): string {
     }
   } else {
     add('pid', spec.pid);
+    if (spec.parent !== undefined && !(Number.isInteger(spec.parent) && spec.parent > 0)) throw new Error(`spec parent ${spec.parent}: expected a pid`);
+    add('parent', spec.parent);
     if (spec.exitFile !== undefined && !spec.exitFile.startsWith('/')) throw new Error(`spec exit-file "${spec.exitFile}": must be an absolute path`);
     add('exit-file', spec.exitFile);
   }

@@ -677,6 +677,18 @@ describe('integration: shim exec mode', { skip }, () => {
       const missing = spawnExec(shimBinary, missingPath);
       await assert.rejects(missing.started, (err: unknown) => err instanceof ShimStartError && err.exitCode === 127 && /executable file not found in \$PATH/.test(err.message));
       assert.equal((await missing.exited).exitCode, 127);
+      // With its shim named (the daemon always names it), an exec joins the init only while the pid
+      // is still that shim's child: named as another process's (a pid reused since), it is refused.
+      const checkedPath = join(c.bundle, 'exec-checked.spec');
+      await writeSpec(checkedPath, { pid: c.initPid, parent: c.shimPid, args: ['sh', '-c', 'exit 0'], env: ['PATH=/bin'] });
+      const checked = spawnExec(shimBinary, checkedPath);
+      assert.ok((await checked.started) > 0);
+      assert.equal((await checked.exited).exitCode, 0);
+      const wrongPath = join(c.bundle, 'exec-wrong-parent.spec');
+      await writeSpec(wrongPath, { pid: c.initPid, parent: process.pid, args: ['sh', '-c', 'exit 0'], env: ['PATH=/bin'] });
+      const wrong = spawnExec(shimBinary, wrongPath);
+      await assert.rejects(wrong.started, (err: unknown) => err instanceof ShimStartError && /not its init \(its parent is \d+, not its shim \d+\)/.test(err.message));
+      await wrong.exited;
 
       const ttyPath = join(c.bundle, 'exec-tty.spec');
       await writeSpec(ttyPath, { pid: c.initPid, args: ['sh', '-c', 'tty; stty size; read x; echo "got $x"'], env: ['PATH=/bin'], tty: true, stdin: true, rows: 33, cols: 77 });

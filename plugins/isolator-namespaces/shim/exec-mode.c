@@ -236,7 +236,7 @@ int exec_mode_main(const char *spec_path) {
   int code;
   pid_t pid = -1;
   if (sfd < 0) shim_fail(&e, errno, "signalfd");
-  else if (ns_open(s.pid, &ns, &e) < 0) {
+  else if (ns_open_of_child(s.pid, s.parent, &ns, &e) < 0) {
   } else if (stdio_create(&io, s.tty, s.stdin_open, ptmx, s.rows, s.cols, &e) < 0) {
   } else if (child_pipes_open(&cp, &e) < 0) {
   } else if (ns_join_for_fork(&ns, s.pid, &e) < 0) {

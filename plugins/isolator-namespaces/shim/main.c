@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "namespaces/join.h"
 #include "namespaces/userns.h"
 #include "err.h"
 #include "exec-mode.h"
@@ -86,19 +87,6 @@ static int hold_then_go(int report_fd, int go_fd, pid_t init_pid, struct child_p
   return -1;
 }
 
-/* The parent pid in /proc/<pid>/status, or -1. */
-static pid_t parent_of(pid_t pid) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
-  const char *p = strstr(buf, "\nPPid:");
-  return p ? (pid_t)strtol(p + 7, NULL, 10) : -1;
-}
-
 /* `netns-of <pid> <parent>` (--network container:NAME): the network namespace of that container's
  * init, which must be the child of its shim. A pidfd is taken first; the parent read and the
  * namespace opened after it are that process's when it still runs afterwards (a pid is not reused
@@ -107,7 +95,7 @@ static pid_t parent_of(pid_t pid) {
 static int open_netns_of(pid_t pid, pid_t parent, struct shim_err *e) {
   cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (pidfd < 0) return shim_fail(e, errno, "the container whose network namespace this one joins is gone (pidfd_open %d)", (int)pid);
-  pid_t found = parent_of(pid);
+  pid_t found = proc_parent_of(pid);
   if (found != parent)
     return shim_fail_code(e, SHIM_EXIT_OTHER, ESRCH, "the container whose network namespace this one joins is gone: process %d is not its init (its parent is %d, not its shim %d)",
                           (int)pid, (int)found, (int)parent);
@@ -390,7 +378,7 @@ static int signal_mode(const char *pid_arg, const char *parent_arg, const char *
   }
   cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
   if (pidfd < 0) return errno == ESRCH ? 3 : (fprintf(stderr, "mini-docker-shim signal: pidfd_open %ld: %s\n", pid, strerror(errno)), 1);
-  if (parent_of((pid_t)pid) != (pid_t)parent) return 3;
+  if (proc_parent_of((pid_t)pid) != (pid_t)parent) return 3;
   if (syscall(SYS_pidfd_send_signal, pidfd, (int)sig, NULL, 0) < 0) {
     if (errno == ESRCH) return 3;
     fprintf(stderr, "mini-docker-shim signal: %ld to %ld: %s\n", sig, pid, strerror(errno));

@@ -190,6 +190,9 @@ static int apply(struct spec *s, const char *key, char *value) {
   } else if (strcmp(key, "pid") == 0) {
     if (parse_uint(value, INT_MAX, &n) < 0 || n == 0) return -1;
     s->pid = (pid_t)n;
+  } else if (strcmp(key, "parent") == 0) {
+    if (parse_uint(value, INT_MAX, &n) < 0 || n == 0) return -1;
+    s->parent = (pid_t)n;
   } else return -2;
   return 0;
 }

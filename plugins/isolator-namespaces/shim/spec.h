@@ -47,6 +47,7 @@ struct spec {
   size_t buffer;
   unsigned long long start_offset; /* run: offset of the first output byte (continues a log) */
   pid_t pid; /* exec mode: the container init, host view */
+  pid_t parent; /* exec mode: "parent": the init's shim, checked before its namespaces are joined (0: unchecked) */
   char *exit_file; /* exec mode: where the exit record goes ("exit-file"), NULL for none */
   int hold; /* run: report "held <initPid>" once the init is in its namespaces and cgroups, then wait for "go" on stdin */
   char *netns; /* run: "new" (default), "host" (the host's network namespace), or the path of one to join */

@@ -1,8 +1,12 @@
 #include "namespaces/join.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static const char *const ns_names[] = {"ipc", "uts", "net", "pid", "cgroup", "mnt"};
@@ -23,6 +27,35 @@ int ns_open(pid_t pid, struct ns_fds *ns, struct shim_err *e) {
       ns_close(ns);
       return shim_fail(e, err, "open %s", path);
     }
+  }
+  return 0;
+}
+
+pid_t proc_parent_of(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char *p = strstr(buf, "\nPPid:");
+  return p ? (pid_t)strtol(p + 7, NULL, 10) : -1;
+}
+
+int ns_open_of_child(pid_t pid, pid_t parent, struct ns_fds *ns, struct shim_err *e) {
+  if (parent <= 0) return ns_open(pid, ns, e);
+  cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) return shim_fail_code(e, SHIM_EXIT_OTHER, errno, "the container's init %d is gone (pidfd_open)", (int)pid);
+  pid_t found = proc_parent_of(pid);
+  if (found != parent)
+    return shim_fail_code(e, SHIM_EXIT_OTHER, ESRCH, "the container's init is gone: process %d is not its init (its parent is %d, not its shim %d)", (int)pid, (int)found,
+                          (int)parent);
+  if (ns_open(pid, ns, e) < 0) return -1;
+  if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+    int err = errno;
+    ns_close(ns);
+    return shim_fail_code(e, SHIM_EXIT_OTHER, err, "the container's init %d is gone", (int)pid);
   }
   return 0;
 }

@@ -12,6 +12,13 @@ struct ns_fds {
 };
 
 int ns_open(pid_t pid, struct ns_fds *ns, struct shim_err *e);
+/* ns_open of a container's init that must still be the child of its shim `parent`: a pidfd is taken
+ * first, the parent read and the namespaces opened, then the pidfd must still reach a running
+ * process; a pid is not reused while its process runs, so a pid reused since the init died (a host
+ * process's, in the host's namespaces) is refused instead of joined. parent 0: ns_open alone. */
+int ns_open_of_child(pid_t pid, pid_t parent, struct ns_fds *ns, struct shim_err *e);
+/* The parent pid in /proc/<pid>/status, or -1. */
+pid_t proc_parent_of(pid_t pid);
 /* Joins ipc, uts, net and pid (the pid one applies to children forked afterwards). The child
  * joins cgroup and mnt itself after the shim put it into the container's cgroups. */
 int ns_join_for_fork(const struct ns_fds *ns, pid_t pid, struct shim_err *e);
