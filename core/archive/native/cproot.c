@@ -69,12 +69,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "request.h"
+
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452 /* Linux 6.6, the same number on every architecture */
 #endif
 
 #define MAX_FIELD ((1u << 20) + 4096) /* a write's data is at most 1 MiB; paths 4 KiB */
-#define MAX_FIELDS 6
 #define MAX_HANDLES 64
 #define MAX_READ (1u << 20)
 /* An answer's payload is at most this (a folder of a million long names is still under it); the
@@ -175,24 +176,6 @@ static int take(struct io *io, void *buffer, size_t n)
 	return 1;
 }
 
-struct field {
-	char *data;
-	uint32_t length;
-};
-
-struct request {
-	int op;
-	struct field f[MAX_FIELDS];
-	int count;
-};
-
-static void free_request(struct request *req)
-{
-	for (int i = 0; i < req->count; i++)
-		free(req->f[i].data);
-	req->count = 0;
-}
-
 static int fields_of(int op)
 {
 	switch (op) {
@@ -206,34 +189,14 @@ static int fields_of(int op)
 	}
 }
 
+static int read_io(void *io, void *buffer, size_t n)
+{
+	return take(io, buffer, n);
+}
+
 static int read_request(struct io *io, struct request *req)
 {
-	unsigned char op;
-	int r = take(io, &op, 1);
-	if (r != 1)
-		return r;
-	int wanted = fields_of(op);
-	if (wanted < 0)
-		return -1;
-	req->op = op;
-	req->count = 0;
-	for (int i = 0; i < wanted; i++) {
-		unsigned char size[4];
-		if (take(io, size, 4) != 1)
-			return -1;
-		uint32_t length = (uint32_t)size[0] | (uint32_t)size[1] << 8 | (uint32_t)size[2] << 16 | (uint32_t)size[3] << 24;
-		if (length > MAX_FIELD)
-			return -1;
-		req->f[i].data = malloc(length + 1);
-		if (req->f[i].data == NULL)
-			return -1;
-		req->count++;
-		req->f[i].length = length;
-		req->f[i].data[length] = '\0';
-		if (length > 0 && take(io, req->f[i].data, length) != 1)
-			return -1;
-	}
-	return 1;
+	return read_request_from(read_io, io, fields_of, MAX_FIELD, req);
 }
 
 static int number(const struct field *field, long long *out)

@@ -26,45 +26,14 @@
 #include <unistd.h>
 
 #include "read-exact.h"
+#include "request.h"
 
 #define MAX_FIELD (1u << 20) /* xattr values are at most 64 KiB on Linux; paths 4 KiB */
-#define MAX_FIELDS 4
 
-struct field {
-	char *data;
-	uint32_t length;
-};
-
-struct request {
-	int op;
-	struct field fields[MAX_FIELDS];
-	int count;
-};
-
-static void free_request(struct request *req)
+static int read_stdin(void *ctx, void *buffer, size_t n)
 {
-	for (int i = 0; i < req->count; i++)
-		free(req->fields[i].data);
-	req->count = 0;
-}
-
-
-static int read_field(struct field *field)
-{
-	unsigned char size[4];
-	if (read_exact(size, 4) != 1)
-		return -1;
-	uint32_t length = (uint32_t)size[0] | (uint32_t)size[1] << 8 | (uint32_t)size[2] << 16 | (uint32_t)size[3] << 24;
-	if (length > MAX_FIELD)
-		return -1;
-	field->data = malloc(length + 1);
-	if (field->data == NULL)
-		return -1;
-	field->length = length;
-	field->data[length] = '\0';
-	if (length > 0 && read_exact(field->data, length) != 1)
-		return -1;
-	return 0;
+	(void)ctx;
+	return read_exact(buffer, n);
 }
 
 static int fields_of(int op)
@@ -79,21 +48,7 @@ static int fields_of(int op)
 /* 1 with a request, 0 at the end of input, -1 on a malformed request. */
 static int read_request(struct request *req)
 {
-	unsigned char op;
-	int r = read_exact(&op, 1);
-	if (r != 1)
-		return r;
-	int wanted = fields_of(op);
-	if (wanted < 0)
-		return -1;
-	req->op = op;
-	req->count = 0;
-	for (int i = 0; i < wanted; i++) {
-		if (read_field(&req->fields[i]) < 0)
-			return -1;
-		req->count++;
-	}
-	return 1;
+	return read_request_from(read_stdin, NULL, fields_of, MAX_FIELD, req);
 }
 
 static int parse_number(const struct field *field, unsigned long *out)
@@ -107,18 +62,18 @@ static int parse_number(const struct field *field, unsigned long *out)
 /* Performs one request; returns 0 or an errno value, with what failed in `what`. */
 static int perform(const struct request *req, const char **what)
 {
-	const char *path = req->fields[0].data;
+	const char *path = req->f[0].data;
 	if (req->op == 'm') {
 		unsigned long mode, major, minor;
 		*what = "mknod";
-		if (parse_number(&req->fields[1], &mode) < 0 || parse_number(&req->fields[2], &major) < 0 ||
-		    parse_number(&req->fields[3], &minor) < 0)
+		if (parse_number(&req->f[1], &mode) < 0 || parse_number(&req->f[2], &major) < 0 ||
+		    parse_number(&req->f[3], &minor) < 0)
 			return EINVAL;
 		return mknod(path, (mode_t)mode, makedev(major, minor)) == 0 ? 0 : errno;
 	}
 	*what = "lsetxattr";
-	const struct field *value = &req->fields[2];
-	return lsetxattr(path, req->fields[1].data, value->data, value->length, 0) == 0 ? 0 : errno;
+	const struct field *value = &req->f[2];
+	return lsetxattr(path, req->f[1].data, value->data, value->length, 0) == 0 ? 0 : errno;
 }
 
 int main(void)
@@ -139,7 +94,7 @@ int main(void)
 		if (error == 0)
 			fputs("0\n", stdout);
 		else
-			fprintf(stdout, "%d\t%s %s: %s\n", error, what, req.fields[0].data, strerror(error));
+			fprintf(stdout, "%d\t%s %s: %s\n", error, what, req.f[0].data, strerror(error));
 		free_request(&req);
 		/* Answers go out at once: the caller waits for each before its next step on that path. */
 		if (fflush(stdout) != 0)
