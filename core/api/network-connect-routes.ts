@@ -1,6 +1,6 @@
 /**
  * `POST /networks/{id}/connect` and `/disconnect`: containers joining and leaving networks
- * (core/engine/container-network.ts); the networks themselves are network-routes.ts's.
+ * (core/engine/network-commands.ts, core/engine/container-endpoints.ts); the networks themselves are network-routes.ts's.
  */
 import { InvalidArgumentError } from '../engine/errors.js';
 import { optBool, optObject, optString, optStringArray, parseJsonObject } from './narrow.js';

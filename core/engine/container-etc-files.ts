@@ -1,6 +1,6 @@
 /**
  * A container's /etc/hosts, /etc/hostname and /etc/resolv.conf: written by the start's network step
- * (container-network.ts) into the container's own folder and bound in by the isolator; with
+ * (container-network-attach.ts) into the container's own folder and bound in by the isolator; with
  * `--network host` the host's own files, copied, as Docker does.
  */
 import { existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { containerHostname, extraHostsFrom, hostnameFile, hostsFile, resolvConf } from '../network/container-files.js';
 import type { BindSpec } from '../plugins/driver.js';
 import type { ContainerState } from '../state/engine-state.js';
-import type { WiredEndpoint } from './container-network.js';
+import type { WiredEndpoint } from './container-endpoints.js';
 import { InvalidArgumentError } from './errors.js';
 
 /** The container's own files (written at each start) as binds. */

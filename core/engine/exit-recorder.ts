@@ -4,7 +4,7 @@ import { failpoint } from '../failpoints.js';
 import { decideExit } from '../state/decide.js';
 import type { ContainerState } from '../state/engine-state.js';
 import { restartDelayMs } from '../state/restart-policy.js';
-import { appendNetworkReleases, type ExitNetworkRelease, releaseNetworkAtExit } from './container-network.js';
+import { appendNetworkReleases, type ExitNetworkRelease, releaseNetworkAtExit } from './container-network-release.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import type { ProcessHub } from './process-hub.js';
@@ -17,7 +17,7 @@ import { releaseContainerVolumes } from './volume-mounts.js';
  * a forced removal (it killed the process and waited), or the reconciler (it exited while no
  * daemon ran). Call it under the container's lock. What the run held on the host is released at
  * the same time as the exit is recorded (they share nothing, and its processes are gone): its ports
- * unpublished and the deletion of its veth pairs asked for (container-network.ts
+ * unpublished and the deletion of its veth pairs asked for (container-network-release.ts
  * releaseNetworkAtExit: quick, and done before the record, which carries it; waited for while
  * another container runs in its namespace), its memory cgroup read for whether the kernel's OOM
  * killer ended it, the on-demand volumes it was the last user of unmounted. One commit, usually,

@@ -2,7 +2,9 @@
  * The network parts of the container commands: what a create records of `--network`, `-p` and
  * NetworkingConfig (checked before anything exists), `network connect` / `network disconnect` of a
  * container, and the names the embedded resolvers answer with (a lookup over the fold). The start's
- * network step and what an exit and a removal release are in container-network.ts.
+ * network step is in container-network-attach.ts, what an exit and a removal release in
+ * container-network-release.ts, the locked connect and disconnect of one endpoint in
+ * container-endpoints.ts.
  */
 import { existsSync } from 'node:fs';
 import { networkStream, type EndpointConfig, type HostConfig } from '../../events/index.js';
@@ -18,7 +20,7 @@ import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import { ForbiddenError, InvalidArgumentError, NotFoundError } from './errors.js';
 import { DEFAULT_BRIDGE } from './network-service.js';
-import { connectEndpoint, disconnectEndpoint, driverOf, isUserNetwork, networkChoice } from './container-network.js';
+import { connectEndpoint, disconnectEndpoint, driverOf, isUserNetwork, networkChoice } from './container-endpoints.js';
 import { editRunningHosts } from './running-hosts.js';
 
 /** The networking part of a create, checked before anything exists (Docker's messages) and made ready to record. */

@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { DAEMON_STREAM, type EngineEvent, type JsonValue } from '../../events/index.js';
 import { DriverKinds } from '../plugins/kinds.js';
-import { releaseNetworking } from './container-network.js';
+import { releaseNetworking } from './container-network-release.js';
 import type { Logger } from '../plugins/logger.js';
 import type { ContainerState, ExecState } from '../state/engine-state.js';
 import { startOnDaemonStart } from '../state/restart-policy.js';

@@ -4,7 +4,7 @@ import { DriverKinds } from '../plugins/kinds.js';
 import { decideKill, decideRemove } from '../state/decide.js';
 import type { ContainerState } from '../state/engine-state.js';
 import { anonymousVolumesToRemove } from '../state/volume-rules.js';
-import { removeNetworking } from './container-network.js';
+import { removeNetworking } from './container-network-release.js';
 import type { EngineContext } from './engine-context.js';
 import { recordExit } from './exit-recorder.js';
 import { Journal } from './journal.js';

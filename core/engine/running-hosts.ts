@@ -21,7 +21,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { containerHostname } from '../network/container-files.js';
 import type { ContainerState } from '../state/engine-state.js';
-import { containerFilesDir } from './container-network.js';
+import { containerFilesDir } from './container-endpoints.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 

@@ -7,7 +7,7 @@ import type { ContainerState, ImageState } from '../state/engine-state.js';
 import { findContainer } from '../state/lookup.js';
 import { type ContainerSecurity, deviceAccess, startSecurity } from '../security/container-security.js';
 import { containerBinds, makeBindSources } from './container-volumes.js';
-import { networkStep, recordedNetworkOutput } from './container-network.js';
+import { networkStep, recordedNetworkOutput } from './container-network-attach.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import { ConflictError, NetworkGoneError, StartFailedError } from './errors.js';

@@ -2,14 +2,14 @@ import type { JsonValue } from '../../events/index.js';
 import { failpointAfter, type FailpointName } from '../failpoints.js';
 import type { LogWriter, MountSpec } from '../plugins/driver.js';
 import { START_ORDER, type KindsBefore, type StartKind } from '../plugins/kinds.js';
-import type { NetworkStepOutput } from './container-network.js';
+import type { NetworkStepOutput } from './container-network-attach.js';
 import type { Journal } from './journal.js';
 
 /** What each start step hands to the steps after it. */
 export interface StepOutputs {
   readonly 'storage.v1': { readonly mounts: readonly MountSpec[] };
   readonly 'limiter.v1': { readonly cgroups: readonly string[] };
-  /** The namespace, endpoints, published ports and /etc files (core/engine/container-network.ts); `wire` runs at the shim's hold. */
+  /** The namespace, endpoints, published ports and /etc files (core/engine/container-network-attach.ts); `wire` runs at the shim's hold. */
   readonly 'network.v1': NetworkStepOutput;
   /** The writer stays in the daemon (the hub writes through it); the event records its stored offset. */
   readonly 'log.v1': { readonly writer: LogWriter };

@@ -1,0 +1,126 @@
+/**
+ * What an exit and a removal take away of a container's networking: its published ports, its veth
+ * pairs and its addresses (released: it stays connected), and at rm its connections and /etc
+ * files. The start's step that made them is in container-network-attach.ts; the endpoints both
+ * use, in container-endpoints.ts.
+ */
+import { rm } from 'node:fs/promises';
+import type { EngineEvent, PublishedPort } from '../../events/index.js';
+import { containerStream, networkStream } from '../../events/index.js';
+import { specOfNetwork } from '../network/recovery.js';
+import type { EngineState } from '../state/engine-state.js';
+import { tryFindContainer } from '../state/lookup.js';
+import { containerFilesDir, disconnectEndpoint, driverOf, endpointsOf, networkChoice, releaseEndpoint } from './container-endpoints.js';
+import type { EngineContext } from './engine-context.js';
+import { messageOf } from './engine-context.js';
+import type { Journal } from './journal.js';
+
+/**
+ * Takes away what a running container had: its published ports (ContainerPortsUnpublished, through
+ * the journal when a start is undone, else appended), its veth pairs (gone with its namespace
+ * already, when it exited; detach is idempotent), then its addresses (ContainerNetworkReleased on
+ * each network: back to the pool, as Docker releases them at stop; it stays connected, and its
+ * --ip stays reserved).
+ */
+export async function releaseNetworking(ctx: EngineContext, id: string, ports?: readonly PublishedPort[], journal?: Journal): Promise<void> {
+  const state = ctx.state();
+  const published = state.published[id];
+  const endpoints = endpointsOf(state, id);
+  const toUnpublish = ports ?? published?.ports ?? [];
+  if (toUnpublish.length > 0 || published) {
+    const network = published ? state.networks[published.network] : endpoints[0]?.network;
+    const ip = network?.endpoints[id]?.ip;
+    if (network && ip && toUnpublish.length > 0) await driverOf(ctx, network).unpublish(id, ip, toUnpublish);
+    if (journal) {
+      if (ports && ports.length > 0) journal.record([{ type: 'ContainerPortsUnpublished', data: { id } }]);
+    } else if (published) {
+      const c = ctx.state().containers[id];
+      if (c) await ctx.append(c, [{ type: 'ContainerPortsUnpublished', data: { id } }]);
+      else await ctx.store.append(containerStream(id), [{ type: 'ContainerPortsUnpublished', data: { id } }], 'any');
+    }
+  }
+  // Every endpoint, also one that holds no address: the exit asked for its pair's deletion without
+  // waiting, and one that failed is retried here (a detach of a pair that is gone is a no-op).
+  for (const e of endpoints) {
+    await driverOf(ctx, e.network).detach(id, specOfNetwork(e.network)).catch((err: unknown) => ctx.logger.warn(`detach of ${ctx.short(id)} from ${e.network.name}: ${messageOf(err)}`));
+  }
+  for (const e of endpoints) if (e.endpoint.held) await releaseEndpoint(ctx, id, e.network.id);
+}
+
+/** What an exit released of a container's network, for its record: the events on its own stream, and the networks whose address it gave back. */
+export interface ExitNetworkRelease {
+  readonly containerEvents: readonly EngineEvent[];
+  readonly networks: readonly string[];
+}
+
+/**
+ * The network part of an exit, on the host: its published ports unpublished (one nft transaction),
+ * and the deletion of its veth pairs asked of the driver without waiting for it. A pair whose
+ * namespace died with the container's last process is deleted by the kernel itself, and either
+ * deletion waits for the kernel's RCU grace periods (tens of milliseconds on an idle host): the
+ * exit's record (and a `stop`) does not wait for that. Nothing is reused too early: the address
+ * lived in the dead namespace, and the host end's name, which a start of the same container makes
+ * again, is taken back by the attach if the old pair is still there (docs/networking.md). A daemon
+ * that dies first finds the pair in its recovery (`list()`: a veth of a container that does not
+ * run) and deletes it. One exception: while another container runs in this one's namespace
+ * (`--network container:`), the namespace and the addresses in it live on, so the exit waits for
+ * the deletions, and an address whose deletion failed is not released (rm detaches and releases
+ * it). Returns the events that record the release, appended by the exit's record with
+ * ContainerExited (usually in the same commit, engine-context.ts appendDecided):
+ * ContainerPortsUnpublished on the container's stream, and ContainerNetworkReleased on each network
+ * whose address it gives back (`appendNetworkReleases`).
+ */
+export async function releaseNetworkAtExit(ctx: EngineContext, id: string): Promise<ExitNetworkRelease> {
+  const state = ctx.state();
+  const published = state.published[id];
+  const endpoints = endpointsOf(state, id);
+  if (published && published.ports.length > 0) {
+    const network = state.networks[published.network];
+    const ip = network?.endpoints[id]?.ip;
+    if (network && ip) await driverOf(ctx, network).unpublish(id, ip, published.ports);
+  }
+  const held = endpoints.filter((e) => e.endpoint.held);
+  const detaches = held.map((e) => driverOf(ctx, e.network).detach(id, specOfNetwork(e.network)).then(() => true, (err: unknown) => {
+    ctx.logger.warn(`detach of ${ctx.short(id)} from ${e.network.name}: ${messageOf(err)} (rm tries again)`);
+    return false;
+  }));
+  // A container still running in this one's namespace (--network container:) keeps it, its
+  // interfaces and addresses alive: an address is given back only once its pair is deleted.
+  const detached = namespaceSharedWith(state, id) ? await Promise.all(detaches) : held.map(() => true);
+  return {
+    containerEvents: published ? [{ type: 'ContainerPortsUnpublished', data: { id } }] : [],
+    networks: held.filter((_e, i) => detached[i]).map((e) => e.network.id),
+  };
+}
+
+/** Whether a running or paused container other than `id` runs in `id`'s network namespace (`--network container:<id>`). */
+function namespaceSharedWith(state: EngineState, id: string): boolean {
+  return Object.values(state.containers).some((c) => {
+    if (c.id === id || (c.status !== 'running' && c.status !== 'paused')) return false;
+    const choice = networkChoice(c.hostConfig);
+    if (choice.kind !== 'container') return false;
+    try {
+      return tryFindContainer(state, choice.ref)?.id === id;
+    } catch {
+      return false; // an ambiguous reference names no one container
+    }
+  });
+}
+
+/**
+ * ContainerNetworkReleased on each network, appended at once and without a version check: a
+ * release only gives an address back, so it cannot conflict (a connect that planned on the
+ * version before it is refused and plans again), and appends issued in the same tick share one
+ * commit of the file log, so the exit's record issues these beside its ContainerExited (one commit
+ * unless the exit's own append is refused as a version conflict: then they commit first, alone).
+ */
+export function appendNetworkReleases(ctx: EngineContext, id: string, networks: readonly string[]): Promise<unknown>[] {
+  return networks.map((network) => ctx.store.append(networkStream(network), [{ type: 'ContainerNetworkReleased', data: { network, id } }], 'any'));
+}
+
+/** The removal's network step: ports and veths released, every address given back, the /etc files deleted. */
+export async function removeNetworking(ctx: EngineContext, id: string): Promise<void> {
+  await releaseNetworking(ctx, id);
+  for (const e of endpointsOf(ctx.state(), id)) await disconnectEndpoint(ctx, id, e.network.id);
+  await rm(containerFilesDir(ctx, id), { recursive: true, force: true });
+}
