@@ -1,6 +1,6 @@
 /** Networks as Docker's API shows them (`GET /networks`, `GET /networks/{id}`), and the list's filters. Pure. */
 import { InvalidArgumentError } from '../engine/errors.js';
-import { DEFAULT_BRIDGE, DEFAULT_MTU, MTU_OPTION, PREDEFINED_NETWORKS } from '../engine/network-service.js';
+import { DEFAULT_BRIDGE, DEFAULT_MTU, MTU_OPTION, PREDEFINED_NETWORKS } from '../engine/network-rules.js';
 import { endpointIdOf, type NetworkState, type PredefinedNetwork } from '../network/network-state.js';
 import { parseSubnet } from '../network/ipv4.js';
 import type { ContainerState } from '../state/engine-state.js';

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, NotImplementedError } from '../engine/errors.js';
-import type { CreateNetworkRequest, NetworkService } from '../engine/network-service.js';
+import type { CreateNetworkRequest } from '../engine/network-rules.js';
+import type { NetworkService } from '../engine/network-service.js';
 import { checkFilterKeys, parseFilters } from './http-params.js';
 import { isRecord, optBool, optObject, optString, optStringMap, parseJsonObject, type JsonObject } from './narrow.js';
 import { NETWORK_PRUNE_FILTER_KEYS, presentNetwork, presentPredefined, pruneUntil, selectNetworks, type NetworkView } from './network-presenters.js';

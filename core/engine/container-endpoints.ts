@@ -27,7 +27,7 @@ import type { EngineState } from '../state/engine-state.js';
 import { ZERO_TIME } from '../state/engine-state.js';
 import type { EngineContext } from './engine-context.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from './errors.js';
-import { DEFAULT_BRIDGE } from './network-service.js';
+import { DEFAULT_BRIDGE } from './network-rules.js';
 
 /** What `--network` says, read from HostConfig.NetworkMode. */
 export type NetworkChoice =

@@ -19,7 +19,7 @@ import { findContainer } from '../state/lookup.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import { ForbiddenError, InvalidArgumentError, NotFoundError } from './errors.js';
-import { DEFAULT_BRIDGE } from './network-service.js';
+import { DEFAULT_BRIDGE } from './network-rules.js';
 import { connectEndpoint, disconnectEndpoint, driverOf, isUserNetwork, networkChoice } from './container-endpoints.js';
 import { editRunningHosts } from './running-hosts.js';
 
