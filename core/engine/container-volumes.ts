@@ -10,7 +10,9 @@ import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import { ConflictError } from './errors.js';
 import type { IdMapping } from '../security/id-map.js';
-import { copyUpAtFirstMount, createVolumeLocked, removeAnonymousVolume, volumeLock, volumeOwner } from './volume-service.js';
+import { volumeLock, volumeOwner } from './volume-context.js';
+import { copyUpAtFirstMount } from './volume-copy-up.js';
+import { createVolumeLocked, removeAnonymousVolume } from './volume-service.js';
 
 /** The driver volumes made by a container's create use (Docker's `HostConfig.VolumeDriver` default). */
 export const DEFAULT_VOLUME_DRIVER = 'local';

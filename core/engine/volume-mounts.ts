@@ -3,7 +3,7 @@ import { hasOnDemandMounts, mountedOnDemand, type OnDemandVolumeDriver } from '.
 import type { EngineState } from '../state/engine-state.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
-import { volumeDriver, volumeLock, volumeOwner } from './volume-service.js';
+import { volumeDriver, volumeLock, volumeOwner } from './volume-context.js';
 
 /**
  * Volumes that exist only while mounted (the local driver's tmpfs and block-device volumes; a
