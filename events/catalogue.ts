@@ -230,7 +230,12 @@ export type ContainerStartFailed = EventOf<'ContainerStartFailed', {
   /** The driver that failed, e.g. "isolator.v1.namespaces". */
   driver: string;
   message: string;
-  /** Docker's exit code for the failure: 125 engine, 126 not executable, 127 not found. */
+  /**
+   * The container's exit code after the failure (inspect's State.ExitCode), moby's rule
+   * (core/engine/start-failure.ts): 127 the command not found (or "not a directory"), 126 not
+   * executable ("permission denied"), otherwise the exit code it had, 128 when that was 0.
+   * Events written before this rule say 125 for the other failures.
+   */
   exitCode: number;
 }>;
 /** Carries the container's name (schema 2), so a reactor can read an exit alone; '' in exits recorded before. */

@@ -111,7 +111,7 @@ async function recoverStart(ctx: EngineContext, c: ContainerState): Promise<void
   const undone: EngineEvent[] = [...c.startSteps].reverse().map((s) => ({ type: 'ContainerStartStepUndone', data: { id: c.id, kind: s.kind, driverId: s.driverId } }));
   await journal.commit([...undone, {
     type: 'ContainerStartFailed',
-    data: { id: c.id, driver: 'engine', message: 'the daemon stopped while the container was starting; the steps that ran were undone', exitCode: 125 },
+    data: { id: c.id, driver: 'engine', message: 'the daemon stopped while the container was starting; the steps that ran were undone', exitCode: c.exitCode === 0 ? 128 : c.exitCode },
   }]);
 }
 

@@ -18,6 +18,7 @@ import { mountContainerVolumes, releaseContainerVolumes } from './volume-mounts.
 import { pickLimits } from './limits.js';
 import { ProcessHub } from './process-hub.js';
 import { removeLocked } from './remove-container.js';
+import { startCommand, startFailureExitCode } from './start-failure.js';
 import { runStartPipeline, StartStepError, type StartSteps, type StepOutputs } from './start-pipeline.js';
 
 /**
@@ -44,12 +45,12 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     const cause = err instanceof StartStepError ? err.cause : err;
     const driver = err instanceof StartStepError ? err.driverId : 'engine';
     // A network it needs is gone (removed while it was stopped, or the one it named at create): moby's 404
-    // with the lookup's message, and its State.ExitCode rule (128 when it was 0, else kept).
+    // with the lookup's message. The client's exit code (125/126/127) is the isolator's; the state's is moby's rule.
     const gone = cause instanceof NetworkGoneError;
-    const exitCode = cause instanceof ProcessStartError ? cause.exitCode : gone ? (c.exitCode === 0 ? 128 : c.exitCode) : 125;
+    const exitCode = cause instanceof ProcessStartError ? cause.exitCode : 125;
     const message = messageOf(cause);
     await failpointAfter('start.after-undo', () => journal.flush());
-    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver, message, exitCode } }]);
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver, message, exitCode: startFailureExitCode(cause, message, startCommand(c.config), c.exitCode) } }]);
     await releaseContainerVolumes(ctx, id);
     ctx.finishAttached(id);
     if (c.hostConfig.AutoRemove) await removeLocked(ctx, id, true, true).catch((e: unknown) => ctx.logger.warn(`auto-remove of ${ctx.short(id)} failed: ${messageOf(e)}`));
@@ -62,7 +63,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
   try {
     io = await connectOrUndo(ctx, id, steps, outputs);
   } catch (err) {
-    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: ctx.isolator().id, message: messageOf(err), exitCode: 125 } }]);
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: ctx.isolator().id, message: messageOf(err), exitCode: startFailureExitCode(err, messageOf(err), startCommand(c.config), c.exitCode) } }]);
     await releaseContainerVolumes(ctx, id);
     ctx.finishAttached(id);
     throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${messageOf(err)}`, 125);
@@ -77,7 +78,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     // Not recorded (a full disk): a container the log does not know as running must not run.
     ctx.hubs.delete(id);
     await undoStarted(steps, outputs);
-    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: 'engine', message: messageOf(err), exitCode: 125 } }]).catch(() => undefined);
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: 'engine', message: messageOf(err), exitCode: startFailureExitCode(err, messageOf(err), startCommand(c.config), c.exitCode) } }]).catch(() => undefined);
     await releaseContainerVolumes(ctx, id);
     ctx.finishAttached(id);
     throw err;

@@ -89,7 +89,7 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     assert.equal(r.store.state().containers[id]!.status, 'created');
   });
 
-  it('a lookup other than a network\'s failing at start (a volume plugin gone) is a failed start with 125, not a network\'s 404', async () => {
+  it('a lookup other than a network\'s failing at start (a volume plugin gone) is a failed start with 125 for the client and State.ExitCode 128 (moby\'s rule), not a network\'s 404', async () => {
     // Given a volume whose driver this daemon no longer has (a plugin removed since it was made).
     const log = new MemoryEventLog();
     await log.append(volumeStream('v'), [
@@ -105,7 +105,7 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
       return true;
     });
     const c = r.store.state().containers[id]!;
-    assert.deepEqual([c.status, c.exitCode], ['created', 125]);
+    assert.deepEqual([c.status, c.exitCode], ['created', 128]);
   });
 
   it('stop: the intent before the signal, the exit once; rm -f: kill, die, then the removal\'s intent, each driver, destroy', async () => {
@@ -220,7 +220,7 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     // A new daemon on the same log and host.
     const second = await rig(log, storage, isolator);
     await reconcile(second.engine, second.store, second.logs);
-    assert.deepEqual((await eventsOf(second.store, half)).map(describeEvent).slice(-2), ['ContainerStartStepUndone storage.v1.memory', 'ContainerStartFailed 125']);
+    assert.deepEqual((await eventsOf(second.store, half)).map(describeEvent).slice(-2), ['ContainerStartStepUndone storage.v1.memory', 'ContainerStartFailed 128']);
     assert.equal(second.store.state().containers[half]!.status, 'created');
     assert.match(second.store.state().containers[half]!.error, /daemon stopped while the container was starting/);
     assert.equal(second.store.state().containers[gone], undefined, 'the removal was finished');
