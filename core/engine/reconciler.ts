@@ -1,4 +1,3 @@
-import { readlinkSync } from 'node:fs';
 import { DAEMON_STREAM, type EngineEvent, type JsonValue } from '../../events/index.js';
 import { DriverKinds } from '../plugins/kinds.js';
 import { releaseNetworking } from './container-network-release.js';
@@ -143,31 +142,17 @@ async function endLostExec(ctx: EngineContext, x: ExecState): Promise<void> {
   const c = ctx.state().containers[x.containerId];
   if (!c) return;
   const journal = new Journal(ctx.store, c.id);
-  const end = await ctx.isolator().endExec(c.id, x.execId);
+  const end = await ctx.isolator().endExec(c.id, x.execId, { pid: x.pid, initPid: c.pid });
   if (end.ended === 'recorded') {
     ctx.logger.info(`exec ${ctx.short(x.execId)} of ${ctx.short(c.id)} ended while no daemon ran: exit code ${end.status.exitCode}`);
     await journal.commit([{ type: 'ExecExited', data: { id: c.id, execId: x.execId, exitCode: end.status.exitCode } }]);
     return;
   }
-  let killed = end.ended === 'killed';
-  if (x.pid > 0 && c.pid > 0 && samePidNamespace(x.pid, c.pid)) {
-    try {
-      process.kill(x.pid, 'SIGKILL');
-      killed = true;
-    } catch { /* gone already */ }
-  }
+  const killed = end.ended === 'killed';
   const reason = x.running
     ? `the daemon stopped while the exec ran; its exit status is unknown${killed ? ' (its process was killed)' : ''}`
     : 'the daemon stopped while the exec was starting';
   await journal.commit([{ type: 'ExecExited', data: { id: c.id, execId: x.execId, exitCode: killed ? 137 : 255, reason } }]);
-}
-
-function samePidNamespace(pid: number, initPid: number): boolean {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/pid`) === readlinkSync(`/proc/${initPid}/ns/pid`);
-  } catch {
-    return false;
-  }
 }
 
 /** Removes what a driver holds for a container the log does not have (or no longer runs), naming it. */

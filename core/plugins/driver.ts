@@ -428,9 +428,12 @@ export interface IsolatorDriver extends Driver {
    * Ends what is left of an exec whose daemon died (recovery): its process and whatever ran it,
    * and what was kept for it (its exit record too). Says how the exec ended: on its own, with the
    * exit its runner recorded; killed now, because it still ran; or gone without a record.
-   * Idempotent: a second call finds it gone.
+   * Idempotent: a second call finds it gone. `process`, when the log has them: the exec's process
+   * and the container's init; a process of the exec that outlived its runner is killed only while
+   * it is provably still in the container (the namespaces isolator: in the init's PID namespace,
+   * checked through pidfds), never by a bare pid that may have been reused.
    */
-  endExec(containerId: string, execId: string): Promise<LostExecEnd>;
+  endExec(containerId: string, execId: string, process?: LostExecProcess): Promise<LostExecEnd>;
 }
 
 /**
@@ -438,6 +441,12 @@ export interface IsolatorDriver extends Driver {
  * running when the daemon was killed, the daemon back two seconds later: `{ended: 'recorded',
  * status: {exitCode: 7, ...}}`; back before the second passed: `{ended: 'killed'}`.
  */
+/** The pids the log recorded for a lost exec (`IsolatorDriver.endExec`): its process and the container's init. */
+export interface LostExecProcess {
+  readonly pid: number;
+  readonly initPid: number;
+}
+
 export type LostExecEnd =
   | { readonly ended: 'recorded'; readonly status: ExitStatus }
   | { readonly ended: 'killed' }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { injectable } from '../../core/plugin-api.js';
 import type { ExitStatus } from '../../core/plugin-api.js';
 import type {
-  DriverContext, DriverStatus, ExecProcess, ExecSpec, HeldProcess, IsolatorDriver, LostExecEnd, ProcessIO, ProcessSink, ProcessSpec,
+  DriverContext, DriverStatus, ExecProcess, ExecSpec, HeldProcess, IsolatorDriver, LostExecEnd, LostExecProcess, ProcessIO, ProcessSink, ProcessSpec,
 } from '../../core/plugin-api.js';
 import {
   DEFAULT_CAPABILITIES, ProcessStartError, deviceAccess, parseSecurityOptions, seccompFilterFor, type ContainerSecurity, type DeviceRule,
@@ -191,14 +191,24 @@ export class NamespaceIsolator implements IsolatorDriver {
   async kill(containerId: string, pid: number, signal: number): Promise<void> {
     const shimPid = this.recordedShimPid(containerId);
     if (pid <= 0 || shimPid <= 0) return;
-    const r = await new Promise<{ code: number | null; stderr: string; error?: Error }>((resolve) => {
-      execFile(this.shimBinary, ['signal', String(pid), String(shimPid), String(signal)], { encoding: 'utf8', timeout: 10_000 }, (error, _stdout, stderr) => {
+    await this.shimCommand(containerId, ['signal', String(pid), String(shimPid), String(signal)]);
+  }
+
+  /**
+   * Runs one of the shim's signal modes (docs/shim.md: a pidfd taken before the target is checked
+   * to be ours, the signal sent through it); true when sent, false when the target is not (or no
+   * longer) ours. Its stdout is returned for `end`.
+   */
+  private async shimCommand(containerId: string, args: readonly string[]): Promise<{ sent: boolean; stdout: string }> {
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }>((resolve) => {
+      execFile(this.shimBinary, args, { encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-        resolve({ code, stderr, ...(error && code === null ? { error } : {}) });
+        resolve({ code, stdout, stderr, ...(error && code === null ? { error } : {}) });
       });
     });
     if (r.error) throw new Error(`cannot signal container ${containerId.slice(0, 12)}: ${r.error.message}`);
     if (r.code !== 0 && r.code !== 3) throw new Error(`cannot signal container ${containerId.slice(0, 12)}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    return { sent: r.code === 0, stdout: r.stdout };
   }
 
   /** An exec's spec and the exit record its shim writes, in the container's bundle. */
@@ -253,31 +263,23 @@ export class NamespaceIsolator implements IsolatorDriver {
    * (the process, the shim's child, first); the record is read once more after that, since the
    * process may have ended just before. The spec and the record are removed.
    */
-  async endExec(containerId: string, execId: string): Promise<LostExecEnd> {
+  async endExec(containerId: string, execId: string, lost?: LostExecProcess): Promise<LostExecEnd> {
     const { spec, exit } = this.execFiles(containerId, execId);
     const recorded = await readExitRecord(exit).catch(() => null);
-    const shims: number[] = [];
-    const parents = new Map<number, number>();
-    for (const name of await readdir('/proc').catch(() => [])) {
-      if (!/^\d+$/.test(name)) continue;
-      const pid = Number(name);
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        parents.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        if (cmdline.some((a) => a.endsWith('mini-docker-shim')) && cmdline[1] === 'exec' && cmdline[2] === spec) shims.push(pid);
-      } catch { /* gone */ }
+    // Its shims (the command line names the spec) and, without a record, their children: each held by a pidfd first.
+    const ended = await this.shimCommand(containerId, ['end', 'exec', spec, recorded ? '0' : '1']);
+    let killed = !recorded && Number(ended.stdout.trim().split(' ')[1] ?? 0) > 0;
+    // A process of it that outlived its shim (its parent-death signal cleared by a setuid program):
+    // only while it is still in the container's PID namespace, its init still its shim's child.
+    const shimPid = this.recordedShimPid(containerId);
+    if (!recorded && lost && lost.pid > 0 && lost.initPid > 0 && shimPid > 0) {
+      const sent = await this.shimCommand(containerId, ['signal-in', String(lost.pid), String(lost.initPid), String(shimPid), '9']);
+      killed ||= sent.sent;
     }
-    const victims = recorded ? [] : [...parents].filter(([, ppid]) => shims.includes(ppid)).map(([pid]) => pid);
-    for (const pid of [...victims, ...shims]) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch { /* gone */ }
-    }
-    const record = recorded ?? (victims.length > 0 ? null : await readExitRecord(exit).catch(() => null));
+    const record = recorded ?? (killed ? null : await readExitRecord(exit).catch(() => null));
     await Promise.all([rm(spec, { force: true }), rm(exit, { force: true })]);
     if (record) return { ended: 'recorded', status: toExitStatus(record) };
-    return victims.length > 0 ? { ended: 'killed' } : { ended: 'gone' };
+    return killed ? { ended: 'killed' } : { ended: 'gone' };
   }
 
   /** A bundle per container under the run dir, with its shim's pid when that shim is alive. */
@@ -303,12 +305,9 @@ export class NamespaceIsolator implements IsolatorDriver {
   async cleanup(containerId: string, shimPid: number): Promise<void> {
     // The fold forgets the shim's pid once the container exited (shimPid 0), but a shim can outlive
     // its container, waiting for a daemon to take its output: the bundle's shim.pid still names it.
-    for (const pid of new Set([shimPid, this.recordedShimPid(containerId)])) {
-      if (!this.isAlive(containerId, pid)) continue;
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch { /* already gone */ }
-      for (let i = 0; i < 100 && this.isAlive(containerId, pid); i++) await new Promise((r) => setTimeout(r, 20));
+    // Killed by the shim's `end` (held by a pidfd, its command line checked, waited for), never by a bare pid.
+    if ([shimPid, this.recordedShimPid(containerId)].some((pid) => this.isAlive(containerId, pid))) {
+      await this.shimCommand(containerId, ['end', 'run', this.bundle(containerId), '0']);
     }
     await rm(this.bundle(containerId), { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NamespaceIsolator } from '../../plugins/isolator-namespaces/namespace-isolator.js';
@@ -72,6 +73,31 @@ describe('integration: isolator cleanup', { skip: isRoot ? false : 'needs root' 
     assert.deepEqual(await isolator.held(), []);
     await until('the shim to end', () => !alive(shimPid));
     assert.equal(existsSync(isolator.bundle(id)), false, 'the bundle is gone');
+  });
+
+  it('endExec kills a lost exec\'s process that outlived its shim only while it is in the container\'s PID namespace', async () => {
+    const id = 'e'.repeat(64);
+    const { pid: initPid, shimPid } = await isolator.start({
+      containerId: id, args: ['sh', '-c', 'sleep 1000 & sleep 1000'], env: ['PATH=/bin'], cwd: '/', user: '', hostname: 'box',
+      tty: false, stdin: false, mounts: [], rootfs, cgroups: [],
+    });
+    started.push(shimPid);
+    const children = `/proc/${initPid}/task/${initPid}/children`;
+    await until('the container\'s child', () => readFileSync(children, 'utf8').trim() !== '');
+    const inside = Number(readFileSync(children, 'utf8').trim().split(' ')[0]);
+    // A pid the log recorded for an exec, reused since by a host process: never signalled.
+    const host = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    try {
+      assert.deepEqual(await isolator.endExec(id, 'reused', { pid: host.pid!, initPid }), { ended: 'gone' });
+      assert.ok(alive(host.pid!), 'the host process is left alone');
+      assert.deepEqual(await isolator.endExec(id, 'lost', { pid: inside, initPid }), { ended: 'killed' });
+      await until('the lost process to end', () => !alive(inside));
+      assert.ok(alive(initPid), 'only the process named');
+    } finally {
+      host.kill('SIGKILL');
+    }
+    await isolator.cleanup(id, shimPid);
+    await until('the shim to end', () => !alive(shimPid));
   });
 
   it('does not touch another process when shim.pid names one that is not this container\'s shim', async () => {

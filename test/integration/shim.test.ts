@@ -425,6 +425,51 @@ describe('integration: shim signal mode', { skip }, () => {
     assert.equal(signal(c.initPid, c.shimPid, 9), 3, 'gone: nothing to signal');
     assert.equal(spawnSync(shimBinary, ['signal', 'x', '1', '9']).status, 2);
   });
+
+  it('signal-in signals a process only while it is in the PID namespace of the init, the init its shim\'s child; a host process is left alone', async () => {
+    const c = await run(baseSpec(['sh', '-c', 'sleep 1000 & sleep 1000']));
+    const exit = collect(c.bundle);
+    await waitFor(() => readFileSync(`/proc/${c.initPid}/task/${c.initPid}/children`, 'utf8').trim() !== '');
+    const inside = Number(readFileSync(`/proc/${c.initPid}/task/${c.initPid}/children`, 'utf8').trim().split(' ')[0]);
+    const host = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    try {
+      const signalIn = (pid: number, init: number, parent: number): number | null =>
+        spawnSync(shimBinary, ['signal-in', String(pid), String(init), String(parent), '9']).status;
+      assert.equal(signalIn(host.pid!, c.initPid, c.shimPid), 3, 'a host process (a reused pid) is not in the container');
+      assert.equal(alive(host.pid!), true, 'and left alone');
+      assert.equal(signalIn(inside, c.initPid, process.pid), 3, 'an init that is not the named shim\'s child vouches for nothing');
+      assert.equal(alive(inside), true);
+      assert.equal(signalIn(inside, c.initPid, c.shimPid), 0);
+      await waitFor(() => !alive(inside));
+      assert.equal(alive(c.initPid), true, 'only the process named');
+      assert.equal(spawnSync(shimBinary, ['signal-in', '1', 'x', '1', '9']).status, 2);
+      assert.equal(spawnSync(shimBinary, ['signal', String(c.initPid), String(c.shimPid), '9']).status, 0);
+      await exit;
+      await waitExit(c.shimPid);
+    } finally {
+      host.kill('SIGKILL');
+    }
+  });
+
+  it('end kills the shims whose command line is exactly `run <bundle>` (and with 1 their children first), waits for them, and nothing else', async () => {
+    const c = await run(baseSpec(['sleep', '1000']));
+    const other = await run(baseSpec(['sleep', '1000']));
+    const end = (args: string[]): { status: number | null; stdout: string } => {
+      const r = spawnSync(shimBinary, ['end', ...args], { encoding: 'utf8' });
+      return { status: r.status, stdout: r.stdout };
+    };
+    assert.deepEqual(end(['run', `${c.bundle}/`, '0']), { status: 0, stdout: '0 0\n' }, 'another path (even the same folder spelled otherwise) is not its shim');
+    assert.equal(alive(c.shimPid), true);
+    assert.deepEqual(end(['run', c.bundle, '1']), { status: 0, stdout: '1 1\n' }, 'the shim and its child, the init');
+    assert.equal(alive(c.shimPid), false, 'waited for');
+    await waitExit(c.shimPid);
+    await waitFor(() => !alive(c.initPid));
+    assert.equal(alive(other.shimPid), true, 'another container\'s shim is left alone');
+    assert.equal(end(['run', 'relative', '0']).status, 2);
+    assert.deepEqual(end(['run', other.bundle, '0']), { status: 0, stdout: '1 0\n' });
+    await waitExit(other.shimPid);
+    await waitFor(() => !alive(other.initPid), 5000);
+  });
 });
 
 describe('integration: shim network namespace and hold', { skip }, () => {

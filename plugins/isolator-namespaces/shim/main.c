@@ -18,6 +18,7 @@
 #include "err.h"
 #include "exec-mode.h"
 #include "run.h"
+#include "signal-mode.h"
 #include "spec.h"
 #include "stdio-fds.h"
 #include "timing.h"
@@ -364,33 +365,14 @@ static int run_mode(const char *bundle_arg) {
   return code;
 }
 
-/* `signal <pid> <parent> <signal>`: the signal to pid only while it is parent's child (a
- * container's init, the child of its shim), through a pidfd taken before the parent is read (the
- * read is that process's when the pidfd still reaches it afterwards: a pid is not reused while its
- * process runs). Exit 0: sent; 3: no such process, or not parent's child (a pid reused since the
- * init died: left alone); 1: another failure, said on stderr. */
-static int signal_mode(const char *pid_arg, const char *parent_arg, const char *signal_arg) {
-  char *end;
-  long pid = strtol(pid_arg, &end, 10), parent = *end ? -1 : strtol(parent_arg, &end, 10), sig = *end ? -1 : strtol(signal_arg, &end, 10);
-  if (*end || pid <= 0 || parent <= 0 || sig <= 0 || sig >= NSIG) {
-    fprintf(stderr, "mini-docker-shim signal: want <pid> <parent pid> <signal number>\n");
-    return 2;
-  }
-  cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-  if (pidfd < 0) return errno == ESRCH ? 3 : (fprintf(stderr, "mini-docker-shim signal: pidfd_open %ld: %s\n", pid, strerror(errno)), 1);
-  if (proc_parent_of((pid_t)pid) != (pid_t)parent) return 3;
-  if (syscall(SYS_pidfd_send_signal, pidfd, (int)sig, NULL, 0) < 0) {
-    if (errno == ESRCH) return 3;
-    fprintf(stderr, "mini-docker-shim signal: %ld to %ld: %s\n", sig, pid, strerror(errno));
-    return 1;
-  }
-  return 0;
-}
-
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "run") == 0) return run_mode(argv[2]);
   if (argc == 3 && strcmp(argv[1], "exec") == 0) return exec_mode_main(argv[2]);
   if (argc == 5 && strcmp(argv[1], "signal") == 0) return signal_mode(argv[2], argv[3], argv[4]);
-  fprintf(stderr, "usage: mini-docker-shim run <bundle-dir> | exec <spec-file> | signal <pid> <parent pid> <signal>\n");
+  if (argc == 6 && strcmp(argv[1], "signal-in") == 0) return signal_in_mode(argv[2], argv[3], argv[4], argv[5]);
+  if (argc == 5 && strcmp(argv[1], "end") == 0) return end_mode(argv[2], argv[3], argv[4]);
+  fprintf(stderr,
+          "usage: mini-docker-shim run <bundle-dir> | exec <spec-file> | signal <pid> <parent pid> <signal> | signal-in <pid> <init pid> <init's parent pid> <signal> | "
+          "end <run|exec> <path> <children 0|1>\n");
   return 2;
 }
