@@ -28,7 +28,7 @@ const shimBinary = join(binDir, 'mini-docker-shim');
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? false : 'needs root';
 
-const APPLETS = ['sh', 'cat', 'echo', 'id', 'hostname', 'ps', 'ls', 'sleep', 'stty', 'pwd', 'grep', 'wc', 'touch', 'env', 'tty', 'test', 'read', 'kill', 'printf', 'head', 'seq'];
+const APPLETS = ['sh', 'cat', 'echo', 'id', 'hostname', 'ps', 'ls', 'sleep', 'stty', 'pwd', 'grep', 'wc', 'touch', 'env', 'tty', 'test', 'read', 'kill', 'printf', 'head', 'seq', 'rm', 'ln', 'mkfifo', 'mknod'];
 const DOCKER_DEFAULT_CAPS = '00000000a80425fb';
 
 let scratch = '';
@@ -761,6 +761,53 @@ describe('integration: shim exec mode', { skip }, () => {
       assert.equal((await piped.exited).exitCode, 0);
       assert.equal(Buffer.concat(pipedOut).toString(), 'x\neof\n');
     } finally {
+      await stop(c);
+    }
+  });
+
+  it('a tty comes only from the container\'s devpts ptmx: a /dev/ptmx replaced by a link to a host path, a FIFO or another node is a clear error, the host untouched', async () => {
+    // A FIFO on the host with a writer blocked in its open: anything that opens the FIFO to read (the
+    // shim following the container's link on the host's side) releases the writer.
+    const hostFifo = join(scratch, `host-fifo-${randomBytes(3).toString('hex')}`);
+    execFileSync('mkfifo', [hostFifo]);
+    const writer = spawn('sh', ['-c', `echo touched > ${hostFifo}`], { stdio: 'ignore' });
+    const c = await run(baseSpec(['sleep', '1000']));
+    try {
+      const inContainer = async (name: string, script: string): Promise<void> => {
+        const path = join(c.bundle, `exec-${name}.spec`);
+        await writeSpec(path, { pid: c.initPid, parent: c.shimPid, args: ['sh', '-c', script], env: ['PATH=/bin'] });
+        const h = spawnExec(shimBinary, path);
+        await h.started;
+        assert.equal((await h.exited).exitCode, 0, `${name}: ${script}`);
+      };
+      const ttyExec = async (name: string): Promise<{ started: Promise<number>; exited: Promise<ExitMessage> }> => {
+        const path = join(c.bundle, `exec-tty-${name}.spec`);
+        await writeSpec(path, { pid: c.initPid, parent: c.shimPid, args: ['tty'], env: ['PATH=/bin'], tty: true });
+        const h = spawnExec(shimBinary, path);
+        return { started: h.started, exited: h.exited };
+      };
+      const refused = async (name: string, reason: RegExp): Promise<void> => {
+        const h = await ttyExec(name);
+        await assert.rejects(h.started, (err: unknown) => err instanceof ShimStartError && err.exitCode === 125 && reason.test(err.message), name);
+        await h.exited;
+      };
+      await inContainer('link', `rm /dev/ptmx && ln -s ${hostFifo} /dev/ptmx`);
+      await refused('link', /open the container's \/dev\/ptmx .*No such file or directory/);
+      await inContainer('fifo', 'rm /dev/ptmx && mkfifo /dev/ptmx');
+      await refused('fifo', /the container's \/dev\/ptmx is a FIFO, not its devpts ptmx/);
+      await inContainer('null', 'rm /dev/ptmx && mknod /dev/ptmx c 1 3');
+      await refused('null', /the container's \/dev\/ptmx is the character device 1:3, not its devpts ptmx/);
+      await inContainer('outside', 'rm /dev/ptmx && mknod /dev/ptmx c 5 2');
+      await refused('outside', /the container's \/dev\/ptmx is the character device 5:2 outside devpts, not its devpts ptmx/);
+      assert.equal(alive(writer.pid!), true, 'nothing opened the host\'s FIFO');
+      // Put back as the shim made it (an absolute link resolves inside the container too): a tty again.
+      await inContainer('restore', 'rm /dev/ptmx && ln -s /dev/pts/ptmx /dev/ptmx');
+      const ok = await ttyExec('restored');
+      assert.ok((await ok.started) > 0);
+      assert.equal((await ok.exited).exitCode, 0);
+    } finally {
+      writer.kill('SIGKILL');
+      rmSync(hostFifo, { force: true });
       await stop(c);
     }
   });

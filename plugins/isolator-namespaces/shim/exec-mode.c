@@ -212,7 +212,6 @@ int exec_mode_main(const char *spec_path) {
   struct child_pipes cp = {-1, -1, -1, -1, -1, -1};
   struct ns_fds ns = {-1, -1, -1, -1, -1, -1, -1};
   struct bytes hello = {0};
-  char ptmx[64];
   syscall(SYS_close_range, 3U, ~0U, 0U); /* nothing of the daemon's leaks into the container */
   int loaded = spec_load(&s, spec_path, &e) == 0;
   frame_append_hello(&hello, (uint32_t)getpid(), loaded ? (uint32_t)s.pid : 0);
@@ -231,13 +230,12 @@ int exec_mode_main(const char *spec_path) {
   sigprocmask(SIG_BLOCK, &mask, NULL);
   signal(SIGPIPE, SIG_IGN);
   cleanup_close int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  snprintf(ptmx, sizeof ptmx, "/proc/%d/root/dev/ptmx", (int)s.pid);
 
   int code;
   pid_t pid = -1;
   if (sfd < 0) shim_fail(&e, errno, "signalfd");
   else if (ns_open_of_child(s.pid, s.parent, &ns, &e) < 0) {
-  } else if (stdio_create(&io, s.tty, s.stdin_open, ptmx, s.rows, s.cols, &e) < 0) {
+  } else if (stdio_create(&io, s.tty, s.stdin_open, ns.root, s.rows, s.cols, &e) < 0) {
   } else if (child_pipes_open(&cp, &e) < 0) {
   } else if (ns_join_for_fork(&ns, s.pid, &e) < 0) {
   } else if ((pid = fork()) < 0) {

@@ -204,7 +204,7 @@ static int serve_container(struct spec *s, const char *bundle, int report_fd, in
   if (sfd < 0) shim_fail(&e, errno, "signalfd");
   else if (write_pid_file(bundle, shim_pid, &e) < 0) {
   } else if ((lfd = run_listen(bundle, &e)) < 0) {
-  } else if (stdio_create(&io, s->tty, s->stdin_open, NULL, s->rows, s->cols, &e) < 0) {
+  } else if (stdio_create(&io, s->tty, s->stdin_open, -1, s->rows, s->cols, &e) < 0) {
   } else if (child_pipes_open(&cp, &e) < 0) {
   } else if (s->hold && child_go_open(&cp, &e) < 0) {
   } else if (s->netns[0] == '/' && (net_fd = open(s->netns, O_RDONLY | O_CLOEXEC)) < 0) {

@@ -7,11 +7,10 @@
 
 #include "pty.h"
 
-int stdio_create(struct stdio_fds *io, int tty, int stdin_open, const char *ptmx_path, unsigned rows, unsigned cols,
-                 struct shim_err *e) {
+int stdio_create(struct stdio_fds *io, int tty, int stdin_open, int pty_root, unsigned rows, unsigned cols, struct shim_err *e) {
   *io = (struct stdio_fds)STDIO_FDS_NONE;
   io->tty = tty;
-  if (tty && !ptmx_path) {
+  if (tty && pty_root < 0) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return shim_fail(e, errno, "socketpair console");
     io->console_parent = sv[0];
@@ -20,7 +19,7 @@ int stdio_create(struct stdio_fds *io, int tty, int stdin_open, const char *ptmx
   }
   if (tty) {
     int slave;
-    if (pty_open(ptmx_path, &io->out, &slave, e) < 0) return -1;
+    if (pty_open(pty_root, &io->out, &slave, e) < 0) return -1;
     if (pty_resize(io->out, rows ? rows : 24, cols ? cols : 80, e) < 0) return -1;
     io->child_in = slave;
     io->child_out = fcntl(slave, F_DUPFD_CLOEXEC, 3);
@@ -71,7 +70,9 @@ int stdio_install(struct stdio_fds *io, struct shim_err *e) {
 int stdio_install_console(struct stdio_fds *io, unsigned rows, unsigned cols, struct shim_err *e) {
   if (io->console_child < 0) return 0;
   int master, slave;
-  if (pty_open("/dev/ptmx", &master, &slave, e) < 0) return -1;
+  cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return shim_fail(e, errno, "open /");
+  if (pty_open(root, &master, &slave, e) < 0) return -1;
   int r = -1;
   if (pty_resize(master, rows ? rows : 24, cols ? cols : 80, e) < 0 || pty_make_controlling(slave, e) < 0) goto out;
   if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0) {

@@ -19,9 +19,9 @@ struct stdio_fds {
 #define STDIO_FDS_NONE \
   {.out = -1, .err = -1, .in = -1, .child_in = -1, .child_out = -1, .child_err = -1, .console_parent = -1, .console_child = -1}
 
-/* With tty and ptmx_path NULL, the pty is made later by the child (stdio_install_console). */
-int stdio_create(struct stdio_fds *io, int tty, int stdin_open, const char *ptmx_path, unsigned rows, unsigned cols,
-                 struct shim_err *e);
+/* With tty, the pty comes from pty_root's dev/ptmx (pty_open: exec, the container's root); with
+ * pty_root -1 it is made later by the child (stdio_install_console). */
+int stdio_create(struct stdio_fds *io, int tty, int stdin_open, int pty_root, unsigned rows, unsigned cols, struct shim_err *e);
 /* In the child, inside its mount namespace and root: a pty from /dev/ptmx, the slave as fds 0-2
  * and controlling terminal, the master sent to the parent. Nothing to do without a console socket. */
 int stdio_install_console(struct stdio_fds *io, unsigned rows, unsigned cols, struct shim_err *e);
