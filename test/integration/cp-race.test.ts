@@ -114,6 +114,20 @@ async function manyEntries(): Promise<Buffer> {
   return buildTar(entries);
 }
 
+/** Runs `make` with these variables set in this process's environment (a child it spawns inherits them), then puts them back. */
+async function withEnv<T>(vars: Readonly<Record<string, string>>, make: () => Promise<T>): Promise<T> {
+  const saved = Object.keys(vars).map((key) => [key, process.env[key]] as const);
+  Object.assign(process.env, vars);
+  try {
+    return await make();
+  } finally {
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
 function hostUntouched(hostDir: string): void {
   assert.deepEqual(readdirSync(hostDir), ['canary'], 'nothing landed in the host folder');
   assert.equal(readFileSync(join(hostDir, 'canary'), 'utf8'), CANARY);
@@ -153,13 +167,55 @@ describe('cp through mini-docker-cproot: an unfrozen process racing the copy', {
     return rootfs;
   }
 
+  interface StandIn {
+    readonly rootfs: string;
+    readonly shim: ChildProcess;
+    /** The stand-in's init: the container's process ContainerFs.running joins. */
+    readonly pid: number;
+  }
+
+  /**
+   * Every test's fixture: a rootfs `name` (makeRootfs), `beforeStart` done on it, a stand-in
+   * container on it (remapped or plain), the test's body, then the stand-in killed whatever happened.
+   */
+  async function withStandIn(name: string, options: { remapped?: boolean; beforeStart?: (rootfs: string) => Promise<void> }, body: (c: StandIn) => Promise<void>): Promise<void> {
+    const remapped = options.remapped ?? false;
+    const rootfs = await makeRootfs(name, remapped);
+    await options.beforeStart?.(rootfs);
+    const { shim, pid } = await startContainer(rootfs, remapped, userns);
+    started.push(shim);
+    try {
+      await body({ rootfs, shim, pid });
+    } finally {
+      shim.kill('SIGKILL');
+    }
+  }
+
+  /**
+   * withStandIn with the cp server of the stand-in (`serverEnv`: the server's environment, for the
+   * body): closed after the body, whatever happened; then the server must have ended.
+   */
+  async function withServer(
+    name: string,
+    options: { remapped?: boolean; beforeStart?: (rootfs: string) => Promise<void>; serverEnv?: Readonly<Record<string, string>> },
+    body: (c: StandIn & { readonly fs: ContainerFs }) => Promise<void>,
+  ): Promise<void> {
+    let serverPid = 0;
+    await withStandIn(name, options, async (c) => {
+      const fs = await withEnv(options.serverEnv ?? {}, () => ContainerFs.running(c.pid, c.shim.pid!, options.remapped ?? false));
+      serverPid = fs.pid!;
+      try {
+        await body({ ...c, fs });
+      } finally {
+        await fs.close();
+      }
+    });
+    assert.equal(gone(serverPid), true, 'the server ended');
+  }
+
   for (const remapped of [false, true]) {
     it(`a running ${remapped ? 'remapped' : 'plain'} container: PUTs and GETs while sub/ is swapped for links to a host folder land and read only inside it`, async () => {
-      const rootfs = await makeRootfs(remapped ? 'remapped' : 'plain', remapped);
-      const { shim, pid } = await startContainer(rootfs, remapped, userns);
-      started.push(shim);
-      const fs = await ContainerFs.running(pid, shim.pid!, remapped);
-      try {
+      await withServer(remapped ? 'remapped' : 'plain', { remapped }, async ({ rootfs, fs }) => {
         // The server's "/" is the container's: links resolve inside it.
         assert.equal((await readFile(`/proc/${fs.pid}/root/marker`, 'utf8')), 'the container\n');
         assert.equal(await resolveInRoot('/', '/evil-abs', { followFinal: true, create: false, finalMayBeFile: true, missingAsIs: true }, fs), '/etc');
@@ -195,20 +251,12 @@ describe('cp through mini-docker-cproot: an unfrozen process racing the copy', {
           const { uid } = await fs.lstat('/vol/target/sub');
           assert.equal(uid, 0, 'the server, in its user namespace, sees the container\'s ids');
         }
-      } finally {
-        await fs.close();
-        shim.kill('SIGKILL');
-      }
-      assert.equal(gone(fs.pid!), true, 'the server ended');
+      });
     });
   }
 
   it('a remapped container: files are made as its root (uid 0 there, the range on the host); an owner it cannot hold fails', async () => {
-    const rootfs = await makeRootfs('owners', true);
-    const { shim, pid } = await startContainer(rootfs, true, userns);
-    started.push(shim);
-    const fs = await ContainerFs.running(pid, shim.pid!, true);
-    try {
+    await withServer('owners', { remapped: true }, async ({ rootfs, fs }) => {
       await extractTar(Readable.from([await buildTar([[{ path: 'owned', type: 'file', mode: 0o4755, uid: 0, gid: 0 }, 'x'], [{ path: 'd', type: 'directory', mode: 0o755, uid: 5, gid: 6 }]])]), '/vol/target', { fs, preserveOwner: true });
       const owned = await lstat(join(rootfs, 'vol', 'target', 'owned'));
       assert.deepEqual([owned.uid, owned.gid, owned.mode & 0o7777], [RANGE, RANGE, 0o4755]);
@@ -235,81 +283,67 @@ describe('cp through mini-docker-cproot: an unfrozen process racing the copy', {
       const back: Buffer[] = [];
       for await (const chunk of fs.readStream('/vol/target/big', big.length, await fs.lstat('/vol/target/big'))) back.push(chunk);
       assert.equal(Buffer.concat(back).equals(big), true, 'read back in pieces');
-    } finally {
-      await fs.close();
-      shim.kill('SIGKILL');
-    }
+    });
   });
 
   it("magic links of the container's /proc (a process's cwd, fd, root) are not followed: they could lead where its processes are, the host's", async () => {
-    const rootfs = await makeRootfs('magic', false);
-    const { shim, pid } = await startContainer(rootfs, false, userns);
-    started.push(shim);
     // A process of the host's whose cwd is the host folder, seen through a /proc the container mounted (it shares the host's PID namespace here).
     const host = spawn('sleep', ['1000'], { cwd: hostDir, stdio: 'ignore' });
     started.push(host);
-    await mkdir(join(rootfs, 'proc'));
-    execFileSync('nsenter', ['--target', String(pid), '--mount', 'mount', '-t', 'proc', 'proc', join(rootfs, 'proc')]);
-    await symlink(`/proc/${host.pid!}/cwd`, join(rootfs, 'magic'));
-    const fs = await ContainerFs.running(pid, shim.pid!, false);
-    try {
-      assert.equal((await fs.lstat(`/proc/${host.pid!}/cwd`)).isSymbolicLink(), true, "the container's /proc is there");
-      const refused = (e: NodeJS.ErrnoException): boolean => e.code === 'ELOOP' || e.code === 'EXDEV' || e.code === 'ENOTDIR';
-      await assert.rejects(fs.lstat('/magic/canary'), refused);
-      await assert.rejects(fs.readSmall('/magic/canary', CANARY.length, { dev: 0, ino: 0 }), refused);
-      await assert.rejects(fs.readdir('/magic'), refused);
-      await assert.rejects(fs.writeFile('/magic/escaped', Buffer.from('x'), { mode: 0o644, mtime: 0 }), refused);
-      await assert.rejects(fs.mkdir(`/proc/${host.pid!}/cwd/escaped-dir`, 0o755), refused);
-      await assert.rejects(fs.symlink('/x', '/magic/escaped-link'), refused);
-      // Resolved by the path rules, the link's text leads to the container's own (missing) folder of that name.
-      await assert.rejects(extractTar(Readable.from([await buildTar([[{ path: 'escaped', type: 'file', mode: 0o644 }, 'x']])]), '/magic', { fs }), refused);
-      hostUntouched(hostDir);
-    } finally {
-      await fs.close();
-      host.kill('SIGKILL');
-      shim.kill('SIGKILL');
-    }
+    const withProc = async (rootfs: string): Promise<void> => {
+      await mkdir(join(rootfs, 'proc'));
+      await symlink(`/proc/${host.pid!}/cwd`, join(rootfs, 'magic'));
+    };
+    await withStandIn('magic', { beforeStart: withProc }, async ({ rootfs, shim, pid }) => {
+      execFileSync('nsenter', ['--target', String(pid), '--mount', 'mount', '-t', 'proc', 'proc', join(rootfs, 'proc')]);
+      const fs = await ContainerFs.running(pid, shim.pid!, false);
+      try {
+        assert.equal((await fs.lstat(`/proc/${host.pid!}/cwd`)).isSymbolicLink(), true, "the container's /proc is there");
+        const refused = (e: NodeJS.ErrnoException): boolean => e.code === 'ELOOP' || e.code === 'EXDEV' || e.code === 'ENOTDIR';
+        await assert.rejects(fs.lstat('/magic/canary'), refused);
+        await assert.rejects(fs.readSmall('/magic/canary', CANARY.length, { dev: 0, ino: 0 }), refused);
+        await assert.rejects(fs.readdir('/magic'), refused);
+        await assert.rejects(fs.writeFile('/magic/escaped', Buffer.from('x'), { mode: 0o644, mtime: 0 }), refused);
+        await assert.rejects(fs.mkdir(`/proc/${host.pid!}/cwd/escaped-dir`, 0o755), refused);
+        await assert.rejects(fs.symlink('/x', '/magic/escaped-link'), refused);
+        // Resolved by the path rules, the link's text leads to the container's own (missing) folder of that name.
+        await assert.rejects(extractTar(Readable.from([await buildTar([[{ path: 'escaped', type: 'file', mode: 0o644 }, 'x']])]), '/magic', { fs }), refused);
+        hostUntouched(hostDir);
+      } finally {
+        await fs.close();
+        host.kill('SIGKILL');
+      }
+    });
   });
 
   it('a pid that is not the shim\'s child is refused (a reused pid): the server does not enter it', async () => {
-    const rootfs = await makeRootfs('reused', false);
-    const { shim, pid } = await startContainer(rootfs, false, userns);
-    started.push(shim);
-    try {
+    await withStandIn('reused', {}, async ({ pid }) => {
       await assert.rejects(ContainerFs.running(pid, process.pid, false), /the container's init: No such process/);
-    } finally {
-      shim.kill('SIGKILL');
-    }
+    });
   });
 
   it('the server dies with its parent: a daemon killed mid-copy leaves no process behind', async () => {
-    const rootfs = await makeRootfs('orphan', false);
-    const { shim, pid } = await startContainer(rootfs, false, userns);
-    started.push(shim);
-    const script = `import { ContainerFs } from ${JSON.stringify(new URL('../../core/archive/container-fs.js', import.meta.url).href)};
+    await withStandIn('orphan', {}, async ({ shim, pid }) => {
+      const script = `import { ContainerFs } from ${JSON.stringify(new URL('../../core/archive/container-fs.js', import.meta.url).href)};
 const fs = await ContainerFs.running(${pid}, ${shim.pid!}, false);
 process.stdout.write(fs.pid + '\\n');
 setInterval(() => undefined, 1000);`;
-    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    started.push(parent);
-    const serverPid = await new Promise<number>((resolve, reject) => {
-      parent.stdout!.once('data', (text: Buffer) => resolve(Number(text.toString().trim())));
-      parent.once('exit', (code) => reject(new Error(`the parent ended first (${code})`)));
+      const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      started.push(parent);
+      const serverPid = await new Promise<number>((resolve, reject) => {
+        parent.stdout!.once('data', (text: Buffer) => resolve(Number(text.toString().trim())));
+        parent.once('exit', (code) => reject(new Error(`the parent ended first (${code})`)));
+      });
+      assert.equal(gone(serverPid), false);
+      parent.kill('SIGKILL');
+      await until('the server to die with its parent', () => gone(serverPid));
     });
-    assert.equal(gone(serverPid), false);
-    parent.kill('SIGKILL');
-    await until('the server to die with its parent', () => gone(serverPid));
-    shim.kill('SIGKILL');
   });
 
   it('a file swapped for a fifo after the walk (by a process no freeze stops): its read is refused at once, in the server and on the host, never blocked', { timeout: 120_000 }, async () => {
-    const rootfs = await makeRootfs('fifo', false);
-    const { shim, pid } = await startContainer(rootfs, false, userns);
-    started.push(shim);
-    const file = join(rootfs, 'vol', 'target', 'file');
-    await writeFile(file, 'the bytes walked\n');
-    const fs = await ContainerFs.running(pid, shim.pid!, false);
-    try {
+    const walkedFile = (rootfs: string): string => join(rootfs, 'vol', 'target', 'file');
+    await withServer('fifo', { beforeStart: (rootfs) => writeFile(walkedFile(rootfs), 'the bytes walked\n') }, async ({ rootfs, fs }) => {
+      const file = walkedFile(rootfs);
       const walked = await fs.lstat('/vol/target/file');
       assert.equal((await fs.readSmall('/vol/target/file', walked.size, walked)).toString(), 'the bytes walked\n');
       // What a walk saw, then a fifo in its place: an open for reading would wait for a writer forever.
@@ -350,33 +384,20 @@ setInterval(() => undefined, 1000);`;
       await writeTarOf('/vol', 'target', 'target', out, { fs });
       await read;
       assert.ok(names.includes('target/file'), names.join(' '));
-    } finally {
-      await fs.close();
-      shim.kill('SIGKILL');
-    }
-    assert.equal(gone(fs.pid!), true, 'the server ended');
+    });
   });
 
   it('close() kills a server that does not end after its stdin did (stuck in a call: stopped here), so a copy always lets the container go', async () => {
-    const rootfs = await makeRootfs('stuck', false);
-    const { shim, pid } = await startContainer(rootfs, false, userns);
-    started.push(shim);
-    const fs = await ContainerFs.running(pid, shim.pid!, false);
-    try {
+    await withServer('stuck', {}, async ({ fs }) => {
       process.kill(fs.pid!, 'SIGSTOP'); // it reads no more requests and never sees the end of its stdin
       const pending = fs.lstat('/marker');
       await fs.close();
       assert.equal(gone(fs.pid!), true, 'the server was killed');
       await assert.rejects(pending, /ended \(SIGKILL\)/);
-    } finally {
-      shim.kill('SIGKILL');
-    }
+    });
   });
 
   it('a name that is not UTF-8 keeps its bytes, in (PUT, as GNU tar carries it) and out (GET), as Docker copies it', async () => {
-    const rootfs = await makeRootfs('bytes', false);
-    const { shim, pid } = await startContainer(rootfs, false, userns);
-    started.push(shim);
     const latin1 = Buffer.from('caf\xe9', 'latin1'); // "café" in Latin-1: not UTF-8
     const under = (dir: string): Buffer => Buffer.concat([Buffer.from(`${dir}/`), latin1]);
     const source = join(base, 'bytes-source');
@@ -384,8 +405,7 @@ setInterval(() => undefined, 1000);`;
     writeFileSync(under(source), 'a latin-1 name\n');
     const tar = execFileSync('tar', ['-C', source, '-cf', '-', '.']);
     assert.ok(tar.includes(Buffer.concat([under('.'), Buffer.from([0])])), 'GNU tar carries the name as its bytes');
-    const fs = await ContainerFs.running(pid, shim.pid!, false);
-    try {
+    await withServer('bytes', {}, async ({ rootfs, fs }) => {
       await extractTar(Readable.from([tar]), '/vol/target', { fs, byteNames: true });
       const target = join(rootfs, 'vol', 'target');
       const names = readdirSync(target, { encoding: 'buffer' });
@@ -409,73 +429,60 @@ setInterval(() => undefined, 1000);`;
         read.push({ path: encodeName(header.path), body: Buffer.concat(chunks).toString() });
       }
       assert.ok(read.some((e) => e.path.equals(under('target')) && e.body === 'a latin-1 name\n'), read.map((e) => e.path.toString('hex')).join(' '));
-    } finally {
-      await fs.close();
-      shim.kill('SIGKILL');
-    }
+    });
   });
 
   it('an answer over the cap (a huge folder) fails with one clear line, EOVERFLOW, and the server goes on', async () => {
-    const rootfs = await makeRootfs('huge', false);
-    const { shim, pid } = await startContainer(rootfs, false, userns);
-    started.push(shim);
-    const big = join(rootfs, 'big');
-    await mkdir(big);
-    for (let i = 0; i < 200; i++) await writeFile(join(big, `a-rather-long-file-name-${String(i).padStart(4, '0')}`), '');
-    const saved = process.env['MINI_DOCKER_CPROOT_MAX_ANSWER'];
-    process.env['MINI_DOCKER_CPROOT_MAX_ANSWER'] = '4096'; // the server's cap lowered (never raised) for this server only
-    let fs: ContainerFs;
-    try {
-      fs = await ContainerFs.running(pid, shim.pid!, false);
-    } finally {
-      if (saved === undefined) delete process.env['MINI_DOCKER_CPROOT_MAX_ANSWER'];
-      else process.env['MINI_DOCKER_CPROOT_MAX_ANSWER'] = saved;
-    }
-    try {
+    const bigFolder = async (rootfs: string): Promise<void> => {
+      const big = join(rootfs, 'big');
+      await mkdir(big);
+      for (let i = 0; i < 200; i++) await writeFile(join(big, `a-rather-long-file-name-${String(i).padStart(4, '0')}`), '');
+    };
+    // The server's cap lowered (never raised) for this server only.
+    await withServer('huge', { beforeStart: bigFolder, serverEnv: { MINI_DOCKER_CPROOT_MAX_ANSWER: '4096' } }, async ({ fs }) => {
       await assert.rejects(fs.readdir('/big'), (e: NodeJS.ErrnoException) => e.code === 'EOVERFLOW' && /^the answer to readdir \/big is over 4096 bytes/.test(e.message));
       assert.deepEqual((await fs.readdir('/vol')).sort(), ['target']);
-    } finally {
-      await fs.close();
-      shim.kill('SIGKILL');
-    }
+    });
   });
 
   it('a removal crosses no mount, a bind of the same file system included (nested volumes), and no tree deeper than its cap', async () => {
-    const rootfs = await makeRootfs('nested', false);
     const source = join(base, 'nested-source');
     await mkdir(source);
     await writeFile(join(source, 'kept'), 'the bind source\n');
-    const nested = join(rootfs, 'vol', 'target', 'sub', 'nested');
-    await mkdir(nested);
-    execFileSync('mount', ['--bind', source, nested]); // same file system: the same st_dev on both sides
-    let mounted = true;
-    try {
-      const { shim, pid } = await startContainer(rootfs, false, userns);
-      started.push(shim);
-      execFileSync('umount', [nested]); // the container's mount namespace keeps its copy; the host's goes
-      mounted = false;
+    let nested = '';
+    let mounted = false;
+    const bindAndDeep = async (rootfs: string): Promise<void> => {
+      nested = join(rootfs, 'vol', 'target', 'sub', 'nested');
+      await mkdir(nested);
       let deep = join(rootfs, 'deep');
       for (let i = 0; i < 520; i++) deep = join(deep, 'd');
       await mkdir(deep, { recursive: true });
-      const fs = await ContainerFs.running(pid, shim.pid!, false);
-      try {
-        assert.equal((await fs.lstat('/vol/target/sub/nested/kept')).isFile(), true, 'the bind is there in the container');
-        await assert.rejects(fs.remove('/vol/target'), (e: NodeJS.ErrnoException) => e.code === 'EBUSY');
-        assert.equal(readFileSync(join(source, 'kept'), 'utf8'), 'the bind source\n', "nothing under the bind was removed");
-        await assert.rejects(fs.remove('/deep'), (e: NodeJS.ErrnoException) => e.code === 'ELOOP' && /deeper than 512 folders/.test(e.message));
-        // A path with a NUL byte is refused, not cut short at it.
-        await assert.rejects(fs.lstat('/marker\0/anything'), (e: NodeJS.ErrnoException) => e.code === 'EINVAL' && /NUL byte/.test(e.message));
-        await assert.rejects(fs.remove('/marker\0x'), (e: NodeJS.ErrnoException) => e.code === 'EINVAL');
-        assert.equal(existsSync(join(rootfs, 'marker')), true);
-        // chmod never goes through a link (fchmodat2; before Linux 6.6, the entry held with O_PATH and moded through /proc/self/fd).
-        await fs.mkdir('/moded', 0o700);
-        await fs.chmod('/moded', 0o751);
-        assert.equal((await lstat(join(rootfs, 'moded'))).mode & 0o7777, 0o751);
-        await assert.rejects(fs.chmod('/evil-abs', 0o700), (e: NodeJS.ErrnoException) => e.code === 'ELOOP' || e.code === 'EOPNOTSUPP');
-      } finally {
-        await fs.close();
-        shim.kill('SIGKILL');
-      }
+      execFileSync('mount', ['--bind', source, nested]); // same file system: the same st_dev on both sides
+      mounted = true;
+    };
+    try {
+      await withStandIn('nested', { beforeStart: bindAndDeep }, async ({ rootfs, shim, pid }) => {
+        execFileSync('umount', [nested]); // the container's mount namespace keeps its copy; the host's goes
+        mounted = false;
+        const fs = await ContainerFs.running(pid, shim.pid!, false);
+        try {
+          assert.equal((await fs.lstat('/vol/target/sub/nested/kept')).isFile(), true, 'the bind is there in the container');
+          await assert.rejects(fs.remove('/vol/target'), (e: NodeJS.ErrnoException) => e.code === 'EBUSY');
+          assert.equal(readFileSync(join(source, 'kept'), 'utf8'), 'the bind source\n', "nothing under the bind was removed");
+          await assert.rejects(fs.remove('/deep'), (e: NodeJS.ErrnoException) => e.code === 'ELOOP' && /deeper than 512 folders/.test(e.message));
+          // A path with a NUL byte is refused, not cut short at it.
+          await assert.rejects(fs.lstat('/marker\0/anything'), (e: NodeJS.ErrnoException) => e.code === 'EINVAL' && /NUL byte/.test(e.message));
+          await assert.rejects(fs.remove('/marker\0x'), (e: NodeJS.ErrnoException) => e.code === 'EINVAL');
+          assert.equal(existsSync(join(rootfs, 'marker')), true);
+          // chmod never goes through a link (fchmodat2; before Linux 6.6, the entry held with O_PATH and moded through /proc/self/fd).
+          await fs.mkdir('/moded', 0o700);
+          await fs.chmod('/moded', 0o751);
+          assert.equal((await lstat(join(rootfs, 'moded'))).mode & 0o7777, 0o751);
+          await assert.rejects(fs.chmod('/evil-abs', 0o700), (e: NodeJS.ErrnoException) => e.code === 'ELOOP' || e.code === 'EOPNOTSUPP');
+        } finally {
+          await fs.close();
+        }
+      });
     } finally {
       if (mounted) execFileSync('umount', [nested]);
     }

@@ -103,12 +103,39 @@ static void cleanup_mem(void *p)
 }
 #define cleanup_free __attribute__((cleanup(cleanup_mem)))
 
+/* Bytes gathered in memory, grown by doubling from a first size: the answers waiting to be
+ * written, the payload of the answer being built. */
+struct buffer {
+	unsigned char *data;
+	size_t len, cap;
+};
+
+static int buffer_add(struct buffer *b, const void *data, size_t n, size_t first)
+{
+	if (n > SIZE_MAX / 4 - b->len) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap == 0 ? first : b->cap;
+		while (cap < b->len + n)
+			cap *= 2;
+		unsigned char *grown = realloc(b->data, cap);
+		if (grown == NULL)
+			return -1;
+		b->data = grown;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
 /* The pipes: stdin read in big blocks, answers gathered and written when stdin has nothing more. */
 struct io {
 	unsigned char in[1 << 16];
 	size_t in_pos, in_len;
-	unsigned char *out;
-	size_t out_len, out_cap;
+	struct buffer out;
 	int handles[MAX_HANDLES];
 	int root; /* "/" once chrooted: where every lookup starts */
 };
@@ -116,34 +143,24 @@ struct io {
 static int flush_out(struct io *io)
 {
 	size_t done = 0;
-	while (done < io->out_len) {
-		ssize_t n = write(STDOUT_FILENO, io->out + done, io->out_len - done);
+	while (done < io->out.len) {
+		ssize_t n = write(STDOUT_FILENO, io->out.data + done, io->out.len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
 		done += (size_t)n;
 	}
-	io->out_len = 0;
+	io->out.len = 0;
 	return 0;
 }
 
 static int put(struct io *io, const void *data, size_t n)
 {
-	if (io->out_len + n > io->out_cap) {
-		size_t cap = io->out_cap == 0 ? 1 << 16 : io->out_cap;
-		while (cap < io->out_len + n)
-			cap *= 2;
-		unsigned char *grown = realloc(io->out, cap);
-		if (grown == NULL)
-			return -1;
-		io->out = grown;
-		io->out_cap = cap;
-	}
-	memcpy(io->out + io->out_len, data, n);
-	io->out_len += n;
+	if (buffer_add(&io->out, data, n, 1 << 16) < 0)
+		return -1;
 	/* Big answers (file data) go out at once rather than piling up. */
-	return io->out_len >= (1 << 20) ? flush_out(io) : 0;
+	return io->out.len >= (1 << 20) ? flush_out(io) : 0;
 }
 
 static int put_u32(struct io *io, uint32_t v)
@@ -287,41 +304,24 @@ static int write_all(int fd, const char *data, size_t n)
 	return 0;
 }
 
-/* The payload of an answer being built (an answer's header needs its length first). */
-struct payload {
-	char *data;
-	size_t len, cap;
-};
-
-static int add(struct payload *p, const void *data, size_t n)
+/* The payload of an answer being built (an answer's header needs its length first), at most max_answer. */
+static int add(struct buffer *p, const void *data, size_t n)
 {
 	if (n > max_answer - p->len) {
 		answer_too_big = 1;
 		errno = EOVERFLOW;
 		return -1;
 	}
-	if (p->len + n > p->cap) {
-		size_t cap = p->cap == 0 ? 4096 : p->cap;
-		while (cap < p->len + n)
-			cap *= 2;
-		char *grown = realloc(p->data, cap);
-		if (grown == NULL)
-			return -1;
-		p->data = grown;
-		p->cap = cap;
-	}
-	memcpy(p->data + p->len, data, n);
-	p->len += n;
-	return 0;
+	return buffer_add(p, data, n, 4096);
 }
 
-static int add_u32(struct payload *p, uint32_t v)
+static int add_u32(struct buffer *p, uint32_t v)
 {
 	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
 	return add(p, b, 4);
 }
 
-static int add_stat(struct payload *p, const struct stat *st)
+static int add_stat(struct buffer *p, const struct stat *st)
 {
 	int64_t v[10] = { st->st_mode, st->st_uid, st->st_gid, (int64_t)st->st_nlink, st->st_size, (int64_t)st->st_ino,
 			  (int64_t)st->st_dev, (int64_t)st->st_rdev, st->st_mtim.tv_sec, st->st_mtim.tv_nsec };
@@ -408,7 +408,7 @@ static int remove_at(int dir, const char *name, int depth, int *deep)
 }
 
 /* A file's xattrs, `name` in the current folder, not following a link: (u32 length, name, u32 length, value)... */
-static int list_xattrs(const char *name, struct payload *p, const char **what)
+static int list_xattrs(const char *name, struct buffer *p, const char **what)
 {
 	ssize_t size = llistxattr(name, NULL, 0);
 	if (size < 0)
@@ -456,7 +456,7 @@ static int finish_file(int fd, const struct field *mode_f, const struct field *u
 }
 
 /* Performs one request into `p`; returns 0 or -1 with errno, `what` naming the call that failed. */
-static int perform(struct io *io, const struct request *req, struct payload *p, const char **what)
+static int perform(struct io *io, const struct request *req, struct buffer *p, const char **what)
 {
 	const char *path = req->f[0].data;
 	struct stat st;
@@ -855,7 +855,7 @@ int main(int argc, char **argv)
 	if (io.root < 0)
 		return fail("open the container's root", errno);
 	struct request req = { 0 };
-	struct payload p = { 0 };
+	struct buffer p = { 0 };
 	for (;;) {
 		r = read_request(&io, &req);
 		if (r == 0)

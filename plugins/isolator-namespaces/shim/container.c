@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -273,6 +274,19 @@ int child_wait_exec(struct child_pipes *p, struct shim_err *e) {
   if (got < sizeof child_err) return shim_fail_code(e, SHIM_EXIT_OTHER, EPIPE, "container process died during setup");
   child_err.msg[sizeof child_err.msg - 1] = '\0';
   *e = child_err;
+  return 1;
+}
+
+int child_reported(struct child_pipes *p, struct shim_err *e) {
+  struct pollfd pending = {.fd = p->err_rd, .events = POLLIN};
+  int ready;
+  do ready = poll(&pending, 1, 0);
+  while (ready < 0 && errno == EINTR);
+  /* An error is written whole (smaller than PIPE_BUF): readable means all of it, or the pipe's end. */
+  if (ready <= 0 || !(pending.revents & (POLLIN | POLLHUP))) return 0;
+  struct shim_err child = {.code = SHIM_EXIT_OTHER};
+  if (child_wait_exec(p, &child) != 1) return 0;
+  *e = child;
   return 1;
 }
 

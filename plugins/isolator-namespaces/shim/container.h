@@ -52,5 +52,8 @@ int child_release(struct child_pipes *p, struct shim_err *e);
 /* Parent, with a hold: lets the released child go on to its command. */
 int child_go(struct child_pipes *p, struct shim_err *e);
 int child_wait_exec(struct child_pipes *p, struct shim_err *e);
+/* child_wait_exec without waiting: 1 with the error the child has already reported, 0 when it has
+ * reported none yet (its pipe still open, or closed without one). */
+int child_reported(struct child_pipes *p, struct shim_err *e);
 /* Writes pid into <dir>/cgroup.procs for each cgroup line. */
 int cgroups_join(const struct spec *s, pid_t pid, struct shim_err *e);

@@ -79,12 +79,16 @@ static int hold_for_daemon(int report_fd, int go_fd, pid_t init_pid, struct shim
 /* A run with a hold: the init sets up (mounts, pivot, hostname) while the daemon wires its
  * network, and waits for the go pipe before its command. When the daemon ends the start, or the go
  * cannot be given, the init is killed; if it had failed first (its setup), its own error is the
- * one reported, since the daemon's part then failed because of it (its namespace was gone). */
+ * one reported, since the daemon's part then failed because of it (its namespace was gone). Only an
+ * error already reported before the kill counts: a remapped init's setup (another process, in its
+ * PID namespace) can fail because of the kill (the init's namespaces gone under it) and report that
+ * before the kernel ends it too, which would hide the daemon's real error behind its consequence. */
 static int hold_then_go(int report_fd, int go_fd, pid_t init_pid, struct child_pipes *cp, struct shim_err *e) {
   if (hold_for_daemon(report_fd, go_fd, init_pid, e) == 0 && child_go(cp, e) == 0) return 0;
-  kill(init_pid, SIGKILL);
   struct shim_err child = {.code = SHIM_EXIT_OTHER};
-  if (child_wait_exec(cp, &child) == 1) *e = child;
+  int failed_first = child_reported(cp, &child) == 1;
+  kill(init_pid, SIGKILL);
+  if (failed_first) *e = child;
   return -1;
 }
 

@@ -46,6 +46,9 @@ static void close_pair(int p[2]) {
   close_fd(&p[1]);
 }
 
+/* What the user namespace helper's first answer says. */
+enum { HELPER_OK = 0, HELPER_SETNS_NET = 1, HELPER_UNSHARE = 2 };
+
 pid_t userns_fork_init(const struct spec *s, int new_net, int net_fd, int *userns_fd, void (*init)(void *), void *arg, struct shim_err *e) {
   int ready[2] = {-1, -1}, go[2] = {-1, -1};
   if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
@@ -63,10 +66,14 @@ pid_t userns_fork_init(const struct spec *s, int new_net, int net_fd, int *usern
   if (helper == 0) {
     close(ready[0]);
     close(go[1]);
-    /* One call: the kernel makes the user namespace first and the others owned by it. */
+    /* One call: the kernel makes the user namespace first and the others owned by it. Each answer
+     * says the errno of what failed (the step, then -errno), so the shim reports the real cause. */
     int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | (new_net ? CLONE_NEWNET : 0);
-    char c = (net_fd < 0 || setns(net_fd, CLONE_NEWNET) == 0) && unshare(flags) == 0 ? 'y' : 'n';
-    if (write(ready[1], &c, 1) != 1 || c != 'y' || read_exact(go[0], &c, 1) < 0) _exit(1);
+    int32_t step[2] = {HELPER_OK, 0};
+    if (net_fd >= 0 && setns(net_fd, CLONE_NEWNET) < 0) step[0] = HELPER_SETNS_NET, step[1] = errno;
+    else if (unshare(flags) < 0) step[0] = HELPER_UNSHARE, step[1] = errno;
+    char c;
+    if (write(ready[1], step, sizeof step) != (ssize_t)sizeof step || step[0] != HELPER_OK || read_exact(go[0], &c, 1) < 0) _exit(1);
     pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
     if (pid == 0) {
       close(ready[1]);
@@ -74,22 +81,29 @@ pid_t userns_fork_init(const struct spec *s, int new_net, int net_fd, int *usern
       init(arg);
       _exit(SHIM_EXIT_OTHER);
     }
-    int32_t out = pid;
+    int32_t out = pid < 0 ? -errno : pid;
     _exit(write(ready[1], &out, sizeof out) == (ssize_t)sizeof out ? 0 : 1);
   }
   close_fd(&ready[1]);
   close_fd(&go[0]);
-  char c = 0;
+  int32_t step[2] = {-1, EPIPE};
   int32_t pid = -1;
-  if (read_exact(ready[0], &c, 1) < 0 || c != 'y') {
-    shim_fail(e, EPERM, "unshare the user namespace and the container's namespaces in the user namespace helper");
+  if (read_exact(ready[0], step, sizeof step) < 0) {
+    shim_fail(e, EPIPE, "the user namespace helper ended before it made the container's namespaces");
+  } else if (step[0] == HELPER_SETNS_NET) {
+    shim_fail(e, step[1], "setns the network namespace %s in the user namespace helper", s->netns[0] == '/' ? s->netns : "of the container it joins");
+  } else if (step[0] != HELPER_OK) {
+    shim_fail(e, step[1], "unshare the user namespace and the container's namespaces in the user namespace helper");
   } else if (write_map(helper, "uid_map", s->userns_uid, s->userns_size, e) == 0 &&
              write_map(helper, "gid_map", s->userns_gid, s->userns_size, e) == 0) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/ns/user", (int)helper);
     if ((*userns_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) shim_fail(e, errno, "open %s", path);
-    else if (write(go[1], "g", 1) != 1 || read_exact(ready[0], &pid, sizeof pid) < 0 || pid <= 0) {
-      shim_fail(e, ECHILD, "fork the container's init in its namespaces");
+    else if (write(go[1], "g", 1) != 1 || read_exact(ready[0], &pid, sizeof pid) < 0) {
+      shim_fail(e, EPIPE, "the user namespace helper ended before it forked the container's init");
+      pid = -1;
+    } else if (pid <= 0) {
+      shim_fail(e, pid < 0 ? -pid : ECHILD, "clone the container's init in its namespaces (user namespace helper)");
       pid = -1;
     }
   }
