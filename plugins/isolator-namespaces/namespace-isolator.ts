@@ -186,7 +186,10 @@ export class NamespaceIsolator implements IsolatorDriver {
    * while the pid is still the child of the container's shim (its bundle's shim.pid): through
    * `mini-docker-shim signal`, which takes a pidfd of it and checks its parent, so a pid reused
    * since the init died is left alone (process.kill(pid) would signal whatever process has it). No
-   * shim: the init went with it (the init dies with its shim), nothing to signal.
+   * shim: the init went with it (the init dies with its shim), nothing to signal; an init that
+   * outlived it (its parent-death signal cleared by a setuid program) cannot be proven to be the
+   * container's any more and is not signalled here: the exit the engine records for a dead shim
+   * removes the cgroups, which kills what is in them.
    */
   async kill(containerId: string, pid: number, signal: number): Promise<void> {
     const shimPid = this.recordedShimPid(containerId);

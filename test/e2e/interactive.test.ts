@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, TestDaemon, runCommand } from './harness.js';
 import { PtySession } from './pty.js';
@@ -107,5 +109,28 @@ describe('e2e: interactive containers on a real terminal', () => {
     const state = await d.cli(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'it-detach']);
     assert.equal(state.stdout.trim(), 'exited 3');
     assert.equal((await d.cli(['rm', 'it-detach'])).code, 0);
+  });
+
+  it('exec -it into a container whose /dev/ptmx it replaced (a link to a host path, a FIFO): one clear error, no hang, the host untouched; put back, it works', async () => {
+    // A host FIFO with a writer blocked in its open: a shim that followed the container's link on the host's side would release it.
+    const fifo = join(d.dataRoot, 'host-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `echo touched > ${fifo}`], { stdio: 'ignore' });
+    try {
+      assert.equal((await d.cli(['run', '-d', '--name', 'ptmx', 'busybox', 'sleep', '1000'])).code, 0);
+      for (const [how, reason] of [[`ln -sf ${fifo} /dev/ptmx`, 'open the container\'s /dev/ptmx'], ['rm /dev/ptmx && mkfifo /dev/ptmx', 'is a FIFO, not its devpts ptmx']] as const) {
+        assert.equal((await d.cli(['exec', 'ptmx', 'sh', '-c', `rm -f /dev/ptmx && ${how}`])).code, 0);
+        host.send(`${md} exec -it ptmx tty\n`);
+        await host.expect(/HOST\$ $/);
+        assert.notEqual(await lastExitCode(), 0);
+        assert.ok(host.output.includes(reason), `${how}: ${host.output.slice(-400)}`);
+      }
+      assert.equal(writer.exitCode, null, 'nothing opened the host\'s FIFO');
+      assert.equal((await d.cli(['exec', 'ptmx', 'sh', '-c', 'rm -f /dev/ptmx && ln -s pts/ptmx /dev/ptmx'])).code, 0);
+      assert.match(await typed(`${md} exec -it ptmx tty`), /^\/dev\/pts\/\d+$/m);
+    } finally {
+      writer.kill('SIGKILL');
+      await d.cli(['rm', '-f', 'ptmx']);
+    }
   });
 });
