@@ -51,22 +51,34 @@ export async function releaseNetworking(ctx: EngineContext, id: string, ports?: 
 export interface ExitNetworkRelease {
   readonly containerEvents: readonly EngineEvent[];
   readonly networks: readonly string[];
+  /**
+   * Asks the driver to delete the veth pairs (their namespace, held by the driver since the attach,
+   * goes with them), not waiting for it: the exit's record calls it once it is done, after the
+   * answer (a no-op when the deletions were waited for already).
+   */
+  readonly deletePairs: () => void;
 }
 
 /**
  * The network part of an exit, on the host: its published ports unpublished (one nft transaction),
- * and the deletion of its veth pairs asked of the driver without waiting for it. A pair whose
- * namespace died with the container's last process is deleted by the kernel itself, and either
- * deletion waits for the kernel's RCU grace periods (tens of milliseconds on an idle host): the
- * exit's record (and a `stop`) does not wait for that. Nothing is reused too early: the address
- * lived in the dead namespace, and the host end's name, which a start of the same container makes
- * again, is taken back by the attach if the old pair is still there (docs/networking.md). A daemon
- * that dies first finds the pair in its recovery (`list()`: a veth of a container that does not
- * run) and deletes it. One exception: while another container runs in this one's namespace
- * (`--network container:`), the namespace and the addresses in it live on, so the exit waits for
- * the deletions, and an address whose deletion failed is not released (rm detaches and releases
- * it). Returns the events that record the release, appended by the exit's record with
- * ContainerExited (usually in the same commit, engine-context.ts appendDecided):
+ * and its veth pairs' deletion handed back to the exit's record as `deletePairs`, which it calls
+ * after everything else, once a `stop` has answered. The driver holds the container's network
+ * namespace from the attach until the pair's deletion (docs/networking.md, "The namespace's
+ * hold"), so the kernel's teardown of the namespace and its pair (cleanup_net: the pair
+ * unregistered, RCU grace periods under rtnl_lock, 1-2 ms of CPU on a 2-core host) does not run
+ * beside the exit's record, as it did when the namespace died with the container's last process;
+ * and the deletion itself waits for RCU grace periods (tens of milliseconds on an idle host),
+ * which neither the record nor the stop waits for. Nothing is reused too early: the host end's
+ * name, which a start of the same container makes again, is waited for by the attach (a deletion
+ * still queued) or taken back (the old pair still there); the address is given back in the record,
+ * and the old pair, in a namespace with no process left, is deleted right after the answer. A
+ * daemon that dies first ends the driver's session, which lets go of the namespace (the kernel
+ * then deletes the pair), and finds a pair still there in its recovery (`list()`: a veth of a
+ * container that does not run) and deletes it. One exception: while another container runs in
+ * this one's namespace (`--network container:`), the namespace and the addresses in it live on, so
+ * the exit waits for the deletions, and an address whose deletion failed is not released (rm
+ * detaches and releases it). Returns the events that record the release, appended by the exit's
+ * record with ContainerExited (usually in the same commit, engine-context.ts appendDecided):
  * ContainerPortsUnpublished on the container's stream, and ContainerNetworkReleased on each network
  * whose address it gives back (`appendNetworkReleases`).
  */
@@ -80,17 +92,18 @@ export async function releaseNetworkAtExit(ctx: EngineContext, id: string): Prom
     if (network && ip) await driverOf(ctx, network).unpublish(id, ip, published.ports);
   }
   const held = endpoints.filter((e) => e.endpoint.held);
-  const detaches = held.map((e) => driverOf(ctx, e.network).detach(id, specOfNetwork(e.network)).then(() => true, (err: unknown) => {
+  const detach = (): Promise<boolean>[] => held.map((e) => driverOf(ctx, e.network).detach(id, specOfNetwork(e.network)).then(() => true, (err: unknown) => {
     ctx.logger.warn(`detach of ${ctx.short(id)} from ${e.network.name}: ${messageOf(err)} (rm tries again)`);
     return false;
   }));
+  const containerEvents: EngineEvent[] = published ? [{ type: 'ContainerPortsUnpublished', data: { id } }] : [];
   // A container still running in this one's namespace (--network container:) keeps it, its
   // interfaces and addresses alive: an address is given back only once its pair is deleted.
-  const detached = namespaceSharedWith(state, id) ? await Promise.all(detaches) : held.map(() => true);
-  return {
-    containerEvents: published ? [{ type: 'ContainerPortsUnpublished', data: { id } }] : [],
-    networks: held.filter((_e, i) => detached[i]).map((e) => e.network.id),
-  };
+  if (namespaceSharedWith(state, id)) {
+    const detached = await Promise.all(detach());
+    return { containerEvents, networks: held.filter((_e, i) => detached[i]).map((e) => e.network.id), deletePairs: () => undefined };
+  }
+  return { containerEvents, networks: held.map((e) => e.network.id), deletePairs: () => void detach() };
 }
 
 /** Whether a running or paused container other than `id` runs in `id`'s network namespace (`--network container:<id>`). */

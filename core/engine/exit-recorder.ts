@@ -17,21 +17,24 @@ import { releaseContainerVolumes } from './volume-mounts.js';
  * a forced removal (it killed the process and waited), or the reconciler (it exited while no
  * daemon ran). Call it under the container's lock. What the run held on the host is released at
  * the same time as the exit is recorded (they share nothing, and its processes are gone): its ports
- * unpublished and the deletion of its veth pairs asked for (container-network-release.ts
- * releaseNetworkAtExit: quick, and done before the record, which carries it; waited for while
- * another container runs in its namespace), its memory cgroup read for whether the kernel's OOM
+ * unpublished (container-network-release.ts releaseNetworkAtExit: quick, and done before the
+ * record, which carries it), its memory cgroup read for whether the kernel's OOM
  * killer ended it, the on-demand volumes it was the last user of unmounted. One commit, usually,
  * records the exit and the network's release: ContainerExited (once per run: the rule is
  * decideExit) with ContainerPortsUnpublished on the container's stream, and
  * ContainerNetworkReleased on each network it gives an address back on; when the exit's append is
  * refused as a version conflict (an exec's event landed first), the releases commit on their own
- * and the exit is decided again into the next commit (EngineContext.appendDecided). The cgroups are
- * removed after the commit (a daemon that dies before it reads the OOM kill from them again), and
- * the hub ends then too, beside the volumes. Once all of it is done (a `stop` answers
+ * and the exit is decided again into the next commit (EngineContext.appendDecided). The cgroups the
+ * OOM verdict does not read are removed beside the commit (LimiterDriver.removeExceptOom: on cgroup
+ * v1 every hierarchy but memory's), the rest after it (a daemon that dies before the commit reads the
+ * OOM kill from the memory cgroup again), and the hub ends then too, beside the volumes. Once all of it is done (a `stop` answers
  * then, as Docker's stop returns after the exit's cleanup), it does what the container's settings
- * say: AutoRemove removes it, a restart policy schedules the next start. A daemon that dies before
- * the commit finds the container running with its shim gone and records the exit again; each
- * release is idempotent.
+ * say: AutoRemove removes it, a restart policy schedules the next start. Last, once a `stop` has
+ * answered, the deletion of its veth pairs is asked of the network driver, not waited for: the
+ * driver held the container's network namespace since the attach, so the kernel's teardown of the
+ * namespace and its pair runs then, not beside the record (waited for before the record instead
+ * while another container runs in its namespace). A daemon that dies before the commit finds the
+ * container running with its shim gone and records the exit again; each release is idempotent.
  */
 export async function recordExit(ctx: EngineContext, id: string, status: ExitStatus, options: { hub?: ProcessHub; thenPolicy: boolean }): Promise<void> {
   const limiter = ctx.limiter();
@@ -39,12 +42,28 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
   if (c?.stopping) failpoint('stop.before-final');
   // The memory cgroup says whether the OOM killer ended it: read before the cgroups go.
   const oomRead = limiter ? limiter.oomKilled(id).catch(() => false) : Promise.resolve(false);
+  // The cgroups that verdict does not read go beside the record (its processes are gone); the rest after it.
+  const early = Promise.resolve().then(() => limiter?.removeExceptOom?.(id)).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)} (tried again after the record)`));
   const volumes = releaseContainerVolumes(ctx, id);
-  const none: ExitNetworkRelease = { containerEvents: [], networks: [] };
+  const none: ExitNetworkRelease = { containerEvents: [], networks: [], deletePairs: () => undefined };
   const network = await releaseNetworkAtExit(ctx, id).catch((e: unknown) => {
     ctx.logger.warn(`releasing the network of ${ctx.short(id)} failed: ${messageOf(e)}`);
     return none;
   });
+  try {
+    await recordReleased(ctx, id, c, status, options, { oomRead, early, volumes }, network);
+  } finally {
+    // The veth pairs (and the namespace the driver held for them) last, after the record and once
+    // a stop has answered: setImmediate runs after the answer the stop's continuation writes.
+    setImmediate(network.deletePairs);
+  }
+}
+
+async function recordReleased(
+  ctx: EngineContext, id: string, c: ContainerState | undefined, status: ExitStatus, options: { hub?: ProcessHub; thenPolicy: boolean },
+  { oomRead, early, volumes }: { readonly oomRead: Promise<boolean>; readonly early: Promise<unknown>; readonly volumes: Promise<void> }, network: ExitNetworkRelease,
+): Promise<void> {
+  const limiter = ctx.limiter();
   const oomKilled = status.oomKilled || (await oomRead);
   let recorded = false;
   if (c) {
@@ -61,8 +80,8 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
     if (network.containerEvents.length > 0) await ctx.store.append(containerStream(id), network.containerEvents, 'any');
     await Promise.all(appendNetworkReleases(ctx, id, network.networks));
   }
-  // The cgroups go once the exit is recorded: a daemon that dies before the record reads OOMKilled from them again.
-  const cgroups = Promise.resolve().then(() => limiter?.remove(id)).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
+  // The rest of the cgroups once the exit is recorded: a daemon that dies before the record reads OOMKilled from the memory cgroup again.
+  const cgroups = early.then(() => limiter?.remove(id)).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
   // Its output ends once the exit is recorded (an attached client then reads it as exited), beside the cgroups and volumes.
   const ended = (async () => {
     if (options.hub) {

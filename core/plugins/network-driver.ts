@@ -21,9 +21,10 @@
  *      PortAllocatedError and nothing installed), adds the DNAT and resolves
  *      with `[{containerPort: 80, protocol: "tcp", hostIp: "0.0.0.0", hostPort: 8080}]` for
  *      ContainerPortsPublished;
- *   4. on the exit: `unpublish("9c1e…", those ports)`, `detach("9c1e…", network)` (not waited for: the
- *      pair goes with the namespace anyway; an `attach` of the same container takes back a pair of
- *      its still there); on `network rm`:
+ *   4. on the exit: `unpublish("9c1e…", those ports)`, then once the exit is recorded (and a stop
+ *      answered) `detach("9c1e…", network)` (not waited for: the bridge driver held the namespace
+ *      since the attach and lets go of it with the pair; an `attach` of the same container waits for
+ *      that or takes back a pair of its still there); on `network rm`:
  *      `removeNetwork(network)`. Each undo is idempotent: calling it twice, or for something that
  *      was never made, succeeds.
  * After a crash, `list()` says what is on the host so a recovery can keep what the log says is in
@@ -135,7 +136,11 @@ export interface NetworkDriver extends Driver {
   removeNetwork(network: NetworkSpec): Promise<void>;
   /** Wires a container's namespace into the network (veth pair, address, lo, route). */
   attach(spec: AttachSpec): Promise<void>;
-  /** Removes the container's veth pair on the network; a no-op when it is gone (a namespace that died takes it along). */
+  /**
+   * Removes the container's veth pair on the network, and lets go of its namespace if the driver
+   * holds it (the bridge driver does, from the attach: the exit's record then does not run beside
+   * the kernel's teardown of the namespace); a no-op when it is gone (a namespace that died takes it along).
+   */
   detach(containerId: string, network: NetworkSpec): Promise<void>;
   /**
    * Installs published ports leading to `containerIp`; all or nothing. `inUse` is what the fold says

@@ -197,11 +197,19 @@ export class BridgeNetworkDriver implements NetworkDriver {
   async detach(containerId: string, network: NetworkSpec): Promise<void> {
     const veth = vethNameFor(containerId, network.id);
     const deleted = this.unlinker.detach(veth);
-    const settled = deleted.catch(() => undefined).finally(() => {
+    // Then the attach session lets go of the namespace it held for the pair, whatever the deletion's outcome (one that failed leaves the pair to the kernel, which removes it with the namespace).
+    const released = deleted.catch(() => undefined).then(() => this.release(veth));
+    const settled = released.finally(() => {
       if (this.pendingDetaches.get(veth) === settled) this.pendingDetaches.delete(veth);
     });
     this.pendingDetaches.set(veth, settled);
     await deleted;
+  }
+
+  /** The attach session's hold on a pair's namespace let go; a session that ended held nothing any more. */
+  private async release(veth: string): Promise<void> {
+    if (this.netlink.pid === undefined) return;
+    await this.netlink.release(veth).catch((e: unknown) => this.logger?.warn(`releasing the namespace of ${veth}: ${(e as Error).message}`));
   }
 
   publish(containerId: string, containerIp: string, requests: readonly PortRequest[], inUse: readonly PublishedPort[]): Promise<readonly PublishedPort[]> {

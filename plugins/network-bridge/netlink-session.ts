@@ -97,6 +97,15 @@ export class NetlinkSession {
   }
 
   /**
+   * Lets go of the namespace this session holds for the pair of host end `hostEnd` (an attach
+   * holds it until then, or until the session ends); one not held is no error. Quick: the kernel
+   * tears the namespace down in its own worker once nothing holds it.
+   */
+  release(hostEnd: string): Promise<void> {
+    return this.request(['release', hostEnd]);
+  }
+
+  /**
    * Ends the session: what is in flight fails, the helpers' stdin is closed (they exit at its end)
    * and this waits until they have exited (one still running after the request timeout is killed).
    */

@@ -4,7 +4,7 @@
 // traffic between two networks, and after detach and removal no link, no nft table, no namespace.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -74,7 +74,7 @@ describe('network-bridge driver against the kernel', { skip: isRoot ? false : 'n
     await h.driver.detach(ca.id, { ...net }); // idempotent
   });
 
-  it('attaches a process\'s namespace given by pid; when the process dies its pair goes with it and detach is a no-op', async () => {
+  it('attaches a process\'s namespace given by pid and holds it: when the process dies its pair stays until detach, which deletes it and lets go of the namespace', async () => {
     const net = await h.createNetwork('bypid', { subnet: '10.231.13.0/24' });
     const child = spawn('unshare', ['--net', 'sleep', '1000'], { stdio: 'ignore' });
     try {
@@ -91,9 +91,15 @@ describe('network-bridge driver against the kernel', { skip: isRoot ? false : 'n
       assert.match(stdout, / 10\.231\.13\.2\/24 /);
       const veth = vethNameFor(id, net.id);
       assert.equal(readFileSync(`/sys/class/net/${veth}/ifalias`, 'utf8').trim(), `mini-docker:${id}:${net.id}`);
+      const namespace = readlinkSync(`/proc/${pid}/ns/net`);
+      assert.equal(holdersOf(namespace).length, 1, 'the attach session holds the namespace');
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      await eventually(async () => assert.equal(existsSync(`/sys/class/net/${veth}`), false));
+      assert.equal(existsSync(`/sys/class/net/${veth}`), true, 'the held namespace keeps the pair after its last process');
+      await h.driver.detach(id, specOf(net));
+      assert.equal(existsSync(`/sys/class/net/${veth}`), false);
+      await eventually(async () => assert.deepEqual(holdersOf(namespace), [], 'the hold let go once the pair was deleted'));
+      await h.driver.detach(id, specOf(net)); // a pair gone, a namespace not held: no error
       await h.disconnect(net, id);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -159,3 +165,17 @@ describe('network-bridge driver against the kernel', { skip: isRoot ? false : 'n
     assert.doesNotMatch(stdout, new RegExp(h.table));
   });
 });
+
+/** The fds of this process's children (the driver's netlink sessions) that hold the namespace `link` (`net:[inode]`). */
+function holdersOf(link: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
+      for (const fd of readdirSync(`/proc/${entry}/fd`)) if (readlinkSync(`/proc/${entry}/fd/${fd}`) === link) found.push(`${entry}/${fd}`);
+    } catch { /* gone meanwhile */ }
+  }
+  return found;
+}

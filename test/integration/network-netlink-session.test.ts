@@ -6,9 +6,10 @@
 // of the same name is taken back when it is the same container's (its alias), refused otherwise; a detach of
 // a pair already gone is no error; a closed session starts again on the next request (close() waits
 // for the helper to exit); a request unanswered in time fails and its helper is killed and started
-// again; a request longer than the helper's line is refused, and an overlong line is one error.
+// again; a request longer than the helper's line is refused, and an overlong line is one error; the
+// session holds the namespace of each pair it made until release or its own end.
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -116,6 +117,43 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
     // Reaped: its pid names no process (or, reused, one that is not our child).
     await assert.rejects(session.attach(pair(spaces[1]!, 5, { netns: `pid:${pid}:${process.pid}` })), /the container's process is gone|is not the container's/);
     await assert.rejects(session.attach(pair(spaces[1]!, 5, { netns: 'pid:12x:1' })), /bad namespace pid:12x:1/);
+  });
+
+  it('holds the namespace of each pair it made until release or its own end: the pair outlives the namespace\'s last process', async () => {
+    const held = new NetlinkSession();
+    const children: { child: ChildProcess; exited: Promise<unknown> }[] = [];
+    const inOwnNetns = async (): Promise<number> => {
+      const child = spawn('unshare', ['--net', 'sleep', '1000'], { stdio: 'ignore' });
+      children.push({ child, exited: new Promise((resolve) => child.once('exit', resolve)) });
+      const pid = child.pid!;
+      await until('the process in a namespace of its own', () => (existsSync(`/proc/${pid}`) && readlinkSync(`/proc/${pid}/ns/net`) !== readlinkSync('/proc/self/ns/net') ? true : undefined));
+      return pid;
+    };
+    const gone = (hostEnd: string): Promise<true> => until(`${hostEnd} gone with its namespace`, () => (existsSync(`/sys/class/net/${hostEnd}`) ? undefined : true));
+    try {
+      const [control, kept, untilEnd] = [pair(spaces[1]!, 6, { gateway: null }), pair(spaces[1]!, 7, { gateway: null }), pair(spaces[1]!, 8, { gateway: null })];
+      for (const p of [control, kept, untilEnd]) await held.attach({ ...p, netns: `pid:${await inOwnNetns()}:${process.pid}` });
+      await held.release(control.hostEnd); // the control: its namespace now lives only by its process
+      await held.release(`mdvnl${tag}0`); // one it does not hold: no error
+      for (const { child, exited } of children) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await gone(control.hostEnd);
+      assert.equal(existsSync(`/sys/class/net/${kept.hostEnd}`), true, 'the held namespace (and its pair) outlived its last process');
+      assert.equal(existsSync(`/sys/class/net/${untilEnd.hostEnd}`), true);
+      await held.release(kept.hostEnd);
+      await gone(kept.hostEnd);
+      assert.equal(existsSync(`/sys/class/net/${untilEnd.hostEnd}`), true, 'a release lets go of its own namespace only');
+      await held.close(); // the session's end lets go of every namespace it held
+      await gone(untilEnd.hostEnd);
+    } finally {
+      for (const { child, exited } of children) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await held.close();
+    }
   });
 
   it('detaches: the pair goes (its peer too); detaching again is no error; a word with a space is refused; a closed session starts again on the next request', async () => {

@@ -3,6 +3,7 @@
  *
  *   attach <netns> <host veth> <bridge> <mtu> <ifname> <mac> <ip>/<prefix> <gateway|-> <alias>
  *   detach <host veth>
+ *   release <host veth>
  *
  * answered "ok" or "error <errno> <message>". <netns> is a path, or pid:<pid>:<parent>: the
  * namespace of the process <pid>, through a pidfd, refused unless the process is <parent>'s child
@@ -15,7 +16,16 @@
  * same name left by the same container's earlier run (its alias is this attach's: the exit does not
  * wait for the pair's deletion) is deleted first; a device of that name that is not this
  * container's is left alone and the attach fails with EEXIST. A detach deletes the host end (its
- * peer goes with it); one already gone is no error. The session ends at EOF on stdin. */
+ * peer goes with it); one already gone is no error.
+ *
+ * The session holds the namespace of each pair it made (the fd it made the pair with, kept under
+ * the host end's name) until `release` of that name, an attach of the same name (the old one is
+ * let go first) or the session's end: so the namespace, and the pair in it, outlive the container's
+ * last process, and the kernel's teardown of them (cleanup_net: the pair unregistered, RCU grace
+ * periods under rtnl_lock) runs when the daemon lets go, after the exit was answered, instead of
+ * beside the exit's own steps (docs/networking.md, "The namespace's hold"). The session ends at EOF
+ * on stdin (the daemon closed it, or died): every fd it holds is closed by its exit, so a held
+ * namespace never outlives the daemon's session. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -401,6 +412,43 @@ static int open_target(int host_ns, const char *word, struct failure *f) {
   return fd;
 }
 
+/* The namespaces held, by host end: one per pair this session made and nobody released yet. */
+struct hold {
+  char veth[IFNAMSIZ];
+  int fd;
+};
+static struct hold *holds;
+static size_t n_holds, cap_holds;
+
+/* Lets go of the namespace held under `veth`, if any (its last holder gone, the kernel tears it down). */
+static void release_hold(const char *veth) {
+  for (size_t i = 0; i < n_holds; i++) {
+    if (strcmp(holds[i].veth, veth) != 0) continue;
+    close(holds[i].fd);
+    holds[i] = holds[--n_holds];
+    return;
+  }
+}
+
+/* Keeps `fd` (the container's namespace) under `veth`, letting go of one held there before. When
+ * the table cannot grow the fd is closed: the namespace then dies with its last process, as
+ * without a hold. */
+static void keep_hold(const char *veth, int fd) {
+  release_hold(veth);
+  if (n_holds == cap_holds) {
+    size_t cap = cap_holds ? cap_holds * 2 : 16;
+    struct hold *grown = realloc(holds, cap * sizeof *grown);
+    if (!grown) {
+      close(fd);
+      return;
+    }
+    holds = grown;
+    cap_holds = cap;
+  }
+  snprintf(holds[n_holds].veth, sizeof holds[n_holds].veth, "%s", veth);
+  holds[n_holds++].fd = fd;
+}
+
 static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f) {
   struct attach_req r;
   if (parse_attach(w, n, &r, f) < 0) return -1;
@@ -419,11 +467,14 @@ static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f
 
   int sock = -1, ifindex = 0, lo = 0;
   if (rc == 0) rc = enter_target(host_ns, target_ns, r.ifname, &sock, &ifindex, &lo, f);
-  close(target_ns);
   if (rc < 0) {
+    close(target_ns);
     if (sock >= 0) close(sock);
     return -1;
   }
+  /* The pair exists from here: its namespace is held until release (a failure below is undone by
+   * the driver's detach, which releases it). */
+  keep_hold(r.veth, target_ns);
   batch_begin(&b);
   struct ifinfomsg *up = msg_begin(&b, "set it up", RTM_NEWLINK, 0, sizeof *up);
   *up = (struct ifinfomsg){.ifi_family = AF_UNSPEC, .ifi_index = ifindex, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
@@ -455,8 +506,20 @@ static int detach(int host_sock, char **w, int n, struct failure *f) {
   return f->err == ENODEV ? 0 : -1; /* gone already: its namespace died and took the pair along */
 }
 
+static int release(char **w, int n, struct failure *f) {
+  if (n != 2 || strlen(w[1]) >= IFNAMSIZ) return fail(f, EINVAL, "release: want <host veth>");
+  release_hold(w[1]);
+  return 0;
+}
+
 int main(void) {
   struct failure f = {0};
+  /* One fd per running container's namespace: as many as the hard limit allows. */
+  struct rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   int host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   int host_sock = nl_socket(&f);
   if (host_ns < 0 || host_sock < 0) {
@@ -484,6 +547,7 @@ int main(void) {
              : n == 0 ? fail(&f, EINVAL, "empty request")
              : strcmp(w[0], "attach") == 0 ? attach(host_sock, host_ns, w, n, &f)
              : strcmp(w[0], "detach") == 0 ? detach(host_sock, w, n, &f)
+             : strcmp(w[0], "release") == 0 ? release(w, n, &f)
                                           : fail(&f, EINVAL, "unknown request %s", w[0]);
     if (rc == 0) fputs("ok\n", stdout);
     else {
