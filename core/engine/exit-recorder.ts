@@ -42,8 +42,6 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
   if (c?.stopping) failpoint('stop.before-final');
   // The memory cgroup says whether the OOM killer ended it: read before the cgroups go.
   const oomRead = limiter ? limiter.oomKilled(id).catch(() => false) : Promise.resolve(false);
-  // The cgroups that verdict does not read go beside the record (its processes are gone); the rest after it.
-  const early = Promise.resolve().then(() => limiter?.removeExceptOom?.(id)).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)} (tried again after the record)`));
   const volumes = releaseContainerVolumes(ctx, id);
   const none: ExitNetworkRelease = { containerEvents: [], networks: [], deletePairs: () => undefined };
   const network = await releaseNetworkAtExit(ctx, id).catch((e: unknown) => {
@@ -51,7 +49,7 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
     return none;
   });
   try {
-    await recordReleased(ctx, id, c, status, options, { oomRead, early, volumes }, network);
+    await recordReleased(ctx, id, c, status, options, { oomRead, volumes }, network);
   } finally {
     // The veth pairs (and the namespace the driver held for them) last, after the record and once
     // a stop has answered: setImmediate runs after the answer the stop's continuation writes.
@@ -61,9 +59,16 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
 
 async function recordReleased(
   ctx: EngineContext, id: string, c: ContainerState | undefined, status: ExitStatus, options: { hub?: ProcessHub; thenPolicy: boolean },
-  { oomRead, early, volumes }: { readonly oomRead: Promise<boolean>; readonly early: Promise<unknown>; readonly volumes: Promise<void> }, network: ExitNetworkRelease,
+  { oomRead, volumes }: { readonly oomRead: Promise<boolean>; readonly volumes: Promise<void> }, network: ExitNetworkRelease,
 ): Promise<void> {
   const limiter = ctx.limiter();
+  // The cgroups the OOM verdict does not read go while the record is committed (its processes are
+  // gone): asked once the commit's write is issued (setImmediate: the log writes a commit a
+  // microtask after the append), so their rmdirs run during its fdatasync, not ahead of its write.
+  let early: Promise<unknown> | undefined;
+  const removeEarly = (): Promise<unknown> => (early ??= new Promise((resolve) => setImmediate(resolve))
+    .then(() => limiter?.removeExceptOom?.(id))
+    .catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)} (tried again after the record)`)));
   const oomKilled = status.oomKilled || (await oomRead);
   let recorded = false;
   if (c) {
@@ -72,6 +77,7 @@ async function recordReleased(
       return exit.length > 0 ? [...exit, ...network.containerEvents] : [];
     }, () => {
       recorded = true;
+      void removeEarly();
       return appendNetworkReleases(ctx, id, network.networks);
     });
   }
@@ -81,7 +87,7 @@ async function recordReleased(
     await Promise.all(appendNetworkReleases(ctx, id, network.networks));
   }
   // The rest of the cgroups once the exit is recorded: a daemon that dies before the record reads OOMKilled from the memory cgroup again.
-  const cgroups = early.then(() => limiter?.remove(id)).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
+  const cgroups = removeEarly().then(() => limiter?.remove(id)).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
   // Its output ends once the exit is recorded (an attached client then reads it as exited), beside the cgroups and volumes.
   const ended = (async () => {
     if (options.hub) {

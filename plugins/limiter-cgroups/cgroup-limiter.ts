@@ -9,7 +9,7 @@
  */
 import { inject, injectable, optional } from '../../core/plugin-api.js';
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Limits } from '../../core/plugin-api.js';
 import type { DeviceAccess, DriverContext, DriverStatus, LimiterDriver, ResourceStats } from '../../core/plugin-api.js';
@@ -146,7 +146,7 @@ export class CgroupLimiter implements LimiterDriver {
       await backend.create(dirs, limits, devices);
     } catch (e) {
       await backend.remove(dirs).catch(() => undefined);
-      await rm(this.recordFile(containerId), { force: true });
+      await this.forget(containerId);
       throw e;
     }
     return dirs;
@@ -209,7 +209,14 @@ export class CgroupLimiter implements LimiterDriver {
     this.removedEarly.delete(containerId);
     if (this.backend === null) return;
     await this.backend.remove(this.paths(containerId).filter((d) => !done.has(d)));
-    await rm(this.recordFile(containerId), { force: true });
+    await this.forget(containerId);
+  }
+
+  /** The record deleted (one unlink: `rm` would lstat first); one that is not there is no error. */
+  private async forget(containerId: string): Promise<void> {
+    await unlink(this.recordFile(containerId)).catch((e: unknown) => {
+      if (errorCode(e) !== 'ENOENT') throw e;
+    });
   }
 
   /** The containers whose cgroups it recorded (in its state folder, so only this daemon's). */
