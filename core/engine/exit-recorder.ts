@@ -24,10 +24,12 @@ import { releaseContainerVolumes } from './volume-mounts.js';
  * decideExit) with ContainerPortsUnpublished on the container's stream, and
  * ContainerNetworkReleased on each network it gives an address back on; when the exit's append is
  * refused as a version conflict (an exec's event landed first), the releases commit on their own
- * and the exit is decided again into the next commit (EngineContext.appendDecided). The cgroups the
- * OOM verdict does not read are removed beside the commit (LimiterDriver.removeExceptOom: on cgroup
- * v1 every hierarchy but memory's), the rest after it (a daemon that dies before the commit reads the
- * OOM kill from the memory cgroup again), and the hub ends then too, beside the volumes. Once all of it is done (a `stop` answers
+ * and the exit is decided again into the next commit (EngineContext.appendDecided). The cgroups are
+ * removed beside the commit, all of them when the memory cgroup said the OOM killer ended nothing (a
+ * daemon that dies before the commit reads "no" again from a cgroup that is gone); when it did, the
+ * memory cgroup stays until after the commit (LimiterDriver.removeExceptOom takes the others: a
+ * daemon that dies before the commit reads the OOM kill from it again). The hub ends after the
+ * commit, beside the volumes. Once all of it is done (a `stop` answers
  * then, as Docker's stop returns after the exit's cleanup), it does what the container's settings
  * say: AutoRemove removes it, a restart policy schedules the next start. Last, once a `stop` has
  * answered, the deletion of its veth pairs is asked of the network driver, not waited for: the
@@ -41,7 +43,7 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
   const c = ctx.state().containers[id];
   if (c?.stopping) failpoint('stop.before-final');
   // The memory cgroup says whether the OOM killer ended it: read before the cgroups go.
-  const oomRead = limiter ? limiter.oomKilled(id).catch(() => false) : Promise.resolve(false);
+  const oomRead: Promise<boolean | null> = limiter ? limiter.oomKilled(id).catch(() => null) : Promise.resolve(false);
   const volumes = releaseContainerVolumes(ctx, id);
   const none: ExitNetworkRelease = { containerEvents: [], networks: [], deletePairs: () => undefined };
   const network = await releaseNetworkAtExit(ctx, id).catch((e: unknown) => {
@@ -59,17 +61,25 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
 
 async function recordReleased(
   ctx: EngineContext, id: string, c: ContainerState | undefined, status: ExitStatus, options: { hub?: ProcessHub; thenPolicy: boolean },
-  { oomRead, volumes }: { readonly oomRead: Promise<boolean>; readonly volumes: Promise<void> }, network: ExitNetworkRelease,
+  { oomRead, volumes }: { readonly oomRead: Promise<boolean | null>; readonly volumes: Promise<void> }, network: ExitNetworkRelease,
 ): Promise<void> {
   const limiter = ctx.limiter();
-  // The cgroups the OOM verdict does not read go while the record is committed (its processes are
-  // gone): asked once the commit's write is issued (setImmediate: the log writes a commit a
-  // microtask after the append), so their rmdirs run during its fdatasync, not ahead of its write.
-  let early: Promise<unknown> | undefined;
-  const removeEarly = (): Promise<unknown> => (early ??= new Promise((resolve) => setImmediate(resolve))
-    .then(() => limiter?.removeExceptOom?.(id))
-    .catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)} (tried again after the record)`)));
-  const oomKilled = status.oomKilled || (await oomRead);
+  const read = await oomRead;
+  const oomKilled = status.oomKilled || read === true;
+  // The cgroups go while the record is committed (the run's processes are gone, and the verdict,
+  // read, cannot change): all of them when the OOM killer ended nothing (a daemon that dies before
+  // the commit reads "no" again from a memory cgroup that is gone), all but the memory cgroup
+  // otherwise (it reads "yes" again from it; it goes after the commit). Asked once the commit's
+  // write is issued (setImmediate: the log writes a commit a microtask after the append), so the
+  // rmdirs run during its fdatasync instead of ahead of its write in the thread pool.
+  const allBeside = !oomKilled && read === false;
+  let beside: Promise<boolean> | undefined;
+  const removeBeside = (): Promise<boolean> => (beside ??= new Promise((resolve) => setImmediate(resolve))
+    .then(() => (allBeside ? limiter?.remove(id) : limiter?.removeExceptOom?.(id)))
+    .then(() => allBeside, (e: unknown) => {
+      ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)} (tried again after the record)`);
+      return false;
+    }));
   let recorded = false;
   if (c) {
     await ctx.appendDecided(id, (now) => {
@@ -77,7 +87,7 @@ async function recordReleased(
       return exit.length > 0 ? [...exit, ...network.containerEvents] : [];
     }, () => {
       recorded = true;
-      void removeEarly();
+      void removeBeside();
       return appendNetworkReleases(ctx, id, network.networks);
     });
   }
@@ -86,8 +96,8 @@ async function recordReleased(
     if (network.containerEvents.length > 0) await ctx.store.append(containerStream(id), network.containerEvents, 'any');
     await Promise.all(appendNetworkReleases(ctx, id, network.networks));
   }
-  // The rest of the cgroups once the exit is recorded: a daemon that dies before the record reads OOMKilled from the memory cgroup again.
-  const cgroups = removeEarly().then(() => limiter?.remove(id)).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
+  // The rest once the exit is recorded.
+  const cgroups = removeBeside().then((done) => (done ? undefined : limiter?.remove(id))).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
   // Its output ends once the exit is recorded (an attached client then reads it as exited), beside the cgroups and volumes.
   const ended = (async () => {
     if (options.hub) {

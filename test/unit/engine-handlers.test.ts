@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { firstValueFrom, toArray } from 'rxjs';
+import { filter, firstValueFrom, map, toArray } from 'rxjs';
 import type { CreateContainerRequest } from '../../core/engine/engine.js';
 import { NotFoundError, NotImplementedError, StartFailedError } from '../../core/engine/errors.js';
 import type { EventStore } from '../../core/engine/event-store.js';
@@ -73,6 +75,39 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     for await (const e of r.engine.logs(id, { stdout: true, stderr: true })) logged.push(e.data.toString());
     assert.deepEqual(logged, ['hi\n']);
     assert.equal(r.store.state().containers[id]!.starting, false);
+  });
+
+  it('an exit: the cgroups go; when the OOM killer ended it, its memory cgroup is still there when the exit is committed (a daemon that dies before the commit reads the kill again from it)', async () => {
+    // A log whose exits take 30 ms to commit, as a slow fdatasync: what the record does beside the commit happens before it lands.
+    class SlowExitLog extends MemoryEventLog {
+      override async append(...args: Parameters<MemoryEventLog['append']>): ReturnType<MemoryEventLog['append']> {
+        if (args[1].some((e) => e.type === 'ContainerExited')) await new Promise((resolve) => setTimeout(resolve, 30));
+        return super.append(...args);
+      }
+    }
+    const r = await rig(new SlowExitLog());
+    const cgroupOf = (id: string): string => join(r.cgroups.root, 'user.slice', 'daemon.service', `mini-docker-${id}`);
+    const gone = async (dir: string): Promise<void> => {
+      for (let i = 0; existsSync(dir); i++) {
+        if (i > 500) assert.fail(`${dir} is still there`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    };
+    for (const oom of [true, false]) {
+      const id = await r.run(oom ? 'killed' : 'ended', ['sleep', '100']);
+      const dir = cgroupOf(id);
+      assert.ok(existsSync(dir), 'the container\'s cgroup');
+      if (oom) await r.cgroups.set(join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n');
+      const atCommit = firstValueFrom(r.store.events.pipe(
+        filter((e) => e.streamId === containerStream(id) && e.type === 'ContainerExited'),
+        map((e) => ({ oomKilled: e.type === 'ContainerExited' && e.data.oomKilled, cgroupThere: existsSync(dir) })),
+      ));
+      r.isolator.exitOnItsOwn(id, 137);
+      const seen = await atCommit;
+      assert.equal(seen.oomKilled, oom, 'the verdict read from the memory cgroup');
+      if (oom) assert.equal(seen.cgroupThere, true, 'kept until the exit is committed');
+      await gone(dir);
+    }
   });
 
   it('a failed start undoes what ran, in reverse, and leaves the container created with Docker\'s exit code', async () => {
