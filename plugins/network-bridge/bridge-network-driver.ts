@@ -191,15 +191,19 @@ export class BridgeNetworkDriver implements NetworkDriver {
   }
 
   /**
-   * The host end deleted (its peer with it); nothing to do when it is gone already (its namespace
-   * died and took the pair along). Until the session answers, an attach of the same host end waits.
+   * The namespace held since the attach let go, and the host end deleted (its peer with it);
+   * nothing to do when it is gone already (its namespace died and took the pair along). Until both
+   * are answered, an attach of the same host end waits.
    */
   async detach(containerId: string, network: NetworkSpec): Promise<void> {
     const veth = vethNameFor(containerId, network.id);
-    const deleted = this.unlinker.detach(veth);
-    // Then the attach session lets go of the namespace it held for the pair, whatever the deletion's outcome (one that failed leaves the pair to the kernel, which removes it with the namespace).
-    const released = deleted.catch(() => undefined).then(() => this.release(veth));
-    const settled = released.finally(() => {
+    // The attach session lets go of the namespace it held for the pair first: with no process left
+    // in it the kernel queues its teardown at once (and deletes the pairs of namespaces that die
+    // together in one batch), where the detach session deletes one pair at a time; then the
+    // deletion, which finds the pair gone (ENODEV: no error) or deletes it itself (the kernel had not
+    // reached it yet, or something else holds the namespace).
+    const deleted = this.release(veth).then(() => this.unlinker.detach(veth));
+    const settled = deleted.catch(() => undefined).finally(() => {
       if (this.pendingDetaches.get(veth) === settled) this.pendingDetaches.delete(veth);
     });
     this.pendingDetaches.set(veth, settled);
