@@ -17,6 +17,8 @@ import { RegistryTransport, readBody, type HttpRequest, type HttpResponse } from
 
 /** Layers fetched or sent at once, as Docker (max-concurrent-downloads / uploads). */
 export const CONCURRENT_LAYERS = 3;
+/** A layer's `Downloading` progress at most this often (and at its end), as moby's progress reader (a rate limiter of 100 ms). */
+const PROGRESS_EVERY_MS = 100;
 const MANIFEST_LIMIT = 4 << 20;
 /** A push compresses in pieces of this size (zlib's default is 16 KiB; under glibc's 128 KiB mmap threshold, which keeps the RSS down). */
 const PUSH_CHUNK = 64 << 10;
@@ -232,11 +234,13 @@ export class RegistryDistribution implements DistributionDriver {
       const id = shortId(d.digest);
       const response = await repo.send(repo.url(`blobs/${d.digest}`), { followRedirects: true, signal });
       if (response.status !== 200) throw await repo.failure(response, `fetching layer ${id} of ${name}`);
-      let last = 0;
+      let last = -PROGRESS_EVERY_MS;
       await sink.storeLayer(response.body as AsyncIterable<Buffer>, { digest: d.digest, size: d.size, diffId: layer.diffId }, (bytes) => {
-        if (bytes - last >= 256 << 10 || bytes === d.size) {
-          last = bytes;
-          progress?.({ id, status: 'Downloading', current: bytes, total: d.size });
+        if (progress === undefined) return;
+        const now = performance.now();
+        if (now - last >= PROGRESS_EVERY_MS || bytes === d.size) {
+          last = now;
+          progress({ id, status: 'Downloading', current: bytes, total: d.size });
         }
       }).catch((error: unknown) => {
         response.body.destroy();
