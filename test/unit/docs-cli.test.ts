@@ -1,10 +1,12 @@
 // Unit: docs/cli.md against the commands as the CLI declares them (oclif.manifest.json, which
 // scripts/build.mjs writes from cli/commands): every command has its section, every flag its row
 // (short name and default included), the connection flags and --json are where the reference says
-// they are, and each section's exit codes open as the command's own help says.
+// they are, and each section's exit codes open as the command's own help says; and every flag
+// mini-dockerd's help names is in the daemon's table.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import { DAEMON_USAGE } from '../../core/daemon/daemon-options.js';
 
 interface ManifestFlag {
   readonly name: string;
@@ -110,6 +112,15 @@ describe('unit: docs/cli.md and the commands', async () => {
       assert.ok(documented, `${nameOf(id)}: its section says its exit codes`);
       const opening = own.split('(')[0]!.trim();
       assert.ok(documented.startsWith(opening), `${nameOf(id)}: "${documented}" does not open with "${opening}"`);
+    }
+  });
+
+  it("every flag of mini-dockerd's help is in \"The daemon's flags\", with its short name", () => {
+    const table = sectionOf(doc, "## The daemon's flags (`mini-dockerd`)") ?? '';
+    const flags = [...DAEMON_USAGE.matchAll(/^ {2}(?:(-[a-zA-Z]), | {4})(--[a-z-]+)/gm)].map((m) => ({ short: m[1], long: m[2]! }));
+    assert.ok(flags.length > 15, `the help was read (${flags.length} flags)`);
+    for (const { short, long } of flags) {
+      assert.match(table, new RegExp(`\`${short === undefined ? '' : `${short}, `}${escape(long)}[ \`]`), `mini-dockerd ${short ?? ''} ${long}`);
     }
   });
 });
