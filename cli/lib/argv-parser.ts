@@ -68,12 +68,17 @@ export function defaultValues(flags: Readonly<Record<string, AnyFlag>>): Record<
   return out;
 }
 
-/** Parses a command's argv (what follows the command's name) against its declared flags. */
+/**
+ * Parses a command's argv (what follows the command's name) against its declared flags. When two
+ * flags share a short name, the first declared keeps it: `allFlags` lists the command's own flags
+ * before the global ones, so a command's own `-H` (history's --human) wins over the global
+ * `-H, --host`, as in Docker; the global flag is then reached by its long name.
+ */
 export function parseArgv(flags: Readonly<Record<string, AnyFlag>>, argv: readonly string[], options: { readonly stopAtFirstArg?: boolean } = {}): ParseOutcome {
   const byChar = new Map<string, string>();
   const byAlias = new Map<string, string>();
   for (const [name, decl] of Object.entries(flags)) {
-    if (decl.char) byChar.set(decl.char, name);
+    if (decl.char && !byChar.has(decl.char)) byChar.set(decl.char, name);
     for (const alias of decl.aliases ?? []) byAlias.set(alias, name);
   }
   const values = defaultValues(flags);

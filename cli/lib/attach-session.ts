@@ -66,7 +66,7 @@ export interface ContainerSessionOptions {
 }
 
 /**
- * Docker's attached `run` sequence (docker-api.md §5.3): hijack `attach` (101), send `wait` and
+ * Docker's attached `run` sequence (docs/docker-api-compat.md, wire rules 4, 5 and 7): hijack `attach` (101), send `wait` and
  * get its headers, start, resize a tty, stream until the daemon closes, then read the wait body.
  * Returns the container's exit code (0 after a detach).
  */

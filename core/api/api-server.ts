@@ -107,7 +107,7 @@ export function statusOf(err: unknown): number {
 }
 
 /**
- * The Docker Engine API server (a subset, docker-api.md): node's `http` server with a router.
+ * The Docker Engine API server (a subset, docs/docker-api-compat.md): node's `http` server with a router.
  * Listen on a unix socket with `server.listen(path)`. Requests with `Upgrade: tcp` (attach and
  * exec start from the docker CLI) come through node's `upgrade` event and are answered raw on
  * the socket; everything else through `request`. Both go through the same routes.

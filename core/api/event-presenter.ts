@@ -1,5 +1,6 @@
 /**
- * Maps the engine's event envelopes to Docker's event messages (docker-api.md §8.2) and filters
+ * Maps the engine's event envelopes to Docker's event messages (docs/docker-api-compat.md,
+ * "Events: engine facts → Docker messages") and filters
  * them like moby. The mapper remembers what it saw (names, images, exec commands, start times)
  * so events of containers that are gone still carry their name; a lookup into the current state
  * fills in what the stream did not show.

@@ -1,4 +1,5 @@
-/** Pure mappings from ImageState to Docker's image JSON (docker-api.md §9.4, §9.5). */
+/** Pure mappings from ImageState to Docker's image JSON (ImageInspect and ImageSummary of
+ * the Engine API reference, https://docs.docker.com/reference/api/engine/). */
 import type { ImageState } from '../state/engine-state.js';
 import { ZERO_TIME, fixedNanos, toUnixSeconds } from './time.js';
 

@@ -1,5 +1,6 @@
 /**
- * Pure mappings from the engine's folded state to Docker's JSON shapes (docker-api.md §9), plus the
+ * Pure mappings from the engine's folded state to Docker's JSON shapes (the
+ * Engine API reference, https://docs.docker.com/reference/api/engine/; docs/docker-api-compat.md), plus the
  * human texts `ps` shows. No I/O and no clock: callers pass `now`. The mini-docker CLI uses
  * `statusText` and `humanDuration` too, so both speak exactly like Docker.
  */

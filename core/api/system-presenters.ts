@@ -1,4 +1,6 @@
-/** Pure mappings for `/version` and `/info` (docker-api.md §9.1 and §4). */
+/** Pure mappings for `/version` and `/info` (SystemVersion and SystemInfo of
+ * the Engine API reference, https://docs.docker.com/reference/api/engine/; the `/_ping` and
+ * version rules are docs/docker-api-compat.md's wire rules 1 and 2). */
 import type { EngineInfo } from '../engine/engine.js';
 import type { EngineState } from '../state/engine-state.js';
 

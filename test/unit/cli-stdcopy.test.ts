@@ -12,7 +12,7 @@ function collect(): { sink: (s: OutputStream, p: Buffer) => void; out: Record<Ou
 describe('stdcopy demuxer', () => {
   const stream = Buffer.concat([encodeFrame('stdout', 'hi\n'), encodeFrame('stderr', 'oops\n'), encodeFrame('stdout', ''), encodeFrame('stdout', 'x'.repeat(70_000))]);
 
-  it('matches the wire example of docker-api.md §6', () => {
+  it('matches the stdcopy frame of docs/docker-api-compat.md wire rule 6', () => {
     assert.deepEqual([...encodeFrame('stdout', 'hi\n')], [1, 0, 0, 0, 0, 0, 0, 3, 0x68, 0x69, 0x0a]);
   });
 
