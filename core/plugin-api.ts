@@ -12,6 +12,7 @@ export * from './plugins/driver.js';
 export * from './plugins/kinds.js';
 export * from './plugins/distribution.js';
 export * from './plugins/volume-driver.js';
+export * from './plugins/network-driver.js';
 export * from './plugins/log-support.js';
 export { Logger as LoggerService } from './plugins/logger.js';
 export type * from '../events/index.js';

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import * as pluginApi from '../../core/plugin-api.js';
 import type { Driver } from '../../core/plugins/driver.js';
 import { DriverKinds } from '../../core/plugins/kinds.js';
 import { missingKindMethods } from '../../core/plugins/plugin-registry.js';
@@ -43,5 +44,20 @@ describe('unit: docs/writing-a-driver.md and the kinds\' interfaces', async () =
         assert.equal(problem, `it does not implement ${kind}: ${m} missing`, `${kind}: ${m} is required`);
       }
     }
+  });
+
+  it('the plugin API exports every kind\'s interface the table names', async () => {
+    const api = await readFile(new URL('../../../core/plugin-api.ts', import.meta.url), 'utf8');
+    const reexported = [...api.matchAll(/^export \* from '\.\/plugins\/([a-z-]+)\.js';$/gm)].map((m) => m[1]!);
+    const declared = new Map<string, string>();
+    for (const file of reexported) {
+      const text = await readFile(new URL(`../../../core/plugins/${file}.ts`, import.meta.url), 'utf8');
+      for (const m of text.matchAll(/^export interface ([A-Za-z]+)/gm)) declared.set(m[1]!, file);
+    }
+    const named = [...doc.matchAll(/^\| `[a-z]+\.v\d+` \| `([A-Za-z]+)` \|/gm)].map((m) => m[1]!);
+    assert.ok(named.includes('NetworkDriver'), 'the table names the network driver\'s interface');
+    for (const name of named) assert.ok(declared.has(name), `${name} is exported from tiny-docker/plugin-api`);
+    assert.equal(pluginApi.NetworkDriverOptions, Symbol.for('tiny-docker.network.Options'), 'the network driver\'s options token is exported too');
+    assert.equal(new pluginApi.PortAllocatedError('0.0.0.0', 8080).message, 'Bind for 0.0.0.0:8080 failed: port is already allocated', 'and its error for a taken port');
   });
 });
