@@ -7,9 +7,9 @@ import { renderPs } from '../lib/ps-view.js';
 export default defineCommand({
   summary: 'List containers.',
 
-  description: `Shows running containers (all with -a) in the original project's columns: CONTAINER ID (12 hex), IMAGE, COMMAND, CREATED, STATUS, NAMES.
+  description: `Shows running containers (all with -a) in docker's columns: CONTAINER ID (12 hex), IMAGE, COMMAND, CREATED, STATUS, PORTS (\`0.0.0.0:8080->80/tcp, 443/tcp\`: published ports, then exposed ones, while it runs), NAMES.
 
---format takes "table" (default), "json" (one object per line), "table <template>" or a Go-like template such as '{{.ID}} {{.Names}}' (fields: ID, Image, Command, CreatedAt, RunningFor, State, Status, Names, Labels). --json prints the daemon's raw container list.`,
+--format takes "table" (default), "json" (one object per line), "table <template>" or a Go-like template such as '{{.ID}} {{.Names}}' (fields: ID, Image, Command, CreatedAt, RunningFor, State, Status, Ports, Names, Labels). --json prints the daemon's raw container list.`,
 
   examples: [
     '<%= config.bin %> ps',

@@ -9,7 +9,7 @@ import { TransferProgress } from '../lib/transfer-progress.js';
 export default defineCommand({
   summary: 'Upload an image to a registry.',
 
-  description: `NAME[:TAG] must be a tag of a local image (mini-docker tag IMAGE HOST:PORT/REPO:TAG); without a tag, every tag of the repository is pushed. Layers are gzip-compressed on the way (the store keeps them uncompressed); blobs the registry has are skipped, blobs of another repository of the same registry are mounted. Prints "TAG: digest: sha256:… size: N" as Docker does. Credentials come from the docker CLI's config.json (mini-docker login).
+  description: `NAME[:TAG] must be a tag of a local image (mini-docker tag IMAGE HOST:PORT/REPO:TAG); without a tag, every tag of the repository is pushed. Layers are sent gzip-compressed: a pulled layer as the bytes the pull fetched, a layer made here compressed once and the copy kept; blobs the registry has are skipped, blobs of another repository of the same registry are mounted. Prints "TAG: digest: sha256:… size: N" as Docker does. Credentials come from the docker CLI's config.json (mini-docker login).
 
 Exit codes: 0, or 1 (no such local tag, unauthorized, unreachable registry).`,
 
