@@ -222,7 +222,19 @@ export type ContainerStarted = EventOf<'ContainerStarted', {
 export type ContainerStarting = EventOf<'ContainerStarting', { id: string; restart?: boolean }>;
 /** One start step done: the driver of `kind` and what it returned (mounts, cgroups, the stored log offset, pids). */
 export type ContainerStartStepDone = EventOf<'ContainerStartStepDone', { id: string; kind: string; driverId: string; output: JsonValue }>;
-export type ContainerStartStepFailed = EventOf<'ContainerStartStepFailed', { id: string; kind: string; driverId: string; message: string }>;
+export type ContainerStartStepFailed = EventOf<'ContainerStartStepFailed', {
+  id: string;
+  kind: string;
+  driverId: string;
+  message: string;
+  /**
+   * The client's exit code (125, 126, 127) when the failure was the isolator starting the process
+   * (its ProcessStartError: the runtime's error, to which moby's 126/127 rule applies); absent for
+   * any other failure (a volume driver's mount, the network, a folder the daemon makes) and in logs
+   * written before it existed.
+   */
+  processStartCode?: number;
+}>;
 /** A step that ran was undone after a later one failed (or after a crash); `message` when the undo itself failed. */
 export type ContainerStartStepUndone = EventOf<'ContainerStartStepUndone', { id: string; kind: string; driverId: string; message?: string }>;
 export type ContainerStartFailed = EventOf<'ContainerStartFailed', {

@@ -67,7 +67,7 @@ export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
   }),
   ContainerStarting: obj({ id, restart: optional(bool) }),
   ContainerStartStepDone: obj({ id, kind: str, driverId: str, output: json }),
-  ContainerStartStepFailed: obj({ id, kind: str, driverId: str, message: str }),
+  ContainerStartStepFailed: obj({ id, kind: str, driverId: str, message: str, processStartCode: optional(int) }),
   ContainerStartStepUndone: obj({ id, kind: str, driverId: str, message: optional(str) }),
   ContainerStarted: obj({ id, pid: int, shimPid: int, drivers: strings, restart: optional(bool) }),
   ContainerStartFailed: obj({ id, driver: str, message: str, exitCode: int }),

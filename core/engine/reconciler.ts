@@ -13,6 +13,7 @@ import { Journal } from './journal.js';
 import { nowRfc3339Nano } from './process-hub.js';
 import { finishRemoval } from './remove-container.js';
 import { reattach, startLocked } from './start-container.js';
+import { startCommand, startFailureExitCode } from './start-failure.js';
 import { stopContainer } from './stop-container.js';
 import { recoverVolumeMounts } from './volume-mounts.js';
 import { recoverVolumes } from './volume-service.js';
@@ -108,9 +109,12 @@ async function recoverStart(ctx: EngineContext, c: ContainerState): Promise<void
   // Ports the network step published (ContainerPortsUnpublished); its addresses stay the container's, as after any stop.
   await releaseNetworking(ctx, c.id).catch((e: unknown) => ctx.logger.warn(`container ${ctx.short(c.id)}: releasing its network: ${messageOf(e)}`));
   const undone: EngineEvent[] = [...c.startSteps].reverse().map((s) => ({ type: 'ContainerStartStepUndone', data: { id: c.id, kind: s.kind, driverId: s.driverId } }));
+  // A step had failed (the crash came while its start was being undone): that failure is the start's,
+  // its exit code by the same rule as a start that ends without a crash; else the daemon's stop is.
+  const failure = c.startFailure ?? { driverId: 'engine', message: 'the daemon stopped while the container was starting; the steps that ran were undone', processStartCode: null };
   await journal.commit([...undone, {
     type: 'ContainerStartFailed',
-    data: { id: c.id, driver: 'engine', message: 'the daemon stopped while the container was starting; the steps that ran were undone', exitCode: c.exitCode === 0 ? 128 : c.exitCode },
+    data: { id: c.id, driver: failure.driverId, message: failure.message, exitCode: startFailureExitCode(failure, startCommand(c.config), c.exitCode) },
   }]);
 }
 

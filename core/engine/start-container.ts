@@ -18,7 +18,7 @@ import { mountContainerVolumes, releaseContainerVolumes } from './volume-mounts.
 import { pickLimits } from './limits.js';
 import { ProcessHub } from './process-hub.js';
 import { removeLocked } from './remove-container.js';
-import { startCommand, startFailureExitCode } from './start-failure.js';
+import { startCommand, startFailureExitCode, startFailureOf } from './start-failure.js';
 import { runStartPipeline, StartStepError, type StartSteps, type StepOutputs } from './start-pipeline.js';
 
 /**
@@ -50,7 +50,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     const exitCode = cause instanceof ProcessStartError ? cause.exitCode : 125;
     const message = messageOf(cause);
     await failpointAfter('start.after-undo', () => journal.flush());
-    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver, message, exitCode: startFailureExitCode(cause, message, startCommand(c.config), c.exitCode) } }]);
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver, message, exitCode: startFailureExitCode(startFailureOf(cause), startCommand(c.config), c.exitCode) } }]);
     await releaseContainerVolumes(ctx, id);
     ctx.finishAttached(id);
     if (c.hostConfig.AutoRemove) await removeLocked(ctx, id, true, true).catch((e: unknown) => ctx.logger.warn(`auto-remove of ${ctx.short(id)} failed: ${messageOf(e)}`));
@@ -63,7 +63,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
   try {
     io = await connectOrUndo(ctx, id, steps, outputs);
   } catch (err) {
-    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: ctx.isolator().id, message: messageOf(err), exitCode: startFailureExitCode(err, messageOf(err), startCommand(c.config), c.exitCode) } }]);
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: ctx.isolator().id, message: messageOf(err), exitCode: startFailureExitCode(startFailureOf(err), startCommand(c.config), c.exitCode) } }]);
     await releaseContainerVolumes(ctx, id);
     ctx.finishAttached(id);
     throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${messageOf(err)}`, 125);
@@ -78,7 +78,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     // Not recorded (a full disk): a container the log does not know as running must not run.
     ctx.hubs.delete(id);
     await undoStarted(steps, outputs);
-    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: 'engine', message: messageOf(err), exitCode: startFailureExitCode(err, messageOf(err), startCommand(c.config), c.exitCode) } }]).catch(() => undefined);
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: 'engine', message: messageOf(err), exitCode: startFailureExitCode(startFailureOf(err), startCommand(c.config), c.exitCode) } }]).catch(() => undefined);
     await releaseContainerVolumes(ctx, id);
     ctx.finishAttached(id);
     throw err;

@@ -1,6 +1,6 @@
 import type { JsonValue } from '../../events/index.js';
 import { failpointAfter, type FailpointName } from '../failpoints.js';
-import type { LogWriter, MountSpec } from '../plugins/driver.js';
+import { ProcessStartError, type LogWriter, type MountSpec } from '../plugins/driver.js';
 import { START_ORDER, type KindsBefore, type StartKind } from '../plugins/kinds.js';
 import type { NetworkStepOutput } from './container-network-attach.js';
 import type { Journal } from './journal.js';
@@ -76,7 +76,8 @@ export async function runStartPipeline(id: string, steps: StartSteps, journal: J
       if (result.status === 'rejected') {
         const err: unknown = result.reason;
         const driverId = step.driverId ?? kind;
-        journal.record([{ type: 'ContainerStartStepFailed', data: { id, kind, driverId, message: err instanceof Error ? err.message : String(err) } }]);
+        const processStartCode = err instanceof ProcessStartError ? { processStartCode: err.exitCode } : {};
+        journal.record([{ type: 'ContainerStartStepFailed', data: { id, kind, driverId, message: err instanceof Error ? err.message : String(err), ...processStartCode } }]);
         failed ??= new StartStepError(kind, driverId, err);
         continue;
       }

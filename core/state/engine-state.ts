@@ -32,6 +32,18 @@ export interface StartStepRecord {
 }
 
 /** One container as ps and inspect see it: a pure fold of its stream. */
+/** Why a start failed, as moby's rule for State.ExitCode needs it (core/engine/start-failure.ts). */
+export interface StartFailure {
+  readonly message: string;
+  /** The client's exit code (125/126/127) of the isolator's process start (ProcessStartError); null when the failure was anything else. */
+  readonly processStartCode: number | null;
+}
+
+/** A start step's failure as the log recorded it (ContainerStartStepFailed): the driver that failed too. */
+export interface StartStepFailure extends StartFailure {
+  readonly driverId: string;
+}
+
 export interface ContainerState {
   readonly id: string;
   readonly name: string;
@@ -59,6 +71,12 @@ export interface ContainerState {
   readonly starting: boolean;
   /** The steps of the start under way (or of the last start) that are done and not undone, in order. */
   readonly startSteps: readonly StartStepRecord[];
+  /**
+   * The first step failure of the start under way (ContainerStartStepFailed): its message, and the
+   * client's exit code when it was the isolator's process start (null for any other failure).
+   * Recovery of a start cut by a crash after it gives the exit code it would have had. Null otherwise.
+   */
+  readonly startFailure: StartStepFailure | null;
   /** A stop was asked for (with this signal and grace period) and the container has not exited since. */
   readonly stopping: { readonly signal: string; readonly timeoutSeconds: number } | null;
   /** ContainerCommitting without its end: a commit under way (paused: the container was frozen for it). */

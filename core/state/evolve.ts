@@ -4,8 +4,8 @@ import { evolveNetworks, type NetworkState, type PredefinedNetwork, type Publish
 import type { ContainerState, EngineState, ExecState, ImageState, VolumeState } from './engine-state.js';
 import { ZERO_TIME } from './engine-state.js';
 
-/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes; 5: networks and published ports; 6: a volume's copy-up at its first mount; 7: the pre-defined host and none networks, addresses released at exit; 8: a container's removed networks, a connect of a stopped container recorded without an address held). */
-export const FOLD_VERSION = 8;
+/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes; 5: networks and published ports; 6: a volume's copy-up at its first mount; 7: the pre-defined host and none networks, addresses released at exit; 8: a container's removed networks, a connect of a stopped container recorded without an address held; 9: a start's first step failure, kept for recovery). */
+export const FOLD_VERSION = 9;
 
 export function initialState(): EngineState {
   return { containers: {}, images: {}, volumes: {}, execs: {}, networks: {}, published: {}, predefined: {}, position: 0, time: ZERO_TIME };
@@ -93,7 +93,7 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
       d.containers[x.id] = {
         id: x.id, name: x.name, image: x.image, config: x.config, hostConfig: x.hostConfig, ...(x.endpointsConfig ? { endpointsConfig: x.endpointsConfig } : {}), created: e.time,
         status: 'created', pid: 0, shimPid: 0, exitCode: 0, signal: null, oomKilled: false, error: '',
-        startedAt: ZERO_TIME, finishedAt: ZERO_TIME, restartCount: 0, manuallyStopped: false, starting: false, startSteps: [],
+        startedAt: ZERO_TIME, finishedAt: ZERO_TIME, restartCount: 0, manuallyStopped: false, starting: false, startSteps: [], startFailure: null,
         stopping: null, committing: null, drivers: [], execIds: [], volumes: x.volumes ?? [], removeVolumes: false,
         version: e.streamVersion, position: e.position,
       };
@@ -105,11 +105,12 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
       return;
     }
     case 'ContainerStarting':
-      return setContainer(d, e.data.id, e, () => ({ starting: true, startSteps: [] }));
+      return setContainer(d, e.data.id, e, () => ({ starting: true, startSteps: [], startFailure: null }));
     case 'ContainerStartStepDone':
       return setContainer(d, e.data.id, e, (c) => ({ startSteps: [...c.startSteps, { kind: e.data.kind, driverId: e.data.driverId, output: e.data.output }] }));
     case 'ContainerStartStepFailed':
-      return setContainer(d, e.data.id, e, () => ({}));
+      // The first failure names the start's failure (StartStepError is the first driver that failed).
+      return setContainer(d, e.data.id, e, (c) => (c.startFailure ? {} : { startFailure: { driverId: e.data.driverId, message: e.data.message, processStartCode: e.data.processStartCode ?? null } }));
     case 'ContainerStartStepUndone':
       return setContainer(d, e.data.id, e, (c) => ({ startSteps: c.startSteps.filter((s) => s.driverId !== e.data.driverId) }));
     case 'ContainerStarted':
@@ -122,7 +123,7 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
     case 'ContainerStartFailed':
       // As Docker: a container that never ran stays "created" (with the exit code and the error).
       return setContainer(d, e.data.id, e, (c) => ({
-        starting: false, startSteps: [],
+        starting: false, startSteps: [], startFailure: null,
         status: c.startedAt === ZERO_TIME ? 'created' : 'exited', pid: 0, shimPid: 0, exitCode: e.data.exitCode, error: e.data.message, finishedAt: e.time,
       }));
     case 'ContainerExited':

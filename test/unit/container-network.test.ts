@@ -21,7 +21,7 @@ function container(over: Partial<ContainerState> = {}): ContainerState {
     hostConfig: { AutoRemove: false, LogConfig: { Type: 'json-file', Config: {} } },
     created: '2026-01-01T00:00:00Z', status: 'running', pid: 42, shimPid: 41, exitCode: 0, signal: null, oomKilled: false, error: '',
     startedAt: '2026-01-01T00:00:01Z', finishedAt: '0001-01-01T00:00:00Z', restartCount: 0, manuallyStopped: false, starting: false,
-    startSteps: [], stopping: null, committing: null, drivers: [], execIds: [], volumes: [], removeVolumes: false, version: 3, position: 3,
+    startSteps: [], startFailure: null, stopping: null, committing: null, drivers: [], execIds: [], volumes: [], removeVolumes: false, version: 3, position: 3,
     ...over,
   };
 }

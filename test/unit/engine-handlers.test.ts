@@ -265,6 +265,43 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     const reconciled = await firstValueFrom(second.engine.events({ since: { position: 0 }, until: { position: second.store.state().position } }).pipe(toArray()));
     assert.equal(reconciled.at(-1)?.type, 'DaemonReconciled');
   });
+
+  it('recovery of a start cut after its undo (start.after-undo): the step\'s failure is the start\'s, its exit code by the same rule (127 for a command not found; a daemon-side failure keeps 128)', async () => {
+    const log = new MemoryEventLog();
+    const storage = new MemoryStorage();
+    const isolator = new ScriptedIsolator();
+    const first = await rig(log, storage, isolator);
+    const { id: notFound } = await first.engine.createContainer(request(['nosuch']));
+    const { id: denied } = await first.engine.createContainer(request(['sh']));
+    const notFoundMessage = 'exec: "nosuch": executable file not found in $PATH';
+    const deniedMessage = 'mount volume data: open /srv/data: permission denied';
+    const given: [string, EngineEvent[]][] = [
+      [notFound, [
+        { type: 'ContainerStarting', data: { id: notFound } },
+        { type: 'ContainerStartStepDone', data: { id: notFound, kind: 'storage.v1', driverId: storage.id, output: [] } },
+        { type: 'ContainerStartStepFailed', data: { id: notFound, kind: 'isolator.v1', driverId: isolator.id, message: notFoundMessage, processStartCode: 127 } },
+        { type: 'ContainerStartStepUndone', data: { id: notFound, kind: 'storage.v1', driverId: storage.id } },
+      ]],
+      [denied, [
+        { type: 'ContainerStarting', data: { id: denied } },
+        { type: 'ContainerStartStepFailed', data: { id: denied, kind: 'isolator.v1', driverId: isolator.id, message: deniedMessage } },
+      ]],
+    ];
+    for (const [id, events] of given) await first.store.append(containerStream(id), events, 'any');
+
+    const second = await rig(log, storage, isolator);
+    await reconcile(second.engine, second.store, second.logs);
+    const last = async (id: string): Promise<EventEnvelope | undefined> => (await eventsOf(second.store, id)).at(-1);
+    const cut = await last(notFound);
+    assert.ok(cut?.type === 'ContainerStartFailed');
+    assert.deepEqual(cut.data, { id: notFound, driver: isolator.id, message: notFoundMessage, exitCode: 127 });
+    assert.equal(second.store.state().containers[notFound]!.exitCode, 127);
+    assert.equal(second.store.state().containers[notFound]!.error, notFoundMessage);
+    assert.equal(second.store.state().containers[notFound]!.startFailure, null, 'the failure is let go of with the start');
+    const daemonSide = await last(denied);
+    assert.ok(daemonSide?.type === 'ContainerStartFailed');
+    assert.deepEqual([daemonSide.data.message, daemonSide.data.exitCode], [deniedMessage, 128]);
+  });
 });
 
 describe('unit: commands on a container while its execs come and go', () => {
