@@ -118,7 +118,9 @@ export class DockerEventMapper {
         this.container(e.data.id).startedAt = nanos;
         return [...forVolumes(e.data.id, 'mount'), forContainer(e.data.id, defaultAction)];
       case 'ContainerStartFailed':
-        return [forContainer(e.data.id, defaultAction, { exitCode: String(e.data.exitCode) })];
+        // dockerd 20.10 sends nothing for a start that failed (the process never ran: no `die`); with
+        // the steps, its error. Its State.ExitCode is not an exit of this start, so it is not shown.
+        return this.steps ? [forContainer(e.data.id, defaultAction, { error: e.data.message })] : [];
       case 'ContainerExited': {
         const d = e.data;
         const out: DockerEvent[] = [];

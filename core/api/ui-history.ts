@@ -145,7 +145,7 @@ export function buildTimeline(id: string, events: readonly EventEnvelope[], end:
         entries.push({ ...at, kind: e.data.restart === true ? 'restarted' : 'started', text: `${e.data.restart === true ? 'restarted by its policy' : 'started'} (pid ${e.data.pid})` });
         break;
       case 'ContainerStartFailed':
-        entries.push({ ...at, kind: 'start-failed', text: `start failed (exit ${e.data.exitCode}): ${e.data.message}`, exitCode: e.data.exitCode });
+        entries.push({ ...at, kind: 'start-failed', text: `start failed, the command never ran: ${e.data.message} (State.ExitCode now ${e.data.exitCode})` });
         break;
       case 'ContainerExited': {
         const ran = before && before.startedAt !== ZERO_TIME ? millisBetween(before.startedAt, e.data.finishedAt) : undefined;

@@ -59,6 +59,20 @@ describe('unit: the web page of the event log (ui-history)', () => {
     assert.equal(update.text, 'limits updated (memory 64 MiB, 0.5 CPUs, restart no)');
   });
 
+  it('a failed start reads as one that never ran: its error and the State.ExitCode it left (the previous exit\'s 3), no exit of its own', () => {
+    const log = envelopes([
+      created(ID, 'hog'),
+      started(ID),
+      exited(ID, 3, '2026-11-28T10:00:02.500Z'),
+      { type: 'ContainerStartFailed', data: { id: ID, driver: 'network.v1.bridge', message: 'network n not found', exitCode: 3 } },
+    ]);
+    const t = buildTimeline(ID, log, { position: 4, time: log[3]!.time });
+    const failed = t.entries.find((e) => e.kind === 'start-failed')!;
+    assert.equal(failed.text, 'start failed, the command never ran: network n not found (State.ExitCode now 3)');
+    assert.equal(failed.exitCode, undefined, 'no exit code of its own: only deaths carry one');
+    assert.deepEqual(t.entries.filter((e) => e.exitCode !== undefined).map((e) => [e.kind, e.exitCode]), [['died', 3]]);
+  });
+
   it('MemoryHistory: the state at every position and at times equals the fold of the log up to there (checkpoints included)', async () => {
     const history = new MemoryHistory(LIFE, 2);
     for (let p = 0; p <= LIFE.length + 1; p++) {
