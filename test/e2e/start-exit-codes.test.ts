@@ -29,15 +29,28 @@ describe('e2e: the exit code and error a failed start leaves in inspect', () => 
     return { code: started.code, stderr: started.stderr, state: await state(name) };
   }
 
-  it('command not found: 127, named in State.Error', async () => {
+  // `start` exits 1 for any container it could not start, as `docker start` (also `docker start -a`
+  // against dockerd 20.10); State.ExitCode carries moby's code.
+  it('command not found: 127, named in State.Error; start exits 1', async () => {
     const r = await failedStart('notfound', ['busybox', 'nosuchcmd']);
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.state, /^created 127 .*exec: "nosuchcmd": executable file not found in \$PATH/);
   });
 
-  it('a file that is not executable: 126; a folder as the command: 126', async () => {
-    assert.match((await failedStart('noexec', ['busybox', '/etc/passwd'])).state, /^created 126 .*\/etc\/passwd.*permission denied/);
-    assert.match((await failedStart('folder', ['busybox', '/etc'])).state, /^created 126 .*\/etc/);
+  it('a file that is not executable: 126; a folder as the command: 126 (dockerd 20.10\'s runc says `exec: "/etc": permission denied`)', async () => {
+    const noexec = await failedStart('noexec', ['busybox', '/etc/passwd']);
+    assert.equal(noexec.code, 1, noexec.stderr);
+    assert.match(noexec.state, /^created 126 .*\/etc\/passwd.*permission denied/);
+    const folder = await failedStart('folder', ['busybox', '/etc']);
+    assert.equal(folder.code, 1, folder.stderr);
+    assert.match(folder.state, /^created 126 .*\/etc/);
+  });
+
+  it('run exits with Docker\'s client codes: 127 a command not found (by name and by path), 126 a file not executable and a folder', async () => {
+    for (const [command, code] of [['nosuchcmd', 127], ['/bin/nosuch', 127], ['/etc/passwd', 126], ['/etc', 126]] as const) {
+      const r = await d.cli(['run', '--rm', 'busybox', command]);
+      assert.equal(r.code, code, `${command}: ${r.stderr}`);
+    }
   });
 
   it('a working dir that is a file: 127 (not a directory)', async () => {
