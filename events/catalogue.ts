@@ -282,7 +282,18 @@ export type ExecCreated = EventOf<'ExecCreated', {
 }>;
 /** The intent to start an exec, before the isolator runs it. */
 export type ExecStarting = EventOf<'ExecStarting', { id: string; execId: string }>;
-export type ExecStarted = EventOf<'ExecStarted', { id: string; execId: string; pid: number }>;
+export type ExecStarted = EventOf<'ExecStarted', {
+  id: string;
+  execId: string;
+  pid: number;
+  /**
+   * When the process started, as its isolator saw it (the namespaces isolator: /proc/<pid>/stat
+   * field 22, clock ticks after boot, read by the exec's shim before it could reap it): with the
+   * pid, it names that one process, so recovery never signals another that reused the pid. Absent
+   * in older logs and from isolators that do not know it.
+   */
+  startTime?: number;
+}>;
 /** `reason` when the exit is not the process's own report (it failed to start, or the daemon lost it). */
 export type ExecExited = EventOf<'ExecExited', { id: string; execId: string; exitCode: number; reason?: string }>;
 

@@ -89,7 +89,7 @@ export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
     attachStderr: bool,
   }),
   ExecStarting: obj(exec),
-  ExecStarted: obj({ ...exec, pid: int }),
+  ExecStarted: obj({ ...exec, pid: int, startTime: optional(int) }),
   ExecExited: obj({ ...exec, exitCode: int, reason: optional(str) }),
   ImageCreated: obj({
     id: sha256Id, origin: oneOf('import', 'commit', 'load', 'builtin', 'pull'), source: str, parent: nullable(sha256Id),

@@ -10,7 +10,7 @@
  */
 import type { ExitStatus } from '../events/index.js';
 import {
-  ProcessStartError, type DriverStatus, type ExecProcess, type ExecSpec, type HeldProcess, type IsolatorDriver, type LostExecEnd,
+  ProcessStartError, type DriverStatus, type ExecProcess, type ExecSpec, type HeldProcess, type IsolatorDriver, type LostExecEnd, type LostExecProcess,
   type ProcessIO, type ProcessSink, type ProcessSpec,
 } from '../core/plugins/driver.js';
 
@@ -168,7 +168,11 @@ export class ScriptedIsolator implements IsolatorDriver {
     });
   }
 
-  async endExec(): Promise<LostExecEnd> {
+  /** Every endExec call (recovery's lost execs), with what the log gave it. */
+  readonly endedExecs: { readonly containerId: string; readonly execId: string; readonly process: LostExecProcess | undefined }[] = [];
+
+  async endExec(containerId: string, execId: string, process?: LostExecProcess): Promise<LostExecEnd> {
+    this.endedExecs.push({ containerId, execId, process });
     return { ended: 'gone' };
   }
 

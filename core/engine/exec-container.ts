@@ -78,7 +78,7 @@ export async function startExec(ctx: EngineContext, execId: string, options: { d
   }
   failpoint('exec.after-start');
   ctx.execs.set(execId, { hub, process });
-  await journal.commit([{ type: 'ExecStarted', data: { id: c.id, execId, pid: process.pid } }]);
+  await journal.commit([{ type: 'ExecStarted', data: { id: c.id, execId, pid: process.pid, ...(process.startTime !== undefined ? { startTime: process.startTime } : {}) } }]);
   // The exit is in the fold (ExecExited) before the output completes: a client that inspects the
   // exec once its stream ended (the docker client does, once) reads the final state and code.
   const exitCode = hub.whenExited().then(async (status) => {

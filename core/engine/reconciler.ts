@@ -146,7 +146,7 @@ async function endLostExec(ctx: EngineContext, x: ExecState): Promise<void> {
   const c = ctx.state().containers[x.containerId];
   if (!c) return;
   const journal = new Journal(ctx.store, c.id);
-  const end = await ctx.isolator().endExec(c.id, x.execId, { pid: x.pid, initPid: c.pid });
+  const end = await ctx.isolator().endExec(c.id, x.execId, { pid: x.pid, initPid: c.pid, ...(x.startTime !== null ? { startTime: x.startTime } : {}) });
   if (end.ended === 'recorded') {
     ctx.logger.info(`exec ${ctx.short(x.execId)} of ${ctx.short(c.id)} ended while no daemon ran: exit code ${end.status.exitCode}`);
     await journal.commit([{ type: 'ExecExited', data: { id: c.id, execId: x.execId, exitCode: end.status.exitCode } }]);

@@ -409,6 +409,8 @@ export interface ProcessSink {
 
 export interface ExecProcess extends ProcessControl {
   readonly pid: number;
+  /** When the process started (the namespaces isolator: /proc/<pid>/stat field 22), when the isolator knows it: recorded in ExecStarted. */
+  readonly startTime?: number;
 }
 
 /**
@@ -442,17 +444,19 @@ export interface IsolatorDriver extends Driver {
   endExec(containerId: string, execId: string, process?: LostExecProcess): Promise<LostExecEnd>;
 }
 
+/** What the log recorded of a lost exec (`IsolatorDriver.endExec`): its process (pid, and its start time when recorded) and the container's init. */
+export interface LostExecProcess {
+  readonly pid: number;
+  readonly initPid: number;
+  /** ExecStarted's startTime: the pid is signalled only while it is still the process that started then. Absent in older logs. */
+  readonly startTime?: number;
+}
+
 /**
  * How an exec whose daemon died ended (`IsolatorDriver.endExec`). Example: `sh -c 'sleep 1; exit 7'`
  * running when the daemon was killed, the daemon back two seconds later: `{ended: 'recorded',
  * status: {exitCode: 7, ...}}`; back before the second passed: `{ended: 'killed'}`.
  */
-/** The pids the log recorded for a lost exec (`IsolatorDriver.endExec`): its process and the container's init. */
-export interface LostExecProcess {
-  readonly pid: number;
-  readonly initPid: number;
-}
-
 export type LostExecEnd =
   | { readonly ended: 'recorded'; readonly status: ExitStatus }
   | { readonly ended: 'killed' }

@@ -19,6 +19,8 @@ export interface ExecState {
   readonly starting: boolean;
   readonly running: boolean;
   readonly pid: number;
+  /** When its process started (ExecStarted's startTime: /proc/<pid>/stat field 22); null when the log has none (older logs, another isolator). */
+  readonly startTime: number | null;
   readonly exitCode: number | null;
   /** Why it ended, when not by its own exit (it failed to start, the daemon lost it); "" otherwise. */
   readonly exitReason: string;

@@ -173,7 +173,7 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
       d.execs[x.execId] = {
         execId: x.execId, containerId: x.id, cmd: x.cmd, env: x.env, workingDir: x.workingDir, user: x.user, tty: x.tty,
         attachStdin: x.attachStdin, attachStdout: x.attachStdout, attachStderr: x.attachStderr, starting: false, running: false,
-        pid: 0, exitCode: null, exitReason: '',
+        pid: 0, startTime: null, exitCode: null, exitReason: '',
       };
       return;
     }
@@ -182,7 +182,7 @@ function applyEvent(d: Draft, e: EventEnvelope): void {
       return setExec(d, e.data.execId, () => ({ starting: true }));
     case 'ExecStarted':
       setContainer(d, e.data.id, e, () => ({}));
-      return setExec(d, e.data.execId, () => ({ starting: false, running: true, pid: e.data.pid }));
+      return setExec(d, e.data.execId, () => ({ starting: false, running: true, pid: e.data.pid, startTime: e.data.startTime ?? null }));
     case 'ExecExited':
       setContainer(d, e.data.id, e, () => ({}));
       return setExec(d, e.data.execId, () => ({ starting: false, running: false, exitCode: e.data.exitCode, exitReason: e.data.reason ?? '' }));

@@ -235,8 +235,9 @@ export class NamespaceIsolator implements IsolatorDriver {
     // The sink listens before the shim can say anything.
     handle.on('output', (m) => sink.output(m.stream, m.data, m.end));
     let pid: number;
+    let startTime: number | undefined;
     try {
-      pid = await handle.started;
+      ({ pid, startTime } = await handle.started);
     } catch (err) {
       await rm(specPath, { force: true });
       if (err instanceof ShimStartError) throw new ProcessStartError(err.message, err.exitCode);
@@ -250,6 +251,7 @@ export class NamespaceIsolator implements IsolatorDriver {
     });
     return {
       pid,
+      ...(startTime !== undefined && startTime > 0 ? { startTime } : {}),
       ack: () => undefined,
       write: (data) => handle.stdin(data),
       closeStdin: () => handle.closeStdin(),
@@ -276,7 +278,9 @@ export class NamespaceIsolator implements IsolatorDriver {
     // only while it is still in the container's PID namespace, its init still its shim's child.
     const shimPid = this.recordedShimPid(containerId);
     if (!recorded && lost && lost.pid > 0 && lost.initPid > 0 && shimPid > 0) {
-      const sent = await this.shimCommand(containerId, ['signal-in', String(lost.pid), String(lost.initPid), String(shimPid), '9']);
+      // With the start time ExecStarted recorded: only while the pid is still that process (not another of the container that reused it).
+      const startTime = lost.startTime !== undefined ? [String(lost.startTime)] : [];
+      const sent = await this.shimCommand(containerId, ['signal-in', String(lost.pid), String(lost.initPid), String(shimPid), '9', ...startTime]);
       killed ||= sent.sent;
     }
     const record = recorded ?? (killed ? null : await readExitRecord(exit).catch(() => null));

@@ -106,6 +106,8 @@ export interface ErrorMessage {
 export interface StartedMessage {
   type: 'started';
   pid: number;
+  /** /proc/<pid>/stat field 22 as the shim read it before it could reap the process; absent from older shims, 0 when it could not be read. */
+  startTime?: number;
 }
 export type ShimMessage = HelloMessage | OutputMessage | ExitMessage | ErrorMessage | StartedMessage;
 
@@ -132,7 +134,7 @@ export function decodeShimMessage(frame: Frame): ShimMessage | null {
       return { type: 'error', message: p.toString('utf8') };
     case FrameType.Started:
       need(4);
-      return { type: 'started', pid: p.readUInt32BE(0) };
+      return { type: 'started', pid: p.readUInt32BE(0), ...(p.length >= 12 ? { startTime: Number(p.readBigUInt64BE(4)) } : {}) };
     default:
       return null;
   }
@@ -672,8 +674,8 @@ export interface ExecHandleEvents {
 
 /** One `mini-docker-shim exec`: frames over the child's stdin/stdout. */
 export class ExecHandle extends EventEmitter<ExecHandleEvents> {
-  /** Host pid of the exec'd process; rejects with ShimStartError (125/126/127) when it could not start. */
-  readonly started: Promise<number>;
+  /** Host pid of the exec'd process (and its start time when the shim sent it); rejects with ShimStartError (125/126/127) when it could not start. */
+  readonly started: Promise<StartedMessage>;
   /** The process's exit; rejects only if the shim died without sending EXIT. */
   readonly exited: Promise<ExitMessage>;
   /** The shim's own diagnostics (its stderr). */
@@ -683,8 +685,8 @@ export class ExecHandle extends EventEmitter<ExecHandleEvents> {
 
   constructor(readonly child: ChildProcess) {
     super();
-    this.started = new Promise<number>((resolve, reject) => {
-      this.once('started', (m) => resolve(m.pid));
+    this.started = new Promise<StartedMessage>((resolve, reject) => {
+      this.once('started', resolve);
       this.once('exit', (m) => reject(new ShimStartError(m.exitCode, this.lastError || `exec exited with ${m.exitCode} before starting`)));
       child.once('close', (code) => reject(new ShimStartError(125, `exec shim exited (${code}) before starting: ${this.stderr.trim()}`)));
     });

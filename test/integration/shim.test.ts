@@ -20,6 +20,7 @@ import {
   type ShimExecSpec,
   type ShimRunSpec,
   type ShimStarted,
+  type StartedMessage,
 } from '../../plugins/isolator-namespaces/shim-protocol.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -443,12 +444,36 @@ describe('integration: shim signal mode', { skip }, () => {
       await waitFor(() => !alive(inside));
       assert.equal(alive(c.initPid), true, 'only the process named');
       assert.equal(spawnSync(shimBinary, ['signal-in', '1', 'x', '1', '9']).status, 2);
+      assert.equal(spawnSync(shimBinary, ['signal-in', String(c.initPid), String(c.initPid), String(c.shimPid), '9', '12x']).status, 2, 'a start time is digits');
       assert.equal(spawnSync(shimBinary, ['signal', String(c.initPid), String(c.shimPid), '9']).status, 0);
       await exit;
       await waitExit(c.shimPid);
     } finally {
       host.kill('SIGKILL');
     }
+  });
+
+  it('signal-in with a start time: a process of the container on that pid that started at another time (a reused pid) is refused; the one that started then is signalled', async () => {
+    const c = await run(baseSpec(['sh', '-c', 'sleep 1000 & sleep 1000']));
+    const exit = collect(c.bundle);
+    await waitFor(() => readFileSync(`/proc/${c.initPid}/task/${c.initPid}/children`, 'utf8').trim() !== '');
+    const inside = Number(readFileSync(`/proc/${c.initPid}/task/${c.initPid}/children`, 'utf8').trim().split(' ')[0]);
+    // Field 22 of /proc/<pid>/stat, after the command's closing parenthesis (field 2).
+    const stat = readFileSync(`/proc/${inside}/stat`, 'utf8');
+    const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    assert.ok(Number.isInteger(startTime) && startTime > 0, stat);
+    const signalIn = (start: number): number | null =>
+      spawnSync(shimBinary, ['signal-in', String(inside), String(c.initPid), String(c.shimPid), '9', String(start)]).status;
+    // The exec that was recorded on this pid started at another time: this process only reuses its pid.
+    assert.equal(signalIn(startTime + 1), 3, 'another start time: not the recorded process');
+    assert.equal(signalIn(0), 3);
+    assert.equal(alive(inside), true, 'the process of the container on that pid is left alone');
+    assert.equal(signalIn(startTime), 0, 'its own start time: signalled');
+    await waitFor(() => !alive(inside));
+    assert.equal(alive(c.initPid), true, 'only the process named');
+    assert.equal(spawnSync(shimBinary, ['signal', String(c.initPid), String(c.shimPid), '9']).status, 0);
+    await exit;
+    await waitExit(c.shimPid);
   });
 
   it('end kills the shims whose command line is exactly `run <bundle>` (and with 1 their children first), waits for them, and nothing else', async () => {
@@ -693,8 +718,9 @@ describe('integration: shim exec mode', { skip }, () => {
       const h = spawnExec(shimBinary, specPath);
       const chunks: OutputMessage[] = [];
       h.on('output', (m) => chunks.push(m));
-      const pid = await h.started;
+      const { pid, startTime } = await h.started;
       assert.ok(pid > 0);
+      assert.ok(startTime !== undefined && startTime > 0, 'the shim sends the process\'s start time with its pid');
       const exit = await h.exited;
       const stdout = Buffer.concat(chunks.filter((m) => m.stream === 'stdout').map((m) => m.data)).toString();
       const stderr = Buffer.concat(chunks.filter((m) => m.stream === 'stderr').map((m) => m.data)).toString();
@@ -727,7 +753,7 @@ describe('integration: shim exec mode', { skip }, () => {
       const checkedPath = join(c.bundle, 'exec-checked.spec');
       await writeSpec(checkedPath, { pid: c.initPid, parent: c.shimPid, args: ['sh', '-c', 'exit 0'], env: ['PATH=/bin'] });
       const checked = spawnExec(shimBinary, checkedPath);
-      assert.ok((await checked.started) > 0);
+      assert.ok((await checked.started).pid > 0);
       assert.equal((await checked.exited).exitCode, 0);
       const wrongPath = join(c.bundle, 'exec-wrong-parent.spec');
       await writeSpec(wrongPath, { pid: c.initPid, parent: process.pid, args: ['sh', '-c', 'exit 0'], env: ['PATH=/bin'] });
@@ -780,7 +806,7 @@ describe('integration: shim exec mode', { skip }, () => {
         await h.started;
         assert.equal((await h.exited).exitCode, 0, `${name}: ${script}`);
       };
-      const ttyExec = async (name: string): Promise<{ started: Promise<number>; exited: Promise<ExitMessage> }> => {
+      const ttyExec = async (name: string): Promise<{ started: Promise<StartedMessage>; exited: Promise<ExitMessage> }> => {
         const path = join(c.bundle, `exec-tty-${name}.spec`);
         await writeSpec(path, { pid: c.initPid, parent: c.shimPid, args: ['tty'], env: ['PATH=/bin'], tty: true });
         const h = spawnExec(shimBinary, path);
@@ -803,7 +829,7 @@ describe('integration: shim exec mode', { skip }, () => {
       // Put back as the shim made it (an absolute link resolves inside the container too): a tty again.
       await inContainer('restore', 'rm /dev/ptmx && ln -s /dev/pts/ptmx /dev/ptmx');
       const ok = await ttyExec('restored');
-      assert.ok((await ok.started) > 0);
+      assert.ok((await ok.started).pid > 0);
       assert.equal((await ok.exited).exitCode, 0);
     } finally {
       writer.kill('SIGKILL');

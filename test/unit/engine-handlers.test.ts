@@ -266,6 +266,33 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     assert.equal(reconciled.at(-1)?.type, 'DaemonReconciled');
   });
 
+  it('recovery of a lost exec: the isolator\'s endExec gets the exec\'s recorded pid and start time and the container\'s init (the start time absent from an older log)', async () => {
+    const log = new MemoryEventLog();
+    const storage = new MemoryStorage();
+    const isolator = new ScriptedIsolator();
+    const first = await rig(log, storage, isolator);
+    const { id } = await first.engine.createContainer(request(['sleep', '100']));
+    await first.engine.startContainer(id);
+    const initPid = first.store.state().containers[id]!.pid;
+    const execCreated = (execId: string): EngineEvent => ({
+      type: 'ExecCreated',
+      data: { id, execId, cmd: ['sleep', '100'], env: [], workingDir: '', user: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true },
+    });
+    await first.store.append(containerStream(id), [
+      execCreated('x1'), { type: 'ExecStarting', data: { id, execId: 'x1' } }, { type: 'ExecStarted', data: { id, execId: 'x1', pid: 4242, startTime: 987654 } },
+      execCreated('x2'), { type: 'ExecStarting', data: { id, execId: 'x2' } }, { type: 'ExecStarted', data: { id, execId: 'x2', pid: 4343 } },
+    ], 'any');
+
+    const second = await rig(log, storage, isolator);
+    await reconcile(second.engine, second.store, second.logs);
+    assert.deepEqual(isolator.endedExecs, [
+      { containerId: id, execId: 'x1', process: { pid: 4242, initPid, startTime: 987654 } },
+      { containerId: id, execId: 'x2', process: { pid: 4343, initPid } },
+    ]);
+    assert.equal(second.store.state().execs.x1!.exitCode, 255);
+    await second.engine.removeContainer(id, { force: true });
+  });
+
   it('recovery of a start cut after its undo (start.after-undo): the step\'s failure is the start\'s, its exit code by the same rule (127 for a command not found; a daemon-side failure keeps 128)', async () => {
     const log = new MemoryEventLog();
     const storage = new MemoryStorage();

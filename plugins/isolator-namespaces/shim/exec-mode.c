@@ -248,8 +248,10 @@ int exec_mode_main(const char *spec_path) {
     int failed = cgroups_join(&s, pid, &e) < 0 || child_release(&cp, &e) < 0;
     if (failed) kill(pid, SIGKILL);
     if (!failed && child_wait_exec(&cp, &e) == 0) {
+      /* The pid and its start time, read while the process is the shim's unreaped child (its pid
+       * cannot be another's yet): recovery signals that pid only while it is still this process. */
       struct bytes started = {0};
-      frame_append_u32(&started, FRAME_STARTED, (uint32_t)pid);
+      frame_append_started(&started, (uint32_t)pid, proc_start_time_of(pid));
       send_frames(&started);
       bytes_free(&started);
       struct exec_loop l = {.spec = &s, .io = &io, .pid = pid, .signal_fd = sfd, .frames_in = 0};

@@ -373,10 +373,10 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "run") == 0) return run_mode(argv[2]);
   if (argc == 3 && strcmp(argv[1], "exec") == 0) return exec_mode_main(argv[2]);
   if (argc == 5 && strcmp(argv[1], "signal") == 0) return signal_mode(argv[2], argv[3], argv[4]);
-  if (argc == 6 && strcmp(argv[1], "signal-in") == 0) return signal_in_mode(argv[2], argv[3], argv[4], argv[5]);
+  if ((argc == 6 || argc == 7) && strcmp(argv[1], "signal-in") == 0) return signal_in_mode(argv[2], argv[3], argv[4], argv[5], argc == 7 ? argv[6] : NULL);
   if (argc == 5 && strcmp(argv[1], "end") == 0) return end_mode(argv[2], argv[3], argv[4]);
   fprintf(stderr,
-          "usage: mini-docker-shim run <bundle-dir> | exec <spec-file> | signal <pid> <parent pid> <signal> | signal-in <pid> <init pid> <init's parent pid> <signal> | "
+          "usage: mini-docker-shim run <bundle-dir> | exec <spec-file> | signal <pid> <parent pid> <signal> | signal-in <pid> <init pid> <init's parent pid> <signal> [<start time>] | "
           "end <run|exec> <path> <children 0|1>\n");
   return 2;
 }

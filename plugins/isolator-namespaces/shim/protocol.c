@@ -67,6 +67,14 @@ int frame_append_u32(struct bytes *out, uint8_t type, uint32_t v) {
   return frame_append(out, type, p, sizeof p);
 }
 
+int frame_append_started(struct bytes *out, uint32_t pid, uint64_t start_time) {
+  uint8_t p[12];
+  put_be32(p, pid);
+  put_be32(p + 4, (uint32_t)(start_time >> 32));
+  put_be32(p + 8, (uint32_t)start_time);
+  return frame_append(out, FRAME_STARTED, p, sizeof p);
+}
+
 int frame_parse(const uint8_t *buf, size_t len, struct frame *f) {
   if (len < FRAME_HEADER_LEN) return 0;
   uint32_t plen = get_be32(buf + 1);

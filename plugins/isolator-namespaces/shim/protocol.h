@@ -16,7 +16,7 @@ enum frame_type {
   FRAME_OUTPUT = 2,  /* stream u8 (1 stdout, 2 stderr), offset u64, data */
   FRAME_EXIT = 3,    /* exitCode i32, signal i32, finishedAt (RFC 3339 nano UTC text) */
   FRAME_ERROR = 4,   /* text */
-  FRAME_STARTED = 5, /* exec mode: pid u32 (host view) */
+  FRAME_STARTED = 5, /* exec mode: pid u32 (host view), start time u64 (/proc/<pid>/stat field 22; older shims: the pid alone) */
   /* daemon -> shim */
   FRAME_STDIN = 16,       /* data */
   FRAME_STDIN_CLOSE = 17, /* empty */
@@ -39,6 +39,8 @@ int frame_append_hello(struct bytes *out, uint32_t shim_pid, uint32_t init_pid);
 int frame_append_output_header(struct bytes *out, uint8_t stream, uint64_t offset, size_t data_len);
 int frame_append_exit(struct bytes *out, int32_t code, int32_t sig, const char *finished_at);
 int frame_append_u32(struct bytes *out, uint8_t type, uint32_t v);
+/* STARTED: the exec'd process's pid (u32) and its start time (u64, /proc/<pid>/stat field 22, 0 unknown). */
+int frame_append_started(struct bytes *out, uint32_t pid, uint64_t start_time);
 
 /* Parses the first complete frame of buf. Returns 1 and fills f, 0 if incomplete, -1 if too big. */
 int frame_parse(const uint8_t *buf, size_t len, struct frame *f);

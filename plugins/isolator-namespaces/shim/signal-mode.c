@@ -64,14 +64,26 @@ static int pid_namespace_of(pid_t pid, struct stat *st) {
   return stat(path, st);
 }
 
-int signal_in_mode(const char *pid_arg, const char *init_arg, const char *parent_arg, const char *signal_arg) {
+/* A start time argument: digits only (0 is a time no process of a container started at). */
+static int start_time_arg(const char *arg, unsigned long long *out) {
+  char *end;
+  if (!*arg || strspn(arg, "0123456789") != strlen(arg)) return -1;
+  errno = 0;
+  *out = strtoull(arg, &end, 10);
+  return errno || *end ? -1 : 0;
+}
+
+int signal_in_mode(const char *pid_arg, const char *init_arg, const char *parent_arg, const char *signal_arg, const char *start_arg) {
   long pid = positive(pid_arg), init = positive(init_arg), parent = positive(parent_arg), sig = positive(signal_arg);
-  if (pid < 0 || init < 0 || parent < 0 || sig < 0 || sig >= NSIG) {
-    fprintf(stderr, "mini-docker-shim signal-in: want <pid> <init pid> <init's parent pid> <signal number>\n");
+  unsigned long long start = 0;
+  if (pid < 0 || init < 0 || parent < 0 || sig < 0 || sig >= NSIG || (start_arg && start_time_arg(start_arg, &start) < 0)) {
+    fprintf(stderr, "mini-docker-shim signal-in: want <pid> <init pid> <init's parent pid> <signal number> [<start time>]\n");
     return SIGNAL_USAGE;
   }
   cleanup_close int pidfd = pidfd_open_of((pid_t)pid);
   if (pidfd < 0) return open_failed(pid, "signal-in");
+  /* Read after the pidfd was taken: the process's own whenever the pidfd still reaches it below. */
+  if (start_arg && proc_start_time_of((pid_t)pid) != start) return SIGNAL_NOT_OURS;
   cleanup_close int initfd = pidfd_open_of((pid_t)init);
   if (initfd < 0) return open_failed(init, "signal-in");
   if (proc_parent_of((pid_t)init) != (pid_t)parent) return SIGNAL_NOT_OURS;

@@ -10,10 +10,12 @@
  * (on stderr); 2: bad arguments. */
 int signal_mode(const char *pid_arg, const char *parent_arg, const char *signal_arg);
 
-/* `signal-in <pid> <init pid> <init's parent> <signal>`: pid only while it is in the PID namespace
- * of init, init being the child of its shim (an exec's process whose exec shim is gone). Exit codes
- * as signal_mode's. */
-int signal_in_mode(const char *pid_arg, const char *init_arg, const char *parent_arg, const char *signal_arg);
+/* `signal-in <pid> <init pid> <init's parent> <signal> [<start time>]`: pid only while it is in the
+ * PID namespace of init, init being the child of its shim (an exec's process whose exec shim is
+ * gone), and, with a start time (/proc/<pid>/stat field 22 as its exec shim read it at its start),
+ * only while pid is still the process that started then: another process of the container that
+ * reused the pid is refused. Exit codes as signal_mode's. start_arg NULL: no start time check. */
+int signal_in_mode(const char *pid_arg, const char *init_arg, const char *parent_arg, const char *signal_arg, const char *start_arg);
 
 /* `end <run|exec> <path> <children 0|1>`: SIGKILL to every `mini-docker-shim <run|exec> <path>` (a
  * container's shim by its bundle, an exec's by its spec), its children first with `1` (an exec's

@@ -43,6 +43,27 @@ pid_t proc_parent_of(pid_t pid) {
   return p ? (pid_t)strtol(p + 7, NULL, 10) : -1;
 }
 
+unsigned long long proc_start_time_of(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  /* The command (field 2) may hold spaces and parentheses: the fields after it follow its last ')'. */
+  const char *p = strrchr(buf, ')');
+  if (!p) return 0;
+  p++;
+  for (int field = 3; field <= 22; field++) {
+    while (*p == ' ') p++;
+    if (!*p) return 0;
+    if (field == 22) return strtoull(p, NULL, 10);
+    while (*p && *p != ' ') p++;
+  }
+  return 0;
+}
+
 int ns_open_of_child(pid_t pid, pid_t parent, struct ns_fds *ns, struct shim_err *e) {
   if (parent <= 0) return ns_open(pid, ns, e);
   cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

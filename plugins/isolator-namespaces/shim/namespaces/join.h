@@ -19,6 +19,9 @@ int ns_open(pid_t pid, struct ns_fds *ns, struct shim_err *e);
 int ns_open_of_child(pid_t pid, pid_t parent, struct ns_fds *ns, struct shim_err *e);
 /* The parent pid in /proc/<pid>/status, or -1. */
 pid_t proc_parent_of(pid_t pid);
+/* When the process started, in clock ticks after boot (/proc/<pid>/stat field 22), or 0 when it is
+ * unreadable. With the pid it names one process for good: a later process on the same pid started later. */
+unsigned long long proc_start_time_of(pid_t pid);
 /* Joins ipc, uts, net and pid (the pid one applies to children forked afterwards). The child
  * joins cgroup and mnt itself after the shim put it into the container's cgroups. */
 int ns_join_for_fork(const struct ns_fds *ns, pid_t pid, struct shim_err *e);
