@@ -26,8 +26,11 @@ static const char *kind_of(const struct stat *st, char *buf, size_t len) {
 
 int pty_open(int root, int *master, int *slave, struct shim_err *e) {
   /* Resolved as if root were / (a symlink, "/dev/x" too, never leaves it), held O_PATH: a FIFO does
-   * not block and no device is opened before it is checked to be a devpts ptmx (5:2 on devpts): a
-   * node the container made (mknod 5:2 on its tmpfs would be the host's instance). */
+   * not block and no device is opened before it is checked to be a devpts ptmx (5:2 on devpts). A
+   * node the container made is refused because it is not that ptmx: another device would be opened
+   * by the host's root outside the container's device rules, and a 5:2 outside devpts is whatever
+   * the kernel makes of it (since Linux 4.7 the devpts instance mounted at `pts` beside the node,
+   * or ENODEV when there is none; never the host's instance). */
   struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
   cleanup_close int held = (int)syscall(SYS_openat2, root, "dev/ptmx", &how, sizeof how);
   if (held < 0) return shim_fail(e, errno, "open the container's /dev/ptmx (a tty needs it: a link to pts/ptmx)");
