@@ -561,7 +561,7 @@ export function isEventType(value: string): value is EventType {
  * Which Docker event (Type, Action) an engine event shows as in `events` and the API. The intents
  * and driver steps have actions of their own (`start-intent`, `start-step` ...): Docker has none, so
  * the API shows them only when asked (`GET /events?steps=1`, `mini-docker events --steps`). A failed
- * start is one of them (`start-failed`): dockerd 20.10 sends no event for it (no `start`, no `die`).
+ * start is a `die` without `exitCode` (core/api/event-presenter.ts says why).
  */
 export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'container' | 'image' | 'volume' | 'daemon' | 'network', action: string] } = {
   ContainerCreated: ['container', 'create'],
@@ -570,7 +570,7 @@ export const DOCKER_ACTIONS: { readonly [T in EventType]: readonly [type: 'conta
   ContainerStartStepFailed: ['container', 'start-step-failed'],
   ContainerStartStepUndone: ['container', 'start-step-undone'],
   ContainerStarted: ['container', 'start'],
-  ContainerStartFailed: ['container', 'start-failed'],
+  ContainerStartFailed: ['container', 'die'],
   ContainerExited: ['container', 'die'],
   ContainerStopRequested: ['container', 'stop'],
   ContainerKillRequested: ['container', 'kill'],

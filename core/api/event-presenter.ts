@@ -118,9 +118,11 @@ export class DockerEventMapper {
         this.container(e.data.id).startedAt = nanos;
         return [...forVolumes(e.data.id, 'mount'), forContainer(e.data.id, defaultAction)];
       case 'ContainerStartFailed':
-        // dockerd 20.10 sends nothing for a start that failed (the process never ran: no `die`); with
-        // the steps, its error. Its State.ExitCode is not an exit of this start, so it is not shown.
-        return this.steps ? [forContainer(e.data.id, defaultAction, { error: e.data.message })] : [];
+        // The process never ran: no exitCode (State.ExitCode is the kept code, not an exit of this start).
+        // dockerd 20.10 sends no event at all here, which leaves a client that waits through events
+        // (API < 1.30) with --rm waiting forever (the docker CLI at DOCKER_API_VERSION=1.24 against
+        // dockerd 20.10 hangs); this `die` ends its wait. With the steps, the error too.
+        return [forContainer(e.data.id, defaultAction, this.steps ? { error: e.data.message } : {})];
       case 'ContainerExited': {
         const d = e.data;
         const out: DockerEvent[] = [];

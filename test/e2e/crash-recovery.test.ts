@@ -343,6 +343,9 @@ const POINT_SCENARIOS: Readonly<Record<string, Scenario>> = {
     verify: async (d, name) => {
       const c = await mustExist(d, name);
       assert.ok(['created', 'exited'].includes(c.State.Status), `a start that failed is not running: ${c.State.Status}`);
+      // Recovery gives the step's failure, not "the daemon stopped", and its exit code by the same rule as without the crash.
+      assert.equal(c.State.ExitCode, 127, c.State.Error);
+      assert.match(c.State.Error, /\/no\/such\/command.*no such file or directory/);
     },
   },
 };

@@ -28,7 +28,7 @@ const SHIM = 'mini-docker-shim';
 export interface InspectedContainer {
   readonly Id: string;
   readonly Name: string;
-  readonly State: { readonly Status: string; readonly Running: boolean; readonly Paused: boolean; readonly Pid: number; readonly ExitCode: number };
+  readonly State: { readonly Status: string; readonly Running: boolean; readonly Paused: boolean; readonly Pid: number; readonly ExitCode: number; readonly Error: string };
   readonly ExecIDs: readonly string[] | null;
 }
 

@@ -78,7 +78,7 @@ describe('e2e: recovery from an intent the daemon did not finish (failpoints)', 
     assert.equal(existsSync(bundle(id)), false, 'no bundle, no shim');
     const actions = await stepActions(id);
     assert.ok(actions.includes('start-step-undone storage.v1'), actions.join(', '));
-    assert.equal(actions.at(-1), 'start-failed');
+    assert.equal(actions.at(-1), 'die');
     // It starts normally now.
     assert.equal((await d.cli(['start', id])).code, 0);
     assert.equal((await inspect(id)).State.Running, true);

@@ -273,14 +273,13 @@ describe('Docker events from envelopes', () => {
     assert.equal(events[1]!.Actor.Attributes.execDuration, '10');
     assert.equal(events[1]!.Actor.Attributes.name, 'web');
   });
-  it('a failed start is no Docker event (dockerd 20.10 sends no die, its process never ran); with the steps, start-failed with its error and no exitCode', () => {
+  it('a failed start is a die without exitCode (its process never ran: State.ExitCode is no exit of it); with the steps, its error', () => {
     const data = { id: WEB_ID, driver: 'isolator.v1.namespaces', message: 'exec: "nosuch": executable file not found in $PATH', exitCode: 127 };
     const lookup = { container: () => ({ name: 'web', image: 'busybox', labels: {} }) };
-    assert.deepEqual(new DockerEventMapper(lookup).map(envelope(1, 'ContainerStartFailed', data)), []);
-    const [failed, ...rest] = new DockerEventMapper(lookup, '', true).map(envelope(1, 'ContainerStartFailed', data));
-    assert.deepEqual(rest, []);
-    assert.equal(failed!.Action, 'start-failed');
-    assert.deepEqual(failed!.Actor.Attributes, { image: 'busybox', name: 'web', error: data.message });
+    const plain = new DockerEventMapper(lookup).map(envelope(1, 'ContainerStartFailed', data));
+    assert.deepEqual(plain.map((e) => [e.Action, e.Actor.Attributes]), [['die', { image: 'busybox', name: 'web' }]]);
+    const steps = new DockerEventMapper(lookup, '', true).map(envelope(1, 'ContainerStartFailed', data));
+    assert.deepEqual(steps.map((e) => [e.Action, e.Actor.Attributes]), [['die', { image: 'busybox', name: 'web', error: data.message }]]);
   });
   it('kill carries the signal number; exec actions carry the command; names of removed containers are remembered', () => {
     const mapper = new DockerEventMapper({ container: () => ({ name: 'web', image: 'busybox', labels: {} }) });
