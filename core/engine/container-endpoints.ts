@@ -106,6 +106,19 @@ export function isUserNetwork(network: Pick<NetworkState, 'name'>): boolean {
  * of a container that does not run) it is recorded as connected without holding the address
  * (`held: false`, no Docker event): it gets an address when it starts.
  */
+/** The key of `EngineContext.draining` for an address on a network. */
+export function drainingKey(networkId: string, ip: string): string {
+  return `${networkId} ${ip}`;
+}
+
+/** The addresses draining on `networkId` (EngineContext.draining), by the container that gave each back. */
+function drainingOn(ctx: EngineContext, networkId: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const prefix = drainingKey(networkId, '');
+  for (const [key, entry] of ctx.draining) if (key.startsWith(prefix)) out.set(key.slice(prefix.length), entry.containerId);
+  return out;
+}
+
 export function connectEndpoint(ctx: EngineContext, containerId: string, networkId: string, config: Partial<EndpointConfig>, hold = true): Promise<Endpoint> {
   // One connect per network at a time in this daemon: the version check stays as the guard, without thrashing.
   return ctx.serial(networkStream(networkId), () => connectLocked(ctx, containerId, networkId, config, hold));
@@ -123,9 +136,17 @@ async function connectLocked(ctx: EngineContext, containerId: string, networkId:
     const given = config.IPv4Address !== undefined && config.IPv4Address !== '' ? config.IPv4Address : undefined;
     const wanted = given ?? known?.requestedIp;
     if (wanted !== undefined && !isUserNetwork(network)) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
+    // Addresses an exit gave back whose old pair is still on the bridge: none is given to this
+    // container meanwhile; one it asks for by --ip is waited for (the old pair's deletion settles).
+    const draining = drainingOn(ctx, network.id);
+    const waitFor = wanted !== undefined ? ctx.draining.get(drainingKey(network.id, wanted)) : undefined;
+    if (waitFor && waitFor.containerId !== containerId) {
+      await waitFor.settled;
+      continue;
+    }
     let ip: string;
     try {
-      ip = allocateAddress(network, containerId, wanted);
+      ip = allocateAddress(network, containerId, wanted, draining);
     } catch (err) {
       if (err instanceof IpamError) throw err.status === 409 ? new ConflictError(err.message) : new InvalidArgumentError(err.message);
       throw err;

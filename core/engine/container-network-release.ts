@@ -10,7 +10,7 @@ import { containerStream, networkStream } from '../../events/index.js';
 import { specOfNetwork } from '../network/recovery.js';
 import type { EngineState } from '../state/engine-state.js';
 import { tryFindContainer } from '../state/lookup.js';
-import { containerFilesDir, disconnectEndpoint, driverOf, endpointsOf, networkChoice, releaseEndpoint } from './container-endpoints.js';
+import { containerFilesDir, disconnectEndpoint, drainingKey, driverOf, endpointsOf, networkChoice, releaseEndpoint } from './container-endpoints.js';
 import type { EngineContext } from './engine-context.js';
 import { messageOf } from './engine-context.js';
 import type { Journal } from './journal.js';
@@ -86,24 +86,59 @@ export async function releaseNetworkAtExit(ctx: EngineContext, id: string): Prom
   const state = ctx.state();
   const published = state.published[id];
   const endpoints = endpointsOf(state, id);
-  if (published && published.ports.length > 0) {
-    const network = state.networks[published.network];
-    const ip = network?.endpoints[id]?.ip;
-    if (network && ip) await driverOf(ctx, network).unpublish(id, ip, published.ports);
-  }
   const held = endpoints.filter((e) => e.endpoint.held);
+  // The pairs' deletion is set up before anything can fail: whatever happens to the rest, the
+  // exit's record calls it, so a held namespace is always let go.
   const detach = (): Promise<boolean>[] => held.map((e) => driverOf(ctx, e.network).detach(id, specOfNetwork(e.network)).then(() => true, (err: unknown) => {
     ctx.logger.warn(`detach of ${ctx.short(id)} from ${e.network.name}: ${messageOf(err)} (rm tries again)`);
     return false;
   }));
   const containerEvents: EngineEvent[] = published ? [{ type: 'ContainerPortsUnpublished', data: { id } }] : [];
+  const shared = namespaceSharedWith(state, id);
+  let drained: Array<() => void> = [];
+  if (!shared) {
+    // Each address is given back in the record while its old pair (same address, same MAC) may
+    // still be on the bridge until the deletion settles: until then no other container gets it
+    // (ipam.ts allocateAddress), or its traffic would reach the old namespace.
+    drained = held.map((e) => drainAddress(ctx, e.network.id, e.endpoint.ip, id));
+  }
+  if (published && published.ports.length > 0) {
+    const network = state.networks[published.network];
+    const ip = network?.endpoints[id]?.ip;
+    try {
+      if (network && ip) await driverOf(ctx, network).unpublish(id, ip, published.ports);
+    } catch (e) {
+      ctx.logger.warn(`unpublishing the ports of ${ctx.short(id)} failed: ${messageOf(e)}`);
+    }
+  }
   // A container still running in this one's namespace (--network container:) keeps it, its
   // interfaces and addresses alive: an address is given back only once its pair is deleted.
-  if (namespaceSharedWith(state, id)) {
+  if (shared) {
     const detached = await Promise.all(detach());
     return { containerEvents, networks: held.filter((_e, i) => detached[i]).map((e) => e.network.id), deletePairs: () => undefined };
   }
-  return { containerEvents, networks: held.map((e) => e.network.id), deletePairs: () => void detach() };
+  let asked = false;
+  return {
+    containerEvents,
+    networks: held.map((e) => e.network.id),
+    deletePairs: () => {
+      if (asked) return;
+      asked = true;
+      detach().forEach((done, i) => void done.finally(drained[i]));
+    },
+  };
+}
+
+/** Marks `ip` on `networkId` as draining (its old pair still up) until the returned function is called. */
+function drainAddress(ctx: EngineContext, networkId: string, ip: string, containerId: string): () => void {
+  const key = drainingKey(networkId, ip);
+  let done!: () => void;
+  const entry = { containerId, settled: new Promise<void>((resolve) => (done = resolve)) };
+  ctx.draining.set(key, entry);
+  return () => {
+    if (ctx.draining.get(key) === entry) ctx.draining.delete(key);
+    done();
+  };
 }
 
 /** Whether a running or paused container other than `id` runs in `id`'s network namespace (`--network container:<id>`). */

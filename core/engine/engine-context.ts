@@ -39,6 +39,14 @@ export class EngineContext {
   readonly outputs = new Map<string, Set<(c: OutputChunk | null) => void>>();
   /** Networks as resources: lookups, create, remove, prune, the default bridge (network-service.ts). */
   readonly networks: NetworkService;
+  /**
+   * Addresses given back by an exit whose old veth pair (same address, same MAC) is still on the
+   * bridge, keyed by `drainingKey`, until the pair's deletion settles: the IPAM gives them to no
+   * other container meanwhile (container-network-release.ts releaseNetworkAtExit). Not container
+   * state: it describes kernel objects of this daemon's session, which die with it (its netlink
+   * session lets go of the namespaces, and the next daemon's recovery deletes leftover pairs).
+   */
+  readonly draining = new Map<string, { readonly containerId: string; readonly settled: Promise<void> }>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly decisions = new Map<string, Promise<unknown>>();
 

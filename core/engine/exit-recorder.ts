@@ -53,9 +53,11 @@ export async function recordExit(ctx: EngineContext, id: string, status: ExitSta
   try {
     await recordReleased(ctx, id, c, status, options, { oomRead, volumes }, network);
   } finally {
-    // The veth pairs (and the namespace the driver held for them) last, after the record and once
-    // a stop has answered: setImmediate runs after the answer the stop's continuation writes.
-    setImmediate(network.deletePairs);
+    // The veth pairs (and the namespace the driver held for them) last, asked for here, still under
+    // the container's lock, so the driver marks each detach pending at once (a start queued on the
+    // lock waits for it before it attaches the same host end); the driver sends the requests on
+    // the next turn of the event loop, after the answer the stop's continuation writes.
+    network.deletePairs();
   }
 }
 

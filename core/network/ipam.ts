@@ -115,10 +115,13 @@ export function planNetwork(
  * The address a container gets on `network`: `requested` (--ip) when it is a free host address of
  * the subnet, else its last address on the network when it is free (a container started again, as
  * Docker tries), else the lowest free one. Free: neither the network, the broadcast, the gateway,
- * held by another container, nor reserved by another one's --ip. A container holding an address
- * keeps it.
+ * held by another container, nor reserved by another one's --ip, nor `draining`: given back by
+ * another container whose old veth pair (same address and MAC) is still on the bridge (by address:
+ * the id of the container it was given back by; the same container takes its own back). A
+ * container holding an address keeps it. A requested address that is only draining is refused as
+ * in use like a held one: the caller waits for the drain first (container-endpoints.ts).
  */
-export function allocateAddress(network: NetworkState, containerId: string, requested?: string): string {
+export function allocateAddress(network: NetworkState, containerId: string, requested?: string, draining: ReadonlyMap<string, string> = new Map()): string {
   const own = network.endpoints[containerId];
   if (own?.held && (requested === undefined || own.ip === requested)) return own.ip;
   const subnet = parseSubnet(network.subnet)!;
@@ -129,6 +132,7 @@ export function allocateAddress(network: NetworkState, containerId: string, requ
     if (e.held) inUse.add(parseIpv4(e.ip));
     if (e.requestedIp !== undefined) inUse.add(parseIpv4(e.requestedIp));
   }
+  for (const [ip, owner] of draining) if (owner !== containerId) inUse.add(parseIpv4(ip));
   if (requested !== undefined) {
     const address = parseIpv4(requested);
     if (address === null) throw new IpamError(`invalid IPv4 address: ${requested}`);

@@ -81,6 +81,8 @@ export class BridgeNetworkDriver implements NetworkDriver {
    * otherwise reach the name after the attach made the pair again, and delete the new pair).
    */
   private readonly pendingDetaches = new Map<string, Promise<void>>();
+  /** Set by `close`: a detach after it does nothing (it would start a session nobody closes). */
+  private closed = false;
 
   constructor(@inject(BridgeNetworkOptions) @optional() options?: BridgeNetworkOptions) {
     this.table = options?.table ?? DEFAULT_TABLE;
@@ -192,17 +194,23 @@ export class BridgeNetworkDriver implements NetworkDriver {
 
   /**
    * The namespace held since the attach let go, and the host end deleted (its peer with it);
-   * nothing to do when it is gone already (its namespace died and took the pair along). Until both
-   * are answered, an attach of the same host end waits.
+   * nothing to do when it is gone already (its namespace died and took the pair along). The detach
+   * is pending from the call on (an attach of the same host end waits until both requests are
+   * answered), and its requests go out on the next turn of the event loop: an exit calls this
+   * under the container's lock, before a stop answers, and the requests run after the answer. After
+   * `close` (the daemon's shutdown) a detach does nothing: no session is started again, and the
+   * next daemon's recovery deletes a pair left over.
    */
   async detach(containerId: string, network: NetworkSpec): Promise<void> {
     const veth = vethNameFor(containerId, network.id);
+    if (this.closed) return;
     // The attach session lets go of the namespace it held for the pair first: with no process left
     // in it the kernel queues its teardown at once (and deletes the pairs of namespaces that die
     // together in one batch), where the detach session deletes one pair at a time; then the
     // deletion, which finds the pair gone (ENODEV: no error) or deletes it itself (the kernel had not
     // reached it yet, or something else holds the namespace).
-    const deleted = this.release(veth).then(() => this.unlinker.detach(veth));
+    const deleted = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => (this.closed ? undefined : this.release(veth).then(() => (this.closed ? undefined : this.unlinker.detach(veth)))));
     const settled = deleted.catch(() => undefined).finally(() => {
       if (this.pendingDetaches.get(veth) === settled) this.pendingDetaches.delete(veth);
     });
@@ -302,6 +310,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.session.close();
     await Promise.all([this.netlink.close(), this.unlinker.close()]);
     const all = [...this.resolvers.values()];

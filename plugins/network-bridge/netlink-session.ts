@@ -74,6 +74,8 @@ export class NetlinkSession {
   private current: Helper | null = null;
   /** Every helper started that has not ended yet (a killed one until its 'close'). */
   private readonly live = new Set<Helper>();
+  /** Set by `close`: a request after it fails at once instead of starting a helper nobody would close. */
+  private closed = false;
 
   constructor(private readonly helper: string = NETLINK_HELPER, private readonly timeoutMs: number = REQUEST_TIMEOUT_MS) {}
 
@@ -106,10 +108,12 @@ export class NetlinkSession {
   }
 
   /**
-   * Ends the session: what is in flight fails, the helpers' stdin is closed (they exit at its end)
-   * and this waits until they have exited (one still running after the request timeout is killed).
+   * Ends the session for good: what is in flight fails, the helpers' stdin is closed (they exit at
+   * its end), a later request fails at once (no helper is started again), and this waits until
+   * they have exited (one still running after the request timeout is killed).
    */
   async close(): Promise<void> {
+    this.closed = true;
     const all = [...this.live];
     this.current = null;
     for (const h of all) {
@@ -128,6 +132,7 @@ export class NetlinkSession {
     if (bad !== undefined) return Promise.reject(new Error(`netlink session: ${JSON.stringify(bad)} is not one word`));
     const line = words.join(' ');
     if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) return Promise.reject(new Error(`netlink session: a request of ${Buffer.byteLength(line)} bytes is longer than ${MAX_REQUEST_BYTES}: shorten its fields (${words[0]} ${words[1] ?? ''})`));
+    if (this.closed) return Promise.reject(new Error(`netlink session: closed, "${words[0]}" not sent (the daemon is shutting down)`));
     let h: Helper;
     try {
       h = this.ensure();

@@ -13,11 +13,12 @@
 // Traffic goes only to the addresses of containers these tests made.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { NETLINK_HELPER } from '../../plugins/network-bridge/netlink-session.js';
 import { TestDaemon, until } from './harness.js';
 
 /** The HTTP status the daemon answers a POST with no body. */
@@ -70,11 +71,62 @@ describe('e2e: addresses over a container\'s life', () => {
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
   };
 
+  const hostEndOf = async (name: string, network: string): Promise<string> => {
+    const id = (await d.cli(['inspect', '-f', '{{.Id}}', name])).stdout.trim();
+    const netId = (await d.cli(['network', 'inspect', '-f', '{{.Id}}', network])).stdout.trim();
+    return `/sys/class/net/mdv${id.slice(0, 7)}${netId.slice(0, 4)}`;
+  };
+
+  it('an address whose old pair is still being deleted goes to no other container (its traffic would reach the old namespace); once it is, the next one takes it', async () => {
+    // The daemon's netlink helpers, by the PIDs of its children (never by name): the attach
+    // session starts with the first attach, the detach session with the first detach.
+    const helper = realpathSync(NETLINK_HELPER);
+    const helpers = (): number[] => {
+      const pid = d.pid!;
+      return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((c) => {
+        try {
+          const stat = readFileSync(`/proc/${c}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return ppid === pid && realpathSync(`/proc/${c}/exe`) === helper;
+        } catch {
+          return false; // gone meanwhile
+        }
+      }).sort((a, b) => a - b);
+    };
+    await run('--name', 'warm', '--net', 'life');
+    const attachers = helpers();
+    assert.equal(attachers.length, 1, 'the attach session runs');
+    await ok('rm', '-f', 'warm'); // a detach: the detach session runs from here
+    const unlinker = await until('the detach session', () => helpers().find((h) => !attachers.includes(h)));
+    await run('--name', 'old', '--net', 'life');
+    assert.equal(await ipOf('old'), `${base}.1`);
+    process.kill(unlinker, 'SIGSTOP'); // the old pair's deletion waits in its pipe
+    try {
+      await ok('stop', '-t', '0', 'old');
+      await run('--name', 'new', '--net', 'life');
+      assert.equal(await ipOf('new'), `${base}.2`, 'the address of old, whose pair\'s deletion is not answered yet, is not given to new');
+    } finally {
+      process.kill(unlinker, 'SIGCONT');
+    }
+    await until('the old pair deleted', async () => ((await ipOfNext()) === `${base}.1` ? true : undefined));
+    await ok('rm', '-f', 'old', 'new', 'next');
+  });
+
+  /** Runs a container "next" on life (removing one of that name first) and gives its address. */
+  const ipOfNext = async (): Promise<string> => {
+    await d.cli(['rm', '-f', 'next']);
+    await run('--name', 'next', '--net', 'life');
+    return ipOf('next');
+  };
+
   it('stop gives the address back, the next container takes it, a start gets one again (its last one when free)', async () => {
     await run('--name', 'first', '--net', 'life');
     assert.equal(await ipOf('first'), `${base}.1`);
     await ok('stop', '-t', '1', 'first');
     assert.deepEqual(await holders(), [], 'a stopped container holds no address');
+    // Its old pair (same address, same MAC) is deleted after the answer: until then no other container gets the address.
+    const firstHostEnd = await hostEndOf('first', 'life');
+    await until('the old pair of first gone', () => (existsSync(firstHostEnd) ? undefined : true));
     assert.equal(await ipOf('first'), '', 'inspect shows none while stopped');
     const ps = await d.cli(['ps', '-aq', '--filter', 'network=life']);
     assert.equal(ps.stdout.trim().split('\n').length, 1, 'still connected: ps --filter network finds it');

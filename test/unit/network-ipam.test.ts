@@ -102,6 +102,16 @@ describe('address allocation over the fold', () => {
     assert.equal(allocateAddress(state.networks[NET]!, C3), '10.1.0.2');
   });
 
+  it('given an address draining (given back, its old pair still on the bridge), no other container gets it; the one that gave it back takes it again', () => {
+    const state = foldNetworks([created(NET, '10.1.0.0/24'), connected(NET, C1, '10.1.0.2'), disconnected(NET, C1)]);
+    const net = state.networks[NET]!;
+    const draining = new Map([['10.1.0.2', C1]]);
+    assert.equal(allocateAddress(net, C2, undefined, draining), '10.1.0.3');
+    assert.throws(() => allocateAddress(net, C2, '10.1.0.2', draining), /Address already in use: 10\.1\.0\.2/);
+    assert.equal(allocateAddress(net, C1, undefined, draining), '10.1.0.2');
+    assert.equal(allocateAddress(net, C2, undefined, new Map()), '10.1.0.2', 'once drained, it is free');
+  });
+
   it('given a gateway inside the range, it is skipped', () => {
     const state = foldNetworks([created(NET, '10.1.0.0/24', { gateway: '10.1.0.2' })]);
     assert.equal(allocateAddress(state.networks[NET]!, C1), '10.1.0.1');
