@@ -23,6 +23,7 @@ export const FAILPOINTS = {
   'stop.after-intent': 'ContainerStopRequested is durable; no signal was sent',
   'stop.after-signal': 'the stop signal was sent; the exit is not recorded',
   'stop.before-final': 'the stopped container\'s process has exited; ContainerExited is not written',
+  'stop.after-cgroups': 'the stopped container\'s process has exited and the memory cgroup said the OOM killer did not end it; its cgroups are removed (as beside the exit\'s commit; armed, the removal is awaited before the append); ContainerExited is not written',
   'kill.after-intent': 'ContainerKillRequested is durable; no signal was sent',
   'rm.after-intent': 'ContainerRemoving is durable; nothing was removed',
   'rm.after-isolator': 'the isolator removed the bundle (and killed a left-over shim); step event durable',

@@ -244,30 +244,6 @@ export function limiterConformance(name: string, factory: () => Promise<LimiterU
       await h.driver.remove(newId());
     });
 
-    test('an exit\'s removal in two parts: removeExceptOom keeps what oomKilled reads, remove takes the rest', async (t) => {
-      if (!needs(t, { Memory: 64 * MiB })) return;
-      if (!h.driver.removeExceptOom) return t.skip(`${h.driver.id} has no removeExceptOom: remove does all of it`);
-      const id = newId();
-      const paths = await h.driver.create(id, { Memory: 64 * MiB });
-      await h.driver.removeExceptOom(id);
-      const left = paths.filter((p) => exists(p));
-      assert.ok(left.length >= 1, 'the folder the OOM verdict reads is kept');
-      if (paths.length > 1) assert.ok(left.length < paths.length, `the others go at once: ${left.join(', ')} left of ${paths.join(', ')}`);
-      assert.equal(await h.driver.oomKilled(id), false, 'the verdict is still read');
-      assert.ok((await h.driver.held()).includes(id), 'still held until remove');
-      await h.driver.remove(id);
-      for (const p of paths) assert.equal(exists(p), false, `${p} is gone`);
-      assert.ok(!(await h.driver.held()).includes(id));
-      // An exit whose record failed after the early part: the next create makes every folder again, and remove takes them all.
-      const again = newId();
-      const before = await h.driver.create(again, { Memory: 64 * MiB });
-      await h.driver.removeExceptOom(again);
-      const remade = await h.driver.create(again, { Memory: 64 * MiB });
-      for (const p of remade) assert.equal(exists(p), true, `${p} made again`);
-      await h.driver.remove(again);
-      for (const p of [...before, ...remade]) assert.equal(exists(p), false, `${p} is gone`);
-    });
-
     test('a second create of the same container keeps its folders', async (t) => {
       if (!needs(t, { PidsLimit: 30 })) return;
       const id = newId();

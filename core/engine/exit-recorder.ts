@@ -1,6 +1,6 @@
 import type { ExitStatus } from '../../events/index.js';
 import { containerStream } from '../../events/index.js';
-import { failpoint } from '../failpoints.js';
+import { failpoint, failpointAfter } from '../failpoints.js';
 import { decideExit } from '../state/decide.js';
 import type { ContainerState } from '../state/engine-state.js';
 import { restartDelayMs } from '../state/restart-policy.js';
@@ -25,11 +25,10 @@ import { releaseContainerVolumes } from './volume-mounts.js';
  * ContainerNetworkReleased on each network it gives an address back on; when the exit's append is
  * refused as a version conflict (an exec's event landed first), the releases commit on their own
  * and the exit is decided again into the next commit (EngineContext.appendDecided). The cgroups are
- * removed beside the commit, all of them when the memory cgroup said the OOM killer ended nothing (a
- * daemon that dies before the commit reads "no" again from a cgroup that is gone); when it did, the
- * memory cgroup stays until after the commit (LimiterDriver.removeExceptOom takes the others: a
- * daemon that dies before the commit reads the OOM kill from it again). The hub ends after the
- * commit, beside the volumes. Once all of it is done (a `stop` answers
+ * removed beside the commit when the memory cgroup said the OOM killer ended nothing (a daemon that
+ * dies before the commit reads "no" again from a cgroup that is gone); when it did, or the verdict
+ * could not be read, they are all removed after the commit (a daemon that dies before it reads the
+ * verdict again). The hub ends after the commit, beside the volumes. Once all of it is done (a `stop` answers
  * then, as Docker's stop returns after the exit's cleanup), it does what the container's settings
  * say: AutoRemove removes it, a restart policy schedules the next start. Last, once a `stop` has
  * answered, the deletion of its veth pairs is asked of the network driver, not waited for: the
@@ -68,20 +67,18 @@ async function recordReleased(
   const limiter = ctx.limiter();
   const read = await oomRead;
   const oomKilled = status.oomKilled || read === true;
-  // The cgroups go while the record is committed (the run's processes are gone, and the verdict,
-  // read, cannot change): all of them when the OOM killer ended nothing (a daemon that dies before
-  // the commit reads "no" again from a memory cgroup that is gone), all but the memory cgroup
-  // otherwise (it reads "yes" again from it; it goes after the commit). Asked once the commit's
-  // write is issued (setImmediate: the log writes a commit a microtask after the append), so the
-  // rmdirs run during its fdatasync instead of ahead of its write in the thread pool.
-  const allBeside = !oomKilled && read === false;
-  let beside: Promise<boolean> | undefined;
-  const removeBeside = (): Promise<boolean> => (beside ??= new Promise((resolve) => setImmediate(resolve))
-    .then(() => (allBeside ? limiter?.remove(id) : limiter?.removeExceptOom?.(id)))
-    .then(() => allBeside, (e: unknown) => {
-      ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)} (tried again after the record)`);
-      return false;
-    }));
+  // The cgroups go while the record is committed when the OOM killer ended nothing (the run's
+  // processes are gone, and the verdict, read, cannot change: a daemon that dies before the commit
+  // reads "no" again from a memory cgroup that is gone). Asked once the commit's write is issued
+  // (setImmediate: the log writes a commit a microtask after the append), so the rmdirs run during
+  // its fdatasync instead of ahead of its write in the thread pool. When it did, or the verdict
+  // could not be read, they all go after the commit (a daemon that dies before it reads the
+  // verdict again from the memory cgroup).
+  const beside = !oomKilled && read === false;
+  let removal: Promise<void> | undefined;
+  const removeBeside = (): Promise<void> => (removal ??= new Promise((resolve) => setImmediate(resolve)).then(() => limiter?.remove(id)));
+  // The crash window of the removal beside the commit: cgroups gone, ContainerExited not durable.
+  if (beside && c?.stopping) await failpointAfter('stop.after-cgroups', removeBeside);
   let recorded = false;
   if (c) {
     await ctx.appendDecided(id, (now) => {
@@ -89,7 +86,7 @@ async function recordReleased(
       return exit.length > 0 ? [...exit, ...network.containerEvents] : [];
     }, () => {
       recorded = true;
-      void removeBeside();
+      if (beside) void removeBeside().catch(() => undefined); // a failure is tried again below
       return appendNetworkReleases(ctx, id, network.networks);
     });
   }
@@ -98,8 +95,9 @@ async function recordReleased(
     if (network.containerEvents.length > 0) await ctx.store.append(containerStream(id), network.containerEvents, 'any');
     await Promise.all(appendNetworkReleases(ctx, id, network.networks));
   }
-  // The rest once the exit is recorded.
-  const cgroups = removeBeside().then((done) => (done ? undefined : limiter?.remove(id))).catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
+  // Those not removed beside the commit go once the exit is recorded.
+  const cgroups = (beside ? removeBeside().catch(() => limiter?.remove(id)) : Promise.resolve().then(() => limiter?.remove(id)))
+    .catch((e: unknown) => ctx.logger.warn(`cgroup removal for ${ctx.short(id)} failed: ${messageOf(e)}`));
   // Its output ends once the exit is recorded (an attached client then reads it as exited), beside the cgroups and volumes.
   const ended = (async () => {
     if (options.hub) {

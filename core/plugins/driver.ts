@@ -231,12 +231,6 @@ export interface LimiterDriver extends Driver {
   pids(containerId: string): Promise<readonly number[]>;
   /** Removes the cgroups (killing what is left in them); a no-op when they do not exist. */
   remove(containerId: string): Promise<void>;
-  /**
-   * Optional, for an exit: removes the cgroups `oomKilled` does not read, while the exit's record
-   * is written (the exit's processes are gone); `remove` after the record takes the rest. Without
-   * it, `remove` does all of it after the record.
-   */
-  removeExceptOom?(containerId: string): Promise<void>;
   /** Ids of the containers it holds cgroups for (recovery: cgroups the log does not account for are removed). */
   held(): Promise<readonly string[]>;
 }

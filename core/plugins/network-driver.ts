@@ -21,10 +21,12 @@
  *      PortAllocatedError and nothing installed), adds the DNAT and resolves
  *      with `[{containerPort: 80, protocol: "tcp", hostIp: "0.0.0.0", hostPort: 8080}]` for
  *      ContainerPortsPublished;
- *   4. on the exit: `unpublish("9c1e…", those ports)`, then once the exit is recorded (and a stop
- *      answered) `detach("9c1e…", network)` (not waited for: the bridge driver held the namespace
- *      since the attach and lets go of it with the pair; an `attach` of the same container waits for
- *      that or takes back a pair of its still there); on `network rm`:
+ *   4. on the exit: `unpublish("9c1e…", those ports)`, then once the exit is recorded, still under
+ *      the container's lock, `detach("9c1e…", network)` (not waited for: the bridge driver marks it
+ *      pending at once and sends its requests on the next turn of the event loop, after a stop's
+ *      answer; it held the namespace since the attach and lets go of it with the pair; an `attach`
+ *      of the same container waits for that or takes back a pair of its still there; the address
+ *      goes to no other container until the returned promise settles); on `network rm`:
  *      `removeNetwork(network)`. Each undo is idempotent: calling it twice, or for something that
  *      was never made, succeeds.
  * After a crash, `list()` says what is on the host so a recovery can keep what the log says is in

@@ -36,8 +36,6 @@ export interface CgroupBackend {
   update(dirs: CgroupDirs, limits: Limits): Promise<void>;
   stats(dirs: CgroupDirs): Promise<ResourceStats>;
   oomKilled(dirs: CgroupDirs): Promise<boolean>;
-  /** The folders `oomKilled` reads (v1: the memory hierarchy's; v2: the one folder). */
-  oomDirs(dirs: CgroupDirs): readonly string[];
   freeze(dirs: CgroupDirs): Promise<void>;
   thaw(dirs: CgroupDirs): Promise<void>;
   pids(dirs: CgroupDirs): Promise<readonly number[]>;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Limits } from '../../core/plugin-api.js';
 import type { DeviceAccess, DriverContext, DriverStatus, LimiterDriver, ResourceStats } from '../../core/plugin-api.js';
 import { checkLimits } from '../../core/plugin-api.js';
-import { type CgroupBackend, CGROUP_PREFIX, defaultKill, removeIfEmpty } from './cgroup-backend.js';
+import { type CgroupBackend, CGROUP_PREFIX, defaultKill } from './cgroup-backend.js';
 import { type CgroupFiles, NodeCgroupFiles, errorCode } from './cgroup-files.js';
 import { Cgroup1Backend, V1_CONTROLLERS } from './cgroup1-backend.js';
 import { Cgroup2Backend } from './cgroup2-backend.js';
@@ -74,8 +74,6 @@ export class CgroupLimiter implements LimiterDriver {
   private stateDir: string | null = null;
   private files: CgroupFiles = new NodeCgroupFiles();
   private notReady = 'limiter.v1.cgroups is not initialised';
-  /** The folders `removeExceptOom` removed, by container, that `remove` need not try again. */
-  private readonly removedEarly = new Map<string, readonly string[]>();
 
   constructor(@inject(CgroupLimiterOptions) @optional() private readonly options: CgroupLimiterOptions = {}) {}
 
@@ -136,7 +134,6 @@ export class CgroupLimiter implements LimiterDriver {
     const name = cgroupName(containerId);
     this.validate(limits);
     const backend = this.ready();
-    this.removedEarly.delete(containerId); // an exit whose record failed left it: this run's folders are made again
     // A second create (restart) reuses the folders it recorded while they exist, wherever the daemon is now.
     const recorded = this.recorded(containerId);
     const dirs = recorded && (await this.anyExists(recorded)) ? recorded : backend.paths(name);
@@ -186,29 +183,10 @@ export class CgroupLimiter implements LimiterDriver {
     return this.ready().pids(this.paths(containerId));
   }
 
-  /**
-   * The part of an exit's removal that may run before the exit is recorded: every empty folder but
-   * those `oomKilled` reads (v1: all hierarchies but memory's; v2: none), at once. A folder the
-   * kernel calls busy is left to `remove`, which takes the rest after the record (the memory
-   * folder stays until then: a daemon that dies before the record reads the OOM verdict again).
-   */
-  async removeExceptOom(containerId: string): Promise<void> {
-    cgroupName(containerId);
-    if (this.backend === null) return;
-    const dirs = this.paths(containerId);
-    const kept = new Set(this.backend.oomDirs(dirs));
-    const early = dirs.filter((d) => !kept.has(d));
-    if (early.length === 0) return;
-    const busy = new Set(await removeIfEmpty(this.files, early));
-    this.removedEarly.set(containerId, early.filter((d) => !busy.has(d)));
-  }
-
   async remove(containerId: string): Promise<void> {
     cgroupName(containerId);
-    const done = new Set(this.removedEarly.get(containerId) ?? []);
-    this.removedEarly.delete(containerId);
     if (this.backend === null) return;
-    await this.backend.remove(this.paths(containerId).filter((d) => !done.has(d)));
+    await this.backend.remove(this.paths(containerId));
     await this.forget(containerId);
   }
 

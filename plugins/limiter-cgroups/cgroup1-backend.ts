@@ -329,11 +329,6 @@ export class Cgroup1Backend implements CgroupBackend {
     };
   }
 
-  oomDirs(dirs: CgroupDirs): readonly string[] {
-    const memory = this.dirFor('memory', dirs);
-    return memory ? [memory] : [];
-  }
-
   async oomKilled(dirs: CgroupDirs): Promise<boolean> {
     if (!this.dirFor('memory', dirs)) return false;
     const text = readNowOptional(this.files, this.path('memory', dirs, 'memory.oom_control'));

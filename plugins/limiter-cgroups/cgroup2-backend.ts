@@ -298,10 +298,6 @@ export class Cgroup2Backend implements CgroupBackend {
     return Object.keys(out).length > 0 ? out : null;
   }
 
-  oomDirs(dirs: CgroupDirs): readonly string[] {
-    return dirs.slice(0, 1);
-  }
-
   async oomKilled(dirs: CgroupDirs): Promise<boolean> {
     return (parseKeyValues(readNowOptional(this.files, join(dirs[0]!, 'memory.events')) ?? '').get('oom_kill') ?? 0) > 0;
   }
