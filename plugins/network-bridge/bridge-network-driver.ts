@@ -203,6 +203,9 @@ export class BridgeNetworkDriver implements NetworkDriver {
    */
   async detach(containerId: string, network: NetworkSpec): Promise<void> {
     const veth = vethNameFor(containerId, network.id);
+    // By its alias too: a container whose id shares this one's first characters has a host end of
+    // the same name, which this detach leaves alone (and its hold).
+    const alias = vethAlias(containerId, network.id);
     if (this.closed) return;
     // The attach session lets go of the namespace it held for the pair first: with no process left
     // in it the kernel queues its teardown at once (and deletes the pairs of namespaces that die
@@ -210,7 +213,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     // deletion, which finds the pair gone (ENODEV: no error) or deletes it itself (the kernel had not
     // reached it yet, or something else holds the namespace).
     const deleted = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => (this.closed ? undefined : this.release(veth).then(() => (this.closed ? undefined : this.unlinker.detach(veth)))));
+      .then(() => (this.closed ? undefined : this.release(veth, alias).then(() => (this.closed ? undefined : this.unlinker.detach(veth, alias)))));
     const settled = deleted.catch(() => undefined).finally(() => {
       if (this.pendingDetaches.get(veth) === settled) this.pendingDetaches.delete(veth);
     });
@@ -219,9 +222,9 @@ export class BridgeNetworkDriver implements NetworkDriver {
   }
 
   /** The attach session's hold on a pair's namespace let go; a session that ended held nothing any more. */
-  private async release(veth: string): Promise<void> {
+  private async release(veth: string, alias: string): Promise<void> {
     if (this.netlink.pid === undefined) return;
-    await this.netlink.release(veth).catch((e: unknown) => this.logger?.warn(`releasing the namespace of ${veth}: ${(e as Error).message}`));
+    await this.netlink.release(veth, alias).catch((e: unknown) => this.logger?.warn(`releasing the namespace of ${veth}: ${(e as Error).message}`));
   }
 
   publish(containerId: string, containerIp: string, requests: readonly PortRequest[], inUse: readonly PublishedPort[]): Promise<readonly PublishedPort[]> {

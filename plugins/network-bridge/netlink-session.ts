@@ -93,18 +93,22 @@ export class NetlinkSession {
     return this.request(['attach', a.netns, a.hostEnd, a.bridge, String(a.mtu), a.interface, a.mac, `${a.ip}/${a.prefix}`, a.gateway ?? '-', a.alias]);
   }
 
-  /** Deletes a host end (its peer goes with it); one already gone is no error. */
-  detach(hostEnd: string): Promise<void> {
-    return this.request(['detach', hostEnd]);
+  /**
+   * Deletes a host end (its peer goes with it); one already gone is no error. Given the alias its
+   * attach wrote, a host end with another alias (another container's) is left alone.
+   */
+  detach(hostEnd: string, alias?: string): Promise<void> {
+    return this.request(alias === undefined ? ['detach', hostEnd] : ['detach', hostEnd, alias]);
   }
 
   /**
    * Lets go of the namespace this session holds for the pair of host end `hostEnd` (an attach
    * holds it until then, or until the session ends); one not held is no error. Quick: the kernel
-   * tears the namespace down in its own worker once nothing holds it.
+   * tears the namespace down in its own worker once nothing holds it. Given an alias, a hold made
+   * by an attach with another alias (another container's) is kept.
    */
-  release(hostEnd: string): Promise<void> {
-    return this.request(['release', hostEnd]);
+  release(hostEnd: string, alias?: string): Promise<void> {
+    return this.request(alias === undefined ? ['release', hostEnd] : ['release', hostEnd, alias]);
   }
 
   /**

@@ -119,7 +119,7 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
     await assert.rejects(session.attach(pair(spaces[1]!, 5, { netns: 'pid:12x:1' })), /bad namespace pid:12x:1/);
   });
 
-  it('holds the namespace of each pair it made until release or its own end: the pair outlives the namespace\'s last process', async () => {
+  it('holds the namespace of each pair it made until release or its own end: the pair outlives the namespace\'s last process; a release or detach naming another alias leaves the pair and its hold', async () => {
     const held = new NetlinkSession();
     const children: { child: ChildProcess; exited: Promise<unknown> }[] = [];
     const inOwnNetns = async (): Promise<number> => {
@@ -135,6 +135,12 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
       for (const p of [control, kept, untilEnd]) await held.attach({ ...p, netns: `pid:${await inOwnNetns()}:${process.pid}` });
       await held.release(control.hostEnd); // the control: its namespace now lives only by its process
       await held.release(`mdvnl${tag}0`); // one it does not hold: no error
+      // Another container's undo (its id shares this one's first characters: the same host-end
+      // name; its attach was refused with EEXIST) names its own alias: this pair and its hold stay.
+      const other = `mini-docker:${tag}7other:abcd`;
+      await held.release(kept.hostEnd, other);
+      await held.detach(kept.hostEnd, other);
+      assert.equal(existsSync(`/sys/class/net/${kept.hostEnd}`), true, 'a detach by another alias leaves the pair');
       for (const { child, exited } of children) {
         child.kill('SIGKILL');
         await exited;
@@ -142,7 +148,7 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
       await gone(control.hostEnd);
       assert.equal(existsSync(`/sys/class/net/${kept.hostEnd}`), true, 'the held namespace (and its pair) outlived its last process');
       assert.equal(existsSync(`/sys/class/net/${untilEnd.hostEnd}`), true);
-      await held.release(kept.hostEnd);
+      await held.release(kept.hostEnd, kept.alias); // its own alias
       await gone(kept.hostEnd);
       assert.equal(existsSync(`/sys/class/net/${untilEnd.hostEnd}`), true, 'a release lets go of its own namespace only');
       await held.close(); // the session's end lets go of every namespace it held
@@ -205,6 +211,6 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
     assert.equal(Buffer.byteLength(exact), 2047);
     const r = spawnSync(NETLINK_HELPER, [], { input: `${'x'.repeat(5000)}\n${exact}\ndetach mdvnl${tag}9\n`, encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, 'error 90 request longer than 2047 bytes\nerror 22 detach: want <host veth>\nok\n');
+    assert.equal(r.stdout, 'error 90 request longer than 2047 bytes\nerror 22 detach: want <host veth> [<alias>]\nok\n');
   });
 });

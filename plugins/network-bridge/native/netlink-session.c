@@ -2,8 +2,8 @@
  * netlink-session.ts). One request per line on stdin, one answer per line on stdout, in order:
  *
  *   attach <netns> <host veth> <bridge> <mtu> <ifname> <mac> <ip>/<prefix> <gateway|-> <alias>
- *   detach <host veth>
- *   release <host veth>
+ *   detach <host veth> [<alias>]
+ *   release <host veth> [<alias>]
  *
  * answered "ok" or "error <errno> <message>". <netns> is a path, or pid:<pid>:<parent>: the
  * namespace of the process <pid>, through a pidfd, refused unless the process is <parent>'s child
@@ -16,7 +16,11 @@
  * same name left by the same container's earlier run (its alias is this attach's: the exit does not
  * wait for the pair's deletion) is deleted first; a device of that name that is not this
  * container's is left alone and the attach fails with EEXIST. A detach deletes the host end (its
- * peer goes with it); one already gone is no error.
+ * peer goes with it); one already gone is no error. Given an alias, a detach deletes the host end
+ * only when its alias is that one (or it has none: a pair whose alias was never written), and a
+ * release lets go only of a hold made by an attach with that alias: the undo of an attach refused
+ * with EEXIST (another container's device of the same name, ids sharing their first characters)
+ * then leaves the other container's pair and hold alone.
  *
  * The session holds the namespace of each pair it made (the fd it made the pair with, kept under
  * the host end's name) until `release` of that name, an attach of the same name (the old one is
@@ -415,15 +419,18 @@ static int open_target(int host_ns, const char *word, struct failure *f) {
 /* The namespaces held, by host end: one per pair this session made and nobody released yet. */
 struct hold {
   char veth[IFNAMSIZ];
+  char alias[256];
   int fd;
 };
 static struct hold *holds;
 static size_t n_holds, cap_holds;
 
-/* Lets go of the namespace held under `veth`, if any (its last holder gone, the kernel tears it down). */
-static void release_hold(const char *veth) {
+/* Lets go of the namespace held under `veth`, if any and, given an alias, if its attach had that
+ * alias (its last holder gone, the kernel tears it down). */
+static void release_hold(const char *veth, const char *alias) {
   for (size_t i = 0; i < n_holds; i++) {
     if (strcmp(holds[i].veth, veth) != 0) continue;
+    if (alias && strcmp(holds[i].alias, alias) != 0) return;
     close(holds[i].fd);
     holds[i] = holds[--n_holds];
     return;
@@ -433,8 +440,8 @@ static void release_hold(const char *veth) {
 /* Keeps `fd` (the container's namespace) under `veth`, letting go of one held there before. When
  * the table cannot grow the fd is closed: the namespace then dies with its last process, as
  * without a hold. */
-static void keep_hold(const char *veth, int fd) {
-  release_hold(veth);
+static void keep_hold(const char *veth, const char *alias, int fd) {
+  release_hold(veth, NULL);
   if (n_holds == cap_holds) {
     size_t cap = cap_holds ? cap_holds * 2 : 16;
     struct hold *grown = realloc(holds, cap * sizeof *grown);
@@ -446,6 +453,7 @@ static void keep_hold(const char *veth, int fd) {
     cap_holds = cap;
   }
   snprintf(holds[n_holds].veth, sizeof holds[n_holds].veth, "%s", veth);
+  snprintf(holds[n_holds].alias, sizeof holds[n_holds].alias, "%s", alias);
   holds[n_holds++].fd = fd;
 }
 
@@ -474,7 +482,7 @@ static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f
   }
   /* The pair exists from here: its namespace is held until release (a failure below is undone by
    * the driver's detach, which releases it). */
-  keep_hold(r.veth, target_ns);
+  keep_hold(r.veth, r.alias, target_ns);
   batch_begin(&b);
   struct ifinfomsg *up = msg_begin(&b, "set it up", RTM_NEWLINK, 0, sizeof *up);
   *up = (struct ifinfomsg){.ifi_family = AF_UNSPEC, .ifi_index = ifindex, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
@@ -496,7 +504,14 @@ static int attach(int host_sock, int host_ns, char **w, int n, struct failure *f
 }
 
 static int detach(int host_sock, char **w, int n, struct failure *f) {
-  if (n != 2 || strlen(w[1]) >= IFNAMSIZ) return fail(f, EINVAL, "detach: want <host veth>");
+  if ((n != 2 && n != 3) || strlen(w[1]) >= IFNAMSIZ) return fail(f, EINVAL, "detach: want <host veth> [<alias>]");
+  if (n == 3) {
+    char found[256];
+    int r = link_alias(host_sock, w[1], found, sizeof found, f);
+    if (r < 0) return -1;
+    if (r == 0) return 0; /* gone already */
+    if (found[0] != '\0' && strcmp(found, w[2]) != 0) return 0; /* another container's: left alone */
+  }
   struct batch b;
   batch_begin(&b);
   struct ifinfomsg *link = msg_begin(&b, "delete the veth pair", RTM_DELLINK, 0, sizeof *link);
@@ -507,8 +522,8 @@ static int detach(int host_sock, char **w, int n, struct failure *f) {
 }
 
 static int release(char **w, int n, struct failure *f) {
-  if (n != 2 || strlen(w[1]) >= IFNAMSIZ) return fail(f, EINVAL, "release: want <host veth>");
-  release_hold(w[1]);
+  if ((n != 2 && n != 3) || strlen(w[1]) >= IFNAMSIZ) return fail(f, EINVAL, "release: want <host veth> [<alias>]");
+  release_hold(w[1], n == 3 ? w[2] : NULL);
   return 0;
 }
 
