@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { NETLINK_HELPER } from '../../plugins/network-bridge/netlink-session.js';
 import { vethAlias, vethNameFor } from '../../plugins/network-bridge/network-names.js';
 import { makeNetns, randomId, type TestNetns } from '../fixtures/netns.js';
 import { NetworkHarness, silentLogger, specOf } from './network-helpers.js';
@@ -51,6 +53,25 @@ describe('network-bridge detach and attach of the same pair', { skip: isRoot ? f
     assert.ok(await linkExists(vethNameFor(last.id, net.id)), 'the host end of the new pair is still there');
     assert.match(await again.run(['ip', '-o', 'addr', 'show', 'dev', 'eth0']), new RegExp(`inet ${endpoint.ip.replace(/\./g, '\\.')}/24`));
     for (const c of wired.slice(0, -1)) assert.equal(await linkExists(vethNameFor(c.id, net.id)), false, 'the other pairs are deleted');
+  });
+
+  it('a detach after close (the daemon\'s shutdown) does nothing and starts no netlink helper, so the daemon can exit', async () => {
+    const net = Object.values(h.state().networks)[0]!;
+    const closed = new NetworkHarness();
+    await closed.driver.init(context);
+    const helper = realpathSync(NETLINK_HELPER);
+    const helpers = (): number[] => readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && realpathSync(`/proc/${pid}/exe`) === helper;
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+    const before = helpers(); // the other driver's
+    await closed.driver.close();
+    await closed.driver.detach(randomId(), specOf(net));
+    assert.deepEqual(helpers().filter((pid) => !before.includes(pid)), [], 'no helper started after close()');
   });
 
   it('an attach refused because the host end is another device leaves that device alone', async () => {
