@@ -82,6 +82,13 @@ try {
   ok(await d.cli(['run', '--name', 'one-file', 'busybox', 'sh', '-c', 'echo changed > /etc/motd']), 'run one-file');
   const cases: Case[] = [
     { name: 'ps', argv: () => ['ps'] },
+    {
+      // the global flag before the command, as docker takes it (a BENCH_BASELINE build from before
+      // that took it only after the command gets it there)
+      name: '-H SOCKET ps',
+      setup: (client) => Promise.resolve(client === 'baseline' ? 'after' : undefined),
+      argv: (where) => (where === 'after' ? ['ps', '-H', `unix://${d.socketPath}`] : ['-H', `unix://${d.socketPath}`, 'ps']),
+    },
     { name: 'images', argv: () => ['images'] },
     { name: 'inspect', argv: () => ['inspect', 'runner'] },
     { name: 'logs', argv: () => ['logs', 'logger'] },

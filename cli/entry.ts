@@ -8,12 +8,16 @@
  *   file and run by cli/lib/command-runtime.ts, exactly as oclif's loading of the same class runs it;
  * - everything else (help, `plugins …`, a plugin's command, an unknown command) goes to oclif's
  *   `execute`, which loads only the running command (oclif.manifest.json).
+ *
+ * Global flags before the command name (`-H unix:///x.sock ps`, `--tls…`, `-D`, `-l`, `--config`)
+ * are taken off first (splitGlobalArgs, cli/launcher.cts): -D, -l and --config set the environment,
+ * the others go to the command's parser as if given after the command name.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOclif } from './lib/oclif-loader.js';
 import { packageRoot } from './lib/paths.js';
-import { versionLine } from './launcher.cjs';
+import { globalFlagError, splitGlobalArgs, versionLine } from './launcher.cjs';
 
 const root = packageRoot();
 
@@ -33,7 +37,7 @@ const fromFiles: BuiltinLookup = async (name) => {
  * own commands, plugins, help) or MINI_DOCKER_NO_FAST_PATH=1 asks for oclif's way of loading it.
  * `container prune …` is looked up as a two-word name first, then `ps …` as one word.
  */
-async function runBuiltin(argv: readonly string[], env: NodeJS.ProcessEnv, lookup: BuiltinLookup): Promise<boolean> {
+async function runBuiltin(argv: readonly string[], env: NodeJS.ProcessEnv, lookup: BuiltinLookup, globalArgs: readonly string[]): Promise<boolean> {
   if (env.MINI_DOCKER_NO_FAST_PATH === '1') return false;
   const word = /^[a-z][a-z0-9-]*$/;
   const [first, second] = argv;
@@ -43,7 +47,7 @@ async function runBuiltin(argv: readonly string[], env: NodeJS.ProcessEnv, looku
     const decl = declarationOf(await lookup(argv.slice(0, words).join(' ')));
     if (!decl) continue;
     const { runDeclaration } = await import('./lib/command-runtime.js');
-    await runDeclaration(decl, argv.slice(words), { commandName: argv.slice(0, words).join(' ') });
+    await runDeclaration(decl, argv.slice(words), { commandName: argv.slice(0, words).join(' '), globalArgs });
     return true;
   }
   return false;
@@ -100,15 +104,40 @@ export function restoreEnvFileArgs(argv: readonly string[]): string[] {
 
 /** Runs the CLI with these arguments; `builtin` finds a built-in command (from its file unless given). */
 export async function main(args: readonly string[] = process.argv.slice(2), builtin: BuiltinLookup = fromFiles): Promise<void> {
-  const argv = restoreEnvFileArgs(args);
+  let argv = restoreEnvFileArgs(args);
   restoreExtraCaCerts(process.env);
   watchOutputErrors(process);
+  let globalArgs: readonly string[] = [];
+  if (argv[0]?.startsWith('-') === true && argv[0] !== '--version') {
+    // global flags before the command name, as the docker client reads them (`-H unix:///x.sock ps`)
+    const split = splitGlobalArgs(argv);
+    if (split.kind === 'error') {
+      process.stderr.write(`${globalFlagError(split.message)}\n`);
+      process.exitCode = 125;
+      return;
+    }
+    argv = [...split.rest];
+    if (split.globals.length > 0) {
+      const { applyEnvironmentFlags, GLOBAL_ARGS_SLOT } = await import('./lib/command-runtime.js');
+      const { UsageError } = await import('./lib/argv-parser.js');
+      try {
+        globalArgs = applyEnvironmentFlags(split.globals, process.env);
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        process.stderr.write(`${globalFlagError(err.message)}\n`);
+        process.exitCode = err.exitCode;
+        return;
+      }
+      // for a declared command that oclif runs (its static run reads them there)
+      (globalThis as Record<symbol, unknown>)[GLOBAL_ARGS_SLOT] = globalArgs;
+    }
+  }
   if (argv.length === 1 && argv[0] === '--version') {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
     process.stdout.write(`${versionLine(pkg)}\n`);
     return;
   }
-  if (await runBuiltin(argv, process.env, builtin)) return;
+  if (await runBuiltin(argv, process.env, builtin, globalArgs)) return;
   const { execute, settings } = await loadOclif();
   // Plugins run as compiled JavaScript: oclif must not try ts-node on a linked TypeScript plugin
   // (it cannot for ESM on Node 20, and warned "linked ESM module" on every command).

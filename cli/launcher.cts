@@ -5,7 +5,7 @@
  * (dist/cli/bundles/<command>.<V8 version>.cache). So a command reads two small files instead of
  * resolving, reading and compiling some thirty ES modules, and V8 neither compiles what the cache
  * holds nor reads and deserializes the code of the other commands. Anything else (help, `plugins
- * …`, a plugin's command, an unknown command, argv starting with a flag) runs the bundle of the
+ * …`, a plugin's command, an unknown command) runs the bundle of the
  * entry alone (`_rest.cjs`), which loads oclif; a build without bundles, the ES modules of dist/cli
  * (entry.js).
  *
@@ -133,7 +133,7 @@ export function tempFileOf(file: string): string {
 
 /**
  * The bundle of everything that is not a built-in command (help, `plugins …`, a plugin's command,
- * an unknown command, argv that starts with a flag): the entry alone, which hands argv to oclif.
+ * an unknown command, no command after the global flags): the entry alone, which hands argv to oclif.
  * Its name is no command's (a command's words start with a letter).
  */
 export const REST_BUNDLE = '_rest';
@@ -143,12 +143,94 @@ const WORD = /^[a-z][a-z0-9-]*$/;
 
 /**
  * The bundles argv may name, in the order cli/entry.ts looks a command up: its first two words
- * (`container prune`), then its first (`ps`); none when argv starts with a flag.
+ * (`container prune`), then its first (`ps`); none when argv starts with a flag. argv here is
+ * what follows the global flags (splitGlobalArgs).
  */
 export function bundleCandidates(args: readonly string[]): string[] {
   const [first, second] = args;
   if (first === undefined || !WORD.test(first)) return [];
   return second !== undefined && WORD.test(second) ? [bundleFileOf([first, second]), bundleFileOf([first])] : [bundleFileOf([first])];
+}
+
+/**
+ * The global flags read before the command name, as the docker client reads them (`mini-docker -H
+ * unix:///x.sock ps`): by long name, whether each takes a value. -H, --tls… say where the daemon is
+ * (the command's parser takes them, command-runtime.ts); -D, -l and --config set the environment
+ * (cli/entry.ts). A module of its own would cost every command a file to resolve and read.
+ */
+export const GLOBAL_FLAGS: Readonly<Record<string, 'value' | 'boolean'>> = {
+  host: 'value', tls: 'boolean', tlsverify: 'boolean', tlscacert: 'value', tlscert: 'value', tlskey: 'value',
+  debug: 'boolean', 'log-level': 'value', config: 'value',
+};
+
+/** The global flags' short names. */
+export const GLOBAL_SHORT_FLAGS: Readonly<Record<string, string>> = { H: 'host', D: 'debug', l: 'log-level' };
+
+/**
+ * argv split at the command name: the global flags before it, each written `--name=value` (or
+ * `--name`, `--name=false` for a boolean) so that no command's own short name can take it
+ * (`history -H` is --human), and the rest, from the command name on. `--help`/`-h` and
+ * `--version`/`-v` end the global flags as a command name does (the rest starts with `--help` or
+ * `--version`); `--` ends them and is dropped. Errors in the docker client's words.
+ */
+export type GlobalSplit =
+  | { readonly kind: 'split'; readonly globals: readonly string[]; readonly rest: readonly string[] }
+  | { readonly kind: 'error'; readonly message: string };
+
+export function splitGlobalArgs(args: readonly string[]): GlobalSplit {
+  const globals: string[] = [];
+  let i = 0;
+  while (i < args.length) {
+    const token = args[i]!;
+    if (token === '--') return { kind: 'split', globals, rest: args.slice(i + 1) };
+    if (token === '--help' || token === '-h') return { kind: 'split', globals, rest: ['--help', ...args.slice(i + 1)] };
+    if (token === '--version' || token === '-v') return { kind: 'split', globals, rest: ['--version', ...args.slice(i + 1)] };
+    if (!token.startsWith('-') || token === '-') break;
+    i += 1;
+    if (token.startsWith('--')) {
+      const eq = token.indexOf('=');
+      const name = token.slice(2, eq === -1 ? undefined : eq);
+      const kind = Object.hasOwn(GLOBAL_FLAGS, name) ? GLOBAL_FLAGS[name] : undefined;
+      if (kind === undefined) return { kind: 'error', message: `unknown flag: --${name}` };
+      if (kind === 'boolean' || eq !== -1) {
+        globals.push(token);
+        continue;
+      }
+      if (i >= args.length) return { kind: 'error', message: `flag needs an argument: --${name}` };
+      globals.push(`--${name}=${args[i]!}`);
+      i += 1;
+      continue;
+    }
+    // a group of short names: booleans first, a flag with a value last or with its value attached (-Dl debug, -Hunix:///x)
+    for (let j = 1; j < token.length; j++) {
+      const c = token[j]!;
+      const name = Object.hasOwn(GLOBAL_SHORT_FLAGS, c) ? GLOBAL_SHORT_FLAGS[c]! : undefined;
+      if (name === undefined) return { kind: 'error', message: `unknown shorthand flag: '${c}' in -${token.slice(j)}` };
+      if (GLOBAL_FLAGS[name] === 'boolean') {
+        if (token[j + 1] === '=') {
+          globals.push(`--${name}=${token.slice(j + 2)}`);
+          break;
+        }
+        globals.push(`--${name}`);
+        continue;
+      }
+      let value = token.slice(j + 1);
+      if (value.startsWith('=')) value = value.slice(1);
+      else if (value === '') {
+        if (i >= args.length) return { kind: 'error', message: `flag needs an argument: '${c}' in -${token.slice(j)}` };
+        value = args[i]!;
+        i += 1;
+      }
+      globals.push(`--${name}=${value}`);
+      break;
+    }
+  }
+  return { kind: 'split', globals, rest: args.slice(i) };
+}
+
+/** The one line of a refused global flag, and its exit code (125, the docker client's for a flag error). */
+export function globalFlagError(message: string): string {
+  return `Error: ${message} (see 'mini-docker --help')`;
 }
 
 /** Removes a file, quietly when it is gone already or cannot be. */
@@ -308,34 +390,65 @@ export async function writeBundleCache(words: readonly string[]): Promise<boolea
   return true;
 }
 
+/** What the launcher does with argv: refuse a global flag, print the version, or run the first of these bundles that exists. */
+export type LaunchPlan =
+  | { readonly kind: 'refuse'; readonly line: string }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'bundles'; readonly bundles: readonly string[] };
+
 /**
- * Runs the CLI: the bundle when there is one, else the ES modules. `--version` alone is answered
- * here, from package.json, before anything else is loaded.
+ * The launcher's reading of argv: past the global flags before the command (`-H unix:///x.sock
+ * ps`: splitGlobalArgs), `--version` (or `-v`) alone is the version line, else the command's
+ * bundles (bundleCandidates) then the rest's. Only argv starting with a flag is split, so a
+ * command typed first costs nothing more.
+ */
+export function launchPlan(args: readonly string[]): LaunchPlan {
+  let command = args;
+  if (args[0]?.startsWith('-') === true && args[0] !== '--version') {
+    const split = splitGlobalArgs(args);
+    if (split.kind === 'error') return { kind: 'refuse', line: globalFlagError(split.message) };
+    command = split.rest;
+  }
+  if (command.length === 1 && command[0] === '--version') return { kind: 'version' };
+  return { kind: 'bundles', bundles: [...bundleCandidates(command), bundleFileOf([REST_BUNDLE])] };
+}
+
+/**
+ * A line on fd 1 or 2 directly: making process.stdout (a stream over a tty or pipe) costs ~3 ms of
+ * CPU. A reader gone is quiet, as a program killed by SIGPIPE (what the commands do, entry.ts).
+ */
+function writeLine(fd: 1 | 2, line: string): void {
+  try {
+    writeSync(fd, `${line}\n`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+    process.exitCode = 141;
+  }
+}
+
+/**
+ * Runs the CLI: the bundle when there is one, else the ES modules. `--version` alone (after global
+ * flags, or `-v`) is answered here, from package.json, before anything else is loaded. The command
+ * is found after the global flags; the bundle gets argv whole (cli/entry.ts splits it again).
  */
 export async function launch(args: readonly string[] = process.argv.slice(2)): Promise<void> {
-  if (args.length === 1 && args[0] === '--version') {
-    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name: string; version: string };
-    // fd 1 directly: making process.stdout (a stream over a tty or pipe) costs ~3 ms of CPU
-    try {
-      writeSync(1, `${versionLine(pkg)}\n`);
-    } catch (error) {
-      // a reader gone: quiet, as a program killed by SIGPIPE (what the commands do, entry.ts)
-      if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
-      process.exitCode = 141;
-    }
+  const plan = launchPlan(args);
+  if (plan.kind === 'refuse') {
+    writeLine(2, plan.line);
+    process.exitCode = 125;
     return;
   }
-  for (const file of bundleCandidates(args)) {
+  if (plan.kind === 'version') {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name: string; version: string };
+    writeLine(1, versionLine(pkg));
+    return;
+  }
+  for (const file of plan.bundles) {
     const loaded = loadBundle(file);
     if (!loaded) continue;
     exitWhenIdle();
     await runBundle(loaded, args);
     return;
-  }
-  const rest = loadBundle(bundleFileOf([REST_BUNDLE]));
-  if (rest) {
-    exitWhenIdle();
-    return runBundle(rest, args);
   }
   const { main } = await import('./entry.js');
   return main(args);

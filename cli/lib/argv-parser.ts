@@ -12,6 +12,9 @@
  *   repeatable one keeps all of them;
  * - `--help` where a flag may be asks for the command's help (oclif prints it).
  *
+ * The outcome also names the flags given (by their declared names), so the runtime can refuse a
+ * global flag given both before and after the command name.
+ *
  * Errors are UsageError in docker's words: `unknown flag: --x`, `unknown shorthand flag: 'x' in -x`,
  * `flag needs an argument: --x`, `invalid argument "v" for "-t, --time" flag: …`.
  */
@@ -28,7 +31,7 @@ export class UsageError extends Error {
 /** What the parser made of a command's argv. */
 export type ParseOutcome =
   | { readonly kind: 'help' }
-  | { readonly kind: 'parsed'; readonly flags: Record<string, unknown>; readonly positionals: string[] };
+  | { readonly kind: 'parsed'; readonly flags: Record<string, unknown>; readonly positionals: string[]; readonly given: readonly string[] };
 
 function flagLabel(name: string, decl: AnyFlag): string {
   return decl.char ? `-${decl.char}, --${name}` : `--${name}`;
@@ -130,7 +133,7 @@ export function parseArgv(flags: Readonly<Record<string, AnyFlag>>, argv: readon
         const c = token[j]!;
         const name = byChar.get(c);
         const decl = name === undefined ? undefined : flags[name];
-        if (name === undefined || !decl) throw new UsageError(`unknown shorthand flag: '${c}' in ${token}`);
+        if (name === undefined || !decl) throw new UsageError(`unknown shorthand flag: '${c}' in -${token.slice(j)}`);
         if (decl.kind === 'boolean') {
           if (token[j + 1] === '=') {
             set(name, decl, booleanValue(name, decl, token.slice(j + 2)));
@@ -142,7 +145,7 @@ export function parseArgv(flags: Readonly<Record<string, AnyFlag>>, argv: readon
         let raw = token.slice(j + 1);
         if (raw.startsWith('=')) raw = raw.slice(1);
         else if (raw === '') {
-          if (i >= argv.length) throw new UsageError(`flag needs an argument: '${c}' in ${token}`);
+          if (i >= argv.length) throw new UsageError(`flag needs an argument: '${c}' in -${token.slice(j)}`);
           raw = argv[i]!;
           i += 1;
         }
@@ -158,5 +161,5 @@ export function parseArgv(flags: Readonly<Record<string, AnyFlag>>, argv: readon
       break;
     }
   }
-  return { kind: 'parsed', flags: values, positionals };
+  return { kind: 'parsed', flags: values, positionals, given: [...given] };
 }

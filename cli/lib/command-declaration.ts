@@ -119,7 +119,11 @@ export function arg<const O extends ArgDeclaration>(options: O = {} as O): O {
   return options;
 }
 
-/** The flags every command takes: where the daemon is and how to reach it. */
+/**
+ * The flags every command takes: where the daemon is and how to reach it; after the command name,
+ * or before it as the docker client takes them (cli/launcher.cts splitGlobalArgs). Given on both
+ * sides, a flag is refused (command-runtime.ts).
+ */
 export const globalFlags = {
   host: flag.string({
     char: 'H',
@@ -132,6 +136,19 @@ export const globalFlags = {
   tlscacert: flag.string({ summary: 'Trust certs signed only by this CA (default $DOCKER_CERT_PATH/ca.pem, else ~/.docker/ca.pem).', helpGroup: 'GLOBAL' }),
   tlscert: flag.string({ summary: 'Path to the TLS certificate file (default …/cert.pem).', helpGroup: 'GLOBAL' }),
   tlskey: flag.string({ summary: 'Path to the TLS key file (default …/key.pem).', helpGroup: 'GLOBAL' }),
+};
+
+/**
+ * The global flags that only set the CLI's environment, read before the command name only, as the
+ * docker client reads them (cli/entry.ts): -D sets DEBUG=1 (a failing command prints its stack
+ * trace, and a daemon the CLI starts inherits it), as docker's -D does; `-l debug` does the same,
+ * the other levels change nothing (the CLI writes no log lines, its warnings are output); --config
+ * sets DOCKER_CONFIG (where login keeps credentials and pull and push read them).
+ */
+export const environmentFlags = {
+  debug: flag.boolean({ char: 'D', summary: 'Enable debug mode: a failing command prints its stack trace (sets DEBUG=1).' }),
+  'log-level': flag.string({ char: 'l', summary: 'Set the logging level; debug is -D, the others change nothing.', options: ['debug', 'info', 'warn', 'error', 'fatal'] }),
+  config: flag.string({ summary: 'Location of client config files (sets DOCKER_CONFIG; default ~/.docker).' }),
 };
 
 /** `--json` of the commands declared with `json: true` (oclif's enableJsonFlag). */

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgv, UsageError } from './argv-parser.js';
-import { allFlags, type AnyFlag, type ArgDeclaration, type CommandDeclaration, type ParsedInput } from './command-declaration.js';
+import { allFlags, environmentFlags, globalFlags, type AnyFlag, type ArgDeclaration, type CommandDeclaration, type ParsedInput } from './command-declaration.js';
 
 /** A parsed command line of any declared command. */
 export type DeclaredInput = ParsedInput<Readonly<Record<string, AnyFlag>>, Readonly<Record<string, ArgDeclaration>>>;
@@ -47,10 +47,54 @@ export class ExitSignal extends Error {
   }
 }
 
-/** The command's parsed input, or 'help' when argv asks for the help. Throws UsageError. */
-export function parseCommand(decl: CommandDeclaration, argv: readonly string[], name: string): DeclaredInput | 'help' {
+/**
+ * Where cli/entry.ts leaves the global flags given before the command name (-H, --tls…, written
+ * `--name=value`) for a declared command that oclif loads (`MINI_DOCKER_NO_FAST_PATH=1`): oclif
+ * calls the class's static run with the argv after the command name only, from a module instance
+ * of its own (dist/cli/lib, not the bundle), so the hand-over is process-wide.
+ */
+export const GLOBAL_ARGS_SLOT = Symbol.for('tiny-docker.cli.global-args');
+
+/** The global flags cli/entry.ts left for oclif's run of a declared command ([] when none). */
+export function globalArgsOfProcess(): readonly string[] {
+  const value = (globalThis as Record<symbol, unknown>)[GLOBAL_ARGS_SLOT];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/**
+ * Applies the global flags given before the command name that set the environment (-D, -l,
+ * --config: environmentFlags) and returns the others (-H, --tls…) for the command's parser.
+ * `globals` are as splitGlobalArgs (cli/launcher.cts) writes them: `--name`, `--name=value`.
+ * Throws UsageError for a bad value (`--log-level=x`, `--debug=maybe`).
+ */
+export function applyEnvironmentFlags(globals: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const isEnvironmentFlag = (token: string): boolean => Object.hasOwn(environmentFlags, token.slice(2).split('=')[0]!);
+  const outcome = parseArgv(environmentFlags, globals.filter(isEnvironmentFlag));
+  if (outcome.kind === 'parsed') {
+    if (outcome.flags.debug === true || outcome.flags['log-level'] === 'debug') env.DEBUG = '1';
+    if (typeof outcome.flags.config === 'string') env.DOCKER_CONFIG = outcome.flags.config;
+  }
+  return globals.filter((token) => !isEnvironmentFlag(token));
+}
+
+/**
+ * The command's parsed input, or 'help' when argv asks for the help. Throws UsageError.
+ * `globalArgs` are the global flags given before the command name (`--host=unix:///x.sock`, from
+ * applyEnvironmentFlags): their values count as if given after it, and one given on both sides is
+ * refused (the docker client takes them only before the command; here both places work, once).
+ */
+export function parseCommand(decl: CommandDeclaration, argv: readonly string[], name: string, globalArgs: readonly string[] = []): DeclaredInput | 'help' {
   const outcome = parseArgv(allFlags(decl), argv, { stopAtFirstArg: decl.stopAtFirstArg === true });
   if (outcome.kind === 'help') return 'help';
+  if (globalArgs.length > 0) {
+    const before = parseArgv(globalFlags, globalArgs);
+    if (before.kind === 'parsed') {
+      for (const flagName of before.given) {
+        if (outcome.given.includes(flagName)) throw new UsageError(`--${flagName} is given both before and after the command name: give it once`);
+        outcome.flags[flagName] = before.flags[flagName];
+      }
+    }
+  }
   const declaredArgs = Object.entries(decl.args ?? {});
   const required = declaredArgs.filter(([, a]) => a.required === true).length;
   const code = decl.errorExitCode ?? 1;
@@ -75,6 +119,8 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** How the process ends on `ctx.exit` (process.exit). */
   readonly exit?: (code: number) => void;
+  /** The global flags given before the command name (parseCommand); default: what cli/entry.ts left for oclif's run. */
+  readonly globalArgs?: readonly string[];
 }
 
 function readVersion(): string {
@@ -92,7 +138,7 @@ export async function runDeclaration(decl: CommandDeclaration, argv: readonly st
   const errorExitCode = decl.errorExitCode ?? 1;
   let input: ReturnType<typeof parseCommand>;
   try {
-    input = parseCommand(decl, argv, name);
+    input = parseCommand(decl, argv, name, options.globalArgs ?? globalArgsOfProcess());
   } catch (err) {
     const code = err instanceof UsageError ? err.exitCode : 125;
     process.stderr.write(`Error: ${oneLine((err as Error).message)} (see 'mini-docker ${name} --help')\n`);
@@ -181,9 +227,9 @@ export async function runDeclaration(decl: CommandDeclaration, argv: readonly st
  */
 export function warmUp(commands: readonly CommandDeclaration[]): void {
   for (const decl of commands) {
-    for (const argv of [[], ['--bogus'], ['-H', 'unix:///x', 'a', 'b']]) {
+    for (const [argv, globalArgs] of [[[], []], [['--bogus'], []], [['-H', 'unix:///x', 'a', 'b'], []], [['a'], ['--host=unix:///x']]] as const) {
       try {
-        parseCommand(decl, argv, 'warm');
+        parseCommand(decl, argv, 'warm', globalArgs);
       } catch {
         // refusals are part of what is warmed
       }

@@ -174,7 +174,9 @@ describe('argv parser: docker\'s rules', () => {
     };
     refuses(['--format', 'json'], 'unknown flag: --format');
     refuses(['-x'], "unknown shorthand flag: 'x' in -x");
-    refuses(['-ax'], "unknown shorthand flag: 'x' in -ax");
+    refuses(['-ax'], "unknown shorthand flag: 'x' in -x");
+    refuses(['-qxa'], "unknown shorthand flag: 'x' in -xa"); // pflag names the group from the bad letter on
+    refuses(['-at'], "flag needs an argument: 't' in -t");
     refuses(['--time'], 'flag needs an argument: --time');
     refuses(['-t'], "flag needs an argument: 't' in -t");
     refuses(['-t', 'x'], 'invalid argument "x" for "-t, --time" flag: strconv.ParseInt: parsing "x": invalid syntax');
@@ -346,7 +348,7 @@ describe('against the docker client\'s parser', { skip: DOCKER_CLIENT_MISSING },
   it('refuses bad command lines with docker\'s message and exit code', () => {
     const cases: string[][] = [
       ['ps', '--bogus'], ['run', '-Z', 'busybox'], ['logs', '--tail'], ['ps', '-n', 'x'], ['run', '--rm=maybe', 'busybox'],
-      ['stop'], ['exec', 'web'], ['rm'], ['inspect'], ['run', '-e'], ['images', '-q', '--filter'], ['kill', '-s'],
+      ['stop'], ['exec', 'web'], ['rm'], ['inspect'], ['run', '-e'], ['images', '-q', '--filter'], ['kill', '-s'], ['ps', '-qxa'], ['ps', '-an'],
     ];
     for (const argv of cases) {
       const found = splitName(argv, commands)!;
