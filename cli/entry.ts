@@ -10,14 +10,15 @@
  *   `execute`, which loads only the running command (oclif.manifest.json).
  *
  * Global flags before the command name (`-H unix:///x.sock ps`, `--tls…`, `-D`, `-l`, `--config`)
- * are taken off first (splitGlobalArgs, cli/launcher.cts): -D, -l and --config set the environment,
+ * are taken off first (splitGlobalArgs, cli/global-args.cts): -D, -l and --config set the environment,
  * the others go to the command's parser as if given after the command name.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOclif } from './lib/oclif-loader.js';
 import { packageRoot } from './lib/paths.js';
-import { globalFlagError, splitGlobalArgs, versionLine } from './launcher.cjs';
+import { globalFlagError, splitGlobalArgs } from './global-args.cjs';
+import { versionLine } from './launcher.cjs';
 
 const root = packageRoot();
 

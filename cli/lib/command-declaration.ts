@@ -121,7 +121,7 @@ export function arg<const O extends ArgDeclaration>(options: O = {} as O): O {
 
 /**
  * The flags every command takes: where the daemon is and how to reach it; after the command name,
- * or before it as the docker client takes them (cli/launcher.cts splitGlobalArgs). Given on both
+ * or before it as the docker client takes them (cli/global-args.cts splitGlobalArgs). Given on both
  * sides, a flag is refused (command-runtime.ts).
  */
 export const globalFlags = {

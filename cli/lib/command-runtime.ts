@@ -64,7 +64,7 @@ export function globalArgsOfProcess(): readonly string[] {
 /**
  * Applies the global flags given before the command name that set the environment (-D, -l,
  * --config: environmentFlags) and returns the others (-H, --tls…) for the command's parser.
- * `globals` are as splitGlobalArgs (cli/launcher.cts) writes them: `--name`, `--name=value`.
+ * `globals` are as splitGlobalArgs (cli/global-args.cts) writes them: `--name`, `--name=value`.
  * Throws UsageError for a bad value (`--log-level=x`, `--debug=maybe`).
  */
 export function applyEnvironmentFlags(globals: readonly string[], env: NodeJS.ProcessEnv): string[] {

@@ -1,7 +1,8 @@
 // Unit: the global flags before the command name, as the docker client reads them
-// (`mini-docker -H unix:///x.sock ps`): the launcher's split of argv (cli/launcher.cts
-// splitGlobalArgs, launchPlan: which bundle runs), the runtime's merge with the command's own flags
-// (command-runtime.ts parseCommand, applyEnvironmentFlags), bin/mini-docker's refusals and help;
+// (`mini-docker -H unix:///x.sock ps`): the split of argv (cli/global-args.cts splitGlobalArgs), the
+// launcher's command finding (cli/launcher.cts launchPlan: which bundle runs), the runtime's merge
+// with the command's own flags (command-runtime.ts parseCommand, applyEnvironmentFlags),
+// bin/mini-docker's refusals and help;
 // and, where the docker client is on PATH, the same command lines accepted or refused as docker
 // does, in docker's words (docker runs against a socket that does not exist: only its parser works).
 import assert from 'node:assert/strict';
@@ -14,7 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { UsageError } from '../../cli/lib/argv-parser.js';
 import { declarationOf, type CommandDeclaration } from '../../cli/lib/command-declaration.js';
 import { applyEnvironmentFlags, parseCommand } from '../../cli/lib/command-runtime.js';
-import { BUNDLES_DIR, launchPlan, splitGlobalArgs } from '../../cli/launcher.cjs';
+import { splitGlobalArgs } from '../../cli/global-args.cjs';
+import { BUNDLES_DIR, launchPlan } from '../../cli/launcher.cjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'bin', 'mini-docker');
@@ -189,6 +191,15 @@ describe('global flags before the command: bin/mini-docker', () => {
     assert.equal(help.status, 0, help.stderr);
     assert.match(help.stdout, /^USAGE\n {2}\$ mini-docker \[COMMAND\]$/m);
     assert.equal(cli(['--host=unix:///a', '--help']).stdout, help.stdout);
+    // the root help lists the global flags, as docker's "Global Options"
+    const listed = help.stdout.slice(help.stdout.indexOf('\nGLOBAL FLAGS\n'));
+    assert.ok(listed.length > 0, help.stdout);
+    for (const usage of ['-H, --host=<value>', '    --tls ', '    --tlsverify ', '    --tlscacert=<value>', '    --tlscert=<value>', '    --tlskey=<value>', '-D, --debug ', '-l, --log-level=debug|info|warn|error|fatal', '    --config=<value>']) {
+      assert.ok(listed.includes(usage), `${usage} in:\n${listed}`);
+    }
+    const psHelp = cli(['ps', '--help']).stdout;
+    assert.match(psHelp, /^ {2}-H, --host=<value> /m, 'a command\'s help shows the flags it takes after its name');
+    assert.doesNotMatch(psHelp, /--debug|--log-level|--config/, '-D, -l and --config only before the command');
     const version = cli(['-D', '-v']);
     assert.equal(version.status, 0);
     assert.match(version.stdout, /^tiny-docker\/\S+ linux-\S+ node-v\d/);
