@@ -328,7 +328,8 @@ export function launchPlan(args: readonly string[]): LaunchPlan {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when argv starts with a flag
     const { globalFlagError, splitGlobalArgs } = require('./global-args.cjs') as typeof import('./global-args.cjs');
     const split = splitGlobalArgs(args);
-    if (split.kind === 'error') return { kind: 'refuse', line: globalFlagError(split.message) };
+    // bin/mini-docker renamed `--env-file` (node 20 would read it, cli/entry.ts): the error names it as typed
+    if (split.kind === 'error') return { kind: 'refuse', line: globalFlagError(split.message.replace('--mini-docker-env-file', '--env-file')) };
     command = split.rest;
   }
   if (command.length === 1 && command[0] === '--version') return { kind: 'version' };

@@ -178,6 +178,8 @@ describe('global flags before the command: bin/mini-docker', () => {
   it('refuses a bad global flag with one line and 125, and one given on both sides', () => {
     assert.deepEqual([cli(['--x', 'ps']).status, cli(['--x', 'ps']).stderr], [125, "Error: unknown flag: --x (see 'mini-docker --help')\n"]);
     assert.deepEqual([cli(['-H']).status, cli(['-H']).stderr], [125, "Error: flag needs an argument: 'H' in -H (see 'mini-docker --help')\n"]);
+    const envFile = cli(['--env-file=x', 'ps']);
+    assert.deepEqual([envFile.status, envFile.stderr], [125, "Error: unknown flag: --env-file (see 'mini-docker --help')\n"], 'named as typed, not as bin/mini-docker renamed it for node');
     const loud = cli(['-l', 'loud', 'ps']);
     assert.deepEqual([loud.status, loud.stderr], [125, 'Error: invalid argument "loud" for "-l, --log-level" flag: must be one of debug, info, warn, error, fatal (see \'mini-docker --help\')\n']);
     for (const extra of [{}, { MINI_DOCKER_NO_FAST_PATH: '1' }]) {
