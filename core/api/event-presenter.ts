@@ -118,10 +118,11 @@ export class DockerEventMapper {
         this.container(e.data.id).startedAt = nanos;
         return [...forVolumes(e.data.id, 'mount'), forContainer(e.data.id, defaultAction)];
       case 'ContainerStartFailed':
-        // The process never ran: no exitCode (State.ExitCode is the kept code, not an exit of this start).
-        // dockerd 20.10 sends no event at all here, which leaves a client that waits through events
-        // (API < 1.30) with --rm waiting forever (the docker CLI at DOCKER_API_VERSION=1.24 against
-        // dockerd 20.10 hangs); this `die` ends its wait. With the steps, the error too.
+        // The process never ran: no exitCode (State.ExitCode is set by the failed start's rule, e.g. 127
+        // for a command not found, not by an exit of this start). dockerd 20.10 sends no event at all
+        // here, which leaves the docker CLI at API 1.24 with --rm waiting forever (it has no AutoRemove
+        // and removes the container itself at the die); this `die` ends its wait. From 1.25 the
+        // daemon's auto-removal ends the CLI's wait. With the steps, the error too.
         return [forContainer(e.data.id, defaultAction, this.steps ? { error: e.data.message } : {})];
       case 'ContainerExited': {
         const d = e.data;

@@ -12,7 +12,7 @@ import { recordExit } from './exit-recorder.js';
 import { Journal } from './journal.js';
 import { nowRfc3339Nano } from './process-hub.js';
 import { finishRemoval } from './remove-container.js';
-import { reattach, startLocked } from './start-container.js';
+import { reattach, removeAfterFailedStart, startLocked } from './start-container.js';
 import { startCommand, startFailureExitCode } from './start-failure.js';
 import { stopContainer } from './stop-container.js';
 import { recoverVolumeMounts } from './volume-mounts.js';
@@ -23,7 +23,7 @@ import { recoverVolumes } from './volume-service.js';
  *
  * 1. Intents without their final event: a removal is finished (its steps are idempotent); a
  *    start whose shim is alive is completed (ContainerStarted), any other is undone (its steps
- *    undone, ContainerStartFailed); a commit thaws the container and ends as committed (the image
+ *    undone, ContainerStartFailed, then an AutoRemove container removed); a commit thaws the container and ends as committed (the image
  *    exists) or failed; an exec that was starting or running ends: with its true exit code when
  *    it ended while no daemon ran (the isolator kept its record), else killed, with the reason.
  * 2. Running containers: a live shim is reattached (and thawed, unless paused: a copy that the
@@ -90,7 +90,7 @@ export async function reconcile(engine: ContainerEngine, store: EventStore, logg
   return { running, exited };
 }
 
-/** A start the daemon did not finish: completed when its shim runs, otherwise undone. */
+/** A start the daemon did not finish: completed when its shim runs, otherwise undone (and an AutoRemove container removed, as after any failed start). */
 async function recoverStart(ctx: EngineContext, c: ContainerState): Promise<void> {
   const isolator = ctx.isolator();
   const journal = new Journal(ctx.store, c.id);
@@ -116,6 +116,8 @@ async function recoverStart(ctx: EngineContext, c: ContainerState): Promise<void
     type: 'ContainerStartFailed',
     data: { id: c.id, driver: failure.driverId, message: failure.message, exitCode: startFailureExitCode(failure, startCommand(c.config), c.exitCode) },
   }]);
+  // An AutoRemove (--rm) container goes, as after a failed start without a crash (a failure is logged).
+  if (c.hostConfig.AutoRemove) await removeAfterFailedStart(ctx, c.id);
 }
 
 /** A number in a recorded step output ({pid, shimPid}), 0 when absent. */

@@ -50,10 +50,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     const exitCode = cause instanceof ProcessStartError ? cause.exitCode : 125;
     const message = messageOf(cause);
     await failpointAfter('start.after-undo', () => journal.flush());
-    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver, message, exitCode: startFailureExitCode(startFailureOf(cause), startCommand(c.config), c.exitCode) } }]);
-    await releaseContainerVolumes(ctx, id);
-    ctx.finishAttached(id);
-    if (c.hostConfig.AutoRemove) await removeLocked(ctx, id, true, true).catch((e: unknown) => ctx.logger.warn(`auto-remove of ${ctx.short(id)} failed: ${messageOf(e)}`));
+    await failStart(ctx, c, journal, driver, cause);
     if (gone) throw new NetworkGoneError(message);
     throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${message}`, exitCode);
   }
@@ -63,9 +60,7 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
   try {
     io = await connectOrUndo(ctx, id, steps, outputs);
   } catch (err) {
-    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: ctx.isolator().id, message: messageOf(err), exitCode: startFailureExitCode(startFailureOf(err), startCommand(c.config), c.exitCode) } }]);
-    await releaseContainerVolumes(ctx, id);
-    ctx.finishAttached(id);
+    await failStart(ctx, c, journal, ctx.isolator().id, err);
     throw new StartFailedError(`failed to start container ${ctx.short(id)}: ${messageOf(err)}`, 125);
   }
   const hub = ProcessHub.connect(io, outputs['log.v1'].writer, (e) => ctx.logger.error(`log write for ${ctx.short(id)} failed: ${String(e)}`));
@@ -78,15 +73,38 @@ export async function startLocked(ctx: EngineContext, id: string, byPolicy = fal
     // Not recorded (a full disk): a container the log does not know as running must not run.
     ctx.hubs.delete(id);
     await undoStarted(steps, outputs);
-    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver: 'engine', message: messageOf(err), exitCode: startFailureExitCode(startFailureOf(err), startCommand(c.config), c.exitCode) } }]).catch(() => undefined);
-    await releaseContainerVolumes(ctx, id);
-    ctx.finishAttached(id);
+    await failStart(ctx, c, journal, 'engine', err).catch(() => undefined); // the log refused ContainerStarted: it may refuse this too
     throw err;
   }
   for (const chunk of ctx.pendingStdin.get(id) ?? []) hub.write(chunk);
   ctx.pendingStdin.delete(id);
   if (ctx.pendingStdinClose.delete(id)) hub.closeStdin();
   void hub.whenExited().then((status) => onHubExit(ctx, id, hub, status));
+}
+
+/**
+ * The end of a start that failed after its intent, its steps undone (a step failed, the connection
+ * to the shim failed, or ContainerStarted could not be recorded): ContainerStartFailed with `cause`'s
+ * message and the exit code of moby's rule, the volumes it mounted released, the clients attached to
+ * it let go, then an AutoRemove (--rm) container removed with its anonymous volumes, as dockerd does
+ * (the docker CLI's `run --rm` waits for the removal even after a failed start). When the log refuses
+ * ContainerStartFailed (a full disk: the journal appends it again until it fits), that error is thrown
+ * once the volumes and clients are let go, and the container, still starting in the log, is not removed.
+ */
+async function failStart(ctx: EngineContext, c: ContainerState, journal: Journal, driver: string, cause: unknown): Promise<void> {
+  const id = c.id;
+  try {
+    await journal.commitFinal([{ type: 'ContainerStartFailed', data: { id, driver, message: messageOf(cause), exitCode: startFailureExitCode(startFailureOf(cause), startCommand(c.config), c.exitCode) } }]);
+  } finally {
+    await releaseContainerVolumes(ctx, id);
+    ctx.finishAttached(id);
+  }
+  if (c.hostConfig.AutoRemove) await removeAfterFailedStart(ctx, id);
+}
+
+/** An AutoRemove (--rm) container whose start failed is removed with its anonymous volumes (under its lock); a removal that fails is logged, the container stays. */
+export async function removeAfterFailedStart(ctx: EngineContext, id: string): Promise<void> {
+  await removeLocked(ctx, id, true, true).catch((e: unknown) => ctx.logger.warn(`auto-remove of ${ctx.short(id)} after its failed start failed: ${messageOf(e)}`));
 }
 
 /** The daemon's connection to the shim that just started; when it cannot be made, the steps are undone. */

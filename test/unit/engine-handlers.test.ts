@@ -6,6 +6,7 @@ import { filter, firstValueFrom, map, toArray } from 'rxjs';
 import type { CreateContainerRequest } from '../../core/engine/engine.js';
 import { NotFoundError, NotImplementedError, StartFailedError } from '../../core/engine/errors.js';
 import type { EventStore } from '../../core/engine/event-store.js';
+import type { ProcessIO } from '../../core/plugins/driver.js';
 import { reconcile } from '../../core/engine/reconciler.js';
 import { MemoryEventLog } from '../../core/eventlog/memory-event-log.js';
 import { containerStream, volumeStream, type EngineEvent, type EventEnvelope } from '../../events/index.js';
@@ -128,6 +129,36 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
       'ContainerStartFailed 127',
     ]);
     assert.equal(r.store.state().containers[id]!.status, 'created');
+  });
+
+  it('--rm: a start that fails on each of its three ways ends with the container removed (a step, the connection to the shim, ContainerStarted refused)', async () => {
+    // The connection to the shim fails for the container named "unreachable"; the log refuses ContainerStarted for "unrecorded".
+    class UnreachableIsolator extends ScriptedIsolator {
+      unreachable = new Set<string>();
+      override async connect(containerId: string): Promise<ProcessIO> {
+        if (this.unreachable.has(containerId)) throw new Error(`connect to the shim of ${containerId}: ECONNREFUSED`);
+        return super.connect(containerId);
+      }
+    }
+    const isolator = new UnreachableIsolator();
+    let refused = '';
+    const r = await rig(new RefusingEventLog((events) => (events.some((e) => e.type === 'ContainerStarted' && e.data.id === refused) ? new Error('EIO: i/o error, write') : undefined)), new MemoryStorage(), isolator);
+    const { id: stepFailed } = await r.engine.createContainer(request(['nosuch'], { AutoRemove: true }));
+    const { id: unreachable } = await r.engine.createContainer(request(['sleep', '100'], { AutoRemove: true }));
+    const { id: unrecorded } = await r.engine.createContainer(request(['sleep', '100'], { AutoRemove: true }));
+    isolator.unreachable.add(unreachable);
+    refused = unrecorded;
+    await assert.rejects(r.engine.startContainer(stepFailed), (err: unknown) => err instanceof StartFailedError && err.exitCode === 127);
+    await assert.rejects(r.engine.startContainer(unreachable), (err: unknown) => err instanceof StartFailedError && err.exitCode === 125 && /ECONNREFUSED/.test(err.message));
+    await assert.rejects(r.engine.startContainer(unrecorded), /EIO: i\/o error, write/);
+    for (const id of [stepFailed, unreachable, unrecorded]) {
+      const steps = (await eventsOf(r.store, id)).map(describeEvent);
+      assert.equal(r.store.state().containers[id], undefined, `${id} is removed: ${steps.join(', ')}`);
+      assert.ok(steps.indexOf('ContainerStartFailed 128') >= 0 || steps.indexOf('ContainerStartFailed 127') >= 0, steps.join(', '));
+      assert.equal(steps.at(-1), 'ContainerRemoved', steps.join(', '));
+    }
+    assert.deepEqual([...(await r.storage.held())], [], 'no writable layer is left');
+    assert.deepEqual(await isolator.held(), [], 'no shim is left');
   });
 
   it('a lookup other than a network\'s failing at start (a volume plugin gone) is a failed start with 125 for the client and State.ExitCode 128 (moby\'s rule), not a network\'s 404', async () => {
@@ -270,6 +301,29 @@ describe('unit: the engine\'s handlers with in-memory drivers', () => {
     assert.ok(second.logs.lines.some((l) => l.includes(`holds a writable layer for container ${ghost}, which the log does not know`)), second.logs.lines.join('\n'));
     const reconciled = await firstValueFrom(second.engine.events({ since: { position: 0 }, until: { position: second.store.state().position } }).pipe(toArray()));
     assert.equal(reconciled.at(-1)?.type, 'DaemonReconciled');
+  });
+
+  it('recovery of a cut start of an AutoRemove (--rm) container: undone, ContainerStartFailed, then removed', async () => {
+    const log = new MemoryEventLog();
+    const storage = new MemoryStorage();
+    const isolator = new ScriptedIsolator();
+    const first = await rig(log, storage, isolator);
+    const layer = first.engine.image('busybox').layers[0]!.diffId;
+    const { id } = await first.engine.createContainer(request(['sleep', '100'], { AutoRemove: true }));
+    await first.store.append(containerStream(id), [
+      { type: 'ContainerStarting', data: { id } },
+      { type: 'ContainerStartStepDone', data: { id, kind: 'storage.v1', driverId: storage.id, output: [] } },
+    ], 'any');
+    await storage.prepare(id, [layer]);
+
+    const second = await rig(log, storage, isolator);
+    await reconcile(second.engine, second.store, second.logs);
+    const steps = (await eventsOf(second.store, id)).map(describeEvent);
+    assert.deepEqual(steps.slice(steps.indexOf('ContainerStartStepUndone storage.v1.memory')).filter((e) => !e.startsWith('ContainerRemoveStepDone')), [
+      'ContainerStartStepUndone storage.v1.memory', 'ContainerStartFailed 128', 'ContainerRemoving', 'ContainerRemoved',
+    ]);
+    assert.equal(second.store.state().containers[id], undefined);
+    assert.deepEqual([...(await storage.held())], [], 'its writable layer is gone');
   });
 
   it('recovery of a lost exec: the isolator\'s endExec gets the exec\'s recorded pid and start time and the container\'s init (the start time absent from an older log)', async () => {
