@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NamespaceIsolator } from '../../plugins/isolator-namespaces/namespace-isolator.js';
+import { processStartTime } from '../fixtures/proc-stat.js';
 
 const isRoot = process.getuid?.() === 0;
 const quiet = { info() {}, warn() {}, error() {} };
@@ -91,8 +92,7 @@ describe('integration: isolator cleanup', { skip: isRoot ? false : 'needs root' 
       assert.deepEqual(await isolator.endExec(id, 'reused', { pid: host.pid!, initPid }), { ended: 'gone' });
       assert.ok(alive(host.pid!), 'the host process is left alone');
       // The recorded exec ended while no daemon ran and a process of the container got its pid: another start time, left alone.
-      const stat = readFileSync(`/proc/${inside}/stat`, 'utf8');
-      const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      const startTime = processStartTime(inside);
       assert.deepEqual(await isolator.endExec(id, 'ended', { pid: inside, initPid, startTime: startTime + 1 }), { ended: 'gone' });
       assert.ok(alive(inside), 'a process of the container on a recorded pid that started at another time is left alone');
       assert.deepEqual(await isolator.endExec(id, 'lost', { pid: inside, initPid, startTime }), { ended: 'killed' });

@@ -1,6 +1,6 @@
 // Integration: the real shim against the real kernel (root, namespaces, overlayfs, cgroups v1 or v2).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import {
   type ShimStarted,
   type StartedMessage,
 } from '../../plugins/isolator-namespaces/shim-protocol.js';
+import { processStartTime } from '../fixtures/proc-stat.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const binDir = join(repo, 'dist', 'plugins', 'isolator-namespaces', 'bin');
@@ -159,6 +160,14 @@ function killShim(pid: number): void {
   } catch {
     // already gone
   }
+}
+
+/** A test's `finally`: a shim the test did not see exit (an assertion failed first) is killed and waited for; its init goes with it (PR_SET_PDEATHSIG), and the processes of its PID namespace with the init. */
+async function endShim(c: ShimStarted): Promise<void> {
+  if (!shimPids.has(c.shimPid)) return;
+  killShim(c.shimPid);
+  await waitExit(c.shimPid);
+  await waitFor(() => !alive(c.initPid));
 }
 
 before(() => {
@@ -429,11 +438,12 @@ describe('integration: shim signal mode', { skip }, () => {
 
   it('signal-in signals a process only while it is in the PID namespace of the init, the init its shim\'s child; a host process is left alone', async () => {
     const c = await run(baseSpec(['sh', '-c', 'sleep 1000 & sleep 1000']));
-    const exit = collect(c.bundle);
-    await waitFor(() => readFileSync(`/proc/${c.initPid}/task/${c.initPid}/children`, 'utf8').trim() !== '');
-    const inside = Number(readFileSync(`/proc/${c.initPid}/task/${c.initPid}/children`, 'utf8').trim().split(' ')[0]);
-    const host = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    let host: ChildProcess | undefined;
     try {
+      const exit = collect(c.bundle);
+      await waitFor(() => readFileSync(`/proc/${c.initPid}/task/${c.initPid}/children`, 'utf8').trim() !== '');
+      const inside = Number(readFileSync(`/proc/${c.initPid}/task/${c.initPid}/children`, 'utf8').trim().split(' ')[0]);
+      host = spawn('sleep', ['1000'], { stdio: 'ignore' });
       const signalIn = (pid: number, init: number, parent: number): number | null =>
         spawnSync(shimBinary, ['signal-in', String(pid), String(init), String(parent), '9']).status;
       assert.equal(signalIn(host.pid!, c.initPid, c.shimPid), 3, 'a host process (a reused pid) is not in the container');
@@ -449,31 +459,33 @@ describe('integration: shim signal mode', { skip }, () => {
       await exit;
       await waitExit(c.shimPid);
     } finally {
-      host.kill('SIGKILL');
+      host?.kill('SIGKILL');
+      await endShim(c);
     }
   });
 
   it('signal-in with a start time: a process of the container on that pid that started at another time (a reused pid) is refused; the one that started then is signalled', async () => {
     const c = await run(baseSpec(['sh', '-c', 'sleep 1000 & sleep 1000']));
-    const exit = collect(c.bundle);
-    await waitFor(() => readFileSync(`/proc/${c.initPid}/task/${c.initPid}/children`, 'utf8').trim() !== '');
-    const inside = Number(readFileSync(`/proc/${c.initPid}/task/${c.initPid}/children`, 'utf8').trim().split(' ')[0]);
-    // Field 22 of /proc/<pid>/stat, after the command's closing parenthesis (field 2).
-    const stat = readFileSync(`/proc/${inside}/stat`, 'utf8');
-    const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    assert.ok(Number.isInteger(startTime) && startTime > 0, stat);
-    const signalIn = (start: number): number | null =>
-      spawnSync(shimBinary, ['signal-in', String(inside), String(c.initPid), String(c.shimPid), '9', String(start)]).status;
-    // The exec that was recorded on this pid started at another time: this process only reuses its pid.
-    assert.equal(signalIn(startTime + 1), 3, 'another start time: not the recorded process');
-    assert.equal(signalIn(0), 3);
-    assert.equal(alive(inside), true, 'the process of the container on that pid is left alone');
-    assert.equal(signalIn(startTime), 0, 'its own start time: signalled');
-    await waitFor(() => !alive(inside));
-    assert.equal(alive(c.initPid), true, 'only the process named');
-    assert.equal(spawnSync(shimBinary, ['signal', String(c.initPid), String(c.shimPid), '9']).status, 0);
-    await exit;
-    await waitExit(c.shimPid);
+    try {
+      const exit = collect(c.bundle);
+      await waitFor(() => readFileSync(`/proc/${c.initPid}/task/${c.initPid}/children`, 'utf8').trim() !== '');
+      const inside = Number(readFileSync(`/proc/${c.initPid}/task/${c.initPid}/children`, 'utf8').trim().split(' ')[0]);
+      const startTime = processStartTime(inside);
+      const signalIn = (start: number): number | null =>
+        spawnSync(shimBinary, ['signal-in', String(inside), String(c.initPid), String(c.shimPid), '9', String(start)]).status;
+      // The exec that was recorded on this pid started at another time: this process only reuses its pid.
+      assert.equal(signalIn(startTime + 1), 3, 'another start time: not the recorded process');
+      assert.equal(signalIn(0), 3);
+      assert.equal(alive(inside), true, 'the process of the container on that pid is left alone');
+      assert.equal(signalIn(startTime), 0, 'its own start time: signalled');
+      await waitFor(() => !alive(inside));
+      assert.equal(alive(c.initPid), true, 'only the process named');
+      assert.equal(spawnSync(shimBinary, ['signal', String(c.initPid), String(c.shimPid), '9']).status, 0);
+      await exit;
+      await waitExit(c.shimPid);
+    } finally {
+      await endShim(c);
+    }
   });
 
   it('end kills the shims whose command line is exactly `run <bundle>` (and with 1 their children first), waits for them, and nothing else', async () => {

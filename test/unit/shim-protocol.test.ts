@@ -86,6 +86,21 @@ describe('unit: shim frame protocol', () => {
     assert.equal(decodeShimMessage({ type: 99, payload: Buffer.alloc(0) }), null);
   });
 
+  it('decodes STARTED with its start time (12 bytes: pid u32, start time u64, as shim/protocol.c writes it), and without one from a shorter payload', () => {
+    const full = Buffer.alloc(12);
+    full.writeUInt32BE(4242, 0);
+    full.writeBigUInt64BE(2n ** 40n + 123_456n, 4); // beyond 32 bits: both halves are read
+    assert.deepEqual(decodeShimMessage({ type: FrameType.Started, payload: full }), { type: 'started', pid: 4242, startTime: 2 ** 40 + 123_456 });
+    const unreadable = Buffer.alloc(12);
+    unreadable.writeUInt32BE(77, 0);
+    assert.deepEqual(decodeShimMessage({ type: FrameType.Started, payload: unreadable }), { type: 'started', pid: 77, startTime: 0 }, 'the shim sends 0 when it could not read the start time');
+    const short = Buffer.alloc(8);
+    short.writeUInt32BE(4343, 0);
+    short.writeUInt32BE(0xffffffff, 4);
+    assert.deepEqual(decodeShimMessage({ type: FrameType.Started, payload: short }), { type: 'started', pid: 4343 }, 'an incomplete start time is no start time, and no error');
+    assert.throws(() => decodeShimMessage({ type: FrameType.Started, payload: Buffer.alloc(3) }), /frame type 5: payload of 3 bytes, expected at least 4/);
+  });
+
   it('encodes the daemon -> shim control frames', () => {
     assert.deepEqual([...encodeResize(40, 120)], [18, 0, 0, 0, 4, 0, 40, 0, 120]);
     assert.deepEqual([...encodeSignal(15)], [19, 0, 0, 0, 4, 0, 0, 0, 15]);
