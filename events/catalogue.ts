@@ -289,8 +289,9 @@ export type ExecStarted = EventOf<'ExecStarted', {
   /**
    * When the process started, as its isolator saw it (the namespaces isolator: /proc/<pid>/stat
    * field 22, clock ticks after boot, read by the exec's shim before it could reap it): with the
-   * pid, it names that one process, so recovery never signals another that reused the pid. Absent
-   * in older logs and from isolators that do not know it.
+   * pid, it names that one process, so recovery never signals another that reused the pid. A
+   * positive integer; absent in older logs, from isolators that do not know it, and when the shim
+   * could not read it (it sends 0 then).
    */
   startTime?: number;
 }>;

@@ -56,6 +56,9 @@ const cidr: Check = (v, p) => {
 };
 const mac: Check = (v, p) =>
   typeof v === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(v) ? null : `${p}: expected a MAC address, got ${JSON.stringify(v)}`;
+/** A start time (ExecStarted): clock ticks after boot, so a process's is never 0; 0 is what a shim sends when it could not read it, and is left out. */
+const positiveInt: Check = (v, p) =>
+  Number.isInteger(v) && (v as number) > 0 ? null : `${p}: expected a positive integer, got ${JSON.stringify(v)}`;
 const port: Check = (v, p) =>
   Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535 ? null : `${p}: expected a port 1-65535, got ${JSON.stringify(v)}`;
 
@@ -89,7 +92,7 @@ export const DATA_SCHEMAS: { readonly [T in EventType]: Check } = {
     attachStderr: bool,
   }),
   ExecStarting: obj(exec),
-  ExecStarted: obj({ ...exec, pid: int, startTime: optional(int) }),
+  ExecStarted: obj({ ...exec, pid: int, startTime: optional(positiveInt) }),
   ExecExited: obj({ ...exec, exitCode: int, reason: optional(str) }),
   ImageCreated: obj({
     id: sha256Id, origin: oneOf('import', 'commit', 'load', 'builtin', 'pull'), source: str, parent: nullable(sha256Id),

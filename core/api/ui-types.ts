@@ -55,7 +55,7 @@ export interface TimelineEntry {
   readonly text: string;
   /** The container's status after this step ("removed" after its removal). */
   readonly status: string;
-  /** The process's exit code, for a death (a failed start has none: its command never ran). */
+  /** The process's exit code, for a death and for an exec's end (a failed start has none: its command never ran). */
   readonly exitCode?: number;
   /** How long it ran, for a death (milliseconds). */
   readonly ranMs?: number;

@@ -33,7 +33,6 @@ export interface StartStepRecord {
   readonly output: JsonValue;
 }
 
-/** One container as ps and inspect see it: a pure fold of its stream. */
 /** Why a start failed, as moby's rule for State.ExitCode needs it (core/engine/start-failure.ts). */
 export interface StartFailure {
   readonly message: string;
@@ -46,6 +45,7 @@ export interface StartStepFailure extends StartFailure {
   readonly driverId: string;
 }
 
+/** One container as ps and inspect see it: a pure fold of its stream. */
 export interface ContainerState {
   readonly id: string;
   readonly name: string;

@@ -4,7 +4,7 @@ import { evolveNetworks, type NetworkState, type PredefinedNetwork, type Publish
 import type { ContainerState, EngineState, ExecState, ImageState, VolumeState } from './engine-state.js';
 import { ZERO_TIME } from './engine-state.js';
 
-/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes; 5: networks and published ports; 6: a volume's copy-up at its first mount; 7: the pre-defined host and none networks, addresses released at exit; 8: a container's removed networks, a connect of a stopped container recorded without an address held; 9: a start's first step failure, kept for recovery). */
+/** Bumped whenever the shape of EngineState or what the fold makes of an event changes, so older snapshots are ignored (2: restart policies, manuallyStopped, RestartCount as Docker counts it; 3: intents and start steps; 4: volumes; 5: networks and published ports; 6: a volume's copy-up at its first mount; 7: the pre-defined host and none networks, addresses released at exit; 8: a container's removed networks, a connect of a stopped container recorded without an address held; 9: a start's first step failure, kept for recovery; an exec's startTime). */
 export const FOLD_VERSION = 9;
 
 export function initialState(): EngineState {
