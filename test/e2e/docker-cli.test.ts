@@ -346,8 +346,17 @@ describe('e2e: the docker CLI against mini-dockerd', { skip: DOCKER_CLIENT_MISSI
     await ok(['rm', '-f', 'err-web']);
   });
 
-  for (const version of ['1.41', '1.24']) {
-    it(`DOCKER_API_VERSION=${version}: run --rm (${version === '1.24' ? 'wait via events, client-side --rm' : 'the same flow at an older version'})`, async () => {
+  // The docker CLI's three waits for run --rm: 1.24 through events, removing the container itself at
+  // its die (a failed start's die ends it); 1.25-1.29 through events, for the destroy of the daemon's
+  // AutoRemove; from 1.30 wait?condition=removed.
+  const flows: Readonly<Record<string, string>> = {
+    '1.41': 'wait?condition=removed',
+    '1.29': 'wait via events for the destroy of AutoRemove',
+    '1.25': 'wait via events for the destroy of AutoRemove',
+    '1.24': 'wait via events, client-side --rm',
+  };
+  for (const [version, flow] of Object.entries(flows)) {
+    it(`DOCKER_API_VERSION=${version}: run --rm (${flow})`, async () => {
       const opts = { env: { DOCKER_API_VERSION: version } };
       assert.match(await ok(['version', '--format', '{{.Client.APIVersion}}'], opts), new RegExp(`^${version.replace('.', '\\.')}`));
       const hi = await docker(['run', '--rm', 'busybox', 'echo', 'hi'], opts);
