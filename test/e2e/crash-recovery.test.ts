@@ -432,6 +432,22 @@ describe('e2e: crash recovery (the failpoint walk)', () => {
     }
   });
 
+  it('a --rm container whose failed start was cut (start.after-undo) is removed by the recovery, as after a failed start without a crash', async () => {
+    const scenario: Scenario = {
+      setup: async (d, name) => { await ok(d, ['create', '--rm', '--name', name, 'busybox', '/no/such/command']); },
+      act: (d, name) => d.cli(['start', name]),
+      acknowledged: () => false,
+      runnable: false,
+      verify: async (d, name) => { assert.equal(await inspectName(d, name), undefined, 'the recovery removed the --rm container after its ContainerStartFailed'); },
+    };
+    const d = new TestDaemon('crash-rm-undo');
+    try {
+      await walkWith(d, scenario, 'start', 'start.after-undo', 'rm-undo');
+    } finally {
+      await cleanupEverything(d);
+    }
+  });
+
   for (const command of Object.keys(SCENARIOS)) {
     it(`kill -9 right after an acknowledged ${command}: it is there after the restart`, async () => {
       await walk(command, undefined, `k9-${command}`);
