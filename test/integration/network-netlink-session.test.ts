@@ -58,7 +58,8 @@ describe('netlink session', { skip: isRoot ? false : 'needs root' }, () => {
     const host = `/sys/class/net/${a.hostEnd}`;
     assert.equal(readFileSync(`${host}/master/ifindex`, 'utf8'), readFileSync(`/sys/class/net/${bridge}/ifindex`, 'utf8'));
     assert.equal(readFileSync(`${host}/ifalias`, 'utf8').trim(), a.alias);
-    assert.match(readFileSync(`${host}/operstate`, 'utf8'), /up/);
+    // operstate follows the carrier through the kernel's linkwatch, which may batch its events for up to a second
+    await until('the host end\'s operstate to be up', () => (/up/.test(readFileSync(`${host}/operstate`, 'utf8')) ? true : undefined));
     // the host reaches the container's address through the bridge
     const { stdout } = await exec('ip', ['route', 'get', '10.233.7.2']);
     assert.match(stdout, new RegExp(`dev ${bridge}`));
