@@ -147,7 +147,7 @@ export const globalFlags = {
  */
 export const environmentFlags = {
   debug: flag.boolean({ char: 'D', summary: 'Enable debug mode: a failing command prints its stack trace (sets DEBUG=1).' }),
-  'log-level': flag.string({ char: 'l', summary: 'Set the logging level; debug is -D, the others change nothing.', options: ['debug', 'info', 'warn', 'error', 'fatal'] }),
+  'log-level': flag.string({ char: 'l', summary: 'Set the logging level (trace, debug, info, warn, error, fatal, panic; any case); debug and trace are -D, the others change nothing.' }),
   config: flag.string({ summary: 'Location of client config files (sets DOCKER_CONFIG; default ~/.docker).' }),
 };
 

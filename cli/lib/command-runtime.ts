@@ -65,17 +65,28 @@ export function globalArgsOfProcess(): readonly string[] {
  * Applies the global flags given before the command name that set the environment (-D, -l,
  * --config: environmentFlags) and returns the others (-H, --tls…) for the command's parser.
  * `globals` are as splitGlobalArgs (cli/global-args.cts) writes them: `--name`, `--name=value`.
- * Throws UsageError for a bad value (`--log-level=x`, `--debug=maybe`).
+ * Throws UsageError for a bad value (`--debug=maybe`: exit 125; `--log-level=loud` and a second
+ * `--host`: exit 1 and docker's words, as the docker client).
  */
 export function applyEnvironmentFlags(globals: readonly string[], env: NodeJS.ProcessEnv): string[] {
   const isEnvironmentFlag = (token: string): boolean => Object.hasOwn(environmentFlags, token.slice(2).split('=')[0]!);
+  // docker refuses a second -H before the command (its endpoint resolution: "Specify only one -H"), exit 1
+  if (globals.filter((token) => token === '--host' || token.startsWith('--host=')).length > 1) {
+    throw new UsageError('Failed to initialize: unable to resolve docker endpoint: Specify only one -H', 1);
+  }
   const outcome = parseArgv(environmentFlags, globals.filter(isEnvironmentFlag));
   if (outcome.kind === 'parsed') {
-    if (outcome.flags.debug === true || outcome.flags['log-level'] === 'debug') env.DEBUG = '1';
+    const given = outcome.flags['log-level'];
+    const level = typeof given === 'string' ? given.toLowerCase() : undefined;
+    if (typeof given === 'string' && !LOG_LEVELS.has(given.toLowerCase())) throw new UsageError(`Unable to parse logging level: ${given}`, 1);
+    if (outcome.flags.debug === true || level === 'debug' || level === 'trace') env.DEBUG = '1';
     if (typeof outcome.flags.config === 'string') env.DOCKER_CONFIG = outcome.flags.config;
   }
   return globals.filter((token) => !isEnvironmentFlag(token));
 }
+
+/** The levels the docker client's -l takes (logrus's ParseLevel: any case), exit 1 for another. */
+const LOG_LEVELS: ReadonlySet<string> = new Set(['panic', 'fatal', 'error', 'warn', 'warning', 'info', 'debug', 'trace']);
 
 /**
  * The command's parsed input, or 'help' when argv asks for the help. Throws UsageError.
