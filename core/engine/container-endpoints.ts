@@ -119,31 +119,39 @@ function drainingOn(ctx: EngineContext, networkId: string): Map<string, string> 
   return out;
 }
 
-export function connectEndpoint(ctx: EngineContext, containerId: string, networkId: string, config: Partial<EndpointConfig>, hold = true): Promise<Endpoint> {
-  // One connect per network at a time in this daemon: the version check stays as the guard, without thrashing.
-  return ctx.serial(networkStream(networkId), () => connectLocked(ctx, containerId, networkId, config, hold));
+export async function connectEndpoint(ctx: EngineContext, containerId: string, networkId: string, config: Partial<EndpointConfig>, hold = true): Promise<Endpoint> {
+  for (;;) {
+    // One connect per network at a time in this daemon: the version check stays as the guard, without thrashing.
+    const outcome = await ctx.serial(networkStream(networkId), () => connectLocked(ctx, containerId, networkId, config, hold));
+    if (outcome.kind === 'connected') return outcome.endpoint;
+    // A draining address asked for by --ip is waited for OUTSIDE the network's lock: the exit that
+    // drains it may need that lock before its pair's deletion settles (an AutoRemove container's
+    // removal disconnects it from the network), so waiting under the lock could wait forever.
+    await outcome.settled;
+  }
 }
 
-async function connectLocked(ctx: EngineContext, containerId: string, networkId: string, config: Partial<EndpointConfig>, hold: boolean): Promise<Endpoint> {
+/** What one try of a connect under the network's lock came to. */
+type ConnectOutcome = { readonly kind: 'connected'; readonly endpoint: Endpoint } | { readonly kind: 'wait'; readonly settled: Promise<void> };
+
+async function connectLocked(ctx: EngineContext, containerId: string, networkId: string, config: Partial<EndpointConfig>, hold: boolean): Promise<ConnectOutcome> {
   for (let attempt = 0; ; attempt++) {
     const state = ctx.state();
     const network = state.networks[networkId];
     if (!network) throw new NotFoundError(`network ${networkId} not found`);
     const known = network.endpoints[containerId];
-    if (known?.held) return known;
+    if (known?.held) return { kind: 'connected', endpoint: known };
     const aliases = [...(config.Aliases ?? known?.aliases ?? [])];
     if (aliases.length > 0 && !isUserNetwork(network)) throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
     const given = config.IPv4Address !== undefined && config.IPv4Address !== '' ? config.IPv4Address : undefined;
     const wanted = given ?? known?.requestedIp;
     if (wanted !== undefined && !isUserNetwork(network)) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
     // Addresses an exit gave back whose old pair is still on the bridge: none is given to this
-    // container meanwhile; one it asks for by --ip is waited for (the old pair's deletion settles).
+    // container meanwhile; one it asks for by --ip is waited for (the old pair's deletion settles),
+    // by connectEndpoint, after this try has let go of the network's lock.
     const draining = drainingOn(ctx, network.id);
     const waitFor = wanted !== undefined ? ctx.draining.get(drainingKey(network.id, wanted)) : undefined;
-    if (waitFor && waitFor.containerId !== containerId) {
-      await waitFor.settled;
-      continue;
-    }
+    if (waitFor && waitFor.containerId !== containerId) return { kind: 'wait', settled: waitFor.settled };
     let ip: string;
     try {
       ip = allocateAddress(network, containerId, wanted, draining);
@@ -162,7 +170,7 @@ async function connectLocked(ctx: EngineContext, containerId: string, networkId:
       if (err instanceof ConcurrencyError && attempt < 20) continue;
       throw err;
     }
-    return ctx.state().networks[network.id]!.endpoints[containerId]!;
+    return { kind: 'connected', endpoint: ctx.state().networks[network.id]!.endpoints[containerId]! };
   }
 }
 
