@@ -53,7 +53,9 @@ export interface ExitNetworkRelease {
   readonly networks: readonly string[];
   /**
    * Asks the driver to delete the veth pairs (their namespace, held by the driver since the attach,
-   * goes with them), not waiting for it: the exit's record calls it once it is done, after the
+   * goes with them), not waiting for it: the exit's record calls it last, under the container's
+   * lock, so a start queued behind the exit finds the detach pending; the bridge driver marks it
+   * pending at once and sends its requests on the next turn of the event loop, after a `stop`'s
    * answer (a no-op when the deletions were waited for already).
    */
   readonly deletePairs: () => void;
@@ -62,7 +64,7 @@ export interface ExitNetworkRelease {
 /**
  * The network part of an exit, on the host: its published ports unpublished (one nft transaction),
  * and its veth pairs' deletion handed back to the exit's record as `deletePairs`, which it calls
- * after everything else, once a `stop` has answered. The driver holds the container's network
+ * after everything else (the bridge driver's requests then go out after a `stop`'s answer). The driver holds the container's network
  * namespace from the attach until the pair's deletion (docs/networking.md, "The namespace's
  * hold"), so the kernel's teardown of the namespace and its pair (cleanup_net: the pair
  * unregistered, RCU grace periods under rtnl_lock, 1-2 ms of CPU on a 2-core host) does not run
@@ -71,7 +73,9 @@ export interface ExitNetworkRelease {
  * which neither the record nor the stop waits for. Nothing is reused too early: the host end's
  * name, which a start of the same container makes again, is waited for by the attach (a deletion
  * still queued) or taken back (the old pair still there); the address is given back in the record,
- * and the old pair, in a namespace with no process left, is deleted right after the answer. A
+ * and no other container gets it until the old pair, in a namespace with no process left, is
+ * deleted right after the answer (the draining set); if the ports' unpublish fails, that network's
+ * address is not given back at all and ContainerPortsUnpublished is not recorded (rm tries again). A
  * daemon that dies first ends the driver's session, which lets go of the namespace (the kernel
  * then deletes the pair), and finds a pair still there in its recovery (`list()`: a veth of a
  * container that does not run) and deletes it. One exception: while another container runs in
@@ -93,7 +97,6 @@ export async function releaseNetworkAtExit(ctx: EngineContext, id: string): Prom
     ctx.logger.warn(`detach of ${ctx.short(id)} from ${e.network.name}: ${messageOf(err)} (rm tries again)`);
     return false;
   }));
-  const containerEvents: EngineEvent[] = published ? [{ type: 'ContainerPortsUnpublished', data: { id } }] : [];
   const shared = namespaceSharedWith(state, id);
   let drained: Array<() => void> = [];
   if (!shared) {
@@ -102,25 +105,31 @@ export async function releaseNetworkAtExit(ctx: EngineContext, id: string): Prom
     // (ipam.ts allocateAddress), or its traffic would reach the old namespace.
     drained = held.map((e) => drainAddress(ctx, e.network.id, e.endpoint.ip, id));
   }
+  let unpublishFailed = false;
   if (published && published.ports.length > 0) {
     const network = state.networks[published.network];
     const ip = network?.endpoints[id]?.ip;
     try {
       if (network && ip) await driverOf(ctx, network).unpublish(id, ip, published.ports);
     } catch (e) {
-      ctx.logger.warn(`unpublishing the ports of ${ctx.short(id)} failed: ${messageOf(e)}`);
+      // Not recorded as done, and that network's address is not given back: the rules would send
+      // its ports to whoever got the address next. rm (or the next daemon's recovery) tries again.
+      unpublishFailed = true;
+      ctx.logger.warn(`unpublishing the ports of ${ctx.short(id)} failed: ${messageOf(e)} (rm tries again)`);
     }
   }
+  const containerEvents: EngineEvent[] = published && !unpublishFailed ? [{ type: 'ContainerPortsUnpublished', data: { id } }] : [];
+  const releasable = held.filter((e) => !(unpublishFailed && e.network.id === published?.network));
   // A container still running in this one's namespace (--network container:) keeps it, its
   // interfaces and addresses alive: an address is given back only once its pair is deleted.
   if (shared) {
     const detached = await Promise.all(detach());
-    return { containerEvents, networks: held.filter((_e, i) => detached[i]).map((e) => e.network.id), deletePairs: () => undefined };
+    return { containerEvents, networks: held.filter((e, i) => detached[i] === true && releasable.includes(e)).map((e) => e.network.id), deletePairs: () => undefined };
   }
   let asked = false;
   return {
     containerEvents,
-    networks: held.map((e) => e.network.id),
+    networks: releasable.map((e) => e.network.id),
     deletePairs: () => {
       if (asked) return;
       asked = true;

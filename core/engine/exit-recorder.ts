@@ -30,8 +30,9 @@ import { releaseContainerVolumes } from './volume-mounts.js';
  * could not be read, they are all removed after the commit (a daemon that dies before it reads the
  * verdict again). The hub ends after the commit, beside the volumes. Once all of it is done (a `stop` answers
  * then, as Docker's stop returns after the exit's cleanup), it does what the container's settings
- * say: AutoRemove removes it, a restart policy schedules the next start. Last, once a `stop` has
- * answered, the deletion of its veth pairs is asked of the network driver, not waited for: the
+ * say: AutoRemove removes it, a restart policy schedules the next start. Last, still under the
+ * container's lock, the deletion of its veth pairs is asked of the network driver, not waited for
+ * (the bridge driver sends it on the next turn of the event loop, after a `stop`'s answer): the
  * driver held the container's network namespace since the attach, so the kernel's teardown of the
  * namespace and its pair runs then, not beside the record (waited for before the record instead
  * while another container runs in its namespace). A daemon that dies before the commit finds the
