@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, TestDaemon, runCommand } from './harness.js';
 import { PtySession } from './pty.js';
+import { alive } from '../fixtures/proc-stat.js';
 
 /**
  * `mini-docker run -it` as a person uses it: a host shell on a real pty (see pty.ts), the CLI
@@ -138,12 +138,3 @@ describe('e2e: interactive containers on a real terminal', () => {
   });
 });
 
-/** Whether pid runs (a zombie, ended but not yet waited for, does not). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-  } catch {
-    return false;
-  }
-}

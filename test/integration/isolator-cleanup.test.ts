@@ -9,19 +9,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NamespaceIsolator } from '../../plugins/isolator-namespaces/namespace-isolator.js';
-import { processStartTime } from '../fixtures/proc-stat.js';
+import { alive, processStartTime } from '../fixtures/proc-stat.js';
 
 const isRoot = process.getuid?.() === 0;
 const quiet = { info() {}, warn() {}, error() {} };
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-  } catch {
-    return false;
-  }
-}
 
 async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

@@ -22,7 +22,7 @@ import {
   type ShimStarted,
   type StartedMessage,
 } from '../../plugins/isolator-namespaces/shim-protocol.js';
-import { processStartTime } from '../fixtures/proc-stat.js';
+import { alive, processStartTime } from '../fixtures/proc-stat.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const binDir = join(repo, 'dist', 'plugins', 'isolator-namespaces', 'bin');
@@ -124,14 +124,6 @@ function collect(bundle: string, onOutput?: (m: OutputMessage, c: ShimConnection
   return attach(bundle, onOutput).done;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-  } catch {
-    return false;
-  }
-}
 
 async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

@@ -97,13 +97,9 @@ int signal_in_mode(const char *pid_arg, const char *init_arg, const char *parent
 
 /* /proc/<pid>/cmdline is exactly "<...>/mini-docker-shim" mode path. */
 static int is_shim_of(pid_t pid, const char *mode, const char *path) {
-  char file[64], buf[8192];
-  snprintf(file, sizeof file, "/proc/%d/cmdline", (int)pid);
-  cleanup_close int fd = open(file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
+  char buf[8192];
+  ssize_t n = proc_read(pid, "cmdline", buf, sizeof buf);
+  if (n < 0) return 0;
   const char *argv0 = buf, *argv1 = argv0 + strlen(argv0) + 1;
   if (argv1 >= buf + n) return 0;
   const char *argv2 = argv1 + strlen(argv1) + 1;

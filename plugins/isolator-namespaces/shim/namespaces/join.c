@@ -31,26 +31,27 @@ int ns_open(pid_t pid, struct ns_fds *ns, struct shim_err *e) {
   return 0;
 }
 
-pid_t proc_parent_of(pid_t pid) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+ssize_t proc_read(pid_t pid, const char *name, char *buf, size_t size) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
+  ssize_t n = read(fd, buf, size - 1);
   if (n <= 0) return -1;
   buf[n] = '\0';
+  return n;
+}
+
+pid_t proc_parent_of(pid_t pid) {
+  char buf[1024];
+  if (proc_read(pid, "status", buf, sizeof buf) < 0) return -1;
   const char *p = strstr(buf, "\nPPid:");
   return p ? (pid_t)strtol(p + 7, NULL, 10) : -1;
 }
 
 unsigned long long proc_start_time_of(pid_t pid) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
+  char buf[1024];
+  if (proc_read(pid, "stat", buf, sizeof buf) < 0) return 0;
   /* The command (field 2) may hold spaces and parentheses: the fields after it follow its last ')'. */
   const char *p = strrchr(buf, ')');
   if (!p) return 0;

@@ -17,6 +17,8 @@ int ns_open(pid_t pid, struct ns_fds *ns, struct shim_err *e);
  * process; a pid is not reused while its process runs, so a pid reused since the init died (a host
  * process's, in the host's namespaces) is refused instead of joined. parent 0: ns_open alone. */
 int ns_open_of_child(pid_t pid, pid_t parent, struct ns_fds *ns, struct shim_err *e);
+/* One read of /proc/<pid>/<name> into buf (NUL-terminated): its length, or -1 when it cannot be read or is empty. */
+ssize_t proc_read(pid_t pid, const char *name, char *buf, size_t size);
 /* The parent pid in /proc/<pid>/status, or -1. */
 pid_t proc_parent_of(pid_t pid);
 /* When the process started, in clock ticks after boot (/proc/<pid>/stat field 22), or 0 when it is
